@@ -1,0 +1,144 @@
+//! The command line, as clap types only: no I/O and no logic here.
+//!
+//! `lib.rs` dispatches on these types; `toolctl man` and `toolctl completions` generate the
+//! committed man pages and completion scripts from them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::output::{ColorChoice, OutputFormat};
+
+const AFTER_HELP: &str = "\
+Every path is under --root (default /): etc/toolctl/toolctl.toml, etc/toolctl/secrets.key,
+var/opt/toolctl/secrets/, var/opt/toolctl/rendered/, var/log/toolctl/.
+
+Exit codes: 0 done, 1 a check answered no, 2 error, 130 interrupted.";
+
+/// Manage a self-hosted GitLab-style server's mail and chat integrations: encrypted
+/// secrets, settings, live probes and logs.
+#[derive(Debug, Parser)]
+#[command(name = "toolctl", version, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    /// Treat DIR as the file system root for every path toolctl reads or writes.
+    #[arg(long, global = true, env = "TOOLCTL_ROOT", value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+
+    /// Read settings from FILE instead of <root>/etc/toolctl/toolctl.toml.
+    #[arg(long, global = true, env = "TOOLCTL_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Print only data and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Say more about what is done.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// When to colour messages on stderr (NO_COLOR is honoured with `auto`).
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The secrets store as a whole: create the key, report, re-encrypt.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+
+    /// The outgoing SMTP relay's credentials (`user_name`, `password`).
+    #[command(subcommand)]
+    Smtp(IntegrationCommand),
+
+    /// The incoming email mailbox's credentials (`user`, `password`, `client_secret`).
+    #[command(subcommand)]
+    IncomingEmail(IntegrationCommand),
+
+    /// The Service Desk mailbox's credentials (`user`, `password`, `client_secret`).
+    #[command(subcommand)]
+    ServiceDeskEmail(IntegrationCommand),
+
+    /// The Microsoft Graph mailer's credentials (`client_secret`).
+    #[command(subcommand)]
+    MicrosoftGraphMailer(IntegrationCommand),
+
+    /// Mattermost's credentials (`gitlab_secret`, `sql_password`).
+    #[command(subcommand)]
+    Mattermost(IntegrationCommand),
+
+    /// The mail_room webhook's shared secret (`webhook_secret`).
+    #[command(subcommand)]
+    Mailroom(IntegrationCommand),
+
+    /// Print a shell completion script on stdout.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+
+    /// Write the man pages (one per command) into a directory.
+    Man {
+        /// Where to write `toolctl.1`, `toolctl-secrets.1`, …
+        #[arg(long, value_name = "DIR", default_value = "man")]
+        out_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntegrationCommand {
+    /// Show, edit or write this integration's encrypted secret.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Decrypt the secret and print its YAML on stdout.
+    Show,
+    /// Edit the secret in $VISUAL / $EDITOR on a private plaintext copy, then encrypt it.
+    ///
+    /// The copy lives in a fresh 0700 directory on a tmpfs and is removed on every exit
+    /// path. A new secret starts from a commented template of the allowed keys.
+    Edit,
+    /// Read the secret's YAML from stdin (all of it, at most 1 MiB), check it, encrypt it.
+    ///
+    /// Example: gcloud kms decrypt … --plaintext-file=- | sudo toolctl smtp secret write
+    Write,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Create the age key (0600) if it is missing and print its public key.
+    Init,
+    /// Report every scope: file, present, modified, decrypts with this key.
+    Status(ReportArgs),
+    /// Re-encrypt every secret to the current recipients (the key and `[secrets] recipients`).
+    ///
+    /// All or nothing: if any secret cannot be decrypted, nothing changes.
+    Rekey {
+        /// Generate a new key first; the old one is kept beside it (0600) until you remove it.
+        #[arg(long)]
+        new_key: bool,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// `human` (a table) or `json` (one document with stable keys, for CI).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Human)]
+    pub output_format: OutputFormat,
+}

@@ -1,0 +1,58 @@
+use std::io::IsTerminal;
+
+use crate::error::{ExitStatus, Result};
+use crate::secrets::edit::Session;
+use crate::secrets::store::invalid;
+use crate::secrets::{schema, Plaintext, Scope};
+use crate::Context;
+
+/// `toolctl <scope> secret edit`: decrypt to a private tmpfs copy, run the editor, check,
+/// encrypt. The store stays locked for the whole session so no other writer slips in.
+pub fn run(ctx: &Context, scope: Scope) -> Result<ExitStatus> {
+    let store = ctx.store();
+    let key = store.existing_key_for_writing()?;
+    let _lock = store.lock()?;
+    let key = match key {
+        Some(key) => key,
+        None => store.create_key(&ctx.printer)?,
+    };
+    let initial: Plaintext = match store.read(scope, &key)? {
+        Some(plaintext) => plaintext,
+        None => Plaintext::new(scope.template().into_bytes()),
+    };
+    let session = Session::new(scope, &initial)?;
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    loop {
+        session.edit()?;
+        let edited = session.read()?;
+        if matches!(&edited, Ok(e) if e[..] == initial[..]) {
+            // Unchanged content is "nothing to do", even when it is the bare template.
+            ctx.printer.info("No changes; nothing written.");
+            return Ok(ExitStatus::Success);
+        }
+        match edited.and_then(|e| schema::validate(scope, &e).map(|()| e)) {
+            Ok(edited) => {
+                store.write(scope, &key, &edited)?;
+                ctx.printer.info("File encrypted and saved.");
+                return Ok(ExitStatus::Success);
+            }
+            Err(e) => {
+                let err = invalid(scope, e);
+                if !interactive {
+                    return Err(err);
+                }
+                err.print(ctx.printer.style);
+                let again = dialoguer::Confirm::new()
+                    .with_prompt("Go back into the editor?")
+                    .default(true)
+                    .interact()
+                    .unwrap_or(false);
+                if !again {
+                    return Err(crate::error::Error::new(format!(
+                        "the {scope} secret was not saved"
+                    )));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+use std::io::Write;
+
+use crate::error::{Error, ExitStatus, Result};
+use crate::secrets::Scope;
+use crate::Context;
+
+/// `toolctl <scope> secret show`: the decrypted YAML, byte for byte, on stdout.
+pub fn run(ctx: &Context, scope: Scope) -> Result<ExitStatus> {
+    let store = ctx.store();
+    let file = store.file(scope);
+    if !file.exists() {
+        return Err(Error::new(format!(
+            "there is no {scope} secret yet (`{}` does not exist)",
+            file.display()
+        ))
+        .hint(format!(
+            "create it with `toolctl {scope} secret edit`, or pipe YAML into `toolctl {scope} secret write`"
+        )));
+    }
+    let key = store.key()?;
+    let plaintext = store
+        .read(scope, &key)?
+        .ok_or_else(|| Error::new(format!("`{}` disappeared while reading it", file.display())))?;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(&plaintext).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::new("cannot write to stdout").cause(e))
+        }
+        _ => Ok(ExitStatus::Success),
+    }
+}

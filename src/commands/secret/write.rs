@@ -1,0 +1,32 @@
+use std::io::IsTerminal;
+
+use crate::error::{Error, ExitStatus, Result};
+use crate::secrets::schema;
+use crate::secrets::store::{invalid, read_limited};
+use crate::secrets::Scope;
+use crate::Context;
+
+/// `toolctl <scope> secret write`: all of stdin, checked, encrypted, saved atomically.
+pub fn run(ctx: &Context, scope: Scope) -> Result<ExitStatus> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        ctx.printer.info(format!(
+            "Reading the {scope} secret from the terminal: type or paste the YAML, then press Ctrl+D."
+        ));
+    }
+    let plaintext = read_limited(stdin.lock())
+        .map_err(|e| Error::new("cannot read stdin").cause(e))?
+        .map_err(|e| invalid(scope, e))?;
+    // Check the content before touching anything: bad input leaves every file as it was.
+    schema::validate(scope, &plaintext).map_err(|e| invalid(scope, e))?;
+    let store = ctx.store();
+    let key = store.existing_key_for_writing()?;
+    let _lock = store.lock()?;
+    let key = match key {
+        Some(key) => key,
+        None => store.create_key(&ctx.printer)?,
+    };
+    store.write(scope, &key, &plaintext)?;
+    ctx.printer.info("File encrypted and saved.");
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,31 @@
+use crate::error::{ExitStatus, Result};
+use crate::fsutil;
+use crate::secrets::key::Key;
+use crate::Context;
+
+/// `toolctl secrets init`: create the key if missing (never overwrite it) and the secrets
+/// directory; print the public key on stdout either way, so it can be piped into another
+/// node's `[secrets] recipients`.
+pub fn run(ctx: &Context) -> Result<ExitStatus> {
+    let store = ctx.store();
+    let key = match store.existing_key_for_writing()? {
+        Some(key) => {
+            ctx.printer.info(format!(
+                "The key `{}` exists; it was left as it is.",
+                key.path.display()
+            ));
+            key
+        }
+        None => {
+            let _lock = store.lock()?;
+            // Another `init` may have won the race while we waited for the lock.
+            match Key::load(&ctx.paths.key_file)? {
+                Some(key) => key,
+                None => store.create_key(&ctx.printer)?,
+            }
+        }
+    };
+    fsutil::ensure_dir(&ctx.paths.secrets_dir, 0o700)?;
+    crate::output::emit(&format!("{}\n", key.recipient()));
+    Ok(ExitStatus::Success)
+}

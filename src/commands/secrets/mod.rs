@@ -1,0 +1,5 @@
+//! `toolctl secrets init|status|rekey`: the store as a whole.
+
+pub mod init;
+pub mod rekey;
+pub mod status;

@@ -1,0 +1,136 @@
+//! User-facing errors: what failed, why, and the fix to try, plus the exit code.
+//!
+//! Every error that reaches the terminal is an [`Error`]: a message, a chain of causes and a
+//! hint, printed by [`Error::print`] as `error:` / `Caused by:` / `hint:` (the shape uv
+//! uses). Library modules define their own `thiserror` enums and convert into this type at
+//! the command level, where the hint can name the right command. This module must never
+//! receive secret values: messages name keys, paths and scopes, not contents.
+
+use std::fmt;
+use std::io::Write;
+use std::path::Path;
+
+use crate::output::Style;
+
+/// Exit codes of DESIGN.md, decided here and nowhere else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Done; every check passed.
+    Success,
+    /// A check answered "no".
+    Failure,
+    /// Bad usage, invalid settings or secret content, missing or wrong key, I/O.
+    Error,
+    /// Interrupted by Ctrl+C (SIGINT) or asked to stop (SIGTERM, SIGHUP).
+    Interrupted,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Error => 2,
+            ExitStatus::Interrupted => 130,
+        }
+    }
+}
+
+/// An error for a person: message, causes, hint.
+#[derive(Debug)]
+pub struct Error {
+    message: String,
+    causes: Vec<String>,
+    hint: Option<String>,
+    status: ExitStatus,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(message: impl Into<String>) -> Self {
+        Error {
+            message: message.into(),
+            causes: Vec::new(),
+            hint: None,
+            status: ExitStatus::Error,
+        }
+    }
+
+    /// The run was interrupted by a signal; nothing was saved.
+    pub fn interrupted(message: impl Into<String>) -> Self {
+        Error {
+            status: ExitStatus::Interrupted,
+            ..Error::new(message)
+        }
+    }
+
+    pub fn cause(mut self, cause: impl fmt::Display) -> Self {
+        self.causes.push(cause.to_string());
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Sets the hint only when none was set yet (the most specific hint wins).
+    pub fn or_hint(mut self, hint: impl Into<String>) -> Self {
+        if self.hint.is_none() {
+            self.hint = Some(hint.into());
+        }
+        self
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn hint_text(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
+    pub fn status(&self) -> ExitStatus {
+        self.status
+    }
+
+    /// An I/O error on `path`, with the hint an administrator needs for the common kinds.
+    pub fn io(action: &str, path: &Path, err: std::io::Error) -> Self {
+        let e = Error::new(format!("cannot {action} `{}`", path.display())).cause(&err);
+        match err.kind() {
+            std::io::ErrorKind::PermissionDenied => e.hint(
+                "run the command with `sudo`, or point `--root` at a directory you own",
+            ),
+            std::io::ErrorKind::ReadOnlyFilesystem => {
+                e.hint("the file system is read-only: remount it read-write or use `--root`")
+            }
+            std::io::ErrorKind::StorageFull => e.hint("free some disk space and run it again"),
+            _ => e,
+        }
+    }
+
+    /// Prints the error on stderr in the `error:` / `Caused by:` / `hint:` shape.
+    pub fn print(&self, style: Style) {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{} {}", style.error("error:"), self.message);
+        for cause in &self.causes {
+            let _ = writeln!(err, "  {} {}", style.bold("Caused by:"), cause);
+        }
+        if let Some(hint) = &self.hint {
+            let _ = writeln!(err, "\n{} {}", style.hint("hint:"), hint);
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        for cause in &self.causes {
+            write!(f, ": {cause}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,62 @@
+//! toolctl: mail and chat integration management for self-hosted GitLab-style servers.
+//!
+//! The architecture, one way through:
+//!
+//! - [`cli`] holds the clap types; [`main`] parses them, builds a [`Context`] (paths under
+//!   `--root`, the settings file, how to print) and hands it to [`commands`], one function
+//!   per command, which returns an [`error::ExitStatus`] or an [`error::Error`].
+//! - [`settings`] reads `toolctl.toml`; [`paths`] says where everything lives.
+//! - [`secrets`] is the encrypted store (age); [`fsutil`] is the one way files are written
+//!   (atomically, with their mode) and locked.
+//! - [`output`] decides colour and formats tables and JSON: data on stdout, the rest on
+//!   stderr. Errors print `error:`, causes and a `hint:`; exit codes are decided in
+//!   [`error::ExitStatus`] alone.
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod fsutil;
+pub mod output;
+pub mod paths;
+pub mod secrets;
+pub mod settings;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::error::ExitStatus;
+use crate::output::{Printer, Style};
+use crate::paths::Paths;
+
+/// What every command is given: where files are, the settings, and how to print.
+pub struct Context {
+    pub paths: Paths,
+    pub settings: settings::Settings,
+    pub printer: Printer,
+}
+
+/// Parses the command line, runs the command and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help and version on stdout (exit 0) and usage errors on stderr.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                ExitStatus::Error.code()
+            } else {
+                0
+            });
+        }
+    };
+    let style = Style::for_stderr(cli.color);
+    let status = match commands::run(cli, style) {
+        Ok(status) => status,
+        Err(e) => {
+            e.print(style);
+            e.status()
+        }
+    };
+    ExitCode::from(status.code())
+}

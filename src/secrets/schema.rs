@@ -1,0 +1,336 @@
+//! Checks a secret's plaintext against its scope's schema before anything is encrypted.
+//!
+//! The content must be UTF-8 YAML whose top level is a mapping of the scope's keys to
+//! strings. Every refusal says what is wrong and where (key names, lines, YAML types) but
+//! never quotes a value: the values are the secrets.
+
+use thiserror::Error;
+
+use super::scope::Scope;
+
+/// The largest secret `write` accepts.
+pub const MAX_LEN: usize = 1024 * 1024;
+
+/// Why a secret's content was refused. No variant carries a value from the content.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum SchemaError {
+    #[error("the input is empty")]
+    Empty,
+    #[error("the input is larger than 1 MiB")]
+    TooLarge,
+    #[error("the input is not UTF-8 text (invalid byte at offset {0})")]
+    NotUtf8(usize),
+    #[error("the input is not valid YAML: {0}")]
+    Yaml(String),
+    #[error("the input holds no keys (only comments or an empty mapping)")]
+    NoKeys,
+    #[error("the top level is {0}, not a mapping of keys to strings")]
+    NotMapping(&'static str),
+    #[error("a key is {0}, not a name")]
+    KeyNotString(&'static str),
+    #[error("unknown key `{key}` for the {scope} secret")]
+    UnknownKey {
+        key: String,
+        scope: Scope,
+        closest: Option<&'static str>,
+    },
+    #[error("key `{0}` appears more than once")]
+    Duplicate(String),
+    #[error("the value of `{key}` is {kind}, not a string")]
+    NotString { key: String, kind: &'static str },
+}
+
+impl SchemaError {
+    /// The fix to suggest.
+    pub fn hint(&self, scope: Scope) -> String {
+        let allowed = scope
+            .keys()
+            .iter()
+            .map(|k| format!("`{}`", k.name))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match self {
+            SchemaError::Empty | SchemaError::NoKeys => format!(
+                "give a YAML mapping such as `{}: '…'`; allowed keys: {allowed}",
+                scope.keys()[0].name
+            ),
+            SchemaError::TooLarge => "a secret holds a few short strings: check that the right \
+                                      file was piped in"
+                .into(),
+            SchemaError::NotUtf8(_) => {
+                "save the content as UTF-8; if it is still encrypted (KMS, age), decrypt it first"
+                    .into()
+            }
+            SchemaError::Yaml(_) => "fix the YAML at that line: one `key: 'value'` per line".into(),
+            SchemaError::Duplicate(key) => format!("keep one `{key}:` line"),
+            SchemaError::NotMapping(_) | SchemaError::KeyNotString(_) => {
+                format!("write one `key: 'value'` per line; allowed keys: {allowed}")
+            }
+            SchemaError::UnknownKey { closest, .. } => match closest {
+                Some(c) => format!("did you mean `{c}`? allowed keys: {allowed}"),
+                None => format!("allowed keys: {allowed}"),
+            },
+            SchemaError::NotString { key, .. } => format!(
+                "quote the value so YAML reads it as a string: `{key}: '…'` \
+                 (unquoted, `0123` is a number and `yes` a boolean)"
+            ),
+        }
+    }
+}
+
+/// One key of a parsed secret and its value.
+pub struct Entry {
+    pub key: String,
+    pub value: zeroize::Zeroizing<String>,
+}
+
+/// Checks that `bytes` is a valid secret for `scope`.
+pub fn validate(scope: Scope, bytes: &[u8]) -> Result<(), SchemaError> {
+    parse(scope, bytes).map(|_| ())
+}
+
+/// Parses a secret of `scope` into its entries, refusing anything but a flat mapping of
+/// the scope's keys to strings.
+///
+/// An unquoted value is a string only if neither YAML 1.1 (what GitLab's Ruby, Psych,
+/// reads) nor YAML 1.2 would type it otherwise: `0123` is octal 83 to Psych, `yes` is
+/// true, `2024-01-01` a date, `:x` a symbol. So the check works on the parser's events,
+/// where a scalar's quoting is still known, rather than on a loaded value.
+pub fn parse(scope: Scope, bytes: &[u8]) -> Result<Vec<Entry>, SchemaError> {
+    use yaml_rust2::parser::{Event, Parser};
+    use yaml_rust2::scanner::TScalarStyle;
+
+    if bytes.len() > MAX_LEN {
+        return Err(SchemaError::TooLarge);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| SchemaError::NotUtf8(e.valid_up_to()))?;
+    if text.trim().is_empty() {
+        return Err(SchemaError::Empty);
+    }
+    let mut parser = Parser::new_from_str(text);
+    let mut next = || -> Result<Event, SchemaError> {
+        parser
+            .next_token()
+            .map(|(event, _)| event)
+            .map_err(|e| SchemaError::Yaml(e.to_string()))
+    };
+    // Stream start, then the first document (or nothing at all).
+    let mut event = next()?;
+    if matches!(event, Event::StreamStart) {
+        event = next()?;
+    }
+    match event {
+        Event::StreamEnd => return Err(SchemaError::NoKeys),
+        Event::DocumentStart => {}
+        _ => return Err(SchemaError::Yaml("unexpected YAML structure".into())),
+    }
+    match next()? {
+        Event::MappingStart(..) => {}
+        Event::Scalar(v, style, ..) if style == TScalarStyle::Plain && v.is_empty() => {
+            return Err(SchemaError::NoKeys)
+        }
+        Event::Scalar(..) => return Err(SchemaError::NotMapping("a single value")),
+        Event::SequenceStart(..) => return Err(SchemaError::NotMapping("a list")),
+        Event::Alias(_) => return Err(SchemaError::NotMapping("an alias")),
+        _ => return Err(SchemaError::Yaml("unexpected YAML structure".into())),
+    }
+    let allowed: Vec<&'static str> = scope.keys().iter().map(|k| k.name).collect();
+    let mut entries: Vec<Entry> = Vec::new();
+    loop {
+        let key = match next()? {
+            Event::MappingEnd => break,
+            Event::Scalar(k, style, _, tag) => {
+                if style == TScalarStyle::Plain && tag.is_none() && plain_type(&k).is_some() {
+                    return Err(SchemaError::KeyNotString(plain_type(&k).unwrap_or("a value")));
+                }
+                k
+            }
+            Event::SequenceStart(..) => return Err(SchemaError::KeyNotString("a list")),
+            Event::MappingStart(..) => return Err(SchemaError::KeyNotString("a mapping")),
+            _ => return Err(SchemaError::KeyNotString("an alias")),
+        };
+        if !allowed.contains(&key.as_str()) {
+            return Err(SchemaError::UnknownKey {
+                closest: closest(&key, &allowed),
+                key,
+                scope,
+            });
+        }
+        if entries.iter().any(|e| e.key == key) {
+            return Err(SchemaError::Duplicate(key));
+        }
+        let not_string = |kind| SchemaError::NotString {
+            key: key.clone(),
+            kind,
+        };
+        let value = match next()? {
+            Event::Scalar(v, style, _, tag) => {
+                let v = zeroize::Zeroizing::new(v);
+                match (&tag, style) {
+                    (Some(t), _) if !(t.handle == "tag:yaml.org,2002:" && t.suffix == "str") => {
+                        return Err(not_string("a tagged value"))
+                    }
+                    (None, TScalarStyle::Plain) => {
+                        if let Some(kind) = plain_type(&v) {
+                            return Err(not_string(kind));
+                        }
+                    }
+                    _ => {}
+                }
+                v
+            }
+            Event::SequenceStart(..) => return Err(not_string("a list")),
+            Event::MappingStart(..) => return Err(not_string("a mapping")),
+            _ => return Err(not_string("an alias")),
+        };
+        entries.push(Entry { key, value });
+    }
+    match next()? {
+        Event::DocumentEnd => {}
+        _ => return Err(SchemaError::Yaml("unexpected content after the mapping".into())),
+    }
+    if !matches!(next()?, Event::StreamEnd) {
+        return Err(SchemaError::Yaml(
+            "more than one YAML document (`---`); give one mapping".into(),
+        ));
+    }
+    if entries.is_empty() {
+        return Err(SchemaError::NoKeys);
+    }
+    Ok(entries)
+}
+
+/// What an unquoted scalar means to YAML 1.1 or 1.2 when it is not a string.
+fn plain_type(s: &str) -> Option<&'static str> {
+    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let digits = |t: &str, ok: fn(char) -> bool| !t.is_empty() && t.chars().all(|c| ok(c) || c == '_');
+    if matches!(s, "" | "~" | "null" | "Null" | "NULL") {
+        return Some("empty (null)");
+    }
+    if matches!(
+        s,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "true" | "True"
+            | "TRUE" | "false" | "False" | "FALSE" | "on" | "On" | "ON" | "off" | "Off" | "OFF"
+    ) {
+        return Some("a boolean");
+    }
+    let is_int = unsigned.starts_with(|c: char| c.is_ascii_digit())
+        && (digits(unsigned, |c| c.is_ascii_digit())
+            || unsigned
+                .strip_prefix("0x")
+                .is_some_and(|t| digits(t, |c| c.is_ascii_hexdigit()))
+            || unsigned.strip_prefix("0o").is_some_and(|t| digits(t, |c| c.is_digit(8)))
+            || unsigned.strip_prefix("0b").is_some_and(|t| digits(t, |c| c.is_digit(2)))
+            // YAML 1.1 base 60: 1:20 is 80.
+            || (unsigned.contains(':')
+                && unsigned.split(':').all(|p| digits(p, |c| c.is_ascii_digit()))));
+    if is_int {
+        return Some("a number");
+    }
+    let lower = unsigned.to_ascii_lowercase();
+    if matches!(lower.as_str(), ".inf" | ".nan") {
+        return Some("a number");
+    }
+    let (mantissa, exponent) = match lower.split_once('e') {
+        Some((m, e)) => (m, Some(e.strip_prefix(['-', '+']).unwrap_or(e))),
+        None => (lower.as_str(), None),
+    };
+    let mantissa_ok = mantissa.chars().any(|c| c.is_ascii_digit())
+        && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '_')
+        && (mantissa.contains('.') || exponent.is_some());
+    if mantissa_ok && exponent.is_none_or(|e| digits(e, |c| c.is_ascii_digit())) {
+        return Some("a number");
+    }
+    // YAML 1.1 timestamps: 2001-12-14, 2001-12-14t21:59:43.10-05:00, …
+    let b = s.as_bytes();
+    if b.len() >= 8
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && s[5..].split(['-', 'T', 't', ' ']).take(2).all(|p| {
+            !p.is_empty() && p.len() <= 2 && p.bytes().all(|c| c.is_ascii_digit())
+        })
+    {
+        return Some("a date");
+    }
+    if s.len() > 1 && s.starts_with(':') && !s[1..].starts_with([' ', ':']) {
+        return Some("a Ruby symbol");
+    }
+    None
+}
+
+/// The nearest allowed key, when it is near enough to be a typo.
+fn closest(key: &str, allowed: &[&'static str]) -> Option<&'static str> {
+    allowed
+        .iter()
+        .map(|a| (strsim::jaro_winkler(key, a), *a))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, a)| a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_seed_example() {
+        assert_eq!(
+            validate(Scope::Smtp, b"user_name: 'gitlab-inst'\npassword: '123'\n"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn refuses_what_design_md_lists() {
+        assert!(matches!(
+            validate(Scope::Smtp, b"pasword: 'x'"),
+            Err(SchemaError::UnknownKey {
+                closest: Some("password"),
+                ..
+            })
+        ));
+        assert!(matches!(
+            validate(Scope::Smtp, b"password: 0123"),
+            Err(SchemaError::NotString { kind: "a number", .. })
+        ));
+        assert_eq!(validate(Scope::Smtp, b"- a\n- b\n"), Err(SchemaError::NotMapping("a list")));
+        assert_eq!(
+            validate(Scope::Smtp, b"just text"),
+            Err(SchemaError::NotMapping("a single value"))
+        );
+        assert!(matches!(
+            validate(Scope::Smtp, b"password: 'a'\npassword: 'b'\n"),
+            Err(SchemaError::Duplicate(_))
+        ));
+        assert_eq!(validate(Scope::Smtp, b""), Err(SchemaError::Empty));
+        assert_eq!(validate(Scope::Smtp, b"# only\n"), Err(SchemaError::NoKeys));
+        assert_eq!(validate(Scope::Smtp, b"{}"), Err(SchemaError::NoKeys));
+        assert!(matches!(validate(Scope::Smtp, b"password: b: c"), Err(SchemaError::Yaml(_))));
+        assert_eq!(validate(Scope::Smtp, b"password: '\xff'"), Err(SchemaError::NotUtf8(11)));
+    }
+
+    #[test]
+    fn unquoted_values_are_typed_as_ruby_would() {
+        for v in ["0123", "83", "-1", "0x1f", "1:20", "1.5", "1e5", ".inf", "yes", "Off", "~", "null", "2024-01-01", ":sym"] {
+            let input = format!("password: {v}\n");
+            assert!(
+                matches!(validate(Scope::Smtp, input.as_bytes()), Err(SchemaError::NotString { .. })),
+                "{v} must be refused"
+            );
+            let quoted = format!("password: '{v}'\n");
+            assert_eq!(validate(Scope::Smtp, quoted.as_bytes()), Ok(()), "'{v}' is a string");
+        }
+        for v in ["s3cret", "abc123", "1a", "pa:ss", "12-34", "x.y", "e5", "!!str 0123"] {
+            let input = format!("password: {v}\n");
+            assert_eq!(validate(Scope::Smtp, input.as_bytes()), Ok(()), "{v} is a string");
+        }
+    }
+
+    #[test]
+    fn a_yaml_error_never_quotes_the_value() {
+        let err = validate(Scope::Smtp, b"password: 'unterminated-s3cret\n").unwrap_err();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        let err = validate(Scope::Smtp, b"password: [s3cret\n").unwrap_err();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+    }
+}
