@@ -1,0 +1,1 @@
+//! Generated man pages and completions match the clap definition.

@@ -1,0 +1,1 @@
+//! The test harness: temp roots, running toolctl, snapshots of a tree.

@@ -1,0 +1,1 @@
+//! The encrypted secrets store, end to end.
