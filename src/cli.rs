@@ -74,6 +74,19 @@ pub enum Command {
     #[command(subcommand)]
     Mailroom(IntegrationCommand),
 
+    /// Render toolctl.toml and the secrets into the files the services read.
+    ///
+    /// Validates everything first and writes nothing when anything is invalid; every file
+    /// is written atomically with its mode; a second run changes nothing.
+    Reconfigure(ReconfigureArgs),
+
+    /// Print the effective settings: defaults filled in, secrets masked, each value's source.
+    ShowConfig(ReportArgs),
+
+    /// Read or change one key of toolctl.toml (comments and layout are kept).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+
     /// Print a shell completion script on stdout.
     Completions {
         /// The shell to complete for.
@@ -133,6 +146,42 @@ pub enum SecretsCommand {
         new_key: bool,
         #[command(flatten)]
         report: ReportArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ReconfigureArgs {
+    /// Show what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Show unified diffs of the changes (secrets masked).
+    #[arg(long)]
+    pub diff: bool,
+    /// With --dry-run: exit 1 when something would change.
+    #[arg(long)]
+    pub exit_code: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print a key's effective value (its default when it is not written).
+    Get {
+        /// Dotted key, e.g. `incoming_email.address`.
+        key: String,
+    },
+    /// Set a key; the value is checked against the key's type and the settings' rules.
+    Set {
+        /// Dotted key, e.g. `incoming_email.port`.
+        key: String,
+        /// The value: a string, an integer, `true`/`false`, `["a", "b"]`, `{ K = "v" }`.
+        value: String,
+    },
+    /// Remove a key from toolctl.toml (its default applies again).
+    Unset {
+        /// Dotted key, e.g. `smtp.ca_file`.
+        key: String,
     },
 }
 

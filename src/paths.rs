@@ -59,6 +59,16 @@ impl Paths {
         }
         out
     }
+
+    /// `path` as the services see it on the real server: relative to the root, with a
+    /// leading `/`. Rendered files name paths this way so they read the same under any
+    /// `--root`.
+    pub fn logical(&self, path: &Path) -> String {
+        match path.strip_prefix(&self.root) {
+            Ok(rel) => format!("/{}", rel.display()),
+            Err(_) => path.display().to_string(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -74,3 +84,4 @@ mod tests {
         assert_eq!(p.config, PathBuf::from("/tmp/r/etc/toolctl/toolctl.toml"));
     }
 }
+

@@ -3,12 +3,16 @@
 //! Commands turn library results into output and exit statuses. Settings and paths are
 //! resolved once, here, before any command runs (except the generators, which need none).
 
+pub mod config;
 pub mod generate;
+pub mod reconfigure;
 pub mod secret;
 pub mod secrets;
+pub mod show_config;
 
 use crate::cli::{Cli, Command, IntegrationCommand, SecretCommand, SecretsCommand};
-use crate::error::{ExitStatus, Result};
+use crate::error::{Error, ExitStatus, Result};
+use crate::settings::{Diag, Severity};
 use crate::output::{Printer, Style};
 use crate::paths::Paths;
 use crate::secrets::{Scope, Store};
@@ -29,10 +33,17 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
         Command::MicrosoftGraphMailer(c) => Some((Scope::MicrosoftGraphMailer, c)),
         Command::Mattermost(c) => Some((Scope::Mattermost, c)),
         Command::Mailroom(c) => Some((Scope::Mailroom, c)),
-        Command::Secrets(_) => None,
+        Command::Secrets(_) | Command::Reconfigure(_) | Command::ShowConfig(_) | Command::Config(_) => None,
     };
     let mut paths = Paths::new(&cli.root, cli.config.as_deref());
     let settings = settings::load(&mut paths)?;
+    if scope.is_some() || matches!(cli.command, Command::Secrets(_)) {
+        // The store needs only `[secrets]`; other mistakes in the file must not keep an
+        // administrator from reading or fixing a secret.
+        if let Some(d) = settings.errors_under("secrets.").first() {
+            return Err(diag_error(&settings.path, d));
+        }
+    }
     let ctx = Context {
         paths,
         settings,
@@ -51,12 +62,69 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
                 secrets::rekey::run(&ctx, *new_key, report.output_format)
             }
         },
+        (None, Command::Reconfigure(args)) => reconfigure::run(&ctx, args),
+        (None, Command::ShowConfig(report)) => show_config::run(&ctx, report.output_format),
+        (None, Command::Config(cmd)) => config::run(&ctx, cmd),
         (None, _) => unreachable!("every other command returned above"),
+    }
+}
+
+/// One finding as an error of its own.
+pub fn diag_error(file: &std::path::Path, d: &Diag) -> Error {
+    Error::new(describe(file, d)).hint(d.hint.clone())
+}
+
+/// `file:line: `key`: message`, the way compilers point at a line.
+pub fn describe(file: &std::path::Path, d: &Diag) -> String {
+    let at = match d.line {
+        Some(l) => format!("{}:{l}", file.display()),
+        None => file.display().to_string(),
+    };
+    format!("{at}: `{}`: {}", d.key, d.message)
+}
+
+/// Prints every warning with its hint; returns an error when there is any error. One
+/// error becomes the error itself; several are listed, then summed up.
+pub fn report_diags<'a>(
+    printer: &Printer,
+    file: &std::path::Path,
+    diags: impl Iterator<Item = &'a Diag>,
+    what_was_not_done: &str,
+) -> Result<()> {
+    let (errors, warnings): (Vec<&Diag>, Vec<&Diag>) =
+        diags.partition(|d| d.severity == Severity::Error);
+    for d in warnings {
+        printer.warn(format!("{}
+  {} {}", describe(file, d), printer.style.hint("hint:"), d.hint));
+    }
+    match &errors[..] {
+        [] => Ok(()),
+        [one] => Err(Error::new(format!("{}; {what_was_not_done}", describe(file, one))).hint(one.hint.clone())),
+        many => {
+            for d in many {
+                eprintln!(
+                    "{} {}
+  {} {}",
+                    printer.style.error("error:"),
+                    describe(file, d),
+                    printer.style.hint("hint:"),
+                    d.hint
+                );
+            }
+            Err(Error::new(format!("{} has {} errors; {what_was_not_done}", file.display(), many.len()))
+                .hint("fix the keys named above, then run the command again"))
+        }
     }
 }
 
 impl Context {
     pub fn store(&self) -> Store {
         Store::new(self.paths.clone(), &self.settings)
+    }
+
+    /// The shared resolve step (settings + defaults + secrets), for every command that
+    /// works from the effective settings.
+    pub fn resolve(&self) -> Result<settings::resolve::Resolved> {
+        settings::resolve::resolve(&self.settings, &self.paths, &self.store())
     }
 }

@@ -28,7 +28,7 @@ pub enum SchemaError {
     NotMapping(&'static str),
     #[error("a key is {0}, not a name")]
     KeyNotString(&'static str),
-    #[error("unknown key `{key}` for the {scope} secret")]
+    #[error("unknown key {} for the {scope} secret", quoted_key(.key))]
     UnknownKey {
         key: String,
         scope: Scope,
@@ -258,6 +258,22 @@ fn plain_type(s: &str) -> Option<&'static str> {
     None
 }
 
+/// An unknown key as a message may show it. A key that is not a plain name is not shown:
+/// a slip such as `password:s3cret:` or `password s3cret:` parses as one key that holds
+/// the value.
+fn quoted_key(key: &str) -> String {
+    let plain = !key.is_empty()
+        && key.len() <= 40
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if plain {
+        format!("`{key}`")
+    } else {
+        "(not shown: it is not a plain name and may hold a value)".into()
+    }
+}
+
 /// The nearest allowed key, when it is near enough to be a typo.
 fn closest(key: &str, allowed: &[&'static str]) -> Option<&'static str> {
     allowed
@@ -331,6 +347,8 @@ mod tests {
         let err = validate(Scope::Smtp, b"password: 'unterminated-s3cret\n").unwrap_err();
         assert!(!err.to_string().contains("s3cret"), "{err}");
         let err = validate(Scope::Smtp, b"password: [s3cret\n").unwrap_err();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        let err = validate(Scope::Smtp, b"password:s3cret:\n").unwrap_err();
         assert!(!err.to_string().contains("s3cret"), "{err}");
     }
 }

@@ -6,7 +6,7 @@
 use std::fmt;
 
 /// One encrypted secret file and the credentials it may hold.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Scope {
     Smtp,
     IncomingEmail,

@@ -1,23 +1,65 @@
-//! `toolctl.toml`: reading the settings the commands need.
+//! `toolctl.toml`: the settings model, loading, the shared resolve step and edits.
 //!
-//! Owns the settings file's parsing and the values the secrets store depends on: the extra
-//! age recipients and the paths that settings may move (`[secrets] directory`, `key_file`,
-//! `[logging] log_directory`, `[reconfigure] output_directory`). A missing file means
-//! defaults. Every message names the key and its line so the administrator can go straight
-//! to it. It never writes the file and never sees a secret.
+//! - [`schema`]: every key, its type and default;
+//! - this module: parsing the file into raw values with their line numbers, reporting
+//!   unknown keys (with the closest known one) and wrong types;
+//! - [`resolve`]: raw values + defaults + decrypted secrets → resolved settings, with every
+//!   rule of DESIGN.md checked once, for `show-config`, `reconfigure` and the probes;
+//! - [`edit`]: `config set|unset` through toml_edit, so comments and layout survive.
+//!
+//! Paths written in settings are read inside `--root` (see [`crate::paths`]).
 
-use std::path::Path;
+pub mod edit;
+pub mod resolve;
+pub mod schema;
 
-use toml_edit::{DocumentMut, Item};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use toml_edit::{Item, Value};
 
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::paths::Paths;
+use schema::Kind;
 
-/// The settings this build reads, after defaults.
+/// A value as written in the file.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Val {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+    List(Vec<String>),
+    Map(Vec<(String, String)>),
+}
+
+/// Error or warning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding about the settings: which key, where, what, and the fix.
+#[derive(Clone, Debug)]
+pub struct Diag {
+    pub severity: Severity,
+    pub key: String,
+    pub line: Option<usize>,
+    pub message: String,
+    pub hint: String,
+}
+
+/// The settings file as written: known keys with their values and lines.
 #[derive(Debug, Default)]
 pub struct Settings {
-    /// `[secrets] recipients`: extra age recipients (other nodes, a recovery key).
+    pub path: PathBuf,
+    /// Whether the file exists (a missing file means every default).
+    pub exists: bool,
+    pub values: BTreeMap<String, (Val, usize)>,
+    /// Unknown keys and wrong types found while loading.
+    pub diags: Vec<Diag>,
+    /// `[secrets] recipients`, with their lines.
     pub recipients: Vec<Recipient>,
 }
 
@@ -28,103 +70,214 @@ pub struct Recipient {
     pub line: usize,
 }
 
+impl Settings {
+    pub fn str(&self, key: &str) -> Option<&str> {
+        match self.values.get(key) {
+            Some((Val::Str(s), _)) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn line(&self, key: &str) -> Option<usize> {
+        self.values.get(key).map(|(_, l)| *l)
+    }
+
+    /// Moves the paths that settings may override (read inside the root).
+    pub fn apply_paths(&self, paths: &mut Paths) {
+        let rooted = |key: &str| self.str(key).map(|s| paths.rooted(s));
+        let (secrets, key, log, rendered) = (
+            rooted("secrets.directory"),
+            rooted("secrets.key_file"),
+            rooted("logging.log_directory"),
+            rooted("reconfigure.output_directory"),
+        );
+        if let Some(p) = secrets {
+            paths.secrets_dir = p;
+        }
+        if let Some(p) = key {
+            paths.key_file = p;
+        }
+        if let Some(p) = log {
+            paths.log_dir = p;
+        }
+        if let Some(p) = rendered {
+            paths.rendered_dir = p;
+        }
+    }
+
+    /// The errors found while loading that concern keys under `prefix`.
+    pub fn errors_under(&self, prefix: &str) -> Vec<&Diag> {
+        self.diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error && d.key.starts_with(prefix))
+            .collect()
+    }
+}
+
 /// Loads the settings file named by `paths.config` (defaults when it does not exist) and
-/// applies its path overrides to `paths`.
+/// applies its path overrides to `paths`. Only syntax errors fail here; unknown keys and
+/// wrong types are in [`Settings::diags`] for the commands that enforce them.
 pub fn load(paths: &mut Paths) -> Result<Settings> {
     let Some(bytes) = fsutil::read_optional(&paths.config)? else {
-        return Ok(Settings::default());
+        return Ok(Settings {
+            path: paths.config.clone(),
+            ..Settings::default()
+        });
     };
-    let file = paths.config.clone();
     let text = String::from_utf8(bytes).map_err(|_| {
-        Error::new(format!("`{}` is not UTF-8 text", file.display()))
+        Error::new(format!("`{}` is not UTF-8 text", paths.config.display()))
             .hint("save the settings file as UTF-8")
     })?;
-    let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        let line = e
-            .span()
-            .map(|s| line_of(&text, s.start))
-            .map(|l| format!(" at line {l}"))
-            .unwrap_or_default();
-        Error::new(format!("`{}` is not valid TOML{line}", file.display()))
-            .cause(e.message())
-            .hint("fix the syntax at that line; `toolctl.toml` follows TOML 1.0")
-    })?;
-    let at = |key: &str, item: &Item| Located {
-        file: &file,
-        key: key.to_string(),
-        line: item.span().map(|s| line_of(&text, s.start)),
-    };
-
-    let mut settings = Settings::default();
-    if let Some(secrets) = doc.get("secrets") {
-        if let Some(item) = secrets.get("recipients") {
-            let loc = at("secrets.recipients", item);
-            let arr = item
-                .as_array()
-                .ok_or_else(|| loc.wrong_type("an array of strings"))?;
-            for v in arr.iter() {
-                let s = v
-                    .as_str()
-                    .ok_or_else(|| loc.wrong_type("an array of strings"))?;
-                let line = v
-                    .span()
-                    .map(|s| line_of(&text, s.start))
-                    .or(loc.line)
-                    .unwrap_or(0);
-                settings.recipients.push(Recipient {
-                    value: s.to_string(),
-                    line,
-                });
-            }
-        }
-        if let Some(item) = secrets.get("directory") {
-            paths.secrets_dir = paths.rooted(at("secrets.directory", item).string(item)?);
-        }
-        if let Some(item) = secrets.get("key_file") {
-            paths.key_file = paths.rooted(at("secrets.key_file", item).string(item)?);
-        }
-    }
-    if let Some(item) = doc.get("logging").and_then(|t| t.get("log_directory")) {
-        paths.log_dir = paths.rooted(at("logging.log_directory", item).string(item)?);
-    }
-    if let Some(item) = doc
-        .get("reconfigure")
-        .and_then(|t| t.get("output_directory"))
-    {
-        paths.rendered_dir = paths.rooted(at("reconfigure.output_directory", item).string(item)?);
-    }
+    let settings = parse(&paths.config, &text)?;
+    settings.apply_paths(paths);
     Ok(settings)
 }
 
-/// A key of the settings file, for messages.
-struct Located<'a> {
-    file: &'a Path,
-    key: String,
-    line: Option<usize>,
+/// Parses settings text; `path` is for messages.
+pub fn parse(path: &Path, text: &str) -> Result<Settings> {
+    let doc = toml_edit::ImDocument::parse(text).map_err(|e: toml_edit::TomlError| {
+        let line = e
+            .span()
+            .map(|s| format!(":{}", line_of(text, s.start)))
+            .unwrap_or_default();
+        Error::new(format!("`{}{line}` is not valid TOML", path.display()))
+            .cause(e.message())
+            .hint("fix the syntax at that line; `toolctl.toml` follows TOML 1.0")
+    })?;
+    let mut s = Settings {
+        path: path.to_path_buf(),
+        exists: true,
+        ..Settings::default()
+    };
+    walk(doc.as_table(), "", text, &mut s);
+    if let Some((Val::List(items), line)) = s.values.get("secrets.recipients") {
+        s.recipients = items
+            .iter()
+            .map(|v| Recipient {
+                value: v.clone(),
+                line: *line,
+            })
+            .collect();
+    }
+    Ok(s)
 }
 
-impl Located<'_> {
-    fn wrong_type(&self, expected: &str) -> Error {
-        let line = self.line.map(|l| format!(":{l}")).unwrap_or_default();
-        Error::new(format!(
-            "`{}` in `{}{line}` must be {expected}",
-            self.key,
-            self.file.display()
-        ))
-        .hint(format!("write it as {}", example(expected, &self.key)))
-    }
-
-    fn string<'i>(&self, item: &'i Item) -> Result<&'i str> {
-        item.as_str().ok_or_else(|| self.wrong_type("a string"))
+fn walk(table: &dyn toml_edit::TableLike, prefix: &str, text: &str, s: &mut Settings) {
+    for (name, item) in table.iter() {
+        let path = if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        let line = item
+            .span()
+            .or_else(|| table.key(name).and_then(|k| k.span()))
+            .map(|sp| line_of(text, sp.start))
+            .unwrap_or(0);
+        if schema::TABLES.contains(&path.as_str()) {
+            match item.as_table_like() {
+                Some(t) => walk(t, &path, text, s),
+                None => s.diags.push(type_diag(&path, line, "a table")),
+            }
+            continue;
+        }
+        let Some(key) = schema::find(&path) else {
+            let (message, hint) = match schema::closest(&path) {
+                Some(c) => (format!("unknown key `{path}`"), format!("did you mean `{c}`?")),
+                None => (
+                    format!("unknown key `{path}`"),
+                    "remove it; `toolctl show-config` lists every known key".to_string(),
+                ),
+            };
+            s.diags.push(Diag {
+                severity: Severity::Error,
+                key: path,
+                line: Some(line),
+                message,
+                hint,
+            });
+            continue;
+        };
+        match convert(item, key.kind) {
+            Some(v) => {
+                s.values.insert(path, (v, line));
+            }
+            None => s.diags.push(type_diag(&path, line, &key.kind.describe())),
+        }
     }
 }
 
-fn example(expected: &str, key: &str) -> String {
-    let leaf = key.rsplit('.').next().unwrap_or(key);
-    match expected {
-        "a string" => format!("`{leaf} = \"/path\"`"),
-        _ => format!("`{leaf} = [\"age1…\"]`"),
+fn type_diag(path: &str, line: usize, expected: &str) -> Diag {
+    Diag {
+        severity: Severity::Error,
+        key: path.to_string(),
+        line: Some(line),
+        message: format!("`{path}` must be {expected}"),
+        hint: format!("write it as {}", example_for(path)),
     }
+}
+
+/// A correct line for `path`, for hints.
+pub fn example_for(path: &str) -> String {
+    let leaf = path.rsplit('.').next().unwrap_or(path);
+    match schema::find(path).map(|k| k.kind) {
+        Some(Kind::Str) => format!("`{leaf} = \"…\"`"),
+        Some(Kind::Int(..)) => format!("`{leaf} = {}`", if leaf == "port" { 993 } else { 60 }),
+        Some(Kind::Bool) => format!("`{leaf} = true`"),
+        Some(Kind::Enum(v)) => format!("`{leaf} = \"{}\"`", v[0]),
+        Some(Kind::List) => format!("`{leaf} = [\"…\"]`"),
+        Some(Kind::Map) => format!("`{leaf} = {{ NAME = \"value\" }}`"),
+        None => format!("a `[{path}]` table"),
+    }
+}
+
+/// The value of `item` if it has the type `kind`.
+pub fn convert(item: &Item, kind: Kind) -> Option<Val> {
+    if kind == Kind::Map {
+        let t = item.as_table_like()?;
+        let mut out = Vec::new();
+        for (k, v) in t.iter() {
+            out.push((k.to_string(), v.as_str()?.to_string()));
+        }
+        return Some(Val::Map(out));
+    }
+    let v = item.as_value()?;
+    convert_value(v, kind)
+}
+
+pub fn convert_value(v: &Value, kind: Kind) -> Option<Val> {
+    Some(match kind {
+        Kind::Str => Val::Str(v.as_str()?.to_string()),
+        Kind::Enum(allowed) => {
+            let s = v.as_str()?;
+            if !allowed.contains(&s) {
+                return None;
+            }
+            Val::Str(s.to_string())
+        }
+        Kind::Int(min, max) => {
+            let i = v.as_integer()?;
+            if i < min || i > max {
+                return None;
+            }
+            Val::Int(i)
+        }
+        Kind::Bool => Val::Bool(v.as_bool()?),
+        Kind::List => Val::List(
+            v.as_array()?
+                .iter()
+                .map(|x| x.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()?,
+        ),
+        Kind::Map => {
+            let t = v.as_inline_table()?;
+            Val::Map(
+                t.iter()
+                    .map(|(k, x)| x.as_str().map(|s| (k.to_string(), s.to_string())))
+                    .collect::<Option<Vec<_>>>()?,
+            )
+        }
+    })
 }
 
 /// 1-based line number of a byte offset.

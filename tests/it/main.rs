@@ -1,5 +1,7 @@
 //! The one integration test binary: every test drives the real `toolctl` binary.
 
+mod config;
 mod docs;
 mod harness;
+mod reconfigure;
 mod secrets;

@@ -8,7 +8,8 @@ use crate::Context;
 pub fn run(ctx: &Context, scope: Scope) -> Result<ExitStatus> {
     let store = ctx.store();
     let file = store.file(scope);
-    if !file.exists() {
+    // `exists()` would read "permission denied" as "no file"; only a real ENOENT is that.
+    if !file.try_exists().map_err(|e| Error::io("read", &file, e))? {
         return Err(Error::new(format!(
             "there is no {scope} secret yet (`{}` does not exist)",
             file.display()

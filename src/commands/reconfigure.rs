@@ -1,0 +1,176 @@
+//! `toolctl reconfigure [--dry-run] [--diff] [--exit-code]`.
+//!
+//! Order: (fresh root: write the commented default toolctl.toml and the key) → resolve and
+//! check every rule (any error: stop, nothing written) → lock → generate the mailroom token
+//! if the store has none → plan → compare → diffs → write → report → log.
+
+use std::io::Write;
+use std::time::SystemTime;
+
+use serde_json::json;
+
+use crate::cli::ReconfigureArgs;
+use crate::error::{Error, ExitStatus, Result};
+use crate::fsutil;
+use crate::output::{self, OutputFormat};
+use crate::render;
+use crate::secrets::Scope;
+use crate::settings::edit::DEFAULT_FILE;
+use crate::{settings, Context};
+
+pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
+    let dry = args.dry_run;
+    let mut notes = Vec::new();
+    let mut fresh = None;
+    if !ctx.settings.exists {
+        if dry {
+            notes.push(format!("would write a commented default `{}`", ctx.paths.config.display()));
+        } else {
+            if let Some(dir) = ctx.paths.config.parent() {
+                fsutil::ensure_dir(dir, 0o700)?;
+            }
+            fsutil::write_new(&ctx.paths.config, DEFAULT_FILE.as_bytes(), 0o600)?;
+            ctx.printer.info(format!(
+                "Wrote a commented default `{}`; edit it or use `toolctl config set`.",
+                ctx.paths.config.display()
+            ));
+            let mut paths = ctx.paths.clone();
+            fresh = Some(settings::load(&mut paths)?);
+        }
+    }
+    let settings = fresh.as_ref().unwrap_or(&ctx.settings);
+    let store = ctx.store();
+    let resolved = settings::resolve::resolve(settings, &ctx.paths, &store)?;
+    super::report_diags(&ctx.printer, &ctx.paths.config, resolved.diags.iter(), "nothing was written")?;
+
+    let key = store.existing_key_for_writing()?;
+    let _lock = if dry {
+        None
+    } else {
+        fsutil::ensure_dir(&ctx.paths.rendered_dir, 0o755)?;
+        Some(fsutil::lock(&ctx.paths.rendered_dir.with_extension("lock"), "rendered files")?)
+    };
+    let key = match (key, dry) {
+        (Some(k), _) => Some(k),
+        (None, true) => None,
+        (None, false) => {
+            let _store_lock = store.lock()?;
+            Some(store.create_key(&ctx.printer)?)
+        }
+    };
+
+    // The mailroom webhook token: from the store, or generated once into it, so every
+    // node sharing the store renders the same token.
+    let mut token = resolved.str("mailroom.webhook_secret").map(|s| zeroize::Zeroizing::new(s.to_string()));
+    if token.is_none() && render::needs_webhook_secret(&resolved) {
+        let fresh_token = zeroize::Zeroizing::new(generate_token()?);
+        if dry {
+            notes.push("would generate the mailroom webhook secret into the `mailroom` secret scope".into());
+        } else {
+            let key = key.as_ref().expect("created above when not a dry run");
+            let _store_lock = store.lock()?;
+            let content = zeroize::Zeroizing::new(format!("webhook_secret: '{}'\n", fresh_token.as_str()));
+            store.write(Scope::Mailroom, key, content.as_bytes())?;
+            notes.push("generated the mailroom webhook secret into the `mailroom` secret scope".into());
+        }
+        token = Some(fresh_token);
+    }
+
+    let cx = render::Context { resolved: &resolved, paths: &ctx.paths };
+    let plan = render::plan(&cx, token.as_deref().map(|s| s.as_str()))?;
+    let changes = render::compare(&plan, &ctx.paths.rendered_dir)?;
+    notes.extend(plan.notes.iter().cloned());
+
+    if args.diff {
+        let secrets = resolved.secret_values();
+        let mut text = String::new();
+        for c in &changes {
+            if let Some(d) = render::diff(&plan, c, &secrets) {
+                text.push_str(&d);
+            }
+        }
+        output::emit(&text);
+    }
+    if !dry {
+        render::apply(&plan, &changes, &ctx.paths.rendered_dir)?;
+    }
+
+    let changed = changes.iter().filter(|c| c.action.changes()).count();
+    let unchanged = changes.len() - changed;
+    match args.report.output_format {
+        OutputFormat::Json => output::emit_json(&json!({
+            "dry_run": dry,
+            "changed": changed,
+            "files": changes.iter().map(|c| json!({
+                "file": c.rel,
+                "action": format!("{:?}", c.action).to_lowercase(),
+                "mode": c.mode.map(|m| format!("{m:04o}")),
+            })).collect::<Vec<_>>(),
+            "notes": notes,
+        })),
+        OutputFormat::Human if !args.diff => {
+            let mut t = output::table(&["file", "action", "mode"]);
+            for c in &changes {
+                t.add_row(vec![
+                    c.rel.clone(),
+                    c.action.label(dry).to_string(),
+                    c.mode.map(|m| format!("{m:04o}")).unwrap_or_else(|| "-".into()),
+                ]);
+            }
+            output::emit(&format!("{t}\n"));
+        }
+        OutputFormat::Human => {}
+    }
+    for n in &notes {
+        ctx.printer.warn(n);
+    }
+    let verb = if dry { "would change" } else { "changed" };
+    ctx.printer.info(format!(
+        "{changed} {verb}, {unchanged} unchanged in `{}`.",
+        ctx.paths.rendered_dir.display()
+    ));
+    if !dry {
+        log_run(ctx, &changes)?;
+    }
+    if dry && args.exit_code && changed > 0 {
+        return Ok(ExitStatus::Failure);
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// 32 random bytes, base64: the shared webhook token.
+fn generate_token() -> Result<String> {
+    use base64::Engine;
+    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes[..]))
+        .map_err(|e| Error::new("cannot read random bytes for the webhook secret").cause(e))?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(&bytes[..]))
+}
+
+/// Appends one line per run to `<log_dir>/reconfigure/reconfigure.log` (no secrets: file
+/// names and actions only).
+fn log_run(ctx: &Context, changes: &[render::Change]) -> Result<()> {
+    let dir = ctx.paths.log_dir.join("reconfigure");
+    fsutil::ensure_dir(&dir, 0o750)?;
+    let path = dir.join("reconfigure.log");
+    let changed: Vec<String> = changes
+        .iter()
+        .filter(|c| c.action.changes())
+        .map(|c| format!("{} {}", c.rel, c.action.label(false)))
+        .collect();
+    let line = format!(
+        "{} reconfigure: {} changed{}{}\n",
+        humantime::format_rfc3339_seconds(SystemTime::now()),
+        changed.len(),
+        if changed.is_empty() { "" } else { ": " },
+        changed.join(", ")
+    );
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| Error::io("open the log", &path, e))?;
+    f.write_all(line.as_bytes()).map_err(|e| Error::io("write the log", &path, e))?;
+    Ok(())
+}

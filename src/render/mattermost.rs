@@ -1,0 +1,115 @@
+//! Mattermost: the envdir (`mattermost/env/*`, one 0600 file per variable, as omnibus
+//! writes it), the `config.json` created once from a template and never overwritten, and
+//! the drift report for keys the environment overrides.
+
+use serde_json::{json, Value};
+
+use super::Context;
+use crate::settings::resolve::MASK;
+
+pub const LISTEN: &str = "127.0.0.1:8065";
+
+/// One managed setting: its variable, its place in config.json, and whether it is secret.
+pub struct Var {
+    pub name: String,
+    pub value: String,
+    pub json: Option<(&'static str, &'static str)>,
+    pub secret: bool,
+}
+
+/// Every variable of the envdir, managed ones first, then `mattermost.env`.
+pub fn env(cx: &Context) -> Vec<Var> {
+    let r = cx.resolved;
+    let mut vars = Vec::new();
+    let mut push = |name: &str, value: Option<String>, json: Option<(&'static str, &'static str)>, secret: bool| {
+        if let Some(value) = value {
+            vars.push(Var { name: name.to_string(), value, json, secret });
+        }
+    };
+    let site = r.str("mattermost.external_url").map(|u| u.trim_end_matches('/').to_string());
+    let s = |k: &str| r.str(k).map(str::to_string);
+    push("MM_SERVICESETTINGS_SITEURL", site, Some(("ServiceSettings", "SiteURL")), false);
+    push("MM_SERVICESETTINGS_LISTENADDRESS", Some(LISTEN.into()), Some(("ServiceSettings", "ListenAddress")), false);
+    push(
+        "MM_GITLABSETTINGS_ENABLE",
+        Some(r.bool("mattermost.gitlab_enable").to_string()),
+        Some(("GitLabSettings", "Enable")),
+        false,
+    );
+    push("MM_GITLABSETTINGS_ID", s("mattermost.gitlab_id"), Some(("GitLabSettings", "Id")), false);
+    push("MM_GITLABSETTINGS_SECRET", s("mattermost.gitlab_secret"), Some(("GitLabSettings", "Secret")), true);
+    push("MM_GITLABSETTINGS_SCOPE", s("mattermost.gitlab_scope"), Some(("GitLabSettings", "Scope")), false);
+    push("MM_GITLABSETTINGS_AUTHENDPOINT", s("mattermost.gitlab_auth_endpoint"), Some(("GitLabSettings", "AuthEndpoint")), false);
+    push("MM_GITLABSETTINGS_TOKENENDPOINT", s("mattermost.gitlab_token_endpoint"), Some(("GitLabSettings", "TokenEndpoint")), false);
+    push(
+        "MM_GITLABSETTINGS_USERAPIENDPOINT",
+        s("mattermost.gitlab_user_api_endpoint"),
+        Some(("GitLabSettings", "UserAPIEndpoint")),
+        false,
+    );
+    push("MM_SQLSETTINGS_DRIVERNAME", s("mattermost.sql_driver_name"), Some(("SqlSettings", "DriverName")), false);
+    let password = r.str("mattermost.sql_password");
+    let source = s("mattermost.sql_data_source").map(|ds| match password {
+        Some(p) => format!("{ds} password={p}"),
+        None => ds,
+    });
+    push("MM_SQLSETTINGS_DATASOURCE", source, Some(("SqlSettings", "DataSource")), password.is_some());
+    for (name, value) in r.map("mattermost.env") {
+        vars.retain(|v| &v.name != name);
+        vars.push(Var { name: name.clone(), value: value.clone(), json: None, secret: false });
+    }
+    vars
+}
+
+/// The `config.json` written when there is none: the managed keys as the environment sets
+/// them (secrets left empty: they come from the environment only).
+pub fn config_template(vars: &[Var]) -> String {
+    let mut doc = json!({
+        "ServiceSettings": {},
+        "GitLabSettings": {},
+        "SqlSettings": {},
+        "TeamSettings": { "SiteName": "Mattermost" },
+        "EmailSettings": { "EnableSignUpWithEmail": false },
+    });
+    for v in vars {
+        if let Some((section, key)) = v.json {
+            let value = if v.secret {
+                Value::String(String::new())
+            } else if v.value == "true" || v.value == "false" {
+                Value::Bool(v.value == "true")
+            } else {
+                Value::String(v.value.clone())
+            };
+            doc[section][key] = value;
+        }
+    }
+    let mut s = serde_json::to_string_pretty(&doc).expect("JSON serializes");
+    s.push('\n');
+    s
+}
+
+/// Managed keys that an existing `config.json` sets to another value (the System Console
+/// writes there; the environment wins, so the console's value is silently ignored).
+pub fn drift(existing: &[u8], vars: &[Var]) -> Vec<String> {
+    let Ok(doc) = serde_json::from_slice::<Value>(existing) else {
+        return vec!["mattermost/config.json is not valid JSON; Mattermost will refuse to start".into()];
+    };
+    let mut out = Vec::new();
+    for v in vars {
+        let Some((section, key)) = v.json else { continue };
+        let found = match doc.get(section).and_then(|s| s.get(key)) {
+            None | Some(Value::Null) => continue,
+            Some(Value::String(s)) if s.is_empty() => continue,
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        };
+        if found != v.value {
+            let shown = if v.secret { MASK.to_string() } else { format!("\"{found}\"") };
+            out.push(format!(
+                "mattermost/config.json sets {section}.{key} = {shown}, but {} overrides it with the value from toolctl.toml",
+                v.name
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,332 @@
+//! `reconfigure`: resolved settings → the files the services read, all or nothing.
+//!
+//! Each rendered file has its module ([`app_yml`], [`mail_room`], [`mattermost`],
+//! [`nginx`]); this module plans the whole tree ([`plan`]), compares it with the disk
+//! ([`compare`]), shows masked diffs ([`diff`]) and writes it ([`apply`]): every file
+//! prepared first, then renamed into place, then stale files removed. Validation happened
+//! before any of this, in the resolve step.
+
+pub mod app_yml;
+pub mod mail_room;
+pub mod mattermost;
+pub mod nginx;
+pub mod yaml;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::paths::Paths;
+use crate::settings::resolve::{Resolved, MASK};
+use yaml::Y;
+
+/// The shared webhook token, relative to the rendered directory.
+pub const MAILROOM_SECRET: &str = "mailroom/.gitlab_mailroom_secret";
+const ENV_DIR: &str = "mattermost/env";
+const CONFIG_JSON: &str = "mattermost/config.json";
+
+/// What a renderer reads.
+pub struct Context<'a> {
+    pub resolved: &'a Resolved,
+    pub paths: &'a Paths,
+}
+
+impl Context<'_> {
+    fn str(&self, key: &str) -> Option<Y> {
+        match self.resolved.get(key) {
+            Some(crate::settings::resolve::Value::Str(s)) => Some(Y::s(s.clone())),
+            _ => None,
+        }
+    }
+
+    fn int(&self, key: &str) -> Option<Y> {
+        self.resolved.int(key).map(Y::Int)
+    }
+
+    /// The first line of every rendered text file.
+    fn header(&self, comment: &str) -> String {
+        format!(
+            "{comment} Rendered by `toolctl reconfigure` from {}; edits here are overwritten.\n",
+            self.paths.logical(&self.paths.config)
+        )
+    }
+}
+
+/// How a file's content may be shown in a diff.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Secrecy {
+    Public,
+    /// Holds credentials on known lines: shown with them masked.
+    Masked,
+    /// Is a secret as a whole: never shown.
+    Whole,
+}
+
+/// A file `reconfigure` wants on disk.
+pub struct Desired {
+    pub rel: String,
+    pub bytes: Zeroizing<Vec<u8>>,
+    pub mode: u32,
+    pub secrecy: Secrecy,
+    /// Written only when missing, never overwritten (Mattermost's config.json).
+    pub create_only: bool,
+}
+
+/// The whole rendered tree.
+pub struct Plan {
+    pub files: Vec<Desired>,
+    /// Managed files on disk that no enabled integration wants any more.
+    pub stale: Vec<String>,
+    /// Drift and other remarks for the report.
+    pub notes: Vec<String>,
+}
+
+/// Whether an enabled mailbox delivers by webhook and so needs the shared token.
+pub fn needs_webhook_secret(r: &Resolved) -> bool {
+    ["incoming_email", "service_desk_email"].iter().any(|t| {
+        r.bool(&format!("{t}.enabled")) && r.str(&format!("{t}.delivery_method")) == Some("webhook")
+    })
+}
+
+/// Plans every file. `webhook_secret` is the shared token (stored, or generated this run).
+pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
+    let r = cx.resolved;
+    let mut files = Vec::new();
+    let mut add = |rel: &str, text: String, mode: u32, secrecy: Secrecy| {
+        files.push(Desired {
+            rel: rel.to_string(),
+            bytes: Zeroizing::new(text.into_bytes()),
+            mode,
+            secrecy,
+            create_only: false,
+        });
+    };
+    add("app.yml", app_yml::render(cx), 0o644, Secrecy::Public);
+    if let Some(text) = mail_room::render(cx) {
+        add("mail_room.yml", text, 0o600, Secrecy::Masked);
+    }
+    if needs_webhook_secret(r) {
+        if let Some(token) = webhook_secret {
+            add(MAILROOM_SECRET, token.to_string(), 0o600, Secrecy::Whole);
+        }
+    }
+    let mut notes = Vec::new();
+    if r.mattermost_enabled() {
+        let vars = mattermost::env(cx);
+        for v in &vars {
+            let secrecy = if v.name == "MM_SQLSETTINGS_DATASOURCE" && v.secret {
+                Secrecy::Masked
+            } else if v.secret {
+                Secrecy::Whole
+            } else {
+                Secrecy::Public
+            };
+            add(&format!("{ENV_DIR}/{}", v.name), v.value.clone(), 0o600, secrecy);
+        }
+        if let Some(text) = nginx::render(cx) {
+            add("nginx/mattermost.conf", text, 0o644, Secrecy::Public);
+        }
+        match fsutil::read_optional(&cx.paths.rendered_dir.join(CONFIG_JSON))? {
+            Some(existing) => notes.extend(mattermost::drift(&existing, &vars)),
+            None => files.push(Desired {
+                rel: CONFIG_JSON.to_string(),
+                bytes: Zeroizing::new(mattermost::config_template(&vars).into_bytes()),
+                mode: 0o600,
+                secrecy: Secrecy::Public,
+                create_only: true,
+            }),
+        }
+    } else if cx.paths.rendered_dir.join(CONFIG_JSON).exists() {
+        notes.push(
+            "Mattermost is not configured; mattermost/config.json was kept (toolctl never deletes it)".into(),
+        );
+    }
+
+    let mut managed: Vec<String> = ["mail_room.yml", MAILROOM_SECRET, "nginx/mattermost.conf"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if let Ok(entries) = std::fs::read_dir(cx.paths.rendered_dir.join(ENV_DIR)) {
+        for e in entries.flatten() {
+            managed.push(format!("{ENV_DIR}/{}", e.file_name().to_string_lossy()));
+        }
+    }
+    managed.sort();
+    let stale = managed
+        .into_iter()
+        .filter(|rel| cx.paths.rendered_dir.join(rel).exists() && !files.iter().any(|f| &f.rel == rel))
+        .collect();
+    Ok(Plan { files, stale, notes })
+}
+
+/// What happens to one file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Create,
+    Update,
+    /// Same content, wrong mode.
+    Mode,
+    Unchanged,
+    Remove,
+    /// Exists and is never overwritten.
+    Keep,
+}
+
+impl Action {
+    pub fn changes(self) -> bool {
+        matches!(self, Action::Create | Action::Update | Action::Mode | Action::Remove)
+    }
+
+    pub fn label(self, dry_run: bool) -> &'static str {
+        match (self, dry_run) {
+            (Action::Create, false) => "created",
+            (Action::Create, true) => "would create",
+            (Action::Update, false) => "updated",
+            (Action::Update, true) => "would update",
+            (Action::Mode, false) => "mode fixed",
+            (Action::Mode, true) => "would fix mode",
+            (Action::Remove, false) => "removed",
+            (Action::Remove, true) => "would remove",
+            (Action::Unchanged, _) => "unchanged",
+            (Action::Keep, _) => "kept (never overwritten)",
+        }
+    }
+}
+
+/// One row of the report.
+pub struct Change {
+    pub rel: String,
+    pub action: Action,
+    pub mode: Option<u32>,
+    /// The file's content on disk before this run (for diffs).
+    pub old: Option<Zeroizing<Vec<u8>>>,
+}
+
+/// Compares the plan with the disk.
+pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>> {
+    let mut out = Vec::new();
+    for f in &plan.files {
+        let path = rendered.join(&f.rel);
+        let old = fsutil::read_optional(&path)?.map(Zeroizing::new);
+        let mode = std::fs::metadata(&path).ok().map(|m| m.permissions().mode() & 0o7777);
+        let action = match &old {
+            None => Action::Create,
+            Some(_) if f.create_only => Action::Keep,
+            Some(bytes) if bytes[..] != f.bytes[..] => Action::Update,
+            Some(_) if mode != Some(f.mode) => Action::Mode,
+            Some(_) => Action::Unchanged,
+        };
+        out.push(Change { rel: f.rel.clone(), action, mode: Some(f.mode), old });
+    }
+    if rendered.join(CONFIG_JSON).exists() && !plan.files.iter().any(|f| f.rel == CONFIG_JSON) {
+        out.push(Change { rel: CONFIG_JSON.into(), action: Action::Keep, mode: None, old: None });
+    }
+    for rel in &plan.stale {
+        let old = fsutil::read_optional(&rendered.join(rel))?.map(Zeroizing::new);
+        out.push(Change { rel: rel.clone(), action: Action::Remove, mode: None, old });
+    }
+    Ok(out)
+}
+
+/// Writes every change: all files prepared first, then renamed, then stale files removed.
+pub fn apply(plan: &Plan, changes: &[Change], rendered: &Path) -> Result<()> {
+    fsutil::ensure_dir(rendered, 0o755)?;
+    let mut prepared = Vec::new();
+    for (f, c) in plan.files.iter().zip(changes) {
+        let path = rendered.join(&f.rel);
+        match c.action {
+            Action::Create | Action::Update => {
+                let dir = path.parent().unwrap_or(rendered);
+                let dir_mode = if f.mode & 0o044 == 0 { 0o700 } else { 0o755 };
+                fsutil::ensure_dir(dir, dir_mode)?;
+                prepared.push(fsutil::prepare(&path, &f.bytes, f.mode)?);
+            }
+            Action::Mode => std::fs::set_permissions(&path, std::fs::Permissions::from_mode(f.mode))
+                .map_err(|e| Error::io("set the mode of", &path, e))?,
+            _ => {}
+        }
+    }
+    for p in prepared {
+        p.commit()?;
+    }
+    for c in changes.iter().filter(|c| c.action == Action::Remove) {
+        let path = rendered.join(&c.rel);
+        std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+    }
+    Ok(())
+}
+
+/// A unified diff of one change, with secrets masked.
+pub fn diff(plan: &Plan, change: &Change, secrets: &[&str]) -> Option<String> {
+    if !change.action.changes() || change.action == Action::Mode {
+        return None;
+    }
+    let desired = plan.files.iter().find(|f| f.rel == change.rel);
+    let secrecy = desired.map(|f| f.secrecy).unwrap_or_else(|| guess_secrecy(&change.rel));
+    let header = format!("--- a/{0}\n+++ b/{0}\n", change.rel);
+    if secrecy == Secrecy::Whole {
+        return Some(format!("{header}@@ secret content not shown @@\n"));
+    }
+    let show = |bytes: Option<&[u8]>| -> String {
+        let text = String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned();
+        mask(&text, secrets)
+    };
+    let old = show(change.old.as_deref().map(|v| &v[..]));
+    let new = show(desired.filter(|_| change.action != Action::Remove).map(|f| &f.bytes[..]));
+    let diff = similar::TextDiff::from_lines(&old, &new);
+    let body = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{}", change.rel), &format!("b/{}", change.rel))
+        .to_string();
+    Some(body)
+}
+
+fn guess_secrecy(rel: &str) -> Secrecy {
+    if rel == MAILROOM_SECRET || rel.ends_with("MM_GITLABSETTINGS_SECRET") {
+        Secrecy::Whole
+    } else {
+        Secrecy::Masked
+    }
+}
+
+/// Masks every known secret value, and the values of credential lines whatever they hold
+/// (an old file may hold a secret that is no longer known).
+pub fn mask(text: &str, secrets: &[&str]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let masked = [":password:", ":client_secret:", ":email:"]
+            .iter()
+            .find(|k| trimmed.starts_with(**k))
+            .map(|k| {
+                let indent = &line[..line.len() - trimmed.len()];
+                let nl = if line.ends_with('\n') { "\n" } else { "" };
+                format!("{indent}{k} \"{MASK}\"{nl}")
+            });
+        match masked {
+            Some(m) => out.push_str(&m),
+            None => out.push_str(&mask_password_param(line)),
+        }
+    }
+    for s in secrets {
+        out = out.replace(s, MASK);
+    }
+    out
+}
+
+/// `… password=xyz …` (a PostgreSQL data source) → `password=********`.
+fn mask_password_param(line: &str) -> String {
+    let Some(i) = line.find("password=") else {
+        return line.to_string();
+    };
+    let start = i + "password=".len();
+    let end = line[start..]
+        .find(char::is_whitespace)
+        .map(|e| start + e)
+        .unwrap_or(line.len());
+    format!("{}{MASK}{}", &line[..start], &line[end..])
+}

@@ -1,0 +1,536 @@
+//! The one resolve step: settings file + defaults + decrypted secrets → resolved settings.
+//!
+//! `show-config`, `reconfigure` and every probe start here, so a rule is written once and a
+//! probe tests exactly what the services will be given. Every rule of DESIGN.md is checked
+//! in [`rules`], each finding naming its key, its line and a fix; errors and warnings are
+//! told apart. Credentials come from the encrypted store and win over plaintext in the
+//! file, which is warned about. Secret values stay in zeroizing buffers and are masked in
+//! every rendering of this type.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+use super::schema::{self, DefaultValue as D};
+use super::{Diag, Settings, Severity, Val};
+use crate::error::{Error, Result};
+use crate::paths::Paths;
+use crate::secrets::{schema as secret_schema, Scope, Store};
+
+/// A resolved value.
+#[derive(Clone, PartialEq)]
+pub enum Value {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+    List(Vec<String>),
+    Map(Vec<(String, String)>),
+    /// A credential; never printed.
+    Secret(Zeroizing<String>),
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Secret(_) => f.write_str("Secret(****)"),
+            Value::Str(s) => write!(f, "{s:?}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::List(l) => write!(f, "{l:?}"),
+            Value::Map(m) => write!(f, "{m:?}"),
+        }
+    }
+}
+
+impl Value {
+    /// For people and JSON: secrets masked.
+    pub fn display(&self) -> String {
+        match self {
+            Value::Str(s) => s.clone(),
+            Value::Int(i) => i.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::List(l) => format!("[{}]", l.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ")),
+            Value::Map(m) => format!(
+                "{{ {} }}",
+                m.iter().map(|(k, v)| format!("{k} = \"{v}\"")).collect::<Vec<_>>().join(", ")
+            ),
+            Value::Secret(_) => MASK.to_string(),
+        }
+    }
+}
+
+/// What every secret looks like in output.
+pub const MASK: &str = "********";
+
+/// Where a resolved value came from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    Default,
+    /// Written in toolctl.toml at this line.
+    File(usize),
+    /// Computed from another setting.
+    Derived(&'static str),
+    /// From the encrypted secrets store.
+    Secret(Scope),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::File(line) => write!(f, "toolctl.toml:{line}"),
+            Source::Derived(from) => write!(f, "derived ({from})"),
+            Source::Secret(scope) => write!(f, "secret ({scope})"),
+        }
+    }
+}
+
+/// The settings every command works from.
+pub struct Resolved {
+    pub values: BTreeMap<String, (Value, Source)>,
+    pub diags: Vec<Diag>,
+}
+
+impl Resolved {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.values.get(key).map(|(v, _)| v)
+    }
+
+    /// A string or a secret's value.
+    pub fn str(&self, key: &str) -> Option<&str> {
+        match self.get(key) {
+            Some(Value::Str(s)) => Some(s),
+            Some(Value::Secret(s)) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+
+    pub fn int(&self, key: &str) -> Option<i64> {
+        match self.get(key) {
+            Some(Value::Int(i)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    pub fn bool(&self, key: &str) -> bool {
+        matches!(self.get(key), Some(Value::Bool(true)))
+    }
+
+    pub fn map(&self, key: &str) -> &[(String, String)] {
+        match self.get(key) {
+            Some(Value::Map(m)) => m,
+            _ => &[],
+        }
+    }
+
+    pub fn errors(&self) -> impl Iterator<Item = &Diag> {
+        self.diags.iter().filter(|d| d.severity == Severity::Error)
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = &Diag> {
+        self.diags.iter().filter(|d| d.severity == Severity::Warning)
+    }
+
+    /// Every secret value in these settings, for masking rendered text.
+    pub fn secret_values(&self) -> Vec<&str> {
+        self.values
+            .values()
+            .filter_map(|(v, _)| match v {
+                Value::Secret(s) if !s.is_empty() => Some(s.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether Mattermost is configured (it is enabled by its external URL, as in omnibus).
+    pub fn mattermost_enabled(&self) -> bool {
+        self.str("mattermost.external_url").is_some()
+    }
+}
+
+/// Resolves `settings` with the store's secrets.
+pub fn resolve(settings: &Settings, paths: &Paths, store: &Store) -> Result<Resolved> {
+    let secrets = decrypt_all(store)?;
+    let mut diags: Vec<Diag> = settings.diags.clone();
+    let mut values = BTreeMap::new();
+    for key in schema::keys() {
+        let written = settings.values.get(&key.path);
+        if let Some((scope, name)) = key.secret {
+            if let Some((Val::Str(_), line)) = written {
+                diags.push(Diag {
+                    severity: Severity::Warning,
+                    key: key.path.clone(),
+                    line: Some(*line),
+                    message: format!("`{}` is a plaintext credential in toolctl.toml", key.path),
+                    hint: format!(
+                        "move it into the encrypted store with `toolctl {scope} secret edit` \
+                         (key `{name}`), then remove the line; the store's value wins"
+                    ),
+                });
+            }
+            let stored = secrets.get(&scope).and_then(|entries| {
+                entries.iter().find(|e| e.key == name).map(|e| e.value.clone())
+            });
+            match (stored, written) {
+                (Some(v), _) => {
+                    values.insert(key.path.clone(), (Value::Secret(v), Source::Secret(scope)));
+                }
+                (None, Some((Val::Str(s), line))) => {
+                    values.insert(
+                        key.path.clone(),
+                        (Value::Secret(Zeroizing::new(s.clone())), Source::File(*line)),
+                    );
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if let Some((v, line)) = written {
+            values.insert(key.path.clone(), (from_raw(v), Source::File(*line)));
+            continue;
+        }
+        let default = match key.default {
+            D::Str(s) => Some(Value::Str(s.to_string())),
+            D::Int(i) => Some(Value::Int(i)),
+            D::Bool(b) => Some(Value::Bool(b)),
+            D::None | D::Derived(_) => None,
+        };
+        if let Some(v) = default {
+            values.insert(key.path.clone(), (v, Source::Default));
+        }
+    }
+    let mut resolved = Resolved { values, diags };
+    derive(&mut resolved, paths);
+    rules::check(&mut resolved, settings);
+    resolved.diags.sort_by_key(|d| (d.severity, d.line.unwrap_or(usize::MAX)));
+    Ok(resolved)
+}
+
+fn from_raw(v: &Val) -> Value {
+    match v {
+        Val::Str(s) => Value::Str(s.clone()),
+        Val::Int(i) => Value::Int(*i),
+        Val::Bool(b) => Value::Bool(*b),
+        Val::List(l) => Value::List(l.clone()),
+        Val::Map(m) => Value::Map(m.clone()),
+    }
+}
+
+/// Fills the defaults that depend on other settings.
+fn derive(r: &mut Resolved, paths: &Paths) {
+    let set = |r: &mut Resolved, key: &str, v: Value, from: &'static str| {
+        r.values
+            .entry(key.to_string())
+            .or_insert((v, Source::Derived(from)));
+    };
+    let port = if r.bool("smtp.tls") { 465 } else { 587 };
+    set(r, "smtp.port", Value::Int(port), "smtp.tls");
+    let external = r.str("external_url").map(|u| u.trim_end_matches('/').to_string());
+    let log_dir = r
+        .str("logging.log_directory")
+        .map(str::to_string)
+        .unwrap_or_else(|| paths.logical(&paths.log_dir));
+    for t in ["incoming_email", "service_desk_email"] {
+        let port = if r.bool(&format!("{t}.ssl")) { 993 } else { 143 };
+        set(r, &format!("{t}.port"), Value::Int(port), "ssl");
+        if let Some(url) = &external {
+            set(r, &format!("{t}.gitlab_url"), Value::Str(url.clone()), "external_url");
+        }
+        let log = format!("{}/mailroom/mail_room_json.log", log_dir.trim_end_matches('/'));
+        set(r, &format!("{t}.log_file"), Value::Str(log), "logging.log_directory");
+    }
+    if let Some(url) = &external {
+        for (key, suffix) in [
+            ("mattermost.gitlab_auth_endpoint", "/oauth/authorize"),
+            ("mattermost.gitlab_token_endpoint", "/oauth/token"),
+            ("mattermost.gitlab_user_api_endpoint", "/api/v4/user"),
+        ] {
+            set(r, key, Value::Str(format!("{url}{suffix}")), "external_url");
+        }
+    }
+    let host = r
+        .str("mattermost.external_url")
+        .and_then(|u| url::Url::parse(u).ok())
+        .and_then(|u| u.host_str().map(str::to_string));
+    if let Some(host) = host {
+        set(
+            r,
+            "mattermost.nginx.ssl_certificate",
+            Value::Str(format!("/etc/toolctl/ssl/{host}.crt")),
+            "mattermost.external_url",
+        );
+        set(
+            r,
+            "mattermost.nginx.ssl_certificate_key",
+            Value::Str(format!("/etc/toolctl/ssl/{host}.key")),
+            "mattermost.external_url",
+        );
+    }
+}
+
+/// Decrypts every present scope; their content must pass the scope's schema.
+fn decrypt_all(store: &Store) -> Result<BTreeMap<Scope, Vec<secret_schema::Entry>>> {
+    let mut out = BTreeMap::new();
+    let existing = store.existing();
+    if existing.is_empty() {
+        return Ok(out);
+    }
+    let key = store.key()?;
+    for scope in existing {
+        let Some(plaintext) = store.read(scope, &key)? else {
+            continue;
+        };
+        let entries = secret_schema::parse(scope, &plaintext).map_err(|e| {
+            let hint = e.hint(scope);
+            Error::new(format!("the {scope} secret holds invalid content"))
+                .cause(e)
+                .hint(format!("fix it with `toolctl {scope} secret edit`: {hint}"))
+        })?;
+        out.insert(scope, entries);
+    }
+    Ok(out)
+}
+
+pub mod rules {
+    //! Every rule of DESIGN.md, checked on resolved settings.
+
+    use super::*;
+
+    fn diag(sev: Severity, s: &Settings, key: &str, message: String, hint: impl Into<String>) -> Diag {
+        Diag {
+            severity: sev,
+            key: key.to_string(),
+            line: s.line(key).or_else(|| table_line(s, key)),
+            message,
+            hint: hint.into(),
+        }
+    }
+
+    /// The line of the first key written in `key`'s table, for keys that are not written.
+    fn table_line(s: &Settings, key: &str) -> Option<usize> {
+        let table = key.rsplit_once('.')?.0;
+        s.values
+            .iter()
+            .filter(|(k, _)| k.rsplit_once('.').map(|(t, _)| t) == Some(table))
+            .map(|(_, (_, l))| *l)
+            .min()
+    }
+
+    pub fn check(r: &mut Resolved, s: &Settings) {
+        let mut out = Vec::new();
+        let e = Severity::Error;
+        let w = Severity::Warning;
+        let mailroom_node = r.bool("mailroom.enable");
+
+        for url_key in ["external_url", "mattermost.external_url"] {
+            if let Some(u) = r.str(url_key) {
+                if let Err(why) = check_url(u, url_key == "mattermost.external_url") {
+                    out.push(diag(e, s, url_key, format!("`{url_key}` {why}"),
+                        "write an absolute URL such as `https://mattermost.example.com`, with no path"));
+                }
+            }
+        }
+
+        if r.bool("smtp.enabled") && r.str("smtp.address").is_none() {
+            out.push(diag(e, s, "smtp.address", "`smtp.enabled` is true but `smtp.address` is not set".into(),
+                "set the relay's host name: `toolctl config set smtp.address smtp.example.com`"));
+        }
+
+        let mut mailboxes = Vec::new();
+        for (t, scope) in [("incoming_email", Scope::IncomingEmail), ("service_desk_email", Scope::ServiceDeskEmail)] {
+            if !r.bool(&format!("{t}.enabled")) {
+                continue;
+            }
+            let k = |leaf: &str| format!("{t}.{leaf}");
+            let service_desk = t == "service_desk_email";
+            match r.str(&k("address")) {
+                None => out.push(diag(e, s, &k("address"), format!("`{t}.enabled` is true but `{t}.address` is not set"),
+                    format!("set it, e.g. `address = \"{}+%{{key}}@incoming.example.com\"`", if service_desk { "contact" } else { "incoming" }))),
+                Some(addr) => match placeholder(addr) {
+                    Err(why) => out.push(diag(e, s, &k("address"), format!("`{t}.address` {why}"),
+                        "put `%{key}` once, whole, before the `@`: `incoming+%{key}@incoming.example.com`")),
+                    Ok(false) if service_desk => out.push(diag(e, s, &k("address"),
+                        "`service_desk_email.address` has no `%{key}` placeholder; Service Desk needs it to find the project".into(),
+                        "use a sub-address such as `contact+%{key}@example.com`")),
+                    Ok(false) => out.push(diag(w, s, &k("address"),
+                        "`incoming_email.address` has no `%{key}`: a dedicated address supports only reply by email".into(),
+                        "use sub-addressing (`incoming+%{key}@…`) or a catch-all (`incoming-%{key}@…`) for new issues and merge requests by email")),
+                    Ok(true) => {}
+                },
+            }
+            if let (Some(addr), Some(url)) = (r.str(&k("address")), r.str("external_url")) {
+                let domain = addr.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
+                let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+                if domain.is_some() && domain == host {
+                    out.push(diag(w, s, &k("address"),
+                        format!("`{t}.address` uses the instance's own domain; anyone who can receive mail there could confirm accounts on services that trust that domain"),
+                        "receive incoming email on a subdomain such as `incoming.example.com`, or a dedicated domain"));
+                }
+            }
+            if r.bool(&k("ssl")) && r.bool(&k("start_tls")) {
+                out.push(diag(e, s, &k("start_tls"), format!("`{t}.ssl` and `{t}.start_tls` are both true"),
+                    "choose one: `ssl = true` for implicit TLS (port 993), or `start_tls = true` (port 143)"));
+            }
+            if let Some(url) = r.str(&k("gitlab_url")) {
+                if url.ends_with('/') {
+                    out.push(diag(e, s, &k("gitlab_url"), format!("`{t}.gitlab_url` ends with `/`"),
+                        format!("remove the trailing slash: `gitlab_url = \"{}\"`", url.trim_end_matches('/'))));
+                } else if let Err(why) = check_url(url, false) {
+                    out.push(diag(e, s, &k("gitlab_url"), format!("`{t}.gitlab_url` {why}"), "write GitLab's URL, e.g. `https://gitlab.example.com`"));
+                }
+            }
+            let webhook = r.str(&k("delivery_method")) == Some("webhook");
+            if r.str(&k("delivery_method")) == Some("sidekiq") {
+                out.push(diag(w, s, &k("delivery_method"), format!("`{t}.delivery_method = \"sidekiq\"` is deprecated"),
+                    "use `delivery_method = \"webhook\"` (the default since GitLab 15.3)"));
+            }
+            if webhook && r.str(&k("gitlab_url")).is_none() {
+                out.push(diag(e, s, &k("gitlab_url"), format!("`{t}` delivers by webhook but neither `{t}.gitlab_url` nor `external_url` is set"),
+                    "set `external_url = \"https://gitlab.example.com\"` at the top of toolctl.toml"));
+            }
+            let graph = r.str(&k("inbox_method")) == Some("microsoft_graph");
+            let cli = scope.cli_name();
+            if mailroom_node {
+                let mut need = |leaf: &str, what: &str, hint: String| {
+                    if r.str(&k(leaf)).is_none() {
+                        out.push(diag(e, s, &k(leaf), format!("`{t}` {what} but `{t}.{leaf}` is not set"), hint));
+                    }
+                };
+                if graph {
+                    need("inbox_options.tenant_id", "reads through Microsoft Graph", "set the Entra tenant ID: `tenant_id = \"…\"` under `[{t}.inbox_options]`".replace("{t}", t));
+                    need("inbox_options.client_id", "reads through Microsoft Graph", "set the application's client ID under `[{t}.inbox_options]`".replace("{t}", t));
+                    need("inbox_options.client_secret", "reads through Microsoft Graph", format!("add `client_secret` with `toolctl {cli} secret edit`"));
+                } else {
+                    need("host", "reads by IMAP", format!("set the IMAP server: `toolctl config set {t}.host imap.example.com`"));
+                    need("user", "reads by IMAP", format!("add `user` with `toolctl {cli} secret edit`"));
+                    need("password", "reads by IMAP", format!("add `password` with `toolctl {cli} secret edit`"));
+                }
+            }
+            let lower = |v: Option<&str>| v.map(str::to_ascii_lowercase);
+            let place = if graph { lower(r.str(&k("inbox_options.tenant_id"))) } else { lower(r.str(&k("host"))) };
+            if let Some(place) = place {
+                mailboxes.push((t, graph, place, lower(r.str(&k("user"))), lower(r.str(&k("mailbox")))));
+            }
+        }
+        if let [a, b] = &mailboxes[..] {
+            if a.1 == b.1 && a.2 == b.2 && a.3 == b.3 && a.4 == b.4 {
+                out.push(diag(e, s, "service_desk_email.mailbox",
+                    "`incoming_email` and `service_desk_email` read the same mailbox (same server, user and mailbox name)".into(),
+                    "give Service Desk its own mailbox (another user or another mailbox name): mail would be taken by the wrong reader"));
+            }
+        }
+
+        if r.bool("microsoft_graph_mailer.enabled") {
+            for (leaf, hint) in [
+                ("user_id", "set the sending mailbox: `user_id = \"gitlab@example.com\"` (or its object ID)".to_string()),
+                ("tenant", "set the Entra tenant (GUID or domain name)".to_string()),
+                ("client_id", "set the application (client) ID from the app registration".to_string()),
+                ("client_secret", "add `client_secret` with `toolctl microsoft-graph-mailer secret edit`".to_string()),
+            ] {
+                let key = format!("microsoft_graph_mailer.{leaf}");
+                if r.str(&key).is_none() {
+                    out.push(diag(e, s, &key, format!("`microsoft_graph_mailer.enabled` is true but `{key}` is not set"), hint));
+                }
+            }
+            if let Some(sender) = r.str("microsoft_graph_mailer.user_id").map(str::to_ascii_lowercase) {
+                for (t, _, _, user, _) in &mailboxes {
+                    if user.as_deref() == Some(sender.as_str()) {
+                        out.push(diag(e, s, "microsoft_graph_mailer.user_id",
+                            format!("the Graph mailer sends from the mailbox that `{t}` reads (a mail loop)"),
+                            "send from another mailbox than the one GitLab reads incoming mail from"));
+                    }
+                }
+            }
+        }
+
+        for (name, _) in r.map("mattermost.env") {
+            let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                out.push(diag(e, s, "mattermost.env", format!("`mattermost.env` holds `{name}`, which is not a valid environment variable name"),
+                    "use letters, digits and `_`, not starting with a digit, e.g. `HTTP_PROXY`"));
+            }
+        }
+
+        if r.mattermost_enabled() && r.bool("mattermost.gitlab_enable") {
+            for (leaf, hint) in [
+                ("gitlab_id", "set the Application ID GitLab issued for Mattermost"),
+                ("gitlab_secret", "add `gitlab_secret` with `toolctl mattermost secret edit`"),
+            ] {
+                let key = format!("mattermost.{leaf}");
+                if r.str(&key).is_none() {
+                    out.push(diag(e, s, &key, format!("`mattermost.gitlab_enable` is true but `{key}` is not set"), hint));
+                }
+            }
+            if r.str("mattermost.gitlab_auth_endpoint").is_none() {
+                out.push(diag(e, s, "external_url", "GitLab SSO for Mattermost needs GitLab's URL for its endpoints".into(),
+                    "set `external_url = \"https://gitlab.example.com\"` or the three `mattermost.gitlab_*_endpoint` keys"));
+            }
+        }
+        r.diags.extend(out);
+    }
+
+    /// Whether `%{key}` appears whole, once, in the local part; `Ok(false)` when absent.
+    pub fn placeholder(addr: &str) -> std::result::Result<bool, String> {
+        let Some((local, domain)) = addr.rsplit_once('@') else {
+            return Err("is not an email address (no `@`)".into());
+        };
+        if local.is_empty() || domain.is_empty() {
+            return Err("is not an email address".into());
+        }
+        let whole = addr.matches("%{key}").count();
+        let partial = addr.matches("%{").count();
+        if partial > whole || (addr.contains("key}") && addr.matches("key}").count() > whole) {
+            return Err("has a malformed placeholder: write `%{key}` exactly".into());
+        }
+        if whole > 1 {
+            return Err("has `%{key}` more than once".into());
+        }
+        if domain.contains("%{key}") {
+            return Err("has `%{key}` in the domain; it belongs in the local part, before the `@`".into());
+        }
+        Ok(whole == 1)
+    }
+
+    /// An http(s) URL with a host; for Mattermost, also an empty or `/` path.
+    pub fn check_url(u: &str, root_only: bool) -> std::result::Result<(), String> {
+        let url = url::Url::parse(u).map_err(|e| format!("is not a valid URL ({e})"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("must be http or https, not `{}`", url.scheme()));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err("has no host".into());
+        }
+        if root_only && !(url.path().is_empty() || url.path() == "/") {
+            return Err(format!("has a path (`{}`); Mattermost must be served at the root of its host", url.path()));
+        }
+        Ok(())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn placeholder_rules() {
+            assert_eq!(placeholder("incoming+%{key}@gitlab.example.com"), Ok(true));
+            assert_eq!(placeholder("incoming-%{key}@exchange.example.com"), Ok(true));
+            assert_eq!(placeholder("incoming@exchange.example.com"), Ok(false));
+            assert!(placeholder("incoming+%{key}%{key}@x.com").is_err());
+            assert!(placeholder("incoming@%{key}.x.com").is_err());
+            assert!(placeholder("incoming+%{ke}@x.com").is_err());
+            assert!(placeholder("incoming+%{key@x.com").is_err());
+            assert!(placeholder("incoming").is_err());
+        }
+
+        #[test]
+        fn mattermost_url_rules() {
+            assert!(check_url("https://mattermost.example.com", true).is_ok());
+            assert!(check_url("https://mattermost.example.com/", true).is_ok());
+            assert!(check_url("https://example.com/mattermost", true).is_err());
+            assert!(check_url("ftp://example.com", true).is_err());
+            assert!(check_url("mattermost.example.com", true).is_err());
+        }
+    }
+}
