@@ -16,6 +16,9 @@ _toolctl() {
             ",$1")
                 cmd="toolctl"
                 ;;
+            toolctl,check)
+                cmd="toolctl__subcmd__check"
+                ;;
             toolctl,completions)
                 cmd="toolctl__subcmd__completions"
                 ;;
@@ -55,6 +58,9 @@ _toolctl() {
             toolctl,smtp)
                 cmd="toolctl__subcmd__smtp"
                 ;;
+            toolctl,tail)
+                cmd="toolctl__subcmd__tail"
+                ;;
             toolctl__subcmd__config,get)
                 cmd="toolctl__subcmd__config__subcmd__get"
                 ;;
@@ -78,6 +84,9 @@ _toolctl() {
                 ;;
             toolctl__subcmd__config__subcmd__help,unset)
                 cmd="toolctl__subcmd__config__subcmd__help__subcmd__unset"
+                ;;
+            toolctl__subcmd__help,check)
+                cmd="toolctl__subcmd__help__subcmd__check"
                 ;;
             toolctl__subcmd__help,completions)
                 cmd="toolctl__subcmd__help__subcmd__completions"
@@ -118,6 +127,9 @@ _toolctl() {
             toolctl__subcmd__help,smtp)
                 cmd="toolctl__subcmd__help__subcmd__smtp"
                 ;;
+            toolctl__subcmd__help,tail)
+                cmd="toolctl__subcmd__help__subcmd__tail"
+                ;;
             toolctl__subcmd__help__subcmd__config,get)
                 cmd="toolctl__subcmd__help__subcmd__config__subcmd__get"
                 ;;
@@ -126,6 +138,9 @@ _toolctl() {
                 ;;
             toolctl__subcmd__help__subcmd__config,unset)
                 cmd="toolctl__subcmd__help__subcmd__config__subcmd__unset"
+                ;;
+            toolctl__subcmd__help__subcmd__incoming__subcmd__email,check)
+                cmd="toolctl__subcmd__help__subcmd__incoming__subcmd__email__subcmd__check"
                 ;;
             toolctl__subcmd__help__subcmd__incoming__subcmd__email,secret)
                 cmd="toolctl__subcmd__help__subcmd__incoming__subcmd__email__subcmd__secret"
@@ -163,6 +178,9 @@ _toolctl() {
             toolctl__subcmd__help__subcmd__mattermost__subcmd__secret,write)
                 cmd="toolctl__subcmd__help__subcmd__mattermost__subcmd__secret__subcmd__write"
                 ;;
+            toolctl__subcmd__help__subcmd__microsoft__subcmd__graph__subcmd__mailer,check)
+                cmd="toolctl__subcmd__help__subcmd__microsoft__subcmd__graph__subcmd__mailer__subcmd__check"
+                ;;
             toolctl__subcmd__help__subcmd__microsoft__subcmd__graph__subcmd__mailer,secret)
                 cmd="toolctl__subcmd__help__subcmd__microsoft__subcmd__graph__subcmd__mailer__subcmd__secret"
                 ;;
@@ -184,6 +202,9 @@ _toolctl() {
             toolctl__subcmd__help__subcmd__secrets,status)
                 cmd="toolctl__subcmd__help__subcmd__secrets__subcmd__status"
                 ;;
+            toolctl__subcmd__help__subcmd__service__subcmd__desk__subcmd__email,check)
+                cmd="toolctl__subcmd__help__subcmd__service__subcmd__desk__subcmd__email__subcmd__check"
+                ;;
             toolctl__subcmd__help__subcmd__service__subcmd__desk__subcmd__email,secret)
                 cmd="toolctl__subcmd__help__subcmd__service__subcmd__desk__subcmd__email__subcmd__secret"
                 ;;
@@ -195,6 +216,9 @@ _toolctl() {
                 ;;
             toolctl__subcmd__help__subcmd__service__subcmd__desk__subcmd__email__subcmd__secret,write)
                 cmd="toolctl__subcmd__help__subcmd__service__subcmd__desk__subcmd__email__subcmd__secret__subcmd__write"
+                ;;
+            toolctl__subcmd__help__subcmd__smtp,check)
+                cmd="toolctl__subcmd__help__subcmd__smtp__subcmd__check"
                 ;;
             toolctl__subcmd__help__subcmd__smtp,secret)
                 cmd="toolctl__subcmd__help__subcmd__smtp__subcmd__secret"
@@ -208,11 +232,17 @@ _toolctl() {
             toolctl__subcmd__help__subcmd__smtp__subcmd__secret,write)
                 cmd="toolctl__subcmd__help__subcmd__smtp__subcmd__secret__subcmd__write"
                 ;;
+            toolctl__subcmd__incoming__subcmd__email,check)
+                cmd="toolctl__subcmd__incoming__subcmd__email__subcmd__check"
+                ;;
             toolctl__subcmd__incoming__subcmd__email,help)
                 cmd="toolctl__subcmd__incoming__subcmd__email__subcmd__help"
                 ;;
             toolctl__subcmd__incoming__subcmd__email,secret)
                 cmd="toolctl__subcmd__incoming__subcmd__email__subcmd__secret"
+                ;;
+            toolctl__subcmd__incoming__subcmd__email__subcmd__help,check)
+                cmd="toolctl__subcmd__incoming__subcmd__email__subcmd__help__subcmd__check"
                 ;;
             toolctl__subcmd__incoming__subcmd__email__subcmd__help,help)
                 cmd="toolctl__subcmd__incoming__subcmd__email__subcmd__help__subcmd__help"
@@ -343,11 +373,17 @@ _toolctl() {
             toolctl__subcmd__mattermost__subcmd__secret__subcmd__help,write)
                 cmd="toolctl__subcmd__mattermost__subcmd__secret__subcmd__help__subcmd__write"
                 ;;
+            toolctl__subcmd__microsoft__subcmd__graph__subcmd__mailer,check)
+                cmd="toolctl__subcmd__microsoft__subcmd__graph__subcmd__mailer__subcmd__check"
+                ;;
             toolctl__subcmd__microsoft__subcmd__graph__subcmd__mailer,help)
                 cmd="toolctl__subcmd__microsoft__subcmd__graph__subcmd__mailer__subcmd__help"
                 ;;
             toolctl__subcmd__microsoft__subcmd__graph__subcmd__mailer,secret)
                 cmd="toolctl__subcmd__microsoft__subcmd__graph__subcmd__mailer__subcmd__secret"
+                ;;
+            toolctl__subcmd__microsoft__subcmd__graph__subcmd__mailer__subcmd__help,check)
+                cmd="toolctl__subcmd__microsoft__subcmd__graph__subcmd__mailer__subcmd__help__subcmd__check"
                 ;;
             toolctl__subcmd__microsoft__subcmd__graph__subcmd__mailer__subcmd__help,help)
                 cmd="toolctl__subcmd__microsoft__subcmd__graph__subcmd__mailer__subcmd__help__subcmd__help"
@@ -412,11 +448,17 @@ _toolctl() {
             toolctl__subcmd__secrets__subcmd__help,status)
                 cmd="toolctl__subcmd__secrets__subcmd__help__subcmd__status"
                 ;;
+            toolctl__subcmd__service__subcmd__desk__subcmd__email,check)
+                cmd="toolctl__subcmd__service__subcmd__desk__subcmd__email__subcmd__check"
+                ;;
             toolctl__subcmd__service__subcmd__desk__subcmd__email,help)
                 cmd="toolctl__subcmd__service__subcmd__desk__subcmd__email__subcmd__help"
                 ;;
             toolctl__subcmd__service__subcmd__desk__subcmd__email,secret)
                 cmd="toolctl__subcmd__service__subcmd__desk__subcmd__email__subcmd__secret"
+                ;;
+            toolctl__subcmd__service__subcmd__desk__subcmd__email__subcmd__help,check)
+                cmd="toolctl__subcmd__service__subcmd__desk__subcmd__email__subcmd__help__subcmd__check"
                 ;;
             toolctl__subcmd__service__subcmd__desk__subcmd__email__subcmd__help,help)
                 cmd="toolctl__subcmd__service__subcmd__desk__subcmd__email__subcmd__help__subcmd__help"
@@ -457,11 +499,17 @@ _toolctl() {
             toolctl__subcmd__service__subcmd__desk__subcmd__email__subcmd__secret__subcmd__help,write)
                 cmd="toolctl__subcmd__service__subcmd__desk__subcmd__email__subcmd__secret__subcmd__help__subcmd__write"
                 ;;
+            toolctl__subcmd__smtp,check)
+                cmd="toolctl__subcmd__smtp__subcmd__check"
+                ;;
             toolctl__subcmd__smtp,help)
                 cmd="toolctl__subcmd__smtp__subcmd__help"
                 ;;
             toolctl__subcmd__smtp,secret)
                 cmd="toolctl__subcmd__smtp__subcmd__secret"
+                ;;
+            toolctl__subcmd__smtp__subcmd__help,check)
+                cmd="toolctl__subcmd__smtp__subcmd__help__subcmd__check"
                 ;;
             toolctl__subcmd__smtp__subcmd__help,help)
                 cmd="toolctl__subcmd__smtp__subcmd__help__subcmd__help"
@@ -509,12 +557,46 @@ _toolctl() {
 
     case "${cmd}" in
         toolctl)
-            opts="-q -v -h -V --root --config --quiet --verbose --color --help --version secrets smtp incoming-email service-desk-email microsoft-graph-mailer mattermost mailroom reconfigure show-config config completions man help"
+            opts="-q -v -h -V --root --config --quiet --verbose --color --help --version secrets smtp incoming-email service-desk-email microsoft-graph-mailer mattermost mailroom check tail reconfigure show-config config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__check)
+            opts="-q -v -h --timeout --output-format --root --config --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -735,8 +817,22 @@ _toolctl() {
             return 0
             ;;
         toolctl__subcmd__help)
-            opts="secrets smtp incoming-email service-desk-email microsoft-graph-mailer mattermost mailroom reconfigure show-config config completions man help"
+            opts="secrets smtp incoming-email service-desk-email microsoft-graph-mailer mattermost mailroom check tail reconfigure show-config config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -833,8 +929,22 @@ _toolctl() {
             return 0
             ;;
         toolctl__subcmd__help__subcmd__incoming__subcmd__email)
-            opts="secret"
+            opts="secret check"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__help__subcmd__incoming__subcmd__email__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1057,8 +1167,22 @@ _toolctl() {
             return 0
             ;;
         toolctl__subcmd__help__subcmd__microsoft__subcmd__graph__subcmd__mailer)
-            opts="secret"
+            opts="secret check"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__help__subcmd__microsoft__subcmd__graph__subcmd__mailer__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1197,8 +1321,22 @@ _toolctl() {
             return 0
             ;;
         toolctl__subcmd__help__subcmd__service__subcmd__desk__subcmd__email)
-            opts="secret"
+            opts="secret check"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__help__subcmd__service__subcmd__desk__subcmd__email__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1281,8 +1419,22 @@ _toolctl() {
             return 0
             ;;
         toolctl__subcmd__help__subcmd__smtp)
-            opts="secret"
+            opts="secret check"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__help__subcmd__smtp__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1350,8 +1502,22 @@ _toolctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        toolctl__subcmd__help__subcmd__tail)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         toolctl__subcmd__incoming__subcmd__email)
-            opts="-q -v -h --root --config --quiet --verbose --color --help secret help"
+            opts="-q -v -h --root --config --quiet --verbose --color --help secret check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1376,9 +1542,57 @@ _toolctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        toolctl__subcmd__incoming__subcmd__email__subcmd__help)
-            opts="secret help"
+        toolctl__subcmd__incoming__subcmd__email__subcmd__check)
+            opts="-q -v -h --timeout --output-format --root --config --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__incoming__subcmd__email__subcmd__help)
+            opts="secret check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__incoming__subcmd__email__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2233,7 +2447,7 @@ _toolctl() {
             return 0
             ;;
         toolctl__subcmd__microsoft__subcmd__graph__subcmd__mailer)
-            opts="-q -v -h --root --config --quiet --verbose --color --help secret help"
+            opts="-q -v -h --root --config --quiet --verbose --color --help secret check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2258,9 +2472,61 @@ _toolctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        toolctl__subcmd__microsoft__subcmd__graph__subcmd__mailer__subcmd__help)
-            opts="secret help"
+        toolctl__subcmd__microsoft__subcmd__graph__subcmd__mailer__subcmd__check)
+            opts="-q -v -h --timeout --output-format --send-to --root --config --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --send-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__microsoft__subcmd__graph__subcmd__mailer__subcmd__help)
+            opts="secret check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__microsoft__subcmd__graph__subcmd__mailer__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2729,7 +2995,7 @@ _toolctl() {
             return 0
             ;;
         toolctl__subcmd__service__subcmd__desk__subcmd__email)
-            opts="-q -v -h --root --config --quiet --verbose --color --help secret help"
+            opts="-q -v -h --root --config --quiet --verbose --color --help secret check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2754,9 +3020,57 @@ _toolctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        toolctl__subcmd__service__subcmd__desk__subcmd__email__subcmd__help)
-            opts="secret help"
+        toolctl__subcmd__service__subcmd__desk__subcmd__email__subcmd__check)
+            opts="-q -v -h --timeout --output-format --root --config --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__service__subcmd__desk__subcmd__email__subcmd__help)
+            opts="secret check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__service__subcmd__desk__subcmd__email__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -3043,7 +3357,7 @@ _toolctl() {
             return 0
             ;;
         toolctl__subcmd__smtp)
-            opts="-q -v -h --root --config --quiet --verbose --color --help secret help"
+            opts="-q -v -h --root --config --quiet --verbose --color --help secret check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3068,9 +3382,61 @@ _toolctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        toolctl__subcmd__smtp__subcmd__help)
-            opts="secret help"
+        toolctl__subcmd__smtp__subcmd__check)
+            opts="-q -v -h --timeout --output-format --send-to --root --config --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --send-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__smtp__subcmd__help)
+            opts="secret check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__smtp__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -3307,6 +3673,44 @@ _toolctl() {
                 return 0
             fi
             case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__tail)
+            opts="-n -q -v -h --lines --prefix --grep --root --config --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --lines)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

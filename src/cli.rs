@@ -21,23 +21,23 @@ Exit codes: 0 done, 1 a check answered no, 2 error, 130 interrupted.";
 #[command(name = "toolctl", version, after_help = AFTER_HELP, max_term_width = 100)]
 pub struct Cli {
     /// Treat DIR as the file system root for every path toolctl reads or writes.
-    #[arg(long, global = true, env = "TOOLCTL_ROOT", value_name = "DIR", default_value = "/")]
+    #[arg(long, global = true, help_heading = "Global options", env = "TOOLCTL_ROOT", value_name = "DIR", default_value = "/")]
     pub root: PathBuf,
 
     /// Read settings from FILE instead of <root>/etc/toolctl/toolctl.toml.
-    #[arg(long, global = true, env = "TOOLCTL_CONFIG", value_name = "FILE")]
+    #[arg(long, global = true, help_heading = "Global options", env = "TOOLCTL_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Print only data and errors.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    /// Print only data, warnings and errors.
+    #[arg(short, long, global = true, help_heading = "Global options", conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// Say more about what is done.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    /// Also print where toolctl looks for its files (settings, key, secrets, output, logs).
+    #[arg(short, long, global = true, help_heading = "Global options", action = clap::ArgAction::Count)]
     pub verbose: u8,
 
     /// When to colour messages on stderr (NO_COLOR is honoured with `auto`).
-    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    #[arg(long, global = true, help_heading = "Global options", value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
     #[command(subcommand)]
@@ -50,21 +50,23 @@ pub enum Command {
     #[command(subcommand)]
     Secrets(SecretsCommand),
 
-    /// The outgoing SMTP relay's credentials (`user_name`, `password`).
+    /// The outgoing SMTP relay: its credentials (`user_name`, `password`) and a live check.
     #[command(subcommand)]
-    Smtp(IntegrationCommand),
+    Smtp(SenderCommand),
 
-    /// The incoming email mailbox's credentials (`user`, `password`, `client_secret`).
+    /// The incoming email mailbox: its credentials (`user`, `password`, `client_secret`)
+    /// and a live check.
     #[command(subcommand)]
-    IncomingEmail(IntegrationCommand),
+    IncomingEmail(MailboxCommand),
 
-    /// The Service Desk mailbox's credentials (`user`, `password`, `client_secret`).
+    /// The Service Desk mailbox: its credentials (`user`, `password`, `client_secret`) and
+    /// a live check.
     #[command(subcommand)]
-    ServiceDeskEmail(IntegrationCommand),
+    ServiceDeskEmail(MailboxCommand),
 
-    /// The Microsoft Graph mailer's credentials (`client_secret`).
+    /// The Microsoft Graph mailer: its credentials (`client_secret`) and a live check.
     #[command(subcommand)]
-    MicrosoftGraphMailer(IntegrationCommand),
+    MicrosoftGraphMailer(SenderCommand),
 
     /// Mattermost's credentials (`gitlab_secret`, `sql_password`).
     #[command(subcommand)]
@@ -73,6 +75,15 @@ pub enum Command {
     /// The mail_room webhook's shared secret (`webhook_secret`).
     #[command(subcommand)]
     Mailroom(IntegrationCommand),
+
+    /// Run every enabled probe at once and report them together (for CI smoke checks).
+    Check(CheckAllArgs),
+
+    /// Follow every log under the log directory, a service's directory, or one file.
+    ///
+    /// Follows by name through rotation (rename or copytruncate) and picks up files and
+    /// directories created later. Ctrl+C stops it.
+    Tail(TailArgs),
 
     /// Render toolctl.toml and the secrets into the files the services read.
     ///
@@ -114,6 +125,77 @@ pub enum IntegrationCommand {
     /// Show, edit or write this integration's encrypted secret.
     #[command(subcommand)]
     Secret(SecretCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailboxCommand {
+    /// Show, edit or write this mailbox's encrypted secret.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+    /// Probe the mailbox live with the settings and secrets mail_room will be given.
+    ///
+    /// One row per step (status, time, detail, hint); stops at the first failing step. The
+    /// mailbox is opened read-only (EXAMINE). Exit 0 when every step passed (warnings
+    /// included), 1 when one failed, 2 when the check could not run.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SenderCommand {
+    /// Show, edit or write this integration's encrypted secret.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+    /// Probe the service live with the settings and secrets GitLab will be given.
+    ///
+    /// One row per step (status, time, detail, hint); stops at the first failing step.
+    /// Exit 0 when every step passed (warnings included), 1 when one failed, 2 when the
+    /// check could not run.
+    Check(SendCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Seconds allowed for each network step.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SendCheckArgs {
+    #[command(flatten)]
+    pub check: CheckArgs,
+    /// Also send a small test message to this address, from `email.from`.
+    #[arg(long, value_name = "ADDRESS")]
+    pub send_to: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckAllArgs {
+    /// Seconds allowed for each network step.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    /// What to follow: a service's directory or a file, relative to the log directory or
+    /// absolute. Default: the whole log directory.
+    #[arg(value_name = "TARGET")]
+    pub target: Option<PathBuf>,
+    /// Print the last N lines of each file first.
+    #[arg(short = 'n', long = "lines", value_name = "N", default_value_t = 10)]
+    pub lines: usize,
+    /// Put each line's file (relative to TARGET) in front of it instead of `==> file <==`
+    /// headers.
+    #[arg(long)]
+    pub prefix: bool,
+    /// Print only lines matching this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub grep: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,16 +13,20 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
-/// Creates `dir` and its missing parents; a directory this call creates gets `mode`.
+/// Creates `dir` with `mode`; missing parents get the usual 0755, so a private directory
+/// deep in a fresh tree does not make its parents private too.
 pub fn ensure_dir(dir: &Path, mode: u32) -> Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(mode)
-        .create(dir)
-        .map_err(|e| Error::io("create directory", dir, e))
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        ensure_dir(parent, 0o755)?;
+    }
+    match fs::DirBuilder::new().mode(mode).create(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(Error::io("create directory", dir, e)),
+    }
 }
 
 /// Replaces `path` atomically with `bytes`, with permission bits `mode`.

@@ -18,6 +18,7 @@ pub mod error;
 pub mod fsutil;
 pub mod output;
 pub mod paths;
+pub mod probe;
 pub mod render;
 pub mod secrets;
 pub mod settings;

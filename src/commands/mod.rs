@@ -3,14 +3,16 @@
 //! Commands turn library results into output and exit statuses. Settings and paths are
 //! resolved once, here, before any command runs (except the generators, which need none).
 
+pub mod check;
 pub mod config;
 pub mod generate;
 pub mod reconfigure;
 pub mod secret;
 pub mod secrets;
 pub mod show_config;
+pub mod tail;
 
-use crate::cli::{Cli, Command, IntegrationCommand, SecretCommand, SecretsCommand};
+use crate::cli::{Cli, Command, IntegrationCommand, MailboxCommand, SecretCommand, SecretsCommand, SenderCommand};
 use crate::error::{Error, ExitStatus, Result};
 use crate::settings::{Diag, Severity};
 use crate::output::{Printer, Style};
@@ -24,20 +26,32 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
         quiet: cli.quiet,
         verbose: cli.verbose,
     };
-    let scope = match &cli.command {
+    let (scope, action) = match &cli.command {
         Command::Completions { shell } => return generate::completions(*shell),
         Command::Man { out_dir } => return generate::man(out_dir),
-        Command::Smtp(c) => Some((Scope::Smtp, c)),
-        Command::IncomingEmail(c) => Some((Scope::IncomingEmail, c)),
-        Command::ServiceDeskEmail(c) => Some((Scope::ServiceDeskEmail, c)),
-        Command::MicrosoftGraphMailer(c) => Some((Scope::MicrosoftGraphMailer, c)),
-        Command::Mattermost(c) => Some((Scope::Mattermost, c)),
-        Command::Mailroom(c) => Some((Scope::Mailroom, c)),
-        Command::Secrets(_) | Command::Reconfigure(_) | Command::ShowConfig(_) | Command::Config(_) => None,
+        Command::Smtp(c) => (Some(Scope::Smtp), sender(c)),
+        Command::IncomingEmail(c) => (Some(Scope::IncomingEmail), mailbox(c)),
+        Command::ServiceDeskEmail(c) => (Some(Scope::ServiceDeskEmail), mailbox(c)),
+        Command::MicrosoftGraphMailer(c) => (Some(Scope::MicrosoftGraphMailer), sender(c)),
+        Command::Mattermost(IntegrationCommand::Secret(a)) => (Some(Scope::Mattermost), Ok(a)),
+        Command::Mailroom(IntegrationCommand::Secret(a)) => (Some(Scope::Mailroom), Ok(a)),
+        _ => (None, Err(None)),
     };
     let mut paths = Paths::new(&cli.root, cli.config.as_deref());
     let settings = settings::load(&mut paths)?;
-    if scope.is_some() || matches!(cli.command, Command::Secrets(_)) {
+    if printer.verbose > 0 {
+        let exists = |p: &std::path::Path| if p.exists() { "" } else { " (missing)" };
+        for (what, p) in [
+            ("settings", &paths.config),
+            ("key", &paths.key_file),
+            ("secrets", &paths.secrets_dir),
+            ("rendered", &paths.rendered_dir),
+            ("logs", &paths.log_dir),
+        ] {
+            eprintln!("{what:>9}: {}{}", p.display(), exists(p));
+        }
+    }
+    if action.is_ok() || matches!(cli.command, Command::Secrets(_)) {
         // The store needs only `[secrets]`; other mistakes in the file must not keep an
         // administrator from reading or fixing a secret.
         if let Some(d) = settings.errors_under("secrets.").first() {
@@ -49,23 +63,50 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
         settings,
         printer,
     };
-    match (scope, &cli.command) {
-        (Some((scope, IntegrationCommand::Secret(action))), _) => match action {
-            SecretCommand::Show => secret::show::run(&ctx, scope),
-            SecretCommand::Edit => secret::edit::run(&ctx, scope),
-            SecretCommand::Write => secret::write::run(&ctx, scope),
-        },
-        (None, Command::Secrets(cmd)) => match cmd {
+    match (scope, action) {
+        (Some(scope), Ok(action)) => {
+            return match action {
+                SecretCommand::Show => secret::show::run(&ctx, scope),
+                SecretCommand::Edit => secret::edit::run(&ctx, scope),
+                SecretCommand::Write => secret::write::run(&ctx, scope),
+            }
+        }
+        (Some(scope), Err(Some((args, send_to)))) => return check::one(&ctx, scope, args, send_to),
+        _ => {}
+    }
+    match &cli.command {
+        Command::Secrets(cmd) => match cmd {
             SecretsCommand::Init => secrets::init::run(&ctx),
             SecretsCommand::Status(report) => secrets::status::run(&ctx, report.output_format),
             SecretsCommand::Rekey { new_key, report } => {
                 secrets::rekey::run(&ctx, *new_key, report.output_format)
             }
         },
-        (None, Command::Reconfigure(args)) => reconfigure::run(&ctx, args),
-        (None, Command::ShowConfig(report)) => show_config::run(&ctx, report.output_format),
-        (None, Command::Config(cmd)) => config::run(&ctx, cmd),
-        (None, _) => unreachable!("every other command returned above"),
+        Command::Reconfigure(args) => reconfigure::run(&ctx, args),
+        Command::ShowConfig(report) => show_config::run(&ctx, report.output_format),
+        Command::Config(cmd) => config::run(&ctx, cmd),
+        Command::Check(args) => check::all(&ctx, args),
+        Command::Tail(args) => tail::run(&ctx, args),
+        _ => unreachable!("every other command returned above"),
+    }
+}
+
+type Action<'a> = std::result::Result<&'a SecretCommand, Option<(&'a crate::cli::CheckArgs, Option<String>)>>;
+
+/// A mailbox's command: its secret action, or `Err(Some(check))`.
+fn mailbox(c: &MailboxCommand) -> Action<'_> {
+    match c {
+        MailboxCommand::Secret(a) => Ok(a),
+        MailboxCommand::Check(args) => Err(Some((args, None))),
+    }
+}
+
+/// A sender's command (SMTP relay, Graph mailer): its secret action, or a check that may
+/// send a test message.
+fn sender(c: &SenderCommand) -> Action<'_> {
+    match c {
+        SenderCommand::Secret(a) => Ok(a),
+        SenderCommand::Check(args) => Err(Some((&args.check, args.send_to.clone()))),
     }
 }
 

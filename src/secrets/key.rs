@@ -21,11 +21,27 @@ use crate::fsutil;
 pub struct Key {
     pub path: PathBuf,
     identities: Vec<x25519::Identity>,
+    /// `secrets.key.new` left by a `rekey --new-key` that was interrupted after the
+    /// secrets were re-encrypted: its identity is loaded too, so nothing becomes unreadable,
+    /// and the next `rekey` finishes the job.
+    pub pending: Option<PathBuf>,
 }
 
 impl Key {
     /// Loads the key at `path`; `Ok(None)` when there is no file.
     pub fn load(path: &Path) -> Result<Option<Key>> {
+        let Some(mut key) = Self::load_one(path)? else {
+            return Ok(None);
+        };
+        let pending = pending_path(path);
+        if let Some(new) = Self::load_one(&pending)? {
+            key.identities.extend(new.identities);
+            key.pending = Some(pending);
+        }
+        Ok(Some(key))
+    }
+
+    fn load_one(path: &Path) -> Result<Option<Key>> {
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -54,6 +70,7 @@ impl Key {
         Ok(Some(Key {
             path: path.to_path_buf(),
             identities,
+            pending: None,
         }))
     }
 
@@ -68,6 +85,7 @@ impl Key {
         Ok(Key {
             path: path.to_path_buf(),
             identities: vec![identity],
+            pending: None,
         })
     }
 
@@ -79,6 +97,12 @@ impl Key {
     pub fn identities(&self) -> impl Iterator<Item = &dyn age::Identity> {
         self.identities.iter().map(|i| i as &dyn age::Identity)
     }
+}
+
+/// Where `rekey --new-key` stages the new key before it replaces the old one.
+pub fn pending_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!("{name}.new"))
 }
 
 /// A fresh identity and its file contents in age-keygen's format.

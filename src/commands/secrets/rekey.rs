@@ -11,10 +11,13 @@ use crate::Context;
 /// `toolctl secrets rekey [--new-key]`: re-encrypt every present secret to the current
 /// recipients, all or nothing.
 ///
-/// Order, so that a crash at any point leaves a key that opens every file on disk: decrypt
-/// everything (any failure: stop, nothing changed); with `--new-key`, copy the old key to
+/// Order, so that a crash at any point leaves every file readable: decrypt everything (any
+/// failure: stop, nothing changed); with `--new-key`, copy the old key to
 /// `secrets.key.old-<time>` and write the new one to `secrets.key.new`; write every secret
 /// to a temporary file; rename them all; finally rename `secrets.key.new` over the key.
+/// A crash between the last two steps leaves `secrets.key.new`, which [`key::Key::load`]
+/// also reads, so the store stays readable; the next `rekey` re-encrypts to the current key
+/// and removes it.
 pub fn run(ctx: &Context, new_key: bool, format: OutputFormat) -> Result<ExitStatus> {
     let store = ctx.store();
     let old = store.key()?;
@@ -62,7 +65,7 @@ pub fn run(ctx: &Context, new_key: bool, format: OutputFormat) -> Result<ExitSta
     }
 
     let mut backup = None;
-    let staged = key_path.with_file_name(format!("{}.new", file_name(&key_path)));
+    let staged = key::pending_path(&key_path);
     if let Some(contents) = &pending_key {
         let stamp = humantime::format_rfc3339_seconds(SystemTime::now())
             .to_string()
@@ -83,6 +86,11 @@ pub fn run(ctx: &Context, new_key: bool, format: OutputFormat) -> Result<ExitSta
     if pending_key.is_some() {
         std::fs::rename(&staged, &key_path).map_err(|e| Error::io("replace", &key_path, e))?;
         fsutil::sync_dir(key_path.parent().unwrap_or(&key_path))?;
+    } else if let Some(left) = &old.pending {
+        // Every secret is now encrypted to the current key: the interrupted rotation's
+        // staged key opens nothing that the current key does not.
+        std::fs::remove_file(left).map_err(|e| Error::io("remove", left, e))?;
+        ctx.printer.info(format!("Removed `{}`, left by an interrupted `rekey --new-key`.", left.display()));
     }
 
     let done: Vec<Scope> = plaintexts.iter().map(|(s, _)| *s).collect();

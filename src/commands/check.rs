@@ -1,0 +1,217 @@
+//! `toolctl <integration> check` and `toolctl check`: live probes from the resolved
+//! settings, so they test exactly what the services will be given.
+//!
+//! Settings errors in the probed integration's table stop the command (exit 2: it cannot
+//! run); its warnings become the probe's first rows. `check` runs every enabled probe
+//! concurrently on one thread (the work is waiting on the network), so its wall time is the
+//! slowest probe's.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use zeroize::Zeroizing;
+
+use crate::cli::{CheckAllArgs, CheckArgs};
+use crate::error::{Error, ExitStatus, Result};
+use crate::output::OutputFormat;
+use crate::probe::tls::Trust;
+use crate::probe::{self, fail, imap, smtp, Probe};
+use crate::secrets::Scope;
+use crate::settings::resolve::{Resolved, Source};
+use crate::settings::Severity;
+use crate::Context;
+
+type ProbeFuture = Pin<Box<dyn Future<Output = Probe>>>;
+
+pub fn one(ctx: &Context, scope: Scope, args: &CheckArgs, send_to: Option<String>) -> Result<ExitStatus> {
+    let r = ctx.resolve()?;
+    let table = table_of(scope);
+    gate(ctx, &r, &[table])?;
+    if !enabled(&r, scope) {
+        return Err(Error::new(format!("`{table}.enabled` is false; there is nothing to check"))
+            .hint(format!("enable it with `toolctl config set {table}.enabled true`, then run the check again")));
+    }
+    let timeout = Duration::from_secs(args.timeout.max(1));
+    let fut = probe_for(ctx, &r, scope, timeout, send_to)?;
+    finish(vec![fut], args.report.output_format)
+}
+
+pub fn all(ctx: &Context, args: &CheckAllArgs) -> Result<ExitStatus> {
+    let r = ctx.resolve()?;
+    let timeout = Duration::from_secs(args.timeout.max(1));
+    // Mailboxes are polled only where mail_room runs; elsewhere they hold no credentials.
+    let scopes: Vec<Scope> = [Scope::Smtp, Scope::IncomingEmail, Scope::ServiceDeskEmail, Scope::MicrosoftGraphMailer]
+        .into_iter()
+        .filter(|s| enabled(&r, *s))
+        .filter(|s| !matches!(s, Scope::IncomingEmail | Scope::ServiceDeskEmail) || r.bool("mailroom.enable"))
+        .collect();
+    if scopes.is_empty() {
+        return Err(Error::new("no integration with a probe is enabled; there is nothing to check").hint(
+            "enable one in toolctl.toml (`smtp.enabled`, `incoming_email.enabled`, …); mailboxes are checked where `mailroom.enable` is true",
+        ));
+    }
+    let tables: Vec<&str> = scopes.iter().map(|s| table_of(*s)).collect();
+    gate(ctx, &r, &tables)?;
+    let mut futures = Vec::new();
+    for s in scopes {
+        futures.push(probe_for(ctx, &r, s, timeout, None)?);
+    }
+    finish(futures, args.report.output_format)
+}
+
+fn table_of(scope: Scope) -> &'static str {
+    match scope {
+        Scope::Smtp => "smtp",
+        Scope::IncomingEmail => "incoming_email",
+        Scope::ServiceDeskEmail => "service_desk_email",
+        Scope::MicrosoftGraphMailer => "microsoft_graph_mailer",
+        Scope::Mattermost => "mattermost",
+        Scope::Mailroom => "mailroom",
+    }
+}
+
+fn enabled(r: &Resolved, scope: Scope) -> bool {
+    r.bool(&format!("{}.enabled", table_of(scope)))
+}
+
+/// Settings errors in these tables: the check cannot run.
+fn gate(ctx: &Context, r: &Resolved, tables: &[&str]) -> Result<()> {
+    let relevant = r.diags.iter().filter(|d| {
+        d.severity == Severity::Error && tables.iter().any(|t| d.key == *t || d.key.starts_with(&format!("{t}.")))
+    });
+    super::report_diags(&ctx.printer, &ctx.paths.config, relevant, "the check did not run")
+}
+
+fn run(futures: Vec<ProbeFuture>) -> Result<Vec<Probe>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new("cannot start the async runtime").cause(e))?;
+    Ok(rt.block_on(futures::future::join_all(futures)))
+}
+
+fn finish(futures: Vec<ProbeFuture>, format: OutputFormat) -> Result<ExitStatus> {
+    let probes = run(futures)?;
+    probe::print(&probes, format);
+    Ok(if probes.iter().all(Probe::passed) { ExitStatus::Success } else { ExitStatus::Failure })
+}
+
+/// The settings rows: the warnings resolve found in this table, or one ok row.
+fn settings_rows(p: &mut Probe, r: &Resolved, table: &str) {
+    let mut any = false;
+    for d in r.diags.iter().filter(|d| d.severity == Severity::Warning && d.key.starts_with(&format!("{table}."))) {
+        p.warn("settings", d.message.clone(), d.hint.clone());
+        any = true;
+    }
+    if !any {
+        p.ok("settings", format!("[{table}] passes every rule"));
+    }
+}
+
+fn secret(r: &Resolved, key: &str) -> Option<Zeroizing<String>> {
+    r.str(key).map(|s| Zeroizing::new(s.to_string()))
+}
+
+fn source_of(r: &Resolved, key: &str) -> String {
+    match r.values.get(key) {
+        Some((_, Source::Secret(scope))) => format!("the {scope} secret"),
+        Some((_, Source::File(line))) => format!("toolctl.toml:{line} (plaintext)"),
+        _ => "nowhere".into(),
+    }
+}
+
+fn trust(ctx: &Context, r: &Resolved, table: &str) -> Trust {
+    Trust {
+        ca_file: r.str(&format!("{table}.ca_file")).map(|w| (w.to_string(), ctx.paths.rooted(w))),
+        verify: r.str(&format!("{table}.openssl_verify_mode")) != Some("none"),
+    }
+}
+
+fn probe_for(ctx: &Context, r: &Resolved, scope: Scope, timeout: Duration, send_to: Option<String>) -> Result<ProbeFuture> {
+    let table = table_of(scope);
+    match scope {
+        Scope::Smtp => {
+            let host = r.str("smtp.address").unwrap_or_default().to_string();
+            let port = r.int("smtp.port").unwrap_or(587) as u16;
+            let mut p = Probe::new("smtp", format!("{host}:{port}"), timeout);
+            settings_rows(&mut p, r, table);
+            let authentication = r.str("smtp.authentication").map(str::to_string);
+            let (user, password) = (r.str("smtp.user_name").map(str::to_string), secret(r, "smtp.password"));
+            if authentication.as_deref() != Some("none") {
+                match (&user, &password) {
+                    (Some(_), Some(_)) => p.ok("credentials", format!("user_name and password from {}", source_of(r, "smtp.password"))),
+                    _ => p.fail_now("credentials", fail("no `user_name` or `password` for the relay", "add them with `toolctl smtp secret edit`, or set `smtp.authentication = \"none\"` for an open relay")),
+                }
+            }
+            let relay = smtp::Relay {
+                helo: r.str("smtp.domain").unwrap_or("localhost").to_string(),
+                host,
+                port,
+                tls: r.bool("smtp.tls"),
+                starttls_auto: r.bool("smtp.enable_starttls_auto"),
+                authentication,
+                user,
+                password,
+                trust: trust(ctx, r, table),
+                from: r.str("email.from").map(str::to_string),
+                send_to,
+            };
+            Ok(Box::pin(async move {
+                if p.passed() {
+                    smtp::probe(&mut p, relay).await;
+                }
+                p
+            }))
+        }
+        Scope::IncomingEmail | Scope::ServiceDeskEmail => {
+            let k = |leaf: &str| format!("{table}.{leaf}");
+            let graph = r.str(&k("inbox_method")) == Some("microsoft_graph");
+            let host = r.str(&k("host")).unwrap_or_default().to_string();
+            let port = r.int(&k("port")).unwrap_or(993) as u16;
+            let target = if graph { "Microsoft Graph".to_string() } else { format!("{host}:{port}") };
+            let mut p = Probe::new(scope.cli_name(), target, timeout);
+            settings_rows(&mut p, r, table);
+            if graph {
+                p.skip("imap", "not IMAP: this mailbox is read through Microsoft Graph");
+                return Ok(Box::pin(async move { p }));
+            }
+            let (user, password) = (r.str(&k("user")).map(str::to_string), secret(r, &k("password")));
+            let (Some(user), Some(password)) = (user, password) else {
+                p.fail_now("credentials", fail(
+                    format!("no `user` or `password` for the {} mailbox", scope.cli_name()),
+                    format!("add them with `toolctl {scope} secret edit`"),
+                ));
+                return Ok(Box::pin(async move { p }));
+            };
+            if host.is_empty() {
+                p.fail_now("settings", fail(format!("`{table}.host` is not set"), format!("set it: `toolctl config set {table}.host imap.example.com`")));
+                return Ok(Box::pin(async move { p }));
+            }
+            p.ok("credentials", format!("user and password from {}", source_of(r, &k("password"))));
+            let mailbox = imap::Mailbox {
+                scope: scope.cli_name(),
+                table,
+                host,
+                port,
+                ssl: r.bool(&k("ssl")),
+                start_tls: r.bool(&k("start_tls")),
+                mailbox: r.str(&k("mailbox")).unwrap_or("inbox").to_string(),
+                user,
+                password,
+                trust: trust(ctx, r, table),
+            };
+            Ok(Box::pin(async move {
+                imap::probe(&mut p, mailbox).await;
+                p
+            }))
+        }
+        Scope::MicrosoftGraphMailer => {
+            let mut p = Probe::new("microsoft-graph-mailer", "Microsoft Graph".into(), timeout);
+            settings_rows(&mut p, r, table);
+            p.skip("graph", "the Microsoft Graph probe is not built yet");
+            Ok(Box::pin(async move { p }))
+        }
+        Scope::Mattermost | Scope::Mailroom => unreachable!("no probe for {scope}"),
+    }
+}

@@ -1,0 +1,200 @@
+//! Live probes of the mail servers in toolctl.toml, and their report.
+//!
+//! A probe is a list of steps ([`Probe`]), each timed and bounded by the per-step timeout
+//! (the client crates' own timeouts cover at most the TCP connect, so every network step is
+//! wrapped here). A probe stops at its first failing step. [`imap`], [`smtp`] and
+//! [`graph`] hold the protocols, [`tls`] the certificate handling and [`net`] the
+//! connection; this module owns the step runner and the report (table or JSON). Nothing
+//! here may put a secret in a step's detail or hint.
+
+pub mod imap;
+pub mod net;
+pub mod smtp;
+pub mod tls;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::output;
+
+/// A step's outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    Warn,
+    Fail,
+    Skipped,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+/// One row of a probe's report.
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub name: String,
+    pub status: Status,
+    pub elapsed: Duration,
+    pub detail: String,
+    pub hint: Option<String>,
+}
+
+/// Why a step failed: what happened, and the fix.
+pub struct Failure {
+    pub detail: String,
+    pub hint: String,
+}
+
+pub fn fail(detail: impl Into<String>, hint: impl Into<String>) -> Failure {
+    Failure {
+        detail: detail.into(),
+        hint: hint.into(),
+    }
+}
+
+/// The steps of one probe, in order.
+pub struct Probe {
+    /// `smtp`, `incoming-email`, …
+    pub name: String,
+    /// `host:port` or the endpoint probed.
+    pub target: String,
+    pub steps: Vec<Step>,
+    pub timeout: Duration,
+}
+
+impl Probe {
+    pub fn new(name: &str, target: String, timeout: Duration) -> Probe {
+        Probe {
+            name: name.to_string(),
+            target,
+            steps: Vec::new(),
+            timeout,
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        !self.steps.iter().any(|s| s.status == Status::Fail)
+    }
+
+    fn push(&mut self, name: &str, status: Status, elapsed: Duration, detail: String, hint: Option<String>) {
+        self.steps.push(Step {
+            name: name.to_string(),
+            status,
+            elapsed,
+            detail,
+            hint,
+        });
+    }
+
+    pub fn ok(&mut self, name: &str, detail: impl Into<String>) {
+        self.push(name, Status::Ok, Duration::ZERO, detail.into(), None);
+    }
+
+    pub fn warn(&mut self, name: &str, detail: impl Into<String>, hint: impl Into<String>) {
+        self.push(name, Status::Warn, Duration::ZERO, detail.into(), Some(hint.into()));
+    }
+
+    pub fn skip(&mut self, name: &str, detail: impl Into<String>) {
+        self.push(name, Status::Skipped, Duration::ZERO, detail.into(), None);
+    }
+
+    pub fn fail_now(&mut self, name: &str, f: Failure) {
+        self.push(name, Status::Fail, Duration::ZERO, f.detail, Some(f.hint));
+    }
+
+    /// Runs one network step under the timeout. `Ok((value, detail))` records an ok row;
+    /// a failure or a timeout records a failed row and returns `None`.
+    pub async fn step<T, F>(&mut self, name: &str, fut: F) -> Option<T>
+    where
+        F: Future<Output = Result<(T, String), Failure>>,
+    {
+        let start = Instant::now();
+        let result = tokio::time::timeout(self.timeout, fut).await;
+        let elapsed = start.elapsed();
+        match result {
+            Ok(Ok((value, detail))) => {
+                self.push(name, Status::Ok, elapsed, detail, None);
+                Some(value)
+            }
+            Ok(Err(f)) => {
+                self.push(name, Status::Fail, elapsed, f.detail, Some(f.hint));
+                None
+            }
+            Err(_) => {
+                self.push(
+                    name,
+                    Status::Fail,
+                    elapsed,
+                    format!("no answer within {} s", self.timeout.as_secs()),
+                    Some(format!(
+                        "the server at {} accepted the connection but did not answer: check that \
+                         the host and port are this service's, and any firewall or proxy in between \
+                         (`--timeout` raises the limit)",
+                        self.target
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    /// Turns the last ok row into a warning (a step that worked but is worth a look).
+    pub fn downgrade_last(&mut self, detail: String, hint: String) {
+        if let Some(last) = self.steps.last_mut() {
+            last.status = Status::Warn;
+            last.detail = detail;
+            last.hint = Some(hint);
+        }
+    }
+}
+
+/// Prints reports as tables (stdout) or as one JSON document.
+pub fn print(probes: &[Probe], format: output::OutputFormat) {
+    match format {
+        output::OutputFormat::Json => output::emit_json(&json!({
+            "passed": probes.iter().all(Probe::passed),
+            "probes": probes.iter().map(|p| json!({
+                "probe": p.name,
+                "target": p.target,
+                "passed": p.passed(),
+                "steps": p.steps.iter().map(|s| json!({
+                    "step": s.name,
+                    "status": s.status.label(),
+                    "ms": s.elapsed.as_millis() as u64,
+                    "detail": s.detail,
+                    "hint": s.hint,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })),
+        output::OutputFormat::Human => {
+            let mut text = String::new();
+            for p in probes {
+                let verdict = if p.passed() { "passed" } else { "FAILED" };
+                text.push_str(&format!("{} {} — {verdict}\n", p.name, p.target));
+                let mut t = output::table(&["step", "status", "time", "detail", "hint"]);
+                for s in &p.steps {
+                    t.add_row(vec![
+                        s.name.clone(),
+                        s.status.label().to_string(),
+                        if s.elapsed.is_zero() { "-".into() } else { format!("{} ms", s.elapsed.as_millis()) },
+                        s.detail.clone(),
+                        s.hint.clone().unwrap_or_default(),
+                    ]);
+                }
+                text.push_str(&format!("{t}\n\n"));
+            }
+            output::emit(text.trim_end_matches('\n'));
+            output::emit("\n");
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! The SMTP probe: DNS → TCP → (implicit TLS) → greeting → EHLO (every extension) →
+//! STARTTLS → EHLO → AUTH methods offered (as swaks shows `250-AUTH …`) → AUTH (PLAIN,
+//! LOGIN or CRAM-MD5: the configured one, or the strongest offered) → optionally
+//! MAIL/RCPT/DATA of a small test message → QUIT.
+//!
+//! The dialogue is toolctl's own, a few lines per command: lettre's connection bundles
+//! connect, greeting and EHLO in one call, keeps only some EHLO lines, has no CRAM-MD5 and
+//! times out only the TCP connect, while every step here needs its own row and timeout.
+//! lettre builds the test message.
+
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use zeroize::Zeroizing;
+
+use super::net::{self, Conn};
+use super::tls::{self, Trust};
+use super::{fail, Failure, Probe};
+
+/// The relay as the services will be given it.
+pub struct Relay {
+    pub host: String,
+    pub port: u16,
+    pub tls: bool,
+    pub starttls_auto: bool,
+    /// `plain`, `login`, `cram_md5`, `xoauth2`, `none`, or `None`: the strongest offered.
+    pub authentication: Option<String>,
+    pub helo: String,
+    pub user: Option<String>,
+    pub password: Option<Zeroizing<String>>,
+    pub trust: Trust,
+    /// `email.from`, for the test message.
+    pub from: Option<String>,
+    pub send_to: Option<String>,
+}
+
+/// A server reply: code and text lines.
+struct Reply {
+    code: u16,
+    lines: Vec<String>,
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        self.lines.join(" / ")
+    }
+    fn first(&self) -> String {
+        format!("{} {}", self.code, self.lines.first().map(String::as_str).unwrap_or(""))
+    }
+}
+
+struct Session {
+    io: BufReader<Conn>,
+}
+
+impl Session {
+    async fn reply(&mut self) -> Result<Reply, Failure> {
+        let mut lines = Vec::new();
+        loop {
+            let mut line = String::new();
+            let n = self
+                .io
+                .read_line(&mut line)
+                .await
+                .map_err(|e| fail(format!("connection failed: {e}"), "check the network and the server's log"))?;
+            if n == 0 {
+                return Err(fail("the server closed the connection", "check the server's log for why it disconnected"));
+            }
+            let line = line.trim_end();
+            let code = line.get(..3).and_then(|c| c.parse::<u16>().ok()).ok_or_else(|| {
+                fail("the server's answer is not SMTP", "check that this port is an SMTP server's (25, 465, 587)")
+            })?;
+            lines.push(line.get(4..).unwrap_or("").to_string());
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return Ok(Reply { code, lines });
+            }
+        }
+    }
+
+    /// Sends one command line; `shown` is what may appear in messages (never a credential).
+    async fn command(&mut self, line: &str) -> Result<Reply, Failure> {
+        let io = self.io.get_mut();
+        io.write_all(format!("{line}\r\n").as_bytes())
+            .await
+            .and(io.flush().await)
+            .map_err(|e| fail(format!("connection failed: {e}"), "check the network and the server's log"))?;
+        self.reply().await
+    }
+
+    async fn expect(&mut self, line: &str, code: u16, what: &str, hint: &str) -> Result<Reply, Failure> {
+        let r = self.command(line).await?;
+        if r.code != code {
+            return Err(fail(format!("{what} refused: {}", r.text_with_code()), hint));
+        }
+        Ok(r)
+    }
+}
+
+impl Reply {
+    fn text_with_code(&self) -> String {
+        format!("{} {}", self.code, self.text())
+    }
+}
+
+/// Runs the SMTP steps after the settings and credential steps the caller recorded.
+pub async fn probe(p: &mut Probe, r: Relay) {
+    let config = match tls::config(&r.trust) {
+        Ok(c) => c,
+        Err(f) => return p.fail_now("tls", f),
+    };
+    let Some(addrs) = p.step("dns", net::resolve(&r.host, r.port)).await else { return };
+    let Some(tcp) = p.step("tcp", net::connect(&addrs, "SMTP")).await else { return };
+    let mut conn = Conn::Plain(tcp);
+    let mut encrypted = false;
+    if r.tls {
+        let Conn::Plain(tcp) = conn else { unreachable!() };
+        let Some(stream) = p.step("tls", tls::handshake(tcp, &r.host, config.clone())).await else { return };
+        certificate(p, &stream, &r.trust);
+        conn = Conn::Tls(Box::new(stream));
+        encrypted = true;
+    }
+    let mut s = Session { io: BufReader::new(conn) };
+    let Some(()) = p
+        .step("greeting", async {
+            let g = s.reply().await?;
+            if g.code != 220 {
+                return Err(fail(format!("the server refused the session: {}", g.text_with_code()), "check the server's log; it may block this host"));
+            }
+            Ok(((), g.first()))
+        })
+        .await
+    else {
+        return;
+    };
+    let ehlo = format!("EHLO {}", r.helo);
+    let Some(mut ext) = p.step("ehlo", extensions(&mut s, &ehlo)).await else { return };
+
+    if !r.tls && r.starttls_auto {
+        if ext.iter().any(|e| e.eq_ignore_ascii_case("STARTTLS")) {
+            let Some(()) = p
+                .step("starttls", async {
+                    let rep = s.expect("STARTTLS", 220, "STARTTLS", "check the server's TLS configuration").await?;
+                    Ok(((), rep.first()))
+                })
+                .await
+            else {
+                return;
+            };
+            let Conn::Plain(tcp) = s.io.into_inner() else { unreachable!("STARTTLS runs on plain TCP") };
+            let Some(stream) = p.step("tls", tls::handshake(tcp, &r.host, config.clone())).await else { return };
+            certificate(p, &stream, &r.trust);
+            s = Session { io: BufReader::new(Conn::Tls(Box::new(stream))) };
+            encrypted = true;
+            let Some(again) = p.step("ehlo", extensions(&mut s, &ehlo)).await else { return };
+            ext = again;
+        } else {
+            p.warn(
+                "starttls",
+                "not offered by the server: the session stays unencrypted",
+                "enable STARTTLS on the relay, or use implicit TLS (`smtp.tls = true`, port 465)",
+            );
+        }
+    }
+
+    let offered: Vec<String> = ext
+        .iter()
+        .find(|e| e.to_ascii_uppercase().starts_with("AUTH ") || e.to_ascii_uppercase().starts_with("AUTH="))
+        .map(|e| e[5..].split_whitespace().map(|m| m.to_ascii_uppercase()).collect())
+        .unwrap_or_default();
+    let wanted = r.authentication.as_deref();
+    if wanted == Some("none") {
+        p.skip("auth", "authentication = \"none\"");
+    } else {
+        if offered.is_empty() {
+            p.fail_now(
+                "auth methods",
+                fail(
+                    format!("the server offers no AUTH{}", if encrypted { "" } else { " on an unencrypted session" }),
+                    "many relays offer AUTH only after STARTTLS (set `enable_starttls_auto = true`), or set `authentication = \"none\"` for an open relay",
+                ),
+            );
+            return;
+        }
+        p.ok("auth methods", format!("250-AUTH {}", offered.join(" ")));
+        let method = match wanted {
+            Some(m) => m.to_ascii_uppercase().replace('_', "-"),
+            None => ["CRAM-MD5", "PLAIN", "LOGIN"]
+                .iter()
+                .find(|m| offered.iter().any(|o| o == *m))
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| offered[0].clone()),
+        };
+        if method == "XOAUTH2" {
+            p.skip("auth", "XOAUTH2 needs a token from the provider; not probed");
+        } else {
+            if !offered.contains(&method) {
+                p.fail_now(
+                    "auth",
+                    fail(
+                        format!("the server does not offer {method}"),
+                        format!("set `smtp.authentication` to one it offers ({}), or leave it unset to use the strongest", offered.join(", ").to_lowercase().replace('-', "_")),
+                    ),
+                );
+                return;
+            }
+            if !encrypted && method != "CRAM-MD5" {
+                p.warn("encryption", format!("{method} sends the password in clear on this unencrypted session"), "use STARTTLS or implicit TLS");
+            }
+            let (Some(user), Some(password)) = (r.user.as_deref(), r.password.as_ref()) else {
+                return p.fail_now("auth", fail("no `user_name`/`password` in the smtp secret", "add them with `toolctl smtp secret edit`"));
+            };
+            let Some(()) = p.step("auth", authenticate(&mut s, &method, user, password)).await else { return };
+        }
+    }
+
+    if let Some(to) = &r.send_to {
+        let Some(from) = r.from.clone().or_else(|| r.user.clone().filter(|u| u.contains('@'))) else {
+            return p.fail_now("send", fail("no sender address", "set `email.from` in toolctl.toml"));
+        };
+        let Some(()) = p.step("send", send(&mut s, &from, to, &r.helo)).await else { return };
+    }
+    p.step("quit", async {
+        let rep = s.command("QUIT").await?;
+        Ok(((), rep.first()))
+    })
+    .await;
+}
+
+fn certificate(p: &mut Probe, stream: &tokio_rustls::client::TlsStream<tokio::net::TcpStream>, trust: &Trust) {
+    let (detail, warn) = tls::inspect(stream, trust);
+    match warn {
+        Some(w) => p.warn("certificate", detail, w),
+        None => p.ok("certificate", detail),
+    }
+}
+
+async fn extensions(s: &mut Session, ehlo: &str) -> Result<(Vec<String>, String), Failure> {
+    let rep = s.expect(ehlo, 250, "EHLO", "check `smtp.domain` (the EHLO name) and the server's log").await?;
+    let ext: Vec<String> = rep.lines.iter().skip(1).cloned().collect();
+    let detail = ext.join(", ");
+    Ok((ext, detail))
+}
+
+async fn authenticate(s: &mut Session, method: &str, user: &str, password: &str) -> Result<((), String), Failure> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let refused = |rep: &Reply| {
+        fail(
+            format!("{method} authentication failed: {}", rep.text_with_code()),
+            "check `user_name` and `password` with `toolctl smtp secret edit`; if they are right, try another method (`smtp.authentication` = plain, login or cram_md5)",
+        )
+    };
+    let done = match method {
+        "PLAIN" => {
+            let token = Zeroizing::new(b64.encode(format!("\0{user}\0{password}")));
+            s.command(&format!("AUTH PLAIN {}", token.as_str())).await?
+        }
+        "LOGIN" => {
+            let rep = s.command("AUTH LOGIN").await?;
+            if rep.code != 334 {
+                return Err(refused(&rep));
+            }
+            let rep = s.command(&b64.encode(user)).await?;
+            if rep.code != 334 {
+                return Err(refused(&rep));
+            }
+            let token = Zeroizing::new(b64.encode(password));
+            s.command(&token).await?
+        }
+        "CRAM-MD5" => {
+            let rep = s.command("AUTH CRAM-MD5").await?;
+            if rep.code != 334 {
+                return Err(refused(&rep));
+            }
+            let challenge = b64
+                .decode(rep.lines.first().map(String::as_str).unwrap_or("").trim())
+                .map_err(|_| fail("the CRAM-MD5 challenge is not base64", "report this to the server's administrator"))?;
+            let mut mac = Hmac::<md5::Md5>::new_from_slice(password.as_bytes()).expect("HMAC takes any key length");
+            mac.update(&challenge);
+            let digest: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+            s.command(&b64.encode(format!("{user} {digest}"))).await?
+        }
+        other => return Err(fail(format!("{other} is not supported by the probe"), "use plain, login or cram_md5")),
+    };
+    if done.code != 235 {
+        return Err(refused(&done));
+    }
+    Ok(((), format!("{method}: {}", done.first())))
+}
+
+async fn send(s: &mut Session, from: &str, to: &str, helo: &str) -> Result<((), String), Failure> {
+    let message = lettre::Message::builder()
+        .from(from.parse().map_err(|_| fail(format!("`{from}` is not a valid sender address"), "fix `email.from`"))?)
+        .to(to.parse().map_err(|_| fail(format!("`{to}` is not a valid address"), "give --send-to a full address such as ops@example.com"))?)
+        .subject("toolctl smtp check")
+        .body(format!(
+            "This is a test message from `toolctl smtp check` on {helo}.\r\nIf you can read it, GitLab's outgoing mail works.\r\n"
+        ))
+        .map_err(|e| fail(format!("cannot build the test message: {e}"), "check `email.from`"))?;
+    let hint = "the relay refused the envelope: check that `email.from` may send through this account, and the recipient";
+    s.expect(&format!("MAIL FROM:<{from}>"), 250, "MAIL FROM", hint).await?;
+    let rcpt = s.command(&format!("RCPT TO:<{to}>")).await?;
+    if !(rcpt.code == 250 || rcpt.code == 251) {
+        return Err(fail(format!("RCPT TO refused: {}", rcpt.text_with_code()), hint));
+    }
+    s.expect("DATA", 354, "DATA", hint).await?;
+    let mut body = Vec::new();
+    for line in message.formatted().split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.first() == Some(&b'.') {
+            body.push(b'.');
+        }
+        body.extend_from_slice(line);
+        body.extend_from_slice(b"\r\n");
+    }
+    while body.ends_with(b"\r\n\r\n") {
+        body.truncate(body.len() - 2);
+    }
+    body.extend_from_slice(b".\r\n");
+    let io = s.io.get_mut();
+    io.write_all(&body)
+        .await
+        .and(io.flush().await)
+        .map_err(|e| fail(format!("sending the message failed: {e}"), "check the network"))?;
+    let rep = s.reply().await?;
+    if rep.code != 250 {
+        return Err(fail(format!("the message was refused: {}", rep.text_with_code()), hint));
+    }
+    Ok(((), format!("sent to {to}: {}", rep.first())))
+}

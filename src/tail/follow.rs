@@ -1,0 +1,1076 @@
+//! The follower: one thread, one inotify instance, every log below the target.
+//!
+//! Owns the open files and directories, the inotify watches and the event loop. It must
+//! not format output ([`super::output`] does) nor decide which names are logs
+//! ([`super::discover`] does).
+//!
+//! How it keeps every line (each point answers a measured fault of `tail -F`, see
+//! ../shared/notes/tail-facts.md):
+//!
+//! - **Watches directories, not files.** One watch per directory reports writes, creations,
+//!   renames and deletions of every entry, so a file or directory created after the start
+//!   is seen. A directory is scanned right *after* its watch is added, so entries created
+//!   before the watch existed (`mkdir -p a/b && touch a/b/x.log`) are not missed
+//!   (notify-rs/notify#727). `IN_Q_OVERFLOW` triggers a full rescan.
+//! - **Files are known by inode**, not by name. A name that now points at another inode is
+//!   a new file (read from its start); a known inode that shows up under a new name
+//!   (`x.log` renamed to `x.log.1`) keeps its offset, so nothing is read twice.
+//! - **Renamed or deleted files are drained.** A file whose name went away (renamed out
+//!   of view, to an archive name, or deleted) stays open as an *orphan*: it is read on
+//!   every event in its old directory and every [`ORPHAN_TICK`], and closed only after
+//!   [`ORPHAN_QUIET`] without new data, so what a daemon writes to its old file before it
+//!   reopens is not lost. Before a new file is attached, everything pending is read, so
+//!   old lines come before new ones.
+//! - **Truncation** (copytruncate) is seen when a read finds nothing and the size is below
+//!   the offset; the file is then read from its new start.
+//! - **Partial lines** are held per file until their newline, or written after
+//!   [`PARTIAL_TIMEOUT`] of quiet.
+//! - **Idle is free:** with nothing pending the loop sleeps in `poll(2)` with no timeout;
+//!   a timeout is set only while a partial line, an orphan or the polling fallback needs
+//!   one. Busy, it reads events in batches and each file once per batch.
+//! - **Polling fallback**, with a warning, only when inotify cannot be had or runs out of
+//!   watches: then every second the tree is rescanned and every file read.
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask, Watches};
+
+use super::discover::{is_skipped_name, last_lines_start, Target};
+use super::output::{Format, Output, Source};
+use super::signals::Signals;
+
+/// A partial last line is written after this long without new data in its file.
+pub const PARTIAL_TIMEOUT: Duration = Duration::from_secs(1);
+/// A renamed-away or deleted file is read until it has been quiet this long.
+pub const ORPHAN_QUIET: Duration = Duration::from_secs(3);
+/// How often orphans are read while there are any.
+pub const ORPHAN_TICK: Duration = Duration::from_millis(100);
+/// The polling fallback's period.
+pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// A "line" longer than this is written in pieces rather than held in memory.
+const MAX_PENDING: usize = 64 * 1024 * 1024;
+const READ_BUF: usize = 256 * 1024;
+/// Reads of one file per turn, so one flooding file cannot starve the others.
+const MAX_READS_PER_TURN: usize = 64;
+const EVENT_BUF: usize = 256 * 1024;
+
+/// What to follow and how to show it.
+pub struct Options {
+    pub target: Target,
+    /// Labels (headers, prefixes) are paths relative to this directory.
+    pub label_base: PathBuf,
+    /// Lines printed from each file that exists at the start.
+    pub lines: usize,
+    pub format: Format,
+    /// Skip inotify and poll (for tests of the fallback).
+    pub force_poll: bool,
+}
+
+/// Why following ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// A stop signal (its number).
+    Signal(i32),
+    /// The reader of stdout went away.
+    BrokenPipe,
+}
+
+/// What can end following with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum FollowError {
+    #[error("cannot write to stdout")]
+    Stdout(#[source] io::Error),
+    #[error("cannot read inotify events")]
+    Inotify(#[source] io::Error),
+    #[error("cannot install the signal handlers")]
+    Signals(#[source] io::Error),
+    #[error("cannot read `{}`", .0.display())]
+    Root(PathBuf, #[source] io::Error),
+}
+
+/// Follows `opts.target` until a signal or a closed stdout; warnings go to `warn`.
+pub fn follow(opts: Options, warn: &dyn Fn(&str)) -> Result<Stop, FollowError> {
+    let signals = Signals::install().map_err(FollowError::Signals)?;
+    raise_open_file_limit();
+    let mut f = Follower::new(opts, warn);
+    match f.run(&signals) {
+        Ok(stop) => {
+            // Flush what was read before the signal; a closed pipe is no error now.
+            match f.out.flush() {
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(FollowError::Stdout(e)),
+                _ => Ok(stop),
+            }
+        }
+        Err(Failure::BrokenPipe) => Ok(Stop::BrokenPipe),
+        Err(Failure::Fatal(e)) => Err(e),
+    }
+}
+
+/// Errors inside the loop: a closed stdout ends quietly, the rest are reported.
+enum Failure {
+    BrokenPipe,
+    Fatal(FollowError),
+}
+
+impl From<io::Error> for Failure {
+    /// Only output errors travel as `io::Error`; file errors are handled where they occur.
+    fn from(e: io::Error) -> Self {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            Failure::BrokenPipe
+        } else {
+            Failure::Fatal(FollowError::Stdout(e))
+        }
+    }
+}
+
+type FileId = usize;
+type DirId = usize;
+/// (device, inode): what a file or directory *is*, whatever it is called.
+type Key = (u64, u64);
+
+/// Where a file's reading starts when it is first seen.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Start {
+    /// Existing at the start: the last N lines.
+    Tail,
+    /// Appeared later: everything.
+    Head,
+}
+
+/// One open log file.
+struct Tracked {
+    file: File,
+    key: Key,
+    offset: u64,
+    /// Its current name; `None` once renamed away or deleted (an orphan).
+    name: Option<(DirId, OsString)>,
+    label: Vec<u8>,
+    /// Identity for the output's header logic; renewed when the label changes.
+    src: u64,
+    color: usize,
+    /// The unfinished last line.
+    pending: Vec<u8>,
+    /// Part of the current line was already written by a partial flush.
+    continued: bool,
+    last_data: Instant,
+    dirty: bool,
+    in_partials: bool,
+    /// A direct watch, when the name is a symlink to a file outside the watched dirs.
+    link_wd: Option<WatchDescriptor>,
+}
+
+struct Dir {
+    path: PathBuf,
+    key: Key,
+    wd: Option<WatchDescriptor>,
+    parent: Option<(DirId, OsString)>,
+    files: HashMap<OsString, FileId>,
+    subdirs: HashMap<OsString, DirId>,
+}
+
+struct Follower<'w> {
+    out: Output,
+    label_base: PathBuf,
+    lines: usize,
+    /// In single-file mode, the one name followed in the root directory.
+    only: Option<OsString>,
+    root_path: PathBuf,
+    inotify: Option<Inotify>,
+    watches: Option<Watches>,
+    polling: bool,
+    wd_dir: HashMap<i32, DirId>,
+    wd_file: HashMap<i32, FileId>,
+    dirs: Vec<Option<Dir>>,
+    dir_keys: HashMap<Key, DirId>,
+    files: Vec<Option<Tracked>>,
+    free_files: Vec<FileId>,
+    by_key: HashMap<Key, FileId>,
+    dirty: Vec<FileId>,
+    spare: Vec<FileId>,
+    partials: Vec<FileId>,
+    orphans: Vec<FileId>,
+    rescan_needed: bool,
+    next_deadline: Option<Instant>,
+    next_poll: Instant,
+    buf: Vec<u8>,
+    next_src: u64,
+    next_color: usize,
+    warned: HashSet<PathBuf>,
+    warn: &'w dyn Fn(&str),
+}
+
+fn dir_mask() -> WatchMask {
+    WatchMask::MODIFY
+        | WatchMask::CREATE
+        | WatchMask::DELETE
+        | WatchMask::MOVED_FROM
+        | WatchMask::MOVED_TO
+        | WatchMask::ATTRIB
+        | WatchMask::ONLYDIR
+}
+
+impl<'w> Follower<'w> {
+    fn new(opts: Options, warn: &'w dyn Fn(&str)) -> Self {
+        let (root_path, only) = match opts.target {
+            Target::Dir(p) => (p, None),
+            Target::File { dir, name } => (dir, Some(name)),
+        };
+        let headers = only.is_none();
+        let mut format = opts.format;
+        format.headers = headers;
+        let mut f = Follower {
+            out: Output::stdout(format),
+            label_base: opts.label_base,
+            lines: opts.lines,
+            only,
+            root_path,
+            inotify: None,
+            watches: None,
+            polling: false,
+            wd_dir: HashMap::new(),
+            wd_file: HashMap::new(),
+            dirs: Vec::new(),
+            dir_keys: HashMap::new(),
+            files: Vec::new(),
+            free_files: Vec::new(),
+            by_key: HashMap::new(),
+            dirty: Vec::new(),
+            spare: Vec::new(),
+            partials: Vec::new(),
+            orphans: Vec::new(),
+            rescan_needed: false,
+            next_deadline: None,
+            next_poll: Instant::now(),
+            buf: vec![0; READ_BUF],
+            next_src: 0,
+            next_color: 0,
+            warned: HashSet::new(),
+            warn,
+        };
+        if opts.force_poll {
+            f.fall_back("inotify is disabled (TOOLCTL_TAIL_POLL)");
+        } else {
+            match Inotify::init() {
+                Ok(i) => {
+                    f.watches = Some(i.watches());
+                    f.inotify = Some(i);
+                }
+                Err(e) => f.fall_back(&format!("inotify is unavailable ({e})")),
+            }
+        }
+        f
+    }
+
+    fn fall_back(&mut self, why: &str) {
+        if !self.polling {
+            self.polling = true;
+            self.next_poll = Instant::now() + POLL_INTERVAL;
+            (self.warn)(&format!(
+                "{why}; polling every {} s instead",
+                POLL_INTERVAL.as_secs()
+            ));
+        }
+    }
+
+    fn run(&mut self, signals: &Signals) -> Result<Stop, Failure> {
+        let root = self.root_path.clone();
+        if self.add_dir(None, root.clone(), Start::Tail).is_none() {
+            let e = fs::metadata(&root)
+                .err()
+                .unwrap_or_else(|| io::Error::other("not a directory"));
+            return Err(Failure::Fatal(FollowError::Root(root, e)));
+        }
+        self.read_dirty()?;
+        let mut events = vec![0u8; EVENT_BUF];
+        let stdout_fd: RawFd = 1;
+        loop {
+            if let Some(sig) = signals.caught() {
+                return Ok(Stop::Signal(sig));
+            }
+            let mut busy = false;
+            if let Some(inotify) = self.inotify.as_mut() {
+                match inotify.read_events(&mut events) {
+                    Ok(batch) => {
+                        busy = true;
+                        for ev in batch {
+                            self.handle(ev.wd.get_watch_descriptor_id(), ev.mask, ev.name)?;
+                        }
+                    }
+                    Err(e)
+                        if e.kind() == io::ErrorKind::WouldBlock
+                            || e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(Failure::Fatal(FollowError::Inotify(e))),
+                }
+            }
+            if self.rescan_needed {
+                self.rescan()?;
+            }
+            self.read_dirty()?;
+            let now = Instant::now();
+            if self.next_deadline.is_some_and(|d| now >= d) || (self.polling && now >= self.next_poll)
+            {
+                self.timers(now)?;
+            }
+            if busy {
+                continue;
+            }
+            // Idle: hand the lines over, then sleep until something happens.
+            self.out.flush()?;
+            let mut fds = [
+                libc::pollfd {
+                    fd: signals.fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                // No events asked: a pipe whose reader left reports POLLERR.
+                libc::pollfd {
+                    fd: stdout_fd,
+                    events: 0,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: self.inotify.as_ref().map_or(-1, |i| i.as_raw_fd()),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+            ];
+            let timeout = self.poll_timeout(Instant::now());
+            // SAFETY: `fds` is a valid array of pollfd for its whole length.
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(Failure::Fatal(FollowError::Inotify(e)));
+                }
+                continue;
+            }
+            if fds[0].revents != 0 {
+                signals.drain();
+            }
+            if fds[1].revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+                return Err(Failure::BrokenPipe);
+            }
+        }
+    }
+
+    /// Milliseconds until the next timer, or -1 (sleep until an event) when none is due.
+    fn poll_timeout(&self, now: Instant) -> i32 {
+        let mut next = self.next_deadline;
+        if self.polling {
+            next = Some(next.map_or(self.next_poll, |d| d.min(self.next_poll)));
+        }
+        match next {
+            None => -1,
+            Some(d) => {
+                let left = d.saturating_duration_since(now);
+                // Round up, so the loop never spins on a deadline a fraction of a ms away.
+                (left.as_micros().div_ceil(1000)).min(i32::MAX as u128) as i32
+            }
+        }
+    }
+
+    fn schedule(&mut self, at: Instant) {
+        self.next_deadline = Some(self.next_deadline.map_or(at, |d| d.min(at)));
+    }
+
+    /// Partial lines that waited long enough, orphans, and the polling fallback.
+    fn timers(&mut self, now: Instant) -> Result<(), Failure> {
+        self.next_deadline = None;
+        if self.polling && now >= self.next_poll {
+            self.next_poll = now + POLL_INTERVAL;
+            self.rescan()?;
+        }
+        if !self.orphans.is_empty() {
+            for i in 0..self.orphans.len() {
+                let fid = self.orphans[i];
+                self.mark_dirty(fid);
+            }
+            self.read_dirty()?;
+            let mut i = 0;
+            while i < self.orphans.len() {
+                let fid = self.orphans[i];
+                let quiet = self.files[fid]
+                    .as_ref()
+                    .is_none_or(|t| now.saturating_duration_since(t.last_data) >= ORPHAN_QUIET);
+                if quiet {
+                    self.orphans.swap_remove(i);
+                    self.close(fid)?;
+                } else {
+                    i += 1;
+                }
+            }
+            if !self.orphans.is_empty() {
+                self.schedule(now + ORPHAN_TICK);
+            }
+        }
+        let mut i = 0;
+        while i < self.partials.len() {
+            let fid = self.partials[i];
+            let Some(t) = self.files[fid].as_mut() else {
+                self.partials.swap_remove(i);
+                continue;
+            };
+            if t.pending.is_empty() {
+                t.in_partials = false;
+                self.partials.swap_remove(i);
+                continue;
+            }
+            let due = t.last_data + PARTIAL_TIMEOUT;
+            if now >= due {
+                flush_partial(t, &mut self.out)?;
+                t.in_partials = false;
+                self.partials.swap_remove(i);
+            } else {
+                self.next_deadline = Some(self.next_deadline.map_or(due, |d| d.min(due)));
+                i += 1;
+            }
+        }
+        Ok(())
+    }
+
+    // ---- events
+
+    fn handle(&mut self, wd: i32, mask: EventMask, name: Option<&OsStr>) -> Result<(), Failure> {
+        if mask.contains(EventMask::Q_OVERFLOW) {
+            self.rescan_needed = true;
+            return Ok(());
+        }
+        if let Some(&fid) = self.wd_file.get(&wd) {
+            if mask.contains(EventMask::IGNORED) {
+                self.wd_file.remove(&wd);
+                if let Some(t) = self.files[fid].as_mut() {
+                    t.link_wd = None;
+                }
+            } else {
+                self.mark_dirty(fid);
+            }
+            return Ok(());
+        }
+        let Some(&dir) = self.wd_dir.get(&wd) else {
+            return Ok(());
+        };
+        if mask.contains(EventMask::IGNORED) {
+            // The directory is gone; its parent's event removes the rest.
+            self.wd_dir.remove(&wd);
+            if let Some(d) = self.dirs[dir].as_mut() {
+                d.wd = None;
+            }
+            return Ok(());
+        }
+        let Some(name) = name else {
+            return Ok(());
+        };
+        if mask.contains(EventMask::ISDIR) {
+            if self.only.is_some() {
+                return Ok(());
+            }
+            let sub = self.dir(dir).subdirs.get(name).copied();
+            if mask.intersects(EventMask::CREATE | EventMask::MOVED_TO) {
+                self.read_dirty()?;
+                let path = self.dir(dir).path.join(name);
+                if let Some(sub) = sub {
+                    // Replaced by another directory of the same name?
+                    let same = fs::metadata(&path).is_ok_and(|m| key_of(&m) == self.dir(sub).key);
+                    if same {
+                        self.scan_dir(sub, Start::Head)?;
+                        return Ok(());
+                    }
+                    self.remove_dir(sub);
+                }
+                self.add_dir(Some((dir, name.to_os_string())), path, Start::Head);
+            } else if mask.intersects(EventMask::DELETE | EventMask::MOVED_FROM) {
+                if let Some(sub) = sub {
+                    self.read_dirty()?;
+                    self.remove_dir(sub);
+                }
+            }
+            return Ok(());
+        }
+        if !self.followed(name) {
+            // Writes to a renamed-away file arrive under its new name (an archive name,
+            // say): drain the orphans.
+            if mask.contains(EventMask::MODIFY) {
+                for i in 0..self.orphans.len() {
+                    let fid = self.orphans[i];
+                    self.mark_dirty(fid);
+                }
+            }
+            return Ok(());
+        }
+        let known = self.dir(dir).files.get(name).copied();
+        if mask.contains(EventMask::MODIFY) {
+            match known {
+                Some(fid) => self.mark_dirty(fid),
+                // Created before its directory's watch, or unreadable until now.
+                None => {
+                    self.read_dirty()?;
+                    self.attach(dir, name, Start::Head);
+                }
+            }
+        } else if mask.intersects(EventMask::CREATE | EventMask::MOVED_TO)
+            || (mask.contains(EventMask::ATTRIB) && known.is_none())
+        {
+            // Old lines (an orphan's, a renamed file's) come before the new file's.
+            for i in 0..self.orphans.len() {
+                let fid = self.orphans[i];
+                self.mark_dirty(fid);
+            }
+            self.read_dirty()?;
+            self.attach(dir, name, Start::Head);
+        } else if mask.intersects(EventMask::DELETE | EventMask::MOVED_FROM) {
+            if let Some(fid) = known {
+                self.read_dirty()?;
+                self.detach(fid);
+            }
+        }
+        Ok(())
+    }
+
+    fn followed(&self, name: &OsStr) -> bool {
+        match &self.only {
+            Some(only) => name == only,
+            None => !is_skipped_name(name),
+        }
+    }
+
+    fn dir(&self, id: DirId) -> &Dir {
+        self.dirs[id].as_ref().expect("a live directory id")
+    }
+
+    // ---- directories
+
+    /// Starts following a directory: watch first, then scan, so nothing created in
+    /// between is missed.
+    fn add_dir(&mut self, parent: Option<(DirId, OsString)>, path: PathBuf, start: Start) -> Option<DirId> {
+        let meta = fs::metadata(&path).ok()?;
+        if !meta.is_dir() {
+            return None;
+        }
+        let key = key_of(&meta);
+        if self.dir_keys.contains_key(&key) {
+            return None; // a symlink loop, or a directory reached twice
+        }
+        let wd = self.watch(&path, dir_mask());
+        let id = self.dirs.len();
+        if let Some(wd) = &wd {
+            self.wd_dir.insert(wd.get_watch_descriptor_id(), id);
+        }
+        if let Some((p, name)) = &parent {
+            if let Some(d) = self.dirs[*p].as_mut() {
+                d.subdirs.insert(name.clone(), id);
+            }
+        }
+        self.dirs.push(Some(Dir {
+            path,
+            key,
+            wd,
+            parent,
+            files: HashMap::new(),
+            subdirs: HashMap::new(),
+        }));
+        self.dir_keys.insert(key, id);
+        // Errors past this point concern single entries and are warned about.
+        let _ = self.scan_dir(id, start);
+        Some(id)
+    }
+
+    fn watch(&mut self, path: &Path, mask: WatchMask) -> Option<WatchDescriptor> {
+        let watches = self.watches.as_mut()?;
+        match watches.add(path, mask) {
+            Ok(wd) => Some(wd),
+            Err(e) if e.raw_os_error() == Some(libc::ENOSPC) => {
+                self.fall_back(&format!(
+                    "out of inotify watches at `{}` (raise fs.inotify.max_user_watches)",
+                    path.display()
+                ));
+                None
+            }
+            Err(e) => {
+                if e.kind() != io::ErrorKind::NotFound {
+                    self.warn_once(path, &e);
+                }
+                None
+            }
+        }
+    }
+
+    /// Lists a directory and reconciles it with what is followed: new entries are
+    /// attached (from `start`), known ones are read, vanished ones let go.
+    fn scan_dir(&mut self, id: DirId, start: Start) -> Result<(), Failure> {
+        let path = self.dir(id).path.clone();
+        let mut entries: Vec<(OsString, fs::FileType)> = match fs::read_dir(&path) {
+            Ok(rd) => rd
+                .flatten()
+                .filter_map(|e| e.file_type().ok().map(|t| (e.file_name(), t)))
+                .collect(),
+            Err(e) => {
+                if e.kind() != io::ErrorKind::NotFound {
+                    self.warn_once(&path, &e);
+                }
+                return Ok(());
+            }
+        };
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut seen_files = HashSet::new();
+        let mut seen_dirs = HashSet::new();
+        for (name, ftype) in entries {
+            let full = path.join(&name);
+            let is_dir = if ftype.is_symlink() {
+                fs::metadata(&full).is_ok_and(|m| m.is_dir())
+            } else {
+                ftype.is_dir()
+            };
+            if is_dir {
+                if self.only.is_some() {
+                    continue;
+                }
+                seen_dirs.insert(name.clone());
+                match self.dir(id).subdirs.get(&name).copied() {
+                    Some(sub) => {
+                        let same = fs::metadata(&full).is_ok_and(|m| key_of(&m) == self.dir(sub).key);
+                        if same {
+                            self.scan_dir(sub, start)?;
+                        } else {
+                            self.remove_dir(sub);
+                            self.add_dir(Some((id, name)), full, start);
+                        }
+                    }
+                    None => {
+                        self.add_dir(Some((id, name)), full, start);
+                    }
+                }
+            } else if self.followed(&name) {
+                seen_files.insert(name.clone());
+                self.attach(id, &name, start);
+            }
+        }
+        let gone: Vec<FileId> = self
+            .dir(id)
+            .files
+            .iter()
+            .filter(|(n, _)| !seen_files.contains(*n))
+            .map(|(_, &f)| f)
+            .collect();
+        for fid in gone {
+            self.detach(fid);
+        }
+        let gone: Vec<DirId> = self
+            .dir(id)
+            .subdirs
+            .iter()
+            .filter(|(n, _)| !seen_dirs.contains(*n))
+            .map(|(_, &d)| d)
+            .collect();
+        for sub in gone {
+            self.remove_dir(sub);
+        }
+        Ok(())
+    }
+
+    /// Stops following a directory and everything below it; its files become orphans
+    /// (they are drained, and re-adopted if they turn up elsewhere).
+    fn remove_dir(&mut self, id: DirId) {
+        let Some(d) = self.dirs[id].take() else {
+            return;
+        };
+        for (_, fid) in d.files {
+            if let Some(t) = self.files[fid].as_mut() {
+                t.name = None;
+            }
+            self.orphan(fid);
+        }
+        for (_, sub) in d.subdirs {
+            self.remove_dir(sub);
+        }
+        if let Some(wd) = d.wd {
+            self.wd_dir.remove(&wd.get_watch_descriptor_id());
+            if let Some(w) = self.watches.as_mut() {
+                let _ = w.remove(wd); // fails harmlessly when the directory is gone
+            }
+        }
+        self.dir_keys.remove(&d.key);
+        if let Some((p, name)) = d.parent {
+            if let Some(pd) = self.dirs[p].as_mut() {
+                if pd.subdirs.get(&name) == Some(&id) {
+                    pd.subdirs.remove(&name);
+                }
+            }
+        }
+    }
+
+    /// Everything again, after a queue overflow or on a polling tick.
+    fn rescan(&mut self) -> Result<(), Failure> {
+        self.rescan_needed = false;
+        let root = self.dirs.iter().position(|d| d.as_ref().is_some_and(|d| d.parent.is_none()));
+        match root {
+            Some(r) => self.scan_dir(r, Start::Head)?,
+            None => {
+                let path = self.root_path.clone();
+                self.add_dir(None, path, Start::Head);
+            }
+        }
+        for i in 0..self.orphans.len() {
+            let fid = self.orphans[i];
+            self.mark_dirty(fid);
+        }
+        self.read_dirty()
+    }
+
+    // ---- files
+
+    /// Follows the file named `name` in `dir`: a known inode keeps its offset (it was
+    /// renamed here), a new one starts at `start`.
+    fn attach(&mut self, dir: DirId, name: &OsStr, start: Start) {
+        let path = self.dir(dir).path.join(name);
+        let is_link = fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+        // O_NONBLOCK: opening a FIFO that happens to carry a log-like name must not hang.
+        let file = match OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&path)
+        {
+            Ok(f) => f,
+            Err(e) => {
+                if e.kind() != io::ErrorKind::NotFound {
+                    self.warn_once(&path, &e);
+                }
+                return;
+            }
+        };
+        let meta = match file.metadata() {
+            Ok(m) if m.is_file() => m,
+            _ => return,
+        };
+        let key = key_of(&meta);
+        if let Some(fid) = self.dir(dir).files.get(name).copied() {
+            if self.files[fid].as_ref().is_some_and(|t| t.key == key) {
+                self.mark_dirty(fid);
+                return;
+            }
+            // The name now points at another file: the old one is drained as an orphan.
+            self.detach(fid);
+        }
+        let label = self.label(&path);
+        if let Some(&fid) = self.by_key.get(&key) {
+            // A file we know, under a new name: keep reading where we were.
+            if let Some((od, on)) = self.files[fid].as_ref().and_then(|t| t.name.clone()) {
+                if let Some(d) = self.dirs[od].as_mut() {
+                    if d.files.get(&on) == Some(&fid) {
+                        d.files.remove(&on);
+                    }
+                }
+            }
+            self.orphans.retain(|&o| o != fid);
+            let src = self.new_src();
+            let t = self.files[fid].as_mut().expect("a live file id");
+            t.name = Some((dir, name.to_os_string()));
+            t.label = label;
+            t.src = src;
+            self.dirs[dir]
+                .as_mut()
+                .expect("a live directory id")
+                .files
+                .insert(name.to_os_string(), fid);
+            self.mark_dirty(fid);
+            return;
+        }
+        let mut file = file;
+        let size = meta.len();
+        let offset = match start {
+            Start::Head => 0,
+            Start::Tail => last_lines_start(&file, size, self.lines).unwrap_or(size),
+        };
+        if offset > 0 && file.seek(SeekFrom::Start(offset)).is_err() {
+            return;
+        }
+        let link_wd = if is_link {
+            self.watch(&path, WatchMask::MODIFY | WatchMask::ATTRIB)
+        } else {
+            None
+        };
+        let src = self.new_src();
+        let color = self.next_color;
+        self.next_color += 1;
+        let t = Tracked {
+            file,
+            key,
+            offset,
+            name: Some((dir, name.to_os_string())),
+            label,
+            src,
+            color,
+            pending: Vec::new(),
+            continued: false,
+            last_data: Instant::now(),
+            dirty: false,
+            in_partials: false,
+            link_wd: link_wd.clone(),
+        };
+        let fid = match self.free_files.pop() {
+            Some(fid) => {
+                self.files[fid] = Some(t);
+                fid
+            }
+            None => {
+                self.files.push(Some(t));
+                self.files.len() - 1
+            }
+        };
+        if let Some(wd) = link_wd {
+            self.wd_file.insert(wd.get_watch_descriptor_id(), fid);
+        }
+        self.by_key.insert(key, fid);
+        self.dirs[dir]
+            .as_mut()
+            .expect("a live directory id")
+            .files
+            .insert(name.to_os_string(), fid);
+        self.mark_dirty(fid);
+    }
+
+    /// The file lost its name (renamed away, deleted, or the name was reused): it is
+    /// drained as an orphan until quiet, unless it turns up under another name.
+    fn detach(&mut self, fid: FileId) {
+        let Some(t) = self.files[fid].as_mut() else {
+            return;
+        };
+        if let Some((d, n)) = t.name.take() {
+            if let Some(dir) = self.dirs[d].as_mut() {
+                if dir.files.get(&n) == Some(&fid) {
+                    dir.files.remove(&n);
+                }
+            }
+        }
+        self.orphan(fid);
+    }
+
+    fn orphan(&mut self, fid: FileId) {
+        if let Some(t) = self.files[fid].as_mut() {
+            // The quiet period counts from now.
+            t.last_data = Instant::now();
+            if !self.orphans.contains(&fid) {
+                self.orphans.push(fid);
+            }
+            self.mark_dirty(fid);
+            self.schedule(Instant::now() + ORPHAN_TICK);
+        }
+    }
+
+    /// Closes an orphan for good, writing its unfinished last line.
+    fn close(&mut self, fid: FileId) -> Result<(), Failure> {
+        let Some(mut t) = self.files[fid].take() else {
+            return Ok(());
+        };
+        self.free_files.push(fid);
+        if self.by_key.get(&t.key) == Some(&fid) {
+            self.by_key.remove(&t.key);
+        }
+        if let Some(wd) = t.link_wd.take() {
+            self.wd_file.remove(&wd.get_watch_descriptor_id());
+            if let Some(w) = self.watches.as_mut() {
+                let _ = w.remove(wd);
+            }
+        }
+        self.dirty.retain(|&d| d != fid);
+        flush_partial(&mut t, &mut self.out)?;
+        Ok(())
+    }
+
+    fn mark_dirty(&mut self, fid: FileId) {
+        if let Some(t) = self.files[fid].as_mut() {
+            if !t.dirty {
+                t.dirty = true;
+                self.dirty.push(fid);
+            }
+        }
+    }
+
+    /// Reads every file that has news, in the order the news came.
+    fn read_dirty(&mut self) -> Result<(), Failure> {
+        while !self.dirty.is_empty() {
+            let mut list = std::mem::replace(&mut self.dirty, std::mem::take(&mut self.spare));
+            let now = Instant::now();
+            for &fid in &list {
+                self.read_file(fid, now)?;
+            }
+            list.clear();
+            self.spare = list;
+        }
+        Ok(())
+    }
+
+    fn read_file(&mut self, fid: FileId, now: Instant) -> Result<(), Failure> {
+        let Some(t) = self.files[fid].as_mut() else {
+            return Ok(());
+        };
+        if !t.dirty {
+            return Ok(()); // closed and reused meanwhile
+        }
+        t.dirty = false;
+        let mut reads = 0;
+        let mut checked = false;
+        let mut got = false;
+        loop {
+            match t.file.read(&mut self.buf) {
+                Ok(0) => {
+                    // Nothing new: was it truncated (copytruncate)? Then start over.
+                    if checked || got {
+                        break;
+                    }
+                    checked = true;
+                    match t.file.metadata() {
+                        Ok(m) if m.len() < t.offset => {
+                            if !t.pending.is_empty() {
+                                // The unfinished line ended with the truncation.
+                                t.pending.push(b'\n');
+                                let src = Source {
+                                    id: t.src,
+                                    label: &t.label,
+                                    color: t.color,
+                                };
+                                self.out.lines(src, &t.pending, t.continued)?;
+                                t.pending.clear();
+                                t.continued = false;
+                            }
+                            if t.file.seek(SeekFrom::Start(0)).is_err() {
+                                break;
+                            }
+                            t.offset = 0;
+                        }
+                        _ => break,
+                    }
+                }
+                Ok(n) => {
+                    got = true;
+                    t.offset += n as u64;
+                    consume(t, &self.buf[..n], &mut self.out)?;
+                    reads += 1;
+                    if n < self.buf.len() {
+                        break;
+                    }
+                    if reads >= MAX_READS_PER_TURN {
+                        // More to come: yield to the other files and come back.
+                        t.dirty = true;
+                        self.dirty.push(fid);
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let path = PathBuf::from(OsStr::from_bytes(&t.label));
+                    self.warn_once(&path, &e);
+                    break;
+                }
+            }
+        }
+        if got {
+            t.last_data = now;
+            if !t.pending.is_empty() && !t.in_partials {
+                t.in_partials = true;
+                self.partials.push(fid);
+                let due = now + PARTIAL_TIMEOUT;
+                self.schedule(due);
+            }
+        }
+        Ok(())
+    }
+
+    // ---- helpers
+
+    fn label(&self, path: &Path) -> Vec<u8> {
+        path.strip_prefix(&self.label_base)
+            .ok()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(path)
+            .as_os_str()
+            .as_bytes()
+            .to_vec()
+    }
+
+    fn new_src(&mut self) -> u64 {
+        self.next_src += 1;
+        self.next_src
+    }
+
+    fn warn_once(&mut self, path: &Path, e: &io::Error) {
+        if self.warned.insert(path.to_path_buf()) {
+            (self.warn)(&format!("cannot read `{}`: {e}", path.display()));
+        }
+    }
+}
+
+/// Splits new bytes of a file into whole lines for the output and the unfinished rest.
+fn consume(t: &mut Tracked, data: &[u8], out: &mut Output) -> io::Result<()> {
+    let src = Source {
+        id: t.src,
+        label: &t.label,
+        color: t.color,
+    };
+    match memchr::memrchr(b'\n', data) {
+        None => t.pending.extend_from_slice(data),
+        Some(last) => {
+            let (mut complete, rest) = data.split_at(last + 1);
+            if !t.pending.is_empty() {
+                let first = memchr::memchr(b'\n', complete).expect("complete ends with a newline");
+                t.pending.extend_from_slice(&complete[..=first]);
+                out.lines(src, &t.pending, t.continued)?;
+                t.pending.clear();
+                t.continued = false;
+                complete = &complete[first + 1..];
+            }
+            out.lines(src, complete, t.continued)?;
+            t.continued = false;
+            t.pending.extend_from_slice(rest);
+        }
+    }
+    if t.pending.len() > MAX_PENDING {
+        out.partial(src, &t.pending)?;
+        t.pending.clear();
+        t.continued = true;
+    }
+    Ok(())
+}
+
+/// Writes a file's unfinished line as it is; the rest, if it comes, continues it.
+fn flush_partial(t: &mut Tracked, out: &mut Output) -> io::Result<()> {
+    if t.pending.is_empty() {
+        return Ok(());
+    }
+    let src = Source {
+        id: t.src,
+        label: &t.label,
+        color: t.color,
+    };
+    out.partial(src, &t.pending)?;
+    t.pending.clear();
+    t.continued = true;
+    Ok(())
+}
+
+fn key_of(m: &fs::Metadata) -> Key {
+    (m.dev(), m.ino())
+}
+
+/// Following a thousand files needs a thousand descriptors: lift the soft limit to the
+/// hard one, as servers usually allow.
+fn raise_open_file_limit() {
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
+    unsafe {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
