@@ -22,6 +22,7 @@ pub mod probe;
 pub mod render;
 pub mod secrets;
 pub mod settings;
+pub mod tail;
 
 use std::process::ExitCode;
 

@@ -16,7 +16,7 @@ use crate::cli::{CheckAllArgs, CheckArgs};
 use crate::error::{Error, ExitStatus, Result};
 use crate::output::OutputFormat;
 use crate::probe::tls::Trust;
-use crate::probe::{self, fail, imap, smtp, Probe};
+use crate::probe::{self, fail, graph, imap, smtp, Probe};
 use crate::secrets::Scope;
 use crate::settings::resolve::{Resolved, Source};
 use crate::settings::Severity;
@@ -173,8 +173,28 @@ fn probe_for(ctx: &Context, r: &Resolved, scope: Scope, timeout: Duration, send_
             let mut p = Probe::new(scope.cli_name(), target, timeout);
             settings_rows(&mut p, r, table);
             if graph {
-                p.skip("imap", "not IMAP: this mailbox is read through Microsoft Graph");
-                return Ok(Box::pin(async move { p }));
+                let (Some(user), Some(client_secret)) = (r.str(&k("user")).map(str::to_string), secret(r, &k("inbox_options.client_secret"))) else {
+                    p.fail_now("credentials", fail(
+                        format!("no `user` or `client_secret` for the {} mailbox", scope.cli_name()),
+                        format!("add them with `toolctl {scope} secret edit`"),
+                    ));
+                    return Ok(Box::pin(async move { p }));
+                };
+                p.ok("credentials", format!("user and client_secret from {}", source_of(r, &k("inbox_options.client_secret"))));
+                let app = graph::App {
+                    azure_ad_endpoint: r.str(&k("inbox_options.azure_ad_endpoint")).unwrap_or_default().to_string(),
+                    graph_endpoint: r.str(&k("inbox_options.graph_endpoint")).unwrap_or_default().to_string(),
+                    tenant: r.str(&k("inbox_options.tenant_id")).unwrap_or_default().to_string(),
+                    client_id: r.str(&k("inbox_options.client_id")).unwrap_or_default().to_string(),
+                    client_secret,
+                    scope: scope.cli_name(),
+                    table,
+                };
+                let mailbox = r.str(&k("mailbox")).unwrap_or("inbox").to_string();
+                return Ok(Box::pin(async move {
+                    graph::mailbox(&mut p, app, user, mailbox).await;
+                    p
+                }));
             }
             let (user, password) = (r.str(&k("user")).map(str::to_string), secret(r, &k("password")));
             let (Some(user), Some(password)) = (user, password) else {
@@ -207,10 +227,52 @@ fn probe_for(ctx: &Context, r: &Resolved, scope: Scope, timeout: Duration, send_
             }))
         }
         Scope::MicrosoftGraphMailer => {
-            let mut p = Probe::new("microsoft-graph-mailer", "Microsoft Graph".into(), timeout);
+            let k = |leaf: &str| format!("{table}.{leaf}");
+            let graph_endpoint = r.str(&k("graph_endpoint")).unwrap_or_default().to_string();
+            let mut p = Probe::new("microsoft-graph-mailer", graph_endpoint.clone(), timeout);
             settings_rows(&mut p, r, table);
-            p.skip("graph", "the Microsoft Graph probe is not built yet");
-            Ok(Box::pin(async move { p }))
+            let Some(client_secret) = secret(r, &k("client_secret")) else {
+                p.fail_now("credentials", fail(
+                    "no `client_secret` for the Graph mailer; no request was made",
+                    "add it with `toolctl microsoft-graph-mailer secret edit` (the secret's Value, not its ID)",
+                ));
+                return Ok(Box::pin(async move { p }));
+            };
+            p.ok("credentials", format!("client_secret from {}", source_of(r, &k("client_secret"))));
+            let user_id = r.str(&k("user_id")).unwrap_or_default().to_string();
+            let from = r.str("email.from").map(str::to_string);
+            if let Some(from) = &from {
+                if user_id.contains('@') && !from.eq_ignore_ascii_case(&user_id) {
+                    p.warn(
+                        "sender",
+                        format!("`email.from` ({from}) is not the authenticated mailbox ({user_id})"),
+                        "Graph refuses to send as another address (ErrorSendAsDenied) unless Send-As is granted: set `email.from` and `email.reply_to` to the mailbox's address",
+                    );
+                }
+            }
+            let send_mail = match send_to {
+                None => None,
+                Some(to) => match from.or_else(|| Some(user_id.clone()).filter(|u| u.contains('@'))) {
+                    Some(from) => Some(graph::Send { user_id: user_id.clone(), from, to }),
+                    None => {
+                        p.fail_now("send", fail("no sender address", "set `email.from` in toolctl.toml"));
+                        return Ok(Box::pin(async move { p }));
+                    }
+                },
+            };
+            let app = graph::App {
+                azure_ad_endpoint: r.str(&k("azure_ad_endpoint")).unwrap_or_default().to_string(),
+                graph_endpoint,
+                tenant: r.str(&k("tenant")).unwrap_or_default().to_string(),
+                client_id: r.str(&k("client_id")).unwrap_or_default().to_string(),
+                client_secret,
+                scope: "microsoft-graph-mailer",
+                table,
+            };
+            Ok(Box::pin(async move {
+                graph::mailer(&mut p, app, send_mail).await;
+                p
+            }))
         }
         Scope::Mattermost | Scope::Mailroom => unreachable!("no probe for {scope}"),
     }

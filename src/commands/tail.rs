@@ -1,9 +1,90 @@
-//! `toolctl tail [TARGET]`: follow the logs.
+//! `toolctl tail [TARGET] [-n N] [--prefix] [--grep REGEX]`: follow the logs.
+//!
+//! Turns the arguments and the log directory (`--root`, `[logging] log_directory`) into
+//! [`crate::tail::Options`], runs the follower, and maps how it ended to an exit status:
+//! a closed stdout is success (`toolctl tail | head`), a stop signal is "interrupted"
+//! (130). Every failure before following starts is an error with a hint.
+
+use std::io::IsTerminal;
 
 use crate::cli::TailArgs;
 use crate::error::{Error, ExitStatus, Result};
+use crate::tail::{self, FollowError, Format, Options, Stop, TargetError};
 use crate::Context;
 
-pub fn run(_ctx: &Context, _args: &TailArgs) -> Result<ExitStatus> {
-    Err(Error::new("`toolctl tail` is being built"))
+/// Set to a non-empty value, inotify is not used and the tree is polled (tests the
+/// fallback that runs when inotify is unavailable or out of watches).
+const FORCE_POLL_ENV: &str = "TOOLCTL_TAIL_POLL";
+
+pub fn run(ctx: &Context, args: &TailArgs) -> Result<ExitStatus> {
+    let grep = match &args.grep {
+        None => None,
+        Some(re) => Some(regex::bytes::Regex::new(re).map_err(|e| {
+            Error::new(format!("`--grep {re}` is not a valid regular expression"))
+                .cause(e)
+                .hint("the syntax is Rust's `regex` crate (like ERE, plus `\\d`, `(?i)`…); quote the pattern for the shell")
+        })?),
+    };
+    let log_dir = &ctx.paths.log_dir;
+    let target = tail::resolve(log_dir, args.target.as_deref()).map_err(target_error)?;
+    // Labels are relative to the log directory as it really is, so a symlinked log
+    // directory reads the same as a plain one.
+    let label_base = std::fs::canonicalize(log_dir).unwrap_or_else(|_| log_dir.clone());
+    let format = Format {
+        headers: true,
+        prefix: args.prefix,
+        // Colour needs both: a person at a terminal, and colour allowed (`--color`,
+        // `NO_COLOR`), which the printer's style already decided.
+        color: args.prefix && std::io::stdout().is_terminal() && ctx.printer.style.bold("x") != "x",
+        grep,
+    };
+    let opts = Options {
+        target,
+        label_base,
+        lines: args.lines,
+        format,
+        force_poll: std::env::var_os(FORCE_POLL_ENV).is_some_and(|v| !v.is_empty()),
+    };
+    let printer = ctx.printer;
+    match tail::follow(opts, &|msg| printer.warn(msg)) {
+        Ok(Stop::BrokenPipe) => Ok(ExitStatus::Success),
+        Ok(Stop::Signal(_)) => Ok(ExitStatus::Interrupted),
+        Err(e) => Err(follow_error(e)),
+    }
+}
+
+fn target_error(e: TargetError) -> Error {
+    let msg = e.to_string();
+    match e {
+        TargetError::NoLogDir(dir) => Error::new(msg).hint(format!(
+            "create `{}`, or point `[logging] log_directory` in toolctl.toml at the logs",
+            dir.display()
+        )),
+        TargetError::Missing { services, .. } if services.is_empty() => Error::new(msg)
+            .hint("the log directory has no service directories yet; `toolctl tail` follows all of it"),
+        TargetError::Missing { services, .. } => Error::new(msg).hint(format!(
+            "services with logs: {}; name one of them, or a file below it (`toolctl tail {}/current`)",
+            services.join(", "),
+            services[0]
+        )),
+        TargetError::NotFollowable(_) => Error::new(msg).hint("name a log directory or a regular file"),
+        TargetError::Io(path, io) => Error::io("read", &path, io),
+    }
+}
+
+fn follow_error(e: FollowError) -> Error {
+    match e {
+        FollowError::Root(path, io) => Error::io("follow", &path, io),
+        FollowError::Stdout(io) => Error::new("cannot write to stdout")
+            .cause(io)
+            .hint("check where the output goes (a full disk, a closed terminal)"),
+        other => {
+            let cause = std::error::Error::source(&other).map(|s| s.to_string());
+            let mut err = Error::new(other.to_string());
+            if let Some(c) = cause {
+                err = err.cause(c);
+            }
+            err.hint("this is unexpected; try again, and report it with the command you ran")
+        }
+    }
 }

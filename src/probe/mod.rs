@@ -7,6 +7,7 @@
 //! connection; this module owns the step runner and the report (table or JSON). Nothing
 //! here may put a secret in a step's detail or hint.
 
+pub mod graph;
 pub mod imap;
 pub mod net;
 pub mod smtp;

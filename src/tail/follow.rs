@@ -100,7 +100,8 @@ pub enum FollowError {
 pub fn follow(opts: Options, warn: &dyn Fn(&str)) -> Result<Stop, FollowError> {
     let signals = Signals::install().map_err(FollowError::Signals)?;
     raise_open_file_limit();
-    let mut f = Follower::new(opts, warn);
+    let out = Output::stdout(opts.format.clone()).map_err(FollowError::Stdout)?;
+    let mut f = Follower::new(opts, out, warn);
     match f.run(&signals) {
         Ok(stop) => {
             // Flush what was read before the signal; a closed pipe is no error now.
@@ -218,16 +219,15 @@ fn dir_mask() -> WatchMask {
 }
 
 impl<'w> Follower<'w> {
-    fn new(opts: Options, warn: &'w dyn Fn(&str)) -> Self {
+    fn new(opts: Options, mut out: Output, warn: &'w dyn Fn(&str)) -> Self {
         let (root_path, only) = match opts.target {
             Target::Dir(p) => (p, None),
             Target::File { dir, name } => (dir, Some(name)),
         };
-        let headers = only.is_none();
-        let mut format = opts.format;
-        format.headers = headers;
+        // One file needs no headers, as with `tail FILE`.
+        out.set_headers(only.is_none());
         let mut f = Follower {
-            out: Output::stdout(format),
+            out,
             label_base: opts.label_base,
             lines: opts.lines,
             only,
@@ -918,6 +918,7 @@ impl<'w> Follower<'w> {
         let mut reads = 0;
         let mut checked = false;
         let mut got = false;
+        let mut failed = None;
         loop {
             match t.file.read(&mut self.buf) {
                 Ok(0) => {
@@ -965,11 +966,14 @@ impl<'w> Follower<'w> {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    let path = PathBuf::from(OsStr::from_bytes(&t.label));
-                    self.warn_once(&path, &e);
+                    failed = Some((PathBuf::from(OsStr::from_bytes(&t.label)), e));
                     break;
                 }
             }
+        }
+        if let Some((path, e)) = failed {
+            self.warn_once(&path, &e);
+            return Ok(());
         }
         if got {
             t.last_data = now;

@@ -13,8 +13,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::mem::ManuallyDrop;
-use std::os::fd::FromRawFd;
+use std::os::fd::AsFd;
 
 use regex::bytes::Regex;
 
@@ -60,7 +59,7 @@ pub struct Format {
 
 /// Buffered stdout with the state needed to keep lines whole.
 pub struct Output {
-    out: BufWriter<ManuallyDrop<File>>,
+    out: BufWriter<File>,
     format: Format,
     /// The source of the last bytes written.
     current: Option<u64>,
@@ -70,18 +69,17 @@ pub struct Output {
 }
 
 impl Output {
-    /// Writes to this process's stdout (fd 1), bypassing `std`'s line buffering.
-    pub fn stdout(format: Format) -> Output {
-        // SAFETY: fd 1 stays open for the life of the process; ManuallyDrop keeps this
-        // File from closing it.
-        let file = ManuallyDrop::new(unsafe { File::from_raw_fd(1) });
-        Output {
+    /// Writes to a duplicate of this process's stdout, bypassing `std`'s line buffering
+    /// (which would cost a `write(2)` per line).
+    pub fn stdout(format: Format) -> io::Result<Output> {
+        let file = File::from(io::stdout().as_fd().try_clone_to_owned()?);
+        Ok(Output {
             out: BufWriter::with_capacity(BUFFER, file),
             format,
             current: None,
             open_line: false,
             wrote_header: false,
-        }
+        })
     }
 
     /// Writes complete lines (`data` ends with `\n`) of one source. `continued` says the
@@ -131,6 +129,11 @@ impl Output {
         self.out.write_all(data)?;
         self.open_line = true;
         Ok(())
+    }
+
+    /// Turns `==> path <==` headers on or off.
+    pub fn set_headers(&mut self, on: bool) {
+        self.format.headers = on;
     }
 
     /// Sends everything buffered to stdout.

@@ -2,6 +2,8 @@
 
 mod config;
 mod docs;
+mod graph;
 mod harness;
 mod reconfigure;
 mod secrets;
+mod tail;
