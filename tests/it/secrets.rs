@@ -1416,3 +1416,75 @@ fn the_snapshot_sees_modes_and_bytes() {
     let snapshot: Snapshot = r.snapshot();
     assert!(snapshot == r.snapshot());
 }
+
+#[test]
+fn an_interrupted_key_rotation_leaves_every_secret_readable_and_rekey_finishes_it() {
+    // The state a crash leaves between "secrets renamed into place" and "secrets.key.new
+    // renamed over secrets.key": the files are encrypted to the staged key only.
+    let r = populated();
+    let staged = r.path("etc/toolctl/secrets.key.new");
+    let staged_public = age_keygen(&staged);
+    for scope in ["smtp", "mailroom"] {
+        age_encrypt_armored(&staged_public, sample(scope).as_bytes(), &r.secret_file(scope));
+    }
+    assert_eq!(r.show_secret("smtp"), sample("smtp").as_bytes());
+    let out = r.toolctl(["secrets", "rekey"]).run();
+    out.assert_code(0);
+    assert!(out.stderr.contains("secrets.key.new"), "{out}");
+    assert!(!staged.exists(), "the staged key was left behind");
+    for scope in ["smtp", "mailroom"] {
+        assert_eq!(
+            age_decrypt(&r.key_file(), &r.secret_file(scope)).unwrap(),
+            sample(scope).as_bytes(),
+            "{scope} is not encrypted to the current key"
+        );
+    }
+}
+
+#[test]
+fn on_a_terminal_invalid_content_offers_to_go_back_into_the_editor() {
+    // A real terminal (tmux): the first save is invalid, toolctl asks, `y` reopens the
+    // editor, the second save is valid and is stored.
+    let r = TestRoot::new();
+    let count = r.aux().join("count");
+    let editor = r.script(
+        "ed.sh",
+        &format!(
+            "n=$(cat {c} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {c}\n\
+             if [ $n = 1 ]; then printf 'pasword: x\\n' > \"$1\"; else printf \"password: 'fixed'\\n\" > \"$1\"; fi",
+            c = count.display()
+        ),
+    );
+    let session = format!("toolctl-it-{}", std::process::id());
+    let done = r.aux().join("done");
+    let cmd = format!(
+        "env -u XDG_RUNTIME_DIR NO_COLOR=1 EDITOR={} {} --root {} smtp secret edit; echo $? > {}",
+        editor.display(),
+        crate::harness::toolctl_bin().display(),
+        r.root().display(),
+        done.display()
+    );
+    let tmux = |args: &[&str]| {
+        std::process::Command::new("tmux").args(args).status().expect("tmux runs")
+    };
+    assert!(tmux(&["new-session", "-d", "-s", &session, "-x", "200", "-y", "50", &cmd]).success());
+    let mut screen = String::new();
+    let prompted = crate::harness::wait_for(Duration::from_secs(10), || {
+        let out = std::process::Command::new("tmux").args(["capture-pane", "-p", "-t", &session]).output();
+        screen = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+        screen.contains("Go back into the editor?")
+    });
+    if !prompted {
+        tmux(&["kill-session", "-t", &session]);
+        panic!("no prompt on the terminal:\n{screen}");
+    }
+    assert!(screen.contains("did you mean `password`?"), "{screen}");
+    tmux(&["send-keys", "-t", &session, "y"]);
+    crate::harness::wait_for(Duration::from_secs(10), || {
+        fs::read_to_string(&done).is_ok_and(|s| !s.trim().is_empty())
+    });
+    tmux(&["kill-session", "-t", &session]);
+    assert_eq!(fs::read_to_string(&done).unwrap_or_default().trim(), "0", "toolctl did not succeed");
+    assert_eq!(fs::read_to_string(&count).unwrap().trim(), "2", "the editor was not reopened");
+    assert_eq!(r.show_secret("smtp"), b"password: 'fixed'\n");
+}
