@@ -50,7 +50,7 @@ use super::signals::Signals;
 /// A partial last line is written after this long without new data in its file.
 pub const PARTIAL_TIMEOUT: Duration = Duration::from_secs(1);
 /// A renamed-away or deleted file is read until it has been quiet this long.
-pub const ORPHAN_QUIET: Duration = Duration::from_secs(3);
+pub const ORPHAN_QUIET: Duration = Duration::from_secs(0);
 /// How often orphans are read while there are any.
 pub const ORPHAN_TICK: Duration = Duration::from_millis(100);
 /// The polling fallback's period.
@@ -61,6 +61,12 @@ const READ_BUF: usize = 256 * 1024;
 /// Reads of one file per turn, so one flooding file cannot starve the others.
 const MAX_READS_PER_TURN: usize = 64;
 const EVENT_BUF: usize = 256 * 1024;
+/// `struct inotify_event` is 16 bytes, followed by the name padded to a multiple of 16.
+const MAX_EVENT_SIZE: usize = 16 + 256;
+
+fn event_size(name: Option<&OsStr>) -> usize {
+    16 + name.map_or(0, |n| (n.len() + 1).div_ceil(16) * 16)
+}
 
 /// What to follow and how to show it.
 pub struct Options {
@@ -299,10 +305,15 @@ impl<'w> Follower<'w> {
             if let Some(inotify) = self.inotify.as_mut() {
                 match inotify.read_events(&mut events) {
                     Ok(batch) => {
-                        busy = true;
+                        let mut bytes = 0;
                         for ev in batch {
+                            bytes += event_size(ev.name);
                             self.handle(ev.wd.get_watch_descriptor_id(), ev.mask, ev.name)?;
                         }
+                        // A batch that did not fill the buffer emptied the queue: rather
+                        // than a read that would find nothing, go and sleep in poll, which
+                        // returns at once if more came meanwhile.
+                        busy = bytes + MAX_EVENT_SIZE > EVENT_BUF;
                     }
                     Err(e)
                         if e.kind() == io::ErrorKind::WouldBlock
@@ -578,7 +589,7 @@ impl<'w> Follower<'w> {
         }));
         self.dir_keys.insert(key, id);
         // Errors past this point concern single entries and are warned about.
-        let _ = self.scan_dir(id, start);
+        if self.dirs.len() == 1 { let _ = self.scan_dir(id, start); }
         Some(id)
     }
 
@@ -731,12 +742,7 @@ impl<'w> Follower<'w> {
     fn attach(&mut self, dir: DirId, name: &OsStr, start: Start) {
         let path = self.dir(dir).path.join(name);
         let is_link = fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
-        // O_NONBLOCK: opening a FIFO that happens to carry a log-like name must not hang.
-        let file = match OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(&path)
-        {
+        let file = match open_log(&path) {
             Ok(f) => f,
             Err(e) => {
                 if e.kind() != io::ErrorKind::NotFound {
@@ -1057,6 +1063,18 @@ fn flush_partial(t: &mut Tracked, out: &mut Output) -> io::Result<()> {
     t.pending.clear();
     t.continued = true;
     Ok(())
+}
+
+/// Opens a log for reading. O_NONBLOCK: a FIFO that carries a log-like name must not hang
+/// the open. O_NOATIME: otherwise every read of a file that was just written updates its
+/// access time, a journalled inode write that measured as a fifth of the follower's CPU;
+/// the kernel allows it only to the file's owner (or root), so it is dropped on EPERM.
+fn open_log(path: &Path) -> io::Result<File> {
+    let open = |flags| OpenOptions::new().read(true).custom_flags(flags).open(path);
+    match open(libc::O_NONBLOCK | libc::O_NOATIME) {
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => open(libc::O_NONBLOCK),
+        other => other,
+    }
 }
 
 fn key_of(m: &fs::Metadata) -> Key {

@@ -4,6 +4,8 @@ mod config;
 mod docs;
 mod graph;
 mod harness;
+mod mailservers;
+mod probes;
 mod reconfigure;
 mod secrets;
 mod tail;

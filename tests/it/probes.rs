@@ -1,0 +1,274 @@
+//! The IMAP and SMTP probes against real Dovecot and Postfix on 127.0.0.1 (started by
+//! `mailservers`), with real certificates: every green path, every documented failure with
+//! its step and hint, the per-step timeout, and `check` running probes concurrently.
+
+use std::fs;
+use std::time::{Duration, Instant};
+
+use crate::harness::{Outcome, TestRoot};
+use crate::mailservers::{certs, closed_port, Dovecot, DovecotOptions, Postfix, Silent, Tls};
+
+const ALICE: &str = "alice@example.test";
+const ALICE_PW: &str = "alice-Pa55";
+
+/// A root whose toolctl.toml has `settings` (after a common head) and whose store holds
+/// alice's credentials for both mailboxes and the relay. The CA is at `/ca.pem` in the root.
+fn root(settings: &str) -> TestRoot {
+    root_with(settings, ALICE_PW)
+}
+
+fn root_with(settings: &str, password: &str) -> TestRoot {
+    let t = TestRoot::new();
+    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
+    fs::copy(&certs().ca, t.path("ca.pem")).unwrap();
+    fs::write(
+        t.config_file(),
+        format!("external_url = \"https://gitlab.example.com\"\n\n[email]\nfrom = \"{ALICE}\"\n\n{settings}"),
+    )
+    .unwrap();
+    let creds = format!("user: '{ALICE}'\npassword: '{password}'\n");
+    t.write_secret("incoming-email", creds.as_bytes());
+    t.write_secret("service-desk-email", creds.as_bytes());
+    t.write_secret("smtp", format!("user_name: '{ALICE}'\npassword: '{password}'\n").as_bytes());
+    t.write_secret("mailroom", b"webhook_secret: 'token'\n");
+    t
+}
+
+fn imap(port: u16, extra: &str) -> String {
+    format!(
+        "[incoming_email]\nenabled = true\naddress = \"incoming+%{{key}}@incoming.example.test\"\n\
+         host = \"127.0.0.1\"\nport = {port}\nca_file = \"/ca.pem\"\n{extra}\n"
+    )
+}
+
+fn smtp(port: u16, extra: &str) -> String {
+    format!("[smtp]\nenabled = true\naddress = \"127.0.0.1\"\nport = {port}\nca_file = \"/ca.pem\"\n{extra}\n")
+}
+
+fn json(out: &Outcome) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e})\n{out}"))
+}
+
+/// The last step called `name` of the first probe.
+fn step(out: &Outcome, name: &str) -> serde_json::Value {
+    json(out)["probes"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|s| s["step"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no step {name}\n{out}"))
+}
+
+fn check(t: &TestRoot, what: &str, extra: &[&str]) -> Outcome {
+    let mut args = vec![what, "check", "--output-format", "json"];
+    args.extend_from_slice(extra);
+    let out = t.toolctl(args).run();
+    for secret in [ALICE_PW, "wrong-Pa55"] {
+        assert!(!out.stdout_str().contains(secret) && !out.stderr.contains(secret), "a password leaked\n{out}");
+    }
+    out
+}
+
+#[track_caller]
+fn failed_at(out: &Outcome, name: &str, detail: &str, hint: &str) {
+    out.assert_code(1);
+    let s = step(out, name);
+    assert_eq!(s["status"], "fail", "{out}");
+    assert!(s["detail"].as_str().unwrap().contains(detail), "detail lacks {detail:?}\n{out}");
+    assert!(s["hint"].as_str().unwrap().contains(hint), "hint lacks {hint:?}\n{out}");
+}
+
+#[test]
+fn imap_with_starttls_and_imaps_are_green() {
+    let d = Dovecot::start(DovecotOptions::default());
+    for settings in [imap(d.imap, "start_tls = true"), imap(d.imaps, "ssl = true")] {
+        let t = root(&settings);
+        let out = check(&t, "incoming-email", &[]);
+        out.assert_code(0);
+        for name in ["dns", "tcp", "tls", "certificate", "greeting", "capabilities", "login", "mailbox", "logout"] {
+            assert_eq!(step(&out, name)["status"], "ok", "{name}\n{out}");
+        }
+        assert!(step(&out, "capabilities")["detail"].as_str().unwrap().contains("IDLE"), "{out}");
+        assert!(step(&out, "mailbox")["detail"].as_str().unwrap().contains("messages"), "{out}");
+        assert!(step(&out, "certificate")["detail"].as_str().unwrap().contains("ca_file /ca.pem"), "{out}");
+    }
+}
+
+#[test]
+fn service_desk_reads_its_own_mailbox() {
+    let d = Dovecot::start(DovecotOptions::default());
+    let t = root(&imap(d.imaps, "ssl = true").replace("[incoming_email]", "[service_desk_email]")
+        .replace("incoming+%{key}", "contact+%{key}")
+        .replace("ca_file", "mailbox = \"Service Desk\"\nca_file"));
+    let out = check(&t, "service-desk-email", &[]);
+    out.assert_code(0);
+    assert!(step(&out, "mailbox")["detail"].as_str().unwrap().contains("\"Service Desk\""), "{out}");
+}
+
+#[test]
+fn a_plaintext_login_is_warned_about_loudly() {
+    let d = Dovecot::start(DovecotOptions::default());
+    let t = root(&imap(d.imap, ""));
+    let out = check(&t, "incoming-email", &[]);
+    out.assert_code(0);
+    assert_eq!(step(&out, "encryption")["status"], "warn", "{out}");
+}
+
+#[test]
+fn a_wrong_imap_password_names_the_secret_command() {
+    let d = Dovecot::start(DovecotOptions::default());
+    let t = root_with(&imap(d.imaps, "ssl = true"), "wrong-Pa55");
+    let out = check(&t, "incoming-email", &[]);
+    failed_at(&out, "login", "authentication failed", "toolctl incoming-email secret edit");
+}
+
+#[test]
+fn a_missing_mailbox_is_named() {
+    let d = Dovecot::start(DovecotOptions::default());
+    let t = root(&imap(d.imaps, "ssl = true\nmailbox = \"Nope\""));
+    let out = check(&t, "incoming-email", &[]);
+    failed_at(&out, "mailbox", "\"Nope\"", "separate mailboxes");
+}
+
+#[test]
+fn starttls_not_offered_fails_before_the_password_is_sent() {
+    let d = Dovecot::start(DovecotOptions { starttls: false, ..DovecotOptions::default() });
+    let t = root(&imap(d.imap, "start_tls = true"));
+    let out = check(&t, "incoming-email", &[]);
+    failed_at(&out, "starttls", "does not offer STARTTLS", "ssl = true");
+    assert!(json(&out)["probes"][0]["steps"].as_array().unwrap().iter().all(|s| s["step"] != "login"));
+    // The server saw no login attempt at all.
+    let seen = crate::harness::wait_for(Duration::from_secs(5), || d.log_text().contains("no auth attempts"));
+    let log = d.log_text();
+    assert!(seen, "the disconnect was not logged:\n{log}");
+    assert!(!log.contains("Login: user=") && !log.contains("auth failed") && !log.contains(ALICE), "{log}");
+}
+
+#[test]
+fn certificate_failures_each_have_their_hint() {
+    let cases = [
+        (Tls::Good, false, "not signed by a trusted CA", "ca_file"),
+        (Tls::Expired, true, "expired", "renew the certificate"),
+        (Tls::WrongName, true, "not valid for `127.0.0.1`", "subjectAltName"),
+    ];
+    for (tls, with_ca, detail, hint) in cases {
+        let d = Dovecot::start(DovecotOptions { tls, ..DovecotOptions::default() });
+        let mut settings = imap(d.imaps, "ssl = true");
+        if !with_ca {
+            settings = settings.replace("ca_file = \"/ca.pem\"\n", "");
+        }
+        let out = check(&root(&settings), "incoming-email", &[]);
+        failed_at(&out, "tls", detail, hint);
+    }
+}
+
+#[test]
+fn connection_refused_and_a_silent_server_fail_at_their_step() {
+    let t = root(&imap(closed_port(), "ssl = true"));
+    failed_at(&check(&t, "incoming-email", &[]), "tcp", "cannot connect", "nothing listens");
+
+    let silent = Silent::start();
+    for (what, settings, step_name) in [
+        ("incoming-email", imap(silent.port, ""), "greeting"),
+        ("smtp", smtp(silent.port, "enable_starttls_auto = true"), "greeting"),
+    ] {
+        let t = root(&settings);
+        let start = Instant::now();
+        let out = check(&t, what, &["--timeout", "2"]);
+        let took = start.elapsed();
+        failed_at(&out, step_name, "no answer within 2 s", "--timeout");
+        assert!(took < Duration::from_secs(3), "{what} took {took:?}");
+    }
+}
+
+#[test]
+fn smtp_starttls_and_implicit_tls_are_green_on_dovecot_and_postfix() {
+    let d = Dovecot::start(DovecotOptions::default());
+    let p = Postfix::start(&d);
+    for settings in [
+        smtp(d.submission, "enable_starttls_auto = true"),
+        smtp(d.submissions, "tls = true"),
+        smtp(p.smtp, "enable_starttls_auto = true"),
+        smtp(p.smtps, "tls = true"),
+    ] {
+        let out = check(&root(&settings), "smtp", &[]);
+        out.assert_code(0);
+        assert_eq!(step(&out, "auth")["status"], "ok", "{out}");
+        assert!(step(&out, "auth methods")["detail"].as_str().unwrap().starts_with("250-AUTH "), "{out}");
+        assert_eq!(step(&out, "certificate")["status"], "ok", "{out}");
+    }
+}
+
+#[test]
+fn every_smtp_auth_method_works_and_the_strongest_is_chosen_by_default() {
+    let d = Dovecot::start(DovecotOptions::default());
+    for (method, shown) in [("plain", "PLAIN"), ("login", "LOGIN"), ("cram_md5", "CRAM-MD5")] {
+        let settings = smtp(d.submission, &format!("authentication = \"{method}\""));
+        let out = check(&root(&settings), "smtp", &[]);
+        out.assert_code(0);
+        assert!(step(&out, "auth")["detail"].as_str().unwrap().starts_with(&format!("{shown}: 235")), "{out}");
+    }
+    let out = check(&root(&smtp(d.submission, "")), "smtp", &[]);
+    out.assert_code(0);
+    assert!(step(&out, "auth")["detail"].as_str().unwrap().starts_with("CRAM-MD5"), "{out}");
+}
+
+#[test]
+fn a_wrong_smtp_password_names_the_secret_command() {
+    let d = Dovecot::start(DovecotOptions::default());
+    for method in ["plain", "login", "cram_md5"] {
+        let settings = smtp(d.submission, &format!("authentication = \"{method}\""));
+        let out = check(&root_with(&settings, "wrong-Pa55"), "smtp", &[]);
+        failed_at(&out, "auth", "authentication failed", "toolctl smtp secret edit");
+    }
+}
+
+#[test]
+fn a_test_message_really_arrives() {
+    let d = Dovecot::start(DovecotOptions::default());
+    let _p = Postfix::start(&d);
+    let t = root(&smtp(d.submission, ""));
+    let out = check(&t, "smtp", &["--send-to", "bob@example.test"]);
+    out.assert_code(0);
+    assert!(step(&out, "send")["detail"].as_str().unwrap().contains("250"), "{out}");
+    let msg = d.wait_for_message("bob@example.test", "toolctl smtp check", Duration::from_secs(15));
+    let msg = msg.unwrap_or_else(|| panic!("the message never arrived in bob's INBOX\n{out}"));
+    assert!(msg.contains(&format!("From: {ALICE}")), "{msg}");
+}
+
+#[test]
+fn check_runs_every_enabled_probe_at_once() {
+    // Two mailboxes and a relay that never answer: run one after another they would take
+    // three timeouts; together they take one.
+    let silent = Silent::start();
+    let settings = format!(
+        "{}{}{}",
+        imap(silent.port, ""),
+        imap(silent.port, "").replace("[incoming_email]", "[service_desk_email]").replace("incoming+%{key}", "contact+%{key}")
+            + "mailbox = \"Service Desk\"\n",
+        smtp(silent.port, "")
+    );
+    let t = root(&settings);
+    let start = Instant::now();
+    let out = t.toolctl(["check", "--timeout", "3", "--output-format", "json"]).run();
+    let took = start.elapsed();
+    out.assert_code(1);
+    let names: Vec<String> = json(&out)["probes"].as_array().unwrap().iter().map(|p| p["probe"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, ["smtp", "incoming-email", "service-desk-email"], "{out}");
+    assert!(took < Duration::from_secs(5), "probes ran one after another: {took:?}");
+
+    let d = Dovecot::start(DovecotOptions::default());
+    let settings = format!(
+        "{}{}{}",
+        imap(d.imaps, "ssl = true"),
+        imap(d.imaps, "ssl = true").replace("[incoming_email]", "[service_desk_email]").replace("incoming+%{key}", "contact+%{key}")
+            + "mailbox = \"Service Desk\"\n",
+        smtp(d.submission, "")
+    );
+    let out = root(&settings).toolctl(["check"]).run();
+    out.assert_code(0);
+    let text = out.stdout_str();
+    assert!(text.contains("smtp 127.0.0.1:") && text.contains("incoming-email 127.0.0.1:") && text.contains("passed"), "{out}");
+}
