@@ -10,18 +10,17 @@ pub fn render(cx: &Context) -> Option<String> {
     let host = url.host_str()?.to_string();
     let https = url.scheme() == "https";
     let port = url.port();
-    let proxy = format!(
-        "    location / {{\n\
-         \x20       proxy_set_header Host $http_host;\n\
-         \x20       proxy_set_header X-Real-IP $remote_addr;\n\
-         \x20       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n\
-         \x20       proxy_set_header X-Forwarded-Proto $scheme;\n\
-         \x20       proxy_set_header Upgrade $http_upgrade;\n\
-         \x20       proxy_set_header Connection \"upgrade\";\n\
-         \x20       client_max_body_size 50m;\n\
-         \x20       proxy_pass http://toolctl_mattermost;\n\
-         \x20   }}\n"
-    );
+    let proxy = "    location / {
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection \"upgrade\";
+        client_max_body_size 50m;
+        proxy_pass http://toolctl_mattermost;
+    }
+";
     let mut out = cx.header("#");
     out.push_str(&format!("upstream toolctl_mattermost {{\n    server {LISTEN};\n}}\n\n"));
     let http_port = if https { 80 } else { port.unwrap_or(80) };
@@ -33,7 +32,7 @@ pub fn render(cx: &Context) -> Option<String> {
         };
         out.push_str(&format!("    return 301 {target};\n"));
     } else {
-        out.push_str(&proxy);
+        out.push_str(proxy);
     }
     out.push_str("}\n");
     if https {

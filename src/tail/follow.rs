@@ -50,7 +50,7 @@ use super::signals::Signals;
 /// A partial last line is written after this long without new data in its file.
 pub const PARTIAL_TIMEOUT: Duration = Duration::from_secs(1);
 /// A renamed-away or deleted file is read until it has been quiet this long.
-pub const ORPHAN_QUIET: Duration = Duration::from_secs(0);
+pub const ORPHAN_QUIET: Duration = Duration::from_secs(3);
 /// How often orphans are read while there are any.
 pub const ORPHAN_TICK: Duration = Duration::from_millis(100);
 /// The polling fallback's period.
@@ -589,7 +589,7 @@ impl<'w> Follower<'w> {
         }));
         self.dir_keys.insert(key, id);
         // Errors past this point concern single entries and are warned about.
-        if self.dirs.len() == 1 { let _ = self.scan_dir(id, start); }
+        let _ = self.scan_dir(id, start);
         Some(id)
     }
 

@@ -168,7 +168,7 @@ impl Toolctl {
     }
 
     /// Runs toolctl as `nobody:nogroup` through `setpriv` (the tests run as root).
-    pub fn as_nobody(mut self) -> Toolctl {
+    pub fn run_as_nobody(mut self) -> Toolctl {
         self.as_nobody = true;
         self
     }

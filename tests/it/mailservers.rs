@@ -22,6 +22,13 @@
 //! (without one, AUTH works but `MAIL FROM` fails with `421 4.4.0 Failed to connect to relay
 //! server`). Postfix authenticates clients through Dovecot's `auth-client` socket. Mail for
 //! any other domain is accepted (from authenticated clients) and discarded.
+//!
+//! Log lines worth asserting on (Dovecot): `imap-login: Info: Login: user=<alice@example.test>,
+//! method=PLAIN, …`, `imap-login: Info: Disconnected: Connection closed (no auth attempts in 0
+//! secs): user=<>, …`, `auth: Info: passwd-file(alice@example.test,127.0.0.1,…): Password
+//! mismatch`, `submission(alice@example.test)…: Info: Successfully relayed message: …`. In a
+//! `starttls: false` instance the implicit-TLS listeners belong to services named
+//! `imaps-login` and `submissions-login`, so their lines carry those prefixes.
 
 #![allow(dead_code)] // not every test module uses every helper
 
@@ -711,7 +718,6 @@ pub struct Postfix {
     pub smtps: u16,
     /// Postfix's log (`maillog_file`).
     pub log: PathBuf,
-    work: PathBuf,
     log_start: u64,
     child: Child,
     master_pid: libc::pid_t,
@@ -916,7 +922,6 @@ smtp_tls_security_level = none
             smtp,
             smtps,
             log,
-            work,
             log_start,
             child,
             master_pid,
@@ -969,7 +974,7 @@ impl Drop for Postfix {
 
 /// The queue directory as `postfix check` would create it (owners and modes).
 fn make_queue(queue: &Path) {
-    let (uid, gid) = postfix_ids();
+    let (uid, _) = postfix_ids();
     let postdrop = group_id("postdrop");
     fs::create_dir(queue).expect("mkdir queue");
     chmod(queue, 0o755);
@@ -988,7 +993,6 @@ fn make_queue(queue: &Path) {
         chown(&p, uid, postdrop);
         chmod(&p, mode);
     }
-    let _ = gid;
     fs::create_dir(queue.join("pid")).expect("mkdir queue/pid");
     chmod(&queue.join("pid"), 0o755);
 }

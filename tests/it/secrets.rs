@@ -572,7 +572,7 @@ fn no_write_permission_hints_at_sudo() {
         || {
             r.toolctl(["smtp", "secret", "write"])
                 .stdin("user_name: 'x'\npassword: 'y'\n")
-                .as_nobody()
+                .run_as_nobody()
                 .run()
         },
         "Permission denied",
@@ -587,7 +587,7 @@ fn no_write_permission_hints_at_sudo() {
         || {
             r.toolctl(["smtp", "secret", "edit"])
                 .env("EDITOR", &ed)
-                .as_nobody()
+                .run_as_nobody()
                 .run()
         },
         "Permission denied",
@@ -596,7 +596,7 @@ fn no_write_permission_hints_at_sudo() {
     // A secret that exists but cannot be read is not reported as missing.
     let out = assert_refused(
         &r,
-        || r.toolctl(["smtp", "secret", "show"]).as_nobody().run(),
+        || r.toolctl(["smtp", "secret", "show"]).run_as_nobody().run(),
         "Permission denied",
         &["sudo"],
     );
