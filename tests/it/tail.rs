@@ -40,14 +40,9 @@ fn collect(mut from: impl Read + Send + 'static, into: Arc<Mutex<Vec<u8>>>) -> J
 }
 
 impl Tail {
-    fn spawn(t: &TestRoot, args: &[&str]) -> (Child, ChildStdout) {
-        Self::spawn_env(t, args, &[])
-    }
-
-    fn spawn_env(t: &TestRoot, args: &[&str], env: &[(&str, &str)]) -> (Child, ChildStdout) {
-        let mut all = vec!["tail"];
-        all.extend_from_slice(args);
-        let mut tc = t.toolctl(all);
+    /// `toolctl --root R [global…] tail ARGS`, stdout and stderr piped.
+    fn spawn(t: &TestRoot, args: &[&str], env: &[(&str, &str)]) -> (Child, ChildStdout) {
+        let mut tc = t.toolctl(args);
         for (k, v) in env {
             tc = tc.env(k, v);
         }
@@ -58,12 +53,19 @@ impl Tail {
         (child, stdout)
     }
 
+    /// `toolctl tail ARGS`.
     fn start(t: &TestRoot, args: &[&str]) -> Tail {
         Self::start_env(t, args, &[])
     }
 
     fn start_env(t: &TestRoot, args: &[&str], env: &[(&str, &str)]) -> Tail {
-        let (mut child, stdout) = Self::spawn_env(t, args, env);
+        Self::start_with(t, &[], args, env)
+    }
+
+    /// `toolctl GLOBAL… tail ARGS` with extra environment.
+    fn start_with(t: &TestRoot, global: &[&str], args: &[&str], env: &[(&str, &str)]) -> Tail {
+        let all: Vec<&str> = global.iter().chain(&["tail"]).chain(args).copied().collect();
+        let (mut child, stdout) = Self::spawn(t, &all, env);
         let out = Arc::new(Mutex::new(Vec::new()));
         let err = Arc::new(Mutex::new(Vec::new()));
         let threads = vec![
@@ -150,7 +152,10 @@ fn wait_exit(child: &mut Child) -> Option<i32> {
         if let Some(status) = child.try_wait().unwrap() {
             return status.code();
         }
-        assert!(start.elapsed() < DEADLINE, "toolctl tail did not exit");
+        if start.elapsed() > DEADLINE {
+            let _ = child.kill();
+            panic!("toolctl tail did not exit");
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -223,25 +228,13 @@ fn prefix_puts_the_path_before_each_line_without_colour_in_a_pipe() {
     let access = write_log(&t, "nginx/access.log", &numbered("a", 1..=5));
     write_log(&t, "gitlab-rails/production.log", "b1\nb2\n");
     // Colour is forced, yet stdout is a pipe: no escape codes.
-    let (mut child, stdout) = {
-        let mut cmd = t.toolctl(["--color", "always", "tail", "--prefix", "-n", "1"]).command();
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut c = cmd.spawn().unwrap();
-        let o = c.stdout.take().unwrap();
-        (c, o)
-    };
-    let out = Arc::new(Mutex::new(Vec::new()));
-    let th = collect(stdout, Arc::clone(&out));
-    let text = || String::from_utf8_lossy(&out.lock().unwrap()).into_owned();
+    let tail = Tail::start_with(&t, &["--color", "always"], &["--prefix", "-n", "1"], &[]);
     let initial = "gitlab-rails/production.log: b2\nnginx/access.log: a5\n";
-    assert!(wait_for(DEADLINE, || text().contains(initial)), "{}", text());
+    tail.expect(initial);
     append(&access, b"a6\n");
-    assert!(wait_for(DEADLINE, || text().contains("a6")), "{}", text());
-    assert_eq!(text(), format!("{initial}nginx/access.log: a6\n"));
-    assert!(!text().contains('\x1b'));
-    child.kill().unwrap();
-    child.wait().unwrap();
-    th.join().unwrap();
+    tail.expect("a6\n");
+    assert_eq!(tail.text(), format!("{initial}nginx/access.log: a6\n"));
+    assert!(!tail.text().contains('\x1b'));
 }
 
 #[test]
@@ -491,9 +484,19 @@ fn a_symlinked_log_directory_is_followed() {
 fn a_closed_pipe_ends_quietly_with_success() {
     let t = TestRoot::new();
     let app = write_log(&t, "app/app.log", "first\n");
-    let (mut child, mut stdout) = Tail::spawn(&t, &["-n", "1"]);
-    let mut buf = [0u8; 64];
-    let n = stdout.read(&mut buf).unwrap();
+    let (mut child, mut stdout) = Tail::spawn(&t, &["tail", "-n", "1"], &[]);
+    // Read the first line on a thread, so a follower that prints nothing fails the test
+    // instead of hanging it; the thread hands the pipe back.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 64];
+        let n = stdout.read(&mut buf).unwrap_or(0);
+        let _ = tx.send((n, stdout));
+    });
+    let Ok((n, stdout)) = rx.recv_timeout(DEADLINE) else {
+        let _ = child.kill();
+        panic!("toolctl tail printed nothing");
+    };
     assert!(n > 0);
     drop(stdout); // `| head -n 1` has what it wanted
     for i in 0..20 {
