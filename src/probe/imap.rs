@@ -44,7 +44,7 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
         let Some(stream) = p.step("tls", tls::handshake(tcp, &m.host, config.clone().expect("ssl has a config"))).await else {
             return;
         };
-        certificate(p, &stream, &m.trust);
+        tls::certificate_row(p, &stream, &m.trust);
         conn = Conn::Tls(Box::new(stream));
     }
 
@@ -76,7 +76,7 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
         let Some(stream) = p.step("tls", tls::handshake(tcp, &m.host, config.clone().expect("start_tls has a config"))).await else {
             return;
         };
-        certificate(p, &stream, &m.trust);
+        tls::certificate_row(p, &stream, &m.trust);
         client = Client::new(Conn::Tls(Box::new(stream)));
     } else if !m.ssl {
         p.warn(
@@ -119,14 +119,6 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
         Ok(((), "logged out".to_string()))
     })
     .await;
-}
-
-fn certificate(p: &mut Probe, stream: &tokio_rustls::client::TlsStream<tokio::net::TcpStream>, trust: &Trust) {
-    let (detail, warn) = tls::inspect(stream, trust);
-    match warn {
-        Some(w) => p.warn("certificate", detail, w),
-        None => p.ok("certificate", detail),
-    }
 }
 
 async fn greeting(client: &mut Client<Conn>) -> Result<((), String), Failure> {

@@ -115,7 +115,7 @@ pub async fn probe(p: &mut Probe, r: Relay) {
     if r.tls {
         let Conn::Plain(tcp) = conn else { unreachable!() };
         let Some(stream) = p.step("tls", tls::handshake(tcp, &r.host, config.clone())).await else { return };
-        certificate(p, &stream, &r.trust);
+        tls::certificate_row(p, &stream, &r.trust);
         conn = Conn::Tls(Box::new(stream));
         encrypted = true;
     }
@@ -148,7 +148,7 @@ pub async fn probe(p: &mut Probe, r: Relay) {
             };
             let Conn::Plain(tcp) = s.io.into_inner() else { unreachable!("STARTTLS runs on plain TCP") };
             let Some(stream) = p.step("tls", tls::handshake(tcp, &r.host, config.clone())).await else { return };
-            certificate(p, &stream, &r.trust);
+            tls::certificate_row(p, &stream, &r.trust);
             s = Session { io: BufReader::new(Conn::Tls(Box::new(stream))) };
             encrypted = true;
             let Some(again) = p.step("ehlo", extensions(&mut s, &ehlo)).await else { return };
@@ -224,14 +224,6 @@ pub async fn probe(p: &mut Probe, r: Relay) {
         Ok(((), rep.first()))
     })
     .await;
-}
-
-fn certificate(p: &mut Probe, stream: &tokio_rustls::client::TlsStream<tokio::net::TcpStream>, trust: &Trust) {
-    let (detail, warn) = tls::inspect(stream, trust);
-    match warn {
-        Some(w) => p.warn("certificate", detail, w),
-        None => p.ok("certificate", detail),
-    }
 }
 
 async fn extensions(s: &mut Session, ehlo: &str) -> Result<(Vec<String>, String), Failure> {

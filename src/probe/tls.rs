@@ -169,6 +169,16 @@ pub fn inspect(stream: &TlsStream<TcpStream>, trust: &Trust) -> (String, Option<
     (detail, warn)
 }
 
+/// Records the certificate row of a probe: ok, or a warning when expiry is near or
+/// verification is off.
+pub fn certificate_row(p: &mut super::Probe, stream: &TlsStream<TcpStream>, trust: &Trust) {
+    let (detail, warn) = inspect(stream, trust);
+    match warn {
+        Some(w) => p.warn("certificate", detail, w),
+        None => p.ok("certificate", detail),
+    }
+}
+
 /// `openssl_verify_mode = "none"`: the handshake still checks signatures, not the chain.
 #[derive(Debug)]
 struct AcceptAny(Arc<rustls::crypto::CryptoProvider>);

@@ -78,6 +78,19 @@ impl Store {
         }
     }
 
+    /// What a writer needs: the store locked, then its key (created, and announced, when it
+    /// is missing and no encrypted file exists yet). The key is checked before the lock is
+    /// taken, so a refusal leaves no lock file behind.
+    pub fn lock_for_writing(&self, printer: &Printer) -> Result<(fsutil::Lock, Key)> {
+        let key = self.existing_key_for_writing()?;
+        let lock = self.lock()?;
+        let key = match key {
+            Some(key) => key,
+            None => self.create_key(printer)?,
+        };
+        Ok((lock, key))
+    }
+
     /// Creates the key and says so on stderr.
     pub fn create_key(&self, printer: &Printer) -> Result<Key> {
         let key = Key::create(&self.paths.key_file)?;

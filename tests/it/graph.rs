@@ -45,23 +45,6 @@ fn token_ok() -> Mock {
         })))
 }
 
-fn json_steps(out: &Outcome) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e})\n{out}"))
-}
-
-/// The step named `name` of the first probe.
-fn step(out: &Outcome, name: &str) -> serde_json::Value {
-    let json = json_steps(out);
-    json["probes"][0]["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .rev()
-        .find(|s| s["step"] == name)
-        .cloned()
-        .unwrap_or_else(|| panic!("no step {name}\n{out}"))
-}
-
 fn no_leak(out: &Outcome) {
     for s in [SECRET, TOKEN] {
         assert!(!out.stdout_str().contains(s) && !out.stderr.contains(s), "{s} leaked\n{out}");
@@ -88,8 +71,8 @@ async fn the_mailer_gets_a_token_and_sends_the_mime_message() {
     let t = mailer_root(&server, "");
     let out = run(&t, &["microsoft-graph-mailer", "check", "--send-to", "ops@example.com", "--output-format", "json"]).await;
     out.assert_code(0);
-    assert_eq!(step(&out, "token")["status"], "ok");
-    assert_eq!(step(&out, "send")["status"], "ok");
+    assert_eq!(out.step("token")["status"], "ok");
+    assert_eq!(out.step("send")["status"], "ok");
     let requests: Vec<Request> = server.received_requests().await.unwrap();
     let token_req = &requests[0];
     let form = String::from_utf8_lossy(&token_req.body);
@@ -129,7 +112,7 @@ async fn each_token_error_has_its_own_hint() {
         let t = mailer_root(&server, "");
         let out = run(&t, &["microsoft-graph-mailer", "check", "--output-format", "json"]).await;
         out.assert_code(1);
-        let s = step(&out, "token");
+        let s = out.step("token");
         assert_eq!(s["status"], "fail", "{out}");
         assert!(s["hint"].as_str().unwrap().contains(hint), "{code}: {out}");
         assert!(s["detail"].as_str().unwrap().contains(&format!("AADSTS{code}")), "{out}");
@@ -153,7 +136,7 @@ async fn send_as_denied_names_the_fix_from_the_docs() {
     let t = mailer_root(&server, "");
     let out = run(&t, &["microsoft-graph-mailer", "check", "--send-to", "ops@example.com", "--output-format", "json"]).await;
     out.assert_code(1);
-    let s = step(&out, "send");
+    let s = out.step("send");
     assert!(s["detail"].as_str().unwrap().contains("ErrorSendAsDenied"), "{out}");
     let hint = s["hint"].as_str().unwrap();
     assert!(hint.contains("email.from") && hint.contains("email.reply_to") && hint.contains("application permission"), "{out}");
@@ -177,7 +160,7 @@ async fn throttling_is_retried_once_then_reported() {
     let t = mailer_root(&server, "");
     let out = run(&t, &["microsoft-graph-mailer", "check", "--send-to", "ops@example.com", "--output-format", "json"]).await;
     out.assert_code(0);
-    assert!(step(&out, "send")["detail"].as_str().unwrap().contains("Retry-After of 1 s"), "{out}");
+    assert!(out.step("send")["detail"].as_str().unwrap().contains("Retry-After of 1 s"), "{out}");
 
     let server = MockServer::start().await;
     token_ok().mount(&server).await;
@@ -190,7 +173,7 @@ async fn throttling_is_retried_once_then_reported() {
     let t = mailer_root(&server, "");
     let out = run(&t, &["microsoft-graph-mailer", "check", "--send-to", "ops@example.com", "--output-format", "json"]).await;
     out.assert_code(1);
-    assert!(step(&out, "send")["hint"].as_str().unwrap().contains("Retry-After: 1 s"), "{out}");
+    assert!(out.step("send")["hint"].as_str().unwrap().contains("Retry-After: 1 s"), "{out}");
 }
 
 #[tokio::test]
@@ -241,7 +224,7 @@ async fn a_silent_server_fails_within_the_timeout() {
     let out = run(&t, &["microsoft-graph-mailer", "check", "--timeout", "2", "--output-format", "json"]).await;
     let took = start.elapsed();
     out.assert_code(1);
-    assert_eq!(step(&out, "token")["status"], "fail");
+    assert_eq!(out.step("token")["status"], "fail");
     assert!(took < Duration::from_secs(3), "took {took:?}");
     drop(keep);
 }
@@ -254,7 +237,7 @@ async fn a_sender_that_is_not_the_mailbox_is_warned_about_before_sending() {
     t.toolctl(["config", "set", "email.from", "noreply@example.com"]).run().assert_code(0);
     let out = run(&t, &["microsoft-graph-mailer", "check", "--output-format", "json"]).await;
     out.assert_code(0);
-    let s = step(&out, "sender");
+    let s = out.step("sender");
     assert_eq!(s["status"], "warn");
     assert!(s["hint"].as_str().unwrap().contains("ErrorSendAsDenied"), "{out}");
 }
@@ -299,7 +282,7 @@ async fn graph_inboxes_report_their_unread_count_read_only() {
         let t = graph_inbox_root(&server, table, scope, user);
         let out = run(&t, &[scope, "check", "--output-format", "json"]).await;
         out.assert_code(0);
-        assert!(step(&out, "inbox")["detail"].as_str().unwrap().contains("3 unread"), "{out}");
+        assert!(out.step("inbox")["detail"].as_str().unwrap().contains("3 unread"), "{out}");
         for r in server.received_requests().await.unwrap() {
             assert!(matches!(r.method.as_str(), "GET" | "POST"), "a {} request was made", r.method);
             if r.method.as_str() == "POST" {
@@ -321,7 +304,7 @@ async fn a_graph_inbox_without_permission_names_mail_readwrite() {
     let t = graph_inbox_root(&server, "incoming_email", "incoming-email", user);
     let out = run(&t, &["incoming-email", "check", "--output-format", "json"]).await;
     out.assert_code(1);
-    let s = step(&out, "inbox");
+    let s = out.step("inbox");
     assert!(s["hint"].as_str().unwrap().contains("Mail.ReadWrite"), "{out}");
 }
 
@@ -342,7 +325,7 @@ async fn check_runs_the_graph_probes_together() {
     t.write_secret("microsoft-graph-mailer", format!("client_secret: '{SECRET}'\n").as_bytes());
     let out = run(&t, &["check", "--output-format", "json"]).await;
     out.assert_code(0);
-    let json = json_steps(&out);
+    let json = out.json();
     let names: Vec<&str> = json["probes"].as_array().unwrap().iter().map(|p| p["probe"].as_str().unwrap()).collect();
     assert_eq!(names, ["incoming-email", "microsoft-graph-mailer"], "{out}");
     assert_eq!(json["passed"], true);

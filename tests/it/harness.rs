@@ -235,6 +235,23 @@ impl Outcome {
         String::from_utf8_lossy(&self.stdout).into_owned()
     }
 
+    /// stdout as one JSON document (`--output-format json`).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{self}"))
+    }
+
+    /// The last step called `name` of a probe report's first probe.
+    pub fn step(&self, name: &str) -> serde_json::Value {
+        self.json()["probes"][0]["steps"]
+            .as_array()
+            .unwrap_or_else(|| panic!("not a probe report\n{self}"))
+            .iter()
+            .rev()
+            .find(|s| s["step"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no step {name}\n{self}"))
+    }
+
     pub fn assert_code(&self, code: i32) -> &Outcome {
         assert_eq!(self.code, Some(code), "unexpected exit status\n{self}");
         self

@@ -45,22 +45,6 @@ fn smtp(port: u16, extra: &str) -> String {
     format!("[smtp]\nenabled = true\naddress = \"127.0.0.1\"\nport = {port}\nca_file = \"/ca.pem\"\n{extra}\n")
 }
 
-fn json(out: &Outcome) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e})\n{out}"))
-}
-
-/// The last step called `name` of the first probe.
-fn step(out: &Outcome, name: &str) -> serde_json::Value {
-    json(out)["probes"][0]["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .rev()
-        .find(|s| s["step"] == name)
-        .cloned()
-        .unwrap_or_else(|| panic!("no step {name}\n{out}"))
-}
-
 fn check(t: &TestRoot, what: &str, extra: &[&str]) -> Outcome {
     let mut args = vec![what, "check", "--output-format", "json"];
     args.extend_from_slice(extra);
@@ -74,7 +58,7 @@ fn check(t: &TestRoot, what: &str, extra: &[&str]) -> Outcome {
 #[track_caller]
 fn failed_at(out: &Outcome, name: &str, detail: &str, hint: &str) {
     out.assert_code(1);
-    let s = step(out, name);
+    let s = out.step(name);
     assert_eq!(s["status"], "fail", "{out}");
     assert!(s["detail"].as_str().unwrap().contains(detail), "detail lacks {detail:?}\n{out}");
     assert!(s["hint"].as_str().unwrap().contains(hint), "hint lacks {hint:?}\n{out}");
@@ -88,11 +72,11 @@ fn imap_with_starttls_and_imaps_are_green() {
         let out = check(&t, "incoming-email", &[]);
         out.assert_code(0);
         for name in ["dns", "tcp", "tls", "certificate", "greeting", "capabilities", "login", "mailbox", "logout"] {
-            assert_eq!(step(&out, name)["status"], "ok", "{name}\n{out}");
+            assert_eq!(out.step(name)["status"], "ok", "{name}\n{out}");
         }
-        assert!(step(&out, "capabilities")["detail"].as_str().unwrap().contains("IDLE"), "{out}");
-        assert!(step(&out, "mailbox")["detail"].as_str().unwrap().contains("messages"), "{out}");
-        assert!(step(&out, "certificate")["detail"].as_str().unwrap().contains("ca_file /ca.pem"), "{out}");
+        assert!(out.step("capabilities")["detail"].as_str().unwrap().contains("IDLE"), "{out}");
+        assert!(out.step("mailbox")["detail"].as_str().unwrap().contains("messages"), "{out}");
+        assert!(out.step("certificate")["detail"].as_str().unwrap().contains("ca_file /ca.pem"), "{out}");
     }
 }
 
@@ -104,7 +88,7 @@ fn service_desk_reads_its_own_mailbox() {
         .replace("ca_file", "mailbox = \"Service Desk\"\nca_file"));
     let out = check(&t, "service-desk-email", &[]);
     out.assert_code(0);
-    assert!(step(&out, "mailbox")["detail"].as_str().unwrap().contains("\"Service Desk\""), "{out}");
+    assert!(out.step("mailbox")["detail"].as_str().unwrap().contains("\"Service Desk\""), "{out}");
 }
 
 #[test]
@@ -113,7 +97,7 @@ fn a_plaintext_login_is_warned_about_loudly() {
     let t = root(&imap(d.imap, ""));
     let out = check(&t, "incoming-email", &[]);
     out.assert_code(0);
-    assert_eq!(step(&out, "encryption")["status"], "warn", "{out}");
+    assert_eq!(out.step("encryption")["status"], "warn", "{out}");
 }
 
 #[test]
@@ -138,7 +122,7 @@ fn starttls_not_offered_fails_before_the_password_is_sent() {
     let t = root(&imap(d.imap, "start_tls = true"));
     let out = check(&t, "incoming-email", &[]);
     failed_at(&out, "starttls", "does not offer STARTTLS", "ssl = true");
-    assert!(json(&out)["probes"][0]["steps"].as_array().unwrap().iter().all(|s| s["step"] != "login"));
+    assert!(out.json()["probes"][0]["steps"].as_array().unwrap().iter().all(|s| s["step"] != "login"));
     // The server saw no login attempt at all.
     let seen = crate::harness::wait_for(Duration::from_secs(5), || d.log_text().contains("no auth attempts"));
     let log = d.log_text();
@@ -195,9 +179,9 @@ fn smtp_starttls_and_implicit_tls_are_green_on_dovecot_and_postfix() {
     ] {
         let out = check(&root(&settings), "smtp", &[]);
         out.assert_code(0);
-        assert_eq!(step(&out, "auth")["status"], "ok", "{out}");
-        assert!(step(&out, "auth methods")["detail"].as_str().unwrap().starts_with("250-AUTH "), "{out}");
-        assert_eq!(step(&out, "certificate")["status"], "ok", "{out}");
+        assert_eq!(out.step("auth")["status"], "ok", "{out}");
+        assert!(out.step("auth methods")["detail"].as_str().unwrap().starts_with("250-AUTH "), "{out}");
+        assert_eq!(out.step("certificate")["status"], "ok", "{out}");
     }
 }
 
@@ -208,11 +192,11 @@ fn every_smtp_auth_method_works_and_the_strongest_is_chosen_by_default() {
         let settings = smtp(d.submission, &format!("authentication = \"{method}\""));
         let out = check(&root(&settings), "smtp", &[]);
         out.assert_code(0);
-        assert!(step(&out, "auth")["detail"].as_str().unwrap().starts_with(&format!("{shown}: 235")), "{out}");
+        assert!(out.step("auth")["detail"].as_str().unwrap().starts_with(&format!("{shown}: 235")), "{out}");
     }
     let out = check(&root(&smtp(d.submission, "")), "smtp", &[]);
     out.assert_code(0);
-    assert!(step(&out, "auth")["detail"].as_str().unwrap().starts_with("CRAM-MD5"), "{out}");
+    assert!(out.step("auth")["detail"].as_str().unwrap().starts_with("CRAM-MD5"), "{out}");
 }
 
 #[test]
@@ -232,7 +216,7 @@ fn a_test_message_really_arrives() {
     let t = root(&smtp(d.submission, ""));
     let out = check(&t, "smtp", &["--send-to", "bob@example.test"]);
     out.assert_code(0);
-    assert!(step(&out, "send")["detail"].as_str().unwrap().contains("250"), "{out}");
+    assert!(out.step("send")["detail"].as_str().unwrap().contains("250"), "{out}");
     let msg = d.wait_for_message("bob@example.test", "toolctl smtp check", Duration::from_secs(15));
     let msg = msg.unwrap_or_else(|| panic!("the message never arrived in bob's INBOX\n{out}"));
     assert!(msg.contains(&format!("From: {ALICE}")), "{msg}");
@@ -255,7 +239,7 @@ fn check_runs_every_enabled_probe_at_once() {
     let out = t.toolctl(["check", "--timeout", "3", "--output-format", "json"]).run();
     let took = start.elapsed();
     out.assert_code(1);
-    let names: Vec<String> = json(&out)["probes"].as_array().unwrap().iter().map(|p| p["probe"].as_str().unwrap().to_string()).collect();
+    let names: Vec<String> = out.json()["probes"].as_array().unwrap().iter().map(|p| p["probe"].as_str().unwrap().to_string()).collect();
     assert_eq!(names, ["smtp", "incoming-email", "service-desk-email"], "{out}");
     assert!(took < Duration::from_secs(5), "probes ran one after another: {took:?}");
 

@@ -10,12 +10,7 @@ use crate::Context;
 /// encrypt. The store stays locked for the whole session so no other writer slips in.
 pub fn run(ctx: &Context, scope: Scope) -> Result<ExitStatus> {
     let store = ctx.store();
-    let key = store.existing_key_for_writing()?;
-    let _lock = store.lock()?;
-    let key = match key {
-        Some(key) => key,
-        None => store.create_key(&ctx.printer)?,
-    };
+    let (_lock, key) = store.lock_for_writing(&ctx.printer)?;
     let initial: Plaintext = match store.read(scope, &key)? {
         Some(plaintext) => plaintext,
         None => Plaintext::new(scope.template().into_bytes()),

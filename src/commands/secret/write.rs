@@ -20,12 +20,7 @@ pub fn run(ctx: &Context, scope: Scope) -> Result<ExitStatus> {
     // Check the content before touching anything: bad input leaves every file as it was.
     schema::validate(scope, &plaintext).map_err(|e| invalid(scope, e))?;
     let store = ctx.store();
-    let key = store.existing_key_for_writing()?;
-    let _lock = store.lock()?;
-    let key = match key {
-        Some(key) => key,
-        None => store.create_key(&ctx.printer)?,
-    };
+    let (_lock, key) = store.lock_for_writing(&ctx.printer)?;
     store.write(scope, &key, &plaintext)?;
     ctx.printer.info("File encrypted and saved.");
     Ok(ExitStatus::Success)
