@@ -46,11 +46,21 @@ fn main() {
     for (scope, content) in [
         ("incoming-email", creds.clone()),
         ("service-desk-email", creds),
-        ("smtp", format!("user_name: '{ALICE}'\npassword: '{ALICE_PASSWORD}'\n")),
+        (
+            "smtp",
+            format!("user_name: '{ALICE}'\npassword: '{ALICE_PASSWORD}'\n"),
+        ),
         ("mailroom", "webhook_secret: 'token'\n".to_string()),
     ] {
         let mut c = Command::new(toolctl)
-            .args(["--root", r.to_str().unwrap(), "-q", scope, "secret", "write"])
+            .args([
+                "--root",
+                r.to_str().unwrap(),
+                "-q",
+                scope,
+                "secret",
+                "write",
+            ])
             .stdin(Stdio::piped())
             .spawn()
             .unwrap();
@@ -66,14 +76,34 @@ fn main() {
         v
     };
     let swaks = vec![
-        "swaks".to_string(), "--server".into(), format!("127.0.0.1:{}", d.submission), "--tls".into(),
-        "--tls-ca-path".into(), ca.clone(), "--tls-verify".into(), "--auth".into(), "PLAIN".into(),
-        "--auth-user".into(), ALICE.into(), "--auth-password".into(), ALICE_PASSWORD.into(),
-        "--quit-after".into(), "AUTH".into(), "--to".into(), "bob@example.test".into(),
+        "swaks".to_string(),
+        "--server".into(),
+        format!("127.0.0.1:{}", d.submission),
+        "--tls".into(),
+        "--tls-ca-path".into(),
+        ca.clone(),
+        "--tls-verify".into(),
+        "--auth".into(),
+        "PLAIN".into(),
+        "--auth-user".into(),
+        ALICE.into(),
+        "--auth-password".into(),
+        ALICE_PASSWORD.into(),
+        "--quit-after".into(),
+        "AUTH".into(),
+        "--to".into(),
+        "bob@example.test".into(),
     ];
     let curl = vec![
-        "curl".to_string(), "-s".into(), "--cacert".into(), ca, "-u".into(), format!("{ALICE}:{ALICE_PASSWORD}"),
-        format!("imaps://127.0.0.1:{}/", d.imaps), "-X".into(), "EXAMINE INBOX".into(),
+        "curl".to_string(),
+        "-s".into(),
+        "--cacert".into(),
+        ca,
+        "-u".into(),
+        format!("{ALICE}:{ALICE_PASSWORD}"),
+        format!("imaps://127.0.0.1:{}/", d.imaps),
+        "-X".into(),
+        "EXAMINE INBOX".into(),
     ];
     let three = vec![
         "sh".to_string(),
@@ -84,13 +114,31 @@ fn main() {
         ),
     ];
     let pairs: Vec<(&str, Vec<String>, &str, Vec<String>)> = vec![
-        ("toolctl smtp check", t(&["smtp", "check"]), "swaks --quit-after AUTH", swaks),
-        ("toolctl incoming-email check", t(&["incoming-email", "check"]), "curl imaps EXAMINE", curl),
-        ("toolctl check (3 probes)", t(&["check"]), "3 probes one after another", three),
+        (
+            "toolctl smtp check",
+            t(&["smtp", "check"]),
+            "swaks --quit-after AUTH",
+            swaks,
+        ),
+        (
+            "toolctl incoming-email check",
+            t(&["incoming-email", "check"]),
+            "curl imaps EXAMINE",
+            curl,
+        ),
+        (
+            "toolctl check (3 probes)",
+            t(&["check"]),
+            "3 probes one after another",
+            three,
+        ),
     ];
     println!("probes vs peers on Dovecot {} / Postfix, {RUNS} interleaved runs each after {WARMUP} warm-up; {} CPUs",
         version("dovecot", &["--version"]), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
-    println!("{:<30}{:>10}   {:<30}{:>10}   {:>6}", "toolctl", "median", "peer", "median", "ratio");
+    println!(
+        "{:<30}{:>10}   {:<30}{:>10}   {:>6}",
+        "toolctl", "median", "peer", "median", "ratio"
+    );
     for (name, ours, peer_name, peer) in pairs {
         for argv in [&ours, &peer] {
             for _ in 0..WARMUP {
@@ -119,9 +167,18 @@ fn main() {
 
 fn time(argv: &[String]) -> Duration {
     let start = Instant::now();
-    let out = Command::new(&argv[0]).args(&argv[1..]).stdin(Stdio::null()).output().expect("spawn");
+    let out = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .output()
+        .expect("spawn");
     let took = start.elapsed();
-    assert!(out.status.success(), "{argv:?} failed:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{argv:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     took
 }
 
@@ -135,7 +192,10 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn version(bin: &str, args: &[&str]) -> String {
-    let path = ["/usr/sbin", "/usr/bin"].iter().map(|d| Path::new(d).join(bin)).find(|p| p.exists());
+    let path = ["/usr/sbin", "/usr/bin"]
+        .iter()
+        .map(|d| Path::new(d).join(bin))
+        .find(|p| p.exists());
     path.and_then(|p| Command::new(p).args(args).output().ok())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default()

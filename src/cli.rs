@@ -21,15 +21,34 @@ Exit codes: 0 done, 1 a check answered no, 2 error, 130 interrupted.";
 #[command(name = "toolctl", version, after_help = AFTER_HELP, max_term_width = 100)]
 pub struct Cli {
     /// Treat DIR as the file system root for every path toolctl reads or writes.
-    #[arg(long, global = true, help_heading = "Global options", env = "TOOLCTL_ROOT", value_name = "DIR", default_value = "/")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "TOOLCTL_ROOT",
+        value_name = "DIR",
+        default_value = "/"
+    )]
     pub root: PathBuf,
 
     /// Read settings from FILE instead of <root>/etc/toolctl/toolctl.toml.
-    #[arg(long, global = true, help_heading = "Global options", env = "TOOLCTL_CONFIG", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "TOOLCTL_CONFIG",
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
 
     /// Print only data, warnings and errors.
-    #[arg(short, long, global = true, help_heading = "Global options", conflicts_with = "verbose")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        help_heading = "Global options",
+        conflicts_with = "verbose"
+    )]
     pub quiet: bool,
 
     /// Also print where toolctl looks for its files (settings, key, secrets, output, logs).

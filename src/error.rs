@@ -99,9 +99,9 @@ impl Error {
     pub fn io(action: &str, path: &Path, err: std::io::Error) -> Self {
         let e = Error::new(format!("cannot {action} `{}`", path.display())).cause(&err);
         match err.kind() {
-            std::io::ErrorKind::PermissionDenied => e.hint(
-                "run the command with `sudo`, or point `--root` at a directory you own",
-            ),
+            std::io::ErrorKind::PermissionDenied => {
+                e.hint("run the command with `sudo`, or point `--root` at a directory you own")
+            }
             std::io::ErrorKind::ReadOnlyFilesystem => {
                 e.hint("the file system is read-only: remount it read-write or use `--root`")
             }

@@ -146,7 +146,10 @@ pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let tmp = prepared.tmp.take().expect("fresh");
     tmp.persist_noclobber(path).map_err(|e| {
         if e.error.kind() == io::ErrorKind::AlreadyExists {
-            Error::new(format!("`{}` already exists; it was left as it is", path.display()))
+            Error::new(format!(
+                "`{}` already exists; it was left as it is",
+                path.display()
+            ))
         } else {
             Error::io("create", path, e.error)
         }

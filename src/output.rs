@@ -34,17 +34,25 @@ pub struct Style {
 }
 
 impl Style {
-    /// Colour on stderr when asked, or when it is a terminal and `NO_COLOR` is unset.
-    pub fn for_stderr(choice: ColorChoice) -> Self {
+    /// Colour for a stream when asked, or when it is a terminal and `NO_COLOR` is unset.
+    pub fn new(choice: ColorChoice, terminal: bool) -> Self {
         let color = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stderr().is_terminal()
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal
             }
         };
         Style { color }
+    }
+
+    /// The style of messages on stderr.
+    pub fn for_stderr(choice: ColorChoice) -> Self {
+        Style::new(choice, std::io::stderr().is_terminal())
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.color
     }
 
     fn paint(&self, code: &str, text: &str) -> String {
@@ -73,6 +81,8 @@ impl Style {
 #[derive(Clone, Copy, Debug)]
 pub struct Printer {
     pub style: Style,
+    /// `--color`, for commands that colour stdout (`tail --prefix`).
+    pub color: ColorChoice,
     pub quiet: bool,
     pub verbose: u8,
 }

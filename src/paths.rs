@@ -80,8 +80,10 @@ mod tests {
         let p = Paths::new(Path::new("/tmp/r"), None);
         assert_eq!(p.rooted("/var/x"), PathBuf::from("/tmp/r/var/x"));
         assert_eq!(p.rooted("var/x"), PathBuf::from("/tmp/r/var/x"));
-        assert_eq!(p.rooted("/../../etc/passwd"), PathBuf::from("/tmp/r/etc/passwd"));
+        assert_eq!(
+            p.rooted("/../../etc/passwd"),
+            PathBuf::from("/tmp/r/etc/passwd")
+        );
         assert_eq!(p.config, PathBuf::from("/tmp/r/etc/toolctl/toolctl.toml"));
     }
 }
-

@@ -24,13 +24,22 @@ use crate::Context;
 
 type ProbeFuture = Pin<Box<dyn Future<Output = Probe>>>;
 
-pub fn one(ctx: &Context, scope: Scope, args: &CheckArgs, send_to: Option<String>) -> Result<ExitStatus> {
+pub fn one(
+    ctx: &Context,
+    scope: Scope,
+    args: &CheckArgs,
+    send_to: Option<String>,
+) -> Result<ExitStatus> {
     let r = ctx.resolve()?;
     let table = table_of(scope);
     gate(ctx, &r, &[table])?;
     if !enabled(&r, scope) {
-        return Err(Error::new(format!("`{table}.enabled` is false; there is nothing to check"))
-            .hint(format!("enable it with `toolctl config set {table}.enabled true`, then run the check again")));
+        return Err(Error::new(format!(
+            "`{table}.enabled` is false; there is nothing to check"
+        ))
+        .hint(format!(
+            "enable it with `toolctl config set {table}.enabled true`, then run the check again"
+        )));
     }
     let timeout = Duration::from_secs(args.timeout.max(1));
     let fut = probe_for(ctx, &r, scope, timeout, send_to)?;
@@ -41,11 +50,18 @@ pub fn all(ctx: &Context, args: &CheckAllArgs) -> Result<ExitStatus> {
     let r = ctx.resolve()?;
     let timeout = Duration::from_secs(args.timeout.max(1));
     // Mailboxes are polled only where mail_room runs; elsewhere they hold no credentials.
-    let scopes: Vec<Scope> = [Scope::Smtp, Scope::IncomingEmail, Scope::ServiceDeskEmail, Scope::MicrosoftGraphMailer]
-        .into_iter()
-        .filter(|s| enabled(&r, *s))
-        .filter(|s| !matches!(s, Scope::IncomingEmail | Scope::ServiceDeskEmail) || r.bool("mailroom.enable"))
-        .collect();
+    let scopes: Vec<Scope> = [
+        Scope::Smtp,
+        Scope::IncomingEmail,
+        Scope::ServiceDeskEmail,
+        Scope::MicrosoftGraphMailer,
+    ]
+    .into_iter()
+    .filter(|s| enabled(&r, *s))
+    .filter(|s| {
+        !matches!(s, Scope::IncomingEmail | Scope::ServiceDeskEmail) || r.bool("mailroom.enable")
+    })
+    .collect();
     if scopes.is_empty() {
         return Err(Error::new("no integration with a probe is enabled; there is nothing to check").hint(
             "enable one in toolctl.toml (`smtp.enabled`, `incoming_email.enabled`, …); mailboxes are checked where `mailroom.enable` is true",
@@ -78,9 +94,17 @@ fn enabled(r: &Resolved, scope: Scope) -> bool {
 /// Settings errors in these tables: the check cannot run.
 fn gate(ctx: &Context, r: &Resolved, tables: &[&str]) -> Result<()> {
     let relevant = r.diags.iter().filter(|d| {
-        d.severity == Severity::Error && tables.iter().any(|t| d.key == *t || d.key.starts_with(&format!("{t}.")))
+        d.severity == Severity::Error
+            && tables
+                .iter()
+                .any(|t| d.key == *t || d.key.starts_with(&format!("{t}.")))
     });
-    super::report_diags(&ctx.printer, &ctx.paths.config, relevant, "the check did not run")
+    super::report_diags(
+        &ctx.printer,
+        &ctx.paths.config,
+        relevant,
+        "the check did not run",
+    )
 }
 
 fn run(futures: Vec<ProbeFuture>) -> Result<Vec<Probe>> {
@@ -94,13 +118,21 @@ fn run(futures: Vec<ProbeFuture>) -> Result<Vec<Probe>> {
 fn finish(futures: Vec<ProbeFuture>, format: OutputFormat) -> Result<ExitStatus> {
     let probes = run(futures)?;
     probe::print(&probes, format);
-    Ok(if probes.iter().all(Probe::passed) { ExitStatus::Success } else { ExitStatus::Failure })
+    Ok(if probes.iter().all(Probe::passed) {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
 }
 
 /// The settings rows: the warnings resolve found in this table, or one ok row.
 fn settings_rows(p: &mut Probe, r: &Resolved, table: &str) {
     let mut any = false;
-    for d in r.diags.iter().filter(|d| d.severity == Severity::Warning && d.key.starts_with(&format!("{table}."))) {
+    for d in r
+        .diags
+        .iter()
+        .filter(|d| d.severity == Severity::Warning && d.key.starts_with(&format!("{table}.")))
+    {
         p.warn("settings", d.message.clone(), d.hint.clone());
         any = true;
     }
@@ -123,12 +155,20 @@ fn source_of(r: &Resolved, key: &str) -> String {
 
 fn trust(ctx: &Context, r: &Resolved, table: &str) -> Trust {
     Trust {
-        ca_file: r.str(&format!("{table}.ca_file")).map(|w| (w.to_string(), ctx.paths.rooted(w))),
+        ca_file: r
+            .str(&format!("{table}.ca_file"))
+            .map(|w| (w.to_string(), ctx.paths.rooted(w))),
         verify: r.str(&format!("{table}.openssl_verify_mode")) != Some("none"),
     }
 }
 
-fn probe_for(ctx: &Context, r: &Resolved, scope: Scope, timeout: Duration, send_to: Option<String>) -> Result<ProbeFuture> {
+fn probe_for(
+    ctx: &Context,
+    r: &Resolved,
+    scope: Scope,
+    timeout: Duration,
+    send_to: Option<String>,
+) -> Result<ProbeFuture> {
     let table = table_of(scope);
     match scope {
         Scope::Smtp => {
@@ -137,7 +177,10 @@ fn probe_for(ctx: &Context, r: &Resolved, scope: Scope, timeout: Duration, send_
             let mut p = Probe::new("smtp", format!("{host}:{port}"), timeout);
             settings_rows(&mut p, r, table);
             let authentication = r.str("smtp.authentication").map(str::to_string);
-            let (user, password) = (r.str("smtp.user_name").map(str::to_string), secret(r, "smtp.password"));
+            let (user, password) = (
+                r.str("smtp.user_name").map(str::to_string),
+                secret(r, "smtp.password"),
+            );
             if authentication.as_deref() != Some("none") {
                 match (&user, &password) {
                     (Some(_), Some(_)) => p.ok("credentials", format!("user_name and password from {}", source_of(r, "smtp.password"))),
@@ -169,23 +212,54 @@ fn probe_for(ctx: &Context, r: &Resolved, scope: Scope, timeout: Duration, send_
             let graph = r.str(&k("inbox_method")) == Some("microsoft_graph");
             let host = r.str(&k("host")).unwrap_or_default().to_string();
             let port = r.int(&k("port")).unwrap_or(993) as u16;
-            let target = if graph { "Microsoft Graph".to_string() } else { format!("{host}:{port}") };
+            let target = if graph {
+                "Microsoft Graph".to_string()
+            } else {
+                format!("{host}:{port}")
+            };
             let mut p = Probe::new(scope.cli_name(), target, timeout);
             settings_rows(&mut p, r, table);
             if graph {
-                let (Some(user), Some(client_secret)) = (r.str(&k("user")).map(str::to_string), secret(r, &k("inbox_options.client_secret"))) else {
-                    p.fail_now("credentials", fail(
-                        format!("no `user` or `client_secret` for the {} mailbox", scope.cli_name()),
-                        format!("add them with `toolctl {scope} secret edit`"),
-                    ));
+                let (Some(user), Some(client_secret)) = (
+                    r.str(&k("user")).map(str::to_string),
+                    secret(r, &k("inbox_options.client_secret")),
+                ) else {
+                    p.fail_now(
+                        "credentials",
+                        fail(
+                            format!(
+                                "no `user` or `client_secret` for the {} mailbox",
+                                scope.cli_name()
+                            ),
+                            format!("add them with `toolctl {scope} secret edit`"),
+                        ),
+                    );
                     return Ok(Box::pin(async move { p }));
                 };
-                p.ok("credentials", format!("user and client_secret from {}", source_of(r, &k("inbox_options.client_secret"))));
+                p.ok(
+                    "credentials",
+                    format!(
+                        "user and client_secret from {}",
+                        source_of(r, &k("inbox_options.client_secret"))
+                    ),
+                );
                 let app = graph::App {
-                    azure_ad_endpoint: r.str(&k("inbox_options.azure_ad_endpoint")).unwrap_or_default().to_string(),
-                    graph_endpoint: r.str(&k("inbox_options.graph_endpoint")).unwrap_or_default().to_string(),
-                    tenant: r.str(&k("inbox_options.tenant_id")).unwrap_or_default().to_string(),
-                    client_id: r.str(&k("inbox_options.client_id")).unwrap_or_default().to_string(),
+                    azure_ad_endpoint: r
+                        .str(&k("inbox_options.azure_ad_endpoint"))
+                        .unwrap_or_default()
+                        .to_string(),
+                    graph_endpoint: r
+                        .str(&k("inbox_options.graph_endpoint"))
+                        .unwrap_or_default()
+                        .to_string(),
+                    tenant: r
+                        .str(&k("inbox_options.tenant_id"))
+                        .unwrap_or_default()
+                        .to_string(),
+                    client_id: r
+                        .str(&k("inbox_options.client_id"))
+                        .unwrap_or_default()
+                        .to_string(),
                     client_secret,
                     scope: scope.cli_name(),
                     table,
@@ -196,19 +270,37 @@ fn probe_for(ctx: &Context, r: &Resolved, scope: Scope, timeout: Duration, send_
                     p
                 }));
             }
-            let (user, password) = (r.str(&k("user")).map(str::to_string), secret(r, &k("password")));
+            let (user, password) = (
+                r.str(&k("user")).map(str::to_string),
+                secret(r, &k("password")),
+            );
             let (Some(user), Some(password)) = (user, password) else {
-                p.fail_now("credentials", fail(
-                    format!("no `user` or `password` for the {} mailbox", scope.cli_name()),
-                    format!("add them with `toolctl {scope} secret edit`"),
-                ));
+                p.fail_now(
+                    "credentials",
+                    fail(
+                        format!(
+                            "no `user` or `password` for the {} mailbox",
+                            scope.cli_name()
+                        ),
+                        format!("add them with `toolctl {scope} secret edit`"),
+                    ),
+                );
                 return Ok(Box::pin(async move { p }));
             };
             if host.is_empty() {
-                p.fail_now("settings", fail(format!("`{table}.host` is not set"), format!("set it: `toolctl config set {table}.host imap.example.com`")));
+                p.fail_now(
+                    "settings",
+                    fail(
+                        format!("`{table}.host` is not set"),
+                        format!("set it: `toolctl config set {table}.host imap.example.com`"),
+                    ),
+                );
                 return Ok(Box::pin(async move { p }));
             }
-            p.ok("credentials", format!("user and password from {}", source_of(r, &k("password"))));
+            p.ok(
+                "credentials",
+                format!("user and password from {}", source_of(r, &k("password"))),
+            );
             let mailbox = imap::Mailbox {
                 scope: scope.cli_name(),
                 table,
@@ -238,7 +330,10 @@ fn probe_for(ctx: &Context, r: &Resolved, scope: Scope, timeout: Duration, send_
                 ));
                 return Ok(Box::pin(async move { p }));
             };
-            p.ok("credentials", format!("client_secret from {}", source_of(r, &k("client_secret"))));
+            p.ok(
+                "credentials",
+                format!("client_secret from {}", source_of(r, &k("client_secret"))),
+            );
             let user_id = r.str(&k("user_id")).unwrap_or_default().to_string();
             let from = r.str("email.from").map(str::to_string);
             if let Some(from) = &from {
@@ -252,16 +347,28 @@ fn probe_for(ctx: &Context, r: &Resolved, scope: Scope, timeout: Duration, send_
             }
             let send_mail = match send_to {
                 None => None,
-                Some(to) => match from.or_else(|| Some(user_id.clone()).filter(|u| u.contains('@'))) {
-                    Some(from) => Some(graph::Send { user_id: user_id.clone(), from, to }),
-                    None => {
-                        p.fail_now("send", fail("no sender address", "set `email.from` in toolctl.toml"));
-                        return Ok(Box::pin(async move { p }));
+                Some(to) => {
+                    match from.or_else(|| Some(user_id.clone()).filter(|u| u.contains('@'))) {
+                        Some(from) => Some(graph::Send {
+                            user_id: user_id.clone(),
+                            from,
+                            to,
+                        }),
+                        None => {
+                            p.fail_now(
+                                "send",
+                                fail("no sender address", "set `email.from` in toolctl.toml"),
+                            );
+                            return Ok(Box::pin(async move { p }));
+                        }
                     }
-                },
+                }
             };
             let app = graph::App {
-                azure_ad_endpoint: r.str(&k("azure_ad_endpoint")).unwrap_or_default().to_string(),
+                azure_ad_endpoint: r
+                    .str(&k("azure_ad_endpoint"))
+                    .unwrap_or_default()
+                    .to_string(),
                 graph_endpoint,
                 tenant: r.str(&k("tenant")).unwrap_or_default().to_string(),
                 client_id: r.str(&k("client_id")).unwrap_or_default().to_string(),

@@ -30,8 +30,12 @@ fn known(path: &str) -> Result<&'static schema::Key> {
 fn get(ctx: &Context, path: &str) -> Result<ExitStatus> {
     let key = known(path)?;
     if let Some((scope, name)) = key.secret {
-        return Err(Error::new(format!("`{path}` is a credential; `config get` does not print credentials"))
-            .hint(format!("`toolctl {scope} secret show` prints the `{name}` it holds")));
+        return Err(Error::new(format!(
+            "`{path}` is a credential; `config get` does not print credentials"
+        ))
+        .hint(format!(
+            "`toolctl {scope} secret show` prints the `{name}` it holds"
+        )));
     }
     let r = ctx.resolve()?;
     match r.get(path) {
@@ -40,7 +44,8 @@ fn get(ctx: &Context, path: &str) -> Result<ExitStatus> {
             Ok(ExitStatus::Success)
         }
         None => {
-            ctx.printer.info(format!("`{path}` is not set and has no default"));
+            ctx.printer
+                .info(format!("`{path}` is not set and has no default"));
             Ok(ExitStatus::Failure)
         }
     }
@@ -49,8 +54,12 @@ fn get(ctx: &Context, path: &str) -> Result<ExitStatus> {
 fn change(ctx: &Context, path: &str, value: Option<&String>) -> Result<ExitStatus> {
     let key = known(path)?;
     if let Some((scope, name)) = key.secret {
-        return Err(Error::new(format!("`{path}` is a credential; it does not belong in toolctl.toml or on a command line"))
-            .hint(format!("store it encrypted with `toolctl {scope} secret edit` (key `{name}`)")));
+        return Err(Error::new(format!(
+            "`{path}` is a credential; it does not belong in toolctl.toml or on a command line"
+        ))
+        .hint(format!(
+            "store it encrypted with `toolctl {scope} secret edit` (key `{name}`)"
+        )));
     }
     let file = &ctx.paths.config;
     let before = match fsutil::read_optional(file)? {
@@ -63,13 +72,17 @@ fn change(ctx: &Context, path: &str, value: Option<&String>) -> Result<ExitStatu
         None => match edit::unset(&before, path)? {
             Some(after) => after,
             None => {
-                ctx.printer.info(format!("`{path}` is not set in `{}`; nothing to do.", file.display()));
+                ctx.printer.info(format!(
+                    "`{path}` is not set in `{}`; nothing to do.",
+                    file.display()
+                ));
                 return Ok(ExitStatus::Success);
             }
         },
     };
     if after == before && ctx.settings.exists {
-        ctx.printer.info(format!("`{path}` already has that value; nothing written."));
+        ctx.printer
+            .info(format!("`{path}` already has that value; nothing written."));
         return Ok(ExitStatus::Success);
     }
 
@@ -78,7 +91,11 @@ fn change(ctx: &Context, path: &str, value: Option<&String>) -> Result<ExitStatu
     let errors = |text: &str| -> Result<Vec<String>> {
         let s = settings::parse(file, text)?;
         let r = resolve::resolve(&s, &ctx.paths, &store)?;
-        Ok(r.diags.iter().filter(|d| d.severity == Severity::Error).map(|d| d.message.clone()).collect())
+        Ok(r.diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| d.message.clone())
+            .collect())
     };
     let old_errors = errors(&before)?;
     let parsed = settings::parse(file, &after)?;
@@ -98,8 +115,14 @@ fn change(ctx: &Context, path: &str, value: Option<&String>) -> Result<ExitStatu
     let _lock = fsutil::lock(&file.with_extension("toml.lock"), "settings file")?;
     fsutil::write_atomic(file, after.as_bytes(), 0o600)?;
     match value {
-        Some(_) => ctx.printer.info(format!("Set `{path}` in `{}`. Run `toolctl reconfigure` to apply it.", file.display())),
-        None => ctx.printer.info(format!("Removed `{path}` from `{}`. Run `toolctl reconfigure` to apply it.", file.display())),
+        Some(_) => ctx.printer.info(format!(
+            "Set `{path}` in `{}`. Run `toolctl reconfigure` to apply it.",
+            file.display()
+        )),
+        None => ctx.printer.info(format!(
+            "Removed `{path}` from `{}`. Run `toolctl reconfigure` to apply it.",
+            file.display()
+        )),
     }
     Ok(ExitStatus::Success)
 }

@@ -34,7 +34,10 @@ pub fn man(out_dir: &Path) -> Result<ExitStatus> {
 }
 
 fn write_pages(cmd: &clap::Command, name: &str, out_dir: &Path) -> Result<()> {
-    let page = cmd.clone().name(name.to_string()).bin_name(name.replace('-', " "));
+    let page = cmd
+        .clone()
+        .name(name.to_string())
+        .bin_name(name.replace('-', " "));
     let mut buf = Vec::new();
     clap_mangen::Man::new(page)
         .render(&mut buf)

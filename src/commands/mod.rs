@@ -12,17 +12,20 @@ pub mod secrets;
 pub mod show_config;
 pub mod tail;
 
-use crate::cli::{Cli, Command, IntegrationCommand, MailboxCommand, SecretCommand, SecretsCommand, SenderCommand};
+use crate::cli::{
+    Cli, Command, IntegrationCommand, MailboxCommand, SecretCommand, SecretsCommand, SenderCommand,
+};
 use crate::error::{Error, ExitStatus, Result};
-use crate::settings::{Diag, Severity};
 use crate::output::{Printer, Style};
 use crate::paths::Paths;
 use crate::secrets::{Scope, Store};
+use crate::settings::{Diag, Severity};
 use crate::{settings, Context};
 
 pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
     let printer = Printer {
         style,
+        color: cli.color,
         quiet: cli.quiet,
         verbose: cli.verbose,
     };
@@ -91,7 +94,8 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
     }
 }
 
-type Action<'a> = std::result::Result<&'a SecretCommand, Option<(&'a crate::cli::CheckArgs, Option<String>)>>;
+type Action<'a> =
+    std::result::Result<&'a SecretCommand, Option<(&'a crate::cli::CheckArgs, Option<String>)>>;
 
 /// A mailbox's command: its secret action, or `Err(Some(check))`.
 fn mailbox(c: &MailboxCommand) -> Action<'_> {
@@ -135,12 +139,20 @@ pub fn report_diags<'a>(
     let (errors, warnings): (Vec<&Diag>, Vec<&Diag>) =
         diags.partition(|d| d.severity == Severity::Error);
     for d in warnings {
-        printer.warn(format!("{}
-  {} {}", describe(file, d), printer.style.hint("hint:"), d.hint));
+        printer.warn(format!(
+            "{}
+  {} {}",
+            describe(file, d),
+            printer.style.hint("hint:"),
+            d.hint
+        ));
     }
     match &errors[..] {
         [] => Ok(()),
-        [one] => Err(Error::new(format!("{}; {what_was_not_done}", describe(file, one))).hint(one.hint.clone())),
+        [one] => Err(
+            Error::new(format!("{}; {what_was_not_done}", describe(file, one)))
+                .hint(one.hint.clone()),
+        ),
         many => {
             for d in many {
                 eprintln!(
@@ -152,8 +164,12 @@ pub fn report_diags<'a>(
                     d.hint
                 );
             }
-            Err(Error::new(format!("{} has {} errors; {what_was_not_done}", file.display(), many.len()))
-                .hint("fix the keys named above, then run the command again"))
+            Err(Error::new(format!(
+                "{} has {} errors; {what_was_not_done}",
+                file.display(),
+                many.len()
+            ))
+            .hint("fix the keys named above, then run the command again"))
         }
     }
 }

@@ -24,7 +24,10 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
     let mut fresh = None;
     if !ctx.settings.exists {
         if dry {
-            notes.push(format!("would write a commented default `{}`", ctx.paths.config.display()));
+            notes.push(format!(
+                "would write a commented default `{}`",
+                ctx.paths.config.display()
+            ));
         } else {
             if let Some(dir) = ctx.paths.config.parent() {
                 fsutil::ensure_dir(dir, 0o700)?;
@@ -41,14 +44,22 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
     let settings = fresh.as_ref().unwrap_or(&ctx.settings);
     let store = ctx.store();
     let resolved = settings::resolve::resolve(settings, &ctx.paths, &store)?;
-    super::report_diags(&ctx.printer, &ctx.paths.config, resolved.diags.iter(), "nothing was written")?;
+    super::report_diags(
+        &ctx.printer,
+        &ctx.paths.config,
+        resolved.diags.iter(),
+        "nothing was written",
+    )?;
 
     let key = store.existing_key_for_writing()?;
     let _lock = if dry {
         None
     } else {
         fsutil::ensure_dir(&ctx.paths.rendered_dir, 0o755)?;
-        Some(fsutil::lock(&ctx.paths.rendered_dir.with_extension("lock"), "rendered files")?)
+        Some(fsutil::lock(
+            &ctx.paths.rendered_dir.with_extension("lock"),
+            "rendered files",
+        )?)
     };
     let key = match (key, dry) {
         (Some(k), _) => Some(k),
@@ -61,22 +72,33 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
 
     // The mailroom webhook token: from the store, or generated once into it, so every
     // node sharing the store renders the same token.
-    let mut token = resolved.str("mailroom.webhook_secret").map(|s| zeroize::Zeroizing::new(s.to_string()));
+    let mut token = resolved
+        .str("mailroom.webhook_secret")
+        .map(|s| zeroize::Zeroizing::new(s.to_string()));
     if token.is_none() && render::needs_webhook_secret(&resolved) {
         let fresh_token = zeroize::Zeroizing::new(generate_token()?);
         if dry {
-            notes.push("would generate the mailroom webhook secret into the `mailroom` secret scope".into());
+            notes.push(
+                "would generate the mailroom webhook secret into the `mailroom` secret scope"
+                    .into(),
+            );
         } else {
             let key = key.as_ref().expect("created above when not a dry run");
             let _store_lock = store.lock()?;
-            let content = zeroize::Zeroizing::new(format!("webhook_secret: '{}'\n", fresh_token.as_str()));
+            let content =
+                zeroize::Zeroizing::new(format!("webhook_secret: '{}'\n", fresh_token.as_str()));
             store.write(Scope::Mailroom, key, content.as_bytes())?;
-            notes.push("generated the mailroom webhook secret into the `mailroom` secret scope".into());
+            notes.push(
+                "generated the mailroom webhook secret into the `mailroom` secret scope".into(),
+            );
         }
         token = Some(fresh_token);
     }
 
-    let cx = render::Context { resolved: &resolved, paths: &ctx.paths };
+    let cx = render::Context {
+        resolved: &resolved,
+        paths: &ctx.paths,
+    };
     let plan = render::plan(&cx, token.as_deref().map(|s| s.as_str()))?;
     let changes = render::compare(&plan, &ctx.paths.rendered_dir)?;
     notes.extend(plan.notes.iter().cloned());
@@ -114,7 +136,9 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
                 t.add_row(vec![
                     c.rel.clone(),
                     c.action.label(dry).to_string(),
-                    c.mode.map(|m| format!("{m:04o}")).unwrap_or_else(|| "-".into()),
+                    c.mode
+                        .map(|m| format!("{m:04o}"))
+                        .unwrap_or_else(|| "-".into()),
                 ]);
             }
             output::emit(&format!("{t}\n"));
@@ -171,6 +195,7 @@ fn log_run(ctx: &Context, changes: &[render::Change]) -> Result<()> {
         .append(true)
         .open(&path)
         .map_err(|e| Error::io("open the log", &path, e))?;
-    f.write_all(line.as_bytes()).map_err(|e| Error::io("write the log", &path, e))?;
+    f.write_all(line.as_bytes())
+        .map_err(|e| Error::io("write the log", &path, e))?;
     Ok(())
 }

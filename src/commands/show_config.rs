@@ -19,7 +19,10 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
                         Some((v, src)) => (json_value(v), json!(src.to_string())),
                         None => (serde_json::Value::Null, json!("not set")),
                     };
-                    (k.path.clone(), json!({ "value": value, "source": source, "secret": k.secret.is_some() }))
+                    (
+                        k.path.clone(),
+                        json!({ "value": value, "source": source, "secret": k.secret.is_some() }),
+                    )
                 })
                 .collect();
             let diags: Vec<_> = r
@@ -51,7 +54,12 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
             output::emit(&format!("{t}\n"));
         }
     }
-    super::report_diags(&ctx.printer, &ctx.paths.config, r.diags.iter(), "these settings cannot be rendered")?;
+    super::report_diags(
+        &ctx.printer,
+        &ctx.paths.config,
+        r.diags.iter(),
+        "these settings cannot be rendered",
+    )?;
     Ok(ExitStatus::Success)
 }
 
@@ -61,7 +69,10 @@ fn json_value(v: &Value) -> serde_json::Value {
         Value::Int(i) => json!(i),
         Value::Bool(b) => json!(b),
         Value::List(l) => json!(l),
-        Value::Map(m) => json!(m.iter().cloned().collect::<std::collections::BTreeMap<_, _>>()),
+        Value::Map(m) => json!(m
+            .iter()
+            .cloned()
+            .collect::<std::collections::BTreeMap<_, _>>()),
         Value::Secret(_) => json!(crate::settings::resolve::MASK),
     }
 }

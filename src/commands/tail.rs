@@ -9,6 +9,7 @@ use std::io::IsTerminal;
 
 use crate::cli::TailArgs;
 use crate::error::{Error, ExitStatus, Result};
+use crate::output::Style;
 use crate::tail::{self, FollowError, Format, Options, Stop, TargetError};
 use crate::Context;
 
@@ -30,12 +31,13 @@ pub fn run(ctx: &Context, args: &TailArgs) -> Result<ExitStatus> {
     // Labels are relative to the log directory as it really is, so a symlinked log
     // directory reads the same as a plain one.
     let label_base = std::fs::canonicalize(log_dir).unwrap_or_else(|_| log_dir.clone());
+    let stdout_tty = std::io::stdout().is_terminal();
     let format = Format {
         headers: true,
         prefix: args.prefix,
         // Colour needs both: a person at a terminal, and colour allowed (`--color`,
-        // `NO_COLOR`), which the printer's style already decided.
-        color: args.prefix && std::io::stdout().is_terminal() && ctx.printer.style.bold("x") != "x",
+        // `NO_COLOR`); never in a pipe, where the codes would end up in files.
+        color: args.prefix && stdout_tty && Style::new(ctx.printer.color, stdout_tty).enabled(),
         grep,
     };
     let opts = Options {

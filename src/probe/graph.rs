@@ -38,17 +38,27 @@ pub struct Send {
 }
 
 fn client(timeout: Duration) -> Result<reqwest::Client, Failure> {
-    let config = tls::config(&Trust { ca_file: None, verify: true })?;
+    let config = tls::config(&Trust {
+        ca_file: None,
+        verify: true,
+    })?;
     reqwest::Client::builder()
         .use_preconfigured_tls((*config).clone())
         .timeout(timeout)
         .build()
-        .map_err(|e| fail(format!("cannot build the HTTP client: {e}"), "report this as a toolctl bug"))
+        .map_err(|e| {
+            fail(
+                format!("cannot build the HTTP client: {e}"),
+                "report this as a toolctl bug",
+            )
+        })
 }
 
 fn transport(e: reqwest::Error, what: &str) -> Failure {
     let hint = if e.is_connect() {
-        format!("cannot reach the {what}: check the endpoint setting, DNS, and any proxy or firewall")
+        format!(
+            "cannot reach the {what}: check the endpoint setting, DNS, and any proxy or firewall"
+        )
     } else if e.is_timeout() {
         format!("the {what} did not answer in time (`--timeout` raises the limit)")
     } else {
@@ -61,7 +71,11 @@ fn transport(e: reqwest::Error, what: &str) -> Failure {
 /// POST {azure_ad}/{tenant}/oauth2/v2.0/token with the client credentials.
 pub async fn token(app: &App, timeout: Duration) -> Result<(Zeroizing<String>, String), Failure> {
     let http = client(timeout)?;
-    let url = format!("{}/{}/oauth2/v2.0/token", app.azure_ad_endpoint.trim_end_matches('/'), app.tenant);
+    let url = format!(
+        "{}/{}/oauth2/v2.0/token",
+        app.azure_ad_endpoint.trim_end_matches('/'),
+        app.tenant
+    );
     let scope = format!("{}/.default", app.graph_endpoint.trim_end_matches('/'));
     let body = format!(
         "grant_type=client_credentials&scope={}",
@@ -76,12 +90,21 @@ pub async fn token(app: &App, timeout: Duration) -> Result<(Zeroizing<String>, S
         .await
         .map_err(|e| transport(e, "Microsoft Entra token endpoint"))?;
     let status = resp.status();
-    let bytes = resp.bytes().await.map_err(|e| transport(e, "Microsoft Entra token endpoint"))?;
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| transport(e, "Microsoft Entra token endpoint"))?;
     let json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     if let Some(token) = json.get("access_token").and_then(Value::as_str) {
         let expires = json.get("expires_in").and_then(Value::as_u64).unwrap_or(0);
-        let kind = json.get("token_type").and_then(Value::as_str).unwrap_or("Bearer");
-        return Ok((Zeroizing::new(token.to_string()), format!("{kind} token for {scope}, expires in {expires} s")));
+        let kind = json
+            .get("token_type")
+            .and_then(Value::as_str)
+            .unwrap_or("Bearer");
+        return Ok((
+            Zeroizing::new(token.to_string()),
+            format!("{kind} token for {scope}, expires in {expires} s"),
+        ));
     }
     Err(token_failure(&json, status, app))
 }
@@ -113,11 +136,17 @@ fn token_failure(json: &Value, status: StatusCode, app: &App) -> Failure {
     } else if has(700_016) {
         format!("unknown application: check `{}` client ID and that the app is registered in this tenant", app.table)
     } else if has(90_002) {
-        format!("unknown tenant: check the tenant ID or domain in `{}`", app.table)
+        format!(
+            "unknown tenant: check the tenant ID or domain in `{}`",
+            app.table
+        )
     } else if has(70_011) {
         "invalid scope: the Graph endpoint must be a Microsoft Graph URL such as https://graph.microsoft.com".into()
     } else if error == "invalid_client" {
-        format!("the client ID or secret was refused: check both (`toolctl {} secret edit`)", app.scope)
+        format!(
+            "the client ID or secret was refused: check both (`toolctl {} secret edit`)",
+            app.scope
+        )
     } else if error.is_empty() {
         "check `azure_ad_endpoint`: it must be the Microsoft Entra login endpoint".into()
     } else {
@@ -137,7 +166,12 @@ fn graph_error(bytes: &[u8]) -> (String, String) {
 }
 
 /// POST sendMail with the MIME message, base64; honours one Retry-After on 429.
-pub async fn send(app: &App, token: &str, s: &Send, timeout: Duration) -> Result<((), String), Failure> {
+pub async fn send(
+    app: &App,
+    token: &str,
+    s: &Send,
+    timeout: Duration,
+) -> Result<((), String), Failure> {
     let http = client(timeout)?;
     let message = lettre::Message::builder()
         .from(s.from.parse().map_err(|_| fail(format!("`{}` is not a valid sender address", s.from), "fix `email.from`"))?)
@@ -146,7 +180,11 @@ pub async fn send(app: &App, token: &str, s: &Send, timeout: Duration) -> Result
         .body("This is a test message from `toolctl microsoft-graph-mailer check`.\r\nIf you can read it, GitLab's outgoing mail through Microsoft Graph works.\r\n".to_string())
         .map_err(|e| fail(format!("cannot build the test message: {e}"), "check `email.from`"))?;
     let body = base64::engine::general_purpose::STANDARD.encode(message.formatted());
-    let url = format!("{}/v1.0/users/{}/sendMail", app.graph_endpoint.trim_end_matches('/'), s.user_id);
+    let url = format!(
+        "{}/v1.0/users/{}/sendMail",
+        app.graph_endpoint.trim_end_matches('/'),
+        s.user_id
+    );
     let mut retried = None;
     loop {
         let resp = http
@@ -163,10 +201,18 @@ pub async fn send(app: &App, token: &str, s: &Send, timeout: Duration) -> Result
             .get("Retry-After")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let bytes = resp.bytes().await.map_err(|e| transport(e, "Microsoft Graph API"))?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| transport(e, "Microsoft Graph API"))?;
         if status == StatusCode::ACCEPTED {
-            let after = retried.map(|s| format!(" (after one Retry-After of {s} s)")).unwrap_or_default();
-            return Ok(((), format!("202 Accepted: sent to {} from {}{after}", s.to, s.from)));
+            let after = retried
+                .map(|s| format!(" (after one Retry-After of {s} s)"))
+                .unwrap_or_default();
+            return Ok((
+                (),
+                format!("202 Accepted: sent to {} from {}{after}", s.to, s.from),
+            ));
         }
         if status == StatusCode::TOO_MANY_REQUESTS && retried.is_none() {
             let wait = retry_after.unwrap_or(1);
@@ -185,7 +231,10 @@ pub async fn send(app: &App, token: &str, s: &Send, timeout: Duration) -> Result
         } else if status == StatusCode::FORBIDDEN {
             "the application lacks the Mail.Send application permission (with admin consent) for this mailbox".into()
         } else if status == StatusCode::NOT_FOUND || code == "ErrorInvalidUser" {
-            format!("check `{}.user_id`: no such mailbox in this tenant", app.table)
+            format!(
+                "check `{}.user_id`: no such mailbox in this tenant",
+                app.table
+            )
         } else if status == StatusCode::UNAUTHORIZED {
             "the token was refused: check the tenant and the application's permissions".into()
         } else {
@@ -196,7 +245,13 @@ pub async fn send(app: &App, token: &str, s: &Send, timeout: Duration) -> Result
 }
 
 /// GET the mailbox's unread messages (count only); read-only.
-pub async fn inbox(app: &App, token: &str, user: &str, mailbox: &str, timeout: Duration) -> Result<((), String), Failure> {
+pub async fn inbox(
+    app: &App,
+    token: &str,
+    user: &str,
+    mailbox: &str,
+    timeout: Duration,
+) -> Result<((), String), Failure> {
     let http = client(timeout)?;
     let url = format!(
         "{}/v1.0/users/{}/mailFolders/{}/messages",
@@ -206,14 +261,22 @@ pub async fn inbox(app: &App, token: &str, user: &str, mailbox: &str, timeout: D
     );
     let resp = http
         .get(&url)
-        .query(&[("$filter", "isRead eq false"), ("$top", "1"), ("$count", "true"), ("$select", "id")])
+        .query(&[
+            ("$filter", "isRead eq false"),
+            ("$top", "1"),
+            ("$count", "true"),
+            ("$select", "id"),
+        ])
         .bearer_auth(token)
         .header("ConsistencyLevel", "eventual")
         .send()
         .await
         .map_err(|e| transport(e, "Microsoft Graph API"))?;
     let status = resp.status();
-    let bytes = resp.bytes().await.map_err(|e| transport(e, "Microsoft Graph API"))?;
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| transport(e, "Microsoft Graph API"))?;
     if status.is_success() {
         let json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         let count = json.get("@odata.count").and_then(Value::as_u64);
@@ -230,7 +293,10 @@ pub async fn inbox(app: &App, token: &str, user: &str, mailbox: &str, timeout: D
     let hint = if status == StatusCode::FORBIDDEN {
         "the application needs the Mail.ReadWrite application permission (with admin consent) for this mailbox; an application access policy may also exclude it".to_string()
     } else if status == StatusCode::NOT_FOUND {
-        format!("check the mailbox user and `{}.mailbox` (usually \"inbox\")", app.table)
+        format!(
+            "check the mailbox user and `{}.mailbox` (usually \"inbox\")",
+            app.table
+        )
     } else {
         "see the error code in Microsoft Graph's reference".to_string()
     };
@@ -240,7 +306,9 @@ pub async fn inbox(app: &App, token: &str, user: &str, mailbox: &str, timeout: D
 /// The Graph mailer's steps after settings and credentials.
 pub async fn mailer(p: &mut Probe, app: App, send_mail: Option<Send>) {
     let timeout = p.timeout;
-    let Some(token) = p.step("token", token(&app, timeout)).await else { return };
+    let Some(token) = p.step("token", token(&app, timeout)).await else {
+        return;
+    };
     if let Some(s) = send_mail {
         p.step("send", send(&app, &token, &s, timeout)).await;
     }
@@ -249,6 +317,9 @@ pub async fn mailer(p: &mut Probe, app: App, send_mail: Option<Send>) {
 /// A Graph inbox's steps after settings and credentials.
 pub async fn mailbox(p: &mut Probe, app: App, user: String, mailbox: String) {
     let timeout = p.timeout;
-    let Some(token) = p.step("token", token(&app, timeout)).await else { return };
-    p.step("inbox", inbox(&app, &token, &user, &mailbox, timeout)).await;
+    let Some(token) = p.step("token", token(&app, timeout)).await else {
+        return;
+    };
+    p.step("inbox", inbox(&app, &token, &user, &mailbox, timeout))
+        .await;
 }

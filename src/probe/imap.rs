@@ -29,9 +29,17 @@ pub struct Mailbox {
 
 /// Runs the IMAP steps after the settings and credential steps the caller recorded.
 pub async fn probe(p: &mut Probe, m: Mailbox) {
-    let trust_config = if m.ssl || m.start_tls { Some(tls::config(&m.trust)) } else { None };
-    let Some(addrs) = p.step("dns", net::resolve(&m.host, m.port)).await else { return };
-    let Some(tcp) = p.step("tcp", net::connect(&addrs, "IMAP")).await else { return };
+    let trust_config = if m.ssl || m.start_tls {
+        Some(tls::config(&m.trust))
+    } else {
+        None
+    };
+    let Some(addrs) = p.step("dns", net::resolve(&m.host, m.port)).await else {
+        return;
+    };
+    let Some(tcp) = p.step("tcp", net::connect(&addrs, "IMAP")).await else {
+        return;
+    };
 
     let config = match trust_config {
         Some(Ok(c)) => Some(c),
@@ -40,8 +48,16 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
     };
     let mut conn = Conn::Plain(tcp);
     if m.ssl {
-        let Conn::Plain(tcp) = conn else { unreachable!() };
-        let Some(stream) = p.step("tls", tls::handshake(tcp, &m.host, config.clone().expect("ssl has a config"))).await else {
+        let Conn::Plain(tcp) = conn else {
+            unreachable!()
+        };
+        let Some(stream) = p
+            .step(
+                "tls",
+                tls::handshake(tcp, &m.host, config.clone().expect("ssl has a config")),
+            )
+            .await
+        else {
             return;
         };
         tls::certificate_row(p, &stream, &m.trust);
@@ -49,7 +65,9 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
     }
 
     let mut client = Client::new(conn);
-    let Some(()) = p.step("greeting", greeting(&mut client)).await else { return };
+    let Some(()) = p.step("greeting", greeting(&mut client)).await else {
+        return;
+    };
 
     if m.start_tls {
         let caps = p.step("capabilities", capabilities(&mut client)).await;
@@ -66,14 +84,32 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
                 ),
             );
         }
-        let Some(()) = p.step("starttls", async {
-            client.run_command_and_check_ok("STARTTLS", None).await.map_err(|e| imap_failure(e, &m))?;
-            Ok(((), "STARTTLS accepted".to_string()))
-        }).await else {
+        let Some(()) = p
+            .step("starttls", async {
+                client
+                    .run_command_and_check_ok("STARTTLS", None)
+                    .await
+                    .map_err(|e| imap_failure(e, &m))?;
+                Ok(((), "STARTTLS accepted".to_string()))
+            })
+            .await
+        else {
             return;
         };
-        let Conn::Plain(tcp) = client.into_inner() else { unreachable!("STARTTLS runs on plain TCP") };
-        let Some(stream) = p.step("tls", tls::handshake(tcp, &m.host, config.clone().expect("start_tls has a config"))).await else {
+        let Conn::Plain(tcp) = client.into_inner() else {
+            unreachable!("STARTTLS runs on plain TCP")
+        };
+        let Some(stream) = p
+            .step(
+                "tls",
+                tls::handshake(
+                    tcp,
+                    &m.host,
+                    config.clone().expect("start_tls has a config"),
+                ),
+            )
+            .await
+        else {
             return;
         };
         tls::certificate_row(p, &stream, &m.trust);
@@ -82,11 +118,16 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
         p.warn(
             "encryption",
             "none: the password crosses the network in clear",
-            format!("set `{0}.ssl = true` (port 993) or `{0}.start_tls = true` (port 143)", m.table),
+            format!(
+                "set `{0}.ssl = true` (port 993) or `{0}.start_tls = true` (port 143)",
+                m.table
+            ),
         );
     }
 
-    let Some(caps) = p.step("capabilities", capabilities(&mut client)).await else { return };
+    let Some(caps) = p.step("capabilities", capabilities(&mut client)).await else {
+        return;
+    };
     if !caps.iter().any(|c| c.eq_ignore_ascii_case("IDLE")) {
         p.downgrade_last(
             format!("{} (no IDLE)", caps.join(" ")),
@@ -97,7 +138,10 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
     let login = p
         .step("login", async {
             match client.login(&m.user, m.password.as_str()).await {
-                Ok(session) => Ok((session, format!("logged in as the `user` of the {} secret", m.scope))),
+                Ok(session) => Ok((
+                    session,
+                    format!("logged in as the `user` of the {} secret", m.scope),
+                )),
                 Err((e, _)) => Err(login_failure(e, &m)),
             }
         })
@@ -106,9 +150,22 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
 
     let Some(()) = p
         .step("mailbox", async {
-            let mb = session.examine(&m.mailbox).await.map_err(|e| mailbox_failure(e, &m))?;
-            let unseen = session.search("UNSEEN").await.map(|s| s.len()).map_err(|e| imap_failure(e, &m))?;
-            Ok(((), format!("\"{}\" (read-only): {} messages, {} unseen", m.mailbox, mb.exists, unseen)))
+            let mb = session
+                .examine(&m.mailbox)
+                .await
+                .map_err(|e| mailbox_failure(e, &m))?;
+            let unseen = session
+                .search("UNSEEN")
+                .await
+                .map(|s| s.len())
+                .map_err(|e| imap_failure(e, &m))?;
+            Ok((
+                (),
+                format!(
+                    "\"{}\" (read-only): {} messages, {} unseen",
+                    m.mailbox, mb.exists, unseen
+                ),
+            ))
         })
         .await
     else {
@@ -122,16 +179,40 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
 }
 
 async fn greeting(client: &mut Client<Conn>) -> Result<((), String), Failure> {
-    let bad = || fail("the server did not greet with `* OK`", "check that this port is an IMAP server's");
+    let bad = || {
+        fail(
+            "the server did not greet with `* OK`",
+            "check that this port is an IMAP server's",
+        )
+    };
     let resp = client
         .read_response()
         .await
-        .map_err(|e| fail(format!("reading the greeting failed: {e}"), "check that this port is an IMAP server's"))?
+        .map_err(|e| {
+            fail(
+                format!("reading the greeting failed: {e}"),
+                "check that this port is an IMAP server's",
+            )
+        })?
         .ok_or_else(bad)?;
     match resp.parsed() {
-        Response::Data { status: ImapStatus::Ok, outcome } => Ok(((), format!("* OK {}", outcome.information.as_deref().unwrap_or("")).trim().to_string())),
-        Response::Data { status: ImapStatus::Bye, outcome } => Err(fail(
-            format!("the server said BYE: {}", outcome.information.as_deref().unwrap_or("")),
+        Response::Data {
+            status: ImapStatus::Ok,
+            outcome,
+        } => Ok((
+            (),
+            format!("* OK {}", outcome.information.as_deref().unwrap_or(""))
+                .trim()
+                .to_string(),
+        )),
+        Response::Data {
+            status: ImapStatus::Bye,
+            outcome,
+        } => Err(fail(
+            format!(
+                "the server said BYE: {}",
+                outcome.information.as_deref().unwrap_or("")
+            ),
             "the server refuses connections from this host (too many connections, or a block list)",
         )),
         _ => Err(bad()),
@@ -142,9 +223,16 @@ async fn greeting(client: &mut Client<Conn>) -> Result<((), String), Failure> {
 /// command is written here and the answers read through the client's parser.
 async fn capabilities(client: &mut Client<Conn>) -> Result<(Vec<String>, String), Failure> {
     use tokio::io::AsyncWriteExt;
-    let broken = |e: String| fail(format!("CAPABILITY failed: {e}"), "check that this port is an IMAP server's");
+    let broken = |e: String| {
+        fail(
+            format!("CAPABILITY failed: {e}"),
+            "check that this port is an IMAP server's",
+        )
+    };
     let io = client.get_mut();
-    io.write_all(b"TC1 CAPABILITY\r\n").await.map_err(|e| broken(e.to_string()))?;
+    io.write_all(b"TC1 CAPABILITY\r\n")
+        .await
+        .map_err(|e| broken(e.to_string()))?;
     io.flush().await.map_err(|e| broken(e.to_string()))?;
     let mut list = Vec::new();
     loop {
@@ -159,8 +247,19 @@ async fn capabilities(client: &mut Client<Conn>) -> Result<(Vec<String>, String)
                 imap_proto::Capability::Auth(a) => format!("AUTH={a}"),
                 imap_proto::Capability::Atom(a) => a.to_string(),
             })),
-            Response::Done { status: ImapStatus::Ok, .. } => break,
-            Response::Done { outcome, .. } => return Err(broken(outcome.information.as_deref().unwrap_or("refused").to_string())),
+            Response::Done {
+                status: ImapStatus::Ok,
+                ..
+            } => break,
+            Response::Done { outcome, .. } => {
+                return Err(broken(
+                    outcome
+                        .information
+                        .as_deref()
+                        .unwrap_or("refused")
+                        .to_string(),
+                ))
+            }
             _ => {}
         }
     }
@@ -201,9 +300,14 @@ fn mailbox_failure(e: ImapError, m: &Mailbox) -> Failure {
 
 fn imap_failure(e: ImapError, _m: &Mailbox) -> Failure {
     match e {
-        ImapError::Io(io) => fail(format!("connection failed: {io}"), "check the network and the server's log"),
-        ImapError::ConnectionLost => fail("the server closed the connection", "check the server's log for why it disconnected"),
+        ImapError::Io(io) => fail(
+            format!("connection failed: {io}"),
+            "check the network and the server's log",
+        ),
+        ImapError::ConnectionLost => fail(
+            "the server closed the connection",
+            "check the server's log for why it disconnected",
+        ),
         other => fail(format!("{other}"), "check the server's log"),
     }
 }
-

@@ -87,7 +87,14 @@ impl Probe {
         !self.steps.iter().any(|s| s.status == Status::Fail)
     }
 
-    fn push(&mut self, name: &str, status: Status, elapsed: Duration, detail: String, hint: Option<String>) {
+    fn push(
+        &mut self,
+        name: &str,
+        status: Status,
+        elapsed: Duration,
+        detail: String,
+        hint: Option<String>,
+    ) {
         self.steps.push(Step {
             name: name.to_string(),
             status,
@@ -102,7 +109,13 @@ impl Probe {
     }
 
     pub fn warn(&mut self, name: &str, detail: impl Into<String>, hint: impl Into<String>) {
-        self.push(name, Status::Warn, Duration::ZERO, detail.into(), Some(hint.into()));
+        self.push(
+            name,
+            Status::Warn,
+            Duration::ZERO,
+            detail.into(),
+            Some(hint.into()),
+        );
     }
 
     pub fn skip(&mut self, name: &str, detail: impl Into<String>) {
@@ -187,7 +200,11 @@ pub fn print(probes: &[Probe], format: output::OutputFormat) {
                     t.add_row(vec![
                         s.name.clone(),
                         s.status.label().to_string(),
-                        if s.elapsed.is_zero() { "-".into() } else { format!("{} ms", s.elapsed.as_millis()) },
+                        if s.elapsed.is_zero() {
+                            "-".into()
+                        } else {
+                            format!("{} ms", s.elapsed.as_millis())
+                        },
                         s.detail.clone(),
                         s.hint.clone().unwrap_or_default(),
                     ]);

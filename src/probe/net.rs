@@ -19,7 +19,11 @@ pub enum Conn {
 }
 
 impl AsyncRead for Conn {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
@@ -28,7 +32,11 @@ impl AsyncRead for Conn {
 }
 
 impl AsyncWrite for Conn {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
@@ -60,7 +68,10 @@ pub async fn resolve(host: &str, port: u16) -> Result<(Vec<SocketAddr>, String),
         })?
         .collect();
     if addrs.is_empty() {
-        return Err(fail(format!("`{host}` has no address"), "check the host name and DNS"));
+        return Err(fail(
+            format!("`{host}` has no address"),
+            "check the host name and DNS",
+        ));
     }
     let shown: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
     Ok((addrs.clone(), format!("{host} → {}", shown.join(", "))))

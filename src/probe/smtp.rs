@@ -45,7 +45,11 @@ impl Reply {
         self.lines.join(" / ")
     }
     fn first(&self) -> String {
-        format!("{} {}", self.code, self.lines.first().map(String::as_str).unwrap_or(""))
+        format!(
+            "{} {}",
+            self.code,
+            self.lines.first().map(String::as_str).unwrap_or("")
+        )
     }
 }
 
@@ -58,18 +62,28 @@ impl Session {
         let mut lines = Vec::new();
         loop {
             let mut line = String::new();
-            let n = self
-                .io
-                .read_line(&mut line)
-                .await
-                .map_err(|e| fail(format!("connection failed: {e}"), "check the network and the server's log"))?;
+            let n = self.io.read_line(&mut line).await.map_err(|e| {
+                fail(
+                    format!("connection failed: {e}"),
+                    "check the network and the server's log",
+                )
+            })?;
             if n == 0 {
-                return Err(fail("the server closed the connection", "check the server's log for why it disconnected"));
+                return Err(fail(
+                    "the server closed the connection",
+                    "check the server's log for why it disconnected",
+                ));
             }
             let line = line.trim_end();
-            let code = line.get(..3).and_then(|c| c.parse::<u16>().ok()).ok_or_else(|| {
-                fail("the server's answer is not SMTP", "check that this port is an SMTP server's (25, 465, 587)")
-            })?;
+            let code = line
+                .get(..3)
+                .and_then(|c| c.parse::<u16>().ok())
+                .ok_or_else(|| {
+                    fail(
+                        "the server's answer is not SMTP",
+                        "check that this port is an SMTP server's (25, 465, 587)",
+                    )
+                })?;
             lines.push(line.get(4..).unwrap_or("").to_string());
             if line.as_bytes().get(3) != Some(&b'-') {
                 return Ok(Reply { code, lines });
@@ -83,14 +97,28 @@ impl Session {
         io.write_all(format!("{line}\r\n").as_bytes())
             .await
             .and(io.flush().await)
-            .map_err(|e| fail(format!("connection failed: {e}"), "check the network and the server's log"))?;
+            .map_err(|e| {
+                fail(
+                    format!("connection failed: {e}"),
+                    "check the network and the server's log",
+                )
+            })?;
         self.reply().await
     }
 
-    async fn expect(&mut self, line: &str, code: u16, what: &str, hint: &str) -> Result<Reply, Failure> {
+    async fn expect(
+        &mut self,
+        line: &str,
+        code: u16,
+        what: &str,
+        hint: &str,
+    ) -> Result<Reply, Failure> {
         let r = self.command(line).await?;
         if r.code != code {
-            return Err(fail(format!("{what} refused: {}", r.text_with_code()), hint));
+            return Err(fail(
+                format!("{what} refused: {}", r.text_with_code()),
+                hint,
+            ));
         }
         Ok(r)
     }
@@ -108,23 +136,39 @@ pub async fn probe(p: &mut Probe, r: Relay) {
         Ok(c) => c,
         Err(f) => return p.fail_now("tls", f),
     };
-    let Some(addrs) = p.step("dns", net::resolve(&r.host, r.port)).await else { return };
-    let Some(tcp) = p.step("tcp", net::connect(&addrs, "SMTP")).await else { return };
+    let Some(addrs) = p.step("dns", net::resolve(&r.host, r.port)).await else {
+        return;
+    };
+    let Some(tcp) = p.step("tcp", net::connect(&addrs, "SMTP")).await else {
+        return;
+    };
     let mut conn = Conn::Plain(tcp);
     let mut encrypted = false;
     if r.tls {
-        let Conn::Plain(tcp) = conn else { unreachable!() };
-        let Some(stream) = p.step("tls", tls::handshake(tcp, &r.host, config.clone())).await else { return };
+        let Conn::Plain(tcp) = conn else {
+            unreachable!()
+        };
+        let Some(stream) = p
+            .step("tls", tls::handshake(tcp, &r.host, config.clone()))
+            .await
+        else {
+            return;
+        };
         tls::certificate_row(p, &stream, &r.trust);
         conn = Conn::Tls(Box::new(stream));
         encrypted = true;
     }
-    let mut s = Session { io: BufReader::new(conn) };
+    let mut s = Session {
+        io: BufReader::new(conn),
+    };
     let Some(()) = p
         .step("greeting", async {
             let g = s.reply().await?;
             if g.code != 220 {
-                return Err(fail(format!("the server refused the session: {}", g.text_with_code()), "check the server's log; it may block this host"));
+                return Err(fail(
+                    format!("the server refused the session: {}", g.text_with_code()),
+                    "check the server's log; it may block this host",
+                ));
             }
             Ok(((), g.first()))
         })
@@ -133,25 +177,45 @@ pub async fn probe(p: &mut Probe, r: Relay) {
         return;
     };
     let ehlo = format!("EHLO {}", r.helo);
-    let Some(mut ext) = p.step("ehlo", extensions(&mut s, &ehlo)).await else { return };
+    let Some(mut ext) = p.step("ehlo", extensions(&mut s, &ehlo)).await else {
+        return;
+    };
 
     if !r.tls && r.starttls_auto {
         if ext.iter().any(|e| e.eq_ignore_ascii_case("STARTTLS")) {
             let Some(()) = p
                 .step("starttls", async {
-                    let rep = s.expect("STARTTLS", 220, "STARTTLS", "check the server's TLS configuration").await?;
+                    let rep = s
+                        .expect(
+                            "STARTTLS",
+                            220,
+                            "STARTTLS",
+                            "check the server's TLS configuration",
+                        )
+                        .await?;
                     Ok(((), rep.first()))
                 })
                 .await
             else {
                 return;
             };
-            let Conn::Plain(tcp) = s.io.into_inner() else { unreachable!("STARTTLS runs on plain TCP") };
-            let Some(stream) = p.step("tls", tls::handshake(tcp, &r.host, config.clone())).await else { return };
+            let Conn::Plain(tcp) = s.io.into_inner() else {
+                unreachable!("STARTTLS runs on plain TCP")
+            };
+            let Some(stream) = p
+                .step("tls", tls::handshake(tcp, &r.host, config.clone()))
+                .await
+            else {
+                return;
+            };
             tls::certificate_row(p, &stream, &r.trust);
-            s = Session { io: BufReader::new(Conn::Tls(Box::new(stream))) };
+            s = Session {
+                io: BufReader::new(Conn::Tls(Box::new(stream))),
+            };
             encrypted = true;
-            let Some(again) = p.step("ehlo", extensions(&mut s, &ehlo)).await else { return };
+            let Some(again) = p.step("ehlo", extensions(&mut s, &ehlo)).await else {
+                return;
+            };
             ext = again;
         } else {
             p.warn(
@@ -164,8 +228,16 @@ pub async fn probe(p: &mut Probe, r: Relay) {
 
     let offered: Vec<String> = ext
         .iter()
-        .find(|e| e.to_ascii_uppercase().starts_with("AUTH ") || e.to_ascii_uppercase().starts_with("AUTH="))
-        .map(|e| e[5..].split_whitespace().map(|m| m.to_ascii_uppercase()).collect())
+        .find(|e| {
+            e.to_ascii_uppercase().starts_with("AUTH ")
+                || e.to_ascii_uppercase().starts_with("AUTH=")
+        })
+        .map(|e| {
+            e[5..]
+                .split_whitespace()
+                .map(|m| m.to_ascii_uppercase())
+                .collect()
+        })
         .unwrap_or_default();
     let wanted = r.authentication.as_deref();
     if wanted == Some("none") {
@@ -191,7 +263,10 @@ pub async fn probe(p: &mut Probe, r: Relay) {
                 .unwrap_or_else(|| offered[0].clone()),
         };
         if method == "XOAUTH2" {
-            p.skip("auth", "XOAUTH2 needs a token from the provider; not probed");
+            p.skip(
+                "auth",
+                "XOAUTH2 needs a token from the provider; not probed",
+            );
         } else {
             if !offered.contains(&method) {
                 p.fail_now(
@@ -204,20 +279,44 @@ pub async fn probe(p: &mut Probe, r: Relay) {
                 return;
             }
             if !encrypted && method != "CRAM-MD5" {
-                p.warn("encryption", format!("{method} sends the password in clear on this unencrypted session"), "use STARTTLS or implicit TLS");
+                p.warn(
+                    "encryption",
+                    format!("{method} sends the password in clear on this unencrypted session"),
+                    "use STARTTLS or implicit TLS",
+                );
             }
             let (Some(user), Some(password)) = (r.user.as_deref(), r.password.as_ref()) else {
-                return p.fail_now("auth", fail("no `user_name`/`password` in the smtp secret", "add them with `toolctl smtp secret edit`"));
+                return p.fail_now(
+                    "auth",
+                    fail(
+                        "no `user_name`/`password` in the smtp secret",
+                        "add them with `toolctl smtp secret edit`",
+                    ),
+                );
             };
-            let Some(()) = p.step("auth", authenticate(&mut s, &method, user, password)).await else { return };
+            let Some(()) = p
+                .step("auth", authenticate(&mut s, &method, user, password))
+                .await
+            else {
+                return;
+            };
         }
     }
 
     if let Some(to) = &r.send_to {
-        let Some(from) = r.from.clone().or_else(|| r.user.clone().filter(|u| u.contains('@'))) else {
-            return p.fail_now("send", fail("no sender address", "set `email.from` in toolctl.toml"));
+        let Some(from) = r
+            .from
+            .clone()
+            .or_else(|| r.user.clone().filter(|u| u.contains('@')))
+        else {
+            return p.fail_now(
+                "send",
+                fail("no sender address", "set `email.from` in toolctl.toml"),
+            );
         };
-        let Some(()) = p.step("send", send(&mut s, &from, to, &r.helo)).await else { return };
+        let Some(()) = p.step("send", send(&mut s, &from, to, &r.helo)).await else {
+            return;
+        };
     }
     p.step("quit", async {
         let rep = s.command("QUIT").await?;
@@ -227,13 +326,25 @@ pub async fn probe(p: &mut Probe, r: Relay) {
 }
 
 async fn extensions(s: &mut Session, ehlo: &str) -> Result<(Vec<String>, String), Failure> {
-    let rep = s.expect(ehlo, 250, "EHLO", "check `smtp.domain` (the EHLO name) and the server's log").await?;
+    let rep = s
+        .expect(
+            ehlo,
+            250,
+            "EHLO",
+            "check `smtp.domain` (the EHLO name) and the server's log",
+        )
+        .await?;
     let ext: Vec<String> = rep.lines.iter().skip(1).cloned().collect();
     let detail = ext.join(", ");
     Ok((ext, detail))
 }
 
-async fn authenticate(s: &mut Session, method: &str, user: &str, password: &str) -> Result<((), String), Failure> {
+async fn authenticate(
+    s: &mut Session,
+    method: &str,
+    user: &str,
+    password: &str,
+) -> Result<((), String), Failure> {
     let b64 = base64::engine::general_purpose::STANDARD;
     let refused = |rep: &Reply| {
         fail(
@@ -265,13 +376,29 @@ async fn authenticate(s: &mut Session, method: &str, user: &str, password: &str)
             }
             let challenge = b64
                 .decode(rep.lines.first().map(String::as_str).unwrap_or("").trim())
-                .map_err(|_| fail("the CRAM-MD5 challenge is not base64", "report this to the server's administrator"))?;
-            let mut mac = Hmac::<md5::Md5>::new_from_slice(password.as_bytes()).expect("HMAC takes any key length");
+                .map_err(|_| {
+                    fail(
+                        "the CRAM-MD5 challenge is not base64",
+                        "report this to the server's administrator",
+                    )
+                })?;
+            let mut mac = Hmac::<md5::Md5>::new_from_slice(password.as_bytes())
+                .expect("HMAC takes any key length");
             mac.update(&challenge);
-            let digest: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+            let digest: String = mac
+                .finalize()
+                .into_bytes()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             s.command(&b64.encode(format!("{user} {digest}"))).await?
         }
-        other => return Err(fail(format!("{other} is not supported by the probe"), "use plain, login or cram_md5")),
+        other => {
+            return Err(fail(
+                format!("{other} is not supported by the probe"),
+                "use plain, login or cram_md5",
+            ))
+        }
     };
     if done.code != 235 {
         return Err(refused(&done));
@@ -289,10 +416,14 @@ async fn send(s: &mut Session, from: &str, to: &str, helo: &str) -> Result<((), 
         ))
         .map_err(|e| fail(format!("cannot build the test message: {e}"), "check `email.from`"))?;
     let hint = "the relay refused the envelope: check that `email.from` may send through this account, and the recipient";
-    s.expect(&format!("MAIL FROM:<{from}>"), 250, "MAIL FROM", hint).await?;
+    s.expect(&format!("MAIL FROM:<{from}>"), 250, "MAIL FROM", hint)
+        .await?;
     let rcpt = s.command(&format!("RCPT TO:<{to}>")).await?;
     if !(rcpt.code == 250 || rcpt.code == 251) {
-        return Err(fail(format!("RCPT TO refused: {}", rcpt.text_with_code()), hint));
+        return Err(fail(
+            format!("RCPT TO refused: {}", rcpt.text_with_code()),
+            hint,
+        ));
     }
     s.expect("DATA", 354, "DATA", hint).await?;
     let mut body = Vec::new();
@@ -312,10 +443,18 @@ async fn send(s: &mut Session, from: &str, to: &str, helo: &str) -> Result<((), 
     io.write_all(&body)
         .await
         .and(io.flush().await)
-        .map_err(|e| fail(format!("sending the message failed: {e}"), "check the network"))?;
+        .map_err(|e| {
+            fail(
+                format!("sending the message failed: {e}"),
+                "check the network",
+            )
+        })?;
     let rep = s.reply().await?;
     if rep.code != 250 {
-        return Err(fail(format!("the message was refused: {}", rep.text_with_code()), hint));
+        return Err(fail(
+            format!("the message was refused: {}", rep.text_with_code()),
+            hint,
+        ));
     }
     Ok(((), format!("sent to {to}: {}", rep.first())))
 }

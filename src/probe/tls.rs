@@ -8,7 +8,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 use rustls_pki_types::pem::PemObject;
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
@@ -32,7 +34,12 @@ pub fn config(trust: &Trust) -> Result<Arc<ClientConfig>, Failure> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| fail(format!("TLS set-up failed: {e}"), "report this as a toolctl bug"))?;
+        .map_err(|e| {
+            fail(
+                format!("TLS set-up failed: {e}"),
+                "report this as a toolctl bug",
+            )
+        })?;
     if !trust.verify {
         return Ok(Arc::new(
             builder
@@ -52,7 +59,10 @@ pub fn config(trust: &Trust) -> Result<Arc<ClientConfig>, Failure> {
             })?;
             for c in certs {
                 roots.add(c).map_err(|e| {
-                    fail(format!("ca_file `{written}` holds an unusable certificate: {e}"), "use a PEM CA certificate")
+                    fail(
+                        format!("ca_file `{written}` holds an unusable certificate: {e}"),
+                        "use a PEM CA certificate",
+                    )
                 })?;
             }
         }
@@ -69,7 +79,9 @@ pub fn config(trust: &Trust) -> Result<Arc<ClientConfig>, Failure> {
             }
         }
     }
-    Ok(Arc::new(builder.with_root_certificates(roots).with_no_client_auth()))
+    Ok(Arc::new(
+        builder.with_root_certificates(roots).with_no_client_auth(),
+    ))
 }
 
 fn read_pem(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
@@ -89,8 +101,12 @@ pub async fn handshake(
     host: &str,
     config: Arc<ClientConfig>,
 ) -> Result<(TlsStream<TcpStream>, String), Failure> {
-    let name = ServerName::try_from(host.to_string())
-        .map_err(|_| fail(format!("`{host}` is not a valid TLS server name"), "use the server's DNS name"))?;
+    let name = ServerName::try_from(host.to_string()).map_err(|_| {
+        fail(
+            format!("`{host}` is not a valid TLS server name"),
+            "use the server's DNS name",
+        )
+    })?;
     let stream = TlsConnector::from(config)
         .connect(name, tcp)
         .await
@@ -98,8 +114,13 @@ pub async fn handshake(
     let (_, conn) = stream.get_ref();
     let detail = format!(
         "{} {}",
-        conn.protocol_version().map(|v| format!("{v:?}")).unwrap_or_default().replace("TLSv1_", "TLS 1."),
-        conn.negotiated_cipher_suite().map(|c| format!("{:?}", c.suite())).unwrap_or_default()
+        conn.protocol_version()
+            .map(|v| format!("{v:?}"))
+            .unwrap_or_default()
+            .replace("TLSv1_", "TLS 1."),
+        conn.negotiated_cipher_suite()
+            .map(|c| format!("{:?}", c.suite()))
+            .unwrap_or_default()
     );
     Ok((stream, detail.trim().to_string()))
 }
@@ -136,19 +157,31 @@ fn classify(e: &std::io::Error, host: &str) -> Failure {
 pub fn inspect(stream: &TlsStream<TcpStream>, trust: &Trust) -> (String, Option<String>) {
     let (_, conn) = stream.get_ref();
     let Some(cert) = conn.peer_certificates().and_then(|c| c.first()) else {
-        return ("no certificate presented".into(), Some("the server sent no certificate".into()));
+        return (
+            "no certificate presented".into(),
+            Some("the server sent no certificate".into()),
+        );
     };
     let Ok((_, x509)) = x509_parser::parse_x509_certificate(cert.as_ref()) else {
         return ("certificate not parseable".into(), None);
     };
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
     let days = (x509.validity().not_after.timestamp() - now) / 86_400;
     let subject = x509.subject().to_string();
     let names: Vec<String> = x509
         .subject_alternative_name()
         .ok()
         .flatten()
-        .map(|san| san.value.general_names.iter().map(|n| n.to_string()).collect())
+        .map(|san| {
+            san.value
+                .general_names
+                .iter()
+                .map(|n| n.to_string())
+                .collect()
+        })
         .unwrap_or_default();
     let trusted_by = match (&trust.ca_file, trust.verify) {
         (_, false) => "NOT verified (openssl_verify_mode = \"none\")".to_string(),
@@ -157,12 +190,18 @@ pub fn inspect(stream: &TlsStream<TcpStream>, trust: &Trust) -> (String, Option<
     };
     let detail = format!(
         "{subject}{}; expires in {days} days; {trusted_by}",
-        if names.is_empty() { String::new() } else { format!(" ({})", names.join(", ")) }
+        if names.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", names.join(", "))
+        }
     );
     let warn = if !trust.verify {
         Some("certificate verification is off: anyone on the path can read the password; set openssl_verify_mode = \"peer\"".into())
     } else if days < EXPIRY_WARN_DAYS {
-        Some(format!("the certificate expires in {days} days: renew it on the mail server"))
+        Some(format!(
+            "the certificate expires in {days} days: renew it on the mail server"
+        ))
     } else {
         None
     };
@@ -200,7 +239,12 @@ impl ServerCertVerifier for AcceptAny {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
     fn verify_tls13_signature(
         &self,
@@ -208,7 +252,12 @@ impl ServerCertVerifier for AcceptAny {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()

@@ -38,14 +38,24 @@ pub fn render(cx: &Context) -> String {
 /// plaintext-only credential is warned about and never copied here).
 fn reference(cx: &Context, key: &str) -> Option<Y> {
     match cx.resolved.values.get(key) {
-        Some((_, Source::Secret(scope))) => Some(secret_ref(cx, *scope, key.rsplit('.').next().unwrap_or(key))),
+        Some((_, Source::Secret(scope))) => Some(secret_ref(
+            cx,
+            *scope,
+            key.rsplit('.').next().unwrap_or(key),
+        )),
         _ => None,
     }
 }
 
 fn secret_ref(cx: &Context, scope: Scope, name: &str) -> Y {
     MapBuilder::new()
-        .put("secret_file", Y::s(cx.paths.logical(&cx.paths.secrets_dir.join(scope.file_name()))))
+        .put(
+            "secret_file",
+            Y::s(
+                cx.paths
+                    .logical(&cx.paths.secrets_dir.join(scope.file_name())),
+            ),
+        )
         .put("key", Y::s(name))
         .build()
 }
@@ -61,7 +71,10 @@ fn smtp(cx: &Context) -> Y {
         .opt("port", cx.int("smtp.port"))
         .opt("domain", cx.str("smtp.domain"))
         .opt("authentication", cx.str("smtp.authentication"))
-        .put("enable_starttls_auto", Y::Bool(r.bool("smtp.enable_starttls_auto")))
+        .put(
+            "enable_starttls_auto",
+            Y::Bool(r.bool("smtp.enable_starttls_auto")),
+        )
         .put("tls", Y::Bool(r.bool("smtp.tls")))
         .opt("openssl_verify_mode", cx.str("smtp.openssl_verify_mode"))
         .opt("ca_file", cx.str("smtp.ca_file"))
@@ -97,20 +110,32 @@ fn mailbox(cx: &Context, t: &str) -> Y {
         .put("expunge_deleted", Y::Bool(r.bool(&k("expunge_deleted"))))
         .opt("delivery_method", cx.str(&k("delivery_method")));
     if webhook {
-        m = m
-            .opt("gitlab_url", cx.str(&k("gitlab_url")))
-            .put("secret_file", Y::s(cx.paths.logical(&cx.paths.rendered_dir.join(super::MAILROOM_SECRET))));
+        m = m.opt("gitlab_url", cx.str(&k("gitlab_url"))).put(
+            "secret_file",
+            Y::s(
+                cx.paths
+                    .logical(&cx.paths.rendered_dir.join(super::MAILROOM_SECRET)),
+            ),
+        );
     }
-    m = m.opt("log_path", cx.str(&k("log_file"))).opt("inbox_method", cx.str(&k("inbox_method")));
+    m = m
+        .opt("log_path", cx.str(&k("log_file")))
+        .opt("inbox_method", cx.str(&k("inbox_method")));
     if graph {
         m = m.put(
             "inbox_options",
             MapBuilder::new()
                 .opt("tenant_id", cx.str(&k("inbox_options.tenant_id")))
                 .opt("client_id", cx.str(&k("inbox_options.client_id")))
-                .opt("client_secret", reference(cx, &k("inbox_options.client_secret")))
+                .opt(
+                    "client_secret",
+                    reference(cx, &k("inbox_options.client_secret")),
+                )
                 .opt("poll_interval", cx.int(&k("inbox_options.poll_interval")))
-                .opt("azure_ad_endpoint", cx.str(&k("inbox_options.azure_ad_endpoint")))
+                .opt(
+                    "azure_ad_endpoint",
+                    cx.str(&k("inbox_options.azure_ad_endpoint")),
+                )
                 .opt("graph_endpoint", cx.str(&k("inbox_options.graph_endpoint")))
                 .build(),
         );

@@ -19,8 +19,14 @@ pub fn render(cx: &Context) -> Option<String> {
     if mailboxes.is_empty() {
         return None;
     }
-    let doc = MapBuilder::new().put(":mailboxes", Y::Seq(mailboxes)).build();
-    Some(format!("{}---\n{}", cx.header("#"), super::yaml::to_string(&doc)))
+    let doc = MapBuilder::new()
+        .put(":mailboxes", Y::Seq(mailboxes))
+        .build();
+    Some(format!(
+        "{}---\n{}",
+        cx.header("#"),
+        super::yaml::to_string(&doc)
+    ))
 }
 
 fn mailbox(cx: &Context, t: &str) -> Y {
@@ -39,8 +45,14 @@ fn mailbox(cx: &Context, t: &str) -> Y {
                     .opt(":client_id", cx.str(&k("inbox_options.client_id")))
                     .opt(":client_secret", secret(&k("inbox_options.client_secret")))
                     .opt(":poll_interval", cx.int(&k("inbox_options.poll_interval")))
-                    .opt(":azure_ad_endpoint", cx.str(&k("inbox_options.azure_ad_endpoint")))
-                    .opt(":graph_endpoint", cx.str(&k("inbox_options.graph_endpoint")))
+                    .opt(
+                        ":azure_ad_endpoint",
+                        cx.str(&k("inbox_options.azure_ad_endpoint")),
+                    )
+                    .opt(
+                        ":graph_endpoint",
+                        cx.str(&k("inbox_options.graph_endpoint")),
+                    )
                     .build(),
             )
             .opt(":email", secret(&k("user")));
@@ -64,8 +76,22 @@ fn mailbox(cx: &Context, t: &str) -> Y {
         m = m.put(":delivery_method", Y::s("sidekiq")).put(
             ":delivery_options",
             MapBuilder::new()
-                .put(":queue", Y::s(if service_desk { "service_desk_email_receiver" } else { "email_receiver" }))
-                .put(":worker", Y::s(if service_desk { "ServiceDeskEmailReceiverWorker" } else { "EmailReceiverWorker" }))
+                .put(
+                    ":queue",
+                    Y::s(if service_desk {
+                        "service_desk_email_receiver"
+                    } else {
+                        "email_receiver"
+                    }),
+                )
+                .put(
+                    ":worker",
+                    Y::s(if service_desk {
+                        "ServiceDeskEmailReceiverWorker"
+                    } else {
+                        "EmailReceiverWorker"
+                    }),
+                )
                 .build(),
         );
     } else {
@@ -73,18 +99,29 @@ fn mailbox(cx: &Context, t: &str) -> Y {
         m = m.put(":delivery_method", Y::s("postback")).put(
             ":delivery_options",
             MapBuilder::new()
-                .put(":delivery_url", Y::s(format!("{url}/api/v4/internal/mail_room/{t}")))
+                .put(
+                    ":delivery_url",
+                    Y::s(format!("{url}/api/v4/internal/mail_room/{t}")),
+                )
                 .put(":content_type", Y::s("text/plain"))
                 .put(":jwt_auth_header", Y::s("Gitlab-Mailroom-Api-Request"))
                 .put(":jwt_issuer", Y::s("gitlab-mailroom"))
                 .put(":jwt_algorithm", Y::s("HS256"))
-                .put(":jwt_secret_path", Y::s(cx.paths.logical(&cx.paths.rendered_dir.join(super::MAILROOM_SECRET))))
+                .put(
+                    ":jwt_secret_path",
+                    Y::s(
+                        cx.paths
+                            .logical(&cx.paths.rendered_dir.join(super::MAILROOM_SECRET)),
+                    ),
+                )
                 .build(),
         );
     }
     m.put(
         ":logger",
-        MapBuilder::new().opt(":log_path", cx.str(&k("log_file"))).build(),
+        MapBuilder::new()
+            .opt(":log_path", cx.str(&k("log_file")))
+            .build(),
     )
     .build()
 }

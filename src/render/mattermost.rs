@@ -21,42 +21,102 @@ pub struct Var {
 pub fn env(cx: &Context) -> Vec<Var> {
     let r = cx.resolved;
     let mut vars = Vec::new();
-    let mut push = |name: &str, value: Option<String>, json: Option<(&'static str, &'static str)>, secret: bool| {
+    let mut push = |name: &str,
+                    value: Option<String>,
+                    json: Option<(&'static str, &'static str)>,
+                    secret: bool| {
         if let Some(value) = value {
-            vars.push(Var { name: name.to_string(), value, json, secret });
+            vars.push(Var {
+                name: name.to_string(),
+                value,
+                json,
+                secret,
+            });
         }
     };
-    let site = r.str("mattermost.external_url").map(|u| u.trim_end_matches('/').to_string());
+    let site = r
+        .str("mattermost.external_url")
+        .map(|u| u.trim_end_matches('/').to_string());
     let s = |k: &str| r.str(k).map(str::to_string);
-    push("MM_SERVICESETTINGS_SITEURL", site, Some(("ServiceSettings", "SiteURL")), false);
-    push("MM_SERVICESETTINGS_LISTENADDRESS", Some(LISTEN.into()), Some(("ServiceSettings", "ListenAddress")), false);
+    push(
+        "MM_SERVICESETTINGS_SITEURL",
+        site,
+        Some(("ServiceSettings", "SiteURL")),
+        false,
+    );
+    push(
+        "MM_SERVICESETTINGS_LISTENADDRESS",
+        Some(LISTEN.into()),
+        Some(("ServiceSettings", "ListenAddress")),
+        false,
+    );
     push(
         "MM_GITLABSETTINGS_ENABLE",
         Some(r.bool("mattermost.gitlab_enable").to_string()),
         Some(("GitLabSettings", "Enable")),
         false,
     );
-    push("MM_GITLABSETTINGS_ID", s("mattermost.gitlab_id"), Some(("GitLabSettings", "Id")), false);
-    push("MM_GITLABSETTINGS_SECRET", s("mattermost.gitlab_secret"), Some(("GitLabSettings", "Secret")), true);
-    push("MM_GITLABSETTINGS_SCOPE", s("mattermost.gitlab_scope"), Some(("GitLabSettings", "Scope")), false);
-    push("MM_GITLABSETTINGS_AUTHENDPOINT", s("mattermost.gitlab_auth_endpoint"), Some(("GitLabSettings", "AuthEndpoint")), false);
-    push("MM_GITLABSETTINGS_TOKENENDPOINT", s("mattermost.gitlab_token_endpoint"), Some(("GitLabSettings", "TokenEndpoint")), false);
+    push(
+        "MM_GITLABSETTINGS_ID",
+        s("mattermost.gitlab_id"),
+        Some(("GitLabSettings", "Id")),
+        false,
+    );
+    push(
+        "MM_GITLABSETTINGS_SECRET",
+        s("mattermost.gitlab_secret"),
+        Some(("GitLabSettings", "Secret")),
+        true,
+    );
+    push(
+        "MM_GITLABSETTINGS_SCOPE",
+        s("mattermost.gitlab_scope"),
+        Some(("GitLabSettings", "Scope")),
+        false,
+    );
+    push(
+        "MM_GITLABSETTINGS_AUTHENDPOINT",
+        s("mattermost.gitlab_auth_endpoint"),
+        Some(("GitLabSettings", "AuthEndpoint")),
+        false,
+    );
+    push(
+        "MM_GITLABSETTINGS_TOKENENDPOINT",
+        s("mattermost.gitlab_token_endpoint"),
+        Some(("GitLabSettings", "TokenEndpoint")),
+        false,
+    );
     push(
         "MM_GITLABSETTINGS_USERAPIENDPOINT",
         s("mattermost.gitlab_user_api_endpoint"),
         Some(("GitLabSettings", "UserAPIEndpoint")),
         false,
     );
-    push("MM_SQLSETTINGS_DRIVERNAME", s("mattermost.sql_driver_name"), Some(("SqlSettings", "DriverName")), false);
+    push(
+        "MM_SQLSETTINGS_DRIVERNAME",
+        s("mattermost.sql_driver_name"),
+        Some(("SqlSettings", "DriverName")),
+        false,
+    );
     let password = r.str("mattermost.sql_password");
     let source = s("mattermost.sql_data_source").map(|ds| match password {
         Some(p) => format!("{ds} password={p}"),
         None => ds,
     });
-    push("MM_SQLSETTINGS_DATASOURCE", source, Some(("SqlSettings", "DataSource")), password.is_some());
+    push(
+        "MM_SQLSETTINGS_DATASOURCE",
+        source,
+        Some(("SqlSettings", "DataSource")),
+        password.is_some(),
+    );
     for (name, value) in r.map("mattermost.env") {
         vars.retain(|v| &v.name != name);
-        vars.push(Var { name: name.clone(), value: value.clone(), json: None, secret: false });
+        vars.push(Var {
+            name: name.clone(),
+            value: value.clone(),
+            json: None,
+            secret: false,
+        });
     }
     vars
 }
@@ -92,11 +152,15 @@ pub fn config_template(vars: &[Var]) -> String {
 /// writes there; the environment wins, so the console's value is silently ignored).
 pub fn drift(existing: &[u8], vars: &[Var]) -> Vec<String> {
     let Ok(doc) = serde_json::from_slice::<Value>(existing) else {
-        return vec!["mattermost/config.json is not valid JSON; Mattermost will refuse to start".into()];
+        return vec![
+            "mattermost/config.json is not valid JSON; Mattermost will refuse to start".into(),
+        ];
     };
     let mut out = Vec::new();
     for v in vars {
-        let Some((section, key)) = v.json else { continue };
+        let Some((section, key)) = v.json else {
+            continue;
+        };
         let found = match doc.get(section).and_then(|s| s.get(key)) {
             None | Some(Value::Null) => continue,
             Some(Value::String(s)) if s.is_empty() => continue,
@@ -104,7 +168,11 @@ pub fn drift(existing: &[u8], vars: &[Var]) -> Vec<String> {
             Some(other) => other.to_string(),
         };
         if found != v.value {
-            let shown = if v.secret { MASK.to_string() } else { format!("\"{found}\"") };
+            let shown = if v.secret {
+                MASK.to_string()
+            } else {
+                format!("\"{found}\"")
+            };
             out.push(format!(
                 "mattermost/config.json sets {section}.{key} = {shown}, but {} overrides it with the value from toolctl.toml",
                 v.name

@@ -124,7 +124,12 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
             } else {
                 Secrecy::Public
             };
-            add(&format!("{ENV_DIR}/{}", v.name), v.value.clone(), 0o600, secrecy);
+            add(
+                &format!("{ENV_DIR}/{}", v.name),
+                v.value.clone(),
+                0o600,
+                secrecy,
+            );
         }
         if let Some(text) = nginx::render(cx) {
             add("nginx/mattermost.conf", text, 0o644, Secrecy::Public);
@@ -157,9 +162,15 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
     managed.sort();
     let stale = managed
         .into_iter()
-        .filter(|rel| cx.paths.rendered_dir.join(rel).exists() && !files.iter().any(|f| &f.rel == rel))
+        .filter(|rel| {
+            cx.paths.rendered_dir.join(rel).exists() && !files.iter().any(|f| &f.rel == rel)
+        })
         .collect();
-    Ok(Plan { files, stale, notes })
+    Ok(Plan {
+        files,
+        stale,
+        notes,
+    })
 }
 
 /// What happens to one file.
@@ -177,7 +188,10 @@ pub enum Action {
 
 impl Action {
     pub fn changes(self) -> bool {
-        matches!(self, Action::Create | Action::Update | Action::Mode | Action::Remove)
+        matches!(
+            self,
+            Action::Create | Action::Update | Action::Mode | Action::Remove
+        )
     }
 
     pub fn label(self, dry_run: bool) -> &'static str {
@@ -211,7 +225,9 @@ pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>> {
     for f in &plan.files {
         let path = rendered.join(&f.rel);
         let old = fsutil::read_optional(&path)?.map(Zeroizing::new);
-        let mode = std::fs::metadata(&path).ok().map(|m| m.permissions().mode() & 0o7777);
+        let mode = std::fs::metadata(&path)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o7777);
         let action = match &old {
             None => Action::Create,
             Some(_) if f.create_only => Action::Keep,
@@ -219,14 +235,29 @@ pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>> {
             Some(_) if mode != Some(f.mode) => Action::Mode,
             Some(_) => Action::Unchanged,
         };
-        out.push(Change { rel: f.rel.clone(), action, mode: Some(f.mode), old });
+        out.push(Change {
+            rel: f.rel.clone(),
+            action,
+            mode: Some(f.mode),
+            old,
+        });
     }
     if rendered.join(CONFIG_JSON).exists() && !plan.files.iter().any(|f| f.rel == CONFIG_JSON) {
-        out.push(Change { rel: CONFIG_JSON.into(), action: Action::Keep, mode: None, old: None });
+        out.push(Change {
+            rel: CONFIG_JSON.into(),
+            action: Action::Keep,
+            mode: None,
+            old: None,
+        });
     }
     for rel in &plan.stale {
         let old = fsutil::read_optional(&rendered.join(rel))?.map(Zeroizing::new);
-        out.push(Change { rel: rel.clone(), action: Action::Remove, mode: None, old });
+        out.push(Change {
+            rel: rel.clone(),
+            action: Action::Remove,
+            mode: None,
+            old,
+        });
     }
     Ok(out)
 }
@@ -244,8 +275,10 @@ pub fn apply(plan: &Plan, changes: &[Change], rendered: &Path) -> Result<()> {
                 fsutil::ensure_dir(dir, dir_mode)?;
                 prepared.push(fsutil::prepare(&path, &f.bytes, f.mode)?);
             }
-            Action::Mode => std::fs::set_permissions(&path, std::fs::Permissions::from_mode(f.mode))
-                .map_err(|e| Error::io("set the mode of", &path, e))?,
+            Action::Mode => {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(f.mode))
+                    .map_err(|e| Error::io("set the mode of", &path, e))?
+            }
             _ => {}
         }
     }
@@ -265,7 +298,9 @@ pub fn diff(plan: &Plan, change: &Change, secrets: &[&str]) -> Option<String> {
         return None;
     }
     let desired = plan.files.iter().find(|f| f.rel == change.rel);
-    let secrecy = desired.map(|f| f.secrecy).unwrap_or_else(|| guess_secrecy(&change.rel));
+    let secrecy = desired
+        .map(|f| f.secrecy)
+        .unwrap_or_else(|| guess_secrecy(&change.rel));
     let header = format!("--- a/{0}\n+++ b/{0}\n", change.rel);
     if secrecy == Secrecy::Whole {
         return Some(format!("{header}@@ secret content not shown @@\n"));
@@ -275,7 +310,11 @@ pub fn diff(plan: &Plan, change: &Change, secrets: &[&str]) -> Option<String> {
         mask(&text, secrets)
     };
     let old = show(change.old.as_deref().map(|v| &v[..]));
-    let new = show(desired.filter(|_| change.action != Action::Remove).map(|f| &f.bytes[..]));
+    let new = show(
+        desired
+            .filter(|_| change.action != Action::Remove)
+            .map(|f| &f.bytes[..]),
+    );
     let diff = similar::TextDiff::from_lines(&old, &new);
     let body = diff
         .unified_diff()

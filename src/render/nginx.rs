@@ -1,8 +1,8 @@
 //! `nginx/mattermost.conf`: the server block for Mattermost's host, with the HTTP→HTTPS
 //! redirect when asked and the certificate paths.
 
-use super::Context;
 use super::mattermost::LISTEN;
+use super::Context;
 
 pub fn render(cx: &Context) -> Option<String> {
     let r = cx.resolved;
@@ -22,9 +22,13 @@ pub fn render(cx: &Context) -> Option<String> {
     }
 ";
     let mut out = cx.header("#");
-    out.push_str(&format!("upstream toolctl_mattermost {{\n    server {LISTEN};\n}}\n\n"));
+    out.push_str(&format!(
+        "upstream toolctl_mattermost {{\n    server {LISTEN};\n}}\n\n"
+    ));
     let http_port = if https { 80 } else { port.unwrap_or(80) };
-    out.push_str(&format!("server {{\n    listen {http_port};\n    server_name {host};\n"));
+    out.push_str(&format!(
+        "server {{\n    listen {http_port};\n    server_name {host};\n"
+    ));
     if https && r.bool("mattermost.nginx.redirect_http_to_https") {
         let target = match port {
             Some(p) => format!("https://$host:{p}$request_uri"),

@@ -50,7 +50,8 @@ pub fn to_string(y: &Y) -> String {
 
 fn key(k: &str) -> String {
     let plain = !k.is_empty()
-        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
         && !k.ends_with(':');
     if plain {
         k.to_string()
@@ -113,7 +114,13 @@ mod tests {
     #[test]
     fn renders_nested_maps_and_sequences() {
         let doc = MapBuilder::new()
-            .put(":mailboxes", Y::Seq(vec![MapBuilder::new().put(":host", Y::s("h")).put(":port", Y::Int(993)).build()]))
+            .put(
+                ":mailboxes",
+                Y::Seq(vec![MapBuilder::new()
+                    .put(":host", Y::s("h"))
+                    .put(":port", Y::Int(993))
+                    .build()]),
+            )
             .put("enabled", Y::Bool(true))
             .put("password", Y::s("0123"))
             .build();

@@ -38,8 +38,8 @@ pub fn decrypt<'a>(
     ciphertext: &[u8],
     identities: impl Iterator<Item = &'a dyn age::Identity>,
 ) -> Result<Plaintext, DecryptFailure> {
-    let decryptor = age::Decryptor::new_buffered(ArmoredReader::new(ciphertext))
-        .map_err(classify)?;
+    let decryptor =
+        age::Decryptor::new_buffered(ArmoredReader::new(ciphertext)).map_err(classify)?;
     let mut reader = decryptor.decrypt(identities).map_err(classify)?;
     let mut out = Zeroizing::new(Vec::with_capacity(ciphertext.len()));
     reader
@@ -72,7 +72,10 @@ mod tests {
             Err(DecryptFailure::WrongKey)
         ));
         assert!(matches!(
-            decrypt(&ct[..ct.len() / 2], std::iter::once(&id as &dyn age::Identity)),
+            decrypt(
+                &ct[..ct.len() / 2],
+                std::iter::once(&id as &dyn age::Identity)
+            ),
             Err(DecryptFailure::Damaged(_))
         ));
     }

@@ -40,7 +40,10 @@ impl Session {
         install_signal_handlers()?;
         let dir = private_dir()?;
         *CLEANUP.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir.path().to_path_buf());
-        let file = dir.path().join(format!("{}.yaml", scope.file_name().trim_end_matches(".yaml.age")));
+        let file = dir.path().join(format!(
+            "{}.yaml",
+            scope.file_name().trim_end_matches(".yaml.age")
+        ));
         let mut f = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -65,18 +68,23 @@ impl Session {
             .arg(&self.file)
             .spawn()
             .map_err(|e| {
-                Error::new(format!("cannot start the editor `{}`", program.to_string_lossy()))
-                    .cause(e)
-                    .hint(
-                        "set $VISUAL or $EDITOR to an installed editor (e.g. `EDITOR=nano`), \
+                Error::new(format!(
+                    "cannot start the editor `{}`",
+                    program.to_string_lossy()
+                ))
+                .cause(e)
+                .hint(
+                    "set $VISUAL or $EDITOR to an installed editor (e.g. `EDITOR=nano`), \
                          or pipe the content into `secret write`",
-                    )
+                )
             })?;
         CHILD.store(child.id() as i32, Ordering::SeqCst);
         let status = child.wait();
         CHILD.store(0, Ordering::SeqCst);
         if CAUGHT.load(Ordering::SeqCst) != 0 {
-            return Err(Error::interrupted("interrupted while editing; nothing was saved"));
+            return Err(Error::interrupted(
+                "interrupted while editing; nothing was saved",
+            ));
         }
         let status = status.map_err(|e| Error::new("cannot wait for the editor").cause(e))?;
         if !status.success() {
@@ -118,15 +126,22 @@ pub fn editor_command() -> Vec<OsString> {
         if let Some(v) = std::env::var_os(var).filter(|v| !v.is_empty()) {
             let s = v.to_string_lossy();
             match shell_words::split(&s) {
-                Ok(words) if !words.is_empty() => return words.into_iter().map(OsString::from).collect(),
+                Ok(words) if !words.is_empty() => {
+                    return words.into_iter().map(OsString::from).collect()
+                }
                 _ => return vec![v],
             }
         }
     }
     let on_path = |name: &str| {
-        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
+        std::env::var_os("PATH")
+            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
     };
-    vec![OsString::from(if on_path("editor") { "editor" } else { "vi" })]
+    vec![OsString::from(if on_path("editor") {
+        "editor"
+    } else {
+        "vi"
+    })]
 }
 
 /// A fresh 0700 directory on a writable tmpfs.

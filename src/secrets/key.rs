@@ -60,12 +60,15 @@ impl Key {
             std::fs::read_to_string(path).map_err(|e| Error::io("read the key", path, e))?,
         );
         let identities = parse(&text).map_err(|why| {
-            Error::new(format!("the key `{}` is not a valid age identity file", path.display()))
-                .cause(why)
-                .hint(
-                    "the file is damaged or truncated: restore it from your backup \
+            Error::new(format!(
+                "the key `{}` is not a valid age identity file",
+                path.display()
+            ))
+            .cause(why)
+            .hint(
+                "the file is damaged or truncated: restore it from your backup \
                      (a new key cannot decrypt the existing secrets)",
-                )
+            )
         })?;
         Ok(Some(Key {
             path: path.to_path_buf(),
@@ -101,7 +104,10 @@ impl Key {
 
 /// Where `rekey --new-key` stages the new key before it replaces the old one.
 pub fn pending_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!("{name}.new"))
 }
 
@@ -124,8 +130,8 @@ fn parse(text: &str) -> std::result::Result<Vec<x25519::Identity>, String> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let identity = x25519::Identity::from_str(line)
-            .map_err(|why| format!("line {}: {why}", n + 1))?;
+        let identity =
+            x25519::Identity::from_str(line).map_err(|why| format!("line {}: {why}", n + 1))?;
         identities.push(identity);
     }
     if identities.is_empty() {

@@ -141,7 +141,9 @@ pub fn parse(scope: Scope, bytes: &[u8]) -> Result<Vec<Entry>, SchemaError> {
             Event::MappingEnd => break,
             Event::Scalar(k, style, _, tag) => {
                 if style == TScalarStyle::Plain && tag.is_none() && plain_type(&k).is_some() {
-                    return Err(SchemaError::KeyNotString(plain_type(&k).unwrap_or("a value")));
+                    return Err(SchemaError::KeyNotString(
+                        plain_type(&k).unwrap_or("a value"),
+                    ));
                 }
                 k
             }
@@ -187,7 +189,11 @@ pub fn parse(scope: Scope, bytes: &[u8]) -> Result<Vec<Entry>, SchemaError> {
     }
     match next()? {
         Event::DocumentEnd => {}
-        _ => return Err(SchemaError::Yaml("unexpected content after the mapping".into())),
+        _ => {
+            return Err(SchemaError::Yaml(
+                "unexpected content after the mapping".into(),
+            ))
+        }
     }
     if !matches!(next()?, Event::StreamEnd) {
         return Err(SchemaError::Yaml(
@@ -203,14 +209,34 @@ pub fn parse(scope: Scope, bytes: &[u8]) -> Result<Vec<Entry>, SchemaError> {
 /// What an unquoted scalar means to YAML 1.1 or 1.2 when it is not a string.
 fn plain_type(s: &str) -> Option<&'static str> {
     let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let digits = |t: &str, ok: fn(char) -> bool| !t.is_empty() && t.chars().all(|c| ok(c) || c == '_');
+    let digits =
+        |t: &str, ok: fn(char) -> bool| !t.is_empty() && t.chars().all(|c| ok(c) || c == '_');
     if matches!(s, "" | "~" | "null" | "Null" | "NULL") {
         return Some("empty (null)");
     }
     if matches!(
         s,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "true" | "True"
-            | "TRUE" | "false" | "False" | "FALSE" | "on" | "On" | "ON" | "off" | "Off" | "OFF"
+        "y" | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "true"
+            | "True"
+            | "TRUE"
+            | "false"
+            | "False"
+            | "FALSE"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
     ) {
         return Some("a boolean");
     }
@@ -236,7 +262,9 @@ fn plain_type(s: &str) -> Option<&'static str> {
         None => (lower.as_str(), None),
     };
     let mantissa_ok = mantissa.chars().any(|c| c.is_ascii_digit())
-        && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '_')
+        && mantissa
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == '_')
         && (mantissa.contains('.') || exponent.is_some());
     if mantissa_ok && exponent.is_none_or(|e| digits(e, |c| c.is_ascii_digit())) {
         return Some("a number");
@@ -246,9 +274,10 @@ fn plain_type(s: &str) -> Option<&'static str> {
     if b.len() >= 8
         && b[..4].iter().all(u8::is_ascii_digit)
         && b[4] == b'-'
-        && s[5..].split(['-', 'T', 't', ' ']).take(2).all(|p| {
-            !p.is_empty() && p.len() <= 2 && p.bytes().all(|c| c.is_ascii_digit())
-        })
+        && s[5..]
+            .split(['-', 'T', 't', ' '])
+            .take(2)
+            .all(|p| !p.is_empty() && p.len() <= 2 && p.bytes().all(|c| c.is_ascii_digit()))
     {
         return Some("a date");
     }
@@ -307,9 +336,15 @@ mod tests {
         ));
         assert!(matches!(
             validate(Scope::Smtp, b"password: 0123"),
-            Err(SchemaError::NotString { kind: "a number", .. })
+            Err(SchemaError::NotString {
+                kind: "a number",
+                ..
+            })
         ));
-        assert_eq!(validate(Scope::Smtp, b"- a\n- b\n"), Err(SchemaError::NotMapping("a list")));
+        assert_eq!(
+            validate(Scope::Smtp, b"- a\n- b\n"),
+            Err(SchemaError::NotMapping("a list"))
+        );
         assert_eq!(
             validate(Scope::Smtp, b"just text"),
             Err(SchemaError::NotMapping("a single value"))
@@ -321,24 +356,65 @@ mod tests {
         assert_eq!(validate(Scope::Smtp, b""), Err(SchemaError::Empty));
         assert_eq!(validate(Scope::Smtp, b"# only\n"), Err(SchemaError::NoKeys));
         assert_eq!(validate(Scope::Smtp, b"{}"), Err(SchemaError::NoKeys));
-        assert!(matches!(validate(Scope::Smtp, b"password: b: c"), Err(SchemaError::Yaml(_))));
-        assert_eq!(validate(Scope::Smtp, b"password: '\xff'"), Err(SchemaError::NotUtf8(11)));
+        assert!(matches!(
+            validate(Scope::Smtp, b"password: b: c"),
+            Err(SchemaError::Yaml(_))
+        ));
+        assert_eq!(
+            validate(Scope::Smtp, b"password: '\xff'"),
+            Err(SchemaError::NotUtf8(11))
+        );
     }
 
     #[test]
     fn unquoted_values_are_typed_as_ruby_would() {
-        for v in ["0123", "83", "-1", "0x1f", "1:20", "1.5", "1e5", ".inf", "yes", "Off", "~", "null", "2024-01-01", ":sym"] {
+        for v in [
+            "0123",
+            "83",
+            "-1",
+            "0x1f",
+            "1:20",
+            "1.5",
+            "1e5",
+            ".inf",
+            "yes",
+            "Off",
+            "~",
+            "null",
+            "2024-01-01",
+            ":sym",
+        ] {
             let input = format!("password: {v}\n");
             assert!(
-                matches!(validate(Scope::Smtp, input.as_bytes()), Err(SchemaError::NotString { .. })),
+                matches!(
+                    validate(Scope::Smtp, input.as_bytes()),
+                    Err(SchemaError::NotString { .. })
+                ),
                 "{v} must be refused"
             );
             let quoted = format!("password: '{v}'\n");
-            assert_eq!(validate(Scope::Smtp, quoted.as_bytes()), Ok(()), "'{v}' is a string");
+            assert_eq!(
+                validate(Scope::Smtp, quoted.as_bytes()),
+                Ok(()),
+                "'{v}' is a string"
+            );
         }
-        for v in ["s3cret", "abc123", "1a", "pa:ss", "12-34", "x.y", "e5", "!!str 0123"] {
+        for v in [
+            "s3cret",
+            "abc123",
+            "1a",
+            "pa:ss",
+            "12-34",
+            "x.y",
+            "e5",
+            "!!str 0123",
+        ] {
             let input = format!("password: {v}\n");
-            assert_eq!(validate(Scope::Smtp, input.as_bytes()), Ok(()), "{v} is a string");
+            assert_eq!(
+                validate(Scope::Smtp, input.as_bytes()),
+                Ok(()),
+                "{v} is a string"
+            );
         }
     }
 

@@ -79,8 +79,14 @@ impl Scope {
             "the Microsoft Entra application's client secret value (not its ID)",
         )];
         const MATTERMOST: &[KeySpec] = &[
-            key("gitlab_secret", "the OAuth application secret GitLab issued to Mattermost"),
-            key("sql_password", "the password of Mattermost's PostgreSQL user"),
+            key(
+                "gitlab_secret",
+                "the OAuth application secret GitLab issued to Mattermost",
+            ),
+            key(
+                "sql_password",
+                "the password of Mattermost's PostgreSQL user",
+            ),
         ];
         const MAILROOM: &[KeySpec] = &[key(
             "webhook_secret",

@@ -51,7 +51,10 @@ impl Store {
 
     fn missing_key(&self) -> Error {
         let existing = self.existing();
-        let e = Error::new(format!("the key `{}` is missing", self.paths.key_file.display()));
+        let e = Error::new(format!(
+            "the key `{}` is missing",
+            self.paths.key_file.display()
+        ));
         if existing.is_empty() {
             e.hint("create it with `toolctl secrets init`")
         } else {
@@ -187,7 +190,9 @@ pub fn invalid(scope: Scope, e: SchemaError) -> Error {
 }
 
 /// Reads all of `input`, at most [`schema::MAX_LEN`] bytes, into a zeroizing buffer.
-pub fn read_limited(mut input: impl Read) -> std::io::Result<std::result::Result<Plaintext, SchemaError>> {
+pub fn read_limited(
+    mut input: impl Read,
+) -> std::io::Result<std::result::Result<Plaintext, SchemaError>> {
     // Reserve the whole limit up front so the buffer never reallocates and leaves copies of
     // the plaintext behind in freed memory.
     let mut buf = Plaintext::new(Vec::with_capacity(schema::MAX_LEN + 1));

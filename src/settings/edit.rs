@@ -15,8 +15,16 @@ pub const DEFAULT_FILE: &str = include_str!("default.toml");
 /// Parses a command-line value as the key's type.
 pub fn parse_value(key: &Key, raw: &str) -> Result<Value> {
     let wrong = || {
-        Error::new(format!("`{}` must be {}, not `{raw}`", key.path, key.kind.describe()))
-            .hint(format!("for example: `toolctl config set {} {}`", key.path, example(key.kind)))
+        Error::new(format!(
+            "`{}` must be {}, not `{raw}`",
+            key.path,
+            key.kind.describe()
+        ))
+        .hint(format!(
+            "for example: `toolctl config set {} {}`",
+            key.path,
+            example(key.kind)
+        ))
     };
     Ok(match key.kind {
         Kind::Str => Value::from(raw),
@@ -77,9 +85,9 @@ fn example(kind: Kind) -> &'static str {
 
 /// Sets `path` to `value` in `text`, creating its table if needed.
 pub fn set(text: &str, path: &str, mut value: Value) -> Result<String> {
-    let mut doc: DocumentMut = text
-        .parse()
-        .map_err(|e: toml_edit::TomlError| Error::new("toolctl.toml is not valid TOML").cause(e.message()))?;
+    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        Error::new("toolctl.toml is not valid TOML").cause(e.message())
+    })?;
     let (tables, leaf) = split(path);
     let mut table = doc.as_table_mut() as &mut dyn toml_edit::TableLike;
     for (i, name) in tables.iter().enumerate() {
@@ -93,8 +101,11 @@ pub fn set(text: &str, path: &str, mut value: Value) -> Result<String> {
             .get_mut(name)
             .and_then(Item::as_table_like_mut)
             .ok_or_else(|| {
-                Error::new(format!("`{}` is not a table in toolctl.toml", tables[..=i].join(".")))
-                    .hint("fix that line by hand, then run the command again")
+                Error::new(format!(
+                    "`{}` is not a table in toolctl.toml",
+                    tables[..=i].join(".")
+                ))
+                .hint("fix that line by hand, then run the command again")
             })?;
     }
     match table.get_mut(leaf) {
@@ -112,9 +123,9 @@ pub fn set(text: &str, path: &str, mut value: Value) -> Result<String> {
 
 /// Removes `path` from `text`; `None` when it was not set.
 pub fn unset(text: &str, path: &str) -> Result<Option<String>> {
-    let mut doc: DocumentMut = text
-        .parse()
-        .map_err(|e: toml_edit::TomlError| Error::new("toolctl.toml is not valid TOML").cause(e.message()))?;
+    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        Error::new("toolctl.toml is not valid TOML").cause(e.message())
+    })?;
     let (tables, leaf) = split(path);
     let mut table = doc.as_table_mut() as &mut dyn toml_edit::TableLike;
     for name in &tables {
@@ -144,7 +155,10 @@ mod tests {
     #[test]
     fn set_keeps_everything_else_byte_for_byte() {
         let out = set(TEXT, "incoming_email.host", Value::from("imap.example.com")).unwrap();
-        assert_eq!(out, TEXT.replace("\"old.example.com\"", "\"imap.example.com\""));
+        assert_eq!(
+            out,
+            TEXT.replace("\"old.example.com\"", "\"imap.example.com\"")
+        );
     }
 
     #[test]
@@ -153,8 +167,16 @@ mod tests {
         assert_eq!(out, format!("{TEXT}ssl = true\n"));
         let out = set(TEXT, "smtp.port", Value::from(587)).unwrap();
         assert_eq!(out, format!("{TEXT}\n[smtp]\nport = 587\n"));
-        let out = set(TEXT, "incoming_email.inbox_options.tenant_id", Value::from("t")).unwrap();
-        assert!(out.ends_with("[incoming_email.inbox_options]\ntenant_id = \"t\"\n"), "{out}");
+        let out = set(
+            TEXT,
+            "incoming_email.inbox_options.tenant_id",
+            Value::from("t"),
+        )
+        .unwrap();
+        assert!(
+            out.ends_with("[incoming_email.inbox_options]\ntenant_id = \"t\"\n"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -183,7 +183,10 @@ fn walk(table: &dyn toml_edit::TableLike, prefix: &str, text: &str, s: &mut Sett
         }
         let Some(key) = schema::find(&path) else {
             let (message, hint) = match schema::closest(&path) {
-                Some(c) => (format!("unknown key `{path}`"), format!("did you mean `{c}`?")),
+                Some(c) => (
+                    format!("unknown key `{path}`"),
+                    format!("did you mean `{c}`?"),
+                ),
                 None => (
                     format!("unknown key `{path}`"),
                     "remove it; `toolctl show-config` lists every known key".to_string(),

@@ -50,10 +50,19 @@ impl Value {
             Value::Str(s) => s.clone(),
             Value::Int(i) => i.to_string(),
             Value::Bool(b) => b.to_string(),
-            Value::List(l) => format!("[{}]", l.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ")),
+            Value::List(l) => format!(
+                "[{}]",
+                l.iter()
+                    .map(|s| format!("\"{s}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Value::Map(m) => format!(
                 "{{ {} }}",
-                m.iter().map(|(k, v)| format!("{k} = \"{v}\"")).collect::<Vec<_>>().join(", ")
+                m.iter()
+                    .map(|(k, v)| format!("{k} = \"{v}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Value::Secret(_) => MASK.to_string(),
         }
@@ -129,7 +138,9 @@ impl Resolved {
     }
 
     pub fn warnings(&self) -> impl Iterator<Item = &Diag> {
-        self.diags.iter().filter(|d| d.severity == Severity::Warning)
+        self.diags
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
     }
 
     /// Every secret value in these settings, for masking rendered text.
@@ -170,7 +181,10 @@ pub fn resolve(settings: &Settings, paths: &Paths, store: &Store) -> Result<Reso
                 });
             }
             let stored = secrets.get(&scope).and_then(|entries| {
-                entries.iter().find(|e| e.key == name).map(|e| e.value.clone())
+                entries
+                    .iter()
+                    .find(|e| e.key == name)
+                    .map(|e| e.value.clone())
             });
             match (stored, written) {
                 (Some(v), _) => {
@@ -179,7 +193,10 @@ pub fn resolve(settings: &Settings, paths: &Paths, store: &Store) -> Result<Reso
                 (None, Some((Val::Str(s), line))) => {
                     values.insert(
                         key.path.clone(),
-                        (Value::Secret(Zeroizing::new(s.clone())), Source::File(*line)),
+                        (
+                            Value::Secret(Zeroizing::new(s.clone())),
+                            Source::File(*line),
+                        ),
                     );
                 }
                 _ => {}
@@ -203,7 +220,9 @@ pub fn resolve(settings: &Settings, paths: &Paths, store: &Store) -> Result<Reso
     let mut resolved = Resolved { values, diags };
     derive(&mut resolved, paths);
     rules::check(&mut resolved, settings);
-    resolved.diags.sort_by_key(|d| (d.severity, d.line.unwrap_or(usize::MAX)));
+    resolved
+        .diags
+        .sort_by_key(|d| (d.severity, d.line.unwrap_or(usize::MAX)));
     Ok(resolved)
 }
 
@@ -226,19 +245,38 @@ fn derive(r: &mut Resolved, paths: &Paths) {
     };
     let port = if r.bool("smtp.tls") { 465 } else { 587 };
     set(r, "smtp.port", Value::Int(port), "smtp.tls");
-    let external = r.str("external_url").map(|u| u.trim_end_matches('/').to_string());
+    let external = r
+        .str("external_url")
+        .map(|u| u.trim_end_matches('/').to_string());
     let log_dir = r
         .str("logging.log_directory")
         .map(str::to_string)
         .unwrap_or_else(|| paths.logical(&paths.log_dir));
     for t in ["incoming_email", "service_desk_email"] {
-        let port = if r.bool(&format!("{t}.ssl")) { 993 } else { 143 };
+        let port = if r.bool(&format!("{t}.ssl")) {
+            993
+        } else {
+            143
+        };
         set(r, &format!("{t}.port"), Value::Int(port), "ssl");
         if let Some(url) = &external {
-            set(r, &format!("{t}.gitlab_url"), Value::Str(url.clone()), "external_url");
+            set(
+                r,
+                &format!("{t}.gitlab_url"),
+                Value::Str(url.clone()),
+                "external_url",
+            );
         }
-        let log = format!("{}/mailroom/mail_room_json.log", log_dir.trim_end_matches('/'));
-        set(r, &format!("{t}.log_file"), Value::Str(log), "logging.log_directory");
+        let log = format!(
+            "{}/mailroom/mail_room_json.log",
+            log_dir.trim_end_matches('/')
+        );
+        set(
+            r,
+            &format!("{t}.log_file"),
+            Value::Str(log),
+            "logging.log_directory",
+        );
     }
     if let Some(url) = &external {
         for (key, suffix) in [
@@ -297,7 +335,13 @@ pub mod rules {
 
     use super::*;
 
-    fn diag(sev: Severity, s: &Settings, key: &str, message: String, hint: impl Into<String>) -> Diag {
+    fn diag(
+        sev: Severity,
+        s: &Settings,
+        key: &str,
+        message: String,
+        hint: impl Into<String>,
+    ) -> Diag {
         Diag {
             severity: sev,
             key: key.to_string(),
@@ -333,12 +377,20 @@ pub mod rules {
         }
 
         if r.bool("smtp.enabled") && r.str("smtp.address").is_none() {
-            out.push(diag(e, s, "smtp.address", "`smtp.enabled` is true but `smtp.address` is not set".into(),
-                "set the relay's host name: `toolctl config set smtp.address smtp.example.com`"));
+            out.push(diag(
+                e,
+                s,
+                "smtp.address",
+                "`smtp.enabled` is true but `smtp.address` is not set".into(),
+                "set the relay's host name: `toolctl config set smtp.address smtp.example.com`",
+            ));
         }
 
         let mut mailboxes = Vec::new();
-        for (t, scope) in [("incoming_email", Scope::IncomingEmail), ("service_desk_email", Scope::ServiceDeskEmail)] {
+        for (t, scope) in [
+            ("incoming_email", Scope::IncomingEmail),
+            ("service_desk_email", Scope::ServiceDeskEmail),
+        ] {
             if !r.bool(&format!("{t}.enabled")) {
                 continue;
             }
@@ -361,7 +413,9 @@ pub mod rules {
             }
             if let (Some(addr), Some(url)) = (r.str(&k("address")), r.str("external_url")) {
                 let domain = addr.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
-                let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+                let host = url::Url::parse(url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
                 if domain.is_some() && domain == host {
                     out.push(diag(w, s, &k("address"),
                         format!("`{t}.address` uses the instance's own domain; anyone who can receive mail there could confirm accounts on services that trust that domain"),
@@ -374,16 +428,35 @@ pub mod rules {
             }
             if let Some(url) = r.str(&k("gitlab_url")) {
                 if url.ends_with('/') {
-                    out.push(diag(e, s, &k("gitlab_url"), format!("`{t}.gitlab_url` ends with `/`"),
-                        format!("remove the trailing slash: `gitlab_url = \"{}\"`", url.trim_end_matches('/'))));
+                    out.push(diag(
+                        e,
+                        s,
+                        &k("gitlab_url"),
+                        format!("`{t}.gitlab_url` ends with `/`"),
+                        format!(
+                            "remove the trailing slash: `gitlab_url = \"{}\"`",
+                            url.trim_end_matches('/')
+                        ),
+                    ));
                 } else if let Err(why) = check_url(url, false) {
-                    out.push(diag(e, s, &k("gitlab_url"), format!("`{t}.gitlab_url` {why}"), "write GitLab's URL, e.g. `https://gitlab.example.com`"));
+                    out.push(diag(
+                        e,
+                        s,
+                        &k("gitlab_url"),
+                        format!("`{t}.gitlab_url` {why}"),
+                        "write GitLab's URL, e.g. `https://gitlab.example.com`",
+                    ));
                 }
             }
             let webhook = r.str(&k("delivery_method")) == Some("webhook");
             if r.str(&k("delivery_method")) == Some("sidekiq") {
-                out.push(diag(w, s, &k("delivery_method"), format!("`{t}.delivery_method = \"sidekiq\"` is deprecated"),
-                    "use `delivery_method = \"webhook\"` (the default since GitLab 15.3)"));
+                out.push(diag(
+                    w,
+                    s,
+                    &k("delivery_method"),
+                    format!("`{t}.delivery_method = \"sidekiq\"` is deprecated"),
+                    "use `delivery_method = \"webhook\"` (the default since GitLab 15.3)",
+                ));
             }
             if webhook && r.str(&k("gitlab_url")).is_none() {
                 out.push(diag(e, s, &k("gitlab_url"), format!("`{t}` delivers by webhook but neither `{t}.gitlab_url` nor `external_url` is set"),
@@ -394,23 +467,67 @@ pub mod rules {
             if mailroom_node {
                 let mut need = |leaf: &str, what: &str, hint: String| {
                     if r.str(&k(leaf)).is_none() {
-                        out.push(diag(e, s, &k(leaf), format!("`{t}` {what} but `{t}.{leaf}` is not set"), hint));
+                        out.push(diag(
+                            e,
+                            s,
+                            &k(leaf),
+                            format!("`{t}` {what} but `{t}.{leaf}` is not set"),
+                            hint,
+                        ));
                     }
                 };
                 if graph {
-                    need("inbox_options.tenant_id", "reads through Microsoft Graph", "set the Entra tenant ID: `tenant_id = \"…\"` under `[{t}.inbox_options]`".replace("{t}", t));
-                    need("inbox_options.client_id", "reads through Microsoft Graph", "set the application's client ID under `[{t}.inbox_options]`".replace("{t}", t));
-                    need("inbox_options.client_secret", "reads through Microsoft Graph", format!("add `client_secret` with `toolctl {cli} secret edit`"));
+                    need(
+                        "inbox_options.tenant_id",
+                        "reads through Microsoft Graph",
+                        "set the Entra tenant ID: `tenant_id = \"…\"` under `[{t}.inbox_options]`"
+                            .replace("{t}", t),
+                    );
+                    need(
+                        "inbox_options.client_id",
+                        "reads through Microsoft Graph",
+                        "set the application's client ID under `[{t}.inbox_options]`"
+                            .replace("{t}", t),
+                    );
+                    need(
+                        "inbox_options.client_secret",
+                        "reads through Microsoft Graph",
+                        format!("add `client_secret` with `toolctl {cli} secret edit`"),
+                    );
                 } else {
-                    need("host", "reads by IMAP", format!("set the IMAP server: `toolctl config set {t}.host imap.example.com`"));
-                    need("user", "reads by IMAP", format!("add `user` with `toolctl {cli} secret edit`"));
-                    need("password", "reads by IMAP", format!("add `password` with `toolctl {cli} secret edit`"));
+                    need(
+                        "host",
+                        "reads by IMAP",
+                        format!(
+                            "set the IMAP server: `toolctl config set {t}.host imap.example.com`"
+                        ),
+                    );
+                    need(
+                        "user",
+                        "reads by IMAP",
+                        format!("add `user` with `toolctl {cli} secret edit`"),
+                    );
+                    need(
+                        "password",
+                        "reads by IMAP",
+                        format!("add `password` with `toolctl {cli} secret edit`"),
+                    );
                 }
             }
             let lower = |v: Option<&str>| v.map(str::to_ascii_lowercase);
-            let place = if graph { lower(r.str(&k("inbox_options.tenant_id"))) } else { lower(r.str(&k("host"))) };
+            let place = if graph {
+                lower(r.str(&k("inbox_options.tenant_id")))
+            } else {
+                lower(r.str(&k("host")))
+            };
             if let Some(place) = place {
-                mailboxes.push((t, graph, place, lower(r.str(&k("user"))), lower(r.str(&k("mailbox")))));
+                mailboxes.push((
+                    t,
+                    graph,
+                    place,
+                    lower(r.str(&k("user"))),
+                    lower(r.str(&k("mailbox"))),
+                ));
             }
         }
         if let [a, b] = &mailboxes[..] {
@@ -433,7 +550,10 @@ pub mod rules {
                     out.push(diag(e, s, &key, format!("`microsoft_graph_mailer.enabled` is true but `{key}` is not set"), hint));
                 }
             }
-            if let Some(sender) = r.str("microsoft_graph_mailer.user_id").map(str::to_ascii_lowercase) {
+            if let Some(sender) = r
+                .str("microsoft_graph_mailer.user_id")
+                .map(str::to_ascii_lowercase)
+            {
                 for (t, _, _, user, _) in &mailboxes {
                     if user.as_deref() == Some(sender.as_str()) {
                         out.push(diag(e, s, "microsoft_graph_mailer.user_id",
@@ -455,12 +575,24 @@ pub mod rules {
 
         if r.mattermost_enabled() && r.bool("mattermost.gitlab_enable") {
             for (leaf, hint) in [
-                ("gitlab_id", "set the Application ID GitLab issued for Mattermost"),
-                ("gitlab_secret", "add `gitlab_secret` with `toolctl mattermost secret edit`"),
+                (
+                    "gitlab_id",
+                    "set the Application ID GitLab issued for Mattermost",
+                ),
+                (
+                    "gitlab_secret",
+                    "add `gitlab_secret` with `toolctl mattermost secret edit`",
+                ),
             ] {
                 let key = format!("mattermost.{leaf}");
                 if r.str(&key).is_none() {
-                    out.push(diag(e, s, &key, format!("`mattermost.gitlab_enable` is true but `{key}` is not set"), hint));
+                    out.push(diag(
+                        e,
+                        s,
+                        &key,
+                        format!("`mattermost.gitlab_enable` is true but `{key}` is not set"),
+                        hint,
+                    ));
                 }
             }
             if r.str("mattermost.gitlab_auth_endpoint").is_none() {
@@ -488,7 +620,9 @@ pub mod rules {
             return Err("has `%{key}` more than once".into());
         }
         if domain.contains("%{key}") {
-            return Err("has `%{key}` in the domain; it belongs in the local part, before the `@`".into());
+            return Err(
+                "has `%{key}` in the domain; it belongs in the local part, before the `@`".into(),
+            );
         }
         Ok(whole == 1)
     }
@@ -503,7 +637,10 @@ pub mod rules {
             return Err("has no host".into());
         }
         if root_only && !(url.path().is_empty() || url.path() == "/") {
-            return Err(format!("has a path (`{}`); Mattermost must be served at the root of its host", url.path()));
+            return Err(format!(
+                "has a path (`{}`); Mattermost must be served at the root of its host",
+                url.path()
+            ));
         }
         Ok(())
     }
@@ -515,7 +652,10 @@ pub mod rules {
         #[test]
         fn placeholder_rules() {
             assert_eq!(placeholder("incoming+%{key}@gitlab.example.com"), Ok(true));
-            assert_eq!(placeholder("incoming-%{key}@exchange.example.com"), Ok(true));
+            assert_eq!(
+                placeholder("incoming-%{key}@exchange.example.com"),
+                Ok(true)
+            );
             assert_eq!(placeholder("incoming@exchange.example.com"), Ok(false));
             assert!(placeholder("incoming+%{key}%{key}@x.com").is_err());
             assert!(placeholder("incoming@%{key}.x.com").is_err());

@@ -31,7 +31,11 @@ impl Kind {
             Kind::Bool => "a boolean (true or false)".into(),
             Kind::Enum(values) => format!(
                 "one of {}",
-                values.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", ")
+                values
+                    .iter()
+                    .map(|v| format!("\"{v}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Kind::List => "an array of strings".into(),
             Kind::Map => "a table of strings".into(),
@@ -118,7 +122,11 @@ fn mailbox(keys: &mut Vec<Key>, t: &str, scope: Scope) {
             Kind::Enum(&["webhook", "sidekiq"]),
             D::Str("webhook"),
         ),
-        key(format!("{t}.gitlab_url"), Kind::Str, D::Derived("external_url")),
+        key(
+            format!("{t}.gitlab_url"),
+            Kind::Str,
+            D::Derived("external_url"),
+        ),
         key(
             format!("{t}.log_file"),
             Kind::Str,
@@ -133,10 +141,26 @@ fn mailbox(keys: &mut Vec<Key>, t: &str, scope: Scope) {
         secret(format!("{t}.password"), scope, "password"),
         key(format!("{t}.inbox_options.tenant_id"), Kind::Str, D::None),
         key(format!("{t}.inbox_options.client_id"), Kind::Str, D::None),
-        secret(format!("{t}.inbox_options.client_secret"), scope, "client_secret"),
-        key(format!("{t}.inbox_options.poll_interval"), Kind::Int(1, 86400), D::Int(60)),
-        key(format!("{t}.inbox_options.azure_ad_endpoint"), Kind::Str, D::Str(AZURE_AD)),
-        key(format!("{t}.inbox_options.graph_endpoint"), Kind::Str, D::Str(GRAPH)),
+        secret(
+            format!("{t}.inbox_options.client_secret"),
+            scope,
+            "client_secret",
+        ),
+        key(
+            format!("{t}.inbox_options.poll_interval"),
+            Kind::Int(1, 86400),
+            D::Int(60),
+        ),
+        key(
+            format!("{t}.inbox_options.azure_ad_endpoint"),
+            Kind::Str,
+            D::Str(AZURE_AD),
+        ),
+        key(
+            format!("{t}.inbox_options.graph_endpoint"),
+            Kind::Str,
+            D::Str(GRAPH),
+        ),
     ]);
 }
 
@@ -224,8 +248,13 @@ pub fn closest(path: &str) -> Option<String> {
         .map(|c| {
             // Score the whole path, and the last segment alone (a typo in `[smtp] adress`).
             let whole = strsim::jaro_winkler(path, c);
-            let same_parent = path.rsplit_once('.').map(|(p, _)| p) == c.rsplit_once('.').map(|(p, _)| p);
-            let tail = if same_parent { strsim::jaro_winkler(&leaf(path), &leaf(c)) } else { 0.0 };
+            let same_parent =
+                path.rsplit_once('.').map(|(p, _)| p) == c.rsplit_once('.').map(|(p, _)| p);
+            let tail = if same_parent {
+                strsim::jaro_winkler(&leaf(path), &leaf(c))
+            } else {
+                0.0
+            };
             (whole.max(tail), c)
         })
         .filter(|(score, _)| *score > 0.8)

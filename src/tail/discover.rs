@@ -41,7 +41,10 @@ pub enum Target {
     /// A directory: every log below it, including directories created later.
     Dir(PathBuf),
     /// One file, followed by name in its (canonical) directory.
-    File { dir: PathBuf, name: std::ffi::OsString },
+    File {
+        dir: PathBuf,
+        name: std::ffi::OsString,
+    },
 }
 
 /// Why a target could not be resolved.

@@ -27,7 +27,9 @@
 //!   [`PARTIAL_TIMEOUT`] of quiet.
 //! - **Idle is free:** with nothing pending the loop sleeps in `poll(2)` with no timeout;
 //!   a timeout is set only while a partial line, an orphan or the polling fallback needs
-//!   one. Busy, it reads events in batches and each file once per batch.
+//!   one. Busy, it reads events in batches and each file once per batch, pausing
+//!   [`BATCH_PAUSE`] between batches so that a burst of writes costs one wake-up, not
+//!   one per line (waking a reader also costs the process that writes).
 //! - **Polling fallback**, with a warning, only when inotify cannot be had or runs out of
 //!   watches: then every second the tree is rescanned and every file read.
 
@@ -57,10 +59,15 @@ pub const ORPHAN_TICK: Duration = Duration::from_millis(100);
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// A "line" longer than this is written in pieces rather than held in memory.
 const MAX_PENDING: usize = 64 * 1024 * 1024;
+const KEEP_PENDING_CAPACITY: usize = 1024 * 1024;
 const READ_BUF: usize = 256 * 1024;
 /// Reads of one file per turn, so one flooding file cannot starve the others.
 const MAX_READS_PER_TURN: usize = 64;
 const EVENT_BUF: usize = 256 * 1024;
+/// While logs are busy, how long events gather between two turns of the loop: the
+/// latency it adds is bounded by this, and it divides wake-ups (of this process and, through
+/// them, of the writers) by the number of writes in that time.
+const BATCH_PAUSE: Duration = Duration::from_millis(1);
 /// `struct inotify_event` is 16 bytes, followed by the name padded to a multiple of 16.
 const MAX_EVENT_SIZE: usize = 16 + 256;
 
@@ -301,7 +308,7 @@ impl<'w> Follower<'w> {
             if let Some(sig) = signals.caught() {
                 return Ok(Stop::Signal(sig));
             }
-            let mut busy = false;
+            let mut batch_size = None;
             if let Some(inotify) = self.inotify.as_mut() {
                 match inotify.read_events(&mut events) {
                     Ok(batch) => {
@@ -310,10 +317,7 @@ impl<'w> Follower<'w> {
                             bytes += event_size(ev.name);
                             self.handle(ev.wd.get_watch_descriptor_id(), ev.mask, ev.name)?;
                         }
-                        // A batch that did not fill the buffer emptied the queue: rather
-                        // than a read that would find nothing, go and sleep in poll, which
-                        // returns at once if more came meanwhile.
-                        busy = bytes + MAX_EVENT_SIZE > EVENT_BUF;
+                        batch_size = Some(bytes);
                     }
                     Err(e)
                         if e.kind() == io::ErrorKind::WouldBlock
@@ -326,12 +330,24 @@ impl<'w> Follower<'w> {
             }
             self.read_dirty()?;
             let now = Instant::now();
-            if self.next_deadline.is_some_and(|d| now >= d) || (self.polling && now >= self.next_poll)
+            if self.next_deadline.is_some_and(|d| now >= d)
+                || (self.polling && now >= self.next_poll)
             {
                 self.timers(now)?;
             }
-            if busy {
-                continue;
+            match batch_size {
+                // A full buffer: more events are waiting.
+                Some(bytes) if bytes + MAX_EVENT_SIZE > EVENT_BUF => continue,
+                // Logs are being written: hand the lines over, then let the next events
+                // gather for a moment instead of being woken by each one. Waking a
+                // sleeping reader costs the *writer* too: woken per event, this follower
+                // made a busy daemon measurably slower than `tail -F` did.
+                Some(_) => {
+                    self.out.flush()?;
+                    std::thread::sleep(BATCH_PAUSE);
+                    continue;
+                }
+                None => {}
             }
             // Idle: hand the lines over, then sleep until something happens.
             self.out.flush()?;
@@ -560,7 +576,12 @@ impl<'w> Follower<'w> {
 
     /// Starts following a directory: watch first, then scan, so nothing created in
     /// between is missed.
-    fn add_dir(&mut self, parent: Option<(DirId, OsString)>, path: PathBuf, start: Start) -> Option<DirId> {
+    fn add_dir(
+        &mut self,
+        parent: Option<(DirId, OsString)>,
+        path: PathBuf,
+        start: Start,
+    ) -> Option<DirId> {
         let meta = fs::metadata(&path).ok()?;
         if !meta.is_dir() {
             return None;
@@ -646,7 +667,8 @@ impl<'w> Follower<'w> {
                 seen_dirs.insert(name.clone());
                 match self.dir(id).subdirs.get(&name).copied() {
                     Some(sub) => {
-                        let same = fs::metadata(&full).is_ok_and(|m| key_of(&m) == self.dir(sub).key);
+                        let same =
+                            fs::metadata(&full).is_ok_and(|m| key_of(&m) == self.dir(sub).key);
                         if same {
                             self.scan_dir(sub, start)?;
                         } else {
@@ -720,7 +742,10 @@ impl<'w> Follower<'w> {
     /// Everything again, after a queue overflow or on a polling tick.
     fn rescan(&mut self) -> Result<(), Failure> {
         self.rescan_needed = false;
-        let root = self.dirs.iter().position(|d| d.as_ref().is_some_and(|d| d.parent.is_none()));
+        let root = self
+            .dirs
+            .iter()
+            .position(|d| d.as_ref().is_some_and(|d| d.parent.is_none()));
         match root {
             Some(r) => self.scan_dir(r, Start::Head)?,
             None => {
@@ -741,6 +766,19 @@ impl<'w> Follower<'w> {
     /// renamed here), a new one starts at `start`.
     fn attach(&mut self, dir: DirId, name: &OsStr, start: Start) {
         let path = self.dir(dir).path.join(name);
+        let known = self.dir(dir).files.get(name).copied();
+        if let Some(fid) = known {
+            // Still the same file (a rescan, a repeated event): read it, no new open.
+            let same = fs::metadata(&path).is_ok_and(|m| {
+                self.files[fid]
+                    .as_ref()
+                    .is_some_and(|t| t.key == key_of(&m))
+            });
+            if same {
+                self.mark_dirty(fid);
+                return;
+            }
+        }
         let is_link = fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
         let file = match open_log(&path) {
             Ok(f) => f,
@@ -756,7 +794,7 @@ impl<'w> Follower<'w> {
             _ => return,
         };
         let key = key_of(&meta);
-        if let Some(fid) = self.dir(dir).files.get(name).copied() {
+        if let Some(fid) = known {
             if self.files[fid].as_ref().is_some_and(|t| t.key == key) {
                 self.mark_dirty(fid);
                 return;
@@ -1033,6 +1071,10 @@ fn consume(t: &mut Tracked, data: &[u8], out: &mut Output) -> io::Result<()> {
                 t.pending.extend_from_slice(&complete[..=first]);
                 out.lines(src, &t.pending, t.continued)?;
                 t.pending.clear();
+                if t.pending.capacity() > KEEP_PENDING_CAPACITY {
+                    // A huge line went through; do not keep its memory per file.
+                    t.pending = Vec::new();
+                }
                 t.continued = false;
                 complete = &complete[first + 1..];
             }

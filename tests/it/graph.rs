@@ -28,7 +28,10 @@ fn mailer_root(server: &MockServer, extra: &str) -> TestRoot {
         ),
     )
     .unwrap();
-    t.write_secret("microsoft-graph-mailer", format!("client_secret: '{SECRET}'\n").as_bytes());
+    t.write_secret(
+        "microsoft-graph-mailer",
+        format!("client_secret: '{SECRET}'\n").as_bytes(),
+    );
     t
 }
 
@@ -38,7 +41,11 @@ fn token_ok() -> Mock {
         .and(body_string_contains("grant_type=client_credentials"))
         .and(header(
             "authorization",
-            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("client-id:{SECRET}"))).as_str(),
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("client-id:{SECRET}"))
+            )
+            .as_str(),
         ))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
             "token_type": "Bearer", "expires_in": 3599, "access_token": TOKEN
@@ -47,13 +54,18 @@ fn token_ok() -> Mock {
 
 fn no_leak(out: &Outcome) {
     for s in [SECRET, TOKEN] {
-        assert!(!out.stdout_str().contains(s) && !out.stderr.contains(s), "{s} leaked\n{out}");
+        assert!(
+            !out.stdout_str().contains(s) && !out.stderr.contains(s),
+            "{s} leaked\n{out}"
+        );
     }
 }
 
 async fn run(t: &TestRoot, args: &[&str]) -> Outcome {
     let cmd = t.toolctl(args.iter().copied());
-    tokio::task::spawn_blocking(move || cmd.run()).await.unwrap()
+    tokio::task::spawn_blocking(move || cmd.run())
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -69,16 +81,38 @@ async fn the_mailer_gets_a_token_and_sends_the_mime_message() {
         .mount(&server)
         .await;
     let t = mailer_root(&server, "");
-    let out = run(&t, &["microsoft-graph-mailer", "check", "--send-to", "ops@example.com", "--output-format", "json"]).await;
+    let out = run(
+        &t,
+        &[
+            "microsoft-graph-mailer",
+            "check",
+            "--send-to",
+            "ops@example.com",
+            "--output-format",
+            "json",
+        ],
+    )
+    .await;
     out.assert_code(0);
     assert_eq!(out.step("token")["status"], "ok");
     assert_eq!(out.step("send")["status"], "ok");
     let requests: Vec<Request> = server.received_requests().await.unwrap();
     let token_req = &requests[0];
     let form = String::from_utf8_lossy(&token_req.body);
-    assert!(form.contains(&format!("scope={}", url_encode(&format!("{}/.default", server.uri())))), "{form}");
-    let send = requests.iter().find(|r| r.url.path().ends_with("/sendMail")).unwrap();
-    let mime = base64::engine::general_purpose::STANDARD.decode(&send.body).expect("the body is base64");
+    assert!(
+        form.contains(&format!(
+            "scope={}",
+            url_encode(&format!("{}/.default", server.uri()))
+        )),
+        "{form}"
+    );
+    let send = requests
+        .iter()
+        .find(|r| r.url.path().ends_with("/sendMail"))
+        .unwrap();
+    let mime = base64::engine::general_purpose::STANDARD
+        .decode(&send.body)
+        .expect("the body is base64");
     let mime = String::from_utf8(mime).unwrap();
     assert!(mime.contains("From: gitlab@example.com"), "{mime}");
     assert!(mime.contains("To: ops@example.com"), "{mime}");
@@ -92,8 +126,18 @@ fn url_encode(s: &str) -> String {
 #[tokio::test]
 async fn each_token_error_has_its_own_hint() {
     let cases = [
-        (401, "invalid_client", 7_000_215, "use the secret's Value, not its Secret ID"),
-        (400, "invalid_client", 7_000_215, "use the secret's Value, not its Secret ID"),
+        (
+            401,
+            "invalid_client",
+            7_000_215,
+            "use the secret's Value, not its Secret ID",
+        ),
+        (
+            400,
+            "invalid_client",
+            7_000_215,
+            "use the secret's Value, not its Secret ID",
+        ),
         (400, "unauthorized_client", 700_016, "unknown application"),
         (400, "invalid_request", 90_002, "unknown tenant"),
         (400, "invalid_scope", 70_011, "invalid scope"),
@@ -110,12 +154,22 @@ async fn each_token_error_has_its_own_hint() {
             .mount(&server)
             .await;
         let t = mailer_root(&server, "");
-        let out = run(&t, &["microsoft-graph-mailer", "check", "--output-format", "json"]).await;
+        let out = run(
+            &t,
+            &["microsoft-graph-mailer", "check", "--output-format", "json"],
+        )
+        .await;
         out.assert_code(1);
         let s = out.step("token");
         assert_eq!(s["status"], "fail", "{out}");
         assert!(s["hint"].as_str().unwrap().contains(hint), "{code}: {out}");
-        assert!(s["detail"].as_str().unwrap().contains(&format!("AADSTS{code}")), "{out}");
+        assert!(
+            s["detail"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("AADSTS{code}")),
+            "{out}"
+        );
         no_leak(&out);
     }
 }
@@ -134,12 +188,31 @@ async fn send_as_denied_names_the_fix_from_the_docs() {
         .mount(&server)
         .await;
     let t = mailer_root(&server, "");
-    let out = run(&t, &["microsoft-graph-mailer", "check", "--send-to", "ops@example.com", "--output-format", "json"]).await;
+    let out = run(
+        &t,
+        &[
+            "microsoft-graph-mailer",
+            "check",
+            "--send-to",
+            "ops@example.com",
+            "--output-format",
+            "json",
+        ],
+    )
+    .await;
     out.assert_code(1);
     let s = out.step("send");
-    assert!(s["detail"].as_str().unwrap().contains("ErrorSendAsDenied"), "{out}");
+    assert!(
+        s["detail"].as_str().unwrap().contains("ErrorSendAsDenied"),
+        "{out}"
+    );
     let hint = s["hint"].as_str().unwrap();
-    assert!(hint.contains("email.from") && hint.contains("email.reply_to") && hint.contains("application permission"), "{out}");
+    assert!(
+        hint.contains("email.from")
+            && hint.contains("email.reply_to")
+            && hint.contains("application permission"),
+        "{out}"
+    );
 }
 
 #[tokio::test]
@@ -158,9 +231,26 @@ async fn throttling_is_retried_once_then_reported() {
         .mount(&server)
         .await;
     let t = mailer_root(&server, "");
-    let out = run(&t, &["microsoft-graph-mailer", "check", "--send-to", "ops@example.com", "--output-format", "json"]).await;
+    let out = run(
+        &t,
+        &[
+            "microsoft-graph-mailer",
+            "check",
+            "--send-to",
+            "ops@example.com",
+            "--output-format",
+            "json",
+        ],
+    )
+    .await;
     out.assert_code(0);
-    assert!(out.step("send")["detail"].as_str().unwrap().contains("Retry-After of 1 s"), "{out}");
+    assert!(
+        out.step("send")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Retry-After of 1 s"),
+        "{out}"
+    );
 
     let server = MockServer::start().await;
     token_ok().mount(&server).await;
@@ -171,9 +261,26 @@ async fn throttling_is_retried_once_then_reported() {
         .mount(&server)
         .await;
     let t = mailer_root(&server, "");
-    let out = run(&t, &["microsoft-graph-mailer", "check", "--send-to", "ops@example.com", "--output-format", "json"]).await;
+    let out = run(
+        &t,
+        &[
+            "microsoft-graph-mailer",
+            "check",
+            "--send-to",
+            "ops@example.com",
+            "--output-format",
+            "json",
+        ],
+    )
+    .await;
     out.assert_code(1);
-    assert!(out.step("send")["hint"].as_str().unwrap().contains("Retry-After: 1 s"), "{out}");
+    assert!(
+        out.step("send")["hint"]
+            .as_str()
+            .unwrap()
+            .contains("Retry-After: 1 s"),
+        "{out}"
+    );
 }
 
 #[tokio::test]
@@ -192,8 +299,14 @@ async fn a_missing_client_secret_is_reported_before_any_request() {
     .unwrap();
     // Settings refuse an enabled mailer without its secret: the check cannot run (exit 2).
     let out = run(&t, &["microsoft-graph-mailer", "check"]).await;
-    out.assert_error("microsoft_graph_mailer.client_secret", &["toolctl microsoft-graph-mailer secret edit"]);
-    assert!(server.received_requests().await.unwrap().is_empty(), "a request was made");
+    out.assert_error(
+        "microsoft_graph_mailer.client_secret",
+        &["toolctl microsoft-graph-mailer secret edit"],
+    );
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "a request was made"
+    );
     // On a node where the store holds no secret but settings pass (mailroom irrelevant
     // here), the probe row says so too; covered by the mailbox case below.
 }
@@ -219,9 +332,23 @@ async fn a_silent_server_fails_within_the_timeout() {
         ),
     )
     .unwrap();
-    t.write_secret("microsoft-graph-mailer", format!("client_secret: '{SECRET}'\n").as_bytes());
+    t.write_secret(
+        "microsoft-graph-mailer",
+        format!("client_secret: '{SECRET}'\n").as_bytes(),
+    );
     let start = Instant::now();
-    let out = run(&t, &["microsoft-graph-mailer", "check", "--timeout", "2", "--output-format", "json"]).await;
+    let out = run(
+        &t,
+        &[
+            "microsoft-graph-mailer",
+            "check",
+            "--timeout",
+            "2",
+            "--output-format",
+            "json",
+        ],
+    )
+    .await;
     let took = start.elapsed();
     out.assert_code(1);
     assert_eq!(out.step("token")["status"], "fail");
@@ -234,12 +361,21 @@ async fn a_sender_that_is_not_the_mailbox_is_warned_about_before_sending() {
     let server = MockServer::start().await;
     token_ok().mount(&server).await;
     let t = mailer_root(&server, "");
-    t.toolctl(["config", "set", "email.from", "noreply@example.com"]).run().assert_code(0);
-    let out = run(&t, &["microsoft-graph-mailer", "check", "--output-format", "json"]).await;
+    t.toolctl(["config", "set", "email.from", "noreply@example.com"])
+        .run()
+        .assert_code(0);
+    let out = run(
+        &t,
+        &["microsoft-graph-mailer", "check", "--output-format", "json"],
+    )
+    .await;
     out.assert_code(0);
     let s = out.step("sender");
     assert_eq!(s["status"], "warn");
-    assert!(s["hint"].as_str().unwrap().contains("ErrorSendAsDenied"), "{out}");
+    assert!(
+        s["hint"].as_str().unwrap().contains("ErrorSendAsDenied"),
+        "{out}"
+    );
 }
 
 fn graph_inbox_root(server: &MockServer, table: &str, scope: &str, user: &str) -> TestRoot {
@@ -256,14 +392,19 @@ fn graph_inbox_root(server: &MockServer, table: &str, scope: &str, user: &str) -
         ),
     )
     .unwrap();
-    t.write_secret(scope, format!("user: '{user}'\nclient_secret: '{SECRET}'\n").as_bytes());
+    t.write_secret(
+        scope,
+        format!("user: '{user}'\nclient_secret: '{SECRET}'\n").as_bytes(),
+    );
     t.write_secret("mailroom", b"webhook_secret: 'x'\n");
     t
 }
 
 fn unread(user: &str, status: u16, body: serde_json::Value) -> Mock {
     Mock::given(method("GET"))
-        .and(path(format!("/v1.0/users/{user}/mailFolders/inbox/messages")))
+        .and(path(format!(
+            "/v1.0/users/{user}/mailFolders/inbox/messages"
+        )))
         .and(query_param("$filter", "isRead eq false"))
         .and(query_param("$count", "true"))
         .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
@@ -273,20 +414,49 @@ fn unread(user: &str, status: u16, body: serde_json::Value) -> Mock {
 #[tokio::test]
 async fn graph_inboxes_report_their_unread_count_read_only() {
     for (table, scope, user) in [
-        ("incoming_email", "incoming-email", "incoming@example.onmicrosoft.com"),
-        ("service_desk_email", "service-desk-email", "contact@example.onmicrosoft.com"),
+        (
+            "incoming_email",
+            "incoming-email",
+            "incoming@example.onmicrosoft.com",
+        ),
+        (
+            "service_desk_email",
+            "service-desk-email",
+            "contact@example.onmicrosoft.com",
+        ),
     ] {
         let server = MockServer::start().await;
         token_ok().mount(&server).await;
-        unread(user, 200, serde_json::json!({"@odata.count": 3, "value": [{"id": "AAMk"}]})).expect(1).mount(&server).await;
+        unread(
+            user,
+            200,
+            serde_json::json!({"@odata.count": 3, "value": [{"id": "AAMk"}]}),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
         let t = graph_inbox_root(&server, table, scope, user);
         let out = run(&t, &[scope, "check", "--output-format", "json"]).await;
         out.assert_code(0);
-        assert!(out.step("inbox")["detail"].as_str().unwrap().contains("3 unread"), "{out}");
+        assert!(
+            out.step("inbox")["detail"]
+                .as_str()
+                .unwrap()
+                .contains("3 unread"),
+            "{out}"
+        );
         for r in server.received_requests().await.unwrap() {
-            assert!(matches!(r.method.as_str(), "GET" | "POST"), "a {} request was made", r.method);
+            assert!(
+                matches!(r.method.as_str(), "GET" | "POST"),
+                "a {} request was made",
+                r.method
+            );
             if r.method.as_str() == "POST" {
-                assert!(r.url.path().ends_with("/token"), "only the token is POSTed: {}", r.url);
+                assert!(
+                    r.url.path().ends_with("/token"),
+                    "only the token is POSTed: {}",
+                    r.url
+                );
             }
         }
         no_leak(&out);
@@ -298,14 +468,21 @@ async fn a_graph_inbox_without_permission_names_mail_readwrite() {
     let server = MockServer::start().await;
     token_ok().mount(&server).await;
     let user = "incoming@example.onmicrosoft.com";
-    unread(user, 403, serde_json::json!({"error": {"code": "ErrorAccessDenied", "message": "Access is denied."}}))
-        .mount(&server)
-        .await;
+    unread(
+        user,
+        403,
+        serde_json::json!({"error": {"code": "ErrorAccessDenied", "message": "Access is denied."}}),
+    )
+    .mount(&server)
+    .await;
     let t = graph_inbox_root(&server, "incoming_email", "incoming-email", user);
     let out = run(&t, &["incoming-email", "check", "--output-format", "json"]).await;
     out.assert_code(1);
     let s = out.step("inbox");
-    assert!(s["hint"].as_str().unwrap().contains("Mail.ReadWrite"), "{out}");
+    assert!(
+        s["hint"].as_str().unwrap().contains("Mail.ReadWrite"),
+        "{out}"
+    );
 }
 
 #[tokio::test]
@@ -313,7 +490,13 @@ async fn check_runs_the_graph_probes_together() {
     let server = MockServer::start().await;
     token_ok().mount(&server).await;
     let user = "incoming@example.onmicrosoft.com";
-    unread(user, 200, serde_json::json!({"@odata.count": 0, "value": []})).mount(&server).await;
+    unread(
+        user,
+        200,
+        serde_json::json!({"@odata.count": 0, "value": []}),
+    )
+    .mount(&server)
+    .await;
     let t = graph_inbox_root(&server, "incoming_email", "incoming-email", user);
     let mut text = fs::read_to_string(t.config_file()).unwrap();
     text.push_str(&format!(
@@ -322,11 +505,19 @@ async fn check_runs_the_graph_probes_together() {
         server.uri()
     ));
     fs::write(t.config_file(), text).unwrap();
-    t.write_secret("microsoft-graph-mailer", format!("client_secret: '{SECRET}'\n").as_bytes());
+    t.write_secret(
+        "microsoft-graph-mailer",
+        format!("client_secret: '{SECRET}'\n").as_bytes(),
+    );
     let out = run(&t, &["check", "--output-format", "json"]).await;
     out.assert_code(0);
     let json = out.json();
-    let names: Vec<&str> = json["probes"].as_array().unwrap().iter().map(|p| p["probe"].as_str().unwrap()).collect();
+    let names: Vec<&str> = json["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["probe"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["incoming-email", "microsoft-graph-mailer"], "{out}");
     assert_eq!(json["passed"], true);
 }

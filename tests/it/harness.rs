@@ -237,7 +237,8 @@ impl Outcome {
 
     /// stdout as one JSON document (`--output-format json`).
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{self}"))
+        serde_json::from_slice(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{self}"))
     }
 
     /// The last step called `name` of a probe report's first probe.

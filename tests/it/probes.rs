@@ -29,7 +29,10 @@ fn root_with(settings: &str, password: &str) -> TestRoot {
     let creds = format!("user: '{ALICE}'\npassword: '{password}'\n");
     t.write_secret("incoming-email", creds.as_bytes());
     t.write_secret("service-desk-email", creds.as_bytes());
-    t.write_secret("smtp", format!("user_name: '{ALICE}'\npassword: '{password}'\n").as_bytes());
+    t.write_secret(
+        "smtp",
+        format!("user_name: '{ALICE}'\npassword: '{password}'\n").as_bytes(),
+    );
     t.write_secret("mailroom", b"webhook_secret: 'token'\n");
     t
 }
@@ -50,7 +53,10 @@ fn check(t: &TestRoot, what: &str, extra: &[&str]) -> Outcome {
     args.extend_from_slice(extra);
     let out = t.toolctl(args).run();
     for secret in [ALICE_PW, "wrong-Pa55"] {
-        assert!(!out.stdout_str().contains(secret) && !out.stderr.contains(secret), "a password leaked\n{out}");
+        assert!(
+            !out.stdout_str().contains(secret) && !out.stderr.contains(secret),
+            "a password leaked\n{out}"
+        );
     }
     out
 }
@@ -60,35 +66,81 @@ fn failed_at(out: &Outcome, name: &str, detail: &str, hint: &str) {
     out.assert_code(1);
     let s = out.step(name);
     assert_eq!(s["status"], "fail", "{out}");
-    assert!(s["detail"].as_str().unwrap().contains(detail), "detail lacks {detail:?}\n{out}");
-    assert!(s["hint"].as_str().unwrap().contains(hint), "hint lacks {hint:?}\n{out}");
+    assert!(
+        s["detail"].as_str().unwrap().contains(detail),
+        "detail lacks {detail:?}\n{out}"
+    );
+    assert!(
+        s["hint"].as_str().unwrap().contains(hint),
+        "hint lacks {hint:?}\n{out}"
+    );
 }
 
 #[test]
 fn imap_with_starttls_and_imaps_are_green() {
     let d = Dovecot::start(DovecotOptions::default());
-    for settings in [imap(d.imap, "start_tls = true"), imap(d.imaps, "ssl = true")] {
+    for settings in [
+        imap(d.imap, "start_tls = true"),
+        imap(d.imaps, "ssl = true"),
+    ] {
         let t = root(&settings);
         let out = check(&t, "incoming-email", &[]);
         out.assert_code(0);
-        for name in ["dns", "tcp", "tls", "certificate", "greeting", "capabilities", "login", "mailbox", "logout"] {
+        for name in [
+            "dns",
+            "tcp",
+            "tls",
+            "certificate",
+            "greeting",
+            "capabilities",
+            "login",
+            "mailbox",
+            "logout",
+        ] {
             assert_eq!(out.step(name)["status"], "ok", "{name}\n{out}");
         }
-        assert!(out.step("capabilities")["detail"].as_str().unwrap().contains("IDLE"), "{out}");
-        assert!(out.step("mailbox")["detail"].as_str().unwrap().contains("messages"), "{out}");
-        assert!(out.step("certificate")["detail"].as_str().unwrap().contains("ca_file /ca.pem"), "{out}");
+        assert!(
+            out.step("capabilities")["detail"]
+                .as_str()
+                .unwrap()
+                .contains("IDLE"),
+            "{out}"
+        );
+        assert!(
+            out.step("mailbox")["detail"]
+                .as_str()
+                .unwrap()
+                .contains("messages"),
+            "{out}"
+        );
+        assert!(
+            out.step("certificate")["detail"]
+                .as_str()
+                .unwrap()
+                .contains("ca_file /ca.pem"),
+            "{out}"
+        );
     }
 }
 
 #[test]
 fn service_desk_reads_its_own_mailbox() {
     let d = Dovecot::start(DovecotOptions::default());
-    let t = root(&imap(d.imaps, "ssl = true").replace("[incoming_email]", "[service_desk_email]")
-        .replace("incoming+%{key}", "contact+%{key}")
-        .replace("ca_file", "mailbox = \"Service Desk\"\nca_file"));
+    let t = root(
+        &imap(d.imaps, "ssl = true")
+            .replace("[incoming_email]", "[service_desk_email]")
+            .replace("incoming+%{key}", "contact+%{key}")
+            .replace("ca_file", "mailbox = \"Service Desk\"\nca_file"),
+    );
     let out = check(&t, "service-desk-email", &[]);
     out.assert_code(0);
-    assert!(out.step("mailbox")["detail"].as_str().unwrap().contains("\"Service Desk\""), "{out}");
+    assert!(
+        out.step("mailbox")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("\"Service Desk\""),
+        "{out}"
+    );
 }
 
 #[test]
@@ -105,7 +157,12 @@ fn a_wrong_imap_password_names_the_secret_command() {
     let d = Dovecot::start(DovecotOptions::default());
     let t = root_with(&imap(d.imaps, "ssl = true"), "wrong-Pa55");
     let out = check(&t, "incoming-email", &[]);
-    failed_at(&out, "login", "authentication failed", "toolctl incoming-email secret edit");
+    failed_at(
+        &out,
+        "login",
+        "authentication failed",
+        "toolctl incoming-email secret edit",
+    );
 }
 
 #[test]
@@ -118,16 +175,28 @@ fn a_missing_mailbox_is_named() {
 
 #[test]
 fn starttls_not_offered_fails_before_the_password_is_sent() {
-    let d = Dovecot::start(DovecotOptions { starttls: false, ..DovecotOptions::default() });
+    let d = Dovecot::start(DovecotOptions {
+        starttls: false,
+        ..DovecotOptions::default()
+    });
     let t = root(&imap(d.imap, "start_tls = true"));
     let out = check(&t, "incoming-email", &[]);
     failed_at(&out, "starttls", "does not offer STARTTLS", "ssl = true");
-    assert!(out.json()["probes"][0]["steps"].as_array().unwrap().iter().all(|s| s["step"] != "login"));
+    assert!(out.json()["probes"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["step"] != "login"));
     // The server saw no login attempt at all.
-    let seen = crate::harness::wait_for(Duration::from_secs(5), || d.log_text().contains("no auth attempts"));
+    let seen = crate::harness::wait_for(Duration::from_secs(5), || {
+        d.log_text().contains("no auth attempts")
+    });
     let log = d.log_text();
     assert!(seen, "the disconnect was not logged:\n{log}");
-    assert!(!log.contains("Login: user=") && !log.contains("auth failed") && !log.contains(ALICE), "{log}");
+    assert!(
+        !log.contains("Login: user=") && !log.contains("auth failed") && !log.contains(ALICE),
+        "{log}"
+    );
 }
 
 #[test]
@@ -135,10 +204,18 @@ fn certificate_failures_each_have_their_hint() {
     let cases = [
         (Tls::Good, false, "not signed by a trusted CA", "ca_file"),
         (Tls::Expired, true, "expired", "renew the certificate"),
-        (Tls::WrongName, true, "not valid for `127.0.0.1`", "subjectAltName"),
+        (
+            Tls::WrongName,
+            true,
+            "not valid for `127.0.0.1`",
+            "subjectAltName",
+        ),
     ];
     for (tls, with_ca, detail, hint) in cases {
-        let d = Dovecot::start(DovecotOptions { tls, ..DovecotOptions::default() });
+        let d = Dovecot::start(DovecotOptions {
+            tls,
+            ..DovecotOptions::default()
+        });
         let mut settings = imap(d.imaps, "ssl = true");
         if !with_ca {
             settings = settings.replace("ca_file = \"/ca.pem\"\n", "");
@@ -151,12 +228,21 @@ fn certificate_failures_each_have_their_hint() {
 #[test]
 fn connection_refused_and_a_silent_server_fail_at_their_step() {
     let t = root(&imap(closed_port(), "ssl = true"));
-    failed_at(&check(&t, "incoming-email", &[]), "tcp", "cannot connect", "nothing listens");
+    failed_at(
+        &check(&t, "incoming-email", &[]),
+        "tcp",
+        "cannot connect",
+        "nothing listens",
+    );
 
     let silent = Silent::start();
     for (what, settings, step_name) in [
         ("incoming-email", imap(silent.port, ""), "greeting"),
-        ("smtp", smtp(silent.port, "enable_starttls_auto = true"), "greeting"),
+        (
+            "smtp",
+            smtp(silent.port, "enable_starttls_auto = true"),
+            "greeting",
+        ),
     ] {
         let t = root(&settings);
         let start = Instant::now();
@@ -180,7 +266,13 @@ fn smtp_starttls_and_implicit_tls_are_green_on_dovecot_and_postfix() {
         let out = check(&root(&settings), "smtp", &[]);
         out.assert_code(0);
         assert_eq!(out.step("auth")["status"], "ok", "{out}");
-        assert!(out.step("auth methods")["detail"].as_str().unwrap().starts_with("250-AUTH "), "{out}");
+        assert!(
+            out.step("auth methods")["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("250-AUTH "),
+            "{out}"
+        );
         assert_eq!(out.step("certificate")["status"], "ok", "{out}");
     }
 }
@@ -188,15 +280,31 @@ fn smtp_starttls_and_implicit_tls_are_green_on_dovecot_and_postfix() {
 #[test]
 fn every_smtp_auth_method_works_and_the_strongest_is_chosen_by_default() {
     let d = Dovecot::start(DovecotOptions::default());
-    for (method, shown) in [("plain", "PLAIN"), ("login", "LOGIN"), ("cram_md5", "CRAM-MD5")] {
+    for (method, shown) in [
+        ("plain", "PLAIN"),
+        ("login", "LOGIN"),
+        ("cram_md5", "CRAM-MD5"),
+    ] {
         let settings = smtp(d.submission, &format!("authentication = \"{method}\""));
         let out = check(&root(&settings), "smtp", &[]);
         out.assert_code(0);
-        assert!(out.step("auth")["detail"].as_str().unwrap().starts_with(&format!("{shown}: 235")), "{out}");
+        assert!(
+            out.step("auth")["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{shown}: 235")),
+            "{out}"
+        );
     }
     let out = check(&root(&smtp(d.submission, "")), "smtp", &[]);
     out.assert_code(0);
-    assert!(out.step("auth")["detail"].as_str().unwrap().starts_with("CRAM-MD5"), "{out}");
+    assert!(
+        out.step("auth")["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("CRAM-MD5"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -205,7 +313,12 @@ fn a_wrong_smtp_password_names_the_secret_command() {
     for method in ["plain", "login", "cram_md5"] {
         let settings = smtp(d.submission, &format!("authentication = \"{method}\""));
         let out = check(&root_with(&settings, "wrong-Pa55"), "smtp", &[]);
-        failed_at(&out, "auth", "authentication failed", "toolctl smtp secret edit");
+        failed_at(
+            &out,
+            "auth",
+            "authentication failed",
+            "toolctl smtp secret edit",
+        );
     }
 }
 
@@ -216,8 +329,15 @@ fn a_test_message_really_arrives() {
     let t = root(&smtp(d.submission, ""));
     let out = check(&t, "smtp", &["--send-to", "bob@example.test"]);
     out.assert_code(0);
-    assert!(out.step("send")["detail"].as_str().unwrap().contains("250"), "{out}");
-    let msg = d.wait_for_message("bob@example.test", "toolctl smtp check", Duration::from_secs(15));
+    assert!(
+        out.step("send")["detail"].as_str().unwrap().contains("250"),
+        "{out}"
+    );
+    let msg = d.wait_for_message(
+        "bob@example.test",
+        "toolctl smtp check",
+        Duration::from_secs(15),
+    );
     let msg = msg.unwrap_or_else(|| panic!("the message never arrived in bob's INBOX\n{out}"));
     assert!(msg.contains(&format!("From: {ALICE}")), "{msg}");
 }
@@ -230,29 +350,52 @@ fn check_runs_every_enabled_probe_at_once() {
     let settings = format!(
         "{}{}{}",
         imap(silent.port, ""),
-        imap(silent.port, "").replace("[incoming_email]", "[service_desk_email]").replace("incoming+%{key}", "contact+%{key}")
+        imap(silent.port, "")
+            .replace("[incoming_email]", "[service_desk_email]")
+            .replace("incoming+%{key}", "contact+%{key}")
             + "mailbox = \"Service Desk\"\n",
         smtp(silent.port, "")
     );
     let t = root(&settings);
     let start = Instant::now();
-    let out = t.toolctl(["check", "--timeout", "3", "--output-format", "json"]).run();
+    let out = t
+        .toolctl(["check", "--timeout", "3", "--output-format", "json"])
+        .run();
     let took = start.elapsed();
     out.assert_code(1);
-    let names: Vec<String> = out.json()["probes"].as_array().unwrap().iter().map(|p| p["probe"].as_str().unwrap().to_string()).collect();
-    assert_eq!(names, ["smtp", "incoming-email", "service-desk-email"], "{out}");
-    assert!(took < Duration::from_secs(5), "probes ran one after another: {took:?}");
+    let names: Vec<String> = out.json()["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["probe"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        ["smtp", "incoming-email", "service-desk-email"],
+        "{out}"
+    );
+    assert!(
+        took < Duration::from_secs(5),
+        "probes ran one after another: {took:?}"
+    );
 
     let d = Dovecot::start(DovecotOptions::default());
     let settings = format!(
         "{}{}{}",
         imap(d.imaps, "ssl = true"),
-        imap(d.imaps, "ssl = true").replace("[incoming_email]", "[service_desk_email]").replace("incoming+%{key}", "contact+%{key}")
+        imap(d.imaps, "ssl = true")
+            .replace("[incoming_email]", "[service_desk_email]")
+            .replace("incoming+%{key}", "contact+%{key}")
             + "mailbox = \"Service Desk\"\n",
         smtp(d.submission, "")
     );
     let out = root(&settings).toolctl(["check"]).run();
     out.assert_code(0);
     let text = out.stdout_str();
-    assert!(text.contains("smtp 127.0.0.1:") && text.contains("incoming-email 127.0.0.1:") && text.contains("passed"), "{out}");
+    assert!(
+        text.contains("smtp 127.0.0.1:")
+            && text.contains("incoming-email 127.0.0.1:")
+            && text.contains("passed"),
+        "{out}"
+    );
 }

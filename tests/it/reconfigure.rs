@@ -63,13 +63,20 @@ fn fixtures_render_their_expected_trees_and_a_second_run_changes_nothing() {
         let want = contents(&expected_dir);
         let have = contents(&rendered(&t));
         if want != have {
-            failures.push(format!("{name}: rendered tree differs from fixtures/{name}/expected\n{}", tree_diff(&want, &have)));
+            failures.push(format!(
+                "{name}: rendered tree differs from fixtures/{name}/expected\n{}",
+                tree_diff(&want, &have)
+            ));
         }
         // Modes: credentials 0600, the rest 0644.
         for (rel, node) in &got.0 {
             if let crate::harness::Node::File { mode, .. } = node {
                 let rel = rel.to_string_lossy();
-                let want = if rel == "app.yml" || rel.starts_with("nginx/") { 0o644 } else { 0o600 };
+                let want = if rel == "app.yml" || rel.starts_with("nginx/") {
+                    0o644
+                } else {
+                    0o600
+                };
                 assert_eq!(*mode, want, "{name}: mode of {rel}");
             }
         }
@@ -78,10 +85,21 @@ fn fixtures_render_their_expected_trees_and_a_second_run_changes_nothing() {
         std::thread::sleep(Duration::from_millis(20));
         let again = t.toolctl(["reconfigure"]).run();
         again.assert_code(0);
-        assert!(again.stderr.contains("0 changed"), "{name}: second run\n{again}");
-        assert_eq!(mtimes, crate::reconfigure::mtimes(&rendered(&t)), "{name}: second run rewrote files");
+        assert!(
+            again.stderr.contains("0 changed"),
+            "{name}: second run\n{again}"
+        );
+        assert_eq!(
+            mtimes,
+            crate::reconfigure::mtimes(&rendered(&t)),
+            "{name}: second run rewrote files"
+        );
     }
-    assert!(failures.is_empty(), "{}\n(refresh with TOOLCTL_BLESS=1 after reviewing)", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{}\n(refresh with TOOLCTL_BLESS=1 after reviewing)",
+        failures.join("\n")
+    );
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -98,7 +116,9 @@ fn contents(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
         .0
         .into_iter()
         .filter_map(|(p, n)| match n {
-            crate::harness::Node::File { bytes, .. } => Some((p.to_string_lossy().into_owned(), bytes)),
+            crate::harness::Node::File { bytes, .. } => {
+                Some((p.to_string_lossy().into_owned(), bytes))
+            }
             _ => None,
         })
         .collect()
@@ -109,13 +129,20 @@ fn tree_diff(
     have: &std::collections::BTreeMap<String, Vec<u8>>,
 ) -> String {
     let mut out = String::new();
-    for k in want.keys().chain(have.keys()).collect::<std::collections::BTreeSet<_>>() {
+    for k in want
+        .keys()
+        .chain(have.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
         match (want.get(k), have.get(k)) {
             (Some(a), Some(b)) if a != b => out.push_str(&format!(
                 "  {k} differs:\n{}",
-                similar::TextDiff::from_lines(&String::from_utf8_lossy(a), &String::from_utf8_lossy(b))
-                    .unified_diff()
-                    .header("expected", "rendered")
+                similar::TextDiff::from_lines(
+                    &String::from_utf8_lossy(a),
+                    &String::from_utf8_lossy(b)
+                )
+                .unified_diff()
+                .header("expected", "rendered")
             )),
             (Some(_), None) => out.push_str(&format!("  {k}: expected, not rendered\n")),
             (None, Some(_)) => out.push_str(&format!("  {k}: rendered, not expected\n")),
@@ -128,7 +155,10 @@ fn tree_diff(
 pub fn mtimes(dir: &Path) -> Vec<(PathBuf, std::time::SystemTime)> {
     let mut out = Vec::new();
     for (rel, _) in Snapshot::of(dir).0 {
-        out.push((rel.clone(), fs::metadata(dir.join(&rel)).unwrap().modified().unwrap()));
+        out.push((
+            rel.clone(),
+            fs::metadata(dir.join(&rel)).unwrap().modified().unwrap(),
+        ));
     }
     out
 }
@@ -145,7 +175,11 @@ fn every_rule_is_refused_with_its_message_and_nothing_is_written() {
             failures.push(format!("{name}: exit {:?}\n{out}", out.code));
             continue;
         }
-        for want in fs::read_to_string(case.join("expect.txt")).unwrap().lines().filter(|l| !l.is_empty()) {
+        for want in fs::read_to_string(case.join("expect.txt"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.is_empty())
+        {
             if !out.stderr.contains(want) {
                 failures.push(format!("{name}: stderr lacks {want:?}\n{out}"));
             }
@@ -178,7 +212,10 @@ fn a_fresh_root_gets_a_commented_default_and_the_key() {
     assert!(rendered(&t).join("app.yml").is_file());
     assert!(out.stdout_str().contains("app.yml"), "{out}");
     let log = fs::read_to_string(t.path("var/log/toolctl/reconfigure/reconfigure.log")).unwrap();
-    assert!(log.contains("reconfigure: 1 changed: app.yml created"), "{log}");
+    assert!(
+        log.contains("reconfigure: 1 changed: app.yml created"),
+        "{log}"
+    );
 }
 
 fn mode(p: &Path) -> u32 {
@@ -194,28 +231,48 @@ fn dry_run_writes_nothing_and_exit_code_tells_whether_something_would_change() {
     assert!(out.stdout_str().contains("would create"), "{out}");
     assert_eq!(before.diff(&t.snapshot()), "", "a dry run wrote");
     t.toolctl(["reconfigure"]).run().assert_code(0);
-    t.toolctl(["reconfigure", "--dry-run", "--exit-code"]).run().assert_code(0);
+    t.toolctl(["reconfigure", "--dry-run", "--exit-code"])
+        .run()
+        .assert_code(0);
 }
 
 #[test]
 fn diffs_mask_every_secret() {
     let t = root_from(&fixtures().join("service-desk-gmail"));
     let secret = "Very-Distinct-Pa55word";
-    t.write_secret("incoming-email", format!("user: 'gitlab-incoming@gmail.com'\npassword: '{secret}'\n").as_bytes());
+    t.write_secret(
+        "incoming-email",
+        format!("user: 'gitlab-incoming@gmail.com'\npassword: '{secret}'\n").as_bytes(),
+    );
     let out = t.toolctl(["reconfigure", "--dry-run", "--diff"]).run();
     out.assert_code(0);
     let stdout = out.stdout_str();
     assert!(stdout.contains("+++ b/mail_room.yml"), "{out}");
     assert!(stdout.contains(":password: \"********\""), "{out}");
-    assert!(stdout.contains("+++ b/mailroom/.gitlab_mailroom_secret\n@@ secret content not shown @@"), "{out}");
-    assert!(!stdout.contains(secret) && !out.stderr.contains(secret), "secret leaked\n{out}");
-    assert!(!stdout.contains("c2hhcmVkLXdlYmhvb2st"), "webhook token leaked\n{out}");
+    assert!(
+        stdout.contains("+++ b/mailroom/.gitlab_mailroom_secret\n@@ secret content not shown @@"),
+        "{out}"
+    );
+    assert!(
+        !stdout.contains(secret) && !out.stderr.contains(secret),
+        "secret leaked\n{out}"
+    );
+    assert!(
+        !stdout.contains("c2hhcmVkLXdlYmhvb2st"),
+        "webhook token leaked\n{out}"
+    );
     // A change of password shows as a masked line only, old value included.
     t.toolctl(["reconfigure"]).run().assert_code(0);
-    t.write_secret("incoming-email", b"user: 'gitlab-incoming@gmail.com'\npassword: 'Another-Pa55word'\n");
+    t.write_secret(
+        "incoming-email",
+        b"user: 'gitlab-incoming@gmail.com'\npassword: 'Another-Pa55word'\n",
+    );
     let out = t.toolctl(["reconfigure", "--dry-run", "--diff"]).run();
     let stdout = out.stdout_str();
-    assert!(!stdout.contains(secret) && !stdout.contains("Another-Pa55word"), "secret leaked\n{out}");
+    assert!(
+        !stdout.contains(secret) && !stdout.contains("Another-Pa55word"),
+        "secret leaked\n{out}"
+    );
 }
 
 #[test]
@@ -224,14 +281,24 @@ fn disabling_an_integration_removes_its_files_but_keeps_config_json() {
     t.toolctl(["reconfigure"]).run().assert_code(0);
     let dir = rendered(&t);
     assert!(dir.join("mattermost/env/HTTP_PROXY").is_file());
-    t.toolctl(["config", "unset", "mattermost.external_url"]).run().assert_code(0);
+    t.toolctl(["config", "unset", "mattermost.external_url"])
+        .run()
+        .assert_code(0);
     let out = t.toolctl(["reconfigure"]).run();
     out.assert_code(0);
     assert!(!dir.join("nginx/mattermost.conf").exists());
-    assert!(!dir.join("mattermost/env/MM_SERVICESETTINGS_SITEURL").exists());
-    assert!(dir.join("mattermost/config.json").is_file(), "config.json must be kept");
+    assert!(!dir
+        .join("mattermost/env/MM_SERVICESETTINGS_SITEURL")
+        .exists());
+    assert!(
+        dir.join("mattermost/config.json").is_file(),
+        "config.json must be kept"
+    );
     let stdout = out.stdout_str();
-    assert!(stdout.contains("nginx/mattermost.conf") && stdout.contains("removed"), "{out}");
+    assert!(
+        stdout.contains("nginx/mattermost.conf") && stdout.contains("removed"),
+        "{out}"
+    );
     assert!(stdout.contains("kept (never overwritten)"), "{out}");
 }
 
@@ -239,10 +306,20 @@ fn disabling_an_integration_removes_its_files_but_keeps_config_json() {
 fn stale_environment_variables_are_removed() {
     let t = root_from(&fixtures().join("mattermost-own-server"));
     t.toolctl(["reconfigure"]).run().assert_code(0);
-    t.toolctl(["config", "set", "mattermost.env", "{ HTTP_PROXY = \"http://proxy:3128\" }"]).run().assert_code(0);
+    t.toolctl([
+        "config",
+        "set",
+        "mattermost.env",
+        "{ HTTP_PROXY = \"http://proxy:3128\" }",
+    ])
+    .run()
+    .assert_code(0);
     t.toolctl(["reconfigure"]).run().assert_code(0);
     let env = rendered(&t).join("mattermost/env");
-    assert_eq!(fs::read_to_string(env.join("HTTP_PROXY")).unwrap(), "http://proxy:3128");
+    assert_eq!(
+        fs::read_to_string(env.join("HTTP_PROXY")).unwrap(),
+        "http://proxy:3128"
+    );
     assert!(!env.join("HTTPS_PROXY").exists() && !env.join("NO_PROXY").exists());
 }
 
@@ -251,28 +328,51 @@ fn config_json_is_never_overwritten_and_drift_is_reported() {
     let t = root_from(&fixtures().join("mattermost-https"));
     t.toolctl(["reconfigure"]).run().assert_code(0);
     let path = rendered(&t).join("mattermost/config.json");
-    let edited = fs::read_to_string(&path).unwrap().replace("https://mattermost.gitlab.example", "https://chat.example.com");
+    let edited = fs::read_to_string(&path).unwrap().replace(
+        "https://mattermost.gitlab.example",
+        "https://chat.example.com",
+    );
     fs::write(&path, &edited).unwrap();
     let out = t.toolctl(["reconfigure"]).run();
     out.assert_code(0);
-    assert_eq!(fs::read_to_string(&path).unwrap(), edited, "config.json was overwritten");
-    assert!(out.stderr.contains("ServiceSettings.SiteURL") && out.stderr.contains("MM_SERVICESETTINGS_SITEURL overrides it"), "{out}");
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        edited,
+        "config.json was overwritten"
+    );
+    assert!(
+        out.stderr.contains("ServiceSettings.SiteURL")
+            && out
+                .stderr
+                .contains("MM_SERVICESETTINGS_SITEURL overrides it"),
+        "{out}"
+    );
 }
 
 #[test]
 fn the_mailroom_token_is_generated_once_into_the_store() {
     let t = TestRoot::new();
     fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
-    fs::copy(fixtures().join("multi-node-web/toolctl.toml"), t.config_file()).unwrap();
+    fs::copy(
+        fixtures().join("multi-node-web/toolctl.toml"),
+        t.config_file(),
+    )
+    .unwrap();
     let out = t.toolctl(["reconfigure"]).run();
     out.assert_code(0);
-    assert!(out.stderr.contains("generated the mailroom webhook secret"), "{out}");
+    assert!(
+        out.stderr.contains("generated the mailroom webhook secret"),
+        "{out}"
+    );
     let stored = String::from_utf8(t.show_secret("mailroom")).unwrap();
     let token = fs::read_to_string(rendered(&t).join("mailroom/.gitlab_mailroom_secret")).unwrap();
     assert_eq!(stored, format!("webhook_secret: '{token}'\n"));
     assert_eq!(token.len(), 44, "32 random bytes, base64");
     let again = t.toolctl(["reconfigure"]).run();
-    assert!(again.stderr.contains("0 changed") && !again.stderr.contains("generated"), "{again}");
+    assert!(
+        again.stderr.contains("0 changed") && !again.stderr.contains("generated"),
+        "{again}"
+    );
 }
 
 #[test]
@@ -283,7 +383,13 @@ fn plaintext_credentials_are_warned_about_and_the_store_wins() {
     fs::write(t.config_file(), text).unwrap();
     let out = t.toolctl(["show-config", "--output-format", "json"]).run();
     out.assert_code(0);
-    assert!(out.stderr.contains("warning:") && out.stderr.contains("`smtp.password` is a plaintext credential"), "{out}");
+    assert!(
+        out.stderr.contains("warning:")
+            && out
+                .stderr
+                .contains("`smtp.password` is a plaintext credential"),
+        "{out}"
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["settings"]["smtp.password"]["source"], "secret (smtp)");
     assert_eq!(json["settings"]["smtp.password"]["value"], "********");
@@ -295,10 +401,16 @@ fn warnings_do_not_fail_reconfigure() {
     let t = root_from(&fixtures().join("exchange-dedicated"));
     let out = t.toolctl(["reconfigure"]).run();
     out.assert_code(0);
-    assert!(out.stderr.contains("warning:") && out.stderr.contains("supports only reply by email"), "{out}");
+    assert!(
+        out.stderr.contains("warning:") && out.stderr.contains("supports only reply by email"),
+        "{out}"
+    );
     let postfix = root_from(&fixtures().join("postfix"));
     let out = postfix.toolctl(["reconfigure"]).run();
-    assert!(out.stderr.contains("the instance's own domain"), "seed 002's domain warning\n{out}");
+    assert!(
+        out.stderr.contains("the instance's own domain"),
+        "seed 002's domain warning\n{out}"
+    );
 }
 
 #[test]
@@ -330,10 +442,16 @@ fn show_config_lists_defaults_sources_and_masks_secrets() {
     out.assert_code(0);
     let s = out.stdout_str();
     for want in [
-        "incoming_email.host", "imap.gmail.com", "toolctl.toml:7",
-        "incoming_email.password", "********", "secret (incoming-email)",
-        "incoming_email.delivery_method", "default",
-        "incoming_email.gitlab_url", "derived (external_url)",
+        "incoming_email.host",
+        "imap.gmail.com",
+        "toolctl.toml:7",
+        "incoming_email.password",
+        "********",
+        "secret (incoming-email)",
+        "incoming_email.delivery_method",
+        "default",
+        "incoming_email.gitlab_url",
+        "derived (external_url)",
     ] {
         assert!(s.contains(want), "show-config lacks {want:?}\n{out}");
     }

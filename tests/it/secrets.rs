@@ -1425,7 +1425,11 @@ fn an_interrupted_key_rotation_leaves_every_secret_readable_and_rekey_finishes_i
     let staged = r.path("etc/toolctl/secrets.key.new");
     let staged_public = age_keygen(&staged);
     for scope in ["smtp", "mailroom"] {
-        age_encrypt_armored(&staged_public, sample(scope).as_bytes(), &r.secret_file(scope));
+        age_encrypt_armored(
+            &staged_public,
+            sample(scope).as_bytes(),
+            &r.secret_file(scope),
+        );
     }
     assert_eq!(r.show_secret("smtp"), sample("smtp").as_bytes());
     let out = r.toolctl(["secrets", "rekey"]).run();
@@ -1465,13 +1469,31 @@ fn on_a_terminal_invalid_content_offers_to_go_back_into_the_editor() {
         done.display()
     );
     let tmux = |args: &[&str]| {
-        std::process::Command::new("tmux").args(args).status().expect("tmux runs")
+        std::process::Command::new("tmux")
+            .args(args)
+            .status()
+            .expect("tmux runs")
     };
-    assert!(tmux(&["new-session", "-d", "-s", &session, "-x", "200", "-y", "50", &cmd]).success());
+    assert!(tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "200",
+        "-y",
+        "50",
+        &cmd
+    ])
+    .success());
     let mut screen = String::new();
     let prompted = crate::harness::wait_for(Duration::from_secs(10), || {
-        let out = std::process::Command::new("tmux").args(["capture-pane", "-p", "-t", &session]).output();
-        screen = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+        let out = std::process::Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &session])
+            .output();
+        screen = out
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
         screen.contains("Go back into the editor?")
     });
     if !prompted {
@@ -1484,7 +1506,15 @@ fn on_a_terminal_invalid_content_offers_to_go_back_into_the_editor() {
         fs::read_to_string(&done).is_ok_and(|s| !s.trim().is_empty())
     });
     tmux(&["kill-session", "-t", &session]);
-    assert_eq!(fs::read_to_string(&done).unwrap_or_default().trim(), "0", "toolctl did not succeed");
-    assert_eq!(fs::read_to_string(&count).unwrap().trim(), "2", "the editor was not reopened");
+    assert_eq!(
+        fs::read_to_string(&done).unwrap_or_default().trim(),
+        "0",
+        "toolctl did not succeed"
+    );
+    assert_eq!(
+        fs::read_to_string(&count).unwrap().trim(),
+        "2",
+        "the editor was not reopened"
+    );
     assert_eq!(r.show_secret("smtp"), b"password: 'fixed'\n");
 }

@@ -64,7 +64,12 @@ impl Tail {
 
     /// `toolctl GLOBAL… tail ARGS` with extra environment.
     fn start_with(t: &TestRoot, global: &[&str], args: &[&str], env: &[(&str, &str)]) -> Tail {
-        let all: Vec<&str> = global.iter().chain(&["tail"]).chain(args).copied().collect();
+        let all: Vec<&str> = global
+            .iter()
+            .chain(&["tail"])
+            .chain(args)
+            .copied()
+            .collect();
         let (mut child, stdout) = Self::spawn(t, &all, env);
         let out = Arc::new(Mutex::new(Vec::new()));
         let err = Arc::new(Mutex::new(Vec::new()));
@@ -119,7 +124,9 @@ impl Tail {
             self.probes += 1;
             let probe = format!("probe-{}\n", self.probes);
             append(file, probe.as_bytes());
-            if wait_for(Duration::from_millis(300), || contains(&self.output(), probe.as_bytes())) {
+            if wait_for(Duration::from_millis(300), || {
+                contains(&self.output(), probe.as_bytes())
+            }) {
                 return;
             }
         }
@@ -184,7 +191,11 @@ fn write_log(t: &TestRoot, rel: &str, content: &str) -> PathBuf {
 }
 
 fn append(path: &Path, bytes: &[u8]) {
-    let mut f = OpenOptions::new().create(true).append(true).open(path).unwrap();
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
     f.write_all(bytes).unwrap();
 }
 
@@ -198,7 +209,8 @@ fn prints_the_last_lines_with_headers_then_follows() {
     let access = write_log(&t, "nginx/access.log", &numbered("a", 1..=15));
     let prod = write_log(&t, "gitlab-rails/production.log", "b1\nb2\n");
     let tail = Tail::start(&t, &["-n", "3"]);
-    let initial = "==> gitlab-rails/production.log <==\nb1\nb2\n\n==> nginx/access.log <==\na13\na14\na15\n";
+    let initial =
+        "==> gitlab-rails/production.log <==\nb1\nb2\n\n==> nginx/access.log <==\na13\na14\na15\n";
     tail.expect(initial);
     append(&access, b"a16\n");
     tail.expect("a16\n");
@@ -219,7 +231,11 @@ fn zero_lines_prints_only_what_is_new() {
     tail.sync(&app);
     append(&app, b"fresh\n");
     tail.expect("fresh\n");
-    assert!(!tail.text().contains("old"), "-n 0 printed old lines:\n{}", tail.text());
+    assert!(
+        !tail.text().contains("old"),
+        "-n 0 printed old lines:\n{}",
+        tail.text()
+    );
 }
 
 #[test]
@@ -264,7 +280,8 @@ fn rotation_by_rename_keeps_the_lines_written_to_the_old_file() {
     let mut tail = Tail::start(&t, &[]);
     tail.sync(&app);
     let mut old = OpenOptions::new().append(true).open(&app).unwrap();
-    old.write_all(numbered("before-", 1..=50).as_bytes()).unwrap();
+    old.write_all(numbered("before-", 1..=50).as_bytes())
+        .unwrap();
     fs::rename(&app, app.with_extension("log.1")).unwrap();
     // The daemon has not reopened yet: these go to the renamed file.
     for i in 1..=50 {
@@ -278,11 +295,20 @@ fn rotation_by_rename_keeps_the_lines_written_to_the_old_file() {
     for prefix in ["before-", "late-", "new-"] {
         for i in 1..=50 {
             let line = format!("\n{prefix}{i}\n");
-            assert_eq!(count(&out, line.as_bytes()), 1, "{line:?} not exactly once:\n{}", tail.text());
+            assert_eq!(
+                count(&out, line.as_bytes()),
+                1,
+                "{line:?} not exactly once:\n{}",
+                tail.text()
+            );
         }
     }
     let pos = |s: &str| tail.text().find(s).unwrap();
-    assert!(pos("late-50\n") < pos("new-1\n"), "old lines come first:\n{}", tail.text());
+    assert!(
+        pos("late-50\n") < pos("new-1\n"),
+        "old lines come first:\n{}",
+        tail.text()
+    );
 }
 
 #[test]
@@ -294,7 +320,11 @@ fn svlogd_rotation_drains_the_archived_file_until_quiet() {
     let mut tail = Tail::start(&t, &[]);
     tail.sync(&current);
     let mut old = OpenOptions::new().append(true).open(&current).unwrap();
-    fs::rename(&current, logs(&t).join("sidekiq/@400000006571c3a01234abcd.s")).unwrap();
+    fs::rename(
+        &current,
+        logs(&t).join("sidekiq/@400000006571c3a01234abcd.s"),
+    )
+    .unwrap();
     append(&current, b"new current\n");
     tail.expect("new current\n");
     std::thread::sleep(Duration::from_millis(300));
@@ -334,7 +364,11 @@ fn copytruncate_restarts_from_the_new_start() {
     drop(f);
     append(&app, b"after-1\nafter-2\n");
     tail.expect("after-2\n");
-    assert!(tail.text().contains("before-20\nafter-1\nafter-2\n"), "{}", tail.text());
+    assert!(
+        tail.text().contains("before-20\nafter-1\nafter-2\n"),
+        "{}",
+        tail.text()
+    );
 }
 
 #[test]
@@ -393,37 +427,53 @@ fn a_partial_line_waits_for_its_end_or_the_timeout() {
     tail.sync(&app);
     append(&app, b"hello ");
     std::thread::sleep(Duration::from_millis(400));
-    assert!(!tail.text().contains("hello"), "a partial line was split off:\n{}", tail.text());
+    assert!(
+        !tail.text().contains("hello"),
+        "a partial line was split off:\n{}",
+        tail.text()
+    );
     append(&app, b"world\n");
     tail.expect("hello world\n");
     // A last line that never ends shows after the idle timeout, and goes on in place.
     let before = Instant::now();
     append(&app, b"unterminated");
     tail.expect("unterminated");
-    assert!(before.elapsed() >= Duration::from_millis(500), "flushed too early");
-    assert!(tail.output().ends_with(b"world\nunterminated"), "{}", tail.text());
+    assert!(
+        before.elapsed() >= Duration::from_millis(500),
+        "flushed too early"
+    );
+    assert!(
+        tail.output().ends_with(b"world\nunterminated"),
+        "{}",
+        tail.text()
+    );
     append(&app, b" and finished\n");
     tail.expect("unterminated and finished\n");
 }
 
 #[test]
-fn a_huge_line_passes_through_whole() {
+fn a_huge_line_passes_through_whole_while_another_file_talks() {
     let t = TestRoot::new();
     let app = write_log(&t, "app/app.log", "");
-    let mut tail = Tail::start(&t, &["app/app.log"]);
+    let other = write_log(&t, "app/other.log", "");
+    let mut tail = Tail::start(&t, &["app"]);
     tail.sync(&app);
     let mut line = vec![b'x'; 4 << 20];
     line.push(b'\n');
     let mut f = OpenOptions::new().append(true).open(&app).unwrap();
-    for chunk in line.chunks(1 << 20) {
+    for (i, chunk) in line.chunks(1 << 20).enumerate() {
         f.write_all(chunk).unwrap();
+        append(&other, format!("other-{i}\n").as_bytes());
         std::thread::sleep(Duration::from_millis(50));
     }
     f.write_all(b"after\n").unwrap();
     tail.expect("after\n");
     let out = tail.output();
-    let start = out.iter().position(|&b| b == b'x').unwrap();
-    assert_eq!(&out[start..], [&line[..], b"after\n"].concat().as_slice());
+    let whole = [b"==> app/app.log <==\n", &line[..]].concat();
+    assert_eq!(count(&out, &whole), 1, "the huge line was split or glued");
+    for i in 0..4 {
+        tail.expect(&format!("\nother-{i}\n"));
+    }
 }
 
 #[test]
@@ -462,7 +512,11 @@ fn an_empty_log_directory_waits_for_files() {
     let mut tail = Tail::start(&t, &[]);
     // Nothing to sync on yet: the first file, created repeatedly, proves the watch.
     tail.sync(&logs(&t).join("first.log"));
-    assert!(tail.text().starts_with("==> first.log <==\n"), "{}", tail.text());
+    assert!(
+        tail.text().starts_with("==> first.log <==\n"),
+        "{}",
+        tail.text()
+    );
 }
 
 #[test]
@@ -505,7 +559,12 @@ fn a_closed_pipe_ends_quietly_with_success() {
     }
     assert_eq!(wait_exit(&mut child), Some(0));
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     assert!(err.is_empty(), "a closed pipe is not an error: {err}");
 }
 
@@ -529,7 +588,11 @@ fn sigterm_and_sigint_end_it_cleanly() {
 fn the_log_directory_setting_is_honoured() {
     let t = TestRoot::new();
     fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
-    fs::write(t.config_file(), "[logging]\nlog_directory = \"/srv/logs\"\n").unwrap();
+    fs::write(
+        t.config_file(),
+        "[logging]\nlog_directory = \"/srv/logs\"\n",
+    )
+    .unwrap();
     let dir = t.path("srv/logs/app");
     fs::create_dir_all(&dir).unwrap();
     fs::write(dir.join("x.log"), "from the configured directory\n").unwrap();
@@ -558,7 +621,14 @@ fn archives_and_svlogd_files_are_skipped_by_name_not_by_substring() {
     write_log(&t, "configuration/z.log", "late configuration line\n");
     tail.expect("late configuration line\n");
     let out = tail.text();
-    for skipped in ["svlogd archive", "gzip archive", "svlogd lock", "svlogd config", "lock file", "late archive"] {
+    for skipped in [
+        "svlogd archive",
+        "gzip archive",
+        "svlogd lock",
+        "svlogd config",
+        "lock file",
+        "late archive",
+    ] {
         assert!(!out.contains(skipped), "{skipped:?} was followed:\n{out}");
     }
 }

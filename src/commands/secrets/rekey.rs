@@ -90,7 +90,10 @@ pub fn run(ctx: &Context, new_key: bool, format: OutputFormat) -> Result<ExitSta
         // Every secret is now encrypted to the current key: the interrupted rotation's
         // staged key opens nothing that the current key does not.
         std::fs::remove_file(left).map_err(|e| Error::io("remove", left, e))?;
-        ctx.printer.info(format!("Removed `{}`, left by an interrupted `rekey --new-key`.", left.display()));
+        ctx.printer.info(format!(
+            "Removed `{}`, left by an interrupted `rekey --new-key`.",
+            left.display()
+        ));
     }
 
     let done: Vec<Scope> = plaintexts.iter().map(|(s, _)| *s).collect();
