@@ -51,16 +51,10 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
         let Conn::Plain(tcp) = conn else {
             unreachable!()
         };
-        let Some(stream) = p
-            .step(
-                "tls",
-                tls::handshake(tcp, &m.host, config.clone().expect("ssl has a config")),
-            )
-            .await
-        else {
+        let config = config.clone().expect("ssl has a config");
+        let Some(stream) = tls::upgrade(p, tcp, &m.host, config, &m.trust).await else {
             return;
         };
-        tls::certificate_row(p, &stream, &m.trust);
         conn = Conn::Tls(Box::new(stream));
     }
 
@@ -99,20 +93,10 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
         let Conn::Plain(tcp) = client.into_inner() else {
             unreachable!("STARTTLS runs on plain TCP")
         };
-        let Some(stream) = p
-            .step(
-                "tls",
-                tls::handshake(
-                    tcp,
-                    &m.host,
-                    config.clone().expect("start_tls has a config"),
-                ),
-            )
-            .await
-        else {
+        let config = config.clone().expect("start_tls has a config");
+        let Some(stream) = tls::upgrade(p, tcp, &m.host, config, &m.trust).await else {
             return;
         };
-        tls::certificate_row(p, &stream, &m.trust);
         client = Client::new(Conn::Tls(Box::new(stream)));
     } else if !m.ssl {
         p.warn(

@@ -148,13 +148,9 @@ pub async fn probe(p: &mut Probe, r: Relay) {
         let Conn::Plain(tcp) = conn else {
             unreachable!()
         };
-        let Some(stream) = p
-            .step("tls", tls::handshake(tcp, &r.host, config.clone()))
-            .await
-        else {
+        let Some(stream) = tls::upgrade(p, tcp, &r.host, config.clone(), &r.trust).await else {
             return;
         };
-        tls::certificate_row(p, &stream, &r.trust);
         conn = Conn::Tls(Box::new(stream));
         encrypted = true;
     }
@@ -202,13 +198,9 @@ pub async fn probe(p: &mut Probe, r: Relay) {
             let Conn::Plain(tcp) = s.io.into_inner() else {
                 unreachable!("STARTTLS runs on plain TCP")
             };
-            let Some(stream) = p
-                .step("tls", tls::handshake(tcp, &r.host, config.clone()))
-                .await
-            else {
+            let Some(stream) = tls::upgrade(p, tcp, &r.host, config.clone(), &r.trust).await else {
                 return;
             };
-            tls::certificate_row(p, &stream, &r.trust);
             s = Session {
                 io: BufReader::new(Conn::Tls(Box::new(stream))),
             };

@@ -208,6 +208,20 @@ pub fn inspect(stream: &TlsStream<TcpStream>, trust: &Trust) -> (String, Option<
     (detail, warn)
 }
 
+/// The `tls` step over `tcp`, then the certificate row: `None` when the handshake failed
+/// (the probe already has its failed row).
+pub async fn upgrade(
+    p: &mut super::Probe,
+    tcp: TcpStream,
+    host: &str,
+    config: Arc<ClientConfig>,
+    trust: &Trust,
+) -> Option<TlsStream<TcpStream>> {
+    let stream = p.step("tls", handshake(tcp, host, config)).await?;
+    certificate_row(p, &stream, trust);
+    Some(stream)
+}
+
 /// Records the certificate row of a probe: ok, or a warning when expiry is near or
 /// verification is off.
 pub fn certificate_row(p: &mut super::Probe, stream: &TlsStream<TcpStream>, trust: &Trust) {

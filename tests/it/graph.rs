@@ -61,6 +61,22 @@ fn no_leak(out: &Outcome) {
     }
 }
 
+/// `microsoft-graph-mailer check --send-to ops@example.com`, as JSON.
+async fn send_check(t: &TestRoot) -> Outcome {
+    run(
+        t,
+        &[
+            "microsoft-graph-mailer",
+            "check",
+            "--send-to",
+            "ops@example.com",
+            "--output-format",
+            "json",
+        ],
+    )
+    .await
+}
+
 async fn run(t: &TestRoot, args: &[&str]) -> Outcome {
     let cmd = t.toolctl(args.iter().copied());
     tokio::task::spawn_blocking(move || cmd.run())
@@ -81,18 +97,7 @@ async fn the_mailer_gets_a_token_and_sends_the_mime_message() {
         .mount(&server)
         .await;
     let t = mailer_root(&server, "");
-    let out = run(
-        &t,
-        &[
-            "microsoft-graph-mailer",
-            "check",
-            "--send-to",
-            "ops@example.com",
-            "--output-format",
-            "json",
-        ],
-    )
-    .await;
+    let out = send_check(&t).await;
     out.assert_code(0);
     assert_eq!(out.step("token")["status"], "ok");
     assert_eq!(out.step("send")["status"], "ok");
@@ -188,18 +193,7 @@ async fn send_as_denied_names_the_fix_from_the_docs() {
         .mount(&server)
         .await;
     let t = mailer_root(&server, "");
-    let out = run(
-        &t,
-        &[
-            "microsoft-graph-mailer",
-            "check",
-            "--send-to",
-            "ops@example.com",
-            "--output-format",
-            "json",
-        ],
-    )
-    .await;
+    let out = send_check(&t).await;
     out.assert_code(1);
     let s = out.step("send");
     assert!(
@@ -231,18 +225,7 @@ async fn throttling_is_retried_once_then_reported() {
         .mount(&server)
         .await;
     let t = mailer_root(&server, "");
-    let out = run(
-        &t,
-        &[
-            "microsoft-graph-mailer",
-            "check",
-            "--send-to",
-            "ops@example.com",
-            "--output-format",
-            "json",
-        ],
-    )
-    .await;
+    let out = send_check(&t).await;
     out.assert_code(0);
     assert!(
         out.step("send")["detail"]
@@ -261,18 +244,7 @@ async fn throttling_is_retried_once_then_reported() {
         .mount(&server)
         .await;
     let t = mailer_root(&server, "");
-    let out = run(
-        &t,
-        &[
-            "microsoft-graph-mailer",
-            "check",
-            "--send-to",
-            "ops@example.com",
-            "--output-format",
-            "json",
-        ],
-    )
-    .await;
+    let out = send_check(&t).await;
     out.assert_code(1);
     assert!(
         out.step("send")["hint"]
