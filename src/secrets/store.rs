@@ -40,7 +40,9 @@ impl Store {
     pub fn existing(&self) -> Vec<Scope> {
         Scope::ALL
             .into_iter()
-            .filter(|s| self.file(*s).exists())
+            // A file that cannot even be looked at counts as there: never create a new key
+            // over secrets we cannot see.
+            .filter(|s| self.file(*s).try_exists().unwrap_or(true))
             .collect()
     }
 
