@@ -95,7 +95,9 @@ fn mailbox(cx: &Context, t: &str) -> Y {
         .put("enabled", Y::Bool(true))
         .opt("address", cx.str(&k("address")))
         .opt("user", reference(cx, &k("user")));
-    if !graph {
+    // Connection settings only where they are set: the web nodes of a multi-node install
+    // know just the address (seed 001).
+    if !graph && r.str(&k("host")).is_some() {
         m = m
             .opt("password", reference(cx, &k("password")))
             .opt("host", cx.str(&k("host")))

@@ -88,6 +88,10 @@ pub fn set(text: &str, path: &str, mut value: Value) -> Result<String> {
     let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
         Error::new("toolctl.toml is not valid TOML").cause(e.message())
     })?;
+    // A file of comments only (the commented default) keeps them all in the document's
+    // trailing text; the first real key goes after them, not above the header.
+    let comments_only = doc.as_table().is_empty();
+    let leading = doc.trailing().as_str().unwrap_or("").to_string();
     let (tables, leaf) = split(path);
     let mut table = doc.as_table_mut() as &mut dyn toml_edit::TableLike;
     for (i, name) in tables.iter().enumerate() {
@@ -116,6 +120,22 @@ pub fn set(text: &str, path: &str, mut value: Value) -> Result<String> {
         }
         _ => {
             table.insert(leaf, Item::Value(value));
+        }
+    }
+    if comments_only && !leading.trim().is_empty() {
+        doc.set_trailing("");
+        let leading = format!("{}\n\n", leading.trim_end());
+        match tables.first() {
+            None => {
+                if let Some(mut key) = doc.as_table_mut().key_mut(leaf) {
+                    key.leaf_decor_mut().set_prefix(leading);
+                }
+            }
+            Some(first) => {
+                if let Some(t) = doc.get_mut(first).and_then(Item::as_table_mut) {
+                    t.decor_mut().set_prefix(leading);
+                }
+            }
         }
     }
     Ok(doc.to_string())
@@ -176,6 +196,19 @@ mod tests {
         assert!(
             out.ends_with("[incoming_email.inbox_options]\ntenant_id = \"t\"\n"),
             "{out}"
+        );
+    }
+
+    #[test]
+    fn the_first_key_of_a_comments_only_file_goes_after_the_comments() {
+        let text = "# header\n# [smtp]\n# port = 587\n";
+        assert_eq!(
+            set(text, "external_url", Value::from("u")).unwrap(),
+            format!("{text}\nexternal_url = \"u\"\n")
+        );
+        assert_eq!(
+            set(text, "smtp.port", Value::from(25)).unwrap(),
+            format!("{text}\n[smtp]\nport = 25\n")
         );
     }
 

@@ -174,7 +174,11 @@ fn set_on_a_fresh_root_starts_from_the_commented_default() {
     .run()
     .assert_code(0);
     let text = settings(&t);
-    assert!(text.contains("# toolctl.toml: the settings"), "{text}");
+    assert!(text.starts_with("# toolctl.toml: the settings"), "{text}");
+    assert!(
+        text.ends_with("\n\nexternal_url = \"https://gitlab.example.com\"\n"),
+        "{text}"
+    );
     assert!(
         text.contains("external_url = \"https://gitlab.example.com\"\n"),
         "{text}"
