@@ -399,3 +399,26 @@ fn check_runs_every_enabled_probe_at_once() {
         "{out}"
     );
 }
+
+#[test]
+fn a_check_that_cannot_run_says_why_and_changes_nothing() {
+    // Nothing enabled: `check` has nothing to probe.
+    let t = TestRoot::new();
+    let before = t.snapshot();
+    t.toolctl(["check"])
+        .run()
+        .assert_error("nothing to check", &["enable one in toolctl.toml"]);
+    // A disabled integration.
+    t.toolctl(["incoming-email", "check"]).run().assert_error(
+        "`incoming_email.enabled` is false",
+        &["toolctl config set incoming_email.enabled true"],
+    );
+    assert_eq!(before.diff(&t.snapshot()), "", "a check wrote files");
+    // Invalid settings in the probed table: exit 2 before any connection.
+    let t = root(&imap(closed_port(), "ssl = true\nstart_tls = true"));
+    let before = t.snapshot();
+    t.toolctl(["incoming-email", "check"])
+        .run()
+        .assert_error("both true", &["choose one"]);
+    assert_eq!(before.diff(&t.snapshot()), "", "a check wrote files");
+}
