@@ -64,8 +64,11 @@ fn transport(e: reqwest::Error, what: &str) -> Failure {
     } else {
         format!("check the {what} endpoint setting")
     };
-    // reqwest's messages carry the URL, never the credentials (they are in headers).
-    fail(format!("request to the {what} failed: {e}"), hint)
+    // Without the URL: the inbox URL holds the mailbox user, which is part of a secret.
+    fail(
+        format!("request to the {what} failed: {}", e.without_url()),
+        hint,
+    )
 }
 
 /// POST {azure_ad}/{tenant}/oauth2/v2.0/token with the client credentials.
@@ -283,8 +286,8 @@ pub async fn inbox(
         return Ok((
             (),
             match count {
-                Some(n) => format!("\"{mailbox}\" of {user} (read-only): {n} unread"),
-                None => format!("\"{mailbox}\" of {user} (read-only): readable"),
+                Some(n) => format!("\"{mailbox}\" of the secret's `user` (read-only): {n} unread"),
+                None => format!("\"{mailbox}\" of the secret's `user` (read-only): readable"),
             },
         ));
     }

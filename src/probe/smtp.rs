@@ -91,7 +91,7 @@ impl Session {
         }
     }
 
-    /// Sends one command line; `shown` is what may appear in messages (never a credential).
+    /// Sends one command line and reads the reply (callers never quote a credential line).
     async fn command(&mut self, line: &str) -> Result<Reply, Failure> {
         let io = self.io.get_mut();
         io.write_all(format!("{line}\r\n").as_bytes())
@@ -296,11 +296,9 @@ pub async fn probe(p: &mut Probe, r: Relay) {
     }
 
     if let Some(to) = &r.send_to {
-        let Some(from) = r
-            .from
-            .clone()
-            .or_else(|| r.user.clone().filter(|u| u.contains('@')))
-        else {
+        // The sender is `email.from` only: the relay's user name is part of a secret and
+        // must not end up quoted in a message.
+        let Some(from) = r.from.clone() else {
             return p.fail_now(
                 "send",
                 fail("no sender address", "set `email.from` in toolctl.toml"),

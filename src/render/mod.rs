@@ -335,8 +335,14 @@ fn guess_secrecy(rel: &str) -> Secrecy {
 /// Masks every known secret value, and the values of credential lines whatever they hold
 /// (an old file may hold a secret that is no longer known).
 pub fn mask(text: &str, secrets: &[&str]) -> String {
-    let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
+    // Known values first: a line rule that stops at a space would leave the rest of a
+    // value with a space in it.
+    let mut known = text.to_string();
+    for s in secrets {
+        known = known.replace(s, MASK);
+    }
+    let mut out = String::with_capacity(known.len());
+    for line in known.split_inclusive('\n') {
         let trimmed = line.trim_start();
         let masked = [":password:", ":client_secret:", ":email:"]
             .iter()
@@ -350,9 +356,6 @@ pub fn mask(text: &str, secrets: &[&str]) -> String {
             Some(m) => out.push_str(&m),
             None => out.push_str(&mask_password_param(line)),
         }
-    }
-    for s in secrets {
-        out = out.replace(s, MASK);
     }
     out
 }
@@ -368,4 +371,22 @@ fn mask_password_param(line: &str) -> String {
         .map(|e| start + e)
         .unwrap_or(line.len());
     format!("{}{MASK}{}", &line[..start], &line[end..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_known_secret_with_a_space_is_masked_whole() {
+        let line = "user=db password=ab cd dbname=x\n";
+        assert_eq!(
+            mask(line, &["ab cd"]),
+            "user=db password=******** dbname=x\n"
+        );
+        assert_eq!(
+            mask("  :password: \"old one\"\n", &[]),
+            "  :password: \"********\"\n"
+        );
+    }
 }

@@ -12,7 +12,7 @@ use super::scope::Scope;
 pub const MAX_LEN: usize = 1024 * 1024;
 
 /// Why a secret's content was refused. No variant carries a value from the content.
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Error, PartialEq, Eq)]
 pub enum SchemaError {
     #[error("the input is empty")]
     Empty,
@@ -38,6 +38,14 @@ pub enum SchemaError {
     Duplicate(String),
     #[error("the value of `{key}` is {kind}, not a string")]
     NotString { key: String, kind: &'static str },
+}
+
+/// `Debug` is the `Display` text: a derived one would print an unknown key whole, and a
+/// mistyped line can make a key of the value (`password:s3cret:`).
+impl std::fmt::Debug for SchemaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SchemaError({self})")
+    }
 }
 
 impl SchemaError {

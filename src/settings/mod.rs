@@ -51,7 +51,7 @@ pub struct Diag {
 }
 
 /// The settings file as written: known keys with their values and lines.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Settings {
     pub path: PathBuf,
     /// Whether the file exists (a missing file means every default).
@@ -61,6 +61,24 @@ pub struct Settings {
     pub diags: Vec<Diag>,
     /// `[secrets] recipients`, with their lines.
     pub recipients: Vec<Recipient>,
+}
+
+/// Keys and lines only: the values may include plaintext credentials.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("path", &self.path)
+            .field(
+                "keys",
+                &self
+                    .values
+                    .iter()
+                    .map(|(k, (_, l))| (k, l))
+                    .collect::<Vec<_>>(),
+            )
+            .field("diags", &self.diags.len())
+            .finish()
+    }
 }
 
 /// One configured recipient and the line it was written on.

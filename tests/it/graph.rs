@@ -431,6 +431,10 @@ async fn graph_inboxes_report_their_unread_count_read_only() {
                 );
             }
         }
+        assert!(
+            !out.stdout_str().contains(user),
+            "the secret's user was printed\n{out}"
+        );
         no_leak(&out);
     }
 }
