@@ -1,6 +1,6 @@
 //! The command line, as clap types only: no I/O and no logic here.
 //!
-//! `lib.rs` dispatches on these types; `toolctl man` and `toolctl completions` generate the
+//! `commands::run` dispatches on these types; `toolctl man` and `toolctl completions` generate the
 //! committed man pages and completion scripts from them.
 
 use std::path::PathBuf;

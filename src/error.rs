@@ -75,18 +75,6 @@ impl Error {
         self
     }
 
-    /// Sets the hint only when none was set yet (the most specific hint wins).
-    pub fn or_hint(mut self, hint: impl Into<String>) -> Self {
-        if self.hint.is_none() {
-            self.hint = Some(hint.into());
-        }
-        self
-    }
-
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
     pub fn hint_text(&self) -> Option<&str> {
         self.hint.as_deref()
     }

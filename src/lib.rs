@@ -2,10 +2,13 @@
 //!
 //! The architecture, one way through:
 //!
-//! - [`cli`] holds the clap types; [`main`] parses them, builds a [`Context`] (paths under
-//!   `--root`, the settings file, how to print) and hands it to [`commands`], one function
-//!   per command, which returns an [`error::ExitStatus`] or an [`error::Error`].
+//! - [`cli`] holds the clap types; [`main`] parses them and hands them to
+//!   [`commands::run`], which builds a [`Context`] (paths under `--root`, the settings file,
+//!   how to print) and calls one function per command, which returns an
+//!   [`error::ExitStatus`] or an [`error::Error`].
 //! - [`settings`] reads `toolctl.toml`; [`paths`] says where everything lives.
+//! - [`render`] turns resolved settings into the services' files; [`probe`] tests the mail
+//!   servers live; [`tail`] follows the logs.
 //! - [`secrets`] is the encrypted store (age); [`fsutil`] is the one way files are written
 //!   (atomically, with their mode) and locked.
 //! - [`output`] decides colour and formats tables and JSON: data on stdout, the rest on

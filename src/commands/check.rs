@@ -19,7 +19,6 @@ use crate::probe::tls::Trust;
 use crate::probe::{self, fail, graph, imap, smtp, Probe};
 use crate::secrets::Scope;
 use crate::settings::resolve::{Resolved, Source};
-use crate::settings::Severity;
 use crate::Context;
 
 type ProbeFuture = Pin<Box<dyn Future<Output = Probe>>>;
@@ -31,7 +30,7 @@ pub fn one(
     send_to: Option<String>,
 ) -> Result<ExitStatus> {
     let r = ctx.resolve()?;
-    let table = table_of(scope);
+    let table = scope.table();
     gate(ctx, &r, &[table])?;
     if !enabled(&r, scope) {
         return Err(Error::new(format!(
@@ -67,7 +66,7 @@ pub fn all(ctx: &Context, args: &CheckAllArgs) -> Result<ExitStatus> {
             "enable one in toolctl.toml (`smtp.enabled`, `incoming_email.enabled`, …); mailboxes are checked where `mailroom.enable` is true",
         ));
     }
-    let tables: Vec<&str> = scopes.iter().map(|s| table_of(*s)).collect();
+    let tables: Vec<&str> = scopes.iter().map(|s| s.table()).collect();
     gate(ctx, &r, &tables)?;
     let mut futures = Vec::new();
     for s in scopes {
@@ -76,28 +75,16 @@ pub fn all(ctx: &Context, args: &CheckAllArgs) -> Result<ExitStatus> {
     finish(futures, args.report.output_format)
 }
 
-fn table_of(scope: Scope) -> &'static str {
-    match scope {
-        Scope::Smtp => "smtp",
-        Scope::IncomingEmail => "incoming_email",
-        Scope::ServiceDeskEmail => "service_desk_email",
-        Scope::MicrosoftGraphMailer => "microsoft_graph_mailer",
-        Scope::Mattermost => "mattermost",
-        Scope::Mailroom => "mailroom",
-    }
-}
-
 fn enabled(r: &Resolved, scope: Scope) -> bool {
-    r.bool(&format!("{}.enabled", table_of(scope)))
+    r.bool(&format!("{}.enabled", scope.table()))
 }
 
 /// Settings errors in these tables: the check cannot run.
 fn gate(ctx: &Context, r: &Resolved, tables: &[&str]) -> Result<()> {
-    let relevant = r.diags.iter().filter(|d| {
-        d.severity == Severity::Error
-            && tables
-                .iter()
-                .any(|t| d.key == *t || d.key.starts_with(&format!("{t}.")))
+    let relevant = r.errors().filter(|d| {
+        tables
+            .iter()
+            .any(|t| d.key == *t || d.key.starts_with(&format!("{t}.")))
     });
     super::report_diags(
         &ctx.printer,
@@ -129,9 +116,8 @@ fn finish(futures: Vec<ProbeFuture>, format: OutputFormat) -> Result<ExitStatus>
 fn settings_rows(p: &mut Probe, r: &Resolved, table: &str) {
     let mut any = false;
     for d in r
-        .diags
-        .iter()
-        .filter(|d| d.severity == Severity::Warning && d.key.starts_with(&format!("{table}.")))
+        .warnings()
+        .filter(|d| d.key.starts_with(&format!("{table}.")))
     {
         p.warn("settings", d.message.clone(), d.hint.clone());
         any = true;
@@ -169,7 +155,7 @@ fn probe_for(
     timeout: Duration,
     send_to: Option<String>,
 ) -> Result<ProbeFuture> {
-    let table = table_of(scope);
+    let table = scope.table();
     match scope {
         Scope::Smtp => {
             let host = r.str("smtp.address").unwrap_or_default().to_string();

@@ -6,7 +6,7 @@
 use crate::cli::ConfigCommand;
 use crate::error::{Error, ExitStatus, Result};
 use crate::fsutil;
-use crate::settings::{self, edit, resolve, schema, Severity};
+use crate::settings::{self, edit, resolve, schema};
 use crate::Context;
 
 pub fn run(ctx: &Context, cmd: &ConfigCommand) -> Result<ExitStatus> {
@@ -37,7 +37,9 @@ fn get(ctx: &Context, path: &str) -> Result<ExitStatus> {
             "`toolctl {scope} secret show` prints the `{name}` it holds"
         )));
     }
-    let r = ctx.resolve()?;
+    // A plain key never depends on a secret: no decryption, so `config get` works even
+    // without the key.
+    let r = resolve::resolve_with(&ctx.settings, &ctx.paths, &resolve::Decrypted::none());
     match r.get(path) {
         Some(v) => {
             crate::output::emit(&format!("{}\n", v.display()));
@@ -87,26 +89,17 @@ fn change(ctx: &Context, path: &str, value: Option<&String>) -> Result<ExitStatu
     }
 
     // Refuse an edit that adds an error; errors that were there before are not this edit's.
-    let store = ctx.store();
-    let errors = |text: &str| -> Result<Vec<String>> {
-        let s = settings::parse(file, text)?;
-        let r = resolve::resolve(&s, &ctx.paths, &store)?;
-        Ok(r.diags
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .map(|d| d.message.clone())
-            .collect())
-    };
-    let old_errors = errors(&before)?;
-    let parsed = settings::parse(file, &after)?;
-    let r = resolve::resolve(&parsed, &ctx.paths, &store)?;
-    let new: Vec<_> = r
-        .diags
-        .iter()
-        .filter(|d| d.severity == Severity::Error && !old_errors.contains(&d.message))
+    // The file as loaded at start-up is `before`; the secrets are decrypted once for both.
+    let decrypted = resolve::Decrypted::load(&ctx.store())?;
+    let old = resolve::resolve_with(&ctx.settings, &ctx.paths, &decrypted);
+    let old_errors: Vec<&str> = old.errors().map(|d| d.message.as_str()).collect();
+    let new = resolve::resolve_with(&settings::parse(file, &after)?, &ctx.paths, &decrypted);
+    let added: Vec<_> = new
+        .errors()
+        .filter(|d| !old_errors.contains(&d.message.as_str()))
         .collect();
-    if !new.is_empty() {
-        super::report_diags(&ctx.printer, file, new.into_iter(), "nothing was written")?;
+    if !added.is_empty() {
+        super::report_diags(&ctx.printer, file, added.into_iter(), "nothing was written")?;
     }
 
     if let Some(dir) = file.parent() {

@@ -1,8 +1,9 @@
 //! `toolctl reconfigure [--dry-run] [--diff] [--exit-code]`.
 //!
-//! Order: (fresh root: write the commented default toolctl.toml and the key) → resolve and
-//! check every rule (any error: stop, nothing written) → lock → generate the mailroom token
-//! if the store has none → plan → compare → diffs → write → report → log.
+//! Order: (fresh root: write the commented default toolctl.toml) → resolve and check every
+//! rule (any error: stop, nothing written) → lock the rendered tree and the store (creating
+//! the key on a fresh root) → generate the mailroom token if the store has none → plan →
+//! compare → diffs → write → report → log.
 
 use std::io::Write;
 use std::time::SystemTime;
@@ -16,12 +17,11 @@ use crate::output::{self, OutputFormat};
 use crate::render;
 use crate::secrets::Scope;
 use crate::settings::edit::DEFAULT_FILE;
-use crate::{settings, Context};
+use crate::Context;
 
 pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
     let dry = args.dry_run;
     let mut notes = Vec::new();
-    let mut fresh = None;
     if !ctx.settings.exists {
         if dry {
             notes.push(format!(
@@ -37,13 +37,11 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
                 "Wrote a commented default `{}`; edit it or use `toolctl config set`.",
                 ctx.paths.config.display()
             ));
-            let mut paths = ctx.paths.clone();
-            fresh = Some(settings::load(&mut paths)?);
         }
     }
-    let settings = fresh.as_ref().unwrap_or(&ctx.settings);
+    // The default file is comments only: the settings loaded at start-up stand for it.
     let store = ctx.store();
-    let resolved = settings::resolve::resolve(settings, &ctx.paths, &store)?;
+    let resolved = ctx.resolve()?;
     super::report_diags(
         &ctx.printer,
         &ctx.paths.config,
@@ -51,23 +49,17 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
         "nothing was written",
     )?;
 
-    let key = store.existing_key_for_writing()?;
-    let _lock = if dry {
-        None
+    // Locks: the rendered tree, then the store (its key may be created, and the webhook
+    // token written into it), both held until the end of the run.
+    let (_render_lock, writer) = if dry {
+        (None, None)
     } else {
         fsutil::ensure_dir(&ctx.paths.rendered_dir, 0o755)?;
-        Some(fsutil::lock(
+        let lock = fsutil::lock(
             &ctx.paths.rendered_dir.with_extension("lock"),
             "rendered files",
-        )?)
-    };
-    let key = match (key, dry) {
-        (Some(k), _) => Some(k),
-        (None, true) => None,
-        (None, false) => {
-            let _store_lock = store.lock()?;
-            Some(store.create_key(&ctx.printer)?)
-        }
+        )?;
+        (Some(lock), Some(store.lock_for_writing(&ctx.printer)?))
     };
 
     // The mailroom webhook token: from the store, or generated once into it, so every
@@ -83,8 +75,7 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
                     .into(),
             );
         } else {
-            let key = key.as_ref().expect("created above when not a dry run");
-            let _store_lock = store.lock()?;
+            let (_, key) = writer.as_ref().expect("locked above when not a dry run");
             let content =
                 zeroize::Zeroizing::new(format!("webhook_secret: '{}'\n", fresh_token.as_str()));
             store.write(Scope::Mailroom, key, content.as_bytes())?;

@@ -72,8 +72,10 @@ fn transport(e: reqwest::Error, what: &str) -> Failure {
 }
 
 /// POST {azure_ad}/{tenant}/oauth2/v2.0/token with the client credentials.
-pub async fn token(app: &App, timeout: Duration) -> Result<(Zeroizing<String>, String), Failure> {
-    let http = client(timeout)?;
+pub async fn token(
+    app: &App,
+    http: &reqwest::Client,
+) -> Result<(Zeroizing<String>, String), Failure> {
     let url = format!(
         "{}/{}/oauth2/v2.0/token",
         app.azure_ad_endpoint.trim_end_matches('/'),
@@ -173,9 +175,9 @@ pub async fn send(
     app: &App,
     token: &str,
     s: &Send,
+    http: &reqwest::Client,
     timeout: Duration,
 ) -> Result<((), String), Failure> {
-    let http = client(timeout)?;
     let message = lettre::Message::builder()
         .from(s.from.parse().map_err(|_| fail(format!("`{}` is not a valid sender address", s.from), "fix `email.from`"))?)
         .to(s.to.parse().map_err(|_| fail(format!("`{}` is not a valid address", s.to), "give --send-to a full address such as ops@example.com"))?)
@@ -253,9 +255,8 @@ pub async fn inbox(
     token: &str,
     user: &str,
     mailbox: &str,
-    timeout: Duration,
+    http: &reqwest::Client,
 ) -> Result<((), String), Failure> {
-    let http = client(timeout)?;
     let url = format!(
         "{}/v1.0/users/{}/mailFolders/{}/messages",
         app.graph_endpoint.trim_end_matches('/'),
@@ -309,20 +310,27 @@ pub async fn inbox(
 /// The Graph mailer's steps after settings and credentials.
 pub async fn mailer(p: &mut Probe, app: App, send_mail: Option<Send>) {
     let timeout = p.timeout;
-    let Some(token) = p.step("token", token(&app, timeout)).await else {
+    let http = match client(timeout) {
+        Ok(http) => http,
+        Err(f) => return p.fail_now("token", f),
+    };
+    let Some(token) = p.step("token", token(&app, &http)).await else {
         return;
     };
     if let Some(s) = send_mail {
-        p.step("send", send(&app, &token, &s, timeout)).await;
+        p.step("send", send(&app, &token, &s, &http, timeout)).await;
     }
 }
 
 /// A Graph inbox's steps after settings and credentials.
 pub async fn mailbox(p: &mut Probe, app: App, user: String, mailbox: String) {
-    let timeout = p.timeout;
-    let Some(token) = p.step("token", token(&app, timeout)).await else {
+    let http = match client(p.timeout) {
+        Ok(http) => http,
+        Err(f) => return p.fail_now("token", f),
+    };
+    let Some(token) = p.step("token", token(&app, &http)).await else {
         return;
     };
-    p.step("inbox", inbox(&app, &token, &user, &mailbox, timeout))
+    p.step("inbox", inbox(&app, &token, &user, &mailbox, &http))
         .await;
 }

@@ -83,7 +83,7 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
                 client
                     .run_command_and_check_ok("STARTTLS", None)
                     .await
-                    .map_err(|e| imap_failure(e, &m))?;
+                    .map_err(imap_failure)?;
                 Ok(((), "STARTTLS accepted".to_string()))
             })
             .await
@@ -142,7 +142,7 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
                 .search("UNSEEN")
                 .await
                 .map(|s| s.len())
-                .map_err(|e| imap_failure(e, &m))?;
+                .map_err(imap_failure)?;
             Ok((
                 (),
                 format!(
@@ -156,7 +156,7 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
         return;
     };
     p.step("logout", async {
-        session.logout().await.map_err(|e| imap_failure(e, &m))?;
+        session.logout().await.map_err(imap_failure)?;
         Ok(((), "logged out".to_string()))
     })
     .await;
@@ -265,7 +265,7 @@ fn login_failure(e: ImapError, m: &Mailbox) -> Failure {
             format!("LOGIN refused: {text}"),
             format!("check the credentials with `toolctl {} secret edit`, and that IMAP login is allowed for this account", m.scope),
         ),
-        other => imap_failure(other, m),
+        other => imap_failure(other),
     }
 }
 
@@ -278,11 +278,11 @@ fn mailbox_failure(e: ImapError, m: &Mailbox) -> Failure {
                 m.table
             ),
         ),
-        other => imap_failure(other, m),
+        other => imap_failure(other),
     }
 }
 
-fn imap_failure(e: ImapError, _m: &Mailbox) -> Failure {
+fn imap_failure(e: ImapError) -> Failure {
     match e {
         ImapError::Io(io) => fail(
             format!("connection failed: {io}"),

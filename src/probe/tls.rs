@@ -67,10 +67,7 @@ pub fn config(trust: &Trust) -> Result<Arc<ClientConfig>, Failure> {
             }
         }
         None => {
-            let native = rustls_native_certs::load_native_certs();
-            for c in native.certs {
-                let _ = roots.add(c);
-            }
+            roots = system_roots().clone();
             if roots.is_empty() {
                 return Err(fail(
                     "no trusted CA certificates found on this system",
@@ -82,6 +79,18 @@ pub fn config(trust: &Trust) -> Result<Arc<ClientConfig>, Failure> {
     Ok(Arc::new(
         builder.with_root_certificates(roots).with_no_client_auth(),
     ))
+}
+
+/// The system CA store, read once per process (`check` builds several configurations).
+fn system_roots() -> &'static RootCertStore {
+    static ROOTS: std::sync::OnceLock<RootCertStore> = std::sync::OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let mut roots = RootCertStore::empty();
+        for c in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(c);
+        }
+        roots
+    })
 }
 
 fn read_pem(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
@@ -152,8 +161,8 @@ fn classify(e: &std::io::Error, host: &str) -> Failure {
     }
 }
 
-/// The certificate step: subject and days to expiry. `Err` never happens after a verified
-/// handshake; `warn` is set when the expiry is near or verification was off.
+/// The certificate step: subject, names and days to expiry, and a warning when the expiry
+/// is near or verification was off.
 pub fn inspect(stream: &TlsStream<TcpStream>, trust: &Trust) -> (String, Option<String>) {
     let (_, conn) = stream.get_ref();
     let Some(cert) = conn.peer_certificates().and_then(|c| c.first()) else {

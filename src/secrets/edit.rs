@@ -40,10 +40,7 @@ impl Session {
         install_signal_handlers()?;
         let dir = private_dir()?;
         *CLEANUP.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir.path().to_path_buf());
-        let file = dir.path().join(format!(
-            "{}.yaml",
-            scope.file_name().trim_end_matches(".yaml.age")
-        ));
+        let file = dir.path().join(format!("{}.yaml", scope.table()));
         let mut f = fs::OpenOptions::new()
             .write(true)
             .create_new(true)

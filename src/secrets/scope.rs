@@ -1,7 +1,7 @@
 //! The six secret scopes of DESIGN.md: their CLI names, files and allowed keys.
 //!
 //! This table is the single source of truth for what each scope may hold; the schema check,
-//! the editor template, the status report and the help text all read it.
+//! the editor template, the status report and the settings tables all read it.
 
 use std::fmt;
 
@@ -43,6 +43,18 @@ impl Scope {
             Scope::IncomingEmail => "incoming-email",
             Scope::ServiceDeskEmail => "service-desk-email",
             Scope::MicrosoftGraphMailer => "microsoft-graph-mailer",
+            Scope::Mattermost => "mattermost",
+            Scope::Mailroom => "mailroom",
+        }
+    }
+
+    /// The `toolctl.toml` table whose credentials this scope holds.
+    pub fn table(self) -> &'static str {
+        match self {
+            Scope::Smtp => "smtp",
+            Scope::IncomingEmail => "incoming_email",
+            Scope::ServiceDeskEmail => "service_desk_email",
+            Scope::MicrosoftGraphMailer => "microsoft_graph_mailer",
             Scope::Mattermost => "mattermost",
             Scope::Mailroom => "mailroom",
         }

@@ -85,13 +85,17 @@ impl Store {
 
     /// What a writer needs: the store locked, then its key (created, and announced, when it
     /// is missing and no encrypted file exists yet). The key is checked before the lock is
-    /// taken, so a refusal leaves no lock file behind.
+    /// taken, so a refusal leaves no lock file behind, and again under the lock, where
+    /// another writer may have created it meanwhile.
     pub fn lock_for_writing(&self, printer: &Printer) -> Result<(fsutil::Lock, Key)> {
         let key = self.existing_key_for_writing()?;
         let lock = self.lock()?;
         let key = match key {
             Some(key) => key,
-            None => self.create_key(printer)?,
+            None => match Key::load(&self.paths.key_file)? {
+                Some(key) => key,
+                None => self.create_key(printer)?,
+            },
         };
         Ok((lock, key))
     }

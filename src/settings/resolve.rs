@@ -162,8 +162,15 @@ impl Resolved {
 
 /// Resolves `settings` with the store's secrets.
 pub fn resolve(settings: &Settings, paths: &Paths, store: &Store) -> Result<Resolved> {
-    let secrets = decrypt_all(store)?;
+    Ok(resolve_with(settings, paths, &Decrypted::load(store)?))
+}
+
+/// Resolves `settings` with secrets decrypted beforehand (`config set` resolves twice with
+/// one decryption; `config get` needs none).
+pub fn resolve_with(settings: &Settings, paths: &Paths, decrypted: &Decrypted) -> Resolved {
+    let secrets = &decrypted.entries;
     let mut diags: Vec<Diag> = settings.diags.clone();
+    diags.extend(decrypted.diags.iter().cloned());
     let mut values = BTreeMap::new();
     for key in schema::keys() {
         let written = settings.values.get(&key.path);
@@ -223,7 +230,7 @@ pub fn resolve(settings: &Settings, paths: &Paths, store: &Store) -> Result<Reso
     resolved
         .diags
         .sort_by_key(|d| (d.severity, d.line.unwrap_or(usize::MAX)));
-    Ok(resolved)
+    resolved
 }
 
 fn from_raw(v: &Val) -> Value {
@@ -307,27 +314,56 @@ fn derive(r: &mut Resolved, paths: &Paths) {
     }
 }
 
-/// Decrypts every present scope; their content must pass the scope's schema.
-fn decrypt_all(store: &Store) -> Result<BTreeMap<Scope, Vec<secret_schema::Entry>>> {
-    let mut out = BTreeMap::new();
-    let existing = store.existing();
-    if existing.is_empty() {
-        return Ok(out);
+/// The store's secrets, decrypted once.
+#[derive(Default)]
+pub struct Decrypted {
+    entries: BTreeMap<Scope, Vec<secret_schema::Entry>>,
+    /// A scope that does not decrypt or holds invalid content is an error of its table, so
+    /// a damaged Mattermost secret does not stop `smtp check`.
+    diags: Vec<Diag>,
+}
+
+impl Decrypted {
+    /// No secrets at all: for commands that read only plain settings (`config get`).
+    pub fn none() -> Decrypted {
+        Decrypted::default()
     }
-    let key = store.key()?;
-    for scope in existing {
-        let Some(plaintext) = store.read(scope, &key)? else {
-            continue;
-        };
-        let entries = secret_schema::parse(scope, &plaintext).map_err(|e| {
-            let hint = e.hint(scope);
-            Error::new(format!("the {scope} secret holds invalid content"))
-                .cause(e)
-                .hint(format!("fix it with `toolctl {scope} secret edit`: {hint}"))
-        })?;
-        out.insert(scope, entries);
+
+    /// Every present scope. A missing or unusable key is an error of its own (nothing can
+    /// be decrypted); a scope that fails is recorded as a finding on its table.
+    pub fn load(store: &Store) -> Result<Decrypted> {
+        let mut out = Decrypted::default();
+        let existing = store.existing();
+        if existing.is_empty() {
+            return Ok(out);
+        }
+        let key = store.key()?;
+        for scope in existing {
+            let problem = match store.read(scope, &key) {
+                Ok(None) => continue,
+                Ok(Some(plaintext)) => match secret_schema::parse(scope, &plaintext) {
+                    Ok(entries) => {
+                        out.entries.insert(scope, entries);
+                        continue;
+                    }
+                    Err(e) => Error::new(format!("the {scope} secret holds invalid content: {e}"))
+                        .hint(format!(
+                            "fix it with `toolctl {scope} secret edit`: {}",
+                            e.hint(scope)
+                        )),
+                },
+                Err(e) => e,
+            };
+            out.diags.push(Diag {
+                severity: Severity::Error,
+                key: scope.table().to_string(),
+                line: None,
+                message: problem.to_string(),
+                hint: problem.hint_text().unwrap_or_default().to_string(),
+            });
+        }
+        Ok(out)
     }
-    Ok(out)
 }
 
 pub mod rules {
@@ -387,10 +423,8 @@ pub mod rules {
         }
 
         let mut mailboxes = Vec::new();
-        for (t, scope) in [
-            ("incoming_email", Scope::IncomingEmail),
-            ("service_desk_email", Scope::ServiceDeskEmail),
-        ] {
+        for scope in [Scope::IncomingEmail, Scope::ServiceDeskEmail] {
+            let t = scope.table();
             if !r.bool(&format!("{t}.enabled")) {
                 continue;
             }

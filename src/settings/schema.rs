@@ -1,7 +1,8 @@
 //! Every key `toolctl.toml` may hold: its type, default and what it is.
 //!
 //! One table serves loading (unknown keys, types), `config set` (how to parse a value),
-//! `show-config` (every key with its default) and the commented default file. Keys mirror
+//! `show-config` (every key with its default) and the resolve step (defaults, which
+//! keys are credentials). Keys mirror
 //! the seed documents' `gitlab_rails[...]` names without their prefixes.
 
 use std::sync::OnceLock;
@@ -50,7 +51,8 @@ pub enum DefaultValue {
     Str(&'static str),
     Int(i64),
     Bool(bool),
-    /// Computed by the resolve step from another key (named here for `show-config`).
+    /// Computed by the resolve step from another key (the text says from what, for people
+    /// reading the schema; `show-config` shows the source `derive` records).
     Derived(&'static str),
 }
 

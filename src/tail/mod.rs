@@ -3,7 +3,7 @@
 //! GitLab's `gitlab-ctl tail` is `find | grep -v | xargs tail --follow=name`; measured, it
 //! misses files created later, loses what a daemon writes to a log after logrotate renamed
 //! it, skips any path that merely contains "config" or "lock", and splits or glues lines
-//! when many files are busy. This module is the replacement, in three parts:
+//! when many files are busy. This module is the replacement, in these parts:
 //!
 //! - [`discover`]: which names are logs, what `TARGET` means, where the last N lines of a
 //!   file begin (disk reads only, no watching);

@@ -422,3 +422,24 @@ fn a_check_that_cannot_run_says_why_and_changes_nothing() {
         .assert_error("both true", &["choose one"]);
     assert_eq!(before.diff(&t.snapshot()), "", "a check wrote files");
 }
+
+#[test]
+fn a_damaged_unrelated_secret_does_not_stop_a_probe_but_stops_reconfigure() {
+    let t = root(&smtp(closed_port(), ""));
+    t.write_secret("mattermost", b"gitlab_secret: 'x'\n");
+    fs::write(
+        t.secret_file("mattermost"),
+        "-----BEGIN AGE ENCRYPTED FILE-----\ngarbage\n",
+    )
+    .unwrap();
+    // The relay's probe runs (and fails where it should: nothing listens).
+    let out = check(&t, "smtp", &[]);
+    out.assert_code(1);
+    assert_eq!(out.step("tcp")["status"], "fail", "{out}");
+    // Rendering everything needs every secret: refused, naming the damaged one.
+    let before = t.snapshot();
+    t.toolctl(["reconfigure"])
+        .run()
+        .assert_error("cannot decrypt", &["toolctl mattermost secret write"]);
+    assert_eq!(before.diff(&t.snapshot()), "", "reconfigure wrote files");
+}

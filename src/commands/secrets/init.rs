@@ -1,6 +1,5 @@
 use crate::error::{ExitStatus, Result};
 use crate::fsutil;
-use crate::secrets::key::Key;
 use crate::Context;
 
 /// `toolctl secrets init`: create the key if missing (never overwrite it) and the secrets
@@ -16,14 +15,7 @@ pub fn run(ctx: &Context) -> Result<ExitStatus> {
             ));
             key
         }
-        None => {
-            let _lock = store.lock()?;
-            // Another `init` may have won the race while we waited for the lock.
-            match Key::load(&ctx.paths.key_file)? {
-                Some(key) => key,
-                None => store.create_key(&ctx.printer)?,
-            }
-        }
+        None => store.lock_for_writing(&ctx.printer)?.1,
     };
     fsutil::ensure_dir(&ctx.paths.secrets_dir, 0o700)?;
     crate::output::emit(&format!("{}\n", key.recipient()));

@@ -12,9 +12,10 @@ use crate::Context;
 /// recipients, all or nothing.
 ///
 /// Order, so that a crash at any point leaves every file readable: decrypt everything (any
-/// failure: stop, nothing changed); with `--new-key`, copy the old key to
-/// `secrets.key.old-<time>` and write the new one to `secrets.key.new`; write every secret
-/// to a temporary file; rename them all; finally rename `secrets.key.new` over the key.
+/// failure: stop, nothing changed); write every secret, re-encrypted, to a temporary file
+/// beside it; with `--new-key`, copy the old key to `secrets.key.old-<time>` and write the
+/// new one to `secrets.key.new`; rename the secrets into place; finally rename
+/// `secrets.key.new` over the key.
 /// A crash between the last two steps leaves `secrets.key.new`, which [`key::Key::load`]
 /// also reads, so the store stays readable; the next `rekey` re-encrypts to the current key
 /// and removes it.
