@@ -96,7 +96,7 @@ pub enum Command {
     Mailroom(IntegrationCommand),
 
     /// Run every enabled probe at once and report them together (for CI smoke checks).
-    Check(CheckAllArgs),
+    Check(CheckArgs),
 
     /// Follow every log under the log directory, a service's directory, or one file.
     ///
@@ -188,15 +188,6 @@ pub struct SendCheckArgs {
     /// Also send a small test message to this address, from `email.from`.
     #[arg(long, value_name = "ADDRESS")]
     pub send_to: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct CheckAllArgs {
-    /// Seconds allowed for each network step.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
-    pub timeout: u64,
-    #[command(flatten)]
-    pub report: ReportArgs,
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use crate::cli::{CheckAllArgs, CheckArgs};
+use crate::cli::CheckArgs;
 use crate::error::{Error, ExitStatus, Result};
 use crate::output::OutputFormat;
 use crate::probe::tls::Trust;
@@ -45,7 +45,7 @@ pub fn one(
     finish(vec![fut], args.report.output_format)
 }
 
-pub fn all(ctx: &Context, args: &CheckAllArgs) -> Result<ExitStatus> {
+pub fn all(ctx: &Context, args: &CheckArgs) -> Result<ExitStatus> {
     let r = ctx.resolve()?;
     let timeout = Duration::from_secs(args.timeout.max(1));
     // Mailboxes are polled only where mail_room runs; elsewhere they hold no credentials.

@@ -178,13 +178,13 @@ pub async fn send(
     http: &reqwest::Client,
     timeout: Duration,
 ) -> Result<((), String), Failure> {
-    let message = lettre::Message::builder()
-        .from(s.from.parse().map_err(|_| fail(format!("`{}` is not a valid sender address", s.from), "fix `email.from`"))?)
-        .to(s.to.parse().map_err(|_| fail(format!("`{}` is not a valid address", s.to), "give --send-to a full address such as ops@example.com"))?)
-        .subject("toolctl microsoft-graph-mailer check")
-        .body("This is a test message from `toolctl microsoft-graph-mailer check`.\r\nIf you can read it, GitLab's outgoing mail through Microsoft Graph works.\r\n".to_string())
-        .map_err(|e| fail(format!("cannot build the test message: {e}"), "check `email.from`"))?;
-    let body = base64::engine::general_purpose::STANDARD.encode(message.formatted());
+    let message = super::test_message(
+        &s.from,
+        &s.to,
+        "microsoft-graph-mailer check",
+        "through Microsoft Graph",
+    )?;
+    let body = base64::engine::general_purpose::STANDARD.encode(&message);
     let url = format!(
         "{}/v1.0/users/{}/sendMail",
         app.graph_endpoint.trim_end_matches('/'),

@@ -63,6 +63,26 @@ pub fn fail(detail: impl Into<String>, hint: impl Into<String>) -> Failure {
     }
 }
 
+/// The small message `--send-to` sends: `what` names the check, `how` the path it tested.
+pub fn test_message(from: &str, to: &str, what: &str, how: &str) -> Result<Vec<u8>, Failure> {
+    let message = lettre::Message::builder()
+        .from(from.parse().map_err(|_| {
+            fail(format!("`{from}` is not a valid sender address"), "fix `email.from`")
+        })?)
+        .to(to.parse().map_err(|_| {
+            fail(
+                format!("`{to}` is not a valid address"),
+                "give --send-to a full address such as ops@example.com",
+            )
+        })?)
+        .subject(format!("toolctl {what}"))
+        .body(format!(
+            "This is a test message from `toolctl {what}`.\r\nIf you can read it, GitLab's outgoing mail {how} works.\r\n"
+        ))
+        .map_err(|e| fail(format!("cannot build the test message: {e}"), "check `email.from`"))?;
+    Ok(message.formatted())
+}
+
 /// The steps of one probe, in order.
 pub struct Probe {
     /// `smtp`, `incoming-email`, …

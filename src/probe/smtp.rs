@@ -397,14 +397,12 @@ async fn authenticate(
 }
 
 async fn send(s: &mut Session, from: &str, to: &str, helo: &str) -> Result<((), String), Failure> {
-    let message = lettre::Message::builder()
-        .from(from.parse().map_err(|_| fail(format!("`{from}` is not a valid sender address"), "fix `email.from`"))?)
-        .to(to.parse().map_err(|_| fail(format!("`{to}` is not a valid address"), "give --send-to a full address such as ops@example.com"))?)
-        .subject("toolctl smtp check")
-        .body(format!(
-            "This is a test message from `toolctl smtp check` on {helo}.\r\nIf you can read it, GitLab's outgoing mail works.\r\n"
-        ))
-        .map_err(|e| fail(format!("cannot build the test message: {e}"), "check `email.from`"))?;
+    let message = super::test_message(
+        from,
+        to,
+        "smtp check",
+        &format!("through this relay (from {helo})"),
+    )?;
     let hint = "the relay refused the envelope: check that `email.from` may send through this account, and the recipient";
     s.expect(&format!("MAIL FROM:<{from}>"), 250, "MAIL FROM", hint)
         .await?;
@@ -417,7 +415,7 @@ async fn send(s: &mut Session, from: &str, to: &str, helo: &str) -> Result<((), 
     }
     s.expect("DATA", 354, "DATA", hint).await?;
     let mut body = Vec::new();
-    for line in message.formatted().split(|b| *b == b'\n') {
+    for line in message.split(|b| *b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.first() == Some(&b'.') {
             body.push(b'.');
