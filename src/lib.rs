@@ -10,7 +10,8 @@
 //! - [`render`] turns resolved settings into the services' files; [`probe`] tests the mail
 //!   servers live; [`tail`] follows the logs.
 //! - [`secrets`] is the encrypted store (age); [`fsutil`] is the one way files are written
-//!   (atomically, with their mode) and locked.
+//!   (atomically, with their mode), read (regular files only, capped) and locked;
+//!   [`failpoint`] holds the crash tests' hooks.
 //! - [`output`] decides colour and formats tables and JSON: data on stdout, the rest on
 //!   stderr. Errors print `error:`, causes and a `hint:`; exit codes are decided in
 //!   [`error::ExitStatus`] alone.
@@ -18,6 +19,7 @@
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod failpoint;
 pub mod fsutil;
 pub mod output;
 pub mod paths;
