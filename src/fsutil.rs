@@ -351,7 +351,7 @@ fn stat_of(st: &rustix::fs::Stat) -> Stat {
     };
     Stat {
         kind,
-        mode: st.st_mode as u32 & 0o7777,
+        mode: st.st_mode & 0o7777,
         uid: st.st_uid,
         gid: st.st_gid,
     }

@@ -34,6 +34,9 @@ use crate::error::{Error, Result};
 use crate::failpoint::hit;
 use crate::fsutil::{self, DirHandle, Kind};
 
+/// (uid, gid), or `None` to keep whoever runs toolctl.
+type Owner = Option<(u32, u32)>;
+
 /// A directory the run wants, with its mode and owner.
 pub struct DirWant {
     pub path: PathBuf,
@@ -483,7 +486,8 @@ fn undo_after(j: &mut Journal, e: Error, started: bool) -> Error {
 fn plan(journal: &Path, tree: &Path, dirs: &[DirWant], files: &[FileWant]) -> Result<Journal> {
     // Every directory wanted: the explicit ones, then each file's own (private when the
     // file is); missing ancestors get 0755.
-    let mut wanted: BTreeMap<PathBuf, (u32, Option<(u32, u32)>, bool)> = BTreeMap::new();
+    // path → (mode, owner, listed in the plan rather than implied by a file)
+    let mut wanted: BTreeMap<PathBuf, (u32, Owner, bool)> = BTreeMap::new();
     for d in dirs {
         wanted.insert(d.path.clone(), (d.mode, d.owner, true));
     }
