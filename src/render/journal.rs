@@ -658,3 +658,153 @@ fn prepare(j: &Journal, files: &[FileWant]) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
+    }
+
+    /// A tree with `a` (old), `b` (stale) and the journal beside it.
+    fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let tree = tmp.path().join("rendered");
+        std::fs::create_dir(&tree).unwrap();
+        std::fs::write(tree.join("a"), "old a").unwrap();
+        std::fs::write(tree.join("b"), "old b").unwrap();
+        let journal = tmp.path().join("rendered.journal");
+        (tmp, tree, journal)
+    }
+
+    fn wants(tree: &Path) -> Vec<FileWant<'static>> {
+        vec![
+            FileWant {
+                target: tree.join("a"),
+                content: Some(b"new a"),
+                mode: 0o640,
+                owner: None,
+            },
+            FileWant {
+                target: tree.join("sub/c"),
+                content: Some(b"new c"),
+                mode: 0o600,
+                owner: None,
+            },
+            FileWant {
+                target: tree.join("b"),
+                content: None,
+                mode: 0,
+                owner: None,
+            },
+        ]
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_failure_after_the_commit_puts_every_old_file_back() {
+        let (_tmp, tree, journal) = setup();
+        let files = wants(&tree);
+        let mut j = plan(&journal, &tree, &[], &files).unwrap();
+        j.save(State::Prepared).unwrap();
+        prepare(&j, &files).unwrap();
+        j.save(State::Committed).unwrap();
+        // Part of step 4 ran (the first rename and the removal), then the run failed.
+        let a = &j.files[0];
+        DirHandle::open(&tree)
+            .unwrap()
+            .rename(a.temp.as_ref().unwrap(), OsStr::new("a"))
+            .unwrap();
+        std::fs::remove_file(tree.join("b")).unwrap();
+        assert_eq!(std::fs::read_to_string(tree.join("a")).unwrap(), "new a");
+        j.save(State::RollingBack).unwrap();
+        // A crash during the undo: the next run's recovery finishes it.
+        let got = recover(&journal).unwrap();
+        assert!(matches!(got, Some(Recovered::Undone { files: 3 })));
+        assert_eq!(std::fs::read_to_string(tree.join("a")).unwrap(), "old a");
+        assert_eq!(std::fs::read_to_string(tree.join("b")).unwrap(), "old b");
+        assert_eq!(
+            names(&tree),
+            ["a", "b"],
+            "temporaries, backups or sub/ left"
+        );
+        assert!(!journal.exists());
+    }
+
+    #[test]
+    fn directories_inside_and_outside_the_tree_get_their_mode_and_owner() {
+        let (tmp, tree, journal) = setup();
+        let log = tmp.path().join("log/toolctl/mailroom");
+        std::fs::create_dir(tree.join("fixme")).unwrap();
+        std::fs::set_permissions(tree.join("fixme"), std::fs::Permissions::from_mode(0o777))
+            .unwrap();
+        let root = unsafe { libc::geteuid() } == 0;
+        let owner = root.then_some((65534, 65534));
+        let dirs = [
+            DirWant {
+                path: log.clone(),
+                mode: 0o750,
+                owner,
+            },
+            DirWant {
+                path: tree.join("fixme"),
+                mode: 0o700,
+                owner: None,
+            },
+        ];
+        let files = [FileWant {
+            target: tree.join("owned"),
+            content: Some(b"x"),
+            mode: 0o600,
+            owner,
+        }];
+        apply(&journal, &tree, &dirs, &files).unwrap();
+        assert_eq!(mode(&log), 0o750);
+        assert_eq!(mode(&log.parent().unwrap()), 0o755);
+        assert_eq!(mode(&tree.join("fixme")), 0o700);
+        assert_eq!(mode(&tree.join("owned")), 0o600);
+        if let Some((uid, gid)) = owner {
+            let m = std::fs::metadata(&log).unwrap();
+            assert_eq!((m.uid(), m.gid()), (uid, gid));
+            let m = std::fs::metadata(tree.join("owned")).unwrap();
+            assert_eq!((m.uid(), m.gid()), (uid, gid));
+        }
+        assert!(!journal.exists());
+        // Nothing left to do: no journal is even written.
+        apply(&journal, &tree, &dirs, &files[..0]).unwrap();
+        assert!(!journal.exists());
+    }
+
+    #[test]
+    fn an_undone_prepare_removes_the_directories_it_created() {
+        let (tmp, tree, journal) = setup();
+        let log = tmp.path().join("log/mailroom");
+        let dirs = [DirWant {
+            path: log.clone(),
+            mode: 0o750,
+            owner: None,
+        }];
+        let files = wants(&tree);
+        let mut j = plan(&journal, &tree, &dirs, &files).unwrap();
+        j.save(State::Prepared).unwrap();
+        prepare(&j, &files).unwrap();
+        assert!(log.is_dir() && tree.join("sub").is_dir());
+        assert!(matches!(
+            recover(&journal).unwrap(),
+            Some(Recovered::Undone { .. })
+        ));
+        assert!(!tmp.path().join("log").exists());
+        assert_eq!(names(&tree), ["a", "b"]);
+        assert_eq!(std::fs::read_to_string(tree.join("a")).unwrap(), "old a");
+    }
+}

@@ -102,7 +102,10 @@ fn a_kill_at_every_step_leaves_the_old_or_the_new_tree_and_the_next_run_recovers
         t.toolctl(["reconfigure"]).run().assert_code(0);
         tree(&t)
     };
-    assert!(!old.diff(&new).is_empty(), "the apply must change something");
+    assert!(
+        !old.diff(&new).is_empty(),
+        "the apply must change something"
+    );
     let steps = steps(&base);
     for kind in [
         "dir-created",
@@ -150,7 +153,10 @@ fn a_kill_at_every_step_leaves_the_old_or_the_new_tree_and_the_next_run_recovers
                 "killed at {step}: the recovery must be reported exactly when there was one\n{run}"
             );
             if had_journal && dry {
-                assert!(run.stderr.contains("the one write a --dry-run does"), "{run}");
+                assert!(
+                    run.stderr.contains("the one write a --dry-run does"),
+                    "{run}"
+                );
             }
             assert!(!journal(&t).exists(), "journal left after {step}\n{run}");
             let now = tree(&t);
@@ -223,8 +229,8 @@ fn an_immutable_file_stops_the_run_with_every_file_left_as_it_was() {
     before.assert_unchanged(&t.snapshot(), &out);
     drop(guard);
     t.toolctl(["reconfigure"]).run().assert_code(0);
-    let site = fs::read_to_string(rendered(&t).join("mattermost/env/MM_SERVICESETTINGS_SITEURL"))
-        .unwrap();
+    let site =
+        fs::read_to_string(rendered(&t).join("mattermost/env/MM_SERVICESETTINGS_SITEURL")).unwrap();
     assert_eq!(site, "http://chat.example.com");
 }
 
@@ -236,7 +242,11 @@ fn an_append_only_file_to_remove_stops_the_run_too() {
         .run()
         .assert_code(0);
     let stale = rendered(&t).join("mattermost/env/NO_PROXY");
-    let out = Command::new("chattr").arg("+a").arg(&stale).output().unwrap();
+    let out = Command::new("chattr")
+        .arg("+a")
+        .arg(&stale)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let guard = Immutable(stale.clone());
     let before = t.snapshot();
@@ -267,7 +277,10 @@ fn a_symlinked_managed_directory_is_refused_and_nothing_is_changed() {
     let target_before = Snapshot::of(&elsewhere);
     for args in [&["reconfigure"][..], &["reconfigure", "--dry-run"]] {
         let out = t.toolctl(args).run();
-        out.assert_error("is a symbolic link", &["replace the link", "mattermost/env"]);
+        out.assert_error(
+            "is a symbolic link",
+            &["replace the link", "mattermost/env"],
+        );
         before.assert_unchanged(&t.snapshot(), &out);
         target_before.assert_unchanged(&Snapshot::of(&elsewhere), &out);
     }
@@ -341,10 +354,16 @@ fn temporaries_of_a_killed_run_are_gone_after_a_run_with_nothing_to_change() {
     let out = t.toolctl(["reconfigure"]).run();
     out.assert_code(0);
     assert!(out.stderr.contains("0 changed"), "{out}");
-    assert!(out.stderr.contains("undid an interrupted reconfigure"), "{out}");
+    assert!(
+        out.stderr.contains("undid an interrupted reconfigure"),
+        "{out}"
+    );
     let after = leftovers(t.root());
     assert!(after.is_empty(), "left {after:?} (were {left:?})\n{out}");
-    println!("{} temporaries and backups of the killed run removed", left.len());
+    println!(
+        "{} temporaries and backups of the killed run removed",
+        left.len()
+    );
 }
 
 #[test]
@@ -355,7 +374,8 @@ fn stale_temporaries_without_a_journal_are_swept_under_the_lock_and_reported() {
     let planted = [
         rendered(&t).join(".toolctl-a1B2c3.tmp"),
         rendered(&t).join("mattermost/env/.toolctl-HTTP_PROXY.x9Y8z7.tmp"),
-        t.secrets_dir().join(".toolctl-mattermost.yaml.age.q1W2e3.tmp"),
+        t.secrets_dir()
+            .join(".toolctl-mattermost.yaml.age.q1W2e3.tmp"),
     ];
     for p in &planted {
         fs::write(p, "credentials\n").unwrap();
@@ -391,5 +411,77 @@ fn stale_temporaries_without_a_journal_are_swept_under_the_lock_and_reported() {
         .run();
     out.assert_code(0);
     assert!(!stale.exists(), "{out}");
-    assert!(out.stderr.contains("removed the stale temporary file"), "{out}");
+    assert!(
+        out.stderr.contains("removed the stale temporary file"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_kill_during_the_recovery_is_recovered_by_the_next_run() {
+    let base = base();
+    let old = tree(&base);
+    let new = {
+        let t = copy_root(&base);
+        t.toolctl(["reconfigure"]).run().assert_code(0);
+        tree(&t)
+    };
+    let mut killed_recoveries = 0;
+    // One kill before the commit (the recovery undoes) and one after (it completes).
+    for (first, want) in [
+        ("reconfigure-backup-linked:3", &old),
+        ("reconfigure-file-renamed:2", &new),
+    ] {
+        // The journal names absolute paths: every root is interrupted afresh, not copied.
+        let interrupt = || {
+            let t = copy_root(&base);
+            let out = t
+                .toolctl(["reconfigure"])
+                .env("TOOLCTL_FAILPOINT", first)
+                .run();
+            assert_eq!(out.code, None, "{out}");
+            assert!(journal(&t).exists(), "no journal after a kill at {first}");
+            t
+        };
+        // The steps of the recovery, listed by a dry run (which recovers and stops there).
+        let probe = interrupt();
+        let log = probe.aux().join("recovery.log");
+        probe
+            .toolctl(["reconfigure", "--dry-run"])
+            .env("TOOLCTL_FAILPOINT_LOG", &log)
+            .run()
+            .assert_code(0);
+        want.assert_unchanged(&tree(&probe), &format!("recovery of a kill at {first}"));
+        let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+        let steps: Vec<String> = fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .map(|name| {
+                let n = seen.entry(name.to_string()).or_insert(0);
+                *n += 1;
+                format!("{name}:{n}")
+            })
+            .collect();
+        assert!(!steps.is_empty(), "the recovery of {first} passed no step");
+        for step in &steps {
+            let t = interrupt();
+            let out = t
+                .toolctl(["reconfigure", "--dry-run"])
+                .env("TOOLCTL_FAILPOINT", step)
+                .run();
+            assert_eq!(out.code, None, "recovery not killed at {step}\n{out}");
+            let out = t.toolctl(["reconfigure", "--dry-run"]).run();
+            out.assert_code(0);
+            assert!(!journal(&t).exists(), "{out}");
+            want.assert_unchanged(
+                &tree(&t),
+                &format!("killed at {first}, its recovery killed at {step}, recovered again"),
+            );
+            t.toolctl(["reconfigure"]).run().assert_code(0);
+            new.assert_unchanged(&tree(&t), &"the run after");
+            assert!(leftovers(t.root()).is_empty());
+            killed_recoveries += 1;
+        }
+    }
+    println!("{killed_recoveries} recoveries killed and recovered");
 }
