@@ -135,3 +135,37 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eperm_as_root_points_at_file_attributes_and_eacces_at_sudo() {
+        let path = Path::new("/x/y");
+        let eacces = Error::io(
+            "write",
+            path,
+            std::io::Error::from_raw_os_error(libc::EACCES),
+        );
+        assert!(eacces.hint_text().unwrap().contains("sudo"));
+        let eperm = Error::io(
+            "write",
+            path,
+            std::io::Error::from_raw_os_error(libc::EPERM),
+        );
+        // SAFETY: geteuid(2) cannot fail.
+        if unsafe { libc::geteuid() } == 0 {
+            let hint = eperm.hint_text().unwrap();
+            assert!(
+                hint.contains(
+                    "operation not permitted (immutable or append-only file? see `lsattr`)"
+                ),
+                "{hint}"
+            );
+            assert!(!hint.contains("sudo"), "{hint}");
+        } else {
+            assert!(eperm.hint_text().unwrap().contains("sudo"));
+        }
+    }
+}

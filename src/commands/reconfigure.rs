@@ -67,8 +67,11 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
         fsutil::ensure_dir(rendered, 0o755)?;
         Some(fsutil::lock(&lock_path, "rendered files")?)
     };
+    let mut recovered = None;
+    let mut swept_report = Vec::new();
     if render_lock.is_some() {
         if let Some(done) = render::journal::recover(&journal)? {
+            recovered = Some(done.key());
             let mut note = done.describe(&journal);
             if dry {
                 note.push_str(
@@ -87,6 +90,7 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
             swept.extend(fsutil::sweep_temps_for(dir, Some(&name))?);
         }
         for path in swept {
+            swept_report.push(path.display().to_string());
             notes.push(format!(
                 "removed the stale temporary file `{}` (left by an interrupted toolctl)",
                 path.display()
@@ -137,6 +141,7 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
         {
             if let Some(dir) = Path::new(&f.rel).parent() {
                 for path in fsutil::sweep_temps(dir)? {
+                    swept_report.push(path.display().to_string());
                     notes.push(format!(
                         "removed the stale temporary file `{}` (left by an interrupted toolctl)",
                         path.display()
@@ -175,6 +180,8 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
                 "mode": c.mode.map(|m| format!("{m:04o}")),
             })).collect::<Vec<_>>(),
             "notes": notes,
+            "recovered": recovered,
+            "removed_temporaries": swept_report,
         })),
         OutputFormat::Human if !args.diff => {
             let mut t = output::table(&["file", "action", "mode"]);

@@ -105,6 +105,14 @@ pub enum Recovered {
 }
 
 impl Recovered {
+    /// The `recovered` key of the JSON report.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Recovered::Completed { .. } => "completed",
+            Recovered::Undone { .. } => "undone",
+        }
+    }
+
     /// A sentence for the report.
     pub fn describe(&self, journal: &Path) -> String {
         match self {
@@ -770,7 +778,7 @@ mod tests {
         }];
         apply(&journal, &tree, &dirs, &files).unwrap();
         assert_eq!(mode(&log), 0o750);
-        assert_eq!(mode(&log.parent().unwrap()), 0o755);
+        assert_eq!(mode(log.parent().unwrap()), 0o755);
         assert_eq!(mode(&tree.join("fixme")), 0o700);
         assert_eq!(mode(&tree.join("owned")), 0o600);
         if let Some((uid, gid)) = owner {

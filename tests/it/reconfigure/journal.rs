@@ -351,9 +351,11 @@ fn temporaries_of_a_killed_run_are_gone_after_a_run_with_nothing_to_change() {
     t.toolctl(["config", "set", "mattermost.env", OLD_ENV])
         .run()
         .assert_code(0);
-    let out = t.toolctl(["reconfigure"]).run();
+    let out = t.toolctl(["reconfigure", "--output-format", "json"]).run();
     out.assert_code(0);
-    assert!(out.stderr.contains("0 changed"), "{out}");
+    let json = out.json();
+    assert_eq!(json["changed"], 0, "{out}");
+    assert_eq!(json["recovered"], "undone", "{out}");
     assert!(
         out.stderr.contains("undid an interrupted reconfigure"),
         "{out}"
@@ -388,9 +390,16 @@ fn stale_temporaries_without_a_journal_are_swept_under_the_lock_and_reported() {
     for p in &kept {
         fs::write(p, "mine\n").unwrap();
     }
-    let out = t.toolctl(["reconfigure"]).run();
+    let out = t.toolctl(["reconfigure", "--output-format", "json"]).run();
     out.assert_code(0);
-    assert!(out.stderr.contains("0 changed"), "{out}");
+    let json = out.json();
+    assert_eq!(json["changed"], 0, "{out}");
+    assert!(json["recovered"].is_null(), "{out}");
+    assert_eq!(
+        json["removed_temporaries"].as_array().map(Vec::len),
+        Some(2),
+        "the rendered tree's two (the store's are reported on stderr)\n{out}"
+    );
     for p in &planted {
         assert!(!p.exists(), "{} survived\n{out}", p.display());
         assert!(
