@@ -87,6 +87,19 @@ impl Error {
     pub fn io(action: &str, path: &Path, err: std::io::Error) -> Self {
         let e = Error::new(format!("cannot {action} `{}`", path.display())).cause(&err);
         match err.kind() {
+            // EPERM as root is not a missing privilege: an immutable or append-only
+            // attribute (or a file system that refuses the operation) stands in the way.
+            std::io::ErrorKind::PermissionDenied
+                if err.raw_os_error() == Some(libc::EPERM)
+                    // SAFETY: geteuid(2) cannot fail and touches no memory.
+                    && unsafe { libc::geteuid() } == 0 =>
+            {
+                e.hint(format!(
+                    "operation not permitted (immutable or append-only file? see `lsattr`): \
+                     check `lsattr -d {}` and its directory, `chattr -i` what should change",
+                    path.display()
+                ))
+            }
             std::io::ErrorKind::PermissionDenied => {
                 e.hint("run the command with `sudo`, or point `--root` at a directory you own")
             }
@@ -122,3 +135,37 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eperm_as_root_points_at_file_attributes_and_eacces_at_sudo() {
+        let path = Path::new("/x/y");
+        let eacces = Error::io(
+            "write",
+            path,
+            std::io::Error::from_raw_os_error(libc::EACCES),
+        );
+        assert!(eacces.hint_text().unwrap().contains("sudo"));
+        let eperm = Error::io(
+            "write",
+            path,
+            std::io::Error::from_raw_os_error(libc::EPERM),
+        );
+        // SAFETY: geteuid(2) cannot fail.
+        if unsafe { libc::geteuid() } == 0 {
+            let hint = eperm.hint_text().unwrap();
+            assert!(
+                hint.contains(
+                    "operation not permitted (immutable or append-only file? see `lsattr`)"
+                ),
+                "{hint}"
+            );
+            assert!(!hint.contains("sudo"), "{hint}");
+        } else {
+            assert!(eperm.hint_text().unwrap().contains("sudo"));
+        }
+    }
+}

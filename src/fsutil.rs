@@ -5,6 +5,16 @@
 //! fsynced, so a crash leaves either the old or the new file and never a mix. Also owns the
 //! advisory lock that serialises writers, and the one way a whole file is read: regular
 //! files only, opened without blocking, capped. It knows nothing about what the bytes mean.
+//!
+//! Temporary files are named `.toolctl-<target>.<random>.tmp` ([`is_temp_name`]) so that
+//! the next writer can recognise and remove the ones a kill left behind ([`sweep_temps`]),
+//! under the writers' lock of their directory. A file a journal still needs after a crash
+//! must be recovered before that sweep runs (reconfigure does so).
+//!
+//! [`DirHandle`] is the openat-style access used inside the trees toolctl manages: every
+//! directory below the tree's root is opened with `O_NOFOLLOW | O_DIRECTORY`, and files are
+//! created, renamed and removed relative to it, so a symlink planted inside the tree can
+//! neither redirect a write nor a removal.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -47,9 +57,10 @@ pub struct Prepared {
 /// Writes `bytes` to a temporary file beside `path` (mode `mode`) and fsyncs it.
 pub fn prepare(path: &Path, bytes: &[u8], mode: u32) -> Result<Prepared> {
     let dir = parent(path);
+    let prefix = temp_prefix(path.file_name().unwrap_or_default());
     let mut file = tempfile::Builder::new()
-        .prefix(".toolctl-")
-        .suffix(".tmp")
+        .prefix(&prefix)
+        .suffix(TEMP_SUFFIX)
         .permissions(fs::Permissions::from_mode(mode))
         .tempfile_in(dir)
         .map_err(|e| Error::io("write to", dir, e))?;
@@ -252,4 +263,433 @@ pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         }
     })?;
     sync_dir(parent(path))
+}
+
+/// Every temporary file toolctl creates starts with this and ends with [`TEMP_SUFFIX`].
+pub const TEMP_PREFIX: &str = ".toolctl-";
+pub const TEMP_SUFFIX: &str = ".tmp";
+
+/// `.toolctl-<name>.`: the start of a temporary file's name beside `name` (shortened so
+/// that the whole name stays well under NAME_MAX).
+pub fn temp_prefix(name: &std::ffi::OsStr) -> String {
+    let name = name.to_string_lossy();
+    let mut end = name.len().min(96);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{TEMP_PREFIX}{}.", &name[..end])
+}
+
+/// Whether `name` is one of toolctl's temporary files (and so may be swept once stale).
+pub fn is_temp_name(name: &std::ffi::OsStr) -> bool {
+    let n = name.as_encoded_bytes();
+    n.len() > TEMP_PREFIX.len() + TEMP_SUFFIX.len()
+        && n.starts_with(TEMP_PREFIX.as_bytes())
+        && n.ends_with(TEMP_SUFFIX.as_bytes())
+}
+
+/// Removes the stale temporary files in `dir` (regular files or symlinks named by
+/// [`is_temp_name`]; never a directory, never through a link) and returns their paths.
+/// The caller holds the writers' lock of `dir`, so no live writer owns any of them; a
+/// missing `dir` has none. `only_for` limits the sweep to the temporaries of one file name.
+pub fn sweep_temps_for(dir: &Path, only_for: Option<&str>) -> Result<Vec<PathBuf>> {
+    let handle = match DirHandle::open(dir) {
+        Ok(h) => h,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("open directory", dir, e)),
+    };
+    let mut removed = Vec::new();
+    sweep_in(&handle, only_for, 0, &mut removed)?;
+    Ok(removed)
+}
+
+/// [`sweep_temps_for`] every temporary file of `dir`.
+pub fn sweep_temps(dir: &Path) -> Result<Vec<PathBuf>> {
+    sweep_temps_for(dir, None)
+}
+
+/// [`sweep_temps`], saying on stderr what was removed (for callers with no report of
+/// their own, such as the secrets store's lock).
+pub fn sweep_temps_and_warn(dir: &Path) -> Result<()> {
+    let style = crate::output::Style::for_stderr(crate::output::ColorChoice::Auto);
+    for path in sweep_temps(dir)? {
+        let _ = writeln!(
+            io::stderr(),
+            "{} removed the stale temporary file `{}` (left by an interrupted toolctl)",
+            style.warning("warning:"),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// What [`DirHandle::lstat`] found (the entry itself, never a link's target).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Dir,
+    Symlink,
+    Other,
+}
+
+/// The metadata toolctl compares.
+#[derive(Clone, Copy, Debug)]
+pub struct Stat {
+    pub kind: Kind,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+fn stat_of(st: &rustix::fs::Stat) -> Stat {
+    let ft = rustix::fs::FileType::from_raw_mode(st.st_mode as _);
+    let kind = match ft {
+        rustix::fs::FileType::RegularFile => Kind::File,
+        rustix::fs::FileType::Directory => Kind::Dir,
+        rustix::fs::FileType::Symlink => Kind::Symlink,
+        _ => Kind::Other,
+    };
+    Stat {
+        kind,
+        mode: st.st_mode & 0o7777,
+        uid: st.st_uid,
+        gid: st.st_gid,
+    }
+}
+
+/// An open directory; every operation is relative to it and never follows a symlink in
+/// the last component.
+pub struct DirHandle {
+    fd: std::os::fd::OwnedFd,
+    /// For messages only: the path it was opened as.
+    pub path: PathBuf,
+}
+
+use rustix::fs::{AtFlags, Mode, OFlags};
+
+const DIR_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::CLOEXEC);
+
+impl DirHandle {
+    /// Opens `path` as the anchor of a tree: symlinks above and at it are the
+    /// administrator's choice and are followed.
+    pub fn open(path: &Path) -> io::Result<DirHandle> {
+        let fd = rustix::fs::open(path, DIR_FLAGS, Mode::empty())?;
+        Ok(DirHandle {
+            fd,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Opens the subdirectory `name` with `O_NOFOLLOW`: a symlink there fails (`ELOOP`, or
+    /// `ENOTDIR`), as does anything that is not a directory.
+    pub fn open_dir(&self, name: &std::ffi::OsStr) -> io::Result<DirHandle> {
+        let fd = rustix::fs::openat(&self.fd, name, DIR_FLAGS | OFlags::NOFOLLOW, Mode::empty())?;
+        Ok(DirHandle {
+            fd,
+            path: self.path.join(name),
+        })
+    }
+
+    /// The entry `name` itself (`None` when it does not exist).
+    pub fn lstat(&self, name: &std::ffi::OsStr) -> io::Result<Option<Stat>> {
+        match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => Ok(Some(stat_of(&st))),
+            Err(rustix::io::Errno::NOENT) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// This directory's own metadata.
+    pub fn stat_self(&self) -> io::Result<Stat> {
+        Ok(stat_of(&rustix::fs::fstat(&self.fd)?))
+    }
+
+    /// Sets this directory's mode and, when given, its owner.
+    pub fn set_self(&self, mode: u32, owner: Option<(u32, u32)>) -> io::Result<()> {
+        if let Some((uid, gid)) = owner {
+            rustix::fs::fchown(
+                &self.fd,
+                Some(rustix::fs::Uid::from_raw(uid)),
+                Some(rustix::fs::Gid::from_raw(gid)),
+            )?;
+        }
+        rustix::fs::fchmod(&self.fd, Mode::from_raw_mode(mode as _))?;
+        Ok(())
+    }
+
+    pub fn mkdir(&self, name: &std::ffi::OsStr, mode: u32) -> io::Result<()> {
+        rustix::fs::mkdirat(&self.fd, name, Mode::from_raw_mode(mode as _))?;
+        Ok(())
+    }
+
+    pub fn rmdir(&self, name: &std::ffi::OsStr) -> io::Result<()> {
+        rustix::fs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR)?;
+        Ok(())
+    }
+
+    /// Removes the entry `name` (a link itself, never its target).
+    pub fn unlink(&self, name: &std::ffi::OsStr) -> io::Result<()> {
+        rustix::fs::unlinkat(&self.fd, name, AtFlags::empty())?;
+        Ok(())
+    }
+
+    pub fn rename(&self, from: &std::ffi::OsStr, to: &std::ffi::OsStr) -> io::Result<()> {
+        rustix::fs::renameat(&self.fd, from, &self.fd, to)?;
+        Ok(())
+    }
+
+    /// A second name `to` for the entry `from` (a link itself when `from` is one).
+    pub fn link(&self, from: &std::ffi::OsStr, to: &std::ffi::OsStr) -> io::Result<()> {
+        rustix::fs::linkat(&self.fd, from, &self.fd, to, AtFlags::empty())?;
+        Ok(())
+    }
+
+    /// Creates `name` (which must not exist), owned by `owner`, with exactly `mode`,
+    /// holding `bytes`, fsynced. The owner is set before any byte is written.
+    pub fn create_file(
+        &self,
+        name: &std::ffi::OsStr,
+        bytes: &[u8],
+        mode: u32,
+        owner: Option<(u32, u32)>,
+    ) -> io::Result<()> {
+        let fd = rustix::fs::openat(
+            &self.fd,
+            name,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode((mode & 0o600) as _),
+        )?;
+        let mut file = File::from(fd);
+        if let Some((uid, gid)) = owner {
+            rustix::fs::fchown(
+                &file,
+                Some(rustix::fs::Uid::from_raw(uid)),
+                Some(rustix::fs::Gid::from_raw(gid)),
+            )?;
+        }
+        // After the chown, which clears set-id bits, and whatever the umask.
+        rustix::fs::fchmod(&file, Mode::from_raw_mode(mode as _))?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    }
+
+    /// Reads the regular file `name` (at most `cap` bytes) without following a link:
+    /// `Ok(None)` when it does not exist.
+    pub fn read_capped(
+        &self,
+        name: &std::ffi::OsStr,
+        cap: u64,
+    ) -> std::result::Result<Option<Vec<u8>>, ReadFailure> {
+        use std::io::Read;
+        let fd = match rustix::fs::openat(
+            &self.fd,
+            name,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(rustix::io::Errno::NOENT) => return Ok(None),
+            Err(e) => return Err(ReadFailure::Io(e.into())),
+        };
+        let file = File::from(fd);
+        let meta = file.metadata().map_err(ReadFailure::Io)?;
+        if !meta.is_file() {
+            return Err(ReadFailure::NotRegular("special file"));
+        }
+        if meta.len() > cap {
+            return Err(ReadFailure::TooLarge(cap));
+        }
+        let mut buf = Vec::with_capacity(meta.len() as usize);
+        (&file)
+            .take(cap + 1)
+            .read_to_end(&mut buf)
+            .map_err(ReadFailure::Io)?;
+        if buf.len() as u64 > cap {
+            return Err(ReadFailure::TooLarge(cap));
+        }
+        Ok(Some(buf))
+    }
+
+    /// The names in this directory, without `.` and `..`.
+    pub fn names(&self) -> io::Result<Vec<std::ffi::OsString>> {
+        use std::os::unix::ffi::OsStrExt;
+        let mut out = Vec::new();
+        for entry in rustix::fs::Dir::read_from(&self.fd)? {
+            let entry = entry?;
+            let name = entry.file_name().to_bytes();
+            if name != b"." && name != b".." {
+                out.push(std::ffi::OsStr::from_bytes(name).to_os_string());
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    pub fn sync(&self) -> io::Result<()> {
+        rustix::fs::fsync(&self.fd)?;
+        Ok(())
+    }
+}
+
+/// Where a directory is: the deepest part of it that exists, opened, and the names below
+/// it that do not exist yet.
+pub struct Located {
+    pub handle: DirHandle,
+    pub missing: Vec<std::ffi::OsString>,
+}
+
+/// Opens `dir` for work inside the tree rooted at `tree`: `tree` itself is followed, every
+/// component below it is opened with `O_NOFOLLOW`, and a symlink (or non-directory) among
+/// them is refused with an error naming it. A `dir` outside `tree` (a log directory, GitLab's
+/// encrypted settings) is the administrator's path: its existing part is opened as given.
+pub fn locate_dir(tree: &Path, dir: &Path) -> Result<Located> {
+    let (anchor, below): (PathBuf, Vec<std::ffi::OsString>) = match dir.strip_prefix(tree) {
+        Ok(rel) => (
+            tree.to_path_buf(),
+            rel.components()
+                .map(|c| c.as_os_str().to_os_string())
+                .collect(),
+        ),
+        Err(_) => existing_ancestor(dir),
+    };
+    let mut handle = match DirHandle::open(&anchor) {
+        Ok(h) => h,
+        Err(e) if e.kind() == io::ErrorKind::NotFound && anchor == tree => {
+            // The tree itself is missing (a dry run on a fresh root): everything below it is.
+            let (anchor, mut missing) = existing_ancestor(tree);
+            missing.extend(below);
+            let handle =
+                DirHandle::open(&anchor).map_err(|e| Error::io("open directory", &anchor, e))?;
+            return Ok(Located { handle, missing });
+        }
+        Err(e) => return Err(Error::io("open directory", &anchor, e)),
+    };
+    let mut rest = below.into_iter();
+    while let Some(name) = rest.next() {
+        match handle.open_dir(&name) {
+            Ok(h) => handle = h,
+            Err(e) => {
+                let path = handle.path.join(&name);
+                match handle.lstat(&name) {
+                    Ok(None) => {
+                        let mut missing = vec![name];
+                        missing.extend(rest);
+                        return Ok(Located { handle, missing });
+                    }
+                    Ok(Some(st)) if st.kind == Kind::Symlink => {
+                        return Err(symlinked_dir(&path));
+                    }
+                    Ok(Some(st)) if st.kind != Kind::Dir => {
+                        return Err(Error::new(format!(
+                            "`{}` is not a directory; toolctl manages a directory there",
+                            path.display()
+                        ))
+                        .hint(format!(
+                            "move `{}` out of the way, then run this again; nothing was changed",
+                            path.display()
+                        )))
+                    }
+                    _ => return Err(Error::io("open directory", &path, e)),
+                }
+            }
+        }
+    }
+    Ok(Located {
+        handle,
+        missing: Vec::new(),
+    })
+}
+
+/// The deepest existing ancestor of `dir` (symlinks followed), and the names below it.
+fn existing_ancestor(dir: &Path) -> (PathBuf, Vec<std::ffi::OsString>) {
+    let mut anchor = dir.to_path_buf();
+    let mut missing = Vec::new();
+    while !anchor.is_dir() {
+        match (anchor.file_name(), anchor.parent()) {
+            (Some(name), Some(parent)) => {
+                missing.push(name.to_os_string());
+                anchor = parent.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    missing.reverse();
+    (anchor, missing)
+}
+
+/// [`sweep_temps`] in `dir` and every directory below it, never entering a symlink
+/// (at most `depth` levels down).
+pub fn sweep_temps_tree(dir: &Path, depth: usize) -> Result<Vec<PathBuf>> {
+    let handle = match DirHandle::open(dir) {
+        Ok(h) => h,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("open directory", dir, e)),
+    };
+    let mut removed = Vec::new();
+    sweep_in(&handle, None, depth, &mut removed)?;
+    Ok(removed)
+}
+
+fn sweep_in(
+    handle: &DirHandle,
+    only_for: Option<&str>,
+    depth: usize,
+    removed: &mut Vec<PathBuf>,
+) -> Result<()> {
+    let dir = &handle.path;
+    let wanted = only_for.map(|n| temp_prefix(std::ffi::OsStr::new(n)));
+    let before = removed.len();
+    for name in handle
+        .names()
+        .map_err(|e| Error::io("list directory", dir, e))?
+    {
+        let kind = match handle.lstat(&name) {
+            Ok(Some(st)) => st.kind,
+            _ => continue,
+        };
+        if kind == Kind::Dir {
+            if depth > 0 {
+                if let Ok(sub) = handle.open_dir(&name) {
+                    sweep_in(&sub, only_for, depth - 1, removed)?;
+                }
+            }
+            continue;
+        }
+        if !is_temp_name(&name) {
+            continue;
+        }
+        if let Some(w) = &wanted {
+            if !name.as_encoded_bytes().starts_with(w.as_bytes()) {
+                continue;
+            }
+        }
+        let path = dir.join(&name);
+        match handle.unlink(&name) {
+            Ok(()) => removed.push(path),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("remove the stale temporary file", &path, e)),
+        }
+    }
+    if removed.len() > before {
+        handle
+            .sync()
+            .map_err(|e| Error::io("sync directory", dir, e))?;
+    }
+    Ok(())
+}
+
+/// The refusal of a managed directory that is a symlink.
+pub fn symlinked_dir(path: &Path) -> Error {
+    Error::new(format!(
+        "`{}` is a symbolic link; toolctl never follows links inside the trees it manages",
+        path.display()
+    ))
+    .cause("writing or removing files through it would change files outside the tree")
+    .hint(format!(
+        "replace the link `{}` with a real directory (or remove it, and toolctl creates \
+         it), then run this again; nothing was changed",
+        path.display()
+    ))
 }

@@ -1,11 +1,14 @@
 //! `toolctl reconfigure [--dry-run] [--diff] [--exit-code]`.
 //!
 //! Order: (fresh root: write the commented default toolctl.toml) → resolve and check every
-//! rule (any error: stop, nothing written) → lock the rendered tree and the store (creating
-//! the key on a fresh root) → generate the mailroom token if the store has none → plan →
-//! compare → diffs → write → report → log.
+//! rule (any error: stop, nothing written) → lock the rendered tree → complete or undo an
+//! interrupted apply from its journal (a dry run too: the one write it may do, and it says
+//! so) → refuse a managed directory that is a symlink → sweep stale temporary files → lock
+//! the store (creating the key on a fresh root) → generate the mailroom token if the store
+//! has none → plan → compare → diffs → write, all or nothing → report → log.
 
 use std::io::Write;
+use std::path::Path;
 use std::time::SystemTime;
 
 use serde_json::json;
@@ -50,16 +53,54 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
     )?;
 
     // Locks: the rendered tree, then the store (its key may be created, and the webhook
-    // token written into it), both held until the end of the run.
-    let (_render_lock, writer) = if dry {
-        (None, None)
+    // token written into it), both held until the end of the run. A dry run locks the tree
+    // only when a journal says an apply was interrupted, to recover it.
+    let rendered = &ctx.paths.rendered_dir;
+    let journal = render::journal_path(rendered);
+    let lock_path = rendered.with_extension("lock");
+    let render_lock = if dry {
+        match journal.try_exists() {
+            Ok(false) => None,
+            _ => Some(fsutil::lock(&lock_path, "rendered files")?),
+        }
     } else {
-        fsutil::ensure_dir(&ctx.paths.rendered_dir, 0o755)?;
-        let lock = fsutil::lock(
-            &ctx.paths.rendered_dir.with_extension("lock"),
-            "rendered files",
-        )?;
-        (Some(lock), Some(store.lock_for_writing(&ctx.printer)?))
+        fsutil::ensure_dir(rendered, 0o755)?;
+        Some(fsutil::lock(&lock_path, "rendered files")?)
+    };
+    let mut recovered = None;
+    let mut swept_report = Vec::new();
+    if render_lock.is_some() {
+        if let Some(done) = render::journal::recover(&journal)? {
+            recovered = Some(done.key());
+            let mut note = done.describe(&journal);
+            if dry {
+                note.push_str(
+                    " (the one write a --dry-run does: it puts the tree back in one piece)",
+                );
+            }
+            notes.push(note);
+        }
+    }
+    render::check_tree(rendered)?;
+    if !dry {
+        // After the recovery, which may still need the temporaries its journal names.
+        let mut swept = fsutil::sweep_temps_tree(rendered, 8)?;
+        if let Some(dir) = journal.parent() {
+            let name = journal.file_name().unwrap_or_default().to_string_lossy();
+            swept.extend(fsutil::sweep_temps_for(dir, Some(&name))?);
+        }
+        for path in swept {
+            swept_report.push(path.display().to_string());
+            notes.push(format!(
+                "removed the stale temporary file `{}` (left by an interrupted toolctl)",
+                path.display()
+            ));
+        }
+    }
+    let writer = if dry {
+        None
+    } else {
+        Some(store.lock_for_writing(&ctx.printer)?)
     };
 
     // The mailroom webhook token: from the store, or generated once into it, so every
@@ -91,7 +132,25 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
         paths: &ctx.paths,
     };
     let plan = render::plan(&cx, token.as_deref().map(|s| s.as_str()))?;
-    let changes = render::compare(&plan, &ctx.paths.rendered_dir)?;
+    if !dry {
+        // Files outside the tree (GitLab's encrypted settings) have their own directories.
+        for f in plan
+            .files
+            .iter()
+            .filter(|f| Path::new(&f.rel).is_absolute())
+        {
+            if let Some(dir) = Path::new(&f.rel).parent() {
+                for path in fsutil::sweep_temps(dir)? {
+                    swept_report.push(path.display().to_string());
+                    notes.push(format!(
+                        "removed the stale temporary file `{}` (left by an interrupted toolctl)",
+                        path.display()
+                    ));
+                }
+            }
+        }
+    }
+    let changes = render::compare(&plan, rendered)?;
     notes.extend(plan.notes.iter().cloned());
 
     if args.diff {
@@ -116,10 +175,13 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
             "changed": changed,
             "files": changes.iter().map(|c| json!({
                 "file": c.rel,
+                "kind": if c.dir { "directory" } else { "file" },
                 "action": format!("{:?}", c.action).to_lowercase(),
                 "mode": c.mode.map(|m| format!("{m:04o}")),
             })).collect::<Vec<_>>(),
             "notes": notes,
+            "recovered": recovered,
+            "removed_temporaries": swept_report,
         })),
         OutputFormat::Human if !args.diff => {
             let mut t = output::table(&["file", "action", "mode"]);

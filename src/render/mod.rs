@@ -2,18 +2,21 @@
 //!
 //! Each rendered file has its module ([`app_yml`], [`mail_room`], [`mattermost`],
 //! [`nginx`]); this module plans the whole tree ([`plan`]), compares it with the disk
-//! ([`compare`]), shows masked diffs ([`diff`]) and writes it ([`apply`]): every file
-//! prepared first, then renamed into place, then stale files removed. Validation happened
-//! before any of this, in the resolve step.
+//! ([`compare`]), shows masked diffs ([`diff`]) and writes it ([`apply`]) all or nothing
+//! through the [`journal`]. Validation happened before any of this, in the resolve step.
+//!
+//! Nothing here follows a symlink inside the rendered tree: directories are opened with
+//! `O_NOFOLLOW` ([`check_tree`] refuses a managed directory that is a link, before anything
+//! is written), a managed file that is a link is replaced, never read or written through.
 
 pub mod app_yml;
+pub mod journal;
 pub mod mail_room;
 pub mod mattermost;
 pub mod nginx;
 pub mod yaml;
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
@@ -73,6 +76,17 @@ pub struct Desired {
     pub secrecy: Secrecy,
     /// Written only when missing, never overwritten (Mattermost's config.json).
     pub create_only: bool,
+    /// (uid, gid) to own the file; `None` keeps whoever runs toolctl.
+    pub owner: Option<(u32, u32)>,
+}
+
+/// A directory `reconfigure` wants, possibly outside the rendered tree (mail_room's log
+/// directory).
+pub struct DesiredDir {
+    /// The real path (under the root).
+    pub path: PathBuf,
+    pub mode: u32,
+    pub owner: Option<(u32, u32)>,
 }
 
 /// The whole rendered tree.
@@ -82,6 +96,8 @@ pub struct Plan {
     pub stale: Vec<String>,
     /// Drift and other remarks for the report.
     pub notes: Vec<String>,
+    /// Directories to create (or whose mode and owner to fix).
+    pub dirs: Vec<DesiredDir>,
 }
 
 /// Whether an enabled mailbox delivers by webhook and so needs the shared token.
@@ -102,6 +118,7 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
             mode,
             secrecy,
             create_only: false,
+            owner: None,
         });
     };
     add("app.yml", app_yml::render(cx), 0o644, Secrecy::Public);
@@ -142,6 +159,7 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
                 mode: 0o600,
                 secrecy: Secrecy::Public,
                 create_only: true,
+                owner: None,
             }),
         }
     } else if cx.paths.rendered_dir.join(CONFIG_JSON).exists() {
@@ -170,6 +188,7 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         files,
         stale,
         notes,
+        dirs: Vec::new(),
     })
 }
 
@@ -217,84 +236,192 @@ pub struct Change {
     pub mode: Option<u32>,
     /// The file's content on disk before this run (for diffs).
     pub old: Option<Zeroizing<Vec<u8>>>,
+    /// A directory of [`Plan::dirs`], not a file.
+    pub dir: bool,
+}
+
+/// The directories inside the rendered tree that toolctl manages; each must be a real
+/// directory (or missing), never a symlink.
+pub const MANAGED_DIRS: &[&str] = &["mailroom", "mattermost", ENV_DIR, "nginx", "gitlab"];
+
+/// Refuses a managed directory inside `rendered` that is a symlink (or not a directory),
+/// before anything is written or even listed through it.
+pub fn check_tree(rendered: &Path) -> Result<()> {
+    for rel in MANAGED_DIRS {
+        fsutil::locate_dir(rendered, &rendered.join(rel))?;
+    }
+    Ok(())
+}
+
+/// What is at a managed path, looked at without following a link.
+enum OnDisk {
+    Missing,
+    /// A symlink or a special file: replaced, never read through.
+    NotAFile,
+    File {
+        bytes: Vec<u8>,
+        stat: fsutil::Stat,
+    },
+}
+
+fn on_disk(rendered: &Path, path: &Path) -> Result<OnDisk> {
+    let dir = path.parent().unwrap_or(rendered);
+    let located = fsutil::locate_dir(rendered, dir)?;
+    if !located.missing.is_empty() {
+        return Ok(OnDisk::Missing);
+    }
+    let name = path.file_name().unwrap_or_default();
+    let h = located.handle;
+    match h.lstat(name).map_err(|e| Error::io("look at", path, e))? {
+        None => Ok(OnDisk::Missing),
+        Some(stat) if stat.kind == fsutil::Kind::File => {
+            match h.read_capped(name, fsutil::FILE_CAP) {
+                Ok(Some(bytes)) => Ok(OnDisk::File { bytes, stat }),
+                Ok(None) => Ok(OnDisk::Missing),
+                Err(f) => Err(f.into_error("", path)),
+            }
+        }
+        Some(_) => Ok(OnDisk::NotAFile),
+    }
 }
 
 /// Compares the plan with the disk.
 pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>> {
     let mut out = Vec::new();
+    for d in &plan.dirs {
+        let located = fsutil::locate_dir(rendered, &d.path)?;
+        let action = if !located.missing.is_empty() {
+            Action::Create
+        } else {
+            let st = located
+                .handle
+                .stat_self()
+                .map_err(|e| Error::io("look at", &d.path, e))?;
+            if st.mode != d.mode || d.owner.is_some_and(|o| o != (st.uid, st.gid)) {
+                Action::Mode
+            } else {
+                continue;
+            }
+        };
+        let rel = match d.path.strip_prefix(rendered) {
+            Ok(rel) => format!("{}/", rel.display()),
+            Err(_) => format!("{}/", d.path.display()),
+        };
+        out.push(Change {
+            rel,
+            action,
+            mode: Some(d.mode),
+            old: None,
+            dir: true,
+        });
+    }
     for f in &plan.files {
         let path = rendered.join(&f.rel);
-        let old = fsutil::read_optional(&path)?.map(Zeroizing::new);
-        let mode = std::fs::metadata(&path)
-            .ok()
-            .map(|m| m.permissions().mode() & 0o7777);
-        let action = match &old {
-            None => Action::Create,
-            Some(_) if f.create_only => Action::Keep,
-            Some(bytes) if bytes[..] != f.bytes[..] => Action::Update,
-            Some(_) if mode != Some(f.mode) => Action::Mode,
-            Some(_) => Action::Unchanged,
+        let disk = on_disk(rendered, &path)?;
+        let (action, old) = match disk {
+            OnDisk::Missing => (Action::Create, None),
+            OnDisk::NotAFile if f.create_only => (Action::Keep, None),
+            OnDisk::NotAFile => (Action::Update, None),
+            OnDisk::File { .. } if f.create_only => (Action::Keep, None),
+            OnDisk::File { bytes, stat } => {
+                let owner_differs = f.owner.is_some_and(|o| o != (stat.uid, stat.gid));
+                let action = if bytes[..] != f.bytes[..] {
+                    Action::Update
+                } else if stat.mode != f.mode || owner_differs {
+                    Action::Mode
+                } else {
+                    Action::Unchanged
+                };
+                (action, Some(Zeroizing::new(bytes)))
+            }
         };
         out.push(Change {
             rel: f.rel.clone(),
             action,
             mode: Some(f.mode),
             old,
+            dir: false,
         });
     }
-    if rendered.join(CONFIG_JSON).exists() && !plan.files.iter().any(|f| f.rel == CONFIG_JSON) {
+    if !plan.files.iter().any(|f| f.rel == CONFIG_JSON)
+        && !matches!(
+            on_disk(rendered, &rendered.join(CONFIG_JSON))?,
+            OnDisk::Missing
+        )
+    {
         out.push(Change {
             rel: CONFIG_JSON.into(),
             action: Action::Keep,
             mode: None,
             old: None,
+            dir: false,
         });
     }
     for rel in &plan.stale {
-        let old = fsutil::read_optional(&rendered.join(rel))?.map(Zeroizing::new);
+        let old = match on_disk(rendered, &rendered.join(rel))? {
+            OnDisk::File { bytes, .. } => Some(Zeroizing::new(bytes)),
+            _ => None,
+        };
         out.push(Change {
             rel: rel.clone(),
             action: Action::Remove,
             mode: None,
             old,
+            dir: false,
         });
     }
     Ok(out)
 }
 
-/// Writes every change: all files prepared first, then renamed, then stale files removed.
+/// Where the journal of the rendered tree lives: beside the tree, next to its lock.
+pub fn journal_path(rendered: &Path) -> PathBuf {
+    rendered.with_extension("journal")
+}
+
+/// Writes every change all or nothing (see [`journal`]): files, removals, directories,
+/// modes and owners. The caller holds the rendered tree's lock and ran [`journal::recover`].
 pub fn apply(plan: &Plan, changes: &[Change], rendered: &Path) -> Result<()> {
-    fsutil::ensure_dir(rendered, 0o755)?;
-    let mut prepared = Vec::new();
-    for (f, c) in plan.files.iter().zip(changes) {
-        let path = rendered.join(&f.rel);
+    let mut files = Vec::new();
+    for c in changes.iter().filter(|c| !c.dir) {
+        let target = rendered.join(&c.rel);
         match c.action {
-            Action::Create | Action::Update => {
-                let dir = path.parent().unwrap_or(rendered);
-                let dir_mode = if f.mode & 0o044 == 0 { 0o700 } else { 0o755 };
-                fsutil::ensure_dir(dir, dir_mode)?;
-                prepared.push(fsutil::prepare(&path, &f.bytes, f.mode)?);
+            Action::Create | Action::Update | Action::Mode => {
+                let f = plan
+                    .files
+                    .iter()
+                    .find(|f| f.rel == c.rel)
+                    .expect("every written change comes from the plan");
+                files.push(journal::FileWant {
+                    target,
+                    content: Some(&f.bytes[..]),
+                    mode: f.mode,
+                    owner: f.owner,
+                });
             }
-            Action::Mode => {
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(f.mode))
-                    .map_err(|e| Error::io("set the mode of", &path, e))?
-            }
-            _ => {}
+            Action::Remove => files.push(journal::FileWant {
+                target,
+                content: None,
+                mode: 0,
+                owner: None,
+            }),
+            Action::Unchanged | Action::Keep => {}
         }
     }
-    for p in prepared {
-        p.commit()?;
-    }
-    for c in changes.iter().filter(|c| c.action == Action::Remove) {
-        let path = rendered.join(&c.rel);
-        std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
-    }
-    Ok(())
+    let dirs: Vec<journal::DirWant> = plan
+        .dirs
+        .iter()
+        .map(|d| journal::DirWant {
+            path: d.path.clone(),
+            mode: d.mode,
+            owner: d.owner,
+        })
+        .collect();
+    journal::apply(&journal_path(rendered), rendered, &dirs, &files)
 }
 
 /// A unified diff of one change, with secrets masked.
 pub fn diff(plan: &Plan, change: &Change, secrets: &[&str]) -> Option<String> {
-    if !change.action.changes() || change.action == Action::Mode {
+    if !change.action.changes() || change.action == Action::Mode || change.dir {
         return None;
     }
     let desired = plan.files.iter().find(|f| f.rel == change.rel);

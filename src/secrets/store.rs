@@ -169,7 +169,9 @@ impl Store {
     /// Takes the writers' lock (creating the secrets directory, 0700, if needed).
     pub fn lock(&self) -> Result<fsutil::Lock> {
         fsutil::ensure_dir(&self.paths.secrets_dir, 0o700)?;
-        fsutil::lock(&self.paths.secrets_dir.join(".lock"), "secrets store")
+        let lock = fsutil::lock(&self.paths.secrets_dir.join(".lock"), "secrets store")?;
+        fsutil::sweep_temps_and_warn(&self.paths.secrets_dir)?;
+        Ok(lock)
     }
 
     /// Encrypts `plaintext` to the store's recipients.

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use crate::harness::{Snapshot, TestRoot};
 
-fn fixtures() -> PathBuf {
+mod journal;
+
+pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
@@ -42,7 +44,7 @@ pub fn root_from(case: &Path) -> TestRoot {
     t
 }
 
-fn rendered(t: &TestRoot) -> PathBuf {
+pub fn rendered(t: &TestRoot) -> PathBuf {
     t.path("var/opt/toolctl/rendered")
 }
 

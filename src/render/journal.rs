@@ -1,0 +1,818 @@
+//! All-or-nothing writes of many files, as package managers do them: a journal.
+//!
+//! Owns the one way `reconfigure` changes files, wherever they live (the rendered tree, the
+//! log directory it creates, GitLab's encrypted settings outside the tree): every path in
+//! the journal is absolute. The order is:
+//!
+//! 1. the journal is written in state `prepared`, naming every directory to create or fix,
+//!    every temporary file and every backup it is about to make;
+//! 2. directories are created, every new file is written and fsynced to a temporary file
+//!    beside its target (owner and mode set before the rename), and every file that will be
+//!    replaced or removed gets a hard-link backup (which also finds immutable and
+//!    append-only files before anything changed);
+//! 3. the journal is rewritten in state `committed`: from here the run completes;
+//! 4. directory modes and owners are fixed, temporaries renamed over their targets, stale
+//!    files removed, then backups removed and the journal deleted.
+//!
+//! A crash before step 3 is undone by the next run ([`recover`]: temporaries, backups and
+//! created directories removed); a crash after it is completed (every step can be repeated).
+//! An error in step 4 puts the old files back from the backups (state `rolling-back`, so a
+//! crash meanwhile is undone too). Either way the tree is the old one or the new one, never
+//! a mix, once the journal is gone.
+//!
+//! Inside the rendered tree every directory is opened with `O_NOFOLLOW` and every change is
+//! made relative to it ([`fsutil::locate_dir`]), so a symlink there is refused, never
+//! followed.
+
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use crate::error::{Error, Result};
+use crate::failpoint::hit;
+use crate::fsutil::{self, DirHandle, Kind};
+
+/// (uid, gid), or `None` to keep whoever runs toolctl.
+type Owner = Option<(u32, u32)>;
+
+/// A directory the run wants, with its mode and owner.
+pub struct DirWant {
+    pub path: PathBuf,
+    pub mode: u32,
+    pub owner: Option<(u32, u32)>,
+}
+
+/// A file the run writes (`content: Some`) or removes (`None`).
+pub struct FileWant<'a> {
+    pub target: PathBuf,
+    pub content: Option<&'a [u8]>,
+    pub mode: u32,
+    pub owner: Option<(u32, u32)>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum State {
+    Prepared,
+    Committed,
+    RollingBack,
+}
+
+impl State {
+    fn name(self) -> &'static str {
+        match self {
+            State::Prepared => "prepared",
+            State::Committed => "committed",
+            State::RollingBack => "rolling-back",
+        }
+    }
+}
+
+struct DirEntry {
+    path: PathBuf,
+    /// Created by this run (removed again on undo).
+    create: bool,
+    mode: u32,
+    owner: Option<(u32, u32)>,
+    /// For a directory that existed: what to put back on undo.
+    old_mode: Option<u32>,
+    old_owner: Option<(u32, u32)>,
+}
+
+struct FileEntry {
+    target: PathBuf,
+    /// The temporary file beside the target (a file name); `None` for a removal.
+    temp: Option<OsString>,
+    /// The hard-link backup of the old file (a file name); `None` when there is none.
+    backup: Option<OsString>,
+}
+
+struct Journal {
+    path: PathBuf,
+    tree: PathBuf,
+    state: State,
+    dirs: Vec<DirEntry>,
+    files: Vec<FileEntry>,
+}
+
+/// What [`recover`] did.
+pub enum Recovered {
+    /// The interrupted run had committed: it was completed.
+    Completed { files: usize },
+    /// It had not: every file was put back as it was.
+    Undone { files: usize },
+}
+
+impl Recovered {
+    /// The `recovered` key of the JSON report.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Recovered::Completed { .. } => "completed",
+            Recovered::Undone { .. } => "undone",
+        }
+    }
+
+    /// A sentence for the report.
+    pub fn describe(&self, journal: &Path) -> String {
+        match self {
+            Recovered::Completed { files } => format!(
+                "completed an interrupted reconfigure ({files} file(s)) from its journal `{}`",
+                journal.display()
+            ),
+            Recovered::Undone { files } => format!(
+                "undid an interrupted reconfigure ({files} file(s) left as they were) from its \
+                 journal `{}`",
+                journal.display()
+            ),
+        }
+    }
+}
+
+fn name_of(path: &Path) -> Result<&OsStr> {
+    path.file_name()
+        .ok_or_else(|| Error::new(format!("`{}` has no file name", path.display())))
+}
+
+fn parent_of(path: &Path) -> &Path {
+    path.parent().unwrap_or(Path::new("/"))
+}
+
+fn to_str(path: &Path) -> Result<&str> {
+    path.to_str().ok_or_else(|| {
+        Error::new(format!("`{}` is not valid UTF-8", path.display()))
+            .hint("use UTF-8 path names in `toolctl.toml`")
+    })
+}
+
+/// A unique suffix for this run's temporary names: pid, time, counter.
+fn unique(n: usize) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{}-{:x}-{n}", std::process::id(), nanos)
+}
+
+impl Journal {
+    fn to_json(&self) -> Result<Vec<u8>> {
+        let owner = |o: Option<(u32, u32)>| o.map(|(u, g)| json!([u, g]));
+        let mut dirs = Vec::new();
+        for d in &self.dirs {
+            dirs.push(json!({
+                "path": to_str(&d.path)?,
+                "create": d.create,
+                "mode": d.mode,
+                "owner": owner(d.owner),
+                "old_mode": d.old_mode,
+                "old_owner": owner(d.old_owner),
+            }));
+        }
+        let mut files = Vec::new();
+        for f in &self.files {
+            let name = |n: &Option<OsString>| n.as_ref().map(|n| n.to_string_lossy().into_owned());
+            files.push(json!({
+                "target": to_str(&f.target)?,
+                "temp": name(&f.temp),
+                "backup": name(&f.backup),
+            }));
+        }
+        let doc = json!({
+            "journal": "toolctl reconfigure",
+            "version": 1,
+            "state": self.state.name(),
+            "tree": to_str(&self.tree)?,
+            "dirs": dirs,
+            "files": files,
+        });
+        Ok(serde_json::to_vec_pretty(&doc).expect("a JSON value serialises"))
+    }
+
+    fn parse(path: &Path, bytes: &[u8]) -> Result<Journal> {
+        let damaged = |why: &str| {
+            Error::new(format!(
+                "the journal `{}` of an interrupted reconfigure cannot be read",
+                path.display()
+            ))
+            .cause(why.to_string())
+            .hint(format!(
+                "inspect `{}`: it names the temporary files and backups of the interrupted run; \
+                 move it away to give up recovering that run, then run `toolctl reconfigure`",
+                path.display()
+            ))
+        };
+        let v: Value = serde_json::from_slice(bytes).map_err(|e| damaged(&e.to_string()))?;
+        let state = match v["state"].as_str() {
+            Some("prepared") => State::Prepared,
+            Some("committed") => State::Committed,
+            Some("rolling-back") => State::RollingBack,
+            _ => return Err(damaged("unknown state")),
+        };
+        let tree = PathBuf::from(v["tree"].as_str().ok_or_else(|| damaged("no tree"))?);
+        let owner = |o: &Value| -> Option<(u32, u32)> {
+            let a = o.as_array()?;
+            Some((a.first()?.as_u64()? as u32, a.get(1)?.as_u64()? as u32))
+        };
+        let mut dirs = Vec::new();
+        for d in v["dirs"].as_array().ok_or_else(|| damaged("no dirs"))? {
+            dirs.push(DirEntry {
+                path: PathBuf::from(d["path"].as_str().ok_or_else(|| damaged("dir path"))?),
+                create: d["create"].as_bool().unwrap_or(false),
+                mode: d["mode"].as_u64().ok_or_else(|| damaged("dir mode"))? as u32,
+                owner: owner(&d["owner"]),
+                old_mode: d["old_mode"].as_u64().map(|m| m as u32),
+                old_owner: owner(&d["old_owner"]),
+            });
+        }
+        let mut files = Vec::new();
+        for f in v["files"].as_array().ok_or_else(|| damaged("no files"))? {
+            let name = |k: &str| f[k].as_str().map(OsString::from);
+            files.push(FileEntry {
+                target: PathBuf::from(f["target"].as_str().ok_or_else(|| damaged("target"))?),
+                temp: name("temp"),
+                backup: name("backup"),
+            });
+        }
+        Ok(Journal {
+            path: path.to_path_buf(),
+            tree,
+            state,
+            dirs,
+            files,
+        })
+    }
+
+    fn save(&mut self, state: State) -> Result<()> {
+        self.state = state;
+        fsutil::write_atomic(&self.path, &self.to_json()?, 0o600)
+    }
+
+    fn remove(&self) -> Result<()> {
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("remove the journal", &self.path, e)),
+        }
+        fsutil::sync_dir(parent_of(&self.path))
+    }
+
+    /// The directory holding `path`, which must exist (`None` when it does not).
+    fn open_parent(&self, path: &Path) -> Result<Option<DirHandle>> {
+        let located = fsutil::locate_dir(&self.tree, parent_of(path))?;
+        Ok(located.missing.is_empty().then_some(located.handle))
+    }
+
+    fn open_dir(&self, path: &Path) -> Result<Option<DirHandle>> {
+        let located = fsutil::locate_dir(&self.tree, path)?;
+        Ok(located.missing.is_empty().then_some(located.handle))
+    }
+
+    /// Step 4, also the recovery of a committed run: every step may already be done.
+    fn roll_forward(&mut self) -> Result<()> {
+        for d in self.dirs.iter().filter(|d| !d.create) {
+            let Some(h) = self.open_dir(&d.path)? else {
+                continue;
+            };
+            h.set_self(d.mode, d.owner)
+                .map_err(|e| Error::io("set the mode and owner of", &d.path, e))?;
+            hit("reconfigure-dir-fixed");
+        }
+        let mut parents: BTreeMap<PathBuf, DirHandle> = BTreeMap::new();
+        for f in &self.files {
+            let dir = parent_of(&f.target).to_path_buf();
+            if !parents.contains_key(&dir) {
+                match self.open_parent(&f.target)? {
+                    Some(h) => parents.insert(dir.clone(), h),
+                    None if f.temp.is_none() => continue,
+                    None => {
+                        return Err(Error::new(format!(
+                            "the directory of `{}` disappeared during reconfigure",
+                            f.target.display()
+                        )))
+                    }
+                };
+            }
+            let h = &parents[&dir];
+            let name = name_of(&f.target)?;
+            match &f.temp {
+                Some(temp) => {
+                    if h.lstat(temp)
+                        .map_err(|e| Error::io("look at", &dir.join(temp), e))?
+                        .is_some()
+                    {
+                        h.rename(temp, name)
+                            .map_err(|e| Error::io("replace", &f.target, e))?;
+                    }
+                    hit("reconfigure-file-renamed");
+                }
+                None => {
+                    match h.unlink(name) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(Error::io("remove", &f.target, e)),
+                    }
+                    hit("reconfigure-file-removed");
+                }
+            }
+        }
+        for (dir, h) in &parents {
+            h.sync().map_err(|e| Error::io("sync directory", dir, e))?;
+        }
+        hit("reconfigure-files-synced");
+        for f in &self.files {
+            if let (Some(backup), Some(h)) = (&f.backup, parents.get(parent_of(&f.target))) {
+                match h.unlink(backup) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        return Err(Error::io(
+                            "remove the backup",
+                            &parent_of(&f.target).join(backup),
+                            e,
+                        ))
+                    }
+                }
+            }
+        }
+        for (dir, h) in &parents {
+            h.sync().map_err(|e| Error::io("sync directory", dir, e))?;
+        }
+        hit("reconfigure-backups-removed");
+        self.remove()?;
+        hit("reconfigure-journal-removed");
+        Ok(())
+    }
+
+    /// Puts every old file back; `started` says whether targets may have been replaced
+    /// (state committed or rolling-back), so that a new file may be removed again.
+    fn roll_back(&mut self, started: bool) -> Result<()> {
+        let ignore_missing = |r: std::io::Result<()>, what: &str, p: &Path| match r {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io(what, p, e)),
+        };
+        for f in self.files.iter().rev() {
+            let dir = parent_of(&f.target);
+            let Some(h) = self.open_parent(&f.target)? else {
+                continue;
+            };
+            let name = name_of(&f.target)?;
+            match &f.backup {
+                Some(backup) => {
+                    let bpath = dir.join(backup);
+                    if h.lstat(backup)
+                        .map_err(|e| Error::io("look at", &bpath, e))?
+                        .is_some()
+                    {
+                        // When the target still is the same file, rename does nothing and
+                        // the backup stays: remove it then.
+                        h.rename(backup, name)
+                            .map_err(|e| Error::io("put back", &f.target, e))?;
+                        ignore_missing(h.unlink(backup), "remove the backup", &bpath)?;
+                    }
+                }
+                None if started && f.temp.is_some() => {
+                    ignore_missing(h.unlink(name), "remove", &f.target)?;
+                }
+                None => {}
+            }
+            if let Some(temp) = &f.temp {
+                ignore_missing(h.unlink(temp), "remove", &dir.join(temp))?;
+            }
+            h.sync().map_err(|e| Error::io("sync directory", dir, e))?;
+            hit("reconfigure-file-restored");
+        }
+        for d in self.dirs.iter().filter(|d| !d.create) {
+            if let (Some(mode), Some(h)) = (d.old_mode, self.open_dir(&d.path)?) {
+                h.set_self(mode, d.old_owner)
+                    .map_err(|e| Error::io("put back the mode and owner of", &d.path, e))?;
+            }
+        }
+        for d in self.dirs.iter().rev().filter(|d| d.create) {
+            let Some(h) = self.open_parent(&d.path)? else {
+                continue;
+            };
+            match h.rmdir(name_of(&d.path)?) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                // Something else was put there meanwhile: keep it.
+                Err(e) if e.raw_os_error() == Some(libc::ENOTEMPTY) => {}
+                Err(e) => return Err(Error::io("remove the directory", &d.path, e)),
+            }
+            h.sync()
+                .map_err(|e| Error::io("sync directory", parent_of(&d.path), e))?;
+        }
+        self.remove()
+    }
+}
+
+/// Completes or undoes the run an interrupted journal at `journal` describes. The caller
+/// holds the writers' lock. `Ok(None)` when there is no journal.
+pub fn recover(journal: &Path) -> Result<Option<Recovered>> {
+    let Some(bytes) = fsutil::read_optional_capped(journal, fsutil::FILE_CAP, "the journal")?
+    else {
+        return Ok(None);
+    };
+    let mut j = Journal::parse(journal, &bytes)?;
+    let files = j.files.len();
+    let undo_hint = |e: Error| {
+        e.cause("the interrupted reconfigure could not be recovered; its journal was kept")
+            .hint(format!(
+                "fix the cause, then run `toolctl reconfigure` again: it resumes from `{}`",
+                journal.display()
+            ))
+    };
+    match j.state {
+        State::Committed => {
+            j.roll_forward().map_err(undo_hint)?;
+            Ok(Some(Recovered::Completed { files }))
+        }
+        State::Prepared => {
+            j.roll_back(false).map_err(undo_hint)?;
+            Ok(Some(Recovered::Undone { files }))
+        }
+        State::RollingBack => {
+            j.roll_back(true).map_err(undo_hint)?;
+            Ok(Some(Recovered::Undone { files }))
+        }
+    }
+}
+
+/// The mode of a directory made only to hold a file: private when the file is.
+fn holder_mode(file_mode: u32) -> u32 {
+    if file_mode & 0o044 == 0 {
+        0o700
+    } else {
+        0o755
+    }
+}
+
+/// Writes `files` and `dirs` all or nothing, journaled at `journal`. `tree` is the root of
+/// the tree whose directories are never followed through a symlink. The caller holds the
+/// writers' lock and has recovered any earlier journal.
+pub fn apply(journal: &Path, tree: &Path, dirs: &[DirWant], files: &[FileWant]) -> Result<()> {
+    if files.is_empty() && dirs.is_empty() {
+        return Ok(());
+    }
+    let mut j = plan(journal, tree, dirs, files)?;
+    if j.dirs.is_empty() && j.files.is_empty() {
+        return Ok(());
+    }
+    j.save(State::Prepared)?;
+    hit("reconfigure-journal-prepared");
+    if let Err(e) = prepare(&j, files) {
+        return Err(undo_after(&mut j, e, false));
+    }
+    j.save(State::Committed)
+        .map_err(|e| undo_after(&mut j, e, false))?;
+    hit("reconfigure-journal-committed");
+    if let Err(e) = j.roll_forward() {
+        if j.save(State::RollingBack).is_err() {
+            return Err(e.cause(format!(
+                "the journal `{}` was kept: the next `toolctl reconfigure` completes the run",
+                journal.display()
+            )));
+        }
+        return Err(undo_after(&mut j, e, true));
+    }
+    Ok(())
+}
+
+/// The error of a failed run, after the old files were put back.
+fn undo_after(j: &mut Journal, e: Error, started: bool) -> Error {
+    match j.roll_back(started) {
+        Ok(()) => e.cause("nothing was changed: every file of this run was left as it was"),
+        Err(undo) => e.cause(format!(
+            "putting the old files back failed too ({undo}); the journal `{}` was kept and the \
+             next `toolctl reconfigure` finishes undoing it",
+            j.path.display()
+        )),
+    }
+}
+
+/// Step 1: what will be created, written, backed up.
+fn plan(journal: &Path, tree: &Path, dirs: &[DirWant], files: &[FileWant]) -> Result<Journal> {
+    // Every directory wanted: the explicit ones, then each file's own (private when the
+    // file is); missing ancestors get 0755.
+    // path → (mode, owner, listed in the plan rather than implied by a file)
+    let mut wanted: BTreeMap<PathBuf, (u32, Owner, bool)> = BTreeMap::new();
+    for d in dirs {
+        wanted.insert(d.path.clone(), (d.mode, d.owner, true));
+    }
+    for f in files.iter().filter(|f| f.content.is_some()) {
+        wanted.entry(parent_of(&f.target).to_path_buf()).or_insert((
+            holder_mode(f.mode),
+            None,
+            false,
+        ));
+    }
+    let mut entries: BTreeMap<PathBuf, DirEntry> = BTreeMap::new();
+    for (path, (mode, owner, explicit)) in &wanted {
+        let located = fsutil::locate_dir(tree, path)?;
+        if located.missing.is_empty() {
+            if *explicit {
+                let st = located
+                    .handle
+                    .stat_self()
+                    .map_err(|e| Error::io("look at", path, e))?;
+                let owner_differs = owner.is_some_and(|o| o != (st.uid, st.gid));
+                if st.mode != *mode || owner_differs {
+                    entries.insert(
+                        path.clone(),
+                        DirEntry {
+                            path: path.clone(),
+                            create: false,
+                            mode: *mode,
+                            owner: *owner,
+                            old_mode: Some(st.mode),
+                            old_owner: Some((st.uid, st.gid)),
+                        },
+                    );
+                }
+            }
+            continue;
+        }
+        let mut p = located.handle.path.clone();
+        for name in &located.missing {
+            p.push(name);
+            let (m, o) = match wanted.get(&p) {
+                Some((m, o, _)) => (*m, *o),
+                None => (0o755, None),
+            };
+            entries.entry(p.clone()).or_insert(DirEntry {
+                path: p.clone(),
+                create: true,
+                mode: m,
+                owner: o,
+                old_mode: None,
+                old_owner: None,
+            });
+        }
+    }
+    let created: Vec<PathBuf> = entries
+        .values()
+        .filter(|d| d.create)
+        .map(|d| d.path.clone())
+        .collect();
+
+    let mut out = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let name = name_of(&f.target)?;
+        let dir = parent_of(&f.target);
+        let exists = if created.iter().any(|c| c == dir) {
+            None
+        } else {
+            match fsutil::locate_dir(tree, dir)? {
+                l if !l.missing.is_empty() => None,
+                l => l
+                    .handle
+                    .lstat(name)
+                    .map_err(|e| Error::io("look at", &f.target, e))?,
+            }
+        };
+        if exists.is_some_and(|st| st.kind == Kind::Dir) {
+            return Err(Error::new(format!(
+                "`{}` is a directory; toolctl manages a file there",
+                f.target.display()
+            ))
+            .hint(format!(
+                "move `{}` out of the way, then run this again; nothing was changed",
+                f.target.display()
+            )));
+        }
+        if f.content.is_none() && exists.is_none() {
+            continue;
+        }
+        let prefix = fsutil::temp_prefix(name);
+        out.push(FileEntry {
+            target: f.target.clone(),
+            temp: f
+                .content
+                .map(|_| OsString::from(format!("{prefix}{}{}", unique(i), fsutil::TEMP_SUFFIX))),
+            backup: exists.map(|_| {
+                OsString::from(format!("{prefix}{}.old{}", unique(i), fsutil::TEMP_SUFFIX))
+            }),
+        });
+    }
+    Ok(Journal {
+        path: journal.to_path_buf(),
+        tree: tree.to_path_buf(),
+        state: State::Prepared,
+        dirs: entries.into_values().collect(),
+        files: out,
+    })
+}
+
+/// Step 2: directories, temporaries, backups, all fsynced.
+fn prepare(j: &Journal, files: &[FileWant]) -> Result<()> {
+    for d in j.dirs.iter().filter(|d| d.create) {
+        let parent = j.open_parent(&d.path)?.ok_or_else(|| {
+            Error::new(format!(
+                "the parent of `{}` disappeared during reconfigure",
+                d.path.display()
+            ))
+        })?;
+        let name = name_of(&d.path)?;
+        parent
+            .mkdir(name, 0o700)
+            .map_err(|e| Error::io("create directory", &d.path, e))?;
+        let h = parent
+            .open_dir(name)
+            .map_err(|e| Error::io("open directory", &d.path, e))?;
+        h.set_self(d.mode, d.owner)
+            .map_err(|e| Error::io("set the mode and owner of", &d.path, e))?;
+        parent
+            .sync()
+            .map_err(|e| Error::io("sync directory", &parent.path, e))?;
+        hit("reconfigure-dir-created");
+    }
+    let mut parents: BTreeMap<PathBuf, DirHandle> = BTreeMap::new();
+    for entry in &j.files {
+        let want = files
+            .iter()
+            .find(|f| f.target == entry.target)
+            .expect("every journal entry comes from a wanted file");
+        let dir = parent_of(&entry.target).to_path_buf();
+        if !parents.contains_key(&dir) {
+            let h = j.open_parent(&entry.target)?.ok_or_else(|| {
+                Error::new(format!(
+                    "the directory of `{}` disappeared during reconfigure",
+                    entry.target.display()
+                ))
+            })?;
+            parents.insert(dir.clone(), h);
+        }
+        let h = &parents[&dir];
+        if let (Some(temp), Some(bytes)) = (&entry.temp, want.content) {
+            h.create_file(temp, bytes, want.mode, want.owner)
+                .map_err(|e| Error::io("write", &entry.target, e))?;
+            hit("reconfigure-temp-written");
+        }
+        if let Some(backup) = &entry.backup {
+            // A hard link cannot be made to an immutable or append-only file: such a
+            // file stops the run here, before anything changed.
+            let action = if entry.temp.is_some() {
+                "replace"
+            } else {
+                "remove"
+            };
+            h.link(name_of(&entry.target)?, backup)
+                .map_err(|e| Error::io(action, &entry.target, e))?;
+            hit("reconfigure-backup-linked");
+        }
+    }
+    for (dir, h) in &parents {
+        h.sync().map_err(|e| Error::io("sync directory", dir, e))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
+    }
+
+    /// A tree with `a` (old), `b` (stale) and the journal beside it.
+    fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let tree = tmp.path().join("rendered");
+        std::fs::create_dir(&tree).unwrap();
+        std::fs::write(tree.join("a"), "old a").unwrap();
+        std::fs::write(tree.join("b"), "old b").unwrap();
+        let journal = tmp.path().join("rendered.journal");
+        (tmp, tree, journal)
+    }
+
+    fn wants(tree: &Path) -> Vec<FileWant<'static>> {
+        vec![
+            FileWant {
+                target: tree.join("a"),
+                content: Some(b"new a"),
+                mode: 0o640,
+                owner: None,
+            },
+            FileWant {
+                target: tree.join("sub/c"),
+                content: Some(b"new c"),
+                mode: 0o600,
+                owner: None,
+            },
+            FileWant {
+                target: tree.join("b"),
+                content: None,
+                mode: 0,
+                owner: None,
+            },
+        ]
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_failure_after_the_commit_puts_every_old_file_back() {
+        let (_tmp, tree, journal) = setup();
+        let files = wants(&tree);
+        let mut j = plan(&journal, &tree, &[], &files).unwrap();
+        j.save(State::Prepared).unwrap();
+        prepare(&j, &files).unwrap();
+        j.save(State::Committed).unwrap();
+        // Part of step 4 ran (the first rename and the removal), then the run failed.
+        let a = &j.files[0];
+        DirHandle::open(&tree)
+            .unwrap()
+            .rename(a.temp.as_ref().unwrap(), OsStr::new("a"))
+            .unwrap();
+        std::fs::remove_file(tree.join("b")).unwrap();
+        assert_eq!(std::fs::read_to_string(tree.join("a")).unwrap(), "new a");
+        j.save(State::RollingBack).unwrap();
+        // A crash during the undo: the next run's recovery finishes it.
+        let got = recover(&journal).unwrap();
+        assert!(matches!(got, Some(Recovered::Undone { files: 3 })));
+        assert_eq!(std::fs::read_to_string(tree.join("a")).unwrap(), "old a");
+        assert_eq!(std::fs::read_to_string(tree.join("b")).unwrap(), "old b");
+        assert_eq!(
+            names(&tree),
+            ["a", "b"],
+            "temporaries, backups or sub/ left"
+        );
+        assert!(!journal.exists());
+    }
+
+    #[test]
+    fn directories_inside_and_outside_the_tree_get_their_mode_and_owner() {
+        let (tmp, tree, journal) = setup();
+        let log = tmp.path().join("log/toolctl/mailroom");
+        std::fs::create_dir(tree.join("fixme")).unwrap();
+        std::fs::set_permissions(tree.join("fixme"), std::fs::Permissions::from_mode(0o777))
+            .unwrap();
+        let root = unsafe { libc::geteuid() } == 0;
+        let owner = root.then_some((65534, 65534));
+        let dirs = [
+            DirWant {
+                path: log.clone(),
+                mode: 0o750,
+                owner,
+            },
+            DirWant {
+                path: tree.join("fixme"),
+                mode: 0o700,
+                owner: None,
+            },
+        ];
+        let files = [FileWant {
+            target: tree.join("owned"),
+            content: Some(b"x"),
+            mode: 0o600,
+            owner,
+        }];
+        apply(&journal, &tree, &dirs, &files).unwrap();
+        assert_eq!(mode(&log), 0o750);
+        assert_eq!(mode(log.parent().unwrap()), 0o755);
+        assert_eq!(mode(&tree.join("fixme")), 0o700);
+        assert_eq!(mode(&tree.join("owned")), 0o600);
+        if let Some((uid, gid)) = owner {
+            let m = std::fs::metadata(&log).unwrap();
+            assert_eq!((m.uid(), m.gid()), (uid, gid));
+            let m = std::fs::metadata(tree.join("owned")).unwrap();
+            assert_eq!((m.uid(), m.gid()), (uid, gid));
+        }
+        assert!(!journal.exists());
+        // Nothing left to do: no journal is even written.
+        apply(&journal, &tree, &dirs, &files[..0]).unwrap();
+        assert!(!journal.exists());
+    }
+
+    #[test]
+    fn an_undone_prepare_removes_the_directories_it_created() {
+        let (tmp, tree, journal) = setup();
+        let log = tmp.path().join("log/mailroom");
+        let dirs = [DirWant {
+            path: log.clone(),
+            mode: 0o750,
+            owner: None,
+        }];
+        let files = wants(&tree);
+        let mut j = plan(&journal, &tree, &dirs, &files).unwrap();
+        j.save(State::Prepared).unwrap();
+        prepare(&j, &files).unwrap();
+        assert!(log.is_dir() && tree.join("sub").is_dir());
+        assert!(matches!(
+            recover(&journal).unwrap(),
+            Some(Recovered::Undone { .. })
+        ));
+        assert!(!tmp.path().join("log").exists());
+        assert_eq!(names(&tree), ["a", "b"]);
+        assert_eq!(std::fs::read_to_string(tree.join("a")).unwrap(), "old a");
+    }
+}
