@@ -770,3 +770,22 @@ fn a_followed_file_comes_back_with_its_directory() {
     assert_each_once(&tail, "before", 100);
     assert!(!tail.text().contains("not this one"), "{}", tail.text());
 }
+
+#[test]
+fn a_log_directory_renamed_away_is_drained_then_followed_again_by_name() {
+    let t = settled_root();
+    let app = write_log(&t, "app/app.log", "start\n");
+    let mut tail = Tail::start(&t, &[]);
+    tail.sync(&app);
+    let moved = t.path("var/log/toolctl.old");
+    fs::rename(logs(&t), &moved).unwrap();
+    // A daemon still writing to its open file: drained, as after a file rotation.
+    append(&moved.join("app/app.log"), numbered("late", 1..=50).as_bytes());
+    tail.expect("late50\n");
+    assert_each_once(&tail, "late", 50);
+    expect_stderr(&tail, "is gone");
+    write_log(&t, "app/app.log", "fresh\n");
+    tail.expect("fresh\n");
+    expect_stderr(&tail, "exists again");
+    assert_eq!(count(&tail.output(), b"start\n"), 1, "{}", tail.text());
+}
