@@ -353,6 +353,11 @@ pub fn convert_value(v: &Value, kind: Kind) -> Option<Val> {
     })
 }
 
+/// 1-based line number of one byte offset ([`parse`] indexes the lines once instead).
+pub fn line_of(text: &str, offset: usize) -> usize {
+    memchr::memchr_iter(b'\n', &text.as_bytes()[..offset.min(text.len())]).count() + 1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -780,7 +780,10 @@ fn a_log_directory_renamed_away_is_drained_then_followed_again_by_name() {
     let moved = t.path("var/log/toolctl.old");
     fs::rename(logs(&t), &moved).unwrap();
     // A daemon still writing to its open file: drained, as after a file rotation.
-    append(&moved.join("app/app.log"), numbered("late", 1..=50).as_bytes());
+    append(
+        &moved.join("app/app.log"),
+        numbered("late", 1..=50).as_bytes(),
+    );
     tail.expect("late50\n");
     assert_each_once(&tail, "late", 50);
     expect_stderr(&tail, "is gone");
