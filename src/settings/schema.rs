@@ -239,7 +239,14 @@ pub fn keys() -> &'static [Key] {
 pub fn find(path: &str) -> Option<&'static Key> {
     static INDEX: OnceLock<HashMap<&'static str, &'static Key>> = OnceLock::new();
     INDEX
-        .get_or_init(|| keys().iter().map(|k| (k.path.as_str(), k)).collect())
+        .get_or_init(|| {
+            // The first of a path wins, as the linear search did.
+            let mut index = HashMap::new();
+            for k in keys() {
+                index.entry(k.path.as_str()).or_insert(k);
+            }
+            index
+        })
         .get(path)
         .copied()
 }
