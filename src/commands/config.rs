@@ -92,7 +92,9 @@ fn change(ctx: &Context, path: &str, value: Option<&String>) -> Result<ExitStatu
     // The file as loaded at start-up is `before`; the secrets are decrypted once for both.
     let decrypted = resolve::Decrypted::load(&ctx.store())?;
     let old = resolve::resolve_with(&ctx.settings, &ctx.paths, &decrypted);
-    let old_errors: Vec<&str> = old.errors().map(|d| d.message.as_str()).collect();
+    // A set: with thousands of errors on both sides, comparing lists was quadratic.
+    let old_errors: std::collections::HashSet<&str> =
+        old.errors().map(|d| d.message.as_str()).collect();
     let new = resolve::resolve_with(&settings::parse(file, &after)?, &ctx.paths, &decrypted);
     let added: Vec<_> = new
         .errors()

@@ -129,7 +129,8 @@ pub fn describe(file: &std::path::Path, d: &Diag) -> String {
 }
 
 /// Prints every warning with its hint; returns an error when there is any error. One
-/// error becomes the error itself; several are listed, then summed up.
+/// error becomes the error itself; several are listed (the first
+/// [`settings::MAX_LISTED_ERRORS`], then `… and N more errors`), then summed up.
 pub fn report_diags<'a>(
     printer: &Printer,
     file: &std::path::Path,
@@ -154,7 +155,10 @@ pub fn report_diags<'a>(
                 .hint(one.hint.clone()),
         ),
         many => {
-            for d in many {
+            // The first ones, then a count: a file of thousands of mistakes (a wrong file
+            // passed as `--config`) must not flood the terminal.
+            let listed = settings::MAX_LISTED_ERRORS;
+            for d in many.iter().take(listed) {
                 eprintln!(
                     "{} {}
   {} {}",
@@ -163,6 +167,9 @@ pub fn report_diags<'a>(
                     printer.style.hint("hint:"),
                     d.hint
                 );
+            }
+            if many.len() > listed {
+                eprintln!("… and {} more errors", many.len() - listed);
             }
             Err(Error::new(format!(
                 "{} has {} errors; {what_was_not_done}",

@@ -217,8 +217,10 @@ pub fn parse(scope: Scope, bytes: &[u8]) -> Result<Vec<Entry>, SchemaError> {
 /// What an unquoted scalar means to YAML 1.1 or 1.2 when it is not a string.
 fn plain_type(s: &str) -> Option<&'static str> {
     let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let digits =
-        |t: &str, ok: fn(char) -> bool| !t.is_empty() && t.chars().all(|c| ok(c) || c == '_');
+    // `_` separates digits in YAML 1.1; Psych also drops `,` (`1,000` is 1000 to it).
+    let digits = |t: &str, ok: fn(char) -> bool| {
+        !t.is_empty() && t.chars().all(|c| ok(c) || c == '_' || c == ',')
+    };
     if matches!(s, "" | "~" | "null" | "Null" | "NULL") {
         return Some("empty (null)");
     }
@@ -253,12 +255,13 @@ fn plain_type(s: &str) -> Option<&'static str> {
             || unsigned
                 .strip_prefix("0x")
                 .is_some_and(|t| digits(t, |c| c.is_ascii_hexdigit()))
-            || unsigned.strip_prefix("0o").is_some_and(|t| digits(t, |c| c.is_digit(8)))
-            || unsigned.strip_prefix("0b").is_some_and(|t| digits(t, |c| c.is_digit(2)))
-            // YAML 1.1 base 60: 1:20 is 80.
-            || (unsigned.contains(':')
-                && unsigned.split(':').all(|p| digits(p, |c| c.is_ascii_digit()))));
-    if is_int {
+            || unsigned
+                .strip_prefix("0o")
+                .is_some_and(|t| digits(t, |c| c.is_digit(8)))
+            || unsigned
+                .strip_prefix("0b")
+                .is_some_and(|t| digits(t, |c| c.is_digit(2))));
+    if is_int || sexagesimal(unsigned) {
         return Some("a number");
     }
     let lower = unsigned.to_ascii_lowercase();
@@ -272,7 +275,7 @@ fn plain_type(s: &str) -> Option<&'static str> {
     let mantissa_ok = mantissa.chars().any(|c| c.is_ascii_digit())
         && mantissa
             .chars()
-            .all(|c| c.is_ascii_digit() || c == '.' || c == '_')
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '_' | ','))
         && (mantissa.contains('.') || exponent.is_some());
     if mantissa_ok && exponent.is_none_or(|e| digits(e, |c| c.is_ascii_digit())) {
         return Some("a number");
@@ -293,6 +296,38 @@ fn plain_type(s: &str) -> Option<&'static str> {
         return Some("a Ruby symbol");
     }
     None
+}
+
+/// YAML 1.1 base 60, sign already stripped: `190:20:30` is the integer 685230 and
+/// `190:20:30.15` the float 685230.15 (what Psych reads them as). The first part takes
+/// digits and `_`, each further part is `[0-5]?[0-9]`, a float ends with `.` and digits
+/// (`_` allowed). Psych takes one or two `:` parts, the YAML 1.1 types page any number:
+/// any number is refused.
+fn sexagesimal(unsigned: &str) -> bool {
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (unsigned, None),
+    };
+    if fraction.is_some_and(|f| !f.chars().all(|c| c.is_ascii_digit() || c == '_')) {
+        return false;
+    }
+    let mut parts = whole.split(':');
+    let first = parts.next().unwrap_or_default();
+    let first_ok = first.starts_with(|c: char| c.is_ascii_digit())
+        && first.chars().all(|c| c.is_ascii_digit() || c == '_');
+    let mut groups = 0;
+    for part in parts {
+        let ok = match part.as_bytes() {
+            [d] => d.is_ascii_digit(),
+            [t, d] => (b'0'..=b'5').contains(t) && d.is_ascii_digit(),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+        groups += 1;
+    }
+    first_ok && groups > 0
 }
 
 /// An unknown key as a message may show it. A key that is not a plain name is not shown:
@@ -416,6 +451,57 @@ mod tests {
             "x.y",
             "e5",
             "!!str 0123",
+        ] {
+            let input = format!("password: {v}\n");
+            assert_eq!(
+                validate(Scope::Smtp, input.as_bytes()),
+                Ok(()),
+                "{v} is a string"
+            );
+        }
+    }
+
+    #[test]
+    fn sexagesimal_numbers_are_refused_as_psych_reads_them() {
+        // Psych: 190:20:30 is 685230, 190:20:30.15 is 685230.15, with a sign or `_` too.
+        for v in [
+            "190:20:30",
+            "190:20:30.15",
+            "+190:20:30.15",
+            "-190:20:30.15",
+            "1_90:20:30.15",
+            "190:20:30.1_5",
+            "190:20:30.",
+            "1:20.5",
+            "1:2:3:4",
+            "0:00",
+            "1:5",
+            "1,000",
+            "1,000.5",
+        ] {
+            let input = format!("password: {v}\n");
+            assert!(
+                matches!(
+                    validate(Scope::Smtp, input.as_bytes()),
+                    Err(SchemaError::NotString {
+                        kind: "a number",
+                        ..
+                    })
+                ),
+                "{v} must be refused as a number"
+            );
+            let quoted = format!("password: \"{v}\"\n");
+            assert_eq!(validate(Scope::Smtp, quoted.as_bytes()), Ok(()), "\"{v}\"");
+        }
+        // Not base 60: a part past the first is at most 59, digits only, one fraction.
+        for v in [
+            "190:60:30",
+            "190:20:300",
+            "190:2a:30",
+            "190:20:30.1.5",
+            "190:20:30.x",
+            "1:_5",
+            "190:20:30e5",
         ] {
             let input = format!("password: {v}\n");
             assert_eq!(

@@ -132,11 +132,22 @@ impl Settings {
     }
 }
 
+/// How many unknown keys get a "did you mean" hint, and how many errors a command lists
+/// before it sums up the rest in one line (issue 9): a file of 50,000 mistakes must
+/// neither take seconds of fuzzy matching nor bury the terminal.
+pub const MAX_LISTED_ERRORS: usize = 50;
+
 /// Loads the settings file named by `paths.config` (defaults when it does not exist) and
 /// applies its path overrides to `paths`. Only syntax errors fail here; unknown keys and
 /// wrong types are in [`Settings::diags`] for the commands that enforce them.
+///
+/// A FIFO or a device in the file's place is refused rather than read (a FIFO would block
+/// every command, `/dev/zero` would be read until memory runs out), and so is a file over
+/// [`fsutil::SETTINGS_CAP`].
 pub fn load(paths: &mut Paths) -> Result<Settings> {
-    let Some(bytes) = fsutil::read_optional(&paths.config)? else {
+    let Some(bytes) =
+        fsutil::read_optional_capped(&paths.config, fsutil::SETTINGS_CAP, "the settings file")?
+    else {
         return Ok(Settings {
             path: paths.config.clone(),
             ..Settings::default()
@@ -153,10 +164,11 @@ pub fn load(paths: &mut Paths) -> Result<Settings> {
 
 /// Parses settings text; `path` is for messages.
 pub fn parse(path: &Path, text: &str) -> Result<Settings> {
+    let lines = LineIndex::new(text);
     let doc = toml_edit::ImDocument::parse(text).map_err(|e: toml_edit::TomlError| {
         let line = e
             .span()
-            .map(|s| format!(":{}", line_of(text, s.start)))
+            .map(|s| format!(":{}", lines.line(s.start)))
             .unwrap_or_default();
         Error::new(format!("`{}{line}` is not valid TOML", path.display()))
             .cause(e.message())
@@ -167,7 +179,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Settings> {
         exists: true,
         ..Settings::default()
     };
-    walk(doc.as_table(), "", text, &mut s);
+    let mut unknown = Vec::new();
+    walk(doc.as_table(), "", &lines, &mut s, &mut unknown);
+    report_unknown(unknown, &mut s);
     if let Some((Val::List(items), line)) = s.values.get("secrets.recipients") {
         s.recipients = items
             .iter()
@@ -180,7 +194,36 @@ pub fn parse(path: &Path, text: &str) -> Result<Settings> {
     Ok(s)
 }
 
-fn walk(table: &dyn toml_edit::TableLike, prefix: &str, text: &str, s: &mut Settings) {
+/// Every line of the text in one pass, so a key's line costs a binary search: counting
+/// newlines from the start for each key made loading quadratic in the file's size.
+struct LineIndex {
+    /// Byte offsets of every `\n`.
+    newlines: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        LineIndex {
+            newlines: memchr::memchr_iter(b'\n', text.as_bytes()).collect(),
+        }
+    }
+
+    /// 1-based line number of a byte offset.
+    fn line(&self, offset: usize) -> usize {
+        self.newlines.partition_point(|&nl| nl < offset) + 1
+    }
+}
+
+/// Records known keys and wrong types in `s`, and collects unknown keys with their lines
+/// in `unknown` for [`report_unknown`]. Each entry costs a hash lookup in the schema and
+/// a binary search for its line, so loading is linear in the number of keys.
+fn walk(
+    table: &dyn toml_edit::TableLike,
+    prefix: &str,
+    lines: &LineIndex,
+    s: &mut Settings,
+    unknown: &mut Vec<(String, usize)>,
+) {
     for (name, item) in table.iter() {
         let path = if prefix.is_empty() {
             name.to_string()
@@ -190,33 +233,17 @@ fn walk(table: &dyn toml_edit::TableLike, prefix: &str, text: &str, s: &mut Sett
         let line = item
             .span()
             .or_else(|| table.key(name).and_then(|k| k.span()))
-            .map(|sp| line_of(text, sp.start))
+            .map(|sp| lines.line(sp.start))
             .unwrap_or(0);
-        if schema::TABLES.contains(&path.as_str()) {
+        if schema::is_table(&path) {
             match item.as_table_like() {
-                Some(t) => walk(t, &path, text, s),
+                Some(t) => walk(t, &path, lines, s, unknown),
                 None => s.diags.push(type_diag(&path, line, "a table")),
             }
             continue;
         }
         let Some(key) = schema::find(&path) else {
-            let (message, hint) = match schema::closest(&path) {
-                Some(c) => (
-                    format!("unknown key `{path}`"),
-                    format!("did you mean `{c}`?"),
-                ),
-                None => (
-                    format!("unknown key `{path}`"),
-                    "remove it; `toolctl show-config` lists every known key".to_string(),
-                ),
-            };
-            s.diags.push(Diag {
-                severity: Severity::Error,
-                key: path,
-                line: Some(line),
-                message,
-                hint,
-            });
+            unknown.push((path, line));
             continue;
         };
         match convert(item, key.kind) {
@@ -225,6 +252,31 @@ fn walk(table: &dyn toml_edit::TableLike, prefix: &str, text: &str, s: &mut Sett
             }
             None => s.diags.push(type_diag(&path, line, &key.kind.describe())),
         }
+    }
+}
+
+/// One error per unknown key. Only the first [`MAX_LISTED_ERRORS`] in file order, the
+/// ones a command lists, get the closest known key: that search compares against every
+/// key of the schema, and done for 50,000 keys it took seconds.
+fn report_unknown(mut unknown: Vec<(String, usize)>, s: &mut Settings) {
+    unknown.sort_by_key(|(_, line)| *line);
+    for (i, (path, line)) in unknown.into_iter().enumerate() {
+        let closest = if i < MAX_LISTED_ERRORS {
+            schema::closest(&path)
+        } else {
+            None
+        };
+        let hint = match closest {
+            Some(c) => format!("did you mean `{c}`?"),
+            None => "remove it; `toolctl show-config` lists every known key".to_string(),
+        };
+        s.diags.push(Diag {
+            severity: Severity::Error,
+            message: format!("unknown key `{path}`"),
+            key: path,
+            line: Some(line),
+            hint,
+        });
     }
 }
 
@@ -301,11 +353,45 @@ pub fn convert_value(v: &Value, kind: Kind) -> Option<Val> {
     })
 }
 
-/// 1-based line number of a byte offset.
+/// 1-based line number of one byte offset ([`parse`] indexes the lines once instead).
 pub fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    memchr::memchr_iter(b'\n', &text.as_bytes()[..offset.min(text.len())]).count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_found_by_the_index_as_by_counting() {
+        let text = "a = 1\n\n[smtp]\nport = 2\n";
+        let idx = LineIndex::new(text);
+        for offset in 0..=text.len() {
+            let counted = text.as_bytes()[..offset]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
+            assert_eq!(idx.line(offset), counted, "offset {offset}");
+        }
+    }
+
+    #[test]
+    fn every_unknown_key_is_an_error_and_only_the_listed_ones_are_matched() {
+        let mut text = String::from("[smtp]\n");
+        for i in 0..MAX_LISTED_ERRORS + 10 {
+            text.push_str(&format!("adress{i} = 1\n"));
+        }
+        let s = parse(Path::new("t.toml"), &text).unwrap();
+        assert_eq!(s.diags.len(), MAX_LISTED_ERRORS + 10);
+        for (i, d) in s.diags.iter().enumerate() {
+            assert_eq!(d.line, Some(i + 2));
+            assert_eq!(
+                d.hint.contains("did you mean `smtp.address`?"),
+                i < MAX_LISTED_ERRORS,
+                "{i}: {}",
+                d.hint
+            );
+        }
+    }
 }

@@ -5,6 +5,7 @@
 //! keys are credentials). Keys mirror
 //! the seed documents' `gitlab_rails[...]` names without their prefixes.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use crate::secrets::Scope;
@@ -234,9 +235,28 @@ pub fn keys() -> &'static [Key] {
     })
 }
 
-/// The key at `path`.
+/// The key at `path`: a hash lookup, since loading asks once per key of the file.
 pub fn find(path: &str) -> Option<&'static Key> {
-    keys().iter().find(|k| k.path == path)
+    static INDEX: OnceLock<HashMap<&'static str, &'static Key>> = OnceLock::new();
+    INDEX
+        .get_or_init(|| {
+            // The first of a path wins, as the linear search did.
+            let mut index = HashMap::new();
+            for k in keys() {
+                index.entry(k.path.as_str()).or_insert(k);
+            }
+            index
+        })
+        .get(path)
+        .copied()
+}
+
+/// Whether `path` is one of [`TABLES`].
+pub fn is_table(path: &str) -> bool {
+    static INDEX: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    INDEX
+        .get_or_init(|| TABLES.iter().copied().collect())
+        .contains(path)
 }
 
 /// The known key or table closest to `path`, when near enough to be a typo.

@@ -32,6 +32,12 @@
 //!   one per line (waking a reader also costs the process that writes).
 //! - **Polling fallback**, with a warning, only when inotify cannot be had or runs out of
 //!   watches: then every second the tree is rescanned and every file read.
+//! - **The followed directory itself may go** (`rm -rf` of the log directory, of the one
+//!   service directory followed, or of a followed file's directory, then a fresh `mkdir`).
+//!   A watch on a directory cannot see it come back, so its nearest existing ancestor is
+//!   watched too (the parent while it exists). When it goes, its files are drained as
+//!   orphans and one warning says so; when a directory of that name appears again it is
+//!   followed from the first line of each file, and that is said too.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
@@ -190,6 +196,12 @@ struct Dir {
     subdirs: HashMap<OsString, DirId>,
 }
 
+/// The watch on the followed directory's nearest existing ancestor.
+struct Anchor {
+    path: PathBuf,
+    wd: Option<WatchDescriptor>,
+}
+
 struct Follower<'w> {
     out: Output,
     label_base: PathBuf,
@@ -197,6 +209,13 @@ struct Follower<'w> {
     /// In single-file mode, the one name followed in the root directory.
     only: Option<OsString>,
     root_path: PathBuf,
+    /// The followed directory, while it exists.
+    root_id: Option<DirId>,
+    anchor: Option<Anchor>,
+    /// Something happened to the followed directory or above it: look again.
+    root_check_needed: bool,
+    /// The followed directory was found missing and that was said (once per absence).
+    root_missing: bool,
     inotify: Option<Inotify>,
     watches: Option<Watches>,
     polling: bool,
@@ -219,6 +238,20 @@ struct Follower<'w> {
     next_color: usize,
     warned: HashSet<PathBuf>,
     warn: &'w dyn Fn(&str),
+}
+
+/// What matters on the ancestor: entries appearing or going, and the ancestor itself
+/// going. `MASK_ADD`, so that if the same directory is also followed (a symlink in the
+/// tree pointing up) its watch keeps every bit it had.
+fn anchor_mask() -> WatchMask {
+    WatchMask::CREATE
+        | WatchMask::DELETE
+        | WatchMask::MOVED_FROM
+        | WatchMask::MOVED_TO
+        | WatchMask::DELETE_SELF
+        | WatchMask::MOVE_SELF
+        | WatchMask::ONLYDIR
+        | WatchMask::MASK_ADD
 }
 
 fn dir_mask() -> WatchMask {
@@ -245,6 +278,10 @@ impl<'w> Follower<'w> {
             lines: opts.lines,
             only,
             root_path,
+            root_id: None,
+            anchor: None,
+            root_check_needed: false,
+            root_missing: false,
             inotify: None,
             watches: None,
             polling: false,
@@ -295,13 +332,17 @@ impl<'w> Follower<'w> {
 
     fn run(&mut self, signals: &Signals) -> Result<Stop, Failure> {
         let root = self.root_path.clone();
-        if self.add_dir(None, root.clone(), Start::Tail).is_none() {
+        self.root_id = self.add_dir(None, root.clone(), Start::Tail);
+        if self.root_id.is_none() {
             let e = fs::metadata(&root)
                 .err()
                 .unwrap_or_else(|| io::Error::other("not a directory"));
             return Err(Failure::Fatal(FollowError::Root(root, e)));
         }
         self.read_dirty()?;
+        // Watched after the first scan: a directory removed in between is noticed by the
+        // check that follows placing the watch.
+        self.check_root()?;
         let mut events = vec![0u8; EVENT_BUF];
         let stdout_fd: RawFd = 1;
         loop {
@@ -327,6 +368,9 @@ impl<'w> Follower<'w> {
             }
             if self.rescan_needed {
                 self.rescan()?;
+            }
+            if self.root_check_needed {
+                self.check_root()?;
             }
             self.read_dirty()?;
             let now = Instant::now();
@@ -470,6 +514,18 @@ impl<'w> Follower<'w> {
             self.rescan_needed = true;
             return Ok(());
         }
+        if self
+            .anchor
+            .as_ref()
+            .and_then(|a| a.wd.as_ref())
+            .map(|w| w.get_watch_descriptor_id())
+            == Some(wd)
+        {
+            self.anchor_event(mask, name);
+            if !self.wd_dir.contains_key(&wd) {
+                return Ok(());
+            }
+        }
         if let Some(&fid) = self.wd_file.get(&wd) {
             if mask.contains(EventMask::IGNORED) {
                 self.wd_file.remove(&wd);
@@ -485,10 +541,14 @@ impl<'w> Follower<'w> {
             return Ok(());
         };
         if mask.contains(EventMask::IGNORED) {
-            // The directory is gone; its parent's event removes the rest.
+            // The directory is gone; its parent's event removes the rest (for the followed
+            // directory itself, the check of the root does).
             self.wd_dir.remove(&wd);
             if let Some(d) = self.dirs[dir].as_mut() {
                 d.wd = None;
+            }
+            if self.root_id == Some(dir) {
+                self.root_check_needed = true;
             }
             return Ok(());
         }
@@ -742,22 +802,135 @@ impl<'w> Follower<'w> {
     /// Everything again, after a queue overflow or on a polling tick.
     fn rescan(&mut self) -> Result<(), Failure> {
         self.rescan_needed = false;
-        let root = self
-            .dirs
-            .iter()
-            .position(|d| d.as_ref().is_some_and(|d| d.parent.is_none()));
-        match root {
-            Some(r) => self.scan_dir(r, Start::Head)?,
-            None => {
-                let path = self.root_path.clone();
-                self.add_dir(None, path, Start::Head);
-            }
+        // Gone, replaced or back: that first (it scans a directory it attaches).
+        self.check_root()?;
+        if let Some(r) = self.root_id {
+            self.scan_dir(r, Start::Head)?;
         }
         for i in 0..self.orphans.len() {
             let fid = self.orphans[i];
             self.mark_dirty(fid);
         }
         self.read_dirty()
+    }
+
+    // ---- the followed directory itself
+
+    /// An event on the ancestor's watch: only the next name on the way down to the
+    /// followed directory, or the ancestor itself going, can matter.
+    fn anchor_event(&mut self, mask: EventMask, name: Option<&OsStr>) {
+        let Some(anchor) = self.anchor.as_mut() else {
+            return;
+        };
+        if mask.contains(EventMask::IGNORED) {
+            anchor.wd = None;
+            self.root_check_needed = true;
+            return;
+        }
+        let next = self
+            .root_path
+            .strip_prefix(&anchor.path)
+            .ok()
+            .and_then(|rest| rest.components().next())
+            .map(|c| c.as_os_str());
+        if name.is_none() || name == next {
+            self.root_check_needed = true;
+        }
+    }
+
+    /// Reconciles the followed directory with the disk: lets it go when it was deleted,
+    /// renamed away or replaced (its files are drained as orphans), follows it again from
+    /// the start of each file when it is back, and keeps the ancestor watch on the
+    /// nearest directory that exists. Warns once per absence.
+    fn check_root(&mut self) -> Result<(), Failure> {
+        self.root_check_needed = false;
+        // Each turn lets the directory go, takes it back or moves the watch one step; the
+        // bound only matters if a watch keeps failing (the next event or poll retries).
+        for _ in 0..8 {
+            let on_disk = fs::metadata(&self.root_path)
+                .ok()
+                .filter(|m| m.is_dir())
+                .map(|m| key_of(&m));
+            match (self.root_id, on_disk) {
+                (Some(id), Some(key)) if self.dir(id).key == key => {}
+                (Some(id), _) => {
+                    // Gone or replaced: what was read so far goes out first, then the
+                    // files are orphans, drained until quiet.
+                    self.read_dirty()?;
+                    self.remove_dir(id);
+                    self.root_id = None;
+                    continue;
+                }
+                (None, Some(_)) => {
+                    // Lines of the old files come before those of the new ones.
+                    for i in 0..self.orphans.len() {
+                        let fid = self.orphans[i];
+                        self.mark_dirty(fid);
+                    }
+                    self.read_dirty()?;
+                    let path = self.root_path.clone();
+                    self.root_id = self.add_dir(None, path, Start::Head);
+                    if self.root_id.is_some() && self.root_missing {
+                        self.root_missing = false;
+                        (self.warn)(&format!(
+                            "`{}` exists again; following it from the start of each file",
+                            self.root_path.display()
+                        ));
+                    }
+                }
+                (None, None) => {
+                    if !self.root_missing {
+                        self.root_missing = true;
+                        (self.warn)(&format!(
+                            "`{}` is gone (deleted or renamed); waiting for it to be created again",
+                            self.root_path.display()
+                        ));
+                    }
+                }
+            }
+            // After a new watch, look once more: the directory (or a step towards it) may
+            // have been created before the watch existed.
+            if !self.place_anchor() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Watches the followed directory's parent, or while it is missing its nearest
+    /// existing ancestor. Returns whether the watch moved.
+    fn place_anchor(&mut self) -> bool {
+        let nearest = if self.root_id.is_some() {
+            self.root_path.parent().map(Path::to_path_buf)
+        } else {
+            self.root_path
+                .ancestors()
+                .skip(1)
+                .find(|p| p.is_dir())
+                .map(Path::to_path_buf)
+        };
+        let Some(nearest) = nearest else {
+            return false; // following `/`
+        };
+        let watching = self.watches.is_some();
+        if self
+            .anchor
+            .as_ref()
+            .is_some_and(|a| a.path == nearest && (a.wd.is_some() || !watching))
+        {
+            return false;
+        }
+        if let Some(wd) = self.anchor.take().and_then(|a| a.wd) {
+            // Leave a watch that a followed directory shares.
+            if !self.wd_dir.contains_key(&wd.get_watch_descriptor_id()) {
+                if let Some(w) = self.watches.as_mut() {
+                    let _ = w.remove(wd);
+                }
+            }
+        }
+        let wd = self.watch(&nearest, anchor_mask());
+        self.anchor = Some(Anchor { path: nearest, wd });
+        true
     }
 
     // ---- files

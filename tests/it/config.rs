@@ -188,3 +188,161 @@ fn set_on_a_fresh_root_starts_from_the_commented_default() {
         "the commented default was kept\n{text}"
     );
 }
+
+/// Kind, mode, size and mtime of every path under `dir`, from `lstat` alone: a snapshot
+/// that reads files would itself hang on the FIFO these tests plant.
+fn listing(dir: &std::path::Path) -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let m = fs::symlink_metadata(&p).unwrap();
+            if m.is_dir() {
+                todo.push(p.clone());
+            }
+            out.push(format!(
+                "{} {:o} {} {}.{}",
+                p.display(),
+                m.mode(),
+                m.size(),
+                m.mtime(),
+                m.mtime_nsec()
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Commands that load the settings file, from the renderers to the secret store's.
+const LOADERS: &[&[&str]] = &[
+    &["reconfigure", "--dry-run"],
+    &["show-config"],
+    &["config", "get", "external_url"],
+    &["secrets", "status"],
+];
+
+#[test]
+fn a_fifo_as_the_settings_file_is_refused_at_once() {
+    let t = TestRoot::new();
+    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(t.config_file())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let before = listing(t.root());
+    for args in LOADERS {
+        // A blocking open or read would hang here until the harness's timeout fails it.
+        let started = std::time::Instant::now();
+        let out = t.toolctl(*args).run();
+        out.assert_error(
+            "cannot read the settings file",
+            &["replace", "toolctl.toml", "with the real file"],
+        );
+        assert!(out.stderr.contains("named pipe (FIFO)"), "{out}");
+        println!("{args:?}: refused in {:?}", started.elapsed());
+        assert_eq!(
+            listing(t.root()),
+            before,
+            "{args:?} changed the tree\n{out}"
+        );
+    }
+}
+
+#[test]
+fn a_settings_file_over_four_mib_is_refused() {
+    let t = TestRoot::new();
+    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
+    let mut text = String::from("external_url = \"https://gitlab.example.com\"\n");
+    text.push_str(&"# padding\n".repeat(4 * 1024 * 1024 / 10 + 1));
+    fs::write(t.config_file(), &text).unwrap();
+    let before = t.snapshot();
+    let out = t.toolctl(["reconfigure", "--dry-run"]).run();
+    out.assert_error(
+        "cannot read the settings file",
+        &["check that the path is right"],
+    );
+    assert!(out.stderr.contains("larger than 4096 KiB"), "{out}");
+    before.assert_unchanged(&t.snapshot(), &out);
+}
+
+#[test]
+fn a_symlink_to_dev_zero_as_the_settings_file_is_refused_without_reading_it() {
+    let t = TestRoot::new();
+    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", t.config_file()).unwrap();
+    let before = t.snapshot();
+    for args in LOADERS {
+        let out = t.toolctl(*args).run();
+        out.assert_error(
+            "cannot read the settings file",
+            &["replace", "toolctl.toml"],
+        );
+        assert!(out.stderr.contains("character device"), "{out}");
+        before.assert_unchanged(&t.snapshot(), &out);
+    }
+}
+
+#[test]
+fn thousands_of_unknown_keys_list_fifty_errors_then_count_the_rest() {
+    let t = TestRoot::new();
+    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
+    let mut text = String::from("external_url = \"https://gitlab.example.com\"\n");
+    for i in 0..5000 {
+        text.push_str(&format!("unknown_key_{i:04} = \"value\"\n"));
+    }
+    fs::write(t.config_file(), &text).unwrap();
+    let before = t.snapshot();
+    let out = t.toolctl(["reconfigure", "--dry-run"]).run();
+    out.assert_error("has 5000 errors", &["fix the keys named above"]);
+    let listed: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error: ") && l.contains("unknown key"))
+        .collect();
+    assert_eq!(listed.len(), 50, "{out}");
+    // The first 50 in file order: lines 2 to 51.
+    for (i, l) in listed.iter().enumerate() {
+        assert!(
+            l.contains(&format!("toolctl.toml:{}: `unknown_key_{i:04}`", i + 2)),
+            "{l}"
+        );
+    }
+    let more: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("more errors"))
+        .collect();
+    assert_eq!(more, ["… and 4950 more errors"], "{out}");
+    before.assert_unchanged(&t.snapshot(), &out);
+
+    // Inside a known table too, and a typo among them still gets its hint.
+    let mut text = String::from("[smtp]\nadress = \"smtp.example.com\"\n");
+    for i in 0..5000 {
+        text.push_str(&format!("unknown_key_{i:04} = 1\n"));
+    }
+    fs::write(t.config_file(), &text).unwrap();
+    let before = t.snapshot();
+    let out = t.toolctl(["show-config"]).run();
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains(
+            "`smtp.adress`: unknown key `smtp.adress`\n  hint: did you mean `smtp.address`?"
+        ),
+        "{out}"
+    );
+    assert_eq!(
+        out.stderr
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .count(),
+        51,
+        "{out}"
+    );
+    assert!(out.stderr.contains("\n… and 4951 more errors\n"), "{out}");
+    assert!(out.stderr.contains("has 5001 errors"), "{out}");
+    before.assert_unchanged(&t.snapshot(), &out);
+}

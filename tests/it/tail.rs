@@ -646,3 +646,149 @@ fn without_inotify_it_polls_and_says_so() {
     tail.expect("==> new/dir/late.log <==\nlate\n");
     assert!(tail.stderr().contains("polling"), "{}", tail.stderr());
 }
+
+/// A root with its settings file, as every new test root has.
+fn settled_root() -> TestRoot {
+    let t = TestRoot::new();
+    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
+    fs::write(
+        t.config_file(),
+        "external_url = \"https://gitlab.example.com\"\n",
+    )
+    .unwrap();
+    t
+}
+
+/// Waits until stderr contains `needle`.
+#[track_caller]
+fn expect_stderr(tail: &Tail, needle: &str) {
+    assert!(
+        wait_for(DEADLINE, || tail.stderr().contains(needle)),
+        "stderr never said {needle:?}\n--- stderr:\n{}\n--- stdout:\n{}",
+        tail.stderr(),
+        tail.text()
+    );
+}
+
+/// Every `{prefix}N` line of `1..=n` came out exactly once.
+#[track_caller]
+fn assert_each_once(tail: &Tail, prefix: &str, n: usize) {
+    let out = tail.output();
+    for i in 1..=n {
+        let line = format!("{prefix}{i}\n");
+        assert_eq!(
+            count(&out, line.as_bytes()),
+            1,
+            "{line:?} lost or doubled\n{}",
+            tail.text()
+        );
+    }
+}
+
+/// Writes lines, removes `gone` (the followed directory or one below it) right after,
+/// recreates it with a new file, and checks that nothing written before is lost, that
+/// the new lines come, and what stderr says (`warned`: the followed directory itself).
+fn delete_and_recreate(args: &[&str], env: &[(&str, &str)], gone: &str, warned: bool) {
+    let t = settled_root();
+    let app = write_log(&t, "app/app.log", "start\n");
+    let other = write_log(&t, "other/other.log", "");
+    let mut tail = Tail::start_env(&t, args, env);
+    tail.sync(&app);
+    // Written and removed at once: the follower has not read these lines yet.
+    append(&app, numbered("before", 1..=300).as_bytes());
+    fs::remove_dir_all(logs(&t).join(gone)).unwrap();
+    tail.expect("before300\n");
+    assert_each_once(&tail, "before", 300);
+    let gone_path = fs::canonicalize(logs(&t)).unwrap_or(logs(&t)).join(gone);
+    let missing = format!(
+        "`{}` is gone",
+        gone_path.display().to_string().trim_end_matches('/')
+    );
+    if warned {
+        expect_stderr(&tail, &missing);
+        // Still missing two poll periods later: still one warning.
+        std::thread::sleep(Duration::from_millis(2500));
+        assert_eq!(
+            tail.stderr().matches(&missing).count(),
+            1,
+            "{}",
+            tail.stderr()
+        );
+    } else {
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let new = write_log(&t, "app/new.log", &numbered("new", 1..=50));
+    tail.expect("new50\n");
+    assert_each_once(&tail, "new", 50);
+    append(&new, b"new51\n");
+    tail.expect("new51\n");
+    if warned {
+        expect_stderr(&tail, "exists again");
+    } else {
+        assert!(!tail.stderr().contains("is gone"), "{}", tail.stderr());
+    }
+    if args.is_empty() && !gone.is_empty() {
+        // The rest of the tree was followed all along.
+        append(&other, b"other still\n");
+        tail.expect("other still\n");
+    }
+    assert_each_once(&tail, "before", 300);
+    println!("{args:?} {env:?} {gone}: stderr:\n{}", tail.stderr());
+}
+
+#[test]
+fn the_log_directory_deleted_and_recreated_is_followed_again() {
+    delete_and_recreate(&[], &[], "", true);
+    delete_and_recreate(&[], &[("TOOLCTL_TAIL_POLL", "1")], "", true);
+}
+
+#[test]
+fn a_service_directory_deleted_and_recreated_is_followed_again() {
+    // Below the whole tree: an ordinary directory going and coming, no warning.
+    delete_and_recreate(&[], &[], "app", false);
+    // The one service followed: it is the followed directory.
+    delete_and_recreate(&["app"], &[], "app", true);
+    delete_and_recreate(&["app"], &[("TOOLCTL_TAIL_POLL", "1")], "app", true);
+}
+
+#[test]
+fn a_followed_file_comes_back_with_its_directory() {
+    let t = settled_root();
+    let app = write_log(&t, "app/app.log", "start\n");
+    let mut tail = Tail::start(&t, &["app/app.log"]);
+    tail.sync(&app);
+    append(&app, numbered("before", 1..=100).as_bytes());
+    // The parent goes too: the watch moves up to the root and back down.
+    fs::remove_dir_all(logs(&t)).unwrap();
+    tail.expect("before100\n");
+    expect_stderr(&tail, "is gone");
+    fs::create_dir_all(logs(&t).join("app")).unwrap();
+    write_log(&t, "app/unrelated.log", "not this one\n");
+    write_log(&t, "app/app.log", &numbered("new", 1..=20));
+    tail.expect("new20\n");
+    assert_each_once(&tail, "new", 20);
+    assert_each_once(&tail, "before", 100);
+    assert!(!tail.text().contains("not this one"), "{}", tail.text());
+}
+
+#[test]
+fn a_log_directory_renamed_away_is_drained_then_followed_again_by_name() {
+    let t = settled_root();
+    let app = write_log(&t, "app/app.log", "start\n");
+    let mut tail = Tail::start(&t, &[]);
+    tail.sync(&app);
+    let moved = t.path("var/log/toolctl.old");
+    fs::rename(logs(&t), &moved).unwrap();
+    // A daemon still writing to its open file: drained, as after a file rotation.
+    append(
+        &moved.join("app/app.log"),
+        numbered("late", 1..=50).as_bytes(),
+    );
+    tail.expect("late50\n");
+    assert_each_once(&tail, "late", 50);
+    expect_stderr(&tail, "is gone");
+    write_log(&t, "app/app.log", "fresh\n");
+    tail.expect("fresh\n");
+    expect_stderr(&tail, "exists again");
+    assert_eq!(count(&tail.output(), b"start\n"), 1, "{}", tail.text());
+}
