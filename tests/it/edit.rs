@@ -311,6 +311,115 @@ fn vim_keeps_no_copy_of_the_old_value_under_home() {
     assert_eq!(entries(&base), Vec::<String>::new(), "the edit directory");
 }
 
+/// A nanorc that makes nano keep what it can: search history and backups of the file as
+/// it was before the save, in a directory of their own.
+fn nano_home(dir: &Path) -> PathBuf {
+    let _ = fs::remove_dir_all(dir);
+    for sub in ["backup", ".config/nano", ".local/share/nano"] {
+        fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    fs::write(
+        dir.join(".config/nano/nanorc"),
+        format!(
+            "set historylog\nset positionlog\nset backup\nset backupdir \"{}\"\n",
+            dir.join("backup").display()
+        ),
+    )
+    .unwrap();
+    dir.to_path_buf()
+}
+
+/// The environment that points nano at `home`: as root nano ignores `$HOME` and reads
+/// the XDG directories.
+fn nano_env(home: &Path) -> String {
+    format!(
+        "HOME={h} XDG_CONFIG_HOME={h}/.config XDG_DATA_HOME={h}/.local/share",
+        h = home.display()
+    )
+}
+
+/// Runs `command` (nano on a file holding [`OLD`], then its exit status into `done`) in
+/// tmux and replaces the old value with [`NEW`] through nano's search-and-replace (so it
+/// is in the search history), saves (so a backup is made) and quits.
+fn drive_nano(tag: &str, command: &str, done: &Path) {
+    let tmux = Tmux::new(tag);
+    tmux.start(command);
+    tmux.wait_screen(OLD);
+    tmux.keys(&["C-\\"]);
+    tmux.wait_screen("to replace");
+    tmux.keys(&[OLD, "Enter"]);
+    tmux.wait_screen("Replace with");
+    tmux.keys(&[NEW, "Enter"]);
+    tmux.wait_screen("Replace this instance?");
+    tmux.keys(&["a"]);
+    tmux.wait_screen(&format!("password: '{NEW}'"));
+    tmux.keys(&["C-s"]);
+    tmux.wait_screen("Wrote 2 lines");
+    tmux.keys(&["C-x"]);
+    if !wait_for(Duration::from_secs(15), || {
+        fs::read_to_string(done).is_ok_and(|s| !s.trim().is_empty())
+    }) {
+        panic!("nano did not finish:\n{}", tmux.screen());
+    }
+}
+
+#[test]
+fn nano_keeps_no_copy_of_the_old_value_under_home() {
+    let (r, base) = setup();
+    let home = r.aux().join("home");
+
+    // The control: nano by hand keeps the old value in its search history and backup.
+    nano_home(&home);
+    let plain = r.aux().join("plain/smtp.yaml");
+    fs::create_dir_all(plain.parent().unwrap()).unwrap();
+    fs::write(&plain, old_secret()).unwrap();
+    let done = r.aux().join("done-control");
+    drive_nano(
+        "nano-control",
+        &format!(
+            "env {} nano {}; echo $? > {}",
+            nano_env(&home),
+            plain.display(),
+            done.display()
+        ),
+        &done,
+    );
+    assert_eq!(fs::read_to_string(&done).unwrap().trim(), "0");
+    assert_eq!(fs::read_to_string(&plain).unwrap(), new_secret());
+    let leaks = files_containing(&home, OLD);
+    for kind in [".local/share/nano/search_history", "backup"] {
+        assert!(
+            leaks
+                .iter()
+                .any(|p| p.strip_prefix(&home).unwrap().starts_with(kind)),
+            "without --restricted the old value should be in {kind}; found it in {leaks:?}"
+        );
+    }
+    println!("control run (nano without --restricted) leaked into: {leaks:?}");
+
+    nano_home(&home);
+    let done = r.aux().join("done");
+    drive_nano(
+        "nano-toolctl",
+        &format!(
+            "env -u XDG_RUNTIME_DIR {} NO_COLOR=1 EDITOR=nano TOOLCTL_TEST_EDIT_DIR={} \
+             {} --root {} smtp secret edit; echo $? > {}",
+            nano_env(&home),
+            base.display(),
+            toolctl_bin().display(),
+            r.root().display(),
+            done.display()
+        ),
+        &done,
+    );
+    assert_eq!(fs::read_to_string(&done).unwrap().trim(), "0");
+    assert_eq!(r.show_secret("smtp"), new_secret().as_bytes());
+    let leaks = files_containing(&home, OLD);
+    assert!(leaks.is_empty(), "the old value was left in {leaks:?}");
+    assert_eq!(entries(&home.join("backup")), Vec::<String>::new());
+    assert_eq!(entries(&base), Vec::<String>::new(), "the edit directory");
+}
+
 /// Writes an editor script `aux/bin/NAME` that records its argv into `aux/argv-NAME`
 /// (and answers `--version` with `version`), changing nothing.
 fn fake_editor(r: &TestRoot, name: &str, version: &str) -> PathBuf {
