@@ -183,6 +183,8 @@ pub fn report_diags<'a>(
 
 impl Context {
     pub fn store(&self) -> Store {
+        // Every command that opens the store first removes what a killed `secret edit` left.
+        crate::secrets::edit::sweep_stale(&self.printer);
         Store::new(self.paths.clone(), &self.settings)
     }
 

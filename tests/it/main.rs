@@ -2,6 +2,7 @@
 
 mod config;
 mod docs;
+mod edit;
 mod graph;
 mod harness;
 mod mailservers;

@@ -39,8 +39,16 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
         rows.push((scope, path, meta.is_some(), modified, decrypts));
     }
 
+    // Plaintext copies a killed `secret edit` left that the store's sweep could not remove.
+    let stale = crate::secrets::edit::stale_left_behind(&ctx.printer);
+    let stale_json: Vec<_> = stale
+        .iter()
+        .map(|d| json!({"path": d.path, "pid": d.pid, "problem": d.problem}))
+        .collect();
+
     match format {
         OutputFormat::Json => output::emit_json(&json!({
+            "stale_edit_dirs": stale_json,
             "key_file": ctx.paths.key_file,
             "public_key": key.as_ref().map(|k| k.recipient().to_string()),
             "secrets": rows.iter().map(|(scope, path, present, modified, decrypts)| json!({
@@ -68,6 +76,14 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
                 ]);
             }
             output::emit(&format!("{t}\n"));
+            if !stale.is_empty() {
+                let mut t = output::table(&["stale edit directory", "toolctl pid", "problem"]);
+                for d in stale {
+                    let pid = d.pid.map_or_else(|| "-".to_string(), |p| p.to_string());
+                    t.add_row(vec![d.path.display().to_string(), pid, d.problem.clone()]);
+                }
+                output::emit(&format!("{t}\n"));
+            }
             match &key {
                 Some(k) => ctx.printer.info(format!(
                     "key `{}`, public key {}",
@@ -81,11 +97,18 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
             }
         }
     }
+    if !stale.is_empty() {
+        ctx.printer.warn(
+            "plaintext copies of edited secrets are left on disk (listed above): remove them",
+        );
+    }
     if failed {
         ctx.printer.warn(
             "some secrets do not decrypt with this key: restore the right key, or rewrite them \
              with `toolctl <scope> secret write`",
         );
+    }
+    if failed || !stale.is_empty() {
         return Ok(ExitStatus::Failure);
     }
     Ok(ExitStatus::Success)
