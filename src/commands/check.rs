@@ -367,6 +367,6 @@ fn probe_for(
                 p
             }))
         }
-        Scope::Mattermost | Scope::Mailroom => unreachable!("no probe for {scope}"),
+        Scope::Mattermost | Scope::Mailroom | Scope::Redis => unreachable!("no probe for {scope}"),
     }
 }

@@ -12,8 +12,8 @@ pub mod mattermost;
 pub mod nginx;
 pub mod yaml;
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
@@ -73,11 +73,23 @@ pub struct Desired {
     pub secrecy: Secrecy,
     /// Written only when missing, never overwritten (Mattermost's config.json).
     pub create_only: bool,
+    /// (uid, gid) to own the file; `None`: whoever runs reconfigure (root).
+    pub owner: Option<(u32, u32)>,
+}
+
+/// A directory `reconfigure` makes sure of (mail_room's log directory).
+pub struct DesiredDir {
+    /// The real path under the root.
+    pub path: PathBuf,
+    pub mode: u32,
+    pub owner: Option<(u32, u32)>,
 }
 
 /// The whole rendered tree.
 pub struct Plan {
     pub files: Vec<Desired>,
+    /// Directories created (with their mode and owner) when missing.
+    pub dirs: Vec<DesiredDir>,
     /// Managed files on disk that no enabled integration wants any more.
     pub stale: Vec<String>,
     /// Drift and other remarks for the report.
@@ -102,15 +114,34 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
             mode,
             secrecy,
             create_only: false,
+            owner: None,
         });
     };
     add("app.yml", app_yml::render(cx), 0o644, Secrecy::Public);
+    // mail_room's files and directories belong to the user it runs as.
+    let poller = mail_room::owner(r).map_err(|e| {
+        Error::new(e).hint("create the user and group first, or fix `[mailroom] user`/`group`")
+    })?;
+    let mut dirs = Vec::new();
     if let Some(text) = mail_room::render(cx) {
         add("mail_room.yml", text, 0o600, Secrecy::Masked);
+        for path in mail_room::log_dirs(cx) {
+            dirs.push(DesiredDir {
+                path,
+                mode: 0o750,
+                owner: poller,
+            });
+        }
     }
     if needs_webhook_secret(r) {
         if let Some(token) = webhook_secret {
             add(MAILROOM_SECRET, token.to_string(), 0o600, Secrecy::Whole);
+            // The token's directory too, or the poller could not reach the token in it.
+            dirs.push(DesiredDir {
+                path: cx.paths.rendered_dir.join("mailroom"),
+                mode: 0o700,
+                owner: poller,
+            });
         }
     }
     let mut notes = Vec::new();
@@ -142,12 +173,20 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
                 mode: 0o600,
                 secrecy: Secrecy::Public,
                 create_only: true,
+                owner: None,
             }),
         }
     } else if cx.paths.rendered_dir.join(CONFIG_JSON).exists() {
         notes.push(
             "Mattermost is not configured; mattermost/config.json was kept (toolctl never deletes it)".into(),
         );
+    }
+
+    for f in files
+        .iter_mut()
+        .filter(|f| f.rel == "mail_room.yml" || f.rel == MAILROOM_SECRET)
+    {
+        f.owner = poller;
     }
 
     let mut managed: Vec<String> = ["mail_room.yml", MAILROOM_SECRET, "nginx/mattermost.conf"]
@@ -168,6 +207,7 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         .collect();
     Ok(Plan {
         files,
+        dirs,
         stale,
         notes,
     })
@@ -225,14 +265,15 @@ pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>> {
     for f in &plan.files {
         let path = rendered.join(&f.rel);
         let old = fsutil::read_optional(&path)?.map(Zeroizing::new);
-        let mode = std::fs::metadata(&path)
-            .ok()
-            .map(|m| m.permissions().mode() & 0o7777);
+        let meta = std::fs::symlink_metadata(&path).ok();
+        let mode = meta.as_ref().map(|m| m.permissions().mode() & 0o7777);
+        let owner = meta.as_ref().map(|m| (m.uid(), m.gid()));
         let action = match &old {
             None => Action::Create,
             Some(_) if f.create_only => Action::Keep,
             Some(bytes) if bytes[..] != f.bytes[..] => Action::Update,
             Some(_) if mode != Some(f.mode) => Action::Mode,
+            Some(_) if f.owner.is_some() && owner != f.owner => Action::Mode,
             Some(_) => Action::Unchanged,
         };
         out.push(Change {
@@ -262,9 +303,39 @@ pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>> {
     Ok(out)
 }
 
+/// Creates the plan's directories when missing and gives them their mode and owner.
+fn apply_dirs(dirs: &[DesiredDir]) -> Result<()> {
+    for d in dirs {
+        fsutil::ensure_dir(&d.path, d.mode)?;
+        let meta = std::fs::symlink_metadata(&d.path)
+            .map_err(|e| Error::io("inspect", &d.path, e))?;
+        if !meta.is_dir() {
+            return Err(Error::new(format!("`{}` is not a directory", d.path.display()))
+                .hint("move it away; reconfigure creates the directory"));
+        }
+        if meta.permissions().mode() & 0o7777 != d.mode {
+            std::fs::set_permissions(&d.path, std::fs::Permissions::from_mode(d.mode))
+                .map_err(|e| Error::io("set the mode of", &d.path, e))?;
+        }
+        chown(&d.path, d.owner)?;
+    }
+    Ok(())
+}
+
+/// Gives `path` (never a symlink's target) its owner, when one is wanted.
+fn chown(path: &Path, owner: Option<(u32, u32)>) -> Result<()> {
+    let Some((uid, gid)) = owner else {
+        return Ok(());
+    };
+    std::os::unix::fs::lchown(path, Some(uid), Some(gid))
+        .map_err(|e| Error::io("change the owner of", path, e))
+}
+
 /// Writes every change: all files prepared first, then renamed, then stale files removed.
 pub fn apply(plan: &Plan, changes: &[Change], rendered: &Path) -> Result<()> {
     fsutil::ensure_dir(rendered, 0o755)?;
+    apply_dirs(&plan.dirs)?;
+    let mut owned = Vec::new();
     let mut prepared = Vec::new();
     for (f, c) in plan.files.iter().zip(changes) {
         let path = rendered.join(&f.rel);
@@ -274,16 +345,21 @@ pub fn apply(plan: &Plan, changes: &[Change], rendered: &Path) -> Result<()> {
                 let dir_mode = if f.mode & 0o044 == 0 { 0o700 } else { 0o755 };
                 fsutil::ensure_dir(dir, dir_mode)?;
                 prepared.push(fsutil::prepare(&path, &f.bytes, f.mode)?);
+                owned.push((path, f.owner));
             }
             Action::Mode => {
                 std::fs::set_permissions(&path, std::fs::Permissions::from_mode(f.mode))
-                    .map_err(|e| Error::io("set the mode of", &path, e))?
+                    .map_err(|e| Error::io("set the mode of", &path, e))?;
+                owned.push((path, f.owner));
             }
             _ => {}
         }
     }
     for p in prepared {
         p.commit()?;
+    }
+    for (path, owner) in owned {
+        chown(&path, owner)?;
     }
     for c in changes.iter().filter(|c| c.action == Action::Remove) {
         let path = rendered.join(&c.rel);
