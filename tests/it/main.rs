@@ -7,5 +7,6 @@ mod harness;
 mod mailservers;
 mod probes;
 mod reconfigure;
+mod redis;
 mod secrets;
 mod tail;
