@@ -1,6 +1,7 @@
 //! The one integration test binary: every test drives the real `toolctl` binary.
 
 mod config;
+mod consumers;
 mod docs;
 mod graph;
 mod harness;

@@ -34,13 +34,18 @@ pub fn protected() -> &'static Redis {
     S.get_or_init(|| start(Some(PASSWORD)))
 }
 
-static PIDS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+static PIDS: Mutex<Vec<(i32, PathBuf)>> = Mutex::new(Vec::new());
 
+/// At exit: stop each server, wait for it, remove its directory.
 extern "C" fn stop_all() {
     if let Ok(pids) = PIDS.lock() {
-        for pid in pids.iter() {
-            // SAFETY: signals a child this process started.
-            unsafe { libc::kill(*pid, libc::SIGTERM) };
+        for (pid, dir) in pids.iter() {
+            // SAFETY: signals and reaps a child this process started.
+            unsafe {
+                libc::kill(*pid, libc::SIGTERM);
+                libc::waitpid(*pid, std::ptr::null_mut(), 0);
+            }
+            let _ = fs::remove_dir_all(dir);
         }
     }
 }
@@ -98,7 +103,7 @@ fn start(password: Option<&str>) -> Redis {
                 // SAFETY: registers a plain function that only reads a static.
                 unsafe { libc::atexit(stop_all) };
             }
-            pids.push(pid);
+            pids.push((pid, dir.clone()));
         }
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
