@@ -416,6 +416,8 @@ pub fn mask(text: &str, secrets: &[&str]) -> String {
     let mut known = text.to_string();
     for s in secrets {
         known = known.replace(s, MASK);
+        // mail_room.yml carries the Redis password percent-encoded inside its URL.
+        known = known.replace(&mail_room::percent_encode(s), MASK);
     }
     let mut out = String::with_capacity(known.len());
     for line in known.split_inclusive('\n') {
@@ -430,10 +432,34 @@ pub fn mask(text: &str, secrets: &[&str]) -> String {
             });
         match masked {
             Some(m) => out.push_str(&m),
-            None => out.push_str(&mask_password_param(line)),
+            None => out.push_str(&mask_url_password(&mask_password_param(line))),
         }
     }
     out
+}
+
+/// `redis://user:xyz@host` → `redis://user:********@host` (an old Redis URL's password).
+fn mask_url_password(line: &str) -> String {
+    let Some(scheme) = line.find("://") else {
+        return line.to_string();
+    };
+    let start = scheme + 3;
+    let end = line[start..]
+        .find(|c: char| c == '"' || c == '/' || c.is_whitespace())
+        .map(|e| start + e)
+        .unwrap_or(line.len());
+    let authority = &line[start..end];
+    let Some(at) = authority.rfind('@') else {
+        return line.to_string();
+    };
+    match authority[..at].find(':') {
+        Some(colon) if &authority[colon + 1..at] != MASK => format!(
+            "{}{MASK}{}",
+            &line[..start + colon + 1],
+            &line[start + at..]
+        ),
+        _ => line.to_string(),
+    }
 }
 
 /// `… password=xyz …` (a PostgreSQL data source) → `password=********`.
@@ -463,6 +489,14 @@ mod tests {
         assert_eq!(
             mask("  :password: \"old one\"\n", &[]),
             "  :password: \"********\"\n"
+        );
+        assert_eq!(
+            mask("  :redis_url: \"redis://:a%2Bb@h:6379/2\"\n", &["a+b"]),
+            "  :redis_url: \"redis://:********@h:6379/2\"\n"
+        );
+        assert_eq!(
+            mask("  :redis_url: \"redis://u:old@h:6379\"\n", &[]),
+            "  :redis_url: \"redis://u:********@h:6379\"\n"
         );
     }
 }

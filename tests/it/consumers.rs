@@ -411,3 +411,23 @@ fn without_mailroom_user_everything_stays_root_owned() {
         assert_eq!((m.uid(), m.gid()), (0, 0), "owner of {}", p.display());
     }
 }
+
+#[test]
+fn diffs_mask_the_redis_password_in_every_form() {
+    let t = root_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mailroom-redis"));
+    let out = t.toolctl(["reconfigure", "--dry-run", "--diff"]).run();
+    out.assert_code(0);
+    let text = out.stdout_str();
+    assert!(text.contains(":redis_url: \"redis://:********@127.0.0.1:6379/2\""), "{out}");
+    for leak in ["p+w@r:d%2B x", "p%2Bw%40r%3Ad%252B%20x"] {
+        assert!(!text.contains(leak) && !out.stderr.contains(leak), "leaked {leak}\n{out}");
+    }
+    // An old password, no longer known, is masked by its place in the URL.
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    t.write_secret("redis", b"password: 'Another-one'\n");
+    let out = t.toolctl(["reconfigure", "--dry-run", "--diff"]).run();
+    out.assert_code(0);
+    assert!(out.stderr.contains("1 would change"), "{out}");
+    let text = out.stdout_str();
+    assert!(!text.contains("p%2Bw") && !text.contains("Another-one"), "{out}");
+}
