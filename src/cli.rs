@@ -95,7 +95,7 @@ pub enum Command {
     #[command(subcommand)]
     Mailroom(IntegrationCommand),
 
-    /// The Redis password (`password`) for `[redis] url` (sidekiq delivery, arbitration).
+    /// The Redis password (`password`) of `[redis] url`.
     #[command(subcommand)]
     Redis(IntegrationCommand),
 

@@ -168,7 +168,10 @@ fn redis_probe(r: &Resolved, timeout: Duration) -> ProbeFuture {
     Box::pin(async move {
         match target {
             Some(t) => probe::redis::probe(&mut p, t).await,
-            None => p.fail_now("settings", fail("`redis.url` is not a URL", "fix `[redis] url`")),
+            None => p.fail_now(
+                "settings",
+                fail("`redis.url` is not a URL", "fix `[redis] url`"),
+            ),
         }
         p
     })

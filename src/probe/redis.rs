@@ -87,7 +87,9 @@ pub async fn probe(p: &mut Probe, t: Target) {
         let Some(()) = p
             .step("auth", async {
                 match command(&mut conn, &args).await? {
-                    Reply::Ok(_) => Ok(((), "AUTH accepted (password from the redis secret)".into())),
+                    Reply::Ok(_) => {
+                        Ok(((), "AUTH accepted (password from the redis secret)".into()))
+                    }
                     Reply::Err(e) => Err(auth_failure(&mask(e))),
                 }
             })

@@ -266,8 +266,9 @@ pub fn owner(r: &Resolved) -> Result<Option<(u32, u32)>, String> {
         return Ok(None);
     }
     let (uid, primary) = match user {
-        Some(name) => lookup_user(name)
-            .ok_or_else(|| format!("`mailroom.user` names `{name}`, which is not a user on this system"))?,
+        Some(name) => lookup_user(name).ok_or_else(|| {
+            format!("`mailroom.user` names `{name}`, which is not a user on this system")
+        })?,
         None => (0, 0),
     };
     let gid = match group {
@@ -324,7 +325,10 @@ mod tests {
 
     #[test]
     fn passwords_are_encoded_outside_the_unreserved_set() {
-        assert_eq!(percent_encode("a+b@c:d%e f~_.-Z9"), "a%2Bb%40c%3Ad%25e%20f~_.-Z9");
+        assert_eq!(
+            percent_encode("a+b@c:d%e f~_.-Z9"),
+            "a%2Bb%40c%3Ad%25e%20f~_.-Z9"
+        );
         assert_eq!(percent_encode("é/"), "%C3%A9%2F");
     }
 

@@ -307,11 +307,13 @@ pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>> {
 fn apply_dirs(dirs: &[DesiredDir]) -> Result<()> {
     for d in dirs {
         fsutil::ensure_dir(&d.path, d.mode)?;
-        let meta = std::fs::symlink_metadata(&d.path)
-            .map_err(|e| Error::io("inspect", &d.path, e))?;
+        let meta =
+            std::fs::symlink_metadata(&d.path).map_err(|e| Error::io("inspect", &d.path, e))?;
         if !meta.is_dir() {
-            return Err(Error::new(format!("`{}` is not a directory", d.path.display()))
-                .hint("move it away; reconfigure creates the directory"));
+            return Err(
+                Error::new(format!("`{}` is not a directory", d.path.display()))
+                    .hint("move it away; reconfigure creates the directory"),
+            );
         }
         if meta.permissions().mode() & 0o7777 != d.mode {
             std::fs::set_permissions(&d.path, std::fs::Permissions::from_mode(d.mode))

@@ -668,16 +668,26 @@ pub mod rules {
                 "set `[redis] url = \"redis://127.0.0.1:6379\"`, or remove `arbitration` and poll on one node only"));
         }
         if let Err(why) = crate::render::mail_room::owner(r) {
-            let key = if why.starts_with("`mailroom.user`") { "mailroom.user" } else { "mailroom.group" };
+            let key = if why.starts_with("`mailroom.user`") {
+                "mailroom.user"
+            } else {
+                "mailroom.group"
+            };
             out.push(diag(e, s, key, why,
                 "create it first (`useradd --system git`), or name the user mail_room runs as (omnibus: `git`)"));
         }
         for leaf in ["ssl_certificate", "ssl_certificate_key"] {
             let key = format!("mattermost.nginx.{leaf}");
             if let Some(v) = r.str(&key) {
-                if v.is_empty() || v.contains(|c: char| c.is_whitespace() || "{};'\"$#".contains(c)) {
-                    out.push(diag(e, s, &key, format!("`{key}` cannot be written into nginx's config as it is"),
-                        "use an absolute path without spaces, quotes, `;`, `{`, `}`, `$` or `#`"));
+                if v.is_empty() || v.contains(|c: char| c.is_whitespace() || "{};'\"$#".contains(c))
+                {
+                    out.push(diag(
+                        e,
+                        s,
+                        &key,
+                        format!("`{key}` cannot be written into nginx's config as it is"),
+                        "use an absolute path without spaces, quotes, `;`, `{`, `}`, `$` or `#`",
+                    ));
                 }
             }
         }
@@ -695,7 +705,13 @@ pub mod rules {
                 } else {
                     "write an nginx time: digits with a unit (`ms`, `s`, `m`, `h`, `d`), e.g. `\"600s\"` or `\"10m\"`"
                 };
-                out.push(diag(e, s, &key, format!("`{key}` = \"{v}\" is not valid nginx syntax"), hint));
+                out.push(diag(
+                    e,
+                    s,
+                    &key,
+                    format!("`{key}` = \"{v}\" is not valid nginx syntax"),
+                    hint,
+                ));
             }
         }
     }
@@ -704,7 +720,10 @@ pub mod rules {
     pub fn check_redis_url(u: &str) -> std::result::Result<(), String> {
         let url = url::Url::parse(u).map_err(|e| format!("is not a valid URL ({e})"))?;
         if !matches!(url.scheme(), "redis" | "rediss") {
-            return Err(format!("must be redis:// or rediss://, not `{}://`", url.scheme()));
+            return Err(format!(
+                "must be redis:// or rediss://, not `{}://`",
+                url.scheme()
+            ));
         }
         if url.host_str().is_none_or(str::is_empty) {
             return Err("has no host".into());
@@ -714,7 +733,10 @@ pub mod rules {
         }
         let db = url.path().trim_start_matches('/');
         if !db.is_empty() && db.parse::<u32>().is_err() {
-            return Err(format!("has the path `{}`; only a database number may follow the port", url.path()));
+            return Err(format!(
+                "has the path `{}`; only a database number may follow the port",
+                url.path()
+            ));
         }
         if url.query().is_some() || url.fragment().is_some() {
             return Err("has a query or fragment".into());
@@ -824,8 +846,15 @@ pub mod rules {
             assert!(check_redis_url("redis://127.0.0.1/x").is_err());
             assert!(nginx_size("100M") && nginx_size("50m") && nginx_size("1024"));
             assert!(!nginx_size("100MB") && !nginx_size("") && !nginx_size("1M;"));
-            assert!(nginx_time("600s") && nginx_time("1h30m") && nginx_time("90") && nginx_time("500ms"));
-            assert!(!nginx_time("10 s") && !nginx_time("s") && !nginx_time("10s;") && !nginx_time(""));
+            assert!(
+                nginx_time("600s")
+                    && nginx_time("1h30m")
+                    && nginx_time("90")
+                    && nginx_time("500ms")
+            );
+            assert!(
+                !nginx_time("10 s") && !nginx_time("s") && !nginx_time("10s;") && !nginx_time("")
+            );
         }
 
         #[test]

@@ -185,17 +185,24 @@ fn mattermost_nginx_settings_reach_their_locations() {
     let t = root_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mattermost-https"));
     t.toolctl(["reconfigure"]).run().assert_code(0);
     let text = fs::read_to_string(rendered(&t, "nginx/mattermost.conf")).unwrap();
-    let (ws, root) = text
-        .split_once("location / {")
-        .expect("a location /");
-    let ws = ws.rsplit_once("location ~ /api/v[0-9]+/(users/)?websocket$ {").unwrap().1;
+    let (ws, root) = text.split_once("location / {").expect("a location /");
+    let ws = ws
+        .rsplit_once("location ~ /api/v[0-9]+/(users/)?websocket$ {")
+        .unwrap()
+        .1;
     assert!(ws.contains("proxy_read_timeout 120s;"), "{text}");
     assert!(ws.contains("client_max_body_size 50M;"), "{text}");
-    assert!(ws.contains("proxy_set_header Connection \"upgrade\";"), "{text}");
+    assert!(
+        ws.contains("proxy_set_header Connection \"upgrade\";"),
+        "{text}"
+    );
     assert!(root.contains("proxy_read_timeout 10m;"), "{text}");
     assert!(root.contains("client_max_body_size 200m;"), "{text}");
     assert!(root.contains("proxy_set_header Connection \"\";"), "{text}");
-    assert!(text.contains("listen 443 ssl http2;") && !text.contains("http2 on;"), "{text}");
+    assert!(
+        text.contains("listen 443 ssl http2;") && !text.contains("http2 on;"),
+        "{text}"
+    );
     assert!(text.contains("keepalive 32;"), "{text}");
 }
 
@@ -262,7 +269,10 @@ fn mail_room_yml_loads_in_ruby_with_only_mail_rooms_keys_and_tls_inside_ssl() {
         }
         let view = ruby_view(&path);
         if view["bad_keys"].as_array().is_some_and(|b| !b.is_empty()) {
-            failures.push(format!("{name}: keys that are not Symbols: {}", view["bad_keys"]));
+            failures.push(format!(
+                "{name}: keys that are not Symbols: {}",
+                view["bad_keys"]
+            ));
         }
         for m in view["mailboxes"].as_array().unwrap() {
             for k in m["keys"].as_array().unwrap() {
@@ -275,7 +285,11 @@ fn mail_room_yml_loads_in_ruby_with_only_mail_rooms_keys_and_tls_inside_ssl() {
             match (&m["ssl"], m["start_tls"].as_bool()) {
                 (serde_json::Value::Bool(_), _) => {}
                 // Microsoft Graph mailboxes have no IMAP connection.
-                (serde_json::Value::Null, _) if m["keys"].as_array().unwrap().contains(&"inbox_method".into()) => {}
+                (serde_json::Value::Null, _)
+                    if m["keys"]
+                        .as_array()
+                        .unwrap()
+                        .contains(&"inbox_method".into()) => {}
                 (serde_json::Value::Object(h), Some(false)) => {
                     let h = &h["hash"];
                     if h["verify_mode"] != "sym:peer" || !h["ca_file"].is_string() {
@@ -297,13 +311,19 @@ fn mail_room_yml_loads_in_ruby_with_only_mail_rooms_keys_and_tls_inside_ssl() {
             .collect();
         for d in log_dirs {
             if !d.is_dir() || mode(&d) != 0o750 {
-                failures.push(format!("{name}: log directory {} missing or not 0750", d.display()));
+                failures.push(format!(
+                    "{name}: log directory {} missing or not 0750",
+                    d.display()
+                ));
             }
         }
         checked.push(name);
     }
     println!("Psych loaded mail_room.yml of: {}", checked.join(", "));
-    assert!(checked.len() >= 8, "too few fixtures render mail_room.yml: {checked:?}");
+    assert!(
+        checked.len() >= 8,
+        "too few fixtures render mail_room.yml: {checked:?}"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -332,7 +352,10 @@ fn mail_room_yml_renders_sidekiq_and_arbitration_as_gitlab_does() {
         for p in m["redis_passwords"].as_array().unwrap() {
             assert_eq!(p, "p+w@r:d%2B x");
         }
-        assert_eq!(m["redis_passwords"].as_array().unwrap().len(), if m == incoming { 2 } else { 1 });
+        assert_eq!(
+            m["redis_passwords"].as_array().unwrap().len(),
+            if m == incoming { 2 } else { 1 }
+        );
     }
 }
 
@@ -379,20 +402,38 @@ fn mailroom_user_and_group_own_what_mail_room_reads() {
     // The poller, as nobody, reads its config and token and writes its log.
     let read = |p: PathBuf| {
         Command::new("setpriv")
-            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", "cat"])
+            .args([
+                "--reuid=nobody",
+                "--regid=nogroup",
+                "--clear-groups",
+                "--",
+                "cat",
+            ])
             .arg(p)
             .output()
             .unwrap()
     };
     assert!(read(rendered(&t, "mail_room.yml")).status.success());
-    assert!(read(rendered(&t, "mailroom/.gitlab_mailroom_secret")).status.success());
+    assert!(read(rendered(&t, "mailroom/.gitlab_mailroom_secret"))
+        .status
+        .success());
     let log = t.path("var/log/toolctl/mailroom/mail_room_json.log");
     let touch = Command::new("setpriv")
-        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", "touch"])
+        .args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "--",
+            "touch",
+        ])
         .arg(&log)
         .output()
         .unwrap();
-    assert!(touch.status.success(), "{}", String::from_utf8_lossy(&touch.stderr));
+    assert!(
+        touch.status.success(),
+        "{}",
+        String::from_utf8_lossy(&touch.stderr)
+    );
     // Ownership is part of the plan: a chown'd-back file is fixed, nothing else rewritten.
     std::os::unix::fs::chown(rendered(&t, "mail_room.yml"), Some(0), Some(0)).unwrap();
     let again = t.toolctl(["reconfigure"]).run();
@@ -406,7 +447,10 @@ fn mailroom_user_and_group_own_what_mail_room_reads() {
 fn without_mailroom_user_everything_stays_root_owned() {
     let t = root_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/gmail"));
     t.toolctl(["reconfigure"]).run().assert_code(0);
-    for p in [rendered(&t, "mail_room.yml"), t.path("var/log/toolctl/mailroom")] {
+    for p in [
+        rendered(&t, "mail_room.yml"),
+        t.path("var/log/toolctl/mailroom"),
+    ] {
         let m = fs::metadata(&p).unwrap();
         assert_eq!((m.uid(), m.gid()), (0, 0), "owner of {}", p.display());
     }
@@ -418,9 +462,15 @@ fn diffs_mask_the_redis_password_in_every_form() {
     let out = t.toolctl(["reconfigure", "--dry-run", "--diff"]).run();
     out.assert_code(0);
     let text = out.stdout_str();
-    assert!(text.contains(":redis_url: \"redis://:********@127.0.0.1:6379/2\""), "{out}");
+    assert!(
+        text.contains(":redis_url: \"redis://:********@127.0.0.1:6379/2\""),
+        "{out}"
+    );
     for leak in ["p+w@r:d%2B x", "p%2Bw%40r%3Ad%252B%20x"] {
-        assert!(!text.contains(leak) && !out.stderr.contains(leak), "leaked {leak}\n{out}");
+        assert!(
+            !text.contains(leak) && !out.stderr.contains(leak),
+            "leaked {leak}\n{out}"
+        );
     }
     // An old password, no longer known, is masked by its place in the URL.
     t.toolctl(["reconfigure"]).run().assert_code(0);
@@ -429,5 +479,8 @@ fn diffs_mask_the_redis_password_in_every_form() {
     out.assert_code(0);
     assert!(out.stderr.contains("1 would change"), "{out}");
     let text = out.stdout_str();
-    assert!(!text.contains("p%2Bw") && !text.contains("Another-one"), "{out}");
+    assert!(
+        !text.contains("p%2Bw") && !text.contains("Another-one"),
+        "{out}"
+    );
 }

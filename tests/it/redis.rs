@@ -34,6 +34,12 @@ pub fn protected() -> &'static Redis {
     S.get_or_init(|| start(Some(PASSWORD)))
 }
 
+/// TLS only (`tls-port`, the test CA's `localhost` certificate), with `requirepass`.
+pub fn tls() -> &'static Redis {
+    static S: OnceLock<Redis> = OnceLock::new();
+    S.get_or_init(|| start_with(Some(PASSWORD), true))
+}
+
 static PIDS: Mutex<Vec<(i32, PathBuf)>> = Mutex::new(Vec::new());
 
 /// At exit: stop each server, wait for it, remove its directory.
@@ -51,6 +57,10 @@ extern "C" fn stop_all() {
 }
 
 fn start(password: Option<&str>) -> Redis {
+    start_with(password, false)
+}
+
+fn start_with(password: Option<&str>, tls: bool) -> Redis {
     for _ in 0..3 {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -62,8 +72,19 @@ fn start(password: Option<&str>) -> Redis {
             .unwrap()
             .keep();
         // The password goes in the config file, never in an argv.
+        let listen = if tls {
+            let c = crate::mailservers::certs();
+            format!(
+                "port 0\ntls-port {port}\ntls-cert-file {}\ntls-key-file {}\ntls-ca-cert-file {}\ntls-auth-clients no\n",
+                c.good.cert.display(),
+                c.good.key.display(),
+                c.ca.display()
+            )
+        } else {
+            format!("port {port}\n")
+        };
         let mut conf = format!(
-            "port {port}\nbind 127.0.0.1\nprotected-mode yes\ndaemonize no\nsave \"\"\nappendonly no\ndir {}\nlogfile {}\n",
+            "{listen}bind 127.0.0.1\nprotected-mode yes\ndaemonize no\nsave \"\"\nappendonly no\ndir {}\nlogfile {}\n",
             dir.display(),
             dir.join("redis.log").display()
         );
@@ -75,6 +96,8 @@ fn start(password: Option<&str>) -> Redis {
         let (tx, rx) = std::sync::mpsc::channel();
         // The child dies with the thread that spawned it (PDEATHSIG): a thread that parks
         // until the process ends.
+        // The child is reaped by `stop_all` at exit (waitpid on its pid), not through `Child`.
+        #[allow(clippy::zombie_processes)]
         std::thread::spawn(move || {
             let mut cmd = Command::new("redis-server");
             cmd.arg(&conf_path)
@@ -107,7 +130,12 @@ fn start(password: Option<&str>) -> Redis {
         }
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if ping(port) {
+            let up = if tls {
+                TcpStream::connect(("127.0.0.1", port)).is_ok()
+            } else {
+                ping(port)
+            };
+            if up {
                 return Redis { port };
             }
             // SAFETY: waitpid on our own child, without blocking.
@@ -138,11 +166,15 @@ fn ping(port: u16) -> bool {
 
 /// A root whose only probe is Redis at `port`, with `password` in the redis secret.
 fn root(port: u16, password: Option<&str>) -> TestRoot {
+    root_url(&format!("redis://127.0.0.1:{port}"), password)
+}
+
+fn root_url(url: &str, password: Option<&str>) -> TestRoot {
     let t = TestRoot::new();
     fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
     fs::write(
         t.config_file(),
-        format!("[mailroom]\nenable = false\n\n[redis]\nurl = \"redis://127.0.0.1:{port}\"\n"),
+        format!("[mailroom]\nenable = false\n\n[redis]\nurl = \"{url}\"\n"),
     )
     .unwrap();
     if let Some(p) = password {
@@ -189,9 +221,15 @@ fn redis_with_a_wrong_password_fails_at_auth() {
     out.assert_code(1);
     let auth = out.step("auth");
     assert_eq!(auth["status"], "fail", "{out}");
-    assert!(auth["detail"].as_str().unwrap().contains("AUTH refused"), "{out}");
     assert!(
-        auth["hint"].as_str().unwrap().contains("toolctl redis secret edit"),
+        auth["detail"].as_str().unwrap().contains("AUTH refused"),
+        "{out}"
+    );
+    assert!(
+        auth["hint"]
+            .as_str()
+            .unwrap()
+            .contains("toolctl redis secret edit"),
         "{out}"
     );
     assert!(!out.stdout_str().contains("not-the-password"), "{out}");
@@ -206,7 +244,10 @@ fn redis_that_wants_a_password_none_given_fails_at_ping() {
     assert_eq!(ping["status"], "fail", "{out}");
     assert!(ping["detail"].as_str().unwrap().contains("NOAUTH"), "{out}");
     assert!(
-        ping["hint"].as_str().unwrap().contains("toolctl redis secret edit"),
+        ping["hint"]
+            .as_str()
+            .unwrap()
+            .contains("toolctl redis secret edit"),
         "{out}"
     );
 }
@@ -218,7 +259,10 @@ fn redis_on_a_closed_port_fails_at_tcp() {
     out.assert_code(1);
     let tcp = out.step("tcp");
     assert_eq!(tcp["status"], "fail", "{out}");
-    assert!(tcp["hint"].as_str().unwrap().contains("nothing listens"), "{out}");
+    assert!(
+        tcp["hint"].as_str().unwrap().contains("nothing listens"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -231,4 +275,32 @@ fn redis_human_report_has_one_row_per_step() {
         assert!(text.contains(step), "no {step} row\n{out}");
     }
     assert!(text.contains("redis 127.0.0.1:"), "{out}");
+}
+
+#[test]
+fn rediss_is_verified_against_the_system_store_the_services_use() {
+    // Not trusted by the system store: the TLS step fails and no password is sent.
+    let t = root_url(
+        &format!("rediss://localhost:{}", tls().port),
+        Some(PASSWORD),
+    );
+    let out = check(&t);
+    out.assert_code(1);
+    assert_eq!(out.step("tls")["status"], "fail", "{out}");
+    assert!(
+        out.json()["probes"][0]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["step"] != "auth"),
+        "{out}"
+    );
+    // Trusted once the CA is in that store (SSL_CERT_FILE, which OpenSSL honours too).
+    let out = t
+        .toolctl(["check", "--timeout", "5", "--output-format", "json"])
+        .env("SSL_CERT_FILE", &crate::mailservers::certs().ca)
+        .run();
+    out.assert_code(0);
+    assert_eq!(out.step("auth")["status"], "ok", "{out}");
+    assert_eq!(out.step("ping")["detail"], "PONG", "{out}");
 }
