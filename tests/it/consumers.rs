@@ -359,6 +359,26 @@ fn mail_room_yml_renders_sidekiq_and_arbitration_as_gitlab_does() {
     }
 }
 
+/// The `config.json` keys toolctl manages, as the struct fields of mattermost/mattermost
+/// `server/public/model/config.go` name them (ServiceSettings, GitLabSettings as an
+/// SSOSettings, SqlSettings, TeamSettings, EmailSettings). A key added to the template
+/// must be added here after checking it there.
+const CONFIG_GO: &[&str] = &[
+    "ServiceSettings.SiteURL",
+    "ServiceSettings.ListenAddress",
+    "GitLabSettings.Enable",
+    "GitLabSettings.Id",
+    "GitLabSettings.Secret",
+    "GitLabSettings.Scope",
+    "GitLabSettings.AuthEndpoint",
+    "GitLabSettings.TokenEndpoint",
+    "GitLabSettings.UserAPIEndpoint",
+    "SqlSettings.DriverName",
+    "SqlSettings.DataSource",
+    "TeamSettings.SiteName",
+    "EmailSettings.EnableSignUpWithEmail",
+];
+
 #[test]
 fn mattermost_config_json_is_accepted_by_json_tool() {
     let mut checked = Vec::new();
@@ -377,6 +397,16 @@ fn mattermost_config_json_is_accepted_by_json_tool() {
             "{name}: json.tool refused config.json:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let doc: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        for (section, keys) in doc.as_object().unwrap() {
+            for key in keys.as_object().unwrap().keys() {
+                let full = format!("{section}.{key}");
+                assert!(
+                    CONFIG_GO.contains(&full.as_str()),
+                    "{name}: config.json key {full} is not a field of Mattermost's model/config.go"
+                );
+            }
+        }
         checked.push(name);
     }
     println!("json.tool accepted config.json of: {}", checked.join(", "));
