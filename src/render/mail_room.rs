@@ -21,7 +21,7 @@ use super::Context;
 use crate::settings::resolve::Resolved;
 
 /// Every mailbox key mail_room 0.11 reads (`MailRoom::MAILBOX_FIELDS`); nothing else is
-/// rendered at mailbox level (a unit test holds the renderer to it).
+/// rendered at mailbox level (tests/it/consumers.rs holds every fixture to it, through Ruby).
 pub const MAILBOX_FIELDS: &[&str] = &[
     "email",
     "password",
@@ -80,6 +80,8 @@ pub fn render(cx: &Context) -> Option<String> {
 }
 
 /// The log directories of the polled mailboxes (real paths under the root), each once.
+/// An existing directory is managed (mode, owner) only below the log directory: a
+/// `log_file` written straight into `/var/log` must not hand `/var/log` to mail_room's user.
 pub fn log_dirs(cx: &Context) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
     for t in mailboxes(cx.resolved) {
@@ -87,7 +89,10 @@ pub fn log_dirs(cx: &Context) -> Vec<PathBuf> {
             continue;
         };
         let path = cx.paths.rooted(log);
-        if let Some(dir) = path.parent().filter(|d| *d != cx.paths.root) {
+        let managed = |d: &std::path::Path| {
+            !d.exists() || (d.starts_with(&cx.paths.log_dir) && d != cx.paths.log_dir)
+        };
+        if let Some(dir) = path.parent().filter(|d| *d != cx.paths.root && managed(d)) {
             if !out.iter().any(|d| d == dir) {
                 out.push(dir.to_path_buf());
             }

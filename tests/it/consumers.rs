@@ -514,3 +514,21 @@ fn diffs_mask_the_redis_password_in_every_form() {
         "{out}"
     );
 }
+
+#[test]
+fn an_existing_directory_outside_the_log_directory_is_not_handed_to_mail_room() {
+    let t = root_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mailroom-redis"));
+    let toml = fs::read_to_string(t.config_file()).unwrap().replace(
+        "delivery_method = \"sidekiq\"",
+        "delivery_method = \"sidekiq\"\nlog_file = \"/var/log/mail_room_json.log\"",
+    );
+    fs::write(t.config_file(), toml).unwrap();
+    fs::create_dir_all(t.path("var/log")).unwrap();
+    crate::harness::chmod(&t.path("var/log"), 0o755);
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    let m = fs::metadata(t.path("var/log")).unwrap();
+    assert_eq!((m.uid(), m.gid(), mode(&t.path("var/log"))), (0, 0, 0o755));
+    // The other mailbox's directory, below the log directory, is still the poller's.
+    let m = fs::metadata(t.path("var/log/toolctl/mailroom")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (65534, 65534));
+}
