@@ -63,6 +63,9 @@ pub async fn probe(p: &mut Probe, t: Target) {
             return;
         };
         Conn::Tls(Box::new(stream))
+    } else if matches!(t.host.as_str(), "localhost" | "127.0.0.1" | "::1") {
+        p.ok("encryption", "none (loopback)");
+        Conn::Plain(tcp)
     } else {
         p.warn(
             "encryption",
