@@ -304,3 +304,20 @@ fn rediss_is_verified_against_the_system_store_the_services_use() {
     assert_eq!(out.step("auth")["status"], "ok", "{out}");
     assert_eq!(out.step("ping")["detail"], "PONG", "{out}");
 }
+
+#[test]
+fn a_password_sent_to_redis_without_one_is_told_apart() {
+    let t = root(open().port, Some(PASSWORD));
+    let out = check(&t);
+    out.assert_code(1);
+    let auth = out.step("auth");
+    assert_eq!(auth["status"], "fail", "{out}");
+    assert!(
+        auth["detail"].as_str().unwrap().contains("has no password"),
+        "{out}"
+    );
+    assert!(
+        auth["hint"].as_str().unwrap().contains("requirepass"),
+        "{out}"
+    );
+}
