@@ -46,6 +46,9 @@ _toolctl() {
             toolctl,reconfigure)
                 cmd="toolctl__subcmd__reconfigure"
                 ;;
+            toolctl,redis)
+                cmd="toolctl__subcmd__redis"
+                ;;
             toolctl,secrets)
                 cmd="toolctl__subcmd__secrets"
                 ;;
@@ -114,6 +117,9 @@ _toolctl() {
                 ;;
             toolctl__subcmd__help,reconfigure)
                 cmd="toolctl__subcmd__help__subcmd__reconfigure"
+                ;;
+            toolctl__subcmd__help,redis)
+                cmd="toolctl__subcmd__help__subcmd__redis"
                 ;;
             toolctl__subcmd__help,secrets)
                 cmd="toolctl__subcmd__help__subcmd__secrets"
@@ -192,6 +198,18 @@ _toolctl() {
                 ;;
             toolctl__subcmd__help__subcmd__microsoft__subcmd__graph__subcmd__mailer__subcmd__secret,write)
                 cmd="toolctl__subcmd__help__subcmd__microsoft__subcmd__graph__subcmd__mailer__subcmd__secret__subcmd__write"
+                ;;
+            toolctl__subcmd__help__subcmd__redis,secret)
+                cmd="toolctl__subcmd__help__subcmd__redis__subcmd__secret"
+                ;;
+            toolctl__subcmd__help__subcmd__redis__subcmd__secret,edit)
+                cmd="toolctl__subcmd__help__subcmd__redis__subcmd__secret__subcmd__edit"
+                ;;
+            toolctl__subcmd__help__subcmd__redis__subcmd__secret,show)
+                cmd="toolctl__subcmd__help__subcmd__redis__subcmd__secret__subcmd__show"
+                ;;
+            toolctl__subcmd__help__subcmd__redis__subcmd__secret,write)
+                cmd="toolctl__subcmd__help__subcmd__redis__subcmd__secret__subcmd__write"
                 ;;
             toolctl__subcmd__help__subcmd__secrets,init)
                 cmd="toolctl__subcmd__help__subcmd__secrets__subcmd__init"
@@ -424,6 +442,51 @@ _toolctl() {
             toolctl__subcmd__microsoft__subcmd__graph__subcmd__mailer__subcmd__secret__subcmd__help,write)
                 cmd="toolctl__subcmd__microsoft__subcmd__graph__subcmd__mailer__subcmd__secret__subcmd__help__subcmd__write"
                 ;;
+            toolctl__subcmd__redis,help)
+                cmd="toolctl__subcmd__redis__subcmd__help"
+                ;;
+            toolctl__subcmd__redis,secret)
+                cmd="toolctl__subcmd__redis__subcmd__secret"
+                ;;
+            toolctl__subcmd__redis__subcmd__help,help)
+                cmd="toolctl__subcmd__redis__subcmd__help__subcmd__help"
+                ;;
+            toolctl__subcmd__redis__subcmd__help,secret)
+                cmd="toolctl__subcmd__redis__subcmd__help__subcmd__secret"
+                ;;
+            toolctl__subcmd__redis__subcmd__help__subcmd__secret,edit)
+                cmd="toolctl__subcmd__redis__subcmd__help__subcmd__secret__subcmd__edit"
+                ;;
+            toolctl__subcmd__redis__subcmd__help__subcmd__secret,show)
+                cmd="toolctl__subcmd__redis__subcmd__help__subcmd__secret__subcmd__show"
+                ;;
+            toolctl__subcmd__redis__subcmd__help__subcmd__secret,write)
+                cmd="toolctl__subcmd__redis__subcmd__help__subcmd__secret__subcmd__write"
+                ;;
+            toolctl__subcmd__redis__subcmd__secret,edit)
+                cmd="toolctl__subcmd__redis__subcmd__secret__subcmd__edit"
+                ;;
+            toolctl__subcmd__redis__subcmd__secret,help)
+                cmd="toolctl__subcmd__redis__subcmd__secret__subcmd__help"
+                ;;
+            toolctl__subcmd__redis__subcmd__secret,show)
+                cmd="toolctl__subcmd__redis__subcmd__secret__subcmd__show"
+                ;;
+            toolctl__subcmd__redis__subcmd__secret,write)
+                cmd="toolctl__subcmd__redis__subcmd__secret__subcmd__write"
+                ;;
+            toolctl__subcmd__redis__subcmd__secret__subcmd__help,edit)
+                cmd="toolctl__subcmd__redis__subcmd__secret__subcmd__help__subcmd__edit"
+                ;;
+            toolctl__subcmd__redis__subcmd__secret__subcmd__help,help)
+                cmd="toolctl__subcmd__redis__subcmd__secret__subcmd__help__subcmd__help"
+                ;;
+            toolctl__subcmd__redis__subcmd__secret__subcmd__help,show)
+                cmd="toolctl__subcmd__redis__subcmd__secret__subcmd__help__subcmd__show"
+                ;;
+            toolctl__subcmd__redis__subcmd__secret__subcmd__help,write)
+                cmd="toolctl__subcmd__redis__subcmd__secret__subcmd__help__subcmd__write"
+                ;;
             toolctl__subcmd__secrets,help)
                 cmd="toolctl__subcmd__secrets__subcmd__help"
                 ;;
@@ -557,7 +620,7 @@ _toolctl() {
 
     case "${cmd}" in
         toolctl)
-            opts="-q -v -h -V --root --config --quiet --verbose --color --help --version secrets smtp incoming-email service-desk-email microsoft-graph-mailer mattermost mailroom check tail reconfigure show-config config completions man help"
+            opts="-q -v -h -V --root --config --quiet --verbose --color --help --version secrets smtp incoming-email service-desk-email microsoft-graph-mailer mattermost mailroom redis check tail reconfigure show-config config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -817,7 +880,7 @@ _toolctl() {
             return 0
             ;;
         toolctl__subcmd__help)
-            opts="secrets smtp incoming-email service-desk-email microsoft-graph-mailer mattermost mailroom check tail reconfigure show-config config completions man help"
+            opts="secrets smtp incoming-email service-desk-email microsoft-graph-mailer mattermost mailroom redis check tail reconfigure show-config config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1253,6 +1316,76 @@ _toolctl() {
         toolctl__subcmd__help__subcmd__reconfigure)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__help__subcmd__redis)
+            opts="secret"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__help__subcmd__redis__subcmd__secret)
+            opts="show edit write"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__help__subcmd__redis__subcmd__secret__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__help__subcmd__redis__subcmd__secret__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__help__subcmd__redis__subcmd__secret__subcmd__write)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2793,6 +2926,290 @@ _toolctl() {
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__redis)
+            opts="-q -v -h --root --config --quiet --verbose --color --help secret help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__redis__subcmd__help)
+            opts="secret help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__redis__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__redis__subcmd__help__subcmd__secret)
+            opts="show edit write"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__redis__subcmd__help__subcmd__secret__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__redis__subcmd__help__subcmd__secret__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__redis__subcmd__help__subcmd__secret__subcmd__write)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__redis__subcmd__secret)
+            opts="-q -v -h --root --config --quiet --verbose --color --help show edit write help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__redis__subcmd__secret__subcmd__edit)
+            opts="-q -v -h --root --config --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__redis__subcmd__secret__subcmd__help)
+            opts="show edit write help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__redis__subcmd__secret__subcmd__help__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__redis__subcmd__secret__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__redis__subcmd__secret__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__redis__subcmd__secret__subcmd__help__subcmd__write)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__redis__subcmd__secret__subcmd__show)
+            opts="-q -v -h --root --config --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        toolctl__subcmd__redis__subcmd__secret__subcmd__write)
+            opts="-q -v -h --root --config --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -95,6 +95,10 @@ pub enum Command {
     #[command(subcommand)]
     Mailroom(IntegrationCommand),
 
+    /// The Redis password (`password`) of `[redis] url`.
+    #[command(subcommand)]
+    Redis(IntegrationCommand),
+
     /// Run every enabled probe at once and report them together (for CI smoke checks).
     Check(CheckArgs),
 

@@ -61,16 +61,23 @@ pub fn all(ctx: &Context, args: &CheckArgs) -> Result<ExitStatus> {
         !matches!(s, Scope::IncomingEmail | Scope::ServiceDeskEmail) || r.bool("mailroom.enable")
     })
     .collect();
-    if scopes.is_empty() {
+    let redis = r.str("redis.url").is_some();
+    if scopes.is_empty() && !redis {
         return Err(Error::new("no integration with a probe is enabled; there is nothing to check").hint(
             "enable one in toolctl.toml (`smtp.enabled`, `incoming_email.enabled`, …); mailboxes are checked where `mailroom.enable` is true",
         ));
     }
-    let tables: Vec<&str> = scopes.iter().map(|s| s.table()).collect();
+    let mut tables: Vec<&str> = scopes.iter().map(|s| s.table()).collect();
+    if redis {
+        tables.push("redis");
+    }
     gate(ctx, &r, &tables)?;
     let mut futures = Vec::new();
     for s in scopes {
         futures.push(probe_for(ctx, &r, s, timeout, None)?);
+    }
+    if redis {
+        futures.push(redis_probe(&r, timeout));
     }
     finish(futures, args.report.output_format)
 }
@@ -146,6 +153,28 @@ fn trust(ctx: &Context, r: &Resolved, table: &str) -> Trust {
             .map(|w| (w.to_string(), ctx.paths.rooted(w))),
         verify: r.str(&format!("{table}.openssl_verify_mode")) != Some("none"),
     }
+}
+
+/// The Redis step of `check`, whenever `[redis] url` is set.
+fn redis_probe(r: &Resolved, timeout: Duration) -> ProbeFuture {
+    let url = r.str("redis.url").unwrap_or_default().to_string();
+    let target = probe::redis::Target::from_url(&url, secret(r, "redis.password"));
+    let shown = target
+        .as_ref()
+        .map(|t| format!("{}:{}", t.host, t.port))
+        .unwrap_or(url);
+    let mut p = Probe::new("redis", shown, timeout);
+    settings_rows(&mut p, r, "redis");
+    Box::pin(async move {
+        match target {
+            Some(t) => probe::redis::probe(&mut p, t).await,
+            None => p.fail_now(
+                "settings",
+                fail("`redis.url` is not a URL", "fix `[redis] url`"),
+            ),
+        }
+        p
+    })
 }
 
 fn probe_for(
@@ -367,6 +396,6 @@ fn probe_for(
                 p
             }))
         }
-        Scope::Mattermost | Scope::Mailroom => unreachable!("no probe for {scope}"),
+        Scope::Mattermost | Scope::Mailroom | Scope::Redis => unreachable!("no probe for {scope}"),
     }
 }

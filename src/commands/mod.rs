@@ -38,6 +38,7 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
         Command::MicrosoftGraphMailer(c) => (Some(Scope::MicrosoftGraphMailer), sender(c)),
         Command::Mattermost(IntegrationCommand::Secret(a)) => (Some(Scope::Mattermost), Ok(a)),
         Command::Mailroom(IntegrationCommand::Secret(a)) => (Some(Scope::Mailroom), Ok(a)),
+        Command::Redis(IntegrationCommand::Secret(a)) => (Some(Scope::Redis), Ok(a)),
         _ => (None, Err(None)),
     };
     let mut paths = Paths::new(&cli.root, cli.config.as_deref());

@@ -10,6 +10,7 @@
 pub mod graph;
 pub mod imap;
 pub mod net;
+pub mod redis;
 pub mod smtp;
 pub mod tls;
 

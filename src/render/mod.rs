@@ -92,12 +92,12 @@ pub struct DesiredDir {
 /// The whole rendered tree.
 pub struct Plan {
     pub files: Vec<Desired>,
+    /// Directories created (with their mode and owner) when missing.
+    pub dirs: Vec<DesiredDir>,
     /// Managed files on disk that no enabled integration wants any more.
     pub stale: Vec<String>,
     /// Drift and other remarks for the report.
     pub notes: Vec<String>,
-    /// Directories to create (or whose mode and owner to fix).
-    pub dirs: Vec<DesiredDir>,
 }
 
 /// Whether an enabled mailbox delivers by webhook and so needs the shared token.
@@ -122,12 +122,30 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         });
     };
     add("app.yml", app_yml::render(cx), 0o644, Secrecy::Public);
+    // mail_room's files and directories belong to the user it runs as.
+    let poller = mail_room::owner(r).map_err(|e| {
+        Error::new(e).hint("create the user and group first, or fix `[mailroom] user`/`group`")
+    })?;
+    let mut dirs = Vec::new();
     if let Some(text) = mail_room::render(cx) {
         add("mail_room.yml", text, 0o600, Secrecy::Masked);
+        for path in mail_room::log_dirs(cx) {
+            dirs.push(DesiredDir {
+                path,
+                mode: 0o750,
+                owner: poller,
+            });
+        }
     }
     if needs_webhook_secret(r) {
         if let Some(token) = webhook_secret {
             add(MAILROOM_SECRET, token.to_string(), 0o600, Secrecy::Whole);
+            // The token's directory too, or the poller could not reach the token in it.
+            dirs.push(DesiredDir {
+                path: cx.paths.rendered_dir.join("mailroom"),
+                mode: 0o700,
+                owner: poller,
+            });
         }
     }
     let mut notes = Vec::new();
@@ -168,6 +186,13 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         );
     }
 
+    for f in files
+        .iter_mut()
+        .filter(|f| f.rel == "mail_room.yml" || f.rel == MAILROOM_SECRET)
+    {
+        f.owner = poller;
+    }
+
     let mut managed: Vec<String> = ["mail_room.yml", MAILROOM_SECRET, "nginx/mattermost.conf"]
         .iter()
         .map(|s| s.to_string())
@@ -186,9 +211,9 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         .collect();
     Ok(Plan {
         files,
+        dirs,
         stale,
         notes,
-        dirs: Vec::new(),
     })
 }
 
@@ -467,6 +492,8 @@ pub fn mask(text: &str, secrets: &[&str]) -> String {
     let mut known = text.to_string();
     for s in secrets {
         known = known.replace(s, MASK);
+        // mail_room.yml carries the Redis password percent-encoded inside its URL.
+        known = known.replace(&mail_room::percent_encode(s), MASK);
     }
     let mut out = String::with_capacity(known.len());
     for line in known.split_inclusive('\n') {
@@ -481,10 +508,34 @@ pub fn mask(text: &str, secrets: &[&str]) -> String {
             });
         match masked {
             Some(m) => out.push_str(&m),
-            None => out.push_str(&mask_password_param(line)),
+            None => out.push_str(&mask_url_password(&mask_password_param(line))),
         }
     }
     out
+}
+
+/// `redis://user:xyz@host` → `redis://user:********@host` (an old Redis URL's password).
+fn mask_url_password(line: &str) -> String {
+    let Some(scheme) = line.find("://") else {
+        return line.to_string();
+    };
+    let start = scheme + 3;
+    let end = line[start..]
+        .find(|c: char| c == '"' || c == '/' || c.is_whitespace())
+        .map(|e| start + e)
+        .unwrap_or(line.len());
+    let authority = &line[start..end];
+    let Some(at) = authority.rfind('@') else {
+        return line.to_string();
+    };
+    match authority[..at].find(':') {
+        Some(colon) if &authority[colon + 1..at] != MASK => format!(
+            "{}{MASK}{}",
+            &line[..start + colon + 1],
+            &line[start + at..]
+        ),
+        _ => line.to_string(),
+    }
 }
 
 /// `… password=xyz …` (a PostgreSQL data source) → `password=********`.
@@ -514,6 +565,14 @@ mod tests {
         assert_eq!(
             mask("  :password: \"old one\"\n", &[]),
             "  :password: \"********\"\n"
+        );
+        assert_eq!(
+            mask("  :redis_url: \"redis://:a%2Bb@h:6379/2\"\n", &["a+b"]),
+            "  :redis_url: \"redis://:********@h:6379/2\"\n"
+        );
+        assert_eq!(
+            mask("  :redis_url: \"redis://u:old@h:6379\"\n", &[]),
+            "  :redis_url: \"redis://u:********@h:6379\"\n"
         );
     }
 }

@@ -1,8 +1,27 @@
-//! `nginx/mattermost.conf`: the server block for Mattermost's host, with the HTTP→HTTPS
-//! redirect when asked and the certificate paths.
+//! `nginx/mattermost.conf`: the server blocks for Mattermost's host, shaped like
+//! Mattermost's reference proxy config (deployment-guide/server/setup-nginx-proxy): a
+//! keepalive upstream, a WebSocket location and a `location /`, the HTTP→HTTPS redirect
+//! when asked, and the certificate paths.
+//!
+//! It must load on Debian 12's nginx 1.22.1 as well as newer ones, so HTTP/2 is turned on
+//! with `listen 443 ssl http2;` (every nginx since 1.9.5; 1.25.1+ warns and loads), not
+//! `http2 on;` (1.25.1+ only). The test suite runs the real `nginx -t` on every fixture.
 
 use super::mattermost::LISTEN;
 use super::Context;
+
+const UPSTREAM: &str = "toolctl_mattermost";
+
+/// The headers and buffers both locations carry.
+const COMMON: &str = "        proxy_set_header Host $http_host;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Frame-Options SAMEORIGIN;
+        proxy_buffers 256 16k;
+        proxy_buffer_size 16k;
+        proxy_http_version 1.1;
+";
 
 pub fn render(cx: &Context) -> Option<String> {
     let r = cx.resolved;
@@ -10,20 +29,39 @@ pub fn render(cx: &Context) -> Option<String> {
     let host = url.host_str()?.to_string();
     let https = url.scheme() == "https";
     let port = url.port();
-    let proxy = "    location / {
-        proxy_set_header Host $http_host;
-        proxy_set_header X-Real-IP $remote_addr;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto $scheme;
+    let setting = |leaf: &str, default: &'static str| {
+        r.str(&format!("mattermost.nginx.{leaf}"))
+            .unwrap_or(default)
+            .to_string()
+    };
+    let body_size = setting("client_max_body_size", "100M");
+    let read_timeout = setting("proxy_read_timeout", "600s");
+    let ws_read_timeout = setting("websocket_proxy_read_timeout", "90s");
+    let locations = format!(
+        "    location ~ /api/v[0-9]+/(users/)?websocket$ {{
         proxy_set_header Upgrade $http_upgrade;
         proxy_set_header Connection \"upgrade\";
-        client_max_body_size 50m;
-        proxy_pass http://toolctl_mattermost;
-    }
-";
+        client_max_body_size 50M;
+{COMMON}        client_body_timeout 60s;
+        send_timeout 300s;
+        lingering_timeout 5s;
+        proxy_connect_timeout 90s;
+        proxy_send_timeout 300s;
+        proxy_read_timeout {ws_read_timeout};
+        proxy_pass http://{UPSTREAM};
+    }}
+
+    location / {{
+        proxy_set_header Connection \"\";
+        client_max_body_size {body_size};
+{COMMON}        proxy_read_timeout {read_timeout};
+        proxy_pass http://{UPSTREAM};
+    }}
+"
+    );
     let mut out = cx.header("#");
     out.push_str(&format!(
-        "upstream toolctl_mattermost {{\n    server {LISTEN};\n}}\n\n"
+        "upstream {UPSTREAM} {{\n    server {LISTEN};\n    keepalive 32;\n}}\n\n"
     ));
     let http_port = if https { 80 } else { port.unwrap_or(80) };
     out.push_str(&format!(
@@ -36,15 +74,30 @@ pub fn render(cx: &Context) -> Option<String> {
         };
         out.push_str(&format!("    return 301 {target};\n"));
     } else {
-        out.push_str(proxy);
+        out.push('\n');
+        out.push_str(&locations);
     }
     out.push_str("}\n");
     if https {
         out.push_str(&format!(
-            "\nserver {{\n    listen {} ssl;\n    http2 on;\n    server_name {host};\n    ssl_certificate {};\n    ssl_certificate_key {};\n    ssl_protocols TLSv1.2 TLSv1.3;\n{proxy}}}\n",
+            "\nserver {{
+    listen {} ssl http2;
+    server_name {host};
+    ssl_certificate {};
+    ssl_certificate_key {};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_timeout 1d;
+    ssl_session_cache shared:SSL:50m;
+    # HSTS: six months, as Mattermost's reference config.
+    add_header Strict-Transport-Security max-age=15768000;
+
+{locations}}}
+",
             port.unwrap_or(443),
-            r.str("mattermost.nginx.ssl_certificate").unwrap_or_default(),
-            r.str("mattermost.nginx.ssl_certificate_key").unwrap_or_default(),
+            r.str("mattermost.nginx.ssl_certificate")
+                .unwrap_or_default(),
+            r.str("mattermost.nginx.ssl_certificate_key")
+                .unwrap_or_default(),
         ));
     }
     Some(out)

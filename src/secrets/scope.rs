@@ -1,4 +1,4 @@
-//! The six secret scopes of DESIGN.md: their CLI names, files and allowed keys.
+//! The secret scopes of DESIGN.md: their CLI names, files and allowed keys.
 //!
 //! This table is the single source of truth for what each scope may hold; the schema check,
 //! the editor template, the status report and the settings tables all read it.
@@ -14,6 +14,7 @@ pub enum Scope {
     MicrosoftGraphMailer,
     Mattermost,
     Mailroom,
+    Redis,
 }
 
 /// An allowed key and what it is, for the editor template.
@@ -27,13 +28,14 @@ const fn key(name: &'static str, about: &'static str) -> KeySpec {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 7] = [
         Scope::Smtp,
         Scope::IncomingEmail,
         Scope::ServiceDeskEmail,
         Scope::MicrosoftGraphMailer,
         Scope::Mattermost,
         Scope::Mailroom,
+        Scope::Redis,
     ];
 
     /// The subcommand name: `toolctl <cli_name> secret …`.
@@ -45,6 +47,7 @@ impl Scope {
             Scope::MicrosoftGraphMailer => "microsoft-graph-mailer",
             Scope::Mattermost => "mattermost",
             Scope::Mailroom => "mailroom",
+            Scope::Redis => "redis",
         }
     }
 
@@ -57,6 +60,7 @@ impl Scope {
             Scope::MicrosoftGraphMailer => "microsoft_graph_mailer",
             Scope::Mattermost => "mattermost",
             Scope::Mailroom => "mailroom",
+            Scope::Redis => "redis",
         }
     }
 
@@ -69,6 +73,7 @@ impl Scope {
             Scope::MicrosoftGraphMailer => "microsoft_graph_mailer.yaml.age",
             Scope::Mattermost => "mattermost.yaml.age",
             Scope::Mailroom => "mailroom.yaml.age",
+            Scope::Redis => "redis.yaml.age",
         }
     }
 
@@ -104,12 +109,17 @@ impl Scope {
             "webhook_secret",
             "the shared token mail_room uses to post to GitLab's webhook",
         )];
+        const REDIS: &[KeySpec] = &[key(
+            "password",
+            "the Redis password (`requirepass`) for `[redis] url`",
+        )];
         match self {
             Scope::Smtp => SMTP,
             Scope::IncomingEmail | Scope::ServiceDeskEmail => MAILBOX,
             Scope::MicrosoftGraphMailer => GRAPH,
             Scope::Mattermost => MATTERMOST,
             Scope::Mailroom => MAILROOM,
+            Scope::Redis => REDIS,
         }
     }
 

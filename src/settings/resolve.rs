@@ -634,7 +634,146 @@ pub mod rules {
                     "set `external_url = \"https://gitlab.example.com\"` or the three `mattermost.gitlab_*_endpoint` keys"));
             }
         }
+        services(r, s, &mut out);
         r.diags.extend(out);
+    }
+
+    /// Redis, mail_room's owner and Mattermost's proxy: what the services themselves would
+    /// refuse or misread.
+    fn services(r: &Resolved, s: &Settings, out: &mut Vec<Diag>) {
+        let e = Severity::Error;
+        if let Some(u) = r.str("redis.url") {
+            if let Err(why) = check_redis_url(u) {
+                out.push(diag(e, s, "redis.url", format!("`redis.url` {why}"),
+                    "write `redis://HOST:PORT` or `rediss://HOST:PORT` (optionally `/DB`); put the password in the `redis` secret with `toolctl redis secret edit` (key `password`)"));
+            }
+        }
+        let no_redis = r.str("redis.url").is_none();
+        for t in ["incoming_email", "service_desk_email"] {
+            if no_redis
+                && r.bool(&format!("{t}.enabled"))
+                && r.str(&format!("{t}.delivery_method")) == Some("sidekiq")
+            {
+                let key = format!("{t}.delivery_method");
+                // The error says it all; the deprecation warning would only come first.
+                out.retain(|d| !(d.key == key && d.severity == Severity::Warning));
+                out.push(diag(e, s, &key,
+                    format!("`{t}.delivery_method = \"sidekiq\"` needs `[redis] url`, but it is not set"),
+                    "set `[redis] url = \"redis://127.0.0.1:6379\"` (GitLab's Sidekiq Redis), or use `delivery_method = \"webhook\"`"));
+            }
+        }
+        if no_redis && r.str("mailroom.arbitration") == Some("redis") {
+            out.push(diag(e, s, "mailroom.arbitration",
+                "`mailroom.arbitration = \"redis\"` needs `[redis] url`, but it is not set".into(),
+                "set `[redis] url = \"redis://127.0.0.1:6379\"`, or remove `arbitration` and poll on one node only"));
+        }
+        if let Err(why) = crate::render::mail_room::owner(r) {
+            let key = if why.starts_with("`mailroom.user`") {
+                "mailroom.user"
+            } else {
+                "mailroom.group"
+            };
+            out.push(diag(e, s, key, why,
+                "create it first (`useradd --system git`), or name the user mail_room runs as (omnibus: `git`)"));
+        }
+        for leaf in ["ssl_certificate", "ssl_certificate_key"] {
+            let key = format!("mattermost.nginx.{leaf}");
+            if let Some(v) = r.str(&key) {
+                if v.is_empty() || v.contains(|c: char| c.is_whitespace() || "{};'\"$#".contains(c))
+                {
+                    out.push(diag(
+                        e,
+                        s,
+                        &key,
+                        format!("`{key}` cannot be written into nginx's config as it is"),
+                        "use an absolute path without spaces, quotes, `;`, `{`, `}`, `$` or `#`",
+                    ));
+                }
+            }
+        }
+        for (leaf, size) in [
+            ("client_max_body_size", true),
+            ("proxy_read_timeout", false),
+            ("websocket_proxy_read_timeout", false),
+        ] {
+            let key = format!("mattermost.nginx.{leaf}");
+            let Some(v) = r.str(&key) else { continue };
+            let ok = if size { nginx_size(v) } else { nginx_time(v) };
+            if !ok {
+                let hint = if size {
+                    "write an nginx size: digits with an optional `k`, `m` or `g`, e.g. `\"100M\"`"
+                } else {
+                    "write an nginx time: digits with a unit (`ms`, `s`, `m`, `h`, `d`), e.g. `\"600s\"` or `\"10m\"`"
+                };
+                out.push(diag(
+                    e,
+                    s,
+                    &key,
+                    format!("`{key}` = \"{v}\" is not valid nginx syntax"),
+                    hint,
+                ));
+            }
+        }
+    }
+
+    /// `redis://` or `rediss://`, a host, an optional database number, no password.
+    pub fn check_redis_url(u: &str) -> std::result::Result<(), String> {
+        let url = url::Url::parse(u).map_err(|e| format!("is not a valid URL ({e})"))?;
+        if !matches!(url.scheme(), "redis" | "rediss") {
+            return Err(format!(
+                "must be redis:// or rediss://, not `{}://`",
+                url.scheme()
+            ));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err("has no host".into());
+        }
+        if url.password().is_some() {
+            return Err("holds a password; toolctl.toml is no place for it".into());
+        }
+        let db = url.path().trim_start_matches('/');
+        if !db.is_empty() && db.parse::<u32>().is_err() {
+            return Err(format!(
+                "has the path `{}`; only a database number may follow the port",
+                url.path()
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err("has a query or fragment".into());
+        }
+        Ok(())
+    }
+
+    /// nginx's size syntax: `100`, `100k`, `100M`, `1g`.
+    fn nginx_size(v: &str) -> bool {
+        let digits = v.trim_end_matches(['k', 'K', 'm', 'M', 'g', 'G']);
+        v.len() - digits.len() <= 1
+            && !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+    }
+
+    /// nginx's time syntax: one or more `<digits><unit>` (`90s`, `1h30m`, `600`).
+    fn nginx_time(v: &str) -> bool {
+        let mut rest = v;
+        if rest.is_empty() {
+            return false;
+        }
+        while !rest.is_empty() {
+            let n = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if n == 0 {
+                return false;
+            }
+            rest = &rest[n..];
+            let unit = ["ms", "s", "m", "h", "d", "w", "M", "y"]
+                .iter()
+                .find(|u| rest.starts_with(**u));
+            match unit {
+                Some(u) => rest = &rest[u.len()..],
+                None if rest.is_empty() => {}
+                None => return false,
+            }
+        }
+        true
     }
 
     /// Whether `%{key}` appears whole, once, in the local part; `Ok(false)` when absent.
@@ -696,6 +835,26 @@ pub mod rules {
             assert!(placeholder("incoming+%{ke}@x.com").is_err());
             assert!(placeholder("incoming+%{key@x.com").is_err());
             assert!(placeholder("incoming").is_err());
+        }
+
+        #[test]
+        fn redis_and_nginx_syntax() {
+            assert!(check_redis_url("redis://127.0.0.1:6379").is_ok());
+            assert!(check_redis_url("rediss://redis.example.com:6380/2").is_ok());
+            assert!(check_redis_url("redis://:pw@127.0.0.1:6379").is_err());
+            assert!(check_redis_url("http://127.0.0.1:6379").is_err());
+            assert!(check_redis_url("redis://127.0.0.1/x").is_err());
+            assert!(nginx_size("100M") && nginx_size("50m") && nginx_size("1024"));
+            assert!(!nginx_size("100MB") && !nginx_size("") && !nginx_size("1M;"));
+            assert!(
+                nginx_time("600s")
+                    && nginx_time("1h30m")
+                    && nginx_time("90")
+                    && nginx_time("500ms")
+            );
+            assert!(
+                !nginx_time("10 s") && !nginx_time("s") && !nginx_time("10s;") && !nginx_time("")
+            );
         }
 
         #[test]

@@ -1,6 +1,7 @@
 //! The one integration test binary: every test drives the real `toolctl` binary.
 
 mod config;
+mod consumers;
 mod docs;
 mod edit;
 mod graph;
@@ -8,6 +9,7 @@ mod harness;
 mod mailservers;
 mod probes;
 mod reconfigure;
+mod redis;
 mod secret_values;
 mod secrets;
 mod tail;

@@ -17,7 +17,7 @@ use crate::harness::{
 };
 
 /// Every scope of DESIGN.md with a valid secret for it; the smtp one is the issue's own.
-const SCOPES: [(&str, &str); 6] = [
+const SCOPES: [(&str, &str); 7] = [
     ("smtp", "user_name: 'gitlab-inst'\npassword: '123'\n"),
     (
         "incoming-email",
@@ -36,6 +36,7 @@ const SCOPES: [(&str, &str); 6] = [
         "gitlab_secret: 'oauth-secret'\nsql_password: '0123'\n",
     ),
     ("mailroom", "webhook_secret: 'd2ViaG9vaw=='\n"),
+    ("redis", "password: 'redis+pass'\n"),
 ];
 
 const ARMOR_HEADER: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
@@ -160,7 +161,7 @@ fn write_then_show_round_trips_every_scope() {
     }
     assert_eq!(mode(&r.secrets_dir()), 0o700);
     assert_eq!(mode(&r.key_file()), 0o600);
-    // Only the six secrets and the lock: no temporary file left behind.
+    // Only the seven secrets and the lock: no temporary file left behind.
     let mut expected: Vec<String> = SCOPES
         .iter()
         .map(|(s, _)| format!("{}.yaml.age", s.replace('-', "_")))

@@ -1,0 +1,534 @@
+//! Every rendered file loaded by its real consumer, for every fixture that renders it:
+//! `nginx -t` (Debian's nginx) on `nginx/mattermost.conf`, Ruby's Psych (as mail_room
+//! loads its config, symbols permitted) on `mail_room.yml`, `python3 -m json.tool` on
+//! Mattermost's `config.json`; and `[mailroom] user`/`group` owning what mail_room reads.
+//!
+//! `nginx -t` opens the certificates at the paths the file names (`/etc/toolctl/ssl/…`),
+//! so it runs in a private mount namespace (`unshare -m`) where the test root's
+//! `etc/toolctl` is bind-mounted on `/etc/toolctl` (over a private overlay of `/etc` when
+//! the host has no `/etc/toolctl`), with certificates made by the test. Its pid, error log
+//! and temp directories are in a temp directory: nothing is written elsewhere.
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::harness::{mode, TestRoot};
+use crate::mailservers::certs;
+use crate::reconfigure::root_from;
+
+/// `MailRoom::MAILBOX_FIELDS` of mail_room 0.11 (lib/mail_room/mailbox.rb).
+const MAILBOX_FIELDS: &[&str] = &[
+    "email",
+    "password",
+    "host",
+    "port",
+    "ssl",
+    "start_tls",
+    "limit_max_unread",
+    "idle_timeout",
+    "search_command",
+    "name",
+    "delete_after_delivery",
+    "expunge_deleted",
+    "delivery_klass",
+    "delivery_method",
+    "log_path",
+    "delivery_options",
+    "arbitration_method",
+    "arbitration_options",
+    "logger",
+    "inbox_method",
+    "inbox_options",
+];
+
+fn fixtures() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut out: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("toolctl.toml").is_file())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Each fixture reconfigured in its own root, with the fixture's name.
+fn rendered_fixtures() -> Vec<(String, TestRoot)> {
+    fixtures()
+        .into_iter()
+        .map(|case| {
+            let name = case.file_name().unwrap().to_string_lossy().into_owned();
+            let t = root_from(&case);
+            t.toolctl(["reconfigure"]).run().assert_code(0);
+            (name, t)
+        })
+        .collect()
+}
+
+fn rendered(t: &TestRoot, rel: &str) -> PathBuf {
+    t.path("var/opt/toolctl/rendered").join(rel)
+}
+
+fn sh_quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
+
+/// Runs `nginx -t` on `conf` (an included server file) with the root's `etc/toolctl` on
+/// `/etc/toolctl`; returns (success, output).
+fn nginx_t(t: &TestRoot, conf: &Path) -> (bool, String) {
+    let work = tempfile::Builder::new()
+        .prefix("toolctl-nginx-")
+        .tempdir()
+        .unwrap();
+    let w = work.path();
+    for d in ["temp", "up", "work"] {
+        fs::create_dir(w.join(d)).unwrap();
+    }
+    let temp = w.join("temp");
+    let main = w.join("nginx.conf");
+    fs::write(
+        &main,
+        format!(
+            "events {{}}\nhttp {{\n    access_log off;\n    client_body_temp_path {0}/body;\n    proxy_temp_path {0}/proxy;\n    fastcgi_temp_path {0}/fastcgi;\n    uwsgi_temp_path {0}/uwsgi;\n    scgi_temp_path {0}/scgi;\n    include {1};\n}}\n",
+            temp.display(),
+            conf.display()
+        ),
+    )
+    .unwrap();
+    let script = format!(
+        "set -e
+mount --make-rprivate /
+if [ ! -d /etc/toolctl ]; then
+  mount -t overlay overlay -o lowerdir=/etc,upperdir={up},workdir={work} /etc
+  mkdir /etc/toolctl
+fi
+mount --bind {etc} /etc/toolctl
+exec nginx -t -p {prefix}/ -c {main} -e {prefix}/error.log -g 'pid {prefix}/nginx.pid;'",
+        up = sh_quote(&w.join("up")),
+        work = sh_quote(&w.join("work")),
+        etc = sh_quote(&t.path("etc/toolctl")),
+        prefix = w.display(),
+        main = sh_quote(&main),
+    );
+    let out = Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .output()
+        .unwrap_or_else(|e| panic!("run unshare (util-linux): {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// Puts the test certificate and key at every `ssl_certificate*` path the file names
+/// (all under `/etc/toolctl/`, as the fixtures have them).
+fn place_certificates(t: &TestRoot, conf: &str) {
+    for line in conf.lines() {
+        let line = line.trim();
+        let (src, path) = if let Some(p) = line.strip_prefix("ssl_certificate_key ") {
+            (&certs().good.key, p)
+        } else if let Some(p) = line.strip_prefix("ssl_certificate ") {
+            (&certs().good.cert, p)
+        } else {
+            continue;
+        };
+        let path = path.trim_end_matches(';');
+        let rel = path
+            .strip_prefix("/etc/toolctl/")
+            .unwrap_or_else(|| panic!("certificate outside /etc/toolctl: {path}"));
+        let dest = t.path("etc/toolctl").join(rel);
+        fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        fs::copy(src, dest).unwrap();
+    }
+}
+
+#[test]
+fn nginx_t_accepts_every_rendered_mattermost_conf() {
+    let mut checked = Vec::new();
+    let mut failures = Vec::new();
+    for (name, t) in rendered_fixtures() {
+        let conf = rendered(&t, "nginx/mattermost.conf");
+        let Ok(text) = fs::read_to_string(&conf) else {
+            continue;
+        };
+        place_certificates(&t, &text);
+        let (ok, out) = nginx_t(&t, &conf);
+        if !ok || !out.contains("test is successful") {
+            failures.push(format!("{name}: nginx -t failed:\n{out}"));
+        }
+        checked.push(name);
+    }
+    println!("nginx -t passed on: {}", checked.join(", "));
+    assert!(
+        checked.len() >= 4,
+        "too few fixtures render nginx: {checked:?}"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn nginx_t_fails_when_a_certificate_is_missing() {
+    // The namespace set-up is real: without the certificate nginx -t must fail.
+    let t = root_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mattermost-https"));
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    let (ok, out) = nginx_t(&t, &rendered(&t, "nginx/mattermost.conf"));
+    assert!(!ok, "nginx -t passed without certificates:\n{out}");
+    assert!(out.contains("mattermost-nginx.crt"), "{out}");
+}
+
+#[test]
+fn mattermost_nginx_settings_reach_their_locations() {
+    let t = root_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mattermost-https"));
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    let text = fs::read_to_string(rendered(&t, "nginx/mattermost.conf")).unwrap();
+    let (ws, root) = text.split_once("location / {").expect("a location /");
+    let ws = ws
+        .rsplit_once("location ~ /api/v[0-9]+/(users/)?websocket$ {")
+        .unwrap()
+        .1;
+    assert!(ws.contains("proxy_read_timeout 120s;"), "{text}");
+    assert!(ws.contains("client_max_body_size 50M;"), "{text}");
+    assert!(
+        ws.contains("proxy_set_header Connection \"upgrade\";"),
+        "{text}"
+    );
+    assert!(root.contains("proxy_read_timeout 10m;"), "{text}");
+    assert!(root.contains("client_max_body_size 200m;"), "{text}");
+    assert!(root.contains("proxy_set_header Connection \"\";"), "{text}");
+    assert!(
+        text.contains("listen 443 ssl http2;") && !text.contains("http2 on;"),
+        "{text}"
+    );
+    assert!(text.contains("keepalive 32;"), "{text}");
+}
+
+/// What Ruby sees in a mail_room.yml: per mailbox, its keys (each must be a Symbol), the
+/// class and content of `:ssl`, and every non-Symbol key anywhere below it.
+const RUBY: &str = r##"
+require 'yaml'
+require 'json'
+require 'uri'
+require 'cgi'
+doc = YAML.safe_load(File.read(ARGV[0]), permitted_classes: [Symbol])
+bad = []
+walk = lambda do |v, path|
+  case v
+  when Hash
+    v.each { |k, x| bad << "#{path}/#{k.inspect}" unless k.is_a?(Symbol); walk.(x, "#{path}/#{k}") }
+  when Array
+    v.each_with_index { |x, i| walk.(x, "#{path}[#{i}]") }
+  end
+end
+walk.(doc, "")
+out = doc[:mailboxes].map do |m|
+  ssl = m[:ssl]
+  ssl_desc = case ssl
+    when Hash then { "hash" => ssl.map { |k, v| [k.to_s, v.is_a?(Symbol) ? "sym:#{v}" : v] }.to_h }
+    else ssl
+  end
+  urls = [m.dig(:delivery_options, :redis_url), m.dig(:arbitration_options, :redis_url)].compact
+  {
+    "keys" => m.keys.map(&:to_s),
+    "ssl" => ssl_desc,
+    "start_tls" => m[:start_tls],
+    "redis_passwords" => urls.map { |u| p = URI(u).password; p && CGI.unescape(p) },
+    "delivery_options" => (m[:delivery_options] || {}).map { |k, v| [k.to_s, v.to_s] }.to_h,
+    "arbitration_options" => (m[:arbitration_options] || {}).map { |k, v| [k.to_s, v.to_s] }.to_h,
+  }
+end
+puts JSON.generate({ "bad_keys" => bad, "mailboxes" => out })
+"##;
+
+fn ruby_view(path: &Path) -> serde_json::Value {
+    let out = Command::new("ruby")
+        .args(["-e", RUBY])
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("run ruby: {e}"));
+    assert!(
+        out.status.success(),
+        "Psych refused {}:\n{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn mail_room_yml_loads_in_ruby_with_only_mail_rooms_keys_and_tls_inside_ssl() {
+    let mut checked = Vec::new();
+    let mut failures = Vec::new();
+    for (name, t) in rendered_fixtures() {
+        let path = rendered(&t, "mail_room.yml");
+        if !path.exists() {
+            continue;
+        }
+        let view = ruby_view(&path);
+        if view["bad_keys"].as_array().is_some_and(|b| !b.is_empty()) {
+            failures.push(format!(
+                "{name}: keys that are not Symbols: {}",
+                view["bad_keys"]
+            ));
+        }
+        for m in view["mailboxes"].as_array().unwrap() {
+            for k in m["keys"].as_array().unwrap() {
+                let k = k.as_str().unwrap();
+                if !MAILBOX_FIELDS.contains(&k) {
+                    failures.push(format!("{name}: `:{k}` is not in MAILBOX_FIELDS"));
+                }
+            }
+            // :ssl is false with STARTTLS, a hash only with a ca_file over implicit TLS.
+            match (&m["ssl"], m["start_tls"].as_bool()) {
+                (serde_json::Value::Bool(_), _) => {}
+                // Microsoft Graph mailboxes have no IMAP connection.
+                (serde_json::Value::Null, _)
+                    if m["keys"]
+                        .as_array()
+                        .unwrap()
+                        .contains(&"inbox_method".into()) => {}
+                (serde_json::Value::Object(h), Some(false)) => {
+                    let h = &h["hash"];
+                    if h["verify_mode"] != "sym:peer" || !h["ca_file"].is_string() {
+                        failures.push(format!("{name}: :ssl hash is {h}"));
+                    }
+                }
+                (other, _) => failures.push(format!("{name}: :ssl is {other}")),
+            }
+            if m["start_tls"] == true && m["ssl"] != false {
+                failures.push(format!("{name}: STARTTLS with :ssl {}", m["ssl"]));
+            }
+        }
+        let log_dirs: Vec<PathBuf> = fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix(":log_path: "))
+            .map(|p| t.path(p.trim_matches('"').trim_start_matches('/')))
+            .map(|p| p.parent().unwrap().to_path_buf())
+            .collect();
+        for d in log_dirs {
+            if !d.is_dir() || mode(&d) != 0o750 {
+                failures.push(format!(
+                    "{name}: log directory {} missing or not 0750",
+                    d.display()
+                ));
+            }
+        }
+        checked.push(name);
+    }
+    println!("Psych loaded mail_room.yml of: {}", checked.join(", "));
+    assert!(
+        checked.len() >= 8,
+        "too few fixtures render mail_room.yml: {checked:?}"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn mail_room_yml_renders_sidekiq_and_arbitration_as_gitlab_does() {
+    let t = root_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mailroom-redis"));
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    let view = ruby_view(&rendered(&t, "mail_room.yml"));
+    let boxes = view["mailboxes"].as_array().unwrap();
+    let (incoming, desk) = (&boxes[0], &boxes[1]);
+    // Implicit TLS with a ca_file: the hash; STARTTLS with one: false (mail_room ignores it).
+    assert_eq!(
+        incoming["ssl"]["hash"],
+        serde_json::json!({"ca_file": "/etc/toolctl/ssl/mail-ca.pem", "verify_mode": "sym:peer"})
+    );
+    assert_eq!(desk["ssl"], false);
+    assert_eq!(desk["start_tls"], true);
+    let d = &incoming["delivery_options"];
+    assert_eq!(d["queue"], "default");
+    assert_eq!(d["worker"], "EmailReceiverWorker");
+    assert_eq!(d["redis_db"], "2");
+    for m in boxes {
+        assert_eq!(m["arbitration_options"]["namespace"], "mail_room:gitlab");
+        // Ruby's redis client decodes the userinfo form-style (CGI.unescape): the password
+        // with `+`, `@`, `:`, `%` and a space comes back whole.
+        for p in m["redis_passwords"].as_array().unwrap() {
+            assert_eq!(p, "p+w@r:d%2B x");
+        }
+        assert_eq!(
+            m["redis_passwords"].as_array().unwrap().len(),
+            if m == incoming { 2 } else { 1 }
+        );
+    }
+}
+
+/// The `config.json` keys toolctl manages, as the struct fields of mattermost/mattermost
+/// `server/public/model/config.go` name them (ServiceSettings, GitLabSettings as an
+/// SSOSettings, SqlSettings, TeamSettings, EmailSettings). A key added to the template
+/// must be added here after checking it there.
+const CONFIG_GO: &[&str] = &[
+    "ServiceSettings.SiteURL",
+    "ServiceSettings.ListenAddress",
+    "GitLabSettings.Enable",
+    "GitLabSettings.Id",
+    "GitLabSettings.Secret",
+    "GitLabSettings.Scope",
+    "GitLabSettings.AuthEndpoint",
+    "GitLabSettings.TokenEndpoint",
+    "GitLabSettings.UserAPIEndpoint",
+    "SqlSettings.DriverName",
+    "SqlSettings.DataSource",
+    "TeamSettings.SiteName",
+    "EmailSettings.EnableSignUpWithEmail",
+];
+
+#[test]
+fn mattermost_config_json_is_accepted_by_json_tool() {
+    let mut checked = Vec::new();
+    for (name, t) in rendered_fixtures() {
+        let path = rendered(&t, "mattermost/config.json");
+        if !path.exists() {
+            continue;
+        }
+        let out = Command::new("/usr/bin/python3")
+            .args(["-m", "json.tool"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: json.tool refused config.json:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        for (section, keys) in doc.as_object().unwrap() {
+            for key in keys.as_object().unwrap().keys() {
+                let full = format!("{section}.{key}");
+                assert!(
+                    CONFIG_GO.contains(&full.as_str()),
+                    "{name}: config.json key {full} is not a field of Mattermost's model/config.go"
+                );
+            }
+        }
+        checked.push(name);
+    }
+    println!("json.tool accepted config.json of: {}", checked.join(", "));
+    assert!(checked.len() >= 4, "{checked:?}");
+}
+
+#[test]
+fn mailroom_user_and_group_own_what_mail_room_reads() {
+    let t = root_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mailroom-redis"));
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    let nobody = (65534, 65534);
+    for p in [
+        rendered(&t, "mail_room.yml"),
+        rendered(&t, "mailroom/.gitlab_mailroom_secret"),
+        rendered(&t, "mailroom"),
+        t.path("var/log/toolctl/mailroom"),
+    ] {
+        let m = fs::metadata(&p).unwrap();
+        assert_eq!((m.uid(), m.gid()), nobody, "owner of {}", p.display());
+    }
+    assert_eq!(mode(&rendered(&t, "mail_room.yml")), 0o600);
+    assert_eq!(mode(&t.path("var/log/toolctl/mailroom")), 0o750);
+    // The poller, as nobody, reads its config and token and writes its log.
+    let read = |p: PathBuf| {
+        Command::new("setpriv")
+            .args([
+                "--reuid=nobody",
+                "--regid=nogroup",
+                "--clear-groups",
+                "--",
+                "cat",
+            ])
+            .arg(p)
+            .output()
+            .unwrap()
+    };
+    assert!(read(rendered(&t, "mail_room.yml")).status.success());
+    assert!(read(rendered(&t, "mailroom/.gitlab_mailroom_secret"))
+        .status
+        .success());
+    let log = t.path("var/log/toolctl/mailroom/mail_room_json.log");
+    let touch = Command::new("setpriv")
+        .args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "--",
+            "touch",
+        ])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(
+        touch.status.success(),
+        "{}",
+        String::from_utf8_lossy(&touch.stderr)
+    );
+    // Ownership is part of the plan: a chown'd-back file is fixed, nothing else rewritten.
+    std::os::unix::fs::chown(rendered(&t, "mail_room.yml"), Some(0), Some(0)).unwrap();
+    let again = t.toolctl(["reconfigure"]).run();
+    again.assert_code(0);
+    assert!(again.stderr.contains("1 changed"), "{again}");
+    let m = fs::metadata(rendered(&t, "mail_room.yml")).unwrap();
+    assert_eq!((m.uid(), m.gid()), nobody);
+}
+
+#[test]
+fn without_mailroom_user_everything_stays_root_owned() {
+    let t = root_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/gmail"));
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    for p in [
+        rendered(&t, "mail_room.yml"),
+        t.path("var/log/toolctl/mailroom"),
+    ] {
+        let m = fs::metadata(&p).unwrap();
+        assert_eq!((m.uid(), m.gid()), (0, 0), "owner of {}", p.display());
+    }
+}
+
+#[test]
+fn diffs_mask_the_redis_password_in_every_form() {
+    let t = root_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mailroom-redis"));
+    let out = t.toolctl(["reconfigure", "--dry-run", "--diff"]).run();
+    out.assert_code(0);
+    let text = out.stdout_str();
+    assert!(
+        text.contains(":redis_url: \"redis://:********@127.0.0.1:6379/2\""),
+        "{out}"
+    );
+    for leak in ["p+w@r:d%2B x", "p%2Bw%40r%3Ad%252B%20x"] {
+        assert!(
+            !text.contains(leak) && !out.stderr.contains(leak),
+            "leaked {leak}\n{out}"
+        );
+    }
+    // An old password, no longer known, is masked by its place in the URL.
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    t.write_secret("redis", b"password: 'Another-one'\n");
+    let out = t.toolctl(["reconfigure", "--dry-run", "--diff"]).run();
+    out.assert_code(0);
+    assert!(out.stderr.contains("1 would change"), "{out}");
+    let text = out.stdout_str();
+    assert!(
+        !text.contains("p%2Bw") && !text.contains("Another-one"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_existing_directory_outside_the_log_directory_is_not_handed_to_mail_room() {
+    let t = root_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mailroom-redis"));
+    let toml = fs::read_to_string(t.config_file()).unwrap().replace(
+        "delivery_method = \"sidekiq\"",
+        "delivery_method = \"sidekiq\"\nlog_file = \"/var/log/mail_room_json.log\"",
+    );
+    fs::write(t.config_file(), toml).unwrap();
+    fs::create_dir_all(t.path("var/log")).unwrap();
+    crate::harness::chmod(&t.path("var/log"), 0o755);
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    let m = fs::metadata(t.path("var/log")).unwrap();
+    assert_eq!((m.uid(), m.gid(), mode(&t.path("var/log"))), (0, 0, 0o755));
+    // The other mailbox's directory, below the log directory, is still the poller's.
+    let m = fs::metadata(t.path("var/log/toolctl/mailroom")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (65534, 65534));
+}
