@@ -1,7 +1,7 @@
 //! `toolctl reconfigure [--dry-run] [--diff] [--exit-code]`.
 //!
-//! Order: (fresh root: write the commented default toolctl.toml) → resolve and check every
-//! rule (any error: stop, nothing written) → lock the rendered tree and the store (creating
+//! Order: (a root without toolctl.toml was refused before: only `toolctl init` writes one)
+//! → resolve and check every rule (any error: stop, nothing written) → lock the rendered tree and the store (creating
 //! the key on a fresh root) → generate the mailroom token if the store has none → plan →
 //! compare → diffs → write → report → log.
 
@@ -16,30 +16,11 @@ use crate::fsutil;
 use crate::output::{self, OutputFormat};
 use crate::render;
 use crate::secrets::Scope;
-use crate::settings::edit::DEFAULT_FILE;
 use crate::Context;
 
 pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
     let dry = args.dry_run;
     let mut notes = Vec::new();
-    if !ctx.settings.exists {
-        if dry {
-            notes.push(format!(
-                "would write a commented default `{}`",
-                ctx.paths.config.display()
-            ));
-        } else {
-            if let Some(dir) = ctx.paths.config.parent() {
-                fsutil::ensure_dir(dir, 0o700)?;
-            }
-            fsutil::write_new(&ctx.paths.config, DEFAULT_FILE.as_bytes(), 0o600)?;
-            ctx.printer.info(format!(
-                "Wrote a commented default `{}`; edit it or use `toolctl config set`.",
-                ctx.paths.config.display()
-            ));
-        }
-    }
-    // The default file is comments only: the settings loaded at start-up stand for it.
     let store = ctx.store();
     let resolved = ctx.resolve()?;
     super::report_diags(
@@ -94,15 +75,20 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
     let changes = render::compare(&plan, &ctx.paths.rendered_dir)?;
     notes.extend(plan.notes.iter().cloned());
 
+    // Diffs: printed for people, strings inside the document for JSON (one document).
+    let mut diffs = Vec::new();
     if args.diff {
         let secrets = resolved.secret_values();
         let mut text = String::new();
         for c in &changes {
             if let Some(d) = render::diff(&plan, c, &secrets) {
                 text.push_str(&d);
+                diffs.push(json!({ "file": c.rel, "diff": d }));
             }
         }
-        output::emit(&text);
+        if args.report.output_format == OutputFormat::Human {
+            output::emit(&text);
+        }
     }
     if !dry {
         render::apply(&plan, &changes, &ctx.paths.rendered_dir)?;
@@ -120,6 +106,7 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
                 "mode": c.mode.map(|m| format!("{m:04o}")),
             })).collect::<Vec<_>>(),
             "notes": notes,
+            "diffs": if args.diff { Some(&diffs) } else { None },
         })),
         OutputFormat::Human if !args.diff => {
             let mut t = output::table(&["file", "action", "mode"]);

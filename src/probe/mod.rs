@@ -27,6 +27,8 @@ pub enum Status {
     Warn,
     Fail,
     Skipped,
+    /// The probe could not run (invalid settings in its table, a missing secret).
+    Error,
 }
 
 impl Status {
@@ -36,6 +38,7 @@ impl Status {
             Status::Warn => "warn",
             Status::Fail => "fail",
             Status::Skipped => "skipped",
+            Status::Error => "error",
         }
     }
 }
@@ -104,7 +107,10 @@ impl Probe {
     }
 
     pub fn passed(&self) -> bool {
-        !self.steps.iter().any(|s| s.status == Status::Fail)
+        !self
+            .steps
+            .iter()
+            .any(|s| matches!(s.status, Status::Fail | Status::Error))
     }
 
     fn push(
@@ -169,7 +175,7 @@ impl Probe {
                     name,
                     Status::Fail,
                     elapsed,
-                    format!("no answer within {} s", self.timeout.as_secs()),
+                    format!("no answer within {} s", self.timeout.as_secs_f64()),
                     Some(format!(
                         "the server at {} accepted the connection but did not answer: check that \
                          the host and port are this service's, and any firewall or proxy in between \
