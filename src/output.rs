@@ -180,7 +180,9 @@ pub fn table(header: &[&str]) -> Table {
 }
 
 /// The columns that wrap on a narrow terminal; the others keep their content's width.
-const WRAPPED: &[&str] = &["detail", "hint", "value", "file", "problem", "source", "state"];
+const WRAPPED: &[&str] = &[
+    "detail", "hint", "value", "file", "problem", "source", "state",
+];
 
 /// The width of the terminal on stdout, or `None` off a terminal.
 fn terminal_width() -> Option<u16> {

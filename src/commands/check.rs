@@ -87,7 +87,9 @@ pub fn all(ctx: &Context, args: &CheckArgs) -> Result<ExitStatus> {
                 format!("[{table}]"),
                 "settings",
                 e.to_string(),
-                e.hint_text().unwrap_or("fix it, then run the check again").to_string(),
+                e.hint_text()
+                    .unwrap_or("fix it, then run the check again")
+                    .to_string(),
             );
             futures.push(Box::pin(async move { p }));
         }
@@ -179,7 +181,13 @@ fn probe_for(
             let mut p = Probe::new("smtp", format!("{host}:{port}"), timeout);
             settings_rows(&mut p, r, table);
             if send_to.is_some() && r.str("email.from").is_none() {
-                p.fail_now("settings", fail("--send-to needs a sender, and `email.from` is not set", "set it: `toolctl config set email.from gitlab@example.com`"));
+                p.fail_now(
+                    "settings",
+                    fail(
+                        "--send-to needs a sender, and `email.from` is not set",
+                        "set it: `toolctl config set email.from gitlab@example.com`",
+                    ),
+                );
             }
             let authentication = r.str("smtp.authentication").map(str::to_string);
             let (user, password) = (

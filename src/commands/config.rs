@@ -101,7 +101,10 @@ fn get_table(ctx: &Context, table: &str) -> Result<ExitStatus> {
     let r = resolve::resolve_with(&ctx.settings, &ctx.paths, &resolve::Decrypted::none());
     let mut text = String::new();
     for k in schema::keys().iter().filter(|k| {
-        k.secret.is_none() && k.path.strip_prefix(table).is_some_and(|rest| rest.starts_with('.'))
+        k.secret.is_none()
+            && k.path
+                .strip_prefix(table)
+                .is_some_and(|rest| rest.starts_with('.'))
     }) {
         let value = r
             .get(&k.path)

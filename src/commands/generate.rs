@@ -82,7 +82,12 @@ fn write_pages(cmd: &clap::Command, name: &str, path: &[String], out_dir: &Path)
         }
         let mut sub_path = path.to_vec();
         sub_path.push(sub.get_name().to_string());
-        write_pages(sub, &format!("{name}-{}", sub.get_name()), &sub_path, out_dir)?;
+        write_pages(
+            sub,
+            &format!("{name}-{}", sub.get_name()),
+            &sub_path,
+            out_dir,
+        )?;
     }
     Ok(())
 }
@@ -91,7 +96,10 @@ fn write_pages(cmd: &clap::Command, name: &str, path: &[String], out_dir: &Path)
 /// up (they have their own section).
 fn synopsis(w: &mut dyn Write, cmd: &clap::Command, path: &[String]) -> std::io::Result<()> {
     let mut parts = Vec::new();
-    for a in cmd.get_arguments().filter(|a| !a.is_hide_set() && !a.is_global_set()) {
+    for a in cmd
+        .get_arguments()
+        .filter(|a| !a.is_hide_set() && !a.is_global_set())
+    {
         let id = a.get_id().as_str();
         if id == "help" || id == "version" {
             continue;
@@ -113,7 +121,11 @@ fn synopsis(w: &mut dyn Write, cmd: &clap::Command, path: &[String]) -> std::io:
             Some(f) => format!("\\fB{f}\\fR"),
             None => format!("\\fI{}\\fR", roff(&value)),
         };
-        parts.push(if a.is_required_set() { text } else { format!("[{text}]") });
+        parts.push(if a.is_required_set() {
+            text
+        } else {
+            format!("[{text}]")
+        });
     }
     if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
         parts.push("\\fICOMMAND\\fR".into());
@@ -122,7 +134,12 @@ fn synopsis(w: &mut dyn Write, cmd: &clap::Command, path: &[String]) -> std::io:
     writeln!(
         w,
         "\\fB{}\\fR [\\fIGLOBAL OPTIONS\\fR] {}",
-        roff(&std::iter::once("toolctl".to_string()).chain(path.iter().cloned()).collect::<Vec<_>>().join(" ")),
+        roff(
+            &std::iter::once("toolctl".to_string())
+                .chain(path.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
         parts.join(" ")
     )
 }
@@ -145,7 +162,10 @@ fn sections(w: &mut dyn Write, path: &[String], help: Option<&str>) -> std::io::
         &[
             ("0", "every step passed (warnings included)"),
             ("1", "a step failed"),
-            ("2", "a probe could not run: invalid settings, a missing secret, bad usage"),
+            (
+                "2",
+                "a probe could not run: invalid settings, a missing secret, bad usage",
+            ),
             ("130", "interrupted"),
         ]
     } else {
@@ -161,20 +181,41 @@ fn sections(w: &mut dyn Write, path: &[String], help: Option<&str>) -> std::io::
     }
     writeln!(w, ".SH FILES")?;
     for (file, what) in [
-        ("/etc/toolctl/toolctl.toml", "the settings file (0600); toolctl init creates it"),
-        ("/etc/toolctl/secrets.key", "the age identity that decrypts the secrets (0600)"),
-        ("/var/opt/toolctl/secrets/", "one encrypted secret per scope, <scope>.yaml.age (0600)"),
-        ("/var/opt/toolctl/rendered/", "everything reconfigure writes"),
+        (
+            "/etc/toolctl/toolctl.toml",
+            "the settings file (0600); toolctl init creates it",
+        ),
+        (
+            "/etc/toolctl/secrets.key",
+            "the age identity that decrypts the secrets (0600)",
+        ),
+        (
+            "/var/opt/toolctl/secrets/",
+            "one encrypted secret per scope, <scope>.yaml.age (0600)",
+        ),
+        (
+            "/var/opt/toolctl/rendered/",
+            "everything reconfigure writes",
+        ),
         ("/var/log/toolctl/", "logs; what tail follows"),
     ] {
         writeln!(w, ".TP\n\\fI{}\\fR\n{}", roff(file), roff(what))?;
     }
-    writeln!(w, ".PP\nEvery path is under \\fB\\-\\-root\\fR (default /).")?;
+    writeln!(
+        w,
+        ".PP\nEvery path is under \\fB\\-\\-root\\fR (default /)."
+    )?;
     writeln!(w, ".SH ENVIRONMENT")?;
     for (var, what) in [
         ("TOOLCTL_ROOT", "the file system root, as --root"),
-        ("TOOLCTL_CONFIG", "the settings file, as --config; it must exist"),
-        ("NO_COLOR", "set and not empty: no colour (with --color auto)"),
+        (
+            "TOOLCTL_CONFIG",
+            "the settings file, as --config; it must exist",
+        ),
+        (
+            "NO_COLOR",
+            "set and not empty: no colour (with --color auto)",
+        ),
         ("TERM", "dumb: no colour (with --color auto)"),
         ("VISUAL, EDITOR", "the editor of secret edit"),
         ("COLUMNS", "the width tables fit on a terminal"),

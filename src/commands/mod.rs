@@ -22,8 +22,8 @@ use crate::cli::{
     CheckArgs, Cli, Command, IntegrationCommand, MailboxCommand, SecretCommand, SecretsCommand,
     SenderCommand,
 };
-use crate::output::{CheckFormat, OutputFormat};
 use crate::error::{Error, ExitStatus, Result};
+use crate::output::{CheckFormat, OutputFormat};
 use crate::output::{Printer, Style};
 use crate::paths::Paths;
 use crate::secrets::{Scope, Store};
@@ -58,7 +58,9 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
     if let Some(named) = &cli.config {
         // A typo in --config must not become "every integration disabled".
         if !matches!(cli.command, Command::Init)
-            && !named.try_exists().map_err(|e| Error::io("read", named, e))?
+            && !named
+                .try_exists()
+                .map_err(|e| Error::io("read", named, e))?
         {
             return Err(Error::new(format!(
                 "the settings file `{}` (from --config or TOOLCTL_CONFIG) does not exist",

@@ -16,13 +16,18 @@ pub fn run(ctx: &Context, filter: Option<&str>, format: OutputFormat) -> Result<
             let keys: Vec<&schema::Key> = schema::keys()
                 .iter()
                 .filter(|k| {
-                    k.path == f || k.path.strip_prefix(f).is_some_and(|rest| rest.starts_with('.'))
+                    k.path == f
+                        || k.path
+                            .strip_prefix(f)
+                            .is_some_and(|rest| rest.starts_with('.'))
                 })
                 .collect();
             if keys.is_empty() {
                 let e = Error::new(format!("no key or table `{f}` in the settings"));
                 return Err(match schema::closest(f) {
-                    Some(c) => e.hint(format!("did you mean `{c}`? `toolctl show-config` lists every key")),
+                    Some(c) => e.hint(format!(
+                        "did you mean `{c}`? `toolctl show-config` lists every key"
+                    )),
                     None => e.hint("`toolctl show-config` lists every key"),
                 });
             }

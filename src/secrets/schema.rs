@@ -373,7 +373,10 @@ mod tests {
         ] {
             match validate(Scope::Smtp, text.as_bytes()) {
                 Err(SchemaError::Yaml(m)) => {
-                    assert!(m.contains("found character that cannot start any token"), "{m}");
+                    assert!(
+                        m.contains("found character that cannot start any token"),
+                        "{m}"
+                    );
                     assert!(m.contains(&format!("line {line} ")), "{m}");
                 }
                 other => panic!("{text:?}: {other:?}"),
@@ -381,7 +384,10 @@ mod tests {
         }
         // Tabs inside values and after the colon are fine, as in Psych.
         assert_eq!(validate(Scope::Smtp, b"password:\t'a\tb'\n"), Ok(()));
-        assert_eq!(validate(Scope::Smtp, b"password: 'a'\n\t# a comment\n"), Ok(()));
+        assert_eq!(
+            validate(Scope::Smtp, b"password: 'a'\n\t# a comment\n"),
+            Ok(())
+        );
     }
 
     #[test]

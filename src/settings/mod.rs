@@ -243,7 +243,10 @@ pub fn example_for(path: &str) -> String {
     let leaf = path.rsplit('.').next().unwrap_or(path);
     match schema::find(path).map(|k| k.kind) {
         Some(Kind::Str) => format!("`{leaf} = \"…\"`"),
-        Some(Kind::Int(..)) => format!("`{leaf} = {}`", schema::find(path).map(example_value).unwrap_or("60")),
+        Some(Kind::Int(..)) => format!(
+            "`{leaf} = {}`",
+            schema::find(path).map(example_value).unwrap_or("60")
+        ),
         Some(Kind::Bool) => format!("`{leaf} = true`"),
         Some(Kind::Enum(v)) => format!("`{leaf} = \"{}\"`", v[0]),
         Some(Kind::List) => format!("`{leaf} = [\"…\"]`"),
@@ -258,8 +261,7 @@ pub fn example_value(key: &schema::Key) -> &'static str {
     let leaf = key.path.rsplit('.').next().unwrap_or(&key.path);
     match (key.kind, key.default) {
         (_, D::Str(v)) if !v.is_empty() && key.kind != Kind::List => v,
-        (Kind::Bool, D::Bool(true)) => "true",
-        (Kind::Bool, _) => "false",
+        (Kind::Bool, _) => "true",
         (Kind::Int(..), _) if key.path == "smtp.port" => "587",
         (Kind::Int(..), _) if leaf == "port" => "993",
         (Kind::Int(..), _) if leaf == "uid" || leaf == "gid" => "1234",

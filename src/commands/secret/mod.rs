@@ -26,14 +26,14 @@ pub fn extract(scope: Scope, plaintext: &[u8], name: &str) -> Result<Plaintext> 
     let entries = schema::parse(scope, plaintext).map_err(|e| {
         Error::new(format!("the {scope} secret holds invalid content"))
             .cause(&e)
-            .hint(format!("fix it with `toolctl {scope} secret edit`: {}", e.hint(scope)))
+            .hint(format!(
+                "fix it with `toolctl {scope} secret edit`: {}",
+                e.hint(scope)
+            ))
     })?;
     match entries.into_iter().find(|e| e.key == name) {
         Some(e) => Ok(Plaintext::new(e.value.as_bytes().to_vec())),
-        None => Err(
-            Error::new(format!("the {scope} secret has no `{name}`")).hint(format!(
-                "set it with `toolctl {scope} secret set {name}`"
-            )),
-        ),
+        None => Err(Error::new(format!("the {scope} secret has no `{name}`"))
+            .hint(format!("set it with `toolctl {scope} secret set {name}`"))),
     }
 }
