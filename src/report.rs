@@ -12,16 +12,18 @@ use crate::error::ExitStatus;
 use crate::output::{self, CheckFormat, Printer};
 use crate::probe::{self, Probe, Status, Step};
 
-/// A probe that could not run, as one error row: the reason and its fix.
-pub fn broken(name: &str, target: String, step: &str, detail: String, hint: String) -> Probe {
+/// A probe that could not run: one `settings` error row per reason, with its fix.
+pub fn broken(name: &str, target: String, reasons: &[(String, String)]) -> Probe {
     let mut p = Probe::new(name, target, Duration::ZERO);
-    p.steps.push(Step {
-        name: step.to_string(),
-        status: Status::Error,
-        elapsed: Duration::ZERO,
-        detail,
-        hint: Some(hint),
-    });
+    for (detail, hint) in reasons {
+        p.steps.push(Step {
+            name: "settings".to_string(),
+            status: Status::Error,
+            elapsed: Duration::ZERO,
+            detail: detail.clone(),
+            hint: Some(hint.clone()),
+        });
+    }
     p
 }
 
@@ -198,7 +200,7 @@ mod tests {
     fn errors_outrank_failures() {
         let mut failed = Probe::new("smtp", "h".into(), Duration::ZERO);
         failed.fail_now("tcp", probe::fail("refused", "start it"));
-        let broken = broken("imap", "h".into(), "settings", "bad".into(), "fix".into());
+        let broken = broken("imap", "h".into(), &[("bad".into(), "fix".into())]);
         assert_eq!(exit_status(&[failed]), ExitStatus::Failure);
         let mut failed = Probe::new("smtp", "h".into(), Duration::ZERO);
         failed.fail_now("tcp", probe::fail("refused", "start it"));

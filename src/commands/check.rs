@@ -69,30 +69,28 @@ pub fn all(ctx: &Context, args: &CheckArgs) -> Result<ExitStatus> {
     }
     let mut futures = Vec::new();
     for s in scopes {
-        // One broken integration is an error row of its own; the others still run.
+        // One broken integration is error rows of its own (one per finding); the others
+        // still run.
         let table = s.table();
-        let broken = match gate(ctx, &r, &[table]) {
-            Err(e) => Some(e),
-            Ok(()) => match probe_for(ctx, &r, s, timeout, None) {
+        let errors: Vec<(String, String)> = r
+            .errors()
+            .filter(|d| d.key == table || d.key.starts_with(&format!("{table}.")))
+            .map(|d| (d.message.clone(), d.hint.clone()))
+            .collect();
+        let errors = if errors.is_empty() {
+            match probe_for(ctx, &r, s, timeout, None) {
                 Ok(fut) => {
                     futures.push(fut);
-                    None
+                    continue;
                 }
-                Err(e) => Some(e),
-            },
+                Err(e) => vec![(e.to_string(), e.hint_text().unwrap_or_default().to_string())],
+            }
+        } else {
+            errors
         };
-        if let Some(e) = broken {
-            let p = crate::report::broken(
-                s.cli_name(),
-                format!("[{table}]"),
-                "settings",
-                e.to_string(),
-                e.hint_text()
-                    .unwrap_or("fix it, then run the check again")
-                    .to_string(),
-            );
-            futures.push(Box::pin(async move { p }));
-        }
+        let mut p = crate::report::broken(s.cli_name(), format!("[{table}]"), &errors);
+        p.timeout = timeout;
+        futures.push(Box::pin(async move { p }));
     }
     finish(ctx, futures, args.report.output_format)
 }

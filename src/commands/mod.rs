@@ -181,7 +181,7 @@ fn needs_settings(command: &Command, secret_action: bool) -> bool {
 /// `--timeout SECS`: a positive, finite number of seconds.
 fn check_timeout(args: &CheckArgs) -> Result<()> {
     let t = args.timeout;
-    if t.is_finite() && t >= 0.001 && t <= 86_400.0 {
+    if t.is_finite() && (0.001..=86_400.0).contains(&t) {
         return Ok(());
     }
     Err(Error::new(format!(

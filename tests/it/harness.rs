@@ -183,6 +183,18 @@ impl Toolctl {
         }
     }
 
+    /// A run without `--root` (the completer, `--help`): `args` as given.
+    pub fn bare<I, S>(args: I) -> Toolctl
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut t = Toolctl::new();
+        t.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
+        t
+    }
+
     pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Toolctl {
         self.stdin = Some(bytes.into());
         self
