@@ -757,3 +757,133 @@ fn completion_offers_subcommands_first_and_the_dynamic_values() {
     let names = complete(&t, &["smtp", "secret", "set", ""]);
     assert!(names.contains(&"password".to_string()), "{names:?}");
 }
+
+/// The documented JSON keys: `(section, [key paths])` from the README (or, before the lead
+/// moves it there, docs-wip/cli.md): every `#### JSON: …` heading and the first column of
+/// its table.
+fn documented_json_keys() -> Vec<(String, Vec<String>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = ["README.md", "docs-wip/cli.md"]
+        .iter()
+        .filter_map(|f| fs::read_to_string(dir.join(f)).ok())
+        .find(|t| t.contains("#### JSON: "))
+        .expect("README.md or docs-wip/cli.md documents the JSON keys (`#### JSON: …`)");
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("#### JSON: ") {
+            out.push((name.trim_matches('`').to_string(), Vec::new()));
+        } else if let (Some(last), Some(cell)) = (out.last_mut(), line.strip_prefix("| `")) {
+            if let Some((key, _)) = cell.split_once('`') {
+                last.1.push(key.to_string());
+            }
+        } else if line.starts_with("## ") || line.starts_with("### ") {
+            if !out.is_empty() {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Whether `path` (`a.b`, `a[].b`, `m.*.c`) exists in `doc`; arrays and maps on the way
+/// must be non-empty, and the key must be there in every element.
+fn has_path(doc: &serde_json::Value, path: &[&str]) -> bool {
+    let Some((first, rest)) = path.split_first() else {
+        return true;
+    };
+    if *first == "*" {
+        return match doc.as_object() {
+            Some(m) if !m.is_empty() => m.values().all(|v| has_path(v, rest)),
+            _ => false,
+        };
+    }
+    let (name, each) = match first.strip_suffix("[]") {
+        Some(n) => (n, true),
+        None => (*first, false),
+    };
+    let Some(v) = doc.get(name) else {
+        return false;
+    };
+    if each {
+        match v.as_array() {
+            Some(a) if !a.is_empty() => a.iter().all(|e| has_path(e, rest)),
+            _ => false,
+        }
+    } else {
+        rest.is_empty() || has_path(v, rest)
+    }
+}
+
+#[test]
+fn every_documented_json_key_is_in_the_output() {
+    let sections = documented_json_keys();
+    assert!(
+        sections.len() >= 8,
+        "too few documented sections: {sections:?}"
+    );
+    // One document of each kind, from real runs.
+    let t = TestRoot::with_settings(&format!("{}\n{}", incoming_without_secret(), smtp_closed()));
+    t.toolctl(["init"]).run().assert_code(0);
+    t.write_secret("smtp", b"user_name: 'u'\npassword: 'p'\n");
+    let json = |args: &[&str]| {
+        let mut a: Vec<&str> = args.to_vec();
+        a.extend(["--output-format", "json"]);
+        t.toolctl(&a).run().json()
+    };
+    let reconfigure = {
+        let r = TestRoot::with_settings(&smtp_closed());
+        r.toolctl([
+            "reconfigure",
+            "--dry-run",
+            "--diff",
+            "--output-format",
+            "json",
+        ])
+        .run()
+        .json()
+    };
+    let status = {
+        let r = TestRoot::with_settings(&smtp_closed());
+        r.toolctl(["init"]).run().assert_code(0);
+        r.toolctl(["status", "--output-format", "json"])
+            .run()
+            .json()
+    };
+    let error = TestRoot::new()
+        .toolctl(["status", "--output-format", "json"])
+        .run()
+        .json();
+    let docs: Vec<(&str, serde_json::Value)> = vec![
+        ("toolctl check", json(&["check"])),
+        ("toolctl status", status),
+        ("toolctl secrets status", json(&["secrets", "status"])),
+        ("toolctl secrets rekey", json(&["secrets", "rekey"])),
+        ("toolctl reconfigure", reconfigure),
+        ("toolctl show-config", json(&["show-config"])),
+        ("error", error),
+    ];
+    let mut missing = Vec::new();
+    for (section, keys) in &sections {
+        let targets: Vec<&(&str, serde_json::Value)> = match section.as_str() {
+            "every document" => docs.iter().collect(),
+            name => docs.iter().filter(|(n, _)| *n == name).collect(),
+        };
+        assert!(
+            !targets.is_empty(),
+            "no test document for the section `{section}`"
+        );
+        for key in keys {
+            let path: Vec<&str> = key.split('.').collect();
+            for (name, doc) in &targets {
+                if !has_path(doc, &path) {
+                    missing.push(format!("{name}: `{key}`\n{doc:#}"));
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "documented JSON keys missing from the output:\n{}",
+        missing.join("\n")
+    );
+}
