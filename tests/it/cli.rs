@@ -776,10 +776,8 @@ fn documented_json_keys() -> Vec<(String, Vec<String>)> {
             if let Some((key, _)) = cell.split_once('`') {
                 last.1.push(key.to_string());
             }
-        } else if line.starts_with("## ") || line.starts_with("### ") {
-            if !out.is_empty() {
-                break;
-            }
+        } else if (line.starts_with("## ") || line.starts_with("### ")) && !out.is_empty() {
+            break;
         }
     }
     out
