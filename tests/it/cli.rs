@@ -885,3 +885,25 @@ fn every_documented_json_key_is_in_the_output() {
         missing.join("\n")
     );
 }
+
+#[test]
+fn a_bom_is_accepted_and_never_stored_and_tab_indentation_is_refused() {
+    let t = TestRoot::new();
+    t.write_secret("smtp", "\u{feff}user_name: 'u'\npassword: 'p'\n".as_bytes());
+    assert_eq!(t.show_secret("smtp"), b"user_name: 'u'\npassword: 'p'\n");
+    let before = t.snapshot();
+    for (text, line) in [
+        ("\tpassword: 'a'\n", 1),
+        ("user_name: 'u'\n\tpassword: 'a'\n", 2),
+    ] {
+        let out = t
+            .toolctl(["smtp", "secret", "write"])
+            .stdin(text.as_bytes())
+            .run();
+        out.assert_error("found character that cannot start any token", &[]);
+        assert!(out.stderr.contains(&format!("line {line} ")), "{out}");
+    }
+    before.assert_unchanged(&t.snapshot(), &"a refused write changed the store");
+    // Tabs inside values and after the colon stay accepted.
+    t.write_secret("smtp", b"password:\t'a\tb'\n");
+}
