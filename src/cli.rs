@@ -5,15 +5,22 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+use clap_complete::engine::ArgValueCandidates;
 
-use crate::output::{ColorChoice, OutputFormat};
+use crate::complete;
+use crate::output::{CheckFormat, ColorChoice, OutputFormat};
 
 const AFTER_HELP: &str = "\
 Every path is under --root (default /): etc/toolctl/toolctl.toml, etc/toolctl/secrets.key,
 var/opt/toolctl/secrets/, var/opt/toolctl/rendered/, var/log/toolctl/.
 
-Exit codes: 0 done, 1 a check answered no, 2 error, 130 interrupted.";
+Exit codes: 0 done, 1 a check answered no, 2 error, 130 interrupted.
+
+Examples:
+  toolctl init                          create toolctl.toml and the key
+  toolctl status                        one screen: settings, key, secrets, rendered files
+  toolctl check --output-format json    every enabled probe, for CI";
 
 /// Manage a self-hosted GitLab-style server's mail and chat integrations: encrypted
 /// secrets, settings, live probes and logs.
@@ -41,7 +48,7 @@ pub struct Cli {
     )]
     pub config: Option<PathBuf>,
 
-    /// Print only data, warnings and errors.
+    /// Print only data, warnings and errors; report tables show only their failing rows.
     #[arg(
         short,
         long,
@@ -55,7 +62,7 @@ pub struct Cli {
     #[arg(short, long, global = true, help_heading = "Global options", action = clap::ArgAction::Count)]
     pub verbose: u8,
 
-    /// When to colour messages on stderr (NO_COLOR is honoured with `auto`).
+    /// When to colour messages on stderr (auto honours NO_COLOR and TERM=dumb).
     #[arg(long, global = true, help_heading = "Global options", value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
@@ -65,33 +72,45 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create what is missing: the commented default toolctl.toml and the key.
+    ///
+    /// Never overwrites either; says what it created and what it found. The only command
+    /// that writes a default settings file.
+    Init,
+
+    /// One screen: settings valid, key, every secret, rendered files up to date, integrations.
+    ///
+    /// Writes nothing. Exit 0 when all is well, 1 when something needs attention (a rendered
+    /// file out of date, a secret that does not decrypt), 2 when it cannot tell.
+    Status(ReportArgs),
+
     /// The secrets store as a whole: create the key, report, re-encrypt.
     #[command(subcommand)]
     Secrets(SecretsCommand),
 
-    /// The outgoing SMTP relay: its credentials (`user_name`, `password`) and a live check.
+    /// The outgoing SMTP relay: its credentials (user_name, password) and a live check.
     #[command(subcommand)]
     Smtp(SenderCommand),
 
-    /// The incoming email mailbox: its credentials (`user`, `password`, `client_secret`)
-    /// and a live check.
+    /// The incoming email mailbox: its credentials (user, password, client_secret) and a
+    /// live check.
     #[command(subcommand)]
     IncomingEmail(MailboxCommand),
 
-    /// The Service Desk mailbox: its credentials (`user`, `password`, `client_secret`) and
-    /// a live check.
+    /// The Service Desk mailbox: its credentials (user, password, client_secret) and a live
+    /// check.
     #[command(subcommand)]
     ServiceDeskEmail(MailboxCommand),
 
-    /// The Microsoft Graph mailer: its credentials (`client_secret`) and a live check.
+    /// The Microsoft Graph mailer: its credentials (client_secret) and a live check.
     #[command(subcommand)]
     MicrosoftGraphMailer(SenderCommand),
 
-    /// Mattermost's credentials (`gitlab_secret`, `sql_password`).
+    /// Mattermost's credentials (gitlab_secret, sql_password).
     #[command(subcommand)]
     Mattermost(IntegrationCommand),
 
-    /// The mail_room webhook's shared secret (`webhook_secret`).
+    /// The mail_room webhook's shared secret (webhook_secret).
     #[command(subcommand)]
     Mailroom(IntegrationCommand),
 
@@ -100,6 +119,10 @@ pub enum Command {
     Redis(IntegrationCommand),
 
     /// Run every enabled probe at once and report them together (for CI smoke checks).
+    ///
+    /// A probe that cannot run (a missing secret, invalid settings in its table) is an error
+    /// row; every other probe still runs. Exit 2 if any probe could not run, else 1 if any
+    /// failed, else 0; a warning never fails a check.
     Check(CheckArgs),
 
     /// Follow every log under the log directory, a service's directory, or one file.
@@ -115,7 +138,7 @@ pub enum Command {
     Reconfigure(ReconfigureArgs),
 
     /// Print the effective settings: defaults filled in, secrets masked, each value's source.
-    ShowConfig(ReportArgs),
+    ShowConfig(ShowConfigArgs),
 
     /// Read or change one key of toolctl.toml (comments and layout are kept).
     #[command(subcommand)]
@@ -130,8 +153,8 @@ pub enum Command {
 
     /// Write the man pages (one per command) into a directory.
     Man {
-        /// Where to write `toolctl.1`, `toolctl-secrets.1`, …
-        #[arg(long, value_name = "DIR", default_value = "man")]
+        /// Where to write toolctl.1, toolctl-secrets.1, …
+        #[arg(long, value_name = "DIR", default_value = "man", value_hint = ValueHint::DirPath)]
         out_dir: PathBuf,
     },
 }
@@ -145,51 +168,55 @@ pub enum Shell {
 
 #[derive(Debug, Subcommand)]
 pub enum IntegrationCommand {
-    /// Show, edit or write this integration's encrypted secret.
+    /// Show, edit, write or set this integration's encrypted secret.
     #[command(subcommand)]
     Secret(SecretCommand),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum MailboxCommand {
-    /// Show, edit or write this mailbox's encrypted secret.
+    /// Show, edit, write or set this mailbox's encrypted secret.
     #[command(subcommand)]
     Secret(SecretCommand),
     /// Probe the mailbox live with the settings and secrets mail_room will be given.
     ///
     /// One row per step (status, time, detail, hint); stops at the first failing step. The
-    /// mailbox is opened read-only (EXAMINE). Exit 0 when every step passed (warnings
-    /// included), 1 when one failed, 2 when the check could not run.
+    /// mailbox is opened read-only (EXAMINE).
     Check(CheckArgs),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum SenderCommand {
-    /// Show, edit or write this integration's encrypted secret.
+    /// Show, edit, write or set this integration's encrypted secret.
     #[command(subcommand)]
     Secret(SecretCommand),
     /// Probe the service live with the settings and secrets GitLab will be given.
     ///
     /// One row per step (status, time, detail, hint); stops at the first failing step.
-    /// Exit 0 when every step passed (warnings included), 1 when one failed, 2 when the
-    /// check could not run.
     Check(SendCheckArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Seconds allowed for each network step.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
-    pub timeout: u64,
+    /// Seconds allowed for each network step (fractions allowed, e.g. 2.5).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
     #[command(flatten)]
-    pub report: ReportArgs,
+    pub report: CheckReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckReportArgs {
+    /// human (a table), json (one document with stable keys) or junit (XML for CI reports).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = CheckFormat::Human)]
+    pub output_format: CheckFormat,
 }
 
 #[derive(Debug, Args)]
 pub struct SendCheckArgs {
     #[command(flatten)]
     pub check: CheckArgs,
-    /// Also send a small test message to this address, from `email.from`.
+    /// Also send a small test message to this address, from email.from.
     #[arg(long, value_name = "ADDRESS")]
     pub send_to: Option<String>,
 }
@@ -198,13 +225,19 @@ pub struct SendCheckArgs {
 pub struct TailArgs {
     /// What to follow: a service's directory or a file, relative to the log directory or
     /// absolute. Default: the whole log directory.
-    #[arg(value_name = "TARGET")]
+    #[arg(value_name = "TARGET", add = ArgValueCandidates::new(complete::tail_targets))]
     pub target: Option<PathBuf>,
+    /// Follow (the default; accepted because every tail user types it).
+    #[arg(short = 'f', long = "follow")]
+    pub follow: bool,
+    /// Follow by name through rotation (the default too, as tail -F does).
+    #[arg(short = 'F')]
+    pub follow_name: bool,
     /// Print the last N lines of each file first.
     #[arg(short = 'n', long = "lines", value_name = "N", default_value_t = 10)]
     pub lines: usize,
-    /// Put each line's file (relative to TARGET) in front of it instead of `==> file <==`
-    /// headers.
+    /// Put each line's file (relative to TARGET) in front of it instead of "==> file <=="
+    /// headers (-q drops the headers without a prefix).
     #[arg(long)]
     pub prefix: bool,
     /// Print only lines matching this regular expression.
@@ -214,8 +247,12 @@ pub struct TailArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum SecretCommand {
-    /// Decrypt the secret and print its YAML on stdout.
-    Show,
+    /// Decrypt the secret and print its YAML on stdout (or one value with --key).
+    Show {
+        /// Print only this key's value, raw, with no newline added (like sops --extract).
+        #[arg(long, value_name = "NAME", add = ArgValueCandidates::new(complete::secret_keys))]
+        key: Option<String>,
+    },
     /// Edit the secret in $VISUAL / $EDITOR on a private plaintext copy, then encrypt it.
     ///
     /// The copy lives in a fresh 0700 directory on a tmpfs and is removed on every exit
@@ -223,17 +260,29 @@ pub enum SecretCommand {
     Edit,
     /// Read the secret's YAML from stdin (all of it, at most 1 MiB), check it, encrypt it.
     ///
-    /// Example: gcloud kms decrypt … --plaintext-file=- | sudo toolctl smtp secret write
+    /// Replaces the whole secret; secret set changes one key.
     Write,
+    /// Set one key of the secret, keeping the others.
+    ///
+    /// The value is read from stdin (one trailing newline stripped, as read does) or, on a
+    /// terminal, from a hidden prompt; never from the command line. The result is checked
+    /// against the scope's keys and written atomically.
+    Set {
+        /// The key to set, e.g. password.
+        #[arg(value_name = "NAME", add = ArgValueCandidates::new(complete::secret_keys))]
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum SecretsCommand {
     /// Create the age key (0600) if it is missing and print its public key.
+    ///
+    /// Needs no settings file; toolctl init also creates toolctl.toml.
     Init,
     /// Report every scope: file, present, modified, decrypts with this key.
     Status(ReportArgs),
-    /// Re-encrypt every secret to the current recipients (the key and `[secrets] recipients`).
+    /// Re-encrypt every secret to the current recipients (the key and [secrets] recipients).
     ///
     /// All or nothing: if any secret cannot be decrypted, nothing changes.
     Rekey {
@@ -254,7 +303,7 @@ pub struct ReconfigureArgs {
     #[arg(long)]
     pub diff: bool,
     /// With --dry-run: exit 1 when something would change.
-    #[arg(long)]
+    #[arg(long, requires = "dry_run")]
     pub exit_code: bool,
     #[command(flatten)]
     pub report: ReportArgs,
@@ -264,26 +313,140 @@ pub struct ReconfigureArgs {
 pub enum ConfigCommand {
     /// Print a key's effective value (its default when it is not written).
     Get {
-        /// Dotted key, e.g. `incoming_email.address`.
+        /// Dotted key, e.g. incoming_email.address, or a table, e.g. smtp.
+        #[arg(value_name = "KEY", add = ArgValueCandidates::new(complete::config_keys_and_tables))]
         key: String,
     },
     /// Set a key; the value is checked against the key's type and the settings' rules.
     Set {
-        /// Dotted key, e.g. `incoming_email.port`.
+        /// Dotted key, e.g. incoming_email.port.
+        #[arg(value_name = "KEY", add = ArgValueCandidates::new(complete::config_keys))]
         key: String,
-        /// The value: a string, an integer, `true`/`false`, `["a", "b"]`, `{ K = "v" }`.
+        /// The value: a string, an integer, true/false, ["a", "b"], { K = "v" }.
+        #[arg(value_name = "VALUE")]
         value: String,
     },
     /// Remove a key from toolctl.toml (its default applies again).
     Unset {
-        /// Dotted key, e.g. `smtp.ca_file`.
+        /// Dotted key, e.g. smtp.ca_file.
+        #[arg(value_name = "KEY", add = ArgValueCandidates::new(complete::config_keys))]
         key: String,
     },
 }
 
 #[derive(Debug, Args)]
+pub struct ShowConfigArgs {
+    /// Show only this key, or every key of this table (smtp, incoming_email, …).
+    #[arg(value_name = "KEY|TABLE", add = ArgValueCandidates::new(complete::config_keys_and_tables))]
+    pub filter: Option<String>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// `human` (a table) or `json` (one document with stable keys, for CI).
+    /// human (a table) or json (one document with stable keys, for CI).
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Human)]
     pub output_format: OutputFormat,
+}
+
+/// The exit codes of a check, in every check's --help.
+const CHECK_EXIT: &str = "\
+Exit status: 0 every step passed (warnings included), 1 a step failed, 2 the check could not
+run (invalid settings, a missing secret, bad usage).";
+
+/// The examples at the end of each command's --help (and in its man page), by command
+/// path; `{scope}` stands for the scope of a `<scope> secret …` command.
+pub fn examples(path: &str) -> Option<&'static str> {
+    Some(match path {
+        "init" => "  sudo toolctl init\n  toolctl --root /tmp/demo init",
+        "status" => "  sudo toolctl status\n  sudo toolctl status --output-format json | jq .ok",
+        "secrets" => "  sudo toolctl secrets init\n  sudo toolctl secrets status",
+        "secrets init" => "  sudo toolctl secrets init",
+        "secrets status" => "  sudo toolctl secrets status\n  sudo toolctl -q secrets status   # only the secrets that do not decrypt",
+        "secrets rekey" => "  sudo toolctl secrets rekey\n  sudo toolctl secrets rekey --new-key",
+        "smtp" | "incoming-email" | "service-desk-email" | "microsoft-graph-mailer" | "mattermost"
+        | "mailroom" => "  sudo toolctl {scope} secret edit\n  sudo toolctl {scope} secret show",
+        "secret" => "  sudo toolctl {scope} secret edit\n  printf '%s' \"$PASSWORD\" | sudo toolctl {scope} secret set {key}",
+        "secret show" => "  sudo toolctl {scope} secret show\n  sudo toolctl {scope} secret show --key {key}",
+        "secret edit" => "  sudo toolctl {scope} secret edit\n  sudo EDITOR=nano toolctl {scope} secret edit",
+        "secret write" => "  gcloud kms decrypt ... --plaintext-file=- | sudo toolctl {scope} secret write\n  sudo toolctl {scope} secret write < {scope}.yaml",
+        "secret set" => "  sudo toolctl {scope} secret set {key}          # prompts without echo\n  printf '%s' \"$VALUE\" | sudo toolctl {scope} secret set {key}",
+        "check" => "  sudo toolctl check\n  sudo toolctl check --output-format junit > toolctl-check.xml",
+        "smtp check" => "  sudo toolctl smtp check\n  sudo toolctl smtp check --send-to ops@example.com --timeout 2.5",
+        "microsoft-graph-mailer check" => "  sudo toolctl microsoft-graph-mailer check\n  sudo toolctl microsoft-graph-mailer check --send-to ops@example.com",
+        "incoming-email check" | "service-desk-email check" => "  sudo toolctl {scope} check\n  sudo toolctl {scope} check --output-format json | jq .ok",
+        "tail" => "  sudo toolctl tail\n  sudo toolctl tail mailroom --grep -i error",
+        "reconfigure" => "  sudo toolctl reconfigure\n  sudo toolctl reconfigure --dry-run --diff --exit-code",
+        "show-config" => "  sudo toolctl show-config\n  sudo toolctl show-config smtp",
+        "config" => "  sudo toolctl config get smtp\n  sudo toolctl config set smtp.port 465",
+        "config get" => "  sudo toolctl config get incoming_email.address\n  sudo toolctl config get smtp",
+        "config set" => "  sudo toolctl config set smtp.port 465\n  sudo toolctl config set secrets.recipients '[\"age1...\"]'",
+        "config unset" => "  sudo toolctl config unset smtp.ca_file",
+        "completions" => "  toolctl completions bash | sudo tee /usr/share/bash-completion/completions/toolctl\n  toolctl completions zsh > ~/.zfunc/_toolctl",
+        "man" => "  toolctl man --out-dir /tmp/man && man -l /tmp/man/toolctl.1",
+        _ => return None,
+    })
+}
+
+/// The clap command with each subcommand's examples (and a check's exit codes) at the end
+/// of its help: the one definition that parsing, --help, man pages and completions share.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    fn walk(cmd: clap::Command, path: &[&str], scope: Option<&str>) -> clap::Command {
+        let names: Vec<String> = cmd
+            .get_subcommands()
+            .map(|s| s.get_name().to_string())
+            .collect();
+        let mut cmd = cmd;
+        for name in names {
+            let mut sub_path: Vec<&str> = path.to_vec();
+            sub_path.push(&name);
+            let scope = scope.or_else(|| {
+                crate::secrets::Scope::ALL
+                    .iter()
+                    .find(|s| s.cli_name() == name)
+                    .map(|s| s.cli_name())
+            });
+            let sub_path_owned = sub_path.clone();
+            cmd = cmd.mut_subcommand(&name, |sub| {
+                let sub = walk(sub, &sub_path_owned, scope);
+                decorate(sub, &sub_path_owned, scope)
+            });
+        }
+        cmd
+    }
+    walk(Cli::command(), &[], None)
+}
+
+fn decorate(cmd: clap::Command, path: &[&str], scope: Option<&str>) -> clap::Command {
+    let full = path.join(" ");
+    // `<scope> secret …` commands share one text; look them up without the scope.
+    let generic = match path {
+        [_, rest @ ..] if scope.is_some() && rest.first() == Some(&"secret") => rest.join(" "),
+        _ => full.clone(),
+    };
+    let Some(text) = examples(&full).or_else(|| examples(&generic)) else {
+        return cmd;
+    };
+    let key = scope
+        .and_then(|s| {
+            crate::secrets::Scope::ALL
+                .iter()
+                .find(|x| x.cli_name() == s)
+                .and_then(|x| x.keys().last())
+                .map(|k| k.name)
+        })
+        .unwrap_or("password");
+    let text = text
+        .replace("{scope}", scope.unwrap_or("smtp"))
+        .replace("{key}", key);
+    let mut after = String::new();
+    if path.last() == Some(&"check") {
+        after.push_str(CHECK_EXIT);
+        after.push_str("\n\n");
+    }
+    after.push_str("Examples:\n");
+    after.push_str(&text);
+    cmd.after_help(after)
 }

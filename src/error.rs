@@ -111,6 +111,15 @@ impl Error {
         }
     }
 
+    /// The `"error"` object of the JSON contract: `message`, `causes`, `hint`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "message": self.message,
+            "causes": self.causes,
+            "hint": self.hint,
+        })
+    }
+
     /// Prints the error on stderr in the `error:` / `Caused by:` / `hint:` shape.
     pub fn print(&self, style: Style) {
         let mut err = std::io::stderr().lock();

@@ -14,10 +14,15 @@
 //!   [`failpoint`] holds the crash tests' hooks.
 //! - [`output`] decides colour and formats tables and JSON: data on stdout, the rest on
 //!   stderr. Errors print `error:`, causes and a `hint:`; exit codes are decided in
-//!   [`error::ExitStatus`] alone.
+//!   [`error::ExitStatus`] alone. The JSON contract (one document on every outcome, with
+//!   `schema`, `ok` and `error`) is kept in one place: [`main`] completes the document
+//!   after the command returned.
+//! - [`report`] holds the check reports that are not the probes' own (JUnit XML, `-q`);
+//!   [`complete`] answers dynamic shell completion.
 
 pub mod cli;
 pub mod commands;
+pub mod complete;
 pub mod error;
 pub mod failpoint;
 pub mod fsutil;
@@ -25,13 +30,14 @@ pub mod output;
 pub mod paths;
 pub mod probe;
 pub mod render;
+pub mod report;
 pub mod secrets;
 pub mod settings;
 pub mod tail;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 use crate::error::ExitStatus;
 use crate::output::{Printer, Style};
@@ -46,25 +52,62 @@ pub struct Context {
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
+    // `COMPLETE=bash toolctl …` (from the committed completion scripts) answers and exits.
+    clap_complete::CompleteEnv::with_factory(cli::command).complete();
+    let parsed = cli::command()
+        .try_get_matches()
+        .and_then(|m| cli::Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help and version on stdout (exit 0) and usage errors on stderr.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                ExitStatus::Error.code()
-            } else {
-                0
-            });
+            if !e.use_stderr() {
+                return ExitCode::from(0);
+            }
+            if json_in_argv() {
+                output::finish_json(true, false, Some(usage_error_json(&e)));
+            }
+            return ExitCode::from(ExitStatus::Error.code());
         }
     };
     let style = Style::for_stderr(cli.color);
-    let status = match commands::run(cli, style) {
-        Ok(status) => status,
+    let json = commands::output_format(&cli) == output::OutputFormat::Json;
+    let (status, error) = match commands::run(cli, style) {
+        Ok(status) => (status, None),
         Err(e) => {
             e.print(style);
-            e.status()
+            (e.status(), Some(e.to_json()))
         }
     };
+    output::finish_json(json, status == ExitStatus::Success, error);
     ExitCode::from(status.code())
+}
+
+/// Whether the raw arguments ask for JSON (for usage errors, which come before parsing).
+fn json_in_argv() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.windows(2)
+        .any(|w| w[0] == "--output-format" && w[1] == "json")
+        || args.iter().any(|a| a == "--output-format=json")
+}
+
+/// clap's usage error in the `"error"` shape: its first line, the rest as causes.
+fn usage_error_json(e: &clap::Error) -> serde_json::Value {
+    let text = e.render().to_string();
+    let mut lines = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more"));
+    let message = lines
+        .next()
+        .unwrap_or("invalid usage")
+        .trim_start_matches("error: ")
+        .to_string();
+    let causes: Vec<&str> = lines.collect();
+    serde_json::json!({
+        "message": message,
+        "causes": causes,
+        "hint": "run the command with --help for its usage",
+    })
 }

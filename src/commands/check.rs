@@ -1,10 +1,11 @@
 //! `toolctl <integration> check` and `toolctl check`: live probes from the resolved
 //! settings, so they test exactly what the services will be given.
 //!
-//! Settings errors in the probed integration's table stop the command (exit 2: it cannot
-//! run); its warnings become the probe's first rows. `check` runs every enabled probe
-//! concurrently on one thread (the work is waiting on the network), so its wall time is the
-//! slowest probe's.
+//! Settings errors in the probed integration's table stop a single check (exit 2: it
+//! cannot run); its warnings become the probe's first rows. `check` runs every enabled
+//! probe concurrently on one thread (the work is waiting on the network), so its wall time
+//! is the slowest probe's; a probe that cannot run is an error row of its own and the
+//! others still run ([`crate::report`] decides the exit code and prints the report).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,9 +15,9 @@ use zeroize::Zeroizing;
 
 use crate::cli::CheckArgs;
 use crate::error::{Error, ExitStatus, Result};
-use crate::output::OutputFormat;
+use crate::output::CheckFormat;
 use crate::probe::tls::Trust;
-use crate::probe::{self, fail, graph, imap, smtp, Probe};
+use crate::probe::{fail, graph, imap, smtp, Probe};
 use crate::secrets::Scope;
 use crate::settings::resolve::{Resolved, Source};
 use crate::Context;
@@ -40,14 +41,14 @@ pub fn one(
             "enable it with `toolctl config set {table}.enabled true`, then run the check again"
         )));
     }
-    let timeout = Duration::from_secs(args.timeout.max(1));
+    let timeout = Duration::from_secs_f64(args.timeout);
     let fut = probe_for(ctx, &r, scope, timeout, send_to)?;
-    finish(vec![fut], args.report.output_format)
+    finish(ctx, vec![fut], args.report.output_format)
 }
 
 pub fn all(ctx: &Context, args: &CheckArgs) -> Result<ExitStatus> {
     let r = ctx.resolve()?;
-    let timeout = Duration::from_secs(args.timeout.max(1));
+    let timeout = Duration::from_secs_f64(args.timeout);
     // Mailboxes are polled only where mail_room runs; elsewhere they hold no credentials.
     let scopes: Vec<Scope> = [
         Scope::Smtp,
@@ -67,19 +68,35 @@ pub fn all(ctx: &Context, args: &CheckArgs) -> Result<ExitStatus> {
             "enable one in toolctl.toml (`smtp.enabled`, `incoming_email.enabled`, …); mailboxes are checked where `mailroom.enable` is true",
         ));
     }
-    let mut tables: Vec<&str> = scopes.iter().map(|s| s.table()).collect();
-    if redis {
-        tables.push("redis");
-    }
-    gate(ctx, &r, &tables)?;
     let mut futures = Vec::new();
     for s in scopes {
-        futures.push(probe_for(ctx, &r, s, timeout, None)?);
+        // One broken integration is error rows of its own (one per finding); the others
+        // still run.
+        let table = s.table();
+        let errors: Vec<(String, String)> = r
+            .errors()
+            .filter(|d| d.key == table || d.key.starts_with(&format!("{table}.")))
+            .map(|d| (d.message.clone(), d.hint.clone()))
+            .collect();
+        let errors = if errors.is_empty() {
+            match probe_for(ctx, &r, s, timeout, None) {
+                Ok(fut) => {
+                    futures.push(fut);
+                    continue;
+                }
+                Err(e) => vec![(e.to_string(), e.hint_text().unwrap_or_default().to_string())],
+            }
+        } else {
+            errors
+        };
+        let mut p = crate::report::broken(s.cli_name(), format!("[{table}]"), &errors);
+        p.timeout = timeout;
+        futures.push(Box::pin(async move { p }));
     }
     if redis {
         futures.push(redis_probe(&r, timeout));
     }
-    finish(futures, args.report.output_format)
+    finish(ctx, futures, args.report.output_format)
 }
 
 fn enabled(r: &Resolved, scope: Scope) -> bool {
@@ -109,14 +126,10 @@ fn run(futures: Vec<ProbeFuture>) -> Result<Vec<Probe>> {
     Ok(rt.block_on(futures::future::join_all(futures)))
 }
 
-fn finish(futures: Vec<ProbeFuture>, format: OutputFormat) -> Result<ExitStatus> {
+fn finish(ctx: &Context, futures: Vec<ProbeFuture>, format: CheckFormat) -> Result<ExitStatus> {
     let probes = run(futures)?;
-    probe::print(&probes, format);
-    Ok(if probes.iter().all(Probe::passed) {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Failure
-    })
+    crate::report::print(&probes, format, &ctx.printer);
+    Ok(crate::report::exit_status(&probes))
 }
 
 /// The settings rows: the warnings resolve found in this table, or one ok row.
@@ -158,7 +171,7 @@ fn trust(ctx: &Context, r: &Resolved, table: &str) -> Trust {
 /// The Redis step of `check`, whenever `[redis] url` is set.
 fn redis_probe(r: &Resolved, timeout: Duration) -> ProbeFuture {
     let url = r.str("redis.url").unwrap_or_default().to_string();
-    let target = probe::redis::Target::from_url(&url, secret(r, "redis.password"));
+    let target = crate::probe::redis::Target::from_url(&url, secret(r, "redis.password"));
     let shown = target
         .as_ref()
         .map(|t| format!("{}:{}", t.host, t.port))
@@ -167,7 +180,7 @@ fn redis_probe(r: &Resolved, timeout: Duration) -> ProbeFuture {
     settings_rows(&mut p, r, "redis");
     Box::pin(async move {
         match target {
-            Some(t) => probe::redis::probe(&mut p, t).await,
+            Some(t) => crate::probe::redis::probe(&mut p, t).await,
             None => p.fail_now(
                 "settings",
                 fail("`redis.url` is not a URL", "fix `[redis] url`"),
@@ -191,6 +204,15 @@ fn probe_for(
             let port = r.int("smtp.port").unwrap_or(587) as u16;
             let mut p = Probe::new("smtp", format!("{host}:{port}"), timeout);
             settings_rows(&mut p, r, table);
+            if send_to.is_some() && r.str("email.from").is_none() {
+                p.fail_now(
+                    "settings",
+                    fail(
+                        "--send-to needs a sender, and `email.from` is not set",
+                        "set it: `toolctl config set email.from gitlab@example.com`",
+                    ),
+                );
+            }
             let authentication = r.str("smtp.authentication").map(str::to_string);
             let (user, password) = (
                 r.str("smtp.user_name").map(str::to_string),

@@ -20,21 +20,63 @@ pub fn run(ctx: &Context, cmd: &ConfigCommand) -> Result<ExitStatus> {
 fn known(path: &str) -> Result<&'static schema::Key> {
     schema::find(path).ok_or_else(|| {
         let e = Error::new(format!("unknown key `{path}`"));
-        match schema::closest(path) {
-            Some(c) => e.hint(format!("did you mean `{c}`?")),
+        match suggest(path) {
+            Some(hint) => e.hint(hint),
             None => e.hint("`toolctl show-config` lists every key"),
         }
     })
 }
 
+/// The hint for an unknown key: a key of the same table when the table is known (never
+/// the table itself), else the closest key anywhere.
+fn suggest(path: &str) -> Option<String> {
+    if let Some((table, leaf)) = path.rsplit_once('.') {
+        if schema::TABLES.contains(&table) {
+            let keys = table_keys(table);
+            let best = keys
+                .iter()
+                .map(|k| {
+                    let l = k.path.rsplit('.').next().unwrap_or(&k.path);
+                    (strsim::jaro_winkler(leaf, l), k.path.as_str())
+                })
+                .filter(|(score, _)| *score > 0.7)
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            return Some(match best {
+                Some((_, k)) => format!("did you mean `{k}`?"),
+                None => format!(
+                    "the keys of `[{table}]`: {}",
+                    keys.iter()
+                        .map(|k| format!("`{}`", k.path))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+    }
+    schema::closest(path)
+        .filter(|c| c != path)
+        .map(|c| format!("did you mean `{c}`?"))
+}
+
+/// The keys directly in `table` (not in its sub-tables).
+pub fn table_keys(table: &str) -> Vec<&'static schema::Key> {
+    schema::keys()
+        .iter()
+        .filter(|k| k.path.rsplit_once('.').map(|(t, _)| t) == Some(table))
+        .collect()
+}
+
 fn get(ctx: &Context, path: &str) -> Result<ExitStatus> {
+    if schema::TABLES.contains(&path) {
+        return get_table(ctx, path);
+    }
     let key = known(path)?;
     if let Some((scope, name)) = key.secret {
         return Err(Error::new(format!(
             "`{path}` is a credential; `config get` does not print credentials"
         ))
         .hint(format!(
-            "`toolctl {scope} secret show` prints the `{name}` it holds"
+            "`toolctl {scope} secret show --key {name}` prints the `{name}` it holds"
         )));
     }
     // A plain key never depends on a secret: no decryption, so `config get` works even
@@ -51,6 +93,27 @@ fn get(ctx: &Context, path: &str) -> Result<ExitStatus> {
             Ok(ExitStatus::Failure)
         }
     }
+}
+
+/// `config get TABLE`: every plain key of the table with its effective value, as
+/// `key = value` lines (credentials are left out: `secret show` prints them).
+fn get_table(ctx: &Context, table: &str) -> Result<ExitStatus> {
+    let r = resolve::resolve_with(&ctx.settings, &ctx.paths, &resolve::Decrypted::none());
+    let mut text = String::new();
+    for k in schema::keys().iter().filter(|k| {
+        k.secret.is_none()
+            && k.path
+                .strip_prefix(table)
+                .is_some_and(|rest| rest.starts_with('.'))
+    }) {
+        let value = r
+            .get(&k.path)
+            .map(|v| v.display())
+            .unwrap_or_else(|| "(not set)".into());
+        text.push_str(&format!("{} = {value}\n", k.path));
+    }
+    crate::output::emit(&text);
+    Ok(ExitStatus::Success)
 }
 
 fn change(ctx: &Context, path: &str, value: Option<&String>) -> Result<ExitStatus> {

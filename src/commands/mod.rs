@@ -2,20 +2,28 @@
 //!
 //! Commands turn library results into output and exit statuses. Settings and paths are
 //! resolved once, here, before any command runs (except the generators, which need none).
+//! The settings-file rules of DESIGN.md are enforced here too, once for every command: a
+//! file named by `--config` / `TOOLCTL_CONFIG` must exist, and the commands that work from
+//! the settings refuse a root without one (hint: `toolctl init`), so nothing ever runs on
+//! silent defaults.
 
 pub mod check;
 pub mod config;
 pub mod generate;
+pub mod init;
 pub mod reconfigure;
 pub mod secret;
 pub mod secrets;
 pub mod show_config;
+pub mod status;
 pub mod tail;
 
 use crate::cli::{
-    Cli, Command, IntegrationCommand, MailboxCommand, SecretCommand, SecretsCommand, SenderCommand,
+    CheckArgs, Cli, Command, IntegrationCommand, MailboxCommand, SecretCommand, SecretsCommand,
+    SenderCommand,
 };
 use crate::error::{Error, ExitStatus, Result};
+use crate::output::{CheckFormat, OutputFormat};
 use crate::output::{Printer, Style};
 use crate::paths::Paths;
 use crate::secrets::{Scope, Store};
@@ -41,8 +49,39 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
         Command::Redis(IntegrationCommand::Secret(a)) => (Some(Scope::Redis), Ok(a)),
         _ => (None, Err(None)),
     };
+    if let Err(Some((args, _))) = &action {
+        check_timeout(args)?;
+    }
+    if let Command::Check(args) = &cli.command {
+        check_timeout(args)?;
+    }
     let mut paths = Paths::new(&cli.root, cli.config.as_deref());
+    if let Some(named) = &cli.config {
+        // A typo in --config must not become "every integration disabled".
+        if !matches!(cli.command, Command::Init)
+            && !named
+                .try_exists()
+                .map_err(|e| Error::io("read", named, e))?
+        {
+            return Err(Error::new(format!(
+                "the settings file `{}` (from --config or TOOLCTL_CONFIG) does not exist",
+                named.display()
+            ))
+            .hint(format!(
+                "check the path; `toolctl --config {} init` creates a commented default there",
+                named.display()
+            )));
+        }
+    }
     let settings = settings::load(&mut paths)?;
+    if needs_settings(&cli.command, action.is_ok()) && !settings.exists {
+        return Err(Error::new(format!(
+            "there is no settings file `{}`",
+            paths.config.display()
+        ))
+        .cause("this command works from the settings and never assumes defaults")
+        .hint("`toolctl init` creates a commented default toolctl.toml (and the key)"));
+    }
     if printer.verbose > 0 {
         let exists = |p: &std::path::Path| if p.exists() { "" } else { " (missing)" };
         for (what, p) in [
@@ -70,15 +109,18 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
     match (scope, action) {
         (Some(scope), Ok(action)) => {
             return match action {
-                SecretCommand::Show => secret::show::run(&ctx, scope),
+                SecretCommand::Show { key } => secret::show::run(&ctx, scope, key.as_deref()),
                 SecretCommand::Edit => secret::edit::run(&ctx, scope),
                 SecretCommand::Write => secret::write::run(&ctx, scope),
+                SecretCommand::Set { name } => secret::set::run(&ctx, scope, name),
             }
         }
         (Some(scope), Err(Some((args, send_to)))) => return check::one(&ctx, scope, args, send_to),
         _ => {}
     }
     match &cli.command {
+        Command::Init => init::run(&ctx),
+        Command::Status(report) => status::run(&ctx, report.output_format),
         Command::Secrets(cmd) => match cmd {
             SecretsCommand::Init => secrets::init::run(&ctx),
             SecretsCommand::Status(report) => secrets::status::run(&ctx, report.output_format),
@@ -87,12 +129,66 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
             }
         },
         Command::Reconfigure(args) => reconfigure::run(&ctx, args),
-        Command::ShowConfig(report) => show_config::run(&ctx, report.output_format),
+        Command::ShowConfig(args) => {
+            show_config::run(&ctx, args.filter.as_deref(), args.report.output_format)
+        }
         Command::Config(cmd) => config::run(&ctx, cmd),
         Command::Check(args) => check::all(&ctx, args),
         Command::Tail(args) => tail::run(&ctx, args),
         _ => unreachable!("every other command returned above"),
     }
+}
+
+/// The `--output-format` a command was given (human for commands without one; JUnit is
+/// not JSON).
+pub fn output_format(cli: &Cli) -> OutputFormat {
+    let check = |a: &CheckArgs| match a.report.output_format {
+        CheckFormat::Json => OutputFormat::Json,
+        CheckFormat::Human | CheckFormat::Junit => OutputFormat::Human,
+    };
+    match &cli.command {
+        Command::Status(r) => r.output_format,
+        Command::Secrets(SecretsCommand::Status(r)) => r.output_format,
+        Command::Secrets(SecretsCommand::Rekey { report, .. }) => report.output_format,
+        Command::Reconfigure(a) => a.report.output_format,
+        Command::ShowConfig(a) => a.report.output_format,
+        Command::Check(a) => check(a),
+        Command::Smtp(SenderCommand::Check(a))
+        | Command::MicrosoftGraphMailer(SenderCommand::Check(a)) => check(&a.check),
+        Command::IncomingEmail(MailboxCommand::Check(a))
+        | Command::ServiceDeskEmail(MailboxCommand::Check(a)) => check(a),
+        _ => OutputFormat::Human,
+    }
+}
+
+/// Whether the command works from the settings (and so refuses a root without a file).
+/// The secrets commands need only the key; `init` creates the file; `tail` needs only the
+/// log directory.
+fn needs_settings(command: &Command, secret_action: bool) -> bool {
+    match command {
+        Command::Status(_)
+        | Command::Reconfigure(_)
+        | Command::ShowConfig(_)
+        | Command::Config(_)
+        | Command::Check(_) => true,
+        Command::Smtp(_)
+        | Command::IncomingEmail(_)
+        | Command::ServiceDeskEmail(_)
+        | Command::MicrosoftGraphMailer(_) => !secret_action,
+        _ => false,
+    }
+}
+
+/// `--timeout SECS`: a positive, finite number of seconds.
+fn check_timeout(args: &CheckArgs) -> Result<()> {
+    let t = args.timeout;
+    if t.is_finite() && (0.001..=86_400.0).contains(&t) {
+        return Ok(());
+    }
+    Err(Error::new(format!(
+        "`--timeout {t}` is not a usable number of seconds"
+    ))
+    .hint("give the seconds allowed for each network step, more than 0 (e.g. `--timeout 10` or `--timeout 2.5`)"))
 }
 
 type Action<'a> =

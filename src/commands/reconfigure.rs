@@ -1,11 +1,12 @@
 //! `toolctl reconfigure [--dry-run] [--diff] [--exit-code]`.
 //!
-//! Order: (fresh root: write the commented default toolctl.toml) → resolve and check every
-//! rule (any error: stop, nothing written) → lock the rendered tree → complete or undo an
-//! interrupted apply from its journal (a dry run too: the one write it may do, and it says
-//! so) → refuse a managed directory that is a symlink → sweep stale temporary files → lock
-//! the store (creating the key on a fresh root) → generate the mailroom token if the store
-//! has none → plan → compare → diffs → write, all or nothing → report → log.
+//! Order: (a root without toolctl.toml was refused before: only `toolctl init` writes one)
+//! → resolve and check every rule (any error: stop, nothing written) → lock the rendered
+//! tree → complete or undo an interrupted apply from its journal (a dry run too: the one
+//! write it may do, and it says so) → refuse a managed directory that is a symlink → sweep
+//! stale temporary files → lock the store (creating the key on a fresh root) → generate the
+//! mailroom token if the store has none → plan → compare → diffs → write, all or nothing →
+//! report → log.
 
 use std::io::Write;
 use std::path::Path;
@@ -19,30 +20,11 @@ use crate::fsutil;
 use crate::output::{self, OutputFormat};
 use crate::render;
 use crate::secrets::Scope;
-use crate::settings::edit::DEFAULT_FILE;
 use crate::Context;
 
 pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
     let dry = args.dry_run;
     let mut notes = Vec::new();
-    if !ctx.settings.exists {
-        if dry {
-            notes.push(format!(
-                "would write a commented default `{}`",
-                ctx.paths.config.display()
-            ));
-        } else {
-            if let Some(dir) = ctx.paths.config.parent() {
-                fsutil::ensure_dir(dir, 0o700)?;
-            }
-            fsutil::write_new(&ctx.paths.config, DEFAULT_FILE.as_bytes(), 0o600)?;
-            ctx.printer.info(format!(
-                "Wrote a commented default `{}`; edit it or use `toolctl config set`.",
-                ctx.paths.config.display()
-            ));
-        }
-    }
-    // The default file is comments only: the settings loaded at start-up stand for it.
     let store = ctx.store();
     let resolved = ctx.resolve()?;
     super::report_diags(
@@ -153,15 +135,20 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
     let changes = render::compare(&plan, rendered)?;
     notes.extend(plan.notes.iter().cloned());
 
+    // Diffs: printed for people, strings inside the document for JSON (one document).
+    let mut diffs = Vec::new();
     if args.diff {
         let secrets = resolved.secret_values();
         let mut text = String::new();
         for c in &changes {
             if let Some(d) = render::diff(&plan, c, &secrets) {
                 text.push_str(&d);
+                diffs.push(json!({ "file": c.rel, "diff": d }));
             }
         }
-        output::emit(&text);
+        if args.report.output_format == OutputFormat::Human {
+            output::emit(&text);
+        }
     }
     if !dry {
         render::apply(&plan, &changes, &ctx.paths.rendered_dir)?;
@@ -182,6 +169,7 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
             "notes": notes,
             "recovered": recovered,
             "removed_temporaries": swept_report,
+            "diffs": if args.diff { Some(&diffs) } else { None },
         })),
         OutputFormat::Human if !args.diff => {
             let mut t = output::table(&["file", "action", "mode"]);

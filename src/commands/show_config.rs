@@ -1,18 +1,43 @@
-//! `toolctl show-config`: the effective settings, every key, secrets masked, with sources.
+//! `toolctl show-config [KEY|TABLE]`: the effective settings, every key (or one key, or one
+//! table's keys), secrets masked, with sources.
 
 use serde_json::json;
 
-use crate::error::{ExitStatus, Result};
+use crate::error::{Error, ExitStatus, Result};
 use crate::output::{self, OutputFormat};
 use crate::settings::resolve::Value;
 use crate::settings::{schema, Severity};
 use crate::Context;
 
-pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
+pub fn run(ctx: &Context, filter: Option<&str>, format: OutputFormat) -> Result<ExitStatus> {
+    let selected: Vec<&schema::Key> = match filter {
+        None => schema::keys().iter().collect(),
+        Some(f) => {
+            let keys: Vec<&schema::Key> = schema::keys()
+                .iter()
+                .filter(|k| {
+                    k.path == f
+                        || k.path
+                            .strip_prefix(f)
+                            .is_some_and(|rest| rest.starts_with('.'))
+                })
+                .collect();
+            if keys.is_empty() {
+                let e = Error::new(format!("no key or table `{f}` in the settings"));
+                return Err(match schema::closest(f) {
+                    Some(c) => e.hint(format!(
+                        "did you mean `{c}`? `toolctl show-config` lists every key"
+                    )),
+                    None => e.hint("`toolctl show-config` lists every key"),
+                });
+            }
+            keys
+        }
+    };
     let r = ctx.resolve()?;
     match format {
         OutputFormat::Json => {
-            let settings: serde_json::Map<String, serde_json::Value> = schema::keys()
+            let settings: serde_json::Map<String, serde_json::Value> = selected
                 .iter()
                 .map(|k| {
                     let (value, source) = match r.values.get(&k.path) {
@@ -38,13 +63,14 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
             output::emit_json(&json!({
                 "config_file": ctx.paths.config,
                 "config_exists": ctx.settings.exists,
+                "filter": filter,
                 "settings": settings,
                 "diagnostics": diags,
             }));
         }
         OutputFormat::Human => {
             let mut t = output::table(&["key", "value", "source"]);
-            for k in schema::keys() {
+            for k in &selected {
                 let (value, source) = match r.values.get(&k.path) {
                     Some((v, src)) => (v.display(), src.to_string()),
                     None => ("-".to_string(), "not set".to_string()),

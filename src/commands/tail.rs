@@ -28,12 +28,19 @@ pub fn run(ctx: &Context, args: &TailArgs) -> Result<ExitStatus> {
     };
     let log_dir = &ctx.paths.log_dir;
     let target = tail::resolve(log_dir, args.target.as_deref()).map_err(target_error)?;
-    // Labels are relative to the log directory as it really is, so a symlinked log
-    // directory reads the same as a plain one.
-    let label_base = std::fs::canonicalize(log_dir).unwrap_or_else(|_| log_dir.clone());
+    // Labels are relative to the log directory as it really is (so a symlinked log
+    // directory reads the same as a plain one); `--prefix` labels are relative to TARGET
+    // (its directory, for one file), as its help says.
+    let base = match &target {
+        tail::Target::Dir(d) if args.prefix => d.clone(),
+        tail::Target::File { dir, .. } if args.prefix => dir.clone(),
+        _ => log_dir.clone(),
+    };
+    let label_base = std::fs::canonicalize(&base).unwrap_or(base);
     let stdout_tty = std::io::stdout().is_terminal();
     let format = Format {
-        headers: true,
+        // `-q` drops the `==> file <==` headers, as `tail -q` does.
+        headers: !ctx.printer.quiet,
         prefix: args.prefix,
         // Colour needs both: a person at a terminal, and colour allowed (`--color`,
         // `NO_COLOR`); never in a pipe, where the codes would end up in files.

@@ -28,6 +28,8 @@ pub enum Status {
     Warn,
     Fail,
     Skipped,
+    /// The probe could not run (invalid settings in its table, a missing secret).
+    Error,
 }
 
 impl Status {
@@ -37,6 +39,7 @@ impl Status {
             Status::Warn => "warn",
             Status::Fail => "fail",
             Status::Skipped => "skipped",
+            Status::Error => "error",
         }
     }
 }
@@ -105,7 +108,10 @@ impl Probe {
     }
 
     pub fn passed(&self) -> bool {
-        !self.steps.iter().any(|s| s.status == Status::Fail)
+        !self
+            .steps
+            .iter()
+            .any(|s| matches!(s.status, Status::Fail | Status::Error))
     }
 
     fn push(
@@ -170,7 +176,7 @@ impl Probe {
                     name,
                     Status::Fail,
                     elapsed,
-                    format!("no answer within {} s", self.timeout.as_secs()),
+                    format!("no answer within {} s", self.timeout.as_secs_f64()),
                     Some(format!(
                         "the server at {} accepted the connection but did not answer: check that \
                          the host and port are this service's, and any firewall or proxy in between \

@@ -112,6 +112,10 @@ pub fn parse(scope: Scope, bytes: &[u8]) -> Result<Vec<Entry>, SchemaError> {
         return Err(SchemaError::TooLarge);
     }
     let text = std::str::from_utf8(bytes).map_err(|e| SchemaError::NotUtf8(e.valid_up_to()))?;
+    // A UTF-8 byte order mark is read as Psych would see the rest: the store keeps the
+    // content without it (see `strip_bom`), so it never reaches GitLab.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    refuse_tab_indentation(text)?;
     if text.trim().is_empty() {
         return Err(SchemaError::Empty);
     }
@@ -212,6 +216,32 @@ pub fn parse(scope: Scope, bytes: &[u8]) -> Result<Vec<Entry>, SchemaError> {
         return Err(SchemaError::NoKeys);
     }
     Ok(entries)
+}
+
+/// The content without a leading UTF-8 byte order mark (Psych's `YAML.load` silently
+/// keeps only the first key of a string that starts with one).
+pub fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes)
+}
+
+/// A tab in a line's indentation, refused on every line as Psych refuses it ("found
+/// character that cannot start any token"); tabs inside values and after the colon stay
+/// allowed, as Psych allows them. Blank and comment lines are not indentation.
+fn refuse_tab_indentation(text: &str) -> Result<(), SchemaError> {
+    for (i, line) in text.lines().enumerate() {
+        let rest = line.trim_start_matches([' ', '\t']);
+        let indent = &line[..line.len() - rest.len()];
+        if let Some(col) = indent.find('\t') {
+            if !rest.is_empty() && !rest.starts_with('#') {
+                return Err(SchemaError::Yaml(format!(
+                    "found character that cannot start any token (a tab used as indentation) at line {} column {}",
+                    i + 1,
+                    col + 1
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What an unquoted scalar means to YAML 1.1 or 1.2 when it is not a string.
@@ -359,6 +389,41 @@ fn closest(key: &str, allowed: &[&'static str]) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bom_is_accepted_and_stripped() {
+        let with_bom = "\u{feff}user_name: 'u'\npassword: 'p'\n".as_bytes();
+        let entries = parse(Scope::Smtp, with_bom).expect("a BOM is accepted");
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].key, "user_name");
+        assert_eq!(strip_bom(with_bom), b"user_name: 'u'\npassword: 'p'\n");
+    }
+
+    #[test]
+    fn tab_indentation_is_refused_on_every_line_with_its_number() {
+        for (text, line) in [
+            ("\tpassword: 'a'\n", 1),
+            ("user_name: 'u'\n\tpassword: 'a'\n", 2),
+            ("user_name: 'u'\n  \tpassword: 'a'\n", 2),
+        ] {
+            match validate(Scope::Smtp, text.as_bytes()) {
+                Err(SchemaError::Yaml(m)) => {
+                    assert!(
+                        m.contains("found character that cannot start any token"),
+                        "{m}"
+                    );
+                    assert!(m.contains(&format!("line {line} ")), "{m}");
+                }
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
+        // Tabs inside values and after the colon are fine, as in Psych.
+        assert_eq!(validate(Scope::Smtp, b"password:\t'a\tb'\n"), Ok(()));
+        assert_eq!(
+            validate(Scope::Smtp, b"password: 'a'\n\t# a comment\n"),
+            Ok(())
+        );
+    }
 
     #[test]
     fn accepts_the_seed_example() {

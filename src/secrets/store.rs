@@ -183,6 +183,7 @@ impl Store {
 
     /// Validates, encrypts and atomically writes `scope`. The caller holds the lock.
     pub fn write(&self, scope: Scope, key: &Key, plaintext: &[u8]) -> Result<()> {
+        let plaintext = schema::strip_bom(plaintext);
         schema::validate(scope, plaintext).map_err(|e| invalid(scope, e))?;
         let ciphertext = self.encrypt(plaintext, key)?;
         fsutil::write_atomic(&self.file(scope), &ciphertext, 0o600)

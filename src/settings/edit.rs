@@ -23,7 +23,7 @@ pub fn parse_value(key: &Key, raw: &str) -> Result<Value> {
         .hint(format!(
             "for example: `toolctl config set {} {}`",
             key.path,
-            example(key.kind)
+            super::example_value(key)
         ))
     };
     Ok(match key.kind {
@@ -70,17 +70,6 @@ pub fn parse_value(key: &Key, raw: &str) -> Result<Value> {
             v
         }
     })
-}
-
-fn example(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Str => "value",
-        Kind::Int(..) => "993",
-        Kind::Bool => "true",
-        Kind::Enum(v) => v[0],
-        Kind::List => "'[\"age1…\", \"age1…\"]'",
-        Kind::Map => "'{ HTTP_PROXY = \"http://proxy:3128\" }'",
-    }
 }
 
 /// Sets `path` to `value` in `text`, creating its table if needed.

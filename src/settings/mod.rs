@@ -295,12 +295,37 @@ pub fn example_for(path: &str) -> String {
     let leaf = path.rsplit('.').next().unwrap_or(path);
     match schema::find(path).map(|k| k.kind) {
         Some(Kind::Str) => format!("`{leaf} = \"…\"`"),
-        Some(Kind::Int(..)) => format!("`{leaf} = {}`", if leaf == "port" { 993 } else { 60 }),
+        Some(Kind::Int(..)) => format!(
+            "`{leaf} = {}`",
+            schema::find(path).map(example_value).unwrap_or("60")
+        ),
         Some(Kind::Bool) => format!("`{leaf} = true`"),
         Some(Kind::Enum(v)) => format!("`{leaf} = \"{}\"`", v[0]),
         Some(Kind::List) => format!("`{leaf} = [\"…\"]`"),
         Some(Kind::Map) => format!("`{leaf} = {{ NAME = \"value\" }}`"),
         None => format!("a `[{path}]` table"),
+    }
+}
+
+/// A value for `key` from its own schema, for hints: its default, else a typical one.
+pub fn example_value(key: &schema::Key) -> &'static str {
+    use schema::DefaultValue as D;
+    let leaf = key.path.rsplit('.').next().unwrap_or(&key.path);
+    match (key.kind, key.default) {
+        (_, D::Str(v)) if !v.is_empty() && key.kind != Kind::List => v,
+        (Kind::Bool, _) => "true",
+        (Kind::Int(..), _) if key.path == "smtp.port" => "587",
+        (Kind::Int(..), _) if leaf == "port" => "993",
+        (Kind::Int(..), _) if leaf == "uid" || leaf == "gid" => "1234",
+        (Kind::Int(..), _) => "60",
+        (Kind::Enum(v), _) => v[0],
+        (Kind::List, _) => "'[\"age1…\", \"age1…\"]'",
+        (Kind::Map, _) => "'{ HTTP_PROXY = \"http://proxy:3128\" }'",
+        (Kind::Str, _) if leaf.ends_with("url") => "https://gitlab.example.com",
+        (Kind::Str, _) if leaf == "from" || leaf == "reply_to" => "gitlab@example.com",
+        (Kind::Str, _) if leaf == "address" && key.path.starts_with("smtp") => "smtp.example.com",
+        (Kind::Str, _) if leaf == "host" => "imap.example.com",
+        (Kind::Str, _) => "value",
     }
 }
 

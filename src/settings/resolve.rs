@@ -406,8 +406,18 @@ pub mod rules {
         for url_key in ["external_url", "mattermost.external_url"] {
             if let Some(u) = r.str(url_key) {
                 if let Err(why) = check_url(u, url_key == "mattermost.external_url") {
-                    out.push(diag(e, s, url_key, format!("`{url_key}` {why}"),
-                        "write an absolute URL such as `https://mattermost.example.com`, with no path"));
+                    let example = if url_key == "external_url" {
+                        "https://gitlab.example.com"
+                    } else {
+                        "https://mattermost.example.com"
+                    };
+                    out.push(diag(
+                        e,
+                        s,
+                        url_key,
+                        format!("`{url_key}` {why}"),
+                        format!("write an absolute URL such as `{example}`, with no path"),
+                    ));
                 }
             }
         }

@@ -270,8 +270,8 @@ impl<'w> Follower<'w> {
             Target::Dir(p) => (p, None),
             Target::File { dir, name } => (dir, Some(name)),
         };
-        // One file needs no headers, as with `tail FILE`.
-        out.set_headers(only.is_none());
+        // One file needs no headers, as with `tail FILE`; `-q` turned them off already.
+        out.set_headers(only.is_none() && opts.format.headers);
         let mut f = Follower {
             out,
             label_base: opts.label_base,

@@ -163,24 +163,25 @@ fn bad_edits_are_refused_and_change_nothing() {
 }
 
 #[test]
-fn set_on_a_fresh_root_starts_from_the_commented_default() {
+fn set_on_a_fresh_root_is_refused_and_after_init_starts_from_the_commented_default() {
     let t = TestRoot::new();
-    t.toolctl([
+    let before = t.snapshot();
+    let args = [
         "config",
         "set",
         "external_url",
         "https://gitlab.example.com",
-    ])
-    .run()
-    .assert_code(0);
+    ];
+    t.toolctl(args)
+        .run()
+        .assert_error("there is no settings file", &["toolctl init"]);
+    before.assert_unchanged(&t.snapshot(), &"config set on a root without settings");
+    t.toolctl(["init"]).run().assert_code(0);
+    t.toolctl(args).run().assert_code(0);
     let text = settings(&t);
     assert!(text.starts_with("# toolctl.toml: the settings"), "{text}");
     assert!(
         text.ends_with("\n\nexternal_url = \"https://gitlab.example.com\"\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("external_url = \"https://gitlab.example.com\"\n"),
         "{text}"
     );
     assert!(

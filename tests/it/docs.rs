@@ -328,3 +328,98 @@ fn help_mentions_the_key_words() {
     );
     assert_mentions(&["man"], &help(&["man"]), &["--out-dir"]);
 }
+
+#[test]
+fn every_help_ends_with_examples_and_man_pages_have_their_sections() {
+    for path in command_paths() {
+        let path: Vec<&str> = path.iter().map(String::as_str).collect();
+        let text = help(&path);
+        let tail = text.trim_end();
+        let examples = tail.rfind("\nExamples:\n").unwrap_or_else(|| {
+            panic!(
+                "`toolctl {} --help` has no examples:\n{text}",
+                path.join(" ")
+            )
+        });
+        assert!(
+            tail[examples..]
+                .lines()
+                .skip(2)
+                .all(|l| l.starts_with("  ")),
+            "`toolctl {} --help` does not end with its examples:\n{text}",
+            path.join(" ")
+        );
+        assert!(
+            tail[examples..].contains("toolctl"),
+            "`toolctl {} --help`: examples without a command",
+            path.join(" ")
+        );
+        assert!(
+            !text.contains('`'),
+            "`toolctl {} --help` has literal backticks:\n{text}",
+            path.join(" ")
+        );
+        if path.last() == Some(&"check") {
+            assert_mentions(
+                &path,
+                &text,
+                &["Exit status: 0", "1 a step failed", "2 the check could not"],
+            );
+        }
+    }
+
+    let dir = manifest_dir().join("man");
+    let mut pages = 0;
+    for name in file_names(&dir) {
+        let page = fs::read_to_string(dir.join(&name)).unwrap();
+        for section in [
+            ".SH \"EXIT STATUS\"",
+            ".SH FILES",
+            ".SH ENVIRONMENT",
+            ".SH EXAMPLES",
+        ] {
+            assert!(page.contains(section), "man/{name} has no {section}");
+        }
+        assert!(!page.contains(".SH EXTRA"), "man/{name} still has EXTRA");
+        assert!(!page.contains('`'), "man/{name} has literal backticks");
+        pages += 1;
+    }
+    assert!(pages > 30, "only {pages} man pages");
+    let check = fs::read_to_string(dir.join("toolctl-check.1")).unwrap();
+    assert!(
+        check.contains(r"\fB\-\-timeout\fR \fISECS\fR"),
+        "the SYNOPSIS lacks value names"
+    );
+    let nested = fs::read_to_string(dir.join("toolctl-incoming-email-check.1")).unwrap();
+    assert!(
+        nested.contains(r"\fBtoolctl incoming\-email check\fR"),
+        "{nested}"
+    );
+
+    // `man -l` renders it: no warnings from groff, the sections in order.
+    let out = std::process::Command::new("man")
+        .args(["-l", "--warnings", "-P", "cat"])
+        .arg(dir.join("toolctl.1"))
+        .env("MANWIDTH", "80")
+        .env("LC_ALL", "C.UTF-8")
+        .output()
+        .expect("run man");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "man -l failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).trim().is_empty(),
+        "man -l warns: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let at = |s: &str| {
+        text.find(s)
+            .unwrap_or_else(|| panic!("no {s} in man -l output:\n{text}"))
+    };
+    assert!(at("SYNOPSIS") < at("EXIT STATUS"));
+    assert!(at("EXIT STATUS") < at("FILES") && at("FILES") < at("ENVIRONMENT"));
+    assert!(at("ENVIRONMENT") < at("EXAMPLES"));
+}

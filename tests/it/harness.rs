@@ -25,6 +25,12 @@ pub fn toolctl_bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("toolctl")
 }
 
+/// The commented default settings file (`toolctl init` writes the same bytes).
+pub const DEFAULT_SETTINGS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/src/settings/default.toml"
+));
+
 /// A private temporary directory with a `--root` inside it.
 pub struct TestRoot {
     tmp: tempfile::TempDir,
@@ -47,6 +53,27 @@ impl TestRoot {
         fs::create_dir(&aux).expect("create the aux dir");
         chmod(&root, 0o755);
         TestRoot { tmp, root, aux }
+    }
+
+    /// A fresh root with `etc/toolctl/toolctl.toml` holding `settings` (commands that work
+    /// from the settings refuse a root without the file).
+    pub fn with_settings(settings: &str) -> TestRoot {
+        let t = TestRoot::new();
+        t.write_settings(settings);
+        t
+    }
+
+    /// A fresh root with the commented default toolctl.toml, as `toolctl init` writes it.
+    pub fn with_default_settings() -> TestRoot {
+        TestRoot::with_settings(DEFAULT_SETTINGS)
+    }
+
+    /// Writes (or replaces) `etc/toolctl/toolctl.toml`, mode 0600.
+    pub fn write_settings(&self, settings: &str) {
+        let file = self.config_file();
+        fs::create_dir_all(file.parent().unwrap()).expect("create etc/toolctl");
+        fs::write(&file, settings).expect("write toolctl.toml");
+        chmod(&file, 0o600);
     }
 
     /// What `--root` points at.
@@ -154,6 +181,18 @@ impl Toolctl {
             env: Vec::new(),
             as_nobody: false,
         }
+    }
+
+    /// A run without `--root` (the completer, `--help`): `args` as given.
+    pub fn bare<I, S>(args: I) -> Toolctl
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut t = Toolctl::new();
+        t.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
+        t
     }
 
     pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Toolctl {

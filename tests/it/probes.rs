@@ -403,7 +403,7 @@ fn check_runs_every_enabled_probe_at_once() {
 #[test]
 fn a_check_that_cannot_run_says_why_and_changes_nothing() {
     // Nothing enabled: `check` has nothing to probe.
-    let t = TestRoot::new();
+    let t = TestRoot::with_default_settings();
     let before = t.snapshot();
     t.toolctl(["check"])
         .run()

@@ -203,14 +203,21 @@ fn every_rule_is_refused_with_its_message_and_nothing_is_written() {
 }
 
 #[test]
-fn a_fresh_root_gets_a_commented_default_and_the_key() {
+fn a_root_without_settings_is_refused_and_init_then_reconfigure_renders() {
+    // Only `toolctl init` writes a default settings file; reconfigure never does.
     let t = TestRoot::new();
-    let out = t.toolctl(["reconfigure"]).run();
-    out.assert_code(0);
+    let before = t.snapshot();
+    t.toolctl(["reconfigure"])
+        .run()
+        .assert_error("there is no settings file", &["toolctl init"]);
+    before.assert_unchanged(&t.snapshot(), &"reconfigure on a root without settings");
+    t.toolctl(["init"]).run().assert_code(0);
     let text = fs::read_to_string(t.config_file()).unwrap();
     assert!(text.starts_with("# toolctl.toml"), "{text}");
     assert_eq!(mode(&t.config_file()), 0o600);
     assert_eq!(mode(&t.key_file()), 0o600);
+    let out = t.toolctl(["reconfigure"]).run();
+    out.assert_code(0);
     assert!(rendered(&t).join("app.yml").is_file());
     assert!(out.stdout_str().contains("app.yml"), "{out}");
     let log = fs::read_to_string(t.path("var/log/toolctl/reconfigure/reconfigure.log")).unwrap();

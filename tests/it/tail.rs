@@ -792,3 +792,26 @@ fn a_log_directory_renamed_away_is_drained_then_followed_again_by_name() {
     expect_stderr(&tail, "exists again");
     assert_eq!(count(&tail.output(), b"start\n"), 1, "{}", tail.text());
 }
+
+#[test]
+fn follow_flags_are_accepted_q_drops_headers_and_prefix_is_relative_to_target() {
+    let t = TestRoot::new();
+    let a = write_log(&t, "mailroom/a.log", "one\n");
+    write_log(&t, "mailroom/b.log", "two\n");
+    // `-f` and `-F` are what every tail user types: accepted, and the default anyway.
+    let tail = Tail::start_with(&t, &["-q"], &["-f", "-F", "mailroom"], &[]);
+    tail.expect("one\n");
+    tail.expect("two\n");
+    append(&a, b"three\n");
+    tail.expect("three\n");
+    assert!(
+        !tail.text().contains("==>"),
+        "-q keeps the headers:\n{}",
+        tail.text()
+    );
+    drop(tail);
+    // `--prefix` labels are relative to TARGET, not to the log directory.
+    let tail = Tail::start(&t, &["--prefix", "-n", "1", "mailroom"]);
+    tail.expect("a.log: three\nb.log: two\n");
+    assert!(!tail.text().contains("mailroom/"), "{}", tail.text());
+}

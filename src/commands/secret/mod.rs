@@ -1,5 +1,39 @@
-//! `toolctl <scope> secret show|edit|write`, the same three commands for every scope.
+//! `toolctl <scope> secret show|edit|write|set`, the same three commands for every scope.
 
 pub mod edit;
+pub mod set;
 pub mod show;
 pub mod write;
+
+use crate::error::{Error, Result};
+use crate::secrets::{schema, Plaintext, Scope};
+
+/// One key's value of a decrypted secret (`secret show --key`), raw.
+pub fn extract(scope: Scope, plaintext: &[u8], name: &str) -> Result<Plaintext> {
+    let allowed: Vec<&str> = scope.keys().iter().map(|k| k.name).collect();
+    if !allowed.contains(&name) {
+        return Err(
+            Error::new(format!("`{name}` is not a key of the {scope} secret")).hint(format!(
+                "allowed keys: {}",
+                allowed
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        );
+    }
+    let entries = schema::parse(scope, plaintext).map_err(|e| {
+        Error::new(format!("the {scope} secret holds invalid content"))
+            .cause(&e)
+            .hint(format!(
+                "fix it with `toolctl {scope} secret edit`: {}",
+                e.hint(scope)
+            ))
+    })?;
+    match entries.into_iter().find(|e| e.key == name) {
+        Some(e) => Ok(Plaintext::new(e.value.as_bytes().to_vec())),
+        None => Err(Error::new(format!("the {scope} secret has no `{name}`"))
+            .hint(format!("set it with `toolctl {scope} secret set {name}`"))),
+    }
+}

@@ -4,8 +4,9 @@ use crate::error::{Error, ExitStatus, Result};
 use crate::secrets::Scope;
 use crate::Context;
 
-/// `toolctl <scope> secret show`: the decrypted YAML, byte for byte, on stdout.
-pub fn run(ctx: &Context, scope: Scope) -> Result<ExitStatus> {
+/// `toolctl <scope> secret show`: the decrypted YAML, byte for byte, on stdout; with
+/// `--key NAME`, that value alone, raw, no newline added.
+pub fn run(ctx: &Context, scope: Scope, only: Option<&str>) -> Result<ExitStatus> {
     let store = ctx.store();
     let file = store.file(scope);
     // `exists()` would read "permission denied" as "no file"; only a real ENOENT is that.
@@ -22,6 +23,10 @@ pub fn run(ctx: &Context, scope: Scope) -> Result<ExitStatus> {
     let plaintext = store
         .read(scope, &key)?
         .ok_or_else(|| Error::new(format!("`{}` disappeared while reading it", file.display())))?;
+    let plaintext = match only {
+        None => plaintext,
+        Some(name) => super::extract(scope, &plaintext, name)?,
+    };
     let mut out = std::io::stdout().lock();
     match out.write_all(&plaintext).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {

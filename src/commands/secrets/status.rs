@@ -62,7 +62,12 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
         })),
         OutputFormat::Human => {
             let mut t = output::table(&["scope", "file", "present", "modified", "decrypts"]);
-            for (scope, path, present, modified, decrypts) in &rows {
+            // `-q`: only the rows that do not decrypt (none: no table at all).
+            let terse = ctx.printer.quiet;
+            for (scope, path, present, modified, decrypts) in rows
+                .iter()
+                .filter(|r| !terse || matches!(r.4, Some(Err(_))))
+            {
                 t.add_row(vec![
                     scope.cli_name().to_string(),
                     path.display().to_string(),
@@ -75,7 +80,9 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
                     },
                 ]);
             }
-            output::emit(&format!("{t}\n"));
+            if !terse || failed {
+                output::emit(&format!("{t}\n"));
+            }
             if !stale.is_empty() {
                 let mut t = output::table(&["stale edit directory", "toolctl pid", "problem"]);
                 for d in stale {
@@ -89,6 +96,12 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
                     "key `{}`, public key {}",
                     k.path.display(),
                     k.recipient()
+                )),
+                // The hint must match what `secrets init` will do: it refuses to create a
+                // key over existing secrets.
+                None if rows.iter().any(|r| r.2) => ctx.printer.warn(format!(
+                    "no key at `{}`, and secrets exist that only the original key decrypts: restore it from your backup",
+                    ctx.paths.key_file.display()
                 )),
                 None => ctx.printer.info(format!(
                     "no key at `{}` (`toolctl secrets init` creates one)",
