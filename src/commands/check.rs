@@ -41,6 +41,7 @@ pub fn one(
         )));
     }
     let timeout = Duration::from_secs(args.timeout.max(1));
+    live_mode(ctx, args, false);
     let fut = probe_for(ctx, &r, scope, timeout, send_to)?;
     finish(vec![fut], args.report.output_format)
 }
@@ -68,11 +69,25 @@ pub fn all(ctx: &Context, args: &CheckArgs) -> Result<ExitStatus> {
     }
     let tables: Vec<&str> = scopes.iter().map(|s| s.table()).collect();
     gate(ctx, &r, &tables)?;
+    live_mode(ctx, args, true);
     let mut futures = Vec::new();
     for s in scopes {
         futures.push(probe_for(ctx, &r, s, timeout, None)?);
     }
     finish(futures, args.report.output_format)
+}
+
+/// Rows on stderr as steps end (a terminal, human output, not `-q`), and the `-v`
+/// transcript; stdout keeps the final table or the one JSON document.
+fn live_mode(ctx: &Context, args: &CheckArgs, concurrent: bool) {
+    use std::io::IsTerminal;
+    probe::live::init(probe::live::Mode {
+        progress: std::io::stderr().is_terminal()
+            && args.report.output_format == OutputFormat::Human
+            && !ctx.printer.quiet,
+        transcript: ctx.printer.verbose > 0,
+        concurrent,
+    });
 }
 
 fn enabled(r: &Resolved, scope: Scope) -> bool {
@@ -145,6 +160,39 @@ fn trust(ctx: &Context, r: &Resolved, table: &str) -> Trust {
             .str(&format!("{table}.ca_file"))
             .map(|w| (w.to_string(), ctx.paths.rooted(w))),
         verify: r.str(&format!("{table}.openssl_verify_mode")) != Some("none"),
+        unknown_issuer_hint: None,
+    }
+}
+
+/// A mailbox's trust, decided as mail_room decides it: `ca_file` only with implicit TLS;
+/// with STARTTLS mail_room calls `starttls` with no options, so only the system store
+/// (which honours `SSL_CERT_FILE`/`SSL_CERT_DIR`, as OpenSSL does). A `ca_file` there is
+/// warned about and not used.
+fn mailbox_trust(ctx: &Context, r: &Resolved, table: &str, p: &mut Probe) -> Trust {
+    let mut t = trust(ctx, r, table);
+    if r.bool(&format!("{table}.start_tls")) && !r.bool(&format!("{table}.ssl")) {
+        if let Some((written, _)) = t.ca_file.take() {
+            p.warn(
+                "trust",
+                format!("mail_room ignores `{table}.ca_file` ({written}) with STARTTLS: verifying against the system CA store only, as it will"),
+                format!("install the CA in the system store (`update-ca-certificates`), or use implicit TLS (`{table}.ssl = true`, port 993) with `ca_file`"),
+            );
+            t.unknown_issuer_hint = Some(format!(
+                "mail_room trusts only the system CA store with STARTTLS: install the CA there (copy it to /usr/local/share/ca-certificates/ and run `update-ca-certificates`), or use implicit TLS (`{table}.ssl = true`, `{table}.start_tls = false`, port 993) with `ca_file`"
+            ));
+        }
+    }
+    t
+}
+
+/// Every secret of the settings into the probe's masker: server text in any probe's rows
+/// is masked for all of them (each probe adds what it sends, whatever its length). Short
+/// values a probe does not send are left out: masking every `u` of a text hides nothing.
+fn register_secrets(p: &Probe, r: &Resolved) {
+    for v in r.secret_values() {
+        if v.chars().count() >= 6 {
+            p.masker.add(v);
+        }
     }
 }
 
@@ -161,12 +209,16 @@ fn probe_for(
             let host = r.str("smtp.address").unwrap_or_default().to_string();
             let port = r.int("smtp.port").unwrap_or(587) as u16;
             let mut p = Probe::new("smtp", format!("{host}:{port}"), timeout);
+            register_secrets(&p, r);
             settings_rows(&mut p, r, table);
             let authentication = r.str("smtp.authentication").map(str::to_string);
             let (user, password) = (
                 r.str("smtp.user_name").map(str::to_string),
                 secret(r, "smtp.password"),
             );
+            if let (Some(u), Some(pw)) = (&user, &password) {
+                p.masker.add_login(u, pw);
+            }
             if authentication.as_deref() != Some("none") {
                 match (&user, &password) {
                     (Some(_), Some(_)) => p.ok("credentials", format!("user_name and password from {}", source_of(r, "smtp.password"))),
@@ -204,6 +256,7 @@ fn probe_for(
                 format!("{host}:{port}")
             };
             let mut p = Probe::new(scope.cli_name(), target, timeout);
+            register_secrets(&p, r);
             settings_rows(&mut p, r, table);
             if graph {
                 let (Some(user), Some(client_secret)) = (
@@ -222,6 +275,7 @@ fn probe_for(
                     );
                     return Ok(Box::pin(async move { p }));
                 };
+                p.masker.add_form_value(&client_secret);
                 p.ok(
                     "credentials",
                     format!(
@@ -283,10 +337,12 @@ fn probe_for(
                 );
                 return Ok(Box::pin(async move { p }));
             }
+            p.masker.add_login(&user, &password);
             p.ok(
                 "credentials",
                 format!("user and password from {}", source_of(r, &k("password"))),
             );
+            let mailbox_trust = mailbox_trust(ctx, r, table, &mut p);
             let mailbox = imap::Mailbox {
                 scope: scope.cli_name(),
                 table,
@@ -297,7 +353,7 @@ fn probe_for(
                 mailbox: r.str(&k("mailbox")).unwrap_or("inbox").to_string(),
                 user,
                 password,
-                trust: trust(ctx, r, table),
+                trust: mailbox_trust,
             };
             Ok(Box::pin(async move {
                 imap::probe(&mut p, mailbox).await;
@@ -308,6 +364,7 @@ fn probe_for(
             let k = |leaf: &str| format!("{table}.{leaf}");
             let graph_endpoint = r.str(&k("graph_endpoint")).unwrap_or_default().to_string();
             let mut p = Probe::new("microsoft-graph-mailer", graph_endpoint.clone(), timeout);
+            register_secrets(&p, r);
             settings_rows(&mut p, r, table);
             let Some(client_secret) = secret(r, &k("client_secret")) else {
                 p.fail_now("credentials", fail(
@@ -316,6 +373,7 @@ fn probe_for(
                 ));
                 return Ok(Box::pin(async move { p }));
             };
+            p.masker.add_form_value(&client_secret);
             p.ok(
                 "credentials",
                 format!("client_secret from {}", source_of(r, &k("client_secret"))),

@@ -4,6 +4,7 @@ mod config;
 mod docs;
 mod graph;
 mod harness;
+mod hostile;
 mod mailservers;
 mod probes;
 mod reconfigure;
