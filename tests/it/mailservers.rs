@@ -1171,7 +1171,7 @@ class Handler:
 def authenticator(server, session, envelope, mechanism, auth_data):
     ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user \
         and auth_data.password.decode() == password
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)
 
 ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
 ctx.load_cert_chain(cert, key)

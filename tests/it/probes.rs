@@ -268,16 +268,6 @@ fn a_self_signed_certificate_listed_in_its_own_ca_file_is_pinned() {
         cert.contains("pinned") && cert.contains("localhost, 127.0.0.1"),
         "{out}"
     );
-    // The same certificate under another name is still refused for that name.
-    let t = root(&imap(d.imaps, "ssl = true").replace("127.0.0.1", "127.0.0.2"));
-    fs::copy(pem, t.path("ca.pem")).unwrap();
-    let out = check(&t, "incoming-email", &[]);
-    failed_at(
-        &out,
-        "tls",
-        "it covers localhost, 127.0.0.1",
-        "subjectAltName",
-    );
     // Not where the service ignores ca_file (STARTTLS): refused, in plain words.
     let t = root(&imap(d.imap, "start_tls = true"));
     fs::copy(pem, t.path("ca.pem")).unwrap();
@@ -664,4 +654,60 @@ fn a_damaged_unrelated_secret_does_not_stop_a_probe_but_stops_reconfigure() {
         .run()
         .assert_error("cannot decrypt", &["toolctl mattermost secret write"]);
     assert_eq!(before.diff(&t.snapshot()), "", "reconfigure wrote files");
+}
+
+/// Runs toolctl on a pseudo-terminal (util-linux `script`), returning what the terminal
+/// showed (stdout and stderr together).
+fn on_terminal(t: &TestRoot, args: &[&str]) -> String {
+    let mut line = format!(
+        "{} --root {}",
+        crate::harness::toolctl_bin().display(),
+        t.root().display()
+    );
+    for a in args {
+        line.push(' ');
+        line.push_str(a);
+    }
+    let out = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run script(1)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn on_a_terminal_rows_appear_as_steps_end_and_v_adds_a_masked_transcript() {
+    let d = Dovecot::start(DovecotOptions::default());
+    let t = root(&format!(
+        "{}{}",
+        imap(d.imaps, "ssl = true"),
+        smtp(d.submission, "authentication = \"plain\"")
+    ));
+    let screen = on_terminal(&t, &["-v", "incoming-email", "check"]);
+    for needle in [
+        "greeting ok",
+        "login    ok",
+        "S: * OK",
+        "LOGIN ******** ********",
+        "incoming-email 127.0.0.1:",
+    ] {
+        assert!(screen.contains(needle), "{needle:?} not shown:\n{screen}");
+    }
+    assert!(!screen.contains(ALICE_PW), "{screen}");
+    let screen = on_terminal(&t, &["-v", "check"]);
+    for needle in [
+        "smtp: auth",
+        "incoming-email: login",
+        "smtp: C: AUTH PLAIN ********",
+        "smtp: S: 235",
+    ] {
+        assert!(screen.contains(needle), "{needle:?} not shown:\n{screen}");
+    }
+    assert!(!screen.contains(ALICE_PW), "{screen}");
+    // Off a terminal, stderr stays quiet without -v.
+    let out = t.toolctl(["incoming-email", "check"]).run();
+    out.assert_code(0);
+    assert!(out.stderr.is_empty(), "{out}");
 }
