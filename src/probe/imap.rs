@@ -260,7 +260,7 @@ fn io_failure(e: std::io::Error, what: &str) -> Failure {
             "check that this port is an IMAP server's (143, 993)",
         ),
         _ => fail(
-            format!("{what} failed: {e}"),
+            format!("{what} failed: {}", net::words(&e)),
             "check the network and the server's log",
         ),
     }

@@ -203,7 +203,7 @@ mod tests {
         for text in [
             "500 unknown: pa\"ss+word".to_string(),
             "500 unknown: PA\"SS+WORD".to_string(),
-            format!("a1 NO echo: LOGIN \"alice\" \"pa\\\"ss+word\""),
+            "a1 NO echo: LOGIN \"alice\" \"pa\\\"ss+word\"".to_string(),
             format!("535 AUTH PLAIN {plain}"),
             format!("535 AUTH PLAIN {}", &plain[..plain.len() - 5]),
             format!("500 {}", &plain[6..20]),

@@ -41,12 +41,26 @@ impl std::error::Error for LineTooLong {}
 
 /// `512 bytes`, `4 MiB`.
 pub fn size(n: usize) -> String {
-    if n >= 1 << 20 && n % (1 << 20) == 0 {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
         format!("{} MiB", n >> 20)
-    } else if n >= 1 << 10 && n % (1 << 10) == 0 {
+    } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
         format!("{} KiB", n >> 10)
     } else {
         format!("{n} bytes")
+    }
+}
+
+/// An I/O error as a sentence: `connection refused`, without Rust's `(os error 111)`.
+pub fn words(e: &io::Error) -> String {
+    let text = e.to_string();
+    let text = match text.find(" (os error") {
+        Some(i) => &text[..i],
+        None => &text,
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -227,7 +241,7 @@ pub async fn resolve(host: &str, port: u16) -> Result<(Vec<SocketAddr>, String),
         .await
         .map_err(|e| {
             fail(
-                format!("cannot resolve `{host}`: {e}"),
+                format!("cannot resolve `{host}`: {}", words(&e)),
                 "check the host name in toolctl.toml and the server's DNS (`getent hosts HOST`)",
             )
         })?
@@ -263,5 +277,5 @@ pub async fn connect(addrs: &[SocketAddr], what: &str) -> Result<(TcpStream, Str
         ),
         _ => format!("check the network path to {a} (firewall, routing)"),
     };
-    Err(fail(format!("cannot connect to {a}: {e}"), hint))
+    Err(fail(format!("cannot connect to {a}: {}", words(&e)), hint))
 }

@@ -76,7 +76,7 @@ fn io_failure(e: std::io::Error) -> Failure {
         );
     }
     fail(
-        format!("connection failed: {e}"),
+        format!("connection failed: {}", net::words(&e)),
         "check the network and the server's log",
     )
 }

@@ -130,10 +130,21 @@ fn system_roots() -> &'static RootCertStore {
 }
 
 fn read_pem(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    // Capped, regular files only: a FIFO or a device as `ca_file` must not hang the probe.
+    let bytes = match crate::fsutil::read_capped(path, crate::fsutil::FILE_CAP) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Err("no such file".into()),
+        Err(crate::fsutil::ReadFailure::Io(e)) => return Err(e.to_string()),
+        Err(crate::fsutil::ReadFailure::NotRegular(kind)) => {
+            return Err(format!("it is a {kind}, not a regular file"))
+        }
+        Err(crate::fsutil::ReadFailure::TooLarge(cap)) => {
+            return Err(format!("it is larger than {} MiB", cap >> 20))
+        }
+    };
     let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("not PEM ({e})"))?;
+        .map_err(|_| "it is not a PEM certificate file".to_string())?;
     if certs.is_empty() {
         return Err("no certificate in it".into());
     }
@@ -415,7 +426,10 @@ fn classify(e: &std::io::Error) -> Failure {
                 "the server closed the connection during the TLS handshake",
                 port_hint,
             ),
-            _ => fail(format!("the TLS handshake failed: {e}"), port_hint),
+            _ => fail(
+                format!("the TLS handshake failed: {}", super::net::words(e)),
+                port_hint,
+            ),
         },
     }
 }
