@@ -2,7 +2,8 @@
 //! real servers, in one run.
 //!
 //! - `toolctl smtp check` vs `swaks … --quit-after AUTH` (connect, STARTTLS, EHLO, AUTH);
-//! - `toolctl incoming-email check` vs `curl` doing the IMAP login and EXAMINE over IMAPS;
+//! - `toolctl incoming-email check` vs `curl` doing the IMAP login and EXAMINE over IMAPS,
+//!   and the same over STARTTLS (`curl --ssl-reqd imap://`);
 //! - `toolctl check` (two mailboxes and one relay, concurrently) vs the three probes run one
 //!   after another.
 //!
@@ -105,6 +106,42 @@ fn main() {
         "-X".into(),
         "EXAMINE INBOX".into(),
     ];
+    // STARTTLS: mail_room trusts the system store there, so both get the CA that way.
+    let starttls_conf = r.join("starttls.toml");
+    std::fs::write(
+        &starttls_conf,
+        format!(
+            "external_url = \"https://gitlab.example.com\"\n\n\
+             [incoming_email]\nenabled = true\naddress = \"incoming+%{{key}}@incoming.example.test\"\nhost = \"127.0.0.1\"\nport = {imap}\nstart_tls = true\n",
+            imap = d.imap
+        ),
+    )
+    .unwrap();
+    let starttls = {
+        let mut v = vec![
+            "env".to_string(),
+            format!("SSL_CERT_FILE={}", certs().ca.display()),
+        ];
+        v.extend(t(&[
+            "--config",
+            starttls_conf.to_str().unwrap(),
+            "incoming-email",
+            "check",
+        ]));
+        v
+    };
+    let curl_starttls = vec![
+        "curl".to_string(),
+        "-s".into(),
+        "--ssl-reqd".into(),
+        "--cacert".into(),
+        certs().ca.to_str().unwrap().to_string(),
+        "-u".into(),
+        format!("{ALICE}:{ALICE_PASSWORD}"),
+        format!("imap://127.0.0.1:{}/", d.imap),
+        "-X".into(),
+        "EXAMINE INBOX".into(),
+    ];
     let three = vec![
         "sh".to_string(),
         "-c".into(),
@@ -127,6 +164,12 @@ fn main() {
             curl,
         ),
         (
+            "toolctl incoming-email (STARTTLS)",
+            starttls,
+            "curl --ssl-reqd imap:// EXAMINE",
+            curl_starttls,
+        ),
+        (
             "toolctl check (3 probes)",
             t(&["check"]),
             "3 probes one after another",
@@ -136,7 +179,7 @@ fn main() {
     println!("probes vs peers on Dovecot {} / Postfix, {RUNS} interleaved runs each after {WARMUP} warm-up; {} CPUs",
         version("dovecot", &["--version"]), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
     println!(
-        "{:<30}{:>10}   {:<30}{:>10}   {:>6}",
+        "{:<36}{:>10}   {:<32}{:>10}   {:>6}",
         "toolctl", "median", "peer", "median", "ratio"
     );
     for (name, ours, peer_name, peer) in pairs {
@@ -157,7 +200,7 @@ fn main() {
         }
         let (ma, mb) = (median(a), median(b));
         println!(
-            "{name:<30}{:>8.1}ms   {peer_name:<30}{:>8.1}ms   {:>6.2}",
+            "{name:<36}{:>8.1}ms   {peer_name:<32}{:>8.1}ms   {:>6.2}",
             ms(ma),
             ms(mb),
             ma.as_secs_f64() / mb.as_secs_f64()

@@ -47,16 +47,15 @@ pub fn print(probes: &[Probe], format: CheckFormat, printer: &Printer) {
             let failing: Vec<Probe> = probes
                 .iter()
                 .filter(|p| !p.passed())
-                .map(|p| Probe {
-                    name: p.name.clone(),
-                    target: p.target.clone(),
-                    steps: p
+                .map(|p| {
+                    let mut failing = Probe::new(&p.name, p.target.clone(), p.timeout);
+                    failing.steps = p
                         .steps
                         .iter()
                         .filter(|s| matches!(s.status, Status::Fail | Status::Error))
                         .cloned()
-                        .collect(),
-                    timeout: p.timeout,
+                        .collect();
+                    failing
                 })
                 .collect();
             if !failing.is_empty() {

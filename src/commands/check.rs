@@ -42,6 +42,7 @@ pub fn one(
         )));
     }
     let timeout = Duration::from_secs_f64(args.timeout);
+    live_mode(ctx, args, false);
     let fut = probe_for(ctx, &r, scope, timeout, send_to)?;
     finish(ctx, vec![fut], args.report.output_format)
 }
@@ -68,6 +69,7 @@ pub fn all(ctx: &Context, args: &CheckArgs) -> Result<ExitStatus> {
             "enable one in toolctl.toml (`smtp.enabled`, `incoming_email.enabled`, …); mailboxes are checked where `mailroom.enable` is true",
         ));
     }
+    live_mode(ctx, args, true);
     let mut futures = Vec::new();
     for s in scopes {
         // One broken integration is error rows of its own (one per finding); the others
@@ -97,6 +99,19 @@ pub fn all(ctx: &Context, args: &CheckArgs) -> Result<ExitStatus> {
         futures.push(redis_probe(&r, timeout));
     }
     finish(ctx, futures, args.report.output_format)
+}
+
+/// Rows on stderr as steps end (a terminal, human output, not `-q`), and the `-v`
+/// transcript; stdout keeps the final table or the one JSON document.
+fn live_mode(ctx: &Context, args: &CheckArgs, concurrent: bool) {
+    use std::io::IsTerminal;
+    crate::probe::live::init(crate::probe::live::Mode {
+        progress: std::io::stderr().is_terminal()
+            && args.report.output_format == CheckFormat::Human
+            && !ctx.printer.quiet,
+        transcript: ctx.printer.verbose > 0,
+        concurrent,
+    });
 }
 
 fn enabled(r: &Resolved, scope: Scope) -> bool {
@@ -165,6 +180,39 @@ fn trust(ctx: &Context, r: &Resolved, table: &str) -> Trust {
             .str(&format!("{table}.ca_file"))
             .map(|w| (w.to_string(), ctx.paths.rooted(w))),
         verify: r.str(&format!("{table}.openssl_verify_mode")) != Some("none"),
+        unknown_issuer_hint: None,
+    }
+}
+
+/// A mailbox's trust, decided as mail_room decides it: `ca_file` only with implicit TLS;
+/// with STARTTLS mail_room calls `starttls` with no options, so only the system store
+/// (which honours `SSL_CERT_FILE`/`SSL_CERT_DIR`, as OpenSSL does). A `ca_file` there is
+/// warned about and not used.
+fn mailbox_trust(ctx: &Context, r: &Resolved, table: &str, p: &mut Probe) -> Trust {
+    let mut t = trust(ctx, r, table);
+    if r.bool(&format!("{table}.start_tls")) && !r.bool(&format!("{table}.ssl")) {
+        if let Some((written, _)) = t.ca_file.take() {
+            p.warn(
+                "trust",
+                format!("mail_room ignores `{table}.ca_file` ({written}) with STARTTLS: verifying against the system CA store only, as it will"),
+                format!("install the CA in the system store (`update-ca-certificates`), or use implicit TLS (`{table}.ssl = true`, port 993) with `ca_file`"),
+            );
+            t.unknown_issuer_hint = Some(format!(
+                "mail_room trusts only the system CA store with STARTTLS: install the CA there (copy it to /usr/local/share/ca-certificates/ and run `update-ca-certificates`), or use implicit TLS (`{table}.ssl = true`, `{table}.start_tls = false`, port 993) with `ca_file`"
+            ));
+        }
+    }
+    t
+}
+
+/// Every secret of the settings into the probe's masker: server text in any probe's rows
+/// is masked for all of them (each probe adds what it sends, whatever its length). Short
+/// values a probe does not send are left out: masking every `u` of a text hides nothing.
+fn register_secrets(p: &Probe, r: &Resolved) {
+    for v in r.secret_values() {
+        if v.chars().count() >= 6 {
+            p.masker.add(v);
+        }
     }
 }
 
@@ -177,6 +225,11 @@ fn redis_probe(r: &Resolved, timeout: Duration) -> ProbeFuture {
         .map(|t| format!("{}:{}", t.host, t.port))
         .unwrap_or(url);
     let mut p = Probe::new("redis", shown, timeout);
+    register_secrets(&p, r);
+    if let Some(password) = secret(r, "redis.password") {
+        // Short passwords too: this is the exact value the probe sends in AUTH.
+        p.masker.add(&password);
+    }
     settings_rows(&mut p, r, "redis");
     Box::pin(async move {
         match target {
@@ -203,6 +256,7 @@ fn probe_for(
             let host = r.str("smtp.address").unwrap_or_default().to_string();
             let port = r.int("smtp.port").unwrap_or(587) as u16;
             let mut p = Probe::new("smtp", format!("{host}:{port}"), timeout);
+            register_secrets(&p, r);
             settings_rows(&mut p, r, table);
             if send_to.is_some() && r.str("email.from").is_none() {
                 p.fail_now(
@@ -218,6 +272,9 @@ fn probe_for(
                 r.str("smtp.user_name").map(str::to_string),
                 secret(r, "smtp.password"),
             );
+            if let (Some(u), Some(pw)) = (&user, &password) {
+                p.masker.add_login(u, pw);
+            }
             if authentication.as_deref() != Some("none") {
                 match (&user, &password) {
                     (Some(_), Some(_)) => p.ok("credentials", format!("user_name and password from {}", source_of(r, "smtp.password"))),
@@ -255,6 +312,7 @@ fn probe_for(
                 format!("{host}:{port}")
             };
             let mut p = Probe::new(scope.cli_name(), target, timeout);
+            register_secrets(&p, r);
             settings_rows(&mut p, r, table);
             if graph {
                 let (Some(user), Some(client_secret)) = (
@@ -273,6 +331,7 @@ fn probe_for(
                     );
                     return Ok(Box::pin(async move { p }));
                 };
+                p.masker.add_form_value(&client_secret);
                 p.ok(
                     "credentials",
                     format!(
@@ -334,10 +393,12 @@ fn probe_for(
                 );
                 return Ok(Box::pin(async move { p }));
             }
+            p.masker.add_login(&user, &password);
             p.ok(
                 "credentials",
                 format!("user and password from {}", source_of(r, &k("password"))),
             );
+            let mailbox_trust = mailbox_trust(ctx, r, table, &mut p);
             let mailbox = imap::Mailbox {
                 scope: scope.cli_name(),
                 table,
@@ -348,7 +409,7 @@ fn probe_for(
                 mailbox: r.str(&k("mailbox")).unwrap_or("inbox").to_string(),
                 user,
                 password,
-                trust: trust(ctx, r, table),
+                trust: mailbox_trust,
             };
             Ok(Box::pin(async move {
                 imap::probe(&mut p, mailbox).await;
@@ -359,6 +420,7 @@ fn probe_for(
             let k = |leaf: &str| format!("{table}.{leaf}");
             let graph_endpoint = r.str(&k("graph_endpoint")).unwrap_or_default().to_string();
             let mut p = Probe::new("microsoft-graph-mailer", graph_endpoint.clone(), timeout);
+            register_secrets(&p, r);
             settings_rows(&mut p, r, table);
             let Some(client_secret) = secret(r, &k("client_secret")) else {
                 p.fail_now("credentials", fail(
@@ -367,6 +429,7 @@ fn probe_for(
                 ));
                 return Ok(Box::pin(async move { p }));
             };
+            p.masker.add_form_value(&client_secret);
             p.ok(
                 "credentials",
                 format!("client_secret from {}", source_of(r, &k("client_secret"))),

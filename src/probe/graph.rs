@@ -38,10 +38,7 @@ pub struct Send {
 }
 
 fn client(timeout: Duration) -> Result<reqwest::Client, Failure> {
-    let config = tls::config(&Trust {
-        ca_file: None,
-        verify: true,
-    })?;
+    let config = tls::config(&Trust::system())?;
     reqwest::Client::builder()
         .use_preconfigured_tls((*config).clone())
         .timeout(timeout)

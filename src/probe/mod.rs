@@ -9,6 +9,8 @@
 
 pub mod graph;
 pub mod imap;
+pub mod live;
+pub mod mask;
 pub mod net;
 pub mod redis;
 pub mod smtp;
@@ -95,16 +97,32 @@ pub struct Probe {
     pub target: String,
     pub steps: Vec<Step>,
     pub timeout: Duration,
+    /// Every credential this probe sends, in every form: masked in every row and line.
+    pub masker: mask::Masker,
+    /// Rows and transcript on stderr while the probe runs.
+    pub live: live::Live,
+    /// What a timeout of the next step means, when it is not "the server is silent".
+    timeout_reading: Option<Failure>,
 }
 
 impl Probe {
     pub fn new(name: &str, target: String, timeout: Duration) -> Probe {
+        let masker = mask::Masker::new();
         Probe {
             name: name.to_string(),
             target,
             steps: Vec::new(),
             timeout,
+            live: live::Live::new(name, masker.clone()),
+            masker,
+            timeout_reading: None,
         }
+    }
+
+    /// What a timeout of the next [`Probe::step`] means (a login that a server delays,
+    /// a plain client on an implicit-TLS port), instead of the generic reading.
+    pub fn on_timeout(&mut self, detail: impl Into<String>, hint: impl Into<String>) {
+        self.timeout_reading = Some(fail(detail, hint));
     }
 
     pub fn passed(&self) -> bool {
@@ -122,13 +140,15 @@ impl Probe {
         detail: String,
         hint: Option<String>,
     ) {
-        self.steps.push(Step {
+        let step = Step {
             name: name.to_string(),
             status,
             elapsed,
-            detail,
-            hint,
-        });
+            detail: self.masker.apply(&detail),
+            hint: hint.map(|h| self.masker.apply(&h)),
+        };
+        self.live.row(&step);
+        self.steps.push(step);
     }
 
     pub fn ok(&mut self, name: &str, detail: impl Into<String>) {
@@ -159,6 +179,8 @@ impl Probe {
     where
         F: Future<Output = Result<(T, String), Failure>>,
     {
+        self.live.waiting(name);
+        let reading = self.timeout_reading.take();
         let start = Instant::now();
         let result = tokio::time::timeout(self.timeout, fut).await;
         let elapsed = start.elapsed();
@@ -172,11 +194,17 @@ impl Probe {
                 None
             }
             Err(_) => {
+                let within = format!("no answer within {}", seconds(self.timeout));
+                if let Some(f) = reading {
+                    let detail = format!("{within}: {}", f.detail);
+                    self.push(name, Status::Fail, elapsed, detail, Some(f.hint));
+                    return None;
+                }
                 self.push(
                     name,
                     Status::Fail,
                     elapsed,
-                    format!("no answer within {} s", self.timeout.as_secs_f64()),
+                    within,
                     Some(format!(
                         "the server at {} accepted the connection but did not answer: check that \
                          the host and port are this service's, and any firewall or proxy in between \
@@ -199,8 +227,21 @@ impl Probe {
     }
 }
 
+/// `3 s`, `2.5 s`.
+fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
 /// Prints reports as tables (stdout) or as one JSON document.
 pub fn print(probes: &[Probe], format: output::OutputFormat) {
+    for p in probes {
+        p.live.done();
+    }
     match format {
         output::OutputFormat::Json => output::emit_json(&json!({
             "passed": probes.iter().all(Probe::passed),

@@ -1,21 +1,161 @@
-//! DNS, TCP and the stream type the protocol clients run on (plain TCP or TLS over it).
+//! DNS, TCP (with `TCP_NODELAY`) and the stream the protocol clients run on (plain TCP or
+//! TLS over it): one write per command, capped server lines, the `-v` transcript.
 
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
+use super::live::Live;
+use super::mask::MASK;
 use super::{fail, Failure};
 
-/// A connection, before or after TLS.
+/// The stream under a [`Conn`].
 #[derive(Debug)]
-pub enum Conn {
+enum Io {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
+}
+
+/// A server line longer than the protocol's cap: the probe stops reading.
+#[derive(Debug)]
+pub struct LineTooLong {
+    pub cap: usize,
+}
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the server sent a line longer than {} without ending it; the probe stopped reading",
+            size(self.cap)
+        )
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
+/// `512 bytes`, `4 MiB`.
+pub fn size(n: usize) -> String {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// An I/O error as a sentence: `connection refused`, without Rust's `(os error 111)`.
+pub fn words(e: &io::Error) -> String {
+    let text = e.to_string();
+    let text = match text.find(" (os error") {
+        Some(i) => &text[..i],
+        None => &text,
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The [`LineTooLong`] inside an I/O error, if that is what it is.
+pub fn line_too_long(e: &io::Error) -> Option<&LineTooLong> {
+    e.get_ref().and_then(|i| i.downcast_ref::<LineTooLong>())
+}
+
+/// A connection, before or after TLS, as the protocol clients see it: writes are gathered
+/// until `flush` so that a command leaves in one segment (async-imap writes a command in
+/// four pieces); every server line is capped at `line_cap` bytes (an endless line fails
+/// the read instead of growing a buffer); with `-v` every line both ways goes to the
+/// transcript, masked.
+pub struct Conn {
+    io: Io,
+    line_cap: usize,
+    /// Bytes read since the last LF.
+    line_len: usize,
+    wbuf: Vec<u8>,
+    /// Written so far from `wbuf` by a flush in progress.
+    wpos: usize,
+    live: Option<Live>,
+    /// The server's current partial line, for the transcript.
+    rline: Vec<u8>,
+}
+
+impl Conn {
+    /// A plain TCP connection whose lines are capped at `line_cap`.
+    pub fn plain(tcp: TcpStream, line_cap: usize, live: &Live) -> Conn {
+        Conn::with(Io::Plain(tcp), line_cap, live)
+    }
+
+    /// A TLS connection whose lines are capped at `line_cap`.
+    pub fn tls(stream: TlsStream<TcpStream>, line_cap: usize, live: &Live) -> Conn {
+        Conn::with(Io::Tls(Box::new(stream)), line_cap, live)
+    }
+
+    fn with(io: Io, line_cap: usize, live: &Live) -> Conn {
+        Conn {
+            io,
+            line_cap,
+            line_len: 0,
+            wbuf: Vec::new(),
+            wpos: 0,
+            live: live.transcript().then(|| live.clone()),
+            rline: Vec::new(),
+        }
+    }
+
+    /// The TCP stream of a plain connection, for STARTTLS (`None` once TLS is on).
+    pub fn into_tcp(self) -> Option<TcpStream> {
+        match self.io {
+            Io::Plain(tcp) => Some(tcp),
+            Io::Tls(_) => None,
+        }
+    }
+
+    fn trace_written(&self, bytes: &[u8]) {
+        let Some(live) = &self.live else { return };
+        for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let line = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line));
+            live.line(true, &client_line(&line));
+        }
+    }
+
+    fn trace_read(&mut self, bytes: &[u8]) {
+        let Some(live) = &self.live else { return };
+        for &b in bytes {
+            if b == b'\n' {
+                let line = self.rline.strip_suffix(b"\r").unwrap_or(&self.rline);
+                live.line(false, &String::from_utf8_lossy(line));
+                self.rline.clear();
+            } else if self.rline.len() < 4096 {
+                self.rline.push(b);
+            }
+        }
+    }
+}
+
+/// A client line for the transcript: an IMAP LOGIN's arguments are credentials whole
+/// (the masker covers the AUTH payloads, which it has registered).
+fn client_line(line: &str) -> String {
+    let mut words = line.splitn(3, ' ');
+    if let (Some(tag), Some(cmd), Some(_)) = (words.next(), words.next(), words.next()) {
+        if cmd.eq_ignore_ascii_case("LOGIN") {
+            return format!("{tag} {cmd} {MASK} {MASK}");
+        }
+    }
+    line.to_string()
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Conn")
+    }
 }
 
 impl AsyncRead for Conn {
@@ -24,34 +164,73 @@ impl AsyncRead for Conn {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let r = match &mut this.io {
+            Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        };
+        if let Poll::Ready(Ok(())) = r {
+            let new = &buf.filled()[before..];
+            for &b in new {
+                if b == b'\n' {
+                    this.line_len = 0;
+                } else {
+                    this.line_len += 1;
+                    if this.line_len > this.line_cap {
+                        return Poll::Ready(Err(io::Error::other(LineTooLong {
+                            cap: this.line_cap,
+                        })));
+                    }
+                }
+            }
+            let new = new.to_vec();
+            this.trace_read(&new);
         }
+        r
     }
 }
 
 impl AsyncWrite for Conn {
     fn poll_write(
         self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
+        _cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
+        // Gathered until flush: one command, one segment.
+        self.get_mut().wbuf.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_flush(cx),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        let this = self.get_mut();
+        if this.wpos == 0 && !this.wbuf.is_empty() {
+            let out = std::mem::take(&mut this.wbuf);
+            this.trace_written(&out);
+            this.wbuf = out;
+        }
+        while this.wpos < this.wbuf.len() {
+            let chunk = &this.wbuf[this.wpos..];
+            let n = match &mut this.io {
+                Io::Plain(s) => ready!(Pin::new(s).poll_write(cx, chunk))?,
+                Io::Tls(s) => ready!(Pin::new(s.as_mut()).poll_write(cx, chunk))?,
+            };
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            this.wpos += n;
+        }
+        this.wbuf.clear();
+        this.wpos = 0;
+        match &mut this.io {
+            Io::Plain(s) => Pin::new(s).poll_flush(cx),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.as_mut().poll_flush(cx))?;
+        match &mut self.get_mut().io {
+            Io::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }
@@ -62,7 +241,7 @@ pub async fn resolve(host: &str, port: u16) -> Result<(Vec<SocketAddr>, String),
         .await
         .map_err(|e| {
             fail(
-                format!("cannot resolve `{host}`: {e}"),
+                format!("cannot resolve `{host}`: {}", words(&e)),
                 "check the host name in toolctl.toml and the server's DNS (`getent hosts HOST`)",
             )
         })?
@@ -82,7 +261,12 @@ pub async fn connect(addrs: &[SocketAddr], what: &str) -> Result<(TcpStream, Str
     let mut last = None;
     for a in addrs {
         match TcpStream::connect(a).await {
-            Ok(s) => return Ok((s, format!("connected to {a}"))),
+            Ok(s) => {
+                // Probe commands are short and each waits for its answer: without
+                // NODELAY a command written in pieces waits on the peer's delayed ACK.
+                let _ = s.set_nodelay(true);
+                return Ok((s, format!("connected to {a}")));
+            }
             Err(e) => last = Some((a, e)),
         }
     }
@@ -93,5 +277,5 @@ pub async fn connect(addrs: &[SocketAddr], what: &str) -> Result<(TcpStream, Str
         ),
         _ => format!("check the network path to {a} (firewall, routing)"),
     };
-    Err(fail(format!("cannot connect to {a}: {e}"), hint))
+    Err(fail(format!("cannot connect to {a}: {}", words(&e)), hint))
 }

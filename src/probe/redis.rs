@@ -51,10 +51,7 @@ pub async fn probe(p: &mut Probe, t: Target) {
     let _ = tcp.set_nodelay(true);
     let conn = if t.tls {
         // Sidekiq and mail_room verify against the system store (`[redis]` has no ca_file).
-        let trust = Trust {
-            ca_file: None,
-            verify: true,
-        };
+        let trust = Trust::system();
         let config = match tls::config(&trust) {
             Ok(c) => c,
             Err(f) => return p.fail_now("tls", f),
@@ -62,17 +59,17 @@ pub async fn probe(p: &mut Probe, t: Target) {
         let Some(stream) = tls::upgrade(p, tcp, &t.host, config, &trust).await else {
             return;
         };
-        Conn::Tls(Box::new(stream))
+        Conn::tls(stream, LINE_CAP as usize, &p.live)
     } else if matches!(t.host.as_str(), "localhost" | "127.0.0.1" | "::1") {
         p.ok("encryption", "none (loopback)");
-        Conn::Plain(tcp)
+        Conn::plain(tcp, LINE_CAP as usize, &p.live)
     } else {
         p.warn(
             "encryption",
             "none: commands (and the password) cross the network in clear",
             "fine on loopback or a private network; elsewhere use `rediss://`",
         );
-        Conn::Plain(tcp)
+        Conn::plain(tcp, LINE_CAP as usize, &p.live)
     };
     let mut conn = BufReader::new(conn);
     let secret = t.password.as_ref().map(|p| p.as_str().to_string());

@@ -13,6 +13,7 @@ use hmac::{Hmac, Mac};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use zeroize::Zeroizing;
 
+use super::mask::{self, Masker};
 use super::net::{self, Conn};
 use super::tls::{self, Trust};
 use super::{fail, Failure, Probe};
@@ -34,7 +35,14 @@ pub struct Relay {
     pub send_to: Option<String>,
 }
 
-/// A server reply: code and text lines.
+/// The longest reply line read (RFC 5321 allows 512 octets; real servers exceed it a
+/// little, so with slack).
+pub const LINE_CAP: usize = 2048;
+/// The most lines of one multi-line reply.
+const REPLY_LINES_CAP: usize = 200;
+
+/// A server reply: code and text lines (read as bytes, shown lossily: a Latin-1
+/// greeting is no reason to fail).
 struct Reply {
     code: u16,
     lines: Vec<String>,
@@ -44,49 +52,80 @@ impl Reply {
     fn text(&self) -> String {
         self.lines.join(" / ")
     }
-    fn first(&self) -> String {
+    fn first(&self, masker: &Masker) -> String {
         format!(
             "{} {}",
             self.code,
-            self.lines.first().map(String::as_str).unwrap_or("")
+            mask::cut(
+                &masker.apply(self.lines.first().map(String::as_str).unwrap_or("")),
+                200
+            )
         )
     }
+    /// The code and the quoted, masked, cut text, for a failure's detail.
+    fn quoted(&self, masker: &Masker) -> String {
+        format!("{} {}", self.code, mask::quote(masker, &self.text()))
+    }
+}
+
+fn io_failure(e: std::io::Error) -> Failure {
+    if let Some(long) = net::line_too_long(&e) {
+        return fail(
+            long.to_string(),
+            "check that this port is an SMTP server's (25, 465, 587): no mail server sends such lines",
+        );
+    }
+    fail(
+        format!("connection failed: {}", net::words(&e)),
+        "check the network and the server's log",
+    )
 }
 
 struct Session {
     io: BufReader<Conn>,
+    masker: Masker,
 }
 
 impl Session {
     async fn reply(&mut self) -> Result<Reply, Failure> {
         let mut lines = Vec::new();
         loop {
-            let mut line = String::new();
-            let n = self.io.read_line(&mut line).await.map_err(|e| {
-                fail(
-                    format!("connection failed: {e}"),
-                    "check the network and the server's log",
-                )
-            })?;
+            let mut raw = Vec::new();
+            let n = self
+                .io
+                .read_until(b'\n', &mut raw)
+                .await
+                .map_err(io_failure)?;
             if n == 0 {
                 return Err(fail(
                     "the server closed the connection",
                     "check the server's log for why it disconnected",
                 ));
             }
-            let line = line.trim_end();
+            let text = String::from_utf8_lossy(&raw);
+            let line = text.trim_end();
             let code = line
                 .get(..3)
+                .filter(|c| c.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|c| c.parse::<u16>().ok())
                 .ok_or_else(|| {
                     fail(
-                        "the server's answer is not SMTP",
+                        format!(
+                            "the server's answer is not SMTP: {}",
+                            mask::quote(&self.masker, line)
+                        ),
                         "check that this port is an SMTP server's (25, 465, 587)",
                     )
                 })?;
             lines.push(line.get(4..).unwrap_or("").to_string());
             if line.as_bytes().get(3) != Some(&b'-') {
                 return Ok(Reply { code, lines });
+            }
+            if lines.len() >= REPLY_LINES_CAP {
+                return Err(fail(
+                    format!("the server's reply did not end after {REPLY_LINES_CAP} lines; the probe stopped reading"),
+                    "check that this port is an SMTP server's (25, 465, 587)",
+                ));
             }
         }
     }
@@ -97,12 +136,7 @@ impl Session {
         io.write_all(format!("{line}\r\n").as_bytes())
             .await
             .and(io.flush().await)
-            .map_err(|e| {
-                fail(
-                    format!("connection failed: {e}"),
-                    "check the network and the server's log",
-                )
-            })?;
+            .map_err(io_failure)?;
         self.reply().await
     }
 
@@ -116,17 +150,11 @@ impl Session {
         let r = self.command(line).await?;
         if r.code != code {
             return Err(fail(
-                format!("{what} refused: {}", r.text_with_code()),
+                format!("{what} refused: {}", r.quoted(&self.masker)),
                 hint,
             ));
         }
         Ok(r)
-    }
-}
-
-impl Reply {
-    fn text_with_code(&self) -> String {
-        format!("{} {}", self.code, self.text())
     }
 }
 
@@ -142,31 +170,36 @@ pub async fn probe(p: &mut Probe, r: Relay) {
     let Some(tcp) = p.step("tcp", net::connect(&addrs, "SMTP")).await else {
         return;
     };
-    let mut conn = Conn::Plain(tcp);
     let mut encrypted = false;
-    if r.tls {
-        let Conn::Plain(tcp) = conn else {
-            unreachable!()
-        };
+    let conn = if r.tls {
         let Some(stream) = tls::upgrade(p, tcp, &r.host, config.clone(), &r.trust).await else {
             return;
         };
-        conn = Conn::Tls(Box::new(stream));
         encrypted = true;
-    }
+        Conn::tls(stream, LINE_CAP, &p.live)
+    } else {
+        Conn::plain(tcp, LINE_CAP, &p.live)
+    };
     let mut s = Session {
         io: BufReader::new(conn),
+        masker: p.masker.clone(),
     };
+    if !r.tls && r.port == 465 {
+        p.on_timeout(
+            "port 465 is SMTP over implicit TLS, where the server waits for a TLS handshake first",
+            "set `smtp.tls = true` and `smtp.enable_starttls_auto = false` for port 465 (or use port 587 with STARTTLS)",
+        );
+    }
     let Some(()) = p
         .step("greeting", async {
             let g = s.reply().await?;
             if g.code != 220 {
                 return Err(fail(
-                    format!("the server refused the session: {}", g.text_with_code()),
+                    format!("the server refused the session: {}", g.quoted(&s.masker)),
                     "check the server's log; it may block this host",
                 ));
             }
-            Ok(((), g.first()))
+            Ok(((), g.first(&s.masker)))
         })
         .await
     else {
@@ -189,20 +222,21 @@ pub async fn probe(p: &mut Probe, r: Relay) {
                             "check the server's TLS configuration",
                         )
                         .await?;
-                    Ok(((), rep.first()))
+                    Ok(((), rep.first(&s.masker)))
                 })
                 .await
             else {
                 return;
             };
-            let Conn::Plain(tcp) = s.io.into_inner() else {
+            let Some(tcp) = s.io.into_inner().into_tcp() else {
                 unreachable!("STARTTLS runs on plain TCP")
             };
             let Some(stream) = tls::upgrade(p, tcp, &r.host, config.clone(), &r.trust).await else {
                 return;
             };
             s = Session {
-                io: BufReader::new(Conn::Tls(Box::new(stream))),
+                io: BufReader::new(Conn::tls(stream, LINE_CAP, &p.live)),
+                masker: p.masker.clone(),
             };
             encrypted = true;
             let Some(again) = p.step("ehlo", extensions(&mut s, &ehlo)).await else {
@@ -236,11 +270,23 @@ pub async fn probe(p: &mut Probe, r: Relay) {
         p.skip("auth", "authentication = \"none\"");
     } else {
         if offered.is_empty() {
+            let hint = if encrypted {
+                "the relay does not offer authentication on this port: enable SMTP AUTH on it (Postfix: `smtpd_sasl_auth_enable = yes`), use its submission port, or set `smtp.authentication = \"none\"` for a relay that needs none"
+            } else {
+                "many relays offer AUTH only after STARTTLS (set `smtp.enable_starttls_auto = true`), or set `smtp.authentication = \"none\"` for an open relay"
+            };
             p.fail_now(
                 "auth methods",
                 fail(
-                    format!("the server offers no AUTH{}", if encrypted { "" } else { " on an unencrypted session" }),
-                    "many relays offer AUTH only after STARTTLS (set `enable_starttls_auto = true`), or set `authentication = \"none\"` for an open relay",
+                    format!(
+                        "the server offers no AUTH{}",
+                        if encrypted {
+                            ""
+                        } else {
+                            " on an unencrypted session"
+                        }
+                    ),
+                    hint,
                 ),
             );
             return;
@@ -286,6 +332,10 @@ pub async fn probe(p: &mut Probe, r: Relay) {
                     ),
                 );
             };
+            p.on_timeout(
+                "servers delay the answer to a failed login, so the user name or password may be wrong",
+                "check `user_name` and `password` with `toolctl smtp secret edit`, or allow the server more time (`--timeout 30`)",
+            );
             let Some(()) = p
                 .step("auth", authenticate(&mut s, &method, user, password))
                 .await
@@ -310,7 +360,7 @@ pub async fn probe(p: &mut Probe, r: Relay) {
     }
     p.step("quit", async {
         let rep = s.command("QUIT").await?;
-        Ok(((), rep.first()))
+        Ok(((), rep.first(&s.masker)))
     })
     .await;
 }
@@ -336,9 +386,10 @@ async fn authenticate(
     password: &str,
 ) -> Result<((), String), Failure> {
     let b64 = base64::engine::general_purpose::STANDARD;
+    let masker = s.masker.clone();
     let refused = |rep: &Reply| {
         fail(
-            format!("{method} authentication failed: {}", rep.text_with_code()),
+            format!("{method} authentication failed: {}", rep.quoted(&masker)),
             "check `user_name` and `password` with `toolctl smtp secret edit`; if they are right, try another method (`smtp.authentication` = plain, login or cram_md5)",
         )
     };
@@ -381,7 +432,10 @@ async fn authenticate(
                 .iter()
                 .map(|b| format!("{b:02x}"))
                 .collect();
-            s.command(&b64.encode(format!("{user} {digest}"))).await?
+            let response = b64.encode(format!("{user} {digest}"));
+            s.masker.add(&digest);
+            s.masker.add_token(&response);
+            s.command(&response).await?
         }
         other => {
             return Err(fail(
@@ -393,7 +447,7 @@ async fn authenticate(
     if done.code != 235 {
         return Err(refused(&done));
     }
-    Ok(((), format!("{method}: {}", done.first())))
+    Ok(((), format!("{method}: {}", done.first(&s.masker))))
 }
 
 async fn send(s: &mut Session, from: &str, to: &str, helo: &str) -> Result<((), String), Failure> {
@@ -409,7 +463,7 @@ async fn send(s: &mut Session, from: &str, to: &str, helo: &str) -> Result<((), 
     let rcpt = s.command(&format!("RCPT TO:<{to}>")).await?;
     if !(rcpt.code == 250 || rcpt.code == 251) {
         return Err(fail(
-            format!("RCPT TO refused: {}", rcpt.text_with_code()),
+            format!("RCPT TO refused: {}", rcpt.quoted(&s.masker)),
             hint,
         ));
     }
@@ -431,18 +485,13 @@ async fn send(s: &mut Session, from: &str, to: &str, helo: &str) -> Result<((), 
     io.write_all(&body)
         .await
         .and(io.flush().await)
-        .map_err(|e| {
-            fail(
-                format!("sending the message failed: {e}"),
-                "check the network",
-            )
-        })?;
+        .map_err(io_failure)?;
     let rep = s.reply().await?;
     if rep.code != 250 {
         return Err(fail(
-            format!("the message was refused: {}", rep.text_with_code()),
+            format!("the message was refused: {}", rep.quoted(&s.masker)),
             hint,
         ));
     }
-    Ok(((), format!("sent to {to}: {}", rep.first())))
+    Ok(((), format!("sent to {to}: {}", rep.first(&s.masker))))
 }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::server::ParsedCertificate;
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
@@ -27,6 +29,20 @@ pub struct Trust {
     pub ca_file: Option<(String, std::path::PathBuf)>,
     /// `openssl_verify_mode = "none"`: accept any certificate (warned about).
     pub verify: bool,
+    /// The hint for a certificate no trusted CA signed, when the default (set `ca_file`)
+    /// is not the fix (IMAP STARTTLS, where mail_room trusts the system store only).
+    pub unknown_issuer_hint: Option<String>,
+}
+
+impl Trust {
+    /// The system store, verified.
+    pub fn system() -> Trust {
+        Trust {
+            ca_file: None,
+            verify: true,
+            unknown_issuer_hint: None,
+        }
+    }
 }
 
 /// A rustls client configuration for `trust`.
@@ -49,6 +65,7 @@ pub fn config(trust: &Trust) -> Result<Arc<ClientConfig>, Failure> {
         ));
     }
     let mut roots = RootCertStore::empty();
+    let mut pinned = Vec::new();
     match &trust.ca_file {
         Some((written, path)) => {
             let certs = read_pem(path).map_err(|why| {
@@ -58,12 +75,13 @@ pub fn config(trust: &Trust) -> Result<Arc<ClientConfig>, Failure> {
                 )
             })?;
             for c in certs {
-                roots.add(c).map_err(|e| {
+                roots.add(c.clone()).map_err(|_| {
                     fail(
-                        format!("ca_file `{written}` holds an unusable certificate: {e}"),
-                        "use a PEM CA certificate",
+                        format!("ca_file `{written}` holds a certificate that cannot be parsed"),
+                        "use PEM certificates (`openssl x509 -in FILE -noout -text` shows whether one is readable)",
                     )
                 })?;
+                pinned.push(c);
             }
         }
         None => {
@@ -76,8 +94,26 @@ pub fn config(trust: &Trust) -> Result<Arc<ClientConfig>, Failure> {
             }
         }
     }
+    let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+        .build()
+        .map_err(|e| {
+            fail(
+                format!("TLS set-up failed: {e}"),
+                "report this as a toolctl bug",
+            )
+        })?;
+    let unknown_issuer_hint = trust.unknown_issuer_hint.clone().unwrap_or_else(|| {
+        "set `ca_file` to the CA certificate that signed it (a private CA), or install the CA in the system store".to_string()
+    });
     Ok(Arc::new(
-        builder.with_root_certificates(roots).with_no_client_auth(),
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Verifier {
+                inner,
+                pinned,
+                unknown_issuer_hint,
+            }))
+            .with_no_client_auth(),
     ))
 }
 
@@ -94,10 +130,21 @@ fn system_roots() -> &'static RootCertStore {
 }
 
 fn read_pem(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    // Capped, regular files only: a FIFO or a device as `ca_file` must not hang the probe.
+    let bytes = match crate::fsutil::read_capped(path, crate::fsutil::FILE_CAP) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Err("no such file".into()),
+        Err(crate::fsutil::ReadFailure::Io(e)) => return Err(e.to_string()),
+        Err(crate::fsutil::ReadFailure::NotRegular(kind)) => {
+            return Err(format!("it is a {kind}, not a regular file"))
+        }
+        Err(crate::fsutil::ReadFailure::TooLarge(cap)) => {
+            return Err(format!("it is larger than {} MiB", cap >> 20))
+        }
+    };
     let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("not PEM ({e})"))?;
+        .map_err(|_| "it is not a PEM certificate file".to_string())?;
     if certs.is_empty() {
         return Err("no certificate in it".into());
     }
@@ -119,46 +166,303 @@ pub async fn handshake(
     let stream = TlsConnector::from(config)
         .connect(name, tcp)
         .await
-        .map_err(|e| classify(&e, host))?;
+        .map_err(|e| classify(&e))?;
     let (_, conn) = stream.get_ref();
-    let detail = format!(
-        "{} {}",
-        conn.protocol_version()
-            .map(|v| format!("{v:?}"))
-            .unwrap_or_default()
-            .replace("TLSv1_", "TLS 1."),
-        conn.negotiated_cipher_suite()
-            .map(|c| format!("{:?}", c.suite()))
-            .unwrap_or_default()
-    );
+    let version = match conn.protocol_version() {
+        Some(rustls::ProtocolVersion::TLSv1_3) => "TLS 1.3",
+        Some(rustls::ProtocolVersion::TLSv1_2) => "TLS 1.2",
+        _ => "TLS",
+    };
+    let suite = conn
+        .negotiated_cipher_suite()
+        .and_then(|c| c.suite().as_str())
+        .unwrap_or("");
+    let detail = format!("{version} {suite}");
     Ok((stream, detail.trim().to_string()))
 }
 
-/// An administrator's reading of a failed handshake.
-fn classify(e: &std::io::Error, host: &str) -> Failure {
-    let inner = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
-    match inner {
-        Some(rustls::Error::InvalidCertificate(c)) => match c {
-            CertificateError::Expired | CertificateError::ExpiredContext { .. } => fail(
-                "the server's certificate has expired",
-                "renew the certificate on the mail server; until then mail_room cannot connect",
+/// A failed certificate check, in an administrator's words (carried through rustls
+/// inside `CertificateError::Other`).
+#[derive(Debug)]
+struct Explained {
+    detail: String,
+    hint: String,
+}
+
+impl std::fmt::Display for Explained {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+impl std::error::Error for Explained {}
+
+fn explained(detail: impl Into<String>, hint: impl Into<String>) -> rustls::Error {
+    rustls::Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(Arc::new(
+        Explained {
+            detail: detail.into(),
+            hint: hint.into(),
+        },
+    ))))
+}
+
+/// The chain check of rustls (webpki), with two additions: a server certificate that is
+/// itself listed in `ca_file` is accepted (pinned: a self-signed certificate, which
+/// `openssl req -x509` makes CA:TRUE, used as its own CA file; its names and dates are
+/// still checked), and every refusal is explained in plain words.
+#[derive(Debug)]
+struct Verifier {
+    inner: Arc<WebPkiServerVerifier>,
+    /// The certificates of `ca_file` (none for the system store).
+    pinned: Vec<CertificateDer<'static>>,
+    unknown_issuer_hint: String,
+}
+
+impl ServerCertVerifier for Verifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let e =
+            match self
+                .inner
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+            {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+        if self
+            .pinned
+            .iter()
+            .any(|c| c.as_ref() == end_entity.as_ref())
+        {
+            let parsed = ParsedCertificate::try_from(end_entity)
+                .map_err(|e| self.explain(e, end_entity, server_name))?;
+            rustls::client::verify_server_name(&parsed, server_name)
+                .map_err(|e| self.explain(e, end_entity, server_name))?;
+            if let Ok((_, x509)) = x509_parser::parse_x509_certificate(end_entity.as_ref()) {
+                let t = now.as_secs() as i64;
+                if t > x509.validity().not_after.timestamp() {
+                    return Err(self.explain(
+                        CertificateError::Expired.into(),
+                        end_entity,
+                        server_name,
+                    ));
+                }
+                if t < x509.validity().not_before.timestamp() {
+                    return Err(self.explain(
+                        CertificateError::NotValidYet.into(),
+                        end_entity,
+                        server_name,
+                    ));
+                }
+            }
+            return Ok(ServerCertVerified::assertion());
+        }
+        Err(self.explain(e, end_entity, server_name))
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+impl Verifier {
+    fn explain(
+        &self,
+        e: rustls::Error,
+        cert: &CertificateDer<'_>,
+        server_name: &ServerName<'_>,
+    ) -> rustls::Error {
+        let parsed = x509_parser::parse_x509_certificate(cert.as_ref()).ok();
+        let x509 = parsed.as_ref().map(|(_, c)| c);
+        let host = server_name.to_str();
+        let names = x509.map(names_of).unwrap_or_default();
+        let until = x509
+            .map(|c| format!(" on {}", c.validity().not_after))
+            .unwrap_or_default();
+        let from = x509
+            .map(|c| format!(" until {}", c.validity().not_before))
+            .unwrap_or_default();
+        let issuer = x509
+            .map(|c| format!(" (issuer: {})", c.issuer()))
+            .unwrap_or_default();
+        let c = match e {
+            rustls::Error::InvalidCertificate(c) => c,
+            other => return other,
+        };
+        let renew = "renew the certificate on the mail server; until then the service cannot connect either";
+        match c {
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => explained(
+                format!("the server's certificate expired{until}"),
+                renew,
             ),
-            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => fail(
-                format!("the server's certificate is not valid for `{host}`"),
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => explained(
+                format!("the server's certificate is not valid{from}"),
+                "check the clocks of this machine and of the server (`timedatectl`), or wait until the certificate becomes valid",
+            ),
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => explained(
+                format!(
+                    "the server's certificate is not valid for `{host}`: it covers {}",
+                    if names.is_empty() { "no names".to_string() } else { names.join(", ") }
+                ),
                 "set the host to a name the certificate covers (see its subjectAltName), or fix the certificate",
             ),
-            CertificateError::UnknownIssuer => fail(
-                "the server's certificate is not signed by a trusted CA",
-                "set `ca_file` to the CA certificate that signed it (a private CA), or install the CA in the system store",
+            CertificateError::UnknownIssuer => explained(
+                format!("the server's certificate is not signed by a trusted CA{issuer}"),
+                self.unknown_issuer_hint.clone(),
             ),
-            other => fail(format!("the server's certificate was refused: {other:?}"), "check the certificate on the mail server"),
-        },
-        Some(other) => fail(format!("TLS handshake failed: {other}"), "check that this port speaks TLS (993/465 implicit TLS; 143/587 use STARTTLS)"),
-        None => fail(
-            format!("TLS handshake failed: {e}"),
-            "check that this port speaks TLS (993/465 implicit TLS; 143/587 use STARTTLS)",
-        ),
+            CertificateError::BadSignature => explained(
+                format!("the server's certificate has a bad signature: it was not signed by the CA it names{issuer}"),
+                "check that the trusted CA is the one that signed the server's current certificate (a re-created CA has a new key)",
+            ),
+            CertificateError::Revoked => explained(
+                "the server's certificate has been revoked",
+                renew,
+            ),
+            CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => explained(
+                "the server's certificate is not for TLS servers (its extendedKeyUsage lacks serverAuth)",
+                "issue the mail server a server certificate (extendedKeyUsage = serverAuth)",
+            ),
+            CertificateError::UnhandledCriticalExtension => explained(
+                "the server's certificate has a critical extension that cannot be checked",
+                "issue the mail server a certificate without unusual critical extensions",
+            ),
+            CertificateError::BadEncoding => explained(
+                "the server's certificate cannot be parsed",
+                "check the certificate file on the mail server (`openssl x509 -noout -text`)",
+            ),
+            #[allow(deprecated)]
+            CertificateError::UnsupportedSignatureAlgorithm
+            | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+            | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => explained(
+                "the server's certificate is signed with an algorithm that is no longer accepted (such as SHA-1)",
+                "re-issue the certificate with SHA-256 or better",
+            ),
+            CertificateError::Other(o) => {
+                let what = o.0.to_string();
+                if what.contains("CaUsedAsEndEntity") {
+                    explained(
+                        "the server presents a CA certificate (basicConstraints CA:TRUE) as its own, and it is not listed in the trusted CA file",
+                        if self.pinned.is_empty() {
+                            "a self-signed certificate is trusted only through `ca_file` holding that certificate itself (where the service uses `ca_file`); or issue the server a certificate with CA:FALSE from a CA"
+                        } else {
+                            "add the server's certificate itself to `ca_file` (a self-signed certificate), or issue the server a certificate with CA:FALSE from the CA"
+                        },
+                    )
+                } else if what.contains("UnsupportedCertVersion") {
+                    explained(
+                        "the server's certificate is an X.509 version 1 certificate, which is not accepted",
+                        "re-issue it as a version 3 certificate (with `-extfile` or `-addext` giving a subjectAltName)",
+                    )
+                } else if what.contains("EndEntityUsedAsCa") {
+                    explained(
+                        "the server's chain uses a server certificate (CA:FALSE) as a CA",
+                        "fix the chain on the mail server: it must end at a real CA certificate",
+                    )
+                } else {
+                    explained(
+                        "the server's certificate failed verification",
+                        "look at it with `openssl s_client -connect HOST:PORT -showcerts` and compare it with the trusted CA",
+                    )
+                }
+            }
+            _ => explained(
+                "the server's certificate failed verification",
+                "look at it with `openssl s_client -connect HOST:PORT -showcerts` and compare it with the trusted CA",
+            ),
+        }
     }
+}
+
+/// An administrator's reading of a failed handshake.
+fn classify(e: &std::io::Error) -> Failure {
+    let port_hint = "check that this port speaks TLS (993/465 implicit TLS; 143/587 use STARTTLS)";
+    let inner = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
+    match inner {
+        Some(rustls::Error::InvalidCertificate(CertificateError::Other(o))) => {
+            match o.0.downcast_ref::<Explained>() {
+                Some(x) => fail(x.detail.clone(), x.hint.clone()),
+                None => fail(
+                    "the server's certificate failed verification",
+                    "look at it with `openssl s_client -connect HOST:PORT -showcerts`",
+                ),
+            }
+        }
+        Some(rustls::Error::InvalidMessage(_)) => fail(
+            "the server's answer is not TLS",
+            port_hint,
+        ),
+        Some(rustls::Error::AlertReceived(_)) => fail(
+            "the server ended the TLS handshake with an alert (no protocol version or cipher in common, or it wants a client certificate)",
+            "check the server's TLS settings and its log",
+        ),
+        Some(rustls::Error::PeerIncompatible(_)) => fail(
+            "the server's TLS is too old or too different to agree on (TLS 1.2 or newer is needed)",
+            "enable TLS 1.2 or 1.3 on the mail server",
+        ),
+        Some(_) => fail("the TLS handshake failed", port_hint),
+        None => match e.kind() {
+            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => fail(
+                "the server closed the connection during the TLS handshake",
+                port_hint,
+            ),
+            _ => fail(
+                format!("the TLS handshake failed: {}", super::net::words(e)),
+                port_hint,
+            ),
+        },
+    }
+}
+
+/// The names a certificate covers, as an administrator writes them (`localhost,
+/// 127.0.0.1`).
+fn names_of(x509: &x509_parser::certificate::X509Certificate<'_>) -> Vec<String> {
+    use x509_parser::extensions::GeneralName;
+    x509.subject_alternative_name()
+        .ok()
+        .flatten()
+        .map(|san| {
+            san.value
+                .general_names
+                .iter()
+                .filter_map(|n| match n {
+                    GeneralName::DNSName(d) => Some(d.to_string()),
+                    GeneralName::IPAddress(b) => match b.len() {
+                        4 => Some(
+                            std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*b).ok()?).to_string(),
+                        ),
+                        16 => Some(
+                            std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*b).ok()?).to_string(),
+                        ),
+                        _ => None,
+                    },
+                    GeneralName::RFC822Name(m) => Some(m.to_string()),
+                    GeneralName::URI(u) => Some(u.to_string()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The certificate step: subject, names and days to expiry, and a warning when the expiry
@@ -180,21 +484,19 @@ pub fn inspect(stream: &TlsStream<TcpStream>, trust: &Trust) -> (String, Option<
         .unwrap_or(0);
     let days = (x509.validity().not_after.timestamp() - now) / 86_400;
     let subject = x509.subject().to_string();
-    let names: Vec<String> = x509
-        .subject_alternative_name()
-        .ok()
-        .flatten()
-        .map(|san| {
-            san.value
-                .general_names
-                .iter()
-                .map(|n| n.to_string())
-                .collect()
-        })
-        .unwrap_or_default();
+    let names = names_of(&x509);
     let trusted_by = match (&trust.ca_file, trust.verify) {
         (_, false) => "NOT verified (openssl_verify_mode = \"none\")".to_string(),
-        (Some((written, _)), true) => format!("trusted via ca_file {written}"),
+        (Some((written, path)), true) => {
+            let listed = read_pem(path)
+                .map(|certs| certs.iter().any(|c| c.as_ref() == cert.as_ref()))
+                .unwrap_or(false);
+            if listed {
+                format!("trusted via ca_file {written} (pinned: the certificate itself is listed there)")
+            } else {
+                format!("trusted via ca_file {written}")
+            }
+        }
         (None, true) => "trusted via the system CA store".to_string(),
     };
     let detail = format!(

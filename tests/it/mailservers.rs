@@ -79,6 +79,9 @@ pub struct Certs {
     pub expired: CertPair,
     /// Valid now, but only for `wrong.example.com`.
     pub wrong_name: CertPair,
+    /// Self-signed by `openssl req -x509` (so CA:TRUE, the default), for `localhost` and
+    /// `127.0.0.1`: trusted only by listing the certificate itself as `ca_file`.
+    pub self_signed: CertPair,
 }
 
 /// A certificate (PEM) and its private key (PEM, unencrypted, world-readable).
@@ -214,6 +217,21 @@ fn make_certs() -> Certs {
         sign.extend(validity);
         openssl(&dir, &sign);
     }
+    let mut self_signed = vec!["req", "-x509"];
+    self_signed.extend(ec);
+    self_signed.extend([
+        "-keyout",
+        "self_signed.key",
+        "-out",
+        "self_signed.pem",
+        "-days",
+        "3650",
+        "-subj",
+        "/O=toolctl tests/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    ]);
+    openssl(&dir, &self_signed);
     for entry in fs::read_dir(&dir).expect("read the certificates dir") {
         let path = entry.expect("dir entry").path();
         if path.is_file() {
@@ -229,6 +247,7 @@ fn make_certs() -> Certs {
         good: pair("good"),
         expired: pair("expired"),
         wrong_name: pair("wrong_name"),
+        self_signed: pair("self_signed"),
         dir,
     }
 }
@@ -278,6 +297,8 @@ pub enum Tls {
     Good,
     Expired,
     WrongName,
+    /// [`Certs::self_signed`].
+    SelfSigned,
 }
 
 impl Tls {
@@ -287,6 +308,7 @@ impl Tls {
             Tls::Good => &c.good,
             Tls::Expired => &c.expired,
             Tls::WrongName => &c.wrong_name,
+            Tls::SelfSigned => &c.self_signed,
         }
     }
 }
@@ -297,6 +319,13 @@ pub struct DovecotOptions {
     /// false: the plain IMAP and submission listeners do not offer STARTTLS (and answer the
     /// STARTTLS command with an error); the implicit-TLS listeners work as usual.
     pub starttls: bool,
+    /// `disable_plaintext_auth = yes`, and a second plain IMAP listener on
+    /// `127.0.0.2:`[`Dovecot::imap`] ([`Dovecot::LOGINDISABLED_HOST`]): Dovecot counts a
+    /// client whose address equals its own as secure, so only there (the probe connects from
+    /// 127.0.0.1) it advertises `LOGINDISABLED` on a connection without TLS.
+    pub login_disabled: bool,
+    /// `auth_failure_delay` in seconds (0: failed logins answer at once).
+    pub auth_failure_delay: u32,
 }
 
 impl Default for DovecotOptions {
@@ -304,6 +333,8 @@ impl Default for DovecotOptions {
         DovecotOptions {
             tls: Tls::Good,
             starttls: true,
+            login_disabled: false,
+            auth_failure_delay: 0,
         }
     }
 }
@@ -344,6 +375,9 @@ pub struct Dovecot {
 }
 
 impl Dovecot {
+    /// Where a `login_disabled` instance advertises LOGINDISABLED (port [`Dovecot::imap`]).
+    pub const LOGINDISABLED_HOST: &'static str = "127.0.0.2";
+
     /// Starts a private Dovecot and waits until it greets. Panics with its log on failure.
     pub fn start(opts: DovecotOptions) -> Dovecot {
         require_root();
@@ -415,6 +449,18 @@ impl Dovecot {
                 .to_string_lossy()
                 .trim_start_matches("toolctl-dovecot-")
         );
+        let alt_imap = if opts.login_disabled {
+            format!(
+                "  inet_listener imap_logindisabled {{
+    address = {}
+    port = {imap}
+  }}
+",
+                Dovecot::LOGINDISABLED_HOST
+            )
+        } else {
+            String::new()
+        };
         let listeners = if opts.starttls {
             format!(
                 "service imap-login {{
@@ -494,6 +540,11 @@ service submissions-login {{
 "
             )
         };
+        // The extra listener joins the plain IMAP listener's service.
+        let plain_imap =
+            format!("  inet_listener imap {{\n    address = 127.0.0.1\n    port = {imap}\n  }}\n");
+        assert!(listeners.contains(&plain_imap));
+        let listeners = listeners.replacen(&plain_imap, &format!("{plain_imap}{alt_imap}"), 1);
         let conf = format!(
             "# A private Dovecot for the toolctl probe tests.
 protocols = imap submission
@@ -510,10 +561,10 @@ ssl = yes
 ssl_cert = <{cert}
 ssl_key = <{key}
 
-disable_plaintext_auth = no
+disable_plaintext_auth = {plaintext}
 auth_mechanisms = plain login cram-md5
 auth_verbose = yes
-auth_failure_delay = 0
+auth_failure_delay = {delay} secs
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {users}
@@ -544,6 +595,8 @@ service auth {{
   }}
 }}
 {listeners}",
+            plaintext = if opts.login_disabled { "yes" } else { "no" },
+            delay = opts.auth_failure_delay,
             run = run.display(),
             state = state.display(),
             log = log.display(),
@@ -1088,6 +1141,129 @@ fn group_id(name: &str) -> u32 {
 }
 
 // ---------------------------------------------------------------------------------------
+// aiosmtpd
+// ---------------------------------------------------------------------------------------
+
+/// How an [`Aiosmtpd`] listens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpdMode {
+    /// Plain SMTP offering STARTTLS; AUTH (PLAIN, LOGIN) only after it.
+    Starttls,
+    /// SMTP over implicit TLS, AUTH PLAIN and LOGIN.
+    Implicit,
+    /// SMTP over implicit TLS with no AUTH at all.
+    ImplicitNoAuth,
+}
+
+/// The aiosmtpd server: written out and run with Debian's `/usr/bin/python3` (the
+/// `python3` on PATH may lack the `python3-aiosmtpd` package). It prints its port once
+/// listening; mail is accepted and dropped.
+const AIOSMTPD: &str = r#"
+import asyncio, ssl, sys
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+mode, cert, key, user, password = sys.argv[1:6]
+
+class Handler:
+    async def handle_DATA(self, server, session, envelope):
+        return "250 OK dropped"
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user \
+        and auth_data.password.decode() == password
+    return AuthResult(success=ok, handled=False)
+
+ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+ctx.load_cert_chain(cert, key)
+
+def factory():
+    if mode == "starttls":
+        return SMTP(Handler(), hostname="aiosmtpd.example.test", tls_context=ctx,
+                    authenticator=authenticator, auth_require_tls=True)
+    if mode == "implicit":
+        return SMTP(Handler(), hostname="aiosmtpd.example.test",
+                    authenticator=authenticator, auth_require_tls=False)
+    return SMTP(Handler(), hostname="aiosmtpd.example.test", auth_exclude_mechanism=["PLAIN", "LOGIN"])
+
+async def main():
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(factory, "127.0.0.1", 0,
+                                      ssl=None if mode == "starttls" else ctx)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
+
+asyncio.run(main())
+"#;
+
+/// A running aiosmtpd (Debian's `python3-aiosmtpd`), a second SMTP server family beside
+/// Postfix and Dovecot submission. Users: [`ALICE`] / [`ALICE_PASSWORD`].
+pub struct Aiosmtpd {
+    pub port: u16,
+    child: Child,
+    _tmp: tempfile::TempDir,
+}
+
+impl Aiosmtpd {
+    pub fn start(mode: SmtpdMode) -> Aiosmtpd {
+        let tmp = tempfile::Builder::new()
+            .prefix("toolctl-aiosmtpd-")
+            .tempdir()
+            .expect("create the aiosmtpd dir");
+        let script = tmp.path().join("smtpd.py");
+        fs::write(&script, AIOSMTPD).expect("write smtpd.py");
+        let pair = &certs().good;
+        let stderr_path = tmp.path().join("stderr");
+        let stderr = fs::File::create(&stderr_path).expect("create aiosmtpd's stderr");
+        let mode_arg = match mode {
+            SmtpdMode::Starttls => "starttls",
+            SmtpdMode::Implicit => "implicit",
+            SmtpdMode::ImplicitNoAuth => "noauth",
+        };
+        let mut child = Command::new("/usr/bin/python3")
+            .arg(&script)
+            .arg(mode_arg)
+            .arg(&pair.cert)
+            .arg(&pair.key)
+            .arg(ALICE)
+            .arg(ALICE_PASSWORD)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("run /usr/bin/python3 (is python3-aiosmtpd installed?): {e}")
+            });
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(START_TIMEOUT).unwrap_or_default();
+        let Ok(port) = line.trim().parse::<u16>() else {
+            kill_group(&mut child);
+            panic!(
+                "aiosmtpd did not start (stdout {line:?}):\n{}",
+                read_lossy(&stderr_path)
+            );
+        };
+        Aiosmtpd {
+            port,
+            child,
+            _tmp: tmp,
+        }
+    }
+}
+
+impl Drop for Aiosmtpd {
+    fn drop(&mut self) {
+        kill_group(&mut self.child);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Silent server, closed port
 // ---------------------------------------------------------------------------------------
 
@@ -1477,18 +1653,21 @@ fn harness_self_test() {
             Dovecot::start(DovecotOptions {
                 tls: Tls::Good,
                 starttls: false,
+                ..DovecotOptions::default()
             })
         });
         let c = s.spawn(|| {
             Dovecot::start(DovecotOptions {
                 tls: Tls::Expired,
                 starttls: true,
+                ..DovecotOptions::default()
             })
         });
         let d = s.spawn(|| {
             Dovecot::start(DovecotOptions {
                 tls: Tls::WrongName,
                 starttls: true,
+                ..DovecotOptions::default()
             })
         });
         (
@@ -1751,6 +1930,7 @@ fn parallel_stress() {
                 let d = Dovecot::start(DovecotOptions {
                     tls: Tls::Good,
                     starttls: i % 2 == 0,
+                    ..DovecotOptions::default()
                 });
                 let p = Postfix::start(&d);
                 let subject = format!("stress {i}");

@@ -7,6 +7,7 @@ mod docs;
 mod edit;
 mod graph;
 mod harness;
+mod hostile;
 mod mailservers;
 mod probes;
 mod reconfigure;

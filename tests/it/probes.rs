@@ -6,7 +6,9 @@ use std::fs;
 use std::time::{Duration, Instant};
 
 use crate::harness::{Outcome, TestRoot};
-use crate::mailservers::{certs, closed_port, Dovecot, DovecotOptions, Postfix, Silent, Tls};
+use crate::mailservers::{
+    certs, closed_port, Aiosmtpd, Dovecot, DovecotOptions, Postfix, Silent, SmtpdMode, Tls,
+};
 
 const ALICE: &str = "alice@example.test";
 const ALICE_PW: &str = "alice-Pa55";
@@ -49,9 +51,24 @@ fn smtp(port: u16, extra: &str) -> String {
 }
 
 fn check(t: &TestRoot, what: &str, extra: &[&str]) -> Outcome {
+    check_env(t, what, extra, &[])
+}
+
+/// [`check`] with environment variables for toolctl (`SSL_CERT_FILE`: the system CA
+/// store that OpenSSL, and so mail_room, and toolctl read; the real one is never touched).
+fn check_env(
+    t: &TestRoot,
+    what: &str,
+    extra: &[&str],
+    env: &[(&str, &std::path::Path)],
+) -> Outcome {
     let mut args = vec![what, "check", "--output-format", "json"];
     args.extend_from_slice(extra);
-    let out = t.toolctl(args).run();
+    let mut run = t.toolctl(args);
+    for (k, v) in env {
+        run = run.env(k, v);
+    }
+    let out = run.run();
     for secret in [ALICE_PW, "wrong-Pa55"] {
         assert!(
             !out.stdout_str().contains(secret) && !out.stderr.contains(secret),
@@ -79,12 +96,15 @@ fn failed_at(out: &Outcome, name: &str, detail: &str, hint: &str) {
 #[test]
 fn imap_with_starttls_and_imaps_are_green() {
     let d = Dovecot::start(DovecotOptions::default());
-    for settings in [
-        imap(d.imap, "start_tls = true"),
-        imap(d.imaps, "ssl = true"),
+    // STARTTLS trusts the system store only (as mail_room): the harness CA is put there
+    // through SSL_CERT_FILE, and the unused ca_file is warned about.
+    let system_store: &[(&str, &std::path::Path)] = &[("SSL_CERT_FILE", &certs().ca)];
+    for (settings, env) in [
+        (imap(d.imap, "start_tls = true"), system_store),
+        (imap(d.imaps, "ssl = true"), &[][..]),
     ] {
         let t = root(&settings);
-        let out = check(&t, "incoming-email", &[]);
+        let out = check_env(&t, "incoming-email", &[], env);
         out.assert_code(0);
         for name in [
             "dns",
@@ -113,14 +133,206 @@ fn imap_with_starttls_and_imaps_are_green() {
                 .contains("messages"),
             "{out}"
         );
+        let trusted = if env.is_empty() {
+            "ca_file /ca.pem"
+        } else {
+            "system CA store"
+        };
         assert!(
             out.step("certificate")["detail"]
                 .as_str()
                 .unwrap()
-                .contains("ca_file /ca.pem"),
+                .contains(trusted),
             "{out}"
         );
     }
+}
+
+#[test]
+fn imap_starttls_ignores_ca_file_as_mail_room_does() {
+    let d = Dovecot::start(DovecotOptions::default());
+    let t = root(&imap(d.imap, "start_tls = true"));
+    // The CA only in ca_file: mail_room would fail, so the probe fails.
+    let empty = t.aux().join("empty-bundle.pem");
+    fs::write(&empty, "").unwrap();
+    let out = check_env(&t, "incoming-email", &[], &[("SSL_CERT_FILE", &empty)]);
+    let trust = out.step("trust");
+    assert_eq!(trust["status"], "warn", "{out}");
+    assert!(
+        trust["detail"]
+            .as_str()
+            .unwrap()
+            .contains("mail_room ignores"),
+        "{out}"
+    );
+    failed_at(
+        &out,
+        "tls",
+        "not signed by a trusted CA",
+        "update-ca-certificates",
+    );
+    assert!(
+        out.step("tls")["hint"]
+            .as_str()
+            .unwrap()
+            .contains("ssl = true"),
+        "{out}"
+    );
+    // Once the CA is in the store mail_room uses, it passes (warning kept).
+    let out = check_env(&t, "incoming-email", &[], &[("SSL_CERT_FILE", &certs().ca)]);
+    out.assert_code(0);
+    assert_eq!(out.step("trust")["status"], "warn", "{out}");
+}
+
+#[test]
+fn logindisabled_stops_before_the_password_is_sent() {
+    let d = Dovecot::start(DovecotOptions {
+        starttls: false,
+        login_disabled: true,
+        ..DovecotOptions::default()
+    });
+    let t = root(&imap(d.imap, "").replace("127.0.0.1", Dovecot::LOGINDISABLED_HOST));
+    let out = check(&t, "incoming-email", &[]);
+    failed_at(&out, "login", "LOGINDISABLED", "start_tls = true");
+    assert!(
+        out.step("login")["hint"]
+            .as_str()
+            .unwrap()
+            .contains("ssl = true"),
+        "{out}"
+    );
+    assert!(
+        out.step("capabilities")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("LOGINDISABLED"),
+        "{out}"
+    );
+    let seen = crate::harness::wait_for(Duration::from_secs(5), || {
+        d.log_text().contains("no auth attempts")
+    });
+    let log = d.log_text();
+    assert!(seen, "the disconnect was not logged:\n{log}");
+    assert!(
+        !log.contains("Login: user=") && !log.contains("auth failed"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_delayed_login_failure_says_the_credentials_may_be_wrong() {
+    let d = Dovecot::start(DovecotOptions {
+        auth_failure_delay: 3,
+        ..DovecotOptions::default()
+    });
+    let t = root_with(&imap(d.imaps, "ssl = true"), "wrong-Pa55");
+    let out = check(&t, "incoming-email", &["--timeout", "2"]);
+    failed_at(
+        &out,
+        "login",
+        "delay the answer to a failed login",
+        "--timeout",
+    );
+}
+
+#[test]
+fn a_self_signed_certificate_listed_in_its_own_ca_file_is_pinned() {
+    let d = Dovecot::start(DovecotOptions {
+        tls: Tls::SelfSigned,
+        ..DovecotOptions::default()
+    });
+    let pem = &certs().self_signed.cert;
+    let text = String::from_utf8(
+        std::process::Command::new("openssl")
+            .args(["x509", "-noout", "-text", "-in"])
+            .arg(pem)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        text.contains("CA:TRUE"),
+        "the harness certificate is not CA:TRUE:\n{text}"
+    );
+    // Implicit TLS uses ca_file: pinned, accepted.
+    let t = root(&imap(d.imaps, "ssl = true"));
+    fs::copy(pem, t.path("ca.pem")).unwrap();
+    let out = check(&t, "incoming-email", &[]);
+    out.assert_code(0);
+    let cert = out.step("certificate")["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cert.contains("pinned") && cert.contains("localhost, 127.0.0.1"),
+        "{out}"
+    );
+    // Not where the service ignores ca_file (STARTTLS): refused, in plain words.
+    let t = root(&imap(d.imap, "start_tls = true"));
+    fs::copy(pem, t.path("ca.pem")).unwrap();
+    let out = check(&t, "incoming-email", &[]);
+    out.assert_code(1);
+    let tls = out.step("tls");
+    let detail = tls["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("CA certificate") || detail.contains("not signed"),
+        "{out}"
+    );
+    // SMTP (ActionMailer uses ca_file with STARTTLS too): pinned.
+    let p = Postfix::start(&d);
+    let _ = p;
+    let t = root(&smtp(d.submissions, "tls = true"));
+    fs::copy(pem, t.path("ca.pem")).unwrap();
+    check(&t, "smtp", &[]).assert_code(0);
+    for out in [&out] {
+        for bad in ["CaUsedAsEndEntity", "DNSName(", "IPAddress(", "Some(", "{ "] {
+            assert!(!out.stdout_str().contains(bad), "{bad} in\n{out}");
+        }
+    }
+}
+
+#[test]
+fn aiosmtpd_passes_with_starttls_and_implicit_tls() {
+    for (mode, extra) in [
+        (SmtpdMode::Starttls, "enable_starttls_auto = true"),
+        (SmtpdMode::Implicit, "tls = true"),
+    ] {
+        let a = Aiosmtpd::start(mode);
+        for method in ["plain", "login"] {
+            let settings = smtp(a.port, &format!("{extra}\nauthentication = \"{method}\""));
+            let out = check(&root(&settings), "smtp", &[]);
+            out.assert_code(0);
+            assert_eq!(out.step("auth")["status"], "ok", "{out}");
+            assert_eq!(out.step("certificate")["status"], "ok", "{out}");
+        }
+        let out = check(&root_with(&smtp(a.port, extra), "wrong-Pa55"), "smtp", &[]);
+        failed_at(
+            &out,
+            "auth",
+            "authentication failed",
+            "toolctl smtp secret edit",
+        );
+    }
+}
+
+#[test]
+fn implicit_tls_without_auth_does_not_suggest_starttls() {
+    let a = Aiosmtpd::start(SmtpdMode::ImplicitNoAuth);
+    let out = check(&root(&smtp(a.port, "tls = true")), "smtp", &[]);
+    failed_at(
+        &out,
+        "auth methods",
+        "offers no AUTH",
+        "smtpd_sasl_auth_enable",
+    );
+    assert!(
+        !out.step("auth methods")["hint"]
+            .as_str()
+            .unwrap()
+            .contains("starttls"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -442,4 +654,60 @@ fn a_damaged_unrelated_secret_does_not_stop_a_probe_but_stops_reconfigure() {
         .run()
         .assert_error("cannot decrypt", &["toolctl mattermost secret write"]);
     assert_eq!(before.diff(&t.snapshot()), "", "reconfigure wrote files");
+}
+
+/// Runs toolctl on a pseudo-terminal (util-linux `script`), returning what the terminal
+/// showed (stdout and stderr together).
+fn on_terminal(t: &TestRoot, args: &[&str]) -> String {
+    let mut line = format!(
+        "{} --root {}",
+        crate::harness::toolctl_bin().display(),
+        t.root().display()
+    );
+    for a in args {
+        line.push(' ');
+        line.push_str(a);
+    }
+    let out = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run script(1)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn on_a_terminal_rows_appear_as_steps_end_and_v_adds_a_masked_transcript() {
+    let d = Dovecot::start(DovecotOptions::default());
+    let t = root(&format!(
+        "{}{}",
+        imap(d.imaps, "ssl = true"),
+        smtp(d.submission, "authentication = \"plain\"")
+    ));
+    let screen = on_terminal(&t, &["-v", "incoming-email", "check"]);
+    for needle in [
+        "greeting ok",
+        "login    ok",
+        "S: * OK",
+        "LOGIN ******** ********",
+        "incoming-email 127.0.0.1:",
+    ] {
+        assert!(screen.contains(needle), "{needle:?} not shown:\n{screen}");
+    }
+    assert!(!screen.contains(ALICE_PW), "{screen}");
+    let screen = on_terminal(&t, &["-v", "check"]);
+    for needle in [
+        "smtp: auth",
+        "incoming-email: login",
+        "smtp: C: AUTH PLAIN ********",
+        "smtp: S: 235",
+    ] {
+        assert!(screen.contains(needle), "{needle:?} not shown:\n{screen}");
+    }
+    assert!(!screen.contains(ALICE_PW), "{screen}");
+    // Off a terminal, stderr stays quiet without -v.
+    let out = t.toolctl(["incoming-email", "check"]).run();
+    out.assert_code(0);
+    assert!(out.stderr.is_empty(), "{out}");
 }

@@ -1,0 +1,117 @@
+//! What a probe shows while it runs, on stderr: each step's row as it ends and the step
+//! being waited on (on a terminal, human output only), and with `-v` the protocol
+//! transcript (client `C:` and server `S:` lines, masked). `check` runs probes
+//! concurrently, so there each line is labelled by its probe and no waiting line is drawn.
+//!
+//! The choice is made once per command ([`init`]) and picked up by every [`super::Probe`]
+//! it builds. Every line written here has gone through the probe's masker first.
+
+use std::io::Write;
+use std::sync::OnceLock;
+
+use super::mask::{self, Masker};
+use super::Step;
+
+/// How this command shows probes while they run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Mode {
+    /// Rows on stderr as each step ends (stderr is a terminal, human output, not `-q`).
+    pub progress: bool,
+    /// `-v`: the protocol transcript on stderr.
+    pub transcript: bool,
+    /// Several probes at once (`toolctl check`): lines are labelled, no waiting line.
+    pub concurrent: bool,
+}
+
+static MODE: OnceLock<Mode> = OnceLock::new();
+
+/// Sets the mode for the probes this command builds (the first call wins).
+pub fn init(mode: Mode) {
+    let _ = MODE.set(mode);
+}
+
+/// One probe's live output.
+#[derive(Clone)]
+pub struct Live {
+    mode: Mode,
+    label: String,
+    masker: Masker,
+}
+
+impl Live {
+    pub fn new(label: &str, masker: Masker) -> Live {
+        Live {
+            mode: MODE.get().copied().unwrap_or_default(),
+            label: label.to_string(),
+            masker,
+        }
+    }
+
+    fn prefix(&self) -> String {
+        if self.mode.concurrent {
+            format!("{}: ", self.label)
+        } else {
+            String::new()
+        }
+    }
+
+    fn write(&self, text: &str) {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(text.as_bytes());
+        let _ = err.flush();
+    }
+
+    /// The step now waited on (a single probe on a terminal only).
+    pub fn waiting(&self, step: &str) {
+        if self.mode.progress && !self.mode.concurrent {
+            self.write(&format!("\r\x1b[K  {step} …"));
+        }
+    }
+
+    /// A step's row, once it has ended.
+    pub fn row(&self, s: &Step) {
+        if !self.mode.progress {
+            return;
+        }
+        let time = if s.elapsed.is_zero() {
+            String::new()
+        } else {
+            format!(" {} ms", s.elapsed.as_millis())
+        };
+        let clear = if self.mode.concurrent { "" } else { "\r\x1b[K" };
+        let detail = mask::cut(&self.masker.apply(&s.detail), 120);
+        self.write(&format!(
+            "{clear}{}{:<8} {:<7}{time}  {detail}\n",
+            self.prefix(),
+            s.name,
+            s.status.label(),
+        ));
+    }
+
+    /// Whether the transcript is on.
+    pub fn transcript(&self) -> bool {
+        self.mode.transcript
+    }
+
+    /// One transcript line: `C:` what toolctl sent, `S:` what the server answered.
+    pub fn line(&self, from_client: bool, text: &str) {
+        if !self.mode.transcript {
+            return;
+        }
+        let who = if from_client { "C" } else { "S" };
+        let clear = if self.mode.progress && !self.mode.concurrent {
+            "\r\x1b[K"
+        } else {
+            ""
+        };
+        let text = mask::cut(&self.masker.apply(text), 300);
+        self.write(&format!("{clear}{}{who}: {text}\n", self.prefix()));
+    }
+
+    /// Clears the waiting line when the probe is done.
+    pub fn done(&self) {
+        if self.mode.progress && !self.mode.concurrent {
+            self.write("\r\x1b[K");
+        }
+    }
+}
