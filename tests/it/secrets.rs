@@ -507,20 +507,29 @@ fn a_truncated_key_file_is_refused() {
 }
 
 #[test]
-fn a_group_readable_key_is_refused() {
+fn a_key_open_to_others_is_refused_naming_the_real_bits() {
     let r = populated();
-    chmod(&r.key_file(), 0o640);
-    for args in [
-        ["smtp", "secret", "show"],
-        ["smtp", "secret", "write"],
-        ["secrets", "rekey", "--new-key"],
+    for (mode_bits, who) in [
+        (0o640, "group can read (mode 0640)"),
+        (0o620, "group can write (mode 0620)"),
+        (0o602, "others can write (mode 0602)"),
+        (0o644, "group can read, others can read (mode 0644)"),
+        (0o660, "group can read and write (mode 0660)"),
     ] {
-        assert_refused(
-            &r,
-            || r.toolctl(args).stdin(sample("smtp")).run(),
-            "readable by group or others",
-            &["chmod 600"],
-        );
+        chmod(&r.key_file(), mode_bits);
+        for args in [
+            ["smtp", "secret", "show"],
+            ["smtp", "secret", "write"],
+            ["secrets", "rekey", "--new-key"],
+        ] {
+            let out = assert_refused(
+                &r,
+                || r.toolctl(args).stdin(sample("smtp")).run(),
+                who,
+                &["chmod 600"],
+            );
+            assert!(!out.stderr.contains("readable by group or others"), "{out}");
+        }
     }
 }
 
