@@ -252,9 +252,8 @@ fn roll_forward(store: &Store, key: &Key, journal: Option<&Journal>) -> Result<R
     let plaintexts = decrypt_all(store, key)?;
     hit("rekey-decrypted");
     let unfinished = |e: Error| unfinished(e, key_file, &staged.path);
-    let old_copy =
-        keep_old_copy(key.current(), journal.and_then(|j| j.old_copy.as_deref()))
-            .map_err(unfinished)?;
+    let old_copy = keep_old_copy(key.current(), journal.and_then(|j| j.old_copy.as_deref()))
+        .map_err(unfinished)?;
     hit("rekey-old-key-kept");
     let mut j = Journal {
         state: State::Staged,
@@ -404,10 +403,16 @@ pub struct Inventory {
 pub fn inventory(key_file: &Path) -> Inventory {
     let mut files = Vec::new();
     let staged = key::staged_path(key_file);
-    for (role, path) in [(Role::Current, key_file.to_path_buf()), (Role::Staged, staged)]
-        .into_iter()
-        .chain(key::old_copies(key_file).into_iter().map(|p| (Role::Old, p)))
-    {
+    for (role, path) in [
+        (Role::Current, key_file.to_path_buf()),
+        (Role::Staged, staged),
+    ]
+    .into_iter()
+    .chain(
+        key::old_copies(key_file)
+            .into_iter()
+            .map(|p| (Role::Old, p)),
+    ) {
         match KeyFile::load(&path, role) {
             Ok(Some(k)) => files.push((role, path, Ok(k))),
             Ok(None) => {}

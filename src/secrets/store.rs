@@ -158,10 +158,11 @@ impl Store {
     /// never reports a spurious "wrong key".
     pub fn read(&self, scope: Scope, key: &Key) -> Result<Option<Plaintext>> {
         self.check_dir()?;
+        // The window a rotation can fall into: the keys are loaded, the file not yet read.
+        crate::failpoint::hit("secrets-read-keys-loaded");
         let Some(ciphertext) = self.read_file(scope)? else {
             return Ok(None);
         };
-        crate::failpoint::hit("secrets-read-keys-loaded");
         match crypt::decrypt(&ciphertext, key.identities()) {
             Ok(p) => Ok(Some(p)),
             Err(DecryptFailure::WrongKey) => {
@@ -226,7 +227,9 @@ impl Store {
                 dir.display(),
                 user_name(owner).unwrap_or_else(|| "another user".into())
             ))
-            .cause("its owner could replace any secret; it is refused, as ssh refuses such a `~/.ssh`")
+            .cause(
+                "its owner could replace any secret; it is refused, as ssh refuses such a `~/.ssh`",
+            )
             .hint(format!(
                 "run `chown {} {}` (and `chmod 700` it), or point `[secrets] directory` elsewhere",
                 user_name(me).unwrap_or_else(|| me.to_string()),

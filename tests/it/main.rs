@@ -7,5 +7,6 @@ mod harness;
 mod mailservers;
 mod probes;
 mod reconfigure;
+mod rotation;
 mod secrets;
 mod tail;

@@ -186,10 +186,7 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
         for a in &attention {
             ctx.printer.warn(a);
         }
-        if rows
-            .iter()
-            .any(|r| matches!(r.decrypts, Some(Err(_))))
-        {
+        if rows.iter().any(|r| matches!(r.decrypts, Some(Err(_)))) {
             ctx.printer.warn(
                 "some secrets do not decrypt with this key: restore the right key, or rewrite \
                  them with `toolctl <scope> secret write`",
