@@ -276,6 +276,10 @@ impl Store {
                 };
                 Error::new(format!("cannot decrypt `{}`", path.display()))
                     .cause(format!("{keys} one of the file's recipients (wrong key)"))
+                    .cause(
+                        "a damaged recipient line looks the same to age: if this key wrote \
+                         the file, restore the file from a backup",
+                    )
                     .hint(format!(
                         "use the key the file was encrypted with (`--root`, `[secrets] key_file`; \
                          `toolctl secrets status` lists the key files and which one opens each \
