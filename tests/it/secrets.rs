@@ -1654,6 +1654,7 @@ fn a_fifo_or_a_device_as_a_secret_file_is_refused_without_hanging() {
 fn run_measuring_memory(r: &TestRoot, args: &[&str]) -> (Option<i32>, String, i64) {
     let mut cmd = r.toolctl(args).command();
     cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    #[allow(clippy::zombie_processes)] // reaped by wait4 below, to read its rusage
     let mut child = cmd.spawn().unwrap();
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
@@ -1663,6 +1664,8 @@ fn run_measuring_memory(r: &TestRoot, args: &[&str]) -> (Option<i32>, String, i6
     let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
     assert_eq!(pid, child.id() as libc::pid_t);
     let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    // Reaped by wait4 above; forget the handle so nothing waits on the pid again.
+    std::mem::forget(child);
     (code, stderr, usage.ru_maxrss)
 }
 
