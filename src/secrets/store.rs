@@ -1,7 +1,14 @@
 //! The store's rules: where each scope's file is, which key and recipients apply, when a
-//! key may be created, and how a secret is written (under the lock, atomically, 0600).
+//! key may be created, and how a secret is read (capped, regular files only, retried once
+//! against a key rotation) and written (under the lock, atomically, 0600, to the key loaded
+//! under that lock).
+//!
+//! The secrets directory is refused when it is group- or world-writable or owned by
+//! another user than the caller or root, as ssh refuses such a `~/.ssh`: whoever can write
+//! there can replace a secret.
 
 use std::io::Read;
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -72,9 +79,9 @@ impl Store {
         }
     }
 
-    /// The key for a writer, checked before the lock is taken: `Ok(None)` means it is
-    /// missing and may be created ([`Store::create_key`]) because no encrypted file exists
-    /// yet; when files exist, a missing key is an error, never a silent new key.
+    /// The key for a writer: `Ok(None)` means it is missing and may be created
+    /// ([`Store::create_key`]) because no encrypted file exists yet; when files exist, a
+    /// missing key is an error, never a silent new key.
     pub fn existing_key_for_writing(&self) -> Result<Option<Key>> {
         match Key::load(&self.paths.key_file)? {
             Some(key) => Ok(Some(key)),
@@ -84,19 +91,25 @@ impl Store {
     }
 
     /// What a writer needs: the store locked, then its key (created, and announced, when it
-    /// is missing and no encrypted file exists yet). The key is checked before the lock is
-    /// taken, so a refusal leaves no lock file behind, and again under the lock, where
-    /// another writer may have created it meanwhile.
+    /// is missing and no encrypted file exists yet). A refusal is decided before the lock is
+    /// taken, so it leaves no lock file behind; the key that is used is loaded again under
+    /// the lock, because a rotation may have replaced it while this writer waited, and a
+    /// secret encrypted to a retired key would open only with its old copy.
     pub fn lock_for_writing(&self, printer: &Printer) -> Result<(fsutil::Lock, Key)> {
-        let key = self.existing_key_for_writing()?;
+        self.existing_key_for_writing()?;
         let lock = self.lock()?;
-        let key = match key {
+        crate::failpoint::hit("secrets-write-locked");
+        let key = match self.existing_key_for_writing()? {
             Some(key) => key,
-            None => match Key::load(&self.paths.key_file)? {
-                Some(key) => key,
-                None => self.create_key(printer)?,
-            },
+            None => self.create_key(printer)?,
         };
+        if let Some(staged) = key.staged() {
+            printer.warn(format!(
+                "a key rotation is unfinished (`{}` is staged): this secret is encrypted to both \
+                 keys; run `toolctl secrets rekey` to finish the rotation",
+                staged.path.display()
+            ));
+        }
         Ok((lock, key))
     }
 
@@ -111,9 +124,15 @@ impl Store {
         Ok(key)
     }
 
-    /// Every recipient a file is encrypted to: the key's own, then `[secrets] recipients`.
-    pub fn recipients(&self, own: x25519::Recipient) -> Result<Vec<x25519::Recipient>> {
-        let mut all = vec![own];
+    /// Every recipient a file is encrypted to: `own` (the key's, and the staged key's during
+    /// a rotation), then `[secrets] recipients`.
+    pub fn recipients(&self, own: Vec<x25519::Recipient>) -> Result<Vec<x25519::Recipient>> {
+        let mut all: Vec<x25519::Recipient> = Vec::new();
+        for r in own {
+            if !all.iter().any(|a| a.to_string() == r.to_string()) {
+                all.push(r);
+            }
+        }
         for r in &self.extra_recipients {
             let parsed = x25519::Recipient::from_str(&r.value).map_err(|why| {
                 Error::new(format!(
@@ -132,28 +151,141 @@ impl Store {
     }
 
     /// Decrypts `scope`; `Ok(None)` when its file does not exist.
+    ///
+    /// A reader takes no lock, so a rotation may move the secret to a new key between the
+    /// moment `key` was loaded and the moment the file is read: a file that none of `key`'s
+    /// identities opens is retried once with the key files as they are now, so a reader
+    /// never reports a spurious "wrong key".
     pub fn read(&self, scope: Scope, key: &Key) -> Result<Option<Plaintext>> {
-        let path = self.file(scope);
-        let Some(ciphertext) = fsutil::read_optional(&path)? else {
+        self.check_dir()?;
+        // The window a rotation can fall into: the keys are loaded, the file not yet read.
+        crate::failpoint::hit("secrets-read-keys-loaded");
+        let Some(ciphertext) = self.read_file(scope)? else {
             return Ok(None);
         };
-        crypt::decrypt(&ciphertext, key.identities())
-            .map(Some)
-            .map_err(|f| self.decrypt_error(scope, key, f))
+        match crypt::decrypt(&ciphertext, key.identities()) {
+            Ok(p) => Ok(Some(p)),
+            Err(DecryptFailure::WrongKey) => {
+                crate::failpoint::hit("secrets-read-retry");
+                let fresh = self.key()?;
+                let Some(ciphertext) = self.read_file(scope)? else {
+                    return Ok(None);
+                };
+                crypt::decrypt(&ciphertext, fresh.identities())
+                    .map(Some)
+                    .map_err(|f| self.decrypt_error(scope, &fresh, f))
+            }
+            Err(f) => Err(self.decrypt_error(scope, key, f)),
+        }
+    }
+
+    /// The armored file of `scope`, read capped: a file over [`fsutil::SECRET_CAP`] is
+    /// damaged (no secret is that large), and a FIFO or a device is refused, never read.
+    pub fn read_file(&self, scope: Scope) -> Result<Option<Vec<u8>>> {
+        let path = self.file(scope);
+        match fsutil::read_capped(&path, fsutil::SECRET_CAP) {
+            Ok(bytes) => Ok(bytes),
+            Err(fsutil::ReadFailure::TooLarge(cap)) => Err(self.decrypt_error_at(
+                scope,
+                &path,
+                None,
+                DecryptFailure::Damaged(format!(
+                    "it is larger than {} MiB, and no secret is: it is not what toolctl wrote",
+                    cap / (1024 * 1024)
+                )),
+            )),
+            Err(f) => Err(f.into_error("the secret", &path)),
+        }
+    }
+
+    /// Refuses a secrets directory that others could write into (group- or world-writable,
+    /// or owned by someone other than the caller or root), as ssh refuses such a `~/.ssh`.
+    /// A directory that does not exist yet is fine: it is created 0700.
+    pub fn check_dir(&self) -> Result<()> {
+        let dir = &self.paths.secrets_dir;
+        let meta = match std::fs::metadata(dir) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::io("read the secrets directory", dir, e)),
+        };
+        if !meta.is_dir() {
+            return Err(Error::new(format!(
+                "the secrets directory `{}` is not a directory",
+                dir.display()
+            ))
+            .hint(format!(
+                "move `{}` away, or point `[secrets] directory` at the real directory",
+                dir.display()
+            )));
+        }
+        // SAFETY: geteuid(2) has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        let owner = meta.uid();
+        if owner != me && owner != 0 {
+            return Err(Error::new(format!(
+                "the secrets directory `{}` is owned by {} (uid {owner}), not by you or root",
+                dir.display(),
+                user_name(owner).unwrap_or_else(|| "another user".into())
+            ))
+            .cause(
+                "its owner could replace any secret; it is refused, as ssh refuses such a `~/.ssh`",
+            )
+            .hint(format!(
+                "run `chown {} {}` (and `chmod 700` it), or point `[secrets] directory` elsewhere",
+                user_name(me).unwrap_or_else(|| me.to_string()),
+                dir.display()
+            )));
+        }
+        let mode = meta.mode() & 0o7777;
+        if mode & 0o022 != 0 {
+            let who = match (mode & 0o020 != 0, mode & 0o002 != 0) {
+                (true, true) => "group- and world-writable",
+                (true, false) => "group-writable",
+                _ => "world-writable",
+            };
+            return Err(Error::new(format!(
+                "the secrets directory `{}` is {who} (mode {mode:04o})",
+                dir.display()
+            ))
+            .cause("anyone who can write there could replace a secret; it is refused, as ssh refuses such a `~/.ssh`")
+            .hint(format!("run `chmod 700 {}`", dir.display())));
+        }
+        Ok(())
     }
 
     pub fn decrypt_error(&self, scope: Scope, key: &Key, failure: DecryptFailure) -> Error {
-        let path = self.file(scope);
+        self.decrypt_error_at(scope, &self.file(scope), Some(key), failure)
+    }
+
+    fn decrypt_error_at(
+        &self,
+        scope: Scope,
+        path: &std::path::Path,
+        key: Option<&Key>,
+        failure: DecryptFailure,
+    ) -> Error {
         match failure {
-            DecryptFailure::WrongKey => Error::new(format!("cannot decrypt `{}`", path.display()))
-                .cause(format!(
-                    "the key `{}` is not one of the file's recipients (wrong key)",
-                    key.path.display()
-                ))
-                .hint(format!(
-                    "use the key the file was encrypted with (`--root`, `[secrets] key_file`), \
-                     or write the secret again with `toolctl {scope} secret write`"
-                )),
+            DecryptFailure::WrongKey => {
+                let keys = match key.and_then(Key::staged) {
+                    Some(staged) => format!(
+                        "neither the key `{}` nor the staged key `{}` is",
+                        self.paths.key_file.display(),
+                        staged.path.display()
+                    ),
+                    None => format!("the key `{}` is not", self.paths.key_file.display()),
+                };
+                Error::new(format!("cannot decrypt `{}`", path.display()))
+                    .cause(format!("{keys} one of the file's recipients (wrong key)"))
+                    .cause(
+                        "a damaged recipient line looks the same to age: if this key wrote \
+                         the file, restore the file from a backup",
+                    )
+                    .hint(format!(
+                        "use the key the file was encrypted with (`--root`, `[secrets] key_file`; \
+                         `toolctl secrets status` lists the key files and which one opens each \
+                         secret), or write the secret again with `toolctl {scope} secret write`"
+                    ))
+            }
             DecryptFailure::Damaged(why) => Error::new(format!(
                 "cannot decrypt `{}`: the file is damaged or truncated",
                 path.display()
@@ -168,6 +300,7 @@ impl Store {
 
     /// Takes the writers' lock (creating the secrets directory, 0700, if needed).
     pub fn lock(&self) -> Result<fsutil::Lock> {
+        self.check_dir()?;
         fsutil::ensure_dir(&self.paths.secrets_dir, 0o700)?;
         let lock = fsutil::lock(&self.paths.secrets_dir.join(".lock"), "secrets store")?;
         fsutil::sweep_temps_and_warn(&self.paths.secrets_dir)?;
@@ -176,7 +309,7 @@ impl Store {
 
     /// Encrypts `plaintext` to the store's recipients.
     pub fn encrypt(&self, plaintext: &[u8], key: &Key) -> Result<Vec<u8>> {
-        let recipients = self.recipients(key.recipient())?;
+        let recipients = self.recipients(key.own_recipients())?;
         crypt::encrypt(plaintext, &recipients)
             .map_err(|e| Error::new("cannot encrypt the secret").cause(e))
     }
@@ -188,6 +321,30 @@ impl Store {
         let ciphertext = self.encrypt(plaintext, key)?;
         fsutil::write_atomic(&self.file(scope), &ciphertext, 0o600)
     }
+}
+
+/// The login name of `uid`, for a `chown` hint.
+fn user_name(uid: u32) -> Option<String> {
+    let mut buf = vec![0u8; 1024];
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: getpwuid_r(3) writes into `pwd` and `buf`, which outlive the call, and sets
+    // `result` to null or to `&pwd`; the name is copied out before they are dropped.
+    let rc = unsafe {
+        libc::getpwuid_r(
+            uid,
+            &mut pwd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut result,
+        )
+    };
+    if rc != 0 || result.is_null() {
+        return None;
+    }
+    // SAFETY: on success `pw_name` points at a NUL-terminated string inside `buf`.
+    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+    Some(name.to_string_lossy().into_owned())
 }
 
 /// The user-facing error for content that failed the schema.

@@ -12,6 +12,7 @@ mod mailservers;
 mod probes;
 mod reconfigure;
 mod redis;
+mod rotation;
 mod secret_values;
 mod secrets;
 mod tail;

@@ -508,20 +508,29 @@ fn a_truncated_key_file_is_refused() {
 }
 
 #[test]
-fn a_group_readable_key_is_refused() {
+fn a_key_open_to_others_is_refused_naming_the_real_bits() {
     let r = populated();
-    chmod(&r.key_file(), 0o640);
-    for args in [
-        ["smtp", "secret", "show"],
-        ["smtp", "secret", "write"],
-        ["secrets", "rekey", "--new-key"],
+    for (mode_bits, who) in [
+        (0o640, "group can read (mode 0640)"),
+        (0o620, "group can write (mode 0620)"),
+        (0o602, "others can write (mode 0602)"),
+        (0o644, "group can read, others can read (mode 0644)"),
+        (0o660, "group can read and write (mode 0660)"),
     ] {
-        assert_refused(
-            &r,
-            || r.toolctl(args).stdin(sample("smtp")).run(),
-            "readable by group or others",
-            &["chmod 600"],
-        );
+        chmod(&r.key_file(), mode_bits);
+        for args in [
+            ["smtp", "secret", "show"],
+            ["smtp", "secret", "write"],
+            ["secrets", "rekey", "--new-key"],
+        ] {
+            let out = assert_refused(
+                &r,
+                || r.toolctl(args).stdin(sample("smtp")).run(),
+                who,
+                &["chmod 600"],
+            );
+            assert!(!out.stderr.contains("readable by group or others"), "{out}");
+        }
     }
 }
 
@@ -1518,4 +1527,283 @@ fn on_a_terminal_invalid_content_offers_to_go_back_into_the_editor() {
         "the editor was not reopened"
     );
     assert_eq!(r.show_secret("smtp"), b"password: 'fixed'\n");
+}
+
+// ---------------------------------------------------------------------------------------
+// 9. Hostile files: FIFOs, devices, huge files, an open secrets directory, damaged headers
+// ---------------------------------------------------------------------------------------
+
+/// Every path under the root with its mode and, for regular files, its bytes; a FIFO is
+/// recorded by kind (the harness's snapshot would block reading it).
+fn tree(r: &TestRoot) -> Vec<(PathBuf, u32, Option<Vec<u8>>)> {
+    use std::os::unix::fs::MetadataExt;
+    fn walk(dir: &Path, out: &mut Vec<(PathBuf, u32, Option<Vec<u8>>)>) {
+        let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            let m = fs::symlink_metadata(&p).unwrap();
+            let bytes = m.is_file().then(|| fs::read(&p).unwrap());
+            out.push((p.clone(), m.mode(), bytes));
+            if m.is_dir() {
+                walk(&p, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(r.root(), &mut out);
+    out
+}
+
+/// Like [`assert_refused`], for a tree that holds a FIFO.
+#[track_caller]
+fn assert_refused_fifo_safe(
+    r: &TestRoot,
+    run: impl FnOnce() -> Outcome,
+    error: &str,
+    hints: &[&str],
+) -> Outcome {
+    let before = tree(r);
+    let out = run();
+    out.assert_error(error, hints);
+    assert!(before == tree(r), "the tree changed\n{out}");
+    out
+}
+
+/// Replaces `path` with a FIFO (mode 0600).
+fn make_fifo(path: &Path) {
+    let _ = fs::remove_file(path);
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+/// Replaces `path` with a symlink to `/dev/zero`.
+fn link_dev_zero(path: &Path) {
+    let _ = fs::remove_file(path);
+    std::os::unix::fs::symlink("/dev/zero", path).unwrap();
+}
+
+#[test]
+fn a_fifo_or_a_device_as_the_key_is_refused_without_hanging() {
+    for (make, kind) in [
+        (make_fifo as fn(&Path), "named pipe (FIFO)"),
+        (link_dev_zero, "character device"),
+    ] {
+        let r = populated();
+        make(&r.key_file());
+        for args in [
+            vec!["smtp", "secret", "show"],
+            vec!["smtp", "secret", "write"],
+            vec!["secrets", "status"],
+            vec!["secrets", "rekey", "--new-key"],
+        ] {
+            let start = Instant::now();
+            let out = assert_refused_fifo_safe(
+                &r,
+                || r.toolctl(&args).stdin(sample("smtp")).run(),
+                &format!("it is a {kind}, not a regular file"),
+                &["replace"],
+            );
+            assert!(out.stderr.contains("secrets.key"), "{out}");
+            assert!(start.elapsed() < Duration::from_secs(10), "{out}");
+        }
+    }
+}
+
+#[test]
+fn a_fifo_or_a_device_as_a_secret_file_is_refused_without_hanging() {
+    for (make, kind) in [
+        (make_fifo as fn(&Path), "named pipe (FIFO)"),
+        (link_dev_zero, "character device"),
+    ] {
+        let r = populated();
+        make(&r.secret_file("mailroom"));
+        for args in [vec!["mailroom", "secret", "show"], vec!["secrets", "rekey"]] {
+            let out = assert_refused_fifo_safe(
+                &r,
+                || r.toolctl(&args).run(),
+                &format!("it is a {kind}, not a regular file"),
+                &[],
+            );
+            assert!(out.stderr.contains("mailroom.yaml.age"), "{out}");
+        }
+        // status reports it in its row (a check that says no), and does not hang either.
+        let before = tree(&r);
+        let out = r
+            .toolctl(["secrets", "status", "--output-format", "json"])
+            .run();
+        out.assert_code(1);
+        let row = out.json()["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["scope"] == "mailroom")
+            .unwrap()
+            .clone();
+        assert_eq!(row["decrypts"], serde_json::json!(false), "{row}");
+        assert!(row["problem"].as_str().unwrap().contains(kind), "{row}");
+        assert!(before == tree(&r), "{out}");
+        // The other secrets still read.
+        assert_eq!(r.show_secret("smtp"), sample("smtp").as_bytes());
+    }
+}
+
+/// Runs toolctl and returns its outcome and its peak resident memory in KiB.
+fn run_measuring_memory(r: &TestRoot, args: &[&str]) -> (Option<i32>, String, i64) {
+    let mut cmd = r.toolctl(args).command();
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    #[allow(clippy::zombie_processes)] // reaped by wait4 below, to read its rusage
+    let mut child = cmd.spawn().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let mut status = 0;
+    // SAFETY: wait4(2) on our own unreaped child, with valid out-pointers.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t);
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    // Reaped by wait4 above; forget the handle so nothing waits on the pid again.
+    std::mem::forget(child);
+    (code, stderr, usage.ru_maxrss)
+}
+
+#[test]
+fn a_secret_file_over_two_mebibytes_is_damaged_and_memory_stays_bounded() {
+    let r = populated();
+    let file = r.secret_file("smtp");
+    // A real 3 MiB armored age file (written by the age CLI), and a 200 MB one.
+    let big = vec![b'a'; 3 * 1024 * 1024];
+    age_encrypt_armored(&age_public_key(&r.key_file()), &big, &file);
+    let before = r.snapshot();
+    let (code, stderr, rss_3m) = run_measuring_memory(&r, &["smtp", "secret", "show"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("damaged"), "{stderr}");
+    assert!(stderr.contains("larger than 2 MiB"), "{stderr}");
+    assert!(stderr.contains("hint:"), "{stderr}");
+    before.assert_unchanged(&r.snapshot(), &stderr);
+
+    let f = fs::OpenOptions::new().write(true).open(&file).unwrap();
+    f.set_len(200 * 1000 * 1000).unwrap();
+    drop(f);
+    let (code, stderr, rss_200m) = run_measuring_memory(&r, &["smtp", "secret", "show"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("damaged"), "{stderr}");
+    println!("peak RSS refusing a 3 MiB secret: {rss_3m} KiB; a 200 MB one: {rss_200m} KiB");
+    // Bounded by the cap, not by the file: far below the file's size.
+    assert!(rss_200m < 64 * 1024, "{rss_200m} KiB");
+    let rows = status_json(&r, 1);
+    let smtp = rows.iter().find(|s| s["scope"] == "smtp").unwrap();
+    assert!(
+        smtp["problem"].as_str().unwrap().contains("damaged"),
+        "{smtp}"
+    );
+}
+
+#[test]
+fn a_secrets_directory_open_to_others_is_refused() {
+    for (mode_bits, what) in [
+        (0o770, "is group-writable (mode 0770)"),
+        (0o702, "is world-writable (mode 0702)"),
+        (0o777, "is group- and world-writable (mode 0777)"),
+    ] {
+        let r = populated();
+        chmod(&r.secrets_dir(), mode_bits);
+        for args in [
+            vec!["smtp", "secret", "show"],
+            vec!["smtp", "secret", "write"],
+            vec!["secrets", "status"],
+            vec!["secrets", "rekey"],
+        ] {
+            assert_refused(
+                &r,
+                || r.toolctl(&args).stdin(sample("smtp")).run(),
+                what,
+                &["chmod 700", &r.secrets_dir().display().to_string()],
+            );
+        }
+    }
+}
+
+#[test]
+fn a_secrets_directory_owned_by_another_user_is_refused() {
+    let r = populated();
+    let out = run_tool(
+        "chown",
+        &[OsStr::new("nobody"), r.secrets_dir().as_os_str()],
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    for args in [
+        vec!["smtp", "secret", "show"],
+        vec!["smtp", "secret", "write"],
+        vec!["secrets", "status"],
+        vec!["secrets", "rekey", "--new-key"],
+    ] {
+        assert_refused(
+            &r,
+            || r.toolctl(&args).stdin(sample("smtp")).run(),
+            "is owned by nobody (uid 65534), not by you or root",
+            &["chown root", &r.secrets_dir().display().to_string()],
+        );
+    }
+}
+
+/// Flips one bit of the de-armored byte at `offset` from the start of `needle` in the
+/// file's header, and writes it back armored.
+fn flip_header_byte(path: &Path, needle: &[u8], offset: usize) {
+    use base64::Engine;
+    let text = fs::read_to_string(path).unwrap();
+    let b64: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    let mut raw = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    let at = raw
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap_or_else(|| panic!("no {needle:?} in the header"));
+    raw[at + offset] ^= 0x01;
+    let b = base64::engine::general_purpose::STANDARD.encode(&raw);
+    let mut out = String::from("-----BEGIN AGE ENCRYPTED FILE-----\n");
+    for chunk in b.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap());
+        out.push('\n');
+    }
+    out.push_str("-----END AGE ENCRYPTED FILE-----\n");
+    fs::write(path, out).unwrap();
+}
+
+#[test]
+fn a_bit_flip_in_the_header_is_damaged_not_a_wrong_key() {
+    for (what, needle, offset) in [
+        ("the version line", &b"age-encryption.org/v1"[..], 4),
+        ("the stanza tag", b"-> X25519 ", 5),
+        ("the header MAC", b"\n--- ", 8),
+    ] {
+        let r = populated();
+        flip_header_byte(&r.secret_file("smtp"), needle, offset);
+        let out = assert_refused(
+            &r,
+            || r.toolctl(["smtp", "secret", "show"]).run(),
+            "damaged",
+            &["restore the file"],
+        );
+        assert!(!out.stderr.contains("wrong key"), "{what}\n{out}");
+        let rows = status_json(&r, 1);
+        let smtp = rows.iter().find(|s| s["scope"] == "smtp").unwrap();
+        assert_eq!(smtp["problem"], "damaged", "{what}: {smtp}");
+    }
+    // A flip inside the share cannot be told from another recipient: "wrong key", saying
+    // that a damaged line looks the same.
+    let r = populated();
+    flip_header_byte(&r.secret_file("smtp"), b"-> X25519 ", 14);
+    let out = assert_refused(
+        &r,
+        || r.toolctl(["smtp", "secret", "show"]).run(),
+        "wrong key",
+        &["write the secret again"],
+    );
+    assert!(out.stderr.contains("damaged recipient line"), "{out}");
 }
