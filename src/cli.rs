@@ -114,7 +114,7 @@ pub enum Command {
     #[command(subcommand)]
     Mailroom(IntegrationCommand),
 
-    /// The Redis password (`password`) of `[redis] url`.
+    /// The password (password) of the Redis server in [redis] url.
     #[command(subcommand)]
     Redis(IntegrationCommand),
 
@@ -366,7 +366,7 @@ pub fn examples(path: &str) -> Option<&'static str> {
         "secrets status" => "  sudo toolctl secrets status\n  sudo toolctl -q secrets status   # only the secrets that do not decrypt",
         "secrets rekey" => "  sudo toolctl secrets rekey\n  sudo toolctl secrets rekey --new-key",
         "smtp" | "incoming-email" | "service-desk-email" | "microsoft-graph-mailer" | "mattermost"
-        | "mailroom" => "  sudo toolctl {scope} secret edit\n  sudo toolctl {scope} secret show",
+        | "mailroom" | "redis" => "  sudo toolctl {scope} secret edit\n  sudo toolctl {scope} secret show",
         "secret" => "  sudo toolctl {scope} secret edit\n  printf '%s' \"$PASSWORD\" | sudo toolctl {scope} secret set {key}",
         "secret show" => "  sudo toolctl {scope} secret show\n  sudo toolctl {scope} secret show --key {key}",
         "secret edit" => "  sudo toolctl {scope} secret edit\n  sudo EDITOR=nano toolctl {scope} secret edit",

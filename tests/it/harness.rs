@@ -577,3 +577,38 @@ pub fn wait_for(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// `cmd` run under a small meter process that reports the peak resident memory of `cmd`
+/// alone, in KiB, into `report`.
+///
+/// `ru_maxrss` of a child the test spawns directly counts the test process's memory too:
+/// std spawns with vfork, and Linux carries the old address space's high-water mark
+/// across exec, so in a busy test binary every child "peaks" at the size of the tests.
+/// The meter is a fresh, small `/usr/bin/python3` that runs `cmd` and writes its
+/// `RUSAGE_CHILDREN` peak; it exits with `cmd`'s exit code.
+pub fn metered(cmd: &Command, report: &Path) -> Command {
+    const METER: &str = "import resource, subprocess, sys\n\
+        p = subprocess.run(sys.argv[2:])\n\
+        open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n\
+        sys.exit(p.returncode if p.returncode >= 0 else 128 - p.returncode)\n";
+    let mut m = Command::new("/usr/bin/python3");
+    m.arg("-c").arg(METER).arg(report).arg(cmd.get_program());
+    m.args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => m.env(k, v),
+            None => m.env_remove(k),
+        };
+    }
+    m.stdin(Stdio::null());
+    m
+}
+
+/// The peak written by [`metered`]'s meter.
+pub fn metered_peak_kib(report: &Path) -> i64 {
+    fs::read_to_string(report)
+        .expect("the meter wrote its report")
+        .trim()
+        .parse()
+        .expect("a number of KiB")
+}

@@ -284,9 +284,10 @@ fn imap_endless(s: TcpStream) {
 }
 
 /// Runs toolctl to its end and returns the outcome, the wall time and the peak RSS in
-/// KiB (`ru_maxrss` of the reaped child).
+/// KiB (measured by [`crate::harness::metered`], which sees toolctl's memory alone).
 fn run_measured(t: &TestRoot, args: &[&str]) -> (Outcome, Duration, i64) {
-    let mut cmd = t.toolctl(args).command();
+    let report = t.aux().join(format!("rss-{}", std::process::id()));
+    let mut cmd = crate::harness::metered(&t.toolctl(args).command(), &report);
     cmd.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let start = Instant::now();
@@ -317,7 +318,7 @@ fn run_measured(t: &TestRoot, args: &[&str]) -> (Outcome, Duration, i64) {
         stdout: out_t.join().unwrap(),
         stderr: String::from_utf8_lossy(&err_t.join().unwrap()).into_owned(),
     };
-    (out, took, usage.ru_maxrss)
+    (out, took, crate::harness::metered_peak_kib(&report))
 }
 
 #[test]

@@ -1653,7 +1653,8 @@ fn a_fifo_or_a_device_as_a_secret_file_is_refused_without_hanging() {
 
 /// Runs toolctl and returns its outcome and its peak resident memory in KiB.
 fn run_measuring_memory(r: &TestRoot, args: &[&str]) -> (Option<i32>, String, i64) {
-    let mut cmd = r.toolctl(args).command();
+    let report = r.aux().join("rss");
+    let mut cmd = crate::harness::metered(&r.toolctl(args).command(), &report);
     cmd.stdout(Stdio::null()).stderr(Stdio::piped());
     #[allow(clippy::zombie_processes)] // reaped by wait4 below, to read its rusage
     let mut child = cmd.spawn().unwrap();
@@ -1667,7 +1668,7 @@ fn run_measuring_memory(r: &TestRoot, args: &[&str]) -> (Option<i32>, String, i6
     let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
     // Reaped by wait4 above; forget the handle so nothing waits on the pid again.
     std::mem::forget(child);
-    (code, stderr, usage.ru_maxrss)
+    (code, stderr, crate::harness::metered_peak_kib(&report))
 }
 
 #[test]
