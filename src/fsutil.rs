@@ -118,6 +118,9 @@ pub fn lock(path: &Path, what: &str) -> Result<Lock> {
         .create(true)
         .truncate(false)
         .mode(0o600)
+        // A lock file planted as a symlink must not make toolctl create or open a file
+        // elsewhere: it fails with ELOOP instead.
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(path)
         .map_err(|e| Error::io("open the lock file", path, e))?;
     let start = Instant::now();

@@ -172,6 +172,32 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
     }
 
     // Rendered files: the dry-run comparison, no token generated.
+    // Interrupted writes that the next command finishes: a reconfigure apply (its journal)
+    // and a key rotation (a staged key or its journal).
+    let apply_journal = render::journal_path(&ctx.paths.rendered_dir);
+    if apply_journal.symlink_metadata().is_ok() {
+        push(
+            "reconfigure",
+            apply_journal.display().to_string(),
+            "an interrupted apply is pending".into(),
+            "attention",
+            Some("`toolctl reconfigure` (or `--dry-run`) completes or undoes it first".into()),
+        );
+    }
+    let rotation = [
+        crate::secrets::key::staged_path(&ctx.paths.key_file),
+        crate::secrets::rotation::journal_path(&ctx.paths.key_file),
+    ];
+    if let Some(left) = rotation.iter().find(|p| p.symlink_metadata().is_ok()) {
+        push(
+            "rotation",
+            left.display().to_string(),
+            "a key rotation is unfinished".into(),
+            "attention",
+            Some("`toolctl secrets rekey` finishes it; remove no key file until then".into()),
+        );
+    }
+
     if errors == 0 {
         let token = r.str("mailroom.webhook_secret").map(str::to_string);
         let missing_token = token.is_none() && render::needs_webhook_secret(&r);
@@ -264,6 +290,7 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
                 "key_mode": key_mode.map(|m| format!("{m:04o}")),
                 "secrets": by("secret"),
                 "rendered": by("rendered").into_iter().next(),
+                "interrupted": by("reconfigure").into_iter().chain(by("rotation")).collect::<Vec<_>>(),
                 "integrations": rows.iter().filter(|r| r.area == "integration")
                     .map(|r| (r.item.clone(), json!(r.state == "enabled")))
                     .collect::<serde_json::Map<_, _>>(),

@@ -907,3 +907,49 @@ fn a_bom_is_accepted_and_never_stored_and_tab_indentation_is_refused() {
     // Tabs inside values and after the colon stay accepted.
     t.write_secret("smtp", b"password:\t'a\tb'\n");
 }
+
+#[test]
+fn status_names_an_interrupted_apply_and_rotation_until_they_are_finished() {
+    let t = TestRoot::with_default_settings();
+    t.toolctl(["config", "set", "smtp.address", "127.0.0.1"])
+        .run()
+        .assert_code(0);
+    t.toolctl(["config", "set", "smtp.enabled", "true"])
+        .run()
+        .assert_code(0);
+    t.toolctl(["secrets", "init"]).run().assert_code(0);
+    // A reconfigure killed after its journal committed, and a rotation killed after the
+    // new key was staged: both are what the next command finishes.
+    t.toolctl(["reconfigure"])
+        .env("TOOLCTL_FAILPOINT", "reconfigure-journal-committed")
+        .run();
+    t.toolctl(["secrets", "rekey", "--new-key"])
+        .env("TOOLCTL_FAILPOINT", "rekey-journal-staged")
+        .run();
+    let before = t.snapshot();
+    let out = t.toolctl(["status", "--output-format", "json"]).run();
+    out.assert_code(1);
+    before.assert_unchanged(&t.snapshot(), &out);
+    let doc = out.json();
+    let areas: Vec<&str> = doc["interrupted"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no `interrupted` list\n{out}"))
+        .iter()
+        .map(|r| r["level"].as_str().unwrap())
+        .collect();
+    assert_eq!(areas, ["attention", "attention"], "{out}");
+    let human = t.toolctl(["status"]).run();
+    human.assert_code(1);
+    assert!(
+        human
+            .stdout_str()
+            .contains("an interrupted apply is pending")
+            && human.stdout_str().contains("a key rotation is unfinished"),
+        "{human}"
+    );
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    t.toolctl(["secrets", "rekey"]).run().assert_code(0);
+    let out = t.toolctl(["status", "--output-format", "json"]).run();
+    out.assert_code(0);
+    assert_eq!(out.json()["interrupted"], serde_json::json!([]), "{out}");
+}
