@@ -199,7 +199,6 @@ impl ReadFailure {
 /// Opens with `O_NONBLOCK` so a FIFO cannot hang the open, then refuses anything that is not
 /// a regular file, and never reads more than `cap + 1` bytes.
 pub fn read_capped(path: &Path, cap: u64) -> std::result::Result<Option<Vec<u8>>, ReadFailure> {
-    use std::io::Read;
     use std::os::unix::fs::FileTypeExt;
     let file = match OpenOptions::new()
         .read(true)
@@ -227,18 +226,24 @@ pub fn read_capped(path: &Path, cap: u64) -> std::result::Result<Option<Vec<u8>>
             "special file"
         }));
     }
-    if meta.len() > cap {
+    read_to_cap(&file, meta.len(), cap).map(Some)
+}
+
+/// Reads an opened regular file of `len` bytes (as its metadata says), refusing more than
+/// `cap`: the file may grow between the stat and the read, so at most `cap + 1` bytes are read.
+fn read_to_cap(file: &File, len: u64, cap: u64) -> std::result::Result<Vec<u8>, ReadFailure> {
+    use std::io::Read;
+    if len > cap {
         return Err(ReadFailure::TooLarge(cap));
     }
-    let mut buf = Vec::with_capacity(meta.len() as usize);
-    (&file)
-        .take(cap + 1)
+    let mut buf = Vec::with_capacity(len as usize);
+    file.take(cap + 1)
         .read_to_end(&mut buf)
         .map_err(ReadFailure::Io)?;
     if buf.len() as u64 > cap {
         return Err(ReadFailure::TooLarge(cap));
     }
-    Ok(Some(buf))
+    Ok(buf)
 }
 
 /// [`read_capped`] with the user-facing error; `what` names the file's role.
@@ -485,7 +490,6 @@ impl DirHandle {
         name: &std::ffi::OsStr,
         cap: u64,
     ) -> std::result::Result<Option<Vec<u8>>, ReadFailure> {
-        use std::io::Read;
         let fd = match rustix::fs::openat(
             &self.fd,
             name,
@@ -501,18 +505,7 @@ impl DirHandle {
         if !meta.is_file() {
             return Err(ReadFailure::NotRegular("special file"));
         }
-        if meta.len() > cap {
-            return Err(ReadFailure::TooLarge(cap));
-        }
-        let mut buf = Vec::with_capacity(meta.len() as usize);
-        (&file)
-            .take(cap + 1)
-            .read_to_end(&mut buf)
-            .map_err(ReadFailure::Io)?;
-        if buf.len() as u64 > cap {
-            return Err(ReadFailure::TooLarge(cap));
-        }
-        Ok(Some(buf))
+        read_to_cap(&file, meta.len(), cap).map(Some)
     }
 
     /// The names in this directory, without `.` and `..`.
