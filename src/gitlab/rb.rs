@@ -1,0 +1,1 @@
+//! The gitlab.rb reader (placeholder until the import lands).
