@@ -5,6 +5,7 @@ mod config;
 mod consumers;
 mod docs;
 mod edit;
+mod gitlab;
 mod graph;
 mod harness;
 mod hostile;
