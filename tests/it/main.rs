@@ -9,6 +9,7 @@ mod gitlab;
 mod graph;
 mod harness;
 mod hostile;
+mod import;
 mod mailservers;
 mod probes;
 mod reconfigure;
