@@ -167,8 +167,8 @@ pub enum Command {
 pub enum ImportCommand {
     /// Read /etc/gitlab/gitlab.rb into toolctl.toml; its credentials go into the store.
     ///
-    /// Reads the Ruby subset of GitLab's documentation (`gitlab_rails['KEY'] = VALUE`,
-    /// `external_url '…'`, `mattermost['KEY']`, …). Comments and layout of toolctl.toml are
+    /// Reads the Ruby subset of GitLab's documentation (gitlab_rails['KEY'] = VALUE,
+    /// external_url '…', mattermost['KEY'], …). Comments and layout of toolctl.toml are
     /// kept; every line not imported is listed with its line number and the reason.
     GitlabRb {
         /// The gitlab.rb to read (taken as given, not under --root).
