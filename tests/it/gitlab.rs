@@ -566,3 +566,104 @@ fn gitlab_user_and_group_own_gitlabs_files() {
         assert_eq!(fs::metadata(&p).unwrap().uid(), nobody, "{}", p.display());
     }
 }
+
+/// A copy of `from`'s whole tree (root and aux).
+fn copy_root(from: &TestRoot) -> TestRoot {
+    let t = TestRoot::new();
+    for (a, b) in [(from.root(), t.root()), (from.aux(), t.aux())] {
+        let status = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(format!("{}/.", a.display()))
+            .arg(b)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    t
+}
+
+fn both_secrets(t: &TestRoot) -> (String, String) {
+    let show = |scope: &str| {
+        let out = t.toolctl([scope, "secret", "show"]).run();
+        out.assert_code(0);
+        out.stdout_str()
+    };
+    (show("smtp"), show("incoming-email"))
+}
+
+#[test]
+fn a_kill_at_every_step_of_import_gitlab_secrets_leaves_all_old_or_all_new() {
+    let base = TestRoot::with_default_settings();
+    base.init();
+    write_key_bases(&base, BASE, &[]);
+    base.write_secret("smtp", b"user_name: 'old'\npassword: 'old'\n");
+    base.write_secret("incoming-email", b"user: 'old'\npassword: 'old'\n");
+    ruby_encrypt(
+        &base,
+        BASE,
+        "user_name: new\npassword: new\n",
+        &enc(&base, "smtp.yaml.enc"),
+    );
+    ruby_encrypt(
+        &base,
+        BASE,
+        "user: new\npassword: new\n",
+        &enc(&base, "incoming_email.yaml.enc"),
+    );
+    let old = both_secrets(&base);
+    let new = {
+        let t = copy_root(&base);
+        t.toolctl(["import", "gitlab-secrets"]).run().assert_code(0);
+        both_secrets(&t)
+    };
+    assert_ne!(old, new);
+    let steps = {
+        let t = copy_root(&base);
+        let log = t.aux().join("failpoints.log");
+        t.toolctl(["import", "gitlab-secrets"])
+            .env("TOOLCTL_FAILPOINT_LOG", &log)
+            .run()
+            .assert_code(0);
+        let mut seen = std::collections::BTreeMap::new();
+        let mut out = Vec::new();
+        for name in fs::read_to_string(&log).unwrap().lines() {
+            if name.starts_with("reconfigure-") || name.starts_with("secrets-") {
+                let n = seen.entry(name.to_string()).or_insert(0);
+                *n += 1;
+                out.push(format!("{name}:{n}"));
+            }
+        }
+        out
+    };
+    assert!(
+        steps.iter().any(|s| s.contains("journal-committed")),
+        "{steps:?}"
+    );
+    let journal = |t: &TestRoot| t.path("var/opt/toolctl/secrets.import-journal");
+    let mut without_journal = 0;
+    for step in &steps {
+        let t = copy_root(&base);
+        let killed = t
+            .toolctl(["import", "gitlab-secrets"])
+            .env("TOOLCTL_FAILPOINT", step)
+            .run();
+        assert_eq!(killed.code, None, "not killed at {step}\n{killed}");
+        if !journal(&t).exists() {
+            without_journal += 1;
+            let now = both_secrets(&t);
+            assert!(
+                now == old || now == new,
+                "killed at {step}: a mix of old and new"
+            );
+        }
+        // The next import completes or undoes the interrupted one, then imports.
+        t.toolctl(["import", "gitlab-secrets"]).run().assert_code(0);
+        assert!(!journal(&t).exists(), "{step}: journal left");
+        assert_eq!(both_secrets(&t), new, "after a kill at {step}");
+    }
+    println!(
+        "import gitlab-secrets: killed at {} steps ({} without a journal left)",
+        steps.len(),
+        without_journal
+    );
+}
