@@ -553,14 +553,21 @@ pub fn mask(text: &str, secrets: &[&str]) -> String {
     let mut out = String::with_capacity(known.len());
     for line in known.split_inclusive('\n') {
         let trimmed = line.trim_start();
-        let masked = [":password:", ":client_secret:", ":email:"]
-            .iter()
-            .find(|k| trimmed.starts_with(**k))
-            .map(|k| {
-                let indent = &line[..line.len() - trimmed.len()];
-                let nl = if line.ends_with('\n') { "\n" } else { "" };
-                format!("{indent}{k} \"{MASK}\"{nl}")
-            });
+        // gitlab.yml writes GitLab's key names, without mail_room's leading colon.
+        let masked = [
+            ":password:",
+            ":client_secret:",
+            ":email:",
+            "client_secret:",
+            "password:",
+        ]
+        .iter()
+        .find(|k| trimmed.starts_with(**k))
+        .map(|k| {
+            let indent = &line[..line.len() - trimmed.len()];
+            let nl = if line.ends_with('\n') { "\n" } else { "" };
+            format!("{indent}{k} \"{MASK}\"{nl}")
+        });
         match masked {
             Some(m) => out.push_str(&m),
             None => out.push_str(&mask_url_password(&mask_password_param(line))),

@@ -355,6 +355,26 @@ fn reconfigure_writes_encrypted_settings_that_ruby_decrypts_and_rewrites_only_on
         ruby_decrypt(&t, BASE, &enc(&t, "smtp.yaml.enc")).contains("N3w-secret"),
         "rewritten with the new password"
     );
+    // gitlab.yml's plaintext Graph secret: neither the old nor the new one in a diff.
+    t.write_secret(
+        "microsoft-graph-mailer",
+        b"client_secret: 'brand-new-graph'\n",
+    );
+    let out = t
+        .toolctl(["reconfigure", "--diff", "--output-format", "json"])
+        .run();
+    out.assert_code(0);
+    let diff = out.stdout_str();
+    let updated = out.json()["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["file"] == "gitlab.yml" && f["action"] == "update");
+    assert!(updated, "{diff}");
+    assert!(
+        !diff.contains("brand-new-graph") && !diff.contains("mailer-graph-secret"),
+        "{diff}"
+    );
 }
 
 #[test]
