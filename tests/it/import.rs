@@ -241,3 +241,70 @@ fn a_dry_run_and_a_missing_file_write_nothing() {
     import(&t, &rb, &[]).assert_code(0);
     once.assert_unchanged(&t.snapshot(), &"a second import of the same gitlab.rb");
 }
+
+#[test]
+fn a_kill_at_every_step_leaves_the_old_or_the_new_settings_and_secrets() {
+    let base = TestRoot::with_settings(BASE);
+    base.init();
+    base.write_secret("incoming-email", b"user: 'old'\npassword: 'old'\n");
+    let rb = fixtures().join("002-gmail/gitlab.rb");
+    let state = |t: &TestRoot| {
+        (
+            fs::read_to_string(t.config_file()).unwrap(),
+            String::from_utf8(t.show_secret("incoming-email")).unwrap(),
+        )
+    };
+    let copy = |from: &TestRoot| {
+        let t = TestRoot::new();
+        let ok = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(format!("{}/.", from.root().display()))
+            .arg(t.root())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        t
+    };
+    let old = state(&base);
+    let (new, steps) = {
+        let t = copy(&base);
+        let log = t.aux().join("failpoints.log");
+        t.toolctl(["import", "gitlab-rb", rb.to_str().unwrap()])
+            .env("TOOLCTL_FAILPOINT_LOG", &log)
+            .run()
+            .assert_code(0);
+        let mut seen = std::collections::BTreeMap::new();
+        let mut steps = Vec::new();
+        for name in fs::read_to_string(&log).unwrap().lines() {
+            if name.starts_with("reconfigure-") {
+                let n = seen.entry(name.to_string()).or_insert(0);
+                *n += 1;
+                steps.push(format!("{name}:{n}"));
+            }
+        }
+        (state(&t), steps)
+    };
+    assert_ne!(old, new);
+    assert!(
+        steps.iter().any(|s| s.contains("journal-committed")),
+        "{steps:?}"
+    );
+    for step in &steps {
+        let t = copy(&base);
+        let killed = t
+            .toolctl(["import", "gitlab-rb", rb.to_str().unwrap()])
+            .env("TOOLCTL_FAILPOINT", step)
+            .run();
+        assert_eq!(killed.code, None, "not killed at {step}\n{killed}");
+        if !t.path("var/opt/toolctl/secrets.import-journal").exists() {
+            let now = state(&t);
+            assert!(now == old || now == new, "killed at {step}: a mix");
+        }
+        t.toolctl(["import", "gitlab-rb", rb.to_str().unwrap()])
+            .run()
+            .assert_code(0);
+        assert_eq!(state(&t), new, "after a kill at {step}");
+    }
+    println!("import gitlab-rb: killed at {} steps", steps.len());
+}
