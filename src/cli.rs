@@ -144,6 +144,10 @@ pub enum Command {
     #[command(subcommand)]
     Config(ConfigCommand),
 
+    /// Read an existing GitLab's settings and credentials into toolctl.
+    #[command(subcommand)]
+    Import(ImportCommand),
+
     /// Print a shell completion script on stdout.
     Completions {
         /// The shell to complete for.
@@ -156,6 +160,40 @@ pub enum Command {
         /// Where to write toolctl.1, toolctl-secrets.1, …
         #[arg(long, value_name = "DIR", default_value = "man", value_hint = ValueHint::DirPath)]
         out_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Read /etc/gitlab/gitlab.rb into toolctl.toml; its credentials go into the store.
+    ///
+    /// Reads the Ruby subset of GitLab's documentation (gitlab_rails['KEY'] = VALUE,
+    /// external_url '…', mattermost['KEY'], …). Comments and layout of toolctl.toml are
+    /// kept; every line not imported is listed with its line number and the reason.
+    GitlabRb {
+        /// The gitlab.rb to read (taken as given, not under --root).
+        #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
+        file: PathBuf,
+        /// Report what would be imported; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Decrypt GitLab's smtp / incoming_email / service_desk_email .yaml.enc into the store.
+    ///
+    /// Every file is decrypted and checked against its scope's schema before anything is
+    /// written: all or nothing. Other encrypted settings (LDAP, Redis, …) are listed as not
+    /// imported.
+    GitlabSecrets {
+        /// gitlab-secrets.json (omnibus) or config/secrets.yml (source install), under --root.
+        #[arg(long, value_name = "FILE", default_value = crate::gitlab::DEFAULT_SECRETS_FILE)]
+        secrets_file: String,
+        /// The encrypted settings directory, under --root.
+        #[arg(long, value_name = "DIR", default_value = crate::gitlab::DEFAULT_ENCRYPTED_DIR)]
+        dir: String,
+        #[command(flatten)]
+        report: ReportArgs,
     },
 }
 
@@ -383,6 +421,9 @@ pub fn examples(path: &str) -> Option<&'static str> {
         "config get" => "  sudo toolctl config get incoming_email.address\n  sudo toolctl config get smtp",
         "config set" => "  sudo toolctl config set smtp.port 465\n  sudo toolctl config set secrets.recipients '[\"age1...\"]'",
         "config unset" => "  sudo toolctl config unset smtp.ca_file",
+        "import" => "  sudo toolctl import gitlab-rb /etc/gitlab/gitlab.rb --dry-run\n  sudo toolctl import gitlab-secrets",
+        "import gitlab-rb" => "  sudo toolctl import gitlab-rb /etc/gitlab/gitlab.rb --dry-run\n  sudo toolctl import gitlab-rb /etc/gitlab/gitlab.rb",
+        "import gitlab-secrets" => "  sudo toolctl import gitlab-secrets\n  toolctl --root /srv/copy import gitlab-secrets --secrets-file /home/git/gitlab/config/secrets.yml --dir /home/git/gitlab/shared/encrypted_settings",
         "completions" => "  toolctl completions bash | sudo tee /usr/share/bash-completion/completions/toolctl\n  toolctl completions zsh > ~/.zfunc/_toolctl",
         "man" => "  toolctl man --out-dir /tmp/man && man -l /tmp/man/toolctl.1",
         _ => return None,

@@ -10,6 +10,8 @@
 pub mod check;
 pub mod config;
 pub mod generate;
+pub mod import;
+pub mod import_rb;
 pub mod init;
 pub mod reconfigure;
 pub mod secret;
@@ -19,8 +21,8 @@ pub mod status;
 pub mod tail;
 
 use crate::cli::{
-    CheckArgs, Cli, Command, IntegrationCommand, MailboxCommand, SecretCommand, SecretsCommand,
-    SenderCommand,
+    CheckArgs, Cli, Command, ImportCommand, IntegrationCommand, MailboxCommand, SecretCommand,
+    SecretsCommand, SenderCommand,
 };
 use crate::error::{Error, ExitStatus, Result};
 use crate::output::{CheckFormat, OutputFormat};
@@ -135,6 +137,7 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
         Command::Config(cmd) => config::run(&ctx, cmd),
         Command::Check(args) => check::all(&ctx, args),
         Command::Tail(args) => tail::run(&ctx, args),
+        Command::Import(cmd) => import::run(&ctx, cmd),
         _ => unreachable!("every other command returned above"),
     }
 }
@@ -152,6 +155,8 @@ pub fn output_format(cli: &Cli) -> OutputFormat {
         Command::Secrets(SecretsCommand::Rekey { report, .. }) => report.output_format,
         Command::Reconfigure(a) => a.report.output_format,
         Command::ShowConfig(a) => a.report.output_format,
+        Command::Import(ImportCommand::GitlabRb { report, .. })
+        | Command::Import(ImportCommand::GitlabSecrets { report, .. }) => report.output_format,
         Command::Check(a) => check(a),
         Command::Smtp(SenderCommand::Check(a))
         | Command::MicrosoftGraphMailer(SenderCommand::Check(a)) => check(&a.check),
@@ -170,6 +175,7 @@ fn needs_settings(command: &Command, secret_action: bool) -> bool {
         | Command::Reconfigure(_)
         | Command::ShowConfig(_)
         | Command::Config(_)
+        | Command::Import(_)
         | Command::Check(_) => true,
         Command::Smtp(_)
         | Command::IncomingEmail(_)

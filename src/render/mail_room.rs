@@ -266,19 +266,27 @@ pub fn percent_encode(s: &str) -> String {
 /// root-owned). Names are looked up in the system's user database, not under `--root`:
 /// ownership is the running system's.
 pub fn owner(r: &Resolved) -> Result<Option<(u32, u32)>, String> {
-    let (user, group) = (r.str("mailroom.user"), r.str("mailroom.group"));
+    owner_of(r, "mailroom")
+}
+
+/// (uid, gid) from `[<table>] user` / `group` (`mailroom`, `gitlab`).
+pub fn owner_of(r: &Resolved, table: &str) -> Result<Option<(u32, u32)>, String> {
+    let (user, group) = (
+        r.str(&format!("{table}.user")),
+        r.str(&format!("{table}.group")),
+    );
     if user.is_none() && group.is_none() {
         return Ok(None);
     }
     let (uid, primary) = match user {
         Some(name) => lookup_user(name).ok_or_else(|| {
-            format!("`mailroom.user` names `{name}`, which is not a user on this system")
+            format!("`{table}.user` names `{name}`, which is not a user on this system")
         })?,
         None => (0, 0),
     };
     let gid = match group {
         Some(name) => lookup_group(name).ok_or_else(|| {
-            format!("`mailroom.group` names `{name}`, which is not a group on this system")
+            format!("`{table}.group` names `{name}`, which is not a group on this system")
         })?,
         None => primary,
     };

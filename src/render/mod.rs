@@ -1,7 +1,7 @@
 //! `reconfigure`: resolved settings → the files the services read, all or nothing.
 //!
-//! Each rendered file has its module ([`app_yml`], [`mail_room`], [`mattermost`],
-//! [`nginx`]); this module plans the whole tree ([`plan`]), compares it with the disk
+//! Each rendered file has its module ([`gitlab_yml`], [`smtp_settings`], [`gitlab_enc`],
+//! [`mail_room`], [`mattermost`], [`nginx`]); this module plans the whole tree ([`plan`]), compares it with the disk
 //! ([`compare`]), shows masked diffs ([`diff`]) and writes it ([`apply`]) all or nothing
 //! through the [`journal`]. Validation happened before any of this, in the resolve step.
 //!
@@ -9,11 +9,13 @@
 //! `O_NOFOLLOW` ([`check_tree`] refuses a managed directory that is a link, before anything
 //! is written), a managed file that is a link is replaced, never read or written through.
 
-pub mod app_yml;
+pub mod gitlab_enc;
+pub mod gitlab_yml;
 pub mod journal;
 pub mod mail_room;
 pub mod mattermost;
 pub mod nginx;
+pub mod smtp_settings;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -28,6 +30,8 @@ use yaml::Y;
 
 /// The shared webhook token, relative to the rendered directory.
 pub const MAILROOM_SECRET: &str = "mailroom/.gitlab_mailroom_secret";
+/// GitLab's SMTP initializer, relative to the rendered directory.
+pub const SMTP_SETTINGS: &str = "gitlab/smtp_settings.rb";
 const ENV_DIR: &str = "mattermost/env";
 const CONFIG_JSON: &str = "mattermost/config.json";
 
@@ -78,6 +82,8 @@ pub struct Desired {
     pub create_only: bool,
     /// (uid, gid) to own the file; `None` keeps whoever runs toolctl.
     pub owner: Option<(u32, u32)>,
+    /// What a diff shows instead of the bytes (GitLab's encrypted files: masked YAML).
+    pub view: Option<gitlab_enc::View>,
 }
 
 /// A directory `reconfigure` wants, possibly outside the rendered tree (mail_room's log
@@ -119,9 +125,15 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
             secrecy,
             create_only: false,
             owner: None,
+            view: None,
         });
     };
-    add("app.yml", app_yml::render(cx), 0o644, Secrecy::Public);
+    // gitlab.yml may hold the Graph `client_secret`s in plaintext (GitLab has no encrypted
+    // file for them): always 0600.
+    add("gitlab.yml", gitlab_yml::render(cx), 0o600, Secrecy::Masked);
+    if let Some(text) = smtp_settings::render(cx) {
+        add(SMTP_SETTINGS, text, 0o644, Secrecy::Public);
+    }
     // mail_room's files and directories belong to the user it runs as.
     let poller = mail_room::owner(r).map_err(|e| {
         Error::new(e).hint("create the user and group first, or fix `[mailroom] user`/`group`")
@@ -178,6 +190,7 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
                 secrecy: Secrecy::Public,
                 create_only: true,
                 owner: None,
+                view: None,
             }),
         }
     } else if cx.paths.rendered_dir.join(CONFIG_JSON).exists() {
@@ -192,11 +205,39 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
     {
         f.owner = poller;
     }
+    // GitLab reads its files as its own user (omnibus: `git`).
+    let gitlab_owner = mail_room::owner_of(r, "gitlab").map_err(|e| {
+        Error::new(e).hint("create the user and group first, or fix `[gitlab] user`/`group`")
+    })?;
+    for f in files
+        .iter_mut()
+        .filter(|f| f.rel == "gitlab.yml" || f.rel == SMTP_SETTINGS)
+    {
+        f.owner = gitlab_owner;
+    }
+    if files.iter().any(|f| f.rel == SMTP_SETTINGS) {
+        dirs.push(DesiredDir {
+            path: cx.paths.rendered_dir.join("gitlab"),
+            mode: 0o755,
+            owner: None,
+        });
+    }
+    let enc = gitlab_enc::plan(cx, gitlab_owner)?;
+    dirs.extend(enc.dirs);
+    notes.extend(enc.notes);
+    files.extend(enc.files);
 
-    let mut managed: Vec<String> = ["mail_room.yml", MAILROOM_SECRET, "nginx/mattermost.conf"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    // `app.yml` is what toolctl rendered before `gitlab.yml` replaced it.
+    let mut managed: Vec<String> = [
+        "app.yml",
+        "mail_room.yml",
+        MAILROOM_SECRET,
+        "nginx/mattermost.conf",
+        SMTP_SETTINGS,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     if let Ok(entries) = std::fs::read_dir(cx.paths.rendered_dir.join(ENV_DIR)) {
         for e in entries.flatten() {
             managed.push(format!("{ENV_DIR}/{}", e.file_name().to_string_lossy()));
@@ -457,6 +498,20 @@ pub fn diff(plan: &Plan, change: &Change, secrets: &[&str]) -> Option<String> {
     if secrecy == Secrecy::Whole {
         return Some(format!("{header}@@ secret content not shown @@\n"));
     }
+    if let Some(view) = desired.and_then(|f| f.view.as_ref()) {
+        let old = view.old.clone().unwrap_or_default();
+        let new = if change.action == Action::Remove {
+            String::new()
+        } else {
+            view.new.clone()
+        };
+        let body = similar::TextDiff::from_lines(&old, &new)
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{}", change.rel), &format!("b/{}", change.rel))
+            .to_string();
+        return Some(body);
+    }
     let show = |bytes: Option<&[u8]>| -> String {
         let text = String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned();
         mask(&text, secrets)
@@ -498,14 +553,21 @@ pub fn mask(text: &str, secrets: &[&str]) -> String {
     let mut out = String::with_capacity(known.len());
     for line in known.split_inclusive('\n') {
         let trimmed = line.trim_start();
-        let masked = [":password:", ":client_secret:", ":email:"]
-            .iter()
-            .find(|k| trimmed.starts_with(**k))
-            .map(|k| {
-                let indent = &line[..line.len() - trimmed.len()];
-                let nl = if line.ends_with('\n') { "\n" } else { "" };
-                format!("{indent}{k} \"{MASK}\"{nl}")
-            });
+        // gitlab.yml writes GitLab's key names, without mail_room's leading colon.
+        let masked = [
+            ":password:",
+            ":client_secret:",
+            ":email:",
+            "client_secret:",
+            "password:",
+        ]
+        .iter()
+        .find(|k| trimmed.starts_with(**k))
+        .map(|k| {
+            let indent = &line[..line.len() - trimmed.len()];
+            let nl = if line.ends_with('\n') { "\n" } else { "" };
+            format!("{indent}{k} \"{MASK}\"{nl}")
+        });
         match masked {
             Some(m) => out.push_str(&m),
             None => out.push_str(&mask_url_password(&mask_password_param(line))),

@@ -686,6 +686,7 @@ pub mod rules {
             out.push(diag(e, s, key, why,
                 "create it first (`useradd --system git`), or name the user mail_room runs as (omnibus: `git`)"));
         }
+        gitlab(r, s, out);
         for leaf in ["ssl_certificate", "ssl_certificate_key"] {
             let key = format!("mattermost.nginx.{leaf}");
             if let Some(v) = r.str(&key) {
@@ -723,6 +724,51 @@ pub mod rules {
                     hint,
                 ));
             }
+        }
+    }
+
+    /// `[gitlab]`: both paths or neither, absolute, and an owner that exists.
+    fn gitlab(r: &Resolved, s: &Settings, out: &mut Vec<Diag>) {
+        let e = Severity::Error;
+        let (file, dir) = (
+            r.str("gitlab.secrets_file"),
+            r.str("gitlab.encrypted_settings_dir"),
+        );
+        match (file, dir) {
+            (Some(_), None) => out.push(diag(e, s, "gitlab.encrypted_settings_dir",
+                "`gitlab.secrets_file` is set but `gitlab.encrypted_settings_dir` is not".into(),
+                "set both: `encrypted_settings_dir = \"/var/opt/gitlab/gitlab-rails/shared/encrypted_settings\"` (omnibus)")),
+            (None, Some(_)) => out.push(diag(e, s, "gitlab.secrets_file",
+                "`gitlab.encrypted_settings_dir` is set but `gitlab.secrets_file` is not".into(),
+                "set both: `secrets_file = \"/etc/gitlab/gitlab-secrets.json\"` (omnibus) or a source install's `config/secrets.yml`")),
+            _ => {}
+        }
+        for key in ["gitlab.secrets_file", "gitlab.encrypted_settings_dir"] {
+            if let Some(v) = r.str(key) {
+                if !v.starts_with('/') {
+                    out.push(diag(
+                        e,
+                        s,
+                        key,
+                        format!("`{key}` is not an absolute path"),
+                        "write the absolute path GitLab uses (it is read under `--root`)",
+                    ));
+                }
+            }
+        }
+        if let Err(why) = crate::render::mail_room::owner_of(r, "gitlab") {
+            let key = if why.starts_with("`gitlab.user`") {
+                "gitlab.user"
+            } else {
+                "gitlab.group"
+            };
+            out.push(diag(
+                e,
+                s,
+                key,
+                why,
+                "create it first, or name the user GitLab runs as (omnibus: `git`)",
+            ));
         }
     }
 

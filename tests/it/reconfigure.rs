@@ -74,7 +74,7 @@ fn fixtures_render_their_expected_trees_and_a_second_run_changes_nothing() {
         for (rel, node) in &got.0 {
             if let crate::harness::Node::File { mode, .. } = node {
                 let rel = rel.to_string_lossy();
-                let want = if rel == "app.yml" || rel.starts_with("nginx/") {
+                let want = if rel.starts_with("nginx/") {
                     0o644
                 } else {
                     0o600
@@ -218,11 +218,11 @@ fn a_root_without_settings_is_refused_and_init_then_reconfigure_renders() {
     assert_eq!(mode(&t.key_file()), 0o600);
     let out = t.toolctl(["reconfigure"]).run();
     out.assert_code(0);
-    assert!(rendered(&t).join("app.yml").is_file());
-    assert!(out.stdout_str().contains("app.yml"), "{out}");
+    assert!(rendered(&t).join("gitlab.yml").is_file());
+    assert!(out.stdout_str().contains("gitlab.yml"), "{out}");
     let log = fs::read_to_string(t.path("var/log/toolctl/reconfigure/reconfigure.log")).unwrap();
     assert!(
-        log.contains("reconfigure: 1 changed: app.yml created"),
+        log.contains("reconfigure: 1 changed: gitlab.yml created"),
         "{log}"
     );
 }
@@ -441,7 +441,7 @@ fn a_second_run_waits_for_the_lock_then_names_it() {
     let _ = holder.wait();
     out.assert_error("rendered.lock", &["wait for the other command"]);
     assert!(waited >= Duration::from_secs(4), "gave up after {waited:?}");
-    assert!(!rendered(&t).join("app.yml").exists());
+    assert!(!rendered(&t).join("gitlab.yml").exists());
 }
 
 #[test]

@@ -47,12 +47,12 @@ fn tree(t: &TestRoot) -> Snapshot {
 
 /// The old tree rendered from the fixture, then made to differ from what the new settings
 /// render in every way an apply can: `nginx/` missing (a directory and a file to create),
-/// `app.yml` with the wrong mode, and the environment changed in the settings.
+/// `gitlab.yml` with the wrong mode, and the environment changed in the settings.
 fn base() -> TestRoot {
     let t = root_from(&fixtures().join("mattermost-own-server"));
     t.toolctl(["reconfigure"]).run().assert_code(0);
     fs::remove_dir_all(rendered(&t).join("nginx")).unwrap();
-    chmod(&rendered(&t).join("app.yml"), 0o600);
+    chmod(&rendered(&t).join("gitlab.yml"), 0o644);
     t.toolctl(["config", "set", "mattermost.env", NEW_ENV])
         .run()
         .assert_code(0);

@@ -1,0 +1,139 @@
+//! GitLab's own formats: its encrypted settings ([`encrypted`]), the key bases that open
+//! them (`gitlab-secrets.json` / `secrets.yml`, here), the gitlab.rb reader ([`rb`]) and the
+//! imports built on them ([`import`]).
+//!
+//! This module reads and writes GitLab's bytes; it does not decide what `reconfigure`
+//! renders (that is `render::gitlab_enc`) and never prints a decrypted value.
+
+pub mod encrypted;
+pub mod import;
+pub mod rb;
+
+use std::path::Path;
+
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::secrets::Scope;
+
+/// The scopes GitLab keeps in encrypted settings: (scope, file name, the keys GitLab reads).
+pub const ENCRYPTED_FILES: &[(Scope, &str, &[&str])] = &[
+    (Scope::Smtp, "smtp.yaml.enc", &["user_name", "password"]),
+    (
+        Scope::IncomingEmail,
+        "incoming_email.yaml.enc",
+        &["user", "password"],
+    ),
+    (
+        Scope::ServiceDeskEmail,
+        "service_desk_email.yaml.enc",
+        &["user", "password"],
+    ),
+];
+
+/// omnibus' defaults, used by `import gitlab-secrets` (under `--root`).
+pub const DEFAULT_SECRETS_FILE: &str = "/etc/gitlab/gitlab-secrets.json";
+pub const DEFAULT_ENCRYPTED_DIR: &str = "/var/opt/gitlab/gitlab-rails/shared/encrypted_settings";
+
+/// `encrypted_settings_key_base` and its rotated predecessors, derived once.
+pub struct KeyBases {
+    /// The current key first, then the rotated ones.
+    pub keys: Vec<encrypted::DerivedKey>,
+}
+
+impl KeyBases {
+    /// Reads the key bases from `gitlab-secrets.json` (`gitlab_rails.*`) or a source
+    /// install's `config/secrets.yml` (`production.*`). `shown` is the path for messages.
+    pub fn load(path: &Path, shown: &str) -> Result<KeyBases> {
+        let hint = "point `[gitlab] secrets_file` (or `--secrets-file`) at omnibus' \
+                    /etc/gitlab/gitlab-secrets.json or a source install's config/secrets.yml";
+        let bytes = match fsutil::read_capped(path, fsutil::KEY_CAP * 16) {
+            Ok(Some(b)) => Zeroizing::new(b),
+            Ok(None) => {
+                return Err(Error::new(format!(
+                    "cannot read GitLab's key base: `{shown}` does not exist"
+                ))
+                .hint(hint))
+            }
+            Err(f) => return Err(f.into_error("read GitLab's key base from", path).hint(hint)),
+        };
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| Error::new(format!("`{shown}` is not UTF-8 text")).hint(hint))?;
+        let (current, rotated) = parse_key_bases(text).map_err(|why| {
+            Error::new(format!(
+                "cannot read `encrypted_settings_key_base` from `{shown}`: {why}"
+            ))
+            .hint(hint)
+        })?;
+        let mut keys = vec![encrypted::derive_key(&current)];
+        keys.extend(rotated.iter().map(|k| encrypted::derive_key(k)));
+        Ok(KeyBases { keys })
+    }
+}
+
+/// (current, rotated) key bases from the text of either file. Never quotes a value.
+fn parse_key_bases(
+    text: &str,
+) -> std::result::Result<(Zeroizing<String>, Vec<Zeroizing<String>>), String> {
+    use yaml_rust2::{Yaml, YamlLoader};
+    // JSON is YAML: one parser serves gitlab-secrets.json and secrets.yml.
+    let docs = YamlLoader::load_from_str(text)
+        .map_err(|e| format!("it is not JSON or YAML ({})", e.info()))?;
+    let doc = docs.into_iter().next().ok_or("the file is empty")?;
+    let section = ["gitlab_rails", "production"]
+        .iter()
+        .map(|s| &doc[*s])
+        .find(|y| !y.is_badvalue())
+        .ok_or("it has neither a `gitlab_rails` (gitlab-secrets.json) nor a `production` (secrets.yml) section")?;
+    let current = match &section["encrypted_settings_key_base"] {
+        Yaml::String(s) if !s.is_empty() => Zeroizing::new(s.clone()),
+        Yaml::BadValue => return Err("the key `encrypted_settings_key_base` is missing".into()),
+        _ => return Err("`encrypted_settings_key_base` is not a non-empty string".into()),
+    };
+    let rotated = match &section["rotated_encrypted_settings_key_base"] {
+        Yaml::BadValue | Yaml::Null => Vec::new(),
+        Yaml::String(s) => vec![Zeroizing::new(s.clone())],
+        Yaml::Array(items) => items
+            .iter()
+            .map(|y| match y {
+                Yaml::String(s) => Ok(Zeroizing::new(s.clone())),
+                _ => Err(
+                    "`rotated_encrypted_settings_key_base` holds a value that is not a string"
+                        .to_string(),
+                ),
+            })
+            .collect::<std::result::Result<_, _>>()?,
+        _ => return Err("`rotated_encrypted_settings_key_base` is not a list of strings".into()),
+    };
+    Ok((current, rotated))
+}
+
+/// The YAML GitLab expects in an encrypted settings file, from (key, value) pairs.
+pub fn settings_yaml(pairs: &[(&str, &str)]) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::new());
+    for (k, v) in pairs {
+        out.push_str(k);
+        out.push_str(": ");
+        out.push_str(&serde_json::to_string(v).expect("strings serialize"));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_bases_come_from_either_file() {
+        let (c, r) = parse_key_bases(
+            r#"{"gitlab_rails": {"encrypted_settings_key_base": "aa", "rotated_encrypted_settings_key_base": ["bb"]}}"#,
+        )
+        .unwrap();
+        assert_eq!((c.as_str(), r.len()), ("aa", 1));
+        let (c, r) = parse_key_bases("production:\n  encrypted_settings_key_base: cc\n").unwrap();
+        assert_eq!((c.as_str(), r.len()), ("cc", 0));
+        assert!(parse_key_bases("production: {}\n").is_err());
+    }
+}

@@ -1,0 +1,310 @@
+//! `toolctl import gitlab-rb` and its fixtures: every gitlab.rb example of the seed pages
+//! 000–003 (fixtures/gitlab-rb/*/gitlab.rb) imports to its expected toolctl.toml, secrets
+//! and report; nothing is dropped silently, credentials never reach toolctl.toml, and a
+//! dry run or a bad file changes nothing.
+//!
+//! `TOOLCTL_BLESS=1 cargo test --test it import::` rewrites the expected files (review the
+//! diff before committing).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::harness::{mode, TestRoot};
+
+/// The settings every fixture starts from: a comment and a value that must survive.
+const BASE: &str = "# This node's settings (this comment survives the import).\n\n[secrets]\nrecipients = []   # no other nodes\n";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/gitlab-rb")
+}
+
+fn import(t: &TestRoot, rb: &Path, extra: &[&str]) -> crate::harness::Outcome {
+    let mut args = vec![
+        "import".to_string(),
+        "gitlab-rb".to_string(),
+        rb.display().to_string(),
+        "--output-format".into(),
+        "json".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    t.toolctl(args).run()
+}
+
+/// The report without the run's own paths.
+fn report(out: &crate::harness::Outcome) -> serde_json::Value {
+    let mut doc = out.json();
+    let o = doc.as_object_mut().unwrap();
+    for k in ["file", "written", "schema", "ok"] {
+        o.remove(k);
+    }
+    doc
+}
+
+const SCOPES: &[&str] = &[
+    "smtp",
+    "incoming-email",
+    "service-desk-email",
+    "microsoft-graph-mailer",
+    "mattermost",
+];
+
+#[test]
+fn every_seed_gitlab_rb_imports_to_its_expected_settings_secrets_and_report() {
+    let bless = std::env::var_os("TOOLCTL_BLESS").is_some();
+    let mut cases: Vec<PathBuf> = fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 29, "{} fixtures", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let t = TestRoot::with_settings(BASE);
+        t.init();
+        let rb = case.join("gitlab.rb");
+        let out = import(&t, &rb, &[]);
+        out.assert_code(0);
+        let got_toml = fs::read_to_string(t.config_file()).unwrap();
+        assert_eq!(mode(&t.config_file()), 0o600, "{name}");
+        assert!(
+            got_toml.starts_with("# This node's settings (this comment survives the import).\n")
+                && got_toml.contains("recipients = []   # no other nodes"),
+            "{name}: comments and layout lost:\n{got_toml}"
+        );
+        let mut got_secrets = String::new();
+        for scope in SCOPES {
+            if t.secret_file(scope).exists() {
+                let shown = String::from_utf8(t.show_secret(scope)).unwrap();
+                got_secrets.push_str(&format!("# {scope}\n{shown}"));
+            }
+        }
+        let got_report = serde_json::to_string_pretty(&report(&out)).unwrap() + "\n";
+
+        // Nothing dropped silently: every statement line is in the report.
+        let doc = out.json();
+        let mut seen: Vec<u64> = Vec::new();
+        for list in ["settings", "secrets", "not_imported"] {
+            for e in doc[list].as_array().unwrap() {
+                seen.push(e["line"].as_u64().unwrap());
+            }
+        }
+        let text = fs::read_to_string(&rb).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let l = line.trim_start();
+            if l.starts_with(|c: char| c.is_ascii_alphabetic()) {
+                assert!(
+                    seen.contains(&(i as u64 + 1)),
+                    "{name}: line {} is in no list of the report:\n{got_report}",
+                    i + 1
+                );
+            }
+        }
+        // Credentials go to the store, never into toolctl.toml.
+        for e in doc["secrets"].as_array().unwrap() {
+            let key = e["key"].as_str().unwrap();
+            assert!(
+                !got_toml.contains(&format!("\n{key} =")),
+                "{name}: {key} in toolctl.toml"
+            );
+        }
+        assert!(
+            !got_toml.contains("password="),
+            "{name}: a data source password in toolctl.toml"
+        );
+
+        let files = [
+            ("expected.toml", &got_toml),
+            ("expected-secrets.yaml", &got_secrets),
+            ("expected-report.json", &got_report),
+        ];
+        for (file, got) in files {
+            let path = case.join(file);
+            if bless {
+                fs::write(&path, got).unwrap();
+                continue;
+            }
+            let want = fs::read_to_string(&path).unwrap_or_default();
+            if &want != got {
+                failures.push(format!(
+                    "{name}/{file} differs:\n{}",
+                    similar::TextDiff::from_lines(&want, got)
+                        .unified_diff()
+                        .header("expected", "imported")
+                ));
+            }
+        }
+        // The imported settings are valid: reconfigure --dry-run accepts them or names the
+        // rule, never a type error.
+        let check = t.toolctl(["show-config"]).run();
+        assert!(
+            !check.stderr.contains("must be"),
+            "{name}: imported a value of the wrong type\n{check}"
+        );
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n(refresh with TOOLCTL_BLESS=1 after reviewing)",
+        failures.join("\n")
+    );
+    println!("{} gitlab.rb fixtures imported", cases.len());
+}
+
+#[test]
+fn unread_lines_are_listed_with_their_line_numbers_and_reasons() {
+    let t = TestRoot::with_settings(BASE);
+    t.init();
+    let rb = t.aux().join("gitlab.rb");
+    fs::write(
+        &rb,
+        "external_url 'https://gitlab.example.com'\n\
+         gitlab_rails['smtp_address'] = \"#{ENV['SMTP']}\"\n\
+         if node['fqdn'] == 'a'\n\
+         gitlab_rails['time_zone'] = 'UTC'\n\
+         gitlab_rails['smtp_port'] = 'many'\n\
+         gitlab_rails['smtp_domain'] = nil\n\
+         nginx['listen_port'] = 80\n\
+         gitlab_rails['incoming_email_secret_file'] = '.gitlab_mailroom_secret'\n\
+         gitlab_rails['smtp_ca_file'] = '/etc/gitlab/trusted-certs/ca.pem'\n\
+         mattermost_external_url 'https://chat.example.com'\n\
+         gitlab_rails['mattermost_host'] = 'https://other.example.com'\n\
+         gitlab_rails['smtp_password'] = \"s3cr\\u00e9t\"\n",
+    )
+    .unwrap();
+    let out = import(&t, &rb, &[]);
+    out.assert_code(0);
+    let doc = out.json();
+    let reasons: Vec<(u64, String)> = doc["not_imported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["line"].as_u64().unwrap(),
+                n["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let lines: Vec<u64> = reasons.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, [2, 3, 4, 5, 6, 7, 8, 11], "{reasons:?}");
+    assert!(reasons[0].1.contains("interpolation"), "{reasons:?}");
+    assert!(reasons[2].1.contains("unknown key"), "{reasons:?}");
+    assert!(reasons[3].1.contains("must be an integer"), "{reasons:?}");
+    assert!(reasons[4].1.contains("nil"), "{reasons:?}");
+    assert!(reasons[5].1.contains("`nginx`"), "{reasons:?}");
+    assert!(reasons[7].1.contains("differs"), "{reasons:?}");
+    assert_eq!(doc["gitlab_paths"][0]["line"], 9, "{out}");
+    assert!(
+        out.stderr.contains("points into GitLab's own directories"),
+        "{out}"
+    );
+    assert!(out.stderr.contains("other.example.com"), "{out}");
+    let toml = fs::read_to_string(t.config_file()).unwrap();
+    assert!(
+        toml.contains("external_url = \"https://chat.example.com\""),
+        "{toml}"
+    );
+    assert!(!toml.contains("s3cr"), "{toml}");
+    let shown = String::from_utf8(t.show_secret("smtp")).unwrap();
+    assert!(shown.contains("s3cr\u{e9}t"), "the escape was read");
+    assert!(!out.stdout_str().contains("s3cr") && !out.stderr.contains("s3cr"));
+}
+
+#[test]
+fn a_dry_run_and_a_missing_file_write_nothing() {
+    let t = TestRoot::with_settings(BASE);
+    t.init();
+    let rb = fixtures().join("002-gmail/gitlab.rb");
+    let before = t.snapshot();
+    let out = import(&t, &rb, &["--dry-run"]);
+    out.assert_code(0);
+    assert_eq!(out.json()["dry_run"], true);
+    assert!(!out.json()["settings"].as_array().unwrap().is_empty());
+    before.assert_unchanged(&t.snapshot(), &"import gitlab-rb --dry-run");
+
+    let missing = t.aux().join("nope.rb");
+    t.toolctl(["import", "gitlab-rb", missing.to_str().unwrap()])
+        .run()
+        .assert_error("does not exist", &["/etc/gitlab/gitlab.rb"]);
+    before.assert_unchanged(&t.snapshot(), &"a missing gitlab.rb");
+
+    let binary = t.aux().join("binary.rb");
+    fs::write(&binary, b"gitlab_rails['x'] = '\xff'\n").unwrap();
+    t.toolctl(["import", "gitlab-rb", binary.to_str().unwrap()])
+        .run()
+        .assert_error("is not UTF-8", &["UTF-8"]);
+    before.assert_unchanged(&t.snapshot(), &"a gitlab.rb that is not UTF-8");
+
+    // A second import of the same file changes nothing.
+    import(&t, &rb, &[]).assert_code(0);
+    let once = t.snapshot();
+    import(&t, &rb, &[]).assert_code(0);
+    once.assert_unchanged(&t.snapshot(), &"a second import of the same gitlab.rb");
+}
+
+#[test]
+fn a_kill_at_every_step_leaves_the_old_or_the_new_settings_and_secrets() {
+    let base = TestRoot::with_settings(BASE);
+    base.init();
+    base.write_secret("incoming-email", b"user: 'old'\npassword: 'old'\n");
+    let rb = fixtures().join("002-gmail/gitlab.rb");
+    let state = |t: &TestRoot| {
+        (
+            fs::read_to_string(t.config_file()).unwrap(),
+            String::from_utf8(t.show_secret("incoming-email")).unwrap(),
+        )
+    };
+    let copy = |from: &TestRoot| {
+        let t = TestRoot::new();
+        let ok = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(format!("{}/.", from.root().display()))
+            .arg(t.root())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        t
+    };
+    let old = state(&base);
+    let (new, steps) = {
+        let t = copy(&base);
+        let log = t.aux().join("failpoints.log");
+        t.toolctl(["import", "gitlab-rb", rb.to_str().unwrap()])
+            .env("TOOLCTL_FAILPOINT_LOG", &log)
+            .run()
+            .assert_code(0);
+        let mut seen = std::collections::BTreeMap::new();
+        let mut steps = Vec::new();
+        for name in fs::read_to_string(&log).unwrap().lines() {
+            if name.starts_with("reconfigure-") {
+                let n = seen.entry(name.to_string()).or_insert(0);
+                *n += 1;
+                steps.push(format!("{name}:{n}"));
+            }
+        }
+        (state(&t), steps)
+    };
+    assert_ne!(old, new);
+    assert!(
+        steps.iter().any(|s| s.contains("journal-committed")),
+        "{steps:?}"
+    );
+    for step in &steps {
+        let t = copy(&base);
+        let killed = t
+            .toolctl(["import", "gitlab-rb", rb.to_str().unwrap()])
+            .env("TOOLCTL_FAILPOINT", step)
+            .run();
+        assert_eq!(killed.code, None, "not killed at {step}\n{killed}");
+        if !t.path("var/opt/toolctl/secrets.import-journal").exists() {
+            let now = state(&t);
+            assert!(now == old || now == new, "killed at {step}: a mix");
+        }
+        t.toolctl(["import", "gitlab-rb", rb.to_str().unwrap()])
+            .run()
+            .assert_code(0);
+        assert_eq!(state(&t), new, "after a kill at {step}");
+    }
+    println!("import gitlab-rb: killed at {} steps", steps.len());
+}
