@@ -623,7 +623,7 @@ fn status_is_one_screen_writes_nothing_and_says_what_needs_attention() {
     assert_eq!(doc["rendered"]["level"], "ok", "{out}");
     assert_eq!(doc["secrets"].as_array().unwrap().len(), 7, "{out}");
     // A change to the settings makes the rendered files out of date.
-    t.toolctl(["config", "set", "smtp.domain", "example.com"])
+    t.toolctl(["config", "set", "email.reply_to", "noreply@example.com"])
         .run()
         .assert_code(0);
     let out = t.toolctl(["status", "--output-format", "json"]).run();
