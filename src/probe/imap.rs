@@ -36,27 +36,68 @@ pub const LINE_CAP: usize = 256 << 10;
 
 /// Runs the IMAP steps after the settings and credential steps the caller recorded.
 pub async fn probe(p: &mut Probe, m: Mailbox) {
+    let Some(mut session) = login(p, &m).await else {
+        return;
+    };
+    let masker = p.masker.clone();
+    let Some(()) = p
+        .step("mailbox", async {
+            let status = session
+                .status(&m.mailbox, "(UNSEEN)")
+                .await
+                .map_err(|e| mailbox_failure(e, &m, &masker))?;
+            let unseen = status.unseen.unwrap_or(0);
+            let mb = session
+                .examine(&m.mailbox)
+                .await
+                .map_err(|e| mailbox_failure(e, &m, &masker))?;
+            Ok((
+                (),
+                format!(
+                    "\"{}\" (read-only): {} messages, {} unseen",
+                    m.mailbox, mb.exists, unseen
+                ),
+            ))
+        })
+        .await
+    else {
+        return;
+    };
+    p.step("logout", async {
+        session
+            .logout()
+            .await
+            .map_err(|e| imap_failure(e, &masker))?;
+        Ok(((), "logged out".to_string()))
+    })
+    .await;
+}
+
+/// DNS → TCP → TLS → greeting → capabilities → LOGIN, each a step of `p`: the logged-in
+/// session, or `None` once the failing step is recorded. The Service Desk verification
+/// watches a mailbox through this same path.
+pub async fn login(p: &mut Probe, m: &Mailbox) -> Option<async_imap::Session<Conn>> {
     let trust_config = if m.ssl || m.start_tls {
         Some(tls::config(&m.trust))
     } else {
         None
     };
     let Some(addrs) = p.step("dns", net::resolve(&m.host, m.port)).await else {
-        return;
+        return None;
     };
     let Some(tcp) = p.step("tcp", net::connect(&addrs, "IMAP")).await else {
-        return;
+        return None;
     };
 
     let config = match trust_config {
         Some(Ok(c)) => Some(c),
-        Some(Err(f)) => return p.fail_now("tls", f),
+        Some(Err(f)) => return fail_none(p, "tls", f),
         None => None,
     };
     let conn = if m.ssl {
         let config = config.clone().expect("ssl has a config");
         let Some(stream) = tls::upgrade(p, tcp, &m.host, config, &m.trust).await else {
-            return;
+            return None;
         };
         Conn::tls(stream, LINE_CAP, &p.live)
     } else {
@@ -75,16 +116,16 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
         );
     }
     let Some(()) = p.step("greeting", greeting(&mut client, &masker)).await else {
-        return;
+        return None;
     };
 
     if m.start_tls {
         let caps = p
             .step("capabilities", capabilities(&mut client, &masker))
             .await;
-        let Some(caps) = caps else { return };
+        let Some(caps) = caps else { return None };
         if !caps.iter().any(|c| c.eq_ignore_ascii_case("STARTTLS")) {
-            return p.fail_now(
+            return fail_none(p,
                 "starttls",
                 fail(
                     "the server does not offer STARTTLS; the password was not sent",
@@ -105,14 +146,14 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
             })
             .await
         else {
-            return;
+            return None;
         };
         let Some(tcp) = client.into_inner().into_tcp() else {
             unreachable!("STARTTLS runs on plain TCP")
         };
         let config = config.clone().expect("start_tls has a config");
         let Some(stream) = tls::upgrade(p, tcp, &m.host, config, &m.trust).await else {
-            return;
+            return None;
         };
         client = Client::new(Conn::tls(stream, LINE_CAP, &p.live));
     } else if !m.ssl {
@@ -130,10 +171,10 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
         .step("capabilities", capabilities(&mut client, &masker))
         .await
     else {
-        return;
+        return None;
     };
     if caps.iter().any(|c| c.eq_ignore_ascii_case("LOGINDISABLED")) {
-        return p.fail_now(
+        return fail_none(p,
             "login",
             fail(
                 "the server advertises LOGINDISABLED: it refuses LOGIN on this unencrypted connection; the password was not sent",
@@ -169,39 +210,12 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
             }
         })
         .await;
-    let Some(mut session) = login else { return };
+    login
+}
 
-    let Some(()) = p
-        .step("mailbox", async {
-            let status = session
-                .status(&m.mailbox, "(UNSEEN)")
-                .await
-                .map_err(|e| mailbox_failure(e, &m, &masker))?;
-            let unseen = status.unseen.unwrap_or(0);
-            let mb = session
-                .examine(&m.mailbox)
-                .await
-                .map_err(|e| mailbox_failure(e, &m, &masker))?;
-            Ok((
-                (),
-                format!(
-                    "\"{}\" (read-only): {} messages, {} unseen",
-                    m.mailbox, mb.exists, unseen
-                ),
-            ))
-        })
-        .await
-    else {
-        return;
-    };
-    p.step("logout", async {
-        session
-            .logout()
-            .await
-            .map_err(|e| imap_failure(e, &masker))?;
-        Ok(((), "logged out".to_string()))
-    })
-    .await;
+fn fail_none<T>(p: &mut Probe, name: &str, f: Failure) -> Option<T> {
+    p.fail_now(name, f);
+    None
 }
 
 async fn greeting(client: &mut Client<Conn>, masker: &Masker) -> Result<((), String), Failure> {
