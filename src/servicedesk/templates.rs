@@ -67,7 +67,7 @@ fn html_rules() -> &'static [(Regex, &'static str, &'static str)] {
     RULES.get_or_init(|| {
         vec![
             (
-                Regex::new(r"(?i)<\s*/?\s*(script|style|iframe)\b").unwrap(),
+                Regex::new(r"(?i)<\s*(script|style|iframe)\b").unwrap(),
                 "stripped_tag",
                 "GitLab's sanitizer removes this element",
             ),
