@@ -201,9 +201,9 @@ pub enum ServiceDeskCommand {
     Check(CheckArgs),
     /// Print every address a project receives Service Desk mail on.
     ///
-    /// From `incoming_email.address` (always) and `service_desk_email.address` (when
-    /// enabled), with `%{key}` replaced by the project key: `<slug>-<id>-issue-`, or
-    /// `<slug>-<suffix>` on the service_desk_email alias with --suffix.
+    /// From incoming_email.address (always) and service_desk_email.address (when enabled),
+    /// with %{key} replaced by the project key: <slug>-<id>-issue-, or <slug>-<suffix> on
+    /// the service_desk_email alias with --suffix.
     Address(SdAddressArgs),
     /// Lint or preview a project's Service Desk email templates.
     #[command(subcommand)]
@@ -256,7 +256,7 @@ pub enum SdTemplatesCommand {
         report: ReportArgs,
     },
     /// Fill a template's placeholders (sample values unless given) and render it to HTML.
-    Preview(SdPreviewArgs),
+    Preview(Box<SdPreviewArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -298,7 +298,7 @@ pub struct SdPreviewArgs {
 
 #[derive(Debug, Args)]
 pub struct SdVerifyArgs {
-    /// The custom email address, e.g. support@example.com (no `+`).
+    /// The custom email address, e.g. support@example.com (no +).
     #[arg(long, value_name = "ADDRESS")]
     pub address: String,
     #[command(flatten)]
@@ -313,7 +313,7 @@ pub struct SdVerifyArgs {
     #[arg(long, value_name = "METHOD", value_parser = ["plain", "login", "cram_md5"])]
     pub smtp_authentication: Option<String>,
     /// The address the custom email forwards to (default: the project's incoming_email
-    /// address, as `address` prints it).
+    /// address, as the address command prints it).
     #[arg(long, value_name = "ADDRESS")]
     pub service_desk_address: Option<String>,
     /// Trust this CA (PEM) for the SMTP server instead of the system store.

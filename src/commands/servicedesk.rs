@@ -433,9 +433,7 @@ fn verify_custom_email(ctx: &Context, a: &SdVerifyArgs) -> Result<ExitStatus> {
         // arrives after the send is read (an older verification mail is not this one).
         let mut sessions = Vec::new();
         for ((_, p), m) in watch.iter_mut().zip(&mailboxes) {
-            let Some(mut s) = imap::login(p, m).await else {
-                return None;
-            };
+            let mut s = imap::login(p, m).await?;
             let next = p
                 .step("mailbox", async {
                     let mb = s.examine(&m.mailbox).await.map_err(|_| {

@@ -82,12 +82,8 @@ pub async fn login(p: &mut Probe, m: &Mailbox) -> Option<async_imap::Session<Con
     } else {
         None
     };
-    let Some(addrs) = p.step("dns", net::resolve(&m.host, m.port)).await else {
-        return None;
-    };
-    let Some(tcp) = p.step("tcp", net::connect(&addrs, "IMAP")).await else {
-        return None;
-    };
+    let addrs = p.step("dns", net::resolve(&m.host, m.port)).await?;
+    let tcp = p.step("tcp", net::connect(&addrs, "IMAP")).await?;
 
     let config = match trust_config {
         Some(Ok(c)) => Some(c),
@@ -96,9 +92,7 @@ pub async fn login(p: &mut Probe, m: &Mailbox) -> Option<async_imap::Session<Con
     };
     let conn = if m.ssl {
         let config = config.clone().expect("ssl has a config");
-        let Some(stream) = tls::upgrade(p, tcp, &m.host, config, &m.trust).await else {
-            return None;
-        };
+        let stream = tls::upgrade(p, tcp, &m.host, config, &m.trust).await?;
         Conn::tls(stream, LINE_CAP, &p.live)
     } else {
         Conn::plain(tcp, LINE_CAP, &p.live)
@@ -115,15 +109,13 @@ pub async fn login(p: &mut Probe, m: &Mailbox) -> Option<async_imap::Session<Con
             ),
         );
     }
-    let Some(()) = p.step("greeting", greeting(&mut client, &masker)).await else {
-        return None;
-    };
+    p.step("greeting", greeting(&mut client, &masker)).await?;
 
     if m.start_tls {
         let caps = p
             .step("capabilities", capabilities(&mut client, &masker))
             .await;
-        let Some(caps) = caps else { return None };
+        let caps = caps?;
         if !caps.iter().any(|c| c.eq_ignore_ascii_case("STARTTLS")) {
             return fail_none(p,
                 "starttls",
@@ -136,25 +128,19 @@ pub async fn login(p: &mut Probe, m: &Mailbox) -> Option<async_imap::Session<Con
                 ),
             );
         }
-        let Some(()) = p
-            .step("starttls", async {
-                client
-                    .run_command_and_check_ok("STARTTLS", None)
-                    .await
-                    .map_err(|e| imap_failure(e, &masker))?;
-                Ok(((), "STARTTLS accepted".to_string()))
-            })
-            .await
-        else {
-            return None;
-        };
+        p.step("starttls", async {
+            client
+                .run_command_and_check_ok("STARTTLS", None)
+                .await
+                .map_err(|e| imap_failure(e, &masker))?;
+            Ok(((), "STARTTLS accepted".to_string()))
+        })
+        .await?;
         let Some(tcp) = client.into_inner().into_tcp() else {
             unreachable!("STARTTLS runs on plain TCP")
         };
         let config = config.clone().expect("start_tls has a config");
-        let Some(stream) = tls::upgrade(p, tcp, &m.host, config, &m.trust).await else {
-            return None;
-        };
+        let stream = tls::upgrade(p, tcp, &m.host, config, &m.trust).await?;
         client = Client::new(Conn::tls(stream, LINE_CAP, &p.live));
     } else if !m.ssl {
         p.warn(
@@ -167,12 +153,9 @@ pub async fn login(p: &mut Probe, m: &Mailbox) -> Option<async_imap::Session<Con
         );
     }
 
-    let Some(caps) = p
+    let caps = p
         .step("capabilities", capabilities(&mut client, &masker))
-        .await
-    else {
-        return None;
-    };
+        .await?;
     if caps.iter().any(|c| c.eq_ignore_ascii_case("LOGINDISABLED")) {
         return fail_none(p,
             "login",
@@ -206,7 +189,7 @@ pub async fn login(p: &mut Probe, m: &Mailbox) -> Option<async_imap::Session<Con
                     session,
                     format!("logged in as the `user` of the {} secret", m.scope),
                 )),
-                Err((e, _)) => Err(login_failure(e, &m, &masker)),
+                Err((e, _)) => Err(login_failure(e, m, &masker)),
             }
         })
         .await;

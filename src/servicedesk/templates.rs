@@ -199,7 +199,7 @@ pub fn lint(name: &str, text: &str) -> Vec<Finding> {
             );
         }
     }
-    out.sort_by(|a, b| (a.line, a.column).cmp(&(b.line, b.column)));
+    out.sort_by_key(|a| (a.line, a.column));
     out
 }
 
