@@ -416,7 +416,8 @@ fn verify_custom_email(ctx: &Context, a: &SdVerifyArgs) -> Result<ExitStatus> {
     };
     let interrupted = Arc::new(AtomicBool::new(false));
     let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, interrupted.clone());
-    let live = ctx.printer.style.enabled() || std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // Progress only for a person watching: a terminal on stderr, and not with -q.
+    let live = !ctx.printer.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let expected = verify::Expected {
         address: &a.address,
         project: &a.project.project,

@@ -493,9 +493,26 @@ fn verify_custom_email_reports_a_wrong_token() {
     // in the incoming_email mailbox once toolctl watches.
     let p = Postfix::start_with(&d, &delivery(BOB, ""));
     let t = verify_root(&d, false, ALICE_PASSWORD);
+    let child = spawn_watching(&t, &p, "20s");
+    let planted = format!(
+        "Delivered-To: {INCOMING_TARGET}\r\nFrom: {CUSTOM}\r\nTo: support+verify@example.test\r\nSubject: Verify custom email address {CUSTOM} for mygroup/myproject\r\nMessage-ID: <planted@example.test>\r\n\r\nVerification token: AAAAAAAAAAAA\r\n"
+    );
+    let new = d
+        .maildir(ALICE)
+        .join("new")
+        .join("1700000000.planted.example.test");
+    fs::write(&new, planted).unwrap();
+    std::os::unix::fs::chown(&new, Some(65534), Some(65534)).unwrap();
+    let out = finished(child);
+    outcome(&out, "incorrect_token", 1);
+}
+
+/// Spawns a verification whose mail never reaches a watched mailbox, and returns the
+/// child once toolctl is watching.
+fn spawn_watching(t: &TestRoot, p: &Postfix, within: &str) -> std::process::Child {
     let log = t.aux().join("failpoints.log");
     let mut cmd = t
-        .toolctl(verify_args(p.smtp, "20s"))
+        .toolctl(verify_args(p.smtp, within))
         .env("TOOLCTL_FAILPOINT_LOG", &log)
         .command();
     cmd.stdout(std::process::Stdio::piped())
@@ -506,23 +523,30 @@ fn verify_custom_email_reports_a_wrong_token() {
             .is_ok_and(|l| l.contains("servicedesk-verify-watch"))),
         "toolctl never started watching"
     );
-    let planted = format!(
-        "Delivered-To: {INCOMING_TARGET}\r\nFrom: {CUSTOM}\r\nTo: support+verify@example.test\r\nSubject: Verify custom email address {CUSTOM} for mygroup/myproject\r\nMessage-ID: <planted@example.test>\r\n\r\nVerification token: AAAAAAAAAAAA\r\n"
-    );
-    let new = d
-        .maildir(ALICE)
-        .join("new")
-        .join("1700000000.planted.example.test");
-    fs::write(&new, planted).unwrap();
-    std::os::unix::fs::chown(&new, Some(65534), Some(65534)).unwrap();
+    child
+}
+
+fn finished(child: std::process::Child) -> Outcome {
     let out = child.wait_with_output().unwrap();
-    let out = Outcome {
+    Outcome {
         args: vec!["verify-custom-email".into()],
         code: out.status.code(),
         stdout: out.stdout,
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    outcome(&out, "incorrect_token", 1);
+    }
+}
+
+#[test]
+fn verify_custom_email_exits_130_on_ctrl_c() {
+    let d = Dovecot::start(DovecotOptions::default());
+    let p = Postfix::start_with(&d, &delivery(BOB, ""));
+    let t = verify_root(&d, false, ALICE_PASSWORD);
+    let child = spawn_watching(&t, &p, "60s");
+    // SAFETY: kill(2) on the child we spawned and have not reaped.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let out = finished(child);
+    out.assert_code(130);
+    assert_eq!(out.json()["outcome"], serde_json::Value::Null, "{out}");
 }
 
 #[test]
