@@ -384,6 +384,16 @@ fn verify_custom_email_succeeds_when_the_forward_keeps_everything() {
     let j = outcome(&out, "ok", 0);
     assert_eq!(j["forwarding_target"], INCOMING_TARGET);
     assert_eq!(j["verify_address"], "support+verify@example.test");
+    // A second run, as a person reads it: the table of steps, then the verdict.
+    let mut human = verify_args(p.smtp, "20s");
+    human.truncate(human.len() - 2);
+    let out = t.toolctl(&human).run();
+    out.assert_code(0);
+    assert!(
+        out.stdout_str()
+            .contains("verification of support@example.test: ok"),
+        "{out}"
+    );
     let mail = d
         .wait_for_message(ALICE, "Verification token: ", Duration::from_secs(1))
         .expect("delivered");
