@@ -83,6 +83,12 @@ fn addresses(
 ) -> Result<Vec<ProjectAddress>> {
     let r = ctx.resolve()?;
     let sd_enabled = r.bool("service_desk_email.enabled");
+    if sd_enabled && r.str("service_desk_email.address").is_none() {
+        return Err(Error::new(
+            "`service_desk_email.enabled` is true, but `service_desk_email.address` is not set",
+        )
+        .hint("set it, e.g. `toolctl config set service_desk_email.address 'contact+%{key}@example.com'`, or disable the alias"));
+    }
     let c = Configured {
         incoming_email: r.str("incoming_email.address"),
         service_desk_email: if sd_enabled {
