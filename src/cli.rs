@@ -97,10 +97,10 @@ pub enum Command {
     #[command(subcommand)]
     IncomingEmail(MailboxCommand),
 
-    /// The Service Desk mailbox: its credentials (user, password, client_secret) and a live
-    /// check.
+    /// Service Desk: its mailbox (credentials, live check), the addresses a project receives
+    /// mail on, the email templates, and the custom email verification.
     #[command(subcommand)]
-    ServiceDeskEmail(MailboxCommand),
+    ServiceDeskEmail(ServiceDeskCommand),
 
     /// The Microsoft Graph mailer: its credentials (client_secret) and a live check.
     #[command(subcommand)]
@@ -117,6 +117,10 @@ pub enum Command {
     /// The password (password) of the Redis server in [redis] url.
     #[command(subcommand)]
     Redis(IntegrationCommand),
+
+    /// The Service Desk custom email's SMTP credentials (user_name, password).
+    #[command(subcommand)]
+    CustomEmail(IntegrationCommand),
 
     /// Run every enabled probe at once and report them together (for CI smoke checks).
     ///
@@ -221,6 +225,146 @@ pub enum MailboxCommand {
     /// One row per step (status, time, detail, hint); stops at the first failing step. The
     /// mailbox is opened read-only (EXAMINE).
     Check(CheckArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceDeskCommand {
+    /// Show, edit, write or set this mailbox's encrypted secret.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+    /// Probe the mailbox live with the settings and secrets mail_room will be given.
+    ///
+    /// One row per step (status, time, detail, hint); stops at the first failing step. The
+    /// mailbox is opened read-only (EXAMINE).
+    Check(CheckArgs),
+    /// Print every address a project receives Service Desk mail on.
+    ///
+    /// From incoming_email.address (always) and service_desk_email.address (when enabled),
+    /// with %{key} replaced by the project key: <slug>-<id>-issue-, or <slug>-<suffix> on
+    /// the service_desk_email alias with --suffix.
+    Address(SdAddressArgs),
+    /// Lint or preview a project's Service Desk email templates.
+    #[command(subcommand)]
+    Templates(SdTemplatesCommand),
+    /// Verify a custom email address as GitLab does, for real: send the verification mail
+    /// through the custom SMTP credentials and watch the Service Desk mailboxes for it.
+    ///
+    /// The credentials come from the custom-email secret (user_name, password). Reports
+    /// GitLab's outcome: smtp_host_issue, invalid_credentials,
+    /// mail_not_received_within_timeframe, incorrect_forwarding_target, incorrect_from or
+    /// incorrect_token. The mailboxes are opened read-only (EXAMINE).
+    VerifyCustomEmail(SdVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SdProjectArgs {
+    /// The project's full path, e.g. mygroup/myproject.
+    #[arg(long, value_name = "PATH")]
+    pub project: String,
+    /// The project's numeric ID (Settings > General).
+    #[arg(long, value_name = "ID")]
+    pub project_id: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct SdAddressArgs {
+    #[command(flatten)]
+    pub project: SdProjectArgs,
+    /// The project's custom email address suffix (a-z, 0-9, _): the alias key becomes
+    /// <slug>-<suffix>.
+    #[arg(long, value_name = "SUFFIX")]
+    pub suffix: Option<String>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SdTemplatesCommand {
+    /// Check the templates of a directory: placeholders, NOTE_TEXT, HTML GitLab strips,
+    /// file names.
+    ///
+    /// Each finding has its file, line and column (characters, from 1). Exit 1 when any
+    /// error is found (unknown placeholders, stripped HTML, unknown file names), 0 with
+    /// warnings only.
+    Check {
+        /// The project's .gitlab/service_desk_templates directory.
+        #[arg(value_name = "DIR", value_hint = ValueHint::DirPath)]
+        dir: PathBuf,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Fill a template's placeholders (sample values unless given) and render it to HTML.
+    Preview(Box<SdPreviewArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct SdPreviewArgs {
+    /// The template: thank_you.md, new_participant.md or new_note.md.
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub file: PathBuf,
+    /// %{ISSUE_ID}
+    #[arg(long, value_name = "IID")]
+    pub issue_id: Option<String>,
+    /// %{ISSUE_PATH}
+    #[arg(long, value_name = "TEXT")]
+    pub issue_path: Option<String>,
+    /// %{ISSUE_URL}
+    #[arg(long, value_name = "URL")]
+    pub issue_url: Option<String>,
+    /// %{ISSUE_DESCRIPTION}
+    #[arg(long, value_name = "TEXT")]
+    pub issue_description: Option<String>,
+    /// %{UNSUBSCRIBE_URL}
+    #[arg(long, value_name = "URL")]
+    pub unsubscribe_url: Option<String>,
+    /// %{NOTE_TEXT} (new_note.md only)
+    #[arg(long, value_name = "TEXT")]
+    pub note_text: Option<String>,
+    /// %{SYSTEM_HEADER}
+    #[arg(long, value_name = "TEXT")]
+    pub system_header: Option<String>,
+    /// %{SYSTEM_FOOTER}
+    #[arg(long, value_name = "TEXT")]
+    pub system_footer: Option<String>,
+    /// %{ADDITIONAL_TEXT}
+    #[arg(long, value_name = "TEXT")]
+    pub additional_text: Option<String>,
+    /// Write the HTML to a new temporary file and print its path instead.
+    #[arg(long)]
+    pub open: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SdVerifyArgs {
+    /// The custom email address, e.g. support@example.com (no +).
+    #[arg(long, value_name = "ADDRESS")]
+    pub address: String,
+    #[command(flatten)]
+    pub project: SdProjectArgs,
+    /// The custom email's SMTP host.
+    #[arg(long, value_name = "HOST")]
+    pub smtp_address: String,
+    /// Its SMTP port (465: implicit TLS; otherwise STARTTLS when offered).
+    #[arg(long, value_name = "PORT", default_value_t = 587)]
+    pub smtp_port: u16,
+    /// plain, login or cram_md5 (default: the strongest the server offers).
+    #[arg(long, value_name = "METHOD", value_parser = ["plain", "login", "cram_md5"])]
+    pub smtp_authentication: Option<String>,
+    /// The address the custom email forwards to (default: the project's incoming_email
+    /// address, as the address command prints it).
+    #[arg(long, value_name = "ADDRESS")]
+    pub service_desk_address: Option<String>,
+    /// Trust this CA (PEM) for the SMTP server instead of the system store.
+    #[arg(long, value_name = "PEM", value_hint = ValueHint::FilePath)]
+    pub ca_file: Option<PathBuf>,
+    /// How long to wait for the mail (GitLab allows 30 minutes), e.g. 30m, 90s.
+    #[arg(long, value_name = "DURATION", default_value = "30m")]
+    pub within: String,
+    /// Seconds allowed for each network step (fractions allowed, e.g. 2.5).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -404,7 +548,12 @@ pub fn examples(path: &str) -> Option<&'static str> {
         "secrets status" => "  sudo toolctl secrets status\n  sudo toolctl -q secrets status   # only the secrets that do not decrypt",
         "secrets rekey" => "  sudo toolctl secrets rekey\n  sudo toolctl secrets rekey --new-key",
         "smtp" | "incoming-email" | "service-desk-email" | "microsoft-graph-mailer" | "mattermost"
-        | "mailroom" | "redis" => "  sudo toolctl {scope} secret edit\n  sudo toolctl {scope} secret show",
+        | "mailroom" | "redis" | "custom-email" => "  sudo toolctl {scope} secret edit\n  sudo toolctl {scope} secret show",
+        "service-desk-email address" => "  toolctl service-desk-email address --project mygroup/myproject --project-id 42\n  toolctl service-desk-email address --project mygroup/myproject --project-id 42 --suffix support",
+        "service-desk-email templates" => "  toolctl service-desk-email templates check .gitlab/service_desk_templates\n  toolctl service-desk-email templates preview .gitlab/service_desk_templates/new_note.md",
+        "service-desk-email templates check" => "  toolctl service-desk-email templates check .gitlab/service_desk_templates\n  toolctl service-desk-email templates check . --output-format json | jq .errors",
+        "service-desk-email templates preview" => "  toolctl service-desk-email templates preview thank_you.md --issue-id 7 --issue-path grp/prj#7\n  toolctl service-desk-email templates preview new_note.md --note-text 'Fixed.' --open",
+        "service-desk-email verify-custom-email" => "  sudo toolctl service-desk-email verify-custom-email --address support@example.com \\\n       --project mygroup/myproject --project-id 42 --smtp-address smtp.example.com\n  sudo toolctl service-desk-email verify-custom-email ... --within 5m --output-format json",
         "secret" => "  sudo toolctl {scope} secret edit\n  printf '%s' \"$PASSWORD\" | sudo toolctl {scope} secret set {key}",
         "secret show" => "  sudo toolctl {scope} secret show\n  sudo toolctl {scope} secret show --key {key}",
         "secret edit" => "  sudo toolctl {scope} secret edit\n  sudo EDITOR=nano toolctl {scope} secret edit",

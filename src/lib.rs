@@ -33,6 +33,7 @@ pub mod probe;
 pub mod render;
 pub mod report;
 pub mod secrets;
+pub mod servicedesk;
 pub mod settings;
 pub mod tail;
 

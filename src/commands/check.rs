@@ -188,7 +188,7 @@ fn trust(ctx: &Context, r: &Resolved, table: &str) -> Trust {
 /// with STARTTLS mail_room calls `starttls` with no options, so only the system store
 /// (which honours `SSL_CERT_FILE`/`SSL_CERT_DIR`, as OpenSSL does). A `ca_file` there is
 /// warned about and not used.
-fn mailbox_trust(ctx: &Context, r: &Resolved, table: &str, p: &mut Probe) -> Trust {
+pub(crate) fn mailbox_trust(ctx: &Context, r: &Resolved, table: &str, p: &mut Probe) -> Trust {
     let mut t = trust(ctx, r, table);
     if r.bool(&format!("{table}.start_tls")) && !r.bool(&format!("{table}.ssl")) {
         if let Some((written, _)) = t.ca_file.take() {
@@ -293,6 +293,7 @@ fn probe_for(
                 trust: trust(ctx, r, table),
                 from: r.str("email.from").map(str::to_string),
                 send_to,
+                message: None,
             };
             Ok(Box::pin(async move {
                 if p.passed() {
@@ -481,6 +482,8 @@ fn probe_for(
                 p
             }))
         }
-        Scope::Mattermost | Scope::Mailroom | Scope::Redis => unreachable!("no probe for {scope}"),
+        Scope::Mattermost | Scope::Mailroom | Scope::Redis | Scope::CustomEmail => {
+            unreachable!("no probe for {scope}")
+        }
     }
 }

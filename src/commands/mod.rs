@@ -16,13 +16,14 @@ pub mod init;
 pub mod reconfigure;
 pub mod secret;
 pub mod secrets;
+pub mod servicedesk;
 pub mod show_config;
 pub mod status;
 pub mod tail;
 
 use crate::cli::{
     CheckArgs, Cli, Command, ImportCommand, IntegrationCommand, MailboxCommand, SecretCommand,
-    SecretsCommand, SenderCommand,
+    SecretsCommand, SenderCommand, ServiceDeskCommand,
 };
 use crate::error::{Error, ExitStatus, Result};
 use crate::output::{CheckFormat, OutputFormat};
@@ -44,11 +45,12 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
         Command::Man { out_dir } => return generate::man(out_dir),
         Command::Smtp(c) => (Some(Scope::Smtp), sender(c)),
         Command::IncomingEmail(c) => (Some(Scope::IncomingEmail), mailbox(c)),
-        Command::ServiceDeskEmail(c) => (Some(Scope::ServiceDeskEmail), mailbox(c)),
+        Command::ServiceDeskEmail(c) => (Some(Scope::ServiceDeskEmail), service_desk(c)),
         Command::MicrosoftGraphMailer(c) => (Some(Scope::MicrosoftGraphMailer), sender(c)),
         Command::Mattermost(IntegrationCommand::Secret(a)) => (Some(Scope::Mattermost), Ok(a)),
         Command::Mailroom(IntegrationCommand::Secret(a)) => (Some(Scope::Mailroom), Ok(a)),
         Command::Redis(IntegrationCommand::Secret(a)) => (Some(Scope::Redis), Ok(a)),
+        Command::CustomEmail(IntegrationCommand::Secret(a)) => (Some(Scope::CustomEmail), Ok(a)),
         _ => (None, Err(None)),
     };
     if let Err(Some((args, _))) = &action {
@@ -138,6 +140,7 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
         Command::Check(args) => check::all(&ctx, args),
         Command::Tail(args) => tail::run(&ctx, args),
         Command::Import(cmd) => import::run(&ctx, cmd),
+        Command::ServiceDeskEmail(c) => servicedesk::run(&ctx, c),
         _ => unreachable!("every other command returned above"),
     }
 }
@@ -161,7 +164,8 @@ pub fn output_format(cli: &Cli) -> OutputFormat {
         Command::Smtp(SenderCommand::Check(a))
         | Command::MicrosoftGraphMailer(SenderCommand::Check(a)) => check(&a.check),
         Command::IncomingEmail(MailboxCommand::Check(a))
-        | Command::ServiceDeskEmail(MailboxCommand::Check(a)) => check(a),
+        | Command::ServiceDeskEmail(ServiceDeskCommand::Check(a)) => check(a),
+        Command::ServiceDeskEmail(c) => servicedesk::output_format(c),
         _ => OutputFormat::Human,
     }
 }
@@ -177,6 +181,8 @@ fn needs_settings(command: &Command, secret_action: bool) -> bool {
         | Command::Config(_)
         | Command::Import(_)
         | Command::Check(_) => true,
+        // The templates are files of a project's repository: no settings are read.
+        Command::ServiceDeskEmail(ServiceDeskCommand::Templates(_)) => false,
         Command::Smtp(_)
         | Command::IncomingEmail(_)
         | Command::ServiceDeskEmail(_)
@@ -205,6 +211,16 @@ fn mailbox(c: &MailboxCommand) -> Action<'_> {
     match c {
         MailboxCommand::Secret(a) => Ok(a),
         MailboxCommand::Check(args) => Err(Some((args, None))),
+    }
+}
+
+/// Service Desk's command: its mailbox's secret action or check, or `Err(None)` for its
+/// own commands ([`servicedesk::run`]).
+fn service_desk(c: &ServiceDeskCommand) -> Action<'_> {
+    match c {
+        ServiceDeskCommand::Secret(a) => Ok(a),
+        ServiceDeskCommand::Check(args) => Err(Some((args, None))),
+        _ => Err(None),
     }
 }
 

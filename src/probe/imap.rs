@@ -36,141 +36,10 @@ pub const LINE_CAP: usize = 256 << 10;
 
 /// Runs the IMAP steps after the settings and credential steps the caller recorded.
 pub async fn probe(p: &mut Probe, m: Mailbox) {
-    let trust_config = if m.ssl || m.start_tls {
-        Some(tls::config(&m.trust))
-    } else {
-        None
-    };
-    let Some(addrs) = p.step("dns", net::resolve(&m.host, m.port)).await else {
+    let Some(mut session) = login(p, &m).await else {
         return;
-    };
-    let Some(tcp) = p.step("tcp", net::connect(&addrs, "IMAP")).await else {
-        return;
-    };
-
-    let config = match trust_config {
-        Some(Ok(c)) => Some(c),
-        Some(Err(f)) => return p.fail_now("tls", f),
-        None => None,
-    };
-    let conn = if m.ssl {
-        let config = config.clone().expect("ssl has a config");
-        let Some(stream) = tls::upgrade(p, tcp, &m.host, config, &m.trust).await else {
-            return;
-        };
-        Conn::tls(stream, LINE_CAP, &p.live)
-    } else {
-        Conn::plain(tcp, LINE_CAP, &p.live)
     };
     let masker = p.masker.clone();
-
-    let mut client = Client::new(conn);
-    if !m.ssl && m.port == 993 {
-        p.on_timeout(
-            "port 993 is IMAP over implicit TLS, where the server waits for a TLS handshake first",
-            format!(
-                "set `{0}.ssl = true` and `{0}.start_tls = false` for port 993 (or use port 143 with `start_tls = true`)",
-                m.table
-            ),
-        );
-    }
-    let Some(()) = p.step("greeting", greeting(&mut client, &masker)).await else {
-        return;
-    };
-
-    if m.start_tls {
-        let caps = p
-            .step("capabilities", capabilities(&mut client, &masker))
-            .await;
-        let Some(caps) = caps else { return };
-        if !caps.iter().any(|c| c.eq_ignore_ascii_case("STARTTLS")) {
-            return p.fail_now(
-                "starttls",
-                fail(
-                    "the server does not offer STARTTLS; the password was not sent",
-                    format!(
-                        "enable TLS on the IMAP server, or use implicit TLS: `{0}.ssl = true`, `{0}.start_tls = false`, port 993",
-                        m.table
-                    ),
-                ),
-            );
-        }
-        let Some(()) = p
-            .step("starttls", async {
-                client
-                    .run_command_and_check_ok("STARTTLS", None)
-                    .await
-                    .map_err(|e| imap_failure(e, &masker))?;
-                Ok(((), "STARTTLS accepted".to_string()))
-            })
-            .await
-        else {
-            return;
-        };
-        let Some(tcp) = client.into_inner().into_tcp() else {
-            unreachable!("STARTTLS runs on plain TCP")
-        };
-        let config = config.clone().expect("start_tls has a config");
-        let Some(stream) = tls::upgrade(p, tcp, &m.host, config, &m.trust).await else {
-            return;
-        };
-        client = Client::new(Conn::tls(stream, LINE_CAP, &p.live));
-    } else if !m.ssl {
-        p.warn(
-            "encryption",
-            "none: the password crosses the network in clear",
-            format!(
-                "set `{0}.ssl = true` (port 993) or `{0}.start_tls = true` (port 143)",
-                m.table
-            ),
-        );
-    }
-
-    let Some(caps) = p
-        .step("capabilities", capabilities(&mut client, &masker))
-        .await
-    else {
-        return;
-    };
-    if caps.iter().any(|c| c.eq_ignore_ascii_case("LOGINDISABLED")) {
-        return p.fail_now(
-            "login",
-            fail(
-                "the server advertises LOGINDISABLED: it refuses LOGIN on this unencrypted connection; the password was not sent",
-                format!(
-                    "encrypt the connection: `{0}.start_tls = true` (port 143) or `{0}.ssl = true` (port 993)",
-                    m.table
-                ),
-            ),
-        );
-    }
-    if !caps.iter().any(|c| c.eq_ignore_ascii_case("IDLE")) {
-        p.downgrade_last(
-            format!("{} (no IDLE)", caps.join(" ")),
-            "mail_room waits with IDLE; without it new mail is noticed late: enable IDLE on the server".into(),
-        );
-    }
-
-    p.on_timeout(
-        "servers delay the answer to a failed login, so the user or password may be wrong",
-        format!(
-            "check the `user` and `password` with `toolctl {} secret edit`, or allow the server more time (`--timeout 30`)",
-            m.scope
-        ),
-    );
-    let login = p
-        .step("login", async {
-            match client.login(&m.user, m.password.as_str()).await {
-                Ok(session) => Ok((
-                    session,
-                    format!("logged in as the `user` of the {} secret", m.scope),
-                )),
-                Err((e, _)) => Err(login_failure(e, &m, &masker)),
-            }
-        })
-        .await;
-    let Some(mut session) = login else { return };
-
     let Some(()) = p
         .step("mailbox", async {
             let status = session
@@ -202,6 +71,134 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
         Ok(((), "logged out".to_string()))
     })
     .await;
+}
+
+/// DNS → TCP → TLS → greeting → capabilities → LOGIN, each a step of `p`: the logged-in
+/// session, or `None` once the failing step is recorded. The Service Desk verification
+/// watches a mailbox through this same path.
+pub async fn login(p: &mut Probe, m: &Mailbox) -> Option<async_imap::Session<Conn>> {
+    let trust_config = if m.ssl || m.start_tls {
+        Some(tls::config(&m.trust))
+    } else {
+        None
+    };
+    let addrs = p.step("dns", net::resolve(&m.host, m.port)).await?;
+    let tcp = p.step("tcp", net::connect(&addrs, "IMAP")).await?;
+
+    let config = match trust_config {
+        Some(Ok(c)) => Some(c),
+        Some(Err(f)) => return fail_none(p, "tls", f),
+        None => None,
+    };
+    let conn = if m.ssl {
+        let config = config.clone().expect("ssl has a config");
+        let stream = tls::upgrade(p, tcp, &m.host, config, &m.trust).await?;
+        Conn::tls(stream, LINE_CAP, &p.live)
+    } else {
+        Conn::plain(tcp, LINE_CAP, &p.live)
+    };
+    let masker = p.masker.clone();
+
+    let mut client = Client::new(conn);
+    if !m.ssl && m.port == 993 {
+        p.on_timeout(
+            "port 993 is IMAP over implicit TLS, where the server waits for a TLS handshake first",
+            format!(
+                "set `{0}.ssl = true` and `{0}.start_tls = false` for port 993 (or use port 143 with `start_tls = true`)",
+                m.table
+            ),
+        );
+    }
+    p.step("greeting", greeting(&mut client, &masker)).await?;
+
+    if m.start_tls {
+        let caps = p
+            .step("capabilities", capabilities(&mut client, &masker))
+            .await;
+        let caps = caps?;
+        if !caps.iter().any(|c| c.eq_ignore_ascii_case("STARTTLS")) {
+            return fail_none(p,
+                "starttls",
+                fail(
+                    "the server does not offer STARTTLS; the password was not sent",
+                    format!(
+                        "enable TLS on the IMAP server, or use implicit TLS: `{0}.ssl = true`, `{0}.start_tls = false`, port 993",
+                        m.table
+                    ),
+                ),
+            );
+        }
+        p.step("starttls", async {
+            client
+                .run_command_and_check_ok("STARTTLS", None)
+                .await
+                .map_err(|e| imap_failure(e, &masker))?;
+            Ok(((), "STARTTLS accepted".to_string()))
+        })
+        .await?;
+        let Some(tcp) = client.into_inner().into_tcp() else {
+            unreachable!("STARTTLS runs on plain TCP")
+        };
+        let config = config.clone().expect("start_tls has a config");
+        let stream = tls::upgrade(p, tcp, &m.host, config, &m.trust).await?;
+        client = Client::new(Conn::tls(stream, LINE_CAP, &p.live));
+    } else if !m.ssl {
+        p.warn(
+            "encryption",
+            "none: the password crosses the network in clear",
+            format!(
+                "set `{0}.ssl = true` (port 993) or `{0}.start_tls = true` (port 143)",
+                m.table
+            ),
+        );
+    }
+
+    let caps = p
+        .step("capabilities", capabilities(&mut client, &masker))
+        .await?;
+    if caps.iter().any(|c| c.eq_ignore_ascii_case("LOGINDISABLED")) {
+        return fail_none(p,
+            "login",
+            fail(
+                "the server advertises LOGINDISABLED: it refuses LOGIN on this unencrypted connection; the password was not sent",
+                format!(
+                    "encrypt the connection: `{0}.start_tls = true` (port 143) or `{0}.ssl = true` (port 993)",
+                    m.table
+                ),
+            ),
+        );
+    }
+    if !caps.iter().any(|c| c.eq_ignore_ascii_case("IDLE")) {
+        p.downgrade_last(
+            format!("{} (no IDLE)", caps.join(" ")),
+            "mail_room waits with IDLE; without it new mail is noticed late: enable IDLE on the server".into(),
+        );
+    }
+
+    p.on_timeout(
+        "servers delay the answer to a failed login, so the user or password may be wrong",
+        format!(
+            "check the `user` and `password` with `toolctl {} secret edit`, or allow the server more time (`--timeout 30`)",
+            m.scope
+        ),
+    );
+    let login = p
+        .step("login", async {
+            match client.login(&m.user, m.password.as_str()).await {
+                Ok(session) => Ok((
+                    session,
+                    format!("logged in as the `user` of the {} secret", m.scope),
+                )),
+                Err((e, _)) => Err(login_failure(e, m, &masker)),
+            }
+        })
+        .await;
+    login
+}
+
+fn fail_none<T>(p: &mut Probe, name: &str, f: Failure) -> Option<T> {
+    p.fail_now(name, f);
+    None
 }
 
 async fn greeting(client: &mut Client<Conn>, masker: &Masker) -> Result<((), String), Failure> {

@@ -33,6 +33,9 @@ pub struct Relay {
     /// `email.from`, for the test message.
     pub from: Option<String>,
     pub send_to: Option<String>,
+    /// The whole message to send to `send_to` instead of the test message (the Service Desk
+    /// verification mail); `from` is its envelope sender.
+    pub message: Option<Vec<u8>>,
 }
 
 /// The longest reply line read (RFC 5321 allows 512 octets; real servers exceed it a
@@ -159,7 +162,7 @@ impl Session {
 }
 
 /// Runs the SMTP steps after the settings and credential steps the caller recorded.
-pub async fn probe(p: &mut Probe, r: Relay) {
+pub async fn probe(p: &mut Probe, mut r: Relay) {
     let config = match tls::config(&r.trust) {
         Ok(c) => c,
         Err(f) => return p.fail_now("tls", f),
@@ -354,7 +357,10 @@ pub async fn probe(p: &mut Probe, r: Relay) {
                 fail("no sender address", "set `email.from` in toolctl.toml"),
             );
         };
-        let Some(()) = p.step("send", send(&mut s, &from, to, &r.helo)).await else {
+        let Some(()) = p
+            .step("send", send(&mut s, &from, to, &r.helo, r.message.take()))
+            .await
+        else {
             return;
         };
     }
@@ -450,13 +456,22 @@ async fn authenticate(
     Ok(((), format!("{method}: {}", done.first(&s.masker))))
 }
 
-async fn send(s: &mut Session, from: &str, to: &str, helo: &str) -> Result<((), String), Failure> {
-    let message = super::test_message(
-        from,
-        to,
-        "smtp check",
-        &format!("through this relay (from {helo})"),
-    )?;
+async fn send(
+    s: &mut Session,
+    from: &str,
+    to: &str,
+    helo: &str,
+    message: Option<Vec<u8>>,
+) -> Result<((), String), Failure> {
+    let message = match message {
+        Some(m) => m,
+        None => super::test_message(
+            from,
+            to,
+            "smtp check",
+            &format!("through this relay (from {helo})"),
+        )?,
+    };
     let hint = "the relay refused the envelope: check that `email.from` may send through this account, and the recipient";
     s.expect(&format!("MAIL FROM:<{from}>"), 250, "MAIL FROM", hint)
         .await?;

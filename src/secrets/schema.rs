@@ -38,6 +38,13 @@ pub enum SchemaError {
     Duplicate(String),
     #[error("the value of `{key}` is {kind}, not a string")]
     NotString { key: String, kind: &'static str },
+    #[error("the value of `{key}` is {chars} characters long; it must be {min} to {max}")]
+    Length {
+        key: String,
+        chars: usize,
+        min: usize,
+        max: usize,
+    },
 }
 
 /// `Debug` is the `Display` text: a derived one would print an unknown key whole, and a
@@ -78,6 +85,9 @@ impl SchemaError {
                 Some(c) => format!("did you mean `{c}`? allowed keys: {allowed}"),
                 None => format!("allowed keys: {allowed}"),
             },
+            SchemaError::Length { key, min, max, .. } => format!(
+                "give `{key}` a value of {min} to {max} characters (GitLab refuses any other length)"
+            ),
             SchemaError::NotString { key, .. } => format!(
                 "quote the value so YAML reads it as a string: `{key}: '…'` \
                  (unquoted, `0123` is a number and `yes` a boolean)"
@@ -214,6 +224,21 @@ pub fn parse(scope: Scope, bytes: &[u8]) -> Result<Vec<Entry>, SchemaError> {
     }
     if entries.is_empty() {
         return Err(SchemaError::NoKeys);
+    }
+    if scope == Scope::CustomEmail {
+        // GitLab's `ServiceDesk::CustomEmailCredential` validates `length: { minimum: 8,
+        // maximum: 128 }`: a password it would refuse is refused here, before it is stored.
+        if let Some(e) = entries.iter().find(|e| e.key == "password") {
+            let n = e.value.chars().count();
+            if !(8..=128).contains(&n) {
+                return Err(SchemaError::Length {
+                    key: "password".into(),
+                    chars: n,
+                    min: 8,
+                    max: 128,
+                });
+            }
+        }
     }
     Ok(entries)
 }

@@ -15,6 +15,7 @@ pub enum Scope {
     Mattermost,
     Mailroom,
     Redis,
+    CustomEmail,
 }
 
 /// An allowed key and what it is, for the editor template.
@@ -28,7 +29,7 @@ const fn key(name: &'static str, about: &'static str) -> KeySpec {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 8] = [
         Scope::Smtp,
         Scope::IncomingEmail,
         Scope::ServiceDeskEmail,
@@ -36,6 +37,7 @@ impl Scope {
         Scope::Mattermost,
         Scope::Mailroom,
         Scope::Redis,
+        Scope::CustomEmail,
     ];
 
     /// The subcommand name: `toolctl <cli_name> secret …`.
@@ -48,6 +50,7 @@ impl Scope {
             Scope::Mattermost => "mattermost",
             Scope::Mailroom => "mailroom",
             Scope::Redis => "redis",
+            Scope::CustomEmail => "custom-email",
         }
     }
 
@@ -61,6 +64,7 @@ impl Scope {
             Scope::Mattermost => "mattermost",
             Scope::Mailroom => "mailroom",
             Scope::Redis => "redis",
+            Scope::CustomEmail => "custom_email",
         }
     }
 
@@ -74,6 +78,7 @@ impl Scope {
             Scope::Mattermost => "mattermost.yaml.age",
             Scope::Mailroom => "mailroom.yaml.age",
             Scope::Redis => "redis.yaml.age",
+            Scope::CustomEmail => "custom_email.yaml.age",
         }
     }
 
@@ -113,6 +118,16 @@ impl Scope {
             "password",
             "the Redis password (`requirepass`) for `[redis] url`",
         )];
+        const CUSTOM_EMAIL: &[KeySpec] = &[
+            key(
+                "user_name",
+                "the SMTP user name of the Service Desk custom email address",
+            ),
+            key(
+                "password",
+                "its SMTP password (8 to 128 characters, as GitLab requires; ideally an app password)",
+            ),
+        ];
         match self {
             Scope::Smtp => SMTP,
             Scope::IncomingEmail | Scope::ServiceDeskEmail => MAILBOX,
@@ -120,6 +135,7 @@ impl Scope {
             Scope::Mattermost => MATTERMOST,
             Scope::Mailroom => MAILROOM,
             Scope::Redis => REDIS,
+            Scope::CustomEmail => CUSTOM_EMAIL,
         }
     }
 

@@ -397,7 +397,7 @@ fn quiet_shrinks_report_tables_but_never_json_or_data() {
     let out = t
         .toolctl(["-q", "secrets", "status", "--output-format", "json"])
         .run();
-    assert_eq!(out.json()["secrets"].as_array().unwrap().len(), 7, "{out}");
+    assert_eq!(out.json()["secrets"].as_array().unwrap().len(), 8, "{out}");
     // A damaged secret: only its row.
     fs::write(t.secret_file("smtp"), "garbage").unwrap();
     let out = t.toolctl(["-q", "secrets", "status"]).run();
@@ -621,7 +621,7 @@ fn status_is_one_screen_writes_nothing_and_says_what_needs_attention() {
     assert_eq!(doc["key_mode"], "0600", "{out}");
     assert_eq!(doc["integrations"]["smtp"], true, "{out}");
     assert_eq!(doc["rendered"]["level"], "ok", "{out}");
-    assert_eq!(doc["secrets"].as_array().unwrap().len(), 7, "{out}");
+    assert_eq!(doc["secrets"].as_array().unwrap().len(), 8, "{out}");
     // A change to the settings makes the rendered files out of date.
     t.toolctl(["config", "set", "email.reply_to", "noreply@example.com"])
         .run()

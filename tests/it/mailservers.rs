@@ -807,6 +807,12 @@ impl Postfix {
     /// Starts a private Postfix for `dovecot` and waits until it greets. Panics with its log
     /// on failure, or when `dovecot` already has a Postfix.
     pub fn start(dovecot: &Dovecot) -> Postfix {
+        Postfix::start_with(dovecot, "")
+    }
+
+    /// [`Postfix::start`] with `extra` appended to main.cf (a later line wins): rewrites,
+    /// aliases, more virtual mailboxes, for the Service Desk verification tests.
+    pub fn start_with(dovecot: &Dovecot, extra: &str) -> Postfix {
         require_root();
         assert!(
             !dovecot.postfix_started.swap(true, Ordering::SeqCst),
@@ -814,7 +820,7 @@ impl Postfix {
         );
         let started = Instant::now();
         for attempt in 1..=START_ATTEMPTS {
-            match Postfix::try_start(dovecot) {
+            match Postfix::try_start(dovecot, extra) {
                 Ok(p) => {
                     if std::env::var_os("TOOLCTL_MAIL_TIMINGS").is_some() {
                         eprintln!("postfix started in {:?}", started.elapsed());
@@ -828,7 +834,7 @@ impl Postfix {
         unreachable!()
     }
 
-    fn try_start(dovecot: &Dovecot) -> Result<Postfix, StartFailure> {
+    fn try_start(dovecot: &Dovecot, extra: &str) -> Result<Postfix, StartFailure> {
         let certs = certs();
         let tmp = tempfile::Builder::new()
             .prefix("toolctl-postfix-")
@@ -890,6 +896,7 @@ smtpd_tls_security_level = may
 smtpd_tls_auth_only = no
 smtpd_tls_loglevel = 1
 smtp_tls_security_level = none
+{extra}
 ",
             etc = etc.display(),
             queue = queue.display(),

@@ -17,4 +17,5 @@ mod redis;
 mod rotation;
 mod secret_values;
 mod secrets;
+mod servicedesk;
 mod tail;

@@ -17,7 +17,7 @@ use crate::harness::{
 };
 
 /// Every scope of DESIGN.md with a valid secret for it; the smtp one is the issue's own.
-const SCOPES: [(&str, &str); 7] = [
+const SCOPES: [(&str, &str); 8] = [
     ("smtp", "user_name: 'gitlab-inst'\npassword: '123'\n"),
     (
         "incoming-email",
@@ -37,6 +37,10 @@ const SCOPES: [(&str, &str); 7] = [
     ),
     ("mailroom", "webhook_secret: 'd2ViaG9vaw=='\n"),
     ("redis", "password: 'redis+pass'\n"),
+    (
+        "custom-email",
+        "user_name: 'support@example.com'\npassword: 'custom-pass-1'\n",
+    ),
 ];
 
 const ARMOR_HEADER: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
