@@ -26,6 +26,7 @@ pub mod complete;
 pub mod error;
 pub mod failpoint;
 pub mod fsutil;
+pub mod mattermost;
 pub mod output;
 pub mod paths;
 pub mod probe;

@@ -11,6 +11,7 @@ pub mod check;
 pub mod config;
 pub mod generate;
 pub mod init;
+pub mod mattermost;
 pub mod reconfigure;
 pub mod secret;
 pub mod secrets;
@@ -19,8 +20,8 @@ pub mod status;
 pub mod tail;
 
 use crate::cli::{
-    CheckArgs, Cli, Command, IntegrationCommand, MailboxCommand, SecretCommand, SecretsCommand,
-    SenderCommand,
+    CheckArgs, Cli, Command, IntegrationCommand, MailboxCommand, MattermostCommand, SecretCommand,
+    SecretsCommand, SenderCommand,
 };
 use crate::error::{Error, ExitStatus, Result};
 use crate::output::{CheckFormat, OutputFormat};
@@ -44,7 +45,7 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
         Command::IncomingEmail(c) => (Some(Scope::IncomingEmail), mailbox(c)),
         Command::ServiceDeskEmail(c) => (Some(Scope::ServiceDeskEmail), mailbox(c)),
         Command::MicrosoftGraphMailer(c) => (Some(Scope::MicrosoftGraphMailer), sender(c)),
-        Command::Mattermost(IntegrationCommand::Secret(a)) => (Some(Scope::Mattermost), Ok(a)),
+        Command::Mattermost(MattermostCommand::Secret(a)) => (Some(Scope::Mattermost), Ok(a)),
         Command::Mailroom(IntegrationCommand::Secret(a)) => (Some(Scope::Mailroom), Ok(a)),
         Command::Redis(IntegrationCommand::Secret(a)) => (Some(Scope::Redis), Ok(a)),
         _ => (None, Err(None)),
@@ -52,7 +53,8 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
     if let Err(Some((args, _))) = &action {
         check_timeout(args)?;
     }
-    if let Command::Check(args) = &cli.command {
+    if let Command::Check(args) | Command::Mattermost(MattermostCommand::Check(args)) = &cli.command
+    {
         check_timeout(args)?;
     }
     let mut paths = Paths::new(&cli.root, cli.config.as_deref());
@@ -135,6 +137,7 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
         Command::Config(cmd) => config::run(&ctx, cmd),
         Command::Check(args) => check::all(&ctx, args),
         Command::Tail(args) => tail::run(&ctx, args),
+        Command::Mattermost(c) => mattermost::run(&ctx, c),
         _ => unreachable!("every other command returned above"),
     }
 }
@@ -153,6 +156,9 @@ pub fn output_format(cli: &Cli) -> OutputFormat {
         Command::Reconfigure(a) => a.report.output_format,
         Command::ShowConfig(a) => a.report.output_format,
         Command::Check(a) => check(a),
+        Command::Mattermost(MattermostCommand::Check(a)) => check(a),
+        Command::Mattermost(MattermostCommand::Backup(a)) => a.report.output_format,
+        Command::Mattermost(MattermostCommand::Restore(a)) => a.report.output_format,
         Command::Smtp(SenderCommand::Check(a))
         | Command::MicrosoftGraphMailer(SenderCommand::Check(a)) => check(&a.check),
         Command::IncomingEmail(MailboxCommand::Check(a))
@@ -174,7 +180,8 @@ fn needs_settings(command: &Command, secret_action: bool) -> bool {
         Command::Smtp(_)
         | Command::IncomingEmail(_)
         | Command::ServiceDeskEmail(_)
-        | Command::MicrosoftGraphMailer(_) => !secret_action,
+        | Command::MicrosoftGraphMailer(_)
+        | Command::Mattermost(_) => !secret_action,
         _ => false,
     }
 }
