@@ -91,14 +91,21 @@ pub fn run(t: &Target, out_dir: &Path, progress: &dyn Fn(&str)) -> Result<Done> 
             }
         }
     }
-    let name = format!("mattermost-{}-{}.tar.gz", hostname(), super::stamp());
-    let final_path = out_dir.join(&name);
-    if final_path.exists() {
-        return Err(
-            Error::new(format!("`{}` already exists", final_path.display()))
-                .hint("wait a second and run the backup again, or pass another `--output`"),
-        );
-    }
+    // Two backups in one second get `-2`, `-3`…: an archive is never replaced.
+    let stem = format!("mattermost-{}-{}", hostname(), super::stamp());
+    let (name, final_path) = (1..1000)
+        .map(|i| {
+            if i == 1 {
+                format!("{stem}.tar.gz")
+            } else {
+                format!("{stem}-{i}.tar.gz")
+            }
+        })
+        .map(|n| (n.clone(), out_dir.join(n)))
+        .find(|(_, p)| !p.exists())
+        .ok_or_else(|| {
+            Error::new("too many backups in this second").hint("run the backup again")
+        })?;
     let tmp_dump = out_dir.join(format!(".{name}.dump.tmp"));
     let tmp_archive = out_dir.join(format!(".{name}.tmp"));
     let mut cleanup = Cleanup(vec![tmp_dump.clone(), tmp_archive.clone()]);
@@ -124,10 +131,22 @@ pub fn run(t: &Target, out_dir: &Path, progress: &dyn Fn(&str)) -> Result<Done> 
         .map(|l| l.split('\x1f').map(str::to_string).collect())
         .collect();
     let tables = counts(&rows);
-    let schema_version = session
-        .ask(conn, "SELECT coalesce((SELECT \"Value\" FROM \"Systems\" WHERE \"Name\" = 'Version'), '') WHERE to_regclass('\"Systems\"') IS NOT NULL UNION ALL SELECT '' WHERE to_regclass('\"Systems\"') IS NULL;", 1)
-        .map(|mut v| v.remove(0))
-        .unwrap_or_default();
+    // Asked in two steps: naming a missing table fails the statement (and the session).
+    let has_systems = session
+        .ask(conn, "SELECT to_regclass('Systems') IS NOT NULL;", 1)?
+        .remove(0)
+        == "t";
+    let schema_version = if has_systems {
+        session
+            .ask(
+                conn,
+                "SELECT coalesce((SELECT Value FROM Systems WHERE Name = 'Version'), '');",
+                1,
+            )?
+            .remove(0)
+    } else {
+        String::new()
+    };
     progress(&format!("dumping `{}` with {pg_dump}", t.dbname()));
     let mut cmd = conn.command("pg_dump");
     cmd.args(["-w", "-Fc", "--snapshot", snap.trim(), "-f"])
@@ -203,8 +222,11 @@ pub fn run(t: &Target, out_dir: &Path, progress: &dyn Fn(&str)) -> Result<Done> 
     file.sync_all().map_err(aerr)?;
     drop(file);
     hit("mattermost-backup-fsynced");
-    std::fs::rename(&tmp_archive, &final_path).map_err(io_err("rename", &final_path))?;
+    // A hard link publishes the complete file atomically and never replaces another
+    // archive; the temp name goes after.
+    std::fs::hard_link(&tmp_archive, &final_path).map_err(io_err("publish", &final_path))?;
     hit("mattermost-backup-renamed");
+    std::fs::remove_file(&tmp_archive).map_err(io_err("remove", &tmp_archive))?;
     crate::fsutil::sync_dir(out_dir)?;
     cleanup.0.retain(|p| p != &tmp_archive);
     Ok(Done {

@@ -86,10 +86,7 @@ pub async fn probe(p: &mut Probe, t: Target) {
             "database",
             blocking(move || {
                 let rows = c
-                    .query(
-                        None,
-                        "SELECT version(), to_regclass('\"Systems\"') IS NOT NULL",
-                    )
+                    .query(None, "SELECT version(), to_regclass('Systems') IS NOT NULL")
                     .map_err(db_failure)?;
                 let row = rows.first().cloned().unwrap_or_default();
                 let version = row.first().cloned().unwrap_or_default();
@@ -111,7 +108,7 @@ pub async fn probe(p: &mut Probe, t: Target) {
                     "schema",
                     blocking(move || {
                         let rows = c
-                            .query(None, "SELECT \"Value\" FROM \"Systems\" WHERE \"Name\" = 'Version'")
+                            .query(None, "SELECT Value FROM Systems WHERE Name = 'Version'")
                             .map_err(db_failure)?;
                         let v = rows.first().and_then(|r| r.first()).cloned();
                         let detail = v.clone().map(|v| format!("Mattermost schema version {v}")).unwrap_or_default();

@@ -9,6 +9,8 @@ mod graph;
 mod harness;
 mod hostile;
 mod mailservers;
+mod mattermost;
+mod postgres;
 mod probes;
 mod reconfigure;
 mod redis;
