@@ -56,8 +56,10 @@ pub fn recover(ctx: &Context, r: &crate::settings::resolve::Resolved) -> Result<
     Ok(())
 }
 
+/// Progress of the long steps: on a terminal only (off one there is no progress noise).
 fn progress(ctx: &Context, format: OutputFormat) -> impl Fn(&str) + '_ {
-    let show = format == OutputFormat::Human && !ctx.printer.quiet;
+    let show =
+        format == OutputFormat::Human && !ctx.printer.quiet && std::io::stderr().is_terminal();
     move |msg: &str| {
         if show {
             let _ = writeln!(std::io::stderr(), "{msg}");
@@ -77,7 +79,10 @@ fn backup_cmd(ctx: &Context, a: &MattermostBackupArgs) -> Result<ExitStatus> {
                         &json!({ "verified": true, "archive": doc["archive"], "tables": doc["tables"] }),
                     );
                 } else {
-                    say(&format!("`{}` is good", archive.display()));
+                    ctx.printer.info(format!(
+                        "`{}` is good: checksums match, and a trial restore has the row counts of the manifest",
+                        archive.display()
+                    ));
                 }
                 Ok(ExitStatus::Success)
             }
@@ -100,6 +105,12 @@ fn backup_cmd(ctx: &Context, a: &MattermostBackupArgs) -> Result<ExitStatus> {
         Some(d) => d.clone(),
         None => ctx.paths.root.join(crate::mattermost::BACKUPS_DIR),
     };
+    if !t.local_files() {
+        ctx.printer.info(format!(
+            "FileSettings.DriverName is `{}`: the files are not local, so the archive holds no data/ (the manifest says so too)",
+            t.driver
+        ));
+    }
     let done = backup::run(&t, &dir, &say)?;
     if format == OutputFormat::Json {
         output::emit_json(&json!({

@@ -176,10 +176,6 @@ pub fn run(t: &Target, out_dir: &Path, progress: &dyn Fn(&str)) -> Result<Done> 
     w.file("config.json", &t.config_file)
         .map_err(|e| Error::io("read", &t.config_file, e))?;
     let data = if !t.local_files() {
-        progress(&format!(
-            "FileSettings.DriverName is `{}`: the files are not local, there is no data/ to save",
-            t.driver
-        ));
         json!({ "saved": false, "reason": format!("FileSettings.DriverName is `{}`", t.driver) })
     } else if t.data_dir.is_dir() {
         progress(&format!("archiving `{}`", t.data_dir.display()));

@@ -616,3 +616,74 @@ fn the_url_form_over_the_socket_with_the_docs_typos_works_with_warnings() {
     m.run(&["mattermost", "backup", "--verify", &archive])
         .assert_code(0);
 }
+
+#[test]
+fn a_pg_dump_older_than_the_server_is_refused_with_the_hint() {
+    let m = setup(1);
+    let bin = m.t.aux().join("oldbin");
+    fs::create_dir_all(&bin).unwrap();
+    for p in ["psql", "pg_restore"] {
+        std::os::unix::fs::symlink(format!("{BIN}/{p}"), bin.join(p)).unwrap();
+    }
+    let fake = bin.join("pg_dump");
+    fs::write(&fake, "#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n").unwrap();
+    crate::harness::chmod(&fake, 0o755);
+    let s = settings(&m.pg, "http://127.0.0.1:9", &m.pg.data_source())
+        .replace(BIN, bin.to_str().unwrap());
+    m.t.write_settings(&s);
+    let snap = m.t.snapshot();
+    let out = m.run(&["mattermost", "backup"]);
+    out.assert_error(
+        "older than the server",
+        &["pg_bin_dir", "/usr/lib/postgresql/15/bin"],
+    );
+    snap.assert_unchanged(&m.t.snapshot(), &out);
+}
+
+#[test]
+fn with_amazons3_there_is_no_local_data_and_the_output_and_manifest_say_so() {
+    let m = setup(1);
+    fs::write(
+        m.t.path(CONFIG),
+        "{\"FileSettings\": {\"DriverName\": \"amazons3\", \"Directory\": \"./data/\"}}\n",
+    )
+    .unwrap();
+    let out = m.run(&["mattermost", "backup"]);
+    out.assert_code(0);
+    assert!(
+        out.stderr.contains("amazons3") && out.stderr.contains("no data/"),
+        "{out}"
+    );
+    let archive = PathBuf::from(out.stdout_str().trim());
+    let manifest = manifest_of(&archive);
+    assert_eq!(manifest["local_files"], false);
+    assert_eq!(manifest["data"]["saved"], false);
+    assert!(!members(&archive)
+        .iter()
+        .any(|(n, ..)| n.starts_with("data")));
+    // A restore leaves the local data/ alone.
+    let data = Snapshot::of(&m.t.path(DATA));
+    m.run(&["mattermost", "restore", archive.to_str().unwrap(), "--yes"])
+        .assert_code(0);
+    data.assert_unchanged(&Snapshot::of(&m.t.path(DATA)), &"amazons3 restore");
+}
+
+#[test]
+fn restored_files_get_the_mattermost_owner() {
+    let m = setup(1);
+    let archive = m.backup();
+    let s =
+        settings(&m.pg, "http://127.0.0.1:9", &m.pg.data_source()) + "uid = 65534\ngid = 65534\n";
+    m.t.write_settings(&s);
+    m.run(&["mattermost", "restore", archive.to_str().unwrap(), "--yes"])
+        .assert_code(0);
+    use std::os::unix::fs::MetadataExt;
+    for p in [
+        m.t.path(DATA),
+        m.t.path(DATA).join("users/u1/profile.png"),
+        m.t.path(CONFIG),
+    ] {
+        let meta = fs::metadata(&p).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (65534, 65534), "{}", p.display());
+    }
+}
