@@ -106,7 +106,7 @@ pub enum Command {
     #[command(subcommand)]
     MicrosoftGraphMailer(SenderCommand),
 
-    /// Mattermost: its credentials, a one-file backup, an all-or-nothing restore, a probe.
+    /// Mattermost: credentials (gitlab_secret, sql_password), backup, restore, live check.
     #[command(subcommand)]
     Mattermost(MattermostCommand),
 
@@ -210,7 +210,7 @@ pub struct MattermostBackupArgs {
 
 #[derive(Debug, Args)]
 pub struct MattermostRestoreArgs {
-    /// The archive `toolctl mattermost backup` wrote.
+    /// The archive that toolctl mattermost backup wrote.
     #[arg(value_name = "ARCHIVE")]
     pub archive: PathBuf,
     /// Do not ask (required off a terminal).

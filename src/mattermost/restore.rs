@@ -4,9 +4,10 @@
 //!
 //! 1. the journal (`var/opt/toolctl/mattermost-restore.json`) names every staged path and
 //!    database before anything is created;
-//! 2. the archive is checked and extracted into a staging directory beside `data/`, and
-//!    `config.json` is staged beside the live one (so the later renames stay on one
-//!    filesystem);
+//! 2. the archive is checked in full (every checksum against the manifest) while it is
+//!    extracted into a staging directory beside `data/` (one read); a damaged one is
+//!    refused and the staging removed; `config.json` is staged beside the live one (so the
+//!    later renames stay on one filesystem);
 //! 3. refused while sessions are connected to the live database (`--force-disconnect`
 //!    terminates them);
 //! 4. the dump is restored into a new database `<name>_toolctl_restore_<time>`
@@ -266,19 +267,38 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
         data_dir: t.data_dir.clone(),
         old_data: data_parent.join(format!(".{data_name}.before-restore-{stamp}")),
     };
-    // Check the archive in full before anything exists: a damaged one changes nothing.
-    let contents = match archive::read(path, None) {
-        Ok(c) => c,
-        Err(Damage::Io(e)) => return Err(Error::io("read", path, e).hint("give the path of an archive `toolctl mattermost backup` wrote")),
-        Err(Damage::Bad(why)) => {
-            return Err(Error::new(format!("`{}` cannot be restored", path.display()))
-                .cause(why)
-                .hint("nothing was changed; restore another archive (`toolctl mattermost backup --verify ARCHIVE` checks one)"))
-        }
-    };
-    progress("checksums match the manifest");
+    // The archive is checked in full while it is extracted into the staging directory (one
+    // read, not two): a damaged one is refused and the staging removed before the live
+    // database or files are looked at. The journal goes first, so a kill here is cleaned up.
     let (server_major, _) = t.conn.server_version()?;
     t.conn.check_client("pg_restore", server_major)?;
+    if !data_parent.as_os_str().is_empty() {
+        crate::fsutil::ensure_dir(&data_parent, 0o755)?;
+    }
+    write_journal(t, &j)?;
+    hit("mattermost-restore-journal");
+    let extracted = std::fs::create_dir(&j.staging)
+        .map_err(|e| Error::io("create", &j.staging, e))
+        .and_then(|()| match archive::read(path, Some(&j.staging)) {
+            Ok(c) => Ok(c),
+            Err(Damage::Io(e)) => Err(Error::io("read", path, e).hint(
+                "nothing was changed; give the path of an archive `toolctl mattermost backup` wrote",
+            )),
+            Err(Damage::Bad(why)) => Err(Error::new(format!("`{}` cannot be restored", path.display()))
+                .cause(why)
+                .hint("nothing was changed; restore another archive (`toolctl mattermost backup --verify ARCHIVE` checks one)")),
+        });
+    let contents = match extracted {
+        Ok(c) => c,
+        Err(e) => {
+            return Err(match roll_back(t, &j) {
+                Ok(()) => e,
+                Err(r) => e.cause(format!("and rolling back failed: {r}")),
+            })
+        }
+    };
+    hit("mattermost-restore-extracted");
+    progress("checksums match the manifest");
     let live_exists = db_exists(t, &live)?;
     if live_exists {
         let connected = sessions(t, &live)?;
@@ -290,28 +310,11 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
             for s in &connected {
                 e = e.cause(s);
             }
+            roll_back(t, &j)?;
             return Err(e.hint("stop Mattermost (`systemctl stop mattermost` or `gitlab-ctl stop mattermost`) and run the restore again, or pass `--force-disconnect` to terminate these sessions"));
         }
     }
-    if !data_parent.as_os_str().is_empty() {
-        crate::fsutil::ensure_dir(&data_parent, 0o755)?;
-    }
-    write_journal(t, &j)?;
-    hit("mattermost-restore-journal");
     let staged = (|| -> Result<()> {
-        std::fs::create_dir(&j.staging).map_err(|e| Error::io("create", &j.staging, e))?;
-        match archive::read(path, Some(&j.staging)) {
-            Ok(_) => {}
-            Err(Damage::Io(e)) => return Err(Error::io("extract", path, e)),
-            Err(Damage::Bad(why)) => {
-                return Err(Error::new(format!(
-                    "`{}` changed while it was restored",
-                    path.display()
-                ))
-                .cause(why))
-            }
-        }
-        hit("mattermost-restore-extracted");
         std::fs::copy(j.staging.join("config.json"), &j.staged_config)
             .map_err(|e| Error::io("stage", &j.staged_config, e))?;
         std::fs::File::open(&j.staged_config)
