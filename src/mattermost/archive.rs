@@ -265,7 +265,6 @@ pub fn read(archive: &Path, extract: Option<&Path>) -> Result<Contents, Damage> 
                             .map_err(Damage::Io)?;
                         io::copy(&mut r, &mut out)
                             .map_err(|e| bad(format!("the archive is damaged in `{name}`: {e}")))?;
-                        out.sync_all().map_err(Damage::Io)?;
                         std::fs::set_permissions(d, std::fs::Permissions::from_mode(mode))
                             .map_err(Damage::Io)?;
                     }
@@ -316,6 +315,16 @@ pub fn read(archive: &Path, extract: Option<&Path>) -> Result<Contents, Damage> 
     for (dest, target) in links {
         if let Some(d) = dest {
             std::os::unix::fs::symlink(&target, &d).map_err(Damage::Io)?;
+        }
+    }
+    if let Some(dir) = extract {
+        // One syncfs for the whole staged tree instead of an fsync per file: the files are
+        // durable before the journal says `staged`.
+        let d = File::open(dir).map_err(Damage::Io)?;
+        use std::os::fd::AsRawFd;
+        // SAFETY: syncfs on a descriptor this function owns.
+        if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
+            return Err(Damage::Io(io::Error::last_os_error()));
         }
     }
     Ok(Contents { manifest, members })
