@@ -7,7 +7,6 @@
 //! the final name. Every child's exit status is checked and the dump's header too, so a
 //! failed `pg_dump` can never become an archive.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
@@ -335,23 +334,7 @@ fn trial(
     .arg(conn.conninfo(Some(db)))
     .arg(dump);
     if let Err(e) = conn.run(cmd, "the trial `pg_restore`") {
-        let mut msg = Vec::new();
-        e.print_to(&mut msg);
-        return Ok(Err(format!(
-            "the dump does not restore: {}",
-            String::from_utf8_lossy(&msg).trim()
-        )));
+        return Ok(Err(format!("the dump does not restore: {e}")));
     }
     Ok(Ok(counts(&conn.query(Some(db), COUNT_SQL)?)))
-}
-
-/// Writes an error's text (for embedding it in a verdict).
-trait PrintTo {
-    fn print_to(&self, out: &mut Vec<u8>);
-}
-
-impl PrintTo for Error {
-    fn print_to(&self, out: &mut Vec<u8>) {
-        let _ = write!(out, "{self}");
-    }
 }

@@ -396,7 +396,7 @@ impl Conn {
 
 /// A `psql` session held open (the snapshot exporter): statements in, one line out each.
 pub struct Session {
-    child: Child,
+    child: Option<Child>,
     stdin: Option<ChildStdin>,
     out: BufReader<std::process::ChildStdout>,
 }
@@ -423,7 +423,11 @@ impl Session {
         let mut child = cmd.spawn().map_err(|e| conn.spawn_error(&cmd, e))?;
         let stdin = child.stdin.take();
         let out = BufReader::new(child.stdout.take().expect("piped"));
-        Ok(Session { child, stdin, out })
+        Ok(Session {
+            child: Some(child),
+            stdin,
+            out,
+        })
     }
 
     /// Sends `sql` (which must print exactly `lines` lines) and reads them.
@@ -447,15 +451,16 @@ impl Session {
             return Ok(got);
         }
         self.stdin = None;
-        let out = std::mem::replace(
-            &mut self.child,
-            Command::new("true")
-                .spawn()
-                .map_err(|e| Error::new("spawn").cause(e))?,
-        )
-        .wait_with_output()
-        .map_err(|e| Error::new("psql").cause(e))?;
-        Err(conn.child_error("a PostgreSQL session", &out.stderr, out.status))
+        Err(self.end(conn))
+    }
+
+    /// Waits for psql after a failure; its stderr is the cause.
+    fn end(&mut self, conn: &Conn) -> Error {
+        match self.child.take().map(Child::wait_with_output) {
+            Some(Ok(out)) => conn.child_error("a PostgreSQL session", &out.stderr, out.status),
+            Some(Err(e)) => Error::new("cannot wait for psql").cause(e),
+            None => Error::new("the PostgreSQL session has ended"),
+        }
     }
 
     /// Ends the session (`COMMIT`), checking psql's exit status.
@@ -463,14 +468,23 @@ impl Session {
         if let Some(mut s) = self.stdin.take() {
             let _ = s.write_all(b"COMMIT;\n\\q\n");
         }
-        let out = self
-            .child
-            .wait_with_output()
-            .map_err(|e| Error::new("psql").cause(e))?;
-        if !out.status.success() {
-            return Err(conn.child_error("a PostgreSQL session", &out.stderr, out.status));
+        match self.child.take().map(Child::wait_with_output) {
+            Some(Ok(out)) if out.status.success() => Ok(()),
+            Some(Ok(out)) => Err(conn.child_error("a PostgreSQL session", &out.stderr, out.status)),
+            Some(Err(e)) => Err(Error::new("cannot wait for psql").cause(e)),
+            None => Err(Error::new("the PostgreSQL session has ended")),
         }
-        Ok(())
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // An error path: end psql (its transaction rolls back) and reap it.
+        self.stdin = None;
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 }
 
