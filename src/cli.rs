@@ -106,9 +106,9 @@ pub enum Command {
     #[command(subcommand)]
     MicrosoftGraphMailer(SenderCommand),
 
-    /// Mattermost's credentials (gitlab_secret, sql_password).
+    /// Mattermost: credentials (gitlab_secret, sql_password), backup, restore, live check.
     #[command(subcommand)]
-    Mattermost(IntegrationCommand),
+    Mattermost(MattermostCommand),
 
     /// The mail_room webhook's shared secret (webhook_secret).
     #[command(subcommand)]
@@ -213,6 +213,56 @@ pub enum IntegrationCommand {
     /// Show, edit, write or set this integration's encrypted secret.
     #[command(subcommand)]
     Secret(SecretCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MattermostCommand {
+    /// Show, edit, write or set Mattermost's encrypted secret (gitlab_secret, sql_password).
+    #[command(subcommand)]
+    Secret(SecretCommand),
+    /// Back up the database, config.json and data/ into one archive (path on stdout).
+    ///
+    /// The archive is written under a temp name, fsynced and renamed: an interrupted backup
+    /// never leaves a file under the final name. With --verify, checks an archive instead:
+    /// checksums, then a trial restore into a scratch database whose row counts must match
+    /// the manifest (exit 0 good, 1 damaged or different, 2 could not run).
+    Backup(MattermostBackupArgs),
+    /// Restore an archive: all-or-nothing, the previous database kept under another name.
+    ///
+    /// Verifies the archive, refuses while sessions are connected, restores into a new
+    /// database and switches names in one transaction, then replaces data/ and config.json
+    /// by rename. An interrupted restore is completed or rolled back by the next restore,
+    /// backup or check.
+    Restore(MattermostRestoreArgs),
+    /// Probe the database with the rendered data source, the SiteURL and the OAuth endpoints.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MattermostBackupArgs {
+    /// Directory for the archive (default: /var/opt/toolctl/backups under the root).
+    #[arg(long, value_name = "DIR", conflicts_with = "verify")]
+    pub output: Option<PathBuf>,
+    /// Verify this archive instead of taking a backup.
+    #[arg(long, value_name = "ARCHIVE")]
+    pub verify: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MattermostRestoreArgs {
+    /// The archive that toolctl mattermost backup wrote.
+    #[arg(value_name = "ARCHIVE")]
+    pub archive: PathBuf,
+    /// Do not ask (required off a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Terminate the sessions connected to the database instead of refusing.
+    #[arg(long)]
+    pub force_disconnect: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -559,6 +609,9 @@ pub fn examples(path: &str) -> Option<&'static str> {
         "secret edit" => "  sudo toolctl {scope} secret edit\n  sudo EDITOR=nano toolctl {scope} secret edit",
         "secret write" => "  gcloud kms decrypt ... --plaintext-file=- | sudo toolctl {scope} secret write\n  sudo toolctl {scope} secret write < {scope}.yaml",
         "secret set" => "  sudo toolctl {scope} secret set {key}          # prompts without echo\n  printf '%s' \"$VALUE\" | sudo toolctl {scope} secret set {key}",
+        "mattermost backup" => "  sudo toolctl mattermost backup\n  sudo toolctl mattermost backup --verify /var/opt/toolctl/backups/mattermost-HOST-TIME.tar.gz",
+        "mattermost restore" => "  sudo toolctl mattermost restore /var/opt/toolctl/backups/mattermost-HOST-TIME.tar.gz\n  sudo toolctl mattermost restore ARCHIVE --yes --force-disconnect",
+        "mattermost check" => "  sudo toolctl mattermost check\n  sudo toolctl mattermost check --output-format json | jq .ok",
         "check" => "  sudo toolctl check\n  sudo toolctl check --output-format junit > toolctl-check.xml",
         "smtp check" => "  sudo toolctl smtp check\n  sudo toolctl smtp check --send-to ops@example.com --timeout 2.5",
         "microsoft-graph-mailer check" => "  sudo toolctl microsoft-graph-mailer check\n  sudo toolctl microsoft-graph-mailer check --send-to ops@example.com",

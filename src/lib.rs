@@ -27,6 +27,7 @@ pub mod error;
 pub mod failpoint;
 pub mod fsutil;
 pub mod gitlab;
+pub mod mattermost;
 pub mod output;
 pub mod paths;
 pub mod probe;

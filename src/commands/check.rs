@@ -64,7 +64,8 @@ pub fn all(ctx: &Context, args: &CheckArgs) -> Result<ExitStatus> {
     })
     .collect();
     let redis = r.str("redis.url").is_some();
-    if scopes.is_empty() && !redis {
+    let mattermost = r.mattermost_enabled();
+    if scopes.is_empty() && !redis && !mattermost {
         return Err(Error::new("no integration with a probe is enabled; there is nothing to check").hint(
             "enable one in toolctl.toml (`smtp.enabled`, `incoming_email.enabled`, …); mailboxes are checked where `mailroom.enable` is true",
         ));
@@ -97,6 +98,9 @@ pub fn all(ctx: &Context, args: &CheckArgs) -> Result<ExitStatus> {
     }
     if redis {
         futures.push(redis_probe(&r, timeout));
+    }
+    if mattermost {
+        futures.push(mattermost_probe(&r, timeout));
     }
     finish(ctx, futures, args.report.output_format)
 }
@@ -214,6 +218,35 @@ fn register_secrets(p: &Probe, r: &Resolved) {
             p.masker.add(v);
         }
     }
+}
+
+/// `toolctl mattermost check` (after finishing or rolling back an interrupted restore).
+pub fn mattermost(ctx: &Context, args: &CheckArgs) -> Result<ExitStatus> {
+    let r = ctx.resolve()?;
+    gate(ctx, &r, &["mattermost"])?;
+    if !r.mattermost_enabled() {
+        return Err(Error::new("`mattermost.external_url` is not set; there is nothing to check")
+            .hint("set it with `toolctl config set mattermost.external_url https://mattermost.example.com`"));
+    }
+    super::mattermost::recover(ctx, &r)?;
+    live_mode(ctx, args, false);
+    let fut = mattermost_probe(&r, Duration::from_secs_f64(args.timeout));
+    finish(ctx, vec![fut], args.report.output_format)
+}
+
+/// The Mattermost probe: database, schema, ping, OAuth endpoints.
+fn mattermost_probe(r: &Resolved, timeout: Duration) -> ProbeFuture {
+    let target = crate::probe::mattermost::Target::new(r);
+    let mut p = Probe::new("mattermost", target.site_url.clone(), timeout);
+    register_secrets(&p, r);
+    if let Some(pw) = secret(r, "mattermost.sql_password") {
+        p.masker.add(&pw);
+    }
+    settings_rows(&mut p, r, "mattermost");
+    Box::pin(async move {
+        crate::probe::mattermost::probe(&mut p, target).await;
+        p
+    })
 }
 
 /// The Redis step of `check`, whenever `[redis] url` is set.

@@ -13,6 +13,7 @@ pub mod generate;
 pub mod import;
 pub mod import_rb;
 pub mod init;
+pub mod mattermost;
 pub mod reconfigure;
 pub mod secret;
 pub mod secrets;
@@ -22,8 +23,8 @@ pub mod status;
 pub mod tail;
 
 use crate::cli::{
-    CheckArgs, Cli, Command, ImportCommand, IntegrationCommand, MailboxCommand, SecretCommand,
-    SecretsCommand, SenderCommand, ServiceDeskCommand,
+    CheckArgs, Cli, Command, ImportCommand, IntegrationCommand, MailboxCommand, MattermostCommand,
+    SecretCommand, SecretsCommand, SenderCommand, ServiceDeskCommand,
 };
 use crate::error::{Error, ExitStatus, Result};
 use crate::output::{CheckFormat, OutputFormat};
@@ -47,7 +48,7 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
         Command::IncomingEmail(c) => (Some(Scope::IncomingEmail), mailbox(c)),
         Command::ServiceDeskEmail(c) => (Some(Scope::ServiceDeskEmail), service_desk(c)),
         Command::MicrosoftGraphMailer(c) => (Some(Scope::MicrosoftGraphMailer), sender(c)),
-        Command::Mattermost(IntegrationCommand::Secret(a)) => (Some(Scope::Mattermost), Ok(a)),
+        Command::Mattermost(MattermostCommand::Secret(a)) => (Some(Scope::Mattermost), Ok(a)),
         Command::Mailroom(IntegrationCommand::Secret(a)) => (Some(Scope::Mailroom), Ok(a)),
         Command::Redis(IntegrationCommand::Secret(a)) => (Some(Scope::Redis), Ok(a)),
         Command::CustomEmail(IntegrationCommand::Secret(a)) => (Some(Scope::CustomEmail), Ok(a)),
@@ -56,7 +57,8 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
     if let Err(Some((args, _))) = &action {
         check_timeout(args)?;
     }
-    if let Command::Check(args) = &cli.command {
+    if let Command::Check(args) | Command::Mattermost(MattermostCommand::Check(args)) = &cli.command
+    {
         check_timeout(args)?;
     }
     let mut paths = Paths::new(&cli.root, cli.config.as_deref());
@@ -141,6 +143,7 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
         Command::Tail(args) => tail::run(&ctx, args),
         Command::Import(cmd) => import::run(&ctx, cmd),
         Command::ServiceDeskEmail(c) => servicedesk::run(&ctx, c),
+        Command::Mattermost(c) => mattermost::run(&ctx, c),
         _ => unreachable!("every other command returned above"),
     }
 }
@@ -161,6 +164,9 @@ pub fn output_format(cli: &Cli) -> OutputFormat {
         Command::Import(ImportCommand::GitlabRb { report, .. })
         | Command::Import(ImportCommand::GitlabSecrets { report, .. }) => report.output_format,
         Command::Check(a) => check(a),
+        Command::Mattermost(MattermostCommand::Check(a)) => check(a),
+        Command::Mattermost(MattermostCommand::Backup(a)) => a.report.output_format,
+        Command::Mattermost(MattermostCommand::Restore(a)) => a.report.output_format,
         Command::Smtp(SenderCommand::Check(a))
         | Command::MicrosoftGraphMailer(SenderCommand::Check(a)) => check(&a.check),
         Command::IncomingEmail(MailboxCommand::Check(a))
@@ -186,7 +192,8 @@ fn needs_settings(command: &Command, secret_action: bool) -> bool {
         Command::Smtp(_)
         | Command::IncomingEmail(_)
         | Command::ServiceDeskEmail(_)
-        | Command::MicrosoftGraphMailer(_) => !secret_action,
+        | Command::MicrosoftGraphMailer(_)
+        | Command::Mattermost(_) => !secret_action,
         _ => false,
     }
 }

@@ -11,6 +11,7 @@ pub mod graph;
 pub mod imap;
 pub mod live;
 pub mod mask;
+pub mod mattermost;
 pub mod net;
 pub mod redis;
 pub mod smtp;

@@ -11,6 +11,8 @@ mod harness;
 mod hostile;
 mod import;
 mod mailservers;
+mod mattermost;
+mod postgres;
 mod probes;
 mod reconfigure;
 mod redis;

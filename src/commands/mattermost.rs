@@ -1,0 +1,178 @@
+//! `toolctl mattermost backup | restore | check`: the command side of `crate::mattermost`.
+//!
+//! Resolves the settings, finishes or rolls back an interrupted restore first (every one of
+//! these commands does, and says which), then runs the job. The archive path is the one
+//! thing on stdout for `backup`; everything else is on stderr, or in the JSON document.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use serde_json::json;
+
+use crate::cli::{MattermostBackupArgs, MattermostCommand, MattermostRestoreArgs};
+use crate::error::{Error, ExitStatus, Result};
+use crate::mattermost::{backup, restore, Target};
+use crate::output::{self, OutputFormat};
+use crate::Context;
+
+pub fn run(ctx: &Context, cmd: &MattermostCommand) -> Result<ExitStatus> {
+    match cmd {
+        MattermostCommand::Backup(a) => backup_cmd(ctx, a),
+        MattermostCommand::Restore(a) => restore_cmd(ctx, a),
+        MattermostCommand::Check(a) => super::check::mattermost(ctx, a),
+        MattermostCommand::Secret(_) => unreachable!("secret commands are dispatched before"),
+    }
+}
+
+/// The target, after recovering an interrupted restore.
+pub fn target(ctx: &Context) -> Result<Target> {
+    let r = ctx.resolve()?;
+    let relevant = r
+        .errors()
+        .filter(|d| d.key == "mattermost" || d.key.starts_with("mattermost."));
+    super::report_diags(
+        &ctx.printer,
+        &ctx.paths.config,
+        relevant,
+        "nothing was done",
+    )?;
+    let t = Target::new(&ctx.paths, &r)?;
+    for w in &t.warnings {
+        ctx.printer.warn(w);
+    }
+    if let Some(msg) = restore::recover(&t)? {
+        ctx.printer.warn(msg);
+    }
+    Ok(t)
+}
+
+/// Finishes or rolls back an interrupted restore when there is one (for `check`); a
+/// Mattermost without a config file yet has nothing to recover.
+pub fn recover(ctx: &Context, r: &crate::settings::resolve::Resolved) -> Result<()> {
+    if let Ok(t) = Target::new(&ctx.paths, r) {
+        if let Some(msg) = restore::recover(&t)? {
+            ctx.printer.warn(msg);
+        }
+    }
+    Ok(())
+}
+
+/// Progress of the long steps: on a terminal only (off one there is no progress noise).
+fn progress(ctx: &Context, format: OutputFormat) -> impl Fn(&str) + '_ {
+    let show =
+        format == OutputFormat::Human && !ctx.printer.quiet && std::io::stderr().is_terminal();
+    move |msg: &str| {
+        if show {
+            let _ = writeln!(std::io::stderr(), "{msg}");
+        }
+    }
+}
+
+fn backup_cmd(ctx: &Context, a: &MattermostBackupArgs) -> Result<ExitStatus> {
+    let format = a.report.output_format;
+    let t = target(ctx)?;
+    let say = progress(ctx, format);
+    if let Some(archive) = &a.verify {
+        return match backup::verify(&t, archive, &say)? {
+            backup::Verdict::Good(doc) => {
+                if format == OutputFormat::Json {
+                    output::emit_json(
+                        &json!({ "verified": true, "archive": doc["archive"], "tables": doc["tables"] }),
+                    );
+                } else {
+                    ctx.printer.info(format!(
+                        "`{}` is good: checksums match, and a trial restore has the row counts of the manifest",
+                        archive.display()
+                    ));
+                }
+                Ok(ExitStatus::Success)
+            }
+            backup::Verdict::Bad(why) => {
+                if format == OutputFormat::Json {
+                    output::emit_json(
+                        &json!({ "verified": false, "archive": archive.display().to_string(), "problem": why }),
+                    );
+                }
+                eprintln!(
+                    "{} `{}` is damaged or differs from its manifest: {why}",
+                    ctx.printer.style.error("error:"),
+                    archive.display()
+                );
+                Ok(ExitStatus::Failure)
+            }
+        };
+    }
+    let dir = match &a.output {
+        Some(d) => d.clone(),
+        None => ctx.paths.root.join(crate::mattermost::BACKUPS_DIR),
+    };
+    if !t.local_files() {
+        ctx.printer.info(format!(
+            "FileSettings.DriverName is `{}`: the files are not local, so the archive holds no data/ (the manifest says so too)",
+            t.driver
+        ));
+    }
+    let done = backup::run(&t, &dir, &say)?;
+    if format == OutputFormat::Json {
+        output::emit_json(&json!({
+            "archive": done.path.display().to_string(),
+            "pg_dump": done.pg_dump,
+            "manifest": done.manifest,
+        }));
+    } else {
+        output::emit(&format!("{}\n", done.path.display()));
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn confirm(ctx: &Context, a: &MattermostRestoreArgs, db: &str) -> Result<()> {
+    if a.yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::new("`mattermost restore` replaces the live database and files and asks first, but stdin is not a terminal")
+            .hint("pass `--yes` to restore without asking"));
+    }
+    let _ = write!(
+        std::io::stderr(),
+        "Replace database `{db}`, config.json and data/ with `{}`? [y/N] ",
+        a.archive.display()
+    );
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::new("cannot read the answer").cause(e))?;
+    if matches!(line.trim(), "y" | "Y" | "yes") {
+        return Ok(());
+    }
+    ctx.printer.info("nothing was changed");
+    Err(Error::new("the restore was not confirmed").hint("answer `y`, or pass `--yes`"))
+}
+
+fn restore_cmd(ctx: &Context, a: &MattermostRestoreArgs) -> Result<ExitStatus> {
+    let format = a.report.output_format;
+    let t = target(ctx)?;
+    confirm(ctx, a, t.dbname())?;
+    let say = progress(ctx, format);
+    let done = restore::run(&t, &a.archive, a.force_disconnect, &say)?;
+    if format == OutputFormat::Json {
+        output::emit_json(&json!({
+            "restored": done.database,
+            "previous_database": done.old_database,
+            "archive": a.archive.display().to_string(),
+            "created": done.manifest["created"],
+        }));
+    } else {
+        say(&format!(
+            "restored `{}` from `{}`",
+            done.database,
+            a.archive.display()
+        ));
+        if let Some(old) = &done.old_database {
+            say(&format!(
+                "the previous database is kept as `{old}`; drop it when the restore is confirmed (`DROP DATABASE \"{old}\"`)"
+            ));
+        }
+    }
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,514 @@
+//! PostgreSQL client plumbing: the connection from `mattermost.sql_data_source` plus the
+//! `sql_password` secret, and the programs (`psql`, `pg_dump`, `pg_restore`) run with it.
+//!
+//! The password reaches a child only through its environment (`PGPASSWORD`), never argv:
+//! the data source is parsed (key/value or URL form), its password taken out, and the rest
+//! passed as a key/value conninfo to `-d`. Every client runs with `-w` (never prompts) and
+//! `PG*` variables of the caller removed, so only the settings decide where it connects.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+
+/// A parsed data source, password apart.
+#[derive(Clone)]
+pub struct Conn {
+    /// Keyword/value pairs in their order, without `password`.
+    pub params: Vec<(String, String)>,
+    pub password: Option<Zeroizing<String>>,
+    pub bin_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Conn({})", self.conninfo(None))
+    }
+}
+
+/// Parses a data source; warnings (fixed or stripped keywords) go to `warn`.
+pub fn parse(
+    source: &str,
+    warn: &mut Vec<String>,
+) -> std::result::Result<Vec<(String, String)>, String> {
+    let s = source.trim();
+    let mut params = if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+        parse_url(s)?
+    } else {
+        parse_kv(s)?
+    };
+    params.retain(|(k, v)| {
+        if k == "binary_parameters" {
+            warn.push(format!(
+                "`binary_parameters={v}` in `mattermost.sql_data_source` is Mattermost's own option, not libpq's: left out for the PostgreSQL clients"
+            ));
+            false
+        } else {
+            true
+        }
+    });
+    for (k, v) in params.iter_mut() {
+        if k == "sslmode" && v == "required" {
+            warn.push("`sslmode=required` in `mattermost.sql_data_source` is the docs' typo for `sslmode=require`: using `require`".into());
+            *v = "require".into();
+        }
+    }
+    Ok(params)
+}
+
+fn parse_kv(s: &str) -> std::result::Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            return Ok(out);
+        }
+        let mut key = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c.is_whitespace() {
+                break;
+            }
+            key.push(c);
+            chars.next();
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.next() != Some('=') {
+            return Err(format!("`{key}` has no `=value`"));
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'\'') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    None => return Err(format!("the quoted value of `{key}` is not closed")),
+                    Some('\\') => value.extend(chars.next()),
+                    Some('\'') => break,
+                    Some(c) => value.push(c),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                chars.next();
+                if c == '\\' {
+                    value.extend(chars.next());
+                } else {
+                    value.push(c);
+                }
+            }
+        }
+        out.push((key, value));
+    }
+}
+
+fn parse_url(s: &str) -> std::result::Result<Vec<(String, String)>, String> {
+    let u = url::Url::parse(s).map_err(|e| format!("not a valid URL ({e})"))?;
+    let dec = |v: &str| {
+        url::form_urlencoded::parse(format!("x={}", v.replace('+', "%2B")).as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    if !u.username().is_empty() {
+        out.push(("user".into(), dec(u.username())));
+    }
+    if let Some(p) = u.password() {
+        out.push(("password".into(), dec(p)));
+    }
+    if let Some(h) = u.host_str().filter(|h| !h.is_empty()) {
+        out.push(("host".into(), dec(h)));
+    }
+    if let Some(p) = u.port() {
+        out.push(("port".into(), p.to_string()));
+    }
+    let db = u.path().trim_start_matches('/');
+    if !db.is_empty() {
+        out.push(("dbname".into(), dec(db)));
+    }
+    for (k, v) in u.query_pairs() {
+        out.push((k.into_owned(), v.into_owned()));
+    }
+    Ok(out)
+}
+
+/// Quotes a conninfo value.
+fn quote(v: &str) -> String {
+    format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// Quotes an SQL identifier.
+pub fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Quotes an SQL string literal.
+pub fn literal(v: &str) -> String {
+    format!("'{}'", v.replace('\'', "''"))
+}
+
+impl Conn {
+    /// The connection of the settings: `source` with `secret` (the `sql_password`) taking
+    /// precedence over a password written in the source.
+    pub fn new(
+        source: &str,
+        secret: Option<&str>,
+        bin_dir: Option<PathBuf>,
+        warn: &mut Vec<String>,
+    ) -> Result<Conn> {
+        let mut params = parse(source, warn).map_err(|e| {
+            Error::new(format!("`mattermost.sql_data_source` cannot be read: {e}")).hint(
+                "write it as `user=… host=… port=… dbname=…` or `postgres://user@host:port/db`",
+            )
+        })?;
+        let mut password = None;
+        params.retain(|(k, v)| {
+            if k == "password" {
+                password = Some(Zeroizing::new(v.clone()));
+                false
+            } else {
+                true
+            }
+        });
+        if let Some(s) = secret.filter(|s| !s.is_empty()) {
+            password = Some(Zeroizing::new(s.to_string()));
+        }
+        let conn = Conn {
+            params,
+            password,
+            bin_dir,
+        };
+        if conn.dbname().is_none() {
+            return Err(
+                Error::new("`mattermost.sql_data_source` names no database").hint(
+                    "add `dbname=mattermost_production` (or the URL's `/mattermost_production`)",
+                ),
+            );
+        }
+        Ok(conn)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn dbname(&self) -> Option<&str> {
+        self.get("dbname").filter(|d| !d.is_empty())
+    }
+
+    /// `host:port` for messages.
+    pub fn endpoint(&self) -> String {
+        format!(
+            "{}:{}",
+            self.get("host").unwrap_or("localhost"),
+            self.get("port").unwrap_or("5432")
+        )
+    }
+
+    /// The conninfo for `-d`, with `db` in place of the configured database; never holds
+    /// the password.
+    pub fn conninfo(&self, db: Option<&str>) -> String {
+        let mut parts: Vec<String> = self
+            .params
+            .iter()
+            .filter(|(k, _)| k != "dbname")
+            .map(|(k, v)| format!("{k}={}", quote(v)))
+            .collect();
+        parts.push(format!(
+            "dbname={}",
+            quote(db.or(self.dbname()).unwrap_or("postgres"))
+        ));
+        parts.push("connect_timeout='10'".into());
+        parts.join(" ")
+    }
+
+    /// The path of a client program: in `pg_bin_dir`, or found on `PATH`.
+    pub fn program(&self, name: &str) -> PathBuf {
+        match &self.bin_dir {
+            Some(d) => d.join(name),
+            None => PathBuf::from(name),
+        }
+    }
+
+    /// A client command, environment cleaned and the password in it.
+    pub fn command(&self, name: &str) -> Command {
+        let mut cmd = Command::new(self.program(name));
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("PG") {
+                cmd.env_remove(&k);
+            }
+        }
+        if let Some(p) = &self.password {
+            cmd.env("PGPASSWORD", p.as_str());
+        }
+        cmd.env("PGAPPNAME", "toolctl");
+        cmd.stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs a client to completion; its stderr becomes the error's cause.
+    pub fn run(&self, mut cmd: Command, what: &str) -> Result<Vec<u8>> {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let out = cmd.output().map_err(|e| self.spawn_error(&cmd, e))?;
+        if !out.status.success() {
+            return Err(self.child_error(what, &out.stderr, out.status));
+        }
+        Ok(out.stdout)
+    }
+
+    pub fn spawn_error(&self, cmd: &Command, e: std::io::Error) -> Error {
+        Error::new(format!(
+            "cannot run `{}`",
+            Path::new(cmd.get_program()).display()
+        ))
+        .cause(e)
+        .hint("install the PostgreSQL client (`apt install postgresql-client`) or set `[mattermost] pg_bin_dir`")
+    }
+
+    pub fn child_error(
+        &self,
+        what: &str,
+        stderr: &[u8],
+        status: std::process::ExitStatus,
+    ) -> Error {
+        let text = String::from_utf8_lossy(stderr);
+        let cause = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .take(6)
+            .collect::<Vec<_>>()
+            .join("\n");
+        let hint = if text.contains("password authentication failed")
+            || text.contains("no password supplied")
+        {
+            "check the `sql_password` secret (`toolctl mattermost secret set sql_password`) and the user in `mattermost.sql_data_source`"
+        } else if text.contains("Connection refused")
+            || text.contains("could not connect")
+            || text.contains("timeout expired")
+        {
+            "check that PostgreSQL is running and the host and port in `mattermost.sql_data_source`"
+        } else {
+            "see the cause above; the database and files were not changed"
+        };
+        let mut e = Error::new(format!("{what} failed on {} ({status})", self.endpoint()));
+        if !cause.is_empty() {
+            e = e.cause(cause);
+        }
+        e.hint(hint)
+    }
+
+    /// One query's rows (fields split on 0x1f), in database `db`.
+    pub fn query(&self, db: Option<&str>, sql: &str) -> Result<Vec<Vec<String>>> {
+        let mut cmd = self.command("psql");
+        cmd.args([
+            "-X",
+            "-w",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-F",
+            "\x1f",
+            "-R",
+            "\x1e",
+            "-d",
+        ])
+        .arg(self.conninfo(db))
+        .arg("-c")
+        .arg(sql);
+        let out = self.run(cmd, "a query to PostgreSQL")?;
+        let text = String::from_utf8_lossy(&out);
+        Ok(text
+            .split('\x1e')
+            .map(|r| r.trim_end_matches('\n'))
+            .filter(|r| !r.is_empty())
+            .map(|r| r.split('\x1f').map(str::to_string).collect())
+            .collect())
+    }
+
+    /// `SHOW server_version_num` as a major version, plus `version()`.
+    pub fn server_version(&self) -> Result<(u32, String)> {
+        let rows = self
+            .query(
+                Some("postgres"),
+                "SELECT current_setting('server_version_num'), version()",
+            )
+            .or_else(|_| {
+                self.query(
+                    None,
+                    "SELECT current_setting('server_version_num'), version()",
+                )
+            })?;
+        let row = rows
+            .first()
+            .ok_or_else(|| Error::new("PostgreSQL answered no version"))?;
+        let num: u32 = row[0].trim().parse().unwrap_or(0);
+        Ok((num / 10000, row.get(1).cloned().unwrap_or_default()))
+    }
+
+    /// `prog --version`: (major, text).
+    pub fn client_version(&self, prog: &str) -> Result<(u32, String)> {
+        let mut cmd = self.command(prog);
+        cmd.arg("--version");
+        let out = self.run(cmd, &format!("`{prog} --version`"))?;
+        let text = String::from_utf8_lossy(&out).trim().to_string();
+        let major = text
+            .split_whitespace()
+            .find_map(|w| w.split('.').next().and_then(|m| m.parse::<u32>().ok()))
+            .unwrap_or(0);
+        Ok((major, text))
+    }
+
+    /// Refuses a `prog` older than the server; returns the version line used.
+    pub fn check_client(&self, prog: &str, server_major: u32) -> Result<String> {
+        let (major, text) = self.client_version(prog)?;
+        if major < server_major {
+            return Err(Error::new(format!(
+                "`{}` is version {major}, older than the server (PostgreSQL {server_major})",
+                self.program(prog).display()
+            ))
+            .cause(text)
+            .hint(format!(
+                "install the PostgreSQL {server_major} client and set `[mattermost] pg_bin_dir` (e.g. \"/usr/lib/postgresql/{server_major}/bin\")"
+            )));
+        }
+        Ok(text)
+    }
+}
+
+/// A `psql` session held open (the snapshot exporter): statements in, one line out each.
+pub struct Session {
+    child: Option<Child>,
+    stdin: Option<ChildStdin>,
+    out: BufReader<std::process::ChildStdout>,
+}
+
+impl Session {
+    pub fn open(conn: &Conn) -> Result<Session> {
+        let mut cmd = conn.command("psql");
+        cmd.args([
+            "-X",
+            "-w",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-F",
+            "\x1f",
+            "-d",
+        ])
+        .arg(conn.conninfo(None))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = cmd.spawn().map_err(|e| conn.spawn_error(&cmd, e))?;
+        let stdin = child.stdin.take();
+        let out = BufReader::new(child.stdout.take().expect("piped"));
+        Ok(Session {
+            child: Some(child),
+            stdin,
+            out,
+        })
+    }
+
+    /// Sends `sql` (which must print exactly `lines` lines) and reads them.
+    pub fn ask(&mut self, conn: &Conn, sql: &str, lines: usize) -> Result<Vec<String>> {
+        let sent = self.stdin.as_mut().map(|s| {
+            s.write_all(sql.as_bytes())
+                .and_then(|_| s.write_all(b"\n"))
+                .and_then(|_| s.flush())
+        });
+        let mut got = Vec::new();
+        if matches!(sent, Some(Ok(()))) {
+            for _ in 0..lines {
+                let mut l = String::new();
+                match self.out.read_line(&mut l) {
+                    Ok(n) if n > 0 => got.push(l.trim_end_matches('\n').to_string()),
+                    _ => break,
+                }
+            }
+        }
+        if got.len() == lines {
+            return Ok(got);
+        }
+        self.stdin = None;
+        Err(self.end(conn))
+    }
+
+    /// Waits for psql after a failure; its stderr is the cause.
+    fn end(&mut self, conn: &Conn) -> Error {
+        match self.child.take().map(Child::wait_with_output) {
+            Some(Ok(out)) => conn.child_error("a PostgreSQL session", &out.stderr, out.status),
+            Some(Err(e)) => Error::new("cannot wait for psql").cause(e),
+            None => Error::new("the PostgreSQL session has ended"),
+        }
+    }
+
+    /// Ends the session (`COMMIT`), checking psql's exit status.
+    pub fn close(mut self, conn: &Conn) -> Result<()> {
+        if let Some(mut s) = self.stdin.take() {
+            let _ = s.write_all(b"COMMIT;\n\\q\n");
+        }
+        match self.child.take().map(Child::wait_with_output) {
+            Some(Ok(out)) if out.status.success() => Ok(()),
+            Some(Ok(out)) => Err(conn.child_error("a PostgreSQL session", &out.stderr, out.status)),
+            Some(Err(e)) => Err(Error::new("cannot wait for psql").cause(e)),
+            None => Err(Error::new("the PostgreSQL session has ended")),
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // An error path: end psql (its transaction rolls back) and reap it.
+        self.stdin = None;
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_forms_parse_and_fix() {
+        let mut w = Vec::new();
+        let p = parse("user=u host=/run/pg port=5 dbname='my db' password='a\\'b' sslmode=required binary_parameters=yes", &mut w).unwrap();
+        assert_eq!(w.len(), 2);
+        assert!(p.contains(&("dbname".into(), "my db".into())));
+        assert!(p.contains(&("password".into(), "a'b".into())));
+        assert!(p.contains(&("sslmode".into(), "require".into())));
+        let p = parse(
+            "postgres://u:p%40ss@127.0.0.1:5433/mm?sslmode=disable",
+            &mut w,
+        )
+        .unwrap();
+        assert!(p.contains(&("password".into(), "p@ss".into())));
+        assert!(p.contains(&("dbname".into(), "mm".into())));
+        assert!(p.contains(&("port".into(), "5433".into())));
+        let c = Conn::new("postgres://u:secret@h/mm", None, None, &mut w).unwrap();
+        assert!(!c.conninfo(None).contains("secret"));
+    }
+}

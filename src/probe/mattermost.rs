@@ -1,0 +1,200 @@
+//! The Mattermost probe: the database with the rendered data source and the
+//! `sql_password` secret (`SELECT version()`, the schema version in `Systems`), the
+//! SiteURL's `/api/v4/system/ping`, and whether the GitLab OAuth endpoints sit under the
+//! top-level `external_url` they are derived from.
+//!
+//! The database steps run the same `psql` plumbing as backup and restore
+//! (`crate::mattermost::pg`), password in the child's environment only.
+
+use crate::mattermost::pg::Conn;
+use crate::probe::{fail, tls, Failure, Probe};
+use crate::settings::resolve::Resolved;
+
+/// What the probe needs, taken from the resolved settings before it runs.
+pub struct Target {
+    pub conn: Result<Conn, String>,
+    pub site_url: String,
+    pub gitlab_url: Option<String>,
+    pub endpoints: Vec<(String, String)>,
+    pub warnings: Vec<String>,
+}
+
+impl Target {
+    pub fn new(r: &Resolved) -> Target {
+        let mut warnings = Vec::new();
+        let conn = Conn::new(
+            r.str("mattermost.sql_data_source").unwrap_or_default(),
+            r.str("mattermost.sql_password"),
+            r.str("mattermost.pg_bin_dir").map(Into::into),
+            &mut warnings,
+        )
+        .map_err(|e| e.to_string());
+        let endpoints = [
+            "mattermost.gitlab_auth_endpoint",
+            "mattermost.gitlab_token_endpoint",
+            "mattermost.gitlab_user_api_endpoint",
+        ]
+        .iter()
+        .filter_map(|k| r.str(k).map(|v| (k.to_string(), v.to_string())))
+        .collect();
+        Target {
+            conn,
+            site_url: r
+                .str("mattermost.external_url")
+                .unwrap_or_default()
+                .trim_end_matches('/')
+                .to_string(),
+            gitlab_url: r
+                .str("external_url")
+                .map(|u| u.trim_end_matches('/').to_string()),
+            endpoints,
+            warnings,
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Failure> + Send + 'static,
+) -> Result<T, Failure> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|_| {
+        Err(fail(
+            "the database step panicked",
+            "report this as a toolctl bug",
+        ))
+    })
+}
+
+fn db_failure(e: crate::error::Error) -> Failure {
+    let hint = e
+        .hint_text()
+        .unwrap_or("check `mattermost.sql_data_source` and the `sql_password` secret")
+        .to_string();
+    fail(e.to_string(), hint)
+}
+
+pub async fn probe(p: &mut Probe, t: Target) {
+    for w in &t.warnings {
+        p.warn("settings", w.clone(), "fix `mattermost.sql_data_source`");
+    }
+    let conn = match t.conn {
+        Ok(c) => c,
+        Err(e) => return p.fail_now("database", fail(e, "fix `mattermost.sql_data_source`")),
+    };
+    let c = conn.clone();
+    let found = p
+        .step(
+            "database",
+            blocking(move || {
+                let rows = c
+                    .query(None, "SELECT version(), to_regclass('Systems') IS NOT NULL")
+                    .map_err(db_failure)?;
+                let row = rows.first().cloned().unwrap_or_default();
+                let version = row.first().cloned().unwrap_or_default();
+                let systems = row.get(1).map(|s| s == "t").unwrap_or(false);
+                let detail = format!(
+                    "{} at {}: {version}",
+                    c.dbname().unwrap_or(""),
+                    c.endpoint()
+                );
+                Ok((systems, detail))
+            }),
+        )
+        .await;
+    match found {
+        Some(true) => {
+            let c = conn.clone();
+            let v = p
+                .step(
+                    "schema",
+                    blocking(move || {
+                        let rows = c
+                            .query(None, "SELECT Value FROM Systems WHERE Name = 'Version'")
+                            .map_err(db_failure)?;
+                        let v = rows.first().and_then(|r| r.first()).cloned();
+                        let detail = v.clone().map(|v| format!("Mattermost schema version {v}")).unwrap_or_default();
+                        Ok((v, detail))
+                    }),
+                )
+                .await;
+            if let Some(None) = v {
+                p.downgrade_last(
+                    "the Systems table has no Version row".into(),
+                    "Mattermost has not finished starting against this database yet".into(),
+                );
+            }
+        }
+        Some(false) => p.warn(
+            "schema",
+            "no Mattermost schema (no Systems table)",
+            "Mattermost has not started against this database yet; start it once, or restore a backup",
+        ),
+        None => {}
+    }
+    ping(p, &t.site_url).await;
+    oauth(p, t.gitlab_url.as_deref(), &t.endpoints);
+}
+
+async fn ping(p: &mut Probe, site: &str) {
+    let url = format!("{site}/api/v4/system/ping");
+    let timeout = p.timeout;
+    p.step("ping", async move {
+        let config = tls::config(&tls::Trust::system())?;
+        let http = reqwest::Client::builder()
+            .use_preconfigured_tls((*config).clone())
+            .timeout(timeout)
+            .build()
+            .map_err(|e| fail(format!("cannot build the HTTP client: {e}"), "report this as a toolctl bug"))?;
+        let resp = http.get(&url).send().await.map_err(|e| {
+            fail(
+                format!("GET {url}: {e}"),
+                "check that Mattermost runs and `mattermost.external_url` reaches it (DNS, nginx, firewall)",
+            )
+        })?;
+        let status = resp.status();
+        let body = resp.text().await.unwrap_or_default();
+        let ok = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("status").and_then(|s| s.as_str()).map(|s| s == "OK"))
+            .unwrap_or(false);
+        if status.as_u16() == 200 && ok {
+            Ok(((), format!("GET {url}: 200, status OK")))
+        } else {
+            let shown: String = body.chars().take(120).collect();
+            Err(fail(
+                format!("GET {url}: {status}, not {{\"status\":\"OK\"}} ({shown})"),
+                "Mattermost is not healthy behind this URL: check its log and the proxy in front of it",
+            ))
+        }
+    })
+    .await;
+}
+
+fn oauth(p: &mut Probe, gitlab: Option<&str>, endpoints: &[(String, String)]) {
+    let Some(base) = gitlab else {
+        p.skip(
+            "oauth",
+            "no top-level `external_url`: GitLab SSO endpoints not checked",
+        );
+        return;
+    };
+    let elsewhere: Vec<String> = endpoints
+        .iter()
+        .filter(|(_, v)| !v.starts_with(&format!("{base}/")))
+        .map(|(k, v)| format!("`{k}` = {v}"))
+        .collect();
+    if elsewhere.is_empty() {
+        p.ok(
+            "oauth",
+            format!("the GitLab OAuth endpoints are under {base}"),
+        );
+    } else {
+        p.warn(
+            "oauth",
+            format!(
+                "not under GitLab's `external_url` ({base}): {}",
+                elsewhere.join(", ")
+            ),
+            "unset them to derive them from `external_url`, or point them at GitLab",
+        );
+    }
+}
