@@ -8,8 +8,8 @@ pub mod write;
 use crate::error::{Error, Result};
 use crate::secrets::{schema, Plaintext, Scope};
 
-/// One key's value of a decrypted secret (`secret show --key`), raw.
-pub fn extract(scope: Scope, plaintext: &[u8], name: &str) -> Result<Plaintext> {
+/// Refuses a NAME that is not one of the scope's keys (`secret show --key`, `secret set`).
+pub fn check_key_name(scope: Scope, name: &str) -> Result<()> {
     let allowed: Vec<&str> = scope.keys().iter().map(|k| k.name).collect();
     if !allowed.contains(&name) {
         return Err(
@@ -23,6 +23,12 @@ pub fn extract(scope: Scope, plaintext: &[u8], name: &str) -> Result<Plaintext> 
             )),
         );
     }
+    Ok(())
+}
+
+/// One key's value of a decrypted secret (`secret show --key`), raw.
+pub fn extract(scope: Scope, plaintext: &[u8], name: &str) -> Result<Plaintext> {
+    check_key_name(scope, name)?;
     let entries = schema::parse(scope, plaintext).map_err(|e| {
         Error::new(format!("the {scope} secret holds invalid content"))
             .cause(&e)

@@ -14,19 +14,7 @@ use crate::secrets::{schema, Plaintext, Scope};
 use crate::Context;
 
 pub fn run(ctx: &Context, scope: Scope, name: &str) -> Result<ExitStatus> {
-    let allowed: Vec<&str> = scope.keys().iter().map(|k| k.name).collect();
-    if !allowed.contains(&name) {
-        return Err(
-            Error::new(format!("`{name}` is not a key of the {scope} secret")).hint(format!(
-                "allowed keys: {}",
-                allowed
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        );
-    }
+    super::check_key_name(scope, name)?;
     let value = read_value(ctx, scope, name)?;
     if value.is_empty() {
         return Err(Error::new(format!(
