@@ -200,7 +200,11 @@ fn needs_settings(command: &Command, secret_action: bool) -> bool {
 
 /// `--timeout SECS`: a positive, finite number of seconds.
 fn check_timeout(args: &CheckArgs) -> Result<()> {
-    let t = args.timeout;
+    check_seconds(args.timeout)
+}
+
+/// A `--timeout` value: positive, finite, at most a day.
+pub(crate) fn check_seconds(t: f64) -> Result<()> {
     if t.is_finite() && (0.001..=86_400.0).contains(&t) {
         return Ok(());
     }

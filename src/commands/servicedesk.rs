@@ -340,13 +340,7 @@ fn verify_custom_email(ctx: &Context, a: &SdVerifyArgs) -> Result<ExitStatus> {
         ))
         .hint("give a plain address such as support@example.com: letters, digits, `.`, `-`, `_`, no `+` (GitLab adds `+verify` itself)"));
     }
-    if !(a.timeout.is_finite() && (0.001..=86_400.0).contains(&a.timeout)) {
-        return Err(Error::new(format!(
-            "`--timeout {}` is not a usable number of seconds",
-            a.timeout
-        ))
-        .hint("give the seconds allowed for each network step, e.g. `--timeout 10`"));
-    }
+    super::check_seconds(a.timeout)?;
     let within = within(&a.within)?;
     let r = ctx.resolve()?;
     if let Some(d) = r

@@ -184,6 +184,36 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
             Some("`toolctl reconfigure` (or `--dry-run`) completes or undoes it first".into()),
         );
     }
+    let import_journal = ctx.store().import_journal();
+    let restore_journal = ctx
+        .paths
+        .root
+        .join(crate::mattermost::STATE_DIR)
+        .join(crate::mattermost::restore::JOURNAL);
+    for (area, journal, state, hint) in [
+        (
+            "import",
+            &import_journal,
+            "an interrupted import is pending",
+            "the next command that writes a secret (or `toolctl import …`) completes or undoes it",
+        ),
+        (
+            "restore",
+            &restore_journal,
+            "an interrupted Mattermost restore is pending",
+            "`toolctl mattermost check` (or the next backup or restore) completes or rolls it back",
+        ),
+    ] {
+        if journal.symlink_metadata().is_ok() {
+            push(
+                area,
+                journal.display().to_string(),
+                state.into(),
+                "attention",
+                Some(hint.into()),
+            );
+        }
+    }
     let rotation = [
         crate::secrets::key::staged_path(&ctx.paths.key_file),
         crate::secrets::rotation::journal_path(&ctx.paths.key_file),
@@ -283,6 +313,11 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
                     .map(|r| json!({ "name": r.item, "state": r.state, "level": r.level, "hint": r.hint }))
                     .collect()
             };
+            let interrupted: Vec<serde_json::Value> =
+                ["reconfigure", "rotation", "import", "restore"]
+                    .iter()
+                    .flat_map(|a| by(a))
+                    .collect();
             output::emit_json(&json!({
                 "settings": by("settings").into_iter().next(),
                 "key": by("key").into_iter().next(),
@@ -290,7 +325,7 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
                 "key_mode": key_mode.map(|m| format!("{m:04o}")),
                 "secrets": by("secret"),
                 "rendered": by("rendered").into_iter().next(),
-                "interrupted": by("reconfigure").into_iter().chain(by("rotation")).collect::<Vec<_>>(),
+                "interrupted": interrupted,
                 "integrations": rows.iter().filter(|r| r.area == "integration")
                     .map(|r| (r.item.clone(), json!(r.state == "enabled")))
                     .collect::<serde_json::Map<_, _>>(),

@@ -298,11 +298,24 @@ impl Store {
         }
     }
 
-    /// Takes the writers' lock (creating the secrets directory, 0700, if needed).
+    /// The journal of `import gitlab-rb` / `import gitlab-secrets`, beside the store.
+    pub fn import_journal(&self) -> PathBuf {
+        self.paths.secrets_dir.with_extension("import-journal")
+    }
+
+    /// Takes the writers' lock (creating the secrets directory, 0700, if needed), finishes
+    /// an interrupted import, and removes stale temporary files.
     pub fn lock(&self) -> Result<fsutil::Lock> {
         self.check_dir()?;
         fsutil::ensure_dir(&self.paths.secrets_dir, 0o700)?;
         let lock = fsutil::lock(&self.paths.secrets_dir.join(".lock"), "secrets store")?;
+        // An interrupted `import` first: its journal names temporary files in this
+        // directory that the sweep below would otherwise remove before they are renamed.
+        let journal = self.import_journal();
+        if let Some(done) = crate::render::journal::recover(&journal)? {
+            let style = crate::output::Style::for_stderr(crate::output::ColorChoice::Auto);
+            eprintln!("{} {}", style.warning("warning:"), done.describe(&journal));
+        }
         fsutil::sweep_temps_and_warn(&self.paths.secrets_dir)?;
         Ok(lock)
     }
