@@ -56,13 +56,34 @@ pub fn recover(ctx: &Context, r: &crate::settings::resolve::Resolved) -> Result<
     Ok(())
 }
 
-/// Progress of the long steps: on a terminal only (off one there is no progress noise).
-fn progress(ctx: &Context, format: OutputFormat) -> impl Fn(&str) + '_ {
-    let show =
-        format == OutputFormat::Human && !ctx.printer.quiet && std::io::stderr().is_terminal();
-    move |msg: &str| {
-        if show {
-            let _ = writeln!(std::io::stderr(), "{msg}");
+/// Progress of the long steps: each step is a line on stderr with an `indicatif` spinner
+/// under it while the step runs; only on a terminal, not with `-q`, never in JSON mode (off
+/// a terminal there is no progress noise). The spinner is cleared when this is dropped.
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    fn new(ctx: &Context, format: OutputFormat) -> Self {
+        let show =
+            format == OutputFormat::Human && !ctx.printer.quiet && std::io::stderr().is_terminal();
+        Progress(show.then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(std::time::Duration::from_millis(100));
+            bar
+        }))
+    }
+
+    fn step(&self, msg: &str) {
+        if let Some(bar) = &self.0 {
+            bar.println(msg);
+            bar.set_message(format!("{msg} …"));
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
         }
     }
 }
@@ -70,7 +91,8 @@ fn progress(ctx: &Context, format: OutputFormat) -> impl Fn(&str) + '_ {
 fn backup_cmd(ctx: &Context, a: &MattermostBackupArgs) -> Result<ExitStatus> {
     let format = a.report.output_format;
     let t = target(ctx)?;
-    let say = progress(ctx, format);
+    let progress = Progress::new(ctx, format);
+    let say = |m: &str| progress.step(m);
     if let Some(archive) = &a.verify {
         return match backup::verify(&t, archive, &say)? {
             backup::Verdict::Good(doc) => {
@@ -153,7 +175,8 @@ fn restore_cmd(ctx: &Context, a: &MattermostRestoreArgs) -> Result<ExitStatus> {
     let format = a.report.output_format;
     let t = target(ctx)?;
     confirm(ctx, a, t.dbname())?;
-    let say = progress(ctx, format);
+    let progress = Progress::new(ctx, format);
+    let say = |m: &str| progress.step(m);
     let done = restore::run(&t, &a.archive, a.force_disconnect, &say)?;
     if format == OutputFormat::Json {
         output::emit_json(&json!({

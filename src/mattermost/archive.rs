@@ -317,17 +317,21 @@ pub fn read(archive: &Path, extract: Option<&Path>) -> Result<Contents, Damage> 
             std::os::unix::fs::symlink(&target, &d).map_err(Damage::Io)?;
         }
     }
-    if let Some(dir) = extract {
-        // One syncfs for the whole staged tree instead of an fsync per file: the files are
-        // durable before the journal says `staged`.
-        let d = File::open(dir).map_err(Damage::Io)?;
-        use std::os::fd::AsRawFd;
-        // SAFETY: syncfs on a descriptor this function owns.
-        if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
-            return Err(Damage::Io(io::Error::last_os_error()));
-        }
-    }
     Ok(Contents { manifest, members })
+}
+
+/// One `syncfs` for the filesystem holding `dir`, instead of an fsync per file. Extraction
+/// leaves it to the caller: a restore calls it once, just before its journal says
+/// `staged`, by which time the kernel has written most of the tree back during
+/// `pg_restore`; `backup --verify` extracts into a scratch directory and needs none.
+pub fn syncfs(dir: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let d = File::open(dir)?;
+    // SAFETY: syncfs on a descriptor this function owns.
+    if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 trait Private {

@@ -107,12 +107,24 @@ fn exists(p: &Path) -> bool {
     std::fs::symlink_metadata(p).is_ok()
 }
 
+/// A rename without its own fsync: `finish_files` makes all of them durable with one
+/// `syncfs` before the journal goes (each step re-runs safely until then).
 fn rename(from: &Path, to: &Path) -> Result<()> {
-    std::fs::rename(from, to).map_err(|e| Error::io("rename", from, e))?;
-    if let Some(d) = to.parent() {
-        crate::fsutil::sync_dir(d)?;
+    std::fs::rename(from, to).map_err(|e| Error::io("rename", from, e))
+}
+
+/// Makes the files under `dirs` durable: one `syncfs` per filesystem they are on.
+fn sync_fs(dirs: &[&Path]) -> Result<()> {
+    for d in dirs {
+        if exists(d) {
+            archive::syncfs(d).map_err(|e| Error::io("sync", d, e))?;
+        }
     }
     Ok(())
+}
+
+fn parent(p: &Path) -> &Path {
+    p.parent().unwrap_or(Path::new("."))
 }
 
 fn db_exists(t: &Target, name: &str) -> Result<bool> {
@@ -191,6 +203,7 @@ fn finish_files(j: &Journal) -> Result<()> {
         rename(&j.staged_config, &j.config_file)?;
     }
     hit("mattermost-restore-config-in");
+    sync_fs(&[parent(&j.data_dir), parent(&j.config_file)])?;
     remove_tree(&j.old_data)?;
     remove_tree(&j.staging)?;
     hit("mattermost-restore-cleaned");
@@ -317,9 +330,6 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
     let staged = (|| -> Result<()> {
         std::fs::copy(j.staging.join("config.json"), &j.staged_config)
             .map_err(|e| Error::io("stage", &j.staged_config, e))?;
-        std::fs::File::open(&j.staged_config)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| Error::io("sync", &j.staged_config, e))?;
         if let Some((uid, gid)) = t.owner {
             chown_tree(&j.staged_data(), uid, gid)?;
             std::os::unix::fs::chown(&j.staged_config, Some(uid), Some(gid))
@@ -352,6 +362,9 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
         .arg(j.staging.join("db.dump"));
         t.conn.run(cmd, "`pg_restore`")?;
         hit("mattermost-restore-restored");
+        // The staged files are durable before the journal says so (written back while
+        // pg_restore ran, so this is cheap now).
+        sync_fs(&[&j.staging, parent(&j.staged_config)])?;
         let mut staged = j.clone();
         staged.phase = "staged".into();
         write_journal(t, &staged)?;
