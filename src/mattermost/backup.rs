@@ -173,6 +173,13 @@ pub fn run(t: &Target, out_dir: &Path, progress: &dyn Fn(&str)) -> Result<Done> 
         .map_err(io_err("create", &tmp_archive))?;
     let mut w = archive::Writer::new(std::io::BufWriter::with_capacity(1 << 20, file));
     let aerr = |e: std::io::Error| Error::io("write", &tmp_archive, e);
+    // pg_dump creates the dump with the umask; it is the whole database: owner only, here
+    // and as the archive member.
+    std::fs::set_permissions(
+        &tmp_dump,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .map_err(io_err("set the mode of", &tmp_dump))?;
     w.file("db.dump", &tmp_dump).map_err(aerr)?;
     w.file("config.json", &t.config_file)
         .map_err(|e| Error::io("read", &t.config_file, e))?;

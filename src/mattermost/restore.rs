@@ -290,7 +290,9 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
     }
     write_journal(t, &j)?;
     hit("mattermost-restore-journal");
-    let extracted = std::fs::create_dir(&j.staging)
+    // 0700: the staged config.json holds the database password and the GitLab secret.
+    let extracted = std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
+        .create(&j.staging)
         .map_err(|e| Error::io("create", &j.staging, e))
         .and_then(|()| match archive::read(path, Some(&j.staging)) {
             Ok(c) => Ok(c),
