@@ -123,6 +123,22 @@ pub fn lock(path: &Path, what: &str) -> Result<Lock> {
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(path)
         .map_err(|e| Error::io("open the lock file", path, e))?;
+    wait_for_lock(file, path, what)
+}
+
+/// Takes the exclusive lock on the directory `dir` itself (flock on its descriptor), so
+/// the lock leaves no file behind: for commands whose every failure must leave the tree
+/// exactly as it was (Mattermost backup and restore).
+pub fn lock_dir(dir: &Path, what: &str) -> Result<Lock> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(dir)
+        .map_err(|e| Error::io("open the directory to lock", dir, e))?;
+    wait_for_lock(file, dir, what)
+}
+
+fn wait_for_lock(file: File, path: &Path, what: &str) -> Result<Lock> {
     let start = Instant::now();
     loop {
         match file.try_lock() {
@@ -137,8 +153,9 @@ pub fn lock(path: &Path, what: &str) -> Result<Lock> {
                     LOCK_WAIT.as_secs()
                 ))
                 .hint(
-                    "wait for the other command (an open `secret edit`, a `reconfigure`) to \
-                     finish, then run this again; `fuser -v` on the lock file shows who holds it",
+                    "wait for the other command (an open `secret edit`, a `reconfigure`, a \
+                     Mattermost restore) to finish, then run this again; `fuser -v` on the \
+                     lock shows who holds it",
                 ))
             }
             Err(fs::TryLockError::Error(e)) => return Err(Error::io("lock", path, e)),

@@ -23,8 +23,17 @@ pub fn run(ctx: &Context, cmd: &MattermostCommand) -> Result<ExitStatus> {
     }
 }
 
-/// The target, after recovering an interrupted restore.
-pub fn target(ctx: &Context) -> Result<Target> {
+/// The lock that serialises every Mattermost backup, restore and recovery: without it a
+/// `check` or `backup` started during a restore would find the restore's journal and roll
+/// the running restore back. Held by the caller until the command ends.
+pub fn lock(t: &Target) -> Result<crate::fsutil::Lock> {
+    crate::fsutil::ensure_dir(&t.state_dir, 0o755)?;
+    // On the state directory itself: no lock file, so a refused command changes nothing.
+    crate::fsutil::lock_dir(&t.state_dir, "Mattermost backup or restore")
+}
+
+/// The target, locked, after recovering an interrupted restore.
+pub fn target(ctx: &Context) -> Result<(Target, crate::fsutil::Lock)> {
     let r = ctx.resolve()?;
     let relevant = r
         .errors()
@@ -39,16 +48,18 @@ pub fn target(ctx: &Context) -> Result<Target> {
     for w in &t.warnings {
         ctx.printer.warn(w);
     }
+    let lock = lock(&t)?;
     if let Some(msg) = restore::recover(&t)? {
         ctx.printer.warn(msg);
     }
-    Ok(t)
+    Ok((t, lock))
 }
 
 /// Finishes or rolls back an interrupted restore when there is one (for `check`); a
 /// Mattermost without a config file yet has nothing to recover.
 pub fn recover(ctx: &Context, r: &crate::settings::resolve::Resolved) -> Result<()> {
     if let Ok(t) = Target::new(&ctx.paths, r) {
+        let _lock = lock(&t)?;
         if let Some(msg) = restore::recover(&t)? {
             ctx.printer.warn(msg);
         }
@@ -90,7 +101,7 @@ impl Drop for Progress {
 
 fn backup_cmd(ctx: &Context, a: &MattermostBackupArgs) -> Result<ExitStatus> {
     let format = a.report.output_format;
-    let t = target(ctx)?;
+    let (t, _lock) = target(ctx)?;
     let progress = Progress::new(ctx, format);
     let say = |m: &str| progress.step(m);
     if let Some(archive) = &a.verify {
@@ -173,7 +184,7 @@ fn confirm(ctx: &Context, a: &MattermostRestoreArgs, db: &str) -> Result<()> {
 
 fn restore_cmd(ctx: &Context, a: &MattermostRestoreArgs) -> Result<ExitStatus> {
     let format = a.report.output_format;
-    let t = target(ctx)?;
+    let (t, _lock) = target(ctx)?;
     confirm(ctx, a, t.dbname())?;
     let progress = Progress::new(ctx, format);
     let say = |m: &str| progress.step(m);
@@ -186,14 +197,16 @@ fn restore_cmd(ctx: &Context, a: &MattermostRestoreArgs) -> Result<ExitStatus> {
             "created": done.manifest["created"],
         }));
     } else {
-        say(&format!(
-            "restored `{}` from `{}`",
+        // The result, unlike the progress lines, is printed off a terminal too (cron, logs).
+        drop(progress);
+        ctx.printer.info(format!(
+            "Restored `{}` from `{}`.",
             done.database,
             a.archive.display()
         ));
         if let Some(old) = &done.old_database {
-            say(&format!(
-                "the previous database is kept as `{old}`; drop it when the restore is confirmed (`DROP DATABASE \"{old}\"`)"
+            ctx.printer.info(format!(
+                "The previous database is kept as `{old}`; drop it when the restore is confirmed (`DROP DATABASE \"{old}\"`)."
             ));
         }
     }
