@@ -465,18 +465,9 @@ pub mod rb_map {
 
     /// `user=x password=y dbname=z` → (`user=x dbname=z`, `y`).
     fn split_password(ds: &str) -> (String, Option<Zeroizing<String>>) {
-        let mut password = None;
-        let rest: Vec<&str> = ds
-            .split_whitespace()
-            .filter(|part| match part.strip_prefix("password=") {
-                Some(p) => {
-                    password = Some(Zeroizing::new(p.to_string()));
-                    false
-                }
-                None => true,
-            })
-            .collect();
-        (rest.join(" "), password)
+        // The same reader of both data-source forms as `mattermost backup` uses.
+        let (rest, password) = crate::mattermost::pg::split_password(ds);
+        (rest, password.map(Zeroizing::new))
     }
 
     /// The credentials grouped by scope.

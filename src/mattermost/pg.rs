@@ -59,7 +59,7 @@ pub fn parse(
     Ok(params)
 }
 
-fn parse_kv(s: &str) -> std::result::Result<Vec<(String, String)>, String> {
+pub(crate) fn parse_kv(s: &str) -> std::result::Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     let mut chars = s.chars().peekable();
     loop {
@@ -143,6 +143,81 @@ fn parse_url(s: &str) -> std::result::Result<Vec<(String, String)>, String> {
         out.push((k.into_owned(), v.into_owned()));
     }
     Ok(out)
+}
+
+/// A conninfo value as libpq and Go's lib/pq read it: bare when it can be, quoted otherwise.
+pub fn conninfo_value(v: &str) -> String {
+    if !v.is_empty()
+        && !v
+            .chars()
+            .any(|c| c.is_whitespace() || c == '\'' || c == '\\')
+    {
+        v.to_string()
+    } else {
+        quote(v)
+    }
+}
+
+/// `source` with `password` added, in the data source's own form: a quoted `password=`
+/// keyword, or a percent-encoded query parameter of a `postgres://` URL.
+pub fn with_password(source: &str, password: &str) -> String {
+    let s = source.trim();
+    if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+        let sep = if s.contains('?') { '&' } else { '?' };
+        let encoded: String = url::form_urlencoded::byte_serialize(password.as_bytes()).collect();
+        format!("{s}{sep}password={encoded}")
+    } else {
+        format!("{s} password={}", conninfo_value(password))
+    }
+}
+
+/// `source` without its password, and the password: the `password` keyword of the
+/// key=value form, or the password of a URL's userinfo or query. `None` when it has none
+/// (or does not parse: it is then left as written).
+pub fn split_password(source: &str) -> (String, Option<String>) {
+    let s = source.trim();
+    if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+        let Ok(mut u) = url::Url::parse(s) else {
+            return (source.to_string(), None);
+        };
+        let mut password = u
+            .password()
+            // Userinfo is percent-encoded, where `+` is itself (unlike a form's space).
+            .map(|p| {
+                let form = format!("p={}", p.replace('+', "%2B"));
+                url::form_urlencoded::parse(form.as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default()
+            });
+        let _ = u.set_password(None);
+        let pairs: Vec<(String, String)> = u.query_pairs().into_owned().collect();
+        if let Some((_, p)) = pairs.iter().find(|(k, _)| k == "password") {
+            password = Some(p.clone());
+            let rest: Vec<_> = pairs.iter().filter(|(k, _)| k != "password").collect();
+            if rest.is_empty() {
+                u.set_query(None);
+            } else {
+                u.query_pairs_mut().clear().extend_pairs(rest);
+            }
+        }
+        return (u.to_string(), password);
+    }
+    match parse_kv(s) {
+        Ok(params) if params.iter().any(|(k, _)| k == "password") => {
+            let password = params
+                .iter()
+                .find(|(k, _)| k == "password")
+                .map(|(_, v)| v.clone());
+            let rest: Vec<String> = params
+                .iter()
+                .filter(|(k, _)| k != "password")
+                .map(|(k, v)| format!("{k}={}", conninfo_value(v)))
+                .collect();
+            (rest.join(" "), password)
+        }
+        _ => (source.to_string(), None),
+    }
 }
 
 /// Quotes a conninfo value.
@@ -314,8 +389,9 @@ impl Conn {
         e.hint(hint)
     }
 
-    /// One query's rows (fields split on 0x1f), in database `db`.
-    pub fn query(&self, db: Option<&str>, sql: &str) -> Result<Vec<Vec<String>>> {
+    /// psql as every query runs it: no psqlrc, never a password prompt, quiet, unaligned
+    /// tuples only, stop at the first error, fields split on 0x1f.
+    fn psql(&self) -> Command {
         let mut cmd = self.command("psql");
         cmd.args([
             "-X",
@@ -327,13 +403,17 @@ impl Conn {
             "ON_ERROR_STOP=1",
             "-F",
             "\x1f",
-            "-R",
-            "\x1e",
-            "-d",
-        ])
-        .arg(self.conninfo(db))
-        .arg("-c")
-        .arg(sql);
+        ]);
+        cmd
+    }
+
+    /// One query's rows (fields split on 0x1f), in database `db`.
+    pub fn query(&self, db: Option<&str>, sql: &str) -> Result<Vec<Vec<String>>> {
+        let mut cmd = self.psql();
+        cmd.args(["-R", "\x1e", "-d"])
+            .arg(self.conninfo(db))
+            .arg("-c")
+            .arg(sql);
         let out = self.run(cmd, "a query to PostgreSQL")?;
         let text = String::from_utf8_lossy(&out);
         Ok(text
@@ -403,23 +483,12 @@ pub struct Session {
 
 impl Session {
     pub fn open(conn: &Conn) -> Result<Session> {
-        let mut cmd = conn.command("psql");
-        cmd.args([
-            "-X",
-            "-w",
-            "-q",
-            "-A",
-            "-t",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-F",
-            "\x1f",
-            "-d",
-        ])
-        .arg(conn.conninfo(None))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        let mut cmd = conn.psql();
+        cmd.arg("-d")
+            .arg(conn.conninfo(None))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().map_err(|e| conn.spawn_error(&cmd, e))?;
         let stdin = child.stdin.take();
         let out = BufReader::new(child.stdout.take().expect("piped"));
@@ -510,5 +579,34 @@ mod tests {
         assert!(p.contains(&("port".into(), "5433".into())));
         let c = Conn::new("postgres://u:secret@h/mm", None, None, &mut w).unwrap();
         assert!(!c.conninfo(None).contains("secret"));
+    }
+}
+
+#[cfg(test)]
+mod password_tests {
+    use super::*;
+
+    #[test]
+    fn a_password_joins_the_data_source_in_its_own_form_and_comes_out_again() {
+        let kv = "user=mm host=db port=5432 dbname=mattermost";
+        assert_eq!(
+            with_password(kv, "plain-pw"),
+            format!("{kv} password=plain-pw")
+        );
+        let odd = "a b'c\\d";
+        let joined = with_password(kv, odd);
+        assert_eq!(joined, format!("{kv} password='a b\\'c\\\\d'"));
+        assert_eq!(parse_kv(&joined).unwrap().last().unwrap().1, odd);
+        assert_eq!(
+            split_password(&joined),
+            (kv.to_string(), Some(odd.to_string()))
+        );
+        let url = "postgres://mm@db:5432/mattermost?sslmode=disable";
+        let joined = with_password(url, "p+w @:%");
+        assert_eq!(split_password(&joined).1.as_deref(), Some("p+w @:%"));
+        let (rest, pw) = split_password("postgres://mm:p%2Bw+x@db/mattermost");
+        assert_eq!(pw.as_deref(), Some("p+w+x"));
+        assert!(!rest.contains("p%2Bw"), "{rest}");
+        assert_eq!(split_password(kv), (kv.to_string(), None));
     }
 }

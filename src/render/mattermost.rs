@@ -100,7 +100,9 @@ pub fn env(cx: &Context) -> Vec<Var> {
     );
     let password = r.str("mattermost.sql_password");
     let source = s("mattermost.sql_data_source").map(|ds| match password {
-        Some(p) => format!("{ds} password={p}"),
+        // Quoted (or percent-encoded in a URL) as lib/pq reads it: a password with a space or
+        // a quote must not end the keyword.
+        Some(p) => crate::mattermost::pg::with_password(&ds, p),
         None => ds,
     });
     push(
