@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
@@ -260,7 +261,7 @@ pub fn read(archive: &Path, extract: Option<&Path>) -> Result<Contents, Damage> 
                         let mut out = std::fs::OpenOptions::new()
                             .write(true)
                             .create_new(true)
-                            .mode_private()
+                            .mode(0o600)
                             .open(d)
                             .map_err(Damage::Io)?;
                         io::copy(&mut r, &mut out)
@@ -332,15 +333,4 @@ pub fn syncfs(dir: &Path) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     Ok(())
-}
-
-trait Private {
-    fn mode_private(&mut self) -> &mut Self;
-}
-
-impl Private for std::fs::OpenOptions {
-    fn mode_private(&mut self) -> &mut Self {
-        use std::os::unix::fs::OpenOptionsExt;
-        self.mode(0o600)
-    }
 }

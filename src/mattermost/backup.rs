@@ -7,6 +7,7 @@
 //! the final name. Every child's exit status is checked and the dump's header too, so a
 //! failed `pg_dump` can never become an archive.
 
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
@@ -168,7 +169,7 @@ pub fn run(t: &Target, out_dir: &Path, progress: &dyn Fn(&str)) -> Result<Done> 
     let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode_0600()
+        .mode(0o600)
         .open(&tmp_archive)
         .map_err(io_err("create", &tmp_archive))?;
     let mut w = archive::Writer::new(std::io::BufWriter::with_capacity(1 << 20, file));
@@ -238,17 +239,6 @@ pub fn run(t: &Target, out_dir: &Path, progress: &dyn Fn(&str)) -> Result<Done> 
         manifest,
         pg_dump,
     })
-}
-
-trait Mode0600 {
-    fn mode_0600(&mut self) -> &mut Self;
-}
-
-impl Mode0600 for std::fs::OpenOptions {
-    fn mode_0600(&mut self) -> &mut Self {
-        use std::os::unix::fs::OpenOptionsExt;
-        self.mode(0o600)
-    }
 }
 
 /// How a verification ended.
