@@ -72,15 +72,22 @@ pub fn all(ctx: &Context, args: &CheckArgs) -> Result<ExitStatus> {
     }
     live_mode(ctx, args, true);
     let mut futures = Vec::new();
-    for s in scopes {
-        // One broken integration is error rows of its own (one per finding); the others
-        // still run.
-        let table = s.table();
-        let errors: Vec<(String, String)> = r
-            .errors()
+    // One broken integration is error rows of its own (one per finding); the others
+    // still run.
+    let errors_of = |table: &str| -> Vec<(String, String)> {
+        r.errors()
             .filter(|d| d.key == table || d.key.starts_with(&format!("{table}.")))
             .map(|d| (d.message.clone(), d.hint.clone()))
-            .collect();
+            .collect()
+    };
+    let broken = |name: &str, table: &str, errors: &[(String, String)]| -> ProbeFuture {
+        let mut p = crate::report::broken(name, format!("[{table}]"), errors);
+        p.timeout = timeout;
+        Box::pin(async move { p })
+    };
+    for s in scopes {
+        let table = s.table();
+        let errors = errors_of(table);
         let errors = if errors.is_empty() {
             match probe_for(ctx, &r, s, timeout, None) {
                 Ok(fut) => {
@@ -92,15 +99,24 @@ pub fn all(ctx: &Context, args: &CheckArgs) -> Result<ExitStatus> {
         } else {
             errors
         };
-        let mut p = crate::report::broken(s.cli_name(), format!("[{table}]"), &errors);
-        p.timeout = timeout;
-        futures.push(Box::pin(async move { p }));
+        futures.push(broken(s.cli_name(), table, &errors));
     }
-    if redis {
-        futures.push(redis_probe(&r, timeout));
-    }
-    if mattermost {
-        futures.push(mattermost_probe(&r, timeout));
+    for (on, name, probe) in [
+        (
+            redis,
+            "redis",
+            redis_probe as fn(&Resolved, Duration) -> ProbeFuture,
+        ),
+        (mattermost, "mattermost", mattermost_probe),
+    ] {
+        if on {
+            let errors = errors_of(name);
+            futures.push(if errors.is_empty() {
+                probe(&r, timeout)
+            } else {
+                broken(name, name, &errors)
+            });
+        }
     }
     finish(ctx, futures, args.report.output_format)
 }
@@ -256,7 +272,8 @@ fn redis_probe(r: &Resolved, timeout: Duration) -> ProbeFuture {
     let shown = target
         .as_ref()
         .map(|t| format!("{}:{}", t.host, t.port))
-        .unwrap_or(url);
+        // Never the raw URL: one that does not parse may still hold a password.
+        .unwrap_or_else(|| "[redis] url".to_string());
     let mut p = Probe::new("redis", shown, timeout);
     register_secrets(&p, r);
     if let Some(password) = secret(r, "redis.password") {
