@@ -9,9 +9,10 @@
 //! - [`settings`] reads `toolctl.toml`; [`paths`] says where everything lives.
 //! - [`render`] turns resolved settings into the services' files; [`probe`] tests the mail
 //!   servers live; [`tail`] follows the logs.
-//! - [`secrets`] is the encrypted store (age); [`fsutil`] is the one way files are written
+//! - [`secrets`] is the encrypted store (age); [`sys::fs`] is the one way files are written
 //!   (atomically, with their mode), read (regular files only, capped) and locked;
-//!   [`failpoint`] holds the crash tests' hooks.
+//!   [`failpoint`] holds the crash tests' hooks. [`sys`] is the only home of `unsafe` and
+//!   libc, and of the rule that a path another user can change is never followed.
 //! - [`output`] decides colour and formats tables and JSON: data on stdout, the rest on
 //!   stderr. Errors print `error:`, causes and a `hint:`; exit codes are decided in
 //!   [`error::ExitStatus`] alone. The JSON contract (one document on every outcome, with
@@ -25,7 +26,6 @@ pub mod commands;
 pub mod complete;
 pub mod error;
 pub mod failpoint;
-pub mod fsutil;
 pub mod gitlab;
 pub mod mattermost;
 pub mod output;
@@ -35,7 +35,10 @@ pub mod render;
 pub mod report;
 pub mod secrets;
 pub mod servicedesk;
+/// The old name of [`sys::fs`], kept while callers move over.
+pub use sys::fs as fsutil;
 pub mod settings;
+pub mod sys;
 pub mod tail;
 
 use std::process::ExitCode;

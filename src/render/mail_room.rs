@@ -13,12 +13,12 @@
 //!
 //! Also owns who the poller runs as (`[mailroom] user`/`group`) and its log directories.
 
-use std::ffi::CString;
 use std::path::PathBuf;
 
 use super::yaml::{MapBuilder, Y};
 use super::Context;
 use crate::settings::resolve::Resolved;
+use crate::sys::users::{lookup_group, lookup_user};
 
 /// Every mailbox key mail_room 0.11 reads (`MailRoom::MAILBOX_FIELDS`); nothing else is
 /// rendered at mailbox level (tests/it/consumers.rs holds every fixture to it, through Ruby).
@@ -291,45 +291,6 @@ pub fn owner_of(r: &Resolved, table: &str) -> Result<Option<(u32, u32)>, String>
         None => primary,
     };
     Ok(Some((uid, gid)))
-}
-
-/// (uid, primary gid) of a user name.
-fn lookup_user(name: &str) -> Option<(u32, u32)> {
-    let c = CString::new(name).ok()?;
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: every pointer is valid for the call; `buf` outlives the use of `pwd`'s fields
-    // (only the ids, copied out, are used).
-    let rc = unsafe {
-        libc::getpwnam_r(
-            c.as_ptr(),
-            &mut pwd,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    (rc == 0 && !result.is_null()).then_some((pwd.pw_uid, pwd.pw_gid))
-}
-
-/// The gid of a group name.
-fn lookup_group(name: &str) -> Option<u32> {
-    let c = CString::new(name).ok()?;
-    let mut grp: libc::group = unsafe { std::mem::zeroed() };
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut result: *mut libc::group = std::ptr::null_mut();
-    // SAFETY: as in `lookup_user`.
-    let rc = unsafe {
-        libc::getgrnam_r(
-            c.as_ptr(),
-            &mut grp,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    (rc == 0 && !result.is_null()).then_some(grp.gr_gid)
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use crate::fsutil;
 use crate::output::Printer;
 use crate::paths::Paths;
 use crate::settings::{self, Settings};
+use crate::sys::users::user_name;
 
 /// The secrets store of one root.
 pub struct Store {
@@ -334,30 +335,6 @@ impl Store {
         let ciphertext = self.encrypt(plaintext, key)?;
         fsutil::write_atomic(&self.file(scope), &ciphertext, 0o600)
     }
-}
-
-/// The login name of `uid`, for a `chown` hint.
-fn user_name(uid: u32) -> Option<String> {
-    let mut buf = vec![0u8; 1024];
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: getpwuid_r(3) writes into `pwd` and `buf`, which outlive the call, and sets
-    // `result` to null or to `&pwd`; the name is copied out before they are dropped.
-    let rc = unsafe {
-        libc::getpwuid_r(
-            uid,
-            &mut pwd,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    if rc != 0 || result.is_null() {
-        return None;
-    }
-    // SAFETY: on success `pw_name` points at a NUL-terminated string inside `buf`.
-    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
-    Some(name.to_string_lossy().into_owned())
 }
 
 /// The user-facing error for content that failed the schema.

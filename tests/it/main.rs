@@ -1,5 +1,6 @@
 //! The one integration test binary: every test drives the real `toolctl` binary.
 
+mod attacker;
 mod cli;
 mod config;
 mod consumers;

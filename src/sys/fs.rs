@@ -1,4 +1,4 @@
-//! Durable, private file writes and the writers' lock.
+//! Durable, private file writes, the writers' lock, and the walk that trusts no other user.
 //!
 //! Owns the one way toolctl replaces a file: a temporary file in the same directory, created
 //! with its final mode, written, fsynced, renamed over the target, then the directory
@@ -705,4 +705,189 @@ pub fn symlinked_dir(path: &Path) -> Error {
          it), then run this again; nothing was changed",
         path.display()
     ))
+}
+
+/// Who, besides the users toolctl trusts, can change a directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Writer {
+    /// It is owned by this uid (an owner can always make it writable).
+    Owner(u32),
+    /// It is group-writable and its group is this gid.
+    Group(u32),
+    /// It is world-writable and not sticky.
+    Others,
+}
+
+/// The users whose changes toolctl accepts in a path: root, the user it runs as, and the
+/// owner a directory is meant to have (a service account, for the directory it owns).
+#[derive(Clone, Debug)]
+pub struct Trusted {
+    uids: Vec<u32>,
+    gids: Vec<u32>,
+}
+
+impl Trusted {
+    /// Root and the user toolctl runs as.
+    pub fn root() -> Trusted {
+        let (u, g) = (crate::sys::users::euid(), crate::sys::users::egid());
+        Trusted {
+            uids: vec![0, u],
+            gids: vec![0, g],
+        }
+    }
+
+    /// Also `uid`/`gid` (the intended owner of the directory being checked).
+    pub fn and(mut self, uid: u32, gid: u32) -> Trusted {
+        self.uids.push(uid);
+        self.gids.push(gid);
+        self
+    }
+
+    /// The first writer of a directory with `st` that is not trusted, if any. A sticky
+    /// world- or group-writable directory (such as `/tmp`) counts as safe: its other users
+    /// cannot rename or remove entries they do not own, and the walk checks each entry's
+    /// owner in turn.
+    pub fn foreign_writer(&self, st: &Stat) -> Option<Writer> {
+        if !self.uids.contains(&st.uid) {
+            return Some(Writer::Owner(st.uid));
+        }
+        let sticky = st.mode & 0o1000 != 0;
+        if st.mode & 0o020 != 0 && !self.gids.contains(&st.gid) && !sticky {
+            return Some(Writer::Group(st.gid));
+        }
+        if st.mode & 0o002 != 0 && !sticky {
+            return Some(Writer::Others);
+        }
+        None
+    }
+
+    /// An error when a user toolctl does not trust can change `path` (metadata `st`).
+    pub fn check(&self, path: &Path, st: &Stat) -> Result<()> {
+        match self.foreign_writer(st) {
+            None => Ok(()),
+            Some(w) => Err(untrusted(path, st, w)),
+        }
+    }
+}
+
+/// The refusal of a directory that a user other than root can change.
+pub fn untrusted(path: &Path, st: &Stat, writer: Writer) -> Error {
+    use crate::sys::users::describe_uid;
+    let who = match writer {
+        Writer::Owner(uid) => format!("it is owned by {}", describe_uid(uid)),
+        Writer::Group(gid) => format!("its group (gid {gid}) can write it (mode {:04o})", st.mode),
+        Writer::Others => format!("every user can write it (mode {:04o})", st.mode),
+    };
+    Error::new(format!(
+        "`{}` can be changed by a user other than root: {who}",
+        path.display()
+    ))
+    .cause("toolctl runs as root and never writes or chowns through a directory another user can change: that user could swap in a link to any file")
+    .hint(format!(
+        "make it root's and not writable by others (`chown root:root {p} && chmod go-w {p}`), \
+         or configure a path below a root-owned directory; nothing was changed",
+        p = path.display()
+    ))
+}
+
+/// Opens `path` below the `--root` directory `root`, component by component, without
+/// following any link: `root` itself (and everything above it) is the administrator's
+/// choice and trusted as given; every directory below it is opened with
+/// `O_NOFOLLOW | O_DIRECTORY` relative to its parent's descriptor, and must be changeable
+/// by `trusted` users only (a symlink, a non-directory or an untrusted directory is an
+/// error naming it). The part of `path` that does not exist yet is returned as
+/// [`Located::missing`], to be created with [`DirHandle::mkdir`] beneath the handle.
+/// A `path` outside `root` is refused.
+pub fn open_beneath(root: &Path, path: &Path, trusted: &Trusted) -> Result<Located> {
+    let rel = path.strip_prefix(root).map_err(|_| {
+        Error::new(format!(
+            "`{}` is outside the root `{}`",
+            path.display(),
+            root.display()
+        ))
+        .hint("name paths inside the root; nothing was changed")
+    })?;
+    let names: Vec<std::ffi::OsString> = rel
+        .components()
+        .map(|c| match c {
+            std::path::Component::Normal(n) => Ok(n.to_os_string()),
+            _ => Err(
+                Error::new(format!("`{}` has a `..` or `.` component", path.display()))
+                    .hint("write the path without `..`; nothing was changed"),
+            ),
+        })
+        .collect::<Result<_>>()?;
+    let mut handle = DirHandle::open(root).map_err(|e| Error::io("open directory", root, e))?;
+    let mut rest = names.into_iter();
+    while let Some(name) = rest.next() {
+        let here = handle.path.join(&name);
+        match handle.lstat(&name) {
+            Ok(None) => {
+                let mut missing = vec![name];
+                missing.extend(rest);
+                return Ok(Located { handle, missing });
+            }
+            Ok(Some(st)) if st.kind == Kind::Symlink => return Err(symlinked_dir(&here)),
+            Ok(Some(st)) if st.kind != Kind::Dir => {
+                return Err(
+                    Error::new(format!("`{}` is not a directory", here.display())).hint(format!(
+                        "move `{}` out of the way, then run this again; nothing was changed",
+                        here.display()
+                    )),
+                )
+            }
+            Ok(Some(_)) => {}
+            Err(e) => return Err(Error::io("inspect", &here, e)),
+        }
+        let next = handle.open_dir(&name).map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                symlinked_dir(&here)
+            } else {
+                Error::io("open directory", &here, e)
+            }
+        })?;
+        // The check is on the opened descriptor: what was checked is what is used.
+        let st = next
+            .stat_self()
+            .map_err(|e| Error::io("inspect", &here, e))?;
+        trusted.check(&here, &st)?;
+        handle = next;
+    }
+    Ok(Located {
+        handle,
+        missing: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod trust_tests {
+    use super::*;
+
+    fn st(mode: u32, uid: u32, gid: u32) -> Stat {
+        Stat {
+            kind: Kind::Dir,
+            mode,
+            uid,
+            gid,
+        }
+    }
+
+    #[test]
+    fn writers_other_than_the_trusted_are_found() {
+        let t = Trusted {
+            uids: vec![0],
+            gids: vec![0],
+        };
+        assert_eq!(t.foreign_writer(&st(0o755, 0, 0)), None);
+        assert_eq!(
+            t.foreign_writer(&st(0o755, 998, 0)),
+            Some(Writer::Owner(998))
+        );
+        assert_eq!(t.foreign_writer(&st(0o775, 0, 5)), Some(Writer::Group(5)));
+        assert_eq!(t.foreign_writer(&st(0o775, 0, 0)), None);
+        assert_eq!(t.foreign_writer(&st(0o777, 0, 0)), Some(Writer::Others));
+        assert_eq!(t.foreign_writer(&st(0o1777, 0, 0)), None);
+        let t = t.and(998, 998);
+        assert_eq!(t.foreign_writer(&st(0o770, 998, 998)), None);
+    }
 }

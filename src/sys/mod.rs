@@ -1,0 +1,13 @@
+//! The lowest layer: the operating system, and the only home of `unsafe` and libc.
+//!
+//! - [`fs`]: atomic writes, capped reads, the writers' lock, and the descriptor-based walk
+//!   ([`fs::DirHandle`], [`fs::open_beneath`]) that never follows a link a non-root user can
+//!   change and refuses a directory such a user can write (issue 19).
+//! - [`users`]: passwd and group lookups, the effective ids.
+//! - [`proc`]: process hardening while plaintext is held (no core dumps, not ptrace-able).
+//!
+//! Nothing here prints or knows what the bytes mean.
+
+pub mod fs;
+pub mod proc;
+pub mod users;
