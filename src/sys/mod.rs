@@ -5,9 +5,11 @@
 //!   change and refuses a directory such a user can write (issue 19).
 //! - [`users`]: passwd and group lookups, the effective ids.
 //! - [`proc`]: process hardening while plaintext is held (no core dumps, not ptrace-able).
+//! - [`term`]: text from servers, files and logs made safe to show on a terminal.
 //!
 //! Nothing here prints or knows what the bytes mean.
 
 pub mod fs;
 pub mod proc;
+pub mod term;
 pub mod users;

@@ -1,0 +1,54 @@
+//! The terminal: whether a stream is one, and text from elsewhere made safe to show on it.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// `bytes` with every control byte (C0 except tab, DEL, and the C1 range when it forms a
+/// UTF-8 character) shown as a `\x1b`-style escape, so that text a server, a file name or a
+/// log line brings cannot move the cursor, set the title, clear the screen or write the
+/// clipboard (OSC 52). Invalid UTF-8 is shown as `\xNN` too. Newlines are escaped unless
+/// `keep_newlines`.
+pub fn escape_controls(bytes: &[u8], keep_newlines: bool) -> Cow<'_, str> {
+    let clean = |c: char| !(c.is_control() && c != '\t' && !(keep_newlines && c == '\n'));
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        if s.chars().all(clean) {
+            return Cow::Borrowed(s);
+        }
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if clean(c) {
+                out.push(c);
+            } else if (c as u32) < 0x100 {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            } else {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`escape_controls`] for a `&str` on one line (newlines escaped too).
+pub fn one_line(s: &str) -> Cow<'_, str> {
+    escape_controls(s.as_bytes(), false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_never_pass() {
+        assert_eq!(one_line("plain text\tok"), "plain text\tok");
+        assert_eq!(one_line("a\x1b]0;title\x07b"), "a\\x1b]0;title\\x07b");
+        assert_eq!(one_line("x\ry\n"), "x\\x0dy\\x0a");
+        assert_eq!(escape_controls(b"l1\nl2\x9b", true), "l1\nl2\\x9b");
+        assert_eq!(one_line("\u{9b}31m"), "\\x9b31m");
+        assert_eq!(one_line("caf\u{e9}"), "café");
+    }
+}
