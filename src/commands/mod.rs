@@ -122,9 +122,7 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
                 SecretCommand::Set { name } => secret::set::run(&ctx, scope, name),
             }
         }
-        (Some(scope), Err(Some((args, options)))) => {
-            return check::one(&ctx, scope, args, options)
-        }
+        (Some(scope), Err(Some((args, options)))) => return check::one(&ctx, scope, args, options),
         _ => {}
     }
     match &cli.command {

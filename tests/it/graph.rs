@@ -538,7 +538,10 @@ fn an_http_graph_endpoint_off_loopback_is_refused_and_nothing_changes() {
     ] {
         let t = mailer_root_at(azure, graph);
         let before = t.snapshot();
-        for args in [&["microsoft-graph-mailer", "check"][..], &["reconfigure"][..]] {
+        for args in [
+            &["microsoft-graph-mailer", "check"][..],
+            &["reconfigure"][..],
+        ] {
             let out = t.toolctl(args).run();
             out.assert_error(
                 &format!("`{key}` is a plain `http://` URL"),
@@ -568,7 +571,10 @@ fn an_http_graph_endpoint_off_loopback_is_refused_and_nothing_changes() {
 
 #[test]
 fn config_set_refuses_an_http_graph_endpoint_and_warns_on_loopback() {
-    let t = mailer_root_at("https://login.microsoftonline.com", "https://graph.microsoft.com");
+    let t = mailer_root_at(
+        "https://login.microsoftonline.com",
+        "https://graph.microsoft.com",
+    );
     for key in [
         "microsoft_graph_mailer.azure_ad_endpoint",
         "microsoft_graph_mailer.graph_endpoint",
@@ -579,9 +585,17 @@ fn config_set_refuses_an_http_graph_endpoint_and_warns_on_loopback() {
         t.toolctl(["config", "set", key, "http://graph.example.com"])
             .run()
             .assert_error("is a plain `http://` URL", &["use https", "127.0.0.1"]);
-        assert_eq!(before.diff(&t.snapshot()), "", "{key}: nothing was to change");
+        assert_eq!(
+            before.diff(&t.snapshot()),
+            "",
+            "{key}: nothing was to change"
+        );
     }
-    for loopback in ["http://127.0.0.1:8080", "http://[::1]:8080", "http://localhost:8080"] {
+    for loopback in [
+        "http://127.0.0.1:8080",
+        "http://[::1]:8080",
+        "http://localhost:8080",
+    ] {
         let out = t
             .toolctl([
                 "config",
@@ -594,7 +608,12 @@ fn config_set_refuses_an_http_graph_endpoint_and_warns_on_loopback() {
         let text = fs::read_to_string(t.config_file()).unwrap();
         assert!(text.contains(loopback), "{out}");
         let out = t
-            .toolctl(["show-config", "microsoft_graph_mailer", "--output-format", "json"])
+            .toolctl([
+                "show-config",
+                "microsoft_graph_mailer",
+                "--output-format",
+                "json",
+            ])
             .run();
         out.assert_code(0);
         let diags = out.json()["diagnostics"].clone();
@@ -623,10 +642,7 @@ async fn a_loopback_http_endpoint_is_a_warning_row_and_the_check_still_runs() {
     out.assert_code(0);
     let s = out.step("settings");
     assert_eq!(s["status"], "warn", "{out}");
-    assert!(
-        s["detail"].as_str().unwrap().contains("loopback"),
-        "{out}"
-    );
+    assert!(s["detail"].as_str().unwrap().contains("loopback"), "{out}");
     assert_eq!(out.step("token")["status"], "ok", "{out}");
     no_leak(&out);
 }

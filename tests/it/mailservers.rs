@@ -1329,7 +1329,8 @@ pub struct FakeSmtp {
 
 impl FakeSmtp {
     pub fn start(greeting: &'static [u8]) -> FakeSmtp {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a fake SMTP server");
+        let listener =
+            TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a fake SMTP server");
         listener.set_nonblocking(true).expect("nonblocking");
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));

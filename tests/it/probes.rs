@@ -729,9 +729,16 @@ fn step_names(out: &Outcome) -> Vec<String> {
 
 #[test]
 fn a_stripped_starttls_stops_the_smtp_probe_before_auth() {
-    for auth in ["authentication = \"plain\"", "authentication = \"login\"", ""] {
+    for auth in [
+        "authentication = \"plain\"",
+        "authentication = \"login\"",
+        "",
+    ] {
         let fake = FakeSmtp::start(b"fake.example.test ESMTP");
-        let t = root(&smtp(fake.port, &format!("enable_starttls_auto = true\n{auth}")));
+        let t = root(&smtp(
+            fake.port,
+            &format!("enable_starttls_auto = true\n{auth}"),
+        ));
         for out in [
             check(&t, "smtp", &[]),
             t.toolctl(["check", "--output-format", "json"]).run(),
@@ -783,10 +790,7 @@ fn allow_plaintext_auth_sends_the_credentials_without_starttls() {
         out.assert_code(0);
         let s = out.step("starttls");
         assert_eq!(s["status"], "warn", "{out}");
-        assert!(
-            s["detail"].as_str().unwrap().contains("in clear"),
-            "{out}"
-        );
+        assert!(s["detail"].as_str().unwrap().contains("in clear"), "{out}");
         assert_eq!(out.step("auth")["status"], "ok", "{out}");
         assert_eq!(out.step("encryption")["status"], "warn", "{out}");
     }
@@ -812,7 +816,8 @@ fn with_authentication_none_a_stripped_starttls_is_only_a_warning() {
     assert!(!fake.got_auth(), "{:?}", fake.received());
 }
 
-const HOSTILE_GREETING: &[u8] = b"fake.example.test \x1b]0;PWNED\x07 ESMTP \x1b[2J\x1b]52;c;ZWNobyBwd25lZA==\x07\r ready";
+const HOSTILE_GREETING: &[u8] =
+    b"fake.example.test \x1b]0;PWNED\x07 ESMTP \x1b[2J\x1b]52;c;ZWNobyBwd25lZA==\x07\r ready";
 
 #[test]
 fn escape_sequences_in_server_text_never_reach_the_terminal() {
@@ -835,7 +840,9 @@ fn escape_sequences_in_server_text_never_reach_the_terminal() {
         );
     }
     // JUnit: no escape byte either.
-    let out = t.toolctl(["smtp", "check", "--output-format", "junit"]).run();
+    let out = t
+        .toolctl(["smtp", "check", "--output-format", "junit"])
+        .run();
     out.assert_code(0);
     assert!(!out.stdout_str().contains('\x1b'), "{out}");
     // JSON keeps the server's text as it was (serde escapes it).
@@ -849,7 +856,10 @@ fn escape_sequences_in_server_text_never_reach_the_terminal() {
         let screen = on_terminal(&t, args);
         assert!(screen.contains("\\x1b]0;PWNED\\x07"), "{screen}");
         for raw in ["\x1b]", "\x1b[2J", "\x07", "PWNED\x07"] {
-            assert!(!screen.contains(raw), "{raw:?} reached the terminal:\n{screen:?}");
+            assert!(
+                !screen.contains(raw),
+                "{raw:?} reached the terminal:\n{screen:?}"
+            );
         }
     }
 }
