@@ -438,7 +438,7 @@ pub enum SmtpCommand {
     /// Probe the service live with the settings and secrets GitLab will be given.
     ///
     /// One row per step (status, time, detail, hint); stops at the first failing step.
-    /// With `enable_starttls_auto` and a server that does not offer STARTTLS, it stops
+    /// With enable_starttls_auto and a server that does not offer STARTTLS, it stops
     /// before AUTH unless --allow-plaintext-auth is given.
     Check(SmtpCheckArgs),
 }
