@@ -863,3 +863,40 @@ fn escape_sequences_in_server_text_never_reach_the_terminal() {
         }
     }
 }
+
+#[test]
+fn escape_sequences_in_a_redis_reply_never_reach_the_terminal() {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut out = stream.try_clone().unwrap();
+                let mut r = BufReader::new(stream);
+                let mut line = String::new();
+                // Every command (RESP arrays) gets the same hostile error reply.
+                while r.read_line(&mut line).unwrap_or(0) > 0 {
+                    if line.trim_end() == "PING" {
+                        let _ = out.write_all(b"-ERR \x1b]0;PWNED\x07\x1b[2J nope\r\n");
+                    }
+                    line.clear();
+                }
+            });
+        }
+    });
+    let t = TestRoot::with_settings(&format!("[redis]\nurl = \"redis://127.0.0.1:{port}\"\n"));
+    let out = t.toolctl(["check"]).run();
+    out.assert_code(1);
+    assert!(
+        out.stdout_str().contains("\\x1b]0;PWNED\\x07\\x1b[2J nope"),
+        "{out}"
+    );
+    assert!(
+        !out.stdout_str().contains('\x1b') && !out.stderr.contains('\x1b'),
+        "{out}"
+    );
+    let screen = on_terminal(&t, &["-v", "check"]);
+    assert!(screen.contains("\\x1b]0;PWNED"), "{screen}");
+    assert!(!screen.contains("\x1b]0;PWNED"), "{screen:?}");
+}
