@@ -90,7 +90,7 @@ pub enum Command {
 
     /// The outgoing SMTP relay: its credentials (user_name, password) and a live check.
     #[command(subcommand)]
-    Smtp(SenderCommand),
+    Smtp(SmtpCommand),
 
     /// The incoming email mailbox: its credentials (user, password, client_secret) and a
     /// live check.
@@ -127,7 +127,7 @@ pub enum Command {
     /// A probe that cannot run (a missing secret, invalid settings in its table) is an error
     /// row; every other probe still runs. Exit 2 if any probe could not run, else 1 if any
     /// failed, else 0; a warning never fails a check.
-    Check(CheckArgs),
+    Check(CheckAllArgs),
 
     /// Follow every log under the log directory, a service's directory, or one file.
     ///
@@ -414,6 +414,8 @@ pub struct SdVerifyArgs {
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub timeout: f64,
     #[command(flatten)]
+    pub plaintext: PlaintextAuthArgs,
+    #[command(flatten)]
     pub report: ReportArgs,
 }
 
@@ -426,6 +428,45 @@ pub enum SenderCommand {
     ///
     /// One row per step (status, time, detail, hint); stops at the first failing step.
     Check(SendCheckArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SmtpCommand {
+    /// Show, edit, write or set this integration's encrypted secret.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+    /// Probe the service live with the settings and secrets GitLab will be given.
+    ///
+    /// One row per step (status, time, detail, hint); stops at the first failing step.
+    /// With enable_starttls_auto and a server that does not offer STARTTLS, it stops
+    /// before AUTH unless --allow-plaintext-auth is given.
+    Check(SmtpCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SmtpCheckArgs {
+    #[command(flatten)]
+    pub send: SendCheckArgs,
+    #[command(flatten)]
+    pub plaintext: PlaintextAuthArgs,
+}
+
+/// `check`: every probe; the SMTP relay's as `smtp check`.
+#[derive(Debug, Args)]
+pub struct CheckAllArgs {
+    #[command(flatten)]
+    pub check: CheckArgs,
+    #[command(flatten)]
+    pub plaintext: PlaintextAuthArgs,
+}
+
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct PlaintextAuthArgs {
+    /// Send the SMTP credentials even when STARTTLS is expected but the server does not
+    /// offer it (they cross the network in clear, as GitLab would send them). Without it
+    /// the probe stops before AUTH.
+    #[arg(long)]
+    pub allow_plaintext_auth: bool,
 }
 
 #[derive(Debug, Args)]

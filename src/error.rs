@@ -120,15 +120,18 @@ impl Error {
         })
     }
 
-    /// Prints the error on stderr in the `error:` / `Caused by:` / `hint:` shape.
+    /// Prints the error on stderr in the `error:` / `Caused by:` / `hint:` shape. A cause
+    /// may quote a server or a client program (PostgreSQL's error text): control bytes are
+    /// shown escaped (`\x1b`), so that none reaches the terminal; newlines stay.
     pub fn print(&self, style: Style) {
+        let shown = |t: &str| crate::sys::term::escape_controls(t.as_bytes(), true).into_owned();
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{} {}", style.error("error:"), self.message);
+        let _ = writeln!(err, "{} {}", style.error("error:"), shown(&self.message));
         for cause in &self.causes {
-            let _ = writeln!(err, "  {} {}", style.bold("Caused by:"), cause);
+            let _ = writeln!(err, "  {} {}", style.bold("Caused by:"), shown(cause));
         }
         if let Some(hint) = &self.hint {
-            let _ = writeln!(err, "\n{} {}", style.hint("hint:"), hint);
+            let _ = writeln!(err, "\n{} {}", style.hint("hint:"), shown(hint));
         }
     }
 }

@@ -161,7 +161,8 @@ pub fn junit(probes: &[Probe]) -> String {
     x
 }
 
-/// XML text and attribute escaping; control characters XML 1.0 forbids become U+FFFD.
+/// XML text and attribute escaping; control characters (those XML 1.0 forbids, DEL and
+/// C1) become U+FFFD.
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -173,7 +174,9 @@ fn esc(s: &str) -> String {
             '\'' => out.push_str("&apos;"),
             '\n' => out.push_str("&#10;"),
             '\t' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 => out.push('\u{fffd}'),
+            // C0 (which XML 1.0 forbids), DEL and C1: no escape sequence of a server's
+            // reaches a terminal that shows the report.
+            c if c.is_control() => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }
@@ -188,11 +191,11 @@ mod tests {
     fn junit_escapes_and_counts() {
         let mut p = Probe::new("smtp", "h:1".into(), Duration::from_secs(1));
         p.ok("tcp", "connected <ok> & \"fine\"");
-        p.fail_now("auth", probe::fail("535 bad\u{1}", "fix it"));
+        p.fail_now("auth", probe::fail("535 bad\u{1}\x1b[2J\u{9b}", "fix it"));
         let x = junit(&[p]);
         assert!(x.contains("tests=\"2\" failures=\"1\" errors=\"0\""), "{x}");
         assert!(x.contains("&lt;ok&gt; &amp; &quot;fine&quot;"), "{x}");
-        assert!(x.contains("535 bad\u{fffd}"), "{x}");
+        assert!(x.contains("535 bad\u{fffd}\u{fffd}[2J\u{fffd}"), "{x}");
     }
 
     #[test]

@@ -24,12 +24,16 @@ use crate::Context;
 
 type ProbeFuture = Pin<Box<dyn Future<Output = Probe>>>;
 
-pub fn one(
-    ctx: &Context,
-    scope: Scope,
-    args: &CheckArgs,
-    send_to: Option<String>,
-) -> Result<ExitStatus> {
+/// What a single check was asked beyond [`CheckArgs`].
+#[derive(Debug, Default)]
+pub struct Options {
+    /// `--send-to` (the SMTP relay, the Graph mailer).
+    pub send_to: Option<String>,
+    /// `--allow-plaintext-auth` (the SMTP relay).
+    pub allow_plaintext_auth: bool,
+}
+
+pub fn one(ctx: &Context, scope: Scope, args: &CheckArgs, options: Options) -> Result<ExitStatus> {
     let r = ctx.resolve()?;
     let table = scope.table();
     gate(ctx, &r, &[table])?;
@@ -43,11 +47,11 @@ pub fn one(
     }
     let timeout = Duration::from_secs_f64(args.timeout);
     live_mode(ctx, args, false);
-    let fut = probe_for(ctx, &r, scope, timeout, send_to)?;
+    let fut = probe_for(ctx, &r, scope, timeout, options)?;
     finish(ctx, vec![fut], args.report.output_format)
 }
 
-pub fn all(ctx: &Context, args: &CheckArgs) -> Result<ExitStatus> {
+pub fn all(ctx: &Context, args: &CheckArgs, allow_plaintext_auth: bool) -> Result<ExitStatus> {
     let r = ctx.resolve()?;
     let timeout = Duration::from_secs_f64(args.timeout);
     // Mailboxes are polled only where mail_room runs; elsewhere they hold no credentials.
@@ -89,7 +93,11 @@ pub fn all(ctx: &Context, args: &CheckArgs) -> Result<ExitStatus> {
         let table = s.table();
         let errors = errors_of(table);
         let errors = if errors.is_empty() {
-            match probe_for(ctx, &r, s, timeout, None) {
+            let options = Options {
+                send_to: None,
+                allow_plaintext_auth,
+            };
+            match probe_for(ctx, &r, s, timeout, options) {
                 Ok(fut) => {
                     futures.push(fut);
                     continue;
@@ -298,8 +306,12 @@ fn probe_for(
     r: &Resolved,
     scope: Scope,
     timeout: Duration,
-    send_to: Option<String>,
+    options: Options,
 ) -> Result<ProbeFuture> {
+    let Options {
+        send_to,
+        allow_plaintext_auth,
+    } = options;
     let table = scope.table();
     match scope {
         Scope::Smtp => {
@@ -337,6 +349,7 @@ fn probe_for(
                 port,
                 tls: r.bool("smtp.tls"),
                 starttls_auto: r.bool("smtp.enable_starttls_auto"),
+                allow_plaintext_auth,
                 authentication,
                 user,
                 password,

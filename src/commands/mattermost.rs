@@ -125,10 +125,12 @@ fn backup_cmd(ctx: &Context, a: &MattermostBackupArgs) -> Result<ExitStatus> {
                         &json!({ "verified": false, "archive": archive.display().to_string(), "problem": why }),
                     );
                 }
+                // `why` may quote pg_restore (PostgreSQL's error text): escaped.
                 eprintln!(
-                    "{} `{}` is damaged or differs from its manifest: {why}",
+                    "{} `{}` is damaged or differs from its manifest: {}",
                     ctx.printer.style.error("error:"),
-                    archive.display()
+                    archive.display(),
+                    crate::sys::term::escape_controls(why.as_bytes(), true)
                 );
                 Ok(ExitStatus::Failure)
             }

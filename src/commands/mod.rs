@@ -24,7 +24,7 @@ pub mod tail;
 
 use crate::cli::{
     CheckArgs, Cli, Command, ImportCommand, IntegrationCommand, MailboxCommand, MattermostCommand,
-    SecretCommand, SecretsCommand, SenderCommand, ServiceDeskCommand,
+    SecretCommand, SecretsCommand, SenderCommand, ServiceDeskCommand, SmtpCommand,
 };
 use crate::error::{Error, ExitStatus, Result};
 use crate::output::{CheckFormat, OutputFormat};
@@ -44,7 +44,7 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
     let (scope, action) = match &cli.command {
         Command::Completions { shell } => return generate::completions(*shell),
         Command::Man { out_dir } => return generate::man(out_dir),
-        Command::Smtp(c) => (Some(Scope::Smtp), sender(c)),
+        Command::Smtp(c) => (Some(Scope::Smtp), smtp(c)),
         Command::IncomingEmail(c) => (Some(Scope::IncomingEmail), mailbox(c)),
         Command::ServiceDeskEmail(c) => (Some(Scope::ServiceDeskEmail), service_desk(c)),
         Command::MicrosoftGraphMailer(c) => (Some(Scope::MicrosoftGraphMailer), sender(c)),
@@ -57,7 +57,8 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
     if let Err(Some((args, _))) = &action {
         check_timeout(args)?;
     }
-    if let Command::Check(args) | Command::Mattermost(MattermostCommand::Check(args)) = &cli.command
+    if let Command::Check(crate::cli::CheckAllArgs { check: args, .. })
+    | Command::Mattermost(MattermostCommand::Check(args)) = &cli.command
     {
         check_timeout(args)?;
     }
@@ -121,7 +122,7 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
                 SecretCommand::Set { name } => secret::set::run(&ctx, scope, name),
             }
         }
-        (Some(scope), Err(Some((args, send_to)))) => return check::one(&ctx, scope, args, send_to),
+        (Some(scope), Err(Some((args, options)))) => return check::one(&ctx, scope, args, options),
         _ => {}
     }
     match &cli.command {
@@ -139,7 +140,7 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
             show_config::run(&ctx, args.filter.as_deref(), args.report.output_format)
         }
         Command::Config(cmd) => config::run(&ctx, cmd),
-        Command::Check(args) => check::all(&ctx, args),
+        Command::Check(args) => check::all(&ctx, &args.check, args.plaintext.allow_plaintext_auth),
         Command::Tail(args) => tail::run(&ctx, args),
         Command::Import(cmd) => import::run(&ctx, cmd),
         Command::ServiceDeskEmail(c) => servicedesk::run(&ctx, c),
@@ -163,12 +164,12 @@ pub fn output_format(cli: &Cli) -> OutputFormat {
         Command::ShowConfig(a) => a.report.output_format,
         Command::Import(ImportCommand::GitlabRb { report, .. })
         | Command::Import(ImportCommand::GitlabSecrets { report, .. }) => report.output_format,
-        Command::Check(a) => check(a),
+        Command::Check(a) => check(&a.check),
         Command::Mattermost(MattermostCommand::Check(a)) => check(a),
         Command::Mattermost(MattermostCommand::Backup(a)) => a.report.output_format,
         Command::Mattermost(MattermostCommand::Restore(a)) => a.report.output_format,
-        Command::Smtp(SenderCommand::Check(a))
-        | Command::MicrosoftGraphMailer(SenderCommand::Check(a)) => check(&a.check),
+        Command::Smtp(SmtpCommand::Check(a)) => check(&a.send.check),
+        Command::MicrosoftGraphMailer(SenderCommand::Check(a)) => check(&a.check),
         Command::IncomingEmail(MailboxCommand::Check(a))
         | Command::ServiceDeskEmail(ServiceDeskCommand::Check(a)) => check(a),
         Command::ServiceDeskEmail(c) => servicedesk::output_format(c),
@@ -215,13 +216,13 @@ pub(crate) fn check_seconds(t: f64) -> Result<()> {
 }
 
 type Action<'a> =
-    std::result::Result<&'a SecretCommand, Option<(&'a crate::cli::CheckArgs, Option<String>)>>;
+    std::result::Result<&'a SecretCommand, Option<(&'a crate::cli::CheckArgs, check::Options)>>;
 
 /// A mailbox's command: its secret action, or `Err(Some(check))`.
 fn mailbox(c: &MailboxCommand) -> Action<'_> {
     match c {
         MailboxCommand::Secret(a) => Ok(a),
-        MailboxCommand::Check(args) => Err(Some((args, None))),
+        MailboxCommand::Check(args) => Err(Some((args, check::Options::default()))),
     }
 }
 
@@ -230,7 +231,7 @@ fn mailbox(c: &MailboxCommand) -> Action<'_> {
 fn service_desk(c: &ServiceDeskCommand) -> Action<'_> {
     match c {
         ServiceDeskCommand::Secret(a) => Ok(a),
-        ServiceDeskCommand::Check(args) => Err(Some((args, None))),
+        ServiceDeskCommand::Check(args) => Err(Some((args, check::Options::default()))),
         _ => Err(None),
     }
 }
@@ -240,7 +241,27 @@ fn service_desk(c: &ServiceDeskCommand) -> Action<'_> {
 fn sender(c: &SenderCommand) -> Action<'_> {
     match c {
         SenderCommand::Secret(a) => Ok(a),
-        SenderCommand::Check(args) => Err(Some((&args.check, args.send_to.clone()))),
+        SenderCommand::Check(args) => Err(Some((
+            &args.check,
+            check::Options {
+                send_to: args.send_to.clone(),
+                ..check::Options::default()
+            },
+        ))),
+    }
+}
+
+/// The SMTP relay's command: as a sender's, and `--allow-plaintext-auth`.
+fn smtp(c: &SmtpCommand) -> Action<'_> {
+    match c {
+        SmtpCommand::Secret(a) => Ok(a),
+        SmtpCommand::Check(args) => Err(Some((
+            &args.send.check,
+            check::Options {
+                send_to: args.send.send_to.clone(),
+                allow_plaintext_auth: args.plaintext.allow_plaintext_auth,
+            },
+        ))),
     }
 }
 

@@ -332,6 +332,20 @@ struct Verdict {
     hint: String,
 }
 
+/// The SMTP probe's hints name the [smtp] relay; here the credentials are custom-email's.
+fn relay_hint(h: &str) -> String {
+    h.replace(
+        "toolctl smtp secret edit",
+        "toolctl custom-email secret edit",
+    )
+    .replace("`smtp.authentication`", "`--smtp-authentication`")
+    .replace(
+        "set `smtp.tls = true` and `smtp.enable_starttls_auto = false` for port 465",
+        "port 465 is implicit TLS",
+    )
+    .replace("(`smtp.tls = true`, port 465)", "(`--smtp-port 465`)")
+}
+
 fn verify_custom_email(ctx: &Context, a: &SdVerifyArgs) -> Result<ExitStatus> {
     if !address::valid_custom_email(&a.address) {
         return Err(Error::new(format!(
@@ -398,6 +412,7 @@ fn verify_custom_email(ctx: &Context, a: &SdVerifyArgs) -> Result<ExitStatus> {
         port: a.smtp_port,
         tls: a.smtp_port == 465,
         starttls_auto: true,
+        allow_plaintext_auth: a.plaintext.allow_plaintext_auth,
         authentication: a.smtp_authentication.clone(),
         helo,
         user: Some(user),
@@ -454,10 +469,17 @@ fn verify_custom_email(ctx: &Context, a: &SdVerifyArgs) -> Result<ExitStatus> {
             } else {
                 Outcome::SmtpHostIssue
             };
+            // A stripped STARTTLS is no host issue to look for: the step's own hint says
+            // what to do.
+            let hint = if f.name == "starttls" {
+                relay_hint(f.hint.as_deref().unwrap_or_default())
+            } else {
+                outcome.hint().to_string()
+            };
             return Some(Verdict {
                 outcome: Some(outcome),
                 detail: format!("{}: {}", f.name, f.detail),
-                hint: outcome.hint().to_string(),
+                hint,
             });
         }
         crate::failpoint::hit("servicedesk-verify-watch");
@@ -543,18 +565,7 @@ fn verify_custom_email(ctx: &Context, a: &SdVerifyArgs) -> Result<ExitStatus> {
     let interrupted = interrupted.load(Ordering::SeqCst);
     let mut probes: Vec<&Probe> = watch.iter().map(|(_, p)| p).collect();
     probes.push(&send);
-    // The SMTP probe's hints name the [smtp] relay; here the credentials are custom-email's.
-    let fix = |h: &str| {
-        h.replace(
-            "toolctl smtp secret edit",
-            "toolctl custom-email secret edit",
-        )
-        .replace("`smtp.authentication`", "`--smtp-authentication`")
-        .replace(
-            "set `smtp.tls = true` and `smtp.enable_starttls_auto = false` for port 465",
-            "port 465 is implicit TLS",
-        )
-    };
+    let fix = relay_hint;
     let steps: Vec<serde_json::Value> = probes
         .iter()
         .flat_map(|p| {
@@ -589,26 +600,29 @@ fn verify_custom_email(ctx: &Context, a: &SdVerifyArgs) -> Result<ExitStatus> {
             "steps": steps,
         })),
         OutputFormat::Human => {
+            // Details quote the servers and the mail that arrived: no control byte of
+            // theirs reaches the terminal.
+            let shown = |v: &str| crate::sys::term::one_line(v).into_owned();
             let mut t = output::table(&["probe", "step", "status", "detail", "hint"]);
             for s in &steps {
-                t.add_row(vec![
-                    s["probe"].as_str().unwrap_or("").to_string(),
-                    s["step"].as_str().unwrap_or("").to_string(),
-                    s["status"].as_str().unwrap_or("").to_string(),
-                    s["detail"].as_str().unwrap_or("").to_string(),
-                    s["hint"].as_str().unwrap_or("").to_string(),
-                ]);
+                t.add_row(
+                    ["probe", "step", "status", "detail", "hint"]
+                        .iter()
+                        .map(|k| shown(s[*k].as_str().unwrap_or("")))
+                        .collect::<Vec<_>>(),
+                );
             }
             let verdict_line = match outcome {
                 Some(o) => o.name().to_string(),
                 None => "not verified".into(),
             };
             let mut text = format!(
-                "{t}\n\nverification of {}: {verdict_line}\n  {detail}\n",
-                a.address
+                "{t}\n\nverification of {}: {verdict_line}\n  {}\n",
+                shown(&a.address),
+                shown(&detail)
             );
             if !passed && !hint.is_empty() {
-                text.push_str(&format!("  hint: {hint}\n"));
+                text.push_str(&format!("  hint: {}\n", shown(&hint)));
             }
             output::emit(&text);
         }

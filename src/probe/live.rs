@@ -2,6 +2,7 @@
 //! being waited on (on a terminal, human output only), and with `-v` the protocol
 //! transcript (client `C:` and server `S:` lines, masked). `check` runs probes
 //! concurrently, so there each line is labelled by its probe and no waiting line is drawn.
+//! Server text is shown with its control bytes escaped (`\x1b`): none reaches the terminal.
 //!
 //! The choice is made once per command ([`init`]) and picked up by every [`super::Probe`]
 //! it builds. Every line written here has gone through the probe's masker first.
@@ -11,6 +12,7 @@ use std::sync::OnceLock;
 
 use super::mask::{self, Masker};
 use super::Step;
+use crate::sys::term::one_line;
 
 /// How this command shows probes while they run.
 #[derive(Clone, Copy, Debug, Default)]
@@ -79,11 +81,11 @@ impl Live {
             format!(" {} ms", s.elapsed.as_millis())
         };
         let clear = if self.mode.concurrent { "" } else { "\r\x1b[K" };
-        let detail = mask::cut(&self.masker.apply(&s.detail), 120);
+        let detail = mask::cut(&one_line(&self.masker.apply(&s.detail)), 120);
         self.write(&format!(
             "{clear}{}{:<8} {:<7}{time}  {detail}\n",
             self.prefix(),
-            s.name,
+            one_line(&s.name),
             s.status.label(),
         ));
     }
@@ -104,7 +106,7 @@ impl Live {
         } else {
             ""
         };
-        let text = mask::cut(&self.masker.apply(text), 300);
+        let text = mask::cut(&one_line(&self.masker.apply(text)), 300);
         self.write(&format!("{clear}{}{who}: {text}\n", self.prefix()));
     }
 

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::output;
+use crate::sys::term::one_line;
 
 /// A step's outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -260,22 +261,30 @@ pub fn print(probes: &[Probe], format: output::OutputFormat) {
             })).collect::<Vec<_>>(),
         })),
         output::OutputFormat::Human => {
+            // Details quote servers (greetings, replies, error texts): every cell is shown
+            // with its control bytes escaped, so that none of theirs reaches a terminal.
+            // JSON keeps the text as it was (serde escapes it).
+            let shown = |v: &str| one_line(v).into_owned();
             let mut text = String::new();
             for p in probes {
                 let verdict = if p.passed() { "passed" } else { "FAILED" };
-                text.push_str(&format!("{} {} — {verdict}\n", p.name, p.target));
+                text.push_str(&format!(
+                    "{} {} — {verdict}\n",
+                    shown(&p.name),
+                    shown(&p.target)
+                ));
                 let mut t = output::table(&["step", "status", "time", "detail", "hint"]);
                 for s in &p.steps {
                     t.add_row(vec![
-                        s.name.clone(),
+                        shown(&s.name),
                         s.status.label().to_string(),
                         if s.elapsed.is_zero() {
                             "-".into()
                         } else {
                             format!("{} ms", s.elapsed.as_millis())
                         },
-                        s.detail.clone(),
-                        s.hint.clone().unwrap_or_default(),
+                        shown(&s.detail),
+                        shown(s.hint.as_deref().unwrap_or_default()),
                     ]);
                 }
                 text.push_str(&format!("{t}\n\n"));

@@ -24,6 +24,9 @@ pub struct Relay {
     pub port: u16,
     pub tls: bool,
     pub starttls_auto: bool,
+    /// `--allow-plaintext-auth`: go on to AUTH when `starttls_auto` is set and the server
+    /// does not offer STARTTLS (the credentials then cross the network in clear).
+    pub allow_plaintext_auth: bool,
     /// `plain`, `login`, `cram_md5`, `xoauth2`, `none`, or `None`: the strongest offered.
     pub authentication: Option<String>,
     pub helo: String,
@@ -246,12 +249,30 @@ pub async fn probe(p: &mut Probe, mut r: Relay) {
                 return;
             };
             ext = again;
-        } else {
+        } else if r.authentication.as_deref() == Some("none") {
             p.warn(
                 "starttls",
                 "not offered by the server: the session stays unencrypted",
                 "enable STARTTLS on the relay, or use implicit TLS (`smtp.tls = true`, port 465)",
             );
+        } else if r.allow_plaintext_auth {
+            p.warn(
+                "starttls",
+                "not offered by the server: the session stays unencrypted, and the credentials are sent in clear (--allow-plaintext-auth)",
+                "enable STARTTLS on the relay, or use implicit TLS (`smtp.tls = true`, port 465)",
+            );
+        } else {
+            // The probe could send the secret where GitLab would (its STARTTLS is
+            // opportunistic), but a server or a man in the middle that strips STARTTLS
+            // must not get it from a check.
+            p.fail_now(
+                "starttls",
+                fail(
+                    "not offered by the server: GitLab's opportunistic STARTTLS (`enable_starttls_auto`) would go on unencrypted and send the password in clear; the probe stopped before AUTH",
+                    "enable STARTTLS on the relay (if it does offer it, something between here and the relay strips it), or use implicit TLS (`smtp.tls = true`, port 465); `--allow-plaintext-auth` sends the credentials anyway",
+                ),
+            );
+            return;
         }
     }
 

@@ -644,8 +644,69 @@ pub mod rules {
                     "set `external_url = \"https://gitlab.example.com\"` or the three `mattermost.gitlab_*_endpoint` keys"));
             }
         }
+        graph_endpoints(r, s, &mut out);
         services(r, s, &mut out);
         r.diags.extend(out);
+    }
+
+    /// The Microsoft Graph endpoints: GitLab posts the client secret to the token endpoint
+    /// and sends the access token to the Graph API, so plain `http://` is refused, except
+    /// on a loopback address (a local stand-in for tests), which is warned about.
+    fn graph_endpoints(r: &Resolved, s: &Settings, out: &mut Vec<Diag>) {
+        let mut keys = Vec::new();
+        for t in ["incoming_email", "service_desk_email"] {
+            for leaf in ["azure_ad_endpoint", "graph_endpoint"] {
+                keys.push(format!("{t}.inbox_options.{leaf}"));
+            }
+        }
+        for leaf in ["azure_ad_endpoint", "graph_endpoint"] {
+            keys.push(format!("microsoft_graph_mailer.{leaf}"));
+        }
+        for key in keys {
+            let Some(value) = r.str(&key) else { continue };
+            let what = if key.ends_with("azure_ad_endpoint") {
+                "the client secret"
+            } else {
+                "the access token"
+            };
+            match plain_http(value) {
+                None => {}
+                Some(false) => out.push(diag(
+                    Severity::Error,
+                    s,
+                    &key,
+                    format!("`{key}` is a plain `http://` URL: {what} would cross the network unencrypted"),
+                    format!(
+                        "use https (the default is `{}`); plain http is allowed only on a loopback address (127.0.0.1, ::1, localhost)",
+                        if key.ends_with("azure_ad_endpoint") { schema::AZURE_AD } else { schema::GRAPH }
+                    ),
+                )),
+                Some(true) => out.push(diag(
+                    Severity::Warning,
+                    s,
+                    &key,
+                    format!("`{key}` is a plain `http://` URL on a loopback address: {what} is sent unencrypted on this host"),
+                    "use https outside a local test setup",
+                )),
+            }
+        }
+    }
+
+    /// `Some(loopback)` when `u` is an `http://` URL (`loopback`: its host is 127.0.0.0/8,
+    /// ::1 or `localhost`), `None` for any other value (https, or not a URL).
+    pub fn plain_http(u: &str) -> Option<bool> {
+        let url = url::Url::parse(u.trim()).ok()?;
+        if url.scheme() != "http" {
+            return None;
+        }
+        Some(match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => {
+                ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+            }
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            None => false,
+        })
     }
 
     /// Redis, mail_room's owner and Mattermost's proxy: what the services themselves would
@@ -911,6 +972,21 @@ pub mod rules {
             assert!(
                 !nginx_time("10 s") && !nginx_time("s") && !nginx_time("10s;") && !nginx_time("")
             );
+        }
+
+        #[test]
+        fn plain_http_is_told_apart_from_loopback() {
+            assert_eq!(plain_http("https://graph.microsoft.com"), None);
+            assert_eq!(plain_http("not a url"), None);
+            assert_eq!(plain_http("http://graph.example.com"), Some(false));
+            assert_eq!(plain_http("HTTP://Graph.Example.com/"), Some(false));
+            assert_eq!(plain_http("http://127.0.0.2:8080"), Some(true));
+            assert_eq!(plain_http("http://[::1]:8080"), Some(true));
+            assert_eq!(plain_http("http://[::ffff:127.0.0.1]"), Some(true));
+            assert_eq!(plain_http("http://LOCALHOST:1"), Some(true));
+            assert_eq!(plain_http("http://localhost.example.com"), Some(false));
+            assert_eq!(plain_http("http://127.0.0.1.nip.io"), Some(false));
+            assert_eq!(plain_http("http://10.0.0.1"), Some(false));
         }
 
         #[test]

@@ -497,3 +497,152 @@ async fn check_runs_the_graph_probes_together() {
     assert_eq!(names, ["incoming-email", "microsoft-graph-mailer"], "{out}");
     assert_eq!(json["passed"], true);
 }
+
+// ---------------------------------------------------------------------------------------
+// Plain http endpoints (issue 19, finding 14): refused off loopback, warned about on it
+// ---------------------------------------------------------------------------------------
+
+/// A mailer root whose endpoints are `azure` and `graph`, with its secret.
+fn mailer_root_at(azure: &str, graph: &str) -> TestRoot {
+    let t = TestRoot::new();
+    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
+    fs::write(
+        t.config_file(),
+        format!(
+            "[email]\nfrom = \"gitlab@example.com\"\nreply_to = \"gitlab@example.com\"\n\n\
+             [microsoft_graph_mailer]\nenabled = true\nuser_id = \"gitlab@example.com\"\ntenant = \"tenant-id\"\n\
+             client_id = \"client-id\"\nazure_ad_endpoint = \"{azure}\"\ngraph_endpoint = \"{graph}\"\n"
+        ),
+    )
+    .unwrap();
+    t.write_secret(
+        "microsoft-graph-mailer",
+        format!("client_secret: '{SECRET}'\n").as_bytes(),
+    );
+    t
+}
+
+#[test]
+fn an_http_graph_endpoint_off_loopback_is_refused_and_nothing_changes() {
+    for (azure, graph, key) in [
+        (
+            "http://login.example.com",
+            "https://graph.microsoft.com",
+            "microsoft_graph_mailer.azure_ad_endpoint",
+        ),
+        (
+            "https://login.microsoftonline.com",
+            "http://10.0.0.1:8080",
+            "microsoft_graph_mailer.graph_endpoint",
+        ),
+    ] {
+        let t = mailer_root_at(azure, graph);
+        let before = t.snapshot();
+        for args in [
+            &["microsoft-graph-mailer", "check"][..],
+            &["reconfigure"][..],
+        ] {
+            let out = t.toolctl(args).run();
+            out.assert_error(
+                &format!("`{key}` is a plain `http://` URL"),
+                &["use https", "loopback"],
+            );
+            assert!(!out.stderr.contains(SECRET), "{out}");
+            assert_eq!(before.diff(&t.snapshot()), "", "{args:?} changed files");
+        }
+        // `check` reports a table that cannot run as its error row (exit 2); no request.
+        let out = t.toolctl(["check", "--output-format", "json"]).run();
+        out.assert_code(2);
+        let steps = out.json()["probes"][0]["steps"].clone();
+        let steps = steps.as_array().unwrap();
+        assert_eq!(steps.len(), 1, "{out}");
+        assert_eq!(steps[0]["status"], "error", "{out}");
+        assert!(
+            steps[0]["detail"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("`{key}` is a plain `http://` URL")),
+            "{out}"
+        );
+        no_leak(&out);
+        assert_eq!(before.diff(&t.snapshot()), "", "check changed files");
+    }
+}
+
+#[test]
+fn config_set_refuses_an_http_graph_endpoint_and_warns_on_loopback() {
+    let t = mailer_root_at(
+        "https://login.microsoftonline.com",
+        "https://graph.microsoft.com",
+    );
+    for key in [
+        "microsoft_graph_mailer.azure_ad_endpoint",
+        "microsoft_graph_mailer.graph_endpoint",
+        "incoming_email.inbox_options.azure_ad_endpoint",
+        "service_desk_email.inbox_options.graph_endpoint",
+    ] {
+        let before = t.snapshot();
+        t.toolctl(["config", "set", key, "http://graph.example.com"])
+            .run()
+            .assert_error("is a plain `http://` URL", &["use https", "127.0.0.1"]);
+        assert_eq!(
+            before.diff(&t.snapshot()),
+            "",
+            "{key}: nothing was to change"
+        );
+    }
+    for loopback in [
+        "http://127.0.0.1:8080",
+        "http://[::1]:8080",
+        "http://localhost:8080",
+    ] {
+        let out = t
+            .toolctl([
+                "config",
+                "set",
+                "microsoft_graph_mailer.graph_endpoint",
+                loopback,
+            ])
+            .run();
+        out.assert_code(0);
+        let text = fs::read_to_string(t.config_file()).unwrap();
+        assert!(text.contains(loopback), "{out}");
+        let out = t
+            .toolctl([
+                "show-config",
+                "microsoft_graph_mailer",
+                "--output-format",
+                "json",
+            ])
+            .run();
+        out.assert_code(0);
+        let diags = out.json()["diagnostics"].clone();
+        let warned = diags.as_array().into_iter().flatten().any(|d| {
+            d["severity"] == "warning"
+                && d["key"] == "microsoft_graph_mailer.graph_endpoint"
+                && d["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("on a loopback address")
+        });
+        assert!(warned, "{out}");
+    }
+}
+
+#[tokio::test]
+async fn a_loopback_http_endpoint_is_a_warning_row_and_the_check_still_runs() {
+    let server = MockServer::start().await;
+    token_ok().expect(1).mount(&server).await;
+    let t = mailer_root(&server, "");
+    let out = run(
+        &t,
+        &["microsoft-graph-mailer", "check", "--output-format", "json"],
+    )
+    .await;
+    out.assert_code(0);
+    let s = out.step("settings");
+    assert_eq!(s["status"], "warn", "{out}");
+    assert!(s["detail"].as_str().unwrap().contains("loopback"), "{out}");
+    assert_eq!(out.step("token")["status"], "ok", "{out}");
+    no_leak(&out);
+}

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use crate::harness::{Outcome, TestRoot};
 use crate::mailservers::{
-    certs, closed_port, Aiosmtpd, Dovecot, DovecotOptions, Postfix, Silent, SmtpdMode, Tls,
+    certs, closed_port, Aiosmtpd, Dovecot, DovecotOptions, FakeSmtp, Postfix, Silent, SmtpdMode,
+    Tls,
 };
 
 const ALICE: &str = "alice@example.test";
@@ -710,4 +711,192 @@ fn on_a_terminal_rows_appear_as_steps_end_and_v_adds_a_masked_transcript() {
     let out = t.toolctl(["incoming-email", "check"]).run();
     out.assert_code(0);
     assert!(out.stderr.is_empty(), "{out}");
+}
+
+// ---------------------------------------------------------------------------------------
+// A stripped STARTTLS, and server text with escape sequences (issue 19, findings 10 and 14)
+// ---------------------------------------------------------------------------------------
+
+/// The steps of the first probe of a JSON report, by name.
+fn step_names(out: &Outcome) -> Vec<String> {
+    out.json()["probes"][0]["steps"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a probe report\n{out}"))
+        .iter()
+        .map(|s| s["step"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn a_stripped_starttls_stops_the_smtp_probe_before_auth() {
+    for auth in [
+        "authentication = \"plain\"",
+        "authentication = \"login\"",
+        "",
+    ] {
+        let fake = FakeSmtp::start(b"fake.example.test ESMTP");
+        let t = root(&smtp(
+            fake.port,
+            &format!("enable_starttls_auto = true\n{auth}"),
+        ));
+        for out in [
+            check(&t, "smtp", &[]),
+            t.toolctl(["check", "--output-format", "json"]).run(),
+        ] {
+            failed_at(
+                &out,
+                "starttls",
+                "would go on unencrypted and send the password in clear",
+                "--allow-plaintext-auth",
+            );
+            assert!(
+                out.step("starttls")["hint"]
+                    .as_str()
+                    .unwrap()
+                    .contains("enable STARTTLS on the relay"),
+                "{out}"
+            );
+            let steps = step_names(&out);
+            assert!(
+                !steps.iter().any(|s| s == "auth" || s == "auth methods"),
+                "{auth}: {steps:?}\n{out}"
+            );
+        }
+        assert!(
+            !fake.got_auth(),
+            "{auth}: the server got AUTH: {:?}",
+            fake.received()
+        );
+        assert!(
+            fake.received().iter().all(|l| !l.contains(ALICE_PW)),
+            "{:?}",
+            fake.received()
+        );
+    }
+}
+
+#[test]
+fn allow_plaintext_auth_sends_the_credentials_without_starttls() {
+    let fake = FakeSmtp::start(b"fake.example.test ESMTP");
+    let t = root(&smtp(
+        fake.port,
+        "enable_starttls_auto = true\nauthentication = \"plain\"",
+    ));
+    for out in [
+        check(&t, "smtp", &["--allow-plaintext-auth"]),
+        t.toolctl(["check", "--allow-plaintext-auth", "--output-format", "json"])
+            .run(),
+    ] {
+        out.assert_code(0);
+        let s = out.step("starttls");
+        assert_eq!(s["status"], "warn", "{out}");
+        assert!(s["detail"].as_str().unwrap().contains("in clear"), "{out}");
+        assert_eq!(out.step("auth")["status"], "ok", "{out}");
+        assert_eq!(out.step("encryption")["status"], "warn", "{out}");
+    }
+    assert!(fake.got_auth(), "{:?}", fake.received());
+}
+
+#[test]
+fn with_authentication_none_a_stripped_starttls_is_only_a_warning() {
+    let fake = FakeSmtp::start(b"fake.example.test ESMTP");
+    let t = root(&smtp(
+        fake.port,
+        "enable_starttls_auto = true\nauthentication = \"none\"",
+    ));
+    let out = check(&t, "smtp", &[]);
+    out.assert_code(0);
+    let s = out.step("starttls");
+    assert_eq!(s["status"], "warn", "{out}");
+    assert!(
+        s["detail"].as_str().unwrap().contains("stays unencrypted"),
+        "{out}"
+    );
+    assert_eq!(out.step("auth")["status"], "skipped", "{out}");
+    assert!(!fake.got_auth(), "{:?}", fake.received());
+}
+
+const HOSTILE_GREETING: &[u8] =
+    b"fake.example.test \x1b]0;PWNED\x07 ESMTP \x1b[2J\x1b]52;c;ZWNobyBwd25lZA==\x07\r ready";
+
+#[test]
+fn escape_sequences_in_server_text_never_reach_the_terminal() {
+    let fake = FakeSmtp::start(HOSTILE_GREETING);
+    let t = root(&smtp(
+        fake.port,
+        "enable_starttls_auto = true\nauthentication = \"none\"",
+    ));
+    // Human output, off a terminal: escaped all the same (a log read later on a terminal).
+    let out = t.toolctl(["smtp", "check"]).run();
+    out.assert_code(0);
+    let text = out.stdout_str();
+    assert!(text.contains("\\x1b]0;PWNED\\x07"), "{out}");
+    assert!(text.contains("\\x1b[2J"), "{out}");
+    assert!(text.contains("\\x0d ready"), "{out}");
+    for shown in [text.as_str(), out.stderr.as_str()] {
+        assert!(
+            !shown.contains('\x1b') && !shown.contains('\x07') && !shown.contains('\r'),
+            "a control byte reached the output\n{out}"
+        );
+    }
+    // JUnit: no escape byte either.
+    let out = t
+        .toolctl(["smtp", "check", "--output-format", "junit"])
+        .run();
+    out.assert_code(0);
+    assert!(!out.stdout_str().contains('\x1b'), "{out}");
+    // JSON keeps the server's text as it was (serde escapes it).
+    let out = check(&t, "smtp", &[]);
+    out.assert_code(0);
+    let greeting = out.step("greeting")["detail"].as_str().unwrap().to_string();
+    assert!(greeting.contains("\x1b]0;PWNED\x07"), "{out}");
+    // On a terminal, with the live rows and the transcript (-v): only toolctl's own
+    // line-clearing sequence, never the server's.
+    for args in [&["-v", "smtp", "check"][..], &["-v", "check"][..]] {
+        let screen = on_terminal(&t, args);
+        assert!(screen.contains("\\x1b]0;PWNED\\x07"), "{screen}");
+        for raw in ["\x1b]", "\x1b[2J", "\x07", "PWNED\x07"] {
+            assert!(
+                !screen.contains(raw),
+                "{raw:?} reached the terminal:\n{screen:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn escape_sequences_in_a_redis_reply_never_reach_the_terminal() {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut out = stream.try_clone().unwrap();
+                let mut r = BufReader::new(stream);
+                let mut line = String::new();
+                // Every command (RESP arrays) gets the same hostile error reply.
+                while r.read_line(&mut line).unwrap_or(0) > 0 {
+                    if line.trim_end() == "PING" {
+                        let _ = out.write_all(b"-ERR \x1b]0;PWNED\x07\x1b[2J nope\r\n");
+                    }
+                    line.clear();
+                }
+            });
+        }
+    });
+    let t = TestRoot::with_settings(&format!("[redis]\nurl = \"redis://127.0.0.1:{port}\"\n"));
+    let out = t.toolctl(["check"]).run();
+    out.assert_code(1);
+    assert!(
+        out.stdout_str().contains("\\x1b]0;PWNED\\x07\\x1b[2J nope"),
+        "{out}"
+    );
+    assert!(
+        !out.stdout_str().contains('\x1b') && !out.stderr.contains('\x1b'),
+        "{out}"
+    );
+    let screen = on_terminal(&t, &["-v", "check"]);
+    assert!(screen.contains("\\x1b]0;PWNED"), "{screen}");
+    assert!(!screen.contains("\x1b]0;PWNED"), "{screen:?}");
 }

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use crate::harness::{wait_for, Outcome, TestRoot};
 use crate::mailservers::{
-    certs, closed_port, Dovecot, DovecotOptions, Postfix, ALICE, ALICE_PASSWORD, BOB, BOB_PASSWORD,
+    certs, closed_port, Dovecot, DovecotOptions, FakeSmtp, Postfix, ALICE, ALICE_PASSWORD, BOB,
+    BOB_PASSWORD,
 };
 
 const ADDRESSES: &str = "external_url = \"https://gitlab.example.com\"\n\n[incoming_email]\nenabled = true\naddress = \"incoming+%{key}@gitlab.example.com\"\n";
@@ -589,4 +590,54 @@ fn verify_custom_email_refuses_bad_input_before_sending() {
         .run();
     out.assert_error("5 characters long", &["8 to 128"]);
     t.snapshot().assert_unchanged(&before, &"short password");
+}
+
+#[test]
+fn verify_custom_email_stops_before_auth_when_starttls_is_stripped() {
+    let d = Dovecot::start(DovecotOptions::default());
+    let fake = FakeSmtp::start(b"fake.example.test ESMTP \x1b]0;PWNED\x07");
+    let t = verify_root(&d, false, ALICE_PASSWORD);
+    let j = outcome(
+        &t.toolctl(verify_args(fake.port, "2s")).run(),
+        "smtp_host_issue",
+        1,
+    );
+    let detail = j["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("starttls") && detail.contains("send the password in clear"),
+        "{j}"
+    );
+    let hint = j["hint"].as_str().unwrap();
+    assert!(hint.contains("--allow-plaintext-auth"), "{j}");
+    assert!(hint.contains("--smtp-port 465"), "{j}");
+    assert!(!fake.got_auth(), "{:?}", fake.received());
+    // As a person reads it: the server's escape sequences are shown, not played.
+    let mut human = verify_args(fake.port, "2s");
+    human.truncate(human.len() - 2);
+    let out = t.toolctl(&human).run();
+    out.assert_code(1);
+    assert!(out.stdout_str().contains("\\x1b]0;PWNED\\x07"), "{out}");
+    assert!(
+        !out.stdout_str().contains('\x1b') && !out.stderr.contains('\x1b'),
+        "{out}"
+    );
+    assert!(!fake.got_auth(), "{:?}", fake.received());
+    // With --allow-plaintext-auth the credentials go out (and the fake relay swallows the
+    // mail, so it never arrives).
+    let mut allowed = verify_args(fake.port, "2s");
+    allowed.push("--allow-plaintext-auth".into());
+    let j = outcome(
+        &t.toolctl(&allowed).run(),
+        "mail_not_received_within_timeframe",
+        1,
+    );
+    let starttls = j["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "starttls")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(starttls["status"], "warn", "{j}");
+    assert!(fake.got_auth(), "{:?}", fake.received());
 }
