@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use clap_complete::engine::CompletionCandidate;
 
 use crate::secrets::Scope;
-use crate::sys::dirfd::{DirFd, EntryKind};
 use crate::settings::schema;
+use crate::sys::dirfd::{DirFd, EntryKind};
 
 /// Every plain (non-secret) settings key.
 pub fn config_keys() -> Vec<CompletionCandidate> {
@@ -131,8 +131,14 @@ mod tests {
     #[test]
     fn shell_words_neutralise_metacharacters() {
         assert_eq!(shell_word("svc/current"), "svc/current");
-        assert_eq!(shell_word("zz;touch PWNED;.log"), "zz\\;touch\\ PWNED\\;.log");
-        assert_eq!(shell_word("$(id)`id`'\"*~!&|<>"), "\\$\\(id\\)\\`id\\`\\'\\\"\\*\\~\\!\\&\\|\\<\\>");
+        assert_eq!(
+            shell_word("zz;touch PWNED;.log"),
+            "zz\\;touch\\ PWNED\\;.log"
+        );
+        assert_eq!(
+            shell_word("$(id)`id`'\"*~!&|<>"),
+            "\\$\\(id\\)\\`id\\`\\'\\\"\\*\\~\\!\\&\\|\\<\\>"
+        );
         assert_eq!(shell_word("caf\u{e9}.log"), "caf\u{e9}.log");
         assert!(candidate(Path::new("a\x1b]0;x\x07.log"), true).is_none());
         assert!(candidate(Path::new("a\nb.log"), false).is_none());

@@ -46,8 +46,8 @@ fn entry_of(st: &rustix::fs::Stat) -> Entry {
     Entry {
         kind,
         uid: st.st_uid,
-        dev: st.st_dev as u64,
-        ino: st.st_ino as u64,
+        dev: st.st_dev,
+        ino: st.st_ino,
     }
 }
 
@@ -195,9 +195,7 @@ pub fn resolve_beneath(
 pub fn raise_open_file_limit() -> Option<u64> {
     use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
     let lim = getrlimit(Resource::Nofile);
-    let Some(cur) = lim.current else {
-        return None;
-    };
+    let cur = lim.current?;
     if lim.maximum.is_none_or(|max| cur < max) {
         let raised = Rlimit {
             current: lim.maximum,
@@ -234,11 +232,24 @@ mod tests {
             resolve_beneath(base, &here, Path::new("/var/log/gitlab/a/b")),
             Some(comps(&["a", "b"]))
         );
-        assert_eq!(resolve_beneath(base, &here, Path::new("../../etc/shadow")), None);
-        assert_eq!(resolve_beneath(base, &here, Path::new("/root/.ssh/id_rsa")), None);
-        assert_eq!(resolve_beneath(base, &here, Path::new("/var/log/gitlabx/a")), None);
         assert_eq!(
-            resolve_beneath(base, &here, Path::new("/var/log/gitlab/../../../etc/shadow")),
+            resolve_beneath(base, &here, Path::new("../../etc/shadow")),
+            None
+        );
+        assert_eq!(
+            resolve_beneath(base, &here, Path::new("/root/.ssh/id_rsa")),
+            None
+        );
+        assert_eq!(
+            resolve_beneath(base, &here, Path::new("/var/log/gitlabx/a")),
+            None
+        );
+        assert_eq!(
+            resolve_beneath(
+                base,
+                &here,
+                Path::new("/var/log/gitlab/../../../etc/shadow")
+            ),
             None
         );
     }

@@ -116,16 +116,16 @@ pub fn resolve(log_dir: &Path, target: Option<&Path>) -> Result<Resolved, Target
         log_dir: log_dir.to_path_buf(),
         services: services(log_dir),
     };
-    let comps = dirfd::resolve_beneath(&real_log, &[], &rel).ok_or_else(|| {
-        TargetError::Link(shown.clone(), "leaves the log directory".into())
-    })?;
+    let comps = dirfd::resolve_beneath(&real_log, &[], &rel)
+        .ok_or_else(|| TargetError::Link(shown.clone(), "leaves the log directory".into()))?;
     let resolved = |target| Resolved {
         target,
         base: real_log.clone(),
         base_given: log_dir.to_path_buf(),
     };
     let io_err = |e: io::Error| TargetError::Io(shown.clone(), e);
-    let mut dir = DirFd::open_path(&real_log).map_err(|e| TargetError::Io(log_dir.to_path_buf(), e))?;
+    let mut dir =
+        DirFd::open_path(&real_log).map_err(|e| TargetError::Io(log_dir.to_path_buf(), e))?;
     let Some((last, dirs)) = comps.split_last() else {
         return Ok(resolved(Target::Dir(real_log.clone())));
     };
@@ -150,7 +150,9 @@ pub fn resolve(log_dir: &Path, target: Option<&Path>) -> Result<Resolved, Target
         name: last.clone(),
     };
     match entry.kind {
-        EntryKind::Dir => Ok(resolved(Target::Dir(real_log.join(&comps.iter().collect::<PathBuf>())))),
+        EntryKind::Dir => Ok(resolved(Target::Dir(
+            real_log.join(comps.iter().collect::<PathBuf>()),
+        ))),
         EntryKind::File => Ok(resolved(file())),
         EntryKind::Special => Err(TargetError::NotFollowable(shown.clone())),
         EntryKind::Symlink => {

@@ -659,9 +659,15 @@ impl<'w> Follower<'w> {
                 self.read_dirty()?;
                 if let Some(sub) = sub {
                     // Replaced by another directory of the same name?
-                    let same = self.dir(dir).fd.lstat(name).ok().flatten().is_some_and(|e| {
-                        e.kind == EntryKind::Dir && key_of(&e) == self.dir(sub).key
-                    });
+                    let same = self
+                        .dir(dir)
+                        .fd
+                        .lstat(name)
+                        .ok()
+                        .flatten()
+                        .is_some_and(|e| {
+                            e.kind == EntryKind::Dir && key_of(&e) == self.dir(sub).key
+                        });
                     if same {
                         self.scan_dir(sub, Start::Head)?;
                         return Ok(());
@@ -746,14 +752,24 @@ impl<'w> Follower<'w> {
             Ok(fd) => fd,
             Err(e) => {
                 // Gone, or replaced by a link or a file since it was listed.
-                let quiet = matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ELOOP | libc::ENOTDIR));
+                let quiet = matches!(
+                    e.raw_os_error(),
+                    Some(libc::ENOENT | libc::ELOOP | libc::ENOTDIR)
+                );
                 if !quiet {
                     self.warn_once(&path, &e);
                 }
                 return None;
             }
         };
-        self.add_dir(Some((parent, name.to_os_string())), path, rel, fd, depth, start)
+        self.add_dir(
+            Some((parent, name.to_os_string())),
+            path,
+            rel,
+            fd,
+            depth,
+            start,
+        )
     }
 
     /// Starts following an opened directory: watch first, then scan, so nothing created
@@ -1391,10 +1407,9 @@ impl<'w> Follower<'w> {
         link_uid: u32,
     ) -> Result<Option<(File, Entry)>, Option<String>> {
         let d = self.dir(dir);
-        let target = d
-            .fd
-            .readlink(name)
-            .map_err(|e| Some(format!("is a link that cannot be read ({e})")))?;
+        let target =
+            d.fd.readlink(name)
+                .map_err(|e| Some(format!("is a link that cannot be read ({e})")))?;
         let shown = one_line(&target.display().to_string()).into_owned();
         let comps = [&self.base_path, &self.base_given]
             .into_iter()
@@ -1416,11 +1431,9 @@ impl<'w> Follower<'w> {
                 "is a link to `{shown}`, which is not a regular file: not followed"
             ))),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err(None),
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => {
-                Err(Some(format!(
-                    "is a link to `{shown}`, through another link: not followed"
-                )))
-            }
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => Err(Some(
+                format!("is a link to `{shown}`, through another link: not followed"),
+            )),
             Err(e) => Err(Some(format!(
                 "is a link to `{shown}`, which cannot be opened ({e})"
             ))),

@@ -63,7 +63,12 @@ impl Tail {
     }
 
     /// `toolctl GLOBAL… tail ARGS` with extra environment.
-    pub(crate) fn start_with(t: &TestRoot, global: &[&str], args: &[&str], env: &[(&str, &str)]) -> Tail {
+    pub(crate) fn start_with(
+        t: &TestRoot,
+        global: &[&str],
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Tail {
         let all: Vec<&str> = global
             .iter()
             .chain(&["tail"])

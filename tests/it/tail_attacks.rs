@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::attacker::{Attacker, Fingerprint};
-use crate::harness::{toolctl_bin, Toolctl, TestRoot};
+use crate::harness::{toolctl_bin, TestRoot, Toolctl};
 use crate::tail::{append, contains, logs, write_log, Tail};
 
 const AGE_KEY: &str = "AGE-SECRET-KEY-1QQQTHEAGEKEYMUSTNEVERSHOW";
@@ -97,7 +97,11 @@ fn links_to_root_only_files_are_never_read() {
         err.contains("mailroom/steal.log` is a link to `../gitlab/production.log`, owned by"),
         "{err}"
     );
-    assert!(!tail.text().contains("==> mailroom/steal.log <=="), "{}", tail.text());
+    assert!(
+        !tail.text().contains("==> mailroom/steal.log <=="),
+        "{}",
+        tail.text()
+    );
     // The attacker's link to its own file beneath the log directory is followed.
     tail.expect("mine\n");
     drop(tail);
@@ -116,7 +120,10 @@ fn links_to_root_only_files_are_never_read() {
         out.assert_code(2);
         assert!(out.stderr.contains("hint:"), "{target}: {}", out.stderr);
         let shown = String::from_utf8_lossy(&out.stdout);
-        assert!(!shown.contains("PRIVATE") && !shown.contains("AGE-"), "{target}");
+        assert!(
+            !shown.contains("PRIVATE") && !shown.contains("AGE-"),
+            "{target}"
+        );
     }
     let own = Tail::start(&t, &["mailroom/mine.log"]);
     own.expect("mine\n");
@@ -197,7 +204,10 @@ fn fifos_and_devices_are_never_opened() {
         err.contains("mailroom/zero.log` is a device, FIFO or socket: not opened"),
         "{err}"
     );
-    assert!(err.contains("mailroom/viafifo.log` is a link to `pipe.log`, which is not a regular file"), "{err}");
+    assert!(
+        err.contains("mailroom/viafifo.log` is a link to `pipe.log`, which is not a regular file"),
+        "{err}"
+    );
     assert!(!tail.output().contains(&0u8), "NUL bytes from the device");
     assert!(!tail.text().contains("FIFO-CONTENT"));
     drop(tail);
@@ -244,9 +254,18 @@ fn escape_sequences_are_shown_escaped_on_a_terminal_and_kept_by_raw() {
         text.contains("before\\x1b]0;PWNED-TITLE\\x07\\x1b[2J\\x1b]52;c;cm0gLXJmIH4K\\x07\\x0d\\x1b[Kforged\tafter\n"),
         "{text:?}"
     );
-    assert!(text.contains("==> mailroom/t\\x1b]0;NAME\\x07.log <=="), "{text:?}");
-    assert!(!screen.contains(&0x1b) && !screen.contains(&0x07), "{text:?}");
-    assert!(!text.contains('\r'), "a lone CR reached the terminal: {text:?}");
+    assert!(
+        text.contains("==> mailroom/t\\x1b]0;NAME\\x07.log <=="),
+        "{text:?}"
+    );
+    assert!(
+        !screen.contains(&0x1b) && !screen.contains(&0x07),
+        "{text:?}"
+    );
+    assert!(
+        !text.contains('\r'),
+        "a lone CR reached the terminal: {text:?}"
+    );
 
     // --raw: the bytes as they are.
     let screen = on_terminal(&t, "--raw mailroom/mail_room.log");
@@ -322,7 +341,10 @@ fn bash_completion_quotes_hostile_names_and_runs_nothing() {
     let (cands, args) = complete_and_run(&t, "mailroom/zz", &cwd);
     assert_eq!(cands, ["mailroom/zz\\;touch\\ PWNED\\;.log"]);
     assert_eq!(args, ["tail", "mailroom/zz;touch PWNED;.log"]);
-    assert!(!cwd.join("PWNED").exists(), "the file name ran as a command");
+    assert!(
+        !cwd.join("PWNED").exists(),
+        "the file name ran as a command"
+    );
 
     let (cands, args) = complete_and_run(&t, "mailroom/a", &cwd);
     assert_eq!(cands, ["mailroom/a\\ b.log"]);
@@ -333,10 +355,19 @@ fn bash_completion_quotes_hostile_names_and_runs_nothing() {
 
     // Everything offered: the control-character name is left out, the rest quoted.
     let (cands, _) = complete_and_run(&t, "mailroom/", &cwd);
-    assert!(cands.contains(&"mailroom/a\\ b.log".to_string()), "{cands:?}");
-    assert!(cands.contains(&"mailroom/mail_room.log".to_string()), "{cands:?}");
+    assert!(
+        cands.contains(&"mailroom/a\\ b.log".to_string()),
+        "{cands:?}"
+    );
+    assert!(
+        cands.contains(&"mailroom/mail_room.log".to_string()),
+        "{cands:?}"
+    );
     assert!(!cands.iter().any(|c| c.contains("ctl")), "{cands:?}");
-    assert!(!cands.iter().any(|c| c.chars().any(char::is_control)), "{cands:?}");
+    assert!(
+        !cands.iter().any(|c| c.chars().any(char::is_control)),
+        "{cands:?}"
+    );
     assert!(!cwd.join("PWNED").exists() && !cwd.join("PWNED2").exists());
     assert!(!svc.join("PWNED").exists() && !svc.join("PWNED2").exists());
 
@@ -346,5 +377,9 @@ fn bash_completion_quotes_hostile_names_and_runs_nothing() {
         .env("TOOLCTL_ROOT", t.root())
         .run();
     out.assert_code(0);
-    assert!(out.stdout_str().contains("mailroom/a b.log"), "{}", out.stdout_str());
+    assert!(
+        out.stdout_str().contains("mailroom/a b.log"),
+        "{}",
+        out.stdout_str()
+    );
 }
