@@ -7,6 +7,11 @@
 //! How it keeps every line (each point answers a measured fault of `tail -F`, see
 //! ../shared/notes/tail-facts.md):
 //!
+//! - **Trusts no name below the log directory** (issue 19): directories are held open and
+//!   read through their descriptors, every entry is examined with `fstatat(AT_SYMLINK_
+//!   NOFOLLOW)` before it is opened, devices, FIFOs and sockets are never opened, a link is
+//!   followed only to a regular file beneath the log directory owned by the link's owner,
+//!   and the walk stops at [`MAX_DEPTH`], [`MAX_DIRS`] and [`MAX_FILES`] (with a warning).
 //! - **Watches directories, not files.** One watch per directory reports writes, creations,
 //!   renames and deletions of every entry, so a file or directory created after the start
 //!   is seen. A directory is scanned right *after* its watch is added, so entries created
