@@ -516,6 +516,11 @@ pub struct TailArgs {
     /// Print only lines matching this regular expression.
     #[arg(long, value_name = "REGEX")]
     pub grep: Option<String>,
+    /// Write the logs' bytes to the terminal as they are. By default, on a terminal, control
+    /// bytes (escape sequences, CR) are shown as \x1b-style escapes; into a pipe or a file
+    /// the bytes always pass unchanged.
+    #[arg(long)]
+    pub raw: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,7 +3,9 @@
 //!
 //! The committed completion scripts are clap_complete's small registration stubs: the
 //! shell calls `toolctl` back with `COMPLETE=<shell>` and these functions answer. They read
-//! nothing but directory names and never print a secret.
+//! nothing but directory names and never print a secret. A file name is a candidate only
+//! without control characters, and for bash it is backslash-quoted (bash inserts the
+//! candidate as printed: `zz;touch PWNED;.log` would otherwise run when Enter is pressed).
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +13,7 @@ use clap_complete::engine::CompletionCandidate;
 
 use crate::secrets::Scope;
 use crate::settings::schema;
+use crate::sys::dirfd::{DirFd, EntryKind};
 
 /// Every plain (non-secret) settings key.
 pub fn config_keys() -> Vec<CompletionCandidate> {
@@ -42,29 +45,110 @@ pub fn secret_keys() -> Vec<CompletionCandidate> {
     names.into_iter().map(CompletionCandidate::new).collect()
 }
 
+/// The shell being completed for (`COMPLETE=<shell>`), noted before clap_complete's engine
+/// removes the variable.
+static SHELL: std::sync::OnceLock<std::ffi::OsString> = std::sync::OnceLock::new();
+
+/// Notes `COMPLETE` for [`tail_targets`]; call before the completion engine runs.
+pub fn note_shell() {
+    if let Some(shell) = std::env::var_os("COMPLETE") {
+        let _ = SHELL.set(shell);
+    }
+}
+
 /// The service directories and files under the log directory (of `TOOLCTL_ROOT`, as the
-/// completer cannot see `--root`), two levels deep, relative to it.
+/// completer cannot see `--root`), two levels deep, relative to it. Directories are opened
+/// without following links. A name with a control character (or not UTF-8) is left out;
+/// every other is quoted for the shell (see [`shell_word`]).
 pub fn tail_targets() -> Vec<CompletionCandidate> {
     let root = std::env::var_os("TOOLCTL_ROOT")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/"));
     let log_dir = root.join(crate::paths::LOG_DIR);
     let mut out = Vec::new();
-    list(&log_dir, Path::new(""), 2, &mut out);
+    if let Ok(dir) = DirFd::open_path(&log_dir) {
+        list(&dir, Path::new(""), 2, &mut out);
+    }
     out.sort();
-    out.into_iter().map(CompletionCandidate::new).collect()
+    let bash = SHELL.get().is_some_and(|s| s == "bash");
+    out.into_iter()
+        .filter_map(|name| candidate(&name, bash))
+        .collect()
 }
 
-fn list(dir: &Path, rel: &Path, depth: usize, out: &mut Vec<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
+fn list(dir: &DirFd, rel: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = dir.entries() else {
         return;
     };
-    for e in entries.flatten() {
-        let name = rel.join(e.file_name());
-        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
-        out.push(name.display().to_string());
-        if is_dir && depth > 1 {
-            list(&e.path(), &name, depth - 1, out);
+    for (file_name, e) in entries {
+        let name = rel.join(&file_name);
+        if e.kind == EntryKind::Dir && depth > 1 {
+            if let Ok(sub) = dir.open_sub(&file_name) {
+                list(&sub, &name, depth - 1, out);
+            }
         }
+        out.push(name);
+    }
+}
+
+/// A file name as a completion candidate: `None` when it has a control character or is not
+/// UTF-8 (it could not be shown or typed back faithfully); for bash, quoted by
+/// [`shell_word`], since bash inserts what the completer prints as it is. zsh and fish
+/// quote what they insert themselves.
+fn candidate(name: &Path, bash: bool) -> Option<CompletionCandidate> {
+    let name = name.to_str()?;
+    if name.chars().any(char::is_control) {
+        return None;
+    }
+    Some(CompletionCandidate::new(if bash {
+        shell_word(name)
+    } else {
+        name.to_string()
+    }))
+}
+
+/// `s` as one shell word that means exactly `s`: every character that is not a letter, a
+/// digit or one of `_-./,:=+@%` is preceded by a backslash, so `;`, `$( )`, backquotes,
+/// quotes, spaces, `*`, `~`, `!`, `&`, `|`, `<` and `>` are taken literally. A backslash
+/// keeps what the user typed a prefix of the candidate (`a\ b` of `a\ b.log`), where a
+/// quoted candidate (`'a b.log'`) would no longer start with it.
+pub fn shell_word(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        let plain = c.is_alphanumeric() || "_-./,:=+@%".contains(c);
+        if !plain {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_neutralise_metacharacters() {
+        assert_eq!(shell_word("svc/current"), "svc/current");
+        assert_eq!(
+            shell_word("zz;touch PWNED;.log"),
+            "zz\\;touch\\ PWNED\\;.log"
+        );
+        assert_eq!(
+            shell_word("$(id)`id`'\"*~!&|<>"),
+            "\\$\\(id\\)\\`id\\`\\'\\\"\\*\\~\\!\\&\\|\\<\\>"
+        );
+        assert_eq!(shell_word("caf\u{e9}.log"), "caf\u{e9}.log");
+        assert!(candidate(Path::new("a\x1b]0;x\x07.log"), true).is_none());
+        assert!(candidate(Path::new("a\nb.log"), false).is_none());
+        assert_eq!(
+            candidate(Path::new("a b.log"), true).unwrap().get_value(),
+            "a\\ b.log"
+        );
+        assert_eq!(
+            candidate(Path::new("a b.log"), false).unwrap().get_value(),
+            "a b.log"
+        );
     }
 }

@@ -59,6 +59,8 @@ pub struct Context {
 /// Parses the command line, runs the command and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
     // `COMPLETE=bash toolctl …` (from the committed completion scripts) answers and exits.
+    // The engine removes `COMPLETE` before asking for candidates: note the shell first.
+    complete::note_shell();
     clap_complete::CompleteEnv::with_factory(cli::command).complete();
     let parsed = cli::command()
         .try_get_matches()

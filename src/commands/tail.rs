@@ -27,7 +27,8 @@ pub fn run(ctx: &Context, args: &TailArgs) -> Result<ExitStatus> {
         })?),
     };
     let log_dir = &ctx.paths.log_dir;
-    let target = tail::resolve(log_dir, args.target.as_deref()).map_err(target_error)?;
+    let resolved = tail::resolve(log_dir, args.target.as_deref()).map_err(target_error)?;
+    let target = resolved.target;
     // Labels are relative to the log directory as it really is (so a symlinked log
     // directory reads the same as a plain one); `--prefix` labels are relative to TARGET
     // (its directory, for one file), as its help says.
@@ -46,11 +47,17 @@ pub fn run(ctx: &Context, args: &TailArgs) -> Result<ExitStatus> {
         // `NO_COLOR`); never in a pipe, where the codes would end up in files.
         color: args.prefix && stdout_tty && Style::new(ctx.printer.color, stdout_tty).enabled(),
         grep,
+        // A log line must not drive the terminal (title, clipboard, clearing, CR
+        // overwrites): escaped there unless `--raw`; a pipe gets the bytes unchanged.
+        escape: stdout_tty && !args.raw,
     };
     let opts = Options {
         target,
+        base: resolved.base,
+        base_given: resolved.base_given,
         label_base,
         lines: args.lines,
+        raw_labels: args.raw,
         format,
         force_poll: std::env::var_os(FORCE_POLL_ENV).is_some_and(|v| !v.is_empty()),
     };
@@ -77,6 +84,10 @@ fn target_error(e: TargetError) -> Error {
             services[0]
         )),
         TargetError::NotFollowable(_) => Error::new(msg).hint("name a log directory or a regular file"),
+        TargetError::Link(..) => Error::new(msg).hint(
+            "below the log directory, `toolctl tail` follows a link only to a regular file inside it \
+             owned by the link's owner; name the file or directory itself",
+        ),
         TargetError::Io(path, io) => Error::io("read", &path, io),
     }
 }

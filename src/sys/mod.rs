@@ -3,12 +3,15 @@
 //! - [`fs`]: atomic writes, capped reads, the writers' lock, and the descriptor-based walk
 //!   ([`fs::DirHandle`], [`fs::open_beneath`]) that never follows a link a non-root user can
 //!   change and refuses a directory such a user can write (issue 19).
+//! - [`dirfd`]: read-only access to a tree other users may change (`tail`): entries
+//!   examined before they are opened, links resolved beneath an opened base.
 //! - [`users`]: passwd and group lookups, the effective ids.
 //! - [`proc`]: process hardening while plaintext is held (no core dumps, not ptrace-able).
 //! - [`term`]: text from servers, files and logs made safe to show on a terminal.
 //!
 //! Nothing here prints or knows what the bytes mean.
 
+pub mod dirfd;
 pub mod fs;
 pub mod proc;
 pub mod term;

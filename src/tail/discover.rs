@@ -17,6 +17,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use crate::sys::dirfd::{self, DirFd, EntryKind};
+
 /// Archive suffixes: compressed rotations that must not be followed.
 const ARCHIVE_SUFFIXES: &[&[u8]] = &[
     b".gz", b".bz2", b".xz", b".zip", b".tgz", b".tbz2", b".txz", b".gzip",
@@ -63,59 +65,178 @@ pub enum TargetError {
     /// TARGET exists but is neither a directory nor a regular file.
     #[error("`{}` is neither a directory nor a file", .0.display())]
     NotFollowable(PathBuf),
+    /// TARGET, below the log directory, is or goes through a link that is not followed.
+    #[error("`{}` {}", .0.display(), .1)]
+    Link(PathBuf, String),
     #[error("cannot read `{}`", .0.display())]
     Io(PathBuf, #[source] io::Error),
 }
 
-/// Resolves `target` (absolute, or relative to `log_dir`) with symlinks followed, including
-/// a log directory that is itself a symlink.
-pub fn resolve(log_dir: &Path, target: Option<&Path>) -> Result<Target, TargetError> {
-    let path = match target {
-        None => log_dir.to_path_buf(),
-        Some(t) if t.is_absolute() => t.to_path_buf(),
-        Some(t) => log_dir.join(t),
+/// What `TARGET` resolved to, and the directory links are resolved beneath.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    pub target: Target,
+    /// The log directory as the kernel resolves it (or, for an absolute TARGET outside
+    /// it, that directory): see [`super::Options::base`].
+    pub base: PathBuf,
+    /// The same, as configured.
+    pub base_given: PathBuf,
+}
+
+/// Resolves `target` (absolute, or relative to `log_dir`). The log directory is the
+/// administrator's path and is followed as given, as is an absolute TARGET outside it.
+/// Below the log directory, nothing is followed by path: every directory on the way is
+/// opened with `O_NOFOLLOW`, and a final link is accepted only under the follower's rule
+/// (a regular file beneath the log directory, owned by the link's owner).
+pub fn resolve(log_dir: &Path, target: Option<&Path>) -> Result<Resolved, TargetError> {
+    let real_log = std::fs::canonicalize(log_dir);
+    let inside: Option<PathBuf> = match target {
+        None => Some(PathBuf::new()),
+        Some(t) if !t.is_absolute() => Some(t.to_path_buf()),
+        Some(t) => t
+            .strip_prefix(log_dir)
+            .ok()
+            .or_else(|| real_log.as_ref().ok().and_then(|r| t.strip_prefix(r).ok()))
+            .map(Path::to_path_buf),
     };
-    let meta = match std::fs::metadata(&path) {
-        Ok(m) => m,
+    let Some(rel) = inside else {
+        // An absolute path outside the log directory: the administrator's, as given.
+        return resolve_outside(target.expect("an absolute target"), log_dir);
+    };
+    let real_log = match real_log {
+        Ok(r) => r,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(match target {
-                None => TargetError::NoLogDir(log_dir.to_path_buf()),
-                Some(t) if !t.is_absolute() && !log_dir.is_dir() => {
-                    TargetError::NoLogDir(log_dir.to_path_buf())
-                }
-                Some(t) => TargetError::Missing {
-                    target: t.to_path_buf(),
-                    log_dir: log_dir.to_path_buf(),
-                    services: services(log_dir),
-                },
-            })
+            return Err(TargetError::NoLogDir(log_dir.to_path_buf()))
         }
-        Err(e) => return Err(TargetError::Io(path, e)),
+        Err(e) => return Err(TargetError::Io(log_dir.to_path_buf(), e)),
     };
-    let real = std::fs::canonicalize(&path).map_err(|e| TargetError::Io(path.clone(), e))?;
-    if meta.is_dir() {
-        Ok(Target::Dir(real))
-    } else if meta.is_file() {
-        match (real.parent(), real.file_name()) {
-            (Some(dir), Some(name)) => Ok(Target::File {
-                dir: dir.to_path_buf(),
-                name: name.to_os_string(),
-            }),
-            _ => Err(TargetError::NotFollowable(path)),
+    let shown = target.map_or_else(|| log_dir.to_path_buf(), Path::to_path_buf);
+    let missing = || TargetError::Missing {
+        target: shown.clone(),
+        log_dir: log_dir.to_path_buf(),
+        services: services(log_dir),
+    };
+    let comps = dirfd::resolve_beneath(&real_log, &[], &rel)
+        .ok_or_else(|| TargetError::Link(shown.clone(), "leaves the log directory".into()))?;
+    let resolved = |target| Resolved {
+        target,
+        base: real_log.clone(),
+        base_given: log_dir.to_path_buf(),
+    };
+    let io_err = |e: io::Error| TargetError::Io(shown.clone(), e);
+    let mut dir =
+        DirFd::open_path(&real_log).map_err(|e| TargetError::Io(log_dir.to_path_buf(), e))?;
+    let Some((last, dirs)) = comps.split_last() else {
+        return Ok(resolved(Target::Dir(real_log.clone())));
+    };
+    for (i, c) in dirs.iter().enumerate() {
+        match dir.lstat(c).map_err(io_err)? {
+            None => return Err(missing()),
+            Some(e) if e.kind == EntryKind::Dir => dir = dir.open_sub(c).map_err(io_err)?,
+            Some(e) if e.kind == EntryKind::Symlink => {
+                let at = dirs[..=i].iter().collect::<PathBuf>();
+                return Err(TargetError::Link(
+                    at,
+                    "is a symbolic link: toolctl does not follow a link to a directory below the log directory".into(),
+                ));
+            }
+            Some(_) => return Err(TargetError::NotFollowable(shown.clone())),
         }
-    } else {
-        Err(TargetError::NotFollowable(path))
+    }
+    let parent: PathBuf = dirs.iter().collect();
+    let entry = dir.lstat(last).map_err(io_err)?.ok_or_else(missing)?;
+    let file = || Target::File {
+        dir: real_log.join(&parent),
+        name: last.clone(),
+    };
+    match entry.kind {
+        EntryKind::Dir => Ok(resolved(Target::Dir(
+            real_log.join(comps.iter().collect::<PathBuf>()),
+        ))),
+        EntryKind::File => Ok(resolved(file())),
+        EntryKind::Special => Err(TargetError::NotFollowable(shown.clone())),
+        EntryKind::Symlink => {
+            let link = dir.readlink(last).map_err(io_err)?;
+            let to = [real_log.as_path(), log_dir]
+                .into_iter()
+                .find_map(|b| dirfd::resolve_beneath(b, dirs, &link));
+            let refuse = |why: &str| {
+                Err(TargetError::Link(
+                    shown.clone(),
+                    format!(
+                        "is a link to `{}`, {why}",
+                        crate::sys::term::one_line(&link.display().to_string())
+                    ),
+                ))
+            };
+            let Some(to) = to else {
+                return refuse("outside the log directory");
+            };
+            let base = DirFd::open_path(&real_log).map_err(io_err)?;
+            match base.open_file_beneath(&to) {
+                Ok(Some((_, st))) if st.uid == entry.uid => Ok(resolved(file())),
+                Ok(Some(_)) => refuse("a file of another owner than the link's"),
+                Ok(None) => refuse("which is not a regular file"),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Err(missing()),
+                Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => {
+                    refuse("through another link")
+                }
+                Err(e) => Err(io_err(e)),
+            }
+        }
     }
 }
 
-/// The services that have logs: the subdirectories of the log directory, sorted.
+/// An absolute TARGET outside the log directory: followed as given (links resolved), as
+/// the administrator typed it; the links below it obey the same rule, with it as the base.
+fn resolve_outside(t: &Path, log_dir: &Path) -> Result<Resolved, TargetError> {
+    let meta = match std::fs::metadata(t) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(TargetError::Missing {
+                target: t.to_path_buf(),
+                log_dir: log_dir.to_path_buf(),
+                services: services(log_dir),
+            })
+        }
+        Err(e) => return Err(TargetError::Io(t.to_path_buf(), e)),
+    };
+    let real = std::fs::canonicalize(t).map_err(|e| TargetError::Io(t.to_path_buf(), e))?;
+    if meta.is_dir() {
+        Ok(Resolved {
+            target: Target::Dir(real.clone()),
+            base: real,
+            base_given: t.to_path_buf(),
+        })
+    } else if meta.is_file() {
+        match (real.parent(), real.file_name()) {
+            (Some(dir), Some(name)) => Ok(Resolved {
+                target: Target::File {
+                    dir: dir.to_path_buf(),
+                    name: name.to_os_string(),
+                },
+                base: dir.to_path_buf(),
+                base_given: t.parent().unwrap_or(dir).to_path_buf(),
+            }),
+            _ => Err(TargetError::NotFollowable(t.to_path_buf())),
+        }
+    } else {
+        Err(TargetError::NotFollowable(t.to_path_buf()))
+    }
+}
+
+/// The services that have logs: the subdirectories of the log directory (not links to
+/// directories), sorted, with control bytes in their names escaped.
 pub fn services(log_dir: &Path) -> Vec<String> {
-    let mut out: Vec<String> = std::fs::read_dir(log_dir)
+    let Ok(dir) = DirFd::open_path(log_dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = dir
+        .entries()
+        .unwrap_or_default()
         .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|(_, e)| e.kind == EntryKind::Dir)
+        .map(|(n, _)| crate::sys::term::escape_controls(n.as_bytes(), false).into_owned())
         .collect();
     out.sort();
     out

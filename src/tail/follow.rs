@@ -7,6 +7,11 @@
 //! How it keeps every line (each point answers a measured fault of `tail -F`, see
 //! ../shared/notes/tail-facts.md):
 //!
+//! - **Trusts no name below the log directory** (issue 19): directories are held open and
+//!   read through their descriptors, every entry is examined with `fstatat(AT_SYMLINK_
+//!   NOFOLLOW)` before it is opened, devices, FIFOs and sockets are never opened, a link is
+//!   followed only to a regular file beneath the log directory owned by the link's owner,
+//!   and the walk stops at [`MAX_DEPTH`], [`MAX_DIRS`] and [`MAX_FILES`] (with a warning).
 //! - **Watches directories, not files.** One watch per directory reports writes, creations,
 //!   renames and deletions of every entry, so a file or directory created after the start
 //!   is seen. A directory is scanned right *after* its watch is added, so entries created
@@ -41,11 +46,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -54,6 +58,8 @@ use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask, Watches};
 use super::discover::{is_skipped_name, last_lines_start, Target};
 use super::output::{Format, Output, Source};
 use super::signals::Signals;
+use crate::sys::dirfd::{self, DirFd, Entry, EntryKind};
+use crate::sys::term::{escape_controls, one_line};
 
 /// A partial last line is written after this long without new data in its file.
 pub const PARTIAL_TIMEOUT: Duration = Duration::from_secs(1);
@@ -74,6 +80,15 @@ const EVENT_BUF: usize = 256 * 1024;
 /// latency it adds is bounded by this, and it divides wake-ups (of this process and, through
 /// them, of the writers) by the number of writes in that time.
 const BATCH_PAUSE: Duration = Duration::from_millis(1);
+/// Directories followed below the followed directory, at most this deep (GitLab's logs
+/// are two levels deep).
+pub const MAX_DEPTH: usize = 8;
+/// At most this many directories are followed (each holds a descriptor and a watch).
+pub const MAX_DIRS: usize = 1024;
+/// At most this many files are open at once (followed files and drained orphans).
+pub const MAX_FILES: usize = 4096;
+/// Descriptors kept free of the open-file limit for everything else.
+const SPARE_FDS: u64 = 64;
 /// `struct inotify_event` is 16 bytes, followed by the name padded to a multiple of 16.
 const MAX_EVENT_SIZE: usize = 16 + 256;
 
@@ -84,6 +99,13 @@ fn event_size(name: Option<&OsStr>) -> usize {
 /// What to follow and how to show it.
 pub struct Options {
     pub target: Target,
+    /// The log directory (as the kernel resolves it, and as configured): a link is followed
+    /// only to a regular file beneath it, owned by the link's owner. Every path in `target`
+    /// is beneath it.
+    pub base: PathBuf,
+    pub base_given: PathBuf,
+    /// Labels with their bytes unchanged (`--raw`); otherwise control bytes are escaped.
+    pub raw_labels: bool,
     /// Labels (headers, prefixes) are paths relative to this directory.
     pub label_base: PathBuf,
     /// Lines printed from each file that exists at the start.
@@ -118,9 +140,10 @@ pub enum FollowError {
 /// Follows `opts.target` until a signal or a closed stdout; warnings go to `warn`.
 pub fn follow(opts: Options, warn: &dyn Fn(&str)) -> Result<Stop, FollowError> {
     let signals = Signals::install().map_err(FollowError::Signals)?;
-    raise_open_file_limit();
+    let nofile = dirfd::raise_open_file_limit();
     let out = Output::stdout(opts.format.clone()).map_err(FollowError::Stdout)?;
     let mut f = Follower::new(opts, out, warn);
+    f.set_limits(nofile);
     match f.run(&signals) {
         Ok(stop) => {
             // Flush what was read before the signal; a closed pipe is no error now.
@@ -183,12 +206,20 @@ struct Tracked {
     last_data: Instant,
     dirty: bool,
     in_partials: bool,
-    /// A direct watch, when the name is a symlink to a file outside the watched dirs.
+    /// A direct watch on the opened file, when the name is a link (its target may be in a
+    /// directory that is not watched).
     link_wd: Option<WatchDescriptor>,
 }
 
 struct Dir {
+    /// Held open: every entry is examined and opened relative to it, never by path.
+    fd: DirFd,
+    /// For labels and messages only.
     path: PathBuf,
+    /// Its components below the log directory (where its links are resolved from).
+    rel: Vec<OsString>,
+    /// Levels below the followed directory.
+    depth: usize,
     key: Key,
     wd: Option<WatchDescriptor>,
     parent: Option<(DirId, OsString)>,
@@ -209,6 +240,18 @@ struct Follower<'w> {
     /// In single-file mode, the one name followed in the root directory.
     only: Option<OsString>,
     root_path: PathBuf,
+    /// See [`Options::base`]; `base` is the log directory opened, renewed with the root.
+    base_path: PathBuf,
+    base_given: PathBuf,
+    base: Option<DirFd>,
+    /// The followed directory's components below `base_path`.
+    root_rel: Vec<OsString>,
+    raw_labels: bool,
+    max_dirs: usize,
+    max_files: usize,
+    open_files: usize,
+    /// Which bounds were reported (depth, directories, files).
+    bounds_warned: [bool; 3],
     /// The followed directory, while it exists.
     root_id: Option<DirId>,
     anchor: Option<Anchor>,
@@ -270,6 +313,10 @@ impl<'w> Follower<'w> {
             Target::Dir(p) => (p, None),
             Target::File { dir, name } => (dir, Some(name)),
         };
+        let root_rel: Vec<OsString> = root_path
+            .strip_prefix(&opts.base)
+            .map(|r| r.iter().map(OsStr::to_os_string).collect())
+            .unwrap_or_default();
         // One file needs no headers, as with `tail FILE`; `-q` turned them off already.
         out.set_headers(only.is_none() && opts.format.headers);
         let mut f = Follower {
@@ -278,6 +325,15 @@ impl<'w> Follower<'w> {
             lines: opts.lines,
             only,
             root_path,
+            base_path: opts.base,
+            base_given: opts.base_given,
+            base: None,
+            root_rel,
+            raw_labels: opts.raw_labels,
+            max_dirs: MAX_DIRS,
+            max_files: MAX_FILES,
+            open_files: 0,
+            bounds_warned: [false; 3],
             root_id: None,
             anchor: None,
             root_check_needed: false,
@@ -319,6 +375,48 @@ impl<'w> Follower<'w> {
         f
     }
 
+    /// Fits the bounds in the open-file limit (`nofile`, `None`: unlimited).
+    fn set_limits(&mut self, nofile: Option<u64>) {
+        let budget = nofile.map_or(usize::MAX, |n| n.saturating_sub(SPARE_FDS) as usize);
+        self.max_dirs = MAX_DIRS.min(budget / 4).max(1);
+        self.max_files = MAX_FILES.min(budget.saturating_sub(self.max_dirs)).max(1);
+    }
+
+    /// Says once that a bound was reached and what is left out.
+    fn bound_reached(&mut self, which: usize, at: &Path) {
+        if self.bounds_warned[which] {
+            return;
+        }
+        self.bounds_warned[which] = true;
+        let what = match which {
+            0 => format!("directories more than {MAX_DEPTH} levels below the followed one"),
+            1 => format!("more than {} directories", self.max_dirs),
+            _ => format!("more than {} open files", self.max_files),
+        };
+        (self.warn)(&format!(
+            "not following {what} (first left out: `{}`); name a narrower TARGET",
+            one_line(&at.display().to_string())
+        ));
+    }
+
+    /// Opens the followed directory: the log directory as configured, then every component
+    /// below it with `O_NOFOLLOW`. Renews the handle on the log directory that links are
+    /// resolved beneath.
+    fn open_root(&mut self) -> io::Result<DirFd> {
+        let base = DirFd::open_path(&self.base_path)?;
+        let mut cur: Option<DirFd> = None;
+        for c in &self.root_rel {
+            let next = cur.as_ref().unwrap_or(&base).open_sub(c)?;
+            cur = Some(next);
+        }
+        let root = match cur {
+            Some(d) => d,
+            None => DirFd::open_path(&self.base_path)?,
+        };
+        self.base = Some(base);
+        Ok(root)
+    }
+
     fn fall_back(&mut self, why: &str) {
         if !self.polling {
             self.polling = true;
@@ -332,11 +430,13 @@ impl<'w> Follower<'w> {
 
     fn run(&mut self, signals: &Signals) -> Result<Stop, Failure> {
         let root = self.root_path.clone();
-        self.root_id = self.add_dir(None, root.clone(), Start::Tail);
+        let fd = self
+            .open_root()
+            .map_err(|e| Failure::Fatal(FollowError::Root(root.clone(), e)))?;
+        let rel = self.root_rel.clone();
+        self.root_id = self.add_dir(None, root.clone(), rel, fd, 0, Start::Tail);
         if self.root_id.is_none() {
-            let e = fs::metadata(&root)
-                .err()
-                .unwrap_or_else(|| io::Error::other("not a directory"));
+            let e = io::Error::other("not a directory");
             return Err(Failure::Fatal(FollowError::Root(root, e)));
         }
         self.read_dirty()?;
@@ -562,17 +662,24 @@ impl<'w> Follower<'w> {
             let sub = self.dir(dir).subdirs.get(name).copied();
             if mask.intersects(EventMask::CREATE | EventMask::MOVED_TO) {
                 self.read_dirty()?;
-                let path = self.dir(dir).path.join(name);
                 if let Some(sub) = sub {
                     // Replaced by another directory of the same name?
-                    let same = fs::metadata(&path).is_ok_and(|m| key_of(&m) == self.dir(sub).key);
+                    let same = self
+                        .dir(dir)
+                        .fd
+                        .lstat(name)
+                        .ok()
+                        .flatten()
+                        .is_some_and(|e| {
+                            e.kind == EntryKind::Dir && key_of(&e) == self.dir(sub).key
+                        });
                     if same {
                         self.scan_dir(sub, Start::Head)?;
                         return Ok(());
                     }
                     self.remove_dir(sub);
                 }
-                self.add_dir(Some((dir, name.to_os_string())), path, Start::Head);
+                self.add_subdir(dir, name, Start::Head);
             } else if mask.intersects(EventMask::DELETE | EventMask::MOVED_FROM) {
                 if let Some(sub) = sub {
                     self.read_dirty()?;
@@ -634,23 +741,68 @@ impl<'w> Follower<'w> {
 
     // ---- directories
 
-    /// Starts following a directory: watch first, then scan, so nothing created in
-    /// between is missed.
+    /// Opens the subdirectory `name` of `parent` (`O_NOFOLLOW`: a link is never followed
+    /// as a directory) and follows it, within the bounds.
+    fn add_subdir(&mut self, parent: DirId, name: &OsStr, start: Start) -> Option<DirId> {
+        let p = self.dir(parent);
+        let path = p.path.join(name);
+        let depth = p.depth + 1;
+        if depth > MAX_DEPTH {
+            self.bound_reached(0, &path);
+            return None;
+        }
+        let mut rel = p.rel.clone();
+        rel.push(name.to_os_string());
+        let fd = match p.fd.open_sub(name) {
+            Ok(fd) => fd,
+            Err(e) => {
+                // Gone, or replaced by a link or a file since it was listed.
+                let quiet = matches!(
+                    e.raw_os_error(),
+                    Some(libc::ENOENT | libc::ELOOP | libc::ENOTDIR)
+                );
+                if !quiet {
+                    self.warn_once(&path, &e);
+                }
+                return None;
+            }
+        };
+        self.add_dir(
+            Some((parent, name.to_os_string())),
+            path,
+            rel,
+            fd,
+            depth,
+            start,
+        )
+    }
+
+    /// Starts following an opened directory: watch first, then scan, so nothing created
+    /// in between is missed.
     fn add_dir(
         &mut self,
         parent: Option<(DirId, OsString)>,
         path: PathBuf,
+        rel: Vec<OsString>,
+        fd: DirFd,
+        depth: usize,
         start: Start,
     ) -> Option<DirId> {
-        let meta = fs::metadata(&path).ok()?;
-        if !meta.is_dir() {
+        let st = fd.stat().ok()?;
+        if st.kind != EntryKind::Dir {
             return None;
         }
-        let key = key_of(&meta);
+        let key = key_of(&st);
         if self.dir_keys.contains_key(&key) {
-            return None; // a symlink loop, or a directory reached twice
+            return None; // reached twice (a bind mount)
         }
-        let wd = self.watch(&path, dir_mask());
+        if self.dir_keys.len() >= self.max_dirs {
+            self.bound_reached(1, &path);
+            return None;
+        }
+        // The watch is placed on the open directory itself, not on a name that its owner
+        // could point elsewhere meanwhile.
+        let wd = self.watch(&fd.proc_path(), &path, dir_mask());
         let id = self.dirs.len();
         if let Some(wd) = &wd {
             self.wd_dir.insert(wd.get_watch_descriptor_id(), id);
@@ -661,7 +813,10 @@ impl<'w> Follower<'w> {
             }
         }
         self.dirs.push(Some(Dir {
+            fd,
             path,
+            rel,
+            depth,
             key,
             wd,
             parent,
@@ -674,20 +829,21 @@ impl<'w> Follower<'w> {
         Some(id)
     }
 
-    fn watch(&mut self, path: &Path, mask: WatchMask) -> Option<WatchDescriptor> {
+    /// Adds an inotify watch on `target` (shown as `shown` in messages).
+    fn watch(&mut self, target: &Path, shown: &Path, mask: WatchMask) -> Option<WatchDescriptor> {
         let watches = self.watches.as_mut()?;
-        match watches.add(path, mask) {
+        match watches.add(target, mask) {
             Ok(wd) => Some(wd),
             Err(e) if e.raw_os_error() == Some(libc::ENOSPC) => {
                 self.fall_back(&format!(
                     "out of inotify watches at `{}` (raise fs.inotify.max_user_watches)",
-                    path.display()
+                    one_line(&shown.display().to_string())
                 ));
                 None
             }
             Err(e) => {
                 if e.kind() != io::ErrorKind::NotFound {
-                    self.warn_once(path, &e);
+                    self.warn_once(shown, &e);
                 }
                 None
             }
@@ -697,14 +853,11 @@ impl<'w> Follower<'w> {
     /// Lists a directory and reconciles it with what is followed: new entries are
     /// attached (from `start`), known ones are read, vanished ones let go.
     fn scan_dir(&mut self, id: DirId, start: Start) -> Result<(), Failure> {
-        let path = self.dir(id).path.clone();
-        let mut entries: Vec<(OsString, fs::FileType)> = match fs::read_dir(&path) {
-            Ok(rd) => rd
-                .flatten()
-                .filter_map(|e| e.file_type().ok().map(|t| (e.file_name(), t)))
-                .collect(),
+        let mut entries = match self.dir(id).fd.entries() {
+            Ok(v) => v,
             Err(e) => {
                 if e.kind() != io::ErrorKind::NotFound {
+                    let path = self.dir(id).path.clone();
                     self.warn_once(&path, &e);
                 }
                 return Ok(());
@@ -713,31 +866,20 @@ impl<'w> Follower<'w> {
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         let mut seen_files = HashSet::new();
         let mut seen_dirs = HashSet::new();
-        for (name, ftype) in entries {
-            let full = path.join(&name);
-            let is_dir = if ftype.is_symlink() {
-                fs::metadata(&full).is_ok_and(|m| m.is_dir())
-            } else {
-                ftype.is_dir()
-            };
-            if is_dir {
+        for (name, st) in entries {
+            if st.kind == EntryKind::Dir {
                 if self.only.is_some() {
                     continue;
                 }
                 seen_dirs.insert(name.clone());
                 match self.dir(id).subdirs.get(&name).copied() {
+                    Some(sub) if self.dir(sub).key == key_of(&st) => self.scan_dir(sub, start)?,
                     Some(sub) => {
-                        let same =
-                            fs::metadata(&full).is_ok_and(|m| key_of(&m) == self.dir(sub).key);
-                        if same {
-                            self.scan_dir(sub, start)?;
-                        } else {
-                            self.remove_dir(sub);
-                            self.add_dir(Some((id, name)), full, start);
-                        }
+                        self.remove_dir(sub);
+                        self.add_subdir(id, &name, start);
                     }
                     None => {
-                        self.add_dir(Some((id, name)), full, start);
+                        self.add_subdir(id, &name, start);
                     }
                 }
             } else if self.followed(&name) {
@@ -847,12 +989,12 @@ impl<'w> Follower<'w> {
         // Each turn lets the directory go, takes it back or moves the watch one step; the
         // bound only matters if a watch keeps failing (the next event or poll retries).
         for _ in 0..8 {
-            let on_disk = fs::metadata(&self.root_path)
-                .ok()
-                .filter(|m| m.is_dir())
-                .map(|m| key_of(&m));
+            let on_disk = self.open_root().ok().and_then(|fd| {
+                let st = fd.stat().ok()?;
+                Some((key_of(&st), fd))
+            });
             match (self.root_id, on_disk) {
-                (Some(id), Some(key)) if self.dir(id).key == key => {}
+                (Some(id), Some((key, _))) if self.dir(id).key == key => {}
                 (Some(id), _) => {
                     // Gone or replaced: what was read so far goes out first, then the
                     // files are orphans, drained until quiet.
@@ -861,7 +1003,7 @@ impl<'w> Follower<'w> {
                     self.root_id = None;
                     continue;
                 }
-                (None, Some(_)) => {
+                (None, Some((_, fd))) => {
                     // Lines of the old files come before those of the new ones.
                     for i in 0..self.orphans.len() {
                         let fid = self.orphans[i];
@@ -869,7 +1011,8 @@ impl<'w> Follower<'w> {
                     }
                     self.read_dirty()?;
                     let path = self.root_path.clone();
-                    self.root_id = self.add_dir(None, path, Start::Head);
+                    let rel = self.root_rel.clone();
+                    self.root_id = self.add_dir(None, path, rel, fd, 0, Start::Head);
                     if self.root_id.is_some() && self.root_missing {
                         self.root_missing = false;
                         (self.warn)(&format!(
@@ -928,7 +1071,7 @@ impl<'w> Follower<'w> {
                 }
             }
         }
-        let wd = self.watch(&nearest, anchor_mask());
+        let wd = self.watch(&nearest, &nearest, anchor_mask());
         self.anchor = Some(Anchor { path: nearest, wd });
         true
     }
@@ -940,21 +1083,49 @@ impl<'w> Follower<'w> {
     fn attach(&mut self, dir: DirId, name: &OsStr, start: Start) {
         let path = self.dir(dir).path.join(name);
         let known = self.dir(dir).files.get(name).copied();
+        // What the name is, seen without following it, before anything is opened.
+        let entry = match self.dir(dir).fd.lstat(name) {
+            Ok(Some(e)) => e,
+            Ok(None) => return,
+            Err(e) => {
+                self.warn_once(&path, &e);
+                return;
+            }
+        };
         if let Some(fid) = known {
             // Still the same file (a rescan, a repeated event): read it, no new open.
-            let same = fs::metadata(&path).is_ok_and(|m| {
-                self.files[fid]
+            let same = entry.kind == EntryKind::File
+                && self.files[fid]
                     .as_ref()
-                    .is_some_and(|t| t.key == key_of(&m))
-            });
+                    .is_some_and(|t| t.key == key_of(&entry));
             if same {
                 self.mark_dirty(fid);
                 return;
             }
         }
-        let is_link = fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
-        let file = match open_log(&path) {
-            Ok(f) => f,
+        let opened = match entry.kind {
+            EntryKind::File => self.dir(dir).fd.open_file(name),
+            EntryKind::Symlink => match self.open_link(dir, name, entry.uid) {
+                Ok(opened) => Ok(opened),
+                Err(why) => {
+                    if let Some(why) = why {
+                        self.note_once(&path, &why);
+                    }
+                    return;
+                }
+            },
+            EntryKind::Special => {
+                self.note_once(&path, "is a device, FIFO or socket: not opened");
+                return;
+            }
+            EntryKind::Dir => return,
+        };
+        let (file, st) = match opened {
+            Ok(Some(opened)) => opened,
+            Ok(None) => {
+                self.note_once(&path, "is not a regular file: not followed");
+                return;
+            }
             Err(e) => {
                 if e.kind() != io::ErrorKind::NotFound {
                     self.warn_once(&path, &e);
@@ -962,11 +1133,12 @@ impl<'w> Follower<'w> {
                 return;
             }
         };
+        let is_link = entry.kind == EntryKind::Symlink;
         let meta = match file.metadata() {
             Ok(m) if m.is_file() => m,
             _ => return,
         };
-        let key = key_of(&meta);
+        let key = key_of(&st);
         if let Some(fid) = known {
             if self.files[fid].as_ref().is_some_and(|t| t.key == key) {
                 self.mark_dirty(fid);
@@ -999,6 +1171,10 @@ impl<'w> Follower<'w> {
             self.mark_dirty(fid);
             return;
         }
+        if self.open_files >= self.max_files {
+            self.bound_reached(2, &path);
+            return;
+        }
         let mut file = file;
         let size = meta.len();
         let offset = match start {
@@ -1009,7 +1185,8 @@ impl<'w> Follower<'w> {
             return;
         }
         let link_wd = if is_link {
-            self.watch(&path, WatchMask::MODIFY | WatchMask::ATTRIB)
+            let on_file = dirfd::proc_path(&file);
+            self.watch(&on_file, &path, WatchMask::MODIFY | WatchMask::ATTRIB)
         } else {
             None
         };
@@ -1041,6 +1218,7 @@ impl<'w> Follower<'w> {
                 self.files.len() - 1
             }
         };
+        self.open_files += 1;
         if let Some(wd) = link_wd {
             self.wd_file.insert(wd.get_watch_descriptor_id(), fid);
         }
@@ -1087,6 +1265,7 @@ impl<'w> Follower<'w> {
             return Ok(());
         };
         self.free_files.push(fid);
+        self.open_files -= 1;
         if self.by_key.get(&t.key) == Some(&fid) {
             self.by_key.remove(&t.key);
         }
@@ -1206,14 +1385,74 @@ impl<'w> Follower<'w> {
 
     // ---- helpers
 
+    /// The path shown for a file; its control bytes escaped unless `--raw` (a file name is
+    /// chosen by whoever owns the directory).
     fn label(&self, path: &Path) -> Vec<u8> {
-        path.strip_prefix(&self.label_base)
+        let raw = path
+            .strip_prefix(&self.label_base)
             .ok()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(path)
             .as_os_str()
-            .as_bytes()
-            .to_vec()
+            .as_bytes();
+        if self.raw_labels {
+            raw.to_vec()
+        } else {
+            escape_controls(raw, false).into_owned().into_bytes()
+        }
+    }
+
+    /// Opens what the link `name` in `dir` points at, when that is a regular file beneath
+    /// the log directory, owned by the link's owner (`link_uid`), reached without any other
+    /// link. `Err(Some(why))`: refused; `Err(None)`: a dangling link, skipped quietly.
+    fn open_link(
+        &self,
+        dir: DirId,
+        name: &OsStr,
+        link_uid: u32,
+    ) -> Result<Option<(File, Entry)>, Option<String>> {
+        let d = self.dir(dir);
+        let target =
+            d.fd.readlink(name)
+                .map_err(|e| Some(format!("is a link that cannot be read ({e})")))?;
+        let shown = one_line(&target.display().to_string()).into_owned();
+        let comps = [&self.base_path, &self.base_given]
+            .into_iter()
+            .find_map(|b| dirfd::resolve_beneath(b, &d.rel, &target))
+            .ok_or_else(|| {
+                Some(format!(
+                    "is a link to `{shown}`, outside the log directory: not followed"
+                ))
+            })?;
+        let base = self.base.as_ref().ok_or(None)?;
+        match base.open_file_beneath(&comps) {
+            Ok(Some((file, st))) if st.uid == link_uid => Ok(Some((file, st))),
+            Ok(Some((_, st))) => Err(Some(format!(
+                "is a link to `{shown}`, owned by {} while the link is {}'s: not followed",
+                crate::sys::users::describe_uid(st.uid),
+                crate::sys::users::describe_uid(link_uid)
+            ))),
+            Ok(None) => Err(Some(format!(
+                "is a link to `{shown}`, which is not a regular file: not followed"
+            ))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(None),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => Err(Some(
+                format!("is a link to `{shown}`, through another link: not followed"),
+            )),
+            Err(e) => Err(Some(format!(
+                "is a link to `{shown}`, which cannot be opened ({e})"
+            ))),
+        }
+    }
+
+    /// A warning about one path, once.
+    fn note_once(&mut self, path: &Path, what: &str) {
+        if self.warned.insert(path.to_path_buf()) {
+            (self.warn)(&format!(
+                "`{}` {what}",
+                one_line(&path.display().to_string())
+            ));
+        }
     }
 
     fn new_src(&mut self) -> u64 {
@@ -1223,7 +1462,10 @@ impl<'w> Follower<'w> {
 
     fn warn_once(&mut self, path: &Path, e: &io::Error) {
         if self.warned.insert(path.to_path_buf()) {
-            (self.warn)(&format!("cannot read `{}`: {e}", path.display()));
+            (self.warn)(&format!(
+                "cannot read `{}`: {e}",
+                one_line(&path.display().to_string())
+            ));
         }
     }
 }
@@ -1280,34 +1522,6 @@ fn flush_partial(t: &mut Tracked, out: &mut Output) -> io::Result<()> {
     Ok(())
 }
 
-/// Opens a log for reading. O_NONBLOCK: a FIFO that carries a log-like name must not hang
-/// the open. O_NOATIME: otherwise every read of a file that was just written updates its
-/// access time, a journalled inode write that measured as a fifth of the follower's CPU;
-/// the kernel allows it only to the file's owner (or root), so it is dropped on EPERM.
-fn open_log(path: &Path) -> io::Result<File> {
-    let open = |flags| OpenOptions::new().read(true).custom_flags(flags).open(path);
-    match open(libc::O_NONBLOCK | libc::O_NOATIME) {
-        Err(e) if e.raw_os_error() == Some(libc::EPERM) => open(libc::O_NONBLOCK),
-        other => other,
-    }
-}
-
-fn key_of(m: &fs::Metadata) -> Key {
-    (m.dev(), m.ino())
-}
-
-/// Following a thousand files needs a thousand descriptors: lift the soft limit to the
-/// hard one, as servers usually allow.
-fn raise_open_file_limit() {
-    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
-    unsafe {
-        let mut lim = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
-    }
+fn key_of(e: &Entry) -> Key {
+    (e.dev, e.ino)
 }

@@ -22,6 +22,6 @@ pub mod follow;
 pub mod output;
 mod signals;
 
-pub use discover::{resolve, services, Target, TargetError};
+pub use discover::{resolve, services, Resolved, Target, TargetError};
 pub use follow::{follow, FollowError, Options, Stop};
 pub use output::Format;

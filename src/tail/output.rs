@@ -7,6 +7,11 @@
 //! costs one `write(2)` per buffer, not per line. It must not read files or decide when
 //! to flush: that is the follower's job.
 //!
+//! On a terminal (unless `--raw`) the lines' control bytes are shown as `\x1b`-style
+//! escapes, tabs and newlines kept, so a log line cannot set the title, clear the screen,
+//! write the clipboard (OSC 52) or overwrite what was shown (CR, erase). Into a pipe or a
+//! file, lines stay byte-exact. Labels come escaped from the follower.
+//!
 //! A partial line that is flushed after the idle timeout leaves the output "open" on that
 //! source: if the same source continues the line, the rest is appended where it stopped;
 //! if another source speaks first, a newline closes it so nothing is glued.
@@ -55,6 +60,9 @@ pub struct Format {
     pub color: bool,
     /// Print only lines that match.
     pub grep: Option<Regex>,
+    /// Show control bytes of the lines as `\x1b`-style escapes (tabs and newlines kept):
+    /// on a terminal unless `--raw`, so that a log line cannot drive the terminal.
+    pub escape: bool,
 }
 
 /// Buffered stdout with the state needed to keep lines whole.
@@ -90,14 +98,14 @@ impl Output {
         }
         if continued && self.open_line && self.current == Some(src.id) {
             let end = memchr::memchr(b'\n', data).map_or(data.len(), |i| i + 1);
-            self.out.write_all(&data[..end])?;
+            self.body(&data[..end])?;
             self.open_line = false;
             data = &data[end..];
         }
         if self.format.grep.is_none() && !self.format.prefix {
             if !data.is_empty() {
                 self.switch_to(src)?;
-                self.out.write_all(data)?;
+                self.body(data)?;
             }
             return Ok(());
         }
@@ -117,7 +125,7 @@ impl Output {
     /// speaks.
     pub fn partial(&mut self, src: Source<'_>, data: &[u8]) -> io::Result<()> {
         if self.open_line && self.current == Some(src.id) {
-            return self.out.write_all(data);
+            return self.body(data);
         }
         if data.is_empty() || !self.matches(data) {
             return Ok(());
@@ -126,7 +134,7 @@ impl Output {
         if self.format.prefix {
             self.write_prefix(src)?;
         }
-        self.out.write_all(data)?;
+        self.body(data)?;
         self.open_line = true;
         Ok(())
     }
@@ -160,7 +168,17 @@ impl Output {
         if self.format.prefix {
             self.write_prefix(src)?;
         }
-        self.out.write_all(line)
+        self.body(line)
+    }
+
+    /// Bytes of a log, escaped when [`Format::escape`] says so.
+    fn body(&mut self, data: &[u8]) -> io::Result<()> {
+        if self.format.escape {
+            let shown = crate::sys::term::escape_controls(data, true);
+            self.out.write_all(shown.as_bytes())
+        } else {
+            self.out.write_all(data)
+        }
     }
 
     fn write_prefix(&mut self, src: Source<'_>) -> io::Result<()> {

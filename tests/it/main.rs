@@ -22,3 +22,4 @@ mod secret_values;
 mod secrets;
 mod servicedesk;
 mod tail;
+mod tail_attacks;

@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 use crate::harness::{wait_for, TestRoot};
 
 /// How long any expected output may take to arrive.
-const DEADLINE: Duration = Duration::from_secs(10);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(10);
 
 /// A running `toolctl tail`, its stdout and stderr collected on threads.
-struct Tail {
+pub(crate) struct Tail {
     child: Child,
     out: Arc<Mutex<Vec<u8>>>,
     err: Arc<Mutex<Vec<u8>>>,
@@ -54,16 +54,21 @@ impl Tail {
     }
 
     /// `toolctl tail ARGS`.
-    fn start(t: &TestRoot, args: &[&str]) -> Tail {
+    pub(crate) fn start(t: &TestRoot, args: &[&str]) -> Tail {
         Self::start_env(t, args, &[])
     }
 
-    fn start_env(t: &TestRoot, args: &[&str], env: &[(&str, &str)]) -> Tail {
+    pub(crate) fn start_env(t: &TestRoot, args: &[&str], env: &[(&str, &str)]) -> Tail {
         Self::start_with(t, &[], args, env)
     }
 
     /// `toolctl GLOBAL… tail ARGS` with extra environment.
-    fn start_with(t: &TestRoot, global: &[&str], args: &[&str], env: &[(&str, &str)]) -> Tail {
+    pub(crate) fn start_with(
+        t: &TestRoot,
+        global: &[&str],
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Tail {
         let all: Vec<&str> = global
             .iter()
             .chain(&["tail"])
@@ -86,26 +91,26 @@ impl Tail {
         }
     }
 
-    fn output(&self) -> Vec<u8> {
+    pub(crate) fn output(&self) -> Vec<u8> {
         self.out.lock().unwrap().clone()
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.output()).into_owned()
     }
 
-    fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.err.lock().unwrap()).into_owned()
     }
 
     /// Waits until stdout contains `needle`; fails the test with what arrived otherwise.
     #[track_caller]
-    fn expect(&self, needle: &str) {
+    pub(crate) fn expect(&self, needle: &str) {
         self.expect_bytes(needle.as_bytes());
     }
 
     #[track_caller]
-    fn expect_bytes(&self, needle: &[u8]) {
+    pub(crate) fn expect_bytes(&self, needle: &[u8]) {
         let found = wait_for(DEADLINE, || contains(&self.output(), needle));
         assert!(
             found,
@@ -118,7 +123,7 @@ impl Tail {
 
     /// Appends probe lines to `file` until one comes back: the follower is watching.
     #[track_caller]
-    fn sync(&mut self, file: &Path) {
+    pub(crate) fn sync(&mut self, file: &Path) {
         let start = Instant::now();
         while start.elapsed() < DEADLINE {
             self.probes += 1;
@@ -134,7 +139,7 @@ impl Tail {
     }
 
     /// Sends `sig` and waits for the exit code.
-    fn stop(mut self, sig: i32) -> Option<i32> {
+    pub(crate) fn stop(mut self, sig: i32) -> Option<i32> {
         // SAFETY: kill(2) on our own child's pid.
         unsafe { libc::kill(self.child.id() as i32, sig) };
         let code = wait_exit(&mut self.child);
@@ -153,7 +158,7 @@ impl Drop for Tail {
 }
 
 /// The exit code within the deadline (`None`: killed by a signal); fails on a hang.
-fn wait_exit(child: &mut Child) -> Option<i32> {
+pub(crate) fn wait_exit(child: &mut Child) -> Option<i32> {
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -167,7 +172,7 @@ fn wait_exit(child: &mut Child) -> Option<i32> {
     }
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
     count(hay, needle) > 0
 }
 
@@ -178,19 +183,19 @@ fn count(hay: &[u8], needle: &[u8]) -> usize {
     hay.windows(needle.len()).filter(|w| *w == needle).count()
 }
 
-fn logs(t: &TestRoot) -> PathBuf {
+pub(crate) fn logs(t: &TestRoot) -> PathBuf {
     t.path("var/log/toolctl")
 }
 
 /// Creates `rel` under the log directory (and its parents) with `content`.
-fn write_log(t: &TestRoot, rel: &str, content: &str) -> PathBuf {
+pub(crate) fn write_log(t: &TestRoot, rel: &str, content: &str) -> PathBuf {
     let path = logs(t).join(rel);
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(&path, content).unwrap();
     path
 }
 
-fn append(path: &Path, bytes: &[u8]) {
+pub(crate) fn append(path: &Path, bytes: &[u8]) {
     let mut f = OpenOptions::new()
         .create(true)
         .append(true)
