@@ -109,6 +109,10 @@ impl Scope {
                 "sql_password",
                 "the password of Mattermost's PostgreSQL user",
             ),
+            key(
+                "admin_sql_password",
+                "the password of the PostgreSQL role of `mattermost.admin_data_source`",
+            ),
         ];
         const MAILROOM: &[KeySpec] = &[key(
             "webhook_secret",

@@ -11,5 +11,6 @@
 
 pub mod fs;
 pub mod proc;
+pub mod signals;
 pub mod term;
 pub mod users;
