@@ -161,7 +161,13 @@ fn verify_cmd(
     if admin.is_none() && format == OutputFormat::Human {
         ctx.printer.warn(&unisolated);
     }
-    let v = backup::verify(t, admin.as_ref(), archive, say)?;
+    let v = backup::verify(t, admin.as_ref(), archive, say).map_err(|e| {
+        if admin.is_none() {
+            e.cause(&unisolated)
+        } else {
+            e
+        }
+    })?;
     // No SQL ran when the archive failed its checksums.
     let ran = !v.sql_role.is_empty();
     let ran_as = ran.then(|| {

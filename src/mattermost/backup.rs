@@ -293,6 +293,10 @@ struct Scratch<'a> {
     role: Option<String>,
     force: bool,
     removed: bool,
+    /// Without an administrative connection: a session of the Mattermost role opened
+    /// before the archive's SQL ran, so that the drop still works when that SQL changed
+    /// the role's password.
+    session: Option<Session>,
 }
 
 impl Scratch<'_> {
@@ -305,6 +309,14 @@ impl Scratch<'_> {
         );
         if let Some(role) = &self.role {
             sql.push_str(&format!("DROP ROLE IF EXISTS {};\n", pg::ident(role)));
+        }
+        if let Some(mut session) = self.session.take() {
+            if session
+                .ask(self.owner, &format!("{sql}SELECT 'dropped';"), 1)
+                .is_ok()
+            {
+                return Ok(());
+            }
         }
         self.owner.execute(None, &sql).map_err(|e| {
             Error::new(format!(
@@ -430,6 +442,7 @@ pub fn verify(
         role: admin.map(|_| name.clone()),
         force: server_major >= 13,
         removed: false,
+        session: None,
     };
     let (runner, isolated) = match admin {
         Some(admin) => {
@@ -442,7 +455,7 @@ pub fn verify(
             );
             let role = pg::ident(&name);
             let sql = format!(
-                "CREATE ROLE {role} LOGIN NOINHERIT CONNECTION LIMIT 8 VALID UNTIL {} PASSWORD {};\n\
+                "CREATE ROLE {role} LOGIN CONNECTION LIMIT 8 VALID UNTIL {} PASSWORD {};\n\
                  GRANT {role} TO CURRENT_USER;\n\
                  CREATE DATABASE {role} OWNER {role} TEMPLATE template0;\n\
                  REVOKE ALL ON DATABASE {role} FROM PUBLIC;\n",
@@ -457,6 +470,7 @@ pub fn verify(
             (admin.as_user(&name, &password), true)
         }
         None => {
+            guard.session = Some(Session::open(conn)?);
             conn.query(
                 Some("postgres"),
                 &format!("CREATE DATABASE {} TEMPLATE template0", pg::ident(&name)),
