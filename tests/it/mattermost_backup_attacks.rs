@@ -223,6 +223,25 @@ fn backup_output_below_a_sticky_tmp_and_the_default_directory_work_with_private_
 /// tries `RESET ROLE; ALTER ROLE <mattermost role> PASSWORD …` while its rows are
 /// copied in (errors swallowed, so that the restore itself succeeds).
 fn hostile_dump(pg: &Pg) -> Vec<u8> {
+    dump_with_check(
+        pg,
+        &format!(
+            "LANGUAGE plpgsql AS $f$
+             BEGIN
+               BEGIN
+                 RESET ROLE;
+                 ALTER ROLE {} PASSWORD 'pwned-by-archive';
+               EXCEPTION WHEN others THEN NULL;
+               END;
+               RETURN true;
+             END $f$",
+            pg.user
+        ),
+    )
+}
+
+/// A custom-format dump whose CHECK function has the body `body` at restore time.
+fn dump_with_check(pg: &Pg, body: &str) -> Vec<u8> {
     let evil = format!("{}_evil", pg.db);
     pg.admin("postgres", &format!("CREATE DATABASE {evil} TEMPLATE template0"));
     pg.admin(
@@ -234,18 +253,7 @@ fn hostile_dump(pg: &Pg) -> Vec<u8> {
     // The body that runs at restore time only (a harmless one was in place for the insert).
     pg.admin(
         &evil,
-        &format!(
-            "CREATE OR REPLACE FUNCTION public.evil(int) RETURNS boolean LANGUAGE plpgsql AS $f$
-             BEGIN
-               BEGIN
-                 RESET ROLE;
-                 ALTER ROLE {} PASSWORD 'pwned-by-archive';
-               EXCEPTION WHEN others THEN NULL;
-               END;
-               RETURN true;
-             END $f$;",
-            pg.user
-        ),
+        &format!("CREATE OR REPLACE FUNCTION public.evil(int) RETURNS boolean {body};"),
     );
     let out = Command::new(format!("{BIN}/pg_dump"))
         .args(["-Fc", "-h", "127.0.0.1", "-U", "postgres", "-p"])
@@ -260,8 +268,11 @@ fn hostile_dump(pg: &Pg) -> Vec<u8> {
 
 /// An archive that passes every checksum: `db.dump` and a manifest that lists it.
 fn hostile_archive(pg: &Pg, to: &Path) {
+    archive_of(pg, hostile_dump(pg), to);
+}
+
+fn archive_of(pg: &Pg, dump: Vec<u8>, to: &Path) {
     use sha2::Digest as _;
-    let dump = hostile_dump(pg);
     let sha: String = sha2::Sha256::digest(&dump)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -412,4 +423,61 @@ fn verify_without_admin_data_source_says_the_sql_runs_as_the_mattermost_role_and
     // What the README warns about: without isolation the archive's SQL did act as the role.
     assert_ne!(m.verifier(), before, "the hostile SQL did not run as expected\n{out}");
     println!("without admin_data_source: exit {:?}", out.code);
+}
+
+#[test]
+fn an_interrupted_verify_drops_the_scratch_database_and_role_and_exits_130() {
+    let probe = Pg::fresh();
+    let admin = format!("{}_admin", probe.user);
+    probe.admin(
+        "postgres",
+        &format!("CREATE ROLE {admin} LOGIN CREATEDB CREATEROLE PASSWORD 'adm-pw'"),
+    );
+    for with_admin in [true, false] {
+        let extra = if with_admin {
+            format!(
+                "admin_data_source = \"postgres://{admin}@127.0.0.1:{}/postgres?sslmode=disable\"\n",
+                probe.port
+            )
+        } else {
+            String::new()
+        };
+        let m = setup(&extra, "admin_sql_password: 'adm-pw'\n");
+        // Its rows take a minute to copy in: the signal arrives during pg_restore.
+        let archive = m.t.aux().join("slow.tar.gz");
+        let dump = dump_with_check(
+            &m.pg,
+            "LANGUAGE sql AS 'SELECT true FROM pg_catalog.pg_sleep(60)'",
+        );
+        archive_of(&m.pg, dump, &archive);
+        let mut child = m
+            .t
+            .toolctl(["mattermost", "backup", "--verify", archive.to_str().unwrap()])
+            .command()
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = crate::harness::wait_for(std::time::Duration::from_secs(20), || {
+            !m.scratch_left().is_empty()
+                && m.pg
+                    .admin(
+                        "postgres",
+                        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%COPY public.t%' AND state = 'active'",
+                    )
+                    .trim()
+                    != "0"
+        });
+        assert!(started, "the trial restore did not start");
+        // SIGTERM to toolctl alone (not its process group): it must stop pg_restore itself.
+        // SAFETY: kill(2) on the child this test spawned.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let t0 = std::time::Instant::now();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "admin {with_admin}: {stderr}");
+        assert!(t0.elapsed().as_secs() < 30, "admin {with_admin}: took {:?}", t0.elapsed());
+        assert!(stderr.contains("interrupted"), "{stderr}");
+        assert_eq!(m.scratch_left(), "", "admin {with_admin}: scratch left\n{stderr}");
+    }
 }
