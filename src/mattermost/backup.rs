@@ -90,7 +90,8 @@ pub fn run(t: &Target, root: &Path, out_dir: &Path, progress: &dyn Fn(&str)) -> 
     let conn = &t.conn;
     let (server_major, server_version) = conn.server_version()?;
     let pg_dump = conn.check_client("pg_dump", server_major)?;
-    let dir = crate::sys::fs::open_output_dir(root, out_dir, 0o700, &crate::sys::fs::Trusted::root())?;
+    let dir =
+        crate::sys::fs::open_output_dir(root, out_dir, 0o700, &crate::sys::fs::Trusted::root())?;
     let out_dir = dir.path.clone();
     let out_dir = out_dir.as_path();
     // Temps of an earlier killed run: never complete, safe to remove (the entry itself,

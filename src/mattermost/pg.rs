@@ -615,8 +615,12 @@ impl Conn {
     /// The same server as another login role: `user` and `password` replace this
     /// connection's (the password still reaches children only through `PGPASSWORD`).
     pub fn as_user(&self, user: &str, password: &str) -> Conn {
-        let mut params: Vec<(String, String)> =
-            self.params.iter().filter(|(k, _)| k != "user").cloned().collect();
+        let mut params: Vec<(String, String)> = self
+            .params
+            .iter()
+            .filter(|(k, _)| k != "user")
+            .cloned()
+            .collect();
         params.insert(0, ("user".into(), user.to_string()));
         Conn {
             params,
@@ -627,7 +631,8 @@ impl Conn {
 
     /// The role this connection logs in as, for messages.
     pub fn user(&self) -> &str {
-        self.get("user").unwrap_or("(the operating-system user's name)")
+        self.get("user")
+            .unwrap_or("(the operating-system user's name)")
     }
 
     /// Runs `sql` in `db` with psql reading it from its stdin (never argv: it may carry a
@@ -656,7 +661,12 @@ impl Conn {
     /// a path the client opens itself); its stderr becomes the error's cause. A deferred
     /// SIGINT, SIGTERM or SIGHUP (see [`crate::sys::signals`]) stops the child and returns
     /// an interrupted error.
-    pub fn run_watched(&self, mut cmd: Command, out: Option<&std::fs::File>, what: &str) -> Result<()> {
+    pub fn run_watched(
+        &self,
+        mut cmd: Command,
+        out: Option<&std::fs::File>,
+        what: &str,
+    ) -> Result<()> {
         match out {
             Some(f) => {
                 let f = f
@@ -755,7 +765,10 @@ mod scram_tests {
         // 0x00..0x0f.
         let salt: [u8; 16] = std::array::from_fn(|i| i as u8);
         let v = super::scram_verifier("pencil", &salt);
-        assert!(v.starts_with("SCRAM-SHA-256$4096:AAECAwQFBgcICQoLDA0ODw==$"), "{v}");
+        assert!(
+            v.starts_with("SCRAM-SHA-256$4096:AAECAwQFBgcICQoLDA0ODw==$"),
+            "{v}"
+        );
         assert_eq!(
             v,
             "SCRAM-SHA-256$4096:AAECAwQFBgcICQoLDA0ODw==$zHCdol2044/ZyWzPLi7oxApCkamKw9Z+E4U/QApd/5Y=:dd5peBOitVnLNFu7VmwP+HiDaaw4OUCv396eVCWhYiE="

@@ -859,39 +859,6 @@ pub fn open_beneath(root: &Path, path: &Path, trusted: &Trusted) -> Result<Locat
     })
 }
 
-#[cfg(test)]
-mod trust_tests {
-    use super::*;
-
-    fn st(mode: u32, uid: u32, gid: u32) -> Stat {
-        Stat {
-            kind: Kind::Dir,
-            mode,
-            uid,
-            gid,
-        }
-    }
-
-    #[test]
-    fn writers_other_than_the_trusted_are_found() {
-        let t = Trusted {
-            uids: vec![0],
-            gids: vec![0],
-        };
-        assert_eq!(t.foreign_writer(&st(0o755, 0, 0)), None);
-        assert_eq!(
-            t.foreign_writer(&st(0o755, 998, 0)),
-            Some(Writer::Owner(998))
-        );
-        assert_eq!(t.foreign_writer(&st(0o775, 0, 5)), Some(Writer::Group(5)));
-        assert_eq!(t.foreign_writer(&st(0o775, 0, 0)), None);
-        assert_eq!(t.foreign_writer(&st(0o777, 0, 0)), Some(Writer::Others));
-        assert_eq!(t.foreign_writer(&st(0o1777, 0, 0)), None);
-        let t = t.and(998, 998);
-        assert_eq!(t.foreign_writer(&st(0o770, 998, 998)), None);
-    }
-}
-
 impl DirHandle {
     /// Creates the regular file `name` beneath this directory (`O_CREAT | O_EXCL |
     /// O_NOFOLLOW`: never an existing entry, never through a link), readable and writable,
@@ -967,4 +934,37 @@ pub fn open_output_dir(root: &Path, dir: &Path, mode: u32, trusted: &Trusted) ->
         handle = next;
     }
     Ok(handle)
+}
+
+#[cfg(test)]
+mod trust_tests {
+    use super::*;
+
+    fn st(mode: u32, uid: u32, gid: u32) -> Stat {
+        Stat {
+            kind: Kind::Dir,
+            mode,
+            uid,
+            gid,
+        }
+    }
+
+    #[test]
+    fn writers_other_than_the_trusted_are_found() {
+        let t = Trusted {
+            uids: vec![0],
+            gids: vec![0],
+        };
+        assert_eq!(t.foreign_writer(&st(0o755, 0, 0)), None);
+        assert_eq!(
+            t.foreign_writer(&st(0o755, 998, 0)),
+            Some(Writer::Owner(998))
+        );
+        assert_eq!(t.foreign_writer(&st(0o775, 0, 5)), Some(Writer::Group(5)));
+        assert_eq!(t.foreign_writer(&st(0o775, 0, 0)), None);
+        assert_eq!(t.foreign_writer(&st(0o777, 0, 0)), Some(Writer::Others));
+        assert_eq!(t.foreign_writer(&st(0o1777, 0, 0)), None);
+        let t = t.and(998, 998);
+        assert_eq!(t.foreign_writer(&st(0o770, 998, 998)), None);
+    }
 }

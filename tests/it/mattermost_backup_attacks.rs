@@ -145,9 +145,17 @@ fn backup_output_in_a_directory_another_user_owns_is_refused_and_no_planted_link
     attacker.sh_ok(&script);
     let before_victim = Fingerprint::of(&victim);
     let before_dir = Fingerprint::of(&drop_dir);
-    let out = m.run(&["mattermost", "backup", "--output", drop_dir.to_str().unwrap()]);
+    let out = m.run(&[
+        "mattermost",
+        "backup",
+        "--output",
+        drop_dir.to_str().unwrap(),
+    ]);
     out.assert_error(
-        &format!("`{}` can be changed by a user other than root", drop_dir.display()),
+        &format!(
+            "`{}` can be changed by a user other than root",
+            drop_dir.display()
+        ),
         &["chown root:root", drop_dir.to_str().unwrap()],
     );
     assert!(
@@ -164,7 +172,10 @@ fn backup_output_in_a_directory_another_user_owns_is_refused_and_no_planted_link
     let before_inner = Fingerprint::of(&inner);
     let out = m.run(&["mattermost", "backup", "--output", inner.to_str().unwrap()]);
     out.assert_error(
-        &format!("`{}` can be changed by a user other than root", drop_dir.display()),
+        &format!(
+            "`{}` can be changed by a user other than root",
+            drop_dir.display()
+        ),
         &["chown root:root"],
     );
     assert_eq!(Fingerprint::of(&inner), before_inner, "{out}");
@@ -194,7 +205,12 @@ fn backup_output_in_a_directory_another_user_owns_is_refused_and_no_planted_link
     let open_dir = m.t.aux().join("open");
     fs::create_dir(&open_dir).unwrap();
     chmod(&open_dir, 0o777);
-    let out = m.run(&["mattermost", "backup", "--output", open_dir.to_str().unwrap()]);
+    let out = m.run(&[
+        "mattermost",
+        "backup",
+        "--output",
+        open_dir.to_str().unwrap(),
+    ]);
     out.assert_error("every user can write it", &["chmod go-w"]);
     assert_eq!(fs::read_dir(&open_dir).unwrap().count(), 0);
 }
@@ -204,7 +220,12 @@ fn backup_output_below_a_sticky_tmp_and_the_default_directory_work_with_private_
     let m = setup("", "");
     // aux lives below /tmp (root-owned, sticky): safe for root's own entries.
     let out_dir = m.t.aux().join("new/backups");
-    let out = m.run(&["mattermost", "backup", "--output", out_dir.to_str().unwrap()]);
+    let out = m.run(&[
+        "mattermost",
+        "backup",
+        "--output",
+        out_dir.to_str().unwrap(),
+    ]);
     out.assert_code(0);
     let archive = PathBuf::from(out.stdout_str().trim());
     assert!(archive.starts_with(&out_dir), "{out}");
@@ -215,8 +236,13 @@ fn backup_output_below_a_sticky_tmp_and_the_default_directory_work_with_private_
     // Only the archive: no dump or temp left.
     assert_eq!(fs::read_dir(&out_dir).unwrap().count(), 1);
     // The archive verifies (pg_dump wrote a real custom-format dump to its stdout).
-    m.run(&["mattermost", "backup", "--verify", archive.to_str().unwrap()])
-        .assert_code(0);
+    m.run(&[
+        "mattermost",
+        "backup",
+        "--verify",
+        archive.to_str().unwrap(),
+    ])
+    .assert_code(0);
 }
 
 /// A custom-format dump of a database whose table has a CHECK calling a function that
@@ -243,7 +269,10 @@ fn hostile_dump(pg: &Pg) -> Vec<u8> {
 /// A custom-format dump whose CHECK function has the body `body` at restore time.
 fn dump_with_check(pg: &Pg, body: &str) -> Vec<u8> {
     let evil = format!("{}_evil", pg.db);
-    pg.admin("postgres", &format!("CREATE DATABASE {evil} TEMPLATE template0"));
+    pg.admin(
+        "postgres",
+        &format!("CREATE DATABASE {evil} TEMPLATE template0"),
+    );
     pg.admin(
         &evil,
         "CREATE FUNCTION public.evil(int) RETURNS boolean LANGUAGE sql AS 'SELECT true';
@@ -261,7 +290,11 @@ fn dump_with_check(pg: &Pg, body: &str) -> Vec<u8> {
         .arg(&evil)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     pg.admin("postgres", &format!("DROP DATABASE {evil}"));
     out.stdout
 }
@@ -283,7 +316,8 @@ fn archive_of(pg: &Pg, dump: Vec<u8>, to: &Path) {
         "tables": { "public.t": 1 },
         "members": { "db.dump": { "size": dump.len(), "sha256": sha } },
     });
-    let gz = flate2::write::GzEncoder::new(fs::File::create(to).unwrap(), flate2::Compression::fast());
+    let gz =
+        flate2::write::GzEncoder::new(fs::File::create(to).unwrap(), flate2::Compression::fast());
     let mut b = tar::Builder::new(gz);
     for (name, bytes) in [
         ("db.dump", dump),
@@ -335,7 +369,11 @@ fn verify_of_a_hostile_archive_with_admin_data_source_cannot_touch_the_mattermos
     assert_eq!(doc["sql_ran_as"]["mattermost_role"], false, "{out}");
     assert!(doc["warning"].is_null(), "{out}");
     assert_ne!(doc["sql_ran_as"]["role"], m.pg.user.as_str());
-    assert_eq!(m.verifier(), before, "the Mattermost role's password changed\n{out}");
+    assert_eq!(
+        m.verifier(),
+        before,
+        "the Mattermost role's password changed\n{out}"
+    );
     assert_eq!(m.scratch_left(), "", "scratch left behind\n{out}");
     assert!(!out.stderr.contains(admin_pw) && !out.stdout_str().contains(admin_pw));
     // The Mattermost role still logs in with its own password: a backup works.
@@ -412,7 +450,12 @@ fn verify_without_admin_data_source_says_the_sql_runs_as_the_mattermost_role_and
     let archive = m.t.aux().join("hostile.tar.gz");
     hostile_archive(&m.pg, &archive);
     let before = m.verifier();
-    let out = m.run(&["mattermost", "backup", "--verify", archive.to_str().unwrap()]);
+    let out = m.run(&[
+        "mattermost",
+        "backup",
+        "--verify",
+        archive.to_str().unwrap(),
+    ]);
     assert!(
         out.stderr
             .contains(&format!("runs as the Mattermost role `{}`", m.pg.user)),
@@ -421,7 +464,11 @@ fn verify_without_admin_data_source_says_the_sql_runs_as_the_mattermost_role_and
     assert!(out.stderr.contains("admin_data_source"), "{out}");
     assert_eq!(m.scratch_left(), "", "scratch left behind\n{out}");
     // What the README warns about: without isolation the archive's SQL did act as the role.
-    assert_ne!(m.verifier(), before, "the hostile SQL did not run as expected\n{out}");
+    assert_ne!(
+        m.verifier(),
+        before,
+        "the hostile SQL did not run as expected\n{out}"
+    );
     println!("without admin_data_source: exit {:?}", out.code);
 }
 
@@ -450,9 +497,13 @@ fn an_interrupted_verify_drops_the_scratch_database_and_role_and_exits_130() {
             "LANGUAGE sql AS 'SELECT true FROM pg_catalog.pg_sleep(60)'",
         );
         archive_of(&m.pg, dump, &archive);
-        let mut child = m
-            .t
-            .toolctl(["mattermost", "backup", "--verify", archive.to_str().unwrap()])
+        let child =
+            m.t.toolctl([
+                "mattermost",
+                "backup",
+                "--verify",
+                archive.to_str().unwrap(),
+            ])
             .command()
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -476,8 +527,16 @@ fn an_interrupted_verify_drops_the_scratch_database_and_role_and_exits_130() {
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(130), "admin {with_admin}: {stderr}");
-        assert!(t0.elapsed().as_secs() < 30, "admin {with_admin}: took {:?}", t0.elapsed());
+        assert!(
+            t0.elapsed().as_secs() < 30,
+            "admin {with_admin}: took {:?}",
+            t0.elapsed()
+        );
         assert!(stderr.contains("interrupted"), "{stderr}");
-        assert_eq!(m.scratch_left(), "", "admin {with_admin}: scratch left\n{stderr}");
+        assert_eq!(
+            m.scratch_left(),
+            "",
+            "admin {with_admin}: scratch left\n{stderr}"
+        );
     }
 }
