@@ -105,36 +105,7 @@ fn backup_cmd(ctx: &Context, a: &MattermostBackupArgs) -> Result<ExitStatus> {
     let progress = Progress::new(ctx, format);
     let say = |m: &str| progress.step(m);
     if let Some(archive) = &a.verify {
-        return match backup::verify(&t, archive, &say)? {
-            backup::Verdict::Good(doc) => {
-                if format == OutputFormat::Json {
-                    output::emit_json(
-                        &json!({ "verified": true, "archive": doc["archive"], "tables": doc["tables"] }),
-                    );
-                } else {
-                    ctx.printer.info(format!(
-                        "`{}` is good: checksums match, and a trial restore has the row counts of the manifest",
-                        archive.display()
-                    ));
-                }
-                Ok(ExitStatus::Success)
-            }
-            backup::Verdict::Bad(why) => {
-                if format == OutputFormat::Json {
-                    output::emit_json(
-                        &json!({ "verified": false, "archive": archive.display().to_string(), "problem": why }),
-                    );
-                }
-                // `why` may quote pg_restore (PostgreSQL's error text): escaped.
-                eprintln!(
-                    "{} `{}` is damaged or differs from its manifest: {}",
-                    ctx.printer.style.error("error:"),
-                    archive.display(),
-                    crate::sys::term::escape_controls(why.as_bytes(), true)
-                );
-                Ok(ExitStatus::Failure)
-            }
-        };
+        return verify_cmd(ctx, &t, archive, format, &say);
     }
     let dir = match &a.output {
         Some(d) => d.clone(),
@@ -146,7 +117,7 @@ fn backup_cmd(ctx: &Context, a: &MattermostBackupArgs) -> Result<ExitStatus> {
             t.driver
         ));
     }
-    let done = backup::run(&t, &dir, &say)?;
+    let done = backup::run(&t, &ctx.paths.root, &dir, &say)?;
     if format == OutputFormat::Json {
         output::emit_json(&json!({
             "archive": done.path.display().to_string(),
@@ -157,6 +128,98 @@ fn backup_cmd(ctx: &Context, a: &MattermostBackupArgs) -> Result<ExitStatus> {
         output::emit(&format!("{}\n", done.path.display()));
     }
     Ok(ExitStatus::Success)
+}
+
+/// The administrative connection of `[mattermost] admin_data_source`, if set.
+fn admin_conn(ctx: &Context) -> Result<Option<crate::mattermost::pg::Conn>> {
+    let r = ctx.resolve()?;
+    let mut warnings = Vec::new();
+    let admin = crate::mattermost::pg::admin_conn(
+        r.str("mattermost.admin_data_source"),
+        r.str("mattermost.admin_sql_password"),
+        r.str("mattermost.pg_bin_dir").map(Into::into),
+        &mut warnings,
+    )?;
+    for w in &warnings {
+        ctx.printer.warn(w);
+    }
+    Ok(admin)
+}
+
+fn verify_cmd(
+    ctx: &Context,
+    t: &Target,
+    archive: &std::path::Path,
+    format: OutputFormat,
+    say: &dyn Fn(&str),
+) -> Result<ExitStatus> {
+    let admin = admin_conn(ctx)?;
+    let mm_role = t.conn.user().to_string();
+    let unisolated = format!(
+        "the archive's SQL runs as the Mattermost role `{mm_role}`: an archive from someone else can act with that role's rights (change its password, read and change its databases); set `mattermost.admin_data_source` to run it as a throwaway role"
+    );
+    if admin.is_none() && format == OutputFormat::Human {
+        ctx.printer.warn(&unisolated);
+    }
+    let v = backup::verify(t, admin.as_ref(), archive, say).map_err(|e| {
+        if admin.is_none() {
+            e.cause(&unisolated)
+        } else {
+            e
+        }
+    })?;
+    // No SQL ran when the archive failed its checksums.
+    let ran = !v.sql_role.is_empty();
+    let ran_as = ran.then(|| {
+        json!({
+            "role": v.sql_role,
+            "throwaway": v.isolated,
+            "mattermost_role": !v.isolated,
+        })
+    });
+    let warning = (ran && !v.isolated).then(|| unisolated.clone());
+    match v.verdict {
+        backup::Verdict::Good(doc) => {
+            if format == OutputFormat::Json {
+                output::emit_json(&json!({
+                    "verified": true,
+                    "archive": doc["archive"],
+                    "tables": doc["tables"],
+                    "sql_ran_as": ran_as,
+                    "warning": warning,
+                }));
+            } else {
+                ctx.printer.info(format!(
+                    "`{}` is good: checksums match, and a trial restore has the row counts of the manifest{}",
+                    archive.display(),
+                    if v.isolated {
+                        format!(" (its SQL ran as the throwaway role `{}`, now dropped)", v.sql_role)
+                    } else {
+                        format!(" (its SQL ran as the Mattermost role `{mm_role}`)")
+                    }
+                ));
+            }
+            Ok(ExitStatus::Success)
+        }
+        backup::Verdict::Bad(why) => {
+            if format == OutputFormat::Json {
+                output::emit_json(&json!({
+                    "verified": false,
+                    "archive": archive.display().to_string(),
+                    "problem": why,
+                    "sql_ran_as": ran_as,
+                    "warning": warning,
+                }));
+            }
+            eprintln!(
+                "{} `{}` is damaged or differs from its manifest: {}",
+                ctx.printer.style.error("error:"),
+                archive.display(),
+                crate::sys::term::escape_controls(why.as_bytes(), true)
+            );
+            Ok(ExitStatus::Failure)
+        }
+    }
 }
 
 fn confirm(ctx: &Context, a: &MattermostRestoreArgs, db: &str) -> Result<()> {

@@ -334,3 +334,38 @@ pub fn syncfs(dir: &Path) -> io::Result<()> {
     }
     Ok(())
 }
+
+impl<W: Write> Writer<W> {
+    /// Adds the already opened regular file `f` as `name`, read from its start (the dump
+    /// that `backup` created beneath the output directory: never opened again by path).
+    pub fn opened_file(&mut self, name: &str, f: &File) -> io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        let mut f = f;
+        f.seek(SeekFrom::Start(0))?;
+        let meta = f.metadata()?;
+        let mut h = tar::Header::new_gnu();
+        h.set_size(meta.len());
+        h.set_mode(meta.permissions().mode() & 0o7777);
+        h.set_mtime(meta.mtime().max(0) as u64);
+        h.set_entry_type(tar::EntryType::Regular);
+        let mut r = Hashing {
+            inner: f.take(meta.len()),
+            hash: Sha256::new(),
+            len: 0,
+        };
+        self.tar.append_data(&mut h, name, &mut r)?;
+        if r.len != meta.len() {
+            return Err(io::Error::other(format!(
+                "`{name}` changed size while it was archived"
+            )));
+        }
+        self.members.insert(
+            name.to_string(),
+            Member {
+                size: r.len,
+                sha256: hex(r.hash.finalize()),
+            },
+        );
+        Ok(())
+    }
+}

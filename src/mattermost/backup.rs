@@ -7,7 +7,6 @@
 //! the final name. Every child's exit status is checked and the dump's header too, so a
 //! failed `pg_dump` can never become an archive.
 
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
@@ -18,13 +17,16 @@ use super::{Target, COUNT_SQL};
 use crate::error::{Error, Result};
 use crate::failpoint::hit;
 
-/// Paths removed on drop unless disarmed: the temps of a failed run.
-struct Cleanup(Vec<PathBuf>);
+/// Names removed beneath the output directory on drop: the temps of a failed run.
+struct Cleanup<'a> {
+    dir: &'a crate::sys::fs::DirHandle,
+    names: Vec<String>,
+}
 
-impl Drop for Cleanup {
+impl Drop for Cleanup<'_> {
     fn drop(&mut self) {
-        for p in &self.0 {
-            let _ = std::fs::remove_file(p).or_else(|_| std::fs::remove_dir_all(p));
+        for n in &self.names {
+            let _ = self.dir.unlink(n.as_ref());
         }
     }
 }
@@ -77,23 +79,36 @@ pub fn counts(rows: &[Vec<String>]) -> Map<String, Value> {
 }
 
 /// Takes the backup into `out_dir`; `progress` prints step lines (on a terminal).
-pub fn run(t: &Target, out_dir: &Path, progress: &dyn Fn(&str)) -> Result<Done> {
+///
+/// `out_dir` (below `root`, or anywhere: then every ancestor from `/` counts) must be a
+/// directory that only root, or the user toolctl runs as, can change: no symlink on the
+/// way, no directory another user owns or can write without the sticky bit. Every file
+/// is created beneath its opened descriptor with `O_CREAT | O_EXCL | O_NOFOLLOW`, mode
+/// 0600; `pg_dump` writes to its stdout, the dump file toolctl created, and the archive is
+/// published with `linkat` beneath the same descriptor.
+pub fn run(t: &Target, root: &Path, out_dir: &Path, progress: &dyn Fn(&str)) -> Result<Done> {
     let conn = &t.conn;
     let (server_major, server_version) = conn.server_version()?;
     let pg_dump = conn.check_client("pg_dump", server_major)?;
-    crate::fsutil::ensure_dir(out_dir, 0o700)?;
-    // Temps of an earlier killed run: never complete, safe to remove.
-    if let Ok(rd) = std::fs::read_dir(out_dir) {
-        for e in rd.flatten() {
-            let n = e.file_name().to_string_lossy().into_owned();
-            if n.starts_with(".mattermost-") && n.contains(".tmp") {
-                let _ = std::fs::remove_file(e.path());
+    let dir =
+        crate::sys::fs::open_output_dir(root, out_dir, 0o700, &crate::sys::fs::Trusted::root())?;
+    let out_dir = dir.path.clone();
+    let out_dir = out_dir.as_path();
+    // Temps of an earlier killed run: never complete, safe to remove (the entry itself,
+    // never a link's target).
+    for n in dir.names().map_err(io_err("list", out_dir))? {
+        let s = n.to_string_lossy();
+        if s.starts_with(".mattermost-") && s.contains(".tmp") {
+            if let Ok(Some(st)) = dir.lstat(&n) {
+                if st.kind != crate::sys::fs::Kind::Dir {
+                    let _ = dir.unlink(&n);
+                }
             }
         }
     }
     // Two backups in one second get `-2`, `-3`…: an archive is never replaced.
     let stem = format!("mattermost-{}-{}", hostname(), super::stamp());
-    let (name, final_path) = (1..1000)
+    let name = (1..1000)
         .map(|i| {
             if i == 1 {
                 format!("{stem}.tar.gz")
@@ -101,14 +116,24 @@ pub fn run(t: &Target, out_dir: &Path, progress: &dyn Fn(&str)) -> Result<Done> 
                 format!("{stem}-{i}.tar.gz")
             }
         })
-        .map(|n| (n.clone(), out_dir.join(n)))
-        .find(|(_, p)| !p.exists())
+        .find(|n| matches!(dir.lstat(std::ffi::OsStr::new(n)), Ok(None)))
         .ok_or_else(|| {
             Error::new("too many backups in this second").hint("run the backup again")
         })?;
-    let tmp_dump = out_dir.join(format!(".{name}.dump.tmp"));
-    let tmp_archive = out_dir.join(format!(".{name}.tmp"));
-    let mut cleanup = Cleanup(vec![tmp_dump.clone(), tmp_archive.clone()]);
+    let final_path = out_dir.join(&name);
+    let tmp_dump_name = format!(".{name}.dump.tmp");
+    let tmp_archive_name = format!(".{name}.tmp");
+    let tmp_dump = out_dir.join(&tmp_dump_name);
+    let tmp_archive = out_dir.join(&tmp_archive_name);
+    let mut cleanup = Cleanup {
+        dir: &dir,
+        names: Vec::new(),
+    };
+    // The dump is the whole database: owner only, here and as the archive member.
+    let dump = dir
+        .create_new(tmp_dump_name.as_ref(), 0o600)
+        .map_err(io_err("create", &tmp_dump))?;
+    cleanup.names.push(tmp_dump_name.clone());
 
     // The snapshot: counts and dump see the same state.
     let mut session = Session::open(conn)?;
@@ -151,37 +176,36 @@ pub fn run(t: &Target, out_dir: &Path, progress: &dyn Fn(&str)) -> Result<Done> 
     let mut cmd = conn.command("pg_dump");
     // -Z0: the archive is gzipped as a whole; compressing the dump inside as well costs
     // time on both sides (pg_dump and pg_restore) for no smaller file.
-    cmd.args(["-w", "-Fc", "-Z0", "--snapshot", snap.trim(), "-f"])
-        .arg(&tmp_dump)
+    // No `-f`: pg_dump writes to its stdout, the file created above (a regular file, so
+    // the custom format still records its data offsets).
+    cmd.args(["-w", "-Fc", "-Z0", "--snapshot", snap.trim()])
         .arg("-d")
         .arg(conn.conninfo(None));
-    conn.run(cmd, "`pg_dump`")?;
+    conn.run_watched(cmd, Some(&dump), "`pg_dump`")?;
     hit("mattermost-backup-dump");
     session.close(conn)?;
     // pg_dump -Fc starts every archive with `PGDMP`; anything else (empty, cut) is no dump.
-    let head = std::fs::read(&tmp_dump).map_err(io_err("read", &tmp_dump))?;
-    if head.len() < 16 || &head[..5] != b"PGDMP" {
+    let mut head = [0u8; 16];
+    let whole = {
+        use std::io::{Read as _, Seek as _};
+        let mut d = &dump;
+        d.seek(std::io::SeekFrom::Start(0))
+            .and_then(|_| d.read_exact(&mut head))
+            .is_ok()
+    };
+    if !whole || &head[..5] != b"PGDMP" {
         return Err(Error::new("`pg_dump` exited 0 but wrote no usable dump")
             .hint("check the PostgreSQL server log; no archive was written"));
     }
-    drop(head);
 
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp_archive)
+    let file = dir
+        .create_new(tmp_archive_name.as_ref(), 0o600)
         .map_err(io_err("create", &tmp_archive))?;
+    cleanup.names.push(tmp_archive_name.clone());
     let mut w = archive::Writer::new(std::io::BufWriter::with_capacity(1 << 20, file));
     let aerr = |e: std::io::Error| Error::io("write", &tmp_archive, e);
-    // pg_dump creates the dump with the umask; it is the whole database: owner only, here
-    // and as the archive member.
-    std::fs::set_permissions(
-        &tmp_dump,
-        std::os::unix::fs::PermissionsExt::from_mode(0o600),
-    )
-    .map_err(io_err("set the mode of", &tmp_dump))?;
-    w.file("db.dump", &tmp_dump).map_err(aerr)?;
+    w.opened_file("db.dump", &dump).map_err(aerr)?;
+    drop(dump);
     w.file("config.json", &t.config_file)
         .map_err(|e| Error::io("read", &t.config_file, e))?;
     let data = if !t.local_files() {
@@ -229,11 +253,13 @@ pub fn run(t: &Target, out_dir: &Path, progress: &dyn Fn(&str)) -> Result<Done> 
     hit("mattermost-backup-fsynced");
     // A hard link publishes the complete file atomically and never replaces another
     // archive; the temp name goes after.
-    std::fs::hard_link(&tmp_archive, &final_path).map_err(io_err("publish", &final_path))?;
+    dir.link(tmp_archive_name.as_ref(), name.as_ref())
+        .map_err(io_err("publish", &final_path))?;
     hit("mattermost-backup-renamed");
-    std::fs::remove_file(&tmp_archive).map_err(io_err("remove", &tmp_archive))?;
-    crate::fsutil::sync_dir(out_dir)?;
-    cleanup.0.retain(|p| p != &tmp_archive);
+    dir.unlink(tmp_archive_name.as_ref())
+        .map_err(io_err("remove", &tmp_archive))?;
+    cleanup.names.retain(|n| n != &tmp_archive_name);
+    dir.sync().map_err(io_err("sync directory", out_dir))?;
     Ok(Done {
         path: final_path,
         manifest,
@@ -248,8 +274,142 @@ pub enum Verdict {
     Bad(String),
 }
 
+/// A verification's verdict, and who ran the archive's SQL.
+pub struct Verification {
+    pub verdict: Verdict,
+    /// The login role `pg_restore` connected as.
+    pub sql_role: String,
+    /// `true`: a throwaway role that owned only the scratch database (made through
+    /// `admin_data_source`); `false`: the Mattermost role itself.
+    pub isolated: bool,
+}
+
+/// The scratch database (and, with an administrative connection, the throwaway role) of
+/// one verification: dropped by [`Scratch::remove`] on every path, and by `Drop` on a
+/// panic.
+struct Scratch<'a> {
+    /// The connection that drops them: the administrative one, else Mattermost's.
+    owner: &'a Conn,
+    db: String,
+    role: Option<String>,
+    force: bool,
+    removed: bool,
+    /// Without an administrative connection: a session of the Mattermost role opened
+    /// before the archive's SQL ran, so that the drop still works when that SQL changed
+    /// the role's password.
+    session: Option<Session>,
+}
+
+impl Scratch<'_> {
+    fn remove(&mut self) -> Result<()> {
+        self.removed = true;
+        let mut sql = format!(
+            "DROP DATABASE IF EXISTS {}{};\n",
+            pg::ident(&self.db),
+            if self.force { " WITH (FORCE)" } else { "" }
+        );
+        if let Some(role) = &self.role {
+            sql.push_str(&format!("DROP ROLE IF EXISTS {};\n", pg::ident(role)));
+        }
+        if let Some(mut session) = self.session.take() {
+            if session
+                .ask(self.owner, &format!("{sql}SELECT 'dropped';"), 1)
+                .is_ok()
+            {
+                return Ok(());
+            }
+        }
+        self.owner.execute(None, &sql).map_err(|e| {
+            Error::new(format!(
+                "the scratch database `{}` of the verification could not be dropped",
+                self.db
+            ))
+            .cause(e.to_string())
+            .hint("the next `mattermost backup --verify` drops it; or drop it with `DROP DATABASE`")
+        })
+    }
+}
+
+impl Drop for Scratch<'_> {
+    fn drop(&mut self) {
+        if !self.removed {
+            let _ = self.remove();
+        }
+    }
+}
+
+/// The start of every scratch name of `dbname` (database and role alike), short enough
+/// for a pid and a random tail within PostgreSQL's 63 bytes.
+fn scratch_prefix(dbname: &str) -> String {
+    let mut end = dbname.len().min(28);
+    while !dbname.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}_toolctl_verify_", &dbname[..end])
+}
+
+/// Drops what an earlier verification that was killed (SIGKILL, power loss) left: the
+/// caller holds the Mattermost lock, so no other verification of this root runs. Failures
+/// are ignored (a database still in use elsewhere is left alone).
+fn sweep_scratch(owner: &Conn, prefix: &str, roles: bool) {
+    let like = format!("left({{}}, {}) = {}", prefix.len(), pg::literal(prefix));
+    let dbs = owner
+        .query(
+            None,
+            &format!(
+                "SELECT datname FROM pg_database WHERE {}",
+                like.replace("{}", "datname")
+            ),
+        )
+        .unwrap_or_default();
+    let mut sql = String::new();
+    for d in dbs.iter().filter_map(|r| r.first()) {
+        sql.push_str(&format!("DROP DATABASE IF EXISTS {};\n", pg::ident(d)));
+    }
+    if roles {
+        let rs = owner
+            .query(
+                None,
+                &format!(
+                    "SELECT rolname FROM pg_roles WHERE {}",
+                    like.replace("{}", "rolname")
+                ),
+            )
+            .unwrap_or_default();
+        for r in rs.iter().filter_map(|r| r.first()) {
+            sql.push_str(&format!("DROP ROLE IF EXISTS {};\n", pg::ident(r)));
+        }
+    }
+    for stmt in sql.lines() {
+        let _ = owner.execute(None, stmt);
+    }
+}
+
+fn random_hex(n: usize) -> Result<String> {
+    Ok(pg::random_password()?.chars().take(n).collect())
+}
+
 /// Restores `db.dump` of `archive` into a scratch database and compares the row counts.
-pub fn verify(t: &Target, path: &Path, progress: &dyn Fn(&str)) -> Result<Verdict> {
+///
+/// With `admin` (the `admin_data_source` connection), a throwaway login role is created
+/// that owns only the scratch database, and `pg_restore` and the counts run as that role:
+/// the archive's SQL cannot act as the Mattermost role, even after `RESET ROLE`. Without
+/// it the archive's SQL runs as the Mattermost role, and the result says so. The scratch
+/// database (and role) are dropped on every path: success, damage, error, and SIGINT,
+/// SIGTERM or SIGHUP (deferred until they are gone; exit 130).
+pub fn verify(
+    t: &Target,
+    admin: Option<&Conn>,
+    path: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<Verification> {
+    crate::sys::signals::defer_terminating()
+        .map_err(|e| Error::new("cannot install signal handlers").cause(e))?;
+    let interrupted = || {
+        crate::sys::signals::interrupted().then(|| {
+            Error::interrupted("interrupted; the verification's scratch database was dropped")
+        })
+    };
     let scratch = tempfile::Builder::new()
         .prefix("toolctl-verify-")
         .tempdir()
@@ -258,26 +418,94 @@ pub fn verify(t: &Target, path: &Path, progress: &dyn Fn(&str)) -> Result<Verdic
     let contents = match archive::read(path, Some(&staged)) {
         Ok(c) => c,
         Err(Damage::Io(e)) => return Err(Error::io("read", path, e)),
-        Err(Damage::Bad(why)) => return Ok(Verdict::Bad(why)),
+        Err(Damage::Bad(why)) => {
+            return Ok(Verification {
+                verdict: Verdict::Bad(why),
+                sql_role: String::new(),
+                isolated: admin.is_some(),
+            })
+        }
     };
     progress("checksums match the manifest");
+    if let Some(e) = interrupted() {
+        return Err(e);
+    }
     let conn = &t.conn;
     let (server_major, _) = conn.server_version()?;
     conn.check_client("pg_restore", server_major)?;
-    let db = format!("{}_toolctl_verify_{}", t.dbname(), std::process::id());
-    let db: String = db.chars().take(63).collect();
-    conn.query(
-        Some("postgres"),
-        &format!("CREATE DATABASE {} TEMPLATE template0", pg::ident(&db)),
-    )?;
-    let result = trial(conn, &db, &staged.join("db.dump"));
-    let dropped = conn.query(
-        Some("postgres"),
-        &format!("DROP DATABASE IF EXISTS {}", pg::ident(&db)),
-    );
+    let prefix = scratch_prefix(t.dbname());
+    let owner = admin.unwrap_or(conn);
+    sweep_scratch(owner, &prefix, admin.is_some());
+    let name = format!("{prefix}{}_{}", std::process::id(), random_hex(6)?);
+    let mut guard = Scratch {
+        owner,
+        db: name.clone(),
+        role: admin.map(|_| name.clone()),
+        force: server_major >= 13,
+        removed: false,
+        session: None,
+    };
+    let (runner, isolated) = match admin {
+        Some(admin) => {
+            let password = pg::random_password()?;
+            let mut salt = [0u8; 16];
+            salt.copy_from_slice(&hex_bytes(&random_hex(32)?));
+            // A leftover role (a kill before the drop) cannot log in after an hour.
+            let until = humantime::format_rfc3339_seconds(
+                std::time::SystemTime::now() + std::time::Duration::from_secs(3600),
+            );
+            let role = pg::ident(&name);
+            let sql = format!(
+                "CREATE ROLE {role} LOGIN CONNECTION LIMIT 8 VALID UNTIL {} PASSWORD {};\n\
+                 GRANT {role} TO CURRENT_USER;\n\
+                 CREATE DATABASE {role} OWNER {role} TEMPLATE template0;\n\
+                 REVOKE ALL ON DATABASE {role} FROM PUBLIC;\n",
+                pg::literal(&until.to_string()),
+                pg::literal(&pg::scram_verifier(&password, &salt)),
+            );
+            admin.execute(None, &sql).map_err(|e| {
+                Error::new("cannot create the throwaway role and scratch database of the verification")
+                    .cause(e.to_string())
+                    .hint("the role of `mattermost.admin_data_source` needs CREATEROLE and CREATEDB (`ALTER ROLE … CREATEROLE CREATEDB`)")
+            })?;
+            (admin.as_user(&name, &password), true)
+        }
+        None => {
+            guard.session = Some(Session::open(conn)?);
+            conn.query(
+                Some("postgres"),
+                &format!("CREATE DATABASE {} TEMPLATE template0", pg::ident(&name)),
+            )?;
+            (conn.clone(), false)
+        }
+    };
+    progress(&format!(
+        "trial restore into `{name}` as {}",
+        if isolated {
+            format!("the throwaway role `{name}`")
+        } else {
+            format!("the Mattermost role `{}`", conn.user())
+        }
+    ));
+    let result = trial(&runner, &name, &staged.join("db.dump"));
+    drop(scratch);
+    let dropped = guard.remove();
+    if let Some(e) = interrupted() {
+        return Err(e);
+    }
+    let finish = |verdict| {
+        Ok(Verification {
+            verdict,
+            sql_role: runner.user().to_string(),
+            isolated,
+        })
+    };
     let got = match result {
         Ok(Ok(got)) => got,
-        Ok(Err(why)) => return Ok(Verdict::Bad(why)),
+        Ok(Err(why)) => {
+            dropped?;
+            return finish(Verdict::Bad(why));
+        }
         Err(e) => return Err(e),
     };
     dropped?;
@@ -299,7 +527,7 @@ pub fn verify(t: &Target, path: &Path, progress: &dyn Fn(&str)) -> Result<Verdic
         diffs.push(format!("{table}: restored but not in the manifest"));
     }
     if !diffs.is_empty() {
-        return Ok(Verdict::Bad(format!(
+        return finish(Verdict::Bad(format!(
             "row counts differ: {}",
             diffs.join("; ")
         )));
@@ -308,14 +536,23 @@ pub fn verify(t: &Target, path: &Path, progress: &dyn Fn(&str)) -> Result<Verdic
         "trial restore: {} tables, row counts match",
         got.len()
     ));
-    Ok(Verdict::Good(json!({
+    finish(Verdict::Good(json!({
         "archive": path.display().to_string(),
         "tables": got.len(),
         "manifest": contents.manifest,
     })))
 }
 
-/// `pg_restore` into `db`, then counts: `Ok(Err)` when the dump itself would not restore.
+fn hex_bytes(h: &str) -> Vec<u8> {
+    (0..h.len() / 2)
+        .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap_or(0))
+        .collect()
+}
+
+/// `pg_restore` into `db` as `conn`'s role, then counts as that role: `Ok(Err)` when the
+/// dump itself would not restore. Owners and privileges of the archive are left out
+/// (`--no-owner --no-privileges`), and so are tablespaces, publications, subscriptions and
+/// security labels: a trial needs the rows only.
 fn trial(
     conn: &Conn,
     db: &str,
@@ -327,13 +564,19 @@ fn trial(
         "--exit-on-error",
         "--single-transaction",
         "--no-owner",
-        "--no-acl",
+        "--no-privileges",
+        "--no-tablespaces",
+        "--no-publications",
+        "--no-subscriptions",
+        "--no-security-labels",
         "-d",
     ])
     .arg(conn.conninfo(Some(db)))
     .arg(dump);
-    if let Err(e) = conn.run(cmd, "the trial `pg_restore`") {
-        return Ok(Err(format!("the dump does not restore: {e}")));
+    match conn.run_watched(cmd, None, "the trial `pg_restore`") {
+        Ok(()) => {}
+        Err(e) if e.status() == crate::error::ExitStatus::Interrupted => return Err(e),
+        Err(e) => return Ok(Err(format!("the dump does not restore: {e}"))),
     }
     Ok(Ok(counts(&conn.query(Some(db), COUNT_SQL)?)))
 }

@@ -610,3 +610,208 @@ mod password_tests {
         assert_eq!(split_password(kv), (kv.to_string(), None));
     }
 }
+
+impl Conn {
+    /// The same server as another login role: `user` and `password` replace this
+    /// connection's (the password still reaches children only through `PGPASSWORD`).
+    pub fn as_user(&self, user: &str, password: &str) -> Conn {
+        let mut params: Vec<(String, String)> = self
+            .params
+            .iter()
+            .filter(|(k, _)| k != "user")
+            .cloned()
+            .collect();
+        params.insert(0, ("user".into(), user.to_string()));
+        Conn {
+            params,
+            password: Some(Zeroizing::new(password.to_string())),
+            bin_dir: self.bin_dir.clone(),
+        }
+    }
+
+    /// The role this connection logs in as, for messages.
+    pub fn user(&self) -> &str {
+        self.get("user")
+            .unwrap_or("(the operating-system user's name)")
+    }
+
+    /// Runs `sql` in `db` with psql reading it from its stdin (never argv: it may carry a
+    /// password verifier); every statement must succeed.
+    pub fn execute(&self, db: Option<&str>, sql: &str) -> Result<()> {
+        let mut cmd = self.psql();
+        cmd.arg("-d")
+            .arg(self.conninfo(db))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().map_err(|e| self.spawn_error(&cmd, e))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(sql.as_bytes());
+        }
+        let out = child
+            .wait_with_output()
+            .map_err(|e| Error::new("cannot wait for psql").cause(e))?;
+        if !out.status.success() {
+            return Err(self.child_error("a statement to PostgreSQL", &out.stderr, out.status));
+        }
+        Ok(())
+    }
+
+    /// Runs a client to completion with `out` as its stdout (a file toolctl created, never
+    /// a path the client opens itself); its stderr becomes the error's cause. A deferred
+    /// SIGINT, SIGTERM or SIGHUP (see [`crate::sys::signals`]) stops the child and returns
+    /// an interrupted error.
+    pub fn run_watched(
+        &self,
+        mut cmd: Command,
+        out: Option<&std::fs::File>,
+        what: &str,
+    ) -> Result<()> {
+        match out {
+            Some(f) => {
+                let f = f
+                    .try_clone()
+                    .map_err(|e| Error::new("cannot duplicate a file descriptor").cause(e))?;
+                cmd.stdout(Stdio::from(f));
+            }
+            None => {
+                cmd.stdout(Stdio::null());
+            }
+        }
+        cmd.stderr(Stdio::piped());
+        let mut child = cmd.spawn().map_err(|e| self.spawn_error(&cmd, e))?;
+        let mut stderr = child.stderr.take().expect("piped");
+        let reader = std::thread::spawn(move || {
+            use std::io::Read as _;
+            // Kept up to 1 MiB, read to the end so that the child never blocks on it.
+            let (mut buf, mut chunk) = (Vec::new(), [0u8; 8192]);
+            while let Ok(n) = stderr.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                if buf.len() < 1 << 20 {
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+            }
+            buf
+        });
+        let status = loop {
+            if crate::sys::signals::interrupted() {
+                let _ = child.kill();
+                let _ = child.wait();
+                let _ = reader.join();
+                return Err(Error::interrupted(format!("interrupted while {what} ran")));
+            }
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) => std::thread::sleep(std::time::Duration::from_millis(50)),
+                Err(e) => return Err(Error::new("cannot wait for a PostgreSQL client").cause(e)),
+            }
+        };
+        let err = reader.join().unwrap_or_default();
+        if !status.success() {
+            return Err(self.child_error(what, &err, status));
+        }
+        Ok(())
+    }
+}
+
+/// A random password for a throwaway role: 32 bytes from the kernel, hex.
+pub fn random_password() -> Result<Zeroizing<String>> {
+    use std::io::Read;
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes[..]))
+        .map_err(|e| Error::new("cannot read random bytes from /dev/urandom").cause(e))?;
+    let mut s = Zeroizing::new(String::with_capacity(64));
+    for b in bytes.iter() {
+        s.push_str(&format!("{b:02x}"));
+    }
+    Ok(s)
+}
+
+/// The SCRAM-SHA-256 verifier of `password` (RFC 5802/7677, as PostgreSQL stores it):
+/// `CREATE ROLE … PASSWORD '<verifier>'` then never sends the password itself to the
+/// server, so no statement log can hold it.
+pub fn scram_verifier(password: &str, salt: &[u8; 16]) -> String {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest, Sha256};
+    const ITERATIONS: u32 = 4096;
+    let mut salted = Zeroizing::new([0u8; 32]);
+    pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), salt, ITERATIONS, &mut salted[..]);
+    let mac = |msg: &[u8]| {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&salted[..]).expect("any key length");
+        m.update(msg);
+        m.finalize().into_bytes()
+    };
+    let client_key = mac(b"Client Key");
+    let stored_key = Sha256::digest(client_key);
+    let server_key = mac(b"Server Key");
+    let b64 = base64::engine::general_purpose::STANDARD;
+    format!(
+        "SCRAM-SHA-256${ITERATIONS}:{}${}:{}",
+        b64.encode(salt),
+        b64.encode(stored_key),
+        b64.encode(server_key)
+    )
+}
+
+#[cfg(test)]
+mod scram_tests {
+    #[test]
+    fn the_verifier_matches_a_known_postgresql_one() {
+        // Computed independently (Python hashlib/hmac) for password "pencil" and salt
+        // 0x00..0x0f.
+        let salt: [u8; 16] = std::array::from_fn(|i| i as u8);
+        let v = super::scram_verifier("pencil", &salt);
+        assert!(
+            v.starts_with("SCRAM-SHA-256$4096:AAECAwQFBgcICQoLDA0ODw==$"),
+            "{v}"
+        );
+        assert_eq!(
+            v,
+            "SCRAM-SHA-256$4096:AAECAwQFBgcICQoLDA0ODw==$zHCdol2044/ZyWzPLi7oxApCkamKw9Z+E4U/QApd/5Y=:dd5peBOitVnLNFu7VmwP+HiDaaw4OUCv396eVCWhYiE="
+        );
+    }
+}
+
+/// The administrative connection of `[mattermost] admin_data_source` (with the
+/// `admin_sql_password` secret, which wins over a password written in it), or `None` when
+/// it is not set. Its database defaults to `postgres`; it is used only for CREATE and DROP
+/// DATABASE and ROLE, never to connect to a database an archive filled.
+pub fn admin_conn(
+    source: Option<&str>,
+    secret: Option<&str>,
+    bin_dir: Option<PathBuf>,
+    warn: &mut Vec<String>,
+) -> Result<Option<Conn>> {
+    let Some(source) = source.filter(|s| !s.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let mut params = parse(source, warn).map_err(|e| {
+        Error::new(format!("`mattermost.admin_data_source` cannot be read: {e}")).hint(
+            "write it as `user=… host=… port=… dbname=postgres` or `postgres://user@host:port/postgres`",
+        )
+    })?;
+    let mut password = None;
+    params.retain(|(k, v)| {
+        if k == "password" {
+            password = Some(Zeroizing::new(v.clone()));
+            false
+        } else {
+            true
+        }
+    });
+    if let Some(s) = secret.filter(|s| !s.is_empty()) {
+        password = Some(Zeroizing::new(s.to_string()));
+    }
+    if !params.iter().any(|(k, v)| k == "dbname" && !v.is_empty()) {
+        params.push(("dbname".into(), "postgres".into()));
+    }
+    Ok(Some(Conn {
+        params,
+        password,
+        bin_dir,
+    }))
+}

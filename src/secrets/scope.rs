@@ -102,6 +102,10 @@ impl Scope {
         )];
         const MATTERMOST: &[KeySpec] = &[
             key(
+                "admin_sql_password",
+                "the password of the PostgreSQL role of `mattermost.admin_data_source`",
+            ),
+            key(
                 "gitlab_secret",
                 "the OAuth application secret GitLab issued to Mattermost",
             ),

@@ -231,6 +231,8 @@ pub fn keys() -> &'static [Key] {
                 D::Str("user=gitlab_mattermost host=/var/opt/gitlab/postgresql port=5432 sslmode=disable dbname=mattermost_production"),
             ),
             secret("mattermost.sql_password", Scope::Mattermost, "sql_password"),
+            key("mattermost.admin_data_source", Kind::Str, D::None),
+            secret("mattermost.admin_sql_password", Scope::Mattermost, "admin_sql_password"),
             key("mattermost.uid", Kind::Int(0, 4_294_967_294), D::None),
             key("mattermost.gid", Kind::Int(0, 4_294_967_294), D::None),
             key("mattermost.env", Kind::Map, D::None),

@@ -859,6 +859,83 @@ pub fn open_beneath(root: &Path, path: &Path, trusted: &Trusted) -> Result<Locat
     })
 }
 
+impl DirHandle {
+    /// Creates the regular file `name` beneath this directory (`O_CREAT | O_EXCL |
+    /// O_NOFOLLOW`: never an existing entry, never through a link), readable and writable,
+    /// with exactly `mode` (set on the descriptor, whatever the umask).
+    pub fn create_new(&self, name: &std::ffi::OsStr, mode: u32) -> io::Result<File> {
+        let fd = rustix::fs::openat(
+            &self.fd,
+            name,
+            OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode((mode & 0o600) as _),
+        )?;
+        let file = File::from(fd);
+        rustix::fs::fchmod(&file, Mode::from_raw_mode(mode as _))?;
+        Ok(file)
+    }
+}
+
+/// Opens, creating what is missing, a directory that toolctl writes root-owned files into
+/// (an output directory such as `mattermost backup --output`). Below `--root` (`root`) the
+/// walk starts at the root directory, as [`open_beneath`] does; a `dir` outside it is
+/// walked from `/`, so every ancestor counts. Either way no component may be a symlink,
+/// and every existing directory on the way must be changeable by `trusted` users only (a
+/// sticky one such as `/tmp` is safe for the entries its other users do not own). Missing
+/// directories are created beneath their opened parent, the last one with `mode`, the
+/// others 0755, and checked like the rest. `dir` is made absolute against the current
+/// directory; `..` is resolved by name (no link can be in the way, since none is followed).
+pub fn open_output_dir(root: &Path, dir: &Path, mode: u32, trusted: &Trusted) -> Result<DirHandle> {
+    use std::path::Component;
+    let abs = if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| Error::new("cannot read the current directory").cause(e))?
+            .join(dir)
+    };
+    let mut clean = PathBuf::from("/");
+    for c in abs.components() {
+        match c {
+            Component::Normal(n) => clean.push(n),
+            Component::ParentDir => {
+                clean.pop();
+            }
+            _ => {}
+        }
+    }
+    let anchor = if clean.starts_with(root) && root.is_absolute() {
+        root
+    } else {
+        Path::new("/")
+    };
+    let located = open_beneath(anchor, &clean, trusted)?;
+    let mut handle = located.handle;
+    let n = located.missing.len();
+    for (i, name) in located.missing.into_iter().enumerate() {
+        let here = handle.path.join(&name);
+        let m = if i + 1 == n { mode } else { 0o755 };
+        match handle.mkdir(&name, m) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io("create directory", &here, e)),
+        }
+        let next = handle.open_dir(&name).map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                symlinked_dir(&here)
+            } else {
+                Error::io("open directory", &here, e)
+            }
+        })?;
+        let st = next
+            .stat_self()
+            .map_err(|e| Error::io("inspect", &here, e))?;
+        trusted.check(&here, &st)?;
+        handle = next;
+    }
+    Ok(handle)
+}
+
 #[cfg(test)]
 mod trust_tests {
     use super::*;

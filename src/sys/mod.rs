@@ -14,5 +14,6 @@
 pub mod dirfd;
 pub mod fs;
 pub mod proc;
+pub mod signals;
 pub mod term;
 pub mod users;
