@@ -97,7 +97,8 @@ const NOT_EVALUATED: Why = "Ruby this reader does not evaluate";
 pub const MAX_NESTING: usize = 64;
 
 /// The reason of a statement nested deeper than [`MAX_NESTING`].
-pub const NESTED_TOO_DEEP: Why = "nested too deep (more than 64 levels of brackets, braces or parentheses)";
+pub const NESTED_TOO_DEEP: Why =
+    "nested too deep (more than 64 levels of brackets, braces or parentheses)";
 
 /// Splits `text` into statements: a newline ends one unless a bracket or brace is open.
 /// Returns (first line, tokens, why it cannot be read) per statement; the tokens are kept
@@ -603,7 +604,11 @@ roles ['a']
             ("hash", nested_hash(N)),
             (
                 "symbol-keyed hash",
-                format!("mattermost['env'] = {}1{}\n", "{a: ".repeat(N), "}".repeat(N)),
+                format!(
+                    "mattermost['env'] = {}1{}\n",
+                    "{a: ".repeat(N),
+                    "}".repeat(N)
+                ),
             ),
             (
                 "array",
@@ -619,7 +624,11 @@ roles ['a']
             ),
             (
                 "mixed",
-                format!("gitlab_rails['x'] = {}1{}\n", "[{(".repeat(N / 3), ")}]".repeat(N / 3)),
+                format!(
+                    "gitlab_rails['x'] = {}1{}\n",
+                    "[{(".repeat(N / 3),
+                    ")}]".repeat(N / 3)
+                ),
             ),
         ];
         for (what, text) in cases {
@@ -637,7 +646,11 @@ roles ['a']
         let (s, k) = parse(&chain);
         assert!(s.is_empty());
         assert!(k[0].reason.contains("method call"), "{k:?}");
-        let interp = format!("gitlab_rails['x'] = {}{}\n", "\"#{".repeat(N), "}\"".repeat(N));
+        let interp = format!(
+            "gitlab_rails['x'] = {}{}\n",
+            "\"#{".repeat(N),
+            "}\"".repeat(N)
+        );
         let (s, k) = parse(&interp);
         assert!(s.is_empty());
         assert_eq!(k.len(), 1, "{k:?}");

@@ -529,6 +529,12 @@ pub fn diff(plan: &Plan, change: &Change, secrets: &[&str]) -> Option<String> {
             .filter(|_| change.action != Action::Remove)
             .map(|f| &f.bytes[..]),
     );
+    if old == new && !old.is_empty() {
+        // What changed is masked on both sides: say so rather than show nothing.
+        return Some(format!(
+            "{header}@@ a secret value changed (not shown) @@\n"
+        ));
+    }
     let diff = similar::TextDiff::from_lines(&old, &new);
     let body = diff
         .unified_diff()
@@ -661,9 +667,9 @@ fn mask_url_password(line: &str) -> String {
 }
 
 /// `… password=xyz …` (a PostgreSQL data source) → `password=********`, every occurrence:
-/// a quoted value (`password='a \'b c'`) up to its closing quote, else up to the next
-/// space (a URL's `password=` parameter up to its `&`). A quote left open masks the rest
-/// of the line.
+/// a quoted value (`password='a \'b c'` → `password='********'`) up to its closing quote,
+/// else up to the next space, `&` or `"` (a URL's `password=` parameter). A quote left
+/// open masks the rest of the line.
 fn mask_password_param(line: &str) -> String {
     const KEY: &str = "password=";
     let mut out = String::with_capacity(line.len());
@@ -693,8 +699,8 @@ fn mask_password_param(line: &str) -> String {
                 .find(|c: char| c.is_whitespace() || c == '&' || c == '"')
                 .unwrap_or(value.len())
         };
-        if value[..end] == *MASK || value[..end] == format!("'{MASK}'") {
-            out.push_str(&value[..end]);
+        if value.starts_with('\'') {
+            out.push_str(&format!("'{MASK}'"));
         } else {
             out.push_str(MASK);
         }
@@ -710,9 +716,17 @@ fn mask_password_param(line: &str) -> String {
 /// is public.
 fn env_name_is_secret(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    ["PASSWORD", "SECRET", "TOKEN", "KEY", "SALT", "DATASOURCE", "CREDENTIAL"]
-        .iter()
-        .any(|w| upper.contains(w))
+    [
+        "PASSWORD",
+        "SECRET",
+        "TOKEN",
+        "KEY",
+        "SALT",
+        "DATASOURCE",
+        "CREDENTIAL",
+    ]
+    .iter()
+    .any(|w| upper.contains(w))
 }
 
 #[cfg(test)]
@@ -759,13 +773,19 @@ mod tests {
                 "  :redis_url: \"redis://:{}@h:6379/2\" # mid-line\n",
                 mail_room::percent_encode(pw)
             ),
-            format!("  secret: {} trailing\n", serde_json::to_string(pw).unwrap()),
+            format!(
+                "  secret: {} trailing\n",
+                serde_json::to_string(pw).unwrap()
+            ),
             format!(
                 "x = {} # y\n",
                 base64::engine::general_purpose::STANDARD.encode(pw)
             ),
-            format!("\"DataSource\": {},\n", serde_json::to_string(
-                &crate::mattermost::pg::with_password("user=mm", pw)).unwrap()),
+            format!(
+                "\"DataSource\": {},\n",
+                serde_json::to_string(&crate::mattermost::pg::with_password("user=mm", pw))
+                    .unwrap()
+            ),
             format!("before {pw} after\n"),
         ];
         for line in &lines {
@@ -773,7 +793,15 @@ mod tests {
             assert!(masked.contains(MASK), "{line:?} → {masked:?}");
             let b64 = base64::engine::general_purpose::STANDARD.encode(pw);
             for piece in [
-                "a'ss", "a\\'ss", "w%41", "@rd", "%40rd", "rd\\", "p+a", "p%20a", "%2541",
+                "a'ss",
+                "a\\'ss",
+                "w%41",
+                "@rd",
+                "%40rd",
+                "rd\\",
+                "p+a",
+                "p%20a",
+                "%2541",
                 &b64[..8],
             ] {
                 assert!(!masked.contains(piece), "{piece:?} left in {masked:?}");
@@ -788,15 +816,15 @@ mod tests {
     fn an_unknown_quoted_data_source_password_is_masked_whole() {
         assert_eq!(
             mask("user=a password='x y \\' z' dbname=b\n", &[]),
-            "user=a password=******** dbname=b\n"
+            "user=a password='********' dbname=b\n"
         );
         assert_eq!(
             mask("password=one host=h password='t w o'\n", &[]),
-            "password=******** host=h password=********\n"
+            "password=******** host=h password='********'\n"
         );
         assert_eq!(
             mask("a password='open ended\n", &[]),
-            "a password=********\n"
+            "a password='********'\n"
         );
         assert_eq!(
             mask("postgres://u@h/d?password=a%20b&sslmode=x\n", &[]),
@@ -810,7 +838,10 @@ mod tests {
             guess_secrecy("mattermost/env/MM_EMAILSETTINGS_SMTPPASSWORD"),
             Secrecy::Whole
         );
-        assert_eq!(guess_secrecy("mattermost/env/MM_GITLABSETTINGS_SECRET"), Secrecy::Whole);
+        assert_eq!(
+            guess_secrecy("mattermost/env/MM_GITLABSETTINGS_SECRET"),
+            Secrecy::Whole
+        );
         assert_eq!(
             guess_secrecy("mattermost/env/MM_SQLSETTINGS_DATASOURCE"),
             Secrecy::Masked
