@@ -762,8 +762,8 @@ mod tests {
         let pw = r#"p a'ss "w%41@rd\ x"#;
         let lines = [
             format!(
-                "user=mm {} dbname=x\n",
-                format!("password={}", crate::mattermost::pg::conninfo_value(pw))
+                "user=mm password={} dbname=x\n",
+                crate::mattermost::pg::conninfo_value(pw)
             ),
             format!(
                 "{}\n",
