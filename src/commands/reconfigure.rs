@@ -138,7 +138,12 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
     // Diffs: printed for people, strings inside the document for JSON (one document).
     let mut diffs = Vec::new();
     if args.diff {
-        let secrets = resolved.secret_values();
+        // Every secret value of every scope, and the webhook token (generated this run
+        // when the store has none): masked wherever, and however encoded, it lands.
+        let mut secrets = resolved.secret_values();
+        if let Some(t) = token.as_deref() {
+            secrets.push(t.as_str());
+        }
         let mut text = String::new();
         for c in &changes {
             if let Some(d) = render::diff(&plan, c, &secrets) {

@@ -22,6 +22,7 @@ use crate::secrets::Scope;
 use crate::servicedesk::address::{self, Configured, ProjectAddress};
 use crate::servicedesk::templates::{self, Finding, Severity};
 use crate::servicedesk::verify::{self, Outcome, Reading};
+use crate::sys::term::one_line;
 use crate::Context;
 
 /// The largest template read (GitLab's templates are a few KiB).
@@ -124,7 +125,7 @@ fn check_templates(dir: &Path, format: OutputFormat) -> Result<ExitStatus> {
         let text = String::from_utf8(bytes).map_err(|e| {
             Error::new(format!(
                 "{}: not UTF-8 text (invalid byte at offset {})",
-                path.display(),
+                one_line(&path.display().to_string()),
                 e.utf8_error().valid_up_to()
             ))
             .hint("save the template as UTF-8")
@@ -152,22 +153,24 @@ fn check_templates(dir: &Path, format: OutputFormat) -> Result<ExitStatus> {
             if findings.is_empty() {
                 output::emit(&format!(
                     "{}: {} template(s), no findings\n",
-                    dir.display(),
+                    one_line(&dir.display().to_string()),
                     names.len()
                 ));
             } else {
                 let mut t = output::table(&["file", "at", "severity", "finding", "hint"]);
                 for f in &findings {
+                    // A file name (and a message naming it) is anyone's text: no escape
+                    // sequence reaches the terminal.
                     t.add_row(vec![
-                        f.file.clone(),
+                        one_line(&f.file).into_owned(),
                         if f.line == 0 {
                             "-".into()
                         } else {
                             format!("{}:{}", f.line, f.column)
                         },
                         f.severity.label().to_string(),
-                        f.message.clone(),
-                        f.hint.clone(),
+                        one_line(&f.message).into_owned(),
+                        one_line(&f.hint).into_owned(),
                     ]);
                 }
                 output::emit(&format!("{t}\n{errors} error(s), {warnings} warning(s)\n"));
@@ -190,17 +193,24 @@ fn preview(a: &SdPreviewArgs) -> Result<ExitStatus> {
     if !templates::FILES.contains(&name.as_str()) {
         return Err(Error::new(format!(
             "`{}` is not a template GitLab reads",
-            a.file.display()
+            one_line(&a.file.display().to_string())
         ))
         .hint(format!("name it one of {}", templates::FILES.join(", "))));
     }
     let bytes = crate::fsutil::read_optional_capped(&a.file, TEMPLATE_CAP, "template")?
         .ok_or_else(|| {
-            Error::new(format!("`{}` does not exist", a.file.display()))
-                .hint("give the path of a template file")
+            Error::new(format!(
+                "`{}` does not exist",
+                one_line(&a.file.display().to_string())
+            ))
+            .hint("give the path of a template file")
         })?;
     let text = String::from_utf8(bytes).map_err(|_| {
-        Error::new(format!("{}: not UTF-8 text", a.file.display())).hint("save it as UTF-8")
+        Error::new(format!(
+            "{}: not UTF-8 text",
+            one_line(&a.file.display().to_string())
+        ))
+        .hint("save it as UTF-8")
     })?;
     let given = [
         ("ISSUE_ID", &a.issue_id),

@@ -8,6 +8,11 @@
 //! lines. Comments and blank lines are skipped. Anything else (interpolation, method
 //! calls, arrays, conditionals) is returned as a [`Skipped`] line: this module evaluates
 //! nothing, and it never puts a value in a reason (values may be credentials).
+//!
+//! Nesting is bounded: a statement whose brackets, braces or parentheses nest deeper than
+//! [`MAX_NESTING`] is returned as a [`Skipped`] line ("nested too deep"), so that no input
+//! can exhaust the stack (the tokenizer is iterative; the value reader recurses only into
+//! hashes, and never deeper than that bound).
 
 /// A Ruby literal.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,9 +92,18 @@ type Why = &'static str;
 
 const NOT_EVALUATED: Why = "Ruby this reader does not evaluate";
 
+/// How deep brackets, braces and parentheses may nest in one statement (a hash of hashes
+/// 64 levels deep is read; one more level is not).
+pub const MAX_NESTING: usize = 64;
+
+/// The reason of a statement nested deeper than [`MAX_NESTING`].
+pub const NESTED_TOO_DEEP: Why =
+    "nested too deep (more than 64 levels of brackets, braces or parentheses)";
+
 /// Splits `text` into statements: a newline ends one unless a bracket or brace is open.
-/// Returns (first line, tokens) per statement.
-fn tokenize(text: &str) -> Vec<(usize, Result<Vec<Tok>, Why>)> {
+/// Returns (first line, tokens, why it cannot be read) per statement; the tokens are kept
+/// when it cannot, to name the statement.
+fn tokenize(text: &str) -> Vec<(usize, Vec<Tok>, Option<Why>)> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
     let mut line = 1;
@@ -97,12 +111,26 @@ fn tokenize(text: &str) -> Vec<(usize, Result<Vec<Tok>, Why>)> {
     let mut toks: Vec<Tok> = Vec::new();
     let mut err: Option<Why> = None;
     let mut start = 1;
-    let mut depth: i32 = 0;
-    let flush = |out: &mut Vec<_>, toks: &mut Vec<Tok>, err: &mut Option<Why>, start: usize| {
+    let mut depth: i64 = 0;
+    // The deepest nesting of the statement being read.
+    let mut deepest: i64 = 0;
+    let flush = |out: &mut Vec<_>,
+                 toks: &mut Vec<Tok>,
+                 err: &mut Option<Why>,
+                 deepest: &mut i64,
+                 start: usize| {
         if !toks.is_empty() || err.is_some() {
             let t = std::mem::take(toks);
-            out.push((start, err.take().map_or(Ok(t), Err)));
+            // Too deep wins over any other reason: the statement is not read at all.
+            let why = if *deepest > MAX_NESTING as i64 {
+                Some(NESTED_TOO_DEEP)
+            } else {
+                err.take()
+            };
+            *err = None;
+            out.push((start, t, why));
         }
+        *deepest = 0;
     };
     while i < chars.len() {
         let c = chars[i];
@@ -115,7 +143,7 @@ fn tokenize(text: &str) -> Vec<(usize, Result<Vec<Tok>, Why>)> {
                 i += 1;
                 if depth <= 0 {
                     depth = 0;
-                    flush(&mut out, &mut toks, &mut err, start);
+                    flush(&mut out, &mut toks, &mut err, &mut deepest, start);
                 }
             }
             ' ' | '\t' | '\r' => i += 1,
@@ -204,6 +232,7 @@ fn tokenize(text: &str) -> Vec<(usize, Result<Vec<Tok>, Why>)> {
             }
             '[' => {
                 depth += 1;
+                deepest = deepest.max(depth);
                 toks.push(Tok::LBracket);
                 i += 1;
             }
@@ -214,6 +243,7 @@ fn tokenize(text: &str) -> Vec<(usize, Result<Vec<Tok>, Why>)> {
             }
             '{' => {
                 depth += 1;
+                deepest = deepest.max(depth);
                 toks.push(Tok::LBrace);
                 i += 1;
             }
@@ -224,6 +254,7 @@ fn tokenize(text: &str) -> Vec<(usize, Result<Vec<Tok>, Why>)> {
             }
             '(' => {
                 depth += 1;
+                deepest = deepest.max(depth);
                 toks.push(Tok::LParen);
                 i += 1;
             }
@@ -302,7 +333,7 @@ fn tokenize(text: &str) -> Vec<(usize, Result<Vec<Tok>, Why>)> {
             }
         }
     }
-    flush(&mut out, &mut toks, &mut err, start);
+    flush(&mut out, &mut toks, &mut err, &mut deepest, start);
     out
 }
 
@@ -349,6 +380,12 @@ impl P<'_> {
     }
 
     fn value(&mut self) -> Result<RbValue, Why> {
+        self.value_at(1)
+    }
+
+    /// A value at nesting level `level` (1 for a statement's value): a hash at a level over
+    /// [`MAX_NESTING`] is not read.
+    fn value_at(&mut self, level: usize) -> Result<RbValue, Why> {
         match self.next().cloned() {
             Some(Tok::Str(s)) => Ok(RbValue::Str(s)),
             Some(Tok::Int(n)) => Ok(RbValue::Int(n)),
@@ -358,6 +395,7 @@ impl P<'_> {
                 "nil" => Ok(RbValue::Nil),
                 _ => Err("a variable or method call, which this reader does not evaluate"),
             },
+            Some(Tok::LBrace) if level > MAX_NESTING => Err(NESTED_TOO_DEEP),
             Some(Tok::LBrace) => {
                 let mut entries = Vec::new();
                 loop {
@@ -375,7 +413,7 @@ impl P<'_> {
                         }
                         _ => return Err("a hash this reader does not read"),
                     };
-                    let v = self.value()?;
+                    let v = self.value_at(level + 1)?;
                     entries.push((key, v));
                     match self.next() {
                         Some(Tok::Comma) => {}
@@ -395,18 +433,20 @@ impl P<'_> {
 pub fn parse(text: &str) -> (Vec<Statement>, Vec<Skipped>) {
     let mut statements = Vec::new();
     let mut skipped = Vec::new();
-    for (line, toks) in tokenize(text) {
-        let toks = match toks {
-            Ok(t) => t,
-            Err(why) => {
-                skipped.push(Skipped {
-                    line,
-                    name: String::new(),
-                    reason: why.to_string(),
-                });
-                continue;
-            }
-        };
+    for (line, toks, why) in tokenize(text) {
+        if let Some(why) = why {
+            skipped.push(Skipped {
+                line,
+                // Named when it is too deep, so the report says which setting it was.
+                name: if why == NESTED_TOO_DEEP {
+                    name_of(&toks)
+                } else {
+                    String::new()
+                },
+                reason: why.to_string(),
+            });
+            continue;
+        }
         match statement(&toks) {
             Ok((object, key, value)) => statements.push(Statement {
                 line,
@@ -425,6 +465,17 @@ pub fn parse(text: &str) -> (Vec<Statement>, Vec<Skipped>) {
 }
 
 type Parsed = (String, Option<String>, RbValue);
+
+/// `object['key']` or `object` from a statement's first tokens, else empty.
+fn name_of(toks: &[Tok]) -> String {
+    match toks {
+        [Tok::Ident(o), Tok::LBracket, Tok::Str(k) | Tok::Sym(k), Tok::RBracket, ..] => {
+            format!("{o}['{k}']")
+        }
+        [Tok::Ident(o), ..] => o.clone(),
+        _ => String::new(),
+    }
+}
 
 fn statement(toks: &[Tok]) -> Result<Parsed, (String, Why)> {
     let mut p = P { t: toks, i: 0 };
@@ -523,5 +574,98 @@ roles ['a']
         );
         let lines: Vec<usize> = k.iter().map(|k| k.line).collect();
         assert_eq!(lines, [13, 14, 15], "{k:?}");
+    }
+
+    fn nested_hash(levels: usize) -> String {
+        format!(
+            "gitlab_rails['smtp_address'] = {}1{}\n",
+            "{'a' => ".repeat(levels),
+            "}".repeat(levels)
+        )
+    }
+
+    #[test]
+    fn a_hash_64_deep_is_read_and_65_deep_is_nested_too_deep() {
+        let (s, k) = parse(&nested_hash(MAX_NESTING));
+        assert_eq!(s.len(), 1, "{k:?}");
+        let (s, k) = parse(&nested_hash(MAX_NESTING + 1));
+        assert!(s.is_empty());
+        assert_eq!(k.len(), 1);
+        assert_eq!(k[0].name, "gitlab_rails['smtp_address']");
+        assert_eq!(k[0].reason, NESTED_TOO_DEEP);
+    }
+
+    /// Every kind of nesting, 200,000 deep, on a test thread's small stack: skipped, named,
+    /// and the next statement is still read.
+    #[test]
+    fn nesting_200000_deep_of_any_kind_never_overflows() {
+        const N: usize = 200_000;
+        let cases = [
+            ("hash", nested_hash(N)),
+            (
+                "symbol-keyed hash",
+                format!(
+                    "mattermost['env'] = {}1{}\n",
+                    "{a: ".repeat(N),
+                    "}".repeat(N)
+                ),
+            ),
+            (
+                "array",
+                format!("gitlab_rails['x'] = {}1{}\n", "[".repeat(N), "]".repeat(N)),
+            ),
+            (
+                "parentheses",
+                format!("external_url {}'u'{}\n", "(".repeat(N), ")".repeat(N)),
+            ),
+            (
+                "unclosed braces",
+                format!("gitlab_rails['x'] = {}\n", "{".repeat(N)),
+            ),
+            (
+                "mixed",
+                format!(
+                    "gitlab_rails['x'] = {}1{}\n",
+                    "[{(".repeat(N / 3),
+                    ")}]".repeat(N / 3)
+                ),
+            ),
+        ];
+        for (what, text) in cases {
+            let text = format!("{text}gitlab_rails['smtp_port'] = 25\n");
+            let (s, k) = parse(&text);
+            assert_eq!(k.len(), 1, "{what}");
+            assert_eq!(k[0].reason, NESTED_TOO_DEEP, "{what}");
+            assert_eq!(k[0].line, 1, "{what}");
+            if what != "unclosed braces" {
+                assert_eq!(s.len(), 1, "{what}: the next statement is read");
+            }
+        }
+        // The reader does not recurse on these; they are skipped for what they are.
+        let chain = format!("gitlab_rails['x'] = a{}\n", ".b".repeat(N));
+        let (s, k) = parse(&chain);
+        assert!(s.is_empty());
+        assert!(k[0].reason.contains("method call"), "{k:?}");
+        let interp = format!(
+            "gitlab_rails['x'] = {}{}\n",
+            "\"#{".repeat(N),
+            "}\"".repeat(N)
+        );
+        let (s, k) = parse(&interp);
+        assert!(s.is_empty());
+        assert_eq!(k.len(), 1, "{k:?}");
+    }
+
+    /// The value reader bounds itself too, whatever the tokenizer let through.
+    #[test]
+    fn the_value_reader_stops_at_the_bound_on_its_own() {
+        let mut toks = Vec::new();
+        for _ in 0..200_000 {
+            toks.extend([Tok::LBrace, Tok::Label("a".into())]);
+        }
+        toks.push(Tok::Int(1));
+        toks.extend(std::iter::repeat_n(Tok::RBrace, 200_000));
+        let mut p = P { t: &toks, i: 0 };
+        assert_eq!(p.value(), Err(NESTED_TOO_DEEP));
     }
 }

@@ -168,6 +168,13 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
                 Secrecy::Masked
             } else if v.secret {
                 Secrecy::Whole
+            } else if v.name == "MM_SQLSETTINGS_DATASOURCE" {
+                // A data source without a stored password may still carry one: its
+                // `password=` is masked.
+                Secrecy::Masked
+            } else if v.json.is_none() && env_name_is_secret(&v.name) {
+                // `[mattermost] env` holding a credential under a telling name.
+                Secrecy::Whole
             } else {
                 Secrecy::Public
             };
@@ -522,6 +529,12 @@ pub fn diff(plan: &Plan, change: &Change, secrets: &[&str]) -> Option<String> {
             .filter(|_| change.action != Action::Remove)
             .map(|f| &f.bytes[..]),
     );
+    if old == new && !old.is_empty() {
+        // What changed is masked on both sides: say so rather than show nothing.
+        return Some(format!(
+            "{header}@@ a secret value changed (not shown) @@\n"
+        ));
+    }
     let diff = similar::TextDiff::from_lines(&old, &new);
     let body = diff
         .unified_diff()
@@ -531,24 +544,77 @@ pub fn diff(plan: &Plan, change: &Change, secrets: &[&str]) -> Option<String> {
     Some(body)
 }
 
+/// The secrecy of a file that is no longer planned (being removed).
 fn guess_secrecy(rel: &str) -> Secrecy {
-    if rel == MAILROOM_SECRET || rel.ends_with("MM_GITLABSETTINGS_SECRET") {
+    let env_secret = rel
+        .strip_prefix(ENV_DIR)
+        .and_then(|n| n.strip_prefix('/'))
+        .is_some_and(|n| n != "MM_SQLSETTINGS_DATASOURCE" && env_name_is_secret(n));
+    if rel == MAILROOM_SECRET || env_secret {
         Secrecy::Whole
     } else {
         Secrecy::Masked
     }
 }
 
-/// Masks every known secret value, and the values of credential lines whatever they hold
-/// (an old file may hold a secret that is no longer known).
+/// Every form in which `secret` can land in a rendered file, longest first: as written;
+/// percent-encoded (mail_room's Redis URL, every byte outside RFC 3986's unreserved set);
+/// form-encoded (a `postgres://` data source's `password=` parameter, where a space is
+/// `+`); escaped inside a quoted conninfo value (`\'`, `\\`); escaped inside a JSON/YAML
+/// double-quoted string (gitlab.yml, mail_room.yml, config.json) or a Ruby one; and
+/// base64 (standard and URL-safe, with and without padding).
+pub fn encoded_forms(secret: &str) -> Vec<String> {
+    use base64::Engine as _;
+    if secret.is_empty() {
+        return Vec::new();
+    }
+    let mut base = vec![
+        secret.to_string(),
+        mail_room::percent_encode(secret),
+        url::form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>(),
+        secret.replace('\\', "\\\\").replace('\'', "\\'"),
+    ];
+    // The same inside a double-quoted string (a data source in a YAML or JSON file).
+    let quoted: Vec<String> = base
+        .iter()
+        .flat_map(|f| {
+            let json = serde_json::to_string(f).unwrap_or_default();
+            let ruby = smtp_settings::ruby_str(f);
+            [
+                json[1..json.len().saturating_sub(1).max(1)].to_string(),
+                ruby[1..ruby.len().saturating_sub(1).max(1)].to_string(),
+            ]
+        })
+        .collect();
+    base.extend(quoted);
+    let b = secret.as_bytes();
+    base.extend([
+        base64::engine::general_purpose::STANDARD.encode(b),
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(b),
+        base64::engine::general_purpose::URL_SAFE.encode(b),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b),
+    ]);
+    base.retain(|f| !f.is_empty());
+    base.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    base.dedup();
+    base
+}
+
+/// Masks every known secret value, in each of its [`encoded_forms`], wherever it sits in a
+/// line; then the values of credential lines whatever they hold (an old file may hold a
+/// secret that is no longer known): `password:`/`client_secret:` YAML lines, a data
+/// source's `password=` (quoted or not), a URL's userinfo password.
 pub fn mask(text: &str, secrets: &[&str]) -> String {
-    // Known values first: a line rule that stops at a space would leave the rest of a
-    // value with a space in it.
+    // Known values first, longest form first: a line rule that stops at a space would
+    // leave the rest of a value with a space in it.
+    let mut forms: Vec<String> = secrets.iter().flat_map(|s| encoded_forms(s)).collect();
+    forms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    forms.dedup();
     let mut known = text.to_string();
-    for s in secrets {
-        known = known.replace(s, MASK);
-        // mail_room.yml carries the Redis password percent-encoded inside its URL.
-        known = known.replace(&mail_room::percent_encode(s), MASK);
+    for f in &forms {
+        if known.contains(f.as_str()) {
+            known = known.replace(f.as_str(), MASK);
+        }
     }
     let mut out = String::with_capacity(known.len());
     for line in known.split_inclusive('\n') {
@@ -600,17 +666,67 @@ fn mask_url_password(line: &str) -> String {
     }
 }
 
-/// `… password=xyz …` (a PostgreSQL data source) → `password=********`.
+/// `… password=xyz …` (a PostgreSQL data source) → `password=********`, every occurrence:
+/// a quoted value (`password='a \'b c'` → `password='********'`) up to its closing quote,
+/// else up to the next space, `&` or `"` (a URL's `password=` parameter). A quote left
+/// open masks the rest of the line.
 fn mask_password_param(line: &str) -> String {
-    let Some(i) = line.find("password=") else {
-        return line.to_string();
-    };
-    let start = i + "password=".len();
-    let end = line[start..]
-        .find(char::is_whitespace)
-        .map(|e| start + e)
-        .unwrap_or(line.len());
-    format!("{}{MASK}{}", &line[..start], &line[end..])
+    const KEY: &str = "password=";
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(i) = rest.find(KEY) {
+        let start = i + KEY.len();
+        out.push_str(&rest[..start]);
+        let value = &rest[start..];
+        let end = if let Some(q) = value.strip_prefix('\'') {
+            // A conninfo quoted value: `\` escapes the next character.
+            let mut escaped = false;
+            let mut close = None;
+            for (j, c) in q.char_indices() {
+                match c {
+                    _ if escaped => escaped = false,
+                    '\\' => escaped = true,
+                    '\'' => {
+                        close = Some(1 + j + 1);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            close.unwrap_or_else(|| value.trim_end_matches('\n').len())
+        } else {
+            value
+                .find(|c: char| c.is_whitespace() || c == '&' || c == '"')
+                .unwrap_or(value.len())
+        };
+        if value.starts_with('\'') {
+            out.push_str(&format!("'{MASK}'"));
+        } else {
+            out.push_str(MASK);
+        }
+        rest = &value[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether an environment variable's name says that it holds a credential
+/// (`MM_EMAILSETTINGS_SMTPPASSWORD`, `…_SECRET`, `…_TOKEN`, `…_KEY`, `…_SALT`,
+/// `…_DATASOURCE`): such a file is never shown in a diff unless toolctl knows its value
+/// is public.
+fn env_name_is_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    [
+        "PASSWORD",
+        "SECRET",
+        "TOKEN",
+        "KEY",
+        "SALT",
+        "DATASOURCE",
+        "CREDENTIAL",
+    ]
+    .iter()
+    .any(|w| upper.contains(w))
 }
 
 #[cfg(test)]
@@ -636,5 +752,100 @@ mod tests {
             mask("  :redis_url: \"redis://u:old@h:6379\"\n", &[]),
             "  :redis_url: \"redis://u:********@h:6379\"\n"
         );
+    }
+
+    /// Every way a password with spaces, quotes, `%`, `@` and `\` is written into a
+    /// rendered file is masked whole, wherever it sits in the line.
+    #[test]
+    fn every_encoded_form_of_a_known_secret_is_masked_anywhere_in_a_line() {
+        use base64::Engine as _;
+        let pw = r#"p a'ss "w%41@rd\ x"#;
+        let lines = [
+            format!(
+                "user=mm password={} dbname=x\n",
+                crate::mattermost::pg::conninfo_value(pw)
+            ),
+            format!(
+                "{}\n",
+                crate::mattermost::pg::with_password("postgres://mm@db/mm?sslmode=require", pw)
+            ),
+            format!(
+                "  :redis_url: \"redis://:{}@h:6379/2\" # mid-line\n",
+                mail_room::percent_encode(pw)
+            ),
+            format!(
+                "  secret: {} trailing\n",
+                serde_json::to_string(pw).unwrap()
+            ),
+            format!(
+                "x = {} # y\n",
+                base64::engine::general_purpose::STANDARD.encode(pw)
+            ),
+            format!(
+                "\"DataSource\": {},\n",
+                serde_json::to_string(&crate::mattermost::pg::with_password("user=mm", pw))
+                    .unwrap()
+            ),
+            format!("before {pw} after\n"),
+        ];
+        for line in &lines {
+            let masked = mask(line, &[pw]);
+            assert!(masked.contains(MASK), "{line:?} → {masked:?}");
+            let b64 = base64::engine::general_purpose::STANDARD.encode(pw);
+            for piece in [
+                "a'ss",
+                "a\\'ss",
+                "w%41",
+                "@rd",
+                "%40rd",
+                "rd\\",
+                "p+a",
+                "p%20a",
+                "%2541",
+                &b64[..8],
+            ] {
+                assert!(!masked.contains(piece), "{piece:?} left in {masked:?}");
+            }
+            assert_eq!(masked.lines().count(), 1);
+        }
+    }
+
+    /// An old value that is no longer known: a quoted `password=` is masked to its closing
+    /// quote, every occurrence, and an unclosed quote to the end of the line.
+    #[test]
+    fn an_unknown_quoted_data_source_password_is_masked_whole() {
+        assert_eq!(
+            mask("user=a password='x y \\' z' dbname=b\n", &[]),
+            "user=a password='********' dbname=b\n"
+        );
+        assert_eq!(
+            mask("password=one host=h password='t w o'\n", &[]),
+            "password=******** host=h password='********'\n"
+        );
+        assert_eq!(
+            mask("a password='open ended\n", &[]),
+            "a password='********'\n"
+        );
+        assert_eq!(
+            mask("postgres://u@h/d?password=a%20b&sslmode=x\n", &[]),
+            "postgres://u@h/d?password=********&sslmode=x\n"
+        );
+    }
+
+    #[test]
+    fn credential_named_environment_files_are_never_shown() {
+        assert_eq!(
+            guess_secrecy("mattermost/env/MM_EMAILSETTINGS_SMTPPASSWORD"),
+            Secrecy::Whole
+        );
+        assert_eq!(
+            guess_secrecy("mattermost/env/MM_GITLABSETTINGS_SECRET"),
+            Secrecy::Whole
+        );
+        assert_eq!(
+            guess_secrecy("mattermost/env/MM_SQLSETTINGS_DATASOURCE"),
+            Secrecy::Masked
+        );
+        assert_eq!(guess_secrecy("mattermost/env/HTTP_PROXY"), Secrecy::Masked);
     }
 }

@@ -225,7 +225,28 @@ pub fn preview(name: &str, text: &str, values: &[(&str, String)]) -> String {
     let parser = pulldown_cmark::Parser::new_ext(&substituted, options);
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, parser);
-    html
+    sanitize(&html)
+}
+
+/// The preview's HTML made safe to open in a browser, by `ammonia`'s allow-list: no
+/// `<script>`, `<style>` or `<iframe>` (nor their content), no event-handler attribute
+/// (`onerror=`), no link or source with a scheme other than http(s), mailto and the like
+/// (`javascript:`, `data:`, `vbscript:` are dropped), and `rel="noopener noreferrer"` on
+/// links. Kept beyond ammonia's defaults: `class` (the `%{SYSTEM_HEADER}`/`FOOTER` divs)
+/// and the disabled checkboxes of task lists. The lint still reports what GitLab strips;
+/// this is what the preview shows.
+pub fn sanitize(html: &str) -> String {
+    static CLEANER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
+    CLEANER
+        .get_or_init(|| {
+            let mut b = ammonia::Builder::default();
+            b.add_generic_attributes(["class"]);
+            b.add_tags(["input"]);
+            b.add_tag_attributes("input", ["type", "checked", "disabled"]);
+            b
+        })
+        .clean(html)
+        .to_string()
 }
 
 #[cfg(test)]
@@ -287,5 +308,40 @@ mod tests {
             &[("ISSUE_PATH", "g/p#7".into()), ("NOTE_TEXT", "n".into())],
         );
         assert_eq!(html, "<h1>Ticket g/p#7</h1>\n<p>%{UNKNOWN}</p>\n");
+    }
+
+    /// What a hostile template brings is not in the preview: scripts, event handlers,
+    /// `javascript:`/`data:` links, frames and styles; the rest of the text stays.
+    #[test]
+    fn the_preview_is_sanitized() {
+        let text = "<script>alert(1)</script>\n\n<img src=x onerror=\"alert(2)\">\n\n[a](javascript:alert(3))\n\n<a href=\"data:text/html,<script>alert(4)</script>\">d</a>\n\n<iframe src=\"https://e\"></iframe><STYLE>p{}</STYLE>\n\n<svg onload=alert(5)></svg> <a href=\"JaVaScRiPt:alert(6)\">j</a> <a href=\"https://ok.example\">ok</a>\n\n- [x] done\n";
+        let html = preview("thank_you.md", text, &[]);
+        let lower = html.to_ascii_lowercase();
+        for bad in [
+            "<script",
+            "onerror",
+            "onload",
+            "javascript:",
+            "data:",
+            "<iframe",
+            "<style",
+            "alert(",
+        ] {
+            assert!(!lower.contains(bad), "{bad} in {html}");
+        }
+        assert!(html.contains("href=\"https://ok.example\""), "{html}");
+        assert!(html.contains("type=\"checkbox\""), "{html}");
+        let header = preview(
+            "thank_you.md",
+            "%{SYSTEM_HEADER}",
+            &[(
+                "SYSTEM_HEADER",
+                "<div class=\"header-message\">H</div>".into(),
+            )],
+        );
+        assert!(
+            header.contains("<div class=\"header-message\">H</div>"),
+            "{header}"
+        );
     }
 }

@@ -11,6 +11,7 @@ mod graph;
 mod harness;
 mod hostile;
 mod import;
+mod low_attacks;
 mod mailservers;
 mod mattermost;
 mod mattermost_backup_attacks;
