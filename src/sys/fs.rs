@@ -891,3 +891,10 @@ mod trust_tests {
         assert_eq!(t.foreign_writer(&st(0o770, 998, 998)), None);
     }
 }
+
+/// The descriptor itself, for primitives in other `sys` modules (`sys::scratch`).
+impl std::os::fd::AsFd for DirHandle {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        std::os::fd::AsFd::as_fd(&self.fd)
+    }
+}
