@@ -59,21 +59,30 @@ impl Base {
         } else {
             path.to_path_buf()
         };
-        let located = open_beneath(Path::new("/"), &path, &Trusted::root())
+        let (Some(parent), Some(last)) = (path.parent(), path.file_name()) else {
+            return Err("it is not a directory below `/`".into());
+        };
+        let located = open_beneath(Path::new("/"), parent, &Trusted::root())
             .map_err(|e| e.to_string())?;
         if !located.missing.is_empty() {
             return Err("it does not exist".into());
         }
-        let dir = located.handle;
+        let dir = located.handle.open_dir(last).map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => "it is a symbolic link, which toolctl does not follow".into(),
+            Some(libc::ENOENT) => "it does not exist".into(),
+            Some(libc::ENOTDIR) => "it is not a directory".into(),
+            _ => e.to_string(),
+        })?;
         let st = dir.stat_self().map_err(|e| e.to_string())?;
         let euid = super::users::euid();
+        let owner = super::users::describe_uid;
         match kind {
             BaseKind::Private if st.uid != euid => {
                 return Err(format!(
                     "it is owned by {}, not by {} whom toolctl runs as (as `sudo -E` or \
                      `su` without `-` leave it)",
-                    super::users::describe_uid(st.uid),
-                    super::users::describe_uid(euid)
+                    owner(st.uid),
+                    owner(euid)
                 ))
             }
             BaseKind::Private if st.mode & 0o077 != 0 => {
@@ -83,9 +92,12 @@ impl Base {
                 ))
             }
             BaseKind::Shared if st.uid != 0 && st.uid != euid => {
+                return Err(format!("it is owned by {}", owner(st.uid)))
+            }
+            BaseKind::Shared if Trusted::root().foreign_writer(&st).is_some() => {
                 return Err(format!(
-                    "it is owned by {}",
-                    super::users::describe_uid(st.uid)
+                    "other users can write it and it is not sticky (mode {:04o})",
+                    st.mode
                 ))
             }
             _ => {}
