@@ -67,12 +67,20 @@ impl Base {
         if !located.missing.is_empty() {
             return Err("it does not exist".into());
         }
-        let dir = located.handle.open_dir(last).map_err(|e| match e.raw_os_error() {
-            Some(libc::ELOOP) => "it is a symbolic link, which toolctl does not follow".into(),
-            Some(libc::ENOENT) => "it does not exist".into(),
-            Some(libc::ENOTDIR) => "it is not a directory".into(),
-            _ => e.to_string(),
-        })?;
+        // The kind is named for the message; what is used is what `open_dir` opens
+        // (`O_NOFOLLOW | O_DIRECTORY`), checked below on its descriptor.
+        match located.handle.lstat(last) {
+            Ok(None) => return Err("it does not exist".into()),
+            Ok(Some(st)) if st.kind == super::fs::Kind::Symlink => {
+                return Err("it is a symbolic link, which toolctl does not follow".into())
+            }
+            Ok(Some(st)) if st.kind != super::fs::Kind::Dir => {
+                return Err("it is not a directory".into())
+            }
+            Ok(Some(_)) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        let dir = located.handle.open_dir(last).map_err(|e| e.to_string())?;
         let st = dir.stat_self().map_err(|e| e.to_string())?;
         let euid = super::users::euid();
         let owner = super::users::describe_uid;
@@ -395,4 +403,65 @@ fn random_hex() -> io::Result<String> {
     let mut bytes = [0u8; 16];
     File::open("/dev/urandom")?.read_exact(&mut bytes)?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn chmod(p: &Path, mode: u32) {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn bases_are_checked_on_their_descriptor() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("base");
+        std::fs::create_dir(&dir).unwrap();
+        chmod(&dir, 0o700);
+        assert!(Base::open(&dir, BaseKind::Private, false).is_ok());
+        chmod(&dir, 0o750);
+        let why = Base::open(&dir, BaseKind::Private, false).err().unwrap();
+        assert!(why.contains("mode is 0750"), "{why}");
+        assert!(Base::open(&dir, BaseKind::Shared, false).is_ok());
+        chmod(&dir, 0o777);
+        let why = Base::open(&dir, BaseKind::Shared, false).err().unwrap();
+        assert!(why.contains("not sticky"), "{why}");
+        chmod(&dir, 0o1777);
+        assert!(Base::open(&dir, BaseKind::Shared, false).is_ok());
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&dir, &link).unwrap();
+        let why = Base::open(&link, BaseKind::Shared, false).err().unwrap();
+        assert!(why.contains("symbolic link"), "{why}");
+        assert!(Base::open(&link, BaseKind::Shared, true).is_ok());
+        assert!(Base::open(Path::new("relative"), BaseKind::Shared, false).is_err());
+    }
+
+    #[test]
+    fn removal_zero_fills_files_and_never_follows_links() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outside = tmp.path().join("outside");
+        std::fs::write(&outside, "keep").unwrap();
+        let base = Base::open(tmp.path(), BaseKind::Shared, true).unwrap();
+        let s = Scratch::create(&base, "t-").unwrap();
+        let meta = std::fs::metadata(s.path()).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o700);
+        s.create_file(OsStr::new("a"), b"secret").unwrap();
+        assert!(s.create_file(OsStr::new("a"), b"again").is_err());
+        // Keep a second handle on `a` to see what the removal wrote into it.
+        let kept = std::fs::File::open(s.path().join("a")).unwrap();
+        std::os::unix::fs::symlink(&outside, s.path().join("l")).unwrap();
+        std::fs::create_dir(s.path().join("sub")).unwrap();
+        std::fs::write(s.path().join("sub/b"), "x").unwrap();
+        assert!(s.open_file(OsStr::new("l")).is_err());
+        assert!(s.open_file(OsStr::new("sub")).is_err());
+        assert_eq!(s.read_small(OsStr::new("a"), 100).unwrap(), b"secret");
+        s.remove().unwrap();
+        assert!(!s.path().exists());
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep");
+        let mut zeroed = Vec::new();
+        (&kept).read_to_end(&mut zeroed).unwrap();
+        assert_eq!(zeroed, vec![0u8; 6]);
+    }
 }
