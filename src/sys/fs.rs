@@ -859,6 +859,13 @@ pub fn open_beneath(root: &Path, path: &Path, trusted: &Trusted) -> Result<Locat
     })
 }
 
+/// The descriptor itself, for primitives in other `sys` modules (`sys::scratch`).
+impl std::os::fd::AsFd for DirHandle {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        std::os::fd::AsFd::as_fd(&self.fd)
+    }
+}
+
 #[cfg(test)]
 mod trust_tests {
     use super::*;
@@ -889,12 +896,5 @@ mod trust_tests {
         assert_eq!(t.foreign_writer(&st(0o1777, 0, 0)), None);
         let t = t.and(998, 998);
         assert_eq!(t.foreign_writer(&st(0o770, 998, 998)), None);
-    }
-}
-
-/// The descriptor itself, for primitives in other `sys` modules (`sys::scratch`).
-impl std::os::fd::AsFd for DirHandle {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        std::os::fd::AsFd::as_fd(&self.fd)
     }
 }

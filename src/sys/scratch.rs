@@ -62,8 +62,8 @@ impl Base {
         let (Some(parent), Some(last)) = (path.parent(), path.file_name()) else {
             return Err("it is not a directory below `/`".into());
         };
-        let located = open_beneath(Path::new("/"), parent, &Trusted::root())
-            .map_err(|e| e.to_string())?;
+        let located =
+            open_beneath(Path::new("/"), parent, &Trusted::root()).map_err(|e| e.to_string())?;
         if !located.missing.is_empty() {
             return Err("it does not exist".into());
         }
@@ -136,6 +136,7 @@ impl Base {
     }
 }
 
+#[allow(clippy::unnecessary_cast)] // `f_type`'s type differs between architectures
 fn is_in_memory(fd: impl AsFd) -> bool {
     const TMPFS_MAGIC: i64 = 0x0102_1994;
     const RAMFS_MAGIC: i64 = 0x8584_58f6;
@@ -208,7 +209,7 @@ impl Scratch {
             dir,
             name: name.to_os_string(),
             path: base_path.join(name),
-            id: (st.st_dev as u64, st.st_ino as u64),
+            id: file_id(&st),
         }))
     }
 
@@ -250,7 +251,8 @@ impl Scratch {
             Err(e) => return Err(e.into()),
         };
         let st = rustix::fs::fstat(&fd)?;
-        if rustix::fs::FileType::from_raw_mode(st.st_mode as _) != rustix::fs::FileType::RegularFile {
+        if rustix::fs::FileType::from_raw_mode(st.st_mode as _) != rustix::fs::FileType::RegularFile
+        {
             return Err(io::Error::other("it is not a regular file"));
         }
         Ok(Some(File::from(fd)))
@@ -272,7 +274,7 @@ impl Scratch {
     pub fn remove(&self) -> io::Result<()> {
         let emptied = wipe(&self.dir, MAX_DEPTH);
         match rustix::fs::statat(&self.base, &self.name, AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(st) if (st.st_dev as u64, st.st_ino as u64) == self.id => {
+            Ok(st) if file_id(&st) == self.id => {
                 emptied?;
                 rustix::fs::unlinkat(&self.base, &self.name, AtFlags::REMOVEDIR)?;
                 Ok(())
@@ -396,6 +398,12 @@ fn zero_fill(dir: &OwnedFd, name: &OsStr, seen: &rustix::fs::Stat) {
         left -= n as u64;
     }
     let _ = file.sync_all();
+}
+
+/// Device and inode, which together name a file.
+#[allow(clippy::unnecessary_cast)] // their types differ between architectures
+fn file_id(st: &rustix::fs::Stat) -> (u64, u64) {
+    (st.st_dev as u64, st.st_ino as u64)
 }
 
 /// 128 bits from the kernel's random source, as hex.

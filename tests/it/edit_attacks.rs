@@ -130,7 +130,11 @@ fn a_runtime_dir_that_another_user_owns_is_not_used() {
         "the copy was made in {}",
         path.display()
     );
-    assert_eq!(Fingerprint::of(&xdg), xdg_before, "the attacker's directory changed");
+    assert_eq!(
+        Fingerprint::of(&xdg),
+        xdg_before,
+        "the attacker's directory changed"
+    );
     assert_eq!(Fingerprint::of(&victim), victim_before);
     assert_eq!(names(&base), Vec::<String>::new());
     assert_eq!(r.show_secret("smtp"), secret(NEW).as_bytes());
@@ -284,7 +288,10 @@ fn a_link_swapped_in_for_the_private_directory_is_not_followed_by_the_cleanup() 
             .iter()
             .map(|n| Fingerprint::of(&victim_dir.join(n)))
             .collect();
-        assert_eq!(after, victim_before, "{tag}: the victim directory changed\n{out}");
+        assert_eq!(
+            after, victim_before,
+            "{tag}: the victim directory changed\n{out}"
+        );
         // The copy itself was zero-filled and removed through the descriptor, where it
         // was moved to; the link is left as it is.
         let dir = edited_path(&r).parent().unwrap().to_path_buf();
@@ -307,7 +314,9 @@ fn core_limit(pid: u32) -> (String, String) {
         .find(|l| l.starts_with("Max core file size"))
         .unwrap()
         .to_string();
-    let f: Vec<&str> = line["Max core file size".len()..].split_whitespace().collect();
+    let f: Vec<&str> = line["Max core file size".len()..]
+        .split_whitespace()
+        .collect();
     (f[0].to_string(), f[1].to_string())
 }
 
@@ -375,8 +384,10 @@ fn a_running_edit_is_not_dumpable_and_has_no_core_limit() {
     // The plaintext is in toolctl's memory now (it decrypted it and wrote the copy).
     let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     assert!(
-        status.lines().any(|l| l.starts_with("Uid:")
-            && l.split_whitespace().nth(2) == Some(&user.uid.to_string())),
+        status
+            .lines()
+            .any(|l| l.starts_with("Uid:")
+                && l.split_whitespace().nth(2) == Some(&user.uid.to_string())),
         "toolctl does not run as the test user:\n{status}"
     );
     assert_eq!(core_limit(pid), ("0".into(), "0".into()));
@@ -387,7 +398,9 @@ fn a_running_edit_is_not_dumpable_and_has_no_core_limit() {
         0
     );
     assert_eq!(
-        fs::metadata(format!("/proc/{editor}/status")).unwrap().uid(),
+        fs::metadata(format!("/proc/{editor}/status"))
+            .unwrap()
+            .uid(),
         user.uid
     );
     // The editor inherits the core limit: it holds the plaintext too.
