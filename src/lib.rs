@@ -58,6 +58,12 @@ pub struct Context {
 
 /// Parses the command line, runs the command and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
+    // No core dump and no ptrace by a non-root process of the same user, for every command:
+    // most of them load the key or decrypt a secret (secret show/edit/write/set,
+    // reconfigure, check, import, mattermost, status…), and none needs to be dumpable.
+    // Children inherit the zero core limit (the editor holds the plaintext too); exec
+    // gives them back their own dumpable flag.
+    sys::proc::harden();
     // `COMPLETE=bash toolctl …` (from the committed completion scripts) answers and exits.
     // The engine removes `COMPLETE` before asking for candidates: note the shell first.
     complete::note_shell();

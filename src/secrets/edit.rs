@@ -1,8 +1,14 @@
 //! `secret edit`: the plaintext copy, the editor, and cleaning up on every exit path.
 //!
-//! The plaintext lives only in a fresh 0700 directory on a tmpfs (`$XDG_RUNTIME_DIR`, else
-//! `/dev/shm`) as a 0600 file; with no writable tmpfs the edit is refused rather than put on
-//! a persistent disk. The directory is removed when the session is dropped (normal return,
+//! The plaintext lives only in a fresh 0700 directory on a tmpfs as a 0600 file; with no
+//! usable tmpfs the edit is refused rather than put on a persistent disk. The directory is
+//! made in `$XDG_RUNTIME_DIR` only when that is a directory owned by the user toolctl runs
+//! as with mode 0700 (checked on its opened descriptor, reached from `/` without following
+//! a link); `sudo -E` and `su` without `-` leave the invoking user's there, whose processes
+//! could read or swap the copy, so it is then passed over with a warning for `/dev/shm`
+//! (root's and sticky). The directory, the files in it, reading the edited file back,
+//! zero-filling and removing all go through descriptors ([`crate::sys::scratch`]); only the
+//! editor is given a path, made of directories only root or that user can change. The directory is removed when the session is dropped (normal return,
 //! error, panic) and by the signal thread when SIGINT, SIGTERM or SIGHUP arrive while no
 //! editor runs; while one runs the signal is passed on to it and the main thread cleans up
 //! once it has exited, as git does around its editor.
@@ -19,18 +25,18 @@
 //!
 //! Editors keep copies of what they edit (vim's viminfo, swap, undo and backup files), so
 //! [`private_flags`] adds the arguments that turn those off, by editor family: see
-//! [`Family`]. In debug builds `TOOLCTL_TEST_EDIT_DIR` replaces the base directories (and
-//! the tmpfs check), so the tests never put a plaintext into the real `/dev/shm`; a release
-//! build never reads it.
+//! [`Family`]. In debug builds `TOOLCTL_TEST_EDIT_DIR` replaces `/dev/shm` and turns off
+//! the tmpfs check (`$XDG_RUNTIME_DIR` is still considered first, with its owner and mode
+//! checked), so the tests never put a plaintext into the real `/dev/shm`; a release build
+//! never reads it.
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Mutex, Once, OnceLock};
+use std::sync::{Arc, Mutex, Once, OnceLock};
 use std::time::{Duration, Instant};
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -41,6 +47,7 @@ use super::store;
 use crate::error::{Error, Result};
 use crate::failpoint;
 use crate::output::Printer;
+use crate::sys::scratch::{Base, BaseKind, Scratch};
 
 /// Every edit directory's name starts with this, then `<pid>-`.
 const DIR_PREFIX: &str = "toolctl-edit-";
@@ -51,33 +58,45 @@ const OWNER_CAP: u64 = 4096;
 
 /// The private plaintext copy of one secret.
 pub struct Session {
-    dir: Option<tempfile::TempDir>,
+    scratch: Arc<Scratch>,
+    name: OsString,
+    /// The copy's path, for the editor (toolctl itself goes through the descriptors).
     pub file: PathBuf,
 }
 
 static CHILD: AtomicI32 = AtomicI32::new(0);
 static CAUGHT: AtomicI32 = AtomicI32::new(0);
-static CLEANUP: Mutex<Option<PathBuf>> = Mutex::new(None);
+/// The copy the signal thread removes when a signal arrives while no editor runs.
+static CLEANUP: Mutex<Option<Arc<Scratch>>> = Mutex::new(None);
 static HANDLERS: Once = Once::new();
 
 impl Session {
     /// Creates the private directory, its owner record, then the 0600 file holding
     /// `initial`: the record exists before any plaintext does.
-    pub fn new(scope: Scope, initial: &[u8]) -> Result<Session> {
+    pub fn new(scope: Scope, initial: &[u8], printer: &Printer) -> Result<Session> {
         install_signal_handlers()?;
-        let dir = private_dir()?;
-        *CLEANUP.lock().unwrap_or_else(|e| e.into_inner()) = Some(dir.path().to_path_buf());
+        let scratch = Arc::new(private_dir(printer)?);
+        *CLEANUP.lock().unwrap_or_else(|e| e.into_inner()) = Some(scratch.clone());
+        let name = OsString::from(format!("{}.yaml", scope.table()));
+        // From here on, dropping the session removes the directory.
+        let session = Session {
+            file: scratch.path().join(&name),
+            scratch,
+            name,
+        };
         failpoint::hit("edit-dir-created");
-        let owner = dir.path().join(OWNER_FILE);
-        write_new_file(&owner, Owner::current().record().as_bytes())?;
+        let owner = OsStr::new(OWNER_FILE);
+        session
+            .scratch
+            .create_file(owner, Owner::current().record().as_bytes())
+            .map_err(|e| Error::io("create", &session.scratch.path().join(owner), e))?;
         failpoint::hit("edit-owner-recorded");
-        let file = dir.path().join(format!("{}.yaml", scope.table()));
-        write_new_file(&file, initial)?;
+        session
+            .scratch
+            .create_file(&session.name, initial)
+            .map_err(|e| Error::io("create", &session.file, e))?;
         failpoint::hit("edit-plaintext-written");
-        Ok(Session {
-            dir: Some(dir),
-            file,
-        })
+        Ok(session)
     }
 
     /// Runs the editor on the file and waits for it. An editor that fails, or a signal
@@ -125,50 +144,37 @@ impl Session {
         Ok(())
     }
 
-    /// The file's current content.
+    /// The file's current content, read beneath the private directory's descriptor: a
+    /// symbolic link or anything but a regular file in its place is an error.
     pub fn read(&self) -> Result<std::result::Result<Plaintext, super::schema::SchemaError>> {
-        let f = fs::File::open(&self.file).map_err(|e| Error::io("read", &self.file, e))?;
+        let replaced = |e: Error| {
+            e.hint(
+                "the copy was removed or replaced while the editor ran; nothing was saved: \
+                 run the command again and save the file in place",
+            )
+        };
+        let f = match self.scratch.open_file(&self.name) {
+            Ok(Some(f)) => f,
+            Ok(None) => {
+                return Err(replaced(Error::new(format!(
+                    "cannot read `{}`: it is gone",
+                    self.file.display()
+                ))))
+            }
+            Err(e) => return Err(replaced(Error::io("read", &self.file, e))),
+        };
         store::read_limited(f).map_err(|e| Error::io("read", &self.file, e))
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
-        // Overwrite before unlinking: cheap, and it matters if the tmpfs is ever swapped.
-        overwrite(&self.file);
-        if let Some(dir) = self.dir.take() {
-            let _ = dir.close();
+        // Zero-filled before it is unlinked: cheap, and it matters if the tmpfs is ever
+        // swapped. The signal thread may have taken it already.
+        let mine = CLEANUP.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(scratch) = mine {
+            let _ = scratch.remove();
         }
-        *CLEANUP.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    }
-}
-
-/// Creates `path` (never an existing file), 0600, holding `bytes`.
-fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| Error::io("create", path, e))?;
-    f.write_all(bytes).map_err(|e| Error::io("write", path, e))
-}
-
-/// Overwrites a regular file with zeros, best effort, never through a symlink.
-fn overwrite(path: &Path) {
-    let Ok(meta) = fs::symlink_metadata(path) else {
-        return;
-    };
-    if !meta.is_file() {
-        return;
-    }
-    if let Ok(mut f) = fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-    {
-        let _ = f.write_all(&vec![0u8; meta.len() as usize]);
-        let _ = f.sync_all();
     }
 }
 
@@ -346,53 +352,95 @@ fn on_path(name: impl AsRef<OsStr>) -> Option<PathBuf> {
 // Where the copy lives
 // ---------------------------------------------------------------------------------------
 
-/// The directories an edit directory may be created in, in order, each with whether it
-/// must be a tmpfs.
-fn bases() -> Vec<(PathBuf, bool)> {
-    #[cfg(debug_assertions)]
-    if let Some(dir) = std::env::var_os("TOOLCTL_TEST_EDIT_DIR").filter(|v| !v.is_empty()) {
-        return vec![(PathBuf::from(dir), false)];
-    }
+/// A directory an edit directory may be created in.
+struct Candidate {
+    path: PathBuf,
+    kind: BaseKind,
+    /// Symlinks in the path are resolved first (only for the fixed `/dev/shm`).
+    resolve_links: bool,
+    /// It must be a tmpfs (or ramfs).
+    in_memory: bool,
+}
+
+/// The candidates, in order: `$XDG_RUNTIME_DIR`, then `/dev/shm`.
+fn bases() -> Vec<Candidate> {
     let mut bases = Vec::new();
+    #[cfg(debug_assertions)]
+    let test_dir = std::env::var_os("TOOLCTL_TEST_EDIT_DIR").filter(|v| !v.is_empty());
+    #[cfg(not(debug_assertions))]
+    let test_dir: Option<OsString> = None;
+    let in_memory = test_dir.is_none();
     if let Some(x) = std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
-        bases.push((PathBuf::from(x), true));
+        bases.push(Candidate {
+            path: PathBuf::from(x),
+            kind: BaseKind::Private,
+            resolve_links: false,
+            in_memory,
+        });
     }
-    bases.push((PathBuf::from("/dev/shm"), true));
+    bases.push(match test_dir {
+        Some(dir) => Candidate {
+            path: PathBuf::from(dir),
+            kind: BaseKind::Shared,
+            resolve_links: false,
+            in_memory,
+        },
+        None => Candidate {
+            path: PathBuf::from("/dev/shm"),
+            kind: BaseKind::Shared,
+            resolve_links: true,
+            in_memory,
+        },
+    });
     bases
 }
 
-/// A fresh 0700 `toolctl-edit-<pid>-XXXXXX` directory on a writable tmpfs.
-fn private_dir() -> Result<tempfile::TempDir> {
-    for (base, needs_tmpfs) in bases() {
-        if needs_tmpfs && !is_tmpfs(&base) {
-            continue;
-        }
-        if let Ok(dir) = tempfile::Builder::new()
-            .prefix(&format!("{DIR_PREFIX}{}-", std::process::id()))
-            .permissions(fs::Permissions::from_mode(0o700))
-            .tempdir_in(&base)
-        {
-            return Ok(dir);
+/// The candidates that pass their owner and mode checks (whatever their file system).
+fn usable_bases() -> Vec<Base> {
+    let mut out: Vec<Base> = Vec::new();
+    for c in bases() {
+        if let Ok(base) = Base::open(&c.path, c.kind, c.resolve_links) {
+            if !out.iter().any(|b| b.same_as(&base)) {
+                out.push(base);
+            }
         }
     }
-    Err(Error::new("no writable tmpfs for the plaintext copy")
-        .cause("tried $XDG_RUNTIME_DIR and /dev/shm; a plaintext secret is never put on a persistent disk")
-        .hint("set XDG_RUNTIME_DIR to a directory on a tmpfs, or pipe the content into `toolctl <scope> secret write`"))
+    out
 }
 
-fn is_tmpfs(path: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
-        return false;
-    };
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `c` is a valid NUL-terminated path and `st` a properly sized out-parameter.
-    if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
-        return false;
+/// A fresh 0700 `toolctl-edit-<pid>-<random>` directory in the first usable base. Passing
+/// over `$XDG_RUNTIME_DIR` is said on stderr, with why.
+fn private_dir(printer: &Printer) -> Result<Scratch> {
+    let mut refused: Vec<String> = Vec::new();
+    for c in bases() {
+        let why = match Base::open(&c.path, c.kind, c.resolve_links) {
+            Ok(base) if c.in_memory && !base.in_memory => "it is not a tmpfs".to_string(),
+            Ok(base) => {
+                match Scratch::create(&base, &format!("{DIR_PREFIX}{}-", std::process::id())) {
+                    Ok(scratch) => return Ok(scratch),
+                    Err(e) => format!("cannot create a directory in it: {e}"),
+                }
+            }
+            Err(why) => why,
+        };
+        if c.kind == BaseKind::Private {
+            printer.warn(format!(
+                "not using $XDG_RUNTIME_DIR (`{}`) for the plaintext copy: {why}",
+                crate::sys::term::one_line(&c.path.to_string_lossy())
+            ));
+        }
+        refused.push(format!(
+            "`{}`: {why}",
+            crate::sys::term::one_line(&c.path.to_string_lossy())
+        ));
     }
-    const TMPFS_MAGIC: i64 = 0x0102_1994;
-    const RAMFS_MAGIC: i64 = 0x8584_58f6;
-    matches!(st.f_type as i64, TMPFS_MAGIC | RAMFS_MAGIC)
+    let mut err = Error::new("no private tmpfs directory for the plaintext copy");
+    for r in refused {
+        err = err.cause(r);
+    }
+    Err(err
+        .cause("a plaintext secret is never put on a persistent disk, nor where another user can reach it")
+        .hint("make /dev/shm a root-owned sticky tmpfs (mode 1777), or set XDG_RUNTIME_DIR to a tmpfs directory owned by the user running toolctl with mode 0700 (`sudo -i` sets it right), or pipe the content into `toolctl <scope> secret write`"))
 }
 
 fn install_signal_handlers() -> Result<()> {
@@ -410,12 +458,12 @@ fn install_signal_handlers() -> Result<()> {
                 CAUGHT.store(sig, Ordering::SeqCst);
                 let child = CHILD.load(Ordering::SeqCst);
                 if child > 0 {
-                    // SAFETY: plain kill(2) on our own child's pid.
-                    unsafe { libc::kill(child, sig) };
+                    crate::sys::proc::send_signal(child, sig);
                     continue;
                 }
-                if let Some(dir) = CLEANUP.lock().unwrap_or_else(|e| e.into_inner()).take() {
-                    let _ = remove_edit_dir(&dir);
+                let mine = CLEANUP.lock().unwrap_or_else(|e| e.into_inner()).take();
+                if let Some(scratch) = mine {
+                    let _ = scratch.remove();
                 }
                 eprintln!("error: interrupted; nothing was saved");
                 std::process::exit(130);
@@ -581,30 +629,25 @@ pub fn stale_left_behind(printer: &Printer) -> &'static [StaleDir] {
 }
 
 fn sweep(printer: &Printer) -> Vec<StaleDir> {
-    // SAFETY: geteuid(2) cannot fail.
-    let euid = unsafe { libc::geteuid() };
     let me = Owner::current();
     let mut left = Vec::new();
-    let mut seen = Vec::new();
-    for (base, _) in bases() {
-        let Ok(entries) = fs::read_dir(&base) else {
+    // Only the bases toolctl would use: another user's runtime directory is theirs.
+    for base in usable_bases() {
+        let Ok(names) = base.names() else {
             continue;
         };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
+        for name in names {
             let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(DIR_PREFIX)) else {
                 continue;
             };
-            let path = entry.path();
+            let path = base.path().join(&name);
             // Another user's directories are theirs to clean; a symlink is nobody's.
-            let Ok(meta) = fs::symlink_metadata(&path) else {
+            let Ok(Some(scratch)) = Scratch::open_existing(&base, &name) else {
                 continue;
             };
-            if !meta.is_dir() || meta.uid() != euid || seen.contains(&(meta.dev(), meta.ino())) {
-                continue;
-            }
-            seen.push((meta.dev(), meta.ino()));
-            let record = read_owner(&path);
+            let record = scratch
+                .read_small(OsStr::new(OWNER_FILE), OWNER_CAP)
+                .and_then(|bytes| Owner::parse(std::str::from_utf8(&bytes).ok()?));
             let name_pid = rest
                 .split_once('-')
                 .and_then(|(p, _)| p.parse::<u32>().ok());
@@ -637,7 +680,7 @@ fn sweep(printer: &Printer) -> Vec<StaleDir> {
             if liveness(&owner, &me) != Liveness::Gone {
                 continue;
             }
-            match remove_edit_dir(&path) {
+            match scratch.remove() {
                 Ok(()) => printer.warn(format!(
                     "removed `{}`, the plaintext copy of a `secret edit` whose toolctl \
                      (pid {}) was killed; that edit was not saved",
@@ -664,23 +707,6 @@ fn sweep(printer: &Printer) -> Vec<StaleDir> {
         }
     }
     left
-}
-
-/// The owner record of an edit directory, if it has a complete one.
-fn read_owner(dir: &Path) -> Option<Owner> {
-    let bytes = crate::fsutil::read_capped(&dir.join(OWNER_FILE), OWNER_CAP).ok()??;
-    Owner::parse(std::str::from_utf8(&bytes).ok()?)
-}
-
-/// Overwrites the files of an edit directory, then removes it (never through a symlink:
-/// `remove_dir_all` does not follow them).
-fn remove_edit_dir(dir: &Path) -> std::io::Result<()> {
-    if let Ok(entries) = fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            overwrite(&entry.path());
-        }
-    }
-    fs::remove_dir_all(dir)
 }
 
 #[cfg(test)]

@@ -936,6 +936,13 @@ pub fn open_output_dir(root: &Path, dir: &Path, mode: u32, trusted: &Trusted) ->
     Ok(handle)
 }
 
+/// The descriptor itself, for primitives in other `sys` modules (`sys::scratch`).
+impl std::os::fd::AsFd for DirHandle {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        std::os::fd::AsFd::as_fd(&self.fd)
+    }
+}
+
 #[cfg(test)]
 mod trust_tests {
     use super::*;

@@ -7,6 +7,8 @@
 //!   examined before they are opened, links resolved beneath an opened base.
 //! - [`users`]: passwd and group lookups, the effective ids.
 //! - [`proc`]: process hardening while plaintext is held (no core dumps, not ptrace-able).
+//! - [`scratch`]: private 0700 directories on a tmpfs for plaintext an editor opens by
+//!   path, made, read, zero-filled and removed beneath checked descriptors.
 //! - [`term`]: text from servers, files and logs made safe to show on a terminal.
 //!
 //! Nothing here prints or knows what the bytes mean.
@@ -15,5 +17,6 @@ pub mod dirfd;
 pub mod fs;
 pub mod proc;
 pub mod signals;
+pub mod scratch;
 pub mod term;
 pub mod users;

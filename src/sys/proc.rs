@@ -14,3 +14,13 @@ pub fn harden() {
     );
     let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
 }
+
+/// Sends the signal `sig` to the process `pid` (a child toolctl started), best effort.
+pub fn send_signal(pid: i32, sig: i32) {
+    if let (Some(pid), Some(sig)) = (
+        rustix::process::Pid::from_raw(pid),
+        rustix::process::Signal::from_named_raw(sig),
+    ) {
+        let _ = rustix::process::kill_process(pid, sig);
+    }
+}

@@ -6,6 +6,7 @@ mod config;
 mod consumers;
 mod docs;
 mod edit;
+mod edit_attacks;
 mod gitlab;
 mod graph;
 mod harness;

@@ -1044,6 +1044,8 @@ fn the_plaintext_copy_goes_to_xdg_runtime_dir_on_a_tmpfs() {
         .prefix("toolctl-it-run-")
         .tempdir_in("/dev/shm")
         .unwrap();
+    // As pam_systemd makes it: the user's own, 0700 (issue 19: anything else is passed over).
+    chmod(runtime.path(), 0o700);
     let ed = recording_editor(&r, "ed.sh", "sed -i \"s/'123'/'321'/\" \"$f\"");
     let out = r
         .toolctl(["smtp", "secret", "edit"])

@@ -15,7 +15,7 @@ pub fn run(ctx: &Context, scope: Scope) -> Result<ExitStatus> {
         Some(plaintext) => plaintext,
         None => Plaintext::new(scope.template().into_bytes()),
     };
-    let session = Session::new(scope, &initial)?;
+    let session = Session::new(scope, &initial, &ctx.printer)?;
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     loop {
         session.edit()?;
