@@ -96,7 +96,7 @@ AT_FDCWD = -100
 while True:
     libc.renameat2(AT_FDCWD, a, AT_FDCWD, b, 2)
 "#;
-        self.command("python3")
+        self.command("/usr/bin/python3")
             .args(["-c", script])
             .arg(a)
             .arg(b)
