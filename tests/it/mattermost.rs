@@ -22,7 +22,7 @@ struct Mm {
 
 fn settings(pg: &Pg, site: &str, source: &str) -> String {
     format!(
-        "external_url = \"https://gitlab.example.com\"\n\n[mattermost]\nexternal_url = \"{site}\"\nsql_data_source = \"{source}\"\npg_bin_dir = \"{BIN}\"\n",
+        "external_url = \"https://gitlab.example.com\"\n\n[mattermost]\nexternal_url = \"{site}\"\nsql_data_source = \"{source}\"\npg_bin_dir = \"{BIN}\"\ndata_dir = \"/{DATA}\"\n",
     )
     .replace("{pg}", &pg.db)
 }
