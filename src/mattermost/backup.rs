@@ -184,7 +184,7 @@ pub fn run(t: &Target, out_dir: &Path, progress: &dyn Fn(&str)) -> Result<Done> 
     w.file("db.dump", &tmp_dump).map_err(aerr)?;
     // config.json as Target read it: without following a link, with the Mattermost
     // user's rights.
-    w.member_bytes("config.json", &t.config_bytes, 0o600)
+    w.member_bytes("config.json", &t.config_bytes, t.config_mode)
         .map_err(|e| Error::io("archive", &t.config_file, e))?;
     let data = if !t.local_files() {
         json!({ "saved": false, "reason": format!("FileSettings.DriverName is `{}`", t.driver) })

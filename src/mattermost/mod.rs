@@ -61,6 +61,8 @@ pub struct Target {
     pub config_file: PathBuf,
     /// config.json as read (without following a link, as the Mattermost user could read it).
     pub config_bytes: Vec<u8>,
+    /// Its permission bits (kept in the archive).
+    pub config_mode: u32,
     /// `FileSettings.DriverName` (`local` unless set).
     pub driver: String,
     /// The data directory (below the root).
@@ -96,7 +98,7 @@ fn read_config(
     paths: &Paths,
     config_file: &Path,
     owner: Option<(u32, u32)>,
-) -> Result<(Vec<u8>, Option<(u32, u32)>)> {
+) -> Result<(Vec<u8>, Option<(u32, u32)>, u32)> {
     use std::os::unix::fs::MetadataExt;
     let dir = config_file.parent().unwrap_or(Path::new("/"));
     let name = config_file.file_name().unwrap_or_default();
@@ -172,7 +174,7 @@ fn read_config(
         return Err(crate::fsutil::ReadFailure::TooLarge(cap)
             .into_error("Mattermost's config.json", config_file));
     }
-    Ok((bytes, writer))
+    Ok((bytes, writer, meta.mode() & 0o777))
 }
 
 impl Target {
@@ -195,7 +197,7 @@ impl Target {
             (Some(u), None) => Some((u as u32, u as u32)),
             _ => None,
         };
-        let (config_bytes, config_writer) = read_config(paths, &config_file, owner)?;
+        let (config_bytes, config_writer, config_mode) = read_config(paths, &config_file, owner)?;
         let doc: Value = serde_json::from_slice(&config_bytes).map_err(|e| {
             Error::new(format!("`{}` is not valid JSON", config_file.display()))
                 .cause(e)
@@ -225,6 +227,7 @@ impl Target {
             root: paths.root.clone(),
             config_file,
             config_bytes,
+            config_mode,
             driver,
             data_dir,
             data_logical,

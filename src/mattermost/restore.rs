@@ -255,7 +255,7 @@ fn roll_back(t: &Target, j: &Journal) -> Result<()> {
 /// Writes `bytes` as config.json in `dir`: a new file under the journal's staged name
 /// (`O_CREAT|O_EXCL|O_NOFOLLOW`, owner and mode set on the descriptor before a byte is
 /// written), renamed over config.json once the name is checked to still hold that file.
-fn put_config(t: &Target, j: &Journal, dir: &DirHandle, bytes: &[u8]) -> Result<()> {
+fn put_config(t: &Target, j: &Journal, dir: &DirHandle, bytes: &[u8], mode: u32) -> Result<()> {
     let staged = dir.path.join(&j.staged_config);
     let staged = &staged;
     let io = |what: &'static str| move |e: std::io::Error| Error::io(what, staged, e);
@@ -274,7 +274,7 @@ fn put_config(t: &Target, j: &Journal, dir: &DirHandle, bytes: &[u8]) -> Result<
         )
         .map_err(|e| io("chown")(e.into()))?;
     }
-    rustix::fs::fchmod(&f, rustix::fs::Mode::from_raw_mode(0o600))
+    rustix::fs::fchmod(&f, rustix::fs::Mode::from_raw_mode((mode & 0o777) as _))
         .map_err(|e| io("set the mode of")(e.into()))?;
     f.write_all(bytes).map_err(io("write"))?;
     f.sync_all().map_err(io("write"))?;
@@ -339,8 +339,13 @@ fn finish_files(t: &Target, j: &Journal) -> Result<()> {
         .read_capped(config, crate::fsutil::SETTINGS_CAP)
         .map_err(|f| f.into_error("the staged config.json", &staging_path.join("config.json")))?
     {
+        // The archive's permission bits (set-id bits were stripped on extraction).
+        let mode = staging
+            .lstat(config)
+            .map_err(sio("inspect", staging_path.join("config.json")))?
+            .map_or(0o600, |st| st.mode & 0o777);
         let dir = open_trusted(t, &j.config_dir)?;
-        put_config(t, j, &dir, &bytes)?;
+        put_config(t, j, &dir, &bytes, mode)?;
         dir.sync()
             .map_err(sio("sync directory", j.config_dir.clone()))?;
         staging
