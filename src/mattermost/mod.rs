@@ -111,9 +111,7 @@ fn read_config(
     };
     let d = match crate::sys::fs::open_dir_nofollow(&paths.root, dir) {
         Ok(d) => d,
-        Err(_) if !dir.exists() && std::fs::symlink_metadata(dir).is_err() => {
-            return Err(missing())
-        }
+        Err(_) if !dir.exists() && std::fs::symlink_metadata(dir).is_err() => return Err(missing()),
         Err(e) => return Err(e),
     };
     let dst = d.stat_self().map_err(|e| Error::io("inspect", dir, e))?;
@@ -135,7 +133,9 @@ fn read_config(
             ))
         }
     };
-    let meta = f.metadata().map_err(|e| Error::io("inspect", config_file, e))?;
+    let meta = f
+        .metadata()
+        .map_err(|e| Error::io("inspect", config_file, e))?;
     let reader = owner.unwrap_or((dst.uid, dst.gid));
     let st = crate::sys::fs::Stat {
         kind: crate::sys::fs::Kind::File,

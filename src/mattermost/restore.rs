@@ -155,9 +155,7 @@ fn open_staging(parent: &DirHandle, name: &OsStr) -> Result<Option<DirHandle>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io("open the staging directory", &path, e)),
     };
-    let st = h
-        .stat_self()
-        .map_err(|e| Error::io("inspect", &path, e))?;
+    let st = h.stat_self().map_err(|e| Error::io("inspect", &path, e))?;
     if st.uid != crate::sys::users::euid() || st.mode & 0o7777 != 0o700 {
         return Err(Error::new(format!(
             "`{}` is not the staging directory toolctl created (owner uid {}, mode {:04o})",
@@ -177,7 +175,8 @@ fn remove_staging(j: &Journal, parent: &DirHandle) -> Result<()> {
     if let Some(s) = open_staging(parent, &j.staging)? {
         let path = parent.path.join(&j.staging);
         for n in s.names().map_err(|e| Error::io("list", &path, e))? {
-            s.remove_tree(&n).map_err(|e| Error::io("remove", &path.join(&n), e))?;
+            s.remove_tree(&n)
+                .map_err(|e| Error::io("remove", &path.join(&n), e))?;
         }
         match parent.rmdir(&j.staging) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -222,7 +221,7 @@ pub fn recover(t: &Target) -> Result<Option<String>> {
         e.hint("an interrupted restore must be finished or rolled back first, and that needs the database: start PostgreSQL and run the command again")
     })?;
     if j.phase == "staged" && !new_exists {
-        finish_files(t, &j)?;
+        finish_files(t, &j, None)?;
         std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
         return Ok(Some(format!(
             "completed an interrupted restore of `{}` (the database had been switched; the files now match it; the previous database is `{}`)",
@@ -296,12 +295,18 @@ fn put_config(t: &Target, j: &Journal, dir: &DirHandle, bytes: &[u8], mode: u32)
 /// Everything happens by name relative to opened directories: the old data/ moves into
 /// the root-only staging directory, the staged data/ out of it (never over an existing
 /// name), config.json is written from the staging directory's copy.
-fn finish_files(t: &Target, j: &Journal) -> Result<()> {
+fn finish_files(t: &Target, j: &Journal, held: Option<DirHandle>) -> Result<()> {
     let parent = open_trusted(t, &j.data_parent)?;
     let staging_path = parent.path.join(&j.staging);
-    let Some(staging) = open_staging(&parent, &j.staging)? else {
-        // Everything was done but the cleanup's last step.
-        return Ok(());
+    // The restore itself still holds the directory it created; a recovery finds it by
+    // name, checked.
+    let staging = match held {
+        Some(h) => h,
+        None => match open_staging(&parent, &j.staging)? {
+            Some(h) => h,
+            // Everything was done but the cleanup's last step.
+            None => return Ok(()),
+        },
     };
     let data_path = parent.path.join(&j.data_name);
     let sio = |what: &'static str, p: PathBuf| move |e: std::io::Error| Error::io(what, &p, e);
@@ -356,7 +361,24 @@ fn finish_files(t: &Target, j: &Journal) -> Result<()> {
     parent
         .sync_fs()
         .map_err(sio("sync", j.data_parent.clone()))?;
-    remove_staging(j, &parent)?;
+    // Emptied through its descriptor; its name goes only while it still names it.
+    for n in staging.names().map_err(sio("list", staging_path.clone()))? {
+        staging
+            .remove_tree(&n)
+            .map_err(sio("remove", staging_path.join(&n)))?;
+    }
+    let id = staging
+        .ident_self()
+        .map_err(sio("inspect", staging_path.clone()))?;
+    if parent
+        .ident_at(&j.staging)
+        .map_err(sio("inspect", staging_path.clone()))?
+        == Some(id)
+    {
+        parent
+            .rmdir(&j.staging)
+            .map_err(sio("remove", staging_path.clone()))?;
+    }
     parent
         .sync()
         .map_err(sio("sync directory", j.data_parent.clone()))?;
@@ -394,7 +416,9 @@ fn other_directory(t: &Target, manifest: &Value, config: Option<&[u8]>) -> Optio
     };
     if let Some(d) = manifest["data"]["directory"].as_str() {
         if !same(d) {
-            return Some(format!("the archive's manifest says its data/ came from `{d}`"));
+            return Some(format!(
+                "the archive's manifest says its data/ came from `{d}`"
+            ));
         }
     }
     let doc: Value = config.and_then(|b| serde_json::from_slice(b).ok())?;
@@ -513,6 +537,7 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
                 .ok_or_else(|| Error::new(format!("`{}` disappeared", staging_path.display())))
         })
         .map_err(fail)?;
+    hit("mattermost-restore-staging");
     // The archive is checked in full (sizes first, then every checksum) while it is
     // extracted beneath the staging directory: a damaged one is refused and the staging
     // removed before the live database or files are looked at.
@@ -534,7 +559,12 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
     progress("checksums match the manifest");
     let staged_config = staging
         .read_capped(OsStr::new("config.json"), crate::fsutil::SETTINGS_CAP)
-        .map_err(|f| f.into_error("the archive's config.json", &staging_path.join("config.json")))
+        .map_err(|f| {
+            f.into_error(
+                "the archive's config.json",
+                &staging_path.join("config.json"),
+            )
+        })
         .map_err(fail)?;
     if let Some(why) = other_directory(t, &contents.manifest, staged_config.as_deref()) {
         return Err(fail(
@@ -620,7 +650,6 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
             Err(r) => e.cause(format!("and rolling back failed: {r}")),
         });
     }
-    drop(staging);
     if live_exists && force {
         terminate(t, &live)?;
     }
@@ -648,7 +677,7 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
         });
     }
     hit("mattermost-restore-switched");
-    finish_files(t, &j)?;
+    finish_files(t, &j, Some(staging))?;
     let jp = journal_path(t);
     std::fs::remove_file(&jp).map_err(|e| Error::io("remove", &jp, e))?;
     crate::fsutil::sync_dir(&t.state_dir)?;

@@ -622,8 +622,13 @@ pub mod rules {
                 out.push(diag(e, s, "mattermost.data_dir", format!("`mattermost.data_dir` is `{d}`, a relative path"),
                     "write the absolute path of Mattermost's data directory, e.g. `/var/opt/gitlab/mattermost/data`"));
             }
-            let env = r.map("mattermost.env").iter().find(|(k, _)| k == crate::mattermost::DIRECTORY_ENV);
-            if let Some((_, v)) = env.filter(|(_, v)| v.trim_end_matches('/') != d.trim_end_matches('/')) {
+            let env = r
+                .map("mattermost.env")
+                .iter()
+                .find(|(k, _)| k == crate::mattermost::DIRECTORY_ENV);
+            if let Some((_, v)) =
+                env.filter(|(_, v)| v.trim_end_matches('/') != d.trim_end_matches('/'))
+            {
                 out.push(diag(e, s, "mattermost.data_dir", format!("`mattermost.data_dir` is `{d}`, but `mattermost.env` sets MM_FILESETTINGS_DIRECTORY to `{v}`"),
                     "remove MM_FILESETTINGS_DIRECTORY from `[mattermost] env`: `data_dir` renders it"));
             }
