@@ -90,15 +90,14 @@ pub fn mattermost_path(paths: &Paths, p: &str) -> PathBuf {
     }
 }
 
+/// config.json's bytes, who besides root could have written them, its permission bits.
+type ConfigRead = (Vec<u8>, Option<(u32, u32)>, u32);
+
 /// Reads config.json without following a link anywhere below the root, and only when the
 /// Mattermost user (`mattermost.uid`, else the owner of its directory) could read it, or
 /// it is toolctl's own single-link file: a link or hard link to a root-only file is refused.
 /// Returns the bytes and who besides root could have written them.
-fn read_config(
-    paths: &Paths,
-    config_file: &Path,
-    owner: Option<(u32, u32)>,
-) -> Result<(Vec<u8>, Option<(u32, u32)>, u32)> {
+fn read_config(paths: &Paths, config_file: &Path, owner: Option<(u32, u32)>) -> Result<ConfigRead> {
     use std::os::unix::fs::MetadataExt;
     let dir = config_file.parent().unwrap_or(Path::new("/"));
     let name = config_file.file_name().unwrap_or_default();
@@ -123,9 +122,7 @@ fn read_config(
                 "`{}` is a symbolic link; toolctl reads Mattermost's config.json without following links",
                 config_file.display()
             ))
-            .hint(format!(
-                "replace the link with the file itself (or set `[mattermost] config_file` to the real file); nothing was changed"
-            )))
+            .hint("replace the link with the file itself (or set `[mattermost] config_file` to the real file); nothing was changed"))
         }
         Err(e) => {
             return Err(Error::io("read Mattermost's config.json", config_file, e).hint(
