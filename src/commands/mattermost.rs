@@ -250,6 +250,7 @@ fn confirm(ctx: &Context, a: &MattermostRestoreArgs, db: &str) -> Result<()> {
 fn restore_cmd(ctx: &Context, a: &MattermostRestoreArgs) -> Result<ExitStatus> {
     let format = a.report.output_format;
     let (t, _lock) = target(ctx)?;
+    restore::check_target(&t)?;
     confirm(ctx, a, t.dbname())?;
     let progress = Progress::new(ctx, format);
     let say = |m: &str| progress.step(m);

@@ -206,16 +206,34 @@ pub fn run(t: &Target, root: &Path, out_dir: &Path, progress: &dyn Fn(&str)) -> 
     let aerr = |e: std::io::Error| Error::io("write", &tmp_archive, e);
     w.opened_file("db.dump", &dump).map_err(aerr)?;
     drop(dump);
-    w.file("config.json", &t.config_file)
-        .map_err(|e| Error::io("read", &t.config_file, e))?;
+    // config.json as Target read it: without following a link, with the Mattermost
+    // user's rights.
+    w.member_bytes("config.json", &t.config_bytes, t.config_mode)
+        .map_err(|e| Error::io("archive", &t.config_file, e))?;
     let data = if !t.local_files() {
         json!({ "saved": false, "reason": format!("FileSettings.DriverName is `{}`", t.driver) })
-    } else if t.data_dir.is_dir() {
-        progress(&format!("archiving `{}`", t.data_dir.display()));
-        let (files, bytes) = w
-            .tree("data", &t.data_dir)
-            .map_err(|e| Error::io("archive", &t.data_dir, e))?;
-        json!({ "saved": true, "directory": t.data_dir.display().to_string(), "files": files, "bytes": bytes })
+    } else if std::fs::symlink_metadata(&t.data_dir).is_ok() {
+        progress(&format!(
+            "archiving `{}` ({})",
+            t.data_dir.display(),
+            t.data_source.describe()
+        ));
+        // Opened from the root without following any link, and read with the rights of
+        // the Mattermost user (see `Target::data_reader`).
+        let dir = crate::sys::fs::open_dir_nofollow(&t.root, &t.data_dir)?;
+        let reader = t
+            .data_reader(&dir)
+            .map_err(|e| Error::io("inspect", &t.data_dir, e))?;
+        let (files, bytes) = w.tree_at("data", &dir, reader).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::PermissionDenied {
+                Error::new(format!("cannot archive `{}`", t.data_dir.display()))
+                    .cause(e)
+                    .hint("toolctl reads data/ with the Mattermost user's rights (`mattermost.uid`, else the directory's owner) and never follows a link: give that file to the Mattermost user or remove it; set `mattermost.data_dir` if the directory is not Mattermost's; no archive was written")
+            } else {
+                Error::io("archive", &t.data_dir, e)
+            }
+        })?;
+        json!({ "saved": true, "directory": t.data_logical, "source": t.data_source.describe(), "files": files, "bytes": bytes })
     } else {
         progress(&format!(
             "`{}` does not exist: no data/ to save",

@@ -10,7 +10,7 @@ pub mod backup;
 pub mod pg;
 pub mod restore;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -23,18 +23,155 @@ pub const BACKUPS_DIR: &str = "var/opt/toolctl/backups";
 /// Where the restore journal lives, under the root.
 pub const STATE_DIR: &str = "var/opt/toolctl";
 
+/// Where Mattermost runs from when its unit does not say: the `WorkingDirectory` of its
+/// documented systemd unit. Mattermost resolves a relative `FileSettings.Directory`
+/// against its working directory, not against config.json's folder.
+pub const WORKING_DIR: &str = "/opt/mattermost";
+
+/// The environment variable that overrides `FileSettings.Directory`.
+pub const DIRECTORY_ENV: &str = "MM_FILESETTINGS_DIRECTORY";
+
+/// Where the data directory's path came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataSource {
+    /// `[mattermost] data_dir`.
+    Setting,
+    /// `MM_FILESETTINGS_DIRECTORY` in `[mattermost] env`.
+    Env,
+    /// config.json's `FileSettings.Directory`: for `backup` only.
+    ConfigJson,
+}
+
+impl DataSource {
+    pub fn describe(self) -> &'static str {
+        match self {
+            DataSource::Setting => "[mattermost] data_dir",
+            DataSource::Env => "MM_FILESETTINGS_DIRECTORY in [mattermost] env",
+            DataSource::ConfigJson => "FileSettings.Directory in config.json",
+        }
+    }
+}
+
 /// What backup and restore work on, from the resolved settings.
 pub struct Target {
     pub conn: pg::Conn,
-    /// The real path of config.json.
+    /// The `--root` directory: every path below it is opened from it, link by link.
+    pub root: PathBuf,
+    /// The path of config.json.
     pub config_file: PathBuf,
+    /// config.json as read (without following a link, as the Mattermost user could read it).
+    pub config_bytes: Vec<u8>,
+    /// Its permission bits (kept in the archive).
+    pub config_mode: u32,
     /// `FileSettings.DriverName` (`local` unless set).
     pub driver: String,
-    /// `FileSettings.Directory` resolved (relative to the config file's directory).
+    /// The data directory (below the root).
     pub data_dir: PathBuf,
+    /// The data directory as Mattermost sees it (`/var/opt/…`, whatever `--root` is).
+    pub data_logical: String,
+    pub data_source: DataSource,
+    /// config.json's `FileSettings.Directory` as written (for hints and comparisons).
+    pub config_directory: Option<String>,
+    /// Who owns what config.json says, when it is not root: whose rights the data directory
+    /// is read with when config.json named it.
+    pub config_writer: Option<(u32, u32)>,
     pub owner: Option<(u32, u32)>,
     pub state_dir: PathBuf,
     pub warnings: Vec<String>,
+}
+
+/// A path as Mattermost reads it, below the root: absolute as given, relative against
+/// [`WORKING_DIR`].
+pub fn mattermost_path(paths: &Paths, p: &str) -> PathBuf {
+    if p.starts_with('/') {
+        paths.rooted(p)
+    } else {
+        paths.rooted(&format!("{WORKING_DIR}/{p}"))
+    }
+}
+
+/// config.json's bytes, who besides root could have written them, its permission bits.
+type ConfigRead = (Vec<u8>, Option<(u32, u32)>, u32);
+
+/// Reads config.json without following a link anywhere below the root, and only when the
+/// Mattermost user (`mattermost.uid`, else the owner of its directory) could read it, or
+/// it is toolctl's own single-link file: a link or hard link to a root-only file is refused.
+/// Returns the bytes and who besides root could have written them.
+fn read_config(paths: &Paths, config_file: &Path, owner: Option<(u32, u32)>) -> Result<ConfigRead> {
+    use std::os::unix::fs::MetadataExt;
+    let dir = config_file.parent().unwrap_or(Path::new("/"));
+    let name = config_file.file_name().unwrap_or_default();
+    let missing = || {
+        Error::new(format!(
+            "Mattermost's config file `{}` does not exist",
+            config_file.display()
+        ))
+        .hint("run `toolctl reconfigure` to create it, or set `[mattermost] config_file` to the file Mattermost uses")
+    };
+    let d = match crate::sys::fs::open_dir_nofollow(&paths.root, dir) {
+        Ok(d) => d,
+        Err(_) if !dir.exists() && std::fs::symlink_metadata(dir).is_err() => return Err(missing()),
+        Err(e) => return Err(e),
+    };
+    let dst = d.stat_self().map_err(|e| Error::io("inspect", dir, e))?;
+    let f = match d.open_file(name) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing()),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(Error::new(format!(
+                "`{}` is a symbolic link; toolctl reads Mattermost's config.json without following links",
+                config_file.display()
+            ))
+            .hint("replace the link with the file itself (or set `[mattermost] config_file` to the real file); nothing was changed"))
+        }
+        Err(e) => {
+            return Err(Error::io("read Mattermost's config.json", config_file, e).hint(
+                "config.json must be a regular file; nothing was changed",
+            ))
+        }
+    };
+    let meta = f
+        .metadata()
+        .map_err(|e| Error::io("inspect", config_file, e))?;
+    let reader = owner.unwrap_or((dst.uid, dst.gid));
+    let st = crate::sys::fs::Stat {
+        kind: crate::sys::fs::Kind::File,
+        mode: meta.mode() & 0o7777,
+        uid: meta.uid(),
+        gid: meta.gid(),
+    };
+    let own_file = meta.uid() == crate::sys::users::euid() && meta.nlink() == 1;
+    if !own_file && !crate::sys::fs::readable_by(&st, reader.0, reader.1) {
+        return Err(Error::new(format!(
+            "`{}` is not readable by the Mattermost user ({})",
+            config_file.display(),
+            crate::sys::users::describe_uid(reader.0)
+        ))
+        .cause("toolctl reads config.json with that user's rights: a link to another user's file is refused")
+        .hint(format!(
+            "give the file to the Mattermost user (`chown {}:{} {}`), or set `mattermost.uid`/`gid` to the user Mattermost runs as; nothing was changed",
+            reader.0,
+            reader.1,
+            config_file.display()
+        )));
+    }
+    let euid = crate::sys::users::euid();
+    let writer = if meta.uid() != 0 && meta.uid() != euid {
+        Some((meta.uid(), meta.gid()))
+    } else if dst.uid != 0 && dst.uid != euid {
+        Some((dst.uid, dst.gid))
+    } else {
+        None
+    };
+    let cap = crate::fsutil::SETTINGS_CAP;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(&f, cap + 1), &mut bytes)
+        .map_err(|e| Error::io("read Mattermost's config.json", config_file, e))?;
+    if bytes.len() as u64 > cap {
+        return Err(crate::fsutil::ReadFailure::TooLarge(cap)
+            .into_error("Mattermost's config.json", config_file));
+    }
+    Ok((bytes, writer, meta.mode() & 0o777))
 }
 
 impl Target {
@@ -52,43 +189,48 @@ impl Target {
             Some(c) => paths.rooted(c),
             None => paths.rendered_dir.join("mattermost/config.json"),
         };
-        let (driver, dir) = match crate::fsutil::read_optional_capped(&config_file, crate::fsutil::SETTINGS_CAP, "Mattermost's config.json")? {
-            Some(bytes) => {
-                let doc: Value = serde_json::from_slice(&bytes).map_err(|e| {
-                    Error::new(format!("`{}` is not valid JSON", config_file.display()))
-                        .cause(e)
-                        .hint("fix the file (Mattermost will not start with it either)")
-                })?;
-                let fs = &doc["FileSettings"];
-                (
-                    fs["DriverName"].as_str().unwrap_or("local").to_string(),
-                    fs["Directory"].as_str().unwrap_or("./data/").to_string(),
-                )
-            }
-            None => {
-                return Err(Error::new(format!(
-                    "Mattermost's config file `{}` does not exist",
-                    config_file.display()
-                ))
-                .hint("run `toolctl reconfigure` to create it, or set `[mattermost] config_file` to the file Mattermost uses"))
-            }
-        };
-        let base = config_file.parent().map(PathBuf::from).unwrap_or_default();
-        let data_dir = if dir.starts_with('/') {
-            paths.rooted(&dir)
-        } else {
-            base.join(dir.trim_end_matches('/'))
-        };
         let owner = match (r.int("mattermost.uid"), r.int("mattermost.gid")) {
             (Some(u), Some(g)) => Some((u as u32, g as u32)),
             (Some(u), None) => Some((u as u32, u as u32)),
             _ => None,
         };
+        let (config_bytes, config_writer, config_mode) = read_config(paths, &config_file, owner)?;
+        let doc: Value = serde_json::from_slice(&config_bytes).map_err(|e| {
+            Error::new(format!("`{}` is not valid JSON", config_file.display()))
+                .cause(e)
+                .hint("fix the file (Mattermost will not start with it either)")
+        })?;
+        let fs = &doc["FileSettings"];
+        let driver = fs["DriverName"].as_str().unwrap_or("local").to_string();
+        let config_directory = fs["Directory"].as_str().map(str::to_string);
+        // The settings decide; config.json only when they say nothing (backup only).
+        let env_dir = r
+            .map("mattermost.env")
+            .iter()
+            .find(|(k, _)| k == DIRECTORY_ENV)
+            .map(|(_, v)| v.clone());
+        let (dir, data_source) = match (r.str("mattermost.data_dir"), env_dir) {
+            (Some(d), _) => (d.to_string(), DataSource::Setting),
+            (None, Some(d)) => (d, DataSource::Env),
+            (None, None) => (
+                config_directory.clone().unwrap_or_else(|| "./data/".into()),
+                DataSource::ConfigJson,
+            ),
+        };
+        let data_dir = mattermost_path(paths, dir.trim_end_matches('/'));
+        let data_logical = paths.logical(&data_dir);
         Ok(Target {
             conn,
+            root: paths.root.clone(),
             config_file,
+            config_bytes,
+            config_mode,
             driver,
             data_dir,
+            data_logical,
+            data_source,
+            config_directory,
+            config_writer,
             owner,
             state_dir: paths.root.join(STATE_DIR),
             warnings,
@@ -101,6 +243,26 @@ impl Target {
 
     pub fn local_files(&self) -> bool {
         self.driver == "local"
+    }
+
+    /// Where the data directory's path came from, for messages.
+    pub fn data_dir_source_text(&self) -> &'static str {
+        self.data_source.describe()
+    }
+
+    /// Whose rights `data/` is read with: `mattermost.uid`/`gid`; else, when config.json
+    /// named the directory, whoever could write config.json; else the directory's owner.
+    pub fn data_reader(&self, dir: &crate::sys::fs::DirHandle) -> std::io::Result<(u32, u32)> {
+        if let Some(o) = self.owner {
+            return Ok(o);
+        }
+        if self.data_source == DataSource::ConfigJson {
+            if let Some(w) = self.config_writer {
+                return Ok(w);
+            }
+        }
+        let st = dir.stat_self()?;
+        Ok((st.uid, st.gid))
     }
 }
 

@@ -23,64 +23,88 @@
 //! is gone the swap committed, so the file steps are finished (rolled forward). Every
 //! file step checks what exists first, so a recovery killed in turn can run again.
 
+use std::ffi::{OsStr, OsString};
+use std::io::Write as _;
+use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
 use super::archive::{self, Damage};
 use super::pg::{ident, literal};
-use super::Target;
+use super::{DataSource, Target};
 use crate::error::{Error, Result};
 use crate::failpoint::hit;
+use crate::sys::fs::{DirHandle, Kind, Trusted};
 
 pub const JOURNAL: &str = "mattermost-restore.json";
 
-/// The journal's record of a restore in progress.
+/// The staging directory's name in data/'s parent: this and 16 random hex digits.
+const STAGING_PREFIX: &str = ".toolctl-restore-";
+/// The old data/ inside the staging directory, between the swap and the cleanup.
+const OLD_DATA: &str = "old-data";
+
+/// The journal's record of a restore in progress. Paths are only where to start the
+/// walk (from the root, never following a link); everything is then done by name relative
+/// to an opened directory.
 #[derive(Clone, Debug)]
 struct Journal {
     phase: String,
     live: String,
     new_db: String,
     old_db: String,
-    staging: PathBuf,
-    staged_config: PathBuf,
-    config_file: PathBuf,
-    data_dir: PathBuf,
-    old_data: PathBuf,
+    /// data/'s parent directory.
+    data_parent: PathBuf,
+    data_name: OsString,
+    /// The root-owned 0700 staging directory, by name in `data_parent`.
+    staging: OsString,
+    /// config.json's directory and name, and the name of its staged copy there.
+    config_dir: PathBuf,
+    config_name: OsString,
+    staged_config: OsString,
+}
+
+fn os(v: &Value) -> Option<OsString> {
+    v.as_str().map(OsString::from)
 }
 
 impl Journal {
     fn to_json(&self) -> Value {
+        let s = |o: &OsStr| o.to_string_lossy().into_owned();
         json!({
+            "format": 2,
             "phase": self.phase,
             "live": self.live,
             "new_db": self.new_db,
             "old_db": self.old_db,
-            "staging": self.staging,
-            "staged_config": self.staged_config,
-            "config_file": self.config_file,
-            "data_dir": self.data_dir,
-            "old_data": self.old_data,
+            "data_parent": self.data_parent,
+            "data_name": s(&self.data_name),
+            "staging": s(&self.staging),
+            "config_dir": self.config_dir,
+            "config_name": s(&self.config_name),
+            "staged_config": s(&self.staged_config),
         })
     }
 
     fn from_json(v: &Value) -> Option<Journal> {
         let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        let name = |k: &str| {
+            v.get(k)
+                .and_then(os)
+                .filter(|n| !n.is_empty() && !n.as_bytes().contains(&b'/') && n != ".." && n != ".")
+        };
         Some(Journal {
             phase: s("phase")?,
             live: s("live")?,
             new_db: s("new_db")?,
             old_db: s("old_db")?,
-            staging: s("staging")?.into(),
-            staged_config: s("staged_config")?.into(),
-            config_file: s("config_file")?.into(),
-            data_dir: s("data_dir")?.into(),
-            old_data: s("old_data")?.into(),
+            data_parent: s("data_parent")?.into(),
+            data_name: name("data_name")?,
+            staging: name("staging")?.to_os_string(),
+            config_dir: s("config_dir")?.into(),
+            config_name: name("config_name")?,
+            staged_config: name("staged_config")?,
         })
-    }
-
-    fn staged_data(&self) -> PathBuf {
-        self.staging.join("data")
     }
 }
 
@@ -95,36 +119,73 @@ fn write_journal(t: &Target, j: &Journal) -> Result<()> {
     crate::fsutil::write_atomic(&journal_path(t), &text, 0o600)
 }
 
-fn remove_tree(p: &Path) -> Result<()> {
-    match std::fs::symlink_metadata(p) {
-        Ok(m) if m.is_dir() => std::fs::remove_dir_all(p).map_err(|e| Error::io("remove", p, e)),
-        Ok(_) => std::fs::remove_file(p).map_err(|e| Error::io("remove", p, e)),
-        Err(_) => Ok(()),
+/// Opens `dir` from the root without following a link, creating what is missing (0755,
+/// root's). Every directory on the way may be changed only by root, the user toolctl runs
+/// as, or the Mattermost user (`mattermost.uid`, else the owner of `dir`); any other
+/// writer is refused with a hint.
+fn open_trusted(t: &Target, dir: &Path) -> Result<DirHandle> {
+    use std::os::unix::fs::MetadataExt;
+    let owner = t.owner.or_else(|| {
+        std::fs::symlink_metadata(dir)
+            .ok()
+            .map(|m| (m.uid(), m.gid()))
+    });
+    let trusted = match owner {
+        Some((u, g)) => Trusted::root().and(u, g),
+        None => Trusted::root(),
+    };
+    let located = crate::sys::fs::open_beneath(&t.root, dir, &trusted)?;
+    let mut h = located.handle;
+    for name in &located.missing {
+        let here = h.path.join(name);
+        h = h
+            .open_or_mkdir(name, 0o755)
+            .map_err(|e| Error::io("create directory", &here, e))?;
     }
+    Ok(h)
 }
 
-fn exists(p: &Path) -> bool {
-    std::fs::symlink_metadata(p).is_ok()
+/// The staging directory `name` in `parent`, when it is there and is what toolctl made:
+/// a directory owned by the user toolctl runs as, mode 0700 (nobody else could have made
+/// or moved one there).
+fn open_staging(parent: &DirHandle, name: &OsStr) -> Result<Option<DirHandle>> {
+    let path = parent.path.join(name);
+    let h = match parent.open_dir(name) {
+        Ok(h) => h,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("open the staging directory", &path, e)),
+    };
+    let st = h.stat_self().map_err(|e| Error::io("inspect", &path, e))?;
+    if st.uid != crate::sys::users::euid() || st.mode & 0o7777 != 0o700 {
+        return Err(Error::new(format!(
+            "`{}` is not the staging directory toolctl created (owner uid {}, mode {:04o})",
+            path.display(),
+            st.uid,
+            st.mode
+        ))
+        .hint(format!(
+            "another user replaced it: inspect `{}` and remove it by hand, then run the command again",
+            path.display()
+        )));
+    }
+    Ok(Some(h))
 }
 
-/// A rename without its own fsync: `finish_files` makes all of them durable with one
-/// `syncfs` before the journal goes (each step re-runs safely until then).
-fn rename(from: &Path, to: &Path) -> Result<()> {
-    std::fs::rename(from, to).map_err(|e| Error::io("rename", from, e))
-}
-
-/// Makes the files under `dirs` durable: one `syncfs` per filesystem they are on.
-fn sync_fs(dirs: &[&Path]) -> Result<()> {
-    for d in dirs {
-        if exists(d) {
-            archive::syncfs(d).map_err(|e| Error::io("sync", d, e))?;
+fn remove_staging(j: &Journal, parent: &DirHandle) -> Result<()> {
+    if let Some(s) = open_staging(parent, &j.staging)? {
+        let path = parent.path.join(&j.staging);
+        for n in s.names().map_err(|e| Error::io("list", &path, e))? {
+            s.remove_tree(&n)
+                .map_err(|e| Error::io("remove", &path.join(&n), e))?;
+        }
+        match parent.rmdir(&j.staging) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::io("remove", &path, e))
+            }
+            _ => {}
         }
     }
     Ok(())
-}
-
-fn parent(p: &Path) -> &Path {
-    p.parent().unwrap_or(Path::new("."))
 }
 
 fn db_exists(t: &Target, name: &str) -> Result<bool> {
@@ -160,7 +221,7 @@ pub fn recover(t: &Target) -> Result<Option<String>> {
         e.hint("an interrupted restore must be finished or rolled back first, and that needs the database: start PostgreSQL and run the command again")
     })?;
     if j.phase == "staged" && !new_exists {
-        finish_files(&j)?;
+        finish_files(t, &j, None)?;
         std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
         return Ok(Some(format!(
             "completed an interrupted restore of `{}` (the database had been switched; the files now match it; the previous database is `{}`)",
@@ -179,8 +240,10 @@ fn roll_back(t: &Target, j: &Journal) -> Result<()> {
         Some("postgres"),
         &format!("DROP DATABASE IF EXISTS {}", ident(&j.new_db)),
     )?;
-    remove_tree(&j.staging)?;
-    remove_tree(&j.staged_config)?;
+    if std::fs::symlink_metadata(&j.data_parent).is_ok() {
+        let parent = open_trusted(t, &j.data_parent)?;
+        remove_staging(j, &parent)?;
+    }
     let path = journal_path(t);
     match std::fs::remove_file(&path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io("remove", &path, e)),
@@ -188,26 +251,182 @@ fn roll_back(t: &Target, j: &Journal) -> Result<()> {
     }
 }
 
+/// Writes `bytes` as config.json in `dir`: a new file under the journal's staged name
+/// (`O_CREAT|O_EXCL|O_NOFOLLOW`, owner and mode set on the descriptor before a byte is
+/// written), renamed over config.json once the name is checked to still hold that file.
+fn put_config(t: &Target, j: &Journal, dir: &DirHandle, bytes: &[u8], mode: u32) -> Result<()> {
+    let staged = dir.path.join(&j.staged_config);
+    let staged = &staged;
+    let io = |what: &'static str| move |e: std::io::Error| Error::io(what, staged, e);
+    // A leftover of a run killed here, or a name another user planted: only the name
+    // goes (a directory entry in a directory that user may change anyway).
+    match dir.unlink(&j.staged_config) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io("remove")(e)),
+        _ => {}
+    }
+    let mut f = dir.create_new(&j.staged_config, 0o600).map_err(io("create"))?;
+    if let Some((uid, gid)) = t.owner {
+        rustix::fs::fchown(
+            &f,
+            Some(rustix::fs::Uid::from_raw(uid)),
+            Some(rustix::fs::Gid::from_raw(gid)),
+        )
+        .map_err(|e| io("chown")(e.into()))?;
+    }
+    rustix::fs::fchmod(&f, rustix::fs::Mode::from_raw_mode((mode & 0o777) as _))
+        .map_err(|e| io("set the mode of")(e.into()))?;
+    f.write_all(bytes).map_err(io("write"))?;
+    f.sync_all().map_err(io("write"))?;
+    let id = crate::sys::fs::ident_of_file(&f).map_err(io("inspect"))?;
+    hit("mattermost-restore-config-staged");
+    if dir.ident_at(&j.staged_config).map_err(io("inspect"))? != Some(id) {
+        return Err(Error::new(format!(
+            "`{}` was replaced while toolctl wrote it",
+            staged.display()
+        ))
+        .hint("another user changes Mattermost's config directory: find out who, then run any `toolctl mattermost` command to finish the restore"));
+    }
+    dir.rename_into(&j.staged_config, dir, &j.config_name, false)
+        .map_err(io("rename"))?;
+    Ok(())
+}
+
 /// The file steps after the commit point; each checks what is there, so it can re-run.
-fn finish_files(j: &Journal) -> Result<()> {
-    let staged = j.staged_data();
-    if exists(&staged) {
-        if exists(&j.data_dir) {
-            rename(&j.data_dir, &j.old_data)?;
+/// Everything happens by name relative to opened directories: the old data/ moves into
+/// the root-only staging directory, the staged data/ out of it (never over an existing
+/// name), config.json is written from the staging directory's copy.
+fn finish_files(t: &Target, j: &Journal, held: Option<DirHandle>) -> Result<()> {
+    let parent = open_trusted(t, &j.data_parent)?;
+    let staging_path = parent.path.join(&j.staging);
+    // The restore itself still holds the directory it created; a recovery finds it by
+    // name, checked.
+    let staging = match held {
+        Some(h) => h,
+        None => match open_staging(&parent, &j.staging)? {
+            Some(h) => h,
+            // Everything was done but the cleanup's last step.
+            None => return Ok(()),
+        },
+    };
+    let data_path = parent.path.join(&j.data_name);
+    let sio = |what: &'static str, p: PathBuf| move |e: std::io::Error| Error::io(what, &p, e);
+    if staging
+        .lstat(OsStr::new("data"))
+        .map_err(sio("inspect", staging_path.clone()))?
+        .is_some()
+    {
+        // A leftover of a run killed between the two renames is the old data/.
+        staging
+            .remove_tree(OsStr::new(OLD_DATA))
+            .map_err(sio("remove", staging_path.join(OLD_DATA)))?;
+        if parent
+            .lstat(&j.data_name)
+            .map_err(sio("inspect", data_path.clone()))?
+            .is_some()
+        {
+            parent
+                .rename_into(&j.data_name, &staging, OsStr::new(OLD_DATA), true)
+                .map_err(sio("move aside", data_path.clone()))?;
         }
         hit("mattermost-restore-data-aside");
-        rename(&staged, &j.data_dir)?;
+        staging
+            .rename_into(OsStr::new("data"), &parent, &j.data_name, true)
+            .map_err(|e| {
+                Error::io("move the restored data into", &data_path, e).hint(format!(
+                    "something recreated `{}` during the restore; move it away, then run any `toolctl mattermost` command to finish the restore",
+                    data_path.display()
+                ))
+            })?;
     }
     hit("mattermost-restore-data-in");
-    if exists(&j.staged_config) {
-        rename(&j.staged_config, &j.config_file)?;
+    let config = OsStr::new("config.json");
+    if let Some(bytes) = staging
+        .read_capped(config, crate::fsutil::SETTINGS_CAP)
+        .map_err(|f| f.into_error("the staged config.json", &staging_path.join("config.json")))?
+    {
+        // The archive's permission bits (set-id bits were stripped on extraction).
+        let mode = staging
+            .lstat(config)
+            .map_err(sio("inspect", staging_path.join("config.json")))?
+            .map_or(0o600, |st| st.mode & 0o777);
+        let dir = open_trusted(t, &j.config_dir)?;
+        put_config(t, j, &dir, &bytes, mode)?;
+        dir.sync()
+            .map_err(sio("sync directory", j.config_dir.clone()))?;
+        staging
+            .unlink(config)
+            .map_err(sio("remove", staging_path.join("config.json")))?;
     }
     hit("mattermost-restore-config-in");
-    sync_fs(&[parent(&j.data_dir), parent(&j.config_file)])?;
-    remove_tree(&j.old_data)?;
-    remove_tree(&j.staging)?;
+    parent
+        .sync_fs()
+        .map_err(sio("sync", j.data_parent.clone()))?;
+    // Emptied through its descriptor; its name goes only while it still names it.
+    for n in staging.names().map_err(sio("list", staging_path.clone()))? {
+        staging
+            .remove_tree(&n)
+            .map_err(sio("remove", staging_path.join(&n)))?;
+    }
+    let id = staging
+        .ident_self()
+        .map_err(sio("inspect", staging_path.clone()))?;
+    if parent
+        .ident_at(&j.staging)
+        .map_err(sio("inspect", staging_path.clone()))?
+        == Some(id)
+    {
+        parent
+            .rmdir(&j.staging)
+            .map_err(sio("remove", staging_path.clone()))?;
+    }
+    parent
+        .sync()
+        .map_err(sio("sync directory", j.data_parent.clone()))?;
     hit("mattermost-restore-cleaned");
     Ok(())
+}
+
+/// Refuses a restore whose data directory the settings do not name: config.json (which
+/// the Mattermost user writes, or an archive brings) never picks the directory root
+/// replaces.
+pub fn check_target(t: &Target) -> Result<()> {
+    if t.data_source == DataSource::ConfigJson && t.local_files() {
+        return Err(Error::new(
+            "`mattermost restore` replaces Mattermost's data directory, and the settings do not name it",
+        )
+        .cause(format!(
+            "config.json says `{}`, but toolctl never lets config.json (which the Mattermost user can write, and which an archive brings) decide which directory root replaces",
+            t.config_directory.as_deref().unwrap_or("./data/")
+        ))
+        .hint(format!(
+            "if that is the directory, run `toolctl config set mattermost.data_dir {}` (it is then also rendered as MM_FILESETTINGS_DIRECTORY); nothing was changed",
+            t.data_logical
+        )));
+    }
+    Ok(())
+}
+
+/// A path from the archive (its manifest or its config.json) that names another data
+/// directory than the settings do.
+fn other_directory(t: &Target, manifest: &Value, config: Option<&[u8]>) -> Option<String> {
+    let real = t.data_dir.display().to_string();
+    let same = |p: &str| {
+        let p = p.trim_end_matches('/');
+        p == t.data_logical.trim_end_matches('/') || p == real
+    };
+    if let Some(d) = manifest["data"]["directory"].as_str() {
+        if !same(d) {
+            return Some(format!(
+                "the archive's manifest says its data/ came from `{d}`"
+            ));
+        }
+    }
+    let doc: Value = config.and_then(|b| serde_json::from_slice(b).ok())?;
+    let d = doc["FileSettings"]["Directory"].as_str()?;
+    // A relative one is Mattermost's working directory's business, and the rendered
+    // MM_FILESETTINGS_DIRECTORY overrides it.
+    (d.starts_with('/') && !same(d))
+        .then(|| format!("the archive's config.json sets FileSettings.Directory to `{d}`"))
 }
 
 /// Sessions connected to `db` other than ours: `pid user application address state`.
@@ -255,68 +474,113 @@ pub struct Done {
 
 /// Restores `archive`; `force` terminates connected sessions.
 pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Result<Done> {
+    check_target(t)?;
     let live = t.dbname().to_string();
     let stamp = super::stamp();
     let cut = |s: String| -> String { s.chars().take(63).collect() };
-    let data_parent = t.data_dir.parent().map(PathBuf::from).unwrap_or_default();
+    let data_parent = t
+        .data_dir
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| t.root.clone());
     let data_name = t
         .data_dir
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+        .map(OsStr::to_os_string)
         .unwrap_or_else(|| "data".into());
     let config_dir = t
         .config_file
         .parent()
         .map(PathBuf::from)
-        .unwrap_or_default();
+        .unwrap_or_else(|| t.root.clone());
+    let rnd = |p: &str| {
+        crate::sys::fs::random_name(p).map_err(|e| Error::new("cannot read random bytes").cause(e))
+    };
     let j = Journal {
         phase: "preparing".into(),
         live: live.clone(),
         new_db: cut(format!("{live}_toolctl_restore_{stamp}")),
         old_db: cut(format!("{live}_before_restore_{stamp}")),
-        staging: data_parent.join(format!(".toolctl-restore-{stamp}")),
-        staged_config: config_dir.join(format!(".config.json.toolctl-restore-{stamp}")),
-        config_file: t.config_file.clone(),
-        data_dir: t.data_dir.clone(),
-        old_data: data_parent.join(format!(".{data_name}.before-restore-{stamp}")),
+        data_parent: data_parent.clone(),
+        data_name,
+        staging: rnd(STAGING_PREFIX)?,
+        config_dir: config_dir.clone(),
+        config_name: t
+            .config_file
+            .file_name()
+            .map(OsStr::to_os_string)
+            .unwrap_or_else(|| "config.json".into()),
+        staged_config: rnd(".config.json.toolctl-restore-")?,
     };
-    // The archive is checked in full while it is extracted into the staging directory (one
-    // read, not two): a damaged one is refused and the staging removed before the live
-    // database or files are looked at. The journal goes first, so a kill here is cleaned up.
     let (server_major, _) = t.conn.server_version()?;
     t.conn.check_client("pg_restore", server_major)?;
-    if !data_parent.as_os_str().is_empty() {
-        crate::fsutil::ensure_dir(&data_parent, 0o755)?;
-    }
+    // Both directories are opened (and checked) before anything is written.
+    let parent = open_trusted(t, &data_parent)?;
+    open_trusted(t, &config_dir)?;
+    // The journal goes first, so a kill from here on is cleaned up.
     write_journal(t, &j)?;
     hit("mattermost-restore-journal");
-    // 0700: the staged config.json holds the database password and the GitLab secret.
-    let extracted = std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
-        .create(&j.staging)
-        .map_err(|e| Error::io("create", &j.staging, e))
-        .and_then(|()| match archive::read(path, Some(&j.staging)) {
-            Ok(c) => Ok(c),
-            Err(Damage::Io(e)) => Err(Error::io("read", path, e).hint(
-                "nothing was changed; give the path of an archive `toolctl mattermost backup` wrote",
-            )),
-            Err(Damage::Bad(why)) => Err(Error::new(format!("`{}` cannot be restored", path.display()))
-                .cause(why)
-                .hint("nothing was changed; restore another archive (`toolctl mattermost backup --verify ARCHIVE` checks one)")),
-        });
-    let contents = match extracted {
-        Ok(c) => c,
-        Err(e) => {
-            return Err(match roll_back(t, &j) {
-                Ok(()) => e,
-                Err(r) => e.cause(format!("and rolling back failed: {r}")),
-            })
+    let fail = |e: Error| -> Error {
+        match roll_back(t, &j) {
+            Ok(()) => e,
+            Err(r) => e.cause(format!("and rolling back failed: {r}")),
         }
+    };
+    // The staging directory: root's, 0700, on data/'s filesystem, used only through its
+    // descriptor (its name is in a directory the Mattermost user may change).
+    let staging_path = data_parent.join(&j.staging);
+    let staging = parent
+        .mkdir(&j.staging, 0o700)
+        .map_err(|e| Error::io("create", &staging_path, e))
+        .and_then(|()| {
+            open_staging(&parent, &j.staging)?
+                .ok_or_else(|| Error::new(format!("`{}` disappeared", staging_path.display())))
+        })
+        .map_err(fail)?;
+    hit("mattermost-restore-staging");
+    // The archive is checked in full (sizes first, then every checksum) while it is
+    // extracted beneath the staging directory: a damaged one is refused and the staging
+    // removed before the live database or files are looked at.
+    let contents = match archive::read_into(path, Some(&staging)) {
+        Ok(c) => c,
+        Err(Damage::Io(e)) if e.kind() == std::io::ErrorKind::StorageFull => {
+            return Err(fail(Error::new(format!("`{}` does not fit", path.display()))
+                .cause(e)
+                .hint("nothing was changed; free space beside Mattermost's data directory, then run the restore again")))
+        }
+        Err(Damage::Io(e)) => return Err(fail(Error::io("read", path, e).hint(
+            "nothing was changed; give the path of an archive `toolctl mattermost backup` wrote",
+        ))),
+        Err(Damage::Bad(why)) => return Err(fail(Error::new(format!("`{}` cannot be restored", path.display()))
+            .cause(why)
+            .hint("nothing was changed; restore another archive (`toolctl mattermost backup --verify ARCHIVE` checks one)"))),
     };
     hit("mattermost-restore-extracted");
     progress("checksums match the manifest");
-    let live_exists = db_exists(t, &live)?;
+    let staged_config = staging
+        .read_capped(OsStr::new("config.json"), crate::fsutil::SETTINGS_CAP)
+        .map_err(|f| {
+            f.into_error(
+                "the archive's config.json",
+                &staging_path.join("config.json"),
+            )
+        })
+        .map_err(fail)?;
+    if let Some(why) = other_directory(t, &contents.manifest, staged_config.as_deref()) {
+        return Err(fail(
+            Error::new(format!(
+                "`{}` names another data directory than the settings (`{}`, from {})",
+                path.display(),
+                t.data_logical,
+                t.data_dir_source_text()
+            ))
+            .cause(why)
+            .hint("nothing was changed; a path in an archive is never used to pick the directory: if the archive is right, set `mattermost.data_dir` (`toolctl config set mattermost.data_dir PATH`), else restore another archive"),
+        ));
+    }
+    let live_exists = db_exists(t, &live).map_err(fail)?;
     if live_exists {
-        let connected = sessions(t, &live)?;
+        let connected = sessions(t, &live).map_err(fail)?;
         if !connected.is_empty() && !force {
             let mut e = Error::new(format!(
                 "{} session(s) are connected to `{live}`; nothing was changed",
@@ -330,12 +594,10 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
         }
     }
     let staged = (|| -> Result<()> {
-        std::fs::copy(j.staging.join("config.json"), &j.staged_config)
-            .map_err(|e| Error::io("stage", &j.staged_config, e))?;
+        let data = OsStr::new("data");
         if let Some((uid, gid)) = t.owner {
-            chown_tree(&j.staged_data(), uid, gid)?;
-            std::os::unix::fs::chown(&j.staged_config, Some(uid), Some(gid))
-                .map_err(|e| Error::io("chown", &j.staged_config, e))?;
+            chown_tree(&staging, data, uid, gid)
+                .map_err(|e| Error::io("chown", &staging_path.join("data"), e))?;
         }
         if !t.local_files()
             || !contents.manifest["data"]["saved"]
@@ -343,7 +605,9 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
                 .unwrap_or(false)
         {
             // No local files in the archive: the live data/ (if any) stays as it is.
-            remove_tree(&j.staged_data())?;
+            staging
+                .remove_tree(data)
+                .map_err(|e| Error::io("remove", &staging_path.join("data"), e))?;
         }
         progress(&format!("restoring the dump into `{}`", j.new_db));
         t.conn.query(
@@ -351,6 +615,11 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
             &format!("CREATE DATABASE {} TEMPLATE template0", ident(&j.new_db)),
         )?;
         hit("mattermost-restore-created");
+        // The dump reaches pg_restore as its stdin, an open descriptor: no path to it is
+        // ever used.
+        let dump = staging
+            .open_file(OsStr::new("db.dump"))
+            .map_err(|e| Error::io("open", &staging_path.join("db.dump"), e))?;
         let mut cmd = t.conn.command("pg_restore");
         cmd.args([
             "-w",
@@ -361,12 +630,14 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
             "-d",
         ])
         .arg(t.conn.conninfo(Some(&j.new_db)))
-        .arg(j.staging.join("db.dump"));
+        .stdin(dump);
         t.conn.run(cmd, "`pg_restore`")?;
         hit("mattermost-restore-restored");
         // The staged files are durable before the journal says so (written back while
         // pg_restore ran, so this is cheap now).
-        sync_fs(&[&j.staging, parent(&j.staged_config)])?;
+        staging
+            .sync_fs()
+            .map_err(|e| Error::io("sync", &staging_path, e))?;
         let mut staged = j.clone();
         staged.phase = "staged".into();
         write_journal(t, &staged)?;
@@ -406,7 +677,7 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
         });
     }
     hit("mattermost-restore-switched");
-    finish_files(&j)?;
+    finish_files(t, &j, Some(staging))?;
     let jp = journal_path(t);
     std::fs::remove_file(&jp).map_err(|e| Error::io("remove", &jp, e))?;
     crate::fsutil::sync_dir(&t.state_dir)?;
@@ -417,20 +688,17 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
     })
 }
 
-fn chown_tree(p: &Path, uid: u32, gid: u32) -> Result<()> {
-    if !exists(p) {
+/// Gives `name` in `dir` and everything below it to `uid`/`gid`, through descriptors
+/// (inside the root-only staging directory; links themselves, never their targets).
+fn chown_tree(dir: &DirHandle, name: &OsStr, uid: u32, gid: u32) -> std::io::Result<()> {
+    let Some(st) = dir.lstat(name)? else {
         return Ok(());
-    }
-    std::os::unix::fs::lchown(p, Some(uid), Some(gid)).map_err(|e| Error::io("chown", p, e))?;
-    if std::fs::symlink_metadata(p)
-        .map(|m| m.is_dir())
-        .unwrap_or(false)
-    {
-        for e in std::fs::read_dir(p)
-            .map_err(|e| Error::io("read", p, e))?
-            .flatten()
-        {
-            chown_tree(&e.path(), uid, gid)?;
+    };
+    dir.chown_at(name, uid, gid)?;
+    if st.kind == Kind::Dir {
+        let sub = dir.open_dir(name)?;
+        for n in sub.names()? {
+            chown_tree(&sub, &n, uid, gid)?;
         }
     }
     Ok(())

@@ -111,6 +111,13 @@ pub fn env(cx: &Context) -> Vec<Var> {
         Some(("SqlSettings", "DataSource")),
         password.is_some(),
     );
+    // The data directory toolctl backs up and restores is the one Mattermost uses.
+    push(
+        crate::mattermost::DIRECTORY_ENV,
+        s("mattermost.data_dir"),
+        Some(("FileSettings", "Directory")),
+        false,
+    );
     for (name, value) in r.map("mattermost.env") {
         vars.retain(|v| &v.name != name);
         vars.push(Var {

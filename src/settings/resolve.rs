@@ -617,6 +617,23 @@ pub mod rules {
             }
         }
 
+        if let Some(d) = r.str("mattermost.data_dir") {
+            if !d.starts_with('/') {
+                out.push(diag(e, s, "mattermost.data_dir", format!("`mattermost.data_dir` is `{d}`, a relative path"),
+                    "write the absolute path of Mattermost's data directory, e.g. `/var/opt/gitlab/mattermost/data`"));
+            }
+            let env = r
+                .map("mattermost.env")
+                .iter()
+                .find(|(k, _)| k == crate::mattermost::DIRECTORY_ENV);
+            if let Some((_, v)) =
+                env.filter(|(_, v)| v.trim_end_matches('/') != d.trim_end_matches('/'))
+            {
+                out.push(diag(e, s, "mattermost.data_dir", format!("`mattermost.data_dir` is `{d}`, but `mattermost.env` sets MM_FILESETTINGS_DIRECTORY to `{v}`"),
+                    "remove MM_FILESETTINGS_DIRECTORY from `[mattermost] env`: `data_dir` renders it"));
+            }
+        }
+
         if r.mattermost_enabled() && r.bool("mattermost.gitlab_enable") {
             for (leaf, hint) in [
                 (

@@ -237,6 +237,7 @@ pub fn keys() -> &'static [Key] {
             key("mattermost.gid", Kind::Int(0, 4_294_967_294), D::None),
             key("mattermost.env", Kind::Map, D::None),
             key("mattermost.config_file", Kind::Str, D::Derived("the rendered mattermost/config.json")),
+            key("mattermost.data_dir", Kind::Str, D::None),
             key("mattermost.pg_bin_dir", Kind::Str, D::None),
             key("mattermost.nginx.redirect_http_to_https", Kind::Bool, D::Bool(false)),
             key("mattermost.nginx.ssl_certificate", Kind::Str, D::Derived("/etc/toolctl/ssl/<host>.crt")),

@@ -975,3 +975,269 @@ mod trust_tests {
         assert_eq!(t.foreign_writer(&st(0o770, 998, 998)), None);
     }
 }
+
+// --- Descriptor-only work in directories another user may own (issue 19: Mattermost's
+// `data/` and `config.json`, restore staging). ---
+
+/// The identity of a file: device and inode, to check that a name still holds what was
+/// created or opened under it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ident {
+    pub dev: u64,
+    pub ino: u64,
+}
+
+/// [`Ident`] of an open file.
+pub fn ident_of_file(f: &File) -> io::Result<Ident> {
+    let st = rustix::fs::fstat(f)?;
+    Ok(Ident {
+        dev: st.st_dev,
+        ino: st.st_ino,
+    })
+}
+
+/// Whether the user `uid`/`gid` may read an entry with `st` (and, for a directory, list and
+/// enter it), by its permission bits: how toolctl reads as that user without becoming it.
+/// Supplementary groups are not counted, so this errs on the side of refusing.
+pub fn readable_by(st: &Stat, uid: u32, gid: u32) -> bool {
+    if uid == 0 {
+        return true;
+    }
+    let need = if st.kind == Kind::Dir { 0o5 } else { 0o4 };
+    let bits = if st.uid == uid {
+        st.mode >> 6
+    } else if st.gid == gid {
+        st.mode >> 3
+    } else {
+        st.mode
+    };
+    bits & need == need
+}
+
+/// A random name `prefix` + 16 hex digits, from the kernel's random source.
+pub fn random_name(prefix: &str) -> io::Result<std::ffi::OsString> {
+    use std::io::Read;
+    let mut b = [0u8; 8];
+    File::open("/dev/urandom")?.read_exact(&mut b)?;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    Ok(format!("{prefix}{hex}").into())
+}
+
+/// Opens the directory `path` below the `--root` directory `root` without following any
+/// link below `root` (`O_NOFOLLOW` at each component), for reading only: unlike
+/// [`open_beneath`] it accepts directories other users own (what is read through them is
+/// checked by the caller), and a missing component is `NotFound`.
+pub fn open_dir_nofollow(root: &Path, path: &Path) -> Result<DirHandle> {
+    let rel = path.strip_prefix(root).map_err(|_| {
+        Error::new(format!(
+            "`{}` is outside the root `{}`",
+            path.display(),
+            root.display()
+        ))
+        .hint("name paths inside the root; nothing was changed")
+    })?;
+    let mut handle = DirHandle::open(root).map_err(|e| Error::io("open directory", root, e))?;
+    for c in rel.components() {
+        let name = match c {
+            std::path::Component::Normal(n) => n,
+            _ => {
+                return Err(
+                    Error::new(format!("`{}` has a `..` or `.` component", path.display()))
+                        .hint("write the path without `..`; nothing was changed"),
+                )
+            }
+        };
+        let here = handle.path.join(name);
+        handle = match handle.open_dir(name) {
+            Ok(h) => h,
+            Err(e) => {
+                return Err(match handle.lstat(name) {
+                    Ok(Some(st)) if st.kind == Kind::Symlink => symlinked_dir(&here),
+                    _ => Error::io("open directory", &here, e),
+                })
+            }
+        };
+    }
+    Ok(handle)
+}
+
+impl DirHandle {
+    /// This directory's modification time (seconds since the epoch).
+    pub fn mtime_self(&self) -> io::Result<i64> {
+        Ok(rustix::fs::fstat(&self.fd)?.st_mtime as i64)
+    }
+
+    /// A second handle on the same directory.
+    pub fn try_clone(&self) -> io::Result<DirHandle> {
+        Ok(DirHandle {
+            fd: self.fd.try_clone()?,
+            path: self.path.clone(),
+        })
+    }
+
+    /// This directory's [`Ident`].
+    pub fn ident_self(&self) -> io::Result<Ident> {
+        let st = rustix::fs::fstat(&self.fd)?;
+        Ok(Ident {
+            dev: st.st_dev,
+            ino: st.st_ino,
+        })
+    }
+
+    /// The [`Ident`] of the entry `name` itself (never a link's target), `None` if missing.
+    pub fn ident_at(&self, name: &std::ffi::OsStr) -> io::Result<Option<Ident>> {
+        match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => Ok(Some(Ident {
+                dev: st.st_dev,
+                ino: st.st_ino,
+            })),
+            Err(rustix::io::Errno::NOENT) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Opens the entry `name` for reading without following a link and without blocking on
+    /// a FIFO; anything but a regular file is refused (`InvalidInput`).
+    pub fn open_file(&self, name: &std::ffi::OsStr) -> io::Result<File> {
+        let fd = rustix::fs::openat(
+            &self.fd,
+            name,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let file = File::from(fd);
+        if !file.metadata()?.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        Ok(file)
+    }
+
+    /// The target of the symlink `name`.
+    pub fn read_link(&self, name: &std::ffi::OsStr) -> io::Result<std::ffi::OsString> {
+        use std::os::unix::ffi::OsStringExt;
+        let target = rustix::fs::readlinkat(&self.fd, name, Vec::new())?;
+        Ok(std::ffi::OsString::from_vec(target.into_bytes()))
+    }
+
+    /// Creates the symlink `name` pointing at `target` (never followed by toolctl).
+    pub fn symlink(&self, target: &Path, name: &std::ffi::OsStr) -> io::Result<()> {
+        rustix::fs::symlinkat(target, &self.fd, name)?;
+        Ok(())
+    }
+
+    /// Changes the owner of the entry `name` itself (a link itself, never its target).
+    pub fn chown_at(&self, name: &std::ffi::OsStr, uid: u32, gid: u32) -> io::Result<()> {
+        rustix::fs::chownat(
+            &self.fd,
+            name,
+            Some(rustix::fs::Uid::from_raw(uid)),
+            Some(rustix::fs::Gid::from_raw(gid)),
+            AtFlags::SYMLINK_NOFOLLOW,
+        )?;
+        Ok(())
+    }
+
+    /// Renames `from` here to `to` in the directory `dest`; with `noreplace` an existing `to`
+    /// is an error (`EEXIST`) instead of being replaced.
+    pub fn rename_into(
+        &self,
+        from: &std::ffi::OsStr,
+        dest: &DirHandle,
+        to: &std::ffi::OsStr,
+        noreplace: bool,
+    ) -> io::Result<()> {
+        let flags = if noreplace {
+            rustix::fs::RenameFlags::NOREPLACE
+        } else {
+            rustix::fs::RenameFlags::empty()
+        };
+        rustix::fs::renameat_with(&self.fd, from, &dest.fd, to, flags)?;
+        Ok(())
+    }
+
+    /// `syncfs` of the filesystem this directory is on.
+    pub fn sync_fs(&self) -> io::Result<()> {
+        rustix::fs::syncfs(&self.fd)?;
+        Ok(())
+    }
+
+    /// Bytes available to root on this directory's filesystem.
+    pub fn free_bytes(&self) -> io::Result<u64> {
+        let st = rustix::fs::fstatvfs(&self.fd)?;
+        Ok(st.f_bfree.saturating_mul(st.f_frsize))
+    }
+
+    /// Removes the entry `name` and, when it is a directory, everything below it, through
+    /// descriptors only: no link is followed, and a directory is entered only by `openat`
+    /// with `O_NOFOLLOW` from its parent's descriptor. A missing `name` is fine.
+    pub fn remove_tree(&self, name: &std::ffi::OsStr) -> io::Result<()> {
+        match self.lstat(name)? {
+            None => Ok(()),
+            Some(st) if st.kind == Kind::Dir => {
+                let sub = self.open_dir(name)?;
+                for n in sub.names()? {
+                    sub.remove_tree(&n)?;
+                }
+                match self.rmdir(name) {
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                    r => r,
+                }
+            }
+            Some(_) => match self.unlink(name) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                r => r,
+            },
+        }
+    }
+
+    /// Creates a new directory with a random name (`prefix` + 16 hex digits), owned by the
+    /// user toolctl runs as, mode 0700, and opens it. The opened directory is checked (its
+    /// owner, mode and emptiness), so a directory another user swapped in under the name
+    /// between the `mkdirat` and the `openat` is refused (`PermissionDenied`). Use it only
+    /// through the returned handle: its name is in a directory someone else may change.
+    pub fn mkdir_private(&self, prefix: &str) -> io::Result<(std::ffi::OsString, DirHandle)> {
+        for _ in 0..16 {
+            let name = random_name(prefix)?;
+            match rustix::fs::mkdirat(&self.fd, name.as_os_str(), Mode::from_raw_mode(0o700)) {
+                Ok(()) => {}
+                Err(rustix::io::Errno::EXIST) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            let h = self.open_dir(&name)?;
+            let st = h.stat_self()?;
+            if st.kind != Kind::Dir
+                || st.uid != crate::sys::users::euid()
+                || st.mode & 0o7777 != 0o700
+                || !h.names()?.is_empty()
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    "the new private directory was replaced by another user",
+                ));
+            }
+            return Ok((name, h));
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "no free name for a private directory",
+        ))
+    }
+
+    /// Opens the directory `name`, creating it (mode `mode`) when missing.
+    pub fn open_or_mkdir(&self, name: &std::ffi::OsStr, mode: u32) -> io::Result<DirHandle> {
+        match self.open_dir(name) {
+            Ok(h) => Ok(h),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                match self.mkdir(name, mode) {
+                    Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+                    _ => {}
+                }
+                self.open_dir(name)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -15,6 +15,7 @@ mod import;
 mod low_attacks;
 mod mailservers;
 mod mattermost;
+mod mattermost_attacks;
 mod mattermost_backup_attacks;
 mod postgres;
 mod probes;

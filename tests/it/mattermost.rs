@@ -11,23 +11,23 @@ use std::process::{Command, Stdio};
 use crate::harness::{mode, Outcome, Snapshot, TestRoot};
 use crate::postgres::{Pg, BIN};
 
-const CONFIG: &str = "var/opt/toolctl/rendered/mattermost/config.json";
-const DATA: &str = "var/opt/toolctl/rendered/mattermost/data";
+pub(crate) const CONFIG: &str = "var/opt/toolctl/rendered/mattermost/config.json";
+pub(crate) const DATA: &str = "var/opt/toolctl/rendered/mattermost/data";
 
 /// A root with Mattermost's settings, the password secret, config.json and data/.
-struct Mm {
-    t: TestRoot,
-    pg: Pg,
+pub(crate) struct Mm {
+    pub(crate) t: TestRoot,
+    pub(crate) pg: Pg,
 }
 
-fn settings(pg: &Pg, site: &str, source: &str) -> String {
+pub(crate) fn settings(pg: &Pg, site: &str, source: &str) -> String {
     format!(
-        "external_url = \"https://gitlab.example.com\"\n\n[mattermost]\nexternal_url = \"{site}\"\nsql_data_source = \"{source}\"\npg_bin_dir = \"{BIN}\"\n",
+        "external_url = \"https://gitlab.example.com\"\n\n[mattermost]\nexternal_url = \"{site}\"\nsql_data_source = \"{source}\"\npg_bin_dir = \"{BIN}\"\ndata_dir = \"/{DATA}\"\n",
     )
     .replace("{pg}", &pg.db)
 }
 
-fn setup(posts: usize) -> Mm {
+pub(crate) fn setup(posts: usize) -> Mm {
     let pg = Pg::fresh();
     pg.seed(posts);
     let t = TestRoot::with_settings(&settings(&pg, "http://127.0.0.1:9", &pg.data_source()));
@@ -63,11 +63,11 @@ fn write_files(t: &TestRoot, tag: &str) {
 }
 
 impl Mm {
-    fn run(&self, args: &[&str]) -> Outcome {
+    pub(crate) fn run(&self, args: &[&str]) -> Outcome {
         self.t.toolctl(args).run()
     }
 
-    fn backup(&self) -> PathBuf {
+    pub(crate) fn backup(&self) -> PathBuf {
         let out = self.run(&["mattermost", "backup"]);
         out.assert_code(0);
         let path = PathBuf::from(out.stdout_str().trim());
@@ -164,7 +164,7 @@ fn backup_manifest_counts_rows_and_verify_passes() {
 }
 
 /// The members of an archive, in order, decompressed.
-fn members(archive: &Path) -> Vec<(String, tar::EntryType, Vec<u8>, Option<PathBuf>)> {
+pub(crate) fn members(archive: &Path) -> Vec<(String, tar::EntryType, Vec<u8>, Option<PathBuf>)> {
     let gz = flate2::read::GzDecoder::new(fs::File::open(archive).unwrap());
     let mut a = tar::Archive::new(gz);
     a.entries()
@@ -181,7 +181,7 @@ fn members(archive: &Path) -> Vec<(String, tar::EntryType, Vec<u8>, Option<PathB
         .collect()
 }
 
-fn manifest_of(archive: &Path) -> serde_json::Value {
+pub(crate) fn manifest_of(archive: &Path) -> serde_json::Value {
     let m = members(archive);
     let (_, _, bytes, _) = m.iter().find(|(n, ..)| n == "manifest.json").unwrap();
     serde_json::from_slice(bytes).unwrap()
