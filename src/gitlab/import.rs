@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use super::{encrypted, settings_yaml, KeyBases, ENCRYPTED_FILES};
+use super::{settings_yaml, KeyBases, ENCRYPTED_FILES};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::secrets::{schema as secret_schema, Scope};
@@ -46,7 +46,7 @@ pub fn read_all(bases: &KeyBases, dir: &Path, shown: &dyn Fn(&Path) -> String) -
             Ok(None) => continue,
             Err(f) => return Err(f.into_error("read GitLab's encrypted settings", &path)),
         };
-        let (text, index) = encrypted::decrypt_any(&bases.keys, &bytes).map_err(|why| {
+        let (text, index) = bases.open(&bytes).map_err(|why| {
             Error::new(format!("`{}` cannot be decrypted: {why}", shown(&path)))
                 .hint("give the gitlab-secrets.json (or secrets.yml) of the GitLab that wrote it with `--secrets-file`; nothing was written")
         })?;
