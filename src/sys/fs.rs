@@ -993,7 +993,7 @@ fn wrong_outside_dir(path: &Path, st: &Stat, mode: u32, owner: Option<(u32, u32)
     let p = path.display();
     Some(
         Error::new(format!(
-            "`{p}` is owned by {} (gid {}) with mode {:04o}; toolctl wants it owned by {} (gid {gid}) with mode {mode:04o}",
+            "`{p}` is owned by {}, group {}, mode {:04o}; toolctl wants it owned by {}, group {gid}, mode {mode:04o}",
             crate::sys::users::describe_uid(st.uid),
             st.gid,
             st.mode,
