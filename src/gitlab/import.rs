@@ -246,7 +246,8 @@ pub mod rb_map {
                 if v.starts_with('/') {
                     let p = crate::settings::resolve::rules::normalized(v);
                     if !USUAL_DIRS.iter().any(|d| p.starts_with(d)) {
-                        m.outside_paths.push((s.line, s.path.clone(), v.to_string()));
+                        m.outside_paths
+                            .push((s.line, s.path.clone(), v.to_string()));
                     }
                 }
             }

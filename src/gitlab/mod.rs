@@ -45,7 +45,10 @@ pub const MAX_ROTATED: usize = 16;
 /// the current one fails to open a file (once each).
 pub struct KeyBases {
     current: encrypted::DerivedKey,
-    rotated: Vec<(Zeroizing<String>, std::cell::OnceCell<encrypted::DerivedKey>)>,
+    rotated: Vec<(
+        Zeroizing<String>,
+        std::cell::OnceCell<encrypted::DerivedKey>,
+    )>,
 }
 
 impl KeyBases {

@@ -960,9 +960,7 @@ pub fn open_outside_dir(
         }
     })?;
     // Checked on the opened descriptor: what was checked is what is used.
-    let st = dir
-        .stat_self()
-        .map_err(|e| Error::io("inspect", path, e))?;
+    let st = dir.stat_self().map_err(|e| Error::io("inspect", path, e))?;
     if let Some(e) = wrong_outside_dir(path, &st, mode, owner) {
         return Err(e);
     }
@@ -980,7 +978,12 @@ fn chown_spec(uid: u32, gid: u32) -> String {
 
 /// The refusal of an existing directory outside the tree whose owner or mode is not the
 /// wanted one (`None` when it is right).
-fn wrong_outside_dir(path: &Path, st: &Stat, mode: u32, owner: Option<(u32, u32)>) -> Option<Error> {
+fn wrong_outside_dir(
+    path: &Path,
+    st: &Stat,
+    mode: u32,
+    owner: Option<(u32, u32)>,
+) -> Option<Error> {
     let me = crate::sys::users::euid();
     let owner_ok = match owner {
         Some((uid, gid)) => (st.uid, st.gid) == (uid, gid),
@@ -1053,8 +1056,7 @@ impl DirHandle {
         self.mkdir(name, 0o700)?;
         let dir = self.open_dir(name)?;
         let st = dir.stat_self()?;
-        if st.uid != crate::sys::users::euid() || st.mode & 0o077 != 0 || !dir.names()?.is_empty()
-        {
+        if st.uid != crate::sys::users::euid() || st.mode & 0o077 != 0 || !dir.names()?.is_empty() {
             return Err(io::Error::other(
                 "the new directory was replaced before its owner was set",
             ));

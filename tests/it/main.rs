@@ -13,6 +13,7 @@ mod hostile;
 mod import;
 mod mailservers;
 mod mattermost;
+mod outside_attacks;
 mod postgres;
 mod probes;
 mod reconfigure;
