@@ -99,7 +99,17 @@ pub fn plan(cx: &Context, owner: Option<(u32, u32)>) -> Result<Planned> {
     // Outside the rendered tree, in a directory GitLab's user may own (omnibus:
     // `shared/`, git's, 0751): opened from the root without following a link, and refused
     // when it exists with another owner or mode (never chowned, never chmodded).
-    let located = fsutil::open_outside_dir(&cx.paths.root, &dir, DIR_MODE, owner)?;
+    let located =
+        fsutil::open_outside_dir(&cx.paths.root, &dir, DIR_MODE, owner).map_err(
+            |e| match owner {
+                Some(_) => e,
+                None => e.cause(
+                    "`[gitlab] user` is not set, so only root may own the directories on the way; \
+                 when GitLab's user owns one (omnibus: `git` owns `gitlab-rails/shared`), set \
+                 `[gitlab] user` and `group` instead of changing its owner",
+                ),
+            },
+        )?;
     let handle = located.missing.is_empty().then_some(located.handle);
     out.dirs.push(DesiredDir {
         path: dir.clone(),

@@ -1065,3 +1065,58 @@ impl DirHandle {
         Ok(dir)
     }
 }
+
+#[cfg(test)]
+mod outside_tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn outside_directories_are_never_reached_through_a_link_nor_taken_as_they_are() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let me = (crate::sys::users::euid(), crate::sys::users::egid());
+        std::fs::create_dir_all(root.join("var/log")).unwrap();
+        std::fs::create_dir(root.join("elsewhere")).unwrap();
+        // Missing: the names to create below the deepest existing directory.
+        let l = open_outside_dir(root, &root.join("var/log/a/b"), 0o750, Some(me)).unwrap();
+        assert_eq!(l.handle.path, root.join("var/log"));
+        assert_eq!(l.missing, ["a", "b"]);
+        // A link, at the end or on the way: refused.
+        std::os::unix::fs::symlink(root.join("elsewhere"), root.join("var/log/a")).unwrap();
+        for p in ["var/log/a", "var/log/a/b"] {
+            let e = open_outside_dir(root, &root.join(p), 0o750, Some(me))
+                .err()
+                .unwrap();
+            assert!(e.to_string().contains("symbolic link"), "{p}: {e}");
+        }
+        // Existing with another mode: refused with the commands, not changed.
+        std::fs::remove_file(root.join("var/log/a")).unwrap();
+        std::fs::create_dir(root.join("var/log/a")).unwrap();
+        std::fs::set_permissions(
+            root.join("var/log/a"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        let e = open_outside_dir(root, &root.join("var/log/a"), 0o750, Some(me))
+            .err()
+            .unwrap();
+        assert!(e.hint_text().unwrap().contains("chmod 0750"), "{e}");
+        let m = std::fs::metadata(root.join("var/log/a")).unwrap();
+        assert_eq!(m.permissions().mode() & 0o7777, 0o755);
+        // Exactly as wanted: opened.
+        std::fs::set_permissions(
+            root.join("var/log/a"),
+            std::fs::Permissions::from_mode(0o750),
+        )
+        .unwrap();
+        let l = open_outside_dir(root, &root.join("var/log/a"), 0o750, Some(me)).unwrap();
+        assert!(l.missing.is_empty());
+        // A fresh directory gets its mode on its own descriptor.
+        let d = l
+            .handle
+            .create_dir_owned(std::ffi::OsStr::new("b"), 0o750, None)
+            .unwrap();
+        assert_eq!(d.stat_self().unwrap().mode, 0o750);
+    }
+}
