@@ -137,6 +137,9 @@ pub fn run(ctx: &Context, file: &Path, dry: bool, format: OutputFormat) -> Resul
             "gitlab_paths": m.gitlab_paths.iter().map(|(line, key, path)| json!({
                 "line": line, "key": key, "path": path,
             })).collect::<Vec<_>>(),
+            "outside_paths": m.outside_paths.iter().map(|(line, key, path)| json!({
+                "line": line, "key": key, "path": path,
+            })).collect::<Vec<_>>(),
             "notes": m.notes.iter().chain(findings.iter()).collect::<Vec<_>>(),
             "written": written,
         })),
@@ -191,6 +194,11 @@ pub fn run(ctx: &Context, file: &Path, dry: bool, format: OutputFormat) -> Resul
     for (line, key, path) in &m.gitlab_paths {
         ctx.printer.warn(format!(
             "line {line}: `{key}` = `{path}` points into GitLab's own directories; copied as written, change it if toolctl's services should not use GitLab's files"
+        ));
+    }
+    for (line, key, path) in &m.outside_paths {
+        ctx.printer.warn(format!(
+            "line {line}: `{key}` = `{path}` is outside /var/log, /var/opt, /etc/gitlab and /opt/gitlab; check that this path is meant before `toolctl reconfigure` uses it"
         ));
     }
     for n in m.notes.iter().chain(findings.iter()) {

@@ -122,7 +122,7 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
             .filter(|f| Path::new(&f.rel).is_absolute())
         {
             if let Some(dir) = Path::new(&f.rel).parent() {
-                for path in fsutil::sweep_temps(dir)? {
+                for path in fsutil::sweep_temps_beneath(&ctx.paths.root, dir, f.owner)? {
                     swept_report.push(path.display().to_string());
                     notes.push(format!(
                         "removed the stale temporary file `{}` (left by an interrupted toolctl)",

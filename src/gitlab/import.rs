@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use super::{encrypted, settings_yaml, KeyBases, ENCRYPTED_FILES};
+use super::{settings_yaml, KeyBases, ENCRYPTED_FILES};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::secrets::{schema as secret_schema, Scope};
@@ -46,7 +46,7 @@ pub fn read_all(bases: &KeyBases, dir: &Path, shown: &dyn Fn(&Path) -> String) -
             Ok(None) => continue,
             Err(f) => return Err(f.into_error("read GitLab's encrypted settings", &path)),
         };
-        let (text, index) = encrypted::decrypt_any(&bases.keys, &bytes).map_err(|why| {
+        let (text, index) = bases.open(&bytes).map_err(|why| {
             Error::new(format!("`{}` cannot be decrypted: {why}", shown(&path)))
                 .hint("give the gitlab-secrets.json (or secrets.yml) of the GitLab that wrote it with `--secrets-file`; nothing was written")
         })?;
@@ -147,6 +147,9 @@ pub mod rb_map {
         pub not_imported: Vec<NotImported>,
         /// (line, toolctl key, path) of paths into GitLab's own directories.
         pub gitlab_paths: Vec<(usize, String, String)>,
+        /// (line, toolctl key, path) of every imported path outside [`USUAL_DIRS`]:
+        /// someone else's gitlab.rb decides where toolctl's services read and write.
+        pub outside_paths: Vec<(usize, String, String)>,
         pub notes: Vec<String>,
     }
 
@@ -156,6 +159,9 @@ pub mod rb_map {
         "/var/opt/gitlab",
         "/opt/gitlab",
     ];
+
+    /// Where an imported path is expected; any other is listed ([`Mapped::outside_paths`]).
+    pub const USUAL_DIRS: &[&str] = &["/var/log", "/var/opt", "/etc/gitlab", "/opt/gitlab"];
 
     /// Reads gitlab.rb's text into settings, credentials and a list of what was not taken.
     pub fn map(text: &str) -> Mapped {
@@ -235,6 +241,14 @@ pub mod rb_map {
                         .any(|d| v == *d || v.starts_with(&format!("{d}/")))
                 {
                     m.gitlab_paths.push((s.line, s.path.clone(), v.to_string()));
+                }
+                // Every absolute path, as reconfigure would read it (`..` applied).
+                if v.starts_with('/') {
+                    let p = crate::settings::resolve::rules::normalized(v);
+                    if !USUAL_DIRS.iter().any(|d| p.starts_with(d)) {
+                        m.outside_paths
+                            .push((s.line, s.path.clone(), v.to_string()));
+                    }
                 }
             }
         }

@@ -36,10 +36,19 @@ pub const ENCRYPTED_FILES: &[(Scope, &str, &[&str])] = &[
 pub const DEFAULT_SECRETS_FILE: &str = "/etc/gitlab/gitlab-secrets.json";
 pub const DEFAULT_ENCRYPTED_DIR: &str = "/var/opt/gitlab/gitlab-rails/shared/encrypted_settings";
 
-/// `encrypted_settings_key_base` and its rotated predecessors, derived once.
+/// How many rotated key bases toolctl tries. Each one costs a PBKDF2 derivation of 65,536
+/// rounds; GitLab itself sets no limit, but a list that runs to thousands would make every
+/// `reconfigure` take minutes.
+pub const MAX_ROTATED: usize = 16;
+
+/// `encrypted_settings_key_base`, derived, and its rotated predecessors, derived only when
+/// the current one fails to open a file (once each).
 pub struct KeyBases {
-    /// The current key first, then the rotated ones.
-    pub keys: Vec<encrypted::DerivedKey>,
+    current: encrypted::DerivedKey,
+    rotated: Vec<(
+        Zeroizing<String>,
+        std::cell::OnceCell<encrypted::DerivedKey>,
+    )>,
 }
 
 impl KeyBases {
@@ -66,9 +75,50 @@ impl KeyBases {
             ))
             .hint(hint)
         })?;
-        let mut keys = vec![encrypted::derive_key(&current)];
-        keys.extend(rotated.iter().map(|k| encrypted::derive_key(k)));
-        Ok(KeyBases { keys })
+        if rotated.len() > MAX_ROTATED {
+            return Err(Error::new(format!(
+                "`{shown}` lists {} rotated key bases in `rotated_encrypted_settings_key_base`; toolctl tries at most {MAX_ROTATED}",
+                rotated.len()
+            ))
+            .cause("each rotated key base costs a slow key derivation on every run that opens a file the current key base does not; GitLab itself sets no limit")
+            .hint(format!(
+                "re-encrypt GitLab's encrypted settings with the current key base (`gitlab-rake gitlab:smtp:secret:edit` and the like), then keep at most {MAX_ROTATED} entries in `rotated_encrypted_settings_key_base`; nothing was changed"
+            )));
+        }
+        Ok(KeyBases {
+            current: encrypted::derive_key(&current),
+            rotated: rotated
+                .into_iter()
+                .map(|k| (k, std::cell::OnceCell::new()))
+                .collect(),
+        })
+    }
+
+    /// The current key: every file is written with it.
+    pub fn current(&self) -> &encrypted::DerivedKey {
+        &self.current
+    }
+
+    /// Opens a file with the current key base, then (only when that fails) with each rotated
+    /// one, derived on first use: the text and which key opened it (0 = the current one).
+    pub fn open(
+        &self,
+        file: &[u8],
+    ) -> std::result::Result<(Zeroizing<String>, usize), encrypted::Failure> {
+        let mut last = match encrypted::decrypt(&self.current, file) {
+            Ok(text) => return Ok((text, 0)),
+            // A format error does not depend on the key: no other key can help.
+            Err(encrypted::Failure::Format) => return Err(encrypted::Failure::Format),
+            Err(e) => e,
+        };
+        for (i, (base, key)) in self.rotated.iter().enumerate() {
+            let key = key.get_or_init(|| encrypted::derive_key(base));
+            match encrypted::decrypt(key, file) {
+                Ok(text) => return Ok((text, i + 1)),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
     }
 }
 

@@ -264,7 +264,9 @@ fn put_config(t: &Target, j: &Journal, dir: &DirHandle, bytes: &[u8], mode: u32)
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io("remove")(e)),
         _ => {}
     }
-    let mut f = dir.create_new(&j.staged_config, 0o600).map_err(io("create"))?;
+    let mut f = dir
+        .create_new(&j.staged_config, 0o600)
+        .map_err(io("create"))?;
     if let Some((uid, gid)) = t.owner {
         rustix::fs::fchown(
             &f,

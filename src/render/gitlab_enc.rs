@@ -18,6 +18,9 @@ use crate::gitlab::{self, encrypted, KeyBases, ENCRYPTED_FILES};
 use crate::secrets::Scope;
 use crate::settings::resolve::{Resolved, MASK};
 
+/// The mode of GitLab's encrypted settings directory.
+pub const DIR_MODE: u32 = 0o700;
+
 /// The masked before/after text a diff shows for an encrypted file.
 pub struct View {
     pub old: Option<String>,
@@ -93,22 +96,50 @@ pub fn plan(cx: &Context, owner: Option<(u32, u32)>) -> Result<Planned> {
     let bases = KeyBases::load(&cx.paths.rooted(secrets_file), secrets_file)?;
     let dir_logical = r.str("gitlab.encrypted_settings_dir").expect("configured");
     let dir: PathBuf = cx.paths.rooted(dir_logical);
+    // Outside the rendered tree, in a directory GitLab's user may own (omnibus:
+    // `shared/`, git's, 0751): opened from the root without following a link, and refused
+    // when it exists with another owner or mode (never chowned, never chmodded).
+    let located =
+        fsutil::open_outside_dir(&cx.paths.root, &dir, DIR_MODE, owner).map_err(
+            |e| match owner {
+                Some(_) => e,
+                None => e.cause(
+                    "`[gitlab] user` is not set, so only root may own the directories on the way; \
+                 when GitLab's user owns one (omnibus: `git` owns `gitlab-rails/shared`), set \
+                 `[gitlab] user` and `group` instead of changing its owner",
+                ),
+            },
+        )?;
+    let handle = located.missing.is_empty().then_some(located.handle);
     out.dirs.push(DesiredDir {
         path: dir.clone(),
-        mode: 0o700,
+        mode: DIR_MODE,
         owner,
     });
     for (scope, yaml) in wanted {
         let (file, keys) = spec(scope).expect("listed");
         let path = dir.join(file);
         let shown = logical_path(r, scope).expect("configured");
-        let existing = match fsutil::read_capped(&path, fsutil::SECRET_CAP) {
-            Ok(b) => b,
-            Err(f) => return Err(f.into_error("read GitLab's encrypted settings", &path)),
+        // Read beneath the opened directory, never through a link: a link or a special
+        // file there is replaced, as inside the tree.
+        let existing = match &handle {
+            None => None,
+            Some(h) => match h.lstat(std::ffi::OsStr::new(file)) {
+                Ok(Some(st)) if st.kind == fsutil::Kind::File => {
+                    match h.read_capped(std::ffi::OsStr::new(file), fsutil::SECRET_CAP) {
+                        Ok(b) => b,
+                        Err(f) => {
+                            return Err(f.into_error("read GitLab's encrypted settings", &path))
+                        }
+                    }
+                }
+                Ok(_) => None,
+                Err(e) => return Err(Error::io("look at", &path, e)),
+            },
         };
         let old_text = match &existing {
             None => None,
-            Some(bytes) => match encrypted::decrypt_any(&bases.keys, bytes) {
+            Some(bytes) => match bases.open(bytes) {
                 Ok(opened) => Some(opened),
                 Err(why) => {
                     return Err(Error::new(format!(
@@ -136,7 +167,7 @@ pub fn plan(cx: &Context, owner: Option<(u32, u32)>) -> Result<Planned> {
         let bytes = match keep {
             Some(b) => b,
             None => Zeroizing::new(
-                encrypted::encrypt(&bases.keys[0], &yaml)
+                encrypted::encrypt(bases.current(), &yaml)
                     .map_err(|e| Error::new("cannot read random bytes for an IV").cause(e))?
                     .into_bytes(),
             ),

@@ -22,7 +22,11 @@
 //!
 //! Inside the rendered tree every directory is opened with `O_NOFOLLOW` and every change is
 //! made relative to it ([`fsutil::locate_dir`]), so a symlink there is refused, never
-//! followed.
+//! followed. Outside it (a journal of [`apply_rooted`]), every directory is opened from the
+//! `--root` directory with [`fsutil::open_beneath`], trusting only root, the user toolctl
+//! runs as and the owner of what is written there; an existing directory outside the tree
+//! is never chowned or chmodded (it must already be as wanted), and a new one is made with
+//! `mkdirat` beneath its opened parent, its owner and mode set on its own descriptor.
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
@@ -78,6 +82,8 @@ struct DirEntry {
     /// For a directory that existed: what to put back on undo.
     old_mode: Option<u32>,
     old_owner: Option<(u32, u32)>,
+    /// Outside the tree: the owner whose own tree may hold it (besides root).
+    trust: Owner,
 }
 
 struct FileEntry {
@@ -86,11 +92,16 @@ struct FileEntry {
     temp: Option<OsString>,
     /// The hard-link backup of the old file (a file name); `None` when there is none.
     backup: Option<OsString>,
+    /// The file's owner: outside the tree, its directory may be that owner's.
+    owner: Owner,
 }
 
 struct Journal {
     path: PathBuf,
     tree: PathBuf,
+    /// The `--root` directory outside paths are opened from (`None`: an older journal, or
+    /// one whose only outside path is the settings file the administrator named).
+    root: Option<PathBuf>,
     state: State,
     dirs: Vec<DirEntry>,
     files: Vec<FileEntry>,
@@ -166,6 +177,7 @@ impl Journal {
                 "owner": owner(d.owner),
                 "old_mode": d.old_mode,
                 "old_owner": owner(d.old_owner),
+                "trust": owner(d.trust),
             }));
         }
         let mut files = Vec::new();
@@ -175,6 +187,7 @@ impl Journal {
                 "target": to_str(&f.target)?,
                 "temp": name(&f.temp),
                 "backup": name(&f.backup),
+                "owner": owner(f.owner),
             }));
         }
         let doc = json!({
@@ -182,6 +195,10 @@ impl Journal {
             "version": 1,
             "state": self.state.name(),
             "tree": to_str(&self.tree)?,
+            "root": match &self.root {
+                Some(r) => Some(to_str(r)?),
+                None => None,
+            },
             "dirs": dirs,
             "files": files,
         });
@@ -209,6 +226,7 @@ impl Journal {
             _ => return Err(damaged("unknown state")),
         };
         let tree = PathBuf::from(v["tree"].as_str().ok_or_else(|| damaged("no tree"))?);
+        let root = v["root"].as_str().map(PathBuf::from);
         let owner = |o: &Value| -> Option<(u32, u32)> {
             let a = o.as_array()?;
             Some((a.first()?.as_u64()? as u32, a.get(1)?.as_u64()? as u32))
@@ -222,6 +240,7 @@ impl Journal {
                 owner: owner(&d["owner"]),
                 old_mode: d["old_mode"].as_u64().map(|m| m as u32),
                 old_owner: owner(&d["old_owner"]),
+                trust: owner(&d["trust"]).or(owner(&d["owner"])),
             });
         }
         let mut files = Vec::new();
@@ -231,11 +250,13 @@ impl Journal {
                 target: PathBuf::from(f["target"].as_str().ok_or_else(|| damaged("target"))?),
                 temp: name("temp"),
                 backup: name("backup"),
+                owner: owner(&f["owner"]),
             });
         }
         Ok(Journal {
             path: path.to_path_buf(),
             tree,
+            root,
             state,
             dirs,
             files,
@@ -257,20 +278,19 @@ impl Journal {
     }
 
     /// The directory holding `path`, which must exist (`None` when it does not).
-    fn open_parent(&self, path: &Path) -> Result<Option<DirHandle>> {
-        let located = fsutil::locate_dir(&self.tree, parent_of(path))?;
-        Ok(located.missing.is_empty().then_some(located.handle))
+    fn open_parent(&self, path: &Path, trust: Owner) -> Result<Option<DirHandle>> {
+        self.open_dir(parent_of(path), trust)
     }
 
-    fn open_dir(&self, path: &Path) -> Result<Option<DirHandle>> {
-        let located = fsutil::locate_dir(&self.tree, path)?;
+    fn open_dir(&self, path: &Path, trust: Owner) -> Result<Option<DirHandle>> {
+        let located = locate(self.root.as_deref(), &self.tree, path, trust)?;
         Ok(located.missing.is_empty().then_some(located.handle))
     }
 
     /// Step 4, also the recovery of a committed run: every step may already be done.
     fn roll_forward(&mut self) -> Result<()> {
         for d in self.dirs.iter().filter(|d| !d.create) {
-            let Some(h) = self.open_dir(&d.path)? else {
+            let Some(h) = self.open_dir(&d.path, d.trust)? else {
                 continue;
             };
             h.set_self(d.mode, d.owner)
@@ -281,7 +301,7 @@ impl Journal {
         for f in &self.files {
             let dir = parent_of(&f.target).to_path_buf();
             if !parents.contains_key(&dir) {
-                match self.open_parent(&f.target)? {
+                match self.open_parent(&f.target, f.owner)? {
                     Some(h) => parents.insert(dir.clone(), h),
                     None if f.temp.is_none() => continue,
                     None => {
@@ -353,7 +373,7 @@ impl Journal {
         };
         for f in self.files.iter().rev() {
             let dir = parent_of(&f.target);
-            let Some(h) = self.open_parent(&f.target)? else {
+            let Some(h) = self.open_parent(&f.target, f.owner)? else {
                 continue;
             };
             let name = name_of(&f.target)?;
@@ -383,13 +403,13 @@ impl Journal {
             hit("reconfigure-file-restored");
         }
         for d in self.dirs.iter().filter(|d| !d.create) {
-            if let (Some(mode), Some(h)) = (d.old_mode, self.open_dir(&d.path)?) {
+            if let (Some(mode), Some(h)) = (d.old_mode, self.open_dir(&d.path, d.trust)?) {
                 h.set_self(mode, d.old_owner)
                     .map_err(|e| Error::io("put back the mode and owner of", &d.path, e))?;
             }
         }
         for d in self.dirs.iter().rev().filter(|d| d.create) {
-            let Some(h) = self.open_parent(&d.path)? else {
+            let Some(h) = self.open_parent(&d.path, d.trust)? else {
                 continue;
             };
             match h.rmdir(name_of(&d.path)?) {
@@ -451,10 +471,36 @@ fn holder_mode(file_mode: u32) -> u32 {
 /// the tree whose directories are never followed through a symlink. The caller holds the
 /// writers' lock and has recovered any earlier journal.
 pub fn apply(journal: &Path, tree: &Path, dirs: &[DirWant], files: &[FileWant]) -> Result<()> {
+    apply_in(journal, None, tree, dirs, files)
+}
+
+/// [`apply`] for a tree below the `--root` directory `root`, with directories outside the
+/// tree (GitLab's encrypted settings, mail_room's log directories): those are opened from
+/// `root` without following a link, through directories only root, the user toolctl runs
+/// as or the owner of what goes there can change; an existing one must already have its
+/// mode and owner (never chowned or chmodded), a missing one is created beneath its opened
+/// parent.
+pub fn apply_rooted(
+    journal: &Path,
+    root: &Path,
+    tree: &Path,
+    dirs: &[DirWant],
+    files: &[FileWant],
+) -> Result<()> {
+    apply_in(journal, Some(root), tree, dirs, files)
+}
+
+fn apply_in(
+    journal: &Path,
+    root: Option<&Path>,
+    tree: &Path,
+    dirs: &[DirWant],
+    files: &[FileWant],
+) -> Result<()> {
     if files.is_empty() && dirs.is_empty() {
         return Ok(());
     }
-    let mut j = plan(journal, tree, dirs, files)?;
+    let mut j = plan(journal, root, tree, dirs, files)?;
     if j.dirs.is_empty() && j.files.is_empty() {
         return Ok(());
     }
@@ -490,27 +536,52 @@ fn undo_after(j: &mut Journal, e: Error, started: bool) -> Error {
     }
 }
 
+/// Where a directory is: inside `tree` as [`fsutil::locate_dir`] finds it; outside it,
+/// opened from `root` with [`fsutil::open_beneath`], trusting root, the user toolctl runs
+/// as and `trust` (without a root: as given, for the settings file an import writes).
+fn locate(root: Option<&Path>, tree: &Path, dir: &Path, trust: Owner) -> Result<fsutil::Located> {
+    match root {
+        Some(root) if !dir.starts_with(tree) => {
+            fsutil::open_beneath(root, dir, &fsutil::trusted_for(trust))
+        }
+        _ => fsutil::locate_dir(tree, dir),
+    }
+}
+
 /// Step 1: what will be created, written, backed up.
-fn plan(journal: &Path, tree: &Path, dirs: &[DirWant], files: &[FileWant]) -> Result<Journal> {
+fn plan(
+    journal: &Path,
+    root: Option<&Path>,
+    tree: &Path,
+    dirs: &[DirWant],
+    files: &[FileWant],
+) -> Result<Journal> {
     // Every directory wanted: the explicit ones, then each file's own (private when the
     // file is); missing ancestors get 0755.
-    // path → (mode, owner, listed in the plan rather than implied by a file)
-    let mut wanted: BTreeMap<PathBuf, (u32, Owner, bool)> = BTreeMap::new();
+    // path → (mode, owner, listed in the plan rather than implied by a file, whose tree
+    // may hold it)
+    let mut wanted: BTreeMap<PathBuf, (u32, Owner, bool, Owner)> = BTreeMap::new();
     for d in dirs {
-        wanted.insert(d.path.clone(), (d.mode, d.owner, true));
+        wanted.insert(d.path.clone(), (d.mode, d.owner, true, d.owner));
     }
     for f in files.iter().filter(|f| f.content.is_some()) {
         wanted.entry(parent_of(&f.target).to_path_buf()).or_insert((
             holder_mode(f.mode),
             None,
             false,
+            f.owner,
         ));
     }
     let mut entries: BTreeMap<PathBuf, DirEntry> = BTreeMap::new();
-    for (path, (mode, owner, explicit)) in &wanted {
-        let located = fsutil::locate_dir(tree, path)?;
+    for (path, (mode, owner, explicit, trust)) in &wanted {
+        let outside = root.filter(|_| !path.starts_with(tree));
+        let located = match outside {
+            // Never chowned nor chmodded: an existing one must already be right.
+            Some(root) if *explicit => fsutil::open_outside_dir(root, path, *mode, *owner)?,
+            _ => locate(root, tree, path, *trust)?,
+        };
         if located.missing.is_empty() {
-            if *explicit {
+            if *explicit && outside.is_none() {
                 let st = located
                     .handle
                     .stat_self()
@@ -526,6 +597,7 @@ fn plan(journal: &Path, tree: &Path, dirs: &[DirWant], files: &[FileWant]) -> Re
                             owner: *owner,
                             old_mode: Some(st.mode),
                             old_owner: Some((st.uid, st.gid)),
+                            trust: *trust,
                         },
                     );
                 }
@@ -535,9 +607,9 @@ fn plan(journal: &Path, tree: &Path, dirs: &[DirWant], files: &[FileWant]) -> Re
         let mut p = located.handle.path.clone();
         for name in &located.missing {
             p.push(name);
-            let (m, o) = match wanted.get(&p) {
-                Some((m, o, _)) => (*m, *o),
-                None => (0o755, None),
+            let (m, o, t) = match wanted.get(&p) {
+                Some((m, o, _, t)) => (*m, *o, t.or(*trust)),
+                None => (0o755, None, *trust),
             };
             entries.entry(p.clone()).or_insert(DirEntry {
                 path: p.clone(),
@@ -546,6 +618,7 @@ fn plan(journal: &Path, tree: &Path, dirs: &[DirWant], files: &[FileWant]) -> Re
                 owner: o,
                 old_mode: None,
                 old_owner: None,
+                trust: t,
             });
         }
     }
@@ -562,7 +635,7 @@ fn plan(journal: &Path, tree: &Path, dirs: &[DirWant], files: &[FileWant]) -> Re
         let exists = if created.iter().any(|c| c == dir) {
             None
         } else {
-            match fsutil::locate_dir(tree, dir)? {
+            match locate(root, tree, dir, f.owner)? {
                 l if !l.missing.is_empty() => None,
                 l => l
                     .handle
@@ -592,11 +665,13 @@ fn plan(journal: &Path, tree: &Path, dirs: &[DirWant], files: &[FileWant]) -> Re
             backup: exists.map(|_| {
                 OsString::from(format!("{prefix}{}.old{}", unique(i), fsutil::TEMP_SUFFIX))
             }),
+            owner: f.owner,
         });
     }
     Ok(Journal {
         path: journal.to_path_buf(),
         tree: tree.to_path_buf(),
+        root: root.map(Path::to_path_buf),
         state: State::Prepared,
         dirs: entries.into_values().collect(),
         files: out,
@@ -606,7 +681,7 @@ fn plan(journal: &Path, tree: &Path, dirs: &[DirWant], files: &[FileWant]) -> Re
 /// Step 2: directories, temporaries, backups, all fsynced.
 fn prepare(j: &Journal, files: &[FileWant]) -> Result<()> {
     for d in j.dirs.iter().filter(|d| d.create) {
-        let parent = j.open_parent(&d.path)?.ok_or_else(|| {
+        let parent = j.open_parent(&d.path, d.trust)?.ok_or_else(|| {
             Error::new(format!(
                 "the parent of `{}` disappeared during reconfigure",
                 d.path.display()
@@ -614,13 +689,8 @@ fn prepare(j: &Journal, files: &[FileWant]) -> Result<()> {
         })?;
         let name = name_of(&d.path)?;
         parent
-            .mkdir(name, 0o700)
+            .create_dir_owned(name, d.mode, d.owner)
             .map_err(|e| Error::io("create directory", &d.path, e))?;
-        let h = parent
-            .open_dir(name)
-            .map_err(|e| Error::io("open directory", &d.path, e))?;
-        h.set_self(d.mode, d.owner)
-            .map_err(|e| Error::io("set the mode and owner of", &d.path, e))?;
         parent
             .sync()
             .map_err(|e| Error::io("sync directory", &parent.path, e))?;
@@ -634,7 +704,7 @@ fn prepare(j: &Journal, files: &[FileWant]) -> Result<()> {
             .expect("every journal entry comes from a wanted file");
         let dir = parent_of(&entry.target).to_path_buf();
         if !parents.contains_key(&dir) {
-            let h = j.open_parent(&entry.target)?.ok_or_else(|| {
+            let h = j.open_parent(&entry.target, entry.owner)?.ok_or_else(|| {
                 Error::new(format!(
                     "the directory of `{}` disappeared during reconfigure",
                     entry.target.display()
@@ -723,7 +793,7 @@ mod tests {
     fn a_failure_after_the_commit_puts_every_old_file_back() {
         let (_tmp, tree, journal) = setup();
         let files = wants(&tree);
-        let mut j = plan(&journal, &tree, &[], &files).unwrap();
+        let mut j = plan(&journal, None, &tree, &[], &files).unwrap();
         j.save(State::Prepared).unwrap();
         prepare(&j, &files).unwrap();
         j.save(State::Committed).unwrap();
@@ -803,7 +873,7 @@ mod tests {
             owner: None,
         }];
         let files = wants(&tree);
-        let mut j = plan(&journal, &tree, &dirs, &files).unwrap();
+        let mut j = plan(&journal, None, &tree, &dirs, &files).unwrap();
         j.save(State::Prepared).unwrap();
         prepare(&j, &files).unwrap();
         assert!(log.is_dir() && tree.join("sub").is_dir());

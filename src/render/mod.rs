@@ -97,6 +97,8 @@ pub struct DesiredDir {
 
 /// The whole rendered tree.
 pub struct Plan {
+    /// The `--root` directory: directories outside the tree are opened from it.
+    pub root: PathBuf,
     pub files: Vec<Desired>,
     /// Directories created (with their mode and owner) when missing.
     pub dirs: Vec<DesiredDir>,
@@ -258,6 +260,7 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         })
         .collect();
     Ok(Plan {
+        root: cx.paths.root.clone(),
         files,
         dirs,
         stale,
@@ -337,9 +340,15 @@ enum OnDisk {
     },
 }
 
-fn on_disk(rendered: &Path, path: &Path) -> Result<OnDisk> {
+/// `path`'s directory is opened inside `rendered`, or, outside it, from `root` through
+/// directories only root and `owner` (the file's) can change.
+fn on_disk(root: &Path, rendered: &Path, path: &Path, owner: Option<(u32, u32)>) -> Result<OnDisk> {
     let dir = path.parent().unwrap_or(rendered);
-    let located = fsutil::locate_dir(rendered, dir)?;
+    let located = if dir.starts_with(rendered) {
+        fsutil::locate_dir(rendered, dir)?
+    } else {
+        fsutil::open_beneath(root, dir, &fsutil::trusted_for(owner))?
+    };
     if !located.missing.is_empty() {
         return Ok(OnDisk::Missing);
     }
@@ -362,7 +371,13 @@ fn on_disk(rendered: &Path, path: &Path) -> Result<OnDisk> {
 pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>> {
     let mut out = Vec::new();
     for d in &plan.dirs {
-        let located = fsutil::locate_dir(rendered, &d.path)?;
+        let outside = !d.path.starts_with(rendered);
+        let located = if outside {
+            // Refused unless it is missing or already exactly as wanted.
+            fsutil::open_outside_dir(&plan.root, &d.path, d.mode, d.owner)?
+        } else {
+            fsutil::locate_dir(rendered, &d.path)?
+        };
         let action = if !located.missing.is_empty() {
             Action::Create
         } else {
@@ -390,7 +405,7 @@ pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>> {
     }
     for f in &plan.files {
         let path = rendered.join(&f.rel);
-        let disk = on_disk(rendered, &path)?;
+        let disk = on_disk(&plan.root, rendered, &path, f.owner)?;
         let (action, old) = match disk {
             OnDisk::Missing => (Action::Create, None),
             OnDisk::NotAFile if f.create_only => (Action::Keep, None),
@@ -418,7 +433,7 @@ pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>> {
     }
     if !plan.files.iter().any(|f| f.rel == CONFIG_JSON)
         && !matches!(
-            on_disk(rendered, &rendered.join(CONFIG_JSON))?,
+            on_disk(&plan.root, rendered, &rendered.join(CONFIG_JSON), None)?,
             OnDisk::Missing
         )
     {
@@ -431,7 +446,7 @@ pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>> {
         });
     }
     for rel in &plan.stale {
-        let old = match on_disk(rendered, &rendered.join(rel))? {
+        let old = match on_disk(&plan.root, rendered, &rendered.join(rel), None)? {
             OnDisk::File { bytes, .. } => Some(Zeroizing::new(bytes)),
             _ => None,
         };
@@ -489,7 +504,7 @@ pub fn apply(plan: &Plan, changes: &[Change], rendered: &Path) -> Result<()> {
             owner: d.owner,
         })
         .collect();
-    journal::apply(&journal_path(rendered), rendered, &dirs, &files)
+    journal::apply_rooted(&journal_path(rendered), &plan.root, rendered, &dirs, &files)
 }
 
 /// A unified diff of one change, with secrets masked.

@@ -506,6 +506,23 @@ pub mod rules {
                 out.push(diag(e, s, &k("gitlab_url"), format!("`{t}` delivers by webhook but neither `{t}.gitlab_url` nor `external_url` is set"),
                     "set `external_url = \"https://gitlab.example.com\"` at the top of toolctl.toml"));
             }
+            if mailroom_node {
+                if let Some(log) = r.str(&k("log_file")) {
+                    let log_dir = r
+                        .str("logging.log_directory")
+                        .map(str::to_string)
+                        .unwrap_or_else(|| format!("/{}", crate::paths::LOG_DIR));
+                    if let Err(dir) = log_file_allowed(log, &log_dir) {
+                        out.push(diag(
+                            e,
+                            s,
+                            &k("log_file"),
+                            format!("`{t}.log_file` is `{log}`: reconfigure would create `{dir}` for mail_room's user, outside the log directories"),
+                            format!("put mail_room's log under `/var/log/`, `/var/opt/` or `[logging] log_directory` (`{log_dir}`), e.g. `log_file = \"{}/mailroom/mail_room_json.log\"`", log_dir.trim_end_matches('/')),
+                        ));
+                    }
+                }
+            }
             let graph = r.str(&k("inbox_method")) == Some("microsoft_graph");
             let cli = scope.cli_name();
             if mailroom_node {
@@ -911,6 +928,40 @@ pub mod rules {
     }
 
     /// Whether `%{key}` appears whole, once, in the local part; `Ok(false)` when absent.
+    /// `path` with `.` and `..` applied lexically (as `Paths::rooted` reads it), absolute.
+    pub fn normalized(path: &str) -> std::path::PathBuf {
+        use std::path::{Component, PathBuf};
+        let mut out = PathBuf::from("/");
+        for c in std::path::Path::new(path).components() {
+            match c {
+                Component::Normal(part) => out.push(part),
+                Component::ParentDir => {
+                    out.pop();
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Whether mail_room's log file `log` lies in a directory reconfigure may create for
+    /// mail_room's user: under `/var/log/`, `/var/opt/` or the log directory `log_dir`. The
+    /// error is the directory as it would be created.
+    pub fn log_file_allowed(log: &str, log_dir: &str) -> std::result::Result<(), String> {
+        let file = normalized(log);
+        let dir = file.parent().unwrap_or(std::path::Path::new("/"));
+        let allowed = [
+            normalized("/var/log"),
+            normalized("/var/opt"),
+            normalized(log_dir),
+        ];
+        if file.parent().is_some() && allowed.iter().any(|a| dir.starts_with(a)) {
+            Ok(())
+        } else {
+            Err(dir.display().to_string())
+        }
+    }
+
     pub fn placeholder(addr: &str) -> std::result::Result<bool, String> {
         let Some((local, domain)) = addr.rsplit_once('@') else {
             return Err("is not an email address (no `@`)".into());
@@ -955,6 +1006,20 @@ pub mod rules {
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        #[test]
+        fn mail_room_logs_stay_in_the_log_directories() {
+            let ok = |l: &str| log_file_allowed(l, "/srv/logs/").is_ok();
+            assert!(ok("/var/log/toolctl/mailroom/mail_room_json.log"));
+            assert!(ok("/var/log/mail_room_json.log"));
+            assert!(ok("/var/opt/gitlab/mail_room/x.log"));
+            assert!(ok("/srv/logs/a/b.log"));
+            assert!(!ok("/etc/systemd/system/ssh.service.d/mail_room.log"));
+            assert!(!ok("/var/log/../../etc/cron.d/x.log"));
+            assert!(!ok("/var/logs/x.log"));
+            assert!(!ok("/srv/logsx/x.log"));
+            assert!(!ok("relative.log"));
+        }
 
         #[test]
         fn placeholder_rules() {

@@ -16,7 +16,7 @@
 pub mod dirfd;
 pub mod fs;
 pub mod proc;
-pub mod signals;
 pub mod scratch;
+pub mod signals;
 pub mod term;
 pub mod users;

@@ -17,6 +17,7 @@ mod mailservers;
 mod mattermost;
 mod mattermost_attacks;
 mod mattermost_backup_attacks;
+mod outside_attacks;
 mod postgres;
 mod probes;
 mod reconfigure;
