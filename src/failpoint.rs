@@ -9,7 +9,9 @@
 //!   `kill -9` leaves behind;
 //! - `TOOLCTL_FAILPOINT_LOG=FILE` appends every point reached, one `name` a line, so a
 //!   test can list the steps of a run and then kill it at each in turn.
-//! - `TOOLCTL_FAILPOINT_PAUSE=name` sleeps 300 ms at `name`, to make a rare race certain.
+//! - `TOOLCTL_FAILPOINT_PAUSE=name` sleeps 300 ms at `name`, to make a rare race certain;
+//!   with `TOOLCTL_FAILPOINT_RESUME=FILE` it waits instead until FILE exists (at most 60 s),
+//!   so a test can hold the window open until its attacker has acted.
 //!
 //! A release build compiles every hook to nothing and never reads these variables.
 
@@ -41,7 +43,16 @@ mod debug {
             }
         }
         if std::env::var("TOOLCTL_FAILPOINT_PAUSE").as_deref() == Ok(name) {
-            std::thread::sleep(std::time::Duration::from_millis(300));
+            match std::env::var_os("TOOLCTL_FAILPOINT_RESUME") {
+                Some(file) => {
+                    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+                    while !std::path::Path::new(&file).exists() && std::time::Instant::now() < until
+                    {
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                    }
+                }
+                None => std::thread::sleep(std::time::Duration::from_millis(300)),
+            }
         }
         let Ok(want) = std::env::var("TOOLCTL_FAILPOINT") else {
             return;

@@ -226,8 +226,8 @@ while True:
         if name.startswith(".toolctl-restore-"):
             if libc.renameat2(-100, os.fsencode(os.path.join(d, name)), -100, evil, 2) == 0:
                 n += 1
-                if n % 10 == 0:
-                    open(out, "w").write(str(n))
+                open(out + ".tmp", "w").write(str(n))
+                os.rename(out + ".tmp", out)
             else:
                 open(out + ".err", "w").write(str(ctypes.get_errno()))
 "#;
@@ -244,11 +244,40 @@ while True:
         .unwrap();
     let before = v.prints();
     let mut outcomes = Vec::new();
+    let count_file = count.clone();
+    let exchanges = move || -> u64 {
+        fs::read_to_string(&count_file)
+            .unwrap_or_default()
+            .trim()
+            .parse()
+            .unwrap_or(0)
+    };
+    let resume = m.t.aux().join("resume");
     for _ in 0..3 {
+        // The restore waits in the window (after the staging directory was made) until
+        // the attacker has swapped it at least 100 times: the race is certain, not likely.
+        let _ = fs::remove_file(&resume);
+        let start = exchanges();
+        let watcher = {
+            let (resume, exchanges) = (resume.clone(), exchanges.clone());
+            std::thread::spawn(move || {
+                let until = std::time::Instant::now() + std::time::Duration::from_secs(50);
+                while exchanges() < start + 100 && std::time::Instant::now() < until {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                fs::write(&resume, "").unwrap();
+            })
+        };
         let out =
             m.t.toolctl(["mattermost", "restore", archive.to_str().unwrap(), "--yes"])
                 .env("TOOLCTL_FAILPOINT_PAUSE", "mattermost-restore-staging")
+                .env("TOOLCTL_FAILPOINT_RESUME", &resume)
                 .run();
+        watcher.join().unwrap();
+        assert!(
+            exchanges() >= start + 100,
+            "the attacker's loop did not run\n{out}"
+        );
         assert!(
             out.code == Some(0) || out.code == Some(2),
             "neither done nor refused\n{out}"
@@ -270,17 +299,37 @@ while True:
         "errno {:?} outcomes {outcomes:?}",
         fs::read_to_string(dir.join("exchanges.err")).ok()
     );
-    let n: u64 = fs::read_to_string(&count)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap_or(0);
-    assert!(n >= 200, "only {n} exchanges ran");
+    let n = exchanges();
+    assert!(n >= 300, "only {n} exchanges ran");
     assert_eq!(v.prints(), before);
     println!("{n} exchanges during 3 restores: {outcomes:?}");
     // Whatever the outcome, the next command ends in a sane state (finished or rolled
     // back), and data/ is a real directory.
-    let out = m.run(&["mattermost", "backup"]);
+    // When the attacker's directory sits where the staging directory was, the recovery
+    // refuses (exit 2) and names it; once the administrator removed it, as the hint says,
+    // the next command finishes or rolls back.
+    let mut out = m.t.toolctl(["mattermost", "backup"]).run();
+    if out.code == Some(2) {
+        assert!(
+            out.stderr
+                .contains("is not the staging directory toolctl created"),
+            "{out}"
+        );
+        assert!(out.stderr.contains("hint:"), "{out}");
+        assert_eq!(v.prints(), before);
+        for e in fs::read_dir(&dir).unwrap() {
+            let e = e.unwrap();
+            let meta = fs::symlink_metadata(e.path()).unwrap();
+            if e.file_name()
+                .to_string_lossy()
+                .starts_with(".toolctl-restore-")
+                && std::os::unix::fs::MetadataExt::uid(&meta) == a.uid
+            {
+                fs::remove_dir_all(e.path()).unwrap();
+            }
+        }
+        out = m.t.toolctl(["mattermost", "backup"]).run();
+    }
     out.assert_code(0);
     assert!(fs::symlink_metadata(m.t.path(DATA)).unwrap().is_dir());
     assert_eq!(v.prints(), before);
