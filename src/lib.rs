@@ -3,7 +3,7 @@
 //! The architecture, one way through:
 //!
 //! - [`cli`] holds the clap types; [`main`] parses them and hands them to
-//!   [`commands::run`], which builds a [`Context`] (paths under `--root`, the settings file,
+//!   [`app::run`], which builds a [`Context`] (paths under `--root`, the settings file,
 //!   how to print) and calls one function per command, which returns an
 //!   [`error::ExitStatus`] or an [`error::Error`].
 //! - [`settings`] reads `toolctl.toml`; [`paths`] says where everything lives.
@@ -19,11 +19,11 @@
 //!   `schema`, `ok` and `error`) is kept in one place: [`main`] completes the document
 //!   after the command returned.
 //! - [`report`] holds the check reports that are not the probes' own (JUnit XML, `-q`);
-//!   [`complete`] answers dynamic shell completion.
+//!   [`cli::complete`] answers dynamic shell completion.
 
 pub mod cli;
-pub mod commands;
-pub mod complete;
+pub mod app;
+
 pub mod error;
 pub mod failpoint;
 pub mod gitlab;
@@ -66,7 +66,7 @@ pub fn main() -> ExitCode {
     sys::proc::harden();
     // `COMPLETE=bash toolctl …` (from the committed completion scripts) answers and exits.
     // The engine removes `COMPLETE` before asking for candidates: note the shell first.
-    complete::note_shell();
+    cli::complete::note_shell();
     clap_complete::CompleteEnv::with_factory(cli::command).complete();
     let parsed = cli::command()
         .try_get_matches()
@@ -86,8 +86,8 @@ pub fn main() -> ExitCode {
         }
     };
     let style = Style::for_stderr(cli.color);
-    let json = commands::output_format(&cli) == output::OutputFormat::Json;
-    let (status, error) = match commands::run(cli, style) {
+    let json = app::output_format(&cli) == output::OutputFormat::Json;
+    let (status, error) = match app::run(cli, style) {
         Ok(status) => (status, None),
         Err(e) => {
             e.print(style);

@@ -2,7 +2,7 @@
 //! form (nothing on success, only the failing rows on failure), the error probe of an
 //! integration that could not run, and the one exit rule of `check`.
 //!
-//! Kept out of `probe` and `commands::check` so the probes stay about protocols: the
+//! Kept out of `probe` and `app::check` so the probes stay about protocols: the
 //! commands call [`print`] with what they ran and [`exit_status`] decides the code.
 
 use std::fmt::Write as _;

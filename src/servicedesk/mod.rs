@@ -2,7 +2,7 @@
 //! templates' lint and preview ([`templates`]), and the custom email verification's mail
 //! and verdict ([`verify`]).
 //!
-//! These modules hold GitLab's rules only; no I/O. `commands::servicedesk` reads the
+//! These modules hold GitLab's rules only; no I/O. `app::servicedesk` reads the
 //! settings, files and secrets, and sends and watches through the probes' SMTP and IMAP
 //! code, so there is one TLS and one trust decision for each protocol.
 

@@ -13,7 +13,7 @@
 //!   which only ever receives whole lines;
 //! - `signals`: SIGINT/SIGTERM/SIGHUP as a flag plus a self-pipe that wakes the loop.
 //!
-//! It knows nothing of toolctl's settings or error type: `commands::tail` resolves the
+//! It knows nothing of toolctl's settings or error type: `app::tail` resolves the
 //! log directory and turns [`discover::TargetError`] and [`follow::FollowError`] into
 //! messages with hints.
 

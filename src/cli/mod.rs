@@ -1,6 +1,6 @@
 //! The command line, as clap types only: no I/O and no logic here.
 //!
-//! `commands::run` dispatches on these types; `toolctl man` and `toolctl completions` generate the
+//! `app::run` dispatches on these types; `toolctl man` and `toolctl completions` generate the
 //! committed man pages and completion scripts from them.
 
 use std::path::PathBuf;
@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use clap_complete::engine::ArgValueCandidates;
 
-use crate::complete;
+pub mod complete;
+
 use crate::output::{CheckFormat, ColorChoice, OutputFormat};
 
 const AFTER_HELP: &str = "\

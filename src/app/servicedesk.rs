@@ -70,7 +70,7 @@ pub fn run(ctx: &Context, c: &ServiceDeskCommand) -> Result<ExitStatus> {
         ServiceDeskCommand::Templates(SdTemplatesCommand::Preview(a)) => preview(a),
         ServiceDeskCommand::VerifyCustomEmail(a) => verify_custom_email(ctx, a),
         ServiceDeskCommand::Secret(_) | ServiceDeskCommand::Check(_) => {
-            unreachable!("dispatched by commands::run")
+            unreachable!("dispatched by app::run")
         }
     }
 }
