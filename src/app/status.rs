@@ -13,7 +13,8 @@ use std::time::SystemTime;
 use serde_json::json;
 
 use crate::error::{ExitStatus, Result};
-use crate::output::{self, OutputFormat};
+use crate::cli::OutputFormat;
+use crate::report::{self, Report};
 use crate::render;
 use crate::secrets::crypt::{self, DecryptFailure};
 use crate::secrets::key::Key;
@@ -32,7 +33,8 @@ struct Row {
     hint: Option<String>,
 }
 
-pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
+pub fn run(ctx: &Context, format: OutputFormat) -> Result<Report> {
+    let mut out = Report::new();
     let mut rows: Vec<Row> = Vec::new();
     let mut push = |area, item: String, state: String, level, hint: Option<String>| {
         rows.push(Row {
@@ -318,7 +320,7 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
                     .iter()
                     .flat_map(|a| by(a))
                     .collect();
-            output::emit_json(&json!({
+            out.set_payload(&json!({
                 "settings": by("settings").into_iter().next(),
                 "key": by("key").into_iter().next(),
                 "key_present": key.is_some(),
@@ -339,7 +341,7 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
                 rows.iter().collect()
             };
             if !shown.is_empty() {
-                let mut t = output::table(&["area", "item", "state", "hint"]);
+                let mut t = report::table(&["area", "item", "state", "hint"]);
                 for r in shown {
                     t.add_row(vec![
                         r.area.to_string(),
@@ -348,9 +350,9 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
                         r.hint.clone().unwrap_or_default(),
                     ]);
                 }
-                output::emit(&format!("{t}\n"));
+                out.text(format!("{t}\n"));
             }
         }
     }
-    Ok(status)
+    Ok(out.with_status(status))
 }
