@@ -164,7 +164,9 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<Report> {
         ctx.paths.rendered_dir.display()
     ));
     if !dry {
-        log_run(ctx, &changes)?;
+        if let Err(e) = log_run(ctx, &changes) {
+            return Ok(report.fail(e));
+        }
     }
     if dry && args.exit_code && changed > 0 {
         return Ok(report.with_status(ExitStatus::Failure));

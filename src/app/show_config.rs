@@ -82,12 +82,16 @@ pub fn run(ctx: &Context, filter: Option<&str>, format: OutputFormat) -> Result<
             out.text(format!("{t}\n"));
         }
     }
-    super::report_diags(
+    // The table or document first, then the findings: the failed run still shows what
+    // it resolved.
+    if let Err(e) = super::report_diags(
         &ctx.printer,
         &ctx.paths.config,
         r.diags.iter(),
         "these settings cannot be rendered",
-    )?;
+    ) {
+        return Ok(out.fail(e));
+    }
     Ok(out)
 }
 
