@@ -30,8 +30,8 @@
 //!   the edge type every command returns; exit codes are decided in
 //!   [`error::ExitStatus`] alone.
 
-pub mod cli;
 pub mod app;
+pub mod cli;
 
 pub mod error;
 pub mod failpoint;

@@ -3,9 +3,9 @@
 //! Edits keep every other byte of the file; a value is checked against the key's type, and
 //! an edit that would add an error to the settings is refused with nothing written.
 
-use crate::report::Report;
 use crate::error::{Error, ExitStatus, Result};
 use crate::fsutil;
+use crate::report::Report;
 use crate::settings::{self, edit, resolve, schema};
 use crate::Context;
 

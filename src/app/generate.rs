@@ -15,9 +15,9 @@ use std::path::Path;
 use clap_complete::env::EnvCompleter;
 
 use crate::cli::{self, Shell};
-use crate::report::Report;
 use crate::error::{Error, Result};
 use crate::fsutil;
+use crate::report::Report;
 
 pub fn completions(shell: Shell) -> Result<Report> {
     let completer: &dyn EnvCompleter = match shell {
@@ -29,7 +29,7 @@ pub fn completions(shell: Shell) -> Result<Report> {
     completer
         .write_registration("COMPLETE", "toolctl", "toolctl", "toolctl", &mut out)
         .map_err(|e| Error::new("cannot write the completion script").cause(e))?;
-    
+
     let mut report = Report::new();
     report.text(String::from_utf8_lossy(&out));
     Ok(report)

@@ -5,11 +5,11 @@
 
 use serde_json::json;
 
+use crate::cli::OutputFormat;
 use crate::error::{Error, Result};
 use crate::gitlab::{import, KeyBases};
-use crate::cli::OutputFormat;
-use crate::report::{self, Report};
 use crate::render::journal;
+use crate::report::{self, Report};
 use crate::secrets::schema as secret_schema;
 use crate::Context;
 

@@ -8,12 +8,12 @@ use std::path::Path;
 
 use serde_json::json;
 
+use crate::cli::OutputFormat;
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::gitlab::import::{merged, rb_map};
-use crate::cli::OutputFormat;
-use crate::report::{self, Report};
 use crate::render::journal;
+use crate::report::{self, Report};
 use crate::secrets::schema as secret_schema;
 use crate::settings::{self, edit};
 use crate::Context;

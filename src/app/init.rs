@@ -2,9 +2,9 @@
 //! `toolctl.toml`, the key, the secrets directory), never overwrites either, and says what
 //! it created and what it found. The only command that writes a default settings file.
 
-use crate::report::Report;
 use crate::error::Result;
 use crate::fsutil;
+use crate::report::Report;
 use crate::settings::edit::DEFAULT_FILE;
 use crate::Context;
 

@@ -8,10 +8,10 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use serde_json::json;
 
+use crate::cli::OutputFormat;
 use crate::cli::{MattermostBackupArgs, MattermostRestoreArgs};
 use crate::error::{Error, ExitStatus, Result};
 use crate::mattermost::{backup, restore, Target};
-use crate::cli::OutputFormat;
 use crate::report::Report;
 use crate::Context;
 

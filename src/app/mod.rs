@@ -59,7 +59,11 @@ struct Job<'a> {
 }
 
 impl<'a> Job<'a> {
-    fn new(format: Format, needs: Needs, work: impl FnOnce(&Context) -> Result<Report> + 'a) -> Self {
+    fn new(
+        format: Format,
+        needs: Needs,
+        work: impl FnOnce(&Context) -> Result<Report> + 'a,
+    ) -> Self {
         Job {
             format,
             timeout: None,
@@ -129,7 +133,9 @@ fn job(command: &Command) -> Job<'_> {
         Command::Status(r) => Job::new(format(r.output_format), Settings, move |ctx| {
             status::run(ctx, r.output_format)
         }),
-        Command::Secrets(SecretsCommand::Init) => Job::new(Format::Table, Store, secrets::init::run),
+        Command::Secrets(SecretsCommand::Init) => {
+            Job::new(Format::Table, Store, secrets::init::run)
+        }
         Command::Secrets(SecretsCommand::Status(r)) => {
             Job::new(format(r.output_format), Store, move |ctx| {
                 secrets::status::run(ctx, r.output_format)
@@ -210,9 +216,11 @@ fn job(command: &Command) -> Job<'_> {
         Command::Mailroom(IntegrationCommand::Secret(a)) => secret_job(Scope::Mailroom, a),
         Command::Redis(IntegrationCommand::Secret(a)) => secret_job(Scope::Redis, a),
         Command::CustomEmail(IntegrationCommand::Secret(a)) => secret_job(Scope::CustomEmail, a),
-        Command::Check(a) => Job::new(check_format(a.check.report.output_format), Settings, move |ctx| {
-            check::all(ctx, &a.check, a.plaintext.allow_plaintext_auth)
-        })
+        Command::Check(a) => Job::new(
+            check_format(a.check.report.output_format),
+            Settings,
+            move |ctx| check::all(ctx, &a.check, a.plaintext.allow_plaintext_auth),
+        )
         .timeout(a.check.timeout),
         Command::Tail(a) => Job::new(Format::Table, Nothing, move |ctx| tail::run(ctx, a)),
         Command::Reconfigure(a) => Job::new(format(a.report.output_format), Settings, move |ctx| {
@@ -225,10 +233,14 @@ fn job(command: &Command) -> Job<'_> {
             Job::new(Format::Table, Settings, move |ctx| config::get(ctx, key))
         }
         Command::Config(ConfigCommand::Set { key, value }) => {
-            Job::new(Format::Table, Settings, move |ctx| config::change(ctx, key, Some(value)))
+            Job::new(Format::Table, Settings, move |ctx| {
+                config::change(ctx, key, Some(value))
+            })
         }
         Command::Config(ConfigCommand::Unset { key }) => {
-            Job::new(Format::Table, Settings, move |ctx| config::change(ctx, key, None))
+            Job::new(Format::Table, Settings, move |ctx| {
+                config::change(ctx, key, None)
+            })
         }
         Command::Import(ImportCommand::GitlabSecrets {
             secrets_file,

@@ -280,12 +280,7 @@ fn diffs<'a>(
     }
     changes
         .iter()
-        .filter_map(|c| {
-            render::diff(plan, c, &secrets).map(|diff| DiffDoc {
-                file: &c.rel,
-                diff,
-            })
-        })
+        .filter_map(|c| render::diff(plan, c, &secrets).map(|diff| DiffDoc { file: &c.rel, diff }))
         .collect()
 }
 

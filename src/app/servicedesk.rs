@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use zeroize::Zeroizing;
 
+use crate::cli::OutputFormat;
 use crate::cli::{SdAddressArgs, SdPreviewArgs, SdVerifyArgs};
 use crate::error::{Error, ExitStatus, Result};
-use crate::cli::OutputFormat;
-use crate::report::{self, Report};
 use crate::probe::tls::Trust;
 use crate::probe::{fail, imap, smtp, Probe, Status};
+use crate::report::{self, Report};
 use crate::secrets::Scope;
 use crate::servicedesk::address::{self, Configured, ProjectAddress};
 use crate::servicedesk::templates::{self, Finding, Severity};

@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use crate::error::{Error, Result};
 use crate::cli::OutputFormat;
+use crate::error::{Error, Result};
 use crate::report::{self, Report};
 use crate::settings::resolve::Value;
 use crate::settings::{schema, Severity};

@@ -20,7 +20,6 @@ pub mod tls;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-
 /// A step's outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {

@@ -334,7 +334,12 @@ mod tests {
     fn junit_escapes_and_counts() {
         let c = check(vec![
             step("tcp", Status::Ok, "connected <ok> & \"fine\"", None),
-            step("auth", Status::Fail, "535 bad\u{1}\x1b[2J\u{9b}", Some("fix it")),
+            step(
+                "auth",
+                Status::Fail,
+                "535 bad\u{1}\x1b[2J\u{9b}",
+                Some("fix it"),
+            ),
         ]);
         let x = junit(&[c]);
         assert!(x.contains("tests=\"2\" failures=\"1\" errors=\"0\""), "{x}");
@@ -360,6 +365,9 @@ mod tests {
             step("auth", Status::Fail, "refused", Some("fix")),
         ]);
         let text = render(&[passed, failed], Format::Quiet);
-        assert!(text.contains("auth") && !text.contains("connected"), "{text}");
+        assert!(
+            text.contains("auth") && !text.contains("connected"),
+            "{text}"
+        );
     }
 }

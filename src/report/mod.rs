@@ -1,6 +1,6 @@
 //! What a command has to say, and the one place it is said.
 //!
-//! Every command of [`crate::app`] does its work and returns a [`Report`]: an exit status,
+//! Every command of `app` does its work and returns a [`Report`]: an exit status,
 //! sections for people (tables, text, the checks' rows), notes for stderr, and a payload
 //! for machines (typed structs deriving `Serialize`, never `Debug` text). `main` renders
 //! it once, after the work is done, in the asked [`Format`]: a table (human), `-q`'s
@@ -289,7 +289,11 @@ pub fn render_to<W: Write>(
 
 /// The one JSON document: the payload's keys, `"schema"`, `"ok"` and, on an error,
 /// `"error"`.
-pub fn document(payload: Option<Map<String, Value>>, status: ExitStatus, error: Option<&Error>) -> String {
+pub fn document(
+    payload: Option<Map<String, Value>>,
+    status: ExitStatus,
+    error: Option<&Error>,
+) -> String {
     let mut doc = payload.unwrap_or_default();
     doc.insert("schema".into(), json!(JSON_SCHEMA));
     doc.insert("ok".into(), json!(status == ExitStatus::Success));
@@ -338,12 +342,8 @@ mod tests {
         }
         let mut r = Report::new();
         r.set_payload(&P { changed: 2 });
-        let doc: Value = serde_json::from_str(&document(
-            r.payload.clone(),
-            ExitStatus::Success,
-            None,
-        ))
-        .unwrap();
+        let doc: Value =
+            serde_json::from_str(&document(r.payload.clone(), ExitStatus::Success, None)).unwrap();
         assert_eq!(doc["changed"], 2);
         assert_eq!(doc["schema"], JSON_SCHEMA);
         assert_eq!(doc["ok"], true);

@@ -20,9 +20,9 @@ use super::schema::{self, SchemaError};
 use super::scope::Scope;
 use crate::error::{Error, Result};
 use crate::fsutil;
-use crate::sys::notice::Notify;
 use crate::paths::Paths;
 use crate::settings::{self, Settings};
+use crate::sys::notice::Notify;
 use crate::sys::users::user_name;
 
 /// The secrets store of one root.

@@ -50,10 +50,11 @@ fn assert_status(out: &Output, code: i32, what: &str) {
 
 /// After a run with a closed stdout, a dry run finds nothing left to change.
 fn assert_rendered(t: &TestRoot, what: &str) {
-    assert!(rendered(t).join("gitlab.yml").is_file(), "{what}: nothing rendered");
-    let again = t
-        .toolctl(["reconfigure", "--dry-run", "--exit-code"])
-        .run();
+    assert!(
+        rendered(t).join("gitlab.yml").is_file(),
+        "{what}: nothing rendered"
+    );
+    let again = t.toolctl(["reconfigure", "--dry-run", "--exit-code"]).run();
     again.assert_code(0);
     let log = fs::read_to_string(t.path("var/log/toolctl/reconfigure/reconfigure.log")).unwrap();
     assert!(log.contains("reconfigure: "), "{what}: no log line: {log}");
@@ -78,7 +79,11 @@ fn reconfigure_and_its_diff_write_every_file_with_stdout_closed() {
 fn a_dry_run_keeps_its_exit_code_with_stdout_closed() {
     let t = root_from(&fixtures().join("smtp-relay"));
     let before = t.snapshot();
-    let out = closed_stdout(&t, &["reconfigure", "--dry-run", "--diff", "--exit-code"], None);
+    let out = closed_stdout(
+        &t,
+        &["reconfigure", "--dry-run", "--diff", "--exit-code"],
+        None,
+    );
     // 1: something would change; the closed pipe does not turn it into 0.
     assert_status(&out, 1, "reconfigure --dry-run --exit-code");
     before.assert_unchanged(&t.snapshot(), &"a dry run with stdout closed");
@@ -124,16 +129,29 @@ fn secrets_are_written_with_stdout_closed() {
     );
     assert_status(&out, 0, "secret set");
     let shown = String::from_utf8_lossy(&t.show_secret("smtp")).into_owned();
-    assert!(shown.contains("second-Pa55word"), "secret set did not write: {shown}");
-    assert!(shown.contains("relay@example.com"), "secret set lost a key: {shown}");
+    assert!(
+        shown.contains("second-Pa55word"),
+        "secret set did not write: {shown}"
+    );
+    assert!(
+        shown.contains("relay@example.com"),
+        "secret set lost a key: {shown}"
+    );
 
     // `secrets rekey --new-key` prints a table: the rotation finishes all the same.
     let old_key = fs::read(t.key_file()).unwrap();
     let out = closed_stdout(&t, &["secrets", "rekey", "--new-key"], None);
     assert_status(&out, 0, "secrets rekey --new-key");
-    assert_ne!(fs::read(t.key_file()).unwrap(), old_key, "the key was not rotated");
+    assert_ne!(
+        fs::read(t.key_file()).unwrap(),
+        old_key,
+        "the key was not rotated"
+    );
     let shown = String::from_utf8_lossy(&t.show_secret("smtp")).into_owned();
-    assert!(shown.contains("second-Pa55word"), "rekey lost the secret: {shown}");
+    assert!(
+        shown.contains("second-Pa55word"),
+        "rekey lost the secret: {shown}"
+    );
 }
 
 #[test]

@@ -8,8 +8,8 @@ use std::io::IsTerminal;
 
 use zeroize::Zeroizing;
 
-use crate::report::Report;
 use crate::error::{Error, Result};
+use crate::report::Report;
 use crate::secrets::store::{invalid, read_limited};
 use crate::secrets::{schema, Plaintext, Scope};
 use crate::Context;

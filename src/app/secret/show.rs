@@ -1,7 +1,7 @@
 use std::io::Write;
 
-use crate::report::Report;
 use crate::error::{Error, Result};
+use crate::report::Report;
 use crate::secrets::Scope;
 use crate::Context;
 

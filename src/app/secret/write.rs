@@ -1,7 +1,7 @@
 use std::io::IsTerminal;
 
-use crate::report::Report;
 use crate::error::{Error, Result};
+use crate::report::Report;
 use crate::secrets::schema;
 use crate::secrets::store::{invalid, read_limited};
 use crate::secrets::Scope;

@@ -1,6 +1,6 @@
-use crate::report::Report;
 use crate::error::Result;
 use crate::fsutil;
+use crate::report::Report;
 use crate::Context;
 
 /// `toolctl secrets init`: create the key if missing (never overwrite it) and the secrets

@@ -1,7 +1,7 @@
 use serde_json::json;
 
-use crate::error::Result;
 use crate::cli::OutputFormat;
+use crate::error::Result;
 use crate::report::{self, Report};
 use crate::secrets::{rotation, Scope};
 use crate::Context;

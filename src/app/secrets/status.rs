@@ -2,9 +2,9 @@ use std::time::SystemTime;
 
 use serde_json::json;
 
+use crate::cli::OutputFormat;
 use crate::error::{ExitStatus, Result};
 use crate::fsutil::{self, ReadFailure};
-use crate::cli::OutputFormat;
 use crate::report::{self, Report};
 use crate::secrets::crypt::{self, DecryptFailure};
 use crate::secrets::key::{Key, KeyFile, Role};
