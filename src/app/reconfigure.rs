@@ -62,6 +62,15 @@ fn action_name(a: render::Action) -> &'static str {
     }
 }
 
+fn file_doc(c: &render::Change) -> FileDoc<'_> {
+    FileDoc {
+        file: &c.rel,
+        kind: if c.dir { "directory" } else { "file" },
+        action: action_name(c.action),
+        mode: c.mode.map(|m| format!("{m:04o}")),
+    }
+}
+
 /// What the run did besides the files: notes for stderr and the document.
 #[derive(Default)]
 struct Done {
@@ -136,15 +145,7 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<Report> {
     report.set_payload(&Document {
         dry_run: dry,
         changed,
-        files: changes
-            .iter()
-            .map(|c| FileDoc {
-                file: &c.rel,
-                kind: if c.dir { "directory" } else { "file" },
-                action: action_name(c.action),
-                mode: c.mode.map(|m| format!("{m:04o}")),
-            })
-            .collect(),
+        files: changes.iter().map(file_doc).collect(),
         notes: &done.notes,
         recovered: done.recovered.clone(),
         removed_temporaries: &done.swept,
