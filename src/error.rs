@@ -2,20 +2,23 @@
 //!
 //! Every error that reaches the terminal is an [`Error`]: a message, a chain of causes and a
 //! hint, printed by [`Error::print`] as `error:` / `Caused by:` / `hint:` (the shape uv
-//! uses). Library modules define their own `thiserror` enums and convert into this type at
-//! the command level, where the hint can name the right command. This module must never
+//! uses), and the `"error"` object of the JSON document. It is the edge type: `app`
+//! returns it, `main` renders it. Library modules define their own `thiserror` enums and
+//! convert into this type at the command level, where the hint can name the right
+//! command. Nothing here calls libc (rustix answers `geteuid` and `EPERM`). This module must never
 //! receive secret values: messages name keys, paths and scopes, not contents.
 
 use std::fmt;
 use std::io::Write;
 use std::path::Path;
 
-use crate::output::Style;
+use crate::sys::term::Style;
 
 /// Exit codes of DESIGN.md, decided here and nowhere else.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ExitStatus {
     /// Done; every check passed.
+    #[default]
     Success,
     /// A check answered "no".
     Failure,
@@ -90,9 +93,8 @@ impl Error {
             // EPERM as root is not a missing privilege: an immutable or append-only
             // attribute (or a file system that refuses the operation) stands in the way.
             std::io::ErrorKind::PermissionDenied
-                if err.raw_os_error() == Some(libc::EPERM)
-                    // SAFETY: geteuid(2) cannot fail and touches no memory.
-                    && unsafe { libc::geteuid() } == 0 =>
+                if err.raw_os_error() == Some(rustix::io::Errno::PERM.raw_os_error())
+                    && rustix::process::geteuid().is_root() =>
             {
                 e.hint(format!(
                     "operation not permitted (immutable or append-only file? see `lsattr`): \
@@ -158,16 +160,15 @@ mod tests {
         let eacces = Error::io(
             "write",
             path,
-            std::io::Error::from_raw_os_error(libc::EACCES),
+            std::io::Error::from_raw_os_error(rustix::io::Errno::ACCESS.raw_os_error()),
         );
         assert!(eacces.hint_text().unwrap().contains("sudo"));
         let eperm = Error::io(
             "write",
             path,
-            std::io::Error::from_raw_os_error(libc::EPERM),
+            std::io::Error::from_raw_os_error(rustix::io::Errno::PERM.raw_os_error()),
         );
-        // SAFETY: geteuid(2) cannot fail.
-        if unsafe { libc::geteuid() } == 0 {
+        if rustix::process::geteuid().is_root() {
             let hint = eperm.hint_text().unwrap();
             assert!(
                 hint.contains(

@@ -1,25 +1,34 @@
 //! toolctl: mail and chat integration management for self-hosted GitLab-style servers.
 //!
-//! The architecture, one way through:
+//! The layout, one way down (a module uses only those after it in this list, never one
+//! before it; a test checks every `crate::` path against this graph):
 //!
-//! - [`cli`] holds the clap types; [`main`] parses them and hands them to
-//!   [`app::run`], which builds a [`Context`] (paths under `--root`, the settings file,
-//!   how to print) and calls one function per command, which returns an
-//!   [`error::ExitStatus`] or an [`error::Error`].
-//! - [`settings`] reads `toolctl.toml`; [`paths`] says where everything lives.
-//! - [`render`] turns resolved settings into the services' files; [`probe`] tests the mail
-//!   servers live; [`tail`] follows the logs.
-//! - [`secrets`] is the encrypted store (age); [`sys::fs`] is the one way files are written
-//!   (atomically, with their mode), read (regular files only, capped) and locked;
-//!   [`failpoint`] holds the crash tests' hooks. [`sys`] is the only home of `unsafe` and
-//!   libc, and of the rule that a path another user can change is never followed.
-//! - [`output`] decides colour and formats tables and JSON: data on stdout, the rest on
-//!   stderr. Errors print `error:`, causes and a `hint:`; exit codes are decided in
-//!   [`error::ExitStatus`] alone. The JSON contract (one document on every outcome, with
-//!   `schema`, `ok` and `error`) is kept in one place: [`main`] completes the document
-//!   after the command returned.
-//! - [`report`] holds the check reports that are not the probes' own (JUnit XML, `-q`);
-//!   [`cli::complete`] answers dynamic shell completion.
+//! - [`main`] (the binary's edge): parses the command line, hands it to [`app::run`],
+//!   renders the returned [`report::Report`] once, and maps it to the exit code. A broken
+//!   pipe ends the output, never the work: the work is done before anything is rendered.
+//! - [`cli`]: the clap types only, help examples, shell completion ([`cli::complete`]).
+//! - [`app`]: one file per command, `fn run(&Context, &Args) -> Result<Report, Error>`.
+//!   It builds the [`Context`] (paths under `--root`, the settings file, the
+//!   [`report::Printer`] for stderr) in one match over the commands, and is the only layer
+//!   below `main` that prints (stderr notes, and the streaming exceptions listed in
+//!   [`report`]).
+//! - [`report`]: `Report { status, sections, notes, payload }` rendered as a table, `-q`'s
+//!   short form, one JSON document (with `schema`, `ok` and `error` on every outcome) or
+//!   JUnit XML. Used only by `app` and `main`.
+//! - The features: [`render`] (the services' files from the resolved settings), [`probe`]
+//!   (live tests of the mail servers), [`gitlab`], [`mattermost`], [`servicedesk`],
+//!   [`tail`] (the logs). They use the model and `sys`, not each other, not the settings
+//!   file and not the store.
+//! - [`settings`]: `toolctl.toml` (schema, load, edit, rules, resolve); it uses the store.
+//! - [`secrets`]: the encrypted store (age), key, rotation, the editor session. It prints
+//!   nothing: what it has to say comes back as [`sys::notice::Notice`]s.
+//! - The model ([`paths`] today): where everything lives and the typed resolved settings.
+//! - [`sys`]: the only home of `unsafe` and libc: atomic writes, locks, capped reads, the
+//!   openat walk (a path another user can change is never followed), users, terminals,
+//!   notices. [`failpoint`] holds the crash tests' hooks.
+//! - [`error`]: the user-facing [`error::Error`] (message, causes, hint, exit status),
+//!   the edge type every command returns; exit codes are decided in
+//!   [`error::ExitStatus`] alone.
 
 pub mod app;
 pub mod cli;
@@ -28,7 +37,6 @@ pub mod error;
 pub mod failpoint;
 pub mod gitlab;
 pub mod mattermost;
-pub mod output;
 pub mod paths;
 pub mod probe;
 pub mod render;
@@ -46,8 +54,8 @@ use std::process::ExitCode;
 use clap::FromArgMatches;
 
 use crate::error::ExitStatus;
-use crate::output::{Printer, Style};
 use crate::paths::Paths;
+use crate::report::{Printer, Style};
 
 /// What every command is given: where files are, the settings, and how to print.
 pub struct Context {
@@ -56,7 +64,8 @@ pub struct Context {
     pub printer: Printer,
 }
 
-/// Parses the command line, runs the command and maps the outcome to an exit code.
+/// Parses the command line, runs the command, renders its report and maps the outcome to
+/// an exit code.
 pub fn main() -> ExitCode {
     // No core dump and no ptrace by a non-root process of the same user, for every command:
     // most of them load the key or decrypt a secret (secret show/edit/write/set,
@@ -80,21 +89,20 @@ pub fn main() -> ExitCode {
                 return ExitCode::from(0);
             }
             if json_in_argv() {
-                output::finish_json(true, false, Some(usage_error_json(&e)));
+                let mut out = report::Out::new(std::io::stdout().lock());
+                out.write(&usage_error_document(&e));
             }
             return ExitCode::from(ExitStatus::Error.code());
         }
     };
-    let style = Style::for_stderr(cli.color);
-    let json = app::output_format(&cli) == output::OutputFormat::Json;
-    let (status, error) = match app::run(cli, style) {
-        Ok(status) => (status, None),
-        Err(e) => {
-            e.print(style);
-            (e.status(), Some(e.to_json()))
-        }
+    let printer = Printer {
+        style: Style::for_stderr(cli.color.forced()),
+        color: cli.color.forced(),
+        quiet: cli.quiet,
+        verbose: cli.verbose,
     };
-    output::finish_json(json, status == ExitStatus::Success, error);
+    let (format, outcome) = app::run(&cli, printer);
+    let status = report::render(outcome, format, &printer);
     ExitCode::from(status.code())
 }
 
@@ -106,8 +114,9 @@ fn json_in_argv() -> bool {
         || args.iter().any(|a| a == "--output-format=json")
 }
 
-/// clap's usage error in the `"error"` shape: its first line, the rest as causes.
-fn usage_error_json(e: &clap::Error) -> serde_json::Value {
+/// clap's usage error as the one JSON document: its first line as the message, the rest
+/// as causes.
+fn usage_error_document(e: &clap::Error) -> String {
     let text = e.render().to_string();
     let mut lines = text
         .lines()
@@ -118,10 +127,10 @@ fn usage_error_json(e: &clap::Error) -> serde_json::Value {
         .unwrap_or("invalid usage")
         .trim_start_matches("error: ")
         .to_string();
-    let causes: Vec<&str> = lines.collect();
-    serde_json::json!({
-        "message": message,
-        "causes": causes,
-        "hint": "run the command with --help for its usage",
-    })
+    let mut error = error::Error::new(message);
+    for cause in lines {
+        error = error.cause(cause);
+    }
+    let error = error.hint("run the command with --help for its usage");
+    report::document(None, ExitStatus::Error, Some(&error))
 }

@@ -5,7 +5,8 @@
 //! cannot run); its warnings become the probe's first rows. `check` runs every enabled
 //! probe concurrently on one thread (the work is waiting on the network), so its wall time
 //! is the slowest probe's; a probe that cannot run is an error row of its own and the
-//! others still run ([`crate::report`] decides the exit code and prints the report).
+//! others still run ([`crate::report::checks`] decides the exit code; `main` renders the
+//! report).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,10 +15,11 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 use crate::cli::CheckArgs;
-use crate::error::{Error, ExitStatus, Result};
-use crate::output::CheckFormat;
+use crate::cli::CheckFormat;
+use crate::error::{Error, Result};
 use crate::probe::tls::Trust;
 use crate::probe::{fail, graph, imap, smtp, Probe};
+use crate::report::{checks, Report};
 use crate::secrets::Scope;
 use crate::settings::resolve::{Resolved, Source};
 use crate::Context;
@@ -33,7 +35,7 @@ pub struct Options {
     pub allow_plaintext_auth: bool,
 }
 
-pub fn one(ctx: &Context, scope: Scope, args: &CheckArgs, options: Options) -> Result<ExitStatus> {
+pub fn one(ctx: &Context, scope: Scope, args: &CheckArgs, options: Options) -> Result<Report> {
     let r = ctx.resolve()?;
     let table = scope.table();
     gate(ctx, &r, &[table])?;
@@ -48,10 +50,10 @@ pub fn one(ctx: &Context, scope: Scope, args: &CheckArgs, options: Options) -> R
     let timeout = Duration::from_secs_f64(args.timeout);
     live_mode(ctx, args, false);
     let fut = probe_for(ctx, &r, scope, timeout, options)?;
-    finish(ctx, vec![fut], args.report.output_format)
+    finish(vec![fut])
 }
 
-pub fn all(ctx: &Context, args: &CheckArgs, allow_plaintext_auth: bool) -> Result<ExitStatus> {
+pub fn all(ctx: &Context, args: &CheckArgs, allow_plaintext_auth: bool) -> Result<Report> {
     let r = ctx.resolve()?;
     let timeout = Duration::from_secs_f64(args.timeout);
     // Mailboxes are polled only where mail_room runs; elsewhere they hold no credentials.
@@ -85,7 +87,7 @@ pub fn all(ctx: &Context, args: &CheckArgs, allow_plaintext_auth: bool) -> Resul
             .collect()
     };
     let broken = |name: &str, table: &str, errors: &[(String, String)]| -> ProbeFuture {
-        let mut p = crate::report::broken(name, format!("[{table}]"), errors);
+        let mut p = broken(name, format!("[{table}]"), errors);
         p.timeout = timeout;
         Box::pin(async move { p })
     };
@@ -126,7 +128,7 @@ pub fn all(ctx: &Context, args: &CheckArgs, allow_plaintext_auth: bool) -> Resul
             });
         }
     }
-    finish(ctx, futures, args.report.output_format)
+    finish(futures)
 }
 
 /// Rows on stderr as steps end (a terminal, human output, not `-q`), and the `-v`
@@ -169,10 +171,57 @@ fn run(futures: Vec<ProbeFuture>) -> Result<Vec<Probe>> {
     Ok(rt.block_on(futures::future::join_all(futures)))
 }
 
-fn finish(ctx: &Context, futures: Vec<ProbeFuture>, format: CheckFormat) -> Result<ExitStatus> {
+/// Runs the probes, ends their live rows, and reports them.
+fn finish(futures: Vec<ProbeFuture>) -> Result<Report> {
     let probes = run(futures)?;
-    crate::report::print(&probes, format, &ctx.printer);
-    Ok(crate::report::exit_status(&probes))
+    for p in &probes {
+        p.live.done();
+    }
+    let checks: Vec<checks::Check> = probes.iter().map(to_check).collect();
+    let mut report = Report::new().with_status(checks::exit_status(&checks));
+    report.checks(checks);
+    Ok(report)
+}
+
+/// A probe as the report shows it.
+fn to_check(p: &Probe) -> checks::Check {
+    use crate::probe::Status as P;
+    checks::Check {
+        name: p.name.clone(),
+        target: p.target.clone(),
+        steps: p
+            .steps
+            .iter()
+            .map(|s| checks::Step {
+                name: s.name.clone(),
+                status: match s.status {
+                    P::Ok => checks::Status::Ok,
+                    P::Warn => checks::Status::Warn,
+                    P::Fail => checks::Status::Fail,
+                    P::Skipped => checks::Status::Skipped,
+                    P::Error => checks::Status::Error,
+                },
+                elapsed: s.elapsed,
+                detail: s.detail.clone(),
+                hint: s.hint.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// A probe that could not run: one `settings` error row per reason, with its fix.
+fn broken(name: &str, target: String, reasons: &[(String, String)]) -> Probe {
+    let mut p = Probe::new(name, target, Duration::ZERO);
+    for (detail, hint) in reasons {
+        p.steps.push(crate::probe::Step {
+            name: "settings".to_string(),
+            status: crate::probe::Status::Error,
+            elapsed: Duration::ZERO,
+            detail: detail.clone(),
+            hint: Some(hint.clone()),
+        });
+    }
+    p
 }
 
 /// The settings rows: the warnings resolve found in this table, or one ok row.
@@ -245,7 +294,7 @@ fn register_secrets(p: &Probe, r: &Resolved) {
 }
 
 /// `toolctl mattermost check` (after finishing or rolling back an interrupted restore).
-pub fn mattermost(ctx: &Context, args: &CheckArgs) -> Result<ExitStatus> {
+pub fn mattermost(ctx: &Context, args: &CheckArgs) -> Result<Report> {
     let r = ctx.resolve()?;
     gate(ctx, &r, &["mattermost"])?;
     if !r.mattermost_enabled() {
@@ -255,7 +304,7 @@ pub fn mattermost(ctx: &Context, args: &CheckArgs) -> Result<ExitStatus> {
     super::mattermost::recover(ctx, &r)?;
     live_mode(ctx, args, false);
     let fut = mattermost_probe(&r, Duration::from_secs_f64(args.timeout));
-    finish(ctx, vec![fut], args.report.output_format)
+    finish(vec![fut])
 }
 
 /// The Mattermost probe: database, schema, ping, OAuth endpoints.

@@ -3,19 +3,11 @@
 //! Edits keep every other byte of the file; a value is checked against the key's type, and
 //! an edit that would add an error to the settings is refused with nothing written.
 
-use crate::cli::ConfigCommand;
 use crate::error::{Error, ExitStatus, Result};
 use crate::fsutil;
+use crate::report::Report;
 use crate::settings::{self, edit, resolve, schema};
 use crate::Context;
-
-pub fn run(ctx: &Context, cmd: &ConfigCommand) -> Result<ExitStatus> {
-    match cmd {
-        ConfigCommand::Get { key } => get(ctx, key),
-        ConfigCommand::Set { key, value } => change(ctx, key, Some(value)),
-        ConfigCommand::Unset { key } => change(ctx, key, None),
-    }
-}
 
 fn known(path: &str) -> Result<&'static schema::Key> {
     schema::find(path).ok_or_else(|| {
@@ -66,7 +58,9 @@ pub fn table_keys(table: &str) -> Vec<&'static schema::Key> {
         .collect()
 }
 
-fn get(ctx: &Context, path: &str) -> Result<ExitStatus> {
+/// `config get KEY | TABLE`.
+pub fn get(ctx: &Context, path: &str) -> Result<Report> {
+    let mut out = Report::new();
     if schema::TABLES.contains(&path) {
         return get_table(ctx, path);
     }
@@ -84,20 +78,21 @@ fn get(ctx: &Context, path: &str) -> Result<ExitStatus> {
     let r = resolve::resolve_with(&ctx.settings, &ctx.paths, &resolve::Decrypted::none());
     match r.get(path) {
         Some(v) => {
-            crate::output::emit(&format!("{}\n", v.display()));
-            Ok(ExitStatus::Success)
+            out.text(format!("{}\n", v.display()));
+            Ok(out)
         }
         None => {
             ctx.printer
                 .info(format!("`{path}` is not set and has no default"));
-            Ok(ExitStatus::Failure)
+            Ok(out.with_status(ExitStatus::Failure))
         }
     }
 }
 
 /// `config get TABLE`: every plain key of the table with its effective value, as
 /// `key = value` lines (credentials are left out: `secret show` prints them).
-fn get_table(ctx: &Context, table: &str) -> Result<ExitStatus> {
+fn get_table(ctx: &Context, table: &str) -> Result<Report> {
+    let mut out = Report::new();
     let r = resolve::resolve_with(&ctx.settings, &ctx.paths, &resolve::Decrypted::none());
     let mut text = String::new();
     for k in schema::keys().iter().filter(|k| {
@@ -112,11 +107,13 @@ fn get_table(ctx: &Context, table: &str) -> Result<ExitStatus> {
             .unwrap_or_else(|| "(not set)".into());
         text.push_str(&format!("{} = {value}\n", k.path));
     }
-    crate::output::emit(&text);
-    Ok(ExitStatus::Success)
+    out.text(text);
+    Ok(out)
 }
 
-fn change(ctx: &Context, path: &str, value: Option<&String>) -> Result<ExitStatus> {
+/// `config set KEY VALUE` and `config unset KEY`.
+pub fn change(ctx: &Context, path: &str, value: Option<&String>) -> Result<Report> {
+    let out = Report::new();
     let key = known(path)?;
     if let Some((scope, name)) = key.secret {
         return Err(Error::new(format!(
@@ -141,14 +138,14 @@ fn change(ctx: &Context, path: &str, value: Option<&String>) -> Result<ExitStatu
                     "`{path}` is not set in `{}`; nothing to do.",
                     file.display()
                 ));
-                return Ok(ExitStatus::Success);
+                return Ok(out);
             }
         },
     };
     if after == before && ctx.settings.exists {
         ctx.printer
             .info(format!("`{path}` already has that value; nothing written."));
-        return Ok(ExitStatus::Success);
+        return Ok(out);
     }
 
     // Refuse an edit that adds an error; errors that were there before are not this edit's.
@@ -182,5 +179,5 @@ fn change(ctx: &Context, path: &str, value: Option<&String>) -> Result<ExitStatu
             file.display()
         )),
     }
-    Ok(ExitStatus::Success)
+    Ok(out)
 }

@@ -15,10 +15,11 @@ use std::path::Path;
 use clap_complete::env::EnvCompleter;
 
 use crate::cli::{self, Shell};
-use crate::error::{Error, ExitStatus, Result};
+use crate::error::{Error, Result};
 use crate::fsutil;
+use crate::report::Report;
 
-pub fn completions(shell: Shell) -> Result<ExitStatus> {
+pub fn completions(shell: Shell) -> Result<Report> {
     let completer: &dyn EnvCompleter = match shell {
         Shell::Bash => &clap_complete::env::Bash,
         Shell::Zsh => &clap_complete::env::Zsh,
@@ -28,17 +29,19 @@ pub fn completions(shell: Shell) -> Result<ExitStatus> {
     completer
         .write_registration("COMPLETE", "toolctl", "toolctl", "toolctl", &mut out)
         .map_err(|e| Error::new("cannot write the completion script").cause(e))?;
-    crate::output::emit(&String::from_utf8_lossy(&out));
-    Ok(ExitStatus::Success)
+
+    let mut report = Report::new();
+    report.text(String::from_utf8_lossy(&out));
+    Ok(report)
 }
 
 /// Writes `toolctl.1` and one page per subcommand (`toolctl-smtp-secret-show.1`, …).
-pub fn man(out_dir: &Path) -> Result<ExitStatus> {
+pub fn man(out_dir: &Path) -> Result<Report> {
     fsutil::ensure_dir(out_dir, 0o755)?;
     let mut cmd = cli::command();
     cmd.build();
     write_pages(&cmd, "toolctl", &[], out_dir)?;
-    Ok(ExitStatus::Success)
+    Ok(Report::new())
 }
 
 fn write_pages(cmd: &clap::Command, name: &str, path: &[String], out_dir: &Path) -> Result<()> {

@@ -5,35 +5,22 @@
 
 use serde_json::json;
 
-use crate::cli::ImportCommand;
-use crate::error::{Error, ExitStatus, Result};
+use crate::cli::OutputFormat;
+use crate::error::{Error, Result};
 use crate::gitlab::{import, KeyBases};
-use crate::output::{self, OutputFormat};
 use crate::render::journal;
+use crate::report::{self, Report};
 use crate::secrets::schema as secret_schema;
 use crate::Context;
 
-pub fn run(ctx: &Context, cmd: &ImportCommand) -> Result<ExitStatus> {
-    match cmd {
-        ImportCommand::GitlabSecrets {
-            secrets_file,
-            dir,
-            report,
-        } => secrets(ctx, secrets_file, dir, report.output_format),
-        ImportCommand::GitlabRb {
-            file,
-            dry_run,
-            report,
-        } => super::import_rb::run(ctx, file, *dry_run, report.output_format),
-    }
-}
-
-fn secrets(
+/// `import gitlab-secrets`.
+pub fn secrets(
     ctx: &Context,
     secrets_file: &str,
     dir: &str,
     format: OutputFormat,
-) -> Result<ExitStatus> {
+) -> Result<Report> {
+    let mut out = Report::new();
     let store = ctx.store();
     let paths = &ctx.paths;
     let bases = KeyBases::load(&paths.rooted(secrets_file), secrets_file)?;
@@ -87,7 +74,7 @@ fn secrets(
     journal::apply(&journal_path, &paths.secrets_dir, &[], &wants)?;
 
     match format {
-        OutputFormat::Json => output::emit_json(&json!({
+        OutputFormat::Json => out.set_payload(&json!({
             "imported": found.files.iter().map(|f| json!({
                 "scope": f.scope.cli_name(),
                 "file": paths.logical(&f.file),
@@ -99,7 +86,7 @@ fn secrets(
             })).collect::<Vec<_>>(),
         })),
         OutputFormat::Human => {
-            let mut t = output::table(&["file", "scope", "keys", "result"]);
+            let mut t = report::table(&["file", "scope", "keys", "result"]);
             for f in &found.files {
                 t.add_row(vec![
                     paths.logical(&f.file),
@@ -120,7 +107,7 @@ fn secrets(
                     format!("not imported: {why}"),
                 ]);
             }
-            output::emit(&format!("{t}\n"));
+            out.text(format!("{t}\n"));
         }
     }
     ctx.printer.info(format!(
@@ -128,5 +115,5 @@ fn secrets(
         found.files.len(),
         paths.secrets_dir.display()
     ));
-    Ok(ExitStatus::Success)
+    Ok(out)
 }

@@ -8,16 +8,18 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::error::{Error, ExitStatus, Result};
+use crate::cli::OutputFormat;
+use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::gitlab::import::{merged, rb_map};
-use crate::output::{self, OutputFormat};
 use crate::render::journal;
+use crate::report::{self, Report};
 use crate::secrets::schema as secret_schema;
 use crate::settings::{self, edit};
 use crate::Context;
 
-pub fn run(ctx: &Context, file: &Path, dry: bool, format: OutputFormat) -> Result<ExitStatus> {
+pub fn run(ctx: &Context, file: &Path, dry: bool, format: OutputFormat) -> Result<Report> {
+    let mut out = Report::new();
     let hint = "give the path of GitLab's settings, usually /etc/gitlab/gitlab.rb";
     let bytes = match fsutil::read_capped(file, fsutil::SETTINGS_CAP) {
         Ok(Some(b)) => zeroize::Zeroizing::new(b),
@@ -122,7 +124,7 @@ pub fn run(ctx: &Context, file: &Path, dry: bool, format: OutputFormat) -> Resul
     }
 
     match format {
-        OutputFormat::Json => output::emit_json(&json!({
+        OutputFormat::Json => out.set_payload(&json!({
             "dry_run": dry,
             "file": file.display().to_string(),
             "settings": m.settings.iter().map(|s| json!({
@@ -144,7 +146,7 @@ pub fn run(ctx: &Context, file: &Path, dry: bool, format: OutputFormat) -> Resul
             "written": written,
         })),
         OutputFormat::Human => {
-            let mut t = output::table(&["line", "gitlab.rb", "toolctl", "result"]);
+            let mut t = report::table(&["line", "gitlab.rb", "toolctl", "result"]);
             let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
             for s in &m.settings {
                 rows.push((
@@ -188,7 +190,7 @@ pub fn run(ctx: &Context, file: &Path, dry: bool, format: OutputFormat) -> Resul
             for (_, r) in rows {
                 t.add_row(r);
             }
-            output::emit(&format!("{t}\n"));
+            out.text(format!("{t}\n"));
         }
     }
     for (line, key, path) in &m.gitlab_paths {
@@ -216,5 +218,5 @@ pub fn run(ctx: &Context, file: &Path, dry: bool, format: OutputFormat) -> Resul
             " Run `toolctl reconfigure` to apply them."
         }
     ));
-    Ok(ExitStatus::Success)
+    Ok(out)
 }

@@ -2,12 +2,14 @@
 //! `toolctl.toml`, the key, the secrets directory), never overwrites either, and says what
 //! it created and what it found. The only command that writes a default settings file.
 
-use crate::error::{ExitStatus, Result};
+use crate::error::Result;
 use crate::fsutil;
+use crate::report::Report;
 use crate::settings::edit::DEFAULT_FILE;
 use crate::Context;
 
-pub fn run(ctx: &Context) -> Result<ExitStatus> {
+pub fn run(ctx: &Context) -> Result<Report> {
+    let out = Report::new();
     let config = &ctx.paths.config;
     // Loaded at start-up: a file that exists is found, whatever its content (a broken one
     // failed to load already, with its own error).
@@ -56,7 +58,7 @@ pub fn run(ctx: &Context) -> Result<ExitStatus> {
     } else {
         say(ctx, "Next: set the integrations (`toolctl config set …`), store their secrets, then `toolctl reconfigure`.");
     }
-    Ok(ExitStatus::Success)
+    Ok(out)
 }
 
 /// What init did, on stderr (stdout carries data only), unless `-q`.

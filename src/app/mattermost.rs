@@ -8,20 +8,12 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use serde_json::json;
 
-use crate::cli::{MattermostBackupArgs, MattermostCommand, MattermostRestoreArgs};
+use crate::cli::OutputFormat;
+use crate::cli::{MattermostBackupArgs, MattermostRestoreArgs};
 use crate::error::{Error, ExitStatus, Result};
 use crate::mattermost::{backup, restore, Target};
-use crate::output::{self, OutputFormat};
+use crate::report::Report;
 use crate::Context;
-
-pub fn run(ctx: &Context, cmd: &MattermostCommand) -> Result<ExitStatus> {
-    match cmd {
-        MattermostCommand::Backup(a) => backup_cmd(ctx, a),
-        MattermostCommand::Restore(a) => restore_cmd(ctx, a),
-        MattermostCommand::Check(a) => super::check::mattermost(ctx, a),
-        MattermostCommand::Secret(_) => unreachable!("secret commands are dispatched before"),
-    }
-}
 
 /// The lock that serialises every Mattermost backup, restore and recovery: without it a
 /// `check` or `backup` started during a restore would find the restore's journal and roll
@@ -99,7 +91,8 @@ impl Drop for Progress {
     }
 }
 
-fn backup_cmd(ctx: &Context, a: &MattermostBackupArgs) -> Result<ExitStatus> {
+pub fn backup_cmd(ctx: &Context, a: &MattermostBackupArgs) -> Result<Report> {
+    let mut out = Report::new();
     let format = a.report.output_format;
     let (t, _lock) = target(ctx)?;
     let progress = Progress::new(ctx, format);
@@ -119,15 +112,15 @@ fn backup_cmd(ctx: &Context, a: &MattermostBackupArgs) -> Result<ExitStatus> {
     }
     let done = backup::run(&t, &ctx.paths.root, &dir, &say)?;
     if format == OutputFormat::Json {
-        output::emit_json(&json!({
+        out.set_payload(&json!({
             "archive": done.path.display().to_string(),
             "pg_dump": done.pg_dump,
             "manifest": done.manifest,
         }));
     } else {
-        output::emit(&format!("{}\n", done.path.display()));
+        out.text(format!("{}\n", done.path.display()));
     }
-    Ok(ExitStatus::Success)
+    Ok(out)
 }
 
 /// The administrative connection of `[mattermost] admin_data_source`, if set.
@@ -152,7 +145,8 @@ fn verify_cmd(
     archive: &std::path::Path,
     format: OutputFormat,
     say: &dyn Fn(&str),
-) -> Result<ExitStatus> {
+) -> Result<Report> {
+    let mut out = Report::new();
     let admin = admin_conn(ctx)?;
     let mm_role = t.conn.user().to_string();
     let unisolated = format!(
@@ -181,7 +175,7 @@ fn verify_cmd(
     match v.verdict {
         backup::Verdict::Good(doc) => {
             if format == OutputFormat::Json {
-                output::emit_json(&json!({
+                out.set_payload(&json!({
                     "verified": true,
                     "archive": doc["archive"],
                     "tables": doc["tables"],
@@ -199,11 +193,11 @@ fn verify_cmd(
                     }
                 ));
             }
-            Ok(ExitStatus::Success)
+            Ok(out)
         }
         backup::Verdict::Bad(why) => {
             if format == OutputFormat::Json {
-                output::emit_json(&json!({
+                out.set_payload(&json!({
                     "verified": false,
                     "archive": archive.display().to_string(),
                     "problem": why,
@@ -217,7 +211,7 @@ fn verify_cmd(
                 archive.display(),
                 crate::sys::term::escape_controls(why.as_bytes(), true)
             );
-            Ok(ExitStatus::Failure)
+            Ok(out.with_status(ExitStatus::Failure))
         }
     }
 }
@@ -247,7 +241,8 @@ fn confirm(ctx: &Context, a: &MattermostRestoreArgs, db: &str) -> Result<()> {
     Err(Error::new("the restore was not confirmed").hint("answer `y`, or pass `--yes`"))
 }
 
-fn restore_cmd(ctx: &Context, a: &MattermostRestoreArgs) -> Result<ExitStatus> {
+pub fn restore_cmd(ctx: &Context, a: &MattermostRestoreArgs) -> Result<Report> {
+    let mut out = Report::new();
     let format = a.report.output_format;
     let (t, _lock) = target(ctx)?;
     restore::check_target(&t)?;
@@ -256,7 +251,7 @@ fn restore_cmd(ctx: &Context, a: &MattermostRestoreArgs) -> Result<ExitStatus> {
     let say = |m: &str| progress.step(m);
     let done = restore::run(&t, &a.archive, a.force_disconnect, &say)?;
     if format == OutputFormat::Json {
-        output::emit_json(&json!({
+        out.set_payload(&json!({
             "restored": done.database,
             "previous_database": done.old_database,
             "archive": a.archive.display().to_string(),
@@ -276,5 +271,5 @@ fn restore_cmd(ctx: &Context, a: &MattermostRestoreArgs) -> Result<ExitStatus> {
             ));
         }
     }
-    Ok(ExitStatus::Success)
+    Ok(out)
 }

@@ -23,44 +23,262 @@ pub mod status;
 pub mod tail;
 
 use crate::cli::{
-    CheckArgs, Cli, Command, ImportCommand, IntegrationCommand, MailboxCommand, MattermostCommand,
-    SecretCommand, SecretsCommand, SenderCommand, ServiceDeskCommand, SmtpCommand,
+    CheckArgs, CheckFormat, Cli, Command, ConfigCommand, ImportCommand, IntegrationCommand,
+    MailboxCommand, MattermostCommand, OutputFormat, SdTemplatesCommand, SecretCommand,
+    SecretsCommand, SenderCommand, ServiceDeskCommand, SmtpCommand,
 };
-use crate::error::{Error, ExitStatus, Result};
-use crate::output::{CheckFormat, OutputFormat};
-use crate::output::{Printer, Style};
+use crate::error::{Error, Result};
 use crate::paths::Paths;
+use crate::report::{Format, Printer, Report};
 use crate::secrets::{Scope, Store};
 use crate::settings::{Diag, Severity};
 use crate::{settings, Context};
 
-pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
-    let printer = Printer {
-        style,
-        color: cli.color,
-        quiet: cli.quiet,
-        verbose: cli.verbose,
-    };
-    let (scope, action) = match &cli.command {
-        Command::Completions { shell } => return generate::completions(*shell),
-        Command::Man { out_dir } => return generate::man(out_dir),
-        Command::Smtp(c) => (Some(Scope::Smtp), smtp(c)),
-        Command::IncomingEmail(c) => (Some(Scope::IncomingEmail), mailbox(c)),
-        Command::ServiceDeskEmail(c) => (Some(Scope::ServiceDeskEmail), service_desk(c)),
-        Command::MicrosoftGraphMailer(c) => (Some(Scope::MicrosoftGraphMailer), sender(c)),
-        Command::Mattermost(MattermostCommand::Secret(a)) => (Some(Scope::Mattermost), Ok(a)),
-        Command::Mailroom(IntegrationCommand::Secret(a)) => (Some(Scope::Mailroom), Ok(a)),
-        Command::Redis(IntegrationCommand::Secret(a)) => (Some(Scope::Redis), Ok(a)),
-        Command::CustomEmail(IntegrationCommand::Secret(a)) => (Some(Scope::CustomEmail), Ok(a)),
-        _ => (None, Err(None)),
-    };
-    if let Err(Some((args, _))) = &action {
-        check_timeout(args)?;
+/// What a command needs before it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Needs {
+    /// The settings file may be missing (`init`, `tail`, the templates).
+    Nothing,
+    /// A settings file: the command works from it and never assumes defaults.
+    Settings,
+    /// Only the store: `[secrets]` must be valid; other mistakes in the file must not keep
+    /// an administrator from reading or fixing a secret.
+    Store,
+}
+
+type Work<'a> = Box<dyn FnOnce(&Context) -> Result<Report> + 'a>;
+
+/// One command, as the single match of [`job`] describes it.
+struct Job<'a> {
+    format: Format,
+    /// A `--timeout` to check before anything else.
+    timeout: Option<f64>,
+    needs: Needs,
+    /// `None` for the generators, which need no settings at all.
+    work: std::result::Result<Work<'a>, Box<dyn FnOnce() -> Result<Report> + 'a>>,
+}
+
+impl<'a> Job<'a> {
+    fn new(
+        format: Format,
+        needs: Needs,
+        work: impl FnOnce(&Context) -> Result<Report> + 'a,
+    ) -> Self {
+        Job {
+            format,
+            timeout: None,
+            needs,
+            work: Ok(Box::new(work)),
+        }
     }
-    if let Command::Check(crate::cli::CheckAllArgs { check: args, .. })
-    | Command::Mattermost(MattermostCommand::Check(args)) = &cli.command
-    {
-        check_timeout(args)?;
+
+    fn bare(work: impl FnOnce() -> Result<Report> + 'a) -> Self {
+        Job {
+            format: Format::Table,
+            timeout: None,
+            needs: Needs::Nothing,
+            work: Err(Box::new(work)),
+        }
+    }
+
+    fn timeout(mut self, seconds: f64) -> Self {
+        self.timeout = Some(seconds);
+        self
+    }
+}
+
+fn format(o: OutputFormat) -> Format {
+    match o {
+        OutputFormat::Human => Format::Table,
+        OutputFormat::Json => Format::Json,
+    }
+}
+
+fn check_format(c: CheckFormat) -> Format {
+    match c {
+        CheckFormat::Human => Format::Table,
+        CheckFormat::Json => Format::Json,
+        CheckFormat::Junit => Format::Junit,
+    }
+}
+
+/// A `<scope> secret …` command.
+fn secret_job(scope: Scope, action: &SecretCommand) -> Job<'_> {
+    Job::new(Format::Table, Needs::Store, move |ctx| match action {
+        SecretCommand::Show { key } => secret::show::run(ctx, scope, key.as_deref()),
+        SecretCommand::Edit => secret::edit::run(ctx, scope),
+        SecretCommand::Write => secret::write::run(ctx, scope),
+        SecretCommand::Set { name } => secret::set::run(ctx, scope, name),
+    })
+}
+
+/// A `<scope> check`.
+fn check_job(scope: Scope, args: &CheckArgs, options: check::Options) -> Job<'_> {
+    Job::new(
+        check_format(args.report.output_format),
+        Needs::Settings,
+        move |ctx| check::one(ctx, scope, args, options),
+    )
+    .timeout(args.timeout)
+}
+
+/// The one match over every command: its output format, what it needs, its function.
+fn job(command: &Command) -> Job<'_> {
+    use Needs::{Nothing, Settings, Store};
+    let plain = check::Options::default;
+    match command {
+        Command::Completions { shell } => Job::bare(move || generate::completions(*shell)),
+        Command::Man { out_dir } => Job::bare(move || generate::man(out_dir)),
+        Command::Init => Job::new(Format::Table, Nothing, init::run),
+        Command::Status(r) => Job::new(format(r.output_format), Settings, move |ctx| {
+            status::run(ctx, r.output_format)
+        }),
+        Command::Secrets(SecretsCommand::Init) => {
+            Job::new(Format::Table, Store, secrets::init::run)
+        }
+        Command::Secrets(SecretsCommand::Status(r)) => {
+            Job::new(format(r.output_format), Store, move |ctx| {
+                secrets::status::run(ctx, r.output_format)
+            })
+        }
+        Command::Secrets(SecretsCommand::Rekey { new_key, report }) => {
+            Job::new(format(report.output_format), Store, move |ctx| {
+                secrets::rekey::run(ctx, *new_key, report.output_format)
+            })
+        }
+        Command::Smtp(SmtpCommand::Secret(a)) => secret_job(Scope::Smtp, a),
+        Command::Smtp(SmtpCommand::Check(a)) => check_job(
+            Scope::Smtp,
+            &a.send.check,
+            check::Options {
+                send_to: a.send.send_to.clone(),
+                allow_plaintext_auth: a.plaintext.allow_plaintext_auth,
+            },
+        ),
+        Command::IncomingEmail(MailboxCommand::Secret(a)) => secret_job(Scope::IncomingEmail, a),
+        Command::IncomingEmail(MailboxCommand::Check(a)) => {
+            check_job(Scope::IncomingEmail, a, plain())
+        }
+        Command::ServiceDeskEmail(ServiceDeskCommand::Secret(a)) => {
+            secret_job(Scope::ServiceDeskEmail, a)
+        }
+        Command::ServiceDeskEmail(ServiceDeskCommand::Check(a)) => {
+            check_job(Scope::ServiceDeskEmail, a, plain())
+        }
+        Command::ServiceDeskEmail(ServiceDeskCommand::Address(a)) => {
+            Job::new(format(a.report.output_format), Settings, move |ctx| {
+                servicedesk::address(ctx, a)
+            })
+        }
+        // The templates are files of a project's repository: no settings are read.
+        Command::ServiceDeskEmail(ServiceDeskCommand::Templates(SdTemplatesCommand::Check {
+            dir,
+            report,
+        })) => Job::new(format(report.output_format), Nothing, move |_| {
+            servicedesk::check_templates(dir, report.output_format)
+        }),
+        Command::ServiceDeskEmail(ServiceDeskCommand::Templates(SdTemplatesCommand::Preview(
+            a,
+        ))) => Job::new(Format::Table, Nothing, move |_| servicedesk::preview(a)),
+        Command::ServiceDeskEmail(ServiceDeskCommand::VerifyCustomEmail(a)) => {
+            Job::new(format(a.report.output_format), Settings, move |ctx| {
+                servicedesk::verify_custom_email(ctx, a)
+            })
+        }
+        Command::MicrosoftGraphMailer(SenderCommand::Secret(a)) => {
+            secret_job(Scope::MicrosoftGraphMailer, a)
+        }
+        Command::MicrosoftGraphMailer(SenderCommand::Check(a)) => check_job(
+            Scope::MicrosoftGraphMailer,
+            &a.check,
+            check::Options {
+                send_to: a.send_to.clone(),
+                ..plain()
+            },
+        ),
+        Command::Mattermost(MattermostCommand::Secret(a)) => secret_job(Scope::Mattermost, a),
+        Command::Mattermost(MattermostCommand::Backup(a)) => {
+            Job::new(format(a.report.output_format), Settings, move |ctx| {
+                mattermost::backup_cmd(ctx, a)
+            })
+        }
+        Command::Mattermost(MattermostCommand::Restore(a)) => {
+            Job::new(format(a.report.output_format), Settings, move |ctx| {
+                mattermost::restore_cmd(ctx, a)
+            })
+        }
+        Command::Mattermost(MattermostCommand::Check(a)) => {
+            Job::new(check_format(a.report.output_format), Settings, move |ctx| {
+                check::mattermost(ctx, a)
+            })
+            .timeout(a.timeout)
+        }
+        Command::Mailroom(IntegrationCommand::Secret(a)) => secret_job(Scope::Mailroom, a),
+        Command::Redis(IntegrationCommand::Secret(a)) => secret_job(Scope::Redis, a),
+        Command::CustomEmail(IntegrationCommand::Secret(a)) => secret_job(Scope::CustomEmail, a),
+        Command::Check(a) => Job::new(
+            check_format(a.check.report.output_format),
+            Settings,
+            move |ctx| check::all(ctx, &a.check, a.plaintext.allow_plaintext_auth),
+        )
+        .timeout(a.check.timeout),
+        Command::Tail(a) => Job::new(Format::Table, Nothing, move |ctx| tail::run(ctx, a)),
+        Command::Reconfigure(a) => Job::new(format(a.report.output_format), Settings, move |ctx| {
+            reconfigure::run(ctx, a)
+        }),
+        Command::ShowConfig(a) => Job::new(format(a.report.output_format), Settings, move |ctx| {
+            show_config::run(ctx, a.filter.as_deref(), a.report.output_format)
+        }),
+        Command::Config(ConfigCommand::Get { key }) => {
+            Job::new(Format::Table, Settings, move |ctx| config::get(ctx, key))
+        }
+        Command::Config(ConfigCommand::Set { key, value }) => {
+            Job::new(Format::Table, Settings, move |ctx| {
+                config::change(ctx, key, Some(value))
+            })
+        }
+        Command::Config(ConfigCommand::Unset { key }) => {
+            Job::new(Format::Table, Settings, move |ctx| {
+                config::change(ctx, key, None)
+            })
+        }
+        Command::Import(ImportCommand::GitlabSecrets {
+            secrets_file,
+            dir,
+            report,
+        }) => Job::new(format(report.output_format), Settings, move |ctx| {
+            import::secrets(ctx, secrets_file, dir, report.output_format)
+        }),
+        Command::Import(ImportCommand::GitlabRb {
+            file,
+            dry_run,
+            report,
+        }) => Job::new(format(report.output_format), Settings, move |ctx| {
+            import_rb::run(ctx, file, *dry_run, report.output_format)
+        }),
+    }
+}
+
+/// Runs the command: returns the format its report is to be rendered in (`-q` turns the
+/// table into its short form) and what it did.
+pub fn run(cli: &Cli, printer: Printer) -> (Format, Result<Report>) {
+    let job = job(&cli.command);
+    let format = match job.format {
+        Format::Table if printer.quiet => Format::Quiet,
+        f => f,
+    };
+    (format, execute(cli, job, printer))
+}
+
+/// Checks what the command needs (its `--timeout`, the settings file, `[secrets]`), builds
+/// the [`Context`] and runs the command.
+fn execute(cli: &Cli, job: Job<'_>, printer: Printer) -> Result<Report> {
+    let work = match job.work {
+        Ok(work) => work,
+        Err(bare) => return bare(),
+    };
+    if let Some(t) = job.timeout {
+        check_seconds(t)?;
     }
     let mut paths = Paths::new(&cli.root, cli.config.as_deref());
     if let Some(named) = &cli.config {
@@ -81,7 +299,7 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
         }
     }
     let settings = settings::load(&mut paths)?;
-    if needs_settings(&cli.command, action.is_ok()) && !settings.exists {
+    if job.needs == Needs::Settings && !settings.exists {
         return Err(Error::new(format!(
             "there is no settings file `{}`",
             paths.config.display()
@@ -101,9 +319,7 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
             eprintln!("{what:>9}: {}{}", p.display(), exists(p));
         }
     }
-    if action.is_ok() || matches!(cli.command, Command::Secrets(_)) {
-        // The store needs only `[secrets]`; other mistakes in the file must not keep an
-        // administrator from reading or fixing a secret.
+    if job.needs == Needs::Store {
         if let Some(d) = settings.errors_under("secrets.").first() {
             return Err(diag_error(&settings.path, d));
         }
@@ -113,95 +329,7 @@ pub fn run(cli: Cli, style: Style) -> Result<ExitStatus> {
         settings,
         printer,
     };
-    match (scope, action) {
-        (Some(scope), Ok(action)) => {
-            return match action {
-                SecretCommand::Show { key } => secret::show::run(&ctx, scope, key.as_deref()),
-                SecretCommand::Edit => secret::edit::run(&ctx, scope),
-                SecretCommand::Write => secret::write::run(&ctx, scope),
-                SecretCommand::Set { name } => secret::set::run(&ctx, scope, name),
-            }
-        }
-        (Some(scope), Err(Some((args, options)))) => return check::one(&ctx, scope, args, options),
-        _ => {}
-    }
-    match &cli.command {
-        Command::Init => init::run(&ctx),
-        Command::Status(report) => status::run(&ctx, report.output_format),
-        Command::Secrets(cmd) => match cmd {
-            SecretsCommand::Init => secrets::init::run(&ctx),
-            SecretsCommand::Status(report) => secrets::status::run(&ctx, report.output_format),
-            SecretsCommand::Rekey { new_key, report } => {
-                secrets::rekey::run(&ctx, *new_key, report.output_format)
-            }
-        },
-        Command::Reconfigure(args) => reconfigure::run(&ctx, args),
-        Command::ShowConfig(args) => {
-            show_config::run(&ctx, args.filter.as_deref(), args.report.output_format)
-        }
-        Command::Config(cmd) => config::run(&ctx, cmd),
-        Command::Check(args) => check::all(&ctx, &args.check, args.plaintext.allow_plaintext_auth),
-        Command::Tail(args) => tail::run(&ctx, args),
-        Command::Import(cmd) => import::run(&ctx, cmd),
-        Command::ServiceDeskEmail(c) => servicedesk::run(&ctx, c),
-        Command::Mattermost(c) => mattermost::run(&ctx, c),
-        _ => unreachable!("every other command returned above"),
-    }
-}
-
-/// The `--output-format` a command was given (human for commands without one; JUnit is
-/// not JSON).
-pub fn output_format(cli: &Cli) -> OutputFormat {
-    let check = |a: &CheckArgs| match a.report.output_format {
-        CheckFormat::Json => OutputFormat::Json,
-        CheckFormat::Human | CheckFormat::Junit => OutputFormat::Human,
-    };
-    match &cli.command {
-        Command::Status(r) => r.output_format,
-        Command::Secrets(SecretsCommand::Status(r)) => r.output_format,
-        Command::Secrets(SecretsCommand::Rekey { report, .. }) => report.output_format,
-        Command::Reconfigure(a) => a.report.output_format,
-        Command::ShowConfig(a) => a.report.output_format,
-        Command::Import(ImportCommand::GitlabRb { report, .. })
-        | Command::Import(ImportCommand::GitlabSecrets { report, .. }) => report.output_format,
-        Command::Check(a) => check(&a.check),
-        Command::Mattermost(MattermostCommand::Check(a)) => check(a),
-        Command::Mattermost(MattermostCommand::Backup(a)) => a.report.output_format,
-        Command::Mattermost(MattermostCommand::Restore(a)) => a.report.output_format,
-        Command::Smtp(SmtpCommand::Check(a)) => check(&a.send.check),
-        Command::MicrosoftGraphMailer(SenderCommand::Check(a)) => check(&a.check),
-        Command::IncomingEmail(MailboxCommand::Check(a))
-        | Command::ServiceDeskEmail(ServiceDeskCommand::Check(a)) => check(a),
-        Command::ServiceDeskEmail(c) => servicedesk::output_format(c),
-        _ => OutputFormat::Human,
-    }
-}
-
-/// Whether the command works from the settings (and so refuses a root without a file).
-/// The secrets commands need only the key; `init` creates the file; `tail` needs only the
-/// log directory.
-fn needs_settings(command: &Command, secret_action: bool) -> bool {
-    match command {
-        Command::Status(_)
-        | Command::Reconfigure(_)
-        | Command::ShowConfig(_)
-        | Command::Config(_)
-        | Command::Import(_)
-        | Command::Check(_) => true,
-        // The templates are files of a project's repository: no settings are read.
-        Command::ServiceDeskEmail(ServiceDeskCommand::Templates(_)) => false,
-        Command::Smtp(_)
-        | Command::IncomingEmail(_)
-        | Command::ServiceDeskEmail(_)
-        | Command::MicrosoftGraphMailer(_)
-        | Command::Mattermost(_) => !secret_action,
-        _ => false,
-    }
-}
-
-/// `--timeout SECS`: a positive, finite number of seconds.
-fn check_timeout(args: &CheckArgs) -> Result<()> {
-    check_seconds(args.timeout)
+    work(&ctx)
 }
 
 /// A `--timeout` value: positive, finite, at most a day.
@@ -213,56 +341,6 @@ pub(crate) fn check_seconds(t: f64) -> Result<()> {
         "`--timeout {t}` is not a usable number of seconds"
     ))
     .hint("give the seconds allowed for each network step, more than 0 (e.g. `--timeout 10` or `--timeout 2.5`)"))
-}
-
-type Action<'a> =
-    std::result::Result<&'a SecretCommand, Option<(&'a crate::cli::CheckArgs, check::Options)>>;
-
-/// A mailbox's command: its secret action, or `Err(Some(check))`.
-fn mailbox(c: &MailboxCommand) -> Action<'_> {
-    match c {
-        MailboxCommand::Secret(a) => Ok(a),
-        MailboxCommand::Check(args) => Err(Some((args, check::Options::default()))),
-    }
-}
-
-/// Service Desk's command: its mailbox's secret action or check, or `Err(None)` for its
-/// own commands ([`servicedesk::run`]).
-fn service_desk(c: &ServiceDeskCommand) -> Action<'_> {
-    match c {
-        ServiceDeskCommand::Secret(a) => Ok(a),
-        ServiceDeskCommand::Check(args) => Err(Some((args, check::Options::default()))),
-        _ => Err(None),
-    }
-}
-
-/// A sender's command (SMTP relay, Graph mailer): its secret action, or a check that may
-/// send a test message.
-fn sender(c: &SenderCommand) -> Action<'_> {
-    match c {
-        SenderCommand::Secret(a) => Ok(a),
-        SenderCommand::Check(args) => Err(Some((
-            &args.check,
-            check::Options {
-                send_to: args.send_to.clone(),
-                ..check::Options::default()
-            },
-        ))),
-    }
-}
-
-/// The SMTP relay's command: as a sender's, and `--allow-plaintext-auth`.
-fn smtp(c: &SmtpCommand) -> Action<'_> {
-    match c {
-        SmtpCommand::Secret(a) => Ok(a),
-        SmtpCommand::Check(args) => Err(Some((
-            &args.send.check,
-            check::Options {
-                send_to: args.send.send_to.clone(),
-                allow_plaintext_auth: args.plaintext.allow_plaintext_auth,
-            },
-        ))),
-    }
 }
 
 /// One finding as an error of its own.

@@ -12,19 +12,86 @@ use std::io::Write;
 use std::path::Path;
 use std::time::SystemTime;
 
-use serde_json::json;
+use serde::Serialize;
+use zeroize::Zeroizing;
 
-use crate::cli::ReconfigureArgs;
+use crate::cli::{OutputFormat, ReconfigureArgs};
 use crate::error::{Error, ExitStatus, Result};
 use crate::fsutil;
-use crate::output::{self, OutputFormat};
 use crate::render;
-use crate::secrets::Scope;
+use crate::report::{self, Report};
+use crate::secrets::{Scope, Store};
+use crate::settings::resolve::Resolved;
 use crate::Context;
 
-pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
+/// The JSON document of `reconfigure` (README: "reconfigure --output-format json").
+#[derive(Serialize)]
+struct Document<'a> {
+    dry_run: bool,
+    changed: usize,
+    files: Vec<FileDoc<'a>>,
+    notes: &'a [String],
+    recovered: Option<String>,
+    removed_temporaries: &'a [String],
+    diffs: Option<&'a [DiffDoc<'a>]>,
+}
+
+#[derive(Serialize)]
+struct FileDoc<'a> {
+    file: &'a str,
+    kind: &'static str,
+    action: &'static str,
+    mode: Option<String>,
+}
+
+#[derive(Serialize)]
+struct DiffDoc<'a> {
+    file: &'a str,
+    diff: String,
+}
+
+/// An action's name in the JSON document.
+fn action_name(a: render::Action) -> &'static str {
+    match a {
+        render::Action::Create => "create",
+        render::Action::Update => "update",
+        render::Action::Mode => "mode",
+        render::Action::Unchanged => "unchanged",
+        render::Action::Remove => "remove",
+        render::Action::Keep => "keep",
+    }
+}
+
+fn file_doc(c: &render::Change) -> FileDoc<'_> {
+    FileDoc {
+        file: &c.rel,
+        kind: if c.dir { "directory" } else { "file" },
+        action: action_name(c.action),
+        mode: c.mode.map(|m| format!("{m:04o}")),
+    }
+}
+
+/// What the run did besides the files: notes for stderr and the document.
+#[derive(Default)]
+struct Done {
+    notes: Vec<String>,
+    recovered: Option<String>,
+    swept: Vec<String>,
+}
+
+impl Done {
+    fn swept(&mut self, path: &Path) {
+        self.swept.push(path.display().to_string());
+        self.notes.push(format!(
+            "removed the stale temporary file `{}` (left by an interrupted toolctl)",
+            path.display()
+        ));
+    }
+}
+
+pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<Report> {
     let dry = args.dry_run;
-    let mut notes = Vec::new();
+    let mut done = Done::default();
     let store = ctx.store();
     let resolved = ctx.resolve()?;
     super::report_diags(
@@ -35,8 +102,83 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
     )?;
 
     // Locks: the rendered tree, then the store (its key may be created, and the webhook
-    // token written into it), both held until the end of the run. A dry run locks the tree
-    // only when a journal says an apply was interrupted, to recover it.
+    // token written into it), both held until the end of the run.
+    let _render_lock = lock_and_recover(ctx, dry, &mut done)?;
+    let writer = if dry {
+        None
+    } else {
+        Some(store.lock_for_writing(&ctx.printer)?)
+    };
+    let token = webhook_token(
+        &store,
+        &resolved,
+        writer.as_ref().map(|(_, key)| key),
+        &mut done.notes,
+    )?;
+
+    let cx = render::Context {
+        resolved: &resolved,
+        paths: &ctx.paths,
+    };
+    let plan = render::plan(&cx, token.as_deref().map(|s| s.as_str()))?;
+    if !dry {
+        sweep_outside(ctx, &plan, &mut done)?;
+    }
+    let changes = render::compare(&plan, &ctx.paths.rendered_dir)?;
+    done.notes.extend(plan.notes.iter().cloned());
+
+    // The diffs are made before the apply (they compare with the files as they were) and
+    // printed after it, with the rest of the report: a closed stdout ends the output, not
+    // the run.
+    let diffs = if args.diff {
+        diffs(&resolved, token.as_ref(), &plan, &changes)
+    } else {
+        Vec::new()
+    };
+    if !dry {
+        render::apply(&plan, &changes, &ctx.paths.rendered_dir)?;
+    }
+
+    let changed = changes.iter().filter(|c| c.action.changes()).count();
+    let unchanged = changes.len() - changed;
+    let mut report = Report::new();
+    report.set_payload(&Document {
+        dry_run: dry,
+        changed,
+        files: changes.iter().map(file_doc).collect(),
+        notes: &done.notes,
+        recovered: done.recovered.clone(),
+        removed_temporaries: &done.swept,
+        diffs: args.diff.then_some(&diffs[..]),
+    });
+    if args.diff {
+        report.text(diffs.iter().map(|d| d.diff.as_str()).collect::<String>());
+    } else if args.report.output_format == OutputFormat::Human {
+        report.table(&table(&changes, dry));
+    }
+    for n in done.notes {
+        report.warn(n);
+    }
+    let verb = if dry { "would change" } else { "changed" };
+    report.info(format!(
+        "{changed} {verb}, {unchanged} unchanged in `{}`.",
+        ctx.paths.rendered_dir.display()
+    ));
+    if !dry {
+        if let Err(e) = log_run(ctx, &changes) {
+            return Ok(report.fail(e));
+        }
+    }
+    if dry && args.exit_code && changed > 0 {
+        return Ok(report.with_status(ExitStatus::Failure));
+    }
+    Ok(report)
+}
+
+/// Locks the rendered tree (a dry run only when a journal says an apply was interrupted,
+/// to recover it), completes or undoes that apply, refuses a managed directory that is a
+/// symlink, and (not in a dry run) sweeps stale temporary files.
+fn lock_and_recover(ctx: &Context, dry: bool, done: &mut Done) -> Result<Option<fsutil::Lock>> {
     let rendered = &ctx.paths.rendered_dir;
     let journal = render::journal_path(rendered);
     let lock_path = rendered.with_extension("lock");
@@ -49,18 +191,16 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
         fsutil::ensure_dir(rendered, 0o755)?;
         Some(fsutil::lock(&lock_path, "rendered files")?)
     };
-    let mut recovered = None;
-    let mut swept_report = Vec::new();
     if render_lock.is_some() {
-        if let Some(done) = render::journal::recover(&journal)? {
-            recovered = Some(done.key());
-            let mut note = done.describe(&journal);
+        if let Some(recovered) = render::journal::recover(&journal)? {
+            done.recovered = Some(recovered.key().to_string());
+            let mut note = recovered.describe(&journal);
             if dry {
                 note.push_str(
                     " (the one write a --dry-run does: it puts the tree back in one piece)",
                 );
             }
-            notes.push(note);
+            done.notes.push(note);
         }
     }
     render::check_tree(rendered)?;
@@ -72,140 +212,92 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
             swept.extend(fsutil::sweep_temps_for(dir, Some(&name))?);
         }
         for path in swept {
-            swept_report.push(path.display().to_string());
-            notes.push(format!(
-                "removed the stale temporary file `{}` (left by an interrupted toolctl)",
-                path.display()
-            ));
+            done.swept(&path);
         }
     }
-    let writer = if dry {
-        None
-    } else {
-        Some(store.lock_for_writing(&ctx.printer)?)
-    };
+    Ok(render_lock)
+}
 
-    // The mailroom webhook token: from the store, or generated once into it, so every
-    // node sharing the store renders the same token.
-    let mut token = resolved
+/// The mailroom webhook token: from the store, or generated once into it (`key` is the
+/// locked store's; `None` in a dry run, which only says it would), so every node sharing
+/// the store renders the same token.
+fn webhook_token(
+    store: &Store,
+    resolved: &Resolved,
+    key: Option<&crate::secrets::key::Key>,
+    notes: &mut Vec<String>,
+) -> Result<Option<Zeroizing<String>>> {
+    let token = resolved
         .str("mailroom.webhook_secret")
-        .map(|s| zeroize::Zeroizing::new(s.to_string()));
-    if token.is_none() && render::needs_webhook_secret(&resolved) {
-        let fresh_token = zeroize::Zeroizing::new(generate_token()?);
-        if dry {
-            notes.push(
-                "would generate the mailroom webhook secret into the `mailroom` secret scope"
-                    .into(),
-            );
-        } else {
-            let (_, key) = writer.as_ref().expect("locked above when not a dry run");
-            let content =
-                zeroize::Zeroizing::new(format!("webhook_secret: '{}'\n", fresh_token.as_str()));
+        .map(|s| Zeroizing::new(s.to_string()));
+    if token.is_some() || !render::needs_webhook_secret(resolved) {
+        return Ok(token);
+    }
+    let fresh_token = Zeroizing::new(generate_token()?);
+    match key {
+        None => notes.push(
+            "would generate the mailroom webhook secret into the `mailroom` secret scope".into(),
+        ),
+        Some(key) => {
+            let content = Zeroizing::new(format!("webhook_secret: '{}'\n", fresh_token.as_str()));
             store.write(Scope::Mailroom, key, content.as_bytes())?;
             notes.push(
                 "generated the mailroom webhook secret into the `mailroom` secret scope".into(),
             );
         }
-        token = Some(fresh_token);
     }
+    Ok(Some(fresh_token))
+}
 
-    let cx = render::Context {
-        resolved: &resolved,
-        paths: &ctx.paths,
-    };
-    let plan = render::plan(&cx, token.as_deref().map(|s| s.as_str()))?;
-    if !dry {
-        // Files outside the tree (GitLab's encrypted settings) have their own directories.
-        for f in plan
-            .files
-            .iter()
-            .filter(|f| Path::new(&f.rel).is_absolute())
-        {
-            if let Some(dir) = Path::new(&f.rel).parent() {
-                for path in fsutil::sweep_temps_beneath(&ctx.paths.root, dir, f.owner)? {
-                    swept_report.push(path.display().to_string());
-                    notes.push(format!(
-                        "removed the stale temporary file `{}` (left by an interrupted toolctl)",
-                        path.display()
-                    ));
-                }
+/// Files outside the tree (GitLab's encrypted settings) have their own directories: their
+/// stale temporary files are swept there.
+fn sweep_outside(ctx: &Context, plan: &render::Plan, done: &mut Done) -> Result<()> {
+    for f in plan
+        .files
+        .iter()
+        .filter(|f| Path::new(&f.rel).is_absolute())
+    {
+        if let Some(dir) = Path::new(&f.rel).parent() {
+            for path in fsutil::sweep_temps_beneath(&ctx.paths.root, dir, f.owner)? {
+                done.swept(&path);
             }
         }
     }
-    let changes = render::compare(&plan, rendered)?;
-    notes.extend(plan.notes.iter().cloned());
+    Ok(())
+}
 
-    // Diffs: printed for people, strings inside the document for JSON (one document).
-    let mut diffs = Vec::new();
-    if args.diff {
-        // Every secret value of every scope, and the webhook token (generated this run
-        // when the store has none): masked wherever, and however encoded, it lands.
-        let mut secrets = resolved.secret_values();
-        if let Some(t) = token.as_deref() {
-            secrets.push(t.as_str());
-        }
-        let mut text = String::new();
-        for c in &changes {
-            if let Some(d) = render::diff(&plan, c, &secrets) {
-                text.push_str(&d);
-                diffs.push(json!({ "file": c.rel, "diff": d }));
-            }
-        }
-        if args.report.output_format == OutputFormat::Human {
-            output::emit(&text);
-        }
+/// The diff of every changed file. Every secret value of every scope, and the webhook
+/// token (generated this run when the store has none), is masked wherever, and however
+/// encoded, it lands.
+fn diffs<'a>(
+    resolved: &Resolved,
+    token: Option<&Zeroizing<String>>,
+    plan: &render::Plan,
+    changes: &'a [render::Change],
+) -> Vec<DiffDoc<'a>> {
+    let mut secrets = resolved.secret_values();
+    if let Some(t) = token {
+        secrets.push(t.as_str());
     }
-    if !dry {
-        render::apply(&plan, &changes, &ctx.paths.rendered_dir)?;
-    }
+    changes
+        .iter()
+        .filter_map(|c| render::diff(plan, c, &secrets).map(|diff| DiffDoc { file: &c.rel, diff }))
+        .collect()
+}
 
-    let changed = changes.iter().filter(|c| c.action.changes()).count();
-    let unchanged = changes.len() - changed;
-    match args.report.output_format {
-        OutputFormat::Json => output::emit_json(&json!({
-            "dry_run": dry,
-            "changed": changed,
-            "files": changes.iter().map(|c| json!({
-                "file": c.rel,
-                "kind": if c.dir { "directory" } else { "file" },
-                "action": format!("{:?}", c.action).to_lowercase(),
-                "mode": c.mode.map(|m| format!("{m:04o}")),
-            })).collect::<Vec<_>>(),
-            "notes": notes,
-            "recovered": recovered,
-            "removed_temporaries": swept_report,
-            "diffs": if args.diff { Some(&diffs) } else { None },
-        })),
-        OutputFormat::Human if !args.diff => {
-            let mut t = output::table(&["file", "action", "mode"]);
-            for c in &changes {
-                t.add_row(vec![
-                    c.rel.clone(),
-                    c.action.label(dry).to_string(),
-                    c.mode
-                        .map(|m| format!("{m:04o}"))
-                        .unwrap_or_else(|| "-".into()),
-                ]);
-            }
-            output::emit(&format!("{t}\n"));
-        }
-        OutputFormat::Human => {}
+/// The human table: one row per file.
+fn table(changes: &[render::Change], dry: bool) -> comfy_table::Table {
+    let mut t = report::table(&["file", "action", "mode"]);
+    for c in changes {
+        t.add_row(vec![
+            c.rel.clone(),
+            c.action.label(dry).to_string(),
+            c.mode
+                .map(|m| format!("{m:04o}"))
+                .unwrap_or_else(|| "-".into()),
+        ]);
     }
-    for n in &notes {
-        ctx.printer.warn(n);
-    }
-    let verb = if dry { "would change" } else { "changed" };
-    ctx.printer.info(format!(
-        "{changed} {verb}, {unchanged} unchanged in `{}`.",
-        ctx.paths.rendered_dir.display()
-    ));
-    if !dry {
-        log_run(ctx, &changes)?;
-    }
-    if dry && args.exit_code && changed > 0 {
-        return Ok(ExitStatus::Failure);
-    }
-    Ok(ExitStatus::Success)
+    t
 }
 
 /// 32 random bytes, base64: the shared webhook token.

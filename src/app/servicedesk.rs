@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use crate::cli::{SdPreviewArgs, SdTemplatesCommand, SdVerifyArgs, ServiceDeskCommand};
+use crate::cli::OutputFormat;
+use crate::cli::{SdAddressArgs, SdPreviewArgs, SdVerifyArgs};
 use crate::error::{Error, ExitStatus, Result};
-use crate::output::{self, OutputFormat};
 use crate::probe::tls::Trust;
 use crate::probe::{fail, imap, smtp, Probe, Status};
+use crate::report::{self, Report};
 use crate::secrets::Scope;
 use crate::servicedesk::address::{self, Configured, ProjectAddress};
 use crate::servicedesk::templates::{self, Finding, Severity};
@@ -28,51 +29,26 @@ use crate::Context;
 /// The largest template read (GitLab's templates are a few KiB).
 const TEMPLATE_CAP: u64 = 1 << 20;
 
-pub fn output_format(c: &ServiceDeskCommand) -> OutputFormat {
-    match c {
-        ServiceDeskCommand::Address(a) => a.report.output_format,
-        ServiceDeskCommand::Templates(SdTemplatesCommand::Check { report, .. }) => {
-            report.output_format
-        }
-        ServiceDeskCommand::VerifyCustomEmail(a) => a.report.output_format,
-        _ => OutputFormat::Human,
+/// `servicedesk-email address`: a project's addresses.
+pub fn address(ctx: &Context, a: &SdAddressArgs) -> Result<Report> {
+    let mut out = Report::new();
+    let found = addresses(
+        ctx,
+        &a.project.project,
+        a.project.project_id,
+        a.suffix.as_deref(),
+    )?;
+    out.set_payload(&json!({
+        "project": a.project.project,
+        "project_id": a.project.project_id,
+        "addresses": found.iter().map(|p| json!({
+            "source": p.source, "key": p.key, "address": p.address,
+        })).collect::<Vec<_>>(),
+    }));
+    for p in &found {
+        out.text(format!("{}\t{}\n", p.address, p.source));
     }
-}
-
-pub fn run(ctx: &Context, c: &ServiceDeskCommand) -> Result<ExitStatus> {
-    match c {
-        ServiceDeskCommand::Address(a) => {
-            let found = addresses(
-                ctx,
-                &a.project.project,
-                a.project.project_id,
-                a.suffix.as_deref(),
-            )?;
-            match a.report.output_format {
-                OutputFormat::Json => output::emit_json(&json!({
-                    "project": a.project.project,
-                    "project_id": a.project.project_id,
-                    "addresses": found.iter().map(|p| json!({
-                        "source": p.source, "key": p.key, "address": p.address,
-                    })).collect::<Vec<_>>(),
-                })),
-                OutputFormat::Human => {
-                    for p in &found {
-                        output::emit(&format!("{}\t{}\n", p.address, p.source));
-                    }
-                }
-            }
-            Ok(ExitStatus::Success)
-        }
-        ServiceDeskCommand::Templates(SdTemplatesCommand::Check { dir, report }) => {
-            check_templates(dir, report.output_format)
-        }
-        ServiceDeskCommand::Templates(SdTemplatesCommand::Preview(a)) => preview(a),
-        ServiceDeskCommand::VerifyCustomEmail(a) => verify_custom_email(ctx, a),
-        ServiceDeskCommand::Secret(_) | ServiceDeskCommand::Check(_) => {
-            unreachable!("dispatched by app::run")
-        }
-    }
+    Ok(out)
 }
 
 /// The project's addresses from the resolved settings.
@@ -102,7 +78,8 @@ fn addresses(
         .map_err(|e| Error::new(e.message).hint(e.hint))
 }
 
-fn check_templates(dir: &Path, format: OutputFormat) -> Result<ExitStatus> {
+pub fn check_templates(dir: &Path, format: OutputFormat) -> Result<Report> {
+    let mut out = Report::new();
     let entries = std::fs::read_dir(dir).map_err(|e| {
         Error::io("read", dir, e)
             .hint("give the project's .gitlab/service_desk_templates directory")
@@ -138,7 +115,7 @@ fn check_templates(dir: &Path, format: OutputFormat) -> Result<ExitStatus> {
         .count();
     let warnings = findings.len() - errors;
     match format {
-        OutputFormat::Json => output::emit_json(&json!({
+        OutputFormat::Json => out.set_payload(&json!({
             "dir": dir.display().to_string(),
             "files": names,
             "errors": errors,
@@ -151,13 +128,13 @@ fn check_templates(dir: &Path, format: OutputFormat) -> Result<ExitStatus> {
         })),
         OutputFormat::Human => {
             if findings.is_empty() {
-                output::emit(&format!(
+                out.text(format!(
                     "{}: {} template(s), no findings\n",
                     one_line(&dir.display().to_string()),
                     names.len()
                 ));
             } else {
-                let mut t = output::table(&["file", "at", "severity", "finding", "hint"]);
+                let mut t = report::table(&["file", "at", "severity", "finding", "hint"]);
                 for f in &findings {
                     // A file name (and a message naming it) is anyone's text: no escape
                     // sequence reaches the terminal.
@@ -173,18 +150,19 @@ fn check_templates(dir: &Path, format: OutputFormat) -> Result<ExitStatus> {
                         one_line(&f.hint).into_owned(),
                     ]);
                 }
-                output::emit(&format!("{t}\n{errors} error(s), {warnings} warning(s)\n"));
+                out.text(format!("{t}\n{errors} error(s), {warnings} warning(s)\n"));
             }
         }
     }
-    Ok(if errors > 0 {
+    Ok(out.with_status(if errors > 0 {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
-    })
+    }))
 }
 
-fn preview(a: &SdPreviewArgs) -> Result<ExitStatus> {
+pub fn preview(a: &SdPreviewArgs) -> Result<Report> {
+    let mut out = Report::new();
     let name = a
         .file
         .file_name()
@@ -248,11 +226,11 @@ fn preview(a: &SdPreviewArgs) -> Result<ExitStatus> {
         let (_, path) = file
             .keep()
             .map_err(|e| Error::new("cannot keep the temporary file").cause(e.error))?;
-        output::emit(&format!("{}\n", path.display()));
+        out.text(format!("{}\n", path.display()));
     } else {
-        output::emit(&html);
+        out.text(html);
     }
-    Ok(ExitStatus::Success)
+    Ok(out)
 }
 
 /// `--within 30m`: a humantime duration, more than 0 and at most a day.
@@ -356,7 +334,8 @@ fn relay_hint(h: &str) -> String {
     .replace("(`smtp.tls = true`, port 465)", "(`--smtp-port 465`)")
 }
 
-fn verify_custom_email(ctx: &Context, a: &SdVerifyArgs) -> Result<ExitStatus> {
+pub fn verify_custom_email(ctx: &Context, a: &SdVerifyArgs) -> Result<Report> {
+    let mut out = Report::new();
     if !address::valid_custom_email(&a.address) {
         return Err(Error::new(format!(
             "`--address {}` is not an address GitLab accepts as a custom email",
@@ -598,7 +577,7 @@ fn verify_custom_email(ctx: &Context, a: &SdVerifyArgs) -> Result<ExitStatus> {
     };
     let passed = outcome == Some(Outcome::Ok);
     match a.report.output_format {
-        OutputFormat::Json => output::emit_json(&json!({
+        OutputFormat::Json => out.set_payload(&json!({
             "address": a.address,
             "verify_address": address::verify_address(&a.address),
             "project": a.project.project,
@@ -613,7 +592,7 @@ fn verify_custom_email(ctx: &Context, a: &SdVerifyArgs) -> Result<ExitStatus> {
             // Details quote the servers and the mail that arrived: no control byte of
             // theirs reaches the terminal.
             let shown = |v: &str| crate::sys::term::one_line(v).into_owned();
-            let mut t = output::table(&["probe", "step", "status", "detail", "hint"]);
+            let mut t = report::table(&["probe", "step", "status", "detail", "hint"]);
             for s in &steps {
                 t.add_row(
                     ["probe", "step", "status", "detail", "hint"]
@@ -634,14 +613,14 @@ fn verify_custom_email(ctx: &Context, a: &SdVerifyArgs) -> Result<ExitStatus> {
             if !passed && !hint.is_empty() {
                 text.push_str(&format!("  hint: {}\n", shown(&hint)));
             }
-            output::emit(&text);
+            out.text(text);
         }
     }
-    Ok(if interrupted {
+    Ok(out.with_status(if interrupted {
         ExitStatus::Interrupted
     } else if passed {
         ExitStatus::Success
     } else {
         ExitStatus::Failure
-    })
+    }))
 }

@@ -3,13 +3,15 @@
 
 use serde_json::json;
 
-use crate::error::{Error, ExitStatus, Result};
-use crate::output::{self, OutputFormat};
+use crate::cli::OutputFormat;
+use crate::error::{Error, Result};
+use crate::report::{self, Report};
 use crate::settings::resolve::Value;
 use crate::settings::{schema, Severity};
 use crate::Context;
 
-pub fn run(ctx: &Context, filter: Option<&str>, format: OutputFormat) -> Result<ExitStatus> {
+pub fn run(ctx: &Context, filter: Option<&str>, format: OutputFormat) -> Result<Report> {
+    let mut out = Report::new();
     let selected: Vec<&schema::Key> = match filter {
         None => schema::keys().iter().collect(),
         Some(f) => {
@@ -60,7 +62,7 @@ pub fn run(ctx: &Context, filter: Option<&str>, format: OutputFormat) -> Result<
                     })
                 })
                 .collect();
-            output::emit_json(&json!({
+            out.set_payload(&json!({
                 "config_file": ctx.paths.config,
                 "config_exists": ctx.settings.exists,
                 "filter": filter,
@@ -69,7 +71,7 @@ pub fn run(ctx: &Context, filter: Option<&str>, format: OutputFormat) -> Result<
             }));
         }
         OutputFormat::Human => {
-            let mut t = output::table(&["key", "value", "source"]);
+            let mut t = report::table(&["key", "value", "source"]);
             for k in &selected {
                 let (value, source) = match r.values.get(&k.path) {
                     Some((v, src)) => (v.display(), src.to_string()),
@@ -77,16 +79,20 @@ pub fn run(ctx: &Context, filter: Option<&str>, format: OutputFormat) -> Result<
                 };
                 t.add_row(vec![k.path.clone(), value, source]);
             }
-            output::emit(&format!("{t}\n"));
+            out.text(format!("{t}\n"));
         }
     }
-    super::report_diags(
+    // The table or document first, then the findings: the failed run still shows what
+    // it resolved.
+    if let Err(e) = super::report_diags(
         &ctx.printer,
         &ctx.paths.config,
         r.diags.iter(),
         "these settings cannot be rendered",
-    )?;
-    Ok(ExitStatus::Success)
+    ) {
+        return Ok(out.fail(e));
+    }
+    Ok(out)
 }
 
 fn json_value(v: &Value) -> serde_json::Value {

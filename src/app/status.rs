@@ -10,21 +10,25 @@
 use std::os::unix::fs::PermissionsExt;
 use std::time::SystemTime;
 
-use serde_json::json;
+use serde::Serialize;
 
+use crate::cli::OutputFormat;
 use crate::error::{ExitStatus, Result};
-use crate::output::{self, OutputFormat};
 use crate::render;
+use crate::report::{self, Report};
 use crate::secrets::crypt::{self, DecryptFailure};
 use crate::secrets::key::Key;
-use crate::secrets::Scope;
+use crate::secrets::{Scope, Store};
 use crate::settings::resolve::{self, Decrypted};
 use crate::settings::Severity;
 use crate::Context;
 
 /// One line of the screen: what, its state, and what to do about it.
+#[derive(Serialize)]
 struct Row {
+    #[serde(skip)]
     area: &'static str,
+    #[serde(rename = "name")]
     item: String,
     state: String,
     /// `ok`, `attention` (exit 1) or `error` (exit 2).
@@ -32,30 +36,130 @@ struct Row {
     hint: Option<String>,
 }
 
-pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
-    let mut rows: Vec<Row> = Vec::new();
-    let mut push = |area, item: String, state: String, level, hint: Option<String>| {
-        rows.push(Row {
+/// The rows, in screen order.
+#[derive(Default)]
+struct Rows(Vec<Row>);
+
+impl Rows {
+    fn push(
+        &mut self,
+        area: &'static str,
+        item: String,
+        state: String,
+        level: &'static str,
+        hint: Option<String>,
+    ) {
+        self.0.push(Row {
             area,
             item,
             state,
             level,
             hint,
-        })
-    };
+        });
+    }
 
-    // The key: present, its mode, and whether it loads.
-    let key = Key::load(&ctx.paths.key_file);
+    fn area(&self, area: &str) -> Vec<&Row> {
+        self.0.iter().filter(|r| r.area == area).collect()
+    }
+
+    /// 2 when a row is an error, 1 when one needs attention, else 0.
+    fn status(&self) -> ExitStatus {
+        if self.0.iter().any(|r| r.level == "error") {
+            ExitStatus::Error
+        } else if self.0.iter().any(|r| r.level == "attention") {
+            ExitStatus::Failure
+        } else {
+            ExitStatus::Success
+        }
+    }
+}
+
+/// The JSON document of `status` (README: "status --output-format json").
+#[derive(Serialize)]
+struct Document<'a> {
+    settings: Option<&'a Row>,
+    key: Option<&'a Row>,
+    key_present: bool,
+    key_mode: Option<String>,
+    secrets: Vec<&'a Row>,
+    rendered: Option<&'a Row>,
+    interrupted: Vec<&'a Row>,
+    integrations: std::collections::BTreeMap<&'a str, bool>,
+    needs_attention: bool,
+}
+
+pub fn run(ctx: &Context, format: OutputFormat) -> Result<Report> {
+    let mut rows = Rows::default();
     let key_mode = std::fs::metadata(&ctx.paths.key_file)
         .ok()
         .map(|m| m.permissions().mode() & 0o7777);
     let store = ctx.store();
+    let key = key_row(ctx, &store, key_mode, &mut rows);
+    secret_rows(&store, key.as_ref(), &mut rows);
+
+    // The settings, resolved with whatever decrypts (a damaged secret is an error of its
+    // table, already reported above).
+    let decrypted = Decrypted::load(&store).unwrap_or_else(|_| Decrypted::none());
+    let r = resolve::resolve_with(&ctx.settings, &ctx.paths, &decrypted);
+    let errors = settings_row(ctx, &r, &mut rows);
+    journal_rows(ctx, &store, &mut rows);
+    if errors == 0 {
+        rendered_row(ctx, &r, &mut rows);
+    }
+    integration_rows(&r, &mut rows);
+
+    let status = rows.status();
+    let mut out = Report::new().with_status(status);
+    let first = |area: &str| rows.area(area).into_iter().next();
+    out.set_payload(&Document {
+        settings: first("settings"),
+        key: first("key"),
+        key_present: key.is_some(),
+        key_mode: key_mode.map(|m| format!("{m:04o}")),
+        secrets: rows.area("secret"),
+        rendered: first("rendered"),
+        interrupted: ["reconfigure", "rotation", "import", "restore"]
+            .iter()
+            .flat_map(|a| rows.area(a))
+            .collect(),
+        integrations: rows
+            .area("integration")
+            .into_iter()
+            .map(|r| (r.item.as_str(), r.state == "enabled"))
+            .collect(),
+        needs_attention: status != ExitStatus::Success,
+    });
+    if format == OutputFormat::Human {
+        let shown: Vec<&Row> = if ctx.printer.quiet {
+            rows.0.iter().filter(|r| r.level != "ok").collect()
+        } else {
+            rows.0.iter().collect()
+        };
+        if !shown.is_empty() {
+            let mut t = report::table(&["area", "item", "state", "hint"]);
+            for r in shown {
+                t.add_row(vec![
+                    r.area.to_string(),
+                    r.item.clone(),
+                    r.state.clone(),
+                    r.hint.clone().unwrap_or_default(),
+                ]);
+            }
+            out.table(&t);
+        }
+    }
+    Ok(out)
+}
+
+/// The key: present, its mode, and whether it loads.
+fn key_row(ctx: &Context, store: &Store, key_mode: Option<u32>, rows: &mut Rows) -> Option<Key> {
+    let key = Key::load(&ctx.paths.key_file);
     let any_secret = !store.existing().is_empty();
-    let key = match key {
+    match key {
         Ok(Some(k)) => {
             let mode = key_mode.unwrap_or(0);
             let loose = mode & 0o077 != 0;
-            push(
+            rows.push(
                 "key",
                 ctx.paths.key_file.display().to_string(),
                 format!("present, mode {mode:04o}"),
@@ -65,7 +169,7 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
             Some(k)
         }
         Ok(None) => {
-            push(
+            rows.push(
                 "key",
                 ctx.paths.key_file.display().to_string(),
                 "missing".into(),
@@ -79,7 +183,7 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
             None
         }
         Err(e) => {
-            push(
+            rows.push(
                 "key",
                 ctx.paths.key_file.display().to_string(),
                 format!("unusable: {e}"),
@@ -88,13 +192,15 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
             );
             None
         }
-    };
+    }
+}
 
-    // Every scope's secret.
+/// Every scope's secret: absent, decrypts, or not.
+fn secret_rows(store: &Store, key: Option<&Key>, rows: &mut Rows) {
     for scope in Scope::ALL {
         let path = store.file(scope);
         let Ok(meta) = std::fs::metadata(&path) else {
-            push(
+            rows.push(
                 "secret",
                 scope.cli_name().into(),
                 "absent".into(),
@@ -108,7 +214,7 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
             .ok()
             .map(|t: SystemTime| humantime::format_rfc3339_seconds(t).to_string())
             .unwrap_or_else(|| "-".into());
-        let decrypts = match &key {
+        let decrypts = match key {
             None => Err("no key".to_string()),
             Some(k) => match std::fs::read(&path) {
                 Err(e) => Err(format!("unreadable: {}", e.kind())),
@@ -120,14 +226,14 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
             },
         };
         match decrypts {
-            Ok(()) => push(
+            Ok(()) => rows.push(
                 "secret",
                 scope.cli_name().into(),
                 format!("decrypts, modified {modified}"),
                 "ok",
                 None,
             ),
-            Err(why) => push(
+            Err(why) => rows.push(
                 "secret",
                 scope.cli_name().into(),
                 format!("does not decrypt ({why}), modified {modified}"),
@@ -138,11 +244,10 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
             ),
         }
     }
+}
 
-    // The settings, resolved with whatever decrypts (a damaged secret is an error of its
-    // table, already reported above).
-    let decrypted = Decrypted::load(&store).unwrap_or_else(|_| Decrypted::none());
-    let r = resolve::resolve_with(&ctx.settings, &ctx.paths, &decrypted);
+/// Whether the settings are valid; returns the number of errors.
+fn settings_row(ctx: &Context, r: &resolve::Resolved, rows: &mut Rows) -> usize {
     let errors = r
         .diags
         .iter()
@@ -151,14 +256,14 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
     let warnings = r.diags.len() - errors;
     let config = ctx.paths.config.display().to_string();
     match (errors, r.errors().next()) {
-        (0, _) => push(
+        (0, _) => rows.push(
             "settings",
             config,
             format!("valid ({warnings} warning(s))"),
             "ok",
             (warnings > 0).then(|| "`toolctl show-config` lists the warnings".into()),
         ),
-        (n, first) => push(
+        (n, first) => rows.push(
             "settings",
             config,
             format!(
@@ -170,13 +275,15 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
             Some("`toolctl show-config` lists them with their fixes".into()),
         ),
     }
+    errors
+}
 
-    // Rendered files: the dry-run comparison, no token generated.
-    // Interrupted writes that the next command finishes: a reconfigure apply (its journal)
-    // and a key rotation (a staged key or its journal).
+/// Interrupted writes that the next command finishes: a reconfigure apply (its journal),
+/// an import, a Mattermost restore, and a key rotation (a staged key or its journal).
+fn journal_rows(ctx: &Context, store: &Store, rows: &mut Rows) {
     let apply_journal = render::journal_path(&ctx.paths.rendered_dir);
     if apply_journal.symlink_metadata().is_ok() {
-        push(
+        rows.push(
             "reconfigure",
             apply_journal.display().to_string(),
             "an interrupted apply is pending".into(),
@@ -184,7 +291,7 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
             Some("`toolctl reconfigure` (or `--dry-run`) completes or undoes it first".into()),
         );
     }
-    let import_journal = ctx.store().import_journal();
+    let import_journal = store.import_journal();
     let restore_journal = ctx
         .paths
         .root
@@ -205,7 +312,7 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
         ),
     ] {
         if journal.symlink_metadata().is_ok() {
-            push(
+            rows.push(
                 area,
                 journal.display().to_string(),
                 state.into(),
@@ -219,7 +326,7 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
         crate::secrets::rotation::journal_path(&ctx.paths.key_file),
     ];
     if let Some(left) = rotation.iter().find(|p| p.symlink_metadata().is_ok()) {
-        push(
+        rows.push(
             "rotation",
             left.display().to_string(),
             "a key rotation is unfinished".into(),
@@ -227,56 +334,59 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
             Some("`toolctl secrets rekey` finishes it; remove no key file until then".into()),
         );
     }
+}
 
-    if errors == 0 {
-        let token = r.str("mailroom.webhook_secret").map(str::to_string);
-        let missing_token = token.is_none() && render::needs_webhook_secret(&r);
-        let cx = render::Context {
-            resolved: &r,
-            paths: &ctx.paths,
-        };
-        let compared = render::plan(&cx, token.as_deref().or(missing_token.then_some("")))
-            .and_then(|plan| render::compare(&plan, &ctx.paths.rendered_dir));
-        match compared {
-            Ok(changes) => {
-                let stale: Vec<String> = changes
-                    .iter()
-                    .filter(|c| c.action.changes())
-                    .map(|c| format!("{} ({})", c.rel, c.action.label(true)))
-                    .collect();
-                if stale.is_empty() && !missing_token {
-                    push(
-                        "rendered",
-                        ctx.paths.rendered_dir.display().to_string(),
-                        format!("up to date ({} files)", changes.len()),
-                        "ok",
-                        None,
-                    );
-                } else {
-                    let mut state = format!("out of date: {}", stale.join(", "));
-                    if missing_token {
-                        state.push_str("; the mailroom webhook secret is not generated yet");
-                    }
-                    push(
+/// Rendered files: the dry-run comparison, no token generated.
+fn rendered_row(ctx: &Context, r: &resolve::Resolved, rows: &mut Rows) {
+    let token = r.str("mailroom.webhook_secret").map(str::to_string);
+    let missing_token = token.is_none() && render::needs_webhook_secret(r);
+    let cx = render::Context {
+        resolved: r,
+        paths: &ctx.paths,
+    };
+    let compared = render::plan(&cx, token.as_deref().or(missing_token.then_some("")))
+        .and_then(|plan| render::compare(&plan, &ctx.paths.rendered_dir));
+    match compared {
+        Ok(changes) => {
+            let stale: Vec<String> = changes
+                .iter()
+                .filter(|c| c.action.changes())
+                .map(|c| format!("{} ({})", c.rel, c.action.label(true)))
+                .collect();
+            if stale.is_empty() && !missing_token {
+                rows.push(
+                    "rendered",
+                    ctx.paths.rendered_dir.display().to_string(),
+                    format!("up to date ({} files)", changes.len()),
+                    "ok",
+                    None,
+                );
+            } else {
+                let mut state = format!("out of date: {}", stale.join(", "));
+                if missing_token {
+                    state.push_str("; the mailroom webhook secret is not generated yet");
+                }
+                rows.push(
                         "rendered",
                         ctx.paths.rendered_dir.display().to_string(),
                         state,
                         "attention",
                         Some("`toolctl reconfigure --dry-run --diff` shows the changes; `toolctl reconfigure` applies them".into()),
                     );
-                }
             }
-            Err(e) => push(
-                "rendered",
-                ctx.paths.rendered_dir.display().to_string(),
-                format!("cannot compare: {e}"),
-                "error",
-                e.hint_text().map(str::to_string),
-            ),
         }
+        Err(e) => rows.push(
+            "rendered",
+            ctx.paths.rendered_dir.display().to_string(),
+            format!("cannot compare: {e}"),
+            "error",
+            e.hint_text().map(str::to_string),
+        ),
     }
+}
 
-    // Integrations.
+/// Which integrations are enabled.
+fn integration_rows(r: &resolve::Resolved, rows: &mut Rows) {
     for (name, on) in [
         ("smtp", r.bool("smtp.enabled")),
         ("incoming_email", r.bool("incoming_email.enabled")),
@@ -288,7 +398,7 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
         ("mattermost", r.mattermost_enabled()),
         ("mailroom", r.bool("mailroom.enable")),
     ] {
-        push(
+        rows.push(
             "integration",
             name.into(),
             if on { "enabled" } else { "disabled" }.into(),
@@ -296,61 +406,4 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
             None,
         );
     }
-
-    let status = if rows.iter().any(|r| r.level == "error") {
-        ExitStatus::Error
-    } else if rows.iter().any(|r| r.level == "attention") {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
-    };
-
-    match format {
-        OutputFormat::Json => {
-            let by = |area: &str| -> Vec<serde_json::Value> {
-                rows.iter()
-                    .filter(|r| r.area == area)
-                    .map(|r| json!({ "name": r.item, "state": r.state, "level": r.level, "hint": r.hint }))
-                    .collect()
-            };
-            let interrupted: Vec<serde_json::Value> =
-                ["reconfigure", "rotation", "import", "restore"]
-                    .iter()
-                    .flat_map(|a| by(a))
-                    .collect();
-            output::emit_json(&json!({
-                "settings": by("settings").into_iter().next(),
-                "key": by("key").into_iter().next(),
-                "key_present": key.is_some(),
-                "key_mode": key_mode.map(|m| format!("{m:04o}")),
-                "secrets": by("secret"),
-                "rendered": by("rendered").into_iter().next(),
-                "interrupted": interrupted,
-                "integrations": rows.iter().filter(|r| r.area == "integration")
-                    .map(|r| (r.item.clone(), json!(r.state == "enabled")))
-                    .collect::<serde_json::Map<_, _>>(),
-                "needs_attention": status != ExitStatus::Success,
-            }));
-        }
-        OutputFormat::Human => {
-            let shown: Vec<&Row> = if ctx.printer.quiet {
-                rows.iter().filter(|r| r.level != "ok").collect()
-            } else {
-                rows.iter().collect()
-            };
-            if !shown.is_empty() {
-                let mut t = output::table(&["area", "item", "state", "hint"]);
-                for r in shown {
-                    t.add_row(vec![
-                        r.area.to_string(),
-                        r.item.clone(),
-                        r.state.clone(),
-                        r.hint.clone().unwrap_or_default(),
-                    ]);
-                }
-                output::emit(&format!("{t}\n"));
-            }
-        }
-    }
-    Ok(status)
 }

@@ -9,7 +9,7 @@ use std::io::IsTerminal;
 
 use crate::cli::TailArgs;
 use crate::error::{Error, ExitStatus, Result};
-use crate::output::Style;
+use crate::report::{Report, Style};
 use crate::tail::{self, FollowError, Format, Options, Stop, TargetError};
 use crate::Context;
 
@@ -17,7 +17,8 @@ use crate::Context;
 /// fallback that runs when inotify is unavailable or out of watches).
 const FORCE_POLL_ENV: &str = "TOOLCTL_TAIL_POLL";
 
-pub fn run(ctx: &Context, args: &TailArgs) -> Result<ExitStatus> {
+pub fn run(ctx: &Context, args: &TailArgs) -> Result<Report> {
+    let out = Report::new();
     let grep = match &args.grep {
         None => None,
         Some(re) => Some(regex::bytes::Regex::new(re).map_err(|e| {
@@ -63,8 +64,8 @@ pub fn run(ctx: &Context, args: &TailArgs) -> Result<ExitStatus> {
     };
     let printer = ctx.printer;
     match tail::follow(opts, &|msg| printer.warn(msg)) {
-        Ok(Stop::BrokenPipe) => Ok(ExitStatus::Success),
-        Ok(Stop::Signal(_)) => Ok(ExitStatus::Interrupted),
+        Ok(Stop::BrokenPipe) => Ok(out),
+        Ok(Stop::Signal(_)) => Ok(out.with_status(ExitStatus::Interrupted)),
         Err(e) => Err(follow_error(e)),
     }
 }

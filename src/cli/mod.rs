@@ -10,7 +10,56 @@ use clap_complete::engine::ArgValueCandidates;
 
 pub mod complete;
 
-use crate::output::{CheckFormat, ColorChoice, OutputFormat};
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// `Some(true)` always, `Some(false)` never, `None` auto (the report's form).
+    pub fn forced(self) -> Option<bool> {
+        match self {
+            ColorChoice::Auto => None,
+            ColorChoice::Always => Some(true),
+            ColorChoice::Never => Some(false),
+        }
+    }
+}
+
+/// `--output-format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// A table for people.
+    #[default]
+    Human,
+    /// One JSON document with stable keys, for CI.
+    Json,
+}
+
+/// `--output-format` of `check` and the single checks: also JUnit XML, for CI reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// A table for people.
+    #[default]
+    Human,
+    /// One JSON document with stable keys, for CI.
+    Json,
+    /// JUnit XML, one testcase per step (for GitLab CI's artifacts:reports:junit).
+    Junit,
+}
+
+impl CheckFormat {
+    /// The format of everything but the JUnit report itself.
+    pub fn base(self) -> OutputFormat {
+        match self {
+            CheckFormat::Json => OutputFormat::Json,
+            CheckFormat::Human | CheckFormat::Junit => OutputFormat::Human,
+        }
+    }
+}
 
 const AFTER_HELP: &str = "\
 Every path is under --root (default /): etc/toolctl/toolctl.toml, etc/toolctl/secrets.key,
@@ -739,4 +788,14 @@ fn decorate(cmd: clap::Command, path: &[&str], scope: Option<&str>) -> clap::Com
     after.push_str("Examples:\n");
     after.push_str(&text);
     cmd.after_help(after)
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks of the whole command tree (conflicting names, bad
+    /// defaults, missing value names…), which clap runs only in debug builds on use.
+    #[test]
+    fn the_command_tree_is_consistent() {
+        super::command().debug_assert();
+    }
 }

@@ -4,7 +4,7 @@
 //! (the client crates' own timeouts cover at most the TCP connect, so every network step is
 //! wrapped here). A probe stops at its first failing step. [`imap`], [`smtp`] and
 //! [`graph`] hold the protocols, [`tls`] the certificate handling and [`net`] the
-//! connection; this module owns the step runner and the report (table or JSON). Nothing
+//! connection; this module owns the step runner; `app::check` turns the probes into the report. Nothing
 //! here may put a secret in a step's detail or hint.
 
 pub mod graph;
@@ -19,11 +19,6 @@ pub mod tls;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
-
-use serde_json::json;
-
-use crate::output;
-use crate::sys::term::one_line;
 
 /// A step's outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -236,61 +231,5 @@ fn seconds(d: Duration) -> String {
         format!("{} s", d.as_secs())
     } else {
         format!("{s:.1} s")
-    }
-}
-
-/// Prints reports as tables (stdout) or as one JSON document.
-pub fn print(probes: &[Probe], format: output::OutputFormat) {
-    for p in probes {
-        p.live.done();
-    }
-    match format {
-        output::OutputFormat::Json => output::emit_json(&json!({
-            "passed": probes.iter().all(Probe::passed),
-            "probes": probes.iter().map(|p| json!({
-                "probe": p.name,
-                "target": p.target,
-                "passed": p.passed(),
-                "steps": p.steps.iter().map(|s| json!({
-                    "step": s.name,
-                    "status": s.status.label(),
-                    "ms": s.elapsed.as_millis() as u64,
-                    "detail": s.detail,
-                    "hint": s.hint,
-                })).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-        })),
-        output::OutputFormat::Human => {
-            // Details quote servers (greetings, replies, error texts): every cell is shown
-            // with its control bytes escaped, so that none of theirs reaches a terminal.
-            // JSON keeps the text as it was (serde escapes it).
-            let shown = |v: &str| one_line(v).into_owned();
-            let mut text = String::new();
-            for p in probes {
-                let verdict = if p.passed() { "passed" } else { "FAILED" };
-                text.push_str(&format!(
-                    "{} {} — {verdict}\n",
-                    shown(&p.name),
-                    shown(&p.target)
-                ));
-                let mut t = output::table(&["step", "status", "time", "detail", "hint"]);
-                for s in &p.steps {
-                    t.add_row(vec![
-                        shown(&s.name),
-                        s.status.label().to_string(),
-                        if s.elapsed.is_zero() {
-                            "-".into()
-                        } else {
-                            format!("{} ms", s.elapsed.as_millis())
-                        },
-                        shown(&s.detail),
-                        shown(s.hint.as_deref().unwrap_or_default()),
-                    ]);
-                }
-                text.push_str(&format!("{t}\n\n"));
-            }
-            output::emit(text.trim_end_matches('\n'));
-            output::emit("\n");
-        }
     }
 }

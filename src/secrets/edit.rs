@@ -46,7 +46,7 @@ use super::scope::Scope;
 use super::store;
 use crate::error::{Error, Result};
 use crate::failpoint;
-use crate::output::Printer;
+use crate::sys::notice::Notify;
 use crate::sys::scratch::{Base, BaseKind, Scratch};
 
 /// Every edit directory's name starts with this, then `<pid>-`.
@@ -73,9 +73,9 @@ static HANDLERS: Once = Once::new();
 impl Session {
     /// Creates the private directory, its owner record, then the 0600 file holding
     /// `initial`: the record exists before any plaintext does.
-    pub fn new(scope: Scope, initial: &[u8], printer: &Printer) -> Result<Session> {
+    pub fn new(scope: Scope, initial: &[u8], notify: &dyn Notify) -> Result<Session> {
         install_signal_handlers()?;
-        let scratch = Arc::new(private_dir(printer)?);
+        let scratch = Arc::new(private_dir(notify)?);
         *CLEANUP.lock().unwrap_or_else(|e| e.into_inner()) = Some(scratch.clone());
         let name = OsString::from(format!("{}.yaml", scope.table()));
         // From here on, dropping the session removes the directory.
@@ -410,7 +410,7 @@ fn usable_bases() -> Vec<Base> {
 
 /// A fresh 0700 `toolctl-edit-<pid>-<random>` directory in the first usable base. Passing
 /// over `$XDG_RUNTIME_DIR` is said on stderr, with why.
-fn private_dir(printer: &Printer) -> Result<Scratch> {
+fn private_dir(notify: &dyn Notify) -> Result<Scratch> {
     let mut refused: Vec<String> = Vec::new();
     for c in bases() {
         let why = match Base::open(&c.path, c.kind, c.resolve_links) {
@@ -424,7 +424,7 @@ fn private_dir(printer: &Printer) -> Result<Scratch> {
             Err(why) => why,
         };
         if c.kind == BaseKind::Private {
-            printer.warn(format!(
+            notify.warn(format!(
                 "not using $XDG_RUNTIME_DIR (`{}`) for the plaintext copy: {why}",
                 crate::sys::term::one_line(&c.path.to_string_lossy())
             ));
@@ -618,17 +618,17 @@ static SWEPT: OnceLock<Vec<StaleDir>> = OnceLock::new();
 
 /// Removes the edit directories that a killed toolctl left behind, once per process, and
 /// says so on stderr.
-pub fn sweep_stale(printer: &Printer) {
-    stale_left_behind(printer);
+pub fn sweep_stale(notify: &dyn Notify) {
+    stale_left_behind(notify);
 }
 
 /// The stale edit directories that are still there after the sweep (which runs first
 /// if it has not yet).
-pub fn stale_left_behind(printer: &Printer) -> &'static [StaleDir] {
-    SWEPT.get_or_init(|| sweep(printer))
+pub fn stale_left_behind(notify: &dyn Notify) -> &'static [StaleDir] {
+    SWEPT.get_or_init(|| sweep(notify))
 }
 
-fn sweep(printer: &Printer) -> Vec<StaleDir> {
+fn sweep(notify: &dyn Notify) -> Vec<StaleDir> {
     let me = Owner::current();
     let mut left = Vec::new();
     // Only the bases toolctl would use: another user's runtime directory is theirs.
@@ -662,7 +662,7 @@ fn sweep(printer: &Printer) -> Vec<StaleDir> {
                     pid_ns: None,
                 },
                 (None, None) => {
-                    printer.warn(format!(
+                    notify.warn(format!(
                         "`{}` looks like the plaintext copy of a `secret edit` by an older \
                          toolctl (it has no owner record), so it was left alone; remove it \
                          once no `secret edit` is running: `rm -r {}`",
@@ -681,7 +681,7 @@ fn sweep(printer: &Printer) -> Vec<StaleDir> {
                 continue;
             }
             match scratch.remove() {
-                Ok(()) => printer.warn(format!(
+                Ok(()) => notify.warn(format!(
                     "removed `{}`, the plaintext copy of a `secret edit` whose toolctl \
                      (pid {}) was killed; that edit was not saved",
                     path.display(),
@@ -690,7 +690,7 @@ fn sweep(printer: &Printer) -> Vec<StaleDir> {
                 // Another toolctl's sweep was faster.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => {
-                    printer.warn(format!(
+                    notify.warn(format!(
                         "cannot remove `{}`, the plaintext copy of a `secret edit` whose \
                          toolctl (pid {}) was killed: {e}; remove it by hand: `rm -r {}`",
                         path.display(),

@@ -37,7 +37,7 @@ use super::Plaintext;
 use crate::error::{Error, Result};
 use crate::failpoint::hit;
 use crate::fsutil;
-use crate::output::Printer;
+use crate::sys::notice::Notify;
 
 /// The journal's record of an unfinished rotation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -157,8 +157,8 @@ pub struct Report {
 }
 
 /// `secrets rekey [--new-key]`, under the writers' lock from start to end.
-pub fn rekey(store: &Store, new_key: bool, printer: &Printer) -> Result<Report> {
-    let _lock = store.lock()?;
+pub fn rekey(store: &Store, new_key: bool, notify: &dyn Notify) -> Result<Report> {
+    let _lock = store.lock(notify)?;
     hit("rekey-locked");
     let key_file = store.paths.key_file.clone();
     let key = store.key()?;
@@ -167,7 +167,7 @@ pub fn rekey(store: &Store, new_key: bool, printer: &Printer) -> Result<Report> 
     let mut report = None;
     let mut finished_interrupted = false;
     if key.staged().is_some() {
-        printer.info(format!(
+        notify.info(format!(
             "Finishing the interrupted key rotation to `{}`.",
             key::staged_path(&key_file).display()
         ));
@@ -178,7 +178,7 @@ pub fn rekey(store: &Store, new_key: bool, printer: &Printer) -> Result<Report> 
             // Crashed between installing the new key and removing the journal.
             remove_journal(&key_file)?;
             hit("rekey-journal-removed");
-            printer.info(format!(
+            notify.info(format!(
                 "Finished the interrupted key rotation: `{}` was already installed.",
                 key_file.display()
             ));
@@ -202,7 +202,7 @@ pub fn rekey(store: &Store, new_key: bool, printer: &Printer) -> Result<Report> 
             })?;
             remove_journal(&key_file)?;
             hit("rekey-journal-removed");
-            printer.info(format!(
+            notify.info(format!(
                 "Removed the stale rotation journal `{}`: every secret opens with the current key.",
                 journal_path(&key_file).display()
             ));

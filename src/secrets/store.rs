@@ -20,9 +20,9 @@ use super::schema::{self, SchemaError};
 use super::scope::Scope;
 use crate::error::{Error, Result};
 use crate::fsutil;
-use crate::output::Printer;
 use crate::paths::Paths;
 use crate::settings::{self, Settings};
+use crate::sys::notice::Notify;
 use crate::sys::users::user_name;
 
 /// The secrets store of one root.
@@ -96,16 +96,16 @@ impl Store {
     /// taken, so it leaves no lock file behind; the key that is used is loaded again under
     /// the lock, because a rotation may have replaced it while this writer waited, and a
     /// secret encrypted to a retired key would open only with its old copy.
-    pub fn lock_for_writing(&self, printer: &Printer) -> Result<(fsutil::Lock, Key)> {
+    pub fn lock_for_writing(&self, notify: &dyn Notify) -> Result<(fsutil::Lock, Key)> {
         self.existing_key_for_writing()?;
-        let lock = self.lock()?;
+        let lock = self.lock(notify)?;
         crate::failpoint::hit("secrets-write-locked");
         let key = match self.existing_key_for_writing()? {
             Some(key) => key,
-            None => self.create_key(printer)?,
+            None => self.create_key(notify)?,
         };
         if let Some(staged) = key.staged() {
-            printer.warn(format!(
+            notify.warn(format!(
                 "a key rotation is unfinished (`{}` is staged): this secret is encrypted to both \
                  keys; run `toolctl secrets rekey` to finish the rotation",
                 staged.path.display()
@@ -115,9 +115,9 @@ impl Store {
     }
 
     /// Creates the key and says so on stderr.
-    pub fn create_key(&self, printer: &Printer) -> Result<Key> {
+    pub fn create_key(&self, notify: &dyn Notify) -> Result<Key> {
         let key = Key::create(&self.paths.key_file)?;
-        printer.info(format!(
+        notify.info(format!(
             "Created the key `{}` (public key {}); back it up: without it the secrets cannot be decrypted.",
             key.path.display(),
             key.recipient()
@@ -305,8 +305,8 @@ impl Store {
     }
 
     /// Takes the writers' lock (creating the secrets directory, 0700, if needed), finishes
-    /// an interrupted import, and removes stale temporary files.
-    pub fn lock(&self) -> Result<fsutil::Lock> {
+    /// an interrupted import, and removes stale temporary files (each said to `notify`).
+    pub fn lock(&self, notify: &dyn Notify) -> Result<fsutil::Lock> {
         self.check_dir()?;
         fsutil::ensure_dir(&self.paths.secrets_dir, 0o700)?;
         let lock = fsutil::lock(&self.paths.secrets_dir.join(".lock"), "secrets store")?;
@@ -314,10 +314,14 @@ impl Store {
         // directory that the sweep below would otherwise remove before they are renamed.
         let journal = self.import_journal();
         if let Some(done) = crate::render::journal::recover(&journal)? {
-            let style = crate::output::Style::for_stderr(crate::output::ColorChoice::Auto);
-            eprintln!("{} {}", style.warning("warning:"), done.describe(&journal));
+            notify.warn(done.describe(&journal));
         }
-        fsutil::sweep_temps_and_warn(&self.paths.secrets_dir)?;
+        for path in fsutil::sweep_temps(&self.paths.secrets_dir)? {
+            notify.warn(format!(
+                "removed the stale temporary file `{}` (left by an interrupted toolctl)",
+                path.display()
+            ));
+        }
         Ok(lock)
     }
 

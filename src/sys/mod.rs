@@ -15,6 +15,7 @@
 
 pub mod dirfd;
 pub mod fs;
+pub mod notice;
 pub mod proc;
 pub mod scratch;
 pub mod signals;

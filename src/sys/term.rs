@@ -52,3 +52,77 @@ mod tests {
         assert_eq!(one_line("caf\u{e9}"), "café");
     }
 }
+
+/// ANSI styling for stderr, or none (`--color`, `NO_COLOR`, `TERM=dumb`, a terminal).
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    color: bool,
+}
+
+impl Style {
+    /// Colour when `choice` asks for it (`Some(true)` always, `Some(false)` never), or, with
+    /// `None` (auto), when the stream is a terminal and `NO_COLOR` is unset.
+    pub fn new(choice: Option<bool>, terminal: bool) -> Self {
+        let color = match choice {
+            Some(always) => always,
+            None => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+                    && terminal
+            }
+        };
+        Style { color }
+    }
+
+    /// The style of messages on stderr.
+    pub fn for_stderr(choice: Option<bool>) -> Self {
+        use std::io::IsTerminal;
+        Style::new(choice, std::io::stderr().is_terminal())
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.color
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    pub fn error(&self, text: &str) -> String {
+        self.paint("1;31", text)
+    }
+    pub fn warning(&self, text: &str) -> String {
+        self.paint("1;33", text)
+    }
+    pub fn hint(&self, text: &str) -> String {
+        self.paint("1;36", text)
+    }
+    pub fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+}
+
+/// The width of the terminal on stdout (`COLUMNS` first, else the terminal's, else 80), or
+/// `None` when stdout is not a terminal.
+pub fn stdout_width() -> Option<u16> {
+    use std::io::IsTerminal;
+    let out = std::io::stdout();
+    if !out.is_terminal() {
+        return None;
+    }
+    if let Some(cols) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|c| *c > 0)
+    {
+        return Some(cols);
+    }
+    let cols = rustix::termios::tcgetwinsize(&out)
+        .map(|ws| ws.ws_col)
+        .unwrap_or(0);
+    Some(if cols > 0 { cols } else { 80 })
+}

@@ -1,6 +1,7 @@
 use std::io::IsTerminal;
 
-use crate::error::{ExitStatus, Result};
+use crate::error::Result;
+use crate::report::Report;
 use crate::secrets::edit::Session;
 use crate::secrets::store::invalid;
 use crate::secrets::{schema, Plaintext, Scope};
@@ -8,7 +9,8 @@ use crate::Context;
 
 /// `toolctl <scope> secret edit`: decrypt to a private tmpfs copy, run the editor, check,
 /// encrypt. The store stays locked for the whole session so no other writer slips in.
-pub fn run(ctx: &Context, scope: Scope) -> Result<ExitStatus> {
+pub fn run(ctx: &Context, scope: Scope) -> Result<Report> {
+    let out = Report::new();
     let store = ctx.store();
     let (_lock, key) = store.lock_for_writing(&ctx.printer)?;
     let initial: Plaintext = match store.read(scope, &key)? {
@@ -23,13 +25,13 @@ pub fn run(ctx: &Context, scope: Scope) -> Result<ExitStatus> {
         if matches!(&edited, Ok(e) if e[..] == initial[..]) {
             // Unchanged content is "nothing to do", even when it is the bare template.
             ctx.printer.info("No changes; nothing written.");
-            return Ok(ExitStatus::Success);
+            return Ok(out);
         }
         match edited.and_then(|e| schema::validate(scope, &e).map(|()| e)) {
             Ok(edited) => {
                 store.write(scope, &key, &edited)?;
                 ctx.printer.info("File encrypted and saved.");
-                return Ok(ExitStatus::Success);
+                return Ok(out);
             }
             Err(e) => {
                 let err = invalid(scope, e);

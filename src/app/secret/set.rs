@@ -8,12 +8,14 @@ use std::io::IsTerminal;
 
 use zeroize::Zeroizing;
 
-use crate::error::{Error, ExitStatus, Result};
+use crate::error::{Error, Result};
+use crate::report::Report;
 use crate::secrets::store::{invalid, read_limited};
 use crate::secrets::{schema, Plaintext, Scope};
 use crate::Context;
 
-pub fn run(ctx: &Context, scope: Scope, name: &str) -> Result<ExitStatus> {
+pub fn run(ctx: &Context, scope: Scope, name: &str) -> Result<Report> {
+    let out = Report::new();
     super::check_key_name(scope, name)?;
     let value = read_value(ctx, scope, name)?;
     if value.is_empty() {
@@ -61,7 +63,7 @@ pub fn run(ctx: &Context, scope: Scope, name: &str) -> Result<ExitStatus> {
         "{} `{name}` in the {scope} secret; the other keys were kept. File encrypted and saved.",
         if replaced { "Replaced" } else { "Added" }
     ));
-    Ok(ExitStatus::Success)
+    Ok(out)
 }
 
 /// The value: a hidden prompt on a terminal, else all of stdin minus one trailing newline.

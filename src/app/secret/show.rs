@@ -1,12 +1,13 @@
 use std::io::Write;
 
-use crate::error::{Error, ExitStatus, Result};
+use crate::error::{Error, Result};
+use crate::report::Report;
 use crate::secrets::Scope;
 use crate::Context;
 
 /// `toolctl <scope> secret show`: the decrypted YAML, byte for byte, on stdout; with
 /// `--key NAME`, that value alone, raw, no newline added.
-pub fn run(ctx: &Context, scope: Scope, only: Option<&str>) -> Result<ExitStatus> {
+pub fn run(ctx: &Context, scope: Scope, only: Option<&str>) -> Result<Report> {
     let store = ctx.store();
     let file = store.file(scope);
     // `exists()` would read "permission denied" as "no file"; only a real ENOENT is that.
@@ -32,6 +33,6 @@ pub fn run(ctx: &Context, scope: Scope, only: Option<&str>) -> Result<ExitStatus
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(Error::new("cannot write to stdout").cause(e))
         }
-        _ => Ok(ExitStatus::Success),
+        _ => Ok(Report::new()),
     }
 }

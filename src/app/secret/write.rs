@@ -1,13 +1,15 @@
 use std::io::IsTerminal;
 
-use crate::error::{Error, ExitStatus, Result};
+use crate::error::{Error, Result};
+use crate::report::Report;
 use crate::secrets::schema;
 use crate::secrets::store::{invalid, read_limited};
 use crate::secrets::Scope;
 use crate::Context;
 
 /// `toolctl <scope> secret write`: all of stdin, checked, encrypted, saved atomically.
-pub fn run(ctx: &Context, scope: Scope) -> Result<ExitStatus> {
+pub fn run(ctx: &Context, scope: Scope) -> Result<Report> {
+    let out = Report::new();
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         ctx.printer.info(format!(
@@ -23,5 +25,5 @@ pub fn run(ctx: &Context, scope: Scope) -> Result<ExitStatus> {
     let (_lock, key) = store.lock_for_writing(&ctx.printer)?;
     store.write(scope, &key, &plaintext)?;
     ctx.printer.info("File encrypted and saved.");
-    Ok(ExitStatus::Success)
+    Ok(out)
 }

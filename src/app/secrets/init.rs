@@ -1,11 +1,13 @@
-use crate::error::{ExitStatus, Result};
+use crate::error::Result;
 use crate::fsutil;
+use crate::report::Report;
 use crate::Context;
 
 /// `toolctl secrets init`: create the key if missing (never overwrite it) and the secrets
 /// directory; print the public key on stdout either way, so it can be piped into another
 /// node's `[secrets] recipients`.
-pub fn run(ctx: &Context) -> Result<ExitStatus> {
+pub fn run(ctx: &Context) -> Result<Report> {
+    let mut out = Report::new();
     let store = ctx.store();
     let key = match store.existing_key_for_writing()? {
         Some(key) => {
@@ -18,6 +20,6 @@ pub fn run(ctx: &Context) -> Result<ExitStatus> {
         None => store.lock_for_writing(&ctx.printer)?.1,
     };
     fsutil::ensure_dir(&ctx.paths.secrets_dir, 0o700)?;
-    crate::output::emit(&format!("{}\n", key.recipient()));
-    Ok(ExitStatus::Success)
+    out.text(format!("{}\n", key.recipient()));
+    Ok(out)
 }

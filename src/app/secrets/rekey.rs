@@ -1,7 +1,8 @@
 use serde_json::json;
 
-use crate::error::{ExitStatus, Result};
-use crate::output::{self, OutputFormat};
+use crate::cli::OutputFormat;
+use crate::error::Result;
+use crate::report::{self, Report};
 use crate::secrets::{rotation, Scope};
 use crate::Context;
 
@@ -9,12 +10,13 @@ use crate::Context;
 /// recipients, all or nothing; with `--new-key`, rotate to a new key first. An interrupted
 /// rotation is finished first, whatever the flag. The steps and their guarantees are in
 /// [`rotation`].
-pub fn run(ctx: &Context, new_key: bool, format: OutputFormat) -> Result<ExitStatus> {
+pub fn run(ctx: &Context, new_key: bool, format: OutputFormat) -> Result<Report> {
+    let mut out = Report::new();
     let store = ctx.store();
     let report = rotation::rekey(&store, new_key, &ctx.printer)?;
     let done = &report.scopes;
     match format {
-        OutputFormat::Json => output::emit_json(&json!({
+        OutputFormat::Json => out.set_payload(&json!({
             "public_key": report.public_key,
             "recipients": report.recipients,
             "old_key": report.old_copy,
@@ -25,7 +27,7 @@ pub fn run(ctx: &Context, new_key: bool, format: OutputFormat) -> Result<ExitSta
             })).collect::<Vec<_>>(),
         })),
         OutputFormat::Human => {
-            let mut t = output::table(&["scope", "action", "recipients"]);
+            let mut t = report::table(&["scope", "action", "recipients"]);
             for s in Scope::ALL {
                 let (action, n) = if done.contains(&s) {
                     ("re-encrypted", report.recipients.to_string())
@@ -34,7 +36,7 @@ pub fn run(ctx: &Context, new_key: bool, format: OutputFormat) -> Result<ExitSta
                 };
                 t.add_row(vec![s.cli_name().to_string(), action.to_string(), n]);
             }
-            output::emit(&format!("{t}\n"));
+            out.text(format!("{t}\n"));
         }
     }
     ctx.printer.info(format!(
@@ -51,5 +53,5 @@ pub fn run(ctx: &Context, new_key: bool, format: OutputFormat) -> Result<ExitSta
             old_copy.display()
         ));
     }
-    Ok(ExitStatus::Success)
+    Ok(out)
 }

@@ -2,9 +2,10 @@ use std::time::SystemTime;
 
 use serde_json::json;
 
+use crate::cli::OutputFormat;
 use crate::error::{ExitStatus, Result};
 use crate::fsutil::{self, ReadFailure};
-use crate::output::{self, OutputFormat};
+use crate::report::{self, Report};
 use crate::secrets::crypt::{self, DecryptFailure};
 use crate::secrets::key::{Key, KeyFile, Role};
 use crate::secrets::{rotation, Scope};
@@ -25,7 +26,8 @@ struct Row {
 /// `toolctl secrets status`: every key file with its role, one row per scope with the key
 /// file that opens it; exit 1 when something needs attention (a present file that toolctl
 /// cannot decrypt, an unfinished rotation, a key file that cannot be used).
-pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
+pub fn run(ctx: &Context, format: OutputFormat) -> Result<Report> {
+    let mut out = Report::new();
     let store = ctx.store();
     store.check_dir()?;
     // The key set readers use: an unusable current or staged key is an error, as for them.
@@ -127,7 +129,7 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
             .collect::<Vec<_>>()
     };
     match format {
-        OutputFormat::Json => output::emit_json(&json!({
+        OutputFormat::Json => out.set_payload(&json!({
             "key_file": ctx.paths.key_file,
             "public_key": key.as_ref().map(|k| k.recipient().to_string()),
             "key_files": key_files(),
@@ -151,7 +153,7 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
             "attention": attention,
         })),
         OutputFormat::Human => {
-            let mut t = output::table(&[
+            let mut t = report::table(&[
                 "scope",
                 "file",
                 "present",
@@ -181,7 +183,7 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
                     },
                 ]);
             }
-            let mut k = output::table(&["key file", "role", "public key"]);
+            let mut k = report::table(&["key file", "role", "public key"]);
             for (role, path, file) in &inventory.files {
                 k.add_row(vec![
                     path.display().to_string(),
@@ -193,15 +195,15 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
                 ]);
             }
             if !terse || !attention.is_empty() {
-                output::emit(&format!("{t}\n\n{k}\n"));
+                out.text(format!("{t}\n\n{k}\n"));
             }
             if !stale.is_empty() {
-                let mut t = output::table(&["stale edit directory", "toolctl pid", "problem"]);
+                let mut t = report::table(&["stale edit directory", "toolctl pid", "problem"]);
                 for d in stale.iter() {
                     let pid = d.pid.map_or_else(|| "-".to_string(), |p| p.to_string());
                     t.add_row(vec![d.path.display().to_string(), pid, d.problem.clone()]);
                 }
-                output::emit(&format!("{t}\n"));
+                out.text(format!("{t}\n"));
             }
             if key.is_none() {
                 // The hint must match what `secrets init` will do: it refuses to create a
@@ -230,9 +232,9 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
                  them with `toolctl <scope> secret write`",
             );
         }
-        return Ok(ExitStatus::Failure);
+        return Ok(out.with_status(ExitStatus::Failure));
     }
-    Ok(ExitStatus::Success)
+    Ok(out)
 }
 
 /// Which key file opens `ct`: the first of `files` (current, staged, old copies) whose
