@@ -28,8 +28,10 @@ pub mod error;
 pub mod failpoint;
 pub mod gitlab;
 pub mod mattermost;
+pub mod model;
 pub mod output;
-pub mod paths;
+/// Kept as `crate::paths` for the callers; it lives in [`model::paths`].
+pub use model::paths;
 pub mod probe;
 pub mod render;
 pub mod report;

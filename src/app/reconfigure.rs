@@ -88,9 +88,12 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
     // The mailroom webhook token: from the store, or generated once into it, so every
     // node sharing the store renders the same token.
     let mut token = resolved
-        .str("mailroom.webhook_secret")
-        .map(|s| zeroize::Zeroizing::new(s.to_string()));
-    if token.is_none() && render::needs_webhook_secret(&resolved) {
+        .model
+        .mailroom
+        .webhook_secret
+        .as_ref()
+        .map(|s| s.to_zeroizing());
+    if token.is_none() && resolved.model.needs_webhook_secret() {
         let fresh_token = zeroize::Zeroizing::new(generate_token()?);
         if dry {
             notes.push(
@@ -110,7 +113,7 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
     }
 
     let cx = render::Context {
-        resolved: &resolved,
+        model: &resolved.model,
         paths: &ctx.paths,
     };
     let plan = render::plan(&cx, token.as_deref().map(|s| s.as_str()))?;
@@ -140,7 +143,7 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
     if args.diff {
         // Every secret value of every scope, and the webhook token (generated this run
         // when the store has none): masked wherever, and however encoded, it lands.
-        let mut secrets = resolved.secret_values();
+        let mut secrets = resolved.model.secret_values();
         if let Some(t) = token.as_deref() {
             secrets.push(t.as_str());
         }

@@ -229,10 +229,15 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
     }
 
     if errors == 0 {
-        let token = r.str("mailroom.webhook_secret").map(str::to_string);
-        let missing_token = token.is_none() && render::needs_webhook_secret(&r);
+        let m = &r.model;
+        let token = m
+            .mailroom
+            .webhook_secret
+            .as_ref()
+            .map(|s| s.expose().to_string());
+        let missing_token = token.is_none() && m.needs_webhook_secret();
         let cx = render::Context {
-            resolved: &r,
+            model: m,
             paths: &ctx.paths,
         };
         let compared = render::plan(&cx, token.as_deref().or(missing_token.then_some("")))
@@ -278,15 +283,12 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<ExitStatus> {
 
     // Integrations.
     for (name, on) in [
-        ("smtp", r.bool("smtp.enabled")),
-        ("incoming_email", r.bool("incoming_email.enabled")),
-        ("service_desk_email", r.bool("service_desk_email.enabled")),
-        (
-            "microsoft_graph_mailer",
-            r.bool("microsoft_graph_mailer.enabled"),
-        ),
-        ("mattermost", r.mattermost_enabled()),
-        ("mailroom", r.bool("mailroom.enable")),
+        ("smtp", r.model.smtp.enabled),
+        ("incoming_email", r.model.incoming.enabled),
+        ("service_desk_email", r.model.service_desk.enabled),
+        ("microsoft_graph_mailer", r.model.graph_mailer.enabled),
+        ("mattermost", r.model.mattermost.enabled()),
+        ("mailroom", r.model.mailroom.enable),
     ] {
         push(
             "integration",

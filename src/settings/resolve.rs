@@ -15,6 +15,7 @@ use zeroize::Zeroizing;
 use super::schema::{self, DefaultValue as D};
 use super::{Diag, Settings, Severity, Val};
 use crate::error::{Error, Result};
+use crate::model::Model;
 use crate::paths::Paths;
 use crate::secrets::{schema as secret_schema, Scope, Store};
 
@@ -70,7 +71,7 @@ impl Value {
 }
 
 /// What every secret looks like in output.
-pub const MASK: &str = "********";
+pub use crate::model::MASK;
 
 /// Where a resolved value came from.
 #[derive(Clone, Debug, PartialEq)]
@@ -95,42 +96,17 @@ impl fmt::Display for Source {
     }
 }
 
-/// The settings every command works from.
+/// The settings every command works from: the values by key (for `show-config` and
+/// `config`), the findings, and the typed [`Model`] every other reader uses.
 pub struct Resolved {
     pub values: BTreeMap<String, (Value, Source)>,
     pub diags: Vec<Diag>,
+    pub model: Model,
 }
 
 impl Resolved {
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.values.get(key).map(|(v, _)| v)
-    }
-
-    /// A string or a secret's value.
-    pub fn str(&self, key: &str) -> Option<&str> {
-        match self.get(key) {
-            Some(Value::Str(s)) => Some(s),
-            Some(Value::Secret(s)) => Some(s.as_str()),
-            _ => None,
-        }
-    }
-
-    pub fn int(&self, key: &str) -> Option<i64> {
-        match self.get(key) {
-            Some(Value::Int(i)) => Some(*i),
-            _ => None,
-        }
-    }
-
-    pub fn bool(&self, key: &str) -> bool {
-        matches!(self.get(key), Some(Value::Bool(true)))
-    }
-
-    pub fn map(&self, key: &str) -> &[(String, String)] {
-        match self.get(key) {
-            Some(Value::Map(m)) => m,
-            _ => &[],
-        }
     }
 
     pub fn errors(&self) -> impl Iterator<Item = &Diag> {
@@ -142,21 +118,50 @@ impl Resolved {
             .iter()
             .filter(|d| d.severity == Severity::Warning)
     }
+}
 
-    /// Every secret value in these settings, for masking rendered text.
-    pub fn secret_values(&self) -> Vec<&str> {
-        self.values
-            .values()
-            .filter_map(|(v, _)| match v {
-                Value::Secret(s) if !s.is_empty() => Some(s.as_str()),
-                _ => None,
-            })
-            .collect()
+/// Reads of the resolved values by key: for the resolve step itself (derived values,
+/// rules, the model's build), never outside `settings`.
+#[derive(Clone, Copy)]
+pub struct Values<'a>(pub &'a BTreeMap<String, (Value, Source)>);
+
+impl<'a> Values<'a> {
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        self.0.get(key).map(|(v, _)| v)
+    }
+
+    /// A string or a secret's value.
+    pub fn str(&self, key: &str) -> Option<&'a str> {
+        match self.get(key) {
+            Some(Value::Str(s)) => Some(s),
+            Some(Value::Secret(s)) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+
+    pub fn bool(&self, key: &str) -> bool {
+        matches!(self.get(key), Some(Value::Bool(true)))
+    }
+
+    pub fn map(&self, key: &str) -> &'a [(String, String)] {
+        match self.get(key) {
+            Some(Value::Map(m)) => m,
+            _ => &[],
+        }
     }
 
     /// Whether Mattermost is configured (it is enabled by its external URL, as in omnibus).
     pub fn mattermost_enabled(&self) -> bool {
         self.str("mattermost.external_url").is_some()
+    }
+
+    /// `[<table>] user` / `group`.
+    pub fn account(&self, table: &'static str) -> crate::model::Account {
+        crate::model::Account {
+            table,
+            user: self.str(&format!("{table}.user")).map(str::to_string),
+            group: self.str(&format!("{table}.group")).map(str::to_string),
+        }
     }
 }
 
@@ -224,13 +229,15 @@ pub fn resolve_with(settings: &Settings, paths: &Paths, decrypted: &Decrypted) -
             values.insert(key.path.clone(), (v, Source::Default));
         }
     }
-    let mut resolved = Resolved { values, diags };
-    derive(&mut resolved, paths);
-    rules::check(&mut resolved, settings);
-    resolved
-        .diags
-        .sort_by_key(|d| (d.severity, d.line.unwrap_or(usize::MAX)));
-    resolved
+    derive(&mut values, paths);
+    diags.extend(rules::check(Values(&values), settings));
+    diags.sort_by_key(|d| (d.severity, d.line.unwrap_or(usize::MAX)));
+    let model = super::build::model(Values(&values), paths);
+    Resolved {
+        values,
+        diags,
+        model,
+    }
 }
 
 fn from_raw(v: &Val) -> Value {
@@ -244,14 +251,14 @@ fn from_raw(v: &Val) -> Value {
 }
 
 /// Fills the defaults that depend on other settings.
-fn derive(r: &mut Resolved, paths: &Paths) {
-    let set = |r: &mut Resolved, key: &str, v: Value, from: &'static str| {
-        r.values
-            .entry(key.to_string())
-            .or_insert((v, Source::Derived(from)));
+fn derive(values: &mut BTreeMap<String, (Value, Source)>, paths: &Paths) {
+    let mut derived: Vec<(String, Value, &'static str)> = Vec::new();
+    let mut set = |key: &str, v: Value, from: &'static str| {
+        derived.push((key.to_string(), v, from));
     };
+    let r = Values(values);
     let port = if r.bool("smtp.tls") { 465 } else { 587 };
-    set(r, "smtp.port", Value::Int(port), "smtp.tls");
+    set("smtp.port", Value::Int(port), "smtp.tls");
     let external = r
         .str("external_url")
         .map(|u| u.trim_end_matches('/').to_string());
@@ -265,10 +272,9 @@ fn derive(r: &mut Resolved, paths: &Paths) {
         } else {
             143
         };
-        set(r, &format!("{t}.port"), Value::Int(port), "ssl");
+        set(&format!("{t}.port"), Value::Int(port), "ssl");
         if let Some(url) = &external {
             set(
-                r,
                 &format!("{t}.gitlab_url"),
                 Value::Str(url.clone()),
                 "external_url",
@@ -279,7 +285,6 @@ fn derive(r: &mut Resolved, paths: &Paths) {
             log_dir.trim_end_matches('/')
         );
         set(
-            r,
             &format!("{t}.log_file"),
             Value::Str(log),
             "logging.log_directory",
@@ -291,7 +296,7 @@ fn derive(r: &mut Resolved, paths: &Paths) {
             ("mattermost.gitlab_token_endpoint", "/oauth/token"),
             ("mattermost.gitlab_user_api_endpoint", "/api/v4/user"),
         ] {
-            set(r, key, Value::Str(format!("{url}{suffix}")), "external_url");
+            set(key, Value::Str(format!("{url}{suffix}")), "external_url");
         }
     }
     let host = r
@@ -300,17 +305,18 @@ fn derive(r: &mut Resolved, paths: &Paths) {
         .and_then(|u| u.host_str().map(str::to_string));
     if let Some(host) = host {
         set(
-            r,
             "mattermost.nginx.ssl_certificate",
             Value::Str(format!("/etc/toolctl/ssl/{host}.crt")),
             "mattermost.external_url",
         );
         set(
-            r,
             "mattermost.nginx.ssl_certificate_key",
             Value::Str(format!("/etc/toolctl/ssl/{host}.key")),
             "mattermost.external_url",
         );
+    }
+    for (key, v, from) in derived {
+        values.entry(key).or_insert((v, Source::Derived(from)));
     }
 }
 
@@ -397,7 +403,7 @@ pub mod rules {
             .min()
     }
 
-    pub fn check(r: &mut Resolved, s: &Settings) {
+    pub fn check(r: Values, s: &Settings) -> Vec<Diag> {
         let mut out = Vec::new();
         let e = Severity::Error;
         let w = Severity::Warning;
@@ -642,7 +648,7 @@ pub mod rules {
             let env = r
                 .map("mattermost.env")
                 .iter()
-                .find(|(k, _)| k == crate::mattermost::DIRECTORY_ENV);
+                .find(|(k, _)| k == crate::model::DIRECTORY_ENV);
             if let Some((_, v)) =
                 env.filter(|(_, v)| v.trim_end_matches('/') != d.trim_end_matches('/'))
             {
@@ -680,13 +686,13 @@ pub mod rules {
         }
         graph_endpoints(r, s, &mut out);
         services(r, s, &mut out);
-        r.diags.extend(out);
+        out
     }
 
     /// The Microsoft Graph endpoints: GitLab posts the client secret to the token endpoint
     /// and sends the access token to the Graph API, so plain `http://` is refused, except
     /// on a loopback address (a local stand-in for tests), which is warned about.
-    fn graph_endpoints(r: &Resolved, s: &Settings, out: &mut Vec<Diag>) {
+    fn graph_endpoints(r: Values, s: &Settings, out: &mut Vec<Diag>) {
         let mut keys = Vec::new();
         for t in ["incoming_email", "service_desk_email"] {
             for leaf in ["azure_ad_endpoint", "graph_endpoint"] {
@@ -745,7 +751,7 @@ pub mod rules {
 
     /// Redis, mail_room's owner and Mattermost's proxy: what the services themselves would
     /// refuse or misread.
-    fn services(r: &Resolved, s: &Settings, out: &mut Vec<Diag>) {
+    fn services(r: Values, s: &Settings, out: &mut Vec<Diag>) {
         let e = Severity::Error;
         if let Some(u) = r.str("redis.url") {
             if let Err(why) = check_redis_url(u) {
@@ -772,7 +778,7 @@ pub mod rules {
                 "`mailroom.arbitration = \"redis\"` needs `[redis] url`, but it is not set".into(),
                 "set `[redis] url = \"redis://127.0.0.1:6379\"`, or remove `arbitration` and poll on one node only"));
         }
-        if let Err(why) = crate::render::mail_room::owner(r) {
+        if let Err(why) = r.account("mailroom").ids() {
             let key = if why.starts_with("`mailroom.user`") {
                 "mailroom.user"
             } else {
@@ -823,7 +829,7 @@ pub mod rules {
     }
 
     /// `[gitlab]`: both paths or neither, absolute, and an owner that exists.
-    fn gitlab(r: &Resolved, s: &Settings, out: &mut Vec<Diag>) {
+    fn gitlab(r: Values, s: &Settings, out: &mut Vec<Diag>) {
         let e = Severity::Error;
         let (file, dir) = (
             r.str("gitlab.secrets_file"),
@@ -851,7 +857,7 @@ pub mod rules {
                 }
             }
         }
-        if let Err(why) = crate::render::mail_room::owner_of(r, "gitlab") {
+        if let Err(why) = r.account("gitlab").ids() {
             let key = if why.starts_with("`gitlab.user`") {
                 "gitlab.user"
             } else {
