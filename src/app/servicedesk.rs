@@ -397,7 +397,9 @@ fn verify_custom_email(ctx: &Context, a: &SdVerifyArgs) -> Result<ExitStatus> {
     }
     let token = verify::token().map_err(|e| Error::new("cannot read /dev/urandom").cause(e))?;
     let helo = r.model.smtp.helo().to_string();
-    let mail = verify::message(&a.address, &a.project.project, &token, &helo);
+    let mail = verify::message(&a.address, &a.project.project, &token, &helo).map_err(|e| {
+        Error::new(e.to_string()).hint("give a plain address such as support@example.com")
+    })?;
     let mut send = Probe::new(
         "custom-email smtp",
         format!("{}:{}", a.smtp_address, a.smtp_port),
