@@ -92,7 +92,10 @@ pub fn message(
     token: &str,
     host: &str,
 ) -> Result<Vec<u8>, MessageError> {
-    use lettre::message::header::{HeaderName, HeaderValue};
+    use lettre::message::header::{
+        ContentTransferEncoding, ContentType, HeaderName, HeaderValue,
+    };
+    use lettre::message::{Body, SinglePart};
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
@@ -106,19 +109,36 @@ pub fn message(
         a.parse::<lettre::message::Mailbox>()
             .map_err(|_| MessageError::Address(a.to_string()))
     };
-    let message = lettre::Message::builder()
+    // Lines short enough for 7bit, so the text arrives as written; a very long address or
+    // project path makes lettre choose an encoding instead.
+    let text = format!(
+        "This email was sent by `toolctl service-desk-email verify-custom-email`\nto verify the custom email address {address}\nfor the Service Desk of {project}.\n\nVerification token: {token}\n"
+    );
+    let body = Body::new_with_encoding(text, ContentTransferEncoding::SevenBit)
+        .unwrap_or_else(|raw| Body::new(raw));
+    let subject = subject(address, project);
+    let builder = lettre::Message::builder()
         .from(mailbox(address)?)
-        .to(mailbox(&to)?)
-        .subject(subject(address, project))
+        .to(mailbox(&to)?);
+    // GitLab looks for the subject as it sends it: on one line (lettre would fold a long
+    // one; an ASCII subject needs no encoding, so it is written as it is).
+    let builder = if subject.is_ascii() {
+        builder.raw_header(HeaderValue::dangerous_new_pre_encoded(
+            HeaderName::new_from_ascii_str("Subject"),
+            subject.clone(),
+            subject,
+        ))
+    } else {
+        builder.subject(subject)
+    };
+    let message = builder
         .date_now()
         .message_id(Some(id))
         .raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("Auto-Submitted"),
             "no".into(),
         ))
-        .body(format!(
-            "This email was sent by `toolctl service-desk-email verify-custom-email` to verify\r\nthe custom email address {address} for the Service Desk of {project}.\r\n\r\nVerification token: {token}\r\n"
-        ))
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body))
         .map_err(|e| MessageError::Build(e.to_string()))?;
     Ok(message.formatted())
 }
