@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::paths::Paths;
 use crate::model::Model;
+use crate::paths::Paths;
 
 /// The default output directory of `mattermost backup`, under the root.
 pub const BACKUPS_DIR: &str = "var/opt/toolctl/backups";

@@ -156,7 +156,9 @@ impl Security {
     /// `ca_file` written, also the warning that it is not used (`table` names the keys).
     pub fn trust(&self, table: &str) -> (Trust, Option<(String, String)>) {
         match self {
-            Security::Implicit { ca } | Security::Plain { ca } => (Trust::with_ca(ca.as_ref(), true), None),
+            Security::Implicit { ca } | Security::Plain { ca } => {
+                (Trust::with_ca(ca.as_ref(), true), None)
+            }
             Security::StartTls { ignored_ca: None } => (Trust::system(), None),
             Security::StartTls {
                 ignored_ca: Some(ca),
@@ -483,8 +485,14 @@ impl Mattermost {
     /// The OAuth endpoints with the keys they are set by (for the probe's rows).
     pub fn endpoints(&self) -> Vec<(&'static str, &str)> {
         [
-            ("mattermost.gitlab_auth_endpoint", &self.gitlab_auth_endpoint),
-            ("mattermost.gitlab_token_endpoint", &self.gitlab_token_endpoint),
+            (
+                "mattermost.gitlab_auth_endpoint",
+                &self.gitlab_auth_endpoint,
+            ),
+            (
+                "mattermost.gitlab_token_endpoint",
+                &self.gitlab_token_endpoint,
+            ),
             (
                 "mattermost.gitlab_user_api_endpoint",
                 &self.gitlab_user_api_endpoint,

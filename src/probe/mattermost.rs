@@ -7,8 +7,8 @@
 //! (`crate::mattermost::pg`), password in the child's environment only.
 
 use crate::mattermost::pg::Conn;
-use crate::probe::{fail, tls, Failure, Probe};
 use crate::model::Model;
+use crate::probe::{fail, tls, Failure, Probe};
 
 /// What the probe needs, taken from the resolved settings before it runs.
 pub struct Target {

@@ -122,7 +122,14 @@ fn smtp_probe(
     let s = &m.smtp;
     let host = s.address.clone().unwrap_or_default();
     let port = s.port;
-    let mut p = start(m, "smtp", format!("{host}:{port}"), timeout, "smtp", warnings);
+    let mut p = start(
+        m,
+        "smtp",
+        format!("{host}:{port}"),
+        timeout,
+        "smtp",
+        warnings,
+    );
     if options.send_to.is_some() && m.email.from.is_none() {
         p.fail_now(
             "settings",

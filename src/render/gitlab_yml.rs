@@ -68,7 +68,10 @@ fn mailbox(cx: &Context, kind: MailboxKind) -> Y {
         // mail_room deletes every delivered message (mail_room.yml says so too).
         .put("delete_after_delivery", Y::Bool(true))
         .put("expunge_deleted", Y::Bool(mb.expunge_deleted))
-        .opt("encrypted_secret_file", enc_file(cx, EncFile::Mailbox(kind)))
+        .opt(
+            "encrypted_secret_file",
+            enc_file(cx, EncFile::Mailbox(kind)),
+        )
         .put("delivery_method", Y::s(mb.delivery.as_str()));
     if mb.delivery == Delivery::Webhook {
         m = m.put(

@@ -92,9 +92,7 @@ pub fn message(
     token: &str,
     host: &str,
 ) -> Result<Vec<u8>, MessageError> {
-    use lettre::message::header::{
-        ContentTransferEncoding, ContentType, HeaderName, HeaderValue,
-    };
+    use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
     use lettre::message::{Body, SinglePart};
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -114,8 +112,8 @@ pub fn message(
     let text = format!(
         "This email was sent by `toolctl service-desk-email verify-custom-email`\nto verify the custom email address {address}\nfor the Service Desk of {project}.\n\nVerification token: {token}\n"
     );
-    let body = Body::new_with_encoding(text, ContentTransferEncoding::SevenBit)
-        .unwrap_or_else(|raw| Body::new(raw));
+    let body =
+        Body::new_with_encoding(text, ContentTransferEncoding::SevenBit).unwrap_or_else(Body::new);
     let subject = subject(address, project);
     let builder = lettre::Message::builder()
         .from(mailbox(address)?)
@@ -138,7 +136,11 @@ pub fn message(
             HeaderName::new_from_ascii_str("Auto-Submitted"),
             "no".into(),
         ))
-        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body))
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(body),
+        )
         .map_err(|e| MessageError::Build(e.to_string()))?;
     Ok(message.formatted())
 }

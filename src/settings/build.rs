@@ -4,9 +4,8 @@
 
 use super::resolve::{Source, Value, Values};
 use crate::model::{
-    Account, CaFile, Delivery, Email, EnvValue, Gitlab, GraphMailer, InboxMethod,
-    InboxOptions, Mailbox, MailboxKind, Mailroom, Mattermost, Model, Nginx, Redis, Relay,
-    Secret, Security,
+    Account, CaFile, Delivery, Email, EnvValue, Gitlab, GraphMailer, InboxMethod, InboxOptions,
+    Mailbox, MailboxKind, Mailroom, Mattermost, Model, Nginx, Redis, Relay, Secret, Security,
 };
 use crate::paths::Paths;
 
@@ -107,7 +106,9 @@ impl Reader<'_> {
                 tenant_id: self.str(&k("inbox_options.tenant_id")),
                 client_id: self.str(&k("inbox_options.client_id")),
                 client_secret: self.secret(&k("inbox_options.client_secret")),
-                poll_interval: self.int(&k("inbox_options.poll_interval")).unwrap_or_default(),
+                poll_interval: self
+                    .int(&k("inbox_options.poll_interval"))
+                    .unwrap_or_default(),
                 azure_ad_endpoint: self.string(&k("inbox_options.azure_ad_endpoint")),
                 graph_endpoint: self.string(&k("inbox_options.graph_endpoint")),
             },

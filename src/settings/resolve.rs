@@ -426,40 +426,38 @@ pub mod rules {
     /// `external_url` and `mattermost.external_url`.
     fn urls(r: Values, s: &Settings, out: &mut Vec<Diag>) {
         let e = Severity::Error;
-    for url_key in ["external_url", "mattermost.external_url"] {
-        if let Some(u) = r.str(url_key) {
-            if let Err(why) = check_url(u, url_key == "mattermost.external_url") {
-                let example = if url_key == "external_url" {
-                    "https://gitlab.example.com"
-                } else {
-                    "https://mattermost.example.com"
-                };
-                out.push(diag(
-                    e,
-                    s,
-                    url_key,
-                    format!("`{url_key}` {why}"),
-                    format!("write an absolute URL such as `{example}`, with no path"),
-                ));
+        for url_key in ["external_url", "mattermost.external_url"] {
+            if let Some(u) = r.str(url_key) {
+                if let Err(why) = check_url(u, url_key == "mattermost.external_url") {
+                    let example = if url_key == "external_url" {
+                        "https://gitlab.example.com"
+                    } else {
+                        "https://mattermost.example.com"
+                    };
+                    out.push(diag(
+                        e,
+                        s,
+                        url_key,
+                        format!("`{url_key}` {why}"),
+                        format!("write an absolute URL such as `{example}`, with no path"),
+                    ));
+                }
             }
         }
-    }
-
     }
 
     /// `[smtp]`.
     fn smtp(r: Values, s: &Settings, out: &mut Vec<Diag>) {
         let e = Severity::Error;
-    if r.bool("smtp.enabled") && r.str("smtp.address").is_none() {
-        out.push(diag(
-            e,
-            s,
-            "smtp.address",
-            "`smtp.enabled` is true but `smtp.address` is not set".into(),
-            "set the relay's host name: `toolctl config set smtp.address smtp.example.com`",
-        ));
-    }
-
+        if r.bool("smtp.enabled") && r.str("smtp.address").is_none() {
+            out.push(diag(
+                e,
+                s,
+                "smtp.address",
+                "`smtp.enabled` is true but `smtp.address` is not set".into(),
+                "set the relay's host name: `toolctl config set smtp.address smtp.example.com`",
+            ));
+        }
     }
 
     /// One enabled mailbox's rules; its place, for the rules across mailboxes.
@@ -600,8 +598,7 @@ pub mod rules {
             need(
                 "inbox_options.client_id",
                 "reads through Microsoft Graph",
-                "set the application's client ID under `[{t}.inbox_options]`"
-                    .replace("{t}", t),
+                "set the application's client ID under `[{t}.inbox_options]`".replace("{t}", t),
             );
             need(
                 "inbox_options.client_secret",
@@ -612,9 +609,7 @@ pub mod rules {
             need(
                 "host",
                 "reads by IMAP",
-                format!(
-                    "set the IMAP server: `toolctl config set {t}.host imap.example.com`"
-                ),
+                format!("set the IMAP server: `toolctl config set {t}.host imap.example.com`"),
             );
             need(
                 "user",
@@ -631,21 +626,20 @@ pub mod rules {
     /// The two mailboxes must not read the same mailbox.
     fn same_mailbox(s: &Settings, mailboxes: &[Place], out: &mut Vec<Diag>) {
         let e = Severity::Error;
-    if let [a, b] = &mailboxes[..] {
-        if a.1 == b.1 && a.2 == b.2 && a.3 == b.3 && a.4 == b.4 {
-            out.push(diag(e, s, "service_desk_email.mailbox",
+        if let [a, b] = mailboxes {
+            if a.1 == b.1 && a.2 == b.2 && a.3 == b.3 && a.4 == b.4 {
+                out.push(diag(e, s, "service_desk_email.mailbox",
                 "`incoming_email` and `service_desk_email` read the same mailbox (same server, user and mailbox name)".into(),
                 "give Service Desk its own mailbox (another user or another mailbox name): mail would be taken by the wrong reader"));
+            }
         }
-    }
-
     }
 
     /// `[microsoft_graph_mailer]`: what it needs, and no mail loop with a mailbox.
     fn graph_mailer(r: Values, s: &Settings, mailboxes: &[Place], out: &mut Vec<Diag>) {
         let e = Severity::Error;
-    if r.bool("microsoft_graph_mailer.enabled") {
-        for (leaf, hint) in [
+        if r.bool("microsoft_graph_mailer.enabled") {
+            for (leaf, hint) in [
             ("user_id", "set the sending mailbox: `user_id = \"gitlab@example.com\"` (or its object ID)".to_string()),
             ("tenant", "set the Entra tenant (GUID or domain name)".to_string()),
             ("client_id", "set the application (client) ID from the app registration".to_string()),
@@ -656,80 +650,78 @@ pub mod rules {
                 out.push(diag(e, s, &key, format!("`microsoft_graph_mailer.enabled` is true but `{key}` is not set"), hint));
             }
         }
-        if let Some(sender) = r
-            .str("microsoft_graph_mailer.user_id")
-            .map(str::to_ascii_lowercase)
-        {
-            for (t, _, _, user, _) in mailboxes {
-                if user.as_deref() == Some(sender.as_str()) {
-                    out.push(diag(e, s, "microsoft_graph_mailer.user_id",
+            if let Some(sender) = r
+                .str("microsoft_graph_mailer.user_id")
+                .map(str::to_ascii_lowercase)
+            {
+                for (t, _, _, user, _) in mailboxes {
+                    if user.as_deref() == Some(sender.as_str()) {
+                        out.push(diag(e, s, "microsoft_graph_mailer.user_id",
                         format!("the Graph mailer sends from the mailbox that `{t}` reads (a mail loop)"),
                         "send from another mailbox than the one GitLab reads incoming mail from"));
+                    }
                 }
             }
         }
     }
 
-    }
-
     /// `[mattermost]`: its environment, data directory and GitLab SSO.
     fn mattermost(r: Values, s: &Settings, out: &mut Vec<Diag>) {
         let e = Severity::Error;
-    for (name, _) in r.map("mattermost.env") {
-        let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
-            out.push(diag(e, s, "mattermost.env", format!("`mattermost.env` holds `{name}`, which is not a valid environment variable name"),
+        for (name, _) in r.map("mattermost.env") {
+            let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                out.push(diag(e, s, "mattermost.env", format!("`mattermost.env` holds `{name}`, which is not a valid environment variable name"),
                 "use letters, digits and `_`, not starting with a digit, e.g. `HTTP_PROXY`"));
-        }
-    }
-
-    if let Some(d) = r.str("mattermost.data_dir") {
-        if !d.starts_with('/') {
-            out.push(diag(e, s, "mattermost.data_dir", format!("`mattermost.data_dir` is `{d}`, a relative path"),
-                "write the absolute path of Mattermost's data directory, e.g. `/var/opt/gitlab/mattermost/data`"));
-        }
-        let env = r
-            .map("mattermost.env")
-            .iter()
-            .find(|(k, _)| k == crate::model::DIRECTORY_ENV);
-        if let Some((_, v)) =
-            env.filter(|(_, v)| v.trim_end_matches('/') != d.trim_end_matches('/'))
-        {
-            out.push(diag(e, s, "mattermost.data_dir", format!("`mattermost.data_dir` is `{d}`, but `mattermost.env` sets MM_FILESETTINGS_DIRECTORY to `{v}`"),
-                "remove MM_FILESETTINGS_DIRECTORY from `[mattermost] env`: `data_dir` renders it"));
-        }
-    }
-
-    if r.mattermost_enabled() && r.bool("mattermost.gitlab_enable") {
-        for (leaf, hint) in [
-            (
-                "gitlab_id",
-                "set the Application ID GitLab issued for Mattermost",
-            ),
-            (
-                "gitlab_secret",
-                "add `gitlab_secret` with `toolctl mattermost secret edit`",
-            ),
-        ] {
-            let key = format!("mattermost.{leaf}");
-            if r.str(&key).is_none() {
-                out.push(diag(
-                    e,
-                    s,
-                    &key,
-                    format!("`mattermost.gitlab_enable` is true but `{key}` is not set"),
-                    hint,
-                ));
             }
         }
-        if r.str("mattermost.gitlab_auth_endpoint").is_none() {
-            out.push(diag(e, s, "external_url", "GitLab SSO for Mattermost needs GitLab's URL for its endpoints".into(),
+
+        if let Some(d) = r.str("mattermost.data_dir") {
+            if !d.starts_with('/') {
+                out.push(diag(e, s, "mattermost.data_dir", format!("`mattermost.data_dir` is `{d}`, a relative path"),
+                "write the absolute path of Mattermost's data directory, e.g. `/var/opt/gitlab/mattermost/data`"));
+            }
+            let env = r
+                .map("mattermost.env")
+                .iter()
+                .find(|(k, _)| k == crate::model::DIRECTORY_ENV);
+            if let Some((_, v)) =
+                env.filter(|(_, v)| v.trim_end_matches('/') != d.trim_end_matches('/'))
+            {
+                out.push(diag(e, s, "mattermost.data_dir", format!("`mattermost.data_dir` is `{d}`, but `mattermost.env` sets MM_FILESETTINGS_DIRECTORY to `{v}`"),
+                "remove MM_FILESETTINGS_DIRECTORY from `[mattermost] env`: `data_dir` renders it"));
+            }
+        }
+
+        if r.mattermost_enabled() && r.bool("mattermost.gitlab_enable") {
+            for (leaf, hint) in [
+                (
+                    "gitlab_id",
+                    "set the Application ID GitLab issued for Mattermost",
+                ),
+                (
+                    "gitlab_secret",
+                    "add `gitlab_secret` with `toolctl mattermost secret edit`",
+                ),
+            ] {
+                let key = format!("mattermost.{leaf}");
+                if r.str(&key).is_none() {
+                    out.push(diag(
+                        e,
+                        s,
+                        &key,
+                        format!("`mattermost.gitlab_enable` is true but `{key}` is not set"),
+                        hint,
+                    ));
+                }
+            }
+            if r.str("mattermost.gitlab_auth_endpoint").is_none() {
+                out.push(diag(e, s, "external_url", "GitLab SSO for Mattermost needs GitLab's URL for its endpoints".into(),
                 "set `external_url = \"https://gitlab.example.com\"` or the three `mattermost.gitlab_*_endpoint` keys"));
+            }
         }
     }
-    }
-
 
     /// The Microsoft Graph endpoints: GitLab posts the client secret to the token endpoint
     /// and sends the access token to the Graph API, so plain `http://` is refused, except
