@@ -37,7 +37,9 @@ pub mod error;
 pub mod failpoint;
 pub mod gitlab;
 pub mod mattermost;
-pub mod paths;
+pub mod model;
+/// Kept as `crate::paths` for the callers; it lives in [`model::paths`].
+pub use model::paths;
 pub mod probe;
 pub mod render;
 pub mod report;

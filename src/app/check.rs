@@ -8,31 +8,31 @@
 //! others still run ([`crate::report::checks`] decides the exit code; `main` renders the
 //! report).
 
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
-
-use zeroize::Zeroizing;
 
 use crate::cli::CheckArgs;
 use crate::cli::CheckFormat;
 use crate::error::{Error, Result};
-use crate::probe::tls::Trust;
-use crate::probe::{fail, graph, imap, smtp, Probe};
+use crate::model::MailboxKind;
 use crate::report::{checks, Report};
+pub use crate::probe::plan::Options;
+use crate::probe::plan::{self, Kind, ProbeFuture};
+use crate::probe::Probe;
 use crate::secrets::Scope;
-use crate::settings::resolve::{Resolved, Source};
+use crate::settings::resolve::Resolved;
 use crate::Context;
 
-type ProbeFuture = Pin<Box<dyn Future<Output = Probe>>>;
-
-/// What a single check was asked beyond [`CheckArgs`].
-#[derive(Debug, Default)]
-pub struct Options {
-    /// `--send-to` (the SMTP relay, the Graph mailer).
-    pub send_to: Option<String>,
-    /// `--allow-plaintext-auth` (the SMTP relay).
-    pub allow_plaintext_auth: bool,
+/// The probe of a scope that has one.
+fn kind_of(scope: Scope) -> Kind {
+    match scope {
+        Scope::Smtp => Kind::Smtp,
+        Scope::IncomingEmail => Kind::Mailbox(MailboxKind::Incoming),
+        Scope::ServiceDeskEmail => Kind::Mailbox(MailboxKind::ServiceDesk),
+        Scope::MicrosoftGraphMailer => Kind::GraphMailer,
+        Scope::Redis => Kind::Redis,
+        Scope::Mattermost => Kind::Mattermost,
+        Scope::Mailroom | Scope::CustomEmail => unreachable!("no probe for {scope}"),
+    }
 }
 
 pub fn one(ctx: &Context, scope: Scope, args: &CheckArgs, options: Options) -> Result<Report> {
@@ -49,7 +49,7 @@ pub fn one(ctx: &Context, scope: Scope, args: &CheckArgs, options: Options) -> R
     }
     let timeout = Duration::from_secs_f64(args.timeout);
     live_mode(ctx, args, false);
-    let fut = probe_for(ctx, &r, scope, timeout, options)?;
+    let fut = probe_for(&r, kind_of(scope), timeout, options);
     finish(vec![fut])
 }
 
@@ -66,11 +66,11 @@ pub fn all(ctx: &Context, args: &CheckArgs, allow_plaintext_auth: bool) -> Resul
     .into_iter()
     .filter(|s| enabled(&r, *s))
     .filter(|s| {
-        !matches!(s, Scope::IncomingEmail | Scope::ServiceDeskEmail) || r.bool("mailroom.enable")
+        !matches!(s, Scope::IncomingEmail | Scope::ServiceDeskEmail) || r.model.mailroom.enable
     })
     .collect();
-    let redis = r.str("redis.url").is_some();
-    let mattermost = r.mattermost_enabled();
+    let redis = Kind::Redis.enabled(&r.model);
+    let mattermost = Kind::Mattermost.enabled(&r.model);
     if scopes.is_empty() && !redis && !mattermost {
         return Err(Error::new("no integration with a probe is enabled; there is nothing to check").hint(
             "enable one in toolctl.toml (`smtp.enabled`, `incoming_email.enabled`, …); mailboxes are checked where `mailroom.enable` is true",
@@ -99,30 +99,21 @@ pub fn all(ctx: &Context, args: &CheckArgs, allow_plaintext_auth: bool) -> Resul
                 send_to: None,
                 allow_plaintext_auth,
             };
-            match probe_for(ctx, &r, s, timeout, options) {
-                Ok(fut) => {
-                    futures.push(fut);
-                    continue;
-                }
-                Err(e) => vec![(e.to_string(), e.hint_text().unwrap_or_default().to_string())],
-            }
+            futures.push(probe_for(&r, kind_of(s), timeout, options));
+            continue;
         } else {
             errors
         };
         futures.push(broken(s.cli_name(), table, &errors));
     }
-    for (on, name, probe) in [
-        (
-            redis,
-            "redis",
-            redis_probe as fn(&Resolved, Duration) -> ProbeFuture,
-        ),
-        (mattermost, "mattermost", mattermost_probe),
+    for (on, name, kind) in [
+        (redis, "redis", Kind::Redis),
+        (mattermost, "mattermost", Kind::Mattermost),
     ] {
         if on {
             let errors = errors_of(name);
             futures.push(if errors.is_empty() {
-                probe(&r, timeout)
+                probe_for(&r, kind, timeout, Options::default())
             } else {
                 broken(name, name, &errors)
             });
@@ -145,7 +136,7 @@ fn live_mode(ctx: &Context, args: &CheckArgs, concurrent: bool) {
 }
 
 fn enabled(r: &Resolved, scope: Scope) -> bool {
-    r.bool(&format!("{}.enabled", scope.table()))
+    kind_of(scope).enabled(&r.model)
 }
 
 /// Settings errors in these tables: the check cannot run.
@@ -224,378 +215,32 @@ fn broken(name: &str, target: String, reasons: &[(String, String)]) -> Probe {
     p
 }
 
-/// The settings rows: the warnings resolve found in this table, or one ok row.
-fn settings_rows(p: &mut Probe, r: &Resolved, table: &str) {
-    let mut any = false;
-    for d in r
+/// The probe of `kind`, with its table's settings warnings as its first rows.
+fn probe_for(r: &Resolved, kind: Kind, timeout: Duration, options: Options) -> ProbeFuture {
+    let table = kind.table();
+    let warnings: Vec<(String, String)> = r
         .warnings()
         .filter(|d| d.key.starts_with(&format!("{table}.")))
-    {
-        p.warn("settings", d.message.clone(), d.hint.clone());
-        any = true;
-    }
-    if !any {
-        p.ok("settings", format!("[{table}] passes every rule"));
-    }
-}
-
-fn secret(r: &Resolved, key: &str) -> Option<Zeroizing<String>> {
-    r.str(key).map(|s| Zeroizing::new(s.to_string()))
-}
-
-fn source_of(r: &Resolved, key: &str) -> String {
-    match r.values.get(key) {
-        Some((_, Source::Secret(scope))) => format!("the {scope} secret"),
-        Some((_, Source::File(line))) => format!("toolctl.toml:{line} (plaintext)"),
-        _ => "nowhere".into(),
-    }
-}
-
-fn trust(ctx: &Context, r: &Resolved, table: &str) -> Trust {
-    Trust {
-        ca_file: r
-            .str(&format!("{table}.ca_file"))
-            .map(|w| (w.to_string(), ctx.paths.rooted(w))),
-        verify: r.str(&format!("{table}.openssl_verify_mode")) != Some("none"),
-        unknown_issuer_hint: None,
-    }
-}
-
-/// A mailbox's trust, decided as mail_room decides it: `ca_file` only with implicit TLS;
-/// with STARTTLS mail_room calls `starttls` with no options, so only the system store
-/// (which honours `SSL_CERT_FILE`/`SSL_CERT_DIR`, as OpenSSL does). A `ca_file` there is
-/// warned about and not used.
-pub(crate) fn mailbox_trust(ctx: &Context, r: &Resolved, table: &str, p: &mut Probe) -> Trust {
-    let mut t = trust(ctx, r, table);
-    if r.bool(&format!("{table}.start_tls")) && !r.bool(&format!("{table}.ssl")) {
-        if let Some((written, _)) = t.ca_file.take() {
-            p.warn(
-                "trust",
-                format!("mail_room ignores `{table}.ca_file` ({written}) with STARTTLS: verifying against the system CA store only, as it will"),
-                format!("install the CA in the system store (`update-ca-certificates`), or use implicit TLS (`{table}.ssl = true`, port 993) with `ca_file`"),
-            );
-            t.unknown_issuer_hint = Some(format!(
-                "mail_room trusts only the system CA store with STARTTLS: install the CA there (copy it to /usr/local/share/ca-certificates/ and run `update-ca-certificates`), or use implicit TLS (`{table}.ssl = true`, `{table}.start_tls = false`, port 993) with `ca_file`"
-            ));
-        }
-    }
-    t
-}
-
-/// Every secret of the settings into the probe's masker: server text in any probe's rows
-/// is masked for all of them (each probe adds what it sends, whatever its length). Short
-/// values a probe does not send are left out: masking every `u` of a text hides nothing.
-fn register_secrets(p: &Probe, r: &Resolved) {
-    for v in r.secret_values() {
-        if v.chars().count() >= 6 {
-            p.masker.add(v);
-        }
-    }
+        .map(|d| (d.message.clone(), d.hint.clone()))
+        .collect();
+    plan::probe(&r.model, kind, timeout, options, &warnings)
 }
 
 /// `toolctl mattermost check` (after finishing or rolling back an interrupted restore).
 pub fn mattermost(ctx: &Context, args: &CheckArgs) -> Result<Report> {
     let r = ctx.resolve()?;
     gate(ctx, &r, &["mattermost"])?;
-    if !r.mattermost_enabled() {
+    if !r.model.mattermost.enabled() {
         return Err(Error::new("`mattermost.external_url` is not set; there is nothing to check")
             .hint("set it with `toolctl config set mattermost.external_url https://mattermost.example.com`"));
     }
     super::mattermost::recover(ctx, &r)?;
     live_mode(ctx, args, false);
-    let fut = mattermost_probe(&r, Duration::from_secs_f64(args.timeout));
+    let fut = probe_for(
+        &r,
+        Kind::Mattermost,
+        Duration::from_secs_f64(args.timeout),
+        Options::default(),
+    );
     finish(vec![fut])
-}
-
-/// The Mattermost probe: database, schema, ping, OAuth endpoints.
-fn mattermost_probe(r: &Resolved, timeout: Duration) -> ProbeFuture {
-    let target = crate::probe::mattermost::Target::new(r);
-    let mut p = Probe::new("mattermost", target.site_url.clone(), timeout);
-    register_secrets(&p, r);
-    if let Some(pw) = secret(r, "mattermost.sql_password") {
-        p.masker.add(&pw);
-    }
-    settings_rows(&mut p, r, "mattermost");
-    Box::pin(async move {
-        crate::probe::mattermost::probe(&mut p, target).await;
-        p
-    })
-}
-
-/// The Redis step of `check`, whenever `[redis] url` is set.
-fn redis_probe(r: &Resolved, timeout: Duration) -> ProbeFuture {
-    let url = r.str("redis.url").unwrap_or_default().to_string();
-    let target = crate::probe::redis::Target::from_url(&url, secret(r, "redis.password"));
-    let shown = target
-        .as_ref()
-        .map(|t| format!("{}:{}", t.host, t.port))
-        // Never the raw URL: one that does not parse may still hold a password.
-        .unwrap_or_else(|| "[redis] url".to_string());
-    let mut p = Probe::new("redis", shown, timeout);
-    register_secrets(&p, r);
-    if let Some(password) = secret(r, "redis.password") {
-        // Short passwords too: this is the exact value the probe sends in AUTH.
-        p.masker.add(&password);
-    }
-    settings_rows(&mut p, r, "redis");
-    Box::pin(async move {
-        match target {
-            Some(t) => crate::probe::redis::probe(&mut p, t).await,
-            None => p.fail_now(
-                "settings",
-                fail("`redis.url` is not a URL", "fix `[redis] url`"),
-            ),
-        }
-        p
-    })
-}
-
-fn probe_for(
-    ctx: &Context,
-    r: &Resolved,
-    scope: Scope,
-    timeout: Duration,
-    options: Options,
-) -> Result<ProbeFuture> {
-    let Options {
-        send_to,
-        allow_plaintext_auth,
-    } = options;
-    let table = scope.table();
-    match scope {
-        Scope::Smtp => {
-            let host = r.str("smtp.address").unwrap_or_default().to_string();
-            let port = r.int("smtp.port").unwrap_or(587) as u16;
-            let mut p = Probe::new("smtp", format!("{host}:{port}"), timeout);
-            register_secrets(&p, r);
-            settings_rows(&mut p, r, table);
-            if send_to.is_some() && r.str("email.from").is_none() {
-                p.fail_now(
-                    "settings",
-                    fail(
-                        "--send-to needs a sender, and `email.from` is not set",
-                        "set it: `toolctl config set email.from gitlab@example.com`",
-                    ),
-                );
-            }
-            let authentication = r.str("smtp.authentication").map(str::to_string);
-            let (user, password) = (
-                r.str("smtp.user_name").map(str::to_string),
-                secret(r, "smtp.password"),
-            );
-            if let (Some(u), Some(pw)) = (&user, &password) {
-                p.masker.add_login(u, pw);
-            }
-            if authentication.as_deref() != Some("none") {
-                match (&user, &password) {
-                    (Some(_), Some(_)) => p.ok("credentials", format!("user_name and password from {}", source_of(r, "smtp.password"))),
-                    _ => p.fail_now("credentials", fail("no `user_name` or `password` for the relay", "add them with `toolctl smtp secret edit`, or set `smtp.authentication = \"none\"` for an open relay")),
-                }
-            }
-            let relay = smtp::Relay {
-                helo: r.str("smtp.domain").unwrap_or("localhost").to_string(),
-                host,
-                port,
-                tls: r.bool("smtp.tls"),
-                starttls_auto: r.bool("smtp.enable_starttls_auto"),
-                allow_plaintext_auth,
-                authentication,
-                user,
-                password,
-                trust: trust(ctx, r, table),
-                from: r.str("email.from").map(str::to_string),
-                send_to,
-                message: None,
-            };
-            Ok(Box::pin(async move {
-                if p.passed() {
-                    smtp::probe(&mut p, relay).await;
-                }
-                p
-            }))
-        }
-        Scope::IncomingEmail | Scope::ServiceDeskEmail => {
-            let k = |leaf: &str| format!("{table}.{leaf}");
-            let graph = r.str(&k("inbox_method")) == Some("microsoft_graph");
-            let host = r.str(&k("host")).unwrap_or_default().to_string();
-            let port = r.int(&k("port")).unwrap_or(993) as u16;
-            let target = if graph {
-                "Microsoft Graph".to_string()
-            } else {
-                format!("{host}:{port}")
-            };
-            let mut p = Probe::new(scope.cli_name(), target, timeout);
-            register_secrets(&p, r);
-            settings_rows(&mut p, r, table);
-            if graph {
-                let (Some(user), Some(client_secret)) = (
-                    r.str(&k("user")).map(str::to_string),
-                    secret(r, &k("inbox_options.client_secret")),
-                ) else {
-                    p.fail_now(
-                        "credentials",
-                        fail(
-                            format!(
-                                "no `user` or `client_secret` for the {} mailbox",
-                                scope.cli_name()
-                            ),
-                            format!("add them with `toolctl {scope} secret edit`"),
-                        ),
-                    );
-                    return Ok(Box::pin(async move { p }));
-                };
-                p.masker.add_form_value(&client_secret);
-                p.ok(
-                    "credentials",
-                    format!(
-                        "user and client_secret from {}",
-                        source_of(r, &k("inbox_options.client_secret"))
-                    ),
-                );
-                let app = graph::App {
-                    azure_ad_endpoint: r
-                        .str(&k("inbox_options.azure_ad_endpoint"))
-                        .unwrap_or_default()
-                        .to_string(),
-                    graph_endpoint: r
-                        .str(&k("inbox_options.graph_endpoint"))
-                        .unwrap_or_default()
-                        .to_string(),
-                    tenant: r
-                        .str(&k("inbox_options.tenant_id"))
-                        .unwrap_or_default()
-                        .to_string(),
-                    client_id: r
-                        .str(&k("inbox_options.client_id"))
-                        .unwrap_or_default()
-                        .to_string(),
-                    client_secret,
-                    scope: scope.cli_name(),
-                    table,
-                };
-                let mailbox = r.str(&k("mailbox")).unwrap_or("inbox").to_string();
-                return Ok(Box::pin(async move {
-                    graph::mailbox(&mut p, app, user, mailbox).await;
-                    p
-                }));
-            }
-            let (user, password) = (
-                r.str(&k("user")).map(str::to_string),
-                secret(r, &k("password")),
-            );
-            let (Some(user), Some(password)) = (user, password) else {
-                p.fail_now(
-                    "credentials",
-                    fail(
-                        format!(
-                            "no `user` or `password` for the {} mailbox",
-                            scope.cli_name()
-                        ),
-                        format!("add them with `toolctl {scope} secret edit`"),
-                    ),
-                );
-                return Ok(Box::pin(async move { p }));
-            };
-            if host.is_empty() {
-                p.fail_now(
-                    "settings",
-                    fail(
-                        format!("`{table}.host` is not set"),
-                        format!("set it: `toolctl config set {table}.host imap.example.com`"),
-                    ),
-                );
-                return Ok(Box::pin(async move { p }));
-            }
-            p.masker.add_login(&user, &password);
-            p.ok(
-                "credentials",
-                format!("user and password from {}", source_of(r, &k("password"))),
-            );
-            let mailbox_trust = mailbox_trust(ctx, r, table, &mut p);
-            let mailbox = imap::Mailbox {
-                scope: scope.cli_name(),
-                table,
-                host,
-                port,
-                ssl: r.bool(&k("ssl")),
-                start_tls: r.bool(&k("start_tls")),
-                mailbox: r.str(&k("mailbox")).unwrap_or("inbox").to_string(),
-                user,
-                password,
-                trust: mailbox_trust,
-            };
-            Ok(Box::pin(async move {
-                imap::probe(&mut p, mailbox).await;
-                p
-            }))
-        }
-        Scope::MicrosoftGraphMailer => {
-            let k = |leaf: &str| format!("{table}.{leaf}");
-            let graph_endpoint = r.str(&k("graph_endpoint")).unwrap_or_default().to_string();
-            let mut p = Probe::new("microsoft-graph-mailer", graph_endpoint.clone(), timeout);
-            register_secrets(&p, r);
-            settings_rows(&mut p, r, table);
-            let Some(client_secret) = secret(r, &k("client_secret")) else {
-                p.fail_now("credentials", fail(
-                    "no `client_secret` for the Graph mailer; no request was made",
-                    "add it with `toolctl microsoft-graph-mailer secret edit` (the secret's Value, not its ID)",
-                ));
-                return Ok(Box::pin(async move { p }));
-            };
-            p.masker.add_form_value(&client_secret);
-            p.ok(
-                "credentials",
-                format!("client_secret from {}", source_of(r, &k("client_secret"))),
-            );
-            let user_id = r.str(&k("user_id")).unwrap_or_default().to_string();
-            let from = r.str("email.from").map(str::to_string);
-            if let Some(from) = &from {
-                if user_id.contains('@') && !from.eq_ignore_ascii_case(&user_id) {
-                    p.warn(
-                        "sender",
-                        format!("`email.from` ({from}) is not the authenticated mailbox ({user_id})"),
-                        "Graph refuses to send as another address (ErrorSendAsDenied) unless Send-As is granted: set `email.from` and `email.reply_to` to the mailbox's address",
-                    );
-                }
-            }
-            let send_mail = match send_to {
-                None => None,
-                Some(to) => {
-                    match from.or_else(|| Some(user_id.clone()).filter(|u| u.contains('@'))) {
-                        Some(from) => Some(graph::Send {
-                            user_id: user_id.clone(),
-                            from,
-                            to,
-                        }),
-                        None => {
-                            p.fail_now(
-                                "send",
-                                fail("no sender address", "set `email.from` in toolctl.toml"),
-                            );
-                            return Ok(Box::pin(async move { p }));
-                        }
-                    }
-                }
-            };
-            let app = graph::App {
-                azure_ad_endpoint: r
-                    .str(&k("azure_ad_endpoint"))
-                    .unwrap_or_default()
-                    .to_string(),
-                graph_endpoint,
-                tenant: r.str(&k("tenant")).unwrap_or_default().to_string(),
-                client_id: r.str(&k("client_id")).unwrap_or_default().to_string(),
-                client_secret,
-                scope: "microsoft-graph-mailer",
-                table,
-            };
-            Ok(Box::pin(async move {
-                graph::mailer(&mut p, app, send_mail).await;
-                p
-            }))
-        }
-        Scope::Mattermost | Scope::Mailroom | Scope::Redis | Scope::CustomEmail => {
-            unreachable!("no probe for {scope}")
-        }
-    }
 }

@@ -36,7 +36,7 @@ pub fn target(ctx: &Context) -> Result<(Target, crate::fsutil::Lock)> {
         relevant,
         "nothing was done",
     )?;
-    let t = Target::new(&ctx.paths, &r)?;
+    let t = Target::new(&ctx.paths, &r.model)?;
     for w in &t.warnings {
         ctx.printer.warn(w);
     }
@@ -50,7 +50,7 @@ pub fn target(ctx: &Context) -> Result<(Target, crate::fsutil::Lock)> {
 /// Finishes or rolls back an interrupted restore when there is one (for `check`); a
 /// Mattermost without a config file yet has nothing to recover.
 pub fn recover(ctx: &Context, r: &crate::settings::resolve::Resolved) -> Result<()> {
-    if let Ok(t) = Target::new(&ctx.paths, r) {
+    if let Ok(t) = Target::new(&ctx.paths, &r.model) {
         let _lock = lock(&t)?;
         if let Some(msg) = restore::recover(&t)? {
             ctx.printer.warn(msg);
@@ -127,10 +127,11 @@ pub fn backup_cmd(ctx: &Context, a: &MattermostBackupArgs) -> Result<Report> {
 fn admin_conn(ctx: &Context) -> Result<Option<crate::mattermost::pg::Conn>> {
     let r = ctx.resolve()?;
     let mut warnings = Vec::new();
+    let mm = &r.model.mattermost;
     let admin = crate::mattermost::pg::admin_conn(
-        r.str("mattermost.admin_data_source"),
-        r.str("mattermost.admin_sql_password"),
-        r.str("mattermost.pg_bin_dir").map(Into::into),
+        mm.admin_data_source.as_deref(),
+        mm.admin_sql_password.as_ref().map(|p| p.expose().as_str()),
+        mm.pg_bin_dir.as_deref().map(Into::into),
         &mut warnings,
     )?;
     for w in &warnings {

@@ -117,7 +117,7 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<Report> {
     )?;
 
     let cx = render::Context {
-        resolved: &resolved,
+        model: &resolved.model,
         paths: &ctx.paths,
     };
     let plan = render::plan(&cx, token.as_deref().map(|s| s.as_str()))?;
@@ -228,9 +228,12 @@ fn webhook_token(
     notes: &mut Vec<String>,
 ) -> Result<Option<Zeroizing<String>>> {
     let token = resolved
-        .str("mailroom.webhook_secret")
-        .map(|s| Zeroizing::new(s.to_string()));
-    if token.is_some() || !render::needs_webhook_secret(resolved) {
+        .model
+        .mailroom
+        .webhook_secret
+        .as_ref()
+        .map(|s| s.to_zeroizing());
+    if token.is_some() || !resolved.model.needs_webhook_secret() {
         return Ok(token);
     }
     let fresh_token = Zeroizing::new(generate_token()?);
@@ -275,7 +278,7 @@ fn diffs<'a>(
     plan: &render::Plan,
     changes: &'a [render::Change],
 ) -> Vec<DiffDoc<'a>> {
-    let mut secrets = resolved.secret_values();
+    let mut secrets = resolved.model.secret_values();
     if let Some(t) = token {
         secrets.push(t.as_str());
     }

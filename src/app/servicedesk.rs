@@ -16,9 +16,10 @@ use zeroize::Zeroizing;
 use crate::cli::OutputFormat;
 use crate::cli::{SdAddressArgs, SdPreviewArgs, SdVerifyArgs};
 use crate::error::{Error, ExitStatus, Result};
+use crate::model::MailboxKind;
+use crate::report::{self, Report};
 use crate::probe::tls::Trust;
 use crate::probe::{fail, imap, smtp, Probe, Status};
-use crate::report::{self, Report};
 use crate::secrets::Scope;
 use crate::servicedesk::address::{self, Configured, ProjectAddress};
 use crate::servicedesk::templates::{self, Finding, Severity};
@@ -59,17 +60,17 @@ fn addresses(
     suffix: Option<&str>,
 ) -> Result<Vec<ProjectAddress>> {
     let r = ctx.resolve()?;
-    let sd_enabled = r.bool("service_desk_email.enabled");
-    if sd_enabled && r.str("service_desk_email.address").is_none() {
+    let (incoming, sd) = (&r.model.incoming, &r.model.service_desk);
+    if sd.enabled && sd.address.is_none() {
         return Err(Error::new(
             "`service_desk_email.enabled` is true, but `service_desk_email.address` is not set",
         )
         .hint("set it, e.g. `toolctl config set service_desk_email.address 'contact+%{key}@example.com'`, or disable the alias"));
     }
     let c = Configured {
-        incoming_email: r.str("incoming_email.address"),
-        service_desk_email: if sd_enabled {
-            r.str("service_desk_email.address")
+        incoming_email: incoming.address.as_deref(),
+        service_desk_email: if sd.enabled {
+            sd.address.as_deref()
         } else {
             None
         },
@@ -270,47 +271,33 @@ fn credentials(ctx: &Context) -> Result<(String, Zeroizing<String>)> {
     }
 }
 
-/// One mailbox to watch, built as `check` builds it (same trust decision).
+/// One mailbox to watch, built as `check` builds it ([`crate::probe::plan::imap_mailbox`]).
 fn watch_mailbox(
-    ctx: &Context,
     r: &crate::settings::resolve::Resolved,
-    scope: Scope,
+    kind: MailboxKind,
     p: &mut Probe,
 ) -> Result<imap::Mailbox> {
-    let table = scope.table();
-    let k = |leaf: &str| format!("{table}.{leaf}");
-    if r.str(&k("inbox_method")) == Some("microsoft_graph") {
+    let (table, scope) = (kind.table(), kind.cli_name());
+    if r.model.mailbox(kind).graph() {
         return Err(Error::new(format!(
             "`{table}.inbox_method` is microsoft_graph: the verification watches mailboxes over IMAP only"
         ))
         .hint("run the verification from GitLab's settings page for a Graph mailbox"));
     }
-    let (Some(user), Some(password), Some(host)) = (
-        r.str(&k("user")).map(str::to_string),
-        r.str(&k("password")).map(|s| Zeroizing::new(s.to_string())),
-        r.str(&k("host")).map(str::to_string),
-    ) else {
-        return Err(Error::new(format!(
+    match crate::probe::plan::imap_mailbox(&r.model, kind, p) {
+        Ok((mailbox, warning)) => {
+            if let Some((message, hint)) = warning {
+                p.warn("trust", message, hint);
+            }
+            Ok(mailbox)
+        }
+        Err(_) => Err(Error::new(format!(
             "the {scope} mailbox has no `host`, `user` or `password` to watch it with"
         ))
         .hint(format!(
             "set `{table}.host` and the secret (`toolctl {scope} secret edit`); `toolctl {scope} check` tests them"
-        )));
-    };
-    p.masker.add_login(&user, &password);
-    let trust = super::check::mailbox_trust(ctx, r, table, p);
-    Ok(imap::Mailbox {
-        scope: scope.cli_name(),
-        table,
-        host,
-        port: r.int(&k("port")).unwrap_or(993) as u16,
-        ssl: r.bool(&k("ssl")),
-        start_tls: r.bool(&k("start_tls")),
-        mailbox: r.str(&k("mailbox")).unwrap_or("inbox").to_string(),
-        user,
-        password,
-        trust,
-    })
+        ))),
+    }
 }
 
 /// The verification's result: the outcome (when one was reached) and its detail.
@@ -372,24 +359,26 @@ pub fn verify_custom_email(ctx: &Context, a: &SdVerifyArgs) -> Result<Report> {
     }
     let timeout = Duration::from_secs_f64(a.timeout);
     let mut watch = vec![(
-        Scope::IncomingEmail,
+        MailboxKind::Incoming,
         Probe::new("incoming-email", String::new(), timeout),
     )];
-    if r.bool("service_desk_email.enabled") {
+    if r.model.service_desk.enabled {
         watch.push((
-            Scope::ServiceDeskEmail,
+            MailboxKind::ServiceDesk,
             Probe::new("service-desk-email", String::new(), timeout),
         ));
     }
     let mut mailboxes = Vec::new();
     for (scope, p) in &mut watch {
-        let m = watch_mailbox(ctx, &r, *scope, p)?;
+        let m = watch_mailbox(&r, *scope, p)?;
         p.target = format!("{}:{} \"{}\"", m.host, m.port, m.mailbox);
         mailboxes.push(m);
     }
     let token = verify::token().map_err(|e| Error::new("cannot read /dev/urandom").cause(e))?;
-    let helo = r.str("smtp.domain").unwrap_or("localhost").to_string();
-    let mail = verify::message(&a.address, &a.project.project, &token, &helo);
+    let helo = r.model.smtp.helo().to_string();
+    let mail = verify::message(&a.address, &a.project.project, &token, &helo).map_err(|e| {
+        Error::new(e.to_string()).hint("give a plain address such as support@example.com")
+    })?;
     let mut send = Probe::new(
         "custom-email smtp",
         format!("{}:{}", a.smtp_address, a.smtp_port),

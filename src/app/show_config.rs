@@ -105,6 +105,6 @@ fn json_value(v: &Value) -> serde_json::Value {
             .iter()
             .cloned()
             .collect::<std::collections::BTreeMap<_, _>>()),
-        Value::Secret(_) => json!(crate::settings::resolve::MASK),
+        Value::Secret(_) => json!(crate::model::MASK),
     }
 }

@@ -338,10 +338,15 @@ fn journal_rows(ctx: &Context, store: &Store, rows: &mut Rows) {
 
 /// Rendered files: the dry-run comparison, no token generated.
 fn rendered_row(ctx: &Context, r: &resolve::Resolved, rows: &mut Rows) {
-    let token = r.str("mailroom.webhook_secret").map(str::to_string);
-    let missing_token = token.is_none() && render::needs_webhook_secret(r);
+    let token = r
+        .model
+        .mailroom
+        .webhook_secret
+        .as_ref()
+        .map(|s| s.expose().to_string());
+    let missing_token = token.is_none() && r.model.needs_webhook_secret();
     let cx = render::Context {
-        resolved: r,
+        model: &r.model,
         paths: &ctx.paths,
     };
     let compared = render::plan(&cx, token.as_deref().or(missing_token.then_some("")))
@@ -388,15 +393,12 @@ fn rendered_row(ctx: &Context, r: &resolve::Resolved, rows: &mut Rows) {
 /// Which integrations are enabled.
 fn integration_rows(r: &resolve::Resolved, rows: &mut Rows) {
     for (name, on) in [
-        ("smtp", r.bool("smtp.enabled")),
-        ("incoming_email", r.bool("incoming_email.enabled")),
-        ("service_desk_email", r.bool("service_desk_email.enabled")),
-        (
-            "microsoft_graph_mailer",
-            r.bool("microsoft_graph_mailer.enabled"),
-        ),
-        ("mattermost", r.mattermost_enabled()),
-        ("mailroom", r.bool("mailroom.enable")),
+        ("smtp", r.model.smtp.enabled),
+        ("incoming_email", r.model.incoming.enabled),
+        ("service_desk_email", r.model.service_desk.enabled),
+        ("microsoft_graph_mailer", r.model.graph_mailer.enabled),
+        ("mattermost", r.model.mattermost.enabled()),
+        ("mailroom", r.model.mailroom.enable),
     ] {
         rows.push(
             "integration",

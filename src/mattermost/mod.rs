@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::model::Model;
 use crate::paths::Paths;
-use crate::settings::resolve::Resolved;
 
 /// The default output directory of `mattermost backup`, under the root.
 pub const BACKUPS_DIR: &str = "var/opt/toolctl/backups";
@@ -28,8 +28,7 @@ pub const STATE_DIR: &str = "var/opt/toolctl";
 /// against its working directory, not against config.json's folder.
 pub const WORKING_DIR: &str = "/opt/mattermost";
 
-/// The environment variable that overrides `FileSettings.Directory`.
-pub const DIRECTORY_ENV: &str = "MM_FILESETTINGS_DIRECTORY";
+pub use crate::model::DIRECTORY_ENV;
 
 /// Where the data directory's path came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,21 +174,22 @@ fn read_config(paths: &Paths, config_file: &Path, owner: Option<(u32, u32)>) -> 
 }
 
 impl Target {
-    pub fn new(paths: &Paths, r: &Resolved) -> Result<Target> {
+    pub fn new(paths: &Paths, m: &Model) -> Result<Target> {
+        let mm = &m.mattermost;
         let mut warnings = Vec::new();
-        let source = r.str("mattermost.sql_data_source").unwrap_or_default();
-        let bin_dir = r.str("mattermost.pg_bin_dir").map(PathBuf::from);
+        let source = mm.sql_data_source.as_deref().unwrap_or_default();
+        let bin_dir = mm.pg_bin_dir.as_deref().map(PathBuf::from);
         let conn = pg::Conn::new(
             source,
-            r.str("mattermost.sql_password"),
+            mm.sql_password.as_ref().map(|p| p.expose().as_str()),
             bin_dir,
             &mut warnings,
         )?;
-        let config_file = match r.str("mattermost.config_file") {
+        let config_file = match mm.config_file.as_deref() {
             Some(c) => paths.rooted(c),
             None => paths.rendered_dir.join("mattermost/config.json"),
         };
-        let owner = match (r.int("mattermost.uid"), r.int("mattermost.gid")) {
+        let owner = match (mm.uid, mm.gid) {
             (Some(u), Some(g)) => Some((u as u32, g as u32)),
             (Some(u), None) => Some((u as u32, u as u32)),
             _ => None,
@@ -204,12 +204,8 @@ impl Target {
         let driver = fs["DriverName"].as_str().unwrap_or("local").to_string();
         let config_directory = fs["Directory"].as_str().map(str::to_string);
         // The settings decide; config.json only when they say nothing (backup only).
-        let env_dir = r
-            .map("mattermost.env")
-            .iter()
-            .find(|(k, _)| k == DIRECTORY_ENV)
-            .map(|(_, v)| v.clone());
-        let (dir, data_source) = match (r.str("mattermost.data_dir"), env_dir) {
+        let env_dir = mm.env_var(DIRECTORY_ENV).map(str::to_string);
+        let (dir, data_source) = match (mm.data_dir.as_deref(), env_dir) {
             (Some(d), _) => (d.to_string(), DataSource::Setting),
             (None, Some(d)) => (d, DataSource::Env),
             (None, None) => (

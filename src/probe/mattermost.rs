@@ -7,8 +7,8 @@
 //! (`crate::mattermost::pg`), password in the child's environment only.
 
 use crate::mattermost::pg::Conn;
+use crate::model::Model;
 use crate::probe::{fail, tls, Failure, Probe};
-use crate::settings::resolve::Resolved;
 
 /// What the probe needs, taken from the resolved settings before it runs.
 pub struct Target {
@@ -20,32 +20,32 @@ pub struct Target {
 }
 
 impl Target {
-    pub fn new(r: &Resolved) -> Target {
+    pub fn new(m: &Model) -> Target {
+        let mm = &m.mattermost;
         let mut warnings = Vec::new();
         let conn = Conn::new(
-            r.str("mattermost.sql_data_source").unwrap_or_default(),
-            r.str("mattermost.sql_password"),
-            r.str("mattermost.pg_bin_dir").map(Into::into),
+            mm.sql_data_source.as_deref().unwrap_or_default(),
+            mm.sql_password.as_ref().map(|p| p.expose().as_str()),
+            mm.pg_bin_dir.as_deref().map(Into::into),
             &mut warnings,
         )
         .map_err(|e| e.to_string());
-        let endpoints = [
-            "mattermost.gitlab_auth_endpoint",
-            "mattermost.gitlab_token_endpoint",
-            "mattermost.gitlab_user_api_endpoint",
-        ]
-        .iter()
-        .filter_map(|k| r.str(k).map(|v| (k.to_string(), v.to_string())))
-        .collect();
+        let endpoints = mm
+            .endpoints()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Target {
             conn,
-            site_url: r
-                .str("mattermost.external_url")
+            site_url: mm
+                .external_url
+                .as_deref()
                 .unwrap_or_default()
                 .trim_end_matches('/')
                 .to_string(),
-            gitlab_url: r
-                .str("external_url")
+            gitlab_url: m
+                .external_url
+                .as_ref()
                 .map(|u| u.trim_end_matches('/').to_string()),
             endpoints,
             warnings,

@@ -13,6 +13,7 @@ pub mod live;
 pub mod mask;
 pub mod mattermost;
 pub mod net;
+pub mod plan;
 pub mod redis;
 pub mod smtp;
 pub mod tls;

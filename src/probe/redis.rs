@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use super::net::{self, Conn};
 use super::tls::{self, Trust};
 use super::{fail, Failure, Probe};
-use crate::settings::resolve::MASK;
+use crate::model::MASK;
 
 /// Longest reply line read (Redis' own errors are a few dozen bytes).
 const LINE_CAP: u64 = 4096;

@@ -23,27 +23,9 @@ use super::{fail, Failure};
 /// Days below which a certificate's coming expiry is a warning.
 pub const EXPIRY_WARN_DAYS: i64 = 14;
 
-/// The trust a probe uses.
-pub struct Trust {
-    /// The `ca_file` setting as written, and where it is under `--root`.
-    pub ca_file: Option<(String, std::path::PathBuf)>,
-    /// `openssl_verify_mode = "none"`: accept any certificate (warned about).
-    pub verify: bool,
-    /// The hint for a certificate no trusted CA signed, when the default (set `ca_file`)
-    /// is not the fix (IMAP STARTTLS, where mail_room trusts the system store only).
-    pub unknown_issuer_hint: Option<String>,
-}
-
-impl Trust {
-    /// The system store, verified.
-    pub fn system() -> Trust {
-        Trust {
-            ca_file: None,
-            verify: true,
-            unknown_issuer_hint: None,
-        }
-    }
-}
+/// The trust a probe uses: decided in the model ([`crate::model::Security::trust`],
+/// [`crate::model::Relay::trust`]), the same decision the renderers use.
+pub use crate::model::Trust;
 
 /// A rustls client configuration for `trust`.
 pub fn config(trust: &Trust) -> Result<Arc<ClientConfig>, Failure> {

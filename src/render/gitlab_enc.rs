@@ -15,8 +15,7 @@ use super::{Context, Desired, DesiredDir, Secrecy};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::gitlab::{self, encrypted, KeyBases, ENCRYPTED_FILES};
-use crate::secrets::Scope;
-use crate::settings::resolve::{Resolved, MASK};
+use crate::model::{MailboxKind, Model, Secret, MASK};
 
 /// The mode of GitLab's encrypted settings directory.
 pub const DIR_MODE: u32 = 0o700;
@@ -27,35 +26,70 @@ pub struct View {
     pub new: String,
 }
 
-fn spec(scope: Scope) -> Option<(&'static str, &'static [&'static str])> {
-    ENCRYPTED_FILES
-        .iter()
-        .find(|(s, _, _)| *s == scope)
-        .map(|(_, f, k)| (*f, *k))
+/// One of GitLab's encrypted settings files that `reconfigure` renders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EncFile {
+    Smtp,
+    Mailbox(MailboxKind),
+}
+
+impl EncFile {
+    pub const ALL: [EncFile; 3] = [
+        EncFile::Smtp,
+        EncFile::Mailbox(MailboxKind::Incoming),
+        EncFile::Mailbox(MailboxKind::ServiceDesk),
+    ];
+
+    fn table(self) -> &'static str {
+        match self {
+            EncFile::Smtp => "smtp",
+            EncFile::Mailbox(kind) => kind.table(),
+        }
+    }
+
+    /// Its file name and the keys GitLab reads from it.
+    fn spec(self) -> Option<(&'static str, &'static [&'static str])> {
+        ENCRYPTED_FILES
+            .iter()
+            .find(|(s, _, _)| s.table() == self.table())
+            .map(|(_, f, k)| (*f, *k))
+    }
+
+    /// Whether its integration is enabled and reads over IMAP (or is the relay), and the
+    /// credential behind each of its keys.
+    fn credential<'m>(self, m: &'m Model, key: &str) -> Option<&'m Secret> {
+        match (self, key) {
+            (EncFile::Smtp, "user_name") => m.smtp.user_name.as_ref(),
+            (EncFile::Smtp, "password") => m.smtp.password.as_ref(),
+            (EncFile::Mailbox(k), "user") => m.mailbox(k).user.as_ref(),
+            (EncFile::Mailbox(k), "password") => m.mailbox(k).password.as_ref(),
+            _ => None,
+        }
+    }
+
+    fn wanted(self, m: &Model) -> bool {
+        match self {
+            EncFile::Smtp => m.smtp.enabled,
+            EncFile::Mailbox(k) => m.mailbox(k).enabled && !m.mailbox(k).graph(),
+        }
+    }
 }
 
 /// Whether `[gitlab]` asks for GitLab's encrypted settings.
-pub fn configured(r: &Resolved) -> bool {
-    r.str("gitlab.secrets_file").is_some() && r.str("gitlab.encrypted_settings_dir").is_some()
+pub fn configured(m: &Model) -> bool {
+    m.gitlab.encrypted_settings().is_some()
 }
 
-/// The YAML GitLab's file for `scope` should hold, when it is rendered: `[gitlab]` set,
-/// the integration enabled (a mailbox read over IMAP), and a credential to put in it.
-pub fn content(r: &Resolved, scope: Scope) -> Option<Zeroizing<String>> {
-    let (_, keys) = spec(scope)?;
-    if !configured(r) {
-        return None;
-    }
-    let t = scope.table();
-    if !r.bool(&format!("{t}.enabled")) {
-        return None;
-    }
-    if scope != Scope::Smtp && r.str(&format!("{t}.inbox_method")) == Some("microsoft_graph") {
+/// The YAML GitLab's file `f` should hold, when it is rendered: `[gitlab]` set, the
+/// integration enabled (a mailbox read over IMAP), and a credential to put in it.
+pub fn content(m: &Model, f: EncFile) -> Option<Zeroizing<String>> {
+    let (_, keys) = f.spec()?;
+    if !configured(m) || !f.wanted(m) {
         return None;
     }
     let pairs: Vec<(&str, &str)> = keys
         .iter()
-        .filter_map(|k| r.str(&format!("{t}.{k}")).map(|v| (*k, v)))
+        .filter_map(|k| f.credential(m, k).map(|v| (*k, v.expose().as_str())))
         .collect();
     if pairs.is_empty() {
         return None;
@@ -64,9 +98,9 @@ pub fn content(r: &Resolved, scope: Scope) -> Option<Zeroizing<String>> {
 }
 
 /// The file's path as GitLab sees it.
-pub fn logical_path(r: &Resolved, scope: Scope) -> Option<String> {
-    let dir = r.str("gitlab.encrypted_settings_dir")?;
-    let (file, _) = spec(scope)?;
+pub fn logical_path(m: &Model, f: EncFile) -> Option<String> {
+    let dir = m.gitlab.encrypted_settings_dir.as_deref()?;
+    let (file, _) = f.spec()?;
     Some(format!("{}/{file}", dir.trim_end_matches('/')))
 }
 
@@ -79,22 +113,23 @@ pub struct Planned {
 
 /// Plans every encrypted file; `owner` is `[gitlab] user`/`group`.
 pub fn plan(cx: &Context, owner: Option<(u32, u32)>) -> Result<Planned> {
-    let r = cx.resolved;
+    let m = cx.model;
     let mut out = Planned {
         files: Vec::new(),
         dirs: Vec::new(),
         notes: Vec::new(),
     };
-    let wanted: Vec<(Scope, Zeroizing<String>)> = ENCRYPTED_FILES
+    let wanted: Vec<(EncFile, Zeroizing<String>)> = EncFile::ALL
         .iter()
-        .filter_map(|(s, _, _)| content(r, *s).map(|c| (*s, c)))
+        .filter_map(|f| content(m, *f).map(|c| (*f, c)))
         .collect();
+    let Some((secrets_file, dir_logical)) = m.gitlab.encrypted_settings() else {
+        return Ok(out);
+    };
     if wanted.is_empty() {
         return Ok(out);
     }
-    let secrets_file = r.str("gitlab.secrets_file").expect("configured");
     let bases = KeyBases::load(&cx.paths.rooted(secrets_file), secrets_file)?;
-    let dir_logical = r.str("gitlab.encrypted_settings_dir").expect("configured");
     let dir: PathBuf = cx.paths.rooted(dir_logical);
     // Outside the rendered tree, in a directory GitLab's user may own (omnibus:
     // `shared/`, git's, 0751): opened from the root without following a link, and refused
@@ -116,10 +151,10 @@ pub fn plan(cx: &Context, owner: Option<(u32, u32)>) -> Result<Planned> {
         mode: DIR_MODE,
         owner,
     });
-    for (scope, yaml) in wanted {
-        let (file, keys) = spec(scope).expect("listed");
+    for (f, yaml) in wanted {
+        let (file, keys) = f.spec().expect("listed");
         let path = dir.join(file);
-        let shown = logical_path(r, scope).expect("configured");
+        let shown = logical_path(m, f).expect("configured");
         // Read beneath the opened directory, never through a link: a link or a special
         // file there is replaced, as inside the tree.
         let existing = match &handle {

@@ -8,26 +8,27 @@
 //! mail_room.yml carries them. The Graph `client_secret`s are the exception GitLab imposes
 //! (it has no encrypted file for them), which is why this file is 0600.
 
+use super::gitlab_enc::EncFile;
 use super::yaml::{MapBuilder, Y};
-use super::Context;
-use crate::secrets::Scope;
+use super::{ys, ysecret, Context};
+use crate::model::{Delivery, MailboxKind};
 
 pub fn render(cx: &Context) -> String {
-    let r = cx.resolved;
+    let m = cx.model;
     let mut gitlab = MapBuilder::new()
-        .opt("email_from", cx.str("email.from"))
-        .opt("email_reply_to", cx.str("email.reply_to"));
-    gitlab = gitlab.opt("email_smtp_secret_file", enc_file(cx, Scope::Smtp));
+        .opt("email_from", ys(&m.email.from))
+        .opt("email_reply_to", ys(&m.email.reply_to));
+    gitlab = gitlab.opt("email_smtp_secret_file", enc_file(cx, EncFile::Smtp));
     let production = MapBuilder::new()
         .put("gitlab", gitlab.build())
-        .put("incoming_email", mailbox(cx, Scope::IncomingEmail))
-        .put("service_desk_email", mailbox(cx, Scope::ServiceDeskEmail))
+        .put("incoming_email", mailbox(cx, MailboxKind::Incoming))
+        .put("service_desk_email", mailbox(cx, MailboxKind::ServiceDesk))
         .put("microsoft_graph_mailer", graph_mailer(cx))
         .put(
             "mattermost",
             MapBuilder::new()
-                .put("enabled", Y::Bool(r.mattermost_enabled()))
-                .opt("host", cx.str("mattermost.external_url"))
+                .put("enabled", Y::Bool(m.mattermost.enabled()))
+                .opt("host", ys(&m.mattermost.external_url))
                 .build(),
         )
         .build();
@@ -37,47 +38,42 @@ pub fn render(cx: &Context) -> String {
 
 /// The logical path of one of GitLab's encrypted settings files, when `reconfigure`
 /// renders it.
-fn enc_file(cx: &Context, scope: Scope) -> Option<Y> {
-    super::gitlab_enc::content(cx.resolved, scope)?;
-    super::gitlab_enc::logical_path(cx.resolved, scope).map(Y::s)
+fn enc_file(cx: &Context, f: EncFile) -> Option<Y> {
+    super::gitlab_enc::content(cx.model, f)?;
+    super::gitlab_enc::logical_path(cx.model, f).map(Y::s)
 }
 
-/// A secret's value as GitLab must read it in plaintext (the Graph `client_secret`s).
-fn plaintext_secret(cx: &Context, key: &str) -> Option<Y> {
-    cx.resolved.str(key).map(Y::s)
-}
-
-fn mailbox(cx: &Context, scope: Scope) -> Y {
-    let r = cx.resolved;
-    let t = scope.table();
-    let k = |leaf: &str| format!("{t}.{leaf}");
-    if !r.bool(&k("enabled")) {
+fn mailbox(cx: &Context, kind: MailboxKind) -> Y {
+    let mb = cx.model.mailbox(kind);
+    if !mb.enabled {
         return MapBuilder::new().put("enabled", Y::Bool(false)).build();
     }
-    let graph = r.str(&k("inbox_method")) == Some("microsoft_graph");
-    let webhook = r.str(&k("delivery_method")) == Some("webhook");
+    let graph = mb.graph();
     let mut m = MapBuilder::new()
         .put("enabled", Y::Bool(true))
-        .opt("address", cx.str(&k("address")));
+        .opt("address", ys(&mb.address));
     // Connection settings only where they are set: the web nodes of a multi-node install
     // know just the address (seed 001).
-    if !graph && r.str(&k("host")).is_some() {
+    if !graph && mb.host.is_some() {
         m = m
-            .opt("host", cx.str(&k("host")))
-            .opt("port", cx.int(&k("port")))
-            .put("ssl", Y::Bool(r.bool(&k("ssl"))))
-            .put("start_tls", Y::Bool(r.bool(&k("start_tls"))))
-            .opt("mailbox", cx.str(&k("mailbox")))
-            .opt("idle_timeout", cx.int(&k("idle_timeout")));
+            .opt("host", ys(&mb.host))
+            .put("port", Y::Int(mb.port.into()))
+            .put("ssl", Y::Bool(mb.ssl))
+            .put("start_tls", Y::Bool(mb.start_tls))
+            .put("mailbox", Y::s(mb.mailbox.clone()))
+            .put("idle_timeout", Y::Int(mb.idle_timeout));
     }
     m = m
-        .opt("log_path", cx.str(&k("log_file")))
+        .opt("log_path", ys(&mb.log_file))
         // mail_room deletes every delivered message (mail_room.yml says so too).
         .put("delete_after_delivery", Y::Bool(true))
-        .put("expunge_deleted", Y::Bool(r.bool(&k("expunge_deleted"))))
-        .opt("encrypted_secret_file", enc_file(cx, scope))
-        .opt("delivery_method", cx.str(&k("delivery_method")));
-    if webhook {
+        .put("expunge_deleted", Y::Bool(mb.expunge_deleted))
+        .opt(
+            "encrypted_secret_file",
+            enc_file(cx, EncFile::Mailbox(kind)),
+        )
+        .put("delivery_method", Y::s(mb.delivery.as_str()));
+    if mb.delivery == Delivery::Webhook {
         m = m.put(
             "secret_file",
             Y::s(
@@ -86,23 +82,19 @@ fn mailbox(cx: &Context, scope: Scope) -> Y {
             ),
         );
     }
-    m = m.opt("inbox_method", cx.str(&k("inbox_method")));
+    m = m.put("inbox_method", Y::s(mb.inbox_method.as_str()));
     if graph {
+        let o = &mb.inbox_options;
         m = m.put(
             "inbox_options",
             MapBuilder::new()
-                .opt("tenant_id", cx.str(&k("inbox_options.tenant_id")))
-                .opt("client_id", cx.str(&k("inbox_options.client_id")))
-                .opt(
-                    "client_secret",
-                    plaintext_secret(cx, &k("inbox_options.client_secret")),
-                )
-                .opt("poll_interval", cx.int(&k("inbox_options.poll_interval")))
-                .opt(
-                    "azure_ad_endpoint",
-                    cx.str(&k("inbox_options.azure_ad_endpoint")),
-                )
-                .opt("graph_endpoint", cx.str(&k("inbox_options.graph_endpoint")))
+                .opt("tenant_id", ys(&o.tenant_id))
+                .opt("client_id", ys(&o.client_id))
+                // A secret GitLab must read in plaintext (it has no encrypted file for it).
+                .opt("client_secret", ysecret(&o.client_secret))
+                .put("poll_interval", Y::Int(o.poll_interval))
+                .put("azure_ad_endpoint", Y::s(o.azure_ad_endpoint.clone()))
+                .put("graph_endpoint", Y::s(o.graph_endpoint.clone()))
                 .build(),
         );
     }
@@ -110,18 +102,17 @@ fn mailbox(cx: &Context, scope: Scope) -> Y {
 }
 
 fn graph_mailer(cx: &Context) -> Y {
-    let t = "microsoft_graph_mailer";
-    let k = |leaf: &str| format!("{t}.{leaf}");
-    if !cx.resolved.bool(&k("enabled")) {
+    let g = &cx.model.graph_mailer;
+    if !g.enabled {
         return MapBuilder::new().put("enabled", Y::Bool(false)).build();
     }
     MapBuilder::new()
         .put("enabled", Y::Bool(true))
-        .opt("user_id", cx.str(&k("user_id")))
-        .opt("tenant", cx.str(&k("tenant")))
-        .opt("client_id", cx.str(&k("client_id")))
-        .opt("client_secret", plaintext_secret(cx, &k("client_secret")))
-        .opt("azure_ad_endpoint", cx.str(&k("azure_ad_endpoint")))
-        .opt("graph_endpoint", cx.str(&k("graph_endpoint")))
+        .opt("user_id", ys(&g.user_id))
+        .opt("tenant", ys(&g.tenant))
+        .opt("client_id", ys(&g.client_id))
+        .opt("client_secret", ysecret(&g.client_secret))
+        .put("azure_ad_endpoint", Y::s(g.azure_ad_endpoint.clone()))
+        .put("graph_endpoint", Y::s(g.graph_endpoint.clone()))
         .build()
 }

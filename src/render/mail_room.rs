@@ -16,9 +16,8 @@
 use std::path::PathBuf;
 
 use super::yaml::{MapBuilder, Y};
-use super::Context;
-use crate::settings::resolve::Resolved;
-use crate::sys::users::{lookup_group, lookup_user};
+use super::{ys, ysecret, Context};
+use crate::model::{Delivery, MailRoomSsl, Mailbox, MailboxKind, Redis};
 
 /// Every mailbox key mail_room 0.11 reads (`MailRoom::MAILBOX_FIELDS`); nothing else is
 /// rendered at mailbox level (tests/it/consumers.rs holds every fixture to it, through Ruby).
@@ -49,27 +48,16 @@ pub const MAILBOX_FIELDS: &[&str] = &[
 /// `Gitlab::Redis::Queues::MAILROOM_NAMESPACE`, as GitLab's template writes it.
 const ARBITRATION_NAMESPACE: &str = "mail_room:gitlab";
 
-/// The mailboxes this node polls.
-fn mailboxes(r: &Resolved) -> Vec<&'static str> {
-    if !r.bool("mailroom.enable") {
-        return Vec::new();
-    }
-    ["incoming_email", "service_desk_email"]
-        .into_iter()
-        .filter(|t| r.bool(&format!("{t}.enabled")))
-        .collect()
-}
-
 /// `None` when this node polls no mailbox.
 pub fn render(cx: &Context) -> Option<String> {
-    let list = mailboxes(cx.resolved);
+    let list = cx.model.polled();
     if list.is_empty() {
         return None;
     }
     let doc = MapBuilder::new()
         .put(
             ":mailboxes",
-            Y::Seq(list.into_iter().map(|t| mailbox(cx, t)).collect()),
+            Y::Seq(list.into_iter().map(|mb| mailbox(cx, mb)).collect()),
         )
         .build();
     Some(format!(
@@ -84,8 +72,8 @@ pub fn render(cx: &Context) -> Option<String> {
 /// `log_file` written straight into `/var/log` must not hand `/var/log` to mail_room's user.
 pub fn log_dirs(cx: &Context) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
-    for t in mailboxes(cx.resolved) {
-        let Some(log) = cx.resolved.str(&format!("{t}.log_file")) else {
+    for mb in cx.model.polled() {
+        let Some(log) = &mb.log_file else {
             continue;
         };
         let path = cx.paths.rooted(log);
@@ -101,74 +89,63 @@ pub fn log_dirs(cx: &Context) -> Vec<PathBuf> {
     out
 }
 
-/// `:ssl:` as mail_room hands it to `Net::IMAP.new`: with STARTTLS it must be `false` (any
-/// hash there turns on implicit TLS on the STARTTLS port, and `imap.starttls` gets no
-/// options, so a `ca_file` cannot apply); with implicit TLS and a `ca_file`, the options
-/// hash; else a bare `true` (the system store).
-fn ssl(cx: &Context, t: &str) -> Y {
-    let r = cx.resolved;
-    if r.bool(&format!("{t}.start_tls")) || !r.bool(&format!("{t}.ssl")) {
-        return Y::Bool(false);
-    }
-    match cx.str(&format!("{t}.ca_file")) {
-        Some(ca) => MapBuilder::new()
-            .put(":ca_file", ca)
+/// `:ssl:` as mail_room hands it to `Net::IMAP.new` (decided once, in
+/// [`crate::model::Security`], with the probe's trust): `false` for STARTTLS or no TLS,
+/// the options hash for implicit TLS with a `ca_file`, else a bare `true`.
+fn ssl(mb: &Mailbox) -> Y {
+    match mb.security.mail_room_ssl() {
+        MailRoomSsl::Off => Y::Bool(false),
+        MailRoomSsl::System => Y::Bool(true),
+        MailRoomSsl::CaFile(ca) => MapBuilder::new()
+            .put(":ca_file", Y::s(ca))
             .put(":verify_mode", Y::Sym("peer"))
             .build(),
-        None => Y::Bool(true),
     }
 }
 
-fn mailbox(cx: &Context, t: &str) -> Y {
-    let r = cx.resolved;
-    let k = |leaf: &str| format!("{t}.{leaf}");
-    let secret = |key: &str| r.str(key).map(Y::s);
-    let graph = r.str(&k("inbox_method")) == Some("microsoft_graph");
+fn mailbox(cx: &Context, mb: &Mailbox) -> Y {
+    let t = mb.table();
+    let redis = &cx.model.redis;
     let mut m = MapBuilder::new();
-    if graph {
+    if mb.graph() {
+        let o = &mb.inbox_options;
         m = m
             .put(":inbox_method", Y::s("microsoft_graph"))
             .put(
                 ":inbox_options",
                 MapBuilder::new()
-                    .opt(":tenant_id", cx.str(&k("inbox_options.tenant_id")))
-                    .opt(":client_id", cx.str(&k("inbox_options.client_id")))
-                    .opt(":client_secret", secret(&k("inbox_options.client_secret")))
-                    .opt(":poll_interval", cx.int(&k("inbox_options.poll_interval")))
-                    .opt(
-                        ":azure_ad_endpoint",
-                        cx.str(&k("inbox_options.azure_ad_endpoint")),
-                    )
-                    .opt(
-                        ":graph_endpoint",
-                        cx.str(&k("inbox_options.graph_endpoint")),
-                    )
+                    .opt(":tenant_id", ys(&o.tenant_id))
+                    .opt(":client_id", ys(&o.client_id))
+                    .opt(":client_secret", ysecret(&o.client_secret))
+                    .put(":poll_interval", Y::Int(o.poll_interval))
+                    .put(":azure_ad_endpoint", Y::s(o.azure_ad_endpoint.clone()))
+                    .put(":graph_endpoint", Y::s(o.graph_endpoint.clone()))
                     .build(),
             )
-            .opt(":email", secret(&k("user")));
+            .opt(":email", ysecret(&mb.user));
     } else {
         m = m
-            .opt(":host", cx.str(&k("host")))
-            .opt(":port", cx.int(&k("port")))
-            .put(":ssl", ssl(cx, t))
-            .put(":start_tls", Y::Bool(r.bool(&k("start_tls"))))
-            .opt(":email", secret(&k("user")))
-            .opt(":password", secret(&k("password")))
-            .opt(":idle_timeout", cx.int(&k("idle_timeout")));
+            .opt(":host", ys(&mb.host))
+            .put(":port", Y::Int(mb.port.into()))
+            .put(":ssl", ssl(mb))
+            .put(":start_tls", Y::Bool(mb.start_tls))
+            .opt(":email", ysecret(&mb.user))
+            .opt(":password", ysecret(&mb.password))
+            .put(":idle_timeout", Y::Int(mb.idle_timeout));
     }
     m = m
-        .opt(":name", cx.str(&k("mailbox")))
+        .put(":name", Y::s(mb.mailbox.clone()))
         .put(":delete_after_delivery", Y::Bool(true))
-        .put(":expunge_deleted", Y::Bool(r.bool(&k("expunge_deleted"))));
-    let service_desk = t == "service_desk_email";
-    if r.str(&k("delivery_method")) == Some("sidekiq") {
+        .put(":expunge_deleted", Y::Bool(mb.expunge_deleted));
+    let service_desk = mb.kind == MailboxKind::ServiceDesk;
+    if mb.delivery == Delivery::Sidekiq {
         // GitLab: `:redis_url`, `:redis_db`, `:queue` (`default` for both mailboxes since
         // MAILBOX_SPECIFIC_CONFIGS), `:worker`.
         m = m.put(":delivery_method", Y::s("sidekiq")).put(
             ":delivery_options",
             MapBuilder::new()
-                .opt(":redis_url", redis_url(r).map(Y::s))
-                .put(":redis_db", Y::Int(redis_db(r)))
+                .opt(":redis_url", redis_url(redis).map(Y::s))
+                .put(":redis_db", Y::Int(redis_db(redis)))
                 .put(":queue", Y::s("default"))
                 .put(
                     ":worker",
@@ -181,7 +158,7 @@ fn mailbox(cx: &Context, t: &str) -> Y {
                 .build(),
         );
     } else {
-        let url = r.str(&k("gitlab_url")).unwrap_or_default();
+        let url = mb.gitlab_url.as_deref().unwrap_or_default();
         m = m.put(":delivery_method", Y::s("postback")).put(
             ":delivery_options",
             MapBuilder::new()
@@ -203,20 +180,18 @@ fn mailbox(cx: &Context, t: &str) -> Y {
                 .build(),
         );
     }
-    if r.str("mailroom.arbitration") == Some("redis") {
+    if cx.model.mailroom.redis_arbitration {
         m = m.put(":arbitration_method", Y::s("redis")).put(
             ":arbitration_options",
             MapBuilder::new()
-                .opt(":redis_url", redis_url(r).map(Y::s))
+                .opt(":redis_url", redis_url(redis).map(Y::s))
                 .put(":namespace", Y::s(ARBITRATION_NAMESPACE))
                 .build(),
         );
     }
     m.put(
         ":logger",
-        MapBuilder::new()
-            .opt(":log_path", cx.str(&k("log_file")))
-            .build(),
+        MapBuilder::new().opt(":log_path", ys(&mb.log_file)).build(),
     )
     .build()
 }
@@ -225,11 +200,12 @@ fn mailbox(cx: &Context, t: &str) -> Y {
 /// separate password option). Every byte outside RFC 3986's unreserved set is
 /// percent-encoded, `+` included: Ruby's redis client decodes the userinfo form-style, so
 /// a bare `+` would become a space (the `url` crate would leave it as it is).
-pub fn redis_url(r: &Resolved) -> Option<String> {
-    let written = r.str("redis.url")?;
-    let Some(password) = r.str("redis.password") else {
+pub fn redis_url(r: &Redis) -> Option<String> {
+    let written = r.url.as_deref()?;
+    let Some(password) = &r.password else {
         return Some(written.to_string());
     };
+    let password = password.expose();
     let u = url::Url::parse(written).ok()?;
     let user = u.username();
     let rest = &u[url::Position::BeforeHost..];
@@ -241,8 +217,9 @@ pub fn redis_url(r: &Resolved) -> Option<String> {
 }
 
 /// The database number of `[redis] url` (`redis://host:6379/2` → 2), else 0.
-pub fn redis_db(r: &Resolved) -> i64 {
-    r.str("redis.url")
+pub fn redis_db(r: &Redis) -> i64 {
+    r.url
+        .as_deref()
         .and_then(|u| url::Url::parse(u).ok())
         .and_then(|u| u.path().trim_start_matches('/').parse().ok())
         .unwrap_or(0)
@@ -261,38 +238,6 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
-/// `[mailroom] user` / `group` as (uid, gid): the user's primary group unless `group`
-/// is set; root's ids for what is not set. `Ok(None)` when neither is set (files stay
-/// root-owned). Names are looked up in the system's user database, not under `--root`:
-/// ownership is the running system's.
-pub fn owner(r: &Resolved) -> Result<Option<(u32, u32)>, String> {
-    owner_of(r, "mailroom")
-}
-
-/// (uid, gid) from `[<table>] user` / `group` (`mailroom`, `gitlab`).
-pub fn owner_of(r: &Resolved, table: &str) -> Result<Option<(u32, u32)>, String> {
-    let (user, group) = (
-        r.str(&format!("{table}.user")),
-        r.str(&format!("{table}.group")),
-    );
-    if user.is_none() && group.is_none() {
-        return Ok(None);
-    }
-    let (uid, primary) = match user {
-        Some(name) => lookup_user(name).ok_or_else(|| {
-            format!("`{table}.user` names `{name}`, which is not a user on this system")
-        })?,
-        None => (0, 0),
-    };
-    let gid = match group {
-        Some(name) => lookup_group(name).ok_or_else(|| {
-            format!("`{table}.group` names `{name}`, which is not a group on this system")
-        })?,
-        None => primary,
-    };
-    Ok(Some((uid, gid)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,6 +253,7 @@ mod tests {
 
     #[test]
     fn root_and_nobody_are_found_and_a_made_up_user_is_not() {
+        use crate::sys::users::{lookup_group, lookup_user};
         assert_eq!(lookup_user("root"), Some((0, 0)));
         assert!(lookup_user("nobody").is_some());
         assert!(lookup_user("no-such-user-toolctl").is_none());

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::Context;
-use crate::settings::resolve::MASK;
+use crate::model::{EnvValue, MASK};
 
 pub const LISTEN: &str = "127.0.0.1:8065";
 
@@ -19,7 +19,7 @@ pub struct Var {
 
 /// Every variable of the envdir, managed ones first, then `mattermost.env`.
 pub fn env(cx: &Context) -> Vec<Var> {
-    let r = cx.resolved;
+    let mm = &cx.model.mattermost;
     let mut vars = Vec::new();
     let mut push = |name: &str,
                     value: Option<String>,
@@ -34,10 +34,10 @@ pub fn env(cx: &Context) -> Vec<Var> {
             });
         }
     };
-    let site = r
-        .str("mattermost.external_url")
+    let site = mm
+        .external_url
+        .as_ref()
         .map(|u| u.trim_end_matches('/').to_string());
-    let s = |k: &str| r.str(k).map(str::to_string);
     push(
         "MM_SERVICESETTINGS_SITEURL",
         site,
@@ -52,54 +52,54 @@ pub fn env(cx: &Context) -> Vec<Var> {
     );
     push(
         "MM_GITLABSETTINGS_ENABLE",
-        Some(r.bool("mattermost.gitlab_enable").to_string()),
+        Some(mm.gitlab_enable.to_string()),
         Some(("GitLabSettings", "Enable")),
         false,
     );
     push(
         "MM_GITLABSETTINGS_ID",
-        s("mattermost.gitlab_id"),
+        mm.gitlab_id.clone(),
         Some(("GitLabSettings", "Id")),
         false,
     );
     push(
         "MM_GITLABSETTINGS_SECRET",
-        s("mattermost.gitlab_secret"),
+        mm.gitlab_secret.as_ref().map(|s| s.expose().clone()),
         Some(("GitLabSettings", "Secret")),
         true,
     );
     push(
         "MM_GITLABSETTINGS_SCOPE",
-        s("mattermost.gitlab_scope"),
+        mm.gitlab_scope.clone(),
         Some(("GitLabSettings", "Scope")),
         false,
     );
     push(
         "MM_GITLABSETTINGS_AUTHENDPOINT",
-        s("mattermost.gitlab_auth_endpoint"),
+        mm.gitlab_auth_endpoint.clone(),
         Some(("GitLabSettings", "AuthEndpoint")),
         false,
     );
     push(
         "MM_GITLABSETTINGS_TOKENENDPOINT",
-        s("mattermost.gitlab_token_endpoint"),
+        mm.gitlab_token_endpoint.clone(),
         Some(("GitLabSettings", "TokenEndpoint")),
         false,
     );
     push(
         "MM_GITLABSETTINGS_USERAPIENDPOINT",
-        s("mattermost.gitlab_user_api_endpoint"),
+        mm.gitlab_user_api_endpoint.clone(),
         Some(("GitLabSettings", "UserAPIEndpoint")),
         false,
     );
     push(
         "MM_SQLSETTINGS_DRIVERNAME",
-        s("mattermost.sql_driver_name"),
+        mm.sql_driver_name.clone(),
         Some(("SqlSettings", "DriverName")),
         false,
     );
-    let password = r.str("mattermost.sql_password");
-    let source = s("mattermost.sql_data_source").map(|ds| match password {
+    let password = mm.sql_password.as_ref().map(|p| p.expose().as_str());
+    let source = mm.sql_data_source.clone().map(|ds| match password {
         // Quoted (or percent-encoded in a URL) as lib/pq reads it: a password with a space or
         // a quote must not end the keyword.
         Some(p) => crate::mattermost::pg::with_password(&ds, p),
@@ -114,17 +114,17 @@ pub fn env(cx: &Context) -> Vec<Var> {
     // The data directory toolctl backs up and restores is the one Mattermost uses.
     push(
         crate::mattermost::DIRECTORY_ENV,
-        s("mattermost.data_dir"),
+        mm.data_dir.clone(),
         Some(("FileSettings", "Directory")),
         false,
     );
-    for (name, value) in r.map("mattermost.env") {
+    for (name, value) in &mm.env {
         vars.retain(|v| &v.name != name);
         vars.push(Var {
             name: name.clone(),
-            value: value.clone(),
+            value: value.expose().to_string(),
             json: None,
-            secret: false,
+            secret: matches!(value, EnvValue::Secret(_)),
         });
     }
     vars

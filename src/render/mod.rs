@@ -24,8 +24,8 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::fsutil;
+use crate::model::{env_name_is_secret, Model, MASK};
 use crate::paths::Paths;
-use crate::settings::resolve::{Resolved, MASK};
 use yaml::Y;
 
 /// The shared webhook token, relative to the rendered directory.
@@ -37,22 +37,21 @@ const CONFIG_JSON: &str = "mattermost/config.json";
 
 /// What a renderer reads.
 pub struct Context<'a> {
-    pub resolved: &'a Resolved,
+    pub model: &'a Model,
     pub paths: &'a Paths,
 }
 
+/// An optional string as YAML.
+fn ys(v: &Option<String>) -> Option<Y> {
+    v.as_ref().map(|s| Y::s(s.clone()))
+}
+
+/// A secret's value as YAML (for the files that must carry it).
+fn ysecret(v: &Option<crate::model::Secret>) -> Option<Y> {
+    v.as_ref().map(|s| Y::s(s.expose().clone()))
+}
+
 impl Context<'_> {
-    fn str(&self, key: &str) -> Option<Y> {
-        match self.resolved.get(key) {
-            Some(crate::settings::resolve::Value::Str(s)) => Some(Y::s(s.clone())),
-            _ => None,
-        }
-    }
-
-    fn int(&self, key: &str) -> Option<Y> {
-        self.resolved.int(key).map(Y::Int)
-    }
-
     /// The first line of every rendered text file.
     fn header(&self, comment: &str) -> String {
         format!(
@@ -108,16 +107,9 @@ pub struct Plan {
     pub notes: Vec<String>,
 }
 
-/// Whether an enabled mailbox delivers by webhook and so needs the shared token.
-pub fn needs_webhook_secret(r: &Resolved) -> bool {
-    ["incoming_email", "service_desk_email"].iter().any(|t| {
-        r.bool(&format!("{t}.enabled")) && r.str(&format!("{t}.delivery_method")) == Some("webhook")
-    })
-}
-
 /// Plans every file. `webhook_secret` is the shared token (stored, or generated this run).
 pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
-    let r = cx.resolved;
+    let m = cx.model;
     let mut files = Vec::new();
     let mut add = |rel: &str, text: String, mode: u32, secrecy: Secrecy| {
         files.push(Desired {
@@ -137,7 +129,7 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         add(SMTP_SETTINGS, text, 0o644, Secrecy::Public);
     }
     // mail_room's files and directories belong to the user it runs as.
-    let poller = mail_room::owner(r).map_err(|e| {
+    let poller = m.mailroom.account.ids().map_err(|e| {
         Error::new(e).hint("create the user and group first, or fix `[mailroom] user`/`group`")
     })?;
     let mut dirs = Vec::new();
@@ -151,7 +143,7 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
             });
         }
     }
-    if needs_webhook_secret(r) {
+    if m.needs_webhook_secret() {
         if let Some(token) = webhook_secret {
             add(MAILROOM_SECRET, token.to_string(), 0o600, Secrecy::Whole);
             // The token's directory too, or the poller could not reach the token in it.
@@ -163,20 +155,18 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         }
     }
     let mut notes = Vec::new();
-    if r.mattermost_enabled() {
+    if m.mattermost.enabled() {
         let vars = mattermost::env(cx);
         for v in &vars {
             let secrecy = if v.name == "MM_SQLSETTINGS_DATASOURCE" && v.secret {
                 Secrecy::Masked
             } else if v.secret {
+                // A credential, `[mattermost] env`'s included (the model says which).
                 Secrecy::Whole
             } else if v.name == "MM_SQLSETTINGS_DATASOURCE" {
                 // A data source without a stored password may still carry one: its
                 // `password=` is masked.
                 Secrecy::Masked
-            } else if v.json.is_none() && env_name_is_secret(&v.name) {
-                // `[mattermost] env` holding a credential under a telling name.
-                Secrecy::Whole
             } else {
                 Secrecy::Public
             };
@@ -215,7 +205,7 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         f.owner = poller;
     }
     // GitLab reads its files as its own user (omnibus: `git`).
-    let gitlab_owner = mail_room::owner_of(r, "gitlab").map_err(|e| {
+    let gitlab_owner = m.gitlab.account.ids().map_err(|e| {
         Error::new(e).hint("create the user and group first, or fix `[gitlab] user`/`group`")
     })?;
     for f in files
@@ -723,25 +713,6 @@ fn mask_password_param(line: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// Whether an environment variable's name says that it holds a credential
-/// (`MM_EMAILSETTINGS_SMTPPASSWORD`, `…_SECRET`, `…_TOKEN`, `…_KEY`, `…_SALT`,
-/// `…_DATASOURCE`): such a file is never shown in a diff unless toolctl knows its value
-/// is public.
-fn env_name_is_secret(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    [
-        "PASSWORD",
-        "SECRET",
-        "TOKEN",
-        "KEY",
-        "SALT",
-        "DATASOURCE",
-        "CREDENTIAL",
-    ]
-    .iter()
-    .any(|w| upper.contains(w))
 }
 
 #[cfg(test)]

@@ -24,19 +24,15 @@ const COMMON: &str = "        proxy_set_header Host $http_host;
 ";
 
 pub fn render(cx: &Context) -> Option<String> {
-    let r = cx.resolved;
-    let url = url::Url::parse(r.str("mattermost.external_url")?).ok()?;
+    let mm = &cx.model.mattermost;
+    let n = &mm.nginx;
+    let url = url::Url::parse(mm.external_url.as_deref()?).ok()?;
     let host = url.host_str()?.to_string();
     let https = url.scheme() == "https";
     let port = url.port();
-    let setting = |leaf: &str, default: &'static str| {
-        r.str(&format!("mattermost.nginx.{leaf}"))
-            .unwrap_or(default)
-            .to_string()
-    };
-    let body_size = setting("client_max_body_size", "100M");
-    let read_timeout = setting("proxy_read_timeout", "600s");
-    let ws_read_timeout = setting("websocket_proxy_read_timeout", "90s");
+    let body_size = &n.client_max_body_size;
+    let read_timeout = &n.proxy_read_timeout;
+    let ws_read_timeout = &n.websocket_proxy_read_timeout;
     let locations = format!(
         "    location ~ /api/v[0-9]+/(users/)?websocket$ {{
         proxy_set_header Upgrade $http_upgrade;
@@ -67,7 +63,7 @@ pub fn render(cx: &Context) -> Option<String> {
     out.push_str(&format!(
         "server {{\n    listen {http_port};\n    server_name {host};\n"
     ));
-    if https && r.bool("mattermost.nginx.redirect_http_to_https") {
+    if https && n.redirect_http_to_https {
         let target = match port {
             Some(p) => format!("https://$host:{p}$request_uri"),
             None => "https://$host$request_uri".to_string(),
@@ -94,10 +90,8 @@ pub fn render(cx: &Context) -> Option<String> {
 {locations}}}
 ",
             port.unwrap_or(443),
-            r.str("mattermost.nginx.ssl_certificate")
-                .unwrap_or_default(),
-            r.str("mattermost.nginx.ssl_certificate_key")
-                .unwrap_or_default(),
+            n.ssl_certificate.as_deref().unwrap_or_default(),
+            n.ssl_certificate_key.as_deref().unwrap_or_default(),
         ));
     }
     Some(out)

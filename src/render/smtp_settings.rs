@@ -8,12 +8,12 @@ use super::Context;
 
 /// The initializer, when `[smtp]` is enabled and `[gitlab]` is set.
 pub fn render(cx: &Context) -> Option<String> {
-    let r = cx.resolved;
-    if !r.bool("smtp.enabled") || !super::gitlab_enc::configured(r) {
+    let r = &cx.model.smtp;
+    if !r.enabled || !super::gitlab_enc::configured(cx.model) {
         return None;
     }
     let mut lines: Vec<String> = Vec::new();
-    let auth = r.str("smtp.authentication");
+    let auth = r.authentication.as_deref();
     if let Some(a) = auth.filter(|a| *a != "none") {
         lines.push(format!("authentication: :{a},"));
     }
@@ -21,25 +21,20 @@ pub fn render(cx: &Context) -> Option<String> {
         lines.push("user_name: secrets.username,".into());
         lines.push("password: secrets.password,".into());
     }
-    if let Some(v) = r.str("smtp.address") {
+    if let Some(v) = &r.address {
         lines.push(format!("address: {},", ruby_str(v)));
     }
-    if let Some(v) = r.int("smtp.port") {
-        lines.push(format!("port: {v},"));
-    }
-    if let Some(v) = r.str("smtp.domain") {
+    lines.push(format!("port: {},", r.port));
+    if let Some(v) = &r.domain {
         lines.push(format!("domain: {},", ruby_str(v)));
     }
-    lines.push(format!(
-        "enable_starttls_auto: {},",
-        r.bool("smtp.enable_starttls_auto")
-    ));
-    lines.push(format!("tls: {},", r.bool("smtp.tls")));
-    if let Some(v) = r.str("smtp.openssl_verify_mode") {
+    lines.push(format!("enable_starttls_auto: {},", r.enable_starttls_auto));
+    lines.push(format!("tls: {},", r.tls));
+    if let Some(v) = &r.openssl_verify_mode {
         lines.push(format!("openssl_verify_mode: {},", ruby_str(v)));
     }
-    if let Some(v) = r.str("smtp.ca_file") {
-        lines.push(format!("ca_file: {},", ruby_str(v)));
+    if let Some(v) = &r.ca_file {
+        lines.push(format!("ca_file: {},", ruby_str(&v.written)));
     }
     let body: String = lines.iter().map(|l| format!("    {l}\n")).collect();
     Some(format!(

@@ -75,45 +75,74 @@ pub fn subject(address: &str, project: &str) -> String {
     format!("Verify custom email address {address} for {project}")
 }
 
-/// The verification mail, as RFC 5322 text with CRLF line ends.
-pub fn message(address: &str, project: &str, token: &str, host: &str) -> Vec<u8> {
+/// Why the verification mail could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    #[error("`{0}` is not an address a mail can be sent from")]
+    Address(String),
+    #[error("cannot build the verification mail: {0}")]
+    Build(String),
+}
+
+/// The verification mail, as RFC 5322 text with CRLF line ends, built by lettre (its
+/// `Date` is the current time; `host` names the Message-ID's domain).
+pub fn message(
+    address: &str,
+    project: &str,
+    token: &str,
+    host: &str,
+) -> Result<Vec<u8>, MessageError> {
+    use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
+    use lettre::message::{Body, SinglePart};
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    let date = httpdate(now.as_secs());
     let id = format!(
         "<toolctl-verify-{}-{}-{token}@{host}>",
         now.as_secs(),
         std::process::id()
     );
-    format!(
-        "From: {address}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: {id}\r\nAuto-Submitted: no\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\nThis email was sent by `toolctl service-desk-email verify-custom-email` to verify\r\nthe custom email address {address} for the Service Desk of {project}.\r\n\r\nVerification token: {token}\r\n",
-        to = super::address::verify_address(address),
-        subject = subject(address, project),
-    )
-    .into_bytes()
-}
-
-/// An RFC 5322 date (UTC) for `secs` since the epoch.
-fn httpdate(secs: u64) -> String {
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(mo <= 2);
-    let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
-    let mon = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][(mo - 1) as usize];
-    format!("{wd}, {d:02} {mon} {y} {h:02}:{m:02}:{s:02} +0000")
+    let to = super::address::verify_address(address);
+    let mailbox = |a: &str| {
+        a.parse::<lettre::message::Mailbox>()
+            .map_err(|_| MessageError::Address(a.to_string()))
+    };
+    // Lines short enough for 7bit, so the text arrives as written; a very long address or
+    // project path makes lettre choose an encoding instead.
+    let text = format!(
+        "This email was sent by `toolctl service-desk-email verify-custom-email`\nto verify the custom email address {address}\nfor the Service Desk of {project}.\n\nVerification token: {token}\n"
+    );
+    let body =
+        Body::new_with_encoding(text, ContentTransferEncoding::SevenBit).unwrap_or_else(Body::new);
+    let subject = subject(address, project);
+    let builder = lettre::Message::builder()
+        .from(mailbox(address)?)
+        .to(mailbox(&to)?);
+    // GitLab looks for the subject as it sends it: on one line (lettre would fold a long
+    // one; an ASCII subject needs no encoding, so it is written as it is).
+    let builder = if subject.is_ascii() {
+        builder.raw_header(HeaderValue::dangerous_new_pre_encoded(
+            HeaderName::new_from_ascii_str("Subject"),
+            subject.clone(),
+            subject,
+        ))
+    } else {
+        builder.subject(subject)
+    };
+    let message = builder
+        .date_now()
+        .message_id(Some(id))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "no".into(),
+        ))
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(body),
+        )
+        .map_err(|e| MessageError::Build(e.to_string()))?;
+    Ok(message.formatted())
 }
 
 /// A received message's headers, unfolded, names lowercased, in order.
@@ -302,7 +331,7 @@ mod tests {
 
     #[test]
     fn message_and_verdicts() {
-        let m = message("support@example.com", "grp/prj", "abcDEF123456", "h");
+        let m = message("support@example.com", "grp/prj", "abcDEF123456", "h").unwrap();
         let text = String::from_utf8_lossy(&m).into_owned();
         assert!(text.contains("To: support+verify@example.com\r\n"));
         assert!(text.contains("Auto-Submitted: no\r\n"));
@@ -349,8 +378,17 @@ mod tests {
     }
 
     #[test]
-    fn dates() {
-        assert_eq!(httpdate(0), "Thu, 01 Jan 1970 00:00:00 +0000");
-        assert_eq!(httpdate(1_700_000_000), "Tue, 14 Nov 2023 22:13:20 +0000");
+    fn the_mail_carries_a_date_and_the_headers_gitlab_reads() {
+        let m = message("support@example.com", "grp/prj", "abcDEF123456", "h").unwrap();
+        let h = headers(&m);
+        let get = |n: &str| h.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+        let date = get("date").expect("a Date header");
+        assert!(date.ends_with(" +0000") && date.contains(", "), "{date}");
+        assert_eq!(get("from").as_deref(), Some("support@example.com"));
+        assert_eq!(
+            get("subject").as_deref(),
+            Some("Verify custom email address support@example.com for grp/prj")
+        );
+        assert!(get("message-id").unwrap().ends_with("@h>"));
     }
 }

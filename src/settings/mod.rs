@@ -9,6 +9,7 @@
 //!
 //! Paths written in settings are read inside `--root` (see [`crate::paths`]).
 
+pub mod build;
 pub mod edit;
 pub mod resolve;
 pub mod schema;

@@ -15,6 +15,7 @@ use zeroize::Zeroizing;
 use super::schema::{self, DefaultValue as D};
 use super::{Diag, Settings, Severity, Val};
 use crate::error::{Error, Result};
+use crate::model::Model;
 use crate::paths::Paths;
 use crate::secrets::{schema as secret_schema, Scope, Store};
 
@@ -70,7 +71,7 @@ impl Value {
 }
 
 /// What every secret looks like in output.
-pub const MASK: &str = "********";
+pub use crate::model::MASK;
 
 /// Where a resolved value came from.
 #[derive(Clone, Debug, PartialEq)]
@@ -95,42 +96,17 @@ impl fmt::Display for Source {
     }
 }
 
-/// The settings every command works from.
+/// The settings every command works from: the values by key (for `show-config` and
+/// `config`), the findings, and the typed [`Model`] every other reader uses.
 pub struct Resolved {
     pub values: BTreeMap<String, (Value, Source)>,
     pub diags: Vec<Diag>,
+    pub model: Model,
 }
 
 impl Resolved {
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.values.get(key).map(|(v, _)| v)
-    }
-
-    /// A string or a secret's value.
-    pub fn str(&self, key: &str) -> Option<&str> {
-        match self.get(key) {
-            Some(Value::Str(s)) => Some(s),
-            Some(Value::Secret(s)) => Some(s.as_str()),
-            _ => None,
-        }
-    }
-
-    pub fn int(&self, key: &str) -> Option<i64> {
-        match self.get(key) {
-            Some(Value::Int(i)) => Some(*i),
-            _ => None,
-        }
-    }
-
-    pub fn bool(&self, key: &str) -> bool {
-        matches!(self.get(key), Some(Value::Bool(true)))
-    }
-
-    pub fn map(&self, key: &str) -> &[(String, String)] {
-        match self.get(key) {
-            Some(Value::Map(m)) => m,
-            _ => &[],
-        }
     }
 
     pub fn errors(&self) -> impl Iterator<Item = &Diag> {
@@ -142,21 +118,50 @@ impl Resolved {
             .iter()
             .filter(|d| d.severity == Severity::Warning)
     }
+}
 
-    /// Every secret value in these settings, for masking rendered text.
-    pub fn secret_values(&self) -> Vec<&str> {
-        self.values
-            .values()
-            .filter_map(|(v, _)| match v {
-                Value::Secret(s) if !s.is_empty() => Some(s.as_str()),
-                _ => None,
-            })
-            .collect()
+/// Reads of the resolved values by key: for the resolve step itself (derived values,
+/// rules, the model's build), never outside `settings`.
+#[derive(Clone, Copy)]
+pub struct Values<'a>(pub &'a BTreeMap<String, (Value, Source)>);
+
+impl<'a> Values<'a> {
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        self.0.get(key).map(|(v, _)| v)
+    }
+
+    /// A string or a secret's value.
+    pub fn str(&self, key: &str) -> Option<&'a str> {
+        match self.get(key) {
+            Some(Value::Str(s)) => Some(s),
+            Some(Value::Secret(s)) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+
+    pub fn bool(&self, key: &str) -> bool {
+        matches!(self.get(key), Some(Value::Bool(true)))
+    }
+
+    pub fn map(&self, key: &str) -> &'a [(String, String)] {
+        match self.get(key) {
+            Some(Value::Map(m)) => m,
+            _ => &[],
+        }
     }
 
     /// Whether Mattermost is configured (it is enabled by its external URL, as in omnibus).
     pub fn mattermost_enabled(&self) -> bool {
         self.str("mattermost.external_url").is_some()
+    }
+
+    /// `[<table>] user` / `group`.
+    pub fn account(&self, table: &'static str) -> crate::model::Account {
+        crate::model::Account {
+            table,
+            user: self.str(&format!("{table}.user")).map(str::to_string),
+            group: self.str(&format!("{table}.group")).map(str::to_string),
+        }
     }
 }
 
@@ -224,13 +229,15 @@ pub fn resolve_with(settings: &Settings, paths: &Paths, decrypted: &Decrypted) -
             values.insert(key.path.clone(), (v, Source::Default));
         }
     }
-    let mut resolved = Resolved { values, diags };
-    derive(&mut resolved, paths);
-    rules::check(&mut resolved, settings);
-    resolved
-        .diags
-        .sort_by_key(|d| (d.severity, d.line.unwrap_or(usize::MAX)));
-    resolved
+    derive(&mut values, paths);
+    diags.extend(rules::check(Values(&values), settings));
+    diags.sort_by_key(|d| (d.severity, d.line.unwrap_or(usize::MAX)));
+    let model = super::build::model(Values(&values), paths);
+    Resolved {
+        values,
+        diags,
+        model,
+    }
 }
 
 fn from_raw(v: &Val) -> Value {
@@ -244,14 +251,14 @@ fn from_raw(v: &Val) -> Value {
 }
 
 /// Fills the defaults that depend on other settings.
-fn derive(r: &mut Resolved, paths: &Paths) {
-    let set = |r: &mut Resolved, key: &str, v: Value, from: &'static str| {
-        r.values
-            .entry(key.to_string())
-            .or_insert((v, Source::Derived(from)));
+fn derive(values: &mut BTreeMap<String, (Value, Source)>, paths: &Paths) {
+    let mut derived: Vec<(String, Value, &'static str)> = Vec::new();
+    let mut set = |key: &str, v: Value, from: &'static str| {
+        derived.push((key.to_string(), v, from));
     };
+    let r = Values(values);
     let port = if r.bool("smtp.tls") { 465 } else { 587 };
-    set(r, "smtp.port", Value::Int(port), "smtp.tls");
+    set("smtp.port", Value::Int(port), "smtp.tls");
     let external = r
         .str("external_url")
         .map(|u| u.trim_end_matches('/').to_string());
@@ -265,10 +272,9 @@ fn derive(r: &mut Resolved, paths: &Paths) {
         } else {
             143
         };
-        set(r, &format!("{t}.port"), Value::Int(port), "ssl");
+        set(&format!("{t}.port"), Value::Int(port), "ssl");
         if let Some(url) = &external {
             set(
-                r,
                 &format!("{t}.gitlab_url"),
                 Value::Str(url.clone()),
                 "external_url",
@@ -279,7 +285,6 @@ fn derive(r: &mut Resolved, paths: &Paths) {
             log_dir.trim_end_matches('/')
         );
         set(
-            r,
             &format!("{t}.log_file"),
             Value::Str(log),
             "logging.log_directory",
@@ -291,7 +296,7 @@ fn derive(r: &mut Resolved, paths: &Paths) {
             ("mattermost.gitlab_token_endpoint", "/oauth/token"),
             ("mattermost.gitlab_user_api_endpoint", "/api/v4/user"),
         ] {
-            set(r, key, Value::Str(format!("{url}{suffix}")), "external_url");
+            set(key, Value::Str(format!("{url}{suffix}")), "external_url");
         }
     }
     let host = r
@@ -300,17 +305,18 @@ fn derive(r: &mut Resolved, paths: &Paths) {
         .and_then(|u| u.host_str().map(str::to_string));
     if let Some(host) = host {
         set(
-            r,
             "mattermost.nginx.ssl_certificate",
             Value::Str(format!("/etc/toolctl/ssl/{host}.crt")),
             "mattermost.external_url",
         );
         set(
-            r,
             "mattermost.nginx.ssl_certificate_key",
             Value::Str(format!("/etc/toolctl/ssl/{host}.key")),
             "mattermost.external_url",
         );
+    }
+    for (key, v, from) in derived {
+        values.entry(key).or_insert((v, Source::Derived(from)));
     }
 }
 
@@ -397,12 +403,29 @@ pub mod rules {
             .min()
     }
 
-    pub fn check(r: &mut Resolved, s: &Settings) {
+    /// Every rule, table by table; the findings in file order come from the caller's sort.
+    pub fn check(r: Values, s: &Settings) -> Vec<Diag> {
         let mut out = Vec::new();
-        let e = Severity::Error;
-        let w = Severity::Warning;
-        let mailroom_node = r.bool("mailroom.enable");
+        urls(r, s, &mut out);
+        smtp(r, s, &mut out);
+        let mut mailboxes = Vec::new();
+        for scope in [Scope::IncomingEmail, Scope::ServiceDeskEmail] {
+            mailboxes.extend(mailbox(r, s, scope, &mut out));
+        }
+        same_mailbox(s, &mailboxes, &mut out);
+        graph_mailer(r, s, &mailboxes, &mut out);
+        mattermost(r, s, &mut out);
+        graph_endpoints(r, s, &mut out);
+        services(r, s, &mut out);
+        out
+    }
 
+    /// Where a mailbox is read: (table, Graph, server or tenant, user, mailbox), lowercased.
+    type Place = (&'static str, bool, String, Option<String>, Option<String>);
+
+    /// `external_url` and `mattermost.external_url`.
+    fn urls(r: Values, s: &Settings, out: &mut Vec<Diag>) {
+        let e = Severity::Error;
         for url_key in ["external_url", "mattermost.external_url"] {
             if let Some(u) = r.str(url_key) {
                 if let Err(why) = check_url(u, url_key == "mattermost.external_url") {
@@ -421,7 +444,11 @@ pub mod rules {
                 }
             }
         }
+    }
 
+    /// `[smtp]`.
+    fn smtp(r: Values, s: &Settings, out: &mut Vec<Diag>) {
+        let e = Severity::Error;
         if r.bool("smtp.enabled") && r.str("smtp.address").is_none() {
             out.push(diag(
                 e,
@@ -431,223 +458,239 @@ pub mod rules {
                 "set the relay's host name: `toolctl config set smtp.address smtp.example.com`",
             ));
         }
+    }
 
-        let mut mailboxes = Vec::new();
-        for scope in [Scope::IncomingEmail, Scope::ServiceDeskEmail] {
-            let t = scope.table();
-            if !r.bool(&format!("{t}.enabled")) {
-                continue;
+    /// One enabled mailbox's rules; its place, for the rules across mailboxes.
+    fn mailbox(r: Values, s: &Settings, scope: Scope, out: &mut Vec<Diag>) -> Option<Place> {
+        let t = scope.table();
+        if !r.bool(&format!("{t}.enabled")) {
+            return None;
+        }
+        let e = Severity::Error;
+        let w = Severity::Warning;
+        let k = |leaf: &str| format!("{t}.{leaf}");
+        let service_desk = t == "service_desk_email";
+        match r.str(&k("address")) {
+            None => out.push(diag(e, s, &k("address"), format!("`{t}.enabled` is true but `{t}.address` is not set"),
+                format!("set it, e.g. `address = \"{}+%{{key}}@incoming.example.com\"`", if service_desk { "contact" } else { "incoming" }))),
+            Some(addr) => match placeholder(addr) {
+                Err(why) => out.push(diag(e, s, &k("address"), format!("`{t}.address` {why}"),
+                    "put `%{key}` once, whole, before the `@`: `incoming+%{key}@incoming.example.com`")),
+                Ok(false) if service_desk => out.push(diag(e, s, &k("address"),
+                    "`service_desk_email.address` has no `%{key}` placeholder; Service Desk needs it to find the project".into(),
+                    "use a sub-address such as `contact+%{key}@example.com`")),
+                Ok(false) => out.push(diag(w, s, &k("address"),
+                    "`incoming_email.address` has no `%{key}`: a dedicated address supports only reply by email".into(),
+                    "use sub-addressing (`incoming+%{key}@…`) or a catch-all (`incoming-%{key}@…`) for new issues and merge requests by email")),
+                Ok(true) => {}
+            },
+        }
+        if let (Some(addr), Some(url)) = (r.str(&k("address")), r.str("external_url")) {
+            let domain = addr.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
+            let host = url::Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+            if domain.is_some() && domain == host {
+                out.push(diag(w, s, &k("address"),
+                    format!("`{t}.address` uses the instance's own domain; anyone who can receive mail there could confirm accounts on services that trust that domain"),
+                    "receive incoming email on a subdomain such as `incoming.example.com`, or a dedicated domain"));
             }
-            let k = |leaf: &str| format!("{t}.{leaf}");
-            let service_desk = t == "service_desk_email";
-            match r.str(&k("address")) {
-                None => out.push(diag(e, s, &k("address"), format!("`{t}.enabled` is true but `{t}.address` is not set"),
-                    format!("set it, e.g. `address = \"{}+%{{key}}@incoming.example.com\"`", if service_desk { "contact" } else { "incoming" }))),
-                Some(addr) => match placeholder(addr) {
-                    Err(why) => out.push(diag(e, s, &k("address"), format!("`{t}.address` {why}"),
-                        "put `%{key}` once, whole, before the `@`: `incoming+%{key}@incoming.example.com`")),
-                    Ok(false) if service_desk => out.push(diag(e, s, &k("address"),
-                        "`service_desk_email.address` has no `%{key}` placeholder; Service Desk needs it to find the project".into(),
-                        "use a sub-address such as `contact+%{key}@example.com`")),
-                    Ok(false) => out.push(diag(w, s, &k("address"),
-                        "`incoming_email.address` has no `%{key}`: a dedicated address supports only reply by email".into(),
-                        "use sub-addressing (`incoming+%{key}@…`) or a catch-all (`incoming-%{key}@…`) for new issues and merge requests by email")),
-                    Ok(true) => {}
-                },
-            }
-            if let (Some(addr), Some(url)) = (r.str(&k("address")), r.str("external_url")) {
-                let domain = addr.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
-                let host = url::Url::parse(url)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
-                if domain.is_some() && domain == host {
-                    out.push(diag(w, s, &k("address"),
-                        format!("`{t}.address` uses the instance's own domain; anyone who can receive mail there could confirm accounts on services that trust that domain"),
-                        "receive incoming email on a subdomain such as `incoming.example.com`, or a dedicated domain"));
-                }
-            }
-            if r.bool(&k("ssl")) && r.bool(&k("start_tls")) {
-                out.push(diag(e, s, &k("start_tls"), format!("`{t}.ssl` and `{t}.start_tls` are both true"),
-                    "choose one: `ssl = true` for implicit TLS (port 993), or `start_tls = true` (port 143)"));
-            }
-            if let Some(url) = r.str(&k("gitlab_url")) {
-                if url.ends_with('/') {
-                    out.push(diag(
-                        e,
-                        s,
-                        &k("gitlab_url"),
-                        format!("`{t}.gitlab_url` ends with `/`"),
-                        format!(
-                            "remove the trailing slash: `gitlab_url = \"{}\"`",
-                            url.trim_end_matches('/')
-                        ),
-                    ));
-                } else if let Err(why) = check_url(url, false) {
-                    out.push(diag(
-                        e,
-                        s,
-                        &k("gitlab_url"),
-                        format!("`{t}.gitlab_url` {why}"),
-                        "write GitLab's URL, e.g. `https://gitlab.example.com`",
-                    ));
-                }
-            }
-            let webhook = r.str(&k("delivery_method")) == Some("webhook");
-            if r.str(&k("delivery_method")) == Some("sidekiq") {
+        }
+        if r.bool(&k("ssl")) && r.bool(&k("start_tls")) {
+            out.push(diag(e, s, &k("start_tls"), format!("`{t}.ssl` and `{t}.start_tls` are both true"),
+                "choose one: `ssl = true` for implicit TLS (port 993), or `start_tls = true` (port 143)"));
+        }
+        if let Some(url) = r.str(&k("gitlab_url")) {
+            if url.ends_with('/') {
                 out.push(diag(
-                    w,
+                    e,
                     s,
-                    &k("delivery_method"),
-                    format!("`{t}.delivery_method = \"sidekiq\"` is deprecated"),
-                    "use `delivery_method = \"webhook\"` (the default since GitLab 15.3)",
+                    &k("gitlab_url"),
+                    format!("`{t}.gitlab_url` ends with `/`"),
+                    format!(
+                        "remove the trailing slash: `gitlab_url = \"{}\"`",
+                        url.trim_end_matches('/')
+                    ),
                 ));
-            }
-            if webhook && r.str(&k("gitlab_url")).is_none() {
-                out.push(diag(e, s, &k("gitlab_url"), format!("`{t}` delivers by webhook but neither `{t}.gitlab_url` nor `external_url` is set"),
-                    "set `external_url = \"https://gitlab.example.com\"` at the top of toolctl.toml"));
-            }
-            if mailroom_node {
-                if let Some(log) = r.str(&k("log_file")) {
-                    let log_dir = r
-                        .str("logging.log_directory")
-                        .map(str::to_string)
-                        .unwrap_or_else(|| format!("/{}", crate::paths::LOG_DIR));
-                    if let Err(dir) = log_file_allowed(log, &log_dir) {
-                        out.push(diag(
-                            e,
-                            s,
-                            &k("log_file"),
-                            format!("`{t}.log_file` is `{log}`: reconfigure would create `{dir}` for mail_room's user, outside the log directories"),
-                            format!("put mail_room's log under `/var/log/`, `/var/opt/` or `[logging] log_directory` (`{log_dir}`), e.g. `log_file = \"{}/mailroom/mail_room_json.log\"`", log_dir.trim_end_matches('/')),
-                        ));
-                    }
-                }
-            }
-            let graph = r.str(&k("inbox_method")) == Some("microsoft_graph");
-            let cli = scope.cli_name();
-            if mailroom_node {
-                let mut need = |leaf: &str, what: &str, hint: String| {
-                    if r.str(&k(leaf)).is_none() {
-                        out.push(diag(
-                            e,
-                            s,
-                            &k(leaf),
-                            format!("`{t}` {what} but `{t}.{leaf}` is not set"),
-                            hint,
-                        ));
-                    }
-                };
-                if graph {
-                    need(
-                        "inbox_options.tenant_id",
-                        "reads through Microsoft Graph",
-                        "set the Entra tenant ID: `tenant_id = \"…\"` under `[{t}.inbox_options]`"
-                            .replace("{t}", t),
-                    );
-                    need(
-                        "inbox_options.client_id",
-                        "reads through Microsoft Graph",
-                        "set the application's client ID under `[{t}.inbox_options]`"
-                            .replace("{t}", t),
-                    );
-                    need(
-                        "inbox_options.client_secret",
-                        "reads through Microsoft Graph",
-                        format!("add `client_secret` with `toolctl {cli} secret edit`"),
-                    );
-                } else {
-                    need(
-                        "host",
-                        "reads by IMAP",
-                        format!(
-                            "set the IMAP server: `toolctl config set {t}.host imap.example.com`"
-                        ),
-                    );
-                    need(
-                        "user",
-                        "reads by IMAP",
-                        format!("add `user` with `toolctl {cli} secret edit`"),
-                    );
-                    need(
-                        "password",
-                        "reads by IMAP",
-                        format!("add `password` with `toolctl {cli} secret edit`"),
-                    );
-                }
-            }
-            let lower = |v: Option<&str>| v.map(str::to_ascii_lowercase);
-            let place = if graph {
-                lower(r.str(&k("inbox_options.tenant_id")))
-            } else {
-                lower(r.str(&k("host")))
-            };
-            if let Some(place) = place {
-                mailboxes.push((
-                    t,
-                    graph,
-                    place,
-                    lower(r.str(&k("user"))),
-                    lower(r.str(&k("mailbox"))),
+            } else if let Err(why) = check_url(url, false) {
+                out.push(diag(
+                    e,
+                    s,
+                    &k("gitlab_url"),
+                    format!("`{t}.gitlab_url` {why}"),
+                    "write GitLab's URL, e.g. `https://gitlab.example.com`",
                 ));
             }
         }
-        if let [a, b] = &mailboxes[..] {
+        let webhook = r.str(&k("delivery_method")) == Some("webhook");
+        if r.str(&k("delivery_method")) == Some("sidekiq") {
+            out.push(diag(
+                w,
+                s,
+                &k("delivery_method"),
+                format!("`{t}.delivery_method = \"sidekiq\"` is deprecated"),
+                "use `delivery_method = \"webhook\"` (the default since GitLab 15.3)",
+            ));
+        }
+        if webhook && r.str(&k("gitlab_url")).is_none() {
+            out.push(diag(e, s, &k("gitlab_url"), format!("`{t}` delivers by webhook but neither `{t}.gitlab_url` nor `external_url` is set"),
+                "set `external_url = \"https://gitlab.example.com\"` at the top of toolctl.toml"));
+        }
+        let graph = r.str(&k("inbox_method")) == Some("microsoft_graph");
+        if r.bool("mailroom.enable") {
+            reader(r, s, scope, graph, out);
+        }
+        let lower = |v: Option<&str>| v.map(str::to_ascii_lowercase);
+        let place = if graph {
+            lower(r.str(&k("inbox_options.tenant_id")))
+        } else {
+            lower(r.str(&k("host")))
+        };
+        Some((
+            t,
+            graph,
+            place?,
+            lower(r.str(&k("user"))),
+            lower(r.str(&k("mailbox"))),
+        ))
+    }
+
+    /// The rules of a mailbox this node polls (`mailroom.enable`): its log file, and what
+    /// mail_room needs to read it.
+    fn reader(r: Values, s: &Settings, scope: Scope, graph: bool, out: &mut Vec<Diag>) {
+        let t = scope.table();
+        let e = Severity::Error;
+        let k = |leaf: &str| format!("{t}.{leaf}");
+        if let Some(log) = r.str(&k("log_file")) {
+            let log_dir = r
+                .str("logging.log_directory")
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("/{}", crate::paths::LOG_DIR));
+            if let Err(dir) = log_file_allowed(log, &log_dir) {
+                out.push(diag(
+                    e,
+                    s,
+                    &k("log_file"),
+                    format!("`{t}.log_file` is `{log}`: reconfigure would create `{dir}` for mail_room's user, outside the log directories"),
+                    format!("put mail_room's log under `/var/log/`, `/var/opt/` or `[logging] log_directory` (`{log_dir}`), e.g. `log_file = \"{}/mailroom/mail_room_json.log\"`", log_dir.trim_end_matches('/')),
+                ));
+            }
+        }
+        let cli = scope.cli_name();
+        let mut need = |leaf: &str, what: &str, hint: String| {
+            if r.str(&k(leaf)).is_none() {
+                out.push(diag(
+                    e,
+                    s,
+                    &k(leaf),
+                    format!("`{t}` {what} but `{t}.{leaf}` is not set"),
+                    hint,
+                ));
+            }
+        };
+        if graph {
+            need(
+                "inbox_options.tenant_id",
+                "reads through Microsoft Graph",
+                "set the Entra tenant ID: `tenant_id = \"…\"` under `[{t}.inbox_options]`"
+                    .replace("{t}", t),
+            );
+            need(
+                "inbox_options.client_id",
+                "reads through Microsoft Graph",
+                "set the application's client ID under `[{t}.inbox_options]`".replace("{t}", t),
+            );
+            need(
+                "inbox_options.client_secret",
+                "reads through Microsoft Graph",
+                format!("add `client_secret` with `toolctl {cli} secret edit`"),
+            );
+        } else {
+            need(
+                "host",
+                "reads by IMAP",
+                format!("set the IMAP server: `toolctl config set {t}.host imap.example.com`"),
+            );
+            need(
+                "user",
+                "reads by IMAP",
+                format!("add `user` with `toolctl {cli} secret edit`"),
+            );
+            need(
+                "password",
+                "reads by IMAP",
+                format!("add `password` with `toolctl {cli} secret edit`"),
+            );
+        }
+    }
+    /// The two mailboxes must not read the same mailbox.
+    fn same_mailbox(s: &Settings, mailboxes: &[Place], out: &mut Vec<Diag>) {
+        let e = Severity::Error;
+        if let [a, b] = mailboxes {
             if a.1 == b.1 && a.2 == b.2 && a.3 == b.3 && a.4 == b.4 {
                 out.push(diag(e, s, "service_desk_email.mailbox",
-                    "`incoming_email` and `service_desk_email` read the same mailbox (same server, user and mailbox name)".into(),
-                    "give Service Desk its own mailbox (another user or another mailbox name): mail would be taken by the wrong reader"));
+                "`incoming_email` and `service_desk_email` read the same mailbox (same server, user and mailbox name)".into(),
+                "give Service Desk its own mailbox (another user or another mailbox name): mail would be taken by the wrong reader"));
             }
         }
+    }
 
+    /// `[microsoft_graph_mailer]`: what it needs, and no mail loop with a mailbox.
+    fn graph_mailer(r: Values, s: &Settings, mailboxes: &[Place], out: &mut Vec<Diag>) {
+        let e = Severity::Error;
         if r.bool("microsoft_graph_mailer.enabled") {
             for (leaf, hint) in [
-                ("user_id", "set the sending mailbox: `user_id = \"gitlab@example.com\"` (or its object ID)".to_string()),
-                ("tenant", "set the Entra tenant (GUID or domain name)".to_string()),
-                ("client_id", "set the application (client) ID from the app registration".to_string()),
-                ("client_secret", "add `client_secret` with `toolctl microsoft-graph-mailer secret edit`".to_string()),
-            ] {
-                let key = format!("microsoft_graph_mailer.{leaf}");
-                if r.str(&key).is_none() {
-                    out.push(diag(e, s, &key, format!("`microsoft_graph_mailer.enabled` is true but `{key}` is not set"), hint));
-                }
+            ("user_id", "set the sending mailbox: `user_id = \"gitlab@example.com\"` (or its object ID)".to_string()),
+            ("tenant", "set the Entra tenant (GUID or domain name)".to_string()),
+            ("client_id", "set the application (client) ID from the app registration".to_string()),
+            ("client_secret", "add `client_secret` with `toolctl microsoft-graph-mailer secret edit`".to_string()),
+        ] {
+            let key = format!("microsoft_graph_mailer.{leaf}");
+            if r.str(&key).is_none() {
+                out.push(diag(e, s, &key, format!("`microsoft_graph_mailer.enabled` is true but `{key}` is not set"), hint));
             }
+        }
             if let Some(sender) = r
                 .str("microsoft_graph_mailer.user_id")
                 .map(str::to_ascii_lowercase)
             {
-                for (t, _, _, user, _) in &mailboxes {
+                for (t, _, _, user, _) in mailboxes {
                     if user.as_deref() == Some(sender.as_str()) {
                         out.push(diag(e, s, "microsoft_graph_mailer.user_id",
-                            format!("the Graph mailer sends from the mailbox that `{t}` reads (a mail loop)"),
-                            "send from another mailbox than the one GitLab reads incoming mail from"));
+                        format!("the Graph mailer sends from the mailbox that `{t}` reads (a mail loop)"),
+                        "send from another mailbox than the one GitLab reads incoming mail from"));
                     }
                 }
             }
         }
+    }
 
+    /// `[mattermost]`: its environment, data directory and GitLab SSO.
+    fn mattermost(r: Values, s: &Settings, out: &mut Vec<Diag>) {
+        let e = Severity::Error;
         for (name, _) in r.map("mattermost.env") {
             let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !valid {
                 out.push(diag(e, s, "mattermost.env", format!("`mattermost.env` holds `{name}`, which is not a valid environment variable name"),
-                    "use letters, digits and `_`, not starting with a digit, e.g. `HTTP_PROXY`"));
+                "use letters, digits and `_`, not starting with a digit, e.g. `HTTP_PROXY`"));
             }
         }
 
         if let Some(d) = r.str("mattermost.data_dir") {
             if !d.starts_with('/') {
                 out.push(diag(e, s, "mattermost.data_dir", format!("`mattermost.data_dir` is `{d}`, a relative path"),
-                    "write the absolute path of Mattermost's data directory, e.g. `/var/opt/gitlab/mattermost/data`"));
+                "write the absolute path of Mattermost's data directory, e.g. `/var/opt/gitlab/mattermost/data`"));
             }
             let env = r
                 .map("mattermost.env")
                 .iter()
-                .find(|(k, _)| k == crate::mattermost::DIRECTORY_ENV);
+                .find(|(k, _)| k == crate::model::DIRECTORY_ENV);
             if let Some((_, v)) =
                 env.filter(|(_, v)| v.trim_end_matches('/') != d.trim_end_matches('/'))
             {
                 out.push(diag(e, s, "mattermost.data_dir", format!("`mattermost.data_dir` is `{d}`, but `mattermost.env` sets MM_FILESETTINGS_DIRECTORY to `{v}`"),
-                    "remove MM_FILESETTINGS_DIRECTORY from `[mattermost] env`: `data_dir` renders it"));
+                "remove MM_FILESETTINGS_DIRECTORY from `[mattermost] env`: `data_dir` renders it"));
             }
         }
 
@@ -675,18 +718,15 @@ pub mod rules {
             }
             if r.str("mattermost.gitlab_auth_endpoint").is_none() {
                 out.push(diag(e, s, "external_url", "GitLab SSO for Mattermost needs GitLab's URL for its endpoints".into(),
-                    "set `external_url = \"https://gitlab.example.com\"` or the three `mattermost.gitlab_*_endpoint` keys"));
+                "set `external_url = \"https://gitlab.example.com\"` or the three `mattermost.gitlab_*_endpoint` keys"));
             }
         }
-        graph_endpoints(r, s, &mut out);
-        services(r, s, &mut out);
-        r.diags.extend(out);
     }
 
     /// The Microsoft Graph endpoints: GitLab posts the client secret to the token endpoint
     /// and sends the access token to the Graph API, so plain `http://` is refused, except
     /// on a loopback address (a local stand-in for tests), which is warned about.
-    fn graph_endpoints(r: &Resolved, s: &Settings, out: &mut Vec<Diag>) {
+    fn graph_endpoints(r: Values, s: &Settings, out: &mut Vec<Diag>) {
         let mut keys = Vec::new();
         for t in ["incoming_email", "service_desk_email"] {
             for leaf in ["azure_ad_endpoint", "graph_endpoint"] {
@@ -745,7 +785,7 @@ pub mod rules {
 
     /// Redis, mail_room's owner and Mattermost's proxy: what the services themselves would
     /// refuse or misread.
-    fn services(r: &Resolved, s: &Settings, out: &mut Vec<Diag>) {
+    fn services(r: Values, s: &Settings, out: &mut Vec<Diag>) {
         let e = Severity::Error;
         if let Some(u) = r.str("redis.url") {
             if let Err(why) = check_redis_url(u) {
@@ -772,7 +812,7 @@ pub mod rules {
                 "`mailroom.arbitration = \"redis\"` needs `[redis] url`, but it is not set".into(),
                 "set `[redis] url = \"redis://127.0.0.1:6379\"`, or remove `arbitration` and poll on one node only"));
         }
-        if let Err(why) = crate::render::mail_room::owner(r) {
+        if let Err(why) = r.account("mailroom").ids() {
             let key = if why.starts_with("`mailroom.user`") {
                 "mailroom.user"
             } else {
@@ -823,7 +863,7 @@ pub mod rules {
     }
 
     /// `[gitlab]`: both paths or neither, absolute, and an owner that exists.
-    fn gitlab(r: &Resolved, s: &Settings, out: &mut Vec<Diag>) {
+    fn gitlab(r: Values, s: &Settings, out: &mut Vec<Diag>) {
         let e = Severity::Error;
         let (file, dir) = (
             r.str("gitlab.secrets_file"),
@@ -851,7 +891,7 @@ pub mod rules {
                 }
             }
         }
-        if let Err(why) = crate::render::mail_room::owner_of(r, "gitlab") {
+        if let Err(why) = r.account("gitlab").ids() {
             let key = if why.starts_with("`gitlab.user`") {
                 "gitlab.user"
             } else {
