@@ -9,7 +9,7 @@ use crate::cli::ImportCommand;
 use crate::error::{Error, ExitStatus, Result};
 use crate::gitlab::{import, KeyBases};
 use crate::output::{self, OutputFormat};
-use crate::render::journal;
+use crate::sys::journal;
 use crate::secrets::schema as secret_schema;
 use crate::Context;
 

@@ -12,7 +12,7 @@ use crate::error::{Error, ExitStatus, Result};
 use crate::fsutil;
 use crate::gitlab::import::{merged, rb_map};
 use crate::output::{self, OutputFormat};
-use crate::render::journal;
+use crate::sys::journal;
 use crate::secrets::schema as secret_schema;
 use crate::settings::{self, edit};
 use crate::Context;

@@ -52,7 +52,7 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
     let mut recovered = None;
     let mut swept_report = Vec::new();
     if render_lock.is_some() {
-        if let Some(done) = render::journal::recover(&journal)? {
+        if let Some(done) = crate::sys::journal::recover(&journal)? {
             recovered = Some(done.key());
             let mut note = done.describe(&journal);
             if dry {

@@ -11,7 +11,6 @@
 
 pub mod gitlab_enc;
 pub mod gitlab_yml;
-pub mod journal;
 pub mod mail_room;
 pub mod mattermost;
 pub mod nginx;
@@ -24,6 +23,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::fsutil;
+use crate::sys::journal;
 use crate::paths::Paths;
 use crate::settings::resolve::{Resolved, MASK};
 use yaml::Y;

@@ -313,7 +313,7 @@ impl Store {
         // An interrupted `import` first: its journal names temporary files in this
         // directory that the sweep below would otherwise remove before they are renamed.
         let journal = self.import_journal();
-        if let Some(done) = crate::render::journal::recover(&journal)? {
+        if let Some(done) = crate::sys::journal::recover(&journal)? {
             let style = crate::output::Style::for_stderr(crate::output::ColorChoice::Auto);
             eprintln!("{} {}", style.warning("warning:"), done.describe(&journal));
         }

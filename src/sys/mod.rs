@@ -5,6 +5,8 @@
 //!   change and refuses a directory such a user can write (issue 19).
 //! - [`dirfd`]: read-only access to a tree other users may change (`tail`): entries
 //!   examined before they are opened, links resolved beneath an opened base.
+//! - [`journal`]: all-or-nothing writes of many files (prepared, committed, rolled back
+//!   or forward by the next run), serialised with serde.
 //! - [`users`]: passwd and group lookups, the effective ids.
 //! - [`proc`]: process hardening while plaintext is held (no core dumps, not ptrace-able).
 //! - [`scratch`]: private 0700 directories on a tmpfs for plaintext an editor opens by
@@ -15,6 +17,7 @@
 
 pub mod dirfd;
 pub mod fs;
+pub mod journal;
 pub mod proc;
 pub mod scratch;
 pub mod signals;

@@ -29,14 +29,14 @@
 //! `mkdirat` beneath its opened parent, its owner and mode set on its own descriptor.
 
 use std::collections::BTreeMap;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::failpoint::hit;
-use crate::fsutil::{self, DirHandle, Kind};
+use crate::sys::fs::{self as fsutil, DirHandle, Kind};
 
 /// (uid, gid), or `None` to keep whoever runs toolctl.
 type Owner = Option<(u32, u32)>;
@@ -56,55 +56,74 @@ pub struct FileWant<'a> {
     pub owner: Option<(u32, u32)>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 enum State {
     Prepared,
     Committed,
     RollingBack,
 }
 
-impl State {
-    fn name(self) -> &'static str {
-        match self {
-            State::Prepared => "prepared",
-            State::Committed => "committed",
-            State::RollingBack => "rolling-back",
-        }
-    }
-}
-
+#[derive(Serialize, Deserialize)]
 struct DirEntry {
     path: PathBuf,
     /// Created by this run (removed again on undo).
+    #[serde(default)]
     create: bool,
     mode: u32,
     owner: Option<(u32, u32)>,
     /// For a directory that existed: what to put back on undo.
+    #[serde(default)]
     old_mode: Option<u32>,
+    #[serde(default)]
     old_owner: Option<(u32, u32)>,
-    /// Outside the tree: the owner whose own tree may hold it (besides root).
+    /// Outside the tree: the owner whose own tree may hold it (besides root). An older
+    /// journal has none: its `owner` is used.
+    #[serde(default)]
     trust: Owner,
 }
 
+#[derive(Serialize, Deserialize)]
 struct FileEntry {
     target: PathBuf,
     /// The temporary file beside the target (a file name); `None` for a removal.
-    temp: Option<OsString>,
+    #[serde(default)]
+    temp: Option<String>,
     /// The hard-link backup of the old file (a file name); `None` when there is none.
-    backup: Option<OsString>,
+    #[serde(default)]
+    backup: Option<String>,
     /// The file's owner: outside the tree, its directory may be that owner's.
+    #[serde(default)]
     owner: Owner,
 }
 
+/// The journal as it is on disk (JSON, mode 0600).
+#[derive(Serialize, Deserialize)]
 struct Journal {
-    path: PathBuf,
+    /// What wrote it (`toolctl reconfigure`), for a human who finds the file.
+    #[serde(default = "journal_kind")]
+    journal: String,
+    #[serde(default = "journal_version")]
+    version: u32,
+    state: State,
     tree: PathBuf,
     /// The `--root` directory outside paths are opened from (`None`: an older journal, or
     /// one whose only outside path is the settings file the administrator named).
+    #[serde(default)]
     root: Option<PathBuf>,
-    state: State,
     dirs: Vec<DirEntry>,
     files: Vec<FileEntry>,
+    /// Where the journal itself lives (not written: it is the file's own path).
+    #[serde(skip)]
+    path: PathBuf,
+}
+
+fn journal_kind() -> String {
+    "toolctl reconfigure".into()
+}
+
+fn journal_version() -> u32 {
+    1
 }
 
 /// What [`recover`] did.
@@ -167,100 +186,38 @@ fn unique(n: usize) -> String {
 
 impl Journal {
     fn to_json(&self) -> Result<Vec<u8>> {
-        let owner = |o: Option<(u32, u32)>| o.map(|(u, g)| json!([u, g]));
-        let mut dirs = Vec::new();
+        // Every path must be UTF-8 (JSON strings); say which one is not, with a hint.
+        to_str(&self.tree)?;
+        if let Some(r) = &self.root {
+            to_str(r)?;
+        }
         for d in &self.dirs {
-            dirs.push(json!({
-                "path": to_str(&d.path)?,
-                "create": d.create,
-                "mode": d.mode,
-                "owner": owner(d.owner),
-                "old_mode": d.old_mode,
-                "old_owner": owner(d.old_owner),
-                "trust": owner(d.trust),
-            }));
+            to_str(&d.path)?;
         }
-        let mut files = Vec::new();
         for f in &self.files {
-            let name = |n: &Option<OsString>| n.as_ref().map(|n| n.to_string_lossy().into_owned());
-            files.push(json!({
-                "target": to_str(&f.target)?,
-                "temp": name(&f.temp),
-                "backup": name(&f.backup),
-                "owner": owner(f.owner),
-            }));
+            to_str(&f.target)?;
         }
-        let doc = json!({
-            "journal": "toolctl reconfigure",
-            "version": 1,
-            "state": self.state.name(),
-            "tree": to_str(&self.tree)?,
-            "root": match &self.root {
-                Some(r) => Some(to_str(r)?),
-                None => None,
-            },
-            "dirs": dirs,
-            "files": files,
-        });
-        Ok(serde_json::to_vec_pretty(&doc).expect("a JSON value serialises"))
+        Ok(serde_json::to_vec_pretty(self).expect("a journal of UTF-8 paths serialises"))
     }
 
     fn parse(path: &Path, bytes: &[u8]) -> Result<Journal> {
-        let damaged = |why: &str| {
+        let mut j: Journal = serde_json::from_slice(bytes).map_err(|e| {
             Error::new(format!(
                 "the journal `{}` of an interrupted reconfigure cannot be read",
                 path.display()
             ))
-            .cause(why.to_string())
+            .cause(e.to_string())
             .hint(format!(
                 "inspect `{}`: it names the temporary files and backups of the interrupted run; \
                  move it away to give up recovering that run, then run `toolctl reconfigure`",
                 path.display()
             ))
-        };
-        let v: Value = serde_json::from_slice(bytes).map_err(|e| damaged(&e.to_string()))?;
-        let state = match v["state"].as_str() {
-            Some("prepared") => State::Prepared,
-            Some("committed") => State::Committed,
-            Some("rolling-back") => State::RollingBack,
-            _ => return Err(damaged("unknown state")),
-        };
-        let tree = PathBuf::from(v["tree"].as_str().ok_or_else(|| damaged("no tree"))?);
-        let root = v["root"].as_str().map(PathBuf::from);
-        let owner = |o: &Value| -> Option<(u32, u32)> {
-            let a = o.as_array()?;
-            Some((a.first()?.as_u64()? as u32, a.get(1)?.as_u64()? as u32))
-        };
-        let mut dirs = Vec::new();
-        for d in v["dirs"].as_array().ok_or_else(|| damaged("no dirs"))? {
-            dirs.push(DirEntry {
-                path: PathBuf::from(d["path"].as_str().ok_or_else(|| damaged("dir path"))?),
-                create: d["create"].as_bool().unwrap_or(false),
-                mode: d["mode"].as_u64().ok_or_else(|| damaged("dir mode"))? as u32,
-                owner: owner(&d["owner"]),
-                old_mode: d["old_mode"].as_u64().map(|m| m as u32),
-                old_owner: owner(&d["old_owner"]),
-                trust: owner(&d["trust"]).or(owner(&d["owner"])),
-            });
+        })?;
+        for d in &mut j.dirs {
+            d.trust = d.trust.or(d.owner);
         }
-        let mut files = Vec::new();
-        for f in v["files"].as_array().ok_or_else(|| damaged("no files"))? {
-            let name = |k: &str| f[k].as_str().map(OsString::from);
-            files.push(FileEntry {
-                target: PathBuf::from(f["target"].as_str().ok_or_else(|| damaged("target"))?),
-                temp: name("temp"),
-                backup: name("backup"),
-                owner: owner(&f["owner"]),
-            });
-        }
-        Ok(Journal {
-            path: path.to_path_buf(),
-            tree,
-            root,
-            state,
-            dirs,
-            files,
-        })
+        j.path = path.to_path_buf();
+        Ok(j)
     }
 
     fn save(&mut self, state: State) -> Result<()> {
@@ -316,11 +273,11 @@ impl Journal {
             let name = name_of(&f.target)?;
             match &f.temp {
                 Some(temp) => {
-                    if h.lstat(temp)
+                    if h.lstat(OsStr::new(temp))
                         .map_err(|e| Error::io("look at", &dir.join(temp), e))?
                         .is_some()
                     {
-                        h.rename(temp, name)
+                        h.rename(OsStr::new(temp), name)
                             .map_err(|e| Error::io("replace", &f.target, e))?;
                     }
                     hit("reconfigure-file-renamed");
@@ -341,7 +298,7 @@ impl Journal {
         hit("reconfigure-files-synced");
         for f in &self.files {
             if let (Some(backup), Some(h)) = (&f.backup, parents.get(parent_of(&f.target))) {
-                match h.unlink(backup) {
+                match h.unlink(OsStr::new(backup)) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => {
@@ -380,15 +337,15 @@ impl Journal {
             match &f.backup {
                 Some(backup) => {
                     let bpath = dir.join(backup);
-                    if h.lstat(backup)
+                    if h.lstat(OsStr::new(backup))
                         .map_err(|e| Error::io("look at", &bpath, e))?
                         .is_some()
                     {
                         // When the target still is the same file, rename does nothing and
                         // the backup stays: remove it then.
-                        h.rename(backup, name)
+                        h.rename(OsStr::new(backup), name)
                             .map_err(|e| Error::io("put back", &f.target, e))?;
-                        ignore_missing(h.unlink(backup), "remove the backup", &bpath)?;
+                        ignore_missing(h.unlink(OsStr::new(backup)), "remove the backup", &bpath)?;
                     }
                 }
                 None if started && f.temp.is_some() => {
@@ -397,7 +354,7 @@ impl Journal {
                 None => {}
             }
             if let Some(temp) = &f.temp {
-                ignore_missing(h.unlink(temp), "remove", &dir.join(temp))?;
+                ignore_missing(h.unlink(OsStr::new(temp)), "remove", &dir.join(temp))?;
             }
             h.sync().map_err(|e| Error::io("sync directory", dir, e))?;
             hit("reconfigure-file-restored");
@@ -416,7 +373,7 @@ impl Journal {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 // Something else was put there meanwhile: keep it.
-                Err(e) if e.raw_os_error() == Some(libc::ENOTEMPTY) => {}
+                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOTEMPTY.raw_os_error()) => {}
                 Err(e) => return Err(Error::io("remove the directory", &d.path, e)),
             }
             h.sync()
@@ -661,14 +618,14 @@ fn plan(
             target: f.target.clone(),
             temp: f
                 .content
-                .map(|_| OsString::from(format!("{prefix}{}{}", unique(i), fsutil::TEMP_SUFFIX))),
-            backup: exists.map(|_| {
-                OsString::from(format!("{prefix}{}.old{}", unique(i), fsutil::TEMP_SUFFIX))
-            }),
+                .map(|_| format!("{prefix}{}{}", unique(i), fsutil::TEMP_SUFFIX)),
+            backup: exists.map(|_| format!("{prefix}{}.old{}", unique(i), fsutil::TEMP_SUFFIX)),
             owner: f.owner,
         });
     }
     Ok(Journal {
+        journal: journal_kind(),
+        version: journal_version(),
         path: journal.to_path_buf(),
         tree: tree.to_path_buf(),
         root: root.map(Path::to_path_buf),
@@ -714,7 +671,7 @@ fn prepare(j: &Journal, files: &[FileWant]) -> Result<()> {
         }
         let h = &parents[&dir];
         if let (Some(temp), Some(bytes)) = (&entry.temp, want.content) {
-            h.create_file(temp, bytes, want.mode, want.owner)
+            h.create_file(OsStr::new(temp), bytes, want.mode, want.owner)
                 .map_err(|e| Error::io("write", &entry.target, e))?;
             hit("reconfigure-temp-written");
         }
@@ -726,7 +683,7 @@ fn prepare(j: &Journal, files: &[FileWant]) -> Result<()> {
             } else {
                 "remove"
             };
-            h.link(name_of(&entry.target)?, backup)
+            h.link(name_of(&entry.target)?, OsStr::new(backup))
                 .map_err(|e| Error::io(action, &entry.target, e))?;
             hit("reconfigure-backup-linked");
         }
@@ -801,7 +758,7 @@ mod tests {
         let a = &j.files[0];
         DirHandle::open(&tree)
             .unwrap()
-            .rename(a.temp.as_ref().unwrap(), OsStr::new("a"))
+            .rename(OsStr::new(a.temp.as_ref().unwrap()), OsStr::new("a"))
             .unwrap();
         std::fs::remove_file(tree.join("b")).unwrap();
         assert_eq!(std::fs::read_to_string(tree.join("a")).unwrap(), "new a");
@@ -826,7 +783,7 @@ mod tests {
         std::fs::create_dir(tree.join("fixme")).unwrap();
         std::fs::set_permissions(tree.join("fixme"), std::fs::Permissions::from_mode(0o777))
             .unwrap();
-        let root = unsafe { libc::geteuid() } == 0;
+        let root = crate::sys::users::euid() == 0;
         let owner = root.then_some((65534, 65534));
         let dirs = [
             DirWant {
@@ -884,5 +841,28 @@ mod tests {
         assert!(!tmp.path().join("log").exists());
         assert_eq!(names(&tree), ["a", "b"]);
         assert_eq!(std::fs::read_to_string(tree.join("a")).unwrap(), "old a");
+    }
+
+    /// A journal as the hand-written serialiser of earlier versions wrote it (no `trust`,
+    /// no `root`) still reads, and one written now has the same keys.
+    #[test]
+    fn the_on_disk_format_is_unchanged() {
+        let old = br#"{
+  "journal": "toolctl reconfigure", "version": 1, "state": "rolling-back",
+  "tree": "/t", "dirs": [{"path": "/t/d", "create": true, "mode": 448,
+    "owner": [1, 2], "old_mode": null, "old_owner": null}],
+  "files": [{"target": "/t/a", "temp": ".toolctl-a.1.tmp", "backup": null, "owner": null}]
+}"#;
+        let j = Journal::parse(Path::new("/j"), old).unwrap();
+        assert_eq!(j.state, State::RollingBack);
+        assert_eq!(j.dirs[0].trust, Some((1, 2)), "trust falls back to the owner");
+        assert_eq!(j.files[0].temp.as_deref(), Some(".toolctl-a.1.tmp"));
+        assert!(j.root.is_none());
+        let v: serde_json::Value = serde_json::from_slice(&j.to_json().unwrap()).unwrap();
+        assert_eq!(v["state"], "rolling-back");
+        assert_eq!(v["journal"], "toolctl reconfigure");
+        assert_eq!(v["dirs"][0]["owner"], serde_json::json!([1, 2]));
+        let bad = Journal::parse(Path::new("/j"), br#"{"state": "half-done"}"#);
+        assert!(bad.is_err());
     }
 }
