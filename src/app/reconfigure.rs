@@ -212,8 +212,7 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<ExitStatus> {
 fn generate_token() -> Result<String> {
     use base64::Engine;
     let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes[..]))
+    crate::sys::rand::fill(&mut bytes[..])
         .map_err(|e| Error::new("cannot read random bytes for the webhook secret").cause(e))?;
     Ok(base64::engine::general_purpose::STANDARD.encode(&bytes[..]))
 }

@@ -9,6 +9,7 @@
 //!   or forward by the next run), serialised with serde.
 //! - [`users`]: passwd and group lookups, the effective ids.
 //! - [`proc`]: process hardening while plaintext is held (no core dumps, not ptrace-able).
+//! - [`rand`]: random bytes from the kernel (`getrandom`).
 //! - [`scratch`]: private 0700 directories on a tmpfs for plaintext an editor opens by
 //!   path, made, read, zero-filled and removed beneath checked descriptors.
 //! - [`term`]: text from servers, files and logs made safe to show on a terminal.
@@ -19,6 +20,7 @@ pub mod dirfd;
 pub mod fs;
 pub mod journal;
 pub mod proc;
+pub mod rand;
 pub mod scratch;
 pub mod signals;
 pub mod term;
