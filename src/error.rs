@@ -90,9 +90,8 @@ impl Error {
             // EPERM as root is not a missing privilege: an immutable or append-only
             // attribute (or a file system that refuses the operation) stands in the way.
             std::io::ErrorKind::PermissionDenied
-                if err.raw_os_error() == Some(libc::EPERM)
-                    // SAFETY: geteuid(2) cannot fail and touches no memory.
-                    && unsafe { libc::geteuid() } == 0 =>
+                if err.raw_os_error() == Some(rustix::io::Errno::PERM.raw_os_error())
+                    && rustix::process::geteuid().is_root() =>
             {
                 e.hint(format!(
                     "operation not permitted (immutable or append-only file? see `lsattr`): \
@@ -158,16 +157,15 @@ mod tests {
         let eacces = Error::io(
             "write",
             path,
-            std::io::Error::from_raw_os_error(libc::EACCES),
+            std::io::Error::from_raw_os_error(rustix::io::Errno::ACCESS.raw_os_error()),
         );
         assert!(eacces.hint_text().unwrap().contains("sudo"));
         let eperm = Error::io(
             "write",
             path,
-            std::io::Error::from_raw_os_error(libc::EPERM),
+            std::io::Error::from_raw_os_error(rustix::io::Errno::PERM.raw_os_error()),
         );
-        // SAFETY: geteuid(2) cannot fail.
-        if unsafe { libc::geteuid() } == 0 {
+        if rustix::process::geteuid().is_root() {
             let hint = eperm.hint_text().unwrap();
             assert!(
                 hint.contains(

@@ -197,10 +197,7 @@ fn terminal_width() -> Option<u16> {
     {
         return Some(cols);
     }
-    // SAFETY: TIOCGWINSZ fills a plain struct; the descriptor is stdout, which is open.
-    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
-    Some(if ok && ws.ws_col > 0 { ws.ws_col } else { 80 })
+    Some(crate::sys::term::stdout_columns().unwrap_or(80))
 }
 
 /// Writes data to stdout; a closed pipe ends the program quietly (exit 0), as ripgrep does.

@@ -219,8 +219,7 @@ impl Store {
                 dir.display()
             )));
         }
-        // SAFETY: geteuid(2) has no preconditions and cannot fail.
-        let me = unsafe { libc::geteuid() };
+        let me = crate::sys::users::euid();
         let owner = meta.uid();
         if owner != me && owner != 0 {
             return Err(Error::new(format!(

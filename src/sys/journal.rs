@@ -373,7 +373,7 @@ impl Journal {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 // Something else was put there meanwhile: keep it.
-                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOTEMPTY.raw_os_error()) => {}
+                Err(e) if e.raw_os_error() == Some(super::errno::ENOTEMPTY) => {}
                 Err(e) => return Err(Error::io("remove the directory", &d.path, e)),
             }
             h.sync()

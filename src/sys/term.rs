@@ -52,3 +52,12 @@ mod tests {
         assert_eq!(one_line("caf\u{e9}"), "café");
     }
 }
+
+/// The width of the terminal on stdout (`TIOCGWINSZ`), or `None` when stdout is not a
+/// terminal or says 0.
+pub fn stdout_columns() -> Option<u16> {
+    rustix::termios::tcgetwinsize(std::io::stdout())
+        .ok()
+        .map(|ws| ws.ws_col)
+        .filter(|c| *c > 0)
+}
