@@ -158,7 +158,7 @@ pub struct Report {
 
 /// `secrets rekey [--new-key]`, under the writers' lock from start to end.
 pub fn rekey(store: &Store, new_key: bool, printer: &Printer) -> Result<Report> {
-    let _lock = store.lock()?;
+    let _lock = store.lock(printer)?;
     hit("rekey-locked");
     let key_file = store.paths.key_file.clone();
     let key = store.key()?;

@@ -22,20 +22,28 @@ use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::output::Printer;
 use crate::paths::Paths;
-use crate::settings::{self, Settings};
 use crate::sys::users::user_name;
 
 /// The secrets store of one root.
+/// A recipient from `[secrets] recipients` and the line of the settings file it is on
+/// (for the error naming an invalid one).
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub value: String,
+    pub line: usize,
+}
+
 pub struct Store {
     pub paths: Paths,
-    extra_recipients: Vec<settings::Recipient>,
+    extra_recipients: Vec<Recipient>,
 }
 
 impl Store {
-    pub fn new(paths: Paths, settings: &Settings) -> Self {
+    /// The store at `paths`, encrypting also to `extra_recipients` (`[secrets] recipients`).
+    pub fn new(paths: Paths, extra_recipients: Vec<Recipient>) -> Self {
         Store {
             paths,
-            extra_recipients: settings.recipients.clone(),
+            extra_recipients,
         }
     }
 
@@ -98,7 +106,7 @@ impl Store {
     /// secret encrypted to a retired key would open only with its old copy.
     pub fn lock_for_writing(&self, printer: &Printer) -> Result<(fsutil::Lock, Key)> {
         self.existing_key_for_writing()?;
-        let lock = self.lock()?;
+        let lock = self.lock(printer)?;
         crate::failpoint::hit("secrets-write-locked");
         let key = match self.existing_key_for_writing()? {
             Some(key) => key,
@@ -305,7 +313,7 @@ impl Store {
 
     /// Takes the writers' lock (creating the secrets directory, 0700, if needed), finishes
     /// an interrupted import, and removes stale temporary files.
-    pub fn lock(&self) -> Result<fsutil::Lock> {
+    pub fn lock(&self, printer: &Printer) -> Result<fsutil::Lock> {
         self.check_dir()?;
         fsutil::ensure_dir(&self.paths.secrets_dir, 0o700)?;
         let lock = fsutil::lock(&self.paths.secrets_dir.join(".lock"), "secrets store")?;
@@ -313,10 +321,14 @@ impl Store {
         // directory that the sweep below would otherwise remove before they are renamed.
         let journal = self.import_journal();
         if let Some(done) = crate::sys::journal::recover(&journal)? {
-            let style = crate::output::Style::for_stderr(crate::output::ColorChoice::Auto);
-            eprintln!("{} {}", style.warning("warning:"), done.describe(&journal));
+            printer.warn(done.describe(&journal));
         }
-        fsutil::sweep_temps_and_warn(&self.paths.secrets_dir)?;
+        for path in fsutil::sweep_temps(&self.paths.secrets_dir)? {
+            printer.warn(format!(
+                "removed the stale temporary file `{}` (left by an interrupted toolctl)",
+                path.display()
+            ));
+        }
         Ok(lock)
     }
 

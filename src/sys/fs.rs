@@ -333,21 +333,6 @@ pub fn sweep_temps(dir: &Path) -> Result<Vec<PathBuf>> {
     sweep_temps_for(dir, None)
 }
 
-/// [`sweep_temps`], saying on stderr what was removed (for callers with no report of
-/// their own, such as the secrets store's lock).
-pub fn sweep_temps_and_warn(dir: &Path) -> Result<()> {
-    let style = crate::output::Style::for_stderr(crate::output::ColorChoice::Auto);
-    for path in sweep_temps(dir)? {
-        let _ = writeln!(
-            io::stderr(),
-            "{} removed the stale temporary file `{}` (left by an interrupted toolctl)",
-            style.warning("warning:"),
-            path.display()
-        );
-    }
-    Ok(())
-}
-
 /// What [`DirHandle::lstat`] found (the entry itself, never a link's target).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
