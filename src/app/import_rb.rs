@@ -2,7 +2,7 @@
 //! toml_edit path as `config set`, so comments and layout are kept) and the store (every
 //! plaintext credential), all or nothing through one journal; a report of everything taken
 //! and everything not, with line numbers. The reader and the mapping are in
-//! `crate::gitlab::{rb, import::rb_map}`.
+//! `crate::gitlab::rb` and `crate::app::rb_map`.
 
 use std::path::Path;
 
@@ -10,7 +10,8 @@ use serde_json::json;
 
 use crate::error::{Error, ExitStatus, Result};
 use crate::fsutil;
-use crate::gitlab::import::{merged, rb_map};
+use crate::app::rb_map;
+use crate::gitlab::import::merged;
 use crate::output::{self, OutputFormat};
 use crate::sys::journal;
 use crate::secrets::schema as secret_schema;

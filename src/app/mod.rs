@@ -12,6 +12,7 @@ pub mod config;
 pub mod generate;
 pub mod import;
 pub mod import_rb;
+pub mod rb_map;
 pub mod init;
 pub mod mattermost;
 pub mod reconfigure;
