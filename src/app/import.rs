@@ -9,8 +9,8 @@ use crate::cli::ImportCommand;
 use crate::error::{Error, ExitStatus, Result};
 use crate::gitlab::{import, KeyBases};
 use crate::output::{self, OutputFormat};
-use crate::sys::journal;
 use crate::secrets::schema as secret_schema;
+use crate::sys::journal;
 use crate::Context;
 
 pub fn run(ctx: &Context, cmd: &ImportCommand) -> Result<ExitStatus> {

@@ -8,14 +8,14 @@ use std::path::Path;
 
 use serde_json::json;
 
+use crate::app::rb_map;
 use crate::error::{Error, ExitStatus, Result};
 use crate::fsutil;
-use crate::app::rb_map;
 use crate::gitlab::import::merged;
 use crate::output::{self, OutputFormat};
-use crate::sys::journal;
 use crate::secrets::schema as secret_schema;
 use crate::settings::{self, edit};
+use crate::sys::journal;
 use crate::Context;
 
 pub fn run(ctx: &Context, file: &Path, dry: bool, format: OutputFormat) -> Result<ExitStatus> {

@@ -239,7 +239,8 @@ fn statement(m: &mut Mapped, st: &Statement) {
         ("mattermost_external_url", None) => Ok("mattermost.external_url".to_string()),
         ("gitlab_rails", Some(k)) => rails_path(k),
         ("mattermost", Some("enable")) => Err(
-            "toolctl enables Mattermost by `mattermost.external_url` (`mattermost_external_url`)".to_string(),
+            "toolctl enables Mattermost by `mattermost.external_url` (`mattermost_external_url`)"
+                .to_string(),
         ),
         ("mattermost", Some("external_url")) => Ok("mattermost.external_url".into()),
         ("mattermost", Some(k)) if !k.contains('.') => known(&format!("mattermost.{k}")),

@@ -408,7 +408,8 @@ fn verify_custom_email(ctx: &Context, a: &SdVerifyArgs) -> Result<ExitStatus> {
         p.target = format!("{}:{} \"{}\"", m.host, m.port, m.mailbox);
         mailboxes.push(m);
     }
-    let token = verify::token().map_err(|e| Error::new("cannot read random bytes from the kernel").cause(e))?;
+    let token = verify::token()
+        .map_err(|e| Error::new("cannot read random bytes from the kernel").cause(e))?;
     let helo = r.str("smtp.domain").unwrap_or("localhost").to_string();
     let mail = verify::message(&a.address, &a.project.project, &token, &helo);
     let mut send = Probe::new(

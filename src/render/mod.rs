@@ -23,9 +23,9 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::fsutil;
-use crate::sys::journal;
 use crate::paths::Paths;
 use crate::settings::resolve::{Resolved, MASK};
+use crate::sys::journal;
 use yaml::Y;
 
 /// The shared webhook token, relative to the rendered directory.
@@ -504,7 +504,8 @@ pub fn apply(plan: &Plan, changes: &[Change], rendered: &Path) -> Result<()> {
             owner: d.owner,
         })
         .collect();
-    journal::apply_rooted(&journal_path(rendered), &plan.root, rendered, &dirs, &files)
+    journal::apply_rooted(&journal_path(rendered), &plan.root, rendered, &dirs, &files)?;
+    Ok(())
 }
 
 /// A unified diff of one change, with secrets masked.

@@ -59,8 +59,8 @@ use super::discover::{is_skipped_name, last_lines_start, Target};
 use super::output::{Format, Output, Source};
 use super::signals::Signals;
 use crate::sys::dirfd::{self, DirFd, Entry, EntryKind};
-use crate::sys::term::{escape_controls, one_line};
 use crate::sys::errno::{ELOOP, ENOENT, ENOSPC, ENOTDIR};
+use crate::sys::term::{escape_controls, one_line};
 
 /// A partial last line is written after this long without new data in its file.
 pub const PARTIAL_TIMEOUT: Duration = Duration::from_secs(1);
@@ -742,10 +742,7 @@ impl<'w> Follower<'w> {
             Ok(fd) => fd,
             Err(e) => {
                 // Gone, or replaced by a link or a file since it was listed.
-                let quiet = matches!(
-                    e.raw_os_error(),
-                    Some(ENOENT | ELOOP | ENOTDIR)
-                );
+                let quiet = matches!(e.raw_os_error(), Some(ENOENT | ELOOP | ENOTDIR));
                 if !quiet {
                     self.warn_once(&path, &e);
                 }
@@ -1421,9 +1418,9 @@ impl<'w> Follower<'w> {
                 "is a link to `{shown}`, which is not a regular file: not followed"
             ))),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err(None),
-            Err(e) if matches!(e.raw_os_error(), Some(ELOOP | ENOTDIR)) => Err(Some(
-                format!("is a link to `{shown}`, through another link: not followed"),
-            )),
+            Err(e) if matches!(e.raw_os_error(), Some(ELOOP | ENOTDIR)) => Err(Some(format!(
+                "is a link to `{shown}`, through another link: not followed"
+            ))),
             Err(e) => Err(Some(format!(
                 "is a link to `{shown}`, which cannot be opened ({e})"
             ))),

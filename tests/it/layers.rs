@@ -139,7 +139,11 @@ fn sources() -> Vec<(String, String, String)> {
     files
         .into_iter()
         .map(|p| {
-            let rel = p.strip_prefix(src()).unwrap().to_string_lossy().into_owned();
+            let rel = p
+                .strip_prefix(src())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             let module = rel
                 .split('/')
                 .next()
@@ -355,7 +359,11 @@ fn unsafe_and_libc_live_only_in_sys() {
             }
         }
     }
-    assert!(bad.is_empty(), "unsafe or libc outside src/sys/:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "unsafe or libc outside src/sys/:\n{}",
+        bad.join("\n")
+    );
 }
 
 /// Where printing is allowed: the binary's edge (main, lib, cli, app, report/output), and
@@ -363,10 +371,8 @@ fn unsafe_and_libc_live_only_in_sys() {
 /// follower that never ends cannot return its output as a report; it writes through one
 /// locked, buffered stdout that it flushes before each wait).
 fn may_print(rel: &str, module: &str) -> bool {
-    matches!(
-        module,
-        "main" | "lib" | "cli" | "app" | "report" | "output"
-    ) || rel == "tail/output.rs"
+    matches!(module, "main" | "lib" | "cli" | "app" | "report" | "output")
+        || rel == "tail/output.rs"
 }
 
 #[test]
