@@ -21,8 +21,8 @@
 //! - [`report`] holds the check reports that are not the probes' own (JUnit XML, `-q`);
 //!   [`cli::complete`] answers dynamic shell completion.
 
-pub mod app;
 pub mod cli;
+pub mod app;
 
 pub mod error;
 pub mod failpoint;
