@@ -158,70 +158,7 @@ fn tokenize(text: &str) -> Vec<(usize, Vec<Tok>, Option<Why>)> {
                 line += 1;
             }
             '\'' | '"' => {
-                let quote = c;
-                let mut s = String::new();
-                i += 1;
-                let mut closed = false;
-                while i < chars.len() {
-                    let d = chars[i];
-                    if d == '\n' {
-                        line += 1;
-                    }
-                    if d == quote {
-                        closed = true;
-                        i += 1;
-                        break;
-                    }
-                    if d == '\\' && i + 1 < chars.len() {
-                        let e = chars[i + 1];
-                        i += 2;
-                        if quote == '\'' {
-                            // Single quotes know two escapes only.
-                            match e {
-                                '\\' | '\'' => s.push(e),
-                                _ => {
-                                    s.push('\\');
-                                    s.push(e);
-                                }
-                            }
-                            continue;
-                        }
-                        match e {
-                            'n' => s.push('\n'),
-                            't' => s.push('\t'),
-                            'r' => s.push('\r'),
-                            's' => s.push(' '),
-                            '0' => s.push('\0'),
-                            'e' => s.push('\x1b'),
-                            'a' => s.push('\x07'),
-                            'b' => s.push('\x08'),
-                            'f' => s.push('\x0c'),
-                            'v' => s.push('\x0b'),
-                            'u' => {
-                                let (cp, used) = unicode_escape(&chars[i..]);
-                                match cp {
-                                    Some(ch) => s.push(ch),
-                                    None => err = err.or(Some(NOT_EVALUATED)),
-                                }
-                                i += used;
-                            }
-                            '\n' => line += 1,
-                            other => s.push(other),
-                        }
-                        continue;
-                    }
-                    if quote == '"' && d == '#' && matches!(chars.get(i + 1), Some('{' | '@' | '$'))
-                    {
-                        err = err.or(Some(
-                            "string interpolation, which this reader does not evaluate",
-                        ));
-                    }
-                    s.push(d);
-                    i += 1;
-                }
-                if !closed {
-                    err = err.or(Some("an unterminated string"));
-                }
+                let s = read_string(&chars, c, &mut i, &mut line, &mut err);
                 // `'k': v` in a hash: a string label.
                 if chars.get(i) == Some(&':') && chars.get(i + 1) != Some(&':') && depth > 0 {
                     i += 1;
@@ -335,6 +272,81 @@ fn tokenize(text: &str) -> Vec<(usize, Vec<Tok>, Option<Why>)> {
     }
     flush(&mut out, &mut toks, &mut err, &mut deepest, start);
     out
+}
+
+/// A quoted string starting at `chars[*i]` (the quote `quote`), with Ruby's escapes:
+/// advances `i` past it and `line` over its newlines; a part this reader does not evaluate
+/// sets `err`.
+fn read_string(
+    chars: &[char],
+    quote: char,
+    i: &mut usize,
+    line: &mut usize,
+    err: &mut Option<Why>,
+) -> String {
+    let mut s = String::new();
+    *i += 1;
+    let mut closed = false;
+    while *i < chars.len() {
+        let d = chars[*i];
+        if d == '\n' {
+            *line += 1;
+        }
+        if d == quote {
+            closed = true;
+            *i += 1;
+            break;
+        }
+        if d == '\\' && *i + 1 < chars.len() {
+            let e = chars[*i + 1];
+            *i += 2;
+            if quote == '\'' {
+                // Single quotes know two escapes only.
+                match e {
+                    '\\' | '\'' => s.push(e),
+                    _ => {
+                        s.push('\\');
+                        s.push(e);
+                    }
+                }
+                continue;
+            }
+            match e {
+                'n' => s.push('\n'),
+                't' => s.push('\t'),
+                'r' => s.push('\r'),
+                's' => s.push(' '),
+                '0' => s.push('\0'),
+                'e' => s.push('\x1b'),
+                'a' => s.push('\x07'),
+                'b' => s.push('\x08'),
+                'f' => s.push('\x0c'),
+                'v' => s.push('\x0b'),
+                'u' => {
+                    let (cp, used) = unicode_escape(&chars[*i..]);
+                    match cp {
+                        Some(ch) => s.push(ch),
+                        None => *err = err.or(Some(NOT_EVALUATED)),
+                    }
+                    *i += used;
+                }
+                '\n' => *line += 1,
+                other => s.push(other),
+            }
+            continue;
+        }
+        if quote == '"' && d == '#' && matches!(chars.get(*i + 1), Some('{' | '@' | '$')) {
+            *err = err.or(Some(
+                "string interpolation, which this reader does not evaluate",
+            ));
+        }
+        s.push(d);
+        *i += 1;
+    }
+    if !closed {
+        *err = err.or(Some("an unterminated string"));
+    }
+    s
 }
 
 /// `\uXXXX` or `\u{X…}` after the `u`: the character and how many chars were used.
