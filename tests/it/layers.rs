@@ -205,8 +205,7 @@ fn crate_paths(text: &str) -> Vec<(usize, String)> {
             let (mut depth, mut expect, mut l) = (0usize, true, i);
             let mut s: &str = rest;
             'group: loop {
-                let mut it = s.char_indices();
-                while let Some((k, c)) = it.next() {
+                for (k, c) in s.char_indices() {
                     match c {
                         '{' => {
                             depth += 1;
