@@ -72,10 +72,11 @@ mod debug {
             *c
         };
         if count == nth {
-            // SAFETY: kill(2) on our own pid with a signal that cannot be caught.
-            unsafe {
-                libc::kill(libc::getpid(), libc::SIGKILL);
-            }
+            // A signal that cannot be caught (rustix: no libc, no unsafe here).
+            let _ = rustix::process::kill_process(
+                rustix::process::getpid(),
+                rustix::process::Signal::KILL,
+            );
         }
     }
 }

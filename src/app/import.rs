@@ -8,9 +8,9 @@ use serde_json::json;
 use crate::cli::OutputFormat;
 use crate::error::{Error, Result};
 use crate::gitlab::{import, KeyBases};
-use crate::render::journal;
 use crate::report::{self, Report};
 use crate::secrets::schema as secret_schema;
+use crate::sys::journal;
 use crate::Context;
 
 /// `import gitlab-secrets`.

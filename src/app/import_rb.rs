@@ -2,20 +2,21 @@
 //! toml_edit path as `config set`, so comments and layout are kept) and the store (every
 //! plaintext credential), all or nothing through one journal; a report of everything taken
 //! and everything not, with line numbers. The reader and the mapping are in
-//! `crate::gitlab::{rb, import::rb_map}`.
+//! `crate::gitlab::rb` and `crate::app::rb_map`.
 
 use std::path::Path;
 
 use serde_json::json;
 
+use crate::app::rb_map;
 use crate::cli::OutputFormat;
 use crate::error::{Error, Result};
 use crate::fsutil;
-use crate::gitlab::import::{merged, rb_map};
-use crate::render::journal;
+use crate::gitlab::import::merged;
 use crate::report::{self, Report};
 use crate::secrets::schema as secret_schema;
 use crate::settings::{self, edit};
+use crate::sys::journal;
 use crate::Context;
 
 pub fn run(ctx: &Context, file: &Path, dry: bool, format: OutputFormat) -> Result<Report> {

@@ -14,6 +14,7 @@ pub mod import;
 pub mod import_rb;
 pub mod init;
 pub mod mattermost;
+pub mod rb_map;
 pub mod reconfigure;
 pub mod secret;
 pub mod secrets;
@@ -414,7 +415,13 @@ impl Context {
     pub fn store(&self) -> Store {
         // Every command that opens the store first removes what a killed `secret edit` left.
         crate::secrets::edit::sweep_stale(&self.printer);
-        Store::new(self.paths.clone(), &self.settings)
+        let extra = (self.settings.recipients.iter())
+            .map(|r| crate::secrets::store::Recipient {
+                value: r.value.clone(),
+                line: r.line,
+            })
+            .collect();
+        Store::new(self.paths.clone(), extra)
     }
 
     /// The shared resolve step (settings + defaults + secrets), for every command that

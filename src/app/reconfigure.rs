@@ -192,7 +192,7 @@ fn lock_and_recover(ctx: &Context, dry: bool, done: &mut Done) -> Result<Option<
         Some(fsutil::lock(&lock_path, "rendered files")?)
     };
     if render_lock.is_some() {
-        if let Some(recovered) = render::journal::recover(&journal)? {
+        if let Some(recovered) = crate::sys::journal::recover(&journal)? {
             done.recovered = Some(recovered.key().to_string());
             let mut note = recovered.describe(&journal);
             if dry {
@@ -307,8 +307,7 @@ fn table(changes: &[render::Change], dry: bool) -> comfy_table::Table {
 fn generate_token() -> Result<String> {
     use base64::Engine;
     let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes[..]))
+    crate::sys::rand::fill(&mut bytes[..])
         .map_err(|e| Error::new("cannot read random bytes for the webhook secret").cause(e))?;
     Ok(base64::engine::general_purpose::STANDARD.encode(&bytes[..]))
 }

@@ -50,7 +50,7 @@ fn b64() -> &'static base64::engine::GeneralPurpose {
 /// Encrypts `yaml` into GitLab's file format with a fresh random IV.
 pub fn encrypt(key: &DerivedKey, yaml: &str) -> std::io::Result<String> {
     let mut iv = [0u8; 12];
-    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut iv)?;
+    crate::sys::rand::fill(&mut iv)?;
     Ok(encrypt_with_iv(key, yaml, &iv))
 }
 

@@ -158,70 +158,7 @@ fn tokenize(text: &str) -> Vec<(usize, Vec<Tok>, Option<Why>)> {
                 line += 1;
             }
             '\'' | '"' => {
-                let quote = c;
-                let mut s = String::new();
-                i += 1;
-                let mut closed = false;
-                while i < chars.len() {
-                    let d = chars[i];
-                    if d == '\n' {
-                        line += 1;
-                    }
-                    if d == quote {
-                        closed = true;
-                        i += 1;
-                        break;
-                    }
-                    if d == '\\' && i + 1 < chars.len() {
-                        let e = chars[i + 1];
-                        i += 2;
-                        if quote == '\'' {
-                            // Single quotes know two escapes only.
-                            match e {
-                                '\\' | '\'' => s.push(e),
-                                _ => {
-                                    s.push('\\');
-                                    s.push(e);
-                                }
-                            }
-                            continue;
-                        }
-                        match e {
-                            'n' => s.push('\n'),
-                            't' => s.push('\t'),
-                            'r' => s.push('\r'),
-                            's' => s.push(' '),
-                            '0' => s.push('\0'),
-                            'e' => s.push('\x1b'),
-                            'a' => s.push('\x07'),
-                            'b' => s.push('\x08'),
-                            'f' => s.push('\x0c'),
-                            'v' => s.push('\x0b'),
-                            'u' => {
-                                let (cp, used) = unicode_escape(&chars[i..]);
-                                match cp {
-                                    Some(ch) => s.push(ch),
-                                    None => err = err.or(Some(NOT_EVALUATED)),
-                                }
-                                i += used;
-                            }
-                            '\n' => line += 1,
-                            other => s.push(other),
-                        }
-                        continue;
-                    }
-                    if quote == '"' && d == '#' && matches!(chars.get(i + 1), Some('{' | '@' | '$'))
-                    {
-                        err = err.or(Some(
-                            "string interpolation, which this reader does not evaluate",
-                        ));
-                    }
-                    s.push(d);
-                    i += 1;
-                }
-                if !closed {
-                    err = err.or(Some("an unterminated string"));
-                }
+                let s = read_string(&chars, c, &mut i, &mut line, &mut err);
                 // `'k': v` in a hash: a string label.
                 if chars.get(i) == Some(&':') && chars.get(i + 1) != Some(&':') && depth > 0 {
                     i += 1;
@@ -230,37 +167,23 @@ fn tokenize(text: &str) -> Vec<(usize, Vec<Tok>, Option<Why>)> {
                     toks.push(Tok::Str(s));
                 }
             }
-            '[' => {
+            '[' | '{' | '(' => {
                 depth += 1;
                 deepest = deepest.max(depth);
-                toks.push(Tok::LBracket);
+                toks.push(match c {
+                    '[' => Tok::LBracket,
+                    '{' => Tok::LBrace,
+                    _ => Tok::LParen,
+                });
                 i += 1;
             }
-            ']' => {
+            ']' | '}' | ')' => {
                 depth -= 1;
-                toks.push(Tok::RBracket);
-                i += 1;
-            }
-            '{' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-                toks.push(Tok::LBrace);
-                i += 1;
-            }
-            '}' => {
-                depth -= 1;
-                toks.push(Tok::RBrace);
-                i += 1;
-            }
-            '(' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-                toks.push(Tok::LParen);
-                i += 1;
-            }
-            ')' => {
-                depth -= 1;
-                toks.push(Tok::RParen);
+                toks.push(match c {
+                    ']' => Tok::RBracket,
+                    '}' => Tok::RBrace,
+                    _ => Tok::RParen,
+                });
                 i += 1;
             }
             ',' => {
@@ -297,35 +220,10 @@ fn tokenize(text: &str) -> Vec<(usize, Vec<Tok>, Option<Why>)> {
             c if c.is_ascii_digit()
                 || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) =>
             {
-                let mut j = i + 1;
-                while j < chars.len() && (chars[j].is_ascii_digit() || chars[j] == '_') {
-                    j += 1;
-                }
-                let digits: String = chars[i..j].iter().filter(|c| **c != '_').collect();
-                match digits.parse::<i64>() {
-                    Ok(n) if chars.get(j) != Some(&'.') => toks.push(Tok::Int(n)),
-                    _ => err = err.or(Some("a number this reader does not read (only integers)")),
-                }
-                i = j;
+                i = read_number(&chars, i, &mut toks, &mut err);
             }
             c if c.is_alphabetic() || c == '_' => {
-                let mut j = i;
-                while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
-                    j += 1;
-                }
-                let word: String = chars[i..j].iter().collect();
-                // `key: v` in a hash (but not `a::B`).
-                if depth > 0 && chars.get(j) == Some(&':') && chars.get(j + 1) != Some(&':') {
-                    toks.push(Tok::Label(word));
-                    j += 1;
-                } else if matches!(chars.get(j), Some('?' | '!' | '.')) {
-                    err = err.or(Some("a method call, which this reader does not evaluate"));
-                    toks.push(Tok::Ident(word));
-                    j += 1;
-                } else {
-                    toks.push(Tok::Ident(word));
-                }
-                i = j;
+                i = read_word(&chars, i, depth, &mut toks, &mut err);
             }
             _ => {
                 err = err.or(Some(NOT_EVALUATED));
@@ -335,6 +233,122 @@ fn tokenize(text: &str) -> Vec<(usize, Vec<Tok>, Option<Why>)> {
     }
     flush(&mut out, &mut toks, &mut err, &mut deepest, start);
     out
+}
+
+/// An integer starting at `chars[i]`, pushed onto `toks`; returns the index after it.
+fn read_number(chars: &[char], i: usize, toks: &mut Vec<Tok>, err: &mut Option<Why>) -> usize {
+    let mut j = i + 1;
+    while j < chars.len() && (chars[j].is_ascii_digit() || chars[j] == '_') {
+        j += 1;
+    }
+    let digits: String = chars[i..j].iter().filter(|c| **c != '_').collect();
+    match digits.parse::<i64>() {
+        Ok(n) if chars.get(j) != Some(&'.') => toks.push(Tok::Int(n)),
+        _ => *err = err.or(Some("a number this reader does not read (only integers)")),
+    }
+    j
+}
+
+/// A word starting at `chars[i]`: a hash label (`key:` inside brackets, not `a::B`), or an
+/// identifier; a method call sets `err`. Returns the index after it.
+fn read_word(
+    chars: &[char],
+    i: usize,
+    depth: i64,
+    toks: &mut Vec<Tok>,
+    err: &mut Option<Why>,
+) -> usize {
+    let mut j = i;
+    while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
+        j += 1;
+    }
+    let word: String = chars[i..j].iter().collect();
+    if depth > 0 && chars.get(j) == Some(&':') && chars.get(j + 1) != Some(&':') {
+        toks.push(Tok::Label(word));
+        j += 1;
+    } else if matches!(chars.get(j), Some('?' | '!' | '.')) {
+        *err = err.or(Some("a method call, which this reader does not evaluate"));
+        toks.push(Tok::Ident(word));
+        j += 1;
+    } else {
+        toks.push(Tok::Ident(word));
+    }
+    j
+}
+
+/// A quoted string starting at `chars[*i]` (the quote `quote`), with Ruby's escapes:
+/// advances `i` past it and `line` over its newlines; a part this reader does not evaluate
+/// sets `err`.
+fn read_string(
+    chars: &[char],
+    quote: char,
+    i: &mut usize,
+    line: &mut usize,
+    err: &mut Option<Why>,
+) -> String {
+    let mut s = String::new();
+    *i += 1;
+    let mut closed = false;
+    while *i < chars.len() {
+        let d = chars[*i];
+        if d == '\n' {
+            *line += 1;
+        }
+        if d == quote {
+            closed = true;
+            *i += 1;
+            break;
+        }
+        if d == '\\' && *i + 1 < chars.len() {
+            let e = chars[*i + 1];
+            *i += 2;
+            if quote == '\'' {
+                // Single quotes know two escapes only.
+                match e {
+                    '\\' | '\'' => s.push(e),
+                    _ => {
+                        s.push('\\');
+                        s.push(e);
+                    }
+                }
+                continue;
+            }
+            match e {
+                'n' => s.push('\n'),
+                't' => s.push('\t'),
+                'r' => s.push('\r'),
+                's' => s.push(' '),
+                '0' => s.push('\0'),
+                'e' => s.push('\x1b'),
+                'a' => s.push('\x07'),
+                'b' => s.push('\x08'),
+                'f' => s.push('\x0c'),
+                'v' => s.push('\x0b'),
+                'u' => {
+                    let (cp, used) = unicode_escape(&chars[*i..]);
+                    match cp {
+                        Some(ch) => s.push(ch),
+                        None => *err = err.or(Some(NOT_EVALUATED)),
+                    }
+                    *i += used;
+                }
+                '\n' => *line += 1,
+                other => s.push(other),
+            }
+            continue;
+        }
+        if quote == '"' && d == '#' && matches!(chars.get(*i + 1), Some('{' | '@' | '$')) {
+            *err = err.or(Some(
+                "string interpolation, which this reader does not evaluate",
+            ));
+        }
+        s.push(d);
+        *i += 1;
+    }
+    if !closed {
+        *err = err.or(Some("an unterminated string"));
+    }
+    s
 }
 
 /// `\uXXXX` or `\u{X…}` after the `u`: the character and how many chars were used.

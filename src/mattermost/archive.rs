@@ -540,13 +540,7 @@ pub fn read_into(archive: &Path, extract: Option<&DirHandle>) -> Result<Contents
 /// `staged`, by which time the kernel has written most of the tree back during
 /// `pg_restore`; `backup --verify` extracts into a scratch directory and needs none.
 pub fn syncfs(dir: &Path) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let d = File::open(dir)?;
-    // SAFETY: syncfs on a descriptor this function owns.
-    if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    crate::sys::fs::DirHandle::open(dir)?.sync_fs()
 }
 
 impl<W: Write> Writer<W> {

@@ -17,6 +17,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::paths::Paths;
+use crate::sys::errno::ELOOP;
 
 /// The default output directory of `mattermost backup`, under the root.
 pub const BACKUPS_DIR: &str = "var/opt/toolctl/backups";
@@ -116,7 +117,7 @@ fn read_config(paths: &Paths, config_file: &Path, owner: Option<(u32, u32)>) -> 
     let f = match d.open_file(name) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing()),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+        Err(e) if e.raw_os_error() == Some(ELOOP) => {
             return Err(Error::new(format!(
                 "`{}` is a symbolic link; toolctl reads Mattermost's config.json without following links",
                 config_file.display()

@@ -718,11 +718,9 @@ impl Conn {
 
 /// A random password for a throwaway role: 32 bytes from the kernel, hex.
 pub fn random_password() -> Result<Zeroizing<String>> {
-    use std::io::Read;
     let mut bytes = Zeroizing::new([0u8; 32]);
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes[..]))
-        .map_err(|e| Error::new("cannot read random bytes from /dev/urandom").cause(e))?;
+    crate::sys::rand::fill(&mut bytes[..])
+        .map_err(|e| Error::new("cannot read random bytes from the kernel").cause(e))?;
     let mut s = Zeroizing::new(String::with_capacity(64));
     for b in bytes.iter() {
         s.push_str(&format!("{b:02x}"));

@@ -11,7 +11,6 @@
 
 pub mod gitlab_enc;
 pub mod gitlab_yml;
-pub mod journal;
 pub mod mail_room;
 pub mod mattermost;
 pub mod nginx;
@@ -26,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::model::{env_name_is_secret, Model, MASK};
 use crate::paths::Paths;
+use crate::sys::journal;
 use yaml::Y;
 
 /// The shared webhook token, relative to the rendered directory.
@@ -494,7 +494,8 @@ pub fn apply(plan: &Plan, changes: &[Change], rendered: &Path) -> Result<()> {
             owner: d.owner,
         })
         .collect();
-    journal::apply_rooted(&journal_path(rendered), &plan.root, rendered, &dirs, &files)
+    journal::apply_rooted(&journal_path(rendered), &plan.root, rendered, &dirs, &files)?;
+    Ok(())
 }
 
 /// A unified diff of one change, with secrets masked.

@@ -21,21 +21,29 @@ use super::scope::Scope;
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::paths::Paths;
-use crate::settings::{self, Settings};
 use crate::sys::notice::Notify;
 use crate::sys::users::user_name;
 
 /// The secrets store of one root.
+/// A recipient from `[secrets] recipients` and the line of the settings file it is on
+/// (for the error naming an invalid one).
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub value: String,
+    pub line: usize,
+}
+
 pub struct Store {
     pub paths: Paths,
-    extra_recipients: Vec<settings::Recipient>,
+    extra_recipients: Vec<Recipient>,
 }
 
 impl Store {
-    pub fn new(paths: Paths, settings: &Settings) -> Self {
+    /// The store at `paths`, encrypting also to `extra_recipients` (`[secrets] recipients`).
+    pub fn new(paths: Paths, extra_recipients: Vec<Recipient>) -> Self {
         Store {
             paths,
-            extra_recipients: settings.recipients.clone(),
+            extra_recipients,
         }
     }
 
@@ -219,8 +227,7 @@ impl Store {
                 dir.display()
             )));
         }
-        // SAFETY: geteuid(2) has no preconditions and cannot fail.
-        let me = unsafe { libc::geteuid() };
+        let me = crate::sys::users::euid();
         let owner = meta.uid();
         if owner != me && owner != 0 {
             return Err(Error::new(format!(
@@ -313,7 +320,7 @@ impl Store {
         // An interrupted `import` first: its journal names temporary files in this
         // directory that the sweep below would otherwise remove before they are renamed.
         let journal = self.import_journal();
-        if let Some(done) = crate::render::journal::recover(&journal)? {
+        if let Some(done) = crate::sys::journal::recover(&journal)? {
             notify.warn(done.describe(&journal));
         }
         for path in fsutil::sweep_temps(&self.paths.secrets_dir)? {

@@ -53,12 +53,10 @@ const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 
 /// A fresh 12-character token (`[A-Za-z0-9]`), from the kernel's random source.
 pub fn token() -> std::io::Result<String> {
-    use std::io::Read;
-    let mut f = std::fs::File::open("/dev/urandom")?;
     let mut out = String::new();
     while out.len() < 12 {
         let mut b = [0u8; 16];
-        f.read_exact(&mut b)?;
+        crate::sys::rand::fill(&mut b)?;
         // Rejection sampling: 248 = 4 × 62 keeps every letter equally likely.
         out.extend(
             b.iter()

@@ -968,9 +968,8 @@ pub fn readable_by(st: &Stat, uid: u32, gid: u32) -> bool {
 
 /// A random name `prefix` + 16 hex digits, from the kernel's random source.
 pub fn random_name(prefix: &str) -> io::Result<std::ffi::OsString> {
-    use std::io::Read;
     let mut b = [0u8; 8];
-    File::open("/dev/urandom")?.read_exact(&mut b)?;
+    super::rand::fill(&mut b)?;
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
     Ok(format!("{prefix}{hex}").into())
 }

@@ -24,3 +24,8 @@ pub fn send_signal(pid: i32, sig: i32) {
         let _ = rustix::process::kill_process(pid, sig);
     }
 }
+
+/// This machine's host name (`uname(2)`'s node name), lossily UTF-8.
+pub fn hostname() -> String {
+    String::from_utf8_lossy(rustix::system::uname().nodename().to_bytes()).into_owned()
+}

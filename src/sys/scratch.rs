@@ -409,7 +409,7 @@ fn file_id(st: &rustix::fs::Stat) -> (u64, u64) {
 /// 128 bits from the kernel's random source, as hex.
 fn random_hex() -> io::Result<String> {
     let mut bytes = [0u8; 16];
-    File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    super::rand::fill(&mut bytes)?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 

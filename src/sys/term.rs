@@ -38,6 +38,15 @@ pub fn one_line(s: &str) -> Cow<'_, str> {
     escape_controls(s.as_bytes(), false)
 }
 
+/// The width of the terminal on stdout (`TIOCGWINSZ`), or `None` when stdout is not a
+/// terminal or says 0.
+pub fn stdout_columns() -> Option<u16> {
+    rustix::termios::tcgetwinsize(std::io::stdout())
+        .ok()
+        .map(|ws| ws.ws_col)
+        .filter(|c| *c > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::sys::dirfd::{self, DirFd, EntryKind};
+use crate::sys::errno::{ELOOP, ENOTDIR};
 
 /// Archive suffixes: compressed rotations that must not be followed.
 const ARCHIVE_SUFFIXES: &[&[u8]] = &[
@@ -178,7 +179,7 @@ pub fn resolve(log_dir: &Path, target: Option<&Path>) -> Result<Resolved, Target
                 Ok(Some(_)) => refuse("a file of another owner than the link's"),
                 Ok(None) => refuse("which is not a regular file"),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Err(missing()),
-                Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => {
+                Err(e) if matches!(e.raw_os_error(), Some(ELOOP | ENOTDIR)) => {
                     refuse("through another link")
                 }
                 Err(e) => Err(io_err(e)),

@@ -59,6 +59,7 @@ use super::discover::{is_skipped_name, last_lines_start, Target};
 use super::output::{Format, Output, Source};
 use super::signals::Signals;
 use crate::sys::dirfd::{self, DirFd, Entry, EntryKind};
+use crate::sys::errno::{ELOOP, ENOENT, ENOSPC, ENOTDIR};
 use crate::sys::term::{escape_controls, one_line};
 
 /// A partial last line is written after this long without new data in its file.
@@ -495,38 +496,22 @@ impl<'w> Follower<'w> {
             }
             // Idle: hand the lines over, then sleep until something happens.
             self.out.flush()?;
-            let mut fds = [
-                libc::pollfd {
-                    fd: signals.fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
+            let fds = [
+                (signals.fd(), true),
                 // No events asked: a pipe whose reader left reports POLLERR.
-                libc::pollfd {
-                    fd: stdout_fd,
-                    events: 0,
-                    revents: 0,
-                },
-                libc::pollfd {
-                    fd: self.inotify.as_ref().map_or(-1, |i| i.as_raw_fd()),
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
+                (stdout_fd, false),
+                (self.inotify.as_ref().map_or(-1, |i| i.as_raw_fd()), true),
             ];
             let timeout = self.poll_timeout(Instant::now());
-            // SAFETY: `fds` is a valid array of pollfd for its whole length.
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                if e.kind() != io::ErrorKind::Interrupted {
-                    return Err(Failure::Fatal(FollowError::Inotify(e)));
-                }
-                continue;
-            }
-            if fds[0].revents != 0 {
+            let ready = match crate::sys::poll::poll(fds, timeout) {
+                Ok(ready) => ready,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Failure::Fatal(FollowError::Inotify(e))),
+            };
+            if ready[0].any() {
                 signals.drain();
             }
-            if fds[1].revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+            if ready[1].error_or_hangup() {
                 return Err(Failure::BrokenPipe);
             }
         }
@@ -757,10 +742,7 @@ impl<'w> Follower<'w> {
             Ok(fd) => fd,
             Err(e) => {
                 // Gone, or replaced by a link or a file since it was listed.
-                let quiet = matches!(
-                    e.raw_os_error(),
-                    Some(libc::ENOENT | libc::ELOOP | libc::ENOTDIR)
-                );
+                let quiet = matches!(e.raw_os_error(), Some(ENOENT | ELOOP | ENOTDIR));
                 if !quiet {
                     self.warn_once(&path, &e);
                 }
@@ -834,7 +816,7 @@ impl<'w> Follower<'w> {
         let watches = self.watches.as_mut()?;
         match watches.add(target, mask) {
             Ok(wd) => Some(wd),
-            Err(e) if e.raw_os_error() == Some(libc::ENOSPC) => {
+            Err(e) if e.raw_os_error() == Some(ENOSPC) => {
                 self.fall_back(&format!(
                     "out of inotify watches at `{}` (raise fs.inotify.max_user_watches)",
                     one_line(&shown.display().to_string())
@@ -1436,9 +1418,9 @@ impl<'w> Follower<'w> {
                 "is a link to `{shown}`, which is not a regular file: not followed"
             ))),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err(None),
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => Err(Some(
-                format!("is a link to `{shown}`, through another link: not followed"),
-            )),
+            Err(e) if matches!(e.raw_os_error(), Some(ELOOP | ENOTDIR)) => Err(Some(format!(
+                "is a link to `{shown}`, through another link: not followed"
+            ))),
             Err(e) => Err(Some(format!(
                 "is a link to `{shown}`, which cannot be opened ({e})"
             ))),

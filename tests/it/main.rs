@@ -13,6 +13,7 @@ mod graph;
 mod harness;
 mod hostile;
 mod import;
+mod layers;
 mod low_attacks;
 mod mailservers;
 mod mattermost;

@@ -29,14 +29,138 @@
 //! `mkdirat` beneath its opened parent, its owner and mode set on its own descriptor.
 
 use std::collections::BTreeMap;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::failpoint::hit;
-use crate::fsutil::{self, DirHandle, Kind};
+use crate::sys::fs::{self as fsutil, DirHandle, Kind};
+
+/// What went wrong in a journaled run. Converted into the user-facing [`Error`] (message,
+/// causes, hint) by its `From` impl, at the caller's `?`.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// A system call on `path` failed.
+    #[error("cannot {action} `{}`", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The journal of an interrupted run is not one this version reads.
+    #[error("the journal `{}` of an interrupted reconfigure cannot be read", path.display())]
+    Damaged {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("`{}` has no file name", .0.display())]
+    NoFileName(PathBuf),
+    #[error("`{}` is not valid UTF-8", .0.display())]
+    NotUtf8(PathBuf),
+    /// A directory the run made or checked was gone when it was needed (`what`: "the
+    /// directory of", "the parent of").
+    #[error("{what} `{}` disappeared during reconfigure", path.display())]
+    Disappeared { what: &'static str, path: PathBuf },
+    #[error("`{}` is a directory; toolctl manages a file there", .0.display())]
+    IsADirectory(PathBuf),
+    /// Opening a directory beneath `--root`, or a write of the journal itself: these come
+    /// with their own message and hint.
+    #[error(transparent)]
+    Fs(#[from] Error),
+    /// The run failed; its old files were put back (`undo: None`), or putting them back
+    /// failed too and the journal was kept.
+    #[error("{source}")]
+    Failed {
+        source: Box<JournalError>,
+        undo: Option<Box<JournalError>>,
+        journal: PathBuf,
+    },
+    /// The run failed after its commit and the journal could not be marked as rolling
+    /// back: it was kept as committed, so the next run completes it.
+    #[error("{source}")]
+    KeptCommitted {
+        source: Box<JournalError>,
+        journal: PathBuf,
+    },
+    /// Recovering an interrupted run failed; its journal was kept.
+    #[error("{source}")]
+    Unrecovered {
+        source: Box<JournalError>,
+        journal: PathBuf,
+    },
+}
+
+type Result<T, E = JournalError> = std::result::Result<T, E>;
+
+fn io_err(action: &'static str, path: &Path, source: std::io::Error) -> JournalError {
+    JournalError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl From<JournalError> for Error {
+    fn from(e: JournalError) -> Error {
+        match e {
+            JournalError::Io {
+                action,
+                path,
+                source,
+            } => Error::io(action, &path, source),
+            JournalError::Damaged {
+                ref path,
+                ref source,
+            } => Error::new(e.to_string())
+                .cause(source.to_string())
+                .hint(format!(
+                    "inspect `{}`: it names the temporary files and backups of the interrupted \
+                     run; move it away to give up recovering that run, then run `toolctl \
+                     reconfigure`",
+                    path.display()
+                )),
+            JournalError::NotUtf8(_) => {
+                Error::new(e.to_string()).hint("use UTF-8 path names in `toolctl.toml`")
+            }
+            JournalError::IsADirectory(ref path) => Error::new(e.to_string()).hint(format!(
+                "move `{}` out of the way, then run this again; nothing was changed",
+                path.display()
+            )),
+            JournalError::NoFileName(_) | JournalError::Disappeared { .. } => {
+                Error::new(e.to_string())
+            }
+            JournalError::Fs(e) => e,
+            JournalError::Failed {
+                source, undo: None, ..
+            } => Error::from(*source)
+                .cause("nothing was changed: every file of this run was left as it was"),
+            JournalError::Failed {
+                source,
+                undo: Some(undo),
+                journal,
+            } => Error::from(*source).cause(format!(
+                "putting the old files back failed too ({}); the journal `{}` was kept and the \
+                 next `toolctl reconfigure` finishes undoing it",
+                Error::from(*undo),
+                journal.display()
+            )),
+            JournalError::KeptCommitted { source, journal } => Error::from(*source).cause(format!(
+                "the journal `{}` was kept: the next `toolctl reconfigure` completes the run",
+                journal.display()
+            )),
+            JournalError::Unrecovered { source, journal } => Error::from(*source)
+                .cause("the interrupted reconfigure could not be recovered; its journal was kept")
+                .hint(format!(
+                    "fix the cause, then run `toolctl reconfigure` again: it resumes from `{}`",
+                    journal.display()
+                )),
+        }
+    }
+}
 
 /// (uid, gid), or `None` to keep whoever runs toolctl.
 type Owner = Option<(u32, u32)>;
@@ -56,55 +180,74 @@ pub struct FileWant<'a> {
     pub owner: Option<(u32, u32)>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 enum State {
     Prepared,
     Committed,
     RollingBack,
 }
 
-impl State {
-    fn name(self) -> &'static str {
-        match self {
-            State::Prepared => "prepared",
-            State::Committed => "committed",
-            State::RollingBack => "rolling-back",
-        }
-    }
-}
-
+#[derive(Serialize, Deserialize)]
 struct DirEntry {
     path: PathBuf,
     /// Created by this run (removed again on undo).
+    #[serde(default)]
     create: bool,
     mode: u32,
     owner: Option<(u32, u32)>,
     /// For a directory that existed: what to put back on undo.
+    #[serde(default)]
     old_mode: Option<u32>,
+    #[serde(default)]
     old_owner: Option<(u32, u32)>,
-    /// Outside the tree: the owner whose own tree may hold it (besides root).
+    /// Outside the tree: the owner whose own tree may hold it (besides root). An older
+    /// journal has none: its `owner` is used.
+    #[serde(default)]
     trust: Owner,
 }
 
+#[derive(Serialize, Deserialize)]
 struct FileEntry {
     target: PathBuf,
     /// The temporary file beside the target (a file name); `None` for a removal.
-    temp: Option<OsString>,
+    #[serde(default)]
+    temp: Option<String>,
     /// The hard-link backup of the old file (a file name); `None` when there is none.
-    backup: Option<OsString>,
+    #[serde(default)]
+    backup: Option<String>,
     /// The file's owner: outside the tree, its directory may be that owner's.
+    #[serde(default)]
     owner: Owner,
 }
 
+/// The journal as it is on disk (JSON, mode 0600).
+#[derive(Serialize, Deserialize)]
 struct Journal {
-    path: PathBuf,
+    /// What wrote it (`toolctl reconfigure`), for a human who finds the file.
+    #[serde(default = "journal_kind")]
+    journal: String,
+    #[serde(default = "journal_version")]
+    version: u32,
+    state: State,
     tree: PathBuf,
     /// The `--root` directory outside paths are opened from (`None`: an older journal, or
     /// one whose only outside path is the settings file the administrator named).
+    #[serde(default)]
     root: Option<PathBuf>,
-    state: State,
     dirs: Vec<DirEntry>,
     files: Vec<FileEntry>,
+    /// Where the journal itself lives (not written: it is the file's own path).
+    #[serde(skip)]
+    path: PathBuf,
+}
+
+fn journal_kind() -> String {
+    "toolctl reconfigure".into()
+}
+
+fn journal_version() -> u32 {
+    1
 }
 
 /// What [`recover`] did.
@@ -142,7 +285,7 @@ impl Recovered {
 
 fn name_of(path: &Path) -> Result<&OsStr> {
     path.file_name()
-        .ok_or_else(|| Error::new(format!("`{}` has no file name", path.display())))
+        .ok_or_else(|| JournalError::NoFileName(path.to_path_buf()))
 }
 
 fn parent_of(path: &Path) -> &Path {
@@ -150,10 +293,8 @@ fn parent_of(path: &Path) -> &Path {
 }
 
 fn to_str(path: &Path) -> Result<&str> {
-    path.to_str().ok_or_else(|| {
-        Error::new(format!("`{}` is not valid UTF-8", path.display()))
-            .hint("use UTF-8 path names in `toolctl.toml`")
-    })
+    path.to_str()
+        .ok_or_else(|| JournalError::NotUtf8(path.to_path_buf()))
 }
 
 /// A unique suffix for this run's temporary names: pid, time, counter.
@@ -167,114 +308,45 @@ fn unique(n: usize) -> String {
 
 impl Journal {
     fn to_json(&self) -> Result<Vec<u8>> {
-        let owner = |o: Option<(u32, u32)>| o.map(|(u, g)| json!([u, g]));
-        let mut dirs = Vec::new();
+        // Every path must be UTF-8 (JSON strings); say which one is not, with a hint.
+        to_str(&self.tree)?;
+        if let Some(r) = &self.root {
+            to_str(r)?;
+        }
         for d in &self.dirs {
-            dirs.push(json!({
-                "path": to_str(&d.path)?,
-                "create": d.create,
-                "mode": d.mode,
-                "owner": owner(d.owner),
-                "old_mode": d.old_mode,
-                "old_owner": owner(d.old_owner),
-                "trust": owner(d.trust),
-            }));
+            to_str(&d.path)?;
         }
-        let mut files = Vec::new();
         for f in &self.files {
-            let name = |n: &Option<OsString>| n.as_ref().map(|n| n.to_string_lossy().into_owned());
-            files.push(json!({
-                "target": to_str(&f.target)?,
-                "temp": name(&f.temp),
-                "backup": name(&f.backup),
-                "owner": owner(f.owner),
-            }));
+            to_str(&f.target)?;
         }
-        let doc = json!({
-            "journal": "toolctl reconfigure",
-            "version": 1,
-            "state": self.state.name(),
-            "tree": to_str(&self.tree)?,
-            "root": match &self.root {
-                Some(r) => Some(to_str(r)?),
-                None => None,
-            },
-            "dirs": dirs,
-            "files": files,
-        });
-        Ok(serde_json::to_vec_pretty(&doc).expect("a JSON value serialises"))
+        Ok(serde_json::to_vec_pretty(self).expect("a journal of UTF-8 paths serialises"))
     }
 
     fn parse(path: &Path, bytes: &[u8]) -> Result<Journal> {
-        let damaged = |why: &str| {
-            Error::new(format!(
-                "the journal `{}` of an interrupted reconfigure cannot be read",
-                path.display()
-            ))
-            .cause(why.to_string())
-            .hint(format!(
-                "inspect `{}`: it names the temporary files and backups of the interrupted run; \
-                 move it away to give up recovering that run, then run `toolctl reconfigure`",
-                path.display()
-            ))
-        };
-        let v: Value = serde_json::from_slice(bytes).map_err(|e| damaged(&e.to_string()))?;
-        let state = match v["state"].as_str() {
-            Some("prepared") => State::Prepared,
-            Some("committed") => State::Committed,
-            Some("rolling-back") => State::RollingBack,
-            _ => return Err(damaged("unknown state")),
-        };
-        let tree = PathBuf::from(v["tree"].as_str().ok_or_else(|| damaged("no tree"))?);
-        let root = v["root"].as_str().map(PathBuf::from);
-        let owner = |o: &Value| -> Option<(u32, u32)> {
-            let a = o.as_array()?;
-            Some((a.first()?.as_u64()? as u32, a.get(1)?.as_u64()? as u32))
-        };
-        let mut dirs = Vec::new();
-        for d in v["dirs"].as_array().ok_or_else(|| damaged("no dirs"))? {
-            dirs.push(DirEntry {
-                path: PathBuf::from(d["path"].as_str().ok_or_else(|| damaged("dir path"))?),
-                create: d["create"].as_bool().unwrap_or(false),
-                mode: d["mode"].as_u64().ok_or_else(|| damaged("dir mode"))? as u32,
-                owner: owner(&d["owner"]),
-                old_mode: d["old_mode"].as_u64().map(|m| m as u32),
-                old_owner: owner(&d["old_owner"]),
-                trust: owner(&d["trust"]).or(owner(&d["owner"])),
-            });
+        let mut j: Journal =
+            serde_json::from_slice(bytes).map_err(|source| JournalError::Damaged {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        for d in &mut j.dirs {
+            d.trust = d.trust.or(d.owner);
         }
-        let mut files = Vec::new();
-        for f in v["files"].as_array().ok_or_else(|| damaged("no files"))? {
-            let name = |k: &str| f[k].as_str().map(OsString::from);
-            files.push(FileEntry {
-                target: PathBuf::from(f["target"].as_str().ok_or_else(|| damaged("target"))?),
-                temp: name("temp"),
-                backup: name("backup"),
-                owner: owner(&f["owner"]),
-            });
-        }
-        Ok(Journal {
-            path: path.to_path_buf(),
-            tree,
-            root,
-            state,
-            dirs,
-            files,
-        })
+        j.path = path.to_path_buf();
+        Ok(j)
     }
 
     fn save(&mut self, state: State) -> Result<()> {
         self.state = state;
-        fsutil::write_atomic(&self.path, &self.to_json()?, 0o600)
+        Ok(fsutil::write_atomic(&self.path, &self.to_json()?, 0o600)?)
     }
 
     fn remove(&self) -> Result<()> {
         match std::fs::remove_file(&self.path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io("remove the journal", &self.path, e)),
+            Err(e) => return Err(io_err("remove the journal", &self.path, e)),
         }
-        fsutil::sync_dir(parent_of(&self.path))
+        Ok(fsutil::sync_dir(parent_of(&self.path))?)
     }
 
     /// The directory holding `path`, which must exist (`None` when it does not).
@@ -294,7 +366,7 @@ impl Journal {
                 continue;
             };
             h.set_self(d.mode, d.owner)
-                .map_err(|e| Error::io("set the mode and owner of", &d.path, e))?;
+                .map_err(|e| io_err("set the mode and owner of", &d.path, e))?;
             hit("reconfigure-dir-fixed");
         }
         let mut parents: BTreeMap<PathBuf, DirHandle> = BTreeMap::new();
@@ -305,10 +377,10 @@ impl Journal {
                     Some(h) => parents.insert(dir.clone(), h),
                     None if f.temp.is_none() => continue,
                     None => {
-                        return Err(Error::new(format!(
-                            "the directory of `{}` disappeared during reconfigure",
-                            f.target.display()
-                        )))
+                        return Err(JournalError::Disappeared {
+                            what: "the directory of",
+                            path: f.target.to_path_buf(),
+                        })
                     }
                 };
             }
@@ -316,12 +388,12 @@ impl Journal {
             let name = name_of(&f.target)?;
             match &f.temp {
                 Some(temp) => {
-                    if h.lstat(temp)
-                        .map_err(|e| Error::io("look at", &dir.join(temp), e))?
+                    if h.lstat(OsStr::new(temp))
+                        .map_err(|e| io_err("look at", &dir.join(temp), e))?
                         .is_some()
                     {
-                        h.rename(temp, name)
-                            .map_err(|e| Error::io("replace", &f.target, e))?;
+                        h.rename(OsStr::new(temp), name)
+                            .map_err(|e| io_err("replace", &f.target, e))?;
                     }
                     hit("reconfigure-file-renamed");
                 }
@@ -329,23 +401,23 @@ impl Journal {
                     match h.unlink(name) {
                         Ok(()) => {}
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                        Err(e) => return Err(Error::io("remove", &f.target, e)),
+                        Err(e) => return Err(io_err("remove", &f.target, e)),
                     }
                     hit("reconfigure-file-removed");
                 }
             }
         }
         for (dir, h) in &parents {
-            h.sync().map_err(|e| Error::io("sync directory", dir, e))?;
+            h.sync().map_err(|e| io_err("sync directory", dir, e))?;
         }
         hit("reconfigure-files-synced");
         for f in &self.files {
             if let (Some(backup), Some(h)) = (&f.backup, parents.get(parent_of(&f.target))) {
-                match h.unlink(backup) {
+                match h.unlink(OsStr::new(backup)) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => {
-                        return Err(Error::io(
+                        return Err(io_err(
                             "remove the backup",
                             &parent_of(&f.target).join(backup),
                             e,
@@ -355,7 +427,7 @@ impl Journal {
             }
         }
         for (dir, h) in &parents {
-            h.sync().map_err(|e| Error::io("sync directory", dir, e))?;
+            h.sync().map_err(|e| io_err("sync directory", dir, e))?;
         }
         hit("reconfigure-backups-removed");
         self.remove()?;
@@ -366,10 +438,10 @@ impl Journal {
     /// Puts every old file back; `started` says whether targets may have been replaced
     /// (state committed or rolling-back), so that a new file may be removed again.
     fn roll_back(&mut self, started: bool) -> Result<()> {
-        let ignore_missing = |r: std::io::Result<()>, what: &str, p: &Path| match r {
+        let ignore_missing = |r: std::io::Result<()>, what: &'static str, p: &Path| match r {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::io(what, p, e)),
+            Err(e) => Err(io_err(what, p, e)),
         };
         for f in self.files.iter().rev() {
             let dir = parent_of(&f.target);
@@ -380,15 +452,15 @@ impl Journal {
             match &f.backup {
                 Some(backup) => {
                     let bpath = dir.join(backup);
-                    if h.lstat(backup)
-                        .map_err(|e| Error::io("look at", &bpath, e))?
+                    if h.lstat(OsStr::new(backup))
+                        .map_err(|e| io_err("look at", &bpath, e))?
                         .is_some()
                     {
                         // When the target still is the same file, rename does nothing and
                         // the backup stays: remove it then.
-                        h.rename(backup, name)
-                            .map_err(|e| Error::io("put back", &f.target, e))?;
-                        ignore_missing(h.unlink(backup), "remove the backup", &bpath)?;
+                        h.rename(OsStr::new(backup), name)
+                            .map_err(|e| io_err("put back", &f.target, e))?;
+                        ignore_missing(h.unlink(OsStr::new(backup)), "remove the backup", &bpath)?;
                     }
                 }
                 None if started && f.temp.is_some() => {
@@ -397,15 +469,15 @@ impl Journal {
                 None => {}
             }
             if let Some(temp) = &f.temp {
-                ignore_missing(h.unlink(temp), "remove", &dir.join(temp))?;
+                ignore_missing(h.unlink(OsStr::new(temp)), "remove", &dir.join(temp))?;
             }
-            h.sync().map_err(|e| Error::io("sync directory", dir, e))?;
+            h.sync().map_err(|e| io_err("sync directory", dir, e))?;
             hit("reconfigure-file-restored");
         }
         for d in self.dirs.iter().filter(|d| !d.create) {
             if let (Some(mode), Some(h)) = (d.old_mode, self.open_dir(&d.path, d.trust)?) {
                 h.set_self(mode, d.old_owner)
-                    .map_err(|e| Error::io("put back the mode and owner of", &d.path, e))?;
+                    .map_err(|e| io_err("put back the mode and owner of", &d.path, e))?;
             }
         }
         for d in self.dirs.iter().rev().filter(|d| d.create) {
@@ -416,11 +488,11 @@ impl Journal {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 // Something else was put there meanwhile: keep it.
-                Err(e) if e.raw_os_error() == Some(libc::ENOTEMPTY) => {}
-                Err(e) => return Err(Error::io("remove the directory", &d.path, e)),
+                Err(e) if e.raw_os_error() == Some(super::errno::ENOTEMPTY) => {}
+                Err(e) => return Err(io_err("remove the directory", &d.path, e)),
             }
             h.sync()
-                .map_err(|e| Error::io("sync directory", parent_of(&d.path), e))?;
+                .map_err(|e| io_err("sync directory", parent_of(&d.path), e))?;
         }
         self.remove()
     }
@@ -435,12 +507,9 @@ pub fn recover(journal: &Path) -> Result<Option<Recovered>> {
     };
     let mut j = Journal::parse(journal, &bytes)?;
     let files = j.files.len();
-    let undo_hint = |e: Error| {
-        e.cause("the interrupted reconfigure could not be recovered; its journal was kept")
-            .hint(format!(
-                "fix the cause, then run `toolctl reconfigure` again: it resumes from `{}`",
-                journal.display()
-            ))
+    let undo_hint = |e: JournalError| JournalError::Unrecovered {
+        source: Box::new(e),
+        journal: journal.to_path_buf(),
     };
     match j.state {
         State::Committed => {
@@ -514,10 +583,10 @@ fn apply_in(
     hit("reconfigure-journal-committed");
     if let Err(e) = j.roll_forward() {
         if j.save(State::RollingBack).is_err() {
-            return Err(e.cause(format!(
-                "the journal `{}` was kept: the next `toolctl reconfigure` completes the run",
-                journal.display()
-            )));
+            return Err(JournalError::KeptCommitted {
+                source: Box::new(e),
+                journal: journal.to_path_buf(),
+            });
         }
         return Err(undo_after(&mut j, e, true));
     }
@@ -525,14 +594,11 @@ fn apply_in(
 }
 
 /// The error of a failed run, after the old files were put back.
-fn undo_after(j: &mut Journal, e: Error, started: bool) -> Error {
-    match j.roll_back(started) {
-        Ok(()) => e.cause("nothing was changed: every file of this run was left as it was"),
-        Err(undo) => e.cause(format!(
-            "putting the old files back failed too ({undo}); the journal `{}` was kept and the \
-             next `toolctl reconfigure` finishes undoing it",
-            j.path.display()
-        )),
+fn undo_after(j: &mut Journal, e: JournalError, started: bool) -> JournalError {
+    JournalError::Failed {
+        source: Box::new(e),
+        undo: j.roll_back(started).err().map(Box::new),
+        journal: j.path.clone(),
     }
 }
 
@@ -541,10 +607,12 @@ fn undo_after(j: &mut Journal, e: Error, started: bool) -> Error {
 /// as and `trust` (without a root: as given, for the settings file an import writes).
 fn locate(root: Option<&Path>, tree: &Path, dir: &Path, trust: Owner) -> Result<fsutil::Located> {
     match root {
-        Some(root) if !dir.starts_with(tree) => {
-            fsutil::open_beneath(root, dir, &fsutil::trusted_for(trust))
-        }
-        _ => fsutil::locate_dir(tree, dir),
+        Some(root) if !dir.starts_with(tree) => Ok(fsutil::open_beneath(
+            root,
+            dir,
+            &fsutil::trusted_for(trust),
+        )?),
+        _ => Ok(fsutil::locate_dir(tree, dir)?),
     }
 }
 
@@ -585,7 +653,7 @@ fn plan(
                 let st = located
                     .handle
                     .stat_self()
-                    .map_err(|e| Error::io("look at", path, e))?;
+                    .map_err(|e| io_err("look at", path, e))?;
                 let owner_differs = owner.is_some_and(|o| o != (st.uid, st.gid));
                 if st.mode != *mode || owner_differs {
                     entries.insert(
@@ -640,18 +708,11 @@ fn plan(
                 l => l
                     .handle
                     .lstat(name)
-                    .map_err(|e| Error::io("look at", &f.target, e))?,
+                    .map_err(|e| io_err("look at", &f.target, e))?,
             }
         };
         if exists.is_some_and(|st| st.kind == Kind::Dir) {
-            return Err(Error::new(format!(
-                "`{}` is a directory; toolctl manages a file there",
-                f.target.display()
-            ))
-            .hint(format!(
-                "move `{}` out of the way, then run this again; nothing was changed",
-                f.target.display()
-            )));
+            return Err(JournalError::IsADirectory(f.target.clone()));
         }
         if f.content.is_none() && exists.is_none() {
             continue;
@@ -661,14 +722,14 @@ fn plan(
             target: f.target.clone(),
             temp: f
                 .content
-                .map(|_| OsString::from(format!("{prefix}{}{}", unique(i), fsutil::TEMP_SUFFIX))),
-            backup: exists.map(|_| {
-                OsString::from(format!("{prefix}{}.old{}", unique(i), fsutil::TEMP_SUFFIX))
-            }),
+                .map(|_| format!("{prefix}{}{}", unique(i), fsutil::TEMP_SUFFIX)),
+            backup: exists.map(|_| format!("{prefix}{}.old{}", unique(i), fsutil::TEMP_SUFFIX)),
             owner: f.owner,
         });
     }
     Ok(Journal {
+        journal: journal_kind(),
+        version: journal_version(),
         path: journal.to_path_buf(),
         tree: tree.to_path_buf(),
         root: root.map(Path::to_path_buf),
@@ -681,19 +742,19 @@ fn plan(
 /// Step 2: directories, temporaries, backups, all fsynced.
 fn prepare(j: &Journal, files: &[FileWant]) -> Result<()> {
     for d in j.dirs.iter().filter(|d| d.create) {
-        let parent = j.open_parent(&d.path, d.trust)?.ok_or_else(|| {
-            Error::new(format!(
-                "the parent of `{}` disappeared during reconfigure",
-                d.path.display()
-            ))
-        })?;
+        let parent = j
+            .open_parent(&d.path, d.trust)?
+            .ok_or_else(|| JournalError::Disappeared {
+                what: "the parent of",
+                path: d.path.to_path_buf(),
+            })?;
         let name = name_of(&d.path)?;
         parent
             .create_dir_owned(name, d.mode, d.owner)
-            .map_err(|e| Error::io("create directory", &d.path, e))?;
+            .map_err(|e| io_err("create directory", &d.path, e))?;
         parent
             .sync()
-            .map_err(|e| Error::io("sync directory", &parent.path, e))?;
+            .map_err(|e| io_err("sync directory", &parent.path, e))?;
         hit("reconfigure-dir-created");
     }
     let mut parents: BTreeMap<PathBuf, DirHandle> = BTreeMap::new();
@@ -705,17 +766,17 @@ fn prepare(j: &Journal, files: &[FileWant]) -> Result<()> {
         let dir = parent_of(&entry.target).to_path_buf();
         if !parents.contains_key(&dir) {
             let h = j.open_parent(&entry.target, entry.owner)?.ok_or_else(|| {
-                Error::new(format!(
-                    "the directory of `{}` disappeared during reconfigure",
-                    entry.target.display()
-                ))
+                JournalError::Disappeared {
+                    what: "the directory of",
+                    path: entry.target.to_path_buf(),
+                }
             })?;
             parents.insert(dir.clone(), h);
         }
         let h = &parents[&dir];
         if let (Some(temp), Some(bytes)) = (&entry.temp, want.content) {
-            h.create_file(temp, bytes, want.mode, want.owner)
-                .map_err(|e| Error::io("write", &entry.target, e))?;
+            h.create_file(OsStr::new(temp), bytes, want.mode, want.owner)
+                .map_err(|e| io_err("write", &entry.target, e))?;
             hit("reconfigure-temp-written");
         }
         if let Some(backup) = &entry.backup {
@@ -726,13 +787,13 @@ fn prepare(j: &Journal, files: &[FileWant]) -> Result<()> {
             } else {
                 "remove"
             };
-            h.link(name_of(&entry.target)?, backup)
-                .map_err(|e| Error::io(action, &entry.target, e))?;
+            h.link(name_of(&entry.target)?, OsStr::new(backup))
+                .map_err(|e| io_err(action, &entry.target, e))?;
             hit("reconfigure-backup-linked");
         }
     }
     for (dir, h) in &parents {
-        h.sync().map_err(|e| Error::io("sync directory", dir, e))?;
+        h.sync().map_err(|e| io_err("sync directory", dir, e))?;
     }
     Ok(())
 }
@@ -801,7 +862,7 @@ mod tests {
         let a = &j.files[0];
         DirHandle::open(&tree)
             .unwrap()
-            .rename(a.temp.as_ref().unwrap(), OsStr::new("a"))
+            .rename(OsStr::new(a.temp.as_ref().unwrap()), OsStr::new("a"))
             .unwrap();
         std::fs::remove_file(tree.join("b")).unwrap();
         assert_eq!(std::fs::read_to_string(tree.join("a")).unwrap(), "new a");
@@ -826,7 +887,7 @@ mod tests {
         std::fs::create_dir(tree.join("fixme")).unwrap();
         std::fs::set_permissions(tree.join("fixme"), std::fs::Permissions::from_mode(0o777))
             .unwrap();
-        let root = unsafe { libc::geteuid() } == 0;
+        let root = crate::sys::users::euid() == 0;
         let owner = root.then_some((65534, 65534));
         let dirs = [
             DirWant {
@@ -884,5 +945,32 @@ mod tests {
         assert!(!tmp.path().join("log").exists());
         assert_eq!(names(&tree), ["a", "b"]);
         assert_eq!(std::fs::read_to_string(tree.join("a")).unwrap(), "old a");
+    }
+
+    /// A journal as the hand-written serialiser of earlier versions wrote it (no `trust`,
+    /// no `root`) still reads, and one written now has the same keys.
+    #[test]
+    fn the_on_disk_format_is_unchanged() {
+        let old = br#"{
+  "journal": "toolctl reconfigure", "version": 1, "state": "rolling-back",
+  "tree": "/t", "dirs": [{"path": "/t/d", "create": true, "mode": 448,
+    "owner": [1, 2], "old_mode": null, "old_owner": null}],
+  "files": [{"target": "/t/a", "temp": ".toolctl-a.1.tmp", "backup": null, "owner": null}]
+}"#;
+        let j = Journal::parse(Path::new("/j"), old).unwrap();
+        assert_eq!(j.state, State::RollingBack);
+        assert_eq!(
+            j.dirs[0].trust,
+            Some((1, 2)),
+            "trust falls back to the owner"
+        );
+        assert_eq!(j.files[0].temp.as_deref(), Some(".toolctl-a.1.tmp"));
+        assert!(j.root.is_none());
+        let v: serde_json::Value = serde_json::from_slice(&j.to_json().unwrap()).unwrap();
+        assert_eq!(v["state"], "rolling-back");
+        assert_eq!(v["journal"], "toolctl reconfigure");
+        assert_eq!(v["dirs"][0]["owner"], serde_json::json!([1, 2]));
+        let bad = Journal::parse(Path::new("/j"), br#"{"state": "half-done"}"#);
+        assert!(bad.is_err());
     }
 }
