@@ -52,9 +52,13 @@ mod fake;
 mod postfix;
 mod selftest;
 
+// benches/probes.rs includes this module too and uses only part of it.
+#[allow(unused_imports)]
 pub use aiosmtpd::{Aiosmtpd, SmtpdMode};
 pub use certs::{certs, CertPair};
+#[allow(unused_imports)]
 pub use dovecot::{Dovecot, DovecotOptions, Tls};
+#[allow(unused_imports)]
 pub use fake::{closed_port, FakeSmtp, Silent};
 pub use postfix::Postfix;
 
