@@ -799,3 +799,32 @@ pub fn metered_peak_kib(report: &Path) -> i64 {
         .parse()
         .expect("a number of KiB")
 }
+
+#[test]
+fn parallel_steps_return_results_in_order_and_raise_a_steps_panic() {
+    let items: Vec<usize> = (0..20).collect();
+    let running = std::sync::atomic::AtomicUsize::new(0);
+    let most = std::sync::atomic::AtomicUsize::new(0);
+    let out = parallel_steps(&items, |&i| {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = running.fetch_add(1, SeqCst) + 1;
+        most.fetch_max(now, SeqCst);
+        std::thread::sleep(Duration::from_millis(10));
+        running.fetch_sub(1, SeqCst);
+        i * 2
+    });
+    assert_eq!(out, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+    let most = most.into_inner();
+    assert!(most <= step_threads(), "{most} steps ran at once");
+    let caught = std::panic::catch_unwind(|| {
+        parallel_steps(&items, |&i| {
+            assert_ne!(i, 7, "step 7 fails");
+        })
+    });
+    let payload = caught.expect_err("the step's panic is raised again");
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(message.contains("step 7 fails"), "{message:?}");
+}
