@@ -8,10 +8,10 @@
 //!   after another.
 //!
 //! Run with `cargo bench --bench probes` (as root: it starts private Dovecot and Postfix
-//! instances on 127.0.0.1 with the test harness, tests/it/mailservers.rs). The peers get
+//! instances on 127.0.0.1 with the test harness, tests/it/mailservers/). The peers get
 //! the test password on their command line; toolctl reads it from its encrypted store.
 
-#[path = "../tests/it/mailservers.rs"]
+#[path = "../tests/it/mailservers/mod.rs"]
 mod mailservers;
 
 use std::path::Path;

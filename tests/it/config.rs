@@ -20,10 +20,7 @@ enable = false   # the web nodes
 ";
 
 fn root() -> TestRoot {
-    let t = TestRoot::new();
-    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
-    fs::write(t.config_file(), SETTINGS).unwrap();
-    t
+    TestRoot::with_settings(SETTINGS)
 }
 
 fn settings(t: &TestRoot) -> String {
@@ -255,11 +252,9 @@ fn a_fifo_as_the_settings_file_is_refused_at_once() {
 
 #[test]
 fn a_settings_file_over_four_mib_is_refused() {
-    let t = TestRoot::new();
-    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
     let mut text = String::from("external_url = \"https://gitlab.example.com\"\n");
     text.push_str(&"# padding\n".repeat(4 * 1024 * 1024 / 10 + 1));
-    fs::write(t.config_file(), &text).unwrap();
+    let t = TestRoot::with_settings(&text);
     let before = t.snapshot();
     let out = t.toolctl(["reconfigure", "--dry-run"]).run();
     out.assert_error(
@@ -289,13 +284,11 @@ fn a_symlink_to_dev_zero_as_the_settings_file_is_refused_without_reading_it() {
 
 #[test]
 fn thousands_of_unknown_keys_list_fifty_errors_then_count_the_rest() {
-    let t = TestRoot::new();
-    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
     let mut text = String::from("external_url = \"https://gitlab.example.com\"\n");
     for i in 0..5000 {
         text.push_str(&format!("unknown_key_{i:04} = \"value\"\n"));
     }
-    fs::write(t.config_file(), &text).unwrap();
+    let t = TestRoot::with_settings(&text);
     let before = t.snapshot();
     let out = t.toolctl(["reconfigure", "--dry-run"]).run();
     out.assert_error("has 5000 errors", &["fix the keys named above"]);

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::harness::{chmod, toolctl_bin, wait_for, Outcome, TestRoot, Toolctl};
+use crate::harness::{chmod, parallel_steps, toolctl_bin, wait_for, Outcome, TestRoot, Toolctl};
 
 const OLD: &str = "Old-Edit-Leak-7731";
 const NEW: &str = "New-Value-1";
@@ -30,16 +30,11 @@ fn new_secret() -> String {
 
 /// A root with settings, a key and the smtp secret holding [`OLD`], and an empty edit base.
 fn setup() -> (TestRoot, PathBuf) {
-    let r = TestRoot::new();
-    fs::create_dir_all(r.config_file().parent().unwrap()).unwrap();
-    fs::write(
-        r.config_file(),
-        "external_url = \"https://gitlab.example.com\"\n",
-    )
-    .unwrap();
-    chmod(&r.config_file(), 0o600);
-    r.init();
-    r.write_secret("smtp", old_secret().as_bytes());
+    let r = TestRoot::builder()
+        .settings("external_url = \"https://gitlab.example.com\"\n")
+        .secrets_init()
+        .secret("smtp", old_secret())
+        .build();
     let base = r.aux().join("edit-base");
     fs::create_dir(&base).unwrap();
     (r, base)
@@ -964,13 +959,18 @@ fn status_reports_copies_it_cannot_remove() {
     assert!(!stuck.exists());
 }
 
+/// An editor script in `r`'s aux directory that changes [`OLD`] into [`NEW`].
+fn changing_editor(r: &TestRoot) -> PathBuf {
+    r.script(
+        "change.sh",
+        &format!("f=''; for a in \"$@\"; do f=\"$a\"; done\nsed -i 's/{OLD}/{NEW}/' \"$f\""),
+    )
+}
+
 #[test]
 fn sigkill_at_every_step_of_an_edit_leaves_no_copy_after_the_next_command() {
     let (r, base) = setup();
-    let ed = r.script(
-        "change.sh",
-        &format!("f=''; for a in \"$@\"; do f=\"$a\"; done\nsed -i 's/{OLD}/{NEW}/' \"$f\""),
-    );
+    let ed = changing_editor(&r);
     let log = r.aux().join("failpoints.log");
     let out = run_in(&r, &base, ["smtp", "secret", "edit"])
         .env("EDITOR", &ed)
@@ -991,8 +991,10 @@ fn sigkill_at_every_step_of_an_edit_leaves_no_copy_after_the_next_command() {
     ] {
         assert!(steps.iter().any(|x| x == s), "no step {s} in {steps:?}");
     }
-    for step in &steps {
-        r.write_secret("smtp", old_secret().as_bytes());
+    // Each step on a fresh root holding the old secret, so the steps run in parallel.
+    parallel_steps(&steps, |step| {
+        let (r, base) = setup();
+        let ed = changing_editor(&r);
         let out = run_in(&r, &base, ["smtp", "secret", "edit"])
             .env("EDITOR", &ed)
             .env("TOOLCTL_FAILPOINT", step)
@@ -1016,6 +1018,6 @@ fn sigkill_at_every_step_of_an_edit_leaves_no_copy_after_the_next_command() {
             "after a kill at {step}: {}",
             String::from_utf8_lossy(&shown)
         );
-    }
+    });
     println!("killed `secret edit` at {} steps: {steps:?}", steps.len());
 }

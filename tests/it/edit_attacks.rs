@@ -26,16 +26,11 @@ fn secret(password: &str) -> String {
 
 /// A root with settings, a key and the smtp secret holding [`OLD`], and an empty edit base.
 fn setup() -> (TestRoot, PathBuf) {
-    let r = TestRoot::new();
-    fs::create_dir_all(r.config_file().parent().unwrap()).unwrap();
-    fs::write(
-        r.config_file(),
-        "external_url = \"https://gitlab.example.com\"\n",
-    )
-    .unwrap();
-    chmod(&r.config_file(), 0o600);
-    r.init();
-    r.write_secret("smtp", secret(OLD).as_bytes());
+    let r = TestRoot::builder()
+        .settings("external_url = \"https://gitlab.example.com\"\n")
+        .secrets_init()
+        .secret("smtp", secret(OLD))
+        .build();
     let base = r.aux().join("edit-base");
     fs::create_dir(&base).unwrap();
     (r, base)

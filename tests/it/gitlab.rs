@@ -7,7 +7,7 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::harness::{mode, TestRoot};
+use crate::harness::{mode, parallel_steps, TestRoot};
 
 const BASE: &str = "4f1a2b3c4d5e6f708192a3b4c5d6e7f80112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff0";
 const OLD_BASE: &str = "0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld";
@@ -138,8 +138,10 @@ encrypted_settings_dir = "/var/opt/gitlab/gitlab-rails/shared/encrypted_settings
 "#;
 
 fn gitlab_root() -> TestRoot {
-    let t = TestRoot::with_settings(GITLAB_SETTINGS);
-    t.init();
+    let t = TestRoot::builder()
+        .settings(GITLAB_SETTINGS)
+        .secrets_init()
+        .build();
     write_key_bases(&t, BASE, &[]);
     t.write_secret(
         "smtp",
@@ -159,8 +161,10 @@ fn gitlab_root() -> TestRoot {
 
 #[test]
 fn ruby_encrypts_and_import_gitlab_secrets_reads_it_non_ascii_and_10_kib() {
-    let t = TestRoot::with_default_settings();
-    t.init();
+    let t = TestRoot::builder()
+        .default_settings()
+        .secrets_init()
+        .build();
     write_key_bases(&t, BASE, &[]);
     let long = "x".repeat(10 * 1024);
     let smtp = format!("user_name: \"gr\u{fc}\u{df}e@example.com\"\npassword: \"{long}\"\n");
@@ -244,8 +248,10 @@ fn a_rotated_key_base_is_read_by_import_and_reconfigure_re_encrypts_with_the_cur
 
 #[test]
 fn wrong_key_base_truncated_file_and_flipped_tag_fail_with_exit_2_and_write_nothing() {
-    let t = TestRoot::with_default_settings();
-    t.init();
+    let t = TestRoot::builder()
+        .default_settings()
+        .secrets_init()
+        .build();
     write_key_bases(&t, BASE, &[]);
     let good = t.aux().join("good.enc");
     ruby_encrypt(&t, BASE, "user_name: u\npassword: p\n", &good);
@@ -594,17 +600,7 @@ fn gitlab_user_and_group_own_gitlabs_files() {
 
 /// A copy of `from`'s whole tree (root and aux).
 fn copy_root(from: &TestRoot) -> TestRoot {
-    let t = TestRoot::new();
-    for (a, b) in [(from.root(), t.root()), (from.aux(), t.aux())] {
-        let status = std::process::Command::new("cp")
-            .arg("-a")
-            .arg(format!("{}/.", a.display()))
-            .arg(b)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-    t
+    TestRoot::copy_of(from)
 }
 
 fn both_secrets(t: &TestRoot) -> (String, String) {
@@ -618,8 +614,10 @@ fn both_secrets(t: &TestRoot) -> (String, String) {
 
 #[test]
 fn a_kill_at_every_step_of_import_gitlab_secrets_leaves_all_old_or_all_new() {
-    let base = TestRoot::with_default_settings();
-    base.init();
+    let base = TestRoot::builder()
+        .default_settings()
+        .secrets_init()
+        .build();
     write_key_bases(&base, BASE, &[]);
     base.write_secret("smtp", b"user_name: 'old'\npassword: 'old'\n");
     base.write_secret("incoming-email", b"user: 'old'\npassword: 'old'\n");
@@ -665,16 +663,16 @@ fn a_kill_at_every_step_of_import_gitlab_secrets_leaves_all_old_or_all_new() {
         "{steps:?}"
     );
     let journal = |t: &TestRoot| t.path("var/opt/toolctl/secrets.import-journal");
-    let mut without_journal = 0;
-    for step in &steps {
+    // Each step on its own copy of the base root, so the steps run in parallel.
+    let journal_left = parallel_steps(&steps, |step| {
         let t = copy_root(&base);
         let killed = t
             .toolctl(["import", "gitlab-secrets"])
             .env("TOOLCTL_FAILPOINT", step)
             .run();
         assert_eq!(killed.code, None, "not killed at {step}\n{killed}");
-        if !journal(&t).exists() {
-            without_journal += 1;
+        let left = journal(&t).exists();
+        if !left {
             let now = both_secrets(&t);
             assert!(
                 now == old || now == new,
@@ -685,7 +683,9 @@ fn a_kill_at_every_step_of_import_gitlab_secrets_leaves_all_old_or_all_new() {
         t.toolctl(["import", "gitlab-secrets"]).run().assert_code(0);
         assert!(!journal(&t).exists(), "{step}: journal left");
         assert_eq!(both_secrets(&t), new, "after a kill at {step}");
-    }
+        left
+    });
+    let without_journal = journal_left.iter().filter(|left| !**left).count();
     println!(
         "import gitlab-secrets: killed at {} steps ({} without a journal left)",
         steps.len(),

@@ -16,23 +16,15 @@ const SECRET: &str = "Gr4ph-Client-S3cret-Value";
 const TOKEN: &str = "eyJ0eXAiOiJKV1Qi.access-token-value";
 
 fn mailer_root(server: &MockServer, extra: &str) -> TestRoot {
-    let t = TestRoot::new();
-    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
-    fs::write(
-        t.config_file(),
-        format!(
+    TestRoot::builder()
+        .settings(format!(
             "[email]\nfrom = \"gitlab@example.com\"\nreply_to = \"gitlab@example.com\"\n\n\
              [microsoft_graph_mailer]\nenabled = true\nuser_id = \"gitlab@example.com\"\ntenant = \"tenant-id\"\n\
              client_id = \"client-id\"\nazure_ad_endpoint = \"{0}\"\ngraph_endpoint = \"{0}\"\n{extra}",
             server.uri()
-        ),
-    )
-    .unwrap();
-    t.write_secret(
-        "microsoft-graph-mailer",
-        format!("client_secret: '{SECRET}'\n").as_bytes(),
-    );
-    t
+        ))
+        .secret("microsoft-graph-mailer", format!("client_secret: '{SECRET}'\n"))
+        .build()
 }
 
 fn token_ok() -> Mock {
@@ -258,17 +250,13 @@ async fn throttling_is_retried_once_then_reported() {
 #[tokio::test]
 async fn a_missing_client_secret_is_reported_before_any_request() {
     let server = MockServer::start().await;
-    let t = TestRoot::new();
-    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
-    fs::write(
-        t.config_file(),
-        format!(
+    let t = TestRoot::builder()
+        .settings(format!(
             "[microsoft_graph_mailer]\nenabled = true\nuser_id = \"gitlab@example.com\"\ntenant = \"t\"\nclient_id = \"c\"\n\
              azure_ad_endpoint = \"{0}\"\ngraph_endpoint = \"{0}\"\n",
             server.uri()
-        ),
-    )
-    .unwrap();
+        ))
+        .build();
     // Settings refuse an enabled mailer without its secret: the check cannot run (exit 2).
     let out = run(&t, &["microsoft-graph-mailer", "check"]).await;
     out.assert_error(
@@ -294,20 +282,13 @@ async fn a_silent_server_fails_within_the_timeout() {
         }
         std::thread::sleep(Duration::from_secs(10));
     });
-    let t = TestRoot::new();
-    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
-    fs::write(
-        t.config_file(),
-        format!(
+    let t = TestRoot::builder()
+        .settings(format!(
             "[microsoft_graph_mailer]\nenabled = true\nuser_id = \"gitlab@example.com\"\ntenant = \"t\"\nclient_id = \"c\"\n\
              azure_ad_endpoint = \"http://{addr}\"\ngraph_endpoint = \"http://{addr}\"\n"
-        ),
-    )
-    .unwrap();
-    t.write_secret(
-        "microsoft-graph-mailer",
-        format!("client_secret: '{SECRET}'\n").as_bytes(),
-    );
+        ))
+        .secret("microsoft-graph-mailer", format!("client_secret: '{SECRET}'\n"))
+        .build();
     let start = Instant::now();
     let out = run(
         &t,
@@ -351,25 +332,17 @@ async fn a_sender_that_is_not_the_mailbox_is_warned_about_before_sending() {
 }
 
 fn graph_inbox_root(server: &MockServer, table: &str, scope: &str, user: &str) -> TestRoot {
-    let t = TestRoot::new();
-    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
-    fs::write(
-        t.config_file(),
-        format!(
+    TestRoot::builder()
+        .settings(format!(
             "external_url = \"https://gitlab.example.com\"\n\n[{table}]\nenabled = true\n\
              address = \"contact+%{{key}}@example.onmicrosoft.com\"\ninbox_method = \"microsoft_graph\"\n\n\
              [{table}.inbox_options]\ntenant_id = \"tenant-id\"\nclient_id = \"client-id\"\n\
              azure_ad_endpoint = \"{0}\"\ngraph_endpoint = \"{0}\"\n",
             server.uri()
-        ),
-    )
-    .unwrap();
-    t.write_secret(
-        scope,
-        format!("user: '{user}'\nclient_secret: '{SECRET}'\n").as_bytes(),
-    );
-    t.write_secret("mailroom", b"webhook_secret: 'x'\n");
-    t
+        ))
+        .secret(scope, format!("user: '{user}'\nclient_secret: '{SECRET}'\n"))
+        .secret("mailroom", "webhook_secret: 'x'\n")
+        .build()
 }
 
 fn unread(user: &str, status: u16, body: serde_json::Value) -> Mock {
@@ -504,22 +477,14 @@ async fn check_runs_the_graph_probes_together() {
 
 /// A mailer root whose endpoints are `azure` and `graph`, with its secret.
 fn mailer_root_at(azure: &str, graph: &str) -> TestRoot {
-    let t = TestRoot::new();
-    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
-    fs::write(
-        t.config_file(),
-        format!(
+    TestRoot::builder()
+        .settings(format!(
             "[email]\nfrom = \"gitlab@example.com\"\nreply_to = \"gitlab@example.com\"\n\n\
              [microsoft_graph_mailer]\nenabled = true\nuser_id = \"gitlab@example.com\"\ntenant = \"tenant-id\"\n\
              client_id = \"client-id\"\nazure_ad_endpoint = \"{azure}\"\ngraph_endpoint = \"{graph}\"\n"
-        ),
-    )
-    .unwrap();
-    t.write_secret(
-        "microsoft-graph-mailer",
-        format!("client_secret: '{SECRET}'\n").as_bytes(),
-    );
-    t
+        ))
+        .secret("microsoft-graph-mailer", format!("client_secret: '{SECRET}'\n"))
+        .build()
 }
 
 #[test]

@@ -55,17 +55,37 @@ impl TestRoot {
         TestRoot { tmp, root, aux }
     }
 
+    /// The one way to set up a root: settings, files, a key and secrets, in that order
+    /// (see [`RootBuilder`]).
+    pub fn builder() -> RootBuilder {
+        RootBuilder::default()
+    }
+
     /// A fresh root with `etc/toolctl/toolctl.toml` holding `settings` (commands that work
     /// from the settings refuse a root without the file).
     pub fn with_settings(settings: &str) -> TestRoot {
-        let t = TestRoot::new();
-        t.write_settings(settings);
-        t
+        TestRoot::builder().settings(settings).build()
     }
 
     /// A fresh root with the commented default toolctl.toml, as `toolctl init` writes it.
     pub fn with_default_settings() -> TestRoot {
-        TestRoot::with_settings(DEFAULT_SETTINGS)
+        TestRoot::builder().default_settings().build()
+    }
+
+    /// A fresh root holding a copy of `from`'s root and aux trees (`cp -a`: modes, owners
+    /// and links kept).
+    pub fn copy_of(from: &TestRoot) -> TestRoot {
+        let t = TestRoot::new();
+        copy_tree(from.root(), t.root());
+        copy_tree(from.aux(), t.aux());
+        t
+    }
+
+    /// Replaces this root's tree (not aux) with a copy of `from`'s, at the same path.
+    pub fn reset_to(&self, from: &TestRoot) {
+        fs::remove_dir_all(&self.root).expect("remove the root");
+        fs::create_dir(&self.root).expect("create the root");
+        copy_tree(from.root(), &self.root);
     }
 
     /// Writes (or replaces) `etc/toolctl/toolctl.toml`, mode 0600.
@@ -163,6 +183,173 @@ impl TestRoot {
         out.assert_code(0);
         out.stdout
     }
+}
+
+/// What a [`TestRoot`] starts with, applied by [`RootBuilder::build`] in this order:
+/// toolctl.toml (mode 0600), files, `toolctl secrets init`, then each secret through
+/// `toolctl <scope> secret write` (which creates the key when there is none).
+///
+/// ```ignore
+/// let t = TestRoot::builder()
+///     .settings("external_url = \"https://gitlab.example.com\"\n")
+///     .secrets_init()
+///     .secret("smtp", "user_name: 'u'\npassword: 'p'\n")
+///     .build();
+/// ```
+#[derive(Default)]
+#[must_use = "a builder does nothing until `.build()`"]
+pub struct RootBuilder {
+    settings: Option<String>,
+    files: Vec<(String, FileSource)>,
+    init: bool,
+    secrets: Vec<(String, Vec<u8>)>,
+}
+
+enum FileSource {
+    Bytes(Vec<u8>),
+    /// `fs::copy`, permission bits included.
+    Copy(PathBuf),
+}
+
+impl RootBuilder {
+    /// `etc/toolctl/toolctl.toml`, mode 0600.
+    pub fn settings(mut self, settings: impl Into<String>) -> RootBuilder {
+        self.settings = Some(settings.into());
+        self
+    }
+
+    /// The commented default toolctl.toml, as `toolctl init` writes it.
+    pub fn default_settings(self) -> RootBuilder {
+        self.settings(DEFAULT_SETTINGS)
+    }
+
+    /// A file at `rel` inside the root (parents created), with the default mode.
+    pub fn file(mut self, rel: &str, bytes: impl Into<Vec<u8>>) -> RootBuilder {
+        self.files
+            .push((rel.to_string(), FileSource::Bytes(bytes.into())));
+        self
+    }
+
+    /// A copy of `from` at `rel` inside the root (its permission bits kept).
+    pub fn copy_file(mut self, rel: &str, from: &Path) -> RootBuilder {
+        self.files
+            .push((rel.to_string(), FileSource::Copy(from.to_path_buf())));
+        self
+    }
+
+    /// Runs `toolctl secrets init` (after the settings and files, before the secrets).
+    pub fn secrets_init(mut self) -> RootBuilder {
+        self.init = true;
+        self
+    }
+
+    /// Writes `yaml` as the secret of `scope` (its CLI name) with `toolctl <scope> secret
+    /// write`, asserting success; secrets are written in the order given.
+    pub fn secret(mut self, scope: &str, yaml: impl AsRef<[u8]>) -> RootBuilder {
+        self.secrets
+            .push((scope.to_string(), yaml.as_ref().to_vec()));
+        self
+    }
+
+    /// The root.
+    pub fn build(self) -> TestRoot {
+        let t = TestRoot::new();
+        if let Some(settings) = &self.settings {
+            t.write_settings(settings);
+        }
+        for (rel, source) in &self.files {
+            let path = t.path(rel);
+            fs::create_dir_all(path.parent().expect("a file below the root"))
+                .unwrap_or_else(|e| panic!("create the parent of {rel}: {e}"));
+            match source {
+                FileSource::Bytes(bytes) => fs::write(&path, bytes),
+                FileSource::Copy(from) => fs::copy(from, &path).map(|_| ()),
+            }
+            .unwrap_or_else(|e| panic!("write {rel}: {e}"));
+        }
+        if self.init {
+            t.init();
+        }
+        for (scope, yaml) in &self.secrets {
+            t.write_secret(scope, yaml);
+        }
+        t
+    }
+}
+
+/// `cp -a FROM/. TO/`: the whole tree, modes, owners and links kept.
+fn copy_tree(from: &Path, to: &Path) {
+    let out = Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", from.display()))
+        .arg(to)
+        .output()
+        .expect("run cp");
+    assert!(
+        out.status.success(),
+        "cp -a {} {}: {}",
+        from.display(),
+        to.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// How many steps of a kill-at-every-step loop run at once ([`parallel_steps`]);
+/// `TOOLCTL_TEST_STEP_THREADS` overrides it (1 runs them one after the other).
+pub fn step_threads() -> usize {
+    std::env::var("TOOLCTL_TEST_STEP_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(4)
+}
+
+/// Runs `step` on every item of `items` with [`step_threads`] threads, and returns the
+/// results in the order of `items`. For loops whose steps are independent (each builds its
+/// own root): a kill at every failpoint, say. After a step panics no new step starts; the
+/// panic of the first failing item is raised again once the running steps have ended (its
+/// message was already printed, with the test's captured output).
+pub fn parallel_steps<T, R, F>(items: &[T], step: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+{
+    use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let results: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    let panics = Mutex::new(Vec::new());
+    let threads = step_threads().min(items.len());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                while !failed.load(Ordering::SeqCst) {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(item) = items.get(i) else { break };
+                    match catch_unwind(AssertUnwindSafe(|| step(item))) {
+                        Ok(r) => *results[i].lock().unwrap() = Some(r),
+                        Err(payload) => {
+                            failed.store(true, Ordering::SeqCst);
+                            panics.lock().unwrap().push((i, payload));
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let mut panics = panics.into_inner().unwrap();
+    panics.sort_by_key(|(i, _)| *i);
+    if let Some((_, payload)) = panics.into_iter().next() {
+        resume_unwind(payload);
+    }
+    results
+        .into_iter()
+        .map(|r| r.into_inner().unwrap().expect("every step ran"))
+        .collect()
 }
 
 /// One run of the binary: arguments, stdin, environment, and optionally another user.
@@ -611,4 +798,33 @@ pub fn metered_peak_kib(report: &Path) -> i64 {
         .trim()
         .parse()
         .expect("a number of KiB")
+}
+
+#[test]
+fn parallel_steps_return_results_in_order_and_raise_a_steps_panic() {
+    let items: Vec<usize> = (0..20).collect();
+    let running = std::sync::atomic::AtomicUsize::new(0);
+    let most = std::sync::atomic::AtomicUsize::new(0);
+    let out = parallel_steps(&items, |&i| {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = running.fetch_add(1, SeqCst) + 1;
+        most.fetch_max(now, SeqCst);
+        std::thread::sleep(Duration::from_millis(10));
+        running.fetch_sub(1, SeqCst);
+        i * 2
+    });
+    assert_eq!(out, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+    let most = most.into_inner();
+    assert!(most <= step_threads(), "{most} steps ran at once");
+    let caught = std::panic::catch_unwind(|| {
+        parallel_steps(&items, |&i| {
+            assert_ne!(i, 7, "step 7 fails");
+        })
+    });
+    let payload = caught.expect_err("the step's panic is raised again");
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(message.contains("step 7 fails"), "{message:?}");
 }

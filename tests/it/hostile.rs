@@ -177,24 +177,13 @@ fn assert_no_credential(out: &Outcome) {
 }
 
 fn root(settings: &str) -> TestRoot {
-    let t = TestRoot::new();
-    std::fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
-    std::fs::write(
-        t.config_file(),
-        format!("external_url = \"https://gitlab.example.com\"\n\n[email]\nfrom = \"gitlab@example.test\"\n\n{settings}"),
-    )
-    .unwrap();
     let yaml_pw = PASSWORD.replace('\'', "''");
-    t.write_secret(
-        "smtp",
-        format!("user_name: '{USER}'\npassword: '{yaml_pw}'\n").as_bytes(),
-    );
-    t.write_secret(
-        "incoming-email",
-        format!("user: '{USER}'\npassword: '{yaml_pw}'\n").as_bytes(),
-    );
-    t.write_secret("mailroom", b"webhook_secret: 'token'\n");
-    t
+    TestRoot::builder()
+        .settings(format!("external_url = \"https://gitlab.example.com\"\n\n[email]\nfrom = \"gitlab@example.test\"\n\n{settings}"))
+        .secret("smtp", format!("user_name: '{USER}'\npassword: '{yaml_pw}'\n"))
+        .secret("incoming-email", format!("user: '{USER}'\npassword: '{yaml_pw}'\n"))
+        .secret("mailroom", "webhook_secret: 'token'\n")
+        .build()
 }
 
 fn smtp(port: u16, extra: &str) -> String {

@@ -9,7 +9,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::harness::{mode, TestRoot};
+use crate::harness::{mode, parallel_steps, TestRoot};
 
 /// The settings every fixture starts from: a comment and a value that must survive.
 const BASE: &str = "# This node's settings (this comment survives the import).\n\n[secrets]\nrecipients = []   # no other nodes\n";
@@ -60,8 +60,7 @@ fn every_seed_gitlab_rb_imports_to_its_expected_settings_secrets_and_report() {
     let mut failures = Vec::new();
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
-        let t = TestRoot::with_settings(BASE);
-        t.init();
+        let t = TestRoot::builder().settings(BASE).secrets_init().build();
         let rb = case.join("gitlab.rb");
         let out = import(&t, &rb, &[]);
         out.assert_code(0);
@@ -152,8 +151,7 @@ fn every_seed_gitlab_rb_imports_to_its_expected_settings_secrets_and_report() {
 
 #[test]
 fn unread_lines_are_listed_with_their_line_numbers_and_reasons() {
-    let t = TestRoot::with_settings(BASE);
-    t.init();
+    let t = TestRoot::builder().settings(BASE).secrets_init().build();
     let rb = t.aux().join("gitlab.rb");
     fs::write(
         &rb,
@@ -212,8 +210,7 @@ fn unread_lines_are_listed_with_their_line_numbers_and_reasons() {
 
 #[test]
 fn a_dry_run_and_a_missing_file_write_nothing() {
-    let t = TestRoot::with_settings(BASE);
-    t.init();
+    let t = TestRoot::builder().settings(BASE).secrets_init().build();
     let rb = fixtures().join("002-gmail/gitlab.rb");
     let before = t.snapshot();
     let out = import(&t, &rb, &["--dry-run"]);
@@ -244,9 +241,11 @@ fn a_dry_run_and_a_missing_file_write_nothing() {
 
 #[test]
 fn a_kill_at_every_step_leaves_the_old_or_the_new_settings_and_secrets() {
-    let base = TestRoot::with_settings(BASE);
-    base.init();
-    base.write_secret("incoming-email", b"user: 'old'\npassword: 'old'\n");
+    let base = TestRoot::builder()
+        .settings(BASE)
+        .secrets_init()
+        .secret("incoming-email", b"user: 'old'\npassword: 'old'\n")
+        .build();
     let rb = fixtures().join("002-gmail/gitlab.rb");
     let state = |t: &TestRoot| {
         (
@@ -254,18 +253,7 @@ fn a_kill_at_every_step_leaves_the_old_or_the_new_settings_and_secrets() {
             String::from_utf8(t.show_secret("incoming-email")).unwrap(),
         )
     };
-    let copy = |from: &TestRoot| {
-        let t = TestRoot::new();
-        let ok = std::process::Command::new("cp")
-            .arg("-a")
-            .arg(format!("{}/.", from.root().display()))
-            .arg(t.root())
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
-        t
-    };
+    let copy = TestRoot::copy_of;
     let old = state(&base);
     let (new, steps) = {
         let t = copy(&base);
@@ -290,7 +278,8 @@ fn a_kill_at_every_step_leaves_the_old_or_the_new_settings_and_secrets() {
         steps.iter().any(|s| s.contains("journal-committed")),
         "{steps:?}"
     );
-    for step in &steps {
+    // Each step on its own copy of the base root, so the steps run in parallel.
+    parallel_steps(&steps, |step| {
         let t = copy(&base);
         let killed = t
             .toolctl(["import", "gitlab-rb", rb.to_str().unwrap()])
@@ -305,6 +294,6 @@ fn a_kill_at_every_step_leaves_the_old_or_the_new_settings_and_secrets() {
             .run()
             .assert_code(0);
         assert_eq!(state(&t), new, "after a kill at {step}");
-    }
+    });
     println!("import gitlab-rb: killed at {} steps", steps.len());
 }

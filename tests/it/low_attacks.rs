@@ -76,8 +76,10 @@ fn deep_statements() -> Vec<(&'static str, String, bool)> {
 #[test]
 fn a_gitlab_rb_nested_200000_deep_is_listed_as_not_imported_never_a_crash() {
     for (what, statement, too_deep) in deep_statements() {
-        let t = TestRoot::with_settings("[secrets]\nrecipients = []\n");
-        t.init();
+        let t = TestRoot::builder()
+            .settings("[secrets]\nrecipients = []\n")
+            .secrets_init()
+            .build();
         let rb = t.aux().join("gitlab.rb");
         // The deep statement alone: nothing to import, nothing written.
         fs::write(&rb, format!("{statement}\n")).unwrap();
@@ -140,8 +142,10 @@ fn a_gitlab_rb_nested_200000_deep_is_listed_as_not_imported_never_a_crash() {
 
 #[test]
 fn a_hash_64_deep_is_read_and_65_deep_is_not() {
-    let t = TestRoot::with_settings("[secrets]\nrecipients = []\n");
-    t.init();
+    let t = TestRoot::builder()
+        .settings("[secrets]\nrecipients = []\n")
+        .secrets_init()
+        .build();
     let rb = t.aux().join("gitlab.rb");
     let nested = |levels: usize| {
         format!(

@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::harness::{mode, Outcome, Snapshot, TestRoot};
+use crate::harness::{mode, parallel_steps, Outcome, Snapshot, TestRoot};
 use crate::postgres::{Pg, BIN};
 
 pub(crate) const CONFIG: &str = "var/opt/toolctl/rendered/mattermost/config.json";
@@ -30,11 +30,10 @@ pub(crate) fn settings(pg: &Pg, site: &str, source: &str) -> String {
 pub(crate) fn setup(posts: usize) -> Mm {
     let pg = Pg::fresh();
     pg.seed(posts);
-    let t = TestRoot::with_settings(&settings(&pg, "http://127.0.0.1:9", &pg.data_source()));
-    t.write_secret(
-        "mattermost",
-        format!("sql_password: '{}'\n", pg.password).as_bytes(),
-    );
+    let t = TestRoot::builder()
+        .settings(settings(&pg, "http://127.0.0.1:9", &pg.data_source()))
+        .secret("mattermost", format!("sql_password: '{}'\n", pg.password))
+        .build();
     write_files(&t, "A");
     Mm { t, pg }
 }
@@ -392,34 +391,56 @@ fn steps(m: &Mm, args: &[&str], prefix: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn a_kill_at_every_step_of_restore_leaves_the_old_state_or_the_restored_one() {
+/// A root and database as [`setup`] makes them, the state an archive of it restores
+/// (`restored`), the archive, and the state after [`Mm::change_everything`] (`old`).
+struct RestoreCase {
+    m: Mm,
+    restored: (String, Snapshot),
+    archive: PathBuf,
+    old: (String, Snapshot),
+}
+
+fn restore_case() -> RestoreCase {
     let m = setup(20);
     let restored = m.state();
     let archive = m.backup();
-    let a = archive.to_str().unwrap();
     m.change_everything();
     let old = m.state();
+    RestoreCase {
+        m,
+        restored,
+        archive,
+        old,
+    }
+}
+
+#[test]
+fn a_kill_at_every_step_of_restore_leaves_the_old_state_or_the_restored_one() {
+    let first = restore_case();
     let points = steps(
-        &m,
-        &["mattermost", "restore", a, "--yes"],
+        &first.m,
+        &[
+            "mattermost",
+            "restore",
+            first.archive.to_str().unwrap(),
+            "--yes",
+        ],
         "mattermost-restore-",
     );
     assert!(points.len() >= 8, "{points:?}");
-    let (mut rolled_back, mut completed) = (0, 0);
-    for p in &points {
-        // Back to the old state: restore is idempotent from here on.
-        m.pg.admin("postgres", &format!("DROP DATABASE {}", m.pg.db));
-        m.pg.admin(
-            "postgres",
-            &format!(
-                "CREATE DATABASE {} OWNER {} TEMPLATE template0",
-                m.pg.db, m.pg.user
-            ),
-        );
-        m.pg.seed(20);
-        m.change_everything();
-        assert_eq!(m.state().0, old.0);
+    // Each step has its own root, role and database (Pg::fresh: the temporary and kept-aside
+    // databases toolctl makes are named after it), so the steps run in parallel. Every
+    // step's database starts from the same rows as the first one.
+    let outcomes = parallel_steps(&points, |p| {
+        let RestoreCase {
+            m,
+            restored,
+            archive,
+            old,
+        } = restore_case();
+        assert_eq!(old.0, first.old.0);
+        assert_eq!(restored.0, first.restored.0);
+        let a = archive.to_str().unwrap();
         let out =
             m.t.toolctl(["mattermost", "restore", a, "--yes"])
                 .env("TOOLCTL_FAILPOINT", p)
@@ -434,10 +455,10 @@ fn a_kill_at_every_step_of_restore_leaves_the_old_state_or_the_restored_one() {
         ]);
         out.assert_code(0);
         let now = m.state();
-        if now.0 == old.0 {
+        let rolled_back = if now.0 == old.0 {
             old.1
                 .assert_unchanged(&now.1, &format!("{p}: old rows with other files\n{out}"));
-            rolled_back += 1;
+            true
         } else {
             assert_eq!(
                 now.0, restored.0,
@@ -447,8 +468,8 @@ fn a_kill_at_every_step_of_restore_leaves_the_old_state_or_the_restored_one() {
                 &now.1,
                 &format!("{p}: restored rows with other files\n{out}"),
             );
-            completed += 1;
-        }
+            false
+        };
         if out.stderr.contains("interrupted restore") {
             assert!(
                 out.stderr.contains("rolled back") || out.stderr.contains("completed"),
@@ -476,7 +497,10 @@ fn a_kill_at_every_step_of_restore_leaves_the_old_state_or_the_restored_one() {
         for d in dbs.iter().filter(|d| d.contains("_before_restore_")) {
             m.pg.admin("postgres", &format!("DROP DATABASE \"{d}\""));
         }
-    }
+        rolled_back
+    });
+    let rolled_back = outcomes.iter().filter(|r| **r).count();
+    let completed = outcomes.len() - rolled_back;
     println!(
         "killed restore at {} steps: {rolled_back} rolled back, {completed} completed",
         points.len()
@@ -488,17 +512,26 @@ fn a_kill_at_every_step_of_restore_leaves_the_old_state_or_the_restored_one() {
 fn a_kill_at_every_step_of_backup_leaves_no_archive_under_a_final_name() {
     let m = setup(5);
     let out_dir = m.t.aux().join("out");
-    let o = out_dir.to_str().unwrap();
     let points = steps(
         &m,
-        &["mattermost", "backup", "--output", o],
+        &[
+            "mattermost",
+            "backup",
+            "--output",
+            out_dir.to_str().unwrap(),
+        ],
         "mattermost-backup-",
     );
     assert!(points.len() >= 4, "{points:?}");
-    for f in fs::read_dir(&out_dir).unwrap() {
-        fs::remove_file(f.unwrap().path()).unwrap();
-    }
-    for p in &points {
+    // Each step has its own root, output directory, role and database, so the steps run
+    // in parallel; each ends with the next backup into its directory.
+    parallel_steps(&points, |p| {
+        let m = setup(5);
+        let out_dir = m.t.aux().join("out");
+        // As the backup that listed the steps left it: made by toolctl, 0700.
+        fs::create_dir(&out_dir).unwrap();
+        crate::harness::chmod(&out_dir, 0o700);
+        let o = out_dir.to_str().unwrap();
         let out =
             m.t.toolctl(["mattermost", "backup", "--output", o])
                 .env("TOOLCTL_FAILPOINT", p)
@@ -519,15 +552,15 @@ fn a_kill_at_every_step_of_backup_leaves_no_archive_under_a_final_name() {
         } else {
             assert!(finals.is_empty(), "{p}: {names:?}");
         }
-    }
-    // The next backup sweeps the temps.
-    let out = m.run(&["mattermost", "backup", "--output", o]);
-    out.assert_code(0);
-    let names: Vec<String> = fs::read_dir(&out_dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(names.len(), 1, "{names:?}");
+        // The next backup sweeps the temps.
+        let out = m.run(&["mattermost", "backup", "--output", o]);
+        out.assert_code(0);
+        let names: Vec<String> = fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 1, "{p}: {names:?}");
+    });
     println!("killed backup at {} steps", points.len());
 }
 
@@ -578,11 +611,10 @@ fn check_reports_database_schema_ping_and_oauth() {
 fn check_warns_on_a_database_without_mattermost_schema_and_a_failing_ping() {
     let pg = Pg::fresh();
     let site = http_stand_in("503 Service Unavailable", "{\"status\":\"UNHEALTHY\"}");
-    let t = TestRoot::with_settings(&settings(&pg, &site, &pg.data_source()));
-    t.write_secret(
-        "mattermost",
-        format!("sql_password: '{}'\n", pg.password).as_bytes(),
-    );
+    let t = TestRoot::builder()
+        .settings(settings(&pg, &site, &pg.data_source()))
+        .secret("mattermost", format!("sql_password: '{}'\n", pg.password))
+        .build();
     let out = t
         .toolctl(["mattermost", "check", "--output-format", "json"])
         .run();

@@ -31,11 +31,13 @@ fn settings(pg: &Pg, extra: &str) -> String {
 fn setup(extra: &str, secret_extra: &str) -> Mm {
     let pg = Pg::fresh();
     pg.seed(3);
-    let t = TestRoot::with_settings(&settings(&pg, extra));
-    t.write_secret(
-        "mattermost",
-        format!("sql_password: '{}'\n{secret_extra}", pg.password).as_bytes(),
-    );
+    let t = TestRoot::builder()
+        .settings(settings(&pg, extra))
+        .secret(
+            "mattermost",
+            format!("sql_password: '{}'\n{secret_extra}", pg.password),
+        )
+        .build();
     let config = t.path(CONFIG);
     fs::create_dir_all(config.parent().unwrap()).unwrap();
     fs::write(

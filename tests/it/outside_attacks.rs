@@ -59,8 +59,10 @@ fn write_key_bases(t: &TestRoot, rotated: &[String]) {
 /// omnibus' layout: `shared/` is git's (here nobody's), 0751; `encrypted_settings` is not
 /// there yet.
 fn gitlab_root() -> TestRoot {
-    let t = TestRoot::with_settings(SETTINGS);
-    t.init();
+    let t = TestRoot::builder()
+        .settings(SETTINGS)
+        .secrets_init()
+        .build();
     write_key_bases(&t, &[]);
     t.write_secret(
         "smtp",
@@ -245,8 +247,10 @@ fn an_existing_log_directory_with_another_owner_is_refused_with_the_chown_comman
 
 #[test]
 fn an_imported_log_file_outside_the_log_directories_is_listed_then_refused() {
-    let t = TestRoot::with_default_settings();
-    t.init();
+    let t = TestRoot::builder()
+        .default_settings()
+        .secrets_init()
+        .build();
     let rb = t.aux().join("gitlab.rb");
     fs::write(
         &rb,

@@ -235,12 +235,15 @@ impl Pg {
             == "1"
     }
 
-    /// Databases whose names start with the test's database name.
+    /// The test's database and those named after it (`<db>_…`: the ones toolctl makes).
+    /// Not a `LIKE '<db>%'`: `mattermost_t1` would match `mattermost_t10`'s databases, and
+    /// `_` is a `LIKE` wildcard.
     pub fn databases(&self) -> Vec<String> {
         self.admin(
             "postgres",
             &format!(
-                "SELECT datname FROM pg_database WHERE datname LIKE '{}%' ORDER BY 1",
+                "SELECT datname FROM pg_database WHERE datname = '{0}' \
+                 OR starts_with(datname, '{0}_') ORDER BY 1",
                 self.db
             ),
         )

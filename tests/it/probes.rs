@@ -21,23 +21,15 @@ fn root(settings: &str) -> TestRoot {
 }
 
 fn root_with(settings: &str, password: &str) -> TestRoot {
-    let t = TestRoot::new();
-    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
-    fs::copy(&certs().ca, t.path("ca.pem")).unwrap();
-    fs::write(
-        t.config_file(),
-        format!("external_url = \"https://gitlab.example.com\"\n\n[email]\nfrom = \"{ALICE}\"\n\n{settings}"),
-    )
-    .unwrap();
     let creds = format!("user: '{ALICE}'\npassword: '{password}'\n");
-    t.write_secret("incoming-email", creds.as_bytes());
-    t.write_secret("service-desk-email", creds.as_bytes());
-    t.write_secret(
-        "smtp",
-        format!("user_name: '{ALICE}'\npassword: '{password}'\n").as_bytes(),
-    );
-    t.write_secret("mailroom", b"webhook_secret: 'token'\n");
-    t
+    TestRoot::builder()
+        .settings(format!("external_url = \"https://gitlab.example.com\"\n\n[email]\nfrom = \"{ALICE}\"\n\n{settings}"))
+        .copy_file("ca.pem", &certs().ca)
+        .secret("incoming-email", &creds)
+        .secret("service-desk-email", &creds)
+        .secret("smtp", format!("user_name: '{ALICE}'\npassword: '{password}'\n"))
+        .secret("mailroom", "webhook_secret: 'token'\n")
+        .build()
 }
 
 fn imap(port: u16, extra: &str) -> String {

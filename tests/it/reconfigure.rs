@@ -30,18 +30,17 @@ fn cases(dir: &Path) -> Vec<PathBuf> {
 
 /// A root holding the fixture's toolctl.toml and its secrets (`secrets/<scope>.yaml`).
 pub fn root_from(case: &Path) -> TestRoot {
-    let t = TestRoot::new();
-    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
-    fs::copy(case.join("toolctl.toml"), t.config_file()).unwrap();
+    let mut b =
+        TestRoot::builder().copy_file("etc/toolctl/toolctl.toml", &case.join("toolctl.toml"));
     if let Ok(entries) = fs::read_dir(case.join("secrets")) {
         let mut files: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
         files.sort();
         for f in files {
             let scope = f.file_stem().unwrap().to_string_lossy().into_owned();
-            t.write_secret(&scope, &fs::read(&f).unwrap());
+            b = b.secret(&scope, fs::read(&f).unwrap());
         }
     }
-    t
+    b.build()
 }
 
 pub fn rendered(t: &TestRoot) -> PathBuf {
@@ -360,13 +359,12 @@ fn config_json_is_never_overwritten_and_drift_is_reported() {
 
 #[test]
 fn the_mailroom_token_is_generated_once_into_the_store() {
-    let t = TestRoot::new();
-    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
-    fs::copy(
-        fixtures().join("multi-node-web/toolctl.toml"),
-        t.config_file(),
-    )
-    .unwrap();
+    let t = TestRoot::builder()
+        .copy_file(
+            "etc/toolctl/toolctl.toml",
+            &fixtures().join("multi-node-web/toolctl.toml"),
+        )
+        .build();
     let out = t.toolctl(["reconfigure"]).run();
     out.assert_code(0);
     assert!(

@@ -170,17 +170,13 @@ fn root(port: u16, password: Option<&str>) -> TestRoot {
 }
 
 fn root_url(url: &str, password: Option<&str>) -> TestRoot {
-    let t = TestRoot::new();
-    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
-    fs::write(
-        t.config_file(),
-        format!("[mailroom]\nenable = false\n\n[redis]\nurl = \"{url}\"\n"),
-    )
-    .unwrap();
+    let mut b = TestRoot::builder().settings(format!(
+        "[mailroom]\nenable = false\n\n[redis]\nurl = \"{url}\"\n"
+    ));
     if let Some(p) = password {
-        t.write_secret("redis", format!("password: '{p}'\n").as_bytes());
+        b = b.secret("redis", format!("password: '{p}'\n"));
     }
-    t
+    b.build()
 }
 
 fn check(t: &TestRoot) -> crate::harness::Outcome {

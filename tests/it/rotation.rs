@@ -10,7 +10,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::harness::{age_decrypt, age_public_key, toolctl_bin, wait_for, Outcome, TestRoot};
+use crate::harness::{
+    age_decrypt, age_public_key, parallel_steps, toolctl_bin, wait_for, Outcome, TestRoot,
+};
 
 const SECRETS: [(&str, &str); 3] = [
     ("smtp", "user_name: 'gitlab-inst'\npassword: '123'\n"),
@@ -23,27 +25,18 @@ const SECRETS: [(&str, &str); 3] = [
 
 /// A root with a settings file, a key and three secrets.
 fn seeded() -> TestRoot {
-    let r = TestRoot::new();
-    fs::create_dir_all(r.path("etc/toolctl")).unwrap();
-    fs::write(r.config_file(), "# test root\n").unwrap();
-    r.init();
-    for (scope, yaml) in SECRETS {
-        r.write_secret(scope, yaml.as_bytes());
-    }
-    r
+    SECRETS
+        .iter()
+        .fold(
+            TestRoot::builder().settings("# test root\n").secrets_init(),
+            |b, (scope, yaml)| b.secret(scope, yaml),
+        )
+        .build()
 }
 
 /// Replaces `dst`'s root with a copy of `src`'s (modes and owners kept).
 fn copy_root(src: &TestRoot, dst: &TestRoot) {
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg("rm -rf \"$2\" && mkdir \"$2\" && cp -a \"$1/.\" \"$2/\"")
-        .arg("sh")
-        .arg(src.root())
-        .arg(dst.root())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+    dst.reset_to(src);
 }
 
 fn names(dir: &Path) -> Vec<String> {
@@ -185,9 +178,11 @@ fn sigkill_at_every_step_of_a_rotation_and_of_its_recovery_loses_no_secret() {
         "too few steps: {rotation_steps:?}"
     );
     let expected = expected();
-    let (mut kills, mut unfinished_states, mut recovery_kills) = (0, 0, 0);
-    let trial = TestRoot::new();
-    for (i, step) in rotation_steps.iter().enumerate() {
+    let indexed: Vec<(usize, &String)> = rotation_steps.iter().enumerate().collect();
+    // Each step has its own trial root (the same path for the kill and its recovery, as a
+    // journal names paths) and its own snapshot of the interrupted state, so the steps run
+    // in parallel.
+    let per_step = parallel_steps(&indexed, |&(i, step)| {
         // The recovery: `rekey` alone, and every third time a new `rekey --new-key`, which
         // must finish the interrupted rotation first.
         let recovery: &[&str] = if i % 3 == 2 {
@@ -195,13 +190,11 @@ fn sigkill_at_every_step_of_a_rotation_and_of_its_recovery_loses_no_secret() {
         } else {
             &["secrets", "rekey"]
         };
+        let trial = TestRoot::new();
         copy_root(&seed, &trial);
         kill_at(&trial, &rotation, step);
-        kills += 1;
         let ctx = format!("killed at {step}");
-        if assert_all_readable(&trial, &expected, &ctx) {
-            unfinished_states += 1;
-        }
+        let unfinished = assert_all_readable(&trial, &expected, &ctx);
         // Snapshot the interrupted state, list the recovery's steps, kill it at each.
         let interrupted = TestRoot::new();
         copy_root(&trial, &interrupted);
@@ -210,14 +203,17 @@ fn sigkill_at_every_step_of_a_rotation_and_of_its_recovery_loses_no_secret() {
         for rstep in &recovery_steps {
             copy_root(&interrupted, &trial);
             kill_at(&trial, recovery, rstep);
-            recovery_kills += 1;
             let ctx = format!("killed at {step}, then its recovery at {rstep}");
             assert_all_readable(&trial, &expected, &ctx);
             let out = trial.toolctl(["secrets", "rekey"]).run();
             out.assert_code(0);
             assert_finished(&trial, &expected, &original, &format!("{ctx}, recovered"));
         }
-    }
+        (unfinished, recovery_steps.len())
+    });
+    let kills = per_step.len();
+    let unfinished_states = per_step.iter().filter(|(u, _)| *u).count();
+    let recovery_kills: usize = per_step.iter().map(|(_, n)| n).sum();
     println!(
         "rotation steps: {}; kills: {kills} (unfinished rotations left: {unfinished_states}), \
          recovery kills: {recovery_kills}; unreadable secrets: 0",

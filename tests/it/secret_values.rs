@@ -5,15 +5,10 @@ use std::fs;
 use crate::harness::TestRoot;
 
 fn root() -> TestRoot {
-    let t = TestRoot::new();
-    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
-    fs::write(
-        t.config_file(),
-        "external_url = \"https://gitlab.example.com\"\n",
-    )
-    .unwrap();
-    t.init();
-    t
+    TestRoot::builder()
+        .settings("external_url = \"https://gitlab.example.com\"\n")
+        .secrets_init()
+        .build()
 }
 
 #[test]

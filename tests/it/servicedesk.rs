@@ -319,21 +319,22 @@ fn verify_root(d: &Dovecot, sd_alias: bool, password: &str) -> TestRoot {
             d.imaps
         ));
     }
-    let t = TestRoot::with_settings(&settings);
-    fs::copy(&certs().ca, t.path("ca.pem")).unwrap();
-    t.write_secret(
-        "incoming-email",
-        format!("user: '{ALICE}'\npassword: '{ALICE_PASSWORD}'\n").as_bytes(),
-    );
-    t.write_secret(
-        "service-desk-email",
-        format!("user: '{BOB}'\npassword: '{BOB_PASSWORD}'\n").as_bytes(),
-    );
-    t.write_secret(
-        "custom-email",
-        format!("user_name: '{ALICE}'\npassword: '{password}'\n").as_bytes(),
-    );
-    t
+    TestRoot::builder()
+        .settings(settings)
+        .copy_file("ca.pem", &certs().ca)
+        .secret(
+            "incoming-email",
+            format!("user: '{ALICE}'\npassword: '{ALICE_PASSWORD}'\n"),
+        )
+        .secret(
+            "service-desk-email",
+            format!("user: '{BOB}'\npassword: '{BOB_PASSWORD}'\n"),
+        )
+        .secret(
+            "custom-email",
+            format!("user_name: '{ALICE}'\npassword: '{password}'\n"),
+        )
+        .build()
 }
 
 fn verify_args(smtp_port: u16, within: &str) -> Vec<String> {

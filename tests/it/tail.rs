@@ -591,13 +591,9 @@ fn sigterm_and_sigint_end_it_cleanly() {
 
 #[test]
 fn the_log_directory_setting_is_honoured() {
-    let t = TestRoot::new();
-    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
-    fs::write(
-        t.config_file(),
-        "[logging]\nlog_directory = \"/srv/logs\"\n",
-    )
-    .unwrap();
+    let t = TestRoot::builder()
+        .settings("[logging]\nlog_directory = \"/srv/logs\"\n")
+        .build();
     let dir = t.path("srv/logs/app");
     fs::create_dir_all(&dir).unwrap();
     fs::write(dir.join("x.log"), "from the configured directory\n").unwrap();
@@ -654,14 +650,7 @@ fn without_inotify_it_polls_and_says_so() {
 
 /// A root with its settings file, as every new test root has.
 fn settled_root() -> TestRoot {
-    let t = TestRoot::new();
-    fs::create_dir_all(t.config_file().parent().unwrap()).unwrap();
-    fs::write(
-        t.config_file(),
-        "external_url = \"https://gitlab.example.com\"\n",
-    )
-    .unwrap();
-    t
+    TestRoot::with_settings("external_url = \"https://gitlab.example.com\"\n")
 }
 
 /// Waits until stderr contains `needle`.
