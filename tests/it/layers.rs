@@ -81,33 +81,15 @@ const KNOWN: &[(&str, &str)] = &[
     // through output's styles; the report renders probes itself; error.rs escapes text with
     // sys::term; the CLI's value parsers call into gitlab.
     ("cli/mod.rs", "gitlab"),
-    ("cli/mod.rs", "output"),
-    ("error.rs", "output"),
     ("error.rs", "sys"),
-    ("probe/mod.rs", "output"),
-    ("report.rs", "probe"),
-    ("secrets/edit.rs", "output"),
-    ("secrets/rotation.rs", "output"),
-    ("secrets/store.rs", "output"),
     // The model step (branch wip-model): the renderers, probes and Mattermost's target read
     // the resolved settings and the secrets' scopes, the resolve step calls the renderers
     // and Mattermost, and GitLab's encrypted files are named by the secrets' scopes.
     ("gitlab/import.rs", "secrets"),
     ("gitlab/mod.rs", "secrets"),
-    ("mattermost/mod.rs", "settings"),
     ("probe/mattermost.rs", "mattermost"),
-    ("probe/mattermost.rs", "settings"),
-    ("probe/redis.rs", "settings"),
-    ("render/gitlab_enc.rs", "secrets"),
-    ("render/gitlab_enc.rs", "settings"),
-    ("render/gitlab_yml.rs", "secrets"),
-    ("render/mail_room.rs", "settings"),
     ("render/mattermost.rs", "mattermost"),
-    ("render/mattermost.rs", "settings"),
     ("render/mod.rs", "mattermost"),
-    ("render/mod.rs", "settings"),
-    ("settings/resolve.rs", "mattermost"),
-    ("settings/resolve.rs", "render"),
 ];
 
 struct Use {
