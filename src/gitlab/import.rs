@@ -480,7 +480,7 @@ pub mod rb_map {
     /// `user=x password=y dbname=z` → (`user=x dbname=z`, `y`).
     fn split_password(ds: &str) -> (String, Option<Zeroizing<String>>) {
         // The same reader of both data-source forms as `mattermost backup` uses.
-        let (rest, password) = crate::mattermost::pg::split_password(ds);
+        let (rest, password) = crate::model::datasource::split_password(ds);
         (rest, password.map(Zeroizing::new))
     }
 

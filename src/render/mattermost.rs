@@ -102,7 +102,7 @@ pub fn env(cx: &Context) -> Vec<Var> {
     let source = mm.sql_data_source.clone().map(|ds| match password {
         // Quoted (or percent-encoded in a URL) as lib/pq reads it: a password with a space or
         // a quote must not end the keyword.
-        Some(p) => crate::mattermost::pg::with_password(&ds, p),
+        Some(p) => crate::model::datasource::with_password(&ds, p),
         None => ds,
     });
     push(
@@ -113,7 +113,7 @@ pub fn env(cx: &Context) -> Vec<Var> {
     );
     // The data directory toolctl backs up and restores is the one Mattermost uses.
     push(
-        crate::mattermost::DIRECTORY_ENV,
+        crate::model::DIRECTORY_ENV,
         mm.data_dir.clone(),
         Some(("FileSettings", "Directory")),
         false,

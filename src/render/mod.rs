@@ -749,11 +749,11 @@ mod tests {
         let lines = [
             format!(
                 "user=mm password={} dbname=x\n",
-                crate::mattermost::pg::conninfo_value(pw)
+                crate::model::datasource::conninfo_value(pw)
             ),
             format!(
                 "{}\n",
-                crate::mattermost::pg::with_password("postgres://mm@db/mm?sslmode=require", pw)
+                crate::model::datasource::with_password("postgres://mm@db/mm?sslmode=require", pw)
             ),
             format!(
                 "  :redis_url: \"redis://:{}@h:6379/2\" # mid-line\n",
@@ -769,7 +769,7 @@ mod tests {
             ),
             format!(
                 "\"DataSource\": {},\n",
-                serde_json::to_string(&crate::mattermost::pg::with_password("user=mm", pw))
+                serde_json::to_string(&crate::model::datasource::with_password("user=mm", pw))
                     .unwrap()
             ),
             format!("before {pw} after\n"),
