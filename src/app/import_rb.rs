@@ -32,7 +32,13 @@ pub fn run(ctx: &Context, file: &Path, dry: bool, format: OutputFormat) -> Resul
         Error::new(format!("`{}` is not UTF-8 text", file.display()))
             .hint("gitlab.rb is Ruby source: save it as UTF-8")
     })?;
-    let m = rb_map::map(text);
+    let keys = |path: &str| {
+        crate::settings::schema::find(path).map(|k| rb_map::KeyInfo {
+            kind: k.kind,
+            secret: k.secret,
+        })
+    };
+    let m = rb_map::map(text, &keys);
 
     // toolctl.toml, edited key by key as `config set` does.
     let config = &ctx.paths.config;

@@ -113,8 +113,19 @@ pub mod rb_map {
     use zeroize::Zeroizing;
 
     use crate::gitlab::rb::{self, RbValue, Statement};
+    use crate::model::keys::Kind;
     use crate::secrets::Scope;
-    use crate::settings::schema::{self, Kind};
+
+    /// What [`map`] knows of a toolctl key: its value's type, and its place in the
+    /// secrets store when it is a credential.
+    pub struct KeyInfo {
+        pub kind: Kind,
+        pub secret: Option<(Scope, &'static str)>,
+    }
+
+    /// The settings' schema as [`map`] asks it (the caller's: `settings::schema::find`);
+    /// `None` for a key toolctl does not have.
+    pub type Keys<'a> = &'a dyn Fn(&str) -> Option<KeyInfo>;
 
     /// A setting for toolctl.toml.
     pub struct Setting {
@@ -163,8 +174,9 @@ pub mod rb_map {
     /// Where an imported path is expected; any other is listed ([`Mapped::outside_paths`]).
     pub const USUAL_DIRS: &[&str] = &["/var/log", "/var/opt", "/etc/gitlab", "/opt/gitlab"];
 
-    /// Reads gitlab.rb's text into settings, credentials and a list of what was not taken.
-    pub fn map(text: &str) -> Mapped {
+    /// Reads gitlab.rb's text into settings, credentials and a list of what was not taken;
+    /// `keys` says which toolctl keys exist and what they hold.
+    pub fn map(text: &str, keys: Keys) -> Mapped {
         let (statements, skipped) = rb::parse(text);
         let mut m = Mapped::default();
         for s in skipped {
@@ -188,7 +200,7 @@ pub mod rb_map {
                 }
                 continue;
             }
-            statement(&mut m, st);
+            statement(&mut m, st, keys);
         }
         if let Some((line, host)) = mattermost_host {
             let from = "gitlab_rails['mattermost_host']".to_string();
@@ -244,7 +256,7 @@ pub mod rb_map {
                 }
                 // Every absolute path, as reconfigure would read it (`..` applied).
                 if v.starts_with('/') {
-                    let p = crate::settings::resolve::rules::normalized(v);
+                    let p = crate::model::paths::normalized(v);
                     if !USUAL_DIRS.iter().any(|d| p.starts_with(d)) {
                         m.outside_paths
                             .push((s.line, s.path.clone(), v.to_string()));
@@ -298,7 +310,7 @@ pub mod rb_map {
     }
 
     /// The toolctl key of a `gitlab_rails[...]` key.
-    fn rails_path(key: &str) -> Result<String, String> {
+    fn rails_path(key: &str, keys: Keys) -> Result<String, String> {
         match key {
             "gitlab_email_from" => return Ok("email.from".into()),
             "gitlab_email_reply_to" => return Ok("email.reply_to".into()),
@@ -320,36 +332,36 @@ pub mod rb_map {
                     "inbox_options" => return Ok(format!("{t}.inbox_options")),
                     other => other,
                 };
-                return known(&format!("{t}.{leaf}"));
+                return known(&format!("{t}.{leaf}"), keys);
             }
         }
         for t in ["smtp", "microsoft_graph_mailer"] {
             if let Some(leaf) = key.strip_prefix(&format!("{t}_")) {
-                return known(&format!("{t}.{leaf}"));
+                return known(&format!("{t}.{leaf}"), keys);
             }
         }
         Err("unknown key: toolctl has no setting for it".into())
     }
 
-    fn known(path: &str) -> Result<String, String> {
-        match schema::find(path) {
+    fn known(path: &str, keys: Keys) -> Result<String, String> {
+        match keys(path) {
             Some(_) => Ok(path.to_string()),
             None => Err("unknown key: toolctl has no setting for it".into()),
         }
     }
 
-    fn statement(m: &mut Mapped, st: &Statement) {
+    fn statement(m: &mut Mapped, st: &Statement, keys: Keys) {
         let path = match (st.object.as_str(), st.key.as_deref()) {
             ("external_url", None) => Ok("external_url".to_string()),
             ("mattermost_external_url", None) => Ok("mattermost.external_url".to_string()),
-            ("gitlab_rails", Some(k)) => rails_path(k),
+            ("gitlab_rails", Some(k)) => rails_path(k, keys),
             ("mattermost", Some("enable")) => Err(
                 "toolctl enables Mattermost by `mattermost.external_url` (`mattermost_external_url`)".to_string(),
             ),
             ("mattermost", Some("external_url")) => Ok("mattermost.external_url".into()),
-            ("mattermost", Some(k)) if !k.contains('.') => known(&format!("mattermost.{k}")),
-            ("mattermost_nginx", Some(k)) => known(&format!("mattermost.nginx.{k}")),
-            ("mailroom", Some(k)) if !matches!(k, "user" | "group") => known(&format!("mailroom.{k}")),
+            ("mattermost", Some(k)) if !k.contains('.') => known(&format!("mattermost.{k}"), keys),
+            ("mattermost_nginx", Some(k)) => known(&format!("mattermost.nginx.{k}"), keys),
+            ("mailroom", Some(k)) if !matches!(k, "user" | "group") => known(&format!("mailroom.{k}"), keys),
             (obj, Some(_)) => Err(format!("`{obj}` is not a service toolctl manages")),
             (obj, None) => Err(format!("`{obj}` is not a setting toolctl manages")),
         };
@@ -363,7 +375,7 @@ pub mod rb_map {
             };
             for (k, v) in entries {
                 let sub = format!("{path}.{k}");
-                if schema::find(&sub).is_none() {
+                if keys(&sub).is_none() {
                     m.not_imported.push(NotImported {
                         line: st.line,
                         name: format!("{}['{k}']", st.name()),
@@ -371,15 +383,22 @@ pub mod rb_map {
                     });
                     continue;
                 }
-                value(m, st, &sub, v, format!("{}['{k}']", st.name()));
+                value(m, st, &sub, v, format!("{}['{k}']", st.name()), keys);
             }
             return;
         }
-        value(m, st, &path, &st.value, st.name());
+        value(m, st, &path, &st.value, st.name(), keys);
     }
 
-    fn value(m: &mut Mapped, st: &Statement, path: &str, v: &RbValue, from: String) {
-        let key = schema::find(path).expect("checked by the caller");
+    fn value(
+        m: &mut Mapped,
+        st: &Statement,
+        path: &str,
+        v: &RbValue,
+        from: String,
+        keys: Keys,
+    ) {
+        let key = keys(path).expect("checked by the caller");
         let not = |m: &mut Mapped, reason: String| {
             m.not_imported.push(NotImported {
                 line: st.line,

@@ -14,6 +14,7 @@
 //!   `:ssl:` value mail_room is given.
 
 pub mod datasource;
+pub mod keys;
 pub mod paths;
 
 use std::fmt;

@@ -967,22 +967,7 @@ pub mod rules {
         true
     }
 
-    /// Whether `%{key}` appears whole, once, in the local part; `Ok(false)` when absent.
-    /// `path` with `.` and `..` applied lexically (as `Paths::rooted` reads it), absolute.
-    pub fn normalized(path: &str) -> std::path::PathBuf {
-        use std::path::{Component, PathBuf};
-        let mut out = PathBuf::from("/");
-        for c in std::path::Path::new(path).components() {
-            match c {
-                Component::Normal(part) => out.push(part),
-                Component::ParentDir => {
-                    out.pop();
-                }
-                _ => {}
-            }
-        }
-        out
-    }
+    pub use crate::model::paths::normalized;
 
     /// Whether mail_room's log file `log` lies in a directory reconfigure may create for
     /// mail_room's user: under `/var/log/`, `/var/opt/` or the log directory `log_dir`. The
