@@ -107,91 +107,38 @@ pub struct Plan {
     pub notes: Vec<String>,
 }
 
+/// A rendered file, written over whatever is there, owned by whoever runs toolctl.
+fn desired(rel: &str, text: String, mode: u32, secrecy: Secrecy) -> Desired {
+    Desired {
+        rel: rel.to_string(),
+        bytes: Zeroizing::new(text.into_bytes()),
+        mode,
+        secrecy,
+        create_only: false,
+        owner: None,
+        view: None,
+    }
+}
+
 /// Plans every file. `webhook_secret` is the shared token (stored, or generated this run).
 pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
     let m = cx.model;
     let mut files = Vec::new();
-    let mut add = |rel: &str, text: String, mode: u32, secrecy: Secrecy| {
-        files.push(Desired {
-            rel: rel.to_string(),
-            bytes: Zeroizing::new(text.into_bytes()),
-            mode,
-            secrecy,
-            create_only: false,
-            owner: None,
-            view: None,
-        });
-    };
     // gitlab.yml may hold the Graph `client_secret`s in plaintext (GitLab has no encrypted
     // file for them): always 0600.
-    add("gitlab.yml", gitlab_yml::render(cx), 0o600, Secrecy::Masked);
+    files.push(desired("gitlab.yml", gitlab_yml::render(cx), 0o600, Secrecy::Masked));
     if let Some(text) = smtp_settings::render(cx) {
-        add(SMTP_SETTINGS, text, 0o644, Secrecy::Public);
+        files.push(desired(SMTP_SETTINGS, text, 0o644, Secrecy::Public));
     }
     // mail_room's files and directories belong to the user it runs as.
     let poller = m.mailroom.account.ids().map_err(|e| {
         Error::new(e).hint("create the user and group first, or fix `[mailroom] user`/`group`")
     })?;
     let mut dirs = Vec::new();
-    if let Some(text) = mail_room::render(cx) {
-        add("mail_room.yml", text, 0o600, Secrecy::Masked);
-        for path in mail_room::log_dirs(cx) {
-            dirs.push(DesiredDir {
-                path,
-                mode: 0o750,
-                owner: poller,
-            });
-        }
-    }
-    if m.needs_webhook_secret() {
-        if let Some(token) = webhook_secret {
-            add(MAILROOM_SECRET, token.to_string(), 0o600, Secrecy::Whole);
-            // The token's directory too, or the poller could not reach the token in it.
-            dirs.push(DesiredDir {
-                path: cx.paths.rendered_dir.join("mailroom"),
-                mode: 0o700,
-                owner: poller,
-            });
-        }
-    }
+    mail_room_files(cx, webhook_secret, poller, &mut files, &mut dirs);
     let mut notes = Vec::new();
     if m.mattermost.enabled() {
-        let vars = mattermost::env(cx);
-        for v in &vars {
-            let secrecy = if v.name == "MM_SQLSETTINGS_DATASOURCE" && v.secret {
-                Secrecy::Masked
-            } else if v.secret {
-                // A credential, `[mattermost] env`'s included (the model says which).
-                Secrecy::Whole
-            } else if v.name == "MM_SQLSETTINGS_DATASOURCE" {
-                // A data source without a stored password may still carry one: its
-                // `password=` is masked.
-                Secrecy::Masked
-            } else {
-                Secrecy::Public
-            };
-            add(
-                &format!("{ENV_DIR}/{}", v.name),
-                v.value.clone(),
-                0o600,
-                secrecy,
-            );
-        }
-        if let Some(text) = nginx::render(cx) {
-            add("nginx/mattermost.conf", text, 0o644, Secrecy::Public);
-        }
-        match fsutil::read_optional(&cx.paths.rendered_dir.join(CONFIG_JSON))? {
-            Some(existing) => notes.extend(mattermost::drift(&existing, &vars)),
-            None => files.push(Desired {
-                rel: CONFIG_JSON.to_string(),
-                bytes: Zeroizing::new(mattermost::config_template(&vars).into_bytes()),
-                mode: 0o600,
-                secrecy: Secrecy::Public,
-                create_only: true,
-                owner: None,
-                view: None,
-            }),
-        }
+        notes.extend(mattermost_files(cx, &mut files)?);
     } else if cx.paths.rendered_dir.join(CONFIG_JSON).exists() {
         notes.push(
             "Mattermost is not configured; mattermost/config.json was kept (toolctl never deletes it)".into(),
@@ -225,7 +172,92 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
     dirs.extend(enc.dirs);
     notes.extend(enc.notes);
     files.extend(enc.files);
+    let stale = stale(cx, &files);
+    Ok(Plan {
+        root: cx.paths.root.clone(),
+        files,
+        dirs,
+        stale,
+        notes,
+    })
+}
 
+/// mail_room.yml, its log directories and the webhook token (with its directory).
+fn mail_room_files(
+    cx: &Context,
+    webhook_secret: Option<&str>,
+    poller: Option<(u32, u32)>,
+    files: &mut Vec<Desired>,
+    dirs: &mut Vec<DesiredDir>,
+) {
+    if let Some(text) = mail_room::render(cx) {
+        files.push(desired("mail_room.yml", text, 0o600, Secrecy::Masked));
+        for path in mail_room::log_dirs(cx) {
+            dirs.push(DesiredDir {
+                path,
+                mode: 0o750,
+                owner: poller,
+            });
+        }
+    }
+    if cx.model.needs_webhook_secret() {
+        if let Some(token) = webhook_secret {
+            files.push(desired(MAILROOM_SECRET, token.to_string(), 0o600, Secrecy::Whole));
+            // The token's directory too, or the poller could not reach the token in it.
+            dirs.push(DesiredDir {
+                path: cx.paths.rendered_dir.join("mailroom"),
+                mode: 0o700,
+                owner: poller,
+            });
+        }
+    }
+}
+
+/// Mattermost's environment files, its nginx site and (when missing) its config.json;
+/// the notes are the drift of an existing config.json.
+fn mattermost_files(cx: &Context, files: &mut Vec<Desired>) -> Result<Vec<String>> {
+    let vars = mattermost::env(cx);
+    for v in &vars {
+        let secrecy = if v.name == "MM_SQLSETTINGS_DATASOURCE" && v.secret {
+            Secrecy::Masked
+        } else if v.secret {
+            // A credential, `[mattermost] env`'s included (the model says which).
+            Secrecy::Whole
+        } else if v.name == "MM_SQLSETTINGS_DATASOURCE" {
+            // A data source without a stored password may still carry one: its
+            // `password=` is masked.
+            Secrecy::Masked
+        } else {
+            Secrecy::Public
+        };
+        files.push(desired(
+            &format!("{ENV_DIR}/{}", v.name),
+            v.value.clone(),
+            0o600,
+            secrecy,
+        ));
+    }
+    if let Some(text) = nginx::render(cx) {
+        files.push(desired("nginx/mattermost.conf", text, 0o644, Secrecy::Public));
+    }
+    let mut notes = Vec::new();
+    match fsutil::read_optional(&cx.paths.rendered_dir.join(CONFIG_JSON))? {
+        Some(existing) => notes.extend(mattermost::drift(&existing, &vars)),
+        None => files.push(Desired {
+            create_only: true,
+            ..desired(
+                CONFIG_JSON,
+                mattermost::config_template(&vars),
+                0o600,
+                Secrecy::Public,
+            )
+        }),
+    }
+    Ok(notes)
+}
+
+/// Managed files on disk that no planned file is any more.
+fn stale(cx: &Context, files: &[Desired]) -> Vec<String> {
     // `app.yml` is what toolctl rendered before `gitlab.yml` replaced it.
     let mut managed: Vec<String> = [
         "app.yml",
@@ -243,19 +275,12 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         }
     }
     managed.sort();
-    let stale = managed
+    managed
         .into_iter()
         .filter(|rel| {
             cx.paths.rendered_dir.join(rel).exists() && !files.iter().any(|f| &f.rel == rel)
         })
-        .collect();
-    Ok(Plan {
-        root: cx.paths.root.clone(),
-        files,
-        dirs,
-        stale,
-        notes,
-    })
+        .collect()
 }
 
 /// What happens to one file.
