@@ -386,65 +386,10 @@ fn on_disk(root: &Path, rendered: &Path, path: &Path, owner: Option<(u32, u32)>)
 pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>> {
     let mut out = Vec::new();
     for d in &plan.dirs {
-        let outside = !d.path.starts_with(rendered);
-        let located = if outside {
-            // Refused unless it is missing or already exactly as wanted.
-            fsutil::open_outside_dir(&plan.root, &d.path, d.mode, d.owner)?
-        } else {
-            fsutil::locate_dir(rendered, &d.path)?
-        };
-        let action = if !located.missing.is_empty() {
-            Action::Create
-        } else {
-            let st = located
-                .handle
-                .stat_self()
-                .map_err(|e| Error::io("look at", &d.path, e))?;
-            if st.mode != d.mode || d.owner.is_some_and(|o| o != (st.uid, st.gid)) {
-                Action::Mode
-            } else {
-                continue;
-            }
-        };
-        let rel = match d.path.strip_prefix(rendered) {
-            Ok(rel) => format!("{}/", rel.display()),
-            Err(_) => format!("{}/", d.path.display()),
-        };
-        out.push(Change {
-            rel,
-            action,
-            mode: Some(d.mode),
-            old: None,
-            dir: true,
-        });
+        out.extend(compare_dir(plan, d, rendered)?);
     }
     for f in &plan.files {
-        let path = rendered.join(&f.rel);
-        let disk = on_disk(&plan.root, rendered, &path, f.owner)?;
-        let (action, old) = match disk {
-            OnDisk::Missing => (Action::Create, None),
-            OnDisk::NotAFile if f.create_only => (Action::Keep, None),
-            OnDisk::NotAFile => (Action::Update, None),
-            OnDisk::File { .. } if f.create_only => (Action::Keep, None),
-            OnDisk::File { bytes, stat } => {
-                let owner_differs = f.owner.is_some_and(|o| o != (stat.uid, stat.gid));
-                let action = if bytes[..] != f.bytes[..] {
-                    Action::Update
-                } else if stat.mode != f.mode || owner_differs {
-                    Action::Mode
-                } else {
-                    Action::Unchanged
-                };
-                (action, Some(Zeroizing::new(bytes)))
-            }
-        };
-        out.push(Change {
-            rel: f.rel.clone(),
-            action,
-            mode: Some(f.mode),
-            old,
-            dir: false,
-        });
+        out.push(compare_file(plan, f, rendered)?);
     }
     if !plan.files.iter().any(|f| f.rel == CONFIG_JSON)
         && !matches!(
@@ -474,6 +419,71 @@ pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>> {
         });
     }
     Ok(out)
+}
+
+/// A planned directory's change; `None` when it is already as wanted.
+fn compare_dir(plan: &Plan, d: &DesiredDir, rendered: &Path) -> Result<Option<Change>> {
+    let outside = !d.path.starts_with(rendered);
+    let located = if outside {
+        // Refused unless it is missing or already exactly as wanted.
+        fsutil::open_outside_dir(&plan.root, &d.path, d.mode, d.owner)?
+    } else {
+        fsutil::locate_dir(rendered, &d.path)?
+    };
+    let action = if !located.missing.is_empty() {
+        Action::Create
+    } else {
+        let st = located
+            .handle
+            .stat_self()
+            .map_err(|e| Error::io("look at", &d.path, e))?;
+        if st.mode != d.mode || d.owner.is_some_and(|o| o != (st.uid, st.gid)) {
+            Action::Mode
+        } else {
+            return Ok(None);
+        }
+    };
+    let rel = match d.path.strip_prefix(rendered) {
+        Ok(rel) => format!("{}/", rel.display()),
+        Err(_) => format!("{}/", d.path.display()),
+    };
+    Ok(Some(Change {
+        rel,
+        action,
+        mode: Some(d.mode),
+        old: None,
+        dir: true,
+    }))
+}
+
+/// A planned file's change, with the bytes on disk it replaces.
+fn compare_file(plan: &Plan, f: &Desired, rendered: &Path) -> Result<Change> {
+    let path = rendered.join(&f.rel);
+    let disk = on_disk(&plan.root, rendered, &path, f.owner)?;
+    let (action, old) = match disk {
+        OnDisk::Missing => (Action::Create, None),
+        OnDisk::NotAFile if f.create_only => (Action::Keep, None),
+        OnDisk::NotAFile => (Action::Update, None),
+        OnDisk::File { .. } if f.create_only => (Action::Keep, None),
+        OnDisk::File { bytes, stat } => {
+            let owner_differs = f.owner.is_some_and(|o| o != (stat.uid, stat.gid));
+            let action = if bytes[..] != f.bytes[..] {
+                Action::Update
+            } else if stat.mode != f.mode || owner_differs {
+                Action::Mode
+            } else {
+                Action::Unchanged
+            };
+            (action, Some(Zeroizing::new(bytes)))
+        }
+    };
+    Ok(Change {
+        rel: f.rel.clone(),
+        action,
+        mode: Some(f.mode),
+        old,
+        dir: false,
+    })
 }
 
 /// Where the journal of the rendered tree lives: beside the tree, next to its lock.
