@@ -390,14 +390,7 @@ pub mod rb_map {
         value(m, st, &path, &st.value, st.name(), keys);
     }
 
-    fn value(
-        m: &mut Mapped,
-        st: &Statement,
-        path: &str,
-        v: &RbValue,
-        from: String,
-        keys: Keys,
-    ) {
+    fn value(m: &mut Mapped, st: &Statement, path: &str, v: &RbValue, from: String, keys: Keys) {
         let key = keys(path).expect("checked by the caller");
         let not = |m: &mut Mapped, reason: String| {
             m.not_imported.push(NotImported {

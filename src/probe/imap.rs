@@ -140,10 +140,7 @@ pub async fn login(p: &mut Probe, m: &Mailbox) -> Option<async_imap::Session<Con
 
 /// DNS → TCP → implicit TLS when set → greeting: the client, and the TLS configuration
 /// STARTTLS will use (`None` without TLS).
-async fn open(
-    p: &mut Probe,
-    m: &Mailbox,
-) -> Option<(Client<Conn>, Option<Arc<ClientConfig>>)> {
+async fn open(p: &mut Probe, m: &Mailbox) -> Option<(Client<Conn>, Option<Arc<ClientConfig>>)> {
     let trust_config = if m.ssl || m.start_tls {
         Some(tls::config(&m.trust))
     } else {

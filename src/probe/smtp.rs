@@ -11,8 +11,8 @@
 use std::sync::Arc;
 
 use base64::Engine;
-use rustls::ClientConfig;
 use hmac::{Hmac, Mac};
+use rustls::ClientConfig;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use zeroize::Zeroizing;
 

@@ -126,7 +126,12 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
     let mut files = Vec::new();
     // gitlab.yml may hold the Graph `client_secret`s in plaintext (GitLab has no encrypted
     // file for them): always 0600.
-    files.push(desired("gitlab.yml", gitlab_yml::render(cx), 0o600, Secrecy::Masked));
+    files.push(desired(
+        "gitlab.yml",
+        gitlab_yml::render(cx),
+        0o600,
+        Secrecy::Masked,
+    ));
     if let Some(text) = smtp_settings::render(cx) {
         files.push(desired(SMTP_SETTINGS, text, 0o644, Secrecy::Public));
     }
@@ -202,7 +207,12 @@ fn mail_room_files(
     }
     if cx.model.needs_webhook_secret() {
         if let Some(token) = webhook_secret {
-            files.push(desired(MAILROOM_SECRET, token.to_string(), 0o600, Secrecy::Whole));
+            files.push(desired(
+                MAILROOM_SECRET,
+                token.to_string(),
+                0o600,
+                Secrecy::Whole,
+            ));
             // The token's directory too, or the poller could not reach the token in it.
             dirs.push(DesiredDir {
                 path: cx.paths.rendered_dir.join("mailroom"),
@@ -238,7 +248,12 @@ fn mattermost_files(cx: &Context, files: &mut Vec<Desired>) -> Result<Vec<String
         ));
     }
     if let Some(text) = nginx::render(cx) {
-        files.push(desired("nginx/mattermost.conf", text, 0o644, Secrecy::Public));
+        files.push(desired(
+            "nginx/mattermost.conf",
+            text,
+            0o644,
+            Secrecy::Public,
+        ));
     }
     let mut notes = Vec::new();
     match fsutil::read_optional(&cx.paths.rendered_dir.join(CONFIG_JSON))? {
