@@ -330,6 +330,19 @@ fn offered_auth(ext: &[String]) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The method `smtp.authentication` names, else the strongest offered (`offered` is not
+/// empty).
+fn chosen(wanted: Option<&str>, offered: &[String]) -> String {
+    match wanted {
+        Some(m) => m.to_ascii_uppercase().replace('_', "-"),
+        None => ["CRAM-MD5", "PLAIN", "LOGIN"]
+            .iter()
+            .find(|m| offered.iter().any(|o| o == *m))
+            .map(|m| m.to_string())
+            .unwrap_or_else(|| offered[0].clone()),
+    }
+}
+
 /// The auth steps: the methods offered, the one chosen, and the login. `None` when the
 /// probe stopped (recorded).
 async fn auth(
@@ -368,14 +381,7 @@ async fn auth(
         return None;
     }
     p.ok("auth methods", format!("250-AUTH {}", offered.join(" ")));
-    let method = match wanted {
-        Some(m) => m.to_ascii_uppercase().replace('_', "-"),
-        None => ["CRAM-MD5", "PLAIN", "LOGIN"]
-            .iter()
-            .find(|m| offered.iter().any(|o| o == *m))
-            .map(|m| m.to_string())
-            .unwrap_or_else(|| offered[0].clone()),
-    };
+    let method = chosen(wanted, &offered);
     if method == "XOAUTH2" {
         p.skip(
             "auth",
