@@ -11,8 +11,8 @@ use std::path::PathBuf;
 
 use zeroize::Zeroizing;
 
-use super::{Context, Desired, DesiredDir, Secrecy};
-use crate::error::{Error, Result};
+use super::{Context, Desired, DesiredDir, RenderError, Secrecy};
+
 use crate::fsutil;
 use crate::gitlab::{self, encrypted, KeyBases, ENCRYPTED_FILES};
 use crate::model::{MailboxKind, Model, Secret, MASK};
@@ -112,7 +112,7 @@ pub struct Planned {
 }
 
 /// Plans every encrypted file; `owner` is `[gitlab] user`/`group`.
-pub fn plan(cx: &Context, owner: Option<(u32, u32)>) -> Result<Planned> {
+pub fn plan(cx: &Context, owner: Option<(u32, u32)>) -> Result<Planned, RenderError> {
     let m = cx.model;
     let mut out = Planned {
         files: Vec::new(),
@@ -165,7 +165,7 @@ pub fn plan(cx: &Context, owner: Option<(u32, u32)>) -> Result<Planned> {
             Some(b) => b,
             None => Zeroizing::new(
                 encrypted::encrypt(bases.current(), &yaml)
-                    .map_err(|e| Error::new("cannot read random bytes for an IV").cause(e))?
+                    .map_err(RenderError::Random)?
                     .into_bytes(),
             ),
         };
@@ -194,15 +194,16 @@ fn open_dir(
     cx: &Context,
     dir: &std::path::Path,
     owner: Option<(u32, u32)>,
-) -> Result<fsutil::Located> {
-    fsutil::open_outside_dir(&cx.paths.root, dir, DIR_MODE, owner).map_err(|e| match owner {
+) -> Result<fsutil::Located, RenderError> {
+    let located = fsutil::open_outside_dir(&cx.paths.root, dir, DIR_MODE, owner).map_err(|e| match owner {
         Some(_) => e,
         None => e.cause(
             "`[gitlab] user` is not set, so only root may own the directories on the way; \
                  when GitLab's user owns one (omnibus: `git` owns `gitlab-rails/shared`), set \
                  `[gitlab] user` and `group` instead of changing its owner",
         ),
-    })
+    })?;
+    Ok(located)
 }
 
 /// The file's bytes, read beneath the opened directory, never through a link: a link or
@@ -212,7 +213,7 @@ fn read_existing(
     handle: Option<&fsutil::DirHandle>,
     file: &str,
     path: &std::path::Path,
-) -> Result<Option<Vec<u8>>> {
+) -> Result<Option<Vec<u8>>, RenderError> {
     let Some(h) = handle else {
         return Ok(None);
     };
@@ -220,11 +221,15 @@ fn read_existing(
         Ok(Some(st)) if st.kind == fsutil::Kind::File => {
             match h.read_capped(std::ffi::OsStr::new(file), fsutil::SECRET_CAP) {
                 Ok(b) => Ok(b),
-                Err(f) => Err(f.into_error("read GitLab's encrypted settings", path)),
+                Err(f) => Err(f.into_error("read GitLab's encrypted settings", path).into()),
             }
         }
         Ok(_) => Ok(None),
-        Err(e) => Err(Error::io("look at", path, e)),
+        Err(source) => Err(RenderError::Io {
+            action: "look at",
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -234,15 +239,11 @@ fn decrypt(
     bytes: &[u8],
     shown: &str,
     secrets_file: &str,
-) -> Result<(Zeroizing<String>, usize)> {
-    bases.open(bytes).map_err(|why| {
-        Error::new(format!(
-            "GitLab's encrypted settings file `{shown}` cannot be read: {why}"
-        ))
-        .hint(format!(
-            "check that `[gitlab] secrets_file` (`{secrets_file}`) is this GitLab's, with the key base \
-                         that wrote the file; or move the file away and run `toolctl reconfigure` again"
-        ))
+) -> Result<(Zeroizing<String>, usize), RenderError> {
+    bases.open(bytes).map_err(|why| RenderError::Encrypted {
+        shown: shown.to_string(),
+        secrets_file: secrets_file.to_string(),
+        why: why.to_string(),
     })
 }
 

@@ -9,6 +9,7 @@
 //! `O_NOFOLLOW` ([`check_tree`] refuses a managed directory that is a link, before anything
 //! is written), a managed file that is a link is replaced, never read or written through.
 
+mod error;
 pub mod gitlab_enc;
 pub mod gitlab_yml;
 pub mod journal;
@@ -22,7 +23,8 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+pub use error::RenderError;
+use crate::error::Result;
 use crate::fsutil;
 use crate::model::{env_name_is_secret, Model, MASK};
 use crate::paths::Paths;
@@ -121,7 +123,7 @@ fn desired(rel: &str, text: String, mode: u32, secrecy: Secrecy) -> Desired {
 }
 
 /// Plans every file. `webhook_secret` is the shared token (stored, or generated this run).
-pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
+pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan, RenderError> {
     let m = cx.model;
     let mut files = Vec::new();
     // gitlab.yml may hold the Graph `client_secret`s in plaintext (GitLab has no encrypted
@@ -136,9 +138,14 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         files.push(desired(SMTP_SETTINGS, text, 0o644, Secrecy::Public));
     }
     // mail_room's files and directories belong to the user it runs as.
-    let poller = m.mailroom.account.ids().map_err(|e| {
-        Error::new(e).hint("create the user and group first, or fix `[mailroom] user`/`group`")
-    })?;
+    let poller = m
+        .mailroom
+        .account
+        .ids()
+        .map_err(|why| RenderError::Account {
+            table: "mailroom",
+            why,
+        })?;
     let mut dirs = Vec::new();
     mail_room_files(cx, webhook_secret, poller, &mut files, &mut dirs);
     let mut notes = Vec::new();
@@ -157,9 +164,14 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         f.owner = poller;
     }
     // GitLab reads its files as its own user (omnibus: `git`).
-    let gitlab_owner = m.gitlab.account.ids().map_err(|e| {
-        Error::new(e).hint("create the user and group first, or fix `[gitlab] user`/`group`")
-    })?;
+    let gitlab_owner = m
+        .gitlab
+        .account
+        .ids()
+        .map_err(|why| RenderError::Account {
+            table: "gitlab",
+            why,
+        })?;
     for f in files
         .iter_mut()
         .filter(|f| f.rel == "gitlab.yml" || f.rel == SMTP_SETTINGS)
@@ -225,7 +237,7 @@ fn mail_room_files(
 
 /// Mattermost's environment files, its nginx site and (when missing) its config.json;
 /// the notes are the drift of an existing config.json.
-fn mattermost_files(cx: &Context, files: &mut Vec<Desired>) -> Result<Vec<String>> {
+fn mattermost_files(cx: &Context, files: &mut Vec<Desired>) -> Result<Vec<String>, RenderError> {
     let vars = mattermost::env(cx);
     for v in &vars {
         let secrecy = if v.name == "MM_SQLSETTINGS_DATASOURCE" && v.secret {
@@ -352,7 +364,7 @@ pub const MANAGED_DIRS: &[&str] = &["mailroom", "mattermost", ENV_DIR, "nginx", 
 
 /// Refuses a managed directory inside `rendered` that is a symlink (or not a directory),
 /// before anything is written or even listed through it.
-pub fn check_tree(rendered: &Path) -> Result<()> {
+pub fn check_tree(rendered: &Path) -> Result<(), RenderError> {
     for rel in MANAGED_DIRS {
         fsutil::locate_dir(rendered, &rendered.join(rel))?;
     }
@@ -372,7 +384,7 @@ enum OnDisk {
 
 /// `path`'s directory is opened inside `rendered`, or, outside it, from `root` through
 /// directories only root and `owner` (the file's) can change.
-fn on_disk(root: &Path, rendered: &Path, path: &Path, owner: Option<(u32, u32)>) -> Result<OnDisk> {
+fn on_disk(root: &Path, rendered: &Path, path: &Path, owner: Option<(u32, u32)>) -> Result<OnDisk, RenderError> {
     let dir = path.parent().unwrap_or(rendered);
     let located = if dir.starts_with(rendered) {
         fsutil::locate_dir(rendered, dir)?
@@ -384,13 +396,17 @@ fn on_disk(root: &Path, rendered: &Path, path: &Path, owner: Option<(u32, u32)>)
     }
     let name = path.file_name().unwrap_or_default();
     let h = located.handle;
-    match h.lstat(name).map_err(|e| Error::io("look at", path, e))? {
+    match h.lstat(name).map_err(|source| RenderError::Io {
+        action: "look at",
+        path: path.to_path_buf(),
+        source,
+    })? {
         None => Ok(OnDisk::Missing),
         Some(stat) if stat.kind == fsutil::Kind::File => {
             match h.read_capped(name, fsutil::FILE_CAP) {
                 Ok(Some(bytes)) => Ok(OnDisk::File { bytes, stat }),
                 Ok(None) => Ok(OnDisk::Missing),
-                Err(f) => Err(f.into_error("", path)),
+                Err(f) => Err(f.into_error("", path).into()),
             }
         }
         Some(_) => Ok(OnDisk::NotAFile),
@@ -398,7 +414,7 @@ fn on_disk(root: &Path, rendered: &Path, path: &Path, owner: Option<(u32, u32)>)
 }
 
 /// Compares the plan with the disk.
-pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>> {
+pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>, RenderError> {
     let mut out = Vec::new();
     for d in &plan.dirs {
         out.extend(compare_dir(plan, d, rendered)?);
@@ -437,7 +453,7 @@ pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>> {
 }
 
 /// A planned directory's change; `None` when it is already as wanted.
-fn compare_dir(plan: &Plan, d: &DesiredDir, rendered: &Path) -> Result<Option<Change>> {
+fn compare_dir(plan: &Plan, d: &DesiredDir, rendered: &Path) -> Result<Option<Change>, RenderError> {
     let outside = !d.path.starts_with(rendered);
     let located = if outside {
         // Refused unless it is missing or already exactly as wanted.
@@ -451,7 +467,11 @@ fn compare_dir(plan: &Plan, d: &DesiredDir, rendered: &Path) -> Result<Option<Ch
         let st = located
             .handle
             .stat_self()
-            .map_err(|e| Error::io("look at", &d.path, e))?;
+            .map_err(|source| RenderError::Io {
+                action: "look at",
+                path: d.path.clone(),
+                source,
+            })?;
         if st.mode != d.mode || d.owner.is_some_and(|o| o != (st.uid, st.gid)) {
             Action::Mode
         } else {
@@ -472,7 +492,7 @@ fn compare_dir(plan: &Plan, d: &DesiredDir, rendered: &Path) -> Result<Option<Ch
 }
 
 /// A planned file's change, with the bytes on disk it replaces.
-fn compare_file(plan: &Plan, f: &Desired, rendered: &Path) -> Result<Change> {
+fn compare_file(plan: &Plan, f: &Desired, rendered: &Path) -> Result<Change, RenderError> {
     let path = rendered.join(&f.rel);
     let disk = on_disk(&plan.root, rendered, &path, f.owner)?;
     let (action, old) = match disk {
@@ -508,7 +528,7 @@ pub fn journal_path(rendered: &Path) -> PathBuf {
 
 /// Writes every change all or nothing (see [`journal`]): files, removals, directories,
 /// modes and owners. The caller holds the rendered tree's lock and ran [`journal::recover`].
-pub fn apply(plan: &Plan, changes: &[Change], rendered: &Path) -> Result<()> {
+pub fn apply(plan: &Plan, changes: &[Change], rendered: &Path) -> Result<(), RenderError> {
     let mut files = Vec::new();
     for c in changes.iter().filter(|c| !c.dir) {
         let target = rendered.join(&c.rel);
@@ -544,7 +564,8 @@ pub fn apply(plan: &Plan, changes: &[Change], rendered: &Path) -> Result<()> {
             owner: d.owner,
         })
         .collect();
-    journal::apply_rooted(&journal_path(rendered), &plan.root, rendered, &dirs, &files)
+    journal::apply_rooted(&journal_path(rendered), &plan.root, rendered, &dirs, &files)?;
+    Ok(())
 }
 
 /// A unified diff of one change, with secrets masked.
