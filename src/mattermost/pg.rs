@@ -13,8 +13,10 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
-pub use crate::model::datasource::{conninfo_value, parse, parse_kv, split_password, with_password};
 use crate::model::datasource::quote;
+pub use crate::model::datasource::{
+    conninfo_value, parse, parse_kv, split_password, with_password,
+};
 
 /// A parsed data source, password apart.
 #[derive(Clone)]

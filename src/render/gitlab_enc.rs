@@ -195,14 +195,17 @@ fn open_dir(
     dir: &std::path::Path,
     owner: Option<(u32, u32)>,
 ) -> Result<fsutil::Located, RenderError> {
-    let located = fsutil::open_outside_dir(&cx.paths.root, dir, DIR_MODE, owner).map_err(|e| match owner {
-        Some(_) => e,
-        None => e.cause(
-            "`[gitlab] user` is not set, so only root may own the directories on the way; \
+    let located =
+        fsutil::open_outside_dir(&cx.paths.root, dir, DIR_MODE, owner).map_err(
+            |e| match owner {
+                Some(_) => e,
+                None => e.cause(
+                    "`[gitlab] user` is not set, so only root may own the directories on the way; \
                  when GitLab's user owns one (omnibus: `git` owns `gitlab-rails/shared`), set \
                  `[gitlab] user` and `group` instead of changing its owner",
-        ),
-    })?;
+                ),
+            },
+        )?;
     Ok(located)
 }
 
@@ -221,7 +224,9 @@ fn read_existing(
         Ok(Some(st)) if st.kind == fsutil::Kind::File => {
             match h.read_capped(std::ffi::OsStr::new(file), fsutil::SECRET_CAP) {
                 Ok(b) => Ok(b),
-                Err(f) => Err(f.into_error("read GitLab's encrypted settings", path).into()),
+                Err(f) => Err(f
+                    .into_error("read GitLab's encrypted settings", path)
+                    .into()),
             }
         }
         Ok(_) => Ok(None),

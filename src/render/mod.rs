@@ -23,11 +23,11 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-pub use error::RenderError;
 use crate::error::Result;
 use crate::fsutil;
 use crate::model::{env_name_is_secret, Model, MASK};
 use crate::paths::Paths;
+pub use error::RenderError;
 use yaml::Y;
 
 /// The shared webhook token, relative to the rendered directory.
@@ -164,14 +164,10 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan, RenderEr
         f.owner = poller;
     }
     // GitLab reads its files as its own user (omnibus: `git`).
-    let gitlab_owner = m
-        .gitlab
-        .account
-        .ids()
-        .map_err(|why| RenderError::Account {
-            table: "gitlab",
-            why,
-        })?;
+    let gitlab_owner = m.gitlab.account.ids().map_err(|why| RenderError::Account {
+        table: "gitlab",
+        why,
+    })?;
     for f in files
         .iter_mut()
         .filter(|f| f.rel == "gitlab.yml" || f.rel == SMTP_SETTINGS)
@@ -384,7 +380,12 @@ enum OnDisk {
 
 /// `path`'s directory is opened inside `rendered`, or, outside it, from `root` through
 /// directories only root and `owner` (the file's) can change.
-fn on_disk(root: &Path, rendered: &Path, path: &Path, owner: Option<(u32, u32)>) -> Result<OnDisk, RenderError> {
+fn on_disk(
+    root: &Path,
+    rendered: &Path,
+    path: &Path,
+    owner: Option<(u32, u32)>,
+) -> Result<OnDisk, RenderError> {
     let dir = path.parent().unwrap_or(rendered);
     let located = if dir.starts_with(rendered) {
         fsutil::locate_dir(rendered, dir)?
@@ -453,7 +454,11 @@ pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>, RenderError>
 }
 
 /// A planned directory's change; `None` when it is already as wanted.
-fn compare_dir(plan: &Plan, d: &DesiredDir, rendered: &Path) -> Result<Option<Change>, RenderError> {
+fn compare_dir(
+    plan: &Plan,
+    d: &DesiredDir,
+    rendered: &Path,
+) -> Result<Option<Change>, RenderError> {
     let outside = !d.path.starts_with(rendered);
     let located = if outside {
         // Refused unless it is missing or already exactly as wanted.

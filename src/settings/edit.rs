@@ -70,11 +70,11 @@ pub fn parse_value(key: &Key, raw: &str) -> Result<Value> {
 
 /// Sets `path` to `value` in `text`, creating its table if needed.
 pub fn set(text: &str, path: &str, mut value: Value) -> Result<String> {
-    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        SettingsError::EditSyntax {
-            cause: e.message().to_string(),
-        }
-    })?;
+    let mut doc: DocumentMut =
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| SettingsError::EditSyntax {
+                cause: e.message().to_string(),
+            })?;
     // A file of comments only (the commented default) keeps them all in the document's
     // trailing text; the first real key goes after them, not above the header.
     let comments_only = doc.as_table().is_empty();
@@ -91,10 +91,8 @@ pub fn set(text: &str, path: &str, mut value: Value) -> Result<String> {
         table = table
             .get_mut(name)
             .and_then(Item::as_table_like_mut)
-            .ok_or_else(|| {
-                SettingsError::NotATable {
-                    table: tables[..=i].join("."),
-                }
+            .ok_or_else(|| SettingsError::NotATable {
+                table: tables[..=i].join("."),
             })?;
     }
     match table.get_mut(leaf) {
@@ -128,11 +126,11 @@ pub fn set(text: &str, path: &str, mut value: Value) -> Result<String> {
 
 /// Removes `path` from `text`; `None` when it was not set.
 pub fn unset(text: &str, path: &str) -> Result<Option<String>> {
-    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        SettingsError::EditSyntax {
-            cause: e.message().to_string(),
-        }
-    })?;
+    let mut doc: DocumentMut =
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| SettingsError::EditSyntax {
+                cause: e.message().to_string(),
+            })?;
     let (tables, leaf) = split(path);
     let mut table = doc.as_table_mut() as &mut dyn toml_edit::TableLike;
     for name in &tables {

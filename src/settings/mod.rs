@@ -20,9 +20,9 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{Item, Value};
 
-pub use error::SettingsError;
 use crate::fsutil;
 use crate::paths::Paths;
+pub use error::SettingsError;
 use schema::Kind;
 
 /// A value as written in the file.
