@@ -14,10 +14,10 @@ use crate::cli::CheckArgs;
 use crate::cli::CheckFormat;
 use crate::error::{Error, Result};
 use crate::model::MailboxKind;
-use crate::report::{checks, Report};
 pub use crate::probe::plan::Options;
 use crate::probe::plan::{self, Kind, ProbeFuture};
 use crate::probe::Probe;
+use crate::report::{checks, Report};
 use crate::secrets::Scope;
 use crate::settings::resolve::Resolved;
 use crate::Context;
@@ -223,7 +223,40 @@ fn probe_for(r: &Resolved, kind: Kind, timeout: Duration, options: Options) -> P
         .filter(|d| d.key.starts_with(&format!("{table}.")))
         .map(|d| (d.message.clone(), d.hint.clone()))
         .collect();
-    plan::probe(&r.model, kind, timeout, options, &warnings)
+    plan::probe(&r.model, kind, timeout, options, &warnings, connect_pg)
+}
+
+/// The Mattermost probe's database: the same `psql` plumbing as backup and restore.
+impl crate::probe::mattermost::Database for crate::mattermost::pg::Conn {
+    fn query(&self, sql: &str) -> std::result::Result<Vec<Vec<String>>, crate::probe::Failure> {
+        crate::mattermost::pg::Conn::query(self, None, sql).map_err(|e| {
+            let hint = e
+                .hint_text()
+                .unwrap_or("check `mattermost.sql_data_source` and the `sql_password` secret")
+                .to_string();
+            crate::probe::fail(e.to_string(), hint)
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!("{} at {}", self.dbname().unwrap_or(""), self.endpoint())
+    }
+}
+
+/// Opens the data source of `[mattermost]` with the `sql_password` secret.
+fn connect_pg(
+    m: &crate::model::Model,
+    warnings: &mut Vec<String>,
+) -> std::result::Result<std::sync::Arc<dyn crate::probe::mattermost::Database>, String> {
+    let mm = &m.mattermost;
+    crate::mattermost::pg::Conn::new(
+        mm.sql_data_source.as_deref().unwrap_or_default(),
+        mm.sql_password.as_ref().map(|p| p.expose().as_str()),
+        mm.pg_bin_dir.as_deref().map(Into::into),
+        warnings,
+    )
+    .map(|c| std::sync::Arc::new(c) as std::sync::Arc<dyn crate::probe::mattermost::Database>)
+    .map_err(|e| e.to_string())
 }
 
 /// `toolctl mattermost check` (after finishing or rolling back an interrupted restore).

@@ -350,7 +350,8 @@ fn rendered_row(ctx: &Context, r: &resolve::Resolved, rows: &mut Rows) {
         paths: &ctx.paths,
     };
     let compared = render::plan(&cx, token.as_deref().or(missing_token.then_some("")))
-        .and_then(|plan| render::compare(&plan, &ctx.paths.rendered_dir));
+        .and_then(|plan| render::compare(&plan, &ctx.paths.rendered_dir))
+        .map_err(crate::error::Error::from);
     match compared {
         Ok(changes) => {
             let stale: Vec<String> = changes

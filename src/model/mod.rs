@@ -8,10 +8,13 @@
 //! ([`Model::secret_values`]).
 //!
 //! - [`paths`]: where every file lives under `--root`;
+//! - [`datasource`]: the text of a PostgreSQL data source (forms, quoting, password);
 //! - [`Secret`]: a credential, shown only through [`Secret::expose`];
 //! - [`Security`]: a mailbox's transport security, with the trust the probe uses and the
 //!   `:ssl:` value mail_room is given.
 
+pub mod datasource;
+pub mod keys;
 pub mod paths;
 
 use std::fmt;

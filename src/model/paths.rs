@@ -71,6 +71,22 @@ impl Paths {
     }
 }
 
+/// `path` with `.` and `..` applied lexically (as `Paths::rooted` reads it), absolute.
+pub fn normalized(path: &str) -> std::path::PathBuf {
+    use std::path::{Component, PathBuf};
+    let mut out = PathBuf::from("/");
+    for c in std::path::Path::new(path).components() {
+        match c {
+            Component::Normal(part) => out.push(part),
+            Component::ParentDir => {
+                out.pop();
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

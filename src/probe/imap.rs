@@ -2,9 +2,12 @@
 //! STARTTLS (which must be offered: otherwise the password is never sent) → certificate →
 //! capabilities (IDLE) → LOGIN → EXAMINE the mailbox read-only → LOGOUT.
 
+use std::sync::Arc;
+
 use async_imap::error::Error as ImapError;
 use async_imap::Client;
 use imap_proto::{Response, Status as ImapStatus};
+use rustls::ClientConfig;
 use zeroize::Zeroizing;
 
 use super::mask::{self, Masker};
@@ -77,6 +80,67 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
 /// session, or `None` once the failing step is recorded. The Service Desk verification
 /// watches a mailbox through this same path.
 pub async fn login(p: &mut Probe, m: &Mailbox) -> Option<async_imap::Session<Conn>> {
+    let (client, config) = open(p, m).await?;
+    let mut client = if m.start_tls {
+        starttls(p, m, client, config).await?
+    } else {
+        if !m.ssl {
+            p.warn(
+                "encryption",
+                "none: the password crosses the network in clear",
+                format!(
+                    "set `{0}.ssl = true` (port 993) or `{0}.start_tls = true` (port 143)",
+                    m.table
+                ),
+            );
+        }
+        client
+    };
+    let masker = p.masker.clone();
+    let caps = p
+        .step("capabilities", capabilities(&mut client, &masker))
+        .await?;
+    if caps.iter().any(|c| c.eq_ignore_ascii_case("LOGINDISABLED")) {
+        return fail_none(p,
+            "login",
+            fail(
+                "the server advertises LOGINDISABLED: it refuses LOGIN on this unencrypted connection; the password was not sent",
+                format!(
+                    "encrypt the connection: `{0}.start_tls = true` (port 143) or `{0}.ssl = true` (port 993)",
+                    m.table
+                ),
+            ),
+        );
+    }
+    if !caps.iter().any(|c| c.eq_ignore_ascii_case("IDLE")) {
+        p.downgrade_last(
+            format!("{} (no IDLE)", caps.join(" ")),
+            "mail_room waits with IDLE; without it new mail is noticed late: enable IDLE on the server".into(),
+        );
+    }
+
+    p.on_timeout(
+        "servers delay the answer to a failed login, so the user or password may be wrong",
+        format!(
+            "check the `user` and `password` with `toolctl {} secret edit`, or allow the server more time (`--timeout 30`)",
+            m.scope
+        ),
+    );
+    p.step("login", async {
+        match client.login(&m.user, m.password.as_str()).await {
+            Ok(session) => Ok((
+                session,
+                format!("logged in as the `user` of the {} secret", m.scope),
+            )),
+            Err((e, _)) => Err(login_failure(e, m, &masker)),
+        }
+    })
+    .await
+}
+
+/// DNS → TCP → implicit TLS when set → greeting: the client, and the TLS configuration
+/// STARTTLS will use (`None` without TLS).
+async fn open(p: &mut Probe, m: &Mailbox) -> Option<(Client<Conn>, Option<Arc<ClientConfig>>)> {
     let trust_config = if m.ssl || m.start_tls {
         Some(tls::config(&m.trust))
     } else {
@@ -110,90 +174,47 @@ pub async fn login(p: &mut Probe, m: &Mailbox) -> Option<async_imap::Session<Con
         );
     }
     p.step("greeting", greeting(&mut client, &masker)).await?;
+    Some((client, config))
+}
 
-    if m.start_tls {
-        let caps = p
-            .step("capabilities", capabilities(&mut client, &masker))
-            .await;
-        let caps = caps?;
-        if !caps.iter().any(|c| c.eq_ignore_ascii_case("STARTTLS")) {
-            return fail_none(p,
-                "starttls",
-                fail(
-                    "the server does not offer STARTTLS; the password was not sent",
-                    format!(
-                        "enable TLS on the IMAP server, or use implicit TLS: `{0}.ssl = true`, `{0}.start_tls = false`, port 993",
-                        m.table
-                    ),
-                ),
-            );
-        }
-        p.step("starttls", async {
-            client
-                .run_command_and_check_ok("STARTTLS", None)
-                .await
-                .map_err(|e| imap_failure(e, &masker))?;
-            Ok(((), "STARTTLS accepted".to_string()))
-        })
-        .await?;
-        let Some(tcp) = client.into_inner().into_tcp() else {
-            unreachable!("STARTTLS runs on plain TCP")
-        };
-        let config = config.clone().expect("start_tls has a config");
-        let stream = tls::upgrade(p, tcp, &m.host, config, &m.trust).await?;
-        client = Client::new(Conn::tls(stream, LINE_CAP, &p.live));
-    } else if !m.ssl {
-        p.warn(
-            "encryption",
-            "none: the password crosses the network in clear",
-            format!(
-                "set `{0}.ssl = true` (port 993) or `{0}.start_tls = true` (port 143)",
-                m.table
-            ),
-        );
-    }
-
+/// STARTTLS (refused, password unsent, when the server does not offer it): the client on
+/// the encrypted connection.
+async fn starttls(
+    p: &mut Probe,
+    m: &Mailbox,
+    mut client: Client<Conn>,
+    config: Option<Arc<ClientConfig>>,
+) -> Option<Client<Conn>> {
+    let masker = p.masker.clone();
     let caps = p
         .step("capabilities", capabilities(&mut client, &masker))
         .await?;
-    if caps.iter().any(|c| c.eq_ignore_ascii_case("LOGINDISABLED")) {
+    if !caps.iter().any(|c| c.eq_ignore_ascii_case("STARTTLS")) {
         return fail_none(p,
-            "login",
+            "starttls",
             fail(
-                "the server advertises LOGINDISABLED: it refuses LOGIN on this unencrypted connection; the password was not sent",
+                "the server does not offer STARTTLS; the password was not sent",
                 format!(
-                    "encrypt the connection: `{0}.start_tls = true` (port 143) or `{0}.ssl = true` (port 993)",
+                    "enable TLS on the IMAP server, or use implicit TLS: `{0}.ssl = true`, `{0}.start_tls = false`, port 993",
                     m.table
                 ),
             ),
         );
     }
-    if !caps.iter().any(|c| c.eq_ignore_ascii_case("IDLE")) {
-        p.downgrade_last(
-            format!("{} (no IDLE)", caps.join(" ")),
-            "mail_room waits with IDLE; without it new mail is noticed late: enable IDLE on the server".into(),
-        );
-    }
-
-    p.on_timeout(
-        "servers delay the answer to a failed login, so the user or password may be wrong",
-        format!(
-            "check the `user` and `password` with `toolctl {} secret edit`, or allow the server more time (`--timeout 30`)",
-            m.scope
-        ),
-    );
-    let login = p
-        .step("login", async {
-            match client.login(&m.user, m.password.as_str()).await {
-                Ok(session) => Ok((
-                    session,
-                    format!("logged in as the `user` of the {} secret", m.scope),
-                )),
-                Err((e, _)) => Err(login_failure(e, m, &masker)),
-            }
-        })
-        .await;
-    login
+    p.step("starttls", async {
+        client
+            .run_command_and_check_ok("STARTTLS", None)
+            .await
+            .map_err(|e| imap_failure(e, &masker))?;
+        Ok(((), "STARTTLS accepted".to_string()))
+    })
+    .await?;
+    let Some(tcp) = client.into_inner().into_tcp() else {
+        unreachable!("STARTTLS runs on plain TCP")
+    };
+    let config = config.expect("start_tls has a config");
+    let stream = tls::upgrade(p, tcp, &m.host, config, &m.trust).await?;
+    Some(Client::new(Conn::tls(stream, LINE_CAP, &p.live)))
 }
 
 fn fail_none<T>(p: &mut Probe, name: &str, f: Failure) -> Option<T> {

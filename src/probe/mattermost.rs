@@ -3,16 +3,30 @@
 //! SiteURL's `/api/v4/system/ping`, and whether the GitLab OAuth endpoints sit under the
 //! top-level `external_url` they are derived from.
 //!
-//! The database steps run the same `psql` plumbing as backup and restore
-//! (`crate::mattermost::pg`), password in the child's environment only.
+//! The database steps run through a [`Database`] the caller opens (`app::check`: the same
+//! `psql` plumbing as backup and restore, password in the child's environment only), so
+//! the probe holds no PostgreSQL client code of its own.
 
-use crate::mattermost::pg::Conn;
+use std::sync::Arc;
+
 use crate::model::Model;
 use crate::probe::{fail, tls, Failure, Probe};
 
+/// The database side of the probe, opened by the caller.
+pub trait Database: Send + Sync {
+    /// One query's rows, in the configured database.
+    fn query(&self, sql: &str) -> Result<Vec<Vec<String>>, Failure>;
+    /// `dbname at host:port`, for the step's detail.
+    fn describe(&self) -> String;
+}
+
+/// Opens the database of the model; warnings about the data source go to `warnings`, an
+/// error is the message of a data source that cannot be used.
+pub type Connect = fn(&Model, &mut Vec<String>) -> Result<Arc<dyn Database>, String>;
+
 /// What the probe needs, taken from the resolved settings before it runs.
 pub struct Target {
-    pub conn: Result<Conn, String>,
+    pub conn: Result<Arc<dyn Database>, String>,
     pub site_url: String,
     pub gitlab_url: Option<String>,
     pub endpoints: Vec<(String, String)>,
@@ -20,16 +34,10 @@ pub struct Target {
 }
 
 impl Target {
-    pub fn new(m: &Model) -> Target {
+    pub fn new(m: &Model, connect: Connect) -> Target {
         let mm = &m.mattermost;
         let mut warnings = Vec::new();
-        let conn = Conn::new(
-            mm.sql_data_source.as_deref().unwrap_or_default(),
-            mm.sql_password.as_ref().map(|p| p.expose().as_str()),
-            mm.pg_bin_dir.as_deref().map(Into::into),
-            &mut warnings,
-        )
-        .map_err(|e| e.to_string());
+        let conn = connect(m, &mut warnings);
         let endpoints = mm
             .endpoints()
             .into_iter()
@@ -64,14 +72,6 @@ async fn blocking<T: Send + 'static>(
     })
 }
 
-fn db_failure(e: crate::error::Error) -> Failure {
-    let hint = e
-        .hint_text()
-        .unwrap_or("check `mattermost.sql_data_source` and the `sql_password` secret")
-        .to_string();
-    fail(e.to_string(), hint)
-}
-
 pub async fn probe(p: &mut Probe, t: Target) {
     for w in &t.warnings {
         p.warn("settings", w.clone(), "fix `mattermost.sql_data_source`");
@@ -85,17 +85,11 @@ pub async fn probe(p: &mut Probe, t: Target) {
         .step(
             "database",
             blocking(move || {
-                let rows = c
-                    .query(None, "SELECT version(), to_regclass('Systems') IS NOT NULL")
-                    .map_err(db_failure)?;
+                let rows = c.query("SELECT version(), to_regclass('Systems') IS NOT NULL")?;
                 let row = rows.first().cloned().unwrap_or_default();
                 let version = row.first().cloned().unwrap_or_default();
                 let systems = row.get(1).map(|s| s == "t").unwrap_or(false);
-                let detail = format!(
-                    "{} at {}: {version}",
-                    c.dbname().unwrap_or(""),
-                    c.endpoint()
-                );
+                let detail = format!("{}: {version}", c.describe());
                 Ok((systems, detail))
             }),
         )
@@ -107,9 +101,7 @@ pub async fn probe(p: &mut Probe, t: Target) {
                 .step(
                     "schema",
                     blocking(move || {
-                        let rows = c
-                            .query(None, "SELECT Value FROM Systems WHERE Name = 'Version'")
-                            .map_err(db_failure)?;
+                        let rows = c.query("SELECT Value FROM Systems WHERE Name = 'Version'")?;
                         let v = rows.first().and_then(|r| r.first()).cloned();
                         let detail = v.clone().map(|v| format!("Mattermost schema version {v}")).unwrap_or_default();
                         Ok((v, detail))

@@ -56,20 +56,22 @@ pub struct Options {
 }
 
 /// The probe of `kind`. `warnings` are the settings warnings of its table (message,
-/// hint): the probe's first rows, or one ok row when there are none.
+/// hint): the probe's first rows, or one ok row when there are none. `connect` opens
+/// Mattermost's database (the Mattermost probe only).
 pub fn probe(
     m: &Model,
     kind: Kind,
     timeout: Duration,
     options: Options,
     warnings: &[(String, String)],
+    connect: super::mattermost::Connect,
 ) -> ProbeFuture {
     match kind {
         Kind::Smtp => smtp_probe(m, timeout, options, warnings),
         Kind::Mailbox(k) => mailbox_probe(m, k, timeout, warnings),
         Kind::GraphMailer => graph_mailer_probe(m, timeout, options.send_to, warnings),
         Kind::Redis => redis_probe(m, timeout, warnings),
-        Kind::Mattermost => mattermost_probe(m, timeout, warnings),
+        Kind::Mattermost => mattermost_probe(m, timeout, warnings, connect),
     }
 }
 
@@ -374,8 +376,13 @@ fn graph_mailer_probe(
 }
 
 /// The Mattermost probe: database, schema, ping, OAuth endpoints.
-fn mattermost_probe(m: &Model, timeout: Duration, warnings: &[(String, String)]) -> ProbeFuture {
-    let target = super::mattermost::Target::new(m);
+fn mattermost_probe(
+    m: &Model,
+    timeout: Duration,
+    warnings: &[(String, String)],
+    connect: super::mattermost::Connect,
+) -> ProbeFuture {
+    let target = super::mattermost::Target::new(m, connect);
     let mut p = Probe::new("mattermost", target.site_url.clone(), timeout);
     register_secrets(&p, m);
     if let Some(pw) = &m.mattermost.sql_password {

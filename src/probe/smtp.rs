@@ -8,8 +8,11 @@
 //! times out only the TCP connect, while every step here needs its own row and timeout.
 //! lettre builds the test message.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use rustls::ClientConfig;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use zeroize::Zeroizing;
 
@@ -170,205 +173,24 @@ pub async fn probe(p: &mut Probe, mut r: Relay) {
         Ok(c) => c,
         Err(f) => return p.fail_now("tls", f),
     };
-    let Some(addrs) = p.step("dns", net::resolve(&r.host, r.port)).await else {
-        return;
-    };
-    let Some(tcp) = p.step("tcp", net::connect(&addrs, "SMTP")).await else {
-        return;
-    };
-    let mut encrypted = false;
-    let conn = if r.tls {
-        let Some(stream) = tls::upgrade(p, tcp, &r.host, config.clone(), &r.trust).await else {
-            return;
-        };
-        encrypted = true;
-        Conn::tls(stream, LINE_CAP, &p.live)
-    } else {
-        Conn::plain(tcp, LINE_CAP, &p.live)
-    };
-    let mut s = Session {
-        io: BufReader::new(conn),
-        masker: p.masker.clone(),
-    };
-    if !r.tls && r.port == 465 {
-        p.on_timeout(
-            "port 465 is SMTP over implicit TLS, where the server waits for a TLS handshake first",
-            "set `smtp.tls = true` and `smtp.enable_starttls_auto = false` for port 465 (or use port 587 with STARTTLS)",
-        );
-    }
-    let Some(()) = p
-        .step("greeting", async {
-            let g = s.reply().await?;
-            if g.code != 220 {
-                return Err(fail(
-                    format!("the server refused the session: {}", g.quoted(&s.masker)),
-                    "check the server's log; it may block this host",
-                ));
-            }
-            Ok(((), g.first(&s.masker)))
-        })
-        .await
-    else {
+    let Some((mut s, mut encrypted)) = open(p, &r, &config).await else {
         return;
     };
     let ehlo = format!("EHLO {}", r.helo);
     let Some(mut ext) = p.step("ehlo", extensions(&mut s, &ehlo)).await else {
         return;
     };
-
     if !r.tls && r.starttls_auto {
-        if ext.iter().any(|e| e.eq_ignore_ascii_case("STARTTLS")) {
-            let Some(()) = p
-                .step("starttls", async {
-                    let rep = s
-                        .expect(
-                            "STARTTLS",
-                            220,
-                            "STARTTLS",
-                            "check the server's TLS configuration",
-                        )
-                        .await?;
-                    Ok(((), rep.first(&s.masker)))
-                })
-                .await
-            else {
-                return;
-            };
-            let Some(tcp) = s.io.into_inner().into_tcp() else {
-                unreachable!("STARTTLS runs on plain TCP")
-            };
-            let Some(stream) = tls::upgrade(p, tcp, &r.host, config.clone(), &r.trust).await else {
-                return;
-            };
-            s = Session {
-                io: BufReader::new(Conn::tls(stream, LINE_CAP, &p.live)),
-                masker: p.masker.clone(),
-            };
-            encrypted = true;
-            let Some(again) = p.step("ehlo", extensions(&mut s, &ehlo)).await else {
-                return;
-            };
-            ext = again;
-        } else if r.authentication.as_deref() == Some("none") {
-            p.warn(
-                "starttls",
-                "not offered by the server: the session stays unencrypted",
-                "enable STARTTLS on the relay, or use implicit TLS (`smtp.tls = true`, port 465)",
-            );
-        } else if r.allow_plaintext_auth {
-            p.warn(
-                "starttls",
-                "not offered by the server: the session stays unencrypted, and the credentials are sent in clear (--allow-plaintext-auth)",
-                "enable STARTTLS on the relay, or use implicit TLS (`smtp.tls = true`, port 465)",
-            );
-        } else {
-            // The probe could send the secret where GitLab would (its STARTTLS is
-            // opportunistic), but a server or a man in the middle that strips STARTTLS
-            // must not get it from a check.
-            p.fail_now(
-                "starttls",
-                fail(
-                    "not offered by the server: GitLab's opportunistic STARTTLS (`enable_starttls_auto`) would go on unencrypted and send the password in clear; the probe stopped before AUTH",
-                    "enable STARTTLS on the relay (if it does offer it, something between here and the relay strips it), or use implicit TLS (`smtp.tls = true`, port 465); `--allow-plaintext-auth` sends the credentials anyway",
-                ),
-            );
+        let Some((again, extensions, upgraded)) = starttls(p, &r, s, ext, &config, &ehlo).await
+        else {
             return;
-        }
-    }
-
-    let offered: Vec<String> = ext
-        .iter()
-        .find(|e| {
-            e.to_ascii_uppercase().starts_with("AUTH ")
-                || e.to_ascii_uppercase().starts_with("AUTH=")
-        })
-        .map(|e| {
-            e[5..]
-                .split_whitespace()
-                .map(|m| m.to_ascii_uppercase())
-                .collect()
-        })
-        .unwrap_or_default();
-    let wanted = r.authentication.as_deref();
-    if wanted == Some("none") {
-        p.skip("auth", "authentication = \"none\"");
-    } else {
-        if offered.is_empty() {
-            let hint = if encrypted {
-                "the relay does not offer authentication on this port: enable SMTP AUTH on it (Postfix: `smtpd_sasl_auth_enable = yes`), use its submission port, or set `smtp.authentication = \"none\"` for a relay that needs none"
-            } else {
-                "many relays offer AUTH only after STARTTLS (set `smtp.enable_starttls_auto = true`), or set `smtp.authentication = \"none\"` for an open relay"
-            };
-            p.fail_now(
-                "auth methods",
-                fail(
-                    format!(
-                        "the server offers no AUTH{}",
-                        if encrypted {
-                            ""
-                        } else {
-                            " on an unencrypted session"
-                        }
-                    ),
-                    hint,
-                ),
-            );
-            return;
-        }
-        p.ok("auth methods", format!("250-AUTH {}", offered.join(" ")));
-        let method = match wanted {
-            Some(m) => m.to_ascii_uppercase().replace('_', "-"),
-            None => ["CRAM-MD5", "PLAIN", "LOGIN"]
-                .iter()
-                .find(|m| offered.iter().any(|o| o == *m))
-                .map(|m| m.to_string())
-                .unwrap_or_else(|| offered[0].clone()),
         };
-        if method == "XOAUTH2" {
-            p.skip(
-                "auth",
-                "XOAUTH2 needs a token from the provider; not probed",
-            );
-        } else {
-            if !offered.contains(&method) {
-                p.fail_now(
-                    "auth",
-                    fail(
-                        format!("the server does not offer {method}"),
-                        format!("set `smtp.authentication` to one it offers ({}), or leave it unset to use the strongest", offered.join(", ").to_lowercase().replace('-', "_")),
-                    ),
-                );
-                return;
-            }
-            if !encrypted && method != "CRAM-MD5" {
-                p.warn(
-                    "encryption",
-                    format!("{method} sends the password in clear on this unencrypted session"),
-                    "use STARTTLS or implicit TLS",
-                );
-            }
-            let (Some(user), Some(password)) = (r.user.as_deref(), r.password.as_ref()) else {
-                return p.fail_now(
-                    "auth",
-                    fail(
-                        "no `user_name`/`password` in the smtp secret",
-                        "add them with `toolctl smtp secret edit`",
-                    ),
-                );
-            };
-            p.on_timeout(
-                "servers delay the answer to a failed login, so the user name or password may be wrong",
-                "check `user_name` and `password` with `toolctl smtp secret edit`, or allow the server more time (`--timeout 30`)",
-            );
-            let Some(()) = p
-                .step("auth", authenticate(&mut s, &method, user, password))
-                .await
-            else {
-                return;
-            };
-        }
+        (s, ext) = (again, extensions);
+        encrypted |= upgraded;
     }
-
+    let Some(()) = auth(p, &r, &mut s, &ext, encrypted).await else {
+        return;
+    };
     if let Some(to) = &r.send_to {
         // The sender is `email.from` only: the relay's user name is part of a secret and
         // must not end up quoted in a message.
@@ -390,6 +212,216 @@ pub async fn probe(p: &mut Probe, mut r: Relay) {
         Ok(((), rep.first(&s.masker)))
     })
     .await;
+}
+
+/// DNS, TCP, implicit TLS when set, and the greeting: the session, and whether it is
+/// encrypted. `None` when a step failed (recorded).
+async fn open(p: &mut Probe, r: &Relay, config: &Arc<ClientConfig>) -> Option<(Session, bool)> {
+    let addrs = p.step("dns", net::resolve(&r.host, r.port)).await?;
+    let tcp = p.step("tcp", net::connect(&addrs, "SMTP")).await?;
+    let mut encrypted = false;
+    let conn = if r.tls {
+        let stream = tls::upgrade(p, tcp, &r.host, config.clone(), &r.trust).await?;
+        encrypted = true;
+        Conn::tls(stream, LINE_CAP, &p.live)
+    } else {
+        Conn::plain(tcp, LINE_CAP, &p.live)
+    };
+    let mut s = Session {
+        io: BufReader::new(conn),
+        masker: p.masker.clone(),
+    };
+    if !r.tls && r.port == 465 {
+        p.on_timeout(
+            "port 465 is SMTP over implicit TLS, where the server waits for a TLS handshake first",
+            "set `smtp.tls = true` and `smtp.enable_starttls_auto = false` for port 465 (or use port 587 with STARTTLS)",
+        );
+    }
+    p.step("greeting", async {
+        let g = s.reply().await?;
+        if g.code != 220 {
+            return Err(fail(
+                format!("the server refused the session: {}", g.quoted(&s.masker)),
+                "check the server's log; it may block this host",
+            ));
+        }
+        Ok(((), g.first(&s.masker)))
+    })
+    .await?;
+    Some((s, encrypted))
+}
+
+/// GitLab's opportunistic STARTTLS (`enable_starttls_auto`): the upgrade and a second
+/// EHLO when the server offers it, else a warning, or a stop when a password would go in
+/// clear. Returns the session, its extensions and whether it was upgraded.
+async fn starttls(
+    p: &mut Probe,
+    r: &Relay,
+    mut s: Session,
+    ext: Vec<String>,
+    config: &Arc<ClientConfig>,
+    ehlo: &str,
+) -> Option<(Session, Vec<String>, bool)> {
+    if ext.iter().any(|e| e.eq_ignore_ascii_case("STARTTLS")) {
+        p.step("starttls", async {
+            let rep = s
+                .expect(
+                    "STARTTLS",
+                    220,
+                    "STARTTLS",
+                    "check the server's TLS configuration",
+                )
+                .await?;
+            Ok(((), rep.first(&s.masker)))
+        })
+        .await?;
+        let Some(tcp) = s.io.into_inner().into_tcp() else {
+            unreachable!("STARTTLS runs on plain TCP")
+        };
+        let stream = tls::upgrade(p, tcp, &r.host, config.clone(), &r.trust).await?;
+        let mut s = Session {
+            io: BufReader::new(Conn::tls(stream, LINE_CAP, &p.live)),
+            masker: p.masker.clone(),
+        };
+        let again = p.step("ehlo", extensions(&mut s, ehlo)).await?;
+        return Some((s, again, true));
+    }
+    if r.authentication.as_deref() == Some("none") {
+        p.warn(
+            "starttls",
+            "not offered by the server: the session stays unencrypted",
+            "enable STARTTLS on the relay, or use implicit TLS (`smtp.tls = true`, port 465)",
+        );
+    } else if r.allow_plaintext_auth {
+        p.warn(
+            "starttls",
+            "not offered by the server: the session stays unencrypted, and the credentials are sent in clear (--allow-plaintext-auth)",
+            "enable STARTTLS on the relay, or use implicit TLS (`smtp.tls = true`, port 465)",
+        );
+    } else {
+        // The probe could send the secret where GitLab would (its STARTTLS is
+        // opportunistic), but a server or a man in the middle that strips STARTTLS
+        // must not get it from a check.
+        p.fail_now(
+            "starttls",
+            fail(
+                "not offered by the server: GitLab's opportunistic STARTTLS (`enable_starttls_auto`) would go on unencrypted and send the password in clear; the probe stopped before AUTH",
+                "enable STARTTLS on the relay (if it does offer it, something between here and the relay strips it), or use implicit TLS (`smtp.tls = true`, port 465); `--allow-plaintext-auth` sends the credentials anyway",
+            ),
+        );
+        return None;
+    }
+    Some((s, ext, false))
+}
+
+/// The AUTH methods the server offers (`250-AUTH …`), upper case.
+fn offered_auth(ext: &[String]) -> Vec<String> {
+    ext.iter()
+        .find(|e| {
+            e.to_ascii_uppercase().starts_with("AUTH ")
+                || e.to_ascii_uppercase().starts_with("AUTH=")
+        })
+        .map(|e| {
+            e[5..]
+                .split_whitespace()
+                .map(|m| m.to_ascii_uppercase())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The method `smtp.authentication` names, else the strongest offered (`offered` is not
+/// empty).
+fn chosen(wanted: Option<&str>, offered: &[String]) -> String {
+    match wanted {
+        Some(m) => m.to_ascii_uppercase().replace('_', "-"),
+        None => ["CRAM-MD5", "PLAIN", "LOGIN"]
+            .iter()
+            .find(|m| offered.iter().any(|o| o == *m))
+            .map(|m| m.to_string())
+            .unwrap_or_else(|| offered[0].clone()),
+    }
+}
+
+/// The auth steps: the methods offered, the one chosen, and the login. `None` when the
+/// probe stopped (recorded).
+async fn auth(
+    p: &mut Probe,
+    r: &Relay,
+    s: &mut Session,
+    ext: &[String],
+    encrypted: bool,
+) -> Option<()> {
+    let offered = offered_auth(ext);
+    let wanted = r.authentication.as_deref();
+    if wanted == Some("none") {
+        p.skip("auth", "authentication = \"none\"");
+        return Some(());
+    }
+    if offered.is_empty() {
+        let hint = if encrypted {
+            "the relay does not offer authentication on this port: enable SMTP AUTH on it (Postfix: `smtpd_sasl_auth_enable = yes`), use its submission port, or set `smtp.authentication = \"none\"` for a relay that needs none"
+        } else {
+            "many relays offer AUTH only after STARTTLS (set `smtp.enable_starttls_auto = true`), or set `smtp.authentication = \"none\"` for an open relay"
+        };
+        p.fail_now(
+            "auth methods",
+            fail(
+                format!(
+                    "the server offers no AUTH{}",
+                    if encrypted {
+                        ""
+                    } else {
+                        " on an unencrypted session"
+                    }
+                ),
+                hint,
+            ),
+        );
+        return None;
+    }
+    p.ok("auth methods", format!("250-AUTH {}", offered.join(" ")));
+    let method = chosen(wanted, &offered);
+    if method == "XOAUTH2" {
+        p.skip(
+            "auth",
+            "XOAUTH2 needs a token from the provider; not probed",
+        );
+        return Some(());
+    }
+    if !offered.contains(&method) {
+        p.fail_now(
+            "auth",
+            fail(
+                format!("the server does not offer {method}"),
+                format!("set `smtp.authentication` to one it offers ({}), or leave it unset to use the strongest", offered.join(", ").to_lowercase().replace('-', "_")),
+            ),
+        );
+        return None;
+    }
+    if !encrypted && method != "CRAM-MD5" {
+        p.warn(
+            "encryption",
+            format!("{method} sends the password in clear on this unencrypted session"),
+            "use STARTTLS or implicit TLS",
+        );
+    }
+    let (Some(user), Some(password)) = (r.user.as_deref(), r.password.as_ref()) else {
+        p.fail_now(
+            "auth",
+            fail(
+                "no `user_name`/`password` in the smtp secret",
+                "add them with `toolctl smtp secret edit`",
+            ),
+        );
+        return None;
+    };
+    p.on_timeout(
+        "servers delay the answer to a failed login, so the user name or password may be wrong",
+        "check `user_name` and `password` with `toolctl smtp secret edit`, or allow the server more time (`--timeout 30`)",
+    );
+    p.step("auth", authenticate(s, &method, user, password))
+        .await
 }
 
 async fn extensions(s: &mut Session, ehlo: &str) -> Result<(Vec<String>, String), Failure> {

@@ -340,38 +340,40 @@ impl Verifier {
                 "the server's certificate is signed with an algorithm that is no longer accepted (such as SHA-1)",
                 "re-issue the certificate with SHA-256 or better",
             ),
-            CertificateError::Other(o) => {
-                let what = o.0.to_string();
-                if what.contains("CaUsedAsEndEntity") {
-                    explained(
-                        "the server presents a CA certificate (basicConstraints CA:TRUE) as its own, and it is not listed in the trusted CA file",
-                        if self.pinned.is_empty() {
-                            "a self-signed certificate is trusted only through `ca_file` holding that certificate itself (where the service uses `ca_file`); or issue the server a certificate with CA:FALSE from a CA"
-                        } else {
-                            "add the server's certificate itself to `ca_file` (a self-signed certificate), or issue the server a certificate with CA:FALSE from the CA"
-                        },
-                    )
-                } else if what.contains("UnsupportedCertVersion") {
-                    explained(
-                        "the server's certificate is an X.509 version 1 certificate, which is not accepted",
-                        "re-issue it as a version 3 certificate (with `-extfile` or `-addext` giving a subjectAltName)",
-                    )
-                } else if what.contains("EndEntityUsedAsCa") {
-                    explained(
-                        "the server's chain uses a server certificate (CA:FALSE) as a CA",
-                        "fix the chain on the mail server: it must end at a real CA certificate",
-                    )
-                } else {
-                    explained(
-                        "the server's certificate failed verification",
-                        "look at it with `openssl s_client -connect HOST:PORT -showcerts` and compare it with the trusted CA",
-                    )
-                }
-            }
+            CertificateError::Other(o) => self.explain_other(&o.0.to_string()),
             _ => explained(
                 "the server's certificate failed verification",
                 "look at it with `openssl s_client -connect HOST:PORT -showcerts` and compare it with the trusted CA",
             ),
+        }
+    }
+
+    /// A failure rustls reports as `Other` (webpki's own errors), by its name.
+    fn explain_other(&self, what: &str) -> rustls::Error {
+        if what.contains("CaUsedAsEndEntity") {
+            explained(
+                "the server presents a CA certificate (basicConstraints CA:TRUE) as its own, and it is not listed in the trusted CA file",
+                if self.pinned.is_empty() {
+                    "a self-signed certificate is trusted only through `ca_file` holding that certificate itself (where the service uses `ca_file`); or issue the server a certificate with CA:FALSE from a CA"
+                } else {
+                    "add the server's certificate itself to `ca_file` (a self-signed certificate), or issue the server a certificate with CA:FALSE from the CA"
+                },
+            )
+        } else if what.contains("UnsupportedCertVersion") {
+            explained(
+                "the server's certificate is an X.509 version 1 certificate, which is not accepted",
+                "re-issue it as a version 3 certificate (with `-extfile` or `-addext` giving a subjectAltName)",
+            )
+        } else if what.contains("EndEntityUsedAsCa") {
+            explained(
+                "the server's chain uses a server certificate (CA:FALSE) as a CA",
+                "fix the chain on the mail server: it must end at a real CA certificate",
+            )
+        } else {
+            explained(
+                "the server's certificate failed verification",
+                "look at it with `openssl s_client -connect HOST:PORT -showcerts` and compare it with the trusted CA",
+            )
         }
     }
 }

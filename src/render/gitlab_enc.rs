@@ -11,8 +11,8 @@ use std::path::PathBuf;
 
 use zeroize::Zeroizing;
 
-use super::{Context, Desired, DesiredDir, Secrecy};
-use crate::error::{Error, Result};
+use super::{Context, Desired, DesiredDir, RenderError, Secrecy};
+
 use crate::fsutil;
 use crate::gitlab::{self, encrypted, KeyBases, ENCRYPTED_FILES};
 use crate::model::{MailboxKind, Model, Secret, MASK};
@@ -112,7 +112,7 @@ pub struct Planned {
 }
 
 /// Plans every encrypted file; `owner` is `[gitlab] user`/`group`.
-pub fn plan(cx: &Context, owner: Option<(u32, u32)>) -> Result<Planned> {
+pub fn plan(cx: &Context, owner: Option<(u32, u32)>) -> Result<Planned, RenderError> {
     let m = cx.model;
     let mut out = Planned {
         files: Vec::new(),
@@ -131,20 +131,7 @@ pub fn plan(cx: &Context, owner: Option<(u32, u32)>) -> Result<Planned> {
     }
     let bases = KeyBases::load(&cx.paths.rooted(secrets_file), secrets_file)?;
     let dir: PathBuf = cx.paths.rooted(dir_logical);
-    // Outside the rendered tree, in a directory GitLab's user may own (omnibus:
-    // `shared/`, git's, 0751): opened from the root without following a link, and refused
-    // when it exists with another owner or mode (never chowned, never chmodded).
-    let located =
-        fsutil::open_outside_dir(&cx.paths.root, &dir, DIR_MODE, owner).map_err(
-            |e| match owner {
-                Some(_) => e,
-                None => e.cause(
-                    "`[gitlab] user` is not set, so only root may own the directories on the way; \
-                 when GitLab's user owns one (omnibus: `git` owns `gitlab-rails/shared`), set \
-                 `[gitlab] user` and `group` instead of changing its owner",
-                ),
-            },
-        )?;
+    let located = open_dir(cx, &dir, owner)?;
     let handle = located.missing.is_empty().then_some(located.handle);
     out.dirs.push(DesiredDir {
         path: dir.clone(),
@@ -157,35 +144,10 @@ pub fn plan(cx: &Context, owner: Option<(u32, u32)>) -> Result<Planned> {
         let shown = logical_path(m, f).expect("configured");
         // Read beneath the opened directory, never through a link: a link or a special
         // file there is replaced, as inside the tree.
-        let existing = match &handle {
-            None => None,
-            Some(h) => match h.lstat(std::ffi::OsStr::new(file)) {
-                Ok(Some(st)) if st.kind == fsutil::Kind::File => {
-                    match h.read_capped(std::ffi::OsStr::new(file), fsutil::SECRET_CAP) {
-                        Ok(b) => b,
-                        Err(f) => {
-                            return Err(f.into_error("read GitLab's encrypted settings", &path))
-                        }
-                    }
-                }
-                Ok(_) => None,
-                Err(e) => return Err(Error::io("look at", &path, e)),
-            },
-        };
+        let existing = read_existing(handle.as_ref(), file, &path)?;
         let old_text = match &existing {
             None => None,
-            Some(bytes) => match bases.open(bytes) {
-                Ok(opened) => Some(opened),
-                Err(why) => {
-                    return Err(Error::new(format!(
-                        "GitLab's encrypted settings file `{shown}` cannot be read: {why}"
-                    ))
-                    .hint(format!(
-                        "check that `[gitlab] secrets_file` (`{secrets_file}`) is this GitLab's, with the key base \
-                         that wrote the file; or move the file away and run `toolctl reconfigure` again"
-                    )))
-                }
-            },
+            Some(bytes) => Some(decrypt(&bases, bytes, &shown, secrets_file)?),
         };
         let keep = match (&existing, &old_text) {
             (Some(bytes), Some((text, 0))) if text.as_str() == yaml.as_str() => {
@@ -203,7 +165,7 @@ pub fn plan(cx: &Context, owner: Option<(u32, u32)>) -> Result<Planned> {
             Some(b) => b,
             None => Zeroizing::new(
                 encrypted::encrypt(bases.current(), &yaml)
-                    .map_err(|e| Error::new("cannot read random bytes for an IV").cause(e))?
+                    .map_err(RenderError::Random)?
                     .into_bytes(),
             ),
         };
@@ -222,6 +184,72 @@ pub fn plan(cx: &Context, owner: Option<(u32, u32)>) -> Result<Planned> {
         });
     }
     Ok(out)
+}
+
+/// The directory of the encrypted files, outside the rendered tree, in a directory
+/// GitLab's user may own (omnibus: `shared/`, git's, 0751): opened from the root without
+/// following a link, and refused when it exists with another owner or mode (never
+/// chowned, never chmodded).
+fn open_dir(
+    cx: &Context,
+    dir: &std::path::Path,
+    owner: Option<(u32, u32)>,
+) -> Result<fsutil::Located, RenderError> {
+    let located =
+        fsutil::open_outside_dir(&cx.paths.root, dir, DIR_MODE, owner).map_err(
+            |e| match owner {
+                Some(_) => e,
+                None => e.cause(
+                    "`[gitlab] user` is not set, so only root may own the directories on the way; \
+                 when GitLab's user owns one (omnibus: `git` owns `gitlab-rails/shared`), set \
+                 `[gitlab] user` and `group` instead of changing its owner",
+                ),
+            },
+        )?;
+    Ok(located)
+}
+
+/// The file's bytes, read beneath the opened directory, never through a link: a link or
+/// a special file there is replaced, as inside the tree. `None` when it is not a file or
+/// the directory is still missing.
+fn read_existing(
+    handle: Option<&fsutil::DirHandle>,
+    file: &str,
+    path: &std::path::Path,
+) -> Result<Option<Vec<u8>>, RenderError> {
+    let Some(h) = handle else {
+        return Ok(None);
+    };
+    match h.lstat(std::ffi::OsStr::new(file)) {
+        Ok(Some(st)) if st.kind == fsutil::Kind::File => {
+            match h.read_capped(std::ffi::OsStr::new(file), fsutil::SECRET_CAP) {
+                Ok(b) => Ok(b),
+                Err(f) => Err(f
+                    .into_error("read GitLab's encrypted settings", path)
+                    .into()),
+            }
+        }
+        Ok(_) => Ok(None),
+        Err(source) => Err(RenderError::Io {
+            action: "look at",
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// An existing file's text and the index of the key base that opened it (0: current).
+fn decrypt(
+    bases: &KeyBases,
+    bytes: &[u8],
+    shown: &str,
+    secrets_file: &str,
+) -> Result<(Zeroizing<String>, usize), RenderError> {
+    bases.open(bytes).map_err(|why| RenderError::Encrypted {
+        shown: shown.to_string(),
+        secrets_file: secrets_file.to_string(),
+        why: why.to_string(),
+    })
 }
 
 /// `key: ********` per key of `text`, with `# changed` where the value differs from

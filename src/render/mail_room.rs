@@ -104,9 +104,31 @@ fn ssl(mb: &Mailbox) -> Y {
 }
 
 fn mailbox(cx: &Context, mb: &Mailbox) -> Y {
-    let t = mb.table();
     let redis = &cx.model.redis;
-    let mut m = MapBuilder::new();
+    let mut m = inbox(MapBuilder::new(), mb);
+    m = m
+        .put(":name", Y::s(mb.mailbox.clone()))
+        .put(":delete_after_delivery", Y::Bool(true))
+        .put(":expunge_deleted", Y::Bool(mb.expunge_deleted));
+    m = delivery(m, cx, mb);
+    if cx.model.mailroom.redis_arbitration {
+        m = m.put(":arbitration_method", Y::s("redis")).put(
+            ":arbitration_options",
+            MapBuilder::new()
+                .opt(":redis_url", redis_url(redis).map(Y::s))
+                .put(":namespace", Y::s(ARBITRATION_NAMESPACE))
+                .build(),
+        );
+    }
+    m.put(
+        ":logger",
+        MapBuilder::new().opt(":log_path", ys(&mb.log_file)).build(),
+    )
+    .build()
+}
+
+/// Where mail_room reads the mailbox: Microsoft Graph, or IMAP.
+fn inbox(mut m: MapBuilder, mb: &Mailbox) -> MapBuilder {
     if mb.graph() {
         let o = &mb.inbox_options;
         m = m
@@ -133,10 +155,13 @@ fn mailbox(cx: &Context, mb: &Mailbox) -> Y {
             .opt(":password", ysecret(&mb.password))
             .put(":idle_timeout", Y::Int(mb.idle_timeout));
     }
-    m = m
-        .put(":name", Y::s(mb.mailbox.clone()))
-        .put(":delete_after_delivery", Y::Bool(true))
-        .put(":expunge_deleted", Y::Bool(mb.expunge_deleted));
+    m
+}
+
+/// How mail_room hands a message to GitLab: Sidekiq through Redis, or a postback.
+fn delivery(mut m: MapBuilder, cx: &Context, mb: &Mailbox) -> MapBuilder {
+    let t = mb.table();
+    let redis = &cx.model.redis;
     let service_desk = mb.kind == MailboxKind::ServiceDesk;
     if mb.delivery == Delivery::Sidekiq {
         // GitLab: `:redis_url`, `:redis_db`, `:queue` (`default` for both mailboxes since
@@ -180,20 +205,7 @@ fn mailbox(cx: &Context, mb: &Mailbox) -> Y {
                 .build(),
         );
     }
-    if cx.model.mailroom.redis_arbitration {
-        m = m.put(":arbitration_method", Y::s("redis")).put(
-            ":arbitration_options",
-            MapBuilder::new()
-                .opt(":redis_url", redis_url(redis).map(Y::s))
-                .put(":namespace", Y::s(ARBITRATION_NAMESPACE))
-                .build(),
-        );
-    }
-    m.put(
-        ":logger",
-        MapBuilder::new().opt(":log_path", ys(&mb.log_file)).build(),
-    )
-    .build()
+    m
 }
 
 /// The `[redis] url` with the `redis` secret's password in its userinfo (mail_room has no

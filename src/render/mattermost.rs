@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::Context;
-use crate::model::{EnvValue, MASK};
+use crate::model::{EnvValue, Mattermost, MASK};
 
 pub const LISTEN: &str = "127.0.0.1:8065";
 
@@ -17,107 +17,30 @@ pub struct Var {
     pub secret: bool,
 }
 
+/// A managed variable: name, value (none: not written), config.json section and key,
+/// and whether it is secret.
+type Managed = (
+    &'static str,
+    Option<String>,
+    &'static str,
+    &'static str,
+    bool,
+);
+
 /// Every variable of the envdir, managed ones first, then `mattermost.env`.
 pub fn env(cx: &Context) -> Vec<Var> {
     let mm = &cx.model.mattermost;
-    let mut vars = Vec::new();
-    let mut push = |name: &str,
-                    value: Option<String>,
-                    json: Option<(&'static str, &'static str)>,
-                    secret: bool| {
-        if let Some(value) = value {
-            vars.push(Var {
+    let mut vars: Vec<Var> = managed(mm)
+        .into_iter()
+        .filter_map(|(name, value, section, key, secret)| {
+            Some(Var {
                 name: name.to_string(),
-                value,
-                json,
+                value: value?,
+                json: Some((section, key)),
                 secret,
-            });
-        }
-    };
-    let site = mm
-        .external_url
-        .as_ref()
-        .map(|u| u.trim_end_matches('/').to_string());
-    push(
-        "MM_SERVICESETTINGS_SITEURL",
-        site,
-        Some(("ServiceSettings", "SiteURL")),
-        false,
-    );
-    push(
-        "MM_SERVICESETTINGS_LISTENADDRESS",
-        Some(LISTEN.into()),
-        Some(("ServiceSettings", "ListenAddress")),
-        false,
-    );
-    push(
-        "MM_GITLABSETTINGS_ENABLE",
-        Some(mm.gitlab_enable.to_string()),
-        Some(("GitLabSettings", "Enable")),
-        false,
-    );
-    push(
-        "MM_GITLABSETTINGS_ID",
-        mm.gitlab_id.clone(),
-        Some(("GitLabSettings", "Id")),
-        false,
-    );
-    push(
-        "MM_GITLABSETTINGS_SECRET",
-        mm.gitlab_secret.as_ref().map(|s| s.expose().clone()),
-        Some(("GitLabSettings", "Secret")),
-        true,
-    );
-    push(
-        "MM_GITLABSETTINGS_SCOPE",
-        mm.gitlab_scope.clone(),
-        Some(("GitLabSettings", "Scope")),
-        false,
-    );
-    push(
-        "MM_GITLABSETTINGS_AUTHENDPOINT",
-        mm.gitlab_auth_endpoint.clone(),
-        Some(("GitLabSettings", "AuthEndpoint")),
-        false,
-    );
-    push(
-        "MM_GITLABSETTINGS_TOKENENDPOINT",
-        mm.gitlab_token_endpoint.clone(),
-        Some(("GitLabSettings", "TokenEndpoint")),
-        false,
-    );
-    push(
-        "MM_GITLABSETTINGS_USERAPIENDPOINT",
-        mm.gitlab_user_api_endpoint.clone(),
-        Some(("GitLabSettings", "UserAPIEndpoint")),
-        false,
-    );
-    push(
-        "MM_SQLSETTINGS_DRIVERNAME",
-        mm.sql_driver_name.clone(),
-        Some(("SqlSettings", "DriverName")),
-        false,
-    );
-    let password = mm.sql_password.as_ref().map(|p| p.expose().as_str());
-    let source = mm.sql_data_source.clone().map(|ds| match password {
-        // Quoted (or percent-encoded in a URL) as lib/pq reads it: a password with a space or
-        // a quote must not end the keyword.
-        Some(p) => crate::mattermost::pg::with_password(&ds, p),
-        None => ds,
-    });
-    push(
-        "MM_SQLSETTINGS_DATASOURCE",
-        source,
-        Some(("SqlSettings", "DataSource")),
-        password.is_some(),
-    );
-    // The data directory toolctl backs up and restores is the one Mattermost uses.
-    push(
-        crate::mattermost::DIRECTORY_ENV,
-        mm.data_dir.clone(),
-        Some(("FileSettings", "Directory")),
-        false,
-    );
+            })
+        })
+        .collect();
     for (name, value) in &mm.env {
         vars.retain(|v| &v.name != name);
         vars.push(Var {
@@ -128,6 +51,40 @@ pub fn env(cx: &Context) -> Vec<Var> {
         });
     }
     vars
+}
+
+/// The variables toolctl manages, in the envdir's order (a table: one row a line).
+#[rustfmt::skip]
+fn managed(mm: &Mattermost) -> Vec<Managed> {
+    let site = mm
+        .external_url
+        .as_ref()
+        .map(|u| u.trim_end_matches('/').to_string());
+    let gitlab_secret = mm.gitlab_secret.as_ref().map(|s| s.expose().clone());
+    let password = mm.sql_password.as_ref().map(|p| p.expose().as_str());
+    let source = mm.sql_data_source.clone().map(|ds| match password {
+        // Quoted (or percent-encoded in a URL) as lib/pq reads it: a password with a space or
+        // a quote must not end the keyword.
+        Some(p) => crate::model::datasource::with_password(&ds, p),
+        None => ds,
+    });
+    let enable = Some(mm.gitlab_enable.to_string());
+    let gitlab = "GitLabSettings";
+    vec![
+        ("MM_SERVICESETTINGS_SITEURL", site, "ServiceSettings", "SiteURL", false),
+        ("MM_SERVICESETTINGS_LISTENADDRESS", Some(LISTEN.into()), "ServiceSettings", "ListenAddress", false),
+        ("MM_GITLABSETTINGS_ENABLE", enable, gitlab, "Enable", false),
+        ("MM_GITLABSETTINGS_ID", mm.gitlab_id.clone(), gitlab, "Id", false),
+        ("MM_GITLABSETTINGS_SECRET", gitlab_secret, gitlab, "Secret", true),
+        ("MM_GITLABSETTINGS_SCOPE", mm.gitlab_scope.clone(), gitlab, "Scope", false),
+        ("MM_GITLABSETTINGS_AUTHENDPOINT", mm.gitlab_auth_endpoint.clone(), gitlab, "AuthEndpoint", false),
+        ("MM_GITLABSETTINGS_TOKENENDPOINT", mm.gitlab_token_endpoint.clone(), gitlab, "TokenEndpoint", false),
+        ("MM_GITLABSETTINGS_USERAPIENDPOINT", mm.gitlab_user_api_endpoint.clone(), gitlab, "UserAPIEndpoint", false),
+        ("MM_SQLSETTINGS_DRIVERNAME", mm.sql_driver_name.clone(), "SqlSettings", "DriverName", false),
+        ("MM_SQLSETTINGS_DATASOURCE", source, "SqlSettings", "DataSource", password.is_some()),
+        // The data directory toolctl backs up and restores is the one Mattermost uses.
+        (crate::model::DIRECTORY_ENV, mm.data_dir.clone(), "FileSettings", "Directory", false),
+    ]
 }
 
 /// The `config.json` written when there is none: the managed keys as the environment sets

@@ -9,6 +9,7 @@
 //! `O_NOFOLLOW` ([`check_tree`] refuses a managed directory that is a link, before anything
 //! is written), a managed file that is a link is replaced, never read or written through.
 
+mod error;
 pub mod gitlab_enc;
 pub mod gitlab_yml;
 pub mod mail_room;
@@ -21,10 +22,11 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::fsutil;
 use crate::model::{env_name_is_secret, Model, MASK};
 use crate::paths::Paths;
+pub use error::RenderError;
 use crate::sys::journal;
 use yaml::Y;
 
@@ -107,91 +109,48 @@ pub struct Plan {
     pub notes: Vec<String>,
 }
 
+/// A rendered file, written over whatever is there, owned by whoever runs toolctl.
+fn desired(rel: &str, text: String, mode: u32, secrecy: Secrecy) -> Desired {
+    Desired {
+        rel: rel.to_string(),
+        bytes: Zeroizing::new(text.into_bytes()),
+        mode,
+        secrecy,
+        create_only: false,
+        owner: None,
+        view: None,
+    }
+}
+
 /// Plans every file. `webhook_secret` is the shared token (stored, or generated this run).
-pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
+pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan, RenderError> {
     let m = cx.model;
     let mut files = Vec::new();
-    let mut add = |rel: &str, text: String, mode: u32, secrecy: Secrecy| {
-        files.push(Desired {
-            rel: rel.to_string(),
-            bytes: Zeroizing::new(text.into_bytes()),
-            mode,
-            secrecy,
-            create_only: false,
-            owner: None,
-            view: None,
-        });
-    };
     // gitlab.yml may hold the Graph `client_secret`s in plaintext (GitLab has no encrypted
     // file for them): always 0600.
-    add("gitlab.yml", gitlab_yml::render(cx), 0o600, Secrecy::Masked);
+    files.push(desired(
+        "gitlab.yml",
+        gitlab_yml::render(cx),
+        0o600,
+        Secrecy::Masked,
+    ));
     if let Some(text) = smtp_settings::render(cx) {
-        add(SMTP_SETTINGS, text, 0o644, Secrecy::Public);
+        files.push(desired(SMTP_SETTINGS, text, 0o644, Secrecy::Public));
     }
     // mail_room's files and directories belong to the user it runs as.
-    let poller = m.mailroom.account.ids().map_err(|e| {
-        Error::new(e).hint("create the user and group first, or fix `[mailroom] user`/`group`")
-    })?;
+    let poller = m
+        .mailroom
+        .account
+        .ids()
+        .map_err(|why| RenderError::Account {
+            table: "mailroom",
+            why,
+        })?;
     let mut dirs = Vec::new();
-    if let Some(text) = mail_room::render(cx) {
-        add("mail_room.yml", text, 0o600, Secrecy::Masked);
-        for path in mail_room::log_dirs(cx) {
-            dirs.push(DesiredDir {
-                path,
-                mode: 0o750,
-                owner: poller,
-            });
-        }
-    }
-    if m.needs_webhook_secret() {
-        if let Some(token) = webhook_secret {
-            add(MAILROOM_SECRET, token.to_string(), 0o600, Secrecy::Whole);
-            // The token's directory too, or the poller could not reach the token in it.
-            dirs.push(DesiredDir {
-                path: cx.paths.rendered_dir.join("mailroom"),
-                mode: 0o700,
-                owner: poller,
-            });
-        }
-    }
+    mail_room_files(cx, webhook_secret, poller, &mut files, &mut dirs);
     let mut notes = Vec::new();
     if m.mattermost.enabled() {
-        let vars = mattermost::env(cx);
-        for v in &vars {
-            let secrecy = if v.name == "MM_SQLSETTINGS_DATASOURCE" && v.secret {
-                Secrecy::Masked
-            } else if v.secret {
-                // A credential, `[mattermost] env`'s included (the model says which).
-                Secrecy::Whole
-            } else if v.name == "MM_SQLSETTINGS_DATASOURCE" {
-                // A data source without a stored password may still carry one: its
-                // `password=` is masked.
-                Secrecy::Masked
-            } else {
-                Secrecy::Public
-            };
-            add(
-                &format!("{ENV_DIR}/{}", v.name),
-                v.value.clone(),
-                0o600,
-                secrecy,
-            );
-        }
-        if let Some(text) = nginx::render(cx) {
-            add("nginx/mattermost.conf", text, 0o644, Secrecy::Public);
-        }
-        match fsutil::read_optional(&cx.paths.rendered_dir.join(CONFIG_JSON))? {
-            Some(existing) => notes.extend(mattermost::drift(&existing, &vars)),
-            None => files.push(Desired {
-                rel: CONFIG_JSON.to_string(),
-                bytes: Zeroizing::new(mattermost::config_template(&vars).into_bytes()),
-                mode: 0o600,
-                secrecy: Secrecy::Public,
-                create_only: true,
-                owner: None,
-                view: None,
-            }),
-        }
+        notes.extend(mattermost_files(cx, &mut files)?);
     } else if cx.paths.rendered_dir.join(CONFIG_JSON).exists() {
         notes.push(
             "Mattermost is not configured; mattermost/config.json was kept (toolctl never deletes it)".into(),
@@ -205,8 +164,9 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         f.owner = poller;
     }
     // GitLab reads its files as its own user (omnibus: `git`).
-    let gitlab_owner = m.gitlab.account.ids().map_err(|e| {
-        Error::new(e).hint("create the user and group first, or fix `[gitlab] user`/`group`")
+    let gitlab_owner = m.gitlab.account.ids().map_err(|why| RenderError::Account {
+        table: "gitlab",
+        why,
     })?;
     for f in files
         .iter_mut()
@@ -225,7 +185,102 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
     dirs.extend(enc.dirs);
     notes.extend(enc.notes);
     files.extend(enc.files);
+    let stale = stale(cx, &files);
+    Ok(Plan {
+        root: cx.paths.root.clone(),
+        files,
+        dirs,
+        stale,
+        notes,
+    })
+}
 
+/// mail_room.yml, its log directories and the webhook token (with its directory).
+fn mail_room_files(
+    cx: &Context,
+    webhook_secret: Option<&str>,
+    poller: Option<(u32, u32)>,
+    files: &mut Vec<Desired>,
+    dirs: &mut Vec<DesiredDir>,
+) {
+    if let Some(text) = mail_room::render(cx) {
+        files.push(desired("mail_room.yml", text, 0o600, Secrecy::Masked));
+        for path in mail_room::log_dirs(cx) {
+            dirs.push(DesiredDir {
+                path,
+                mode: 0o750,
+                owner: poller,
+            });
+        }
+    }
+    if cx.model.needs_webhook_secret() {
+        if let Some(token) = webhook_secret {
+            files.push(desired(
+                MAILROOM_SECRET,
+                token.to_string(),
+                0o600,
+                Secrecy::Whole,
+            ));
+            // The token's directory too, or the poller could not reach the token in it.
+            dirs.push(DesiredDir {
+                path: cx.paths.rendered_dir.join("mailroom"),
+                mode: 0o700,
+                owner: poller,
+            });
+        }
+    }
+}
+
+/// Mattermost's environment files, its nginx site and (when missing) its config.json;
+/// the notes are the drift of an existing config.json.
+fn mattermost_files(cx: &Context, files: &mut Vec<Desired>) -> Result<Vec<String>, RenderError> {
+    let vars = mattermost::env(cx);
+    for v in &vars {
+        let secrecy = if v.name == "MM_SQLSETTINGS_DATASOURCE" && v.secret {
+            Secrecy::Masked
+        } else if v.secret {
+            // A credential, `[mattermost] env`'s included (the model says which).
+            Secrecy::Whole
+        } else if v.name == "MM_SQLSETTINGS_DATASOURCE" {
+            // A data source without a stored password may still carry one: its
+            // `password=` is masked.
+            Secrecy::Masked
+        } else {
+            Secrecy::Public
+        };
+        files.push(desired(
+            &format!("{ENV_DIR}/{}", v.name),
+            v.value.clone(),
+            0o600,
+            secrecy,
+        ));
+    }
+    if let Some(text) = nginx::render(cx) {
+        files.push(desired(
+            "nginx/mattermost.conf",
+            text,
+            0o644,
+            Secrecy::Public,
+        ));
+    }
+    let mut notes = Vec::new();
+    match fsutil::read_optional(&cx.paths.rendered_dir.join(CONFIG_JSON))? {
+        Some(existing) => notes.extend(mattermost::drift(&existing, &vars)),
+        None => files.push(Desired {
+            create_only: true,
+            ..desired(
+                CONFIG_JSON,
+                mattermost::config_template(&vars),
+                0o600,
+                Secrecy::Public,
+            )
+        }),
+    }
+    Ok(notes)
+}
+
+/// Managed files on disk that no planned file is any more.
+fn stale(cx: &Context, files: &[Desired]) -> Vec<String> {
     // `app.yml` is what toolctl rendered before `gitlab.yml` replaced it.
     let mut managed: Vec<String> = [
         "app.yml",
@@ -243,19 +298,12 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         }
     }
     managed.sort();
-    let stale = managed
+    managed
         .into_iter()
         .filter(|rel| {
             cx.paths.rendered_dir.join(rel).exists() && !files.iter().any(|f| &f.rel == rel)
         })
-        .collect();
-    Ok(Plan {
-        root: cx.paths.root.clone(),
-        files,
-        dirs,
-        stale,
-        notes,
-    })
+        .collect()
 }
 
 /// What happens to one file.
@@ -312,7 +360,7 @@ pub const MANAGED_DIRS: &[&str] = &["mailroom", "mattermost", ENV_DIR, "nginx", 
 
 /// Refuses a managed directory inside `rendered` that is a symlink (or not a directory),
 /// before anything is written or even listed through it.
-pub fn check_tree(rendered: &Path) -> Result<()> {
+pub fn check_tree(rendered: &Path) -> Result<(), RenderError> {
     for rel in MANAGED_DIRS {
         fsutil::locate_dir(rendered, &rendered.join(rel))?;
     }
@@ -332,7 +380,12 @@ enum OnDisk {
 
 /// `path`'s directory is opened inside `rendered`, or, outside it, from `root` through
 /// directories only root and `owner` (the file's) can change.
-fn on_disk(root: &Path, rendered: &Path, path: &Path, owner: Option<(u32, u32)>) -> Result<OnDisk> {
+fn on_disk(
+    root: &Path,
+    rendered: &Path,
+    path: &Path,
+    owner: Option<(u32, u32)>,
+) -> Result<OnDisk, RenderError> {
     let dir = path.parent().unwrap_or(rendered);
     let located = if dir.starts_with(rendered) {
         fsutil::locate_dir(rendered, dir)?
@@ -344,13 +397,17 @@ fn on_disk(root: &Path, rendered: &Path, path: &Path, owner: Option<(u32, u32)>)
     }
     let name = path.file_name().unwrap_or_default();
     let h = located.handle;
-    match h.lstat(name).map_err(|e| Error::io("look at", path, e))? {
+    match h.lstat(name).map_err(|source| RenderError::Io {
+        action: "look at",
+        path: path.to_path_buf(),
+        source,
+    })? {
         None => Ok(OnDisk::Missing),
         Some(stat) if stat.kind == fsutil::Kind::File => {
             match h.read_capped(name, fsutil::FILE_CAP) {
                 Ok(Some(bytes)) => Ok(OnDisk::File { bytes, stat }),
                 Ok(None) => Ok(OnDisk::Missing),
-                Err(f) => Err(f.into_error("", path)),
+                Err(f) => Err(f.into_error("", path).into()),
             }
         }
         Some(_) => Ok(OnDisk::NotAFile),
@@ -358,68 +415,13 @@ fn on_disk(root: &Path, rendered: &Path, path: &Path, owner: Option<(u32, u32)>)
 }
 
 /// Compares the plan with the disk.
-pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>> {
+pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>, RenderError> {
     let mut out = Vec::new();
     for d in &plan.dirs {
-        let outside = !d.path.starts_with(rendered);
-        let located = if outside {
-            // Refused unless it is missing or already exactly as wanted.
-            fsutil::open_outside_dir(&plan.root, &d.path, d.mode, d.owner)?
-        } else {
-            fsutil::locate_dir(rendered, &d.path)?
-        };
-        let action = if !located.missing.is_empty() {
-            Action::Create
-        } else {
-            let st = located
-                .handle
-                .stat_self()
-                .map_err(|e| Error::io("look at", &d.path, e))?;
-            if st.mode != d.mode || d.owner.is_some_and(|o| o != (st.uid, st.gid)) {
-                Action::Mode
-            } else {
-                continue;
-            }
-        };
-        let rel = match d.path.strip_prefix(rendered) {
-            Ok(rel) => format!("{}/", rel.display()),
-            Err(_) => format!("{}/", d.path.display()),
-        };
-        out.push(Change {
-            rel,
-            action,
-            mode: Some(d.mode),
-            old: None,
-            dir: true,
-        });
+        out.extend(compare_dir(plan, d, rendered)?);
     }
     for f in &plan.files {
-        let path = rendered.join(&f.rel);
-        let disk = on_disk(&plan.root, rendered, &path, f.owner)?;
-        let (action, old) = match disk {
-            OnDisk::Missing => (Action::Create, None),
-            OnDisk::NotAFile if f.create_only => (Action::Keep, None),
-            OnDisk::NotAFile => (Action::Update, None),
-            OnDisk::File { .. } if f.create_only => (Action::Keep, None),
-            OnDisk::File { bytes, stat } => {
-                let owner_differs = f.owner.is_some_and(|o| o != (stat.uid, stat.gid));
-                let action = if bytes[..] != f.bytes[..] {
-                    Action::Update
-                } else if stat.mode != f.mode || owner_differs {
-                    Action::Mode
-                } else {
-                    Action::Unchanged
-                };
-                (action, Some(Zeroizing::new(bytes)))
-            }
-        };
-        out.push(Change {
-            rel: f.rel.clone(),
-            action,
-            mode: Some(f.mode),
-            old,
-            dir: false,
-        });
+        out.push(compare_file(plan, f, rendered)?);
     }
     if !plan.files.iter().any(|f| f.rel == CONFIG_JSON)
         && !matches!(
@@ -451,6 +453,79 @@ pub fn compare(plan: &Plan, rendered: &Path) -> Result<Vec<Change>> {
     Ok(out)
 }
 
+/// A planned directory's change; `None` when it is already as wanted.
+fn compare_dir(
+    plan: &Plan,
+    d: &DesiredDir,
+    rendered: &Path,
+) -> Result<Option<Change>, RenderError> {
+    let outside = !d.path.starts_with(rendered);
+    let located = if outside {
+        // Refused unless it is missing or already exactly as wanted.
+        fsutil::open_outside_dir(&plan.root, &d.path, d.mode, d.owner)?
+    } else {
+        fsutil::locate_dir(rendered, &d.path)?
+    };
+    let action = if !located.missing.is_empty() {
+        Action::Create
+    } else {
+        let st = located
+            .handle
+            .stat_self()
+            .map_err(|source| RenderError::Io {
+                action: "look at",
+                path: d.path.clone(),
+                source,
+            })?;
+        if st.mode != d.mode || d.owner.is_some_and(|o| o != (st.uid, st.gid)) {
+            Action::Mode
+        } else {
+            return Ok(None);
+        }
+    };
+    let rel = match d.path.strip_prefix(rendered) {
+        Ok(rel) => format!("{}/", rel.display()),
+        Err(_) => format!("{}/", d.path.display()),
+    };
+    Ok(Some(Change {
+        rel,
+        action,
+        mode: Some(d.mode),
+        old: None,
+        dir: true,
+    }))
+}
+
+/// A planned file's change, with the bytes on disk it replaces.
+fn compare_file(plan: &Plan, f: &Desired, rendered: &Path) -> Result<Change, RenderError> {
+    let path = rendered.join(&f.rel);
+    let disk = on_disk(&plan.root, rendered, &path, f.owner)?;
+    let (action, old) = match disk {
+        OnDisk::Missing => (Action::Create, None),
+        OnDisk::NotAFile if f.create_only => (Action::Keep, None),
+        OnDisk::NotAFile => (Action::Update, None),
+        OnDisk::File { .. } if f.create_only => (Action::Keep, None),
+        OnDisk::File { bytes, stat } => {
+            let owner_differs = f.owner.is_some_and(|o| o != (stat.uid, stat.gid));
+            let action = if bytes[..] != f.bytes[..] {
+                Action::Update
+            } else if stat.mode != f.mode || owner_differs {
+                Action::Mode
+            } else {
+                Action::Unchanged
+            };
+            (action, Some(Zeroizing::new(bytes)))
+        }
+    };
+    Ok(Change {
+        rel: f.rel.clone(),
+        action,
+        mode: Some(f.mode),
+        old,
+        dir: false,
+    })
+}
+
 /// Where the journal of the rendered tree lives: beside the tree, next to its lock.
 pub fn journal_path(rendered: &Path) -> PathBuf {
     rendered.with_extension("journal")
@@ -458,7 +533,7 @@ pub fn journal_path(rendered: &Path) -> PathBuf {
 
 /// Writes every change all or nothing (see [`journal`]): files, removals, directories,
 /// modes and owners. The caller holds the rendered tree's lock and ran [`journal::recover`].
-pub fn apply(plan: &Plan, changes: &[Change], rendered: &Path) -> Result<()> {
+pub fn apply(plan: &Plan, changes: &[Change], rendered: &Path) -> Result<(), RenderError> {
     let mut files = Vec::new();
     for c in changes.iter().filter(|c| !c.dir) {
         let target = rendered.join(&c.rel);
@@ -494,7 +569,8 @@ pub fn apply(plan: &Plan, changes: &[Change], rendered: &Path) -> Result<()> {
             owner: d.owner,
         })
         .collect();
-    journal::apply_rooted(&journal_path(rendered), &plan.root, rendered, &dirs, &files)?;
+    journal::apply_rooted(&journal_path(rendered), &plan.root, rendered, &dirs, &files)
+        .map_err(|e| RenderError::Told(e.into()))?;
     Ok(())
 }
 
@@ -750,11 +826,11 @@ mod tests {
         let lines = [
             format!(
                 "user=mm password={} dbname=x\n",
-                crate::mattermost::pg::conninfo_value(pw)
+                crate::model::datasource::conninfo_value(pw)
             ),
             format!(
                 "{}\n",
-                crate::mattermost::pg::with_password("postgres://mm@db/mm?sslmode=require", pw)
+                crate::model::datasource::with_password("postgres://mm@db/mm?sslmode=require", pw)
             ),
             format!(
                 "  :redis_url: \"redis://:{}@h:6379/2\" # mid-line\n",
@@ -770,7 +846,7 @@ mod tests {
             ),
             format!(
                 "\"DataSource\": {},\n",
-                serde_json::to_string(&crate::mattermost::pg::with_password("user=mm", pw))
+                serde_json::to_string(&crate::model::datasource::with_password("user=mm", pw))
                     .unwrap()
             ),
             format!("before {pw} after\n"),

@@ -152,30 +152,13 @@ pub fn lint(name: &str, text: &str) -> Vec<Finding> {
                 "use it with care, and tell the team who edits descriptions".into(),
             ),
             other if PLACEHOLDERS.iter().any(|(n, _)| *n == other) => {}
-            other => {
-                let close = PLACEHOLDERS
-                    .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case(other))
-                    .or_else(|| {
-                        PLACEHOLDERS
-                            .iter()
-                            .min_by_key(|(n, _)| strsim::levenshtein(n, other))
-                            .filter(|(n, _)| strsim::levenshtein(n, other) <= 3)
-                    });
-                push(
-                    whole.start(),
-                    Severity::Error,
-                    "unknown_placeholder",
-                    format!("unknown placeholder `{}`: GitLab leaves it as written", whole.as_str()),
-                    match close {
-                        Some((n, _)) => format!("did you mean `%{{{n}}}`? (placeholders are case-sensitive)"),
-                        None => format!(
-                            "use one of {}",
-                            PLACEHOLDERS.iter().map(|(n, _)| format!("%{{{n}}}")).collect::<Vec<_>>().join(", ")
-                        ),
-                    },
-                );
-            }
+            other => push(
+                whole.start(),
+                Severity::Error,
+                "unknown_placeholder",
+                format!("unknown placeholder `{}`: GitLab leaves it as written", whole.as_str()),
+                placeholder_hint(other),
+            ),
         }
     }
     if name == "new_note.md" && !note_text {
@@ -201,6 +184,30 @@ pub fn lint(name: &str, text: &str) -> Vec<Finding> {
     }
     out.sort_by_key(|a| (a.line, a.column));
     out
+}
+
+/// The hint of an unknown placeholder: the known one it is close to, or the list.
+fn placeholder_hint(other: &str) -> String {
+    let close = PLACEHOLDERS
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(other))
+        .or_else(|| {
+            PLACEHOLDERS
+                .iter()
+                .min_by_key(|(n, _)| strsim::levenshtein(n, other))
+                .filter(|(n, _)| strsim::levenshtein(n, other) <= 3)
+        });
+    match close {
+        Some((n, _)) => format!("did you mean `%{{{n}}}`? (placeholders are case-sensitive)"),
+        None => format!(
+            "use one of {}",
+            PLACEHOLDERS
+                .iter()
+                .map(|(n, _)| format!("%{{{n}}}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 /// The template with every placeholder GitLab knows replaced by `values` (by name), then

@@ -7,24 +7,20 @@
 use toml_edit::{DocumentMut, Item, Table, Value};
 
 use super::schema::{Key, Kind};
-use crate::error::{Error, Result};
+use super::SettingsError;
+
+type Result<T> = std::result::Result<T, SettingsError>;
 
 /// The commented default file written when none exists.
 pub const DEFAULT_FILE: &str = include_str!("default.toml");
 
 /// Parses a command-line value as the key's type.
 pub fn parse_value(key: &Key, raw: &str) -> Result<Value> {
-    let wrong = || {
-        Error::new(format!(
-            "`{}` must be {}, not `{raw}`",
-            key.path,
-            key.kind.describe()
-        ))
-        .hint(format!(
-            "for example: `toolctl config set {} {}`",
-            key.path,
-            super::example_value(key)
-        ))
+    let wrong = || SettingsError::WrongValue {
+        key: key.path.clone(),
+        expected: key.kind.describe(),
+        raw: raw.to_string(),
+        example: super::example_value(key).to_string(),
     };
     Ok(match key.kind {
         Kind::Str => Value::from(raw),
@@ -74,9 +70,11 @@ pub fn parse_value(key: &Key, raw: &str) -> Result<Value> {
 
 /// Sets `path` to `value` in `text`, creating its table if needed.
 pub fn set(text: &str, path: &str, mut value: Value) -> Result<String> {
-    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        Error::new("toolctl.toml is not valid TOML").cause(e.message())
-    })?;
+    let mut doc: DocumentMut =
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| SettingsError::EditSyntax {
+                cause: e.message().to_string(),
+            })?;
     // A file of comments only (the commented default) keeps them all in the document's
     // trailing text; the first real key goes after them, not above the header.
     let comments_only = doc.as_table().is_empty();
@@ -93,12 +91,8 @@ pub fn set(text: &str, path: &str, mut value: Value) -> Result<String> {
         table = table
             .get_mut(name)
             .and_then(Item::as_table_like_mut)
-            .ok_or_else(|| {
-                Error::new(format!(
-                    "`{}` is not a table in toolctl.toml",
-                    tables[..=i].join(".")
-                ))
-                .hint("fix that line by hand, then run the command again")
+            .ok_or_else(|| SettingsError::NotATable {
+                table: tables[..=i].join("."),
             })?;
     }
     match table.get_mut(leaf) {
@@ -132,9 +126,11 @@ pub fn set(text: &str, path: &str, mut value: Value) -> Result<String> {
 
 /// Removes `path` from `text`; `None` when it was not set.
 pub fn unset(text: &str, path: &str) -> Result<Option<String>> {
-    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        Error::new("toolctl.toml is not valid TOML").cause(e.message())
-    })?;
+    let mut doc: DocumentMut =
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| SettingsError::EditSyntax {
+                cause: e.message().to_string(),
+            })?;
     let (tables, leaf) = split(path);
     let mut table = doc.as_table_mut() as &mut dyn toml_edit::TableLike;
     for name in &tables {

@@ -11,6 +11,7 @@
 
 pub mod build;
 pub mod edit;
+mod error;
 pub mod resolve;
 pub mod schema;
 
@@ -19,9 +20,9 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{Item, Value};
 
-use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::paths::Paths;
+pub use error::SettingsError;
 use schema::Kind;
 
 /// A value as written in the file.
@@ -145,7 +146,7 @@ pub const MAX_LISTED_ERRORS: usize = 50;
 /// A FIFO or a device in the file's place is refused rather than read (a FIFO would block
 /// every command, `/dev/zero` would be read until memory runs out), and so is a file over
 /// [`fsutil::SETTINGS_CAP`].
-pub fn load(paths: &mut Paths) -> Result<Settings> {
+pub fn load(paths: &mut Paths) -> Result<Settings, SettingsError> {
     let Some(bytes) =
         fsutil::read_optional_capped(&paths.config, fsutil::SETTINGS_CAP, "the settings file")?
     else {
@@ -154,9 +155,8 @@ pub fn load(paths: &mut Paths) -> Result<Settings> {
             ..Settings::default()
         });
     };
-    let text = String::from_utf8(bytes).map_err(|_| {
-        Error::new(format!("`{}` is not UTF-8 text", paths.config.display()))
-            .hint("save the settings file as UTF-8")
+    let text = String::from_utf8(bytes).map_err(|_| SettingsError::NotUtf8 {
+        path: paths.config.clone(),
     })?;
     let settings = parse(&paths.config, &text)?;
     settings.apply_paths(paths);
@@ -164,16 +164,17 @@ pub fn load(paths: &mut Paths) -> Result<Settings> {
 }
 
 /// Parses settings text; `path` is for messages.
-pub fn parse(path: &Path, text: &str) -> Result<Settings> {
+pub fn parse(path: &Path, text: &str) -> Result<Settings, SettingsError> {
     let lines = LineIndex::new(text);
     let doc = toml_edit::ImDocument::parse(text).map_err(|e: toml_edit::TomlError| {
         let line = e
             .span()
             .map(|s| format!(":{}", lines.line(s.start)))
             .unwrap_or_default();
-        Error::new(format!("`{}{line}` is not valid TOML", path.display()))
-            .cause(e.message())
-            .hint("fix the syntax at that line; `toolctl.toml` follows TOML 1.0")
+        SettingsError::Syntax {
+            at: format!("{}{line}", path.display()),
+            cause: e.message().to_string(),
+        }
     })?;
     let mut s = Settings {
         path: path.to_path_buf(),

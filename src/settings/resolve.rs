@@ -467,6 +467,35 @@ pub mod rules {
             return None;
         }
         let e = Severity::Error;
+        let k = |leaf: &str| format!("{t}.{leaf}");
+        address(r, s, t, out);
+        if r.bool(&k("ssl")) && r.bool(&k("start_tls")) {
+            out.push(diag(e, s, &k("start_tls"), format!("`{t}.ssl` and `{t}.start_tls` are both true"),
+                "choose one: `ssl = true` for implicit TLS (port 993), or `start_tls = true` (port 143)"));
+        }
+        delivery(r, s, t, out);
+        let graph = r.str(&k("inbox_method")) == Some("microsoft_graph");
+        if r.bool("mailroom.enable") {
+            reader(r, s, scope, graph, out);
+        }
+        let lower = |v: Option<&str>| v.map(str::to_ascii_lowercase);
+        let place = if graph {
+            lower(r.str(&k("inbox_options.tenant_id")))
+        } else {
+            lower(r.str(&k("host")))
+        };
+        Some((
+            t,
+            graph,
+            place?,
+            lower(r.str(&k("user"))),
+            lower(r.str(&k("mailbox"))),
+        ))
+    }
+
+    /// A mailbox's address: set, with its `%{key}`, not on the instance's own domain.
+    fn address(r: Values, s: &Settings, t: &str, out: &mut Vec<Diag>) {
+        let e = Severity::Error;
         let w = Severity::Warning;
         let k = |leaf: &str| format!("{t}.{leaf}");
         let service_desk = t == "service_desk_email";
@@ -496,10 +525,13 @@ pub mod rules {
                     "receive incoming email on a subdomain such as `incoming.example.com`, or a dedicated domain"));
             }
         }
-        if r.bool(&k("ssl")) && r.bool(&k("start_tls")) {
-            out.push(diag(e, s, &k("start_tls"), format!("`{t}.ssl` and `{t}.start_tls` are both true"),
-                "choose one: `ssl = true` for implicit TLS (port 993), or `start_tls = true` (port 143)"));
-        }
+    }
+
+    /// A mailbox's `gitlab_url` and delivery method.
+    fn delivery(r: Values, s: &Settings, t: &str, out: &mut Vec<Diag>) {
+        let e = Severity::Error;
+        let w = Severity::Warning;
+        let k = |leaf: &str| format!("{t}.{leaf}");
         if let Some(url) = r.str(&k("gitlab_url")) {
             if url.ends_with('/') {
                 out.push(diag(
@@ -536,23 +568,6 @@ pub mod rules {
             out.push(diag(e, s, &k("gitlab_url"), format!("`{t}` delivers by webhook but neither `{t}.gitlab_url` nor `external_url` is set"),
                 "set `external_url = \"https://gitlab.example.com\"` at the top of toolctl.toml"));
         }
-        let graph = r.str(&k("inbox_method")) == Some("microsoft_graph");
-        if r.bool("mailroom.enable") {
-            reader(r, s, scope, graph, out);
-        }
-        let lower = |v: Option<&str>| v.map(str::to_ascii_lowercase);
-        let place = if graph {
-            lower(r.str(&k("inbox_options.tenant_id")))
-        } else {
-            lower(r.str(&k("host")))
-        };
-        Some((
-            t,
-            graph,
-            place?,
-            lower(r.str(&k("user"))),
-            lower(r.str(&k("mailbox"))),
-        ))
     }
 
     /// The rules of a mailbox this node polls (`mailroom.enable`): its log file, and what
@@ -967,22 +982,7 @@ pub mod rules {
         true
     }
 
-    /// Whether `%{key}` appears whole, once, in the local part; `Ok(false)` when absent.
-    /// `path` with `.` and `..` applied lexically (as `Paths::rooted` reads it), absolute.
-    pub fn normalized(path: &str) -> std::path::PathBuf {
-        use std::path::{Component, PathBuf};
-        let mut out = PathBuf::from("/");
-        for c in std::path::Path::new(path).components() {
-            match c {
-                Component::Normal(part) => out.push(part),
-                Component::ParentDir => {
-                    out.pop();
-                }
-                _ => {}
-            }
-        }
-        out
-    }
+    pub use crate::model::paths::normalized;
 
     /// Whether mail_room's log file `log` lies in a directory reconfigure may create for
     /// mail_room's user: under `/var/log/`, `/var/opt/` or the log directory `log_dir`. The

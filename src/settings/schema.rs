@@ -8,42 +8,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
+pub use crate::model::keys::Kind;
 use crate::secrets::Scope;
-
-/// The type of a key's value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Str,
-    /// An integer in `min..=max`.
-    Int(i64, i64),
-    Bool,
-    /// One of these strings.
-    Enum(&'static [&'static str]),
-    /// An array of strings.
-    List,
-    /// A table of string values with free keys (`mattermost.env`).
-    Map,
-}
-
-impl Kind {
-    pub fn describe(self) -> String {
-        match self {
-            Kind::Str => "a string".into(),
-            Kind::Int(min, max) => format!("an integer from {min} to {max}"),
-            Kind::Bool => "a boolean (true or false)".into(),
-            Kind::Enum(values) => format!(
-                "one of {}",
-                values
-                    .iter()
-                    .map(|v| format!("\"{v}\""))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            Kind::List => "an array of strings".into(),
-            Kind::Map => "a table of strings".into(),
-        }
-    }
-}
 
 /// A default, when the key has one.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -170,7 +136,45 @@ fn mailbox(keys: &mut Vec<Key>, t: &str, scope: Scope) {
     ]);
 }
 
+/// The keys of `[mattermost]` and `[mattermost.nginx]` (a table: one key a line).
+#[rustfmt::skip]
+fn mattermost(keys: &mut Vec<Key>) {
+    use DefaultValue as D;
+    keys.extend([
+        key("mattermost.external_url", Kind::Str, D::None),
+        key("mattermost.gitlab_enable", Kind::Bool, D::Bool(false)),
+        key("mattermost.gitlab_id", Kind::Str, D::None),
+        secret("mattermost.gitlab_secret", Scope::Mattermost, "gitlab_secret"),
+        key("mattermost.gitlab_scope", Kind::Str, D::Str("read_user")),
+        key("mattermost.gitlab_auth_endpoint", Kind::Str, D::Derived("external_url + /oauth/authorize")),
+        key("mattermost.gitlab_token_endpoint", Kind::Str, D::Derived("external_url + /oauth/token")),
+        key("mattermost.gitlab_user_api_endpoint", Kind::Str, D::Derived("external_url + /api/v4/user")),
+        key("mattermost.sql_driver_name", Kind::Enum(&["postgres", "mysql"]), D::Str("postgres")),
+        key(
+            "mattermost.sql_data_source",
+            Kind::Str,
+            D::Str("user=gitlab_mattermost host=/var/opt/gitlab/postgresql port=5432 sslmode=disable dbname=mattermost_production"),
+        ),
+        secret("mattermost.sql_password", Scope::Mattermost, "sql_password"),
+        key("mattermost.admin_data_source", Kind::Str, D::None),
+        secret("mattermost.admin_sql_password", Scope::Mattermost, "admin_sql_password"),
+        key("mattermost.uid", Kind::Int(0, 4_294_967_294), D::None),
+        key("mattermost.gid", Kind::Int(0, 4_294_967_294), D::None),
+        key("mattermost.env", Kind::Map, D::None),
+        key("mattermost.config_file", Kind::Str, D::Derived("the rendered mattermost/config.json")),
+        key("mattermost.data_dir", Kind::Str, D::None),
+        key("mattermost.pg_bin_dir", Kind::Str, D::None),
+        key("mattermost.nginx.redirect_http_to_https", Kind::Bool, D::Bool(false)),
+        key("mattermost.nginx.ssl_certificate", Kind::Str, D::Derived("/etc/toolctl/ssl/<host>.crt")),
+        key("mattermost.nginx.ssl_certificate_key", Kind::Str, D::Derived("/etc/toolctl/ssl/<host>.key")),
+        key("mattermost.nginx.client_max_body_size", Kind::Str, D::Str("100M")),
+        key("mattermost.nginx.proxy_read_timeout", Kind::Str, D::Str("600s")),
+        key("mattermost.nginx.websocket_proxy_read_timeout", Kind::Str, D::Str("90s")),
+    ]);
+}
+
 /// Every key, in the order `show-config` lists them.
+#[rustfmt::skip]
 pub fn keys() -> &'static [Key] {
     static KEYS: OnceLock<Vec<Key>> = OnceLock::new();
     KEYS.get_or_init(|| {
@@ -216,35 +220,9 @@ pub fn keys() -> &'static [Key] {
             key("gitlab.encrypted_settings_dir", Kind::Str, D::None),
             key("gitlab.user", Kind::Str, D::None),
             key("gitlab.group", Kind::Str, D::None),
-            key("mattermost.external_url", Kind::Str, D::None),
-            key("mattermost.gitlab_enable", Kind::Bool, D::Bool(false)),
-            key("mattermost.gitlab_id", Kind::Str, D::None),
-            secret("mattermost.gitlab_secret", Scope::Mattermost, "gitlab_secret"),
-            key("mattermost.gitlab_scope", Kind::Str, D::Str("read_user")),
-            key("mattermost.gitlab_auth_endpoint", Kind::Str, D::Derived("external_url + /oauth/authorize")),
-            key("mattermost.gitlab_token_endpoint", Kind::Str, D::Derived("external_url + /oauth/token")),
-            key("mattermost.gitlab_user_api_endpoint", Kind::Str, D::Derived("external_url + /api/v4/user")),
-            key("mattermost.sql_driver_name", Kind::Enum(&["postgres", "mysql"]), D::Str("postgres")),
-            key(
-                "mattermost.sql_data_source",
-                Kind::Str,
-                D::Str("user=gitlab_mattermost host=/var/opt/gitlab/postgresql port=5432 sslmode=disable dbname=mattermost_production"),
-            ),
-            secret("mattermost.sql_password", Scope::Mattermost, "sql_password"),
-            key("mattermost.admin_data_source", Kind::Str, D::None),
-            secret("mattermost.admin_sql_password", Scope::Mattermost, "admin_sql_password"),
-            key("mattermost.uid", Kind::Int(0, 4_294_967_294), D::None),
-            key("mattermost.gid", Kind::Int(0, 4_294_967_294), D::None),
-            key("mattermost.env", Kind::Map, D::None),
-            key("mattermost.config_file", Kind::Str, D::Derived("the rendered mattermost/config.json")),
-            key("mattermost.data_dir", Kind::Str, D::None),
-            key("mattermost.pg_bin_dir", Kind::Str, D::None),
-            key("mattermost.nginx.redirect_http_to_https", Kind::Bool, D::Bool(false)),
-            key("mattermost.nginx.ssl_certificate", Kind::Str, D::Derived("/etc/toolctl/ssl/<host>.crt")),
-            key("mattermost.nginx.ssl_certificate_key", Kind::Str, D::Derived("/etc/toolctl/ssl/<host>.key")),
-            key("mattermost.nginx.client_max_body_size", Kind::Str, D::Str("100M")),
-            key("mattermost.nginx.proxy_read_timeout", Kind::Str, D::Str("600s")),
-            key("mattermost.nginx.websocket_proxy_read_timeout", Kind::Str, D::Str("90s")),
+        ]);
+        mattermost(&mut k);
+        k.extend([
             key("secrets.recipients", Kind::List, D::None),
             key("secrets.directory", Kind::Str, D::Str("/var/opt/toolctl/secrets")),
             key("secrets.key_file", Kind::Str, D::Str("/etc/toolctl/secrets.key")),

@@ -87,9 +87,6 @@ const KNOWN: &[(&str, &str)] = &[
     // and Mattermost, and GitLab's encrypted files are named by the secrets' scopes.
     ("gitlab/import.rs", "secrets"),
     ("gitlab/mod.rs", "secrets"),
-    ("probe/mattermost.rs", "mattermost"),
-    ("render/mattermost.rs", "mattermost"),
-    ("render/mod.rs", "mattermost"),
 ];
 
 struct Use {
