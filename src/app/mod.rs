@@ -175,7 +175,7 @@ fn job(command: &Command) -> Job<'_> {
             dir,
             report,
         })) => Job::new(format(report.output_format), Nothing, move |_| {
-            servicedesk::check_templates(dir, report.output_format)
+            servicedesk::check_templates(dir)
         }),
         Command::ServiceDeskEmail(ServiceDeskCommand::Templates(SdTemplatesCommand::Preview(
             a,
