@@ -247,14 +247,14 @@ fn job(command: &Command) -> Job<'_> {
             dir,
             report,
         }) => Job::new(format(report.output_format), Settings, move |ctx| {
-            import::secrets(ctx, secrets_file, dir, report.output_format)
+            import::secrets(ctx, secrets_file, dir)
         }),
         Command::Import(ImportCommand::GitlabRb {
             file,
             dry_run,
             report,
         }) => Job::new(format(report.output_format), Settings, move |ctx| {
-            import_rb::run(ctx, file, *dry_run, report.output_format)
+            import_rb::run(ctx, file, *dry_run)
         }),
     }
 }

@@ -88,6 +88,17 @@ impl Report {
         Report::default()
     }
 
+    /// Runs `work` on a new report. An error ends the report without losing what it had
+    /// collected: its notes (a recovered journal, say) are shown before the error, as they
+    /// would have been had they been printed at once.
+    pub fn build(work: impl FnOnce(&mut Report) -> Result<(), Error>) -> Report {
+        let mut report = Report::new();
+        match work(&mut report) {
+            Ok(()) => report,
+            Err(e) => report.fail(e),
+        }
+    }
+
     pub fn with_status(mut self, status: ExitStatus) -> Report {
         self.status = status;
         self
