@@ -227,7 +227,7 @@ fn job(command: &Command) -> Job<'_> {
             reconfigure::run(ctx, a)
         }),
         Command::ShowConfig(a) => Job::new(format(a.report.output_format), Settings, move |ctx| {
-            show_config::run(ctx, a.filter.as_deref(), a.report.output_format)
+            show_config::run(ctx, a.filter.as_deref())
         }),
         Command::Config(ConfigCommand::Get { key }) => {
             Job::new(Format::Table, Settings, move |ctx| config::get(ctx, key))
