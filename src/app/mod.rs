@@ -143,7 +143,7 @@ fn job(command: &Command) -> Job<'_> {
         }
         Command::Secrets(SecretsCommand::Rekey { new_key, report }) => {
             Job::new(format(report.output_format), Store, move |ctx| {
-                secrets::rekey::run(ctx, *new_key, report.output_format)
+                secrets::rekey::run(ctx, *new_key)
             })
         }
         Command::Smtp(SmtpCommand::Secret(a)) => secret_job(Scope::Smtp, a),
