@@ -72,7 +72,7 @@ fn read(ctx: &Context, secrets_file: &str, dir: &str) -> Result<Found> {
 fn write(ctx: &Context, found: &Found, out: &mut Report) -> Result<()> {
     let store = ctx.store();
     let paths = &ctx.paths;
-    let (_lock, key) = store.lock_for_writing(&ctx.printer)?;
+    let (_lock, key) = out.noting(|n| store.lock_for_writing(n))?;
     let journal_path = paths.secrets_dir.with_extension("import-journal");
     if let Some(done) = journal::recover(&journal_path)? {
         out.warn(done.describe(&journal_path));

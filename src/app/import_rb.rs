@@ -138,7 +138,7 @@ fn write(
     let mut contents = Vec::new();
     let mut key_holder = None;
     if !grouped.is_empty() {
-        let (lock, key) = store.lock_for_writing(&ctx.printer)?;
+        let (lock, key) = out.noting(|n| store.lock_for_writing(n))?;
         store.check_dir()?;
         contents = encrypted_scopes(store, &key, &grouped)?;
         key_holder = Some(lock);

@@ -134,6 +134,15 @@ impl Report {
         });
     }
 
+    /// Runs `f` with a notifier whose notices become this report's notes, in order (for a
+    /// module below `app` that says what it did: created a key, recovered a journal).
+    pub fn noting<T>(&mut self, f: impl FnOnce(&dyn Notify) -> T) -> T {
+        let collected = crate::sys::notice::Collect::default();
+        let result = f(&collected);
+        self.notes.extend(collected.0.into_inner());
+        result
+    }
+
     pub fn info(&mut self, msg: impl Into<String>) {
         self.notes.push(Notice::Info(msg.into()));
     }
