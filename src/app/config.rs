@@ -113,7 +113,7 @@ fn get_table(ctx: &Context, table: &str) -> Result<Report> {
 
 /// `config set KEY VALUE` and `config unset KEY`.
 pub fn change(ctx: &Context, path: &str, value: Option<&String>) -> Result<Report> {
-    let out = Report::new();
+    let mut out = Report::new();
     let key = known(path)?;
     if let Some((scope, name)) = key.secret {
         return Err(Error::new(format!(
@@ -134,7 +134,7 @@ pub fn change(ctx: &Context, path: &str, value: Option<&String>) -> Result<Repor
         None => match edit::unset(&before, path)? {
             Some(after) => after,
             None => {
-                ctx.printer.info(format!(
+                out.info(format!(
                     "`{path}` is not set in `{}`; nothing to do.",
                     file.display()
                 ));
@@ -143,8 +143,7 @@ pub fn change(ctx: &Context, path: &str, value: Option<&String>) -> Result<Repor
         },
     };
     if after == before && ctx.settings.exists {
-        ctx.printer
-            .info(format!("`{path}` already has that value; nothing written."));
+        out.info(format!("`{path}` already has that value; nothing written."));
         return Ok(out);
     }
 
@@ -170,11 +169,11 @@ pub fn change(ctx: &Context, path: &str, value: Option<&String>) -> Result<Repor
     let _lock = fsutil::lock(&file.with_extension("toml.lock"), "settings file")?;
     fsutil::write_atomic(file, after.as_bytes(), 0o600)?;
     match value {
-        Some(_) => ctx.printer.info(format!(
+        Some(_) => out.info(format!(
             "Set `{path}` in `{}`. Run `toolctl reconfigure` to apply it.",
             file.display()
         )),
-        None => ctx.printer.info(format!(
+        None => out.info(format!(
             "Removed `{path}` from `{}`. Run `toolctl reconfigure` to apply it.",
             file.display()
         )),

@@ -3,25 +3,50 @@
 //! The readers live in `crate::gitlab`; this module locks, writes and reports. Nothing is
 //! written unless everything read was valid.
 
-use serde_json::json;
+use serde::Serialize;
 
-use crate::cli::OutputFormat;
 use crate::error::{Error, Result};
-use crate::gitlab::{import, KeyBases};
+use crate::gitlab::import::{self, Found};
+use crate::gitlab::KeyBases;
+use crate::model::paths::Paths;
 use crate::report::{self, Report};
 use crate::secrets::schema as secret_schema;
 use crate::sys::journal;
 use crate::Context;
 
+/// The JSON document of `import gitlab-secrets`.
+#[derive(Serialize)]
+struct Document<'a> {
+    imported: Vec<Imported<'a>>,
+    not_imported: Vec<NotImported<'a>>,
+}
+
+#[derive(Serialize)]
+struct Imported<'a> {
+    scope: &'static str,
+    file: String,
+    keys: &'a [String],
+    rotated_key_base: bool,
+}
+
+#[derive(Serialize)]
+struct NotImported<'a> {
+    file: &'a str,
+    reason: &'a str,
+}
+
 /// `import gitlab-secrets`.
-pub fn secrets(
-    ctx: &Context,
-    secrets_file: &str,
-    dir: &str,
-    format: OutputFormat,
-) -> Result<Report> {
-    let mut out = Report::new();
-    let store = ctx.store();
+pub fn secrets(ctx: &Context, secrets_file: &str, dir: &str) -> Result<Report> {
+    let found = read(ctx, secrets_file, dir)?;
+    Ok(Report::build(|out| {
+        write(ctx, &found, out)?;
+        report(out, &ctx.paths, &found);
+        Ok(())
+    }))
+}
+
+/// GitLab's encrypted settings, decrypted with its key bases.
+fn read(ctx: &Context, secrets_file: &str, dir: &str) -> Result<Found> {
     let paths = &ctx.paths;
     let bases = KeyBases::load(&paths.rooted(secrets_file), secrets_file)?;
     let dir_real = paths.rooted(dir);
@@ -39,14 +64,20 @@ pub fn secrets(
         ))
         .hint("check `--dir`; GitLab writes them with `gitlab-rake gitlab:smtp:secret:write` (and the incoming_email / service_desk_email tasks)"));
     }
+    Ok(found)
+}
 
-    let (_lock, key) = store.lock_for_writing(&ctx.printer)?;
+/// Merges what was found into the store, every file encrypted before any is written, and
+/// all of them written through one journal.
+fn write(ctx: &Context, found: &Found, out: &mut Report) -> Result<()> {
+    let store = ctx.store();
+    let paths = &ctx.paths;
+    let (_lock, key) = out.noting(|n| store.lock_for_writing(n))?;
     let journal_path = paths.secrets_dir.with_extension("import-journal");
     if let Some(done) = journal::recover(&journal_path)? {
-        ctx.printer.warn(done.describe(&journal_path));
+        out.warn(done.describe(&journal_path));
     }
     store.check_dir()?;
-    // Everything encrypted before anything is written.
     let mut ciphertexts = Vec::new();
     for f in &found.files {
         let existing = match store.read(f.scope, &key)? {
@@ -72,48 +103,53 @@ pub fn secrets(
         })
         .collect();
     journal::apply(&journal_path, &paths.secrets_dir, &[], &wants)?;
+    Ok(())
+}
 
-    match format {
-        OutputFormat::Json => out.set_payload(&json!({
-            "imported": found.files.iter().map(|f| json!({
-                "scope": f.scope.cli_name(),
-                "file": paths.logical(&f.file),
-                "keys": f.keys,
-                "rotated_key_base": f.rotated,
-            })).collect::<Vec<_>>(),
-            "not_imported": found.not_imported.iter().map(|(f, why)| json!({
-                "file": f, "reason": why,
-            })).collect::<Vec<_>>(),
-        })),
-        OutputFormat::Human => {
-            let mut t = report::table(&["file", "scope", "keys", "result"]);
-            for f in &found.files {
-                t.add_row(vec![
-                    paths.logical(&f.file),
-                    f.scope.cli_name().to_string(),
-                    f.keys.join(", "),
-                    if f.rotated {
-                        "imported (rotated key base)".into()
-                    } else {
-                        "imported".to_string()
-                    },
-                ]);
-            }
-            for (f, why) in &found.not_imported {
-                t.add_row(vec![
-                    f.clone(),
-                    "-".into(),
-                    "-".into(),
-                    format!("not imported: {why}"),
-                ]);
-            }
-            out.text(format!("{t}\n"));
-        }
+/// What was imported and what was not: the table, the document, the summary note.
+fn report(out: &mut Report, paths: &Paths, found: &Found) {
+    out.set_payload(&Document {
+        imported: found
+            .files
+            .iter()
+            .map(|f| Imported {
+                scope: f.scope.cli_name(),
+                file: paths.logical(&f.file),
+                keys: &f.keys,
+                rotated_key_base: f.rotated,
+            })
+            .collect(),
+        not_imported: found
+            .not_imported
+            .iter()
+            .map(|(file, reason)| NotImported { file, reason })
+            .collect(),
+    });
+    let mut t = report::table(&["file", "scope", "keys", "result"]);
+    for f in &found.files {
+        t.add_row(vec![
+            paths.logical(&f.file),
+            f.scope.cli_name().to_string(),
+            f.keys.join(", "),
+            if f.rotated {
+                "imported (rotated key base)".into()
+            } else {
+                "imported".to_string()
+            },
+        ]);
     }
-    ctx.printer.info(format!(
+    for (f, why) in &found.not_imported {
+        t.add_row(vec![
+            f.clone(),
+            "-".into(),
+            "-".into(),
+            format!("not imported: {why}"),
+        ]);
+    }
+    out.table(&t);
+    out.info(format!(
         "Imported {} of GitLab's encrypted settings into `{}`.",
         found.files.len(),
         paths.secrets_dir.display()
     ));
-    Ok(out)
 }

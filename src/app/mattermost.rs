@@ -6,7 +6,8 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use serde_json::json;
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::cli::OutputFormat;
 use crate::cli::{MattermostBackupArgs, MattermostRestoreArgs};
@@ -24,8 +25,9 @@ pub fn lock(t: &Target) -> Result<crate::fsutil::Lock> {
     crate::fsutil::lock_dir(&t.state_dir, "Mattermost backup or restore")
 }
 
-/// The target, locked, after recovering an interrupted restore.
-pub fn target(ctx: &Context) -> Result<(Target, crate::fsutil::Lock)> {
+/// The target, locked, after recovering an interrupted restore; with the warnings about
+/// it (its settings, the recovery), for the caller to show.
+pub fn target(ctx: &Context) -> Result<(Target, crate::fsutil::Lock, Vec<String>)> {
     let r = ctx.resolve()?;
     let relevant = r
         .errors()
@@ -37,14 +39,12 @@ pub fn target(ctx: &Context) -> Result<(Target, crate::fsutil::Lock)> {
         "nothing was done",
     )?;
     let t = Target::new(&ctx.paths, &r.model)?;
-    for w in &t.warnings {
-        ctx.printer.warn(w);
-    }
+    let mut warnings = t.warnings.clone();
     let lock = lock(&t)?;
     if let Some(msg) = restore::recover(&t)? {
-        ctx.printer.warn(msg);
+        warnings.push(msg);
     }
-    Ok((t, lock))
+    Ok((t, lock, warnings))
 }
 
 /// Finishes or rolls back an interrupted restore when there is one (for `check`); a
@@ -91,40 +91,82 @@ impl Drop for Progress {
     }
 }
 
+/// The JSON document of `mattermost backup`.
+#[derive(Serialize)]
+struct BackupDocument<'a> {
+    archive: String,
+    pg_dump: &'a str,
+    /// The archive's own manifest, as written into it.
+    manifest: &'a Value,
+}
+
+/// The JSON document of `mattermost backup --verify`.
+#[derive(Serialize)]
+struct VerifyDocument<'a> {
+    verified: bool,
+    /// The manifest's `archive` when verified, else the path given.
+    archive: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tables: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problem: Option<&'a str>,
+    sql_ran_as: Option<RanAs<'a>>,
+    warning: Option<&'a str>,
+}
+
+/// Who ran the archive's SQL during the trial restore.
+#[derive(Serialize)]
+struct RanAs<'a> {
+    role: &'a str,
+    throwaway: bool,
+    mattermost_role: bool,
+}
+
+/// The JSON document of `mattermost restore`.
+#[derive(Serialize)]
+struct RestoreDocument<'a> {
+    restored: &'a str,
+    previous_database: Option<&'a str>,
+    archive: String,
+    /// The manifest's `created`.
+    created: &'a Value,
+}
+
 pub fn backup_cmd(ctx: &Context, a: &MattermostBackupArgs) -> Result<Report> {
-    let mut out = Report::new();
     let format = a.report.output_format;
-    let (t, _lock) = target(ctx)?;
-    let progress = Progress::new(ctx, format);
-    let say = |m: &str| progress.step(m);
-    if let Some(archive) = &a.verify {
-        return verify_cmd(ctx, &t, archive, format, &say);
-    }
-    let dir = match &a.output {
-        Some(d) => d.clone(),
-        None => ctx.paths.root.join(crate::mattermost::BACKUPS_DIR),
-    };
-    if !t.local_files() {
-        ctx.printer.info(format!(
-            "FileSettings.DriverName is `{}`: the files are not local, so the archive holds no data/ (the manifest says so too)",
-            t.driver
-        ));
-    }
-    let done = backup::run(&t, &ctx.paths.root, &dir, &say)?;
-    if format == OutputFormat::Json {
-        out.set_payload(&json!({
-            "archive": done.path.display().to_string(),
-            "pg_dump": done.pg_dump,
-            "manifest": done.manifest,
-        }));
-    } else {
+    Ok(Report::build(|out| {
+        let (t, _lock, warnings) = target(ctx)?;
+        for w in warnings {
+            out.warn(w);
+        }
+        let progress = Progress::new(ctx, format);
+        let say = |m: &str| progress.step(m);
+        if let Some(archive) = &a.verify {
+            return verify_cmd(ctx, &t, archive, format, &say, out);
+        }
+        let dir = match &a.output {
+            Some(d) => d.clone(),
+            None => ctx.paths.root.join(crate::mattermost::BACKUPS_DIR),
+        };
+        if !t.local_files() {
+            out.info(format!(
+                "FileSettings.DriverName is `{}`: the files are not local, so the archive holds no data/ (the manifest says so too)",
+                t.driver
+            ));
+        }
+        let done = backup::run(&t, &ctx.paths.root, &dir, &say)?;
+        out.set_payload(&BackupDocument {
+            archive: done.path.display().to_string(),
+            pg_dump: &done.pg_dump,
+            manifest: &done.manifest,
+        });
         out.text(format!("{}\n", done.path.display()));
-    }
-    Ok(out)
+        Ok(())
+    }))
 }
 
 /// The administrative connection of `[mattermost] admin_data_source`, if set.
-fn admin_conn(ctx: &Context) -> Result<Option<crate::mattermost::pg::Conn>> {
+fn admin_conn(ctx: &Context, out: &mut Report) -> Result<Option<crate::mattermost::pg::Conn>> {
     let r = ctx.resolve()?;
     let mut warnings = Vec::new();
     let mm = &r.model.mattermost;
@@ -134,8 +176,8 @@ fn admin_conn(ctx: &Context) -> Result<Option<crate::mattermost::pg::Conn>> {
         mm.pg_bin_dir.as_deref().map(Into::into),
         &mut warnings,
     )?;
-    for w in &warnings {
-        ctx.printer.warn(w);
+    for w in warnings {
+        out.warn(w);
     }
     Ok(admin)
 }
@@ -146,14 +188,15 @@ fn verify_cmd(
     archive: &std::path::Path,
     format: OutputFormat,
     say: &dyn Fn(&str),
-) -> Result<Report> {
-    let mut out = Report::new();
-    let admin = admin_conn(ctx)?;
+    out: &mut Report,
+) -> Result<()> {
+    let admin = admin_conn(ctx, out)?;
     let mm_role = t.conn.user().to_string();
     let unisolated = format!(
         "the archive's SQL runs as the Mattermost role `{mm_role}`: an archive from someone else can act with that role's rights (change its password, read and change its databases); set `mattermost.admin_data_source` to run it as a throwaway role"
     );
     if admin.is_none() && format == OutputFormat::Human {
+        // Before the trial restore runs, as a person watching should read it.
         ctx.printer.warn(&unisolated);
     }
     let v = backup::verify(t, admin.as_ref(), archive, say).map_err(|e| {
@@ -165,26 +208,24 @@ fn verify_cmd(
     })?;
     // No SQL ran when the archive failed its checksums.
     let ran = !v.sql_role.is_empty();
-    let ran_as = ran.then(|| {
-        json!({
-            "role": v.sql_role,
-            "throwaway": v.isolated,
-            "mattermost_role": !v.isolated,
-        })
+    let sql_ran_as = ran.then(|| RanAs {
+        role: &v.sql_role,
+        throwaway: v.isolated,
+        mattermost_role: !v.isolated,
     });
-    let warning = (ran && !v.isolated).then(|| unisolated.clone());
-    match v.verdict {
+    let warning = (ran && !v.isolated).then_some(unisolated.as_str());
+    match &v.verdict {
         backup::Verdict::Good(doc) => {
-            if format == OutputFormat::Json {
-                out.set_payload(&json!({
-                    "verified": true,
-                    "archive": doc["archive"],
-                    "tables": doc["tables"],
-                    "sql_ran_as": ran_as,
-                    "warning": warning,
-                }));
-            } else {
-                ctx.printer.info(format!(
+            out.set_payload(&VerifyDocument {
+                verified: true,
+                archive: &doc["archive"],
+                tables: Some(&doc["tables"]),
+                problem: None,
+                sql_ran_as,
+                warning,
+            });
+            if format == OutputFormat::Human {
+                out.info(format!(
                     "`{}` is good: checksums match, and a trial restore has the row counts of the manifest{}",
                     archive.display(),
                     if v.isolated {
@@ -194,27 +235,28 @@ fn verify_cmd(
                     }
                 ));
             }
-            Ok(out)
         }
         backup::Verdict::Bad(why) => {
-            if format == OutputFormat::Json {
-                out.set_payload(&json!({
-                    "verified": false,
-                    "archive": archive.display().to_string(),
-                    "problem": why,
-                    "sql_ran_as": ran_as,
-                    "warning": warning,
-                }));
-            }
+            let given = Value::String(archive.display().to_string());
+            out.set_payload(&VerifyDocument {
+                verified: false,
+                archive: &given,
+                tables: None,
+                problem: Some(why),
+                sql_ran_as,
+                warning,
+            });
+            // The verdict, printed as the run ends (before the notes).
             eprintln!(
                 "{} `{}` is damaged or differs from its manifest: {}",
                 ctx.printer.style.error("error:"),
                 archive.display(),
                 crate::sys::term::escape_controls(why.as_bytes(), true)
             );
-            Ok(out.with_status(ExitStatus::Failure))
+            out.status = ExitStatus::Failure;
         }
     }
+    Ok(())
 }
 
 fn confirm(ctx: &Context, a: &MattermostRestoreArgs, db: &str) -> Result<()> {
@@ -245,29 +287,31 @@ fn confirm(ctx: &Context, a: &MattermostRestoreArgs, db: &str) -> Result<()> {
 pub fn restore_cmd(ctx: &Context, a: &MattermostRestoreArgs) -> Result<Report> {
     let mut out = Report::new();
     let format = a.report.output_format;
-    let (t, _lock) = target(ctx)?;
+    let (t, _lock, warnings) = target(ctx)?;
+    // Before the question: what was recovered bears on the answer.
+    for w in &warnings {
+        ctx.printer.warn(w);
+    }
     restore::check_target(&t)?;
     confirm(ctx, a, t.dbname())?;
     let progress = Progress::new(ctx, format);
     let say = |m: &str| progress.step(m);
     let done = restore::run(&t, &a.archive, a.force_disconnect, &say)?;
-    if format == OutputFormat::Json {
-        out.set_payload(&json!({
-            "restored": done.database,
-            "previous_database": done.old_database,
-            "archive": a.archive.display().to_string(),
-            "created": done.manifest["created"],
-        }));
-    } else {
+    out.set_payload(&RestoreDocument {
+        restored: &done.database,
+        previous_database: done.old_database.as_deref(),
+        archive: a.archive.display().to_string(),
+        created: &done.manifest["created"],
+    });
+    if format == OutputFormat::Human {
         // The result, unlike the progress lines, is printed off a terminal too (cron, logs).
-        drop(progress);
-        ctx.printer.info(format!(
+        out.info(format!(
             "Restored `{}` from `{}`.",
             done.database,
             a.archive.display()
         ));
         if let Some(old) = &done.old_database {
-            ctx.printer.info(format!(
+            out.info(format!(
                 "The previous database is kept as `{old}`; drop it when the restore is confirmed (`DROP DATABASE \"{old}\"`)."
             ));
         }

@@ -144,7 +144,7 @@ fn job(command: &Command) -> Job<'_> {
         }
         Command::Secrets(SecretsCommand::Rekey { new_key, report }) => {
             Job::new(format(report.output_format), Store, move |ctx| {
-                secrets::rekey::run(ctx, *new_key, report.output_format)
+                secrets::rekey::run(ctx, *new_key)
             })
         }
         Command::Smtp(SmtpCommand::Secret(a)) => secret_job(Scope::Smtp, a),
@@ -176,7 +176,7 @@ fn job(command: &Command) -> Job<'_> {
             dir,
             report,
         })) => Job::new(format(report.output_format), Nothing, move |_| {
-            servicedesk::check_templates(dir, report.output_format)
+            servicedesk::check_templates(dir)
         }),
         Command::ServiceDeskEmail(ServiceDeskCommand::Templates(SdTemplatesCommand::Preview(
             a,
@@ -228,7 +228,7 @@ fn job(command: &Command) -> Job<'_> {
             reconfigure::run(ctx, a)
         }),
         Command::ShowConfig(a) => Job::new(format(a.report.output_format), Settings, move |ctx| {
-            show_config::run(ctx, a.filter.as_deref(), a.report.output_format)
+            show_config::run(ctx, a.filter.as_deref())
         }),
         Command::Config(ConfigCommand::Get { key }) => {
             Job::new(Format::Table, Settings, move |ctx| config::get(ctx, key))
@@ -248,14 +248,14 @@ fn job(command: &Command) -> Job<'_> {
             dir,
             report,
         }) => Job::new(format(report.output_format), Settings, move |ctx| {
-            import::secrets(ctx, secrets_file, dir, report.output_format)
+            import::secrets(ctx, secrets_file, dir)
         }),
         Command::Import(ImportCommand::GitlabRb {
             file,
             dry_run,
             report,
         }) => Job::new(format(report.output_format), Settings, move |ctx| {
-            import_rb::run(ctx, file, *dry_run, report.output_format)
+            import_rb::run(ctx, file, *dry_run)
         }),
     }
 }

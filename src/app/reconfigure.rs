@@ -139,6 +139,25 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<Report> {
         render::apply(&plan, &changes, &ctx.paths.rendered_dir)?;
     }
 
+    let report = report(ctx, args, done, &changes, &diffs);
+    if !dry {
+        if let Err(e) = log_run(ctx, &changes) {
+            return Ok(report.fail(e));
+        }
+    }
+    Ok(report)
+}
+
+/// The document, the diffs or the table, the notes and the summary; with `--dry-run
+/// --exit-code`, exit 1 when a file would change.
+fn report(
+    ctx: &Context,
+    args: &ReconfigureArgs,
+    done: Done,
+    changes: &[render::Change],
+    diffs: &[DiffDoc],
+) -> Report {
+    let dry = args.dry_run;
     let changed = changes.iter().filter(|c| c.action.changes()).count();
     let unchanged = changes.len() - changed;
     let mut report = Report::new();
@@ -149,12 +168,12 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<Report> {
         notes: &done.notes,
         recovered: done.recovered.clone(),
         removed_temporaries: &done.swept,
-        diffs: args.diff.then_some(&diffs[..]),
+        diffs: args.diff.then_some(diffs),
     });
     if args.diff {
         report.text(diffs.iter().map(|d| d.diff.as_str()).collect::<String>());
     } else if args.report.output_format == OutputFormat::Human {
-        report.table(&table(&changes, dry));
+        report.table(&table(changes, dry));
     }
     for n in done.notes {
         report.warn(n);
@@ -164,15 +183,10 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<Report> {
         "{changed} {verb}, {unchanged} unchanged in `{}`.",
         ctx.paths.rendered_dir.display()
     ));
-    if !dry {
-        if let Err(e) = log_run(ctx, &changes) {
-            return Ok(report.fail(e));
-        }
-    }
     if dry && args.exit_code && changed > 0 {
-        return Ok(report.with_status(ExitStatus::Failure));
+        report.status = ExitStatus::Failure;
     }
-    Ok(report)
+    report
 }
 
 /// Locks the rendered tree (a dry run only when a journal says an apply was interrupted,

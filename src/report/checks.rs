@@ -231,59 +231,65 @@ pub fn junit(checks: &[Check]) -> String {
             secs(time)
         );
         for s in &p.steps {
-            let _ = write!(
-                x,
-                "    <testcase classname=\"toolctl.{}\" name=\"{}\" time=\"{}\"",
-                esc(&p.name),
-                esc(&s.name),
-                secs(s.elapsed)
-            );
-            let body = match &s.hint {
-                Some(h) => format!("{}\nhint: {h}", s.detail),
-                None => s.detail.clone(),
-            };
-            match s.status {
-                Status::Ok => {
-                    let _ = writeln!(
-                        x,
-                        ">\n      <system-out>{}</system-out>\n    </testcase>",
-                        esc(&s.detail)
-                    );
-                }
-                Status::Warn => {
-                    let _ = writeln!(
-                        x,
-                        ">\n      <system-out>warning: {}</system-out>\n    </testcase>",
-                        esc(&body)
-                    );
-                }
-                Status::Skipped => {
-                    let _ = writeln!(
-                        x,
-                        ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                        esc(&s.detail)
-                    );
-                }
-                Status::Fail | Status::Error => {
-                    let tag = if s.status == Status::Fail {
-                        "failure"
-                    } else {
-                        "error"
-                    };
-                    let _ = writeln!(
-                        x,
-                        ">\n      <{tag} message=\"{}\" type=\"{}\">{}</{tag}>\n    </testcase>",
-                        esc(&s.detail),
-                        s.status.label(),
-                        esc(&body)
-                    );
-                }
-            }
+            testcase(&mut x, &p.name, s);
         }
         x.push_str("  </testsuite>\n");
     }
     x.push_str("</testsuites>\n");
     x
+}
+
+/// One step as a `<testcase>`: its detail as output, or its `<skipped>`, `<failure>` or
+/// `<error>`.
+fn testcase(x: &mut String, probe: &str, s: &Step) {
+    let _ = write!(
+        x,
+        "    <testcase classname=\"toolctl.{}\" name=\"{}\" time=\"{:.3}\"",
+        esc(probe),
+        esc(&s.name),
+        s.elapsed.as_secs_f64()
+    );
+    let body = match &s.hint {
+        Some(h) => format!("{}\nhint: {h}", s.detail),
+        None => s.detail.clone(),
+    };
+    match s.status {
+        Status::Ok => {
+            let _ = writeln!(
+                x,
+                ">\n      <system-out>{}</system-out>\n    </testcase>",
+                esc(&s.detail)
+            );
+        }
+        Status::Warn => {
+            let _ = writeln!(
+                x,
+                ">\n      <system-out>warning: {}</system-out>\n    </testcase>",
+                esc(&body)
+            );
+        }
+        Status::Skipped => {
+            let _ = writeln!(
+                x,
+                ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                esc(&s.detail)
+            );
+        }
+        Status::Fail | Status::Error => {
+            let tag = if s.status == Status::Fail {
+                "failure"
+            } else {
+                "error"
+            };
+            let _ = writeln!(
+                x,
+                ">\n      <{tag} message=\"{}\" type=\"{}\">{}</{tag}>\n    </testcase>",
+                esc(&s.detail),
+                s.status.label(),
+                esc(&body)
+            );
+        }
+    }
 }
 
 /// XML text and attribute escaping; control characters (those XML 1.0 forbids, DEL and

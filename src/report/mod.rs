@@ -21,8 +21,14 @@
 //! - the live probe rows and `-v` transcript of `check` on a terminal (stderr; the final
 //!   table or document is still this report);
 //! - `servicedesk-email verify`'s waiting line (stderr, on a terminal);
-//! - `secret edit`'s editor session and `mattermost restore`'s confirmation (the terminal);
+//! - `secret edit`'s editor session and `mattermost restore`'s confirmation (the terminal),
+//!   with the warnings that bear on them printed before (the store's, the recovery's), and
+//!   `mattermost backup --verify`'s warning before its trial restore runs the archive's SQL;
 //! - `secret show`'s plaintext, written as raw bytes (never through a table).
+//!
+//! Notes are collected, not printed as they come: [`Report::build`] keeps them when the
+//! work ends in an error, and [`Report::noting`] turns a lower module's notices into notes
+//! in order.
 //!
 //! Colour and verbosity for stderr are the [`Printer`]'s: modules below `app` never
 //! print; they hand back [`Notice`]s (see [`crate::sys::notice`]) that the printer shows.
@@ -88,6 +94,17 @@ impl Report {
         Report::default()
     }
 
+    /// Runs `work` on a new report. An error ends the report without losing what it had
+    /// collected: its notes (a recovered journal, say) are shown before the error, as they
+    /// would have been had they been printed at once.
+    pub fn build(work: impl FnOnce(&mut Report) -> Result<(), Error>) -> Report {
+        let mut report = Report::new();
+        match work(&mut report) {
+            Ok(()) => report,
+            Err(e) => report.fail(e),
+        }
+    }
+
     pub fn with_status(mut self, status: ExitStatus) -> Report {
         self.status = status;
         self
@@ -121,6 +138,15 @@ impl Report {
                 map
             }
         });
+    }
+
+    /// Runs `f` with a notifier whose notices become this report's notes, in order (for a
+    /// module below `app` that says what it did: created a key, recovered a journal).
+    pub fn noting<T>(&mut self, f: impl FnOnce(&dyn Notify) -> T) -> T {
+        let collected = crate::sys::notice::Collect::default();
+        let result = f(&collected);
+        self.notes.extend(collected.0.into_inner());
+        result
     }
 
     pub fn info(&mut self, msg: impl Into<String>) {
@@ -332,6 +358,24 @@ mod tests {
         assert!(out.closed());
         // The first write met the closed pipe; the second was not tried.
         assert_eq!(out.w.0, 1);
+    }
+
+    #[test]
+    fn a_failed_build_keeps_its_notes_before_the_error() {
+        let r = Report::build(|out| {
+            out.noting(|n| n.warn("recovered a journal".into()));
+            out.info("then this");
+            Err(Error::new("boom"))
+        });
+        assert_eq!(
+            r.notes,
+            vec![
+                Notice::Warn("recovered a journal".into()),
+                Notice::Info("then this".into())
+            ]
+        );
+        assert_eq!(r.status, ExitStatus::Error);
+        assert!(r.error.is_some() && r.payload.is_none());
     }
 
     #[test]

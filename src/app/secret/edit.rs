@@ -10,7 +10,7 @@ use crate::Context;
 /// `toolctl <scope> secret edit`: decrypt to a private tmpfs copy, run the editor, check,
 /// encrypt. The store stays locked for the whole session so no other writer slips in.
 pub fn run(ctx: &Context, scope: Scope) -> Result<Report> {
-    let out = Report::new();
+    let mut out = Report::new();
     let store = ctx.store();
     let (_lock, key) = store.lock_for_writing(&ctx.printer)?;
     let initial: Plaintext = match store.read(scope, &key)? {
@@ -24,13 +24,13 @@ pub fn run(ctx: &Context, scope: Scope) -> Result<Report> {
         let edited = session.read()?;
         if matches!(&edited, Ok(e) if e[..] == initial[..]) {
             // Unchanged content is "nothing to do", even when it is the bare template.
-            ctx.printer.info("No changes; nothing written.");
+            out.info("No changes; nothing written.");
             return Ok(out);
         }
         match edited.and_then(|e| schema::validate(scope, &e).map(|()| e)) {
             Ok(edited) => {
                 store.write(scope, &key, &edited)?;
-                ctx.printer.info("File encrypted and saved.");
+                out.info("File encrypted and saved.");
                 return Ok(out);
             }
             Err(e) => {

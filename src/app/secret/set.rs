@@ -15,7 +15,7 @@ use crate::secrets::{schema, Plaintext, Scope};
 use crate::Context;
 
 pub fn run(ctx: &Context, scope: Scope, name: &str) -> Result<Report> {
-    let out = Report::new();
+    let mut out = Report::new();
     super::check_key_name(scope, name)?;
     let value = read_value(ctx, scope, name)?;
     if value.is_empty() {
@@ -59,7 +59,7 @@ pub fn run(ctx: &Context, scope: Scope, name: &str) -> Result<Report> {
     let content = render(&entries);
     schema::validate(scope, content.as_bytes()).map_err(|e| invalid(scope, e))?;
     store.write(scope, &key, content.as_bytes())?;
-    ctx.printer.info(format!(
+    out.info(format!(
         "{} `{name}` in the {scope} secret; the other keys were kept. File encrypted and saved.",
         if replaced { "Replaced" } else { "Added" }
     ));

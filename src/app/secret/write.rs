@@ -9,7 +9,6 @@ use crate::Context;
 
 /// `toolctl <scope> secret write`: all of stdin, checked, encrypted, saved atomically.
 pub fn run(ctx: &Context, scope: Scope) -> Result<Report> {
-    let out = Report::new();
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         ctx.printer.info(format!(
@@ -21,9 +20,11 @@ pub fn run(ctx: &Context, scope: Scope) -> Result<Report> {
         .map_err(|e| invalid(scope, e))?;
     // Check the content before touching anything: bad input leaves every file as it was.
     schema::validate(scope, &plaintext).map_err(|e| invalid(scope, e))?;
-    let store = ctx.store();
-    let (_lock, key) = store.lock_for_writing(&ctx.printer)?;
-    store.write(scope, &key, &plaintext)?;
-    ctx.printer.info("File encrypted and saved.");
-    Ok(out)
+    Ok(Report::build(|out| {
+        let store = ctx.store();
+        let (_lock, key) = out.noting(|n| store.lock_for_writing(n))?;
+        store.write(scope, &key, &plaintext)?;
+        out.info("File encrypted and saved.");
+        Ok(())
+    }))
 }
