@@ -417,7 +417,28 @@ pub mod rules {
         mattermost(r, s, &mut out);
         graph_endpoints(r, s, &mut out);
         services(r, s, &mut out);
+        path_controls(r, s, &mut out);
         out
+    }
+
+    /// No control character (newline, escape…) in a path setting: rendered into YAML,
+    /// Ruby or a unit file, a newline would start a line of the attacker's choosing.
+    fn path_controls(r: Values, s: &Settings, out: &mut Vec<Diag>) {
+        for (key, (value, _)) in r.0 {
+            let Value::Str(v) = value else { continue };
+            if super::schema::is_path_key(key) && super::schema::has_control(v) {
+                out.push(diag(
+                    Severity::Error,
+                    s,
+                    key,
+                    format!(
+                        "`{key}` is `{}`: a control character in a path",
+                        crate::sys::term::one_line(v)
+                    ),
+                    format!("write `{key}` without newlines, tabs or other control characters (`toolctl config set {key} <path>`)"),
+                ));
+            }
+        }
     }
 
     /// Where a mailbox is read: (table, Graph, server or tenant, user, mailbox), lowercased.

@@ -154,3 +154,77 @@ fn reconfigure_never_appends_its_run_log_through_a_link_or_a_directory_another_u
     assert!(fs::read_to_string(&log).unwrap().contains("reconfigure: "));
     assert_eq!(Fingerprint::of(&v), fp);
 }
+
+#[test]
+fn a_control_character_in_a_path_is_not_imported_and_refused_at_resolve() {
+    let t = TestRoot::builder()
+        .default_settings()
+        .secrets_init()
+        .build();
+    let rb = t.aux().join("gitlab.rb");
+    fs::write(
+        &rb,
+        r#"external_url 'https://gitlab.example.com'
+gitlab_rails['incoming_email_enabled'] = true
+gitlab_rails['incoming_email_address'] = "incoming+%{key}@incoming.example.com"
+gitlab_rails['incoming_email_email'] = "incoming@incoming.example.com"
+gitlab_rails['incoming_email_password'] = "imap-pass"
+gitlab_rails['incoming_email_host'] = "imap.example.com"
+gitlab_rails['incoming_email_port'] = 993
+gitlab_rails['incoming_email_ssl'] = true
+gitlab_rails['incoming_email_log_file'] = "/var/log/gitlab/mailroom/x\n* * * * * root touch /PWNED #/mail_room_json.log"
+"#,
+    )
+    .unwrap();
+    let out = t
+        .toolctl([
+            "import",
+            "gitlab-rb",
+            rb.to_str().unwrap(),
+            "--output-format",
+            "json",
+        ])
+        .run();
+    out.assert_code(0);
+    let not_imported = out.json()["not_imported"].clone();
+    assert!(
+        not_imported.as_array().unwrap().iter().any(|n| n["line"] == 9
+            && n["name"] == "gitlab_rails['incoming_email_log_file']"
+            && n["reason"] == "control character in a path"),
+        "{out}"
+    );
+    let toml = fs::read_to_string(t.config_file()).unwrap();
+    assert!(!toml.contains("PWNED") && !toml.contains("log_file"), "{toml}");
+
+    // Written by hand in toolctl.toml (or by `config set`): refused at resolve, for every
+    // path setting.
+    for (table, key, value) in [
+        ("incoming_email", "log_file", r#""/var/log/gitlab/mailroom/x\n* * * * * root touch /PWNED #/y.log""#),
+        ("incoming_email", "ca_file", r#""/etc/ssl/ca\u001b]0;title\u0007.pem""#),
+        ("gitlab", "encrypted_settings_dir", r#""/var/opt/gitlab/x\ry""#),
+        ("logging", "log_directory", r#""/var/log/tool\nctl""#),
+    ] {
+        let t2 = TestRoot::copy_of(&t);
+        let toml = fs::read_to_string(t2.config_file()).unwrap();
+        let toml = if toml.contains(&format!("[{table}]\n")) {
+            toml.replacen(
+                &format!("[{table}]\n"),
+                &format!("[{table}]\n{key} = {value}\n"),
+                1,
+            )
+        } else {
+            format!("{toml}\n[{table}]\n{key} = {value}\n")
+        };
+        fs::write(t2.config_file(), toml).unwrap();
+        let before = t2.snapshot();
+        let out = t2.toolctl(["reconfigure"]).run();
+        out.assert_error("control character in a path", &[]);
+        assert!(
+            out.stderr
+                .contains(&format!("hint: write `{table}.{key}` without newlines")),
+            "{out}"
+        );
+        assert!(!out.stderr.contains('\u{1b}'), "{out}");
+        before.assert_unchanged(&t2.snapshot(), &key);
+    }
+}
