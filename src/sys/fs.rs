@@ -1497,3 +1497,16 @@ impl DirHandle {
         Ok(File::from(fd))
     }
 }
+
+/// The metadata and link count of an open file (checked on the descriptor).
+pub fn file_stat(f: &File) -> io::Result<(Stat, u64)> {
+    let st = rustix::fs::fstat(f)?;
+    Ok((stat_of(&st), st.st_nlink as u64))
+}
+
+/// Reads an opened regular file whole, refusing more than `cap` bytes (it may grow while
+/// being read: at most `cap + 1` bytes are read).
+pub fn read_open_capped(file: &File, cap: u64) -> std::result::Result<Vec<u8>, ReadFailure> {
+    let len = file.metadata().map_err(ReadFailure::Io)?.len();
+    read_to_cap(file, len, cap)
+}

@@ -228,3 +228,151 @@ gitlab_rails['incoming_email_log_file'] = "/var/log/gitlab/mailroom/x\n* * * * *
         before.assert_unchanged(&t2.snapshot(), &key);
     }
 }
+
+const BASE: &str = "4f1a2b3c4d5e6f708192a3b4c5d6e7f80112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff0";
+const ENC_DIR: &str = "var/opt/gitlab/gitlab-rails/shared/encrypted_settings";
+
+/// omnibus' layout with git = nobody: `shared/` is git's (0751); a first reconfigure wrote
+/// git's `encrypted_settings/smtp.yaml.enc`.
+fn gitlab_root() -> TestRoot {
+    let t = TestRoot::builder()
+        .settings(
+            r#"external_url = "https://gitlab.example.com"
+
+[email]
+from = "gitlab@example.com"
+
+[smtp]
+enabled = true
+address = "smtp.example.com"
+port = 587
+domain = "example.com"
+authentication = "login"
+
+[gitlab]
+secrets_file = "/etc/gitlab/gitlab-secrets.json"
+encrypted_settings_dir = "/var/opt/gitlab/gitlab-rails/shared/encrypted_settings"
+user = "nobody"
+group = "nogroup"
+"#,
+        )
+        .secrets_init()
+        .build();
+    let path = t.path("etc/gitlab/gitlab-secrets.json");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let doc = serde_json::json!({"gitlab_rails": {"encrypted_settings_key_base": BASE}});
+    fs::write(&path, doc.to_string()).unwrap();
+    chmod(&path, 0o600);
+    t.write_secret(
+        "smtp",
+        b"user_name: 'relay@example.com'\npassword: 'smtp-pass'\n",
+    );
+    let shared = t.path("var/opt/gitlab/gitlab-rails/shared");
+    fs::create_dir_all(&shared).unwrap();
+    NOBODY.own(&shared);
+    chmod(&shared, 0o751);
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    assert!(t.path(ENC_DIR).join("smtp.yaml.enc").is_file());
+    t
+}
+
+#[test]
+fn import_gitlab_secrets_never_follows_a_link_nor_opens_a_device_or_fifo_git_plants() {
+    let t = gitlab_root();
+    let es = t.path(ENC_DIR);
+    let smtp = es.join("smtp.yaml.enc");
+    let (v, _) = victim(&t);
+    fs::write(&v, "ROOT-ONLY-SECRET\n").unwrap();
+    let fp_v = Fingerprint::of(&v);
+    NOBODY.sh_ok(&format!("mv {s} {s}.orig", s = smtp.display()));
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("a link to a root-only file", format!("ln -s {} {}", v.display(), smtp.display()), "symbolic link"),
+        ("a link to a device", format!("ln -s /dev/ptmx {}", smtp.display()), "symbolic link"),
+        ("a FIFO", format!("mkfifo {}", smtp.display()), "not a regular file"),
+    ];
+    for (what, plant, error) in cases {
+        NOBODY.sh_ok(&plant);
+        let store_before = Snapshot::of(&t.secrets_dir());
+        let started = std::time::Instant::now();
+        let out = t.toolctl(["import", "gitlab-secrets"]).run();
+        out.assert_error(error, &["smtp.yaml.enc", "nothing was written"]);
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "{what}: hung");
+        assert!(!out.stderr.contains("ROOT-ONLY"), "{what}\n{out}");
+        store_before.assert_unchanged(&Snapshot::of(&t.secrets_dir()), &what);
+        assert_eq!(Fingerprint::of(&v), fp_v, "{what}");
+        fs::remove_file(&smtp).unwrap();
+    }
+    // A second name for a root-only file (made by root here: `fs.protected_hardlinks=0`
+    // would let git make it).
+    fs::hard_link(&v, &smtp).unwrap();
+    let out = t.toolctl(["import", "gitlab-secrets"]).run();
+    out.assert_error("2 names", &["smtp.yaml.enc"]);
+    assert!(!out.stderr.contains("ROOT-ONLY"), "{out}");
+    fs::remove_file(&smtp).unwrap();
+    // The directory itself replaced by a link: refused.
+    NOBODY.sh_ok(&format!(
+        "mv {s}.orig {s} && mv {e} {e}.real && ln -s {e}.real {e}",
+        s = smtp.display(),
+        e = es.display()
+    ));
+    t.toolctl(["import", "gitlab-secrets"])
+        .run()
+        .assert_error("symbolic link", &["encrypted_settings"]);
+    NOBODY.sh_ok(&format!("rm {e} && mv {e}.real {e}", e = es.display()));
+    // Links and FIFOs under other names are listed, never opened; the real file is imported.
+    NOBODY.sh_ok(&format!(
+        "ln -s {v} {e}/ldap.yaml.enc && mkfifo {e}/redis.yaml.enc && ln -s /dev/ptmx {e}/x.yaml.enc",
+        v = v.display(),
+        e = es.display()
+    ));
+    let out = t
+        .toolctl(["import", "gitlab-secrets", "--output-format", "json"])
+        .run();
+    out.assert_code(0);
+    let doc = out.json();
+    assert_eq!(doc["imported"][0]["scope"], "smtp", "{out}");
+    let listed: Vec<(String, String)> = doc["not_imported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["file"].as_str().unwrap().to_string(),
+                n["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("ldap.yaml.enc".to_string(), "a symbolic link: not followed".to_string()),
+            ("redis.yaml.enc".to_string(), "not a regular file: not opened".to_string()),
+            ("x.yaml.enc".to_string(), "a symbolic link: not followed".to_string()),
+        ],
+        "{out}"
+    );
+    assert_eq!(Fingerprint::of(&v), fp_v);
+}
+
+#[test]
+fn import_gitlab_secrets_shows_file_names_with_their_control_bytes_escaped() {
+    let t = gitlab_root();
+    let es = t.path(ENC_DIR);
+    let name = "\u{1b}]0;pwned\u{7}\u{1b}[2J\rx.yaml.enc";
+    NOBODY.sh_ok(&format!(
+        "touch \"{}/$(printf '\\033]0;pwned\\007\\033[2J\\rx.yaml.enc')\"",
+        es.display()
+    ));
+    assert!(es.join(name).exists());
+    let out = t.toolctl(["import", "gitlab-secrets"]).run();
+    out.assert_code(0);
+    let text = out.stdout_str();
+    assert!(!text.contains('\u{1b}') && !text.contains('\r') && !text.contains('\u{7}'), "{out}");
+    assert!(text.contains(r"\x1b]0;pwned\x07\x1b[2J\x0dx.yaml.enc"), "{out}");
+    // JSON carries the name unchanged (JSON-escaped).
+    let out = t
+        .toolctl(["import", "gitlab-secrets", "--output-format", "json"])
+        .run();
+    out.assert_code(0);
+    assert_eq!(out.json()["not_imported"][0]["file"], name, "{out}");
+}
