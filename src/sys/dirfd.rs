@@ -254,3 +254,9 @@ mod tests {
         );
     }
 }
+
+impl AsFd for DirFd {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}

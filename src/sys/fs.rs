@@ -1498,8 +1498,8 @@ impl DirHandle {
     }
 }
 
-/// The metadata and link count of an open file (checked on the descriptor).
-pub fn file_stat(f: &File) -> io::Result<(Stat, u64)> {
+/// The metadata and link count of an open file or directory (checked on the descriptor).
+pub fn file_stat(f: &impl std::os::fd::AsFd) -> io::Result<(Stat, u64)> {
     let st = rustix::fs::fstat(f)?;
     Ok((stat_of(&st), st.st_nlink as u64))
 }

@@ -376,3 +376,67 @@ fn import_gitlab_secrets_shows_file_names_with_their_control_bytes_escaped() {
     out.assert_code(0);
     assert_eq!(out.json()["not_imported"][0]["file"], name, "{out}");
 }
+
+/// `tail` in a log directory mail_room's user owns, holding a second name (hard link) of
+/// a root-only key and of a root-owned log. The links are made by root here, standing in
+/// for `fs.protected_hardlinks=0` (the sysctl is not changed).
+#[test]
+fn tail_never_prints_a_hard_link_to_a_file_the_directorys_owner_cannot_read() {
+    use crate::tail::{logs, write_log, Tail};
+    use std::os::unix::fs::PermissionsExt;
+    let t = TestRoot::new();
+    let a = Attacker::new();
+    let root_log = write_log(&t, "gitlab/production.log", "root-log-line\n");
+    let svc = logs(&t).join("mailroom");
+    fs::create_dir_all(&svc).unwrap();
+    fs::set_permissions(&svc, fs::Permissions::from_mode(0o755)).unwrap();
+    a.own(&svc);
+    a.sh_ok(&format!("echo attacker-line > '{}/mail_room.log'", svc.display()));
+    let key = t.path("etc/toolctl/secrets.key");
+    fs::create_dir_all(key.parent().unwrap()).unwrap();
+    fs::write(&key, "AGE-SECRET-KEY-1HARDLINKEDKEYMUSTNOTSHOW\n").unwrap();
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).unwrap();
+    let before = Fingerprint::of(&key);
+    fs::hard_link(&key, svc.join("key.log")).unwrap();
+    // World-readable, but root's and with two names: not the directory owner's file.
+    fs::set_permissions(&root_log, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::hard_link(&root_log, svc.join("prod.log")).unwrap();
+
+    for args in [&[][..], &["mailroom"][..], &["mailroom/key.log"][..]] {
+        let mut tail = Tail::start(&t, args);
+        if args.is_empty() {
+            tail.expect("root-log-line\n");
+        }
+        if args.len() < 2 && args != ["mailroom/key.log"] {
+            tail.expect("attacker-line\n");
+        }
+        if args.is_empty() {
+            tail.sync(&root_log);
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !tail.stderr().contains("key.log` cannot be read by")
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let (out, err) = (tail.text(), tail.stderr());
+        assert!(
+            !out.contains("HARDLINKEDKEY") && !err.contains("HARDLINKEDKEY"),
+            "{args:?}\n{out}\n{err}"
+        );
+        assert!(
+            err.contains("mailroom/key.log` cannot be read by"),
+            "{args:?}\n{err}"
+        );
+        assert_eq!(err.matches("key.log` cannot be read by").count(), 1, "{err}");
+        if args != ["mailroom/key.log"] {
+            assert!(
+                err.contains("mailroom/prod.log` is one of 2 names of a file owned by"),
+                "{args:?}\n{err}"
+            );
+            assert!(!out.contains("==> mailroom/prod.log <=="), "{out}");
+        }
+        drop(tail);
+    }
+    assert_eq!(Fingerprint::of(&key), before);
+}
