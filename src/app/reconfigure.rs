@@ -355,7 +355,10 @@ fn open_run_log(ctx: &Context) -> Result<(std::fs::File, std::path::PathBuf)> {
     for (i, name) in missing.iter().enumerate() {
         let here = dir.path.join(name);
         let mode = if i == last { 0o750 } else { 0o755 };
-        let next = match dir.lstat(name).map_err(|e| Error::io("inspect", &here, e))? {
+        let next = match dir
+            .lstat(name)
+            .map_err(|e| Error::io("inspect", &here, e))?
+        {
             None => dir
                 .create_dir_owned(name, mode, None)
                 .map_err(|e| Error::io("create directory", &here, e))?,

@@ -82,7 +82,11 @@ pub fn read_all(
     if let Ok(list) = dir.names() {
         let others = list
             .into_iter()
-            .filter(|n| !ENCRYPTED_FILES.iter().any(|(_, f, _)| std::ffi::OsStr::new(f) == n))
+            .filter(|n| {
+                !ENCRYPTED_FILES
+                    .iter()
+                    .any(|(_, f, _)| std::ffi::OsStr::new(f) == n)
+            })
             .filter(|n| !fsutil::is_temp_name(n));
         for n in others {
             let kind = dir.lstat(&n).ok().flatten().map(|st| st.kind);
@@ -138,7 +142,9 @@ fn read_one(
             if e.raw_os_error() == Some(crate::sys::errno::ELOOP)
                 || e.kind() == std::io::ErrorKind::InvalidInput =>
         {
-            return Err(refuse("was replaced by a link or a special file while toolctl opened it".into()))
+            return Err(refuse(
+                "was replaced by a link or a special file while toolctl opened it".into(),
+            ))
         }
         Err(e) => return Err(Error::io("open", path, e)),
     };

@@ -199,6 +199,7 @@ fn rmdir_staging_name(parent: &DirHandle, name: &OsStr, id: crate::fsutil::Ident
     {
         return Ok(());
     }
+    hit("mattermost-restore-staging-rmdir");
     match parent.rmdir(name) {
         Ok(()) => Ok(()),
         Err(e)

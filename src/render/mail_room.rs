@@ -87,8 +87,7 @@ pub fn log_dirs(cx: &Context) -> Vec<PathBuf> {
                     .any(|o| o.starts_with(d) || d.starts_with(o))
         };
         let managed = |d: &std::path::Path| {
-            !own(d)
-                && (!d.exists() || (d.starts_with(&cx.paths.log_dir) && d != cx.paths.log_dir))
+            !own(d) && (!d.exists() || (d.starts_with(&cx.paths.log_dir) && d != cx.paths.log_dir))
         };
         if let Some(dir) = path.parent().filter(|d| *d != cx.paths.root && managed(d)) {
             if !out.iter().any(|d| d == dir) {

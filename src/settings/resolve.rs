@@ -588,7 +588,9 @@ pub mod rules {
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("/{}", crate::paths::LOG_DIR));
             let own = |key: &str, default: &str| {
-                r.str(key).map(str::to_string).unwrap_or_else(|| format!("/{default}"))
+                r.str(key)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("/{default}"))
             };
             let own = [
                 format!("{}/reconfigure", log_dir.trim_end_matches('/')),
@@ -1050,12 +1052,19 @@ pub mod rules {
         let file = normalized(log);
         let dir = file.parent().unwrap_or(std::path::Path::new("/"));
         let log_dir = normalized(log_dir);
-        let allowed = [normalized("/var/log"), normalized("/var/opt"), log_dir.clone()];
+        let allowed = [
+            normalized("/var/log"),
+            normalized("/var/opt"),
+            log_dir.clone(),
+        ];
         if file.parent().is_none() || !allowed.iter().any(|a| dir.starts_with(a) && dir != a) {
             return Err(LogDirRefusal::Outside(dir.display().to_string()));
         }
         let clash = log_dir.starts_with(dir)
-            || own.iter().map(|o| normalized(o)).any(|o| o.starts_with(dir) || dir.starts_with(&o));
+            || own
+                .iter()
+                .map(|o| normalized(o))
+                .any(|o| o.starts_with(dir) || dir.starts_with(&o));
         if clash {
             return Err(LogDirRefusal::Toolctls(dir.display().to_string()));
         }

@@ -1476,8 +1476,8 @@ impl DirHandle {
         )?;
         let st = rustix::fs::fstat(&fd)?;
         let me = crate::sys::users::euid();
-        let regular =
-            rustix::fs::FileType::from_raw_mode(st.st_mode as _) == rustix::fs::FileType::RegularFile;
+        let regular = rustix::fs::FileType::from_raw_mode(st.st_mode as _)
+            == rustix::fs::FileType::RegularFile;
         if !regular {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,

@@ -66,7 +66,10 @@ fn mail_room_is_never_given_the_log_directory_or_reconfigures_own_directory() {
             "/var/log/toolctl/reconfigure/deeper",
         ),
         ("/var/log/mail_room_json.log", "/var/log"),
-        ("/var/opt/toolctl/rendered/mail_room_json.log", "/var/opt/toolctl/rendered"),
+        (
+            "/var/opt/toolctl/rendered/mail_room_json.log",
+            "/var/opt/toolctl/rendered",
+        ),
     ] {
         // A fresh install: the log directory does not exist yet.
         let t = mailroom_root(Some(log));
@@ -99,9 +102,10 @@ fn reconfigure_never_appends_its_run_log_through_a_link_or_a_directory_another_u
     // Make the run write something: a changed secret.
     t.write_secret("redis", b"password: 'changed-1'\n");
     let before = snapshot(&t);
-    t.toolctl(["reconfigure"])
-        .run()
-        .assert_error("can be changed by a user other than root", &["chown root:root"]);
+    t.toolctl(["reconfigure"]).run().assert_error(
+        "can be changed by a user other than root",
+        &["chown root:root"],
+    );
     assert_eq!(Fingerprint::of(&v), fp);
     before.assert_unchanged(&snapshot(&t), &"attacker's reconfigure/");
 
@@ -117,9 +121,10 @@ fn reconfigure_never_appends_its_run_log_through_a_link_or_a_directory_another_u
         v = v.display()
     ));
     let before = snapshot(&t);
-    t.toolctl(["reconfigure"])
-        .run()
-        .assert_error("can be changed by a user other than root", &["chown root:root"]);
+    t.toolctl(["reconfigure"]).run().assert_error(
+        "can be changed by a user other than root",
+        &["chown root:root"],
+    );
     assert_eq!(Fingerprint::of(&v), fp);
     before.assert_unchanged(&snapshot(&t), &"attacker's log directory");
 
@@ -188,20 +193,39 @@ gitlab_rails['incoming_email_log_file'] = "/var/log/gitlab/mailroom/x\n* * * * *
     out.assert_code(0);
     let not_imported = out.json()["not_imported"].clone();
     assert!(
-        not_imported.as_array().unwrap().iter().any(|n| n["line"] == 9
-            && n["name"] == "gitlab_rails['incoming_email_log_file']"
-            && n["reason"] == "control character in a path"),
+        not_imported
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["line"] == 9
+                && n["name"] == "gitlab_rails['incoming_email_log_file']"
+                && n["reason"] == "control character in a path"),
         "{out}"
     );
     let toml = fs::read_to_string(t.config_file()).unwrap();
-    assert!(!toml.contains("PWNED") && !toml.contains("log_file"), "{toml}");
+    assert!(
+        !toml.contains("PWNED") && !toml.contains("log_file"),
+        "{toml}"
+    );
 
     // Written by hand in toolctl.toml (or by `config set`): refused at resolve, for every
     // path setting.
     for (table, key, value) in [
-        ("incoming_email", "log_file", r#""/var/log/gitlab/mailroom/x\n* * * * * root touch /PWNED #/y.log""#),
-        ("incoming_email", "ca_file", r#""/etc/ssl/ca\u001b]0;title\u0007.pem""#),
-        ("gitlab", "encrypted_settings_dir", r#""/var/opt/gitlab/x\ry""#),
+        (
+            "incoming_email",
+            "log_file",
+            r#""/var/log/gitlab/mailroom/x\n* * * * * root touch /PWNED #/y.log""#,
+        ),
+        (
+            "incoming_email",
+            "ca_file",
+            r#""/etc/ssl/ca\u001b]0;title\u0007.pem""#,
+        ),
+        (
+            "gitlab",
+            "encrypted_settings_dir",
+            r#""/var/opt/gitlab/x\ry""#,
+        ),
         ("logging", "log_directory", r#""/var/log/tool\nctl""#),
     ] {
         let t2 = TestRoot::copy_of(&t);
@@ -286,9 +310,21 @@ fn import_gitlab_secrets_never_follows_a_link_nor_opens_a_device_or_fifo_git_pla
     let fp_v = Fingerprint::of(&v);
     NOBODY.sh_ok(&format!("mv {s} {s}.orig", s = smtp.display()));
     let cases: Vec<(&str, String, &str)> = vec![
-        ("a link to a root-only file", format!("ln -s {} {}", v.display(), smtp.display()), "symbolic link"),
-        ("a link to a device", format!("ln -s /dev/ptmx {}", smtp.display()), "symbolic link"),
-        ("a FIFO", format!("mkfifo {}", smtp.display()), "not a regular file"),
+        (
+            "a link to a root-only file",
+            format!("ln -s {} {}", v.display(), smtp.display()),
+            "symbolic link",
+        ),
+        (
+            "a link to a device",
+            format!("ln -s /dev/ptmx {}", smtp.display()),
+            "symbolic link",
+        ),
+        (
+            "a FIFO",
+            format!("mkfifo {}", smtp.display()),
+            "not a regular file",
+        ),
     ];
     for (what, plant, error) in cases {
         NOBODY.sh_ok(&plant);
@@ -296,7 +332,10 @@ fn import_gitlab_secrets_never_follows_a_link_nor_opens_a_device_or_fifo_git_pla
         let started = std::time::Instant::now();
         let out = t.toolctl(["import", "gitlab-secrets"]).run();
         out.assert_error(error, &["smtp.yaml.enc", "nothing was written"]);
-        assert!(started.elapsed() < std::time::Duration::from_secs(30), "{what}: hung");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{what}: hung"
+        );
         assert!(!out.stderr.contains("ROOT-ONLY"), "{what}\n{out}");
         store_before.assert_unchanged(&Snapshot::of(&t.secrets_dir()), &what);
         assert_eq!(Fingerprint::of(&v), fp_v, "{what}");
@@ -345,9 +384,18 @@ fn import_gitlab_secrets_never_follows_a_link_nor_opens_a_device_or_fifo_git_pla
     assert_eq!(
         listed,
         [
-            ("ldap.yaml.enc".to_string(), "a symbolic link: not followed".to_string()),
-            ("redis.yaml.enc".to_string(), "not a regular file: not opened".to_string()),
-            ("x.yaml.enc".to_string(), "a symbolic link: not followed".to_string()),
+            (
+                "ldap.yaml.enc".to_string(),
+                "a symbolic link: not followed".to_string()
+            ),
+            (
+                "redis.yaml.enc".to_string(),
+                "not a regular file: not opened".to_string()
+            ),
+            (
+                "x.yaml.enc".to_string(),
+                "a symbolic link: not followed".to_string()
+            ),
         ],
         "{out}"
     );
@@ -367,8 +415,14 @@ fn import_gitlab_secrets_shows_file_names_with_their_control_bytes_escaped() {
     let out = t.toolctl(["import", "gitlab-secrets"]).run();
     out.assert_code(0);
     let text = out.stdout_str();
-    assert!(!text.contains('\u{1b}') && !text.contains('\r') && !text.contains('\u{7}'), "{out}");
-    assert!(text.contains(r"\x1b]0;pwned\x07\x1b[2J\x0dx.yaml.enc"), "{out}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\r') && !text.contains('\u{7}'),
+        "{out}"
+    );
+    assert!(
+        text.contains(r"\x1b]0;pwned\x07\x1b[2J\x0dx.yaml.enc"),
+        "{out}"
+    );
     // JSON carries the name unchanged (JSON-escaped).
     let out = t
         .toolctl(["import", "gitlab-secrets", "--output-format", "json"])
@@ -391,7 +445,10 @@ fn tail_never_prints_a_hard_link_to_a_file_the_directorys_owner_cannot_read() {
     fs::create_dir_all(&svc).unwrap();
     fs::set_permissions(&svc, fs::Permissions::from_mode(0o755)).unwrap();
     a.own(&svc);
-    a.sh_ok(&format!("echo attacker-line > '{}/mail_room.log'", svc.display()));
+    a.sh_ok(&format!(
+        "echo attacker-line > '{}/mail_room.log'",
+        svc.display()
+    ));
     let key = t.path("etc/toolctl/secrets.key");
     fs::create_dir_all(key.parent().unwrap()).unwrap();
     fs::write(&key, "AGE-SECRET-KEY-1HARDLINKEDKEYMUSTNOTSHOW\n").unwrap();
@@ -428,7 +485,11 @@ fn tail_never_prints_a_hard_link_to_a_file_the_directorys_owner_cannot_read() {
             err.contains("mailroom/key.log` cannot be read by"),
             "{args:?}\n{err}"
         );
-        assert_eq!(err.matches("key.log` cannot be read by").count(), 1, "{err}");
+        assert_eq!(
+            err.matches("key.log` cannot be read by").count(),
+            1,
+            "{err}"
+        );
         if args != ["mailroom/key.log"] {
             assert!(
                 err.contains("mailroom/prod.log` is one of 2 names of a file owned by"),
