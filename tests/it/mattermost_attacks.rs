@@ -358,7 +358,7 @@ fn an_exchange_between_the_staging_check_and_its_removal_removes_nothing_of_the_
     let resume = m.t.aux().join("resume");
     let log = m.t.aux().join("failpoints");
     let swapper = {
-        let (dir, resume, log, a) = (dir.clone(), resume.clone(), log.clone(), a.clone());
+        let (dir, resume, log, a) = (dir.clone(), resume.clone(), log.clone(), a);
         std::thread::spawn(move || {
             let until = std::time::Instant::now() + std::time::Duration::from_secs(50);
             while std::time::Instant::now() < until {
