@@ -1057,7 +1057,7 @@ pub mod rules {
             normalized("/var/opt"),
             log_dir.clone(),
         ];
-        if file.parent().is_none() || !allowed.iter().any(|a| dir.starts_with(a) && dir != a) {
+        if file.parent().is_none() || !allowed.iter().any(|a| dir.starts_with(a)) {
             return Err(LogDirRefusal::Outside(dir.display().to_string()));
         }
         let clash = log_dir.starts_with(dir)
@@ -1067,6 +1067,9 @@ pub mod rules {
                 .any(|o| o.starts_with(dir) || dir.starts_with(&o));
         if clash {
             return Err(LogDirRefusal::Toolctls(dir.display().to_string()));
+        }
+        if !allowed.iter().any(|a| dir.starts_with(a) && dir != a) {
+            return Err(LogDirRefusal::Outside(dir.display().to_string()));
         }
         Ok(())
     }
