@@ -50,14 +50,20 @@ fn read(ctx: &Context, secrets_file: &str, dir: &str) -> Result<Found> {
     let paths = &ctx.paths;
     let bases = KeyBases::load(&paths.rooted(secrets_file), secrets_file)?;
     let dir_real = paths.rooted(dir);
-    if !dir_real.is_dir() {
-        return Err(Error::new(format!(
-            "GitLab's encrypted settings directory `{dir}` does not exist"
-        ))
-        .hint("give it with `--dir` (omnibus: /var/opt/gitlab/gitlab-rails/shared/encrypted_settings; a source install: shared/encrypted_settings)"));
-    }
+    // Opened from `--root` without following a link (git owns the directory and its
+    // parent); everything in it is read through this descriptor.
+    let handle = match crate::sys::fs::open_dir_nofollow(&paths.root, &dir_real) {
+        Ok(h) => h,
+        Err(_) if std::fs::symlink_metadata(&dir_real).is_err() => {
+            return Err(Error::new(format!(
+                "GitLab's encrypted settings directory `{dir}` does not exist"
+            ))
+            .hint("give it with `--dir` (omnibus: /var/opt/gitlab/gitlab-rails/shared/encrypted_settings; a source install: shared/encrypted_settings)"));
+        }
+        Err(e) => return Err(e),
+    };
     let shown = |p: &std::path::Path| paths.logical(p);
-    let found = import::read_all(&bases, &dir_real, &shown)?;
+    let found = import::read_all(&bases, &handle, &shown)?;
     if found.files.is_empty() {
         return Err(Error::new(format!(
             "`{dir}` holds none of smtp.yaml.enc, incoming_email.yaml.enc, service_desk_email.yaml.enc"
@@ -139,8 +145,9 @@ fn report(out: &mut Report, paths: &Paths, found: &Found) {
         ]);
     }
     for (f, why) in &found.not_imported {
+        // Names come from a directory GitLab's user writes: shown, never played.
         t.add_row(vec![
-            f.clone(),
+            crate::sys::term::one_line(f).into_owned(),
             "-".into(),
             "-".into(),
             format!("not imported: {why}"),

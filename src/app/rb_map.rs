@@ -119,6 +119,22 @@ pub fn map(text: &str) -> Mapped {
     }
     // One value per key: the last assignment wins, as Ruby would have it.
     dedupe(&mut m);
+    // A path with a control character (a newline in a log path starts a line in every file
+    // it is rendered into) is not imported.
+    let (bad, good): (Vec<Setting>, Vec<Setting>) = m.settings.drain(..).partition(|s| {
+        crate::settings::schema::is_path_key(&s.path)
+            && s.value
+                .as_str()
+                .is_some_and(crate::settings::schema::has_control)
+    });
+    m.settings = good;
+    for s in bad {
+        m.not_imported.push(NotImported {
+            line: s.line,
+            name: s.from,
+            reason: "control character in a path".into(),
+        });
+    }
     for s in &m.settings {
         if let Some(v) = s.value.as_str() {
             let path_like = [

@@ -135,13 +135,16 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<Report> {
     } else {
         Vec::new()
     };
+    // The run log is opened (and checked) before anything is written, so that a refused
+    // log directory leaves every file as it was.
+    let run_log = if dry { None } else { Some(open_run_log(ctx)?) };
     if !dry {
         render::apply(&plan, &changes, &ctx.paths.rendered_dir)?;
     }
 
     let report = report(ctx, args, done, &changes, &diffs);
-    if !dry {
-        if let Err(e) = log_run(ctx, &changes) {
+    if let Some(log) = run_log {
+        if let Err(e) = log_run(log, &changes) {
             return Ok(report.fail(e));
         }
     }
@@ -328,10 +331,10 @@ fn generate_token() -> Result<String> {
 
 /// Appends one line per run to `<log_dir>/reconfigure/reconfigure.log` (no secrets: file
 /// names and actions only).
-fn log_run(ctx: &Context, changes: &[render::Change]) -> Result<()> {
-    let dir = ctx.paths.log_dir.join("reconfigure");
-    fsutil::ensure_dir(&dir, 0o750)?;
-    let path = dir.join("reconfigure.log");
+fn log_run(
+    (file, path): (std::fs::File, std::path::PathBuf),
+    changes: &[render::Change],
+) -> Result<()> {
     let changed: Vec<String> = changes
         .iter()
         .filter(|c| c.action.changes())
@@ -344,12 +347,79 @@ fn log_run(ctx: &Context, changes: &[render::Change]) -> Result<()> {
         if changed.is_empty() { "" } else { ": " },
         changed.join(", ")
     );
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .map_err(|e| Error::io("open the log", &path, e))?;
+    let mut f = file;
     f.write_all(line.as_bytes())
         .map_err(|e| Error::io("write the log", &path, e))?;
     Ok(())
+}
+
+/// Opens `<log_dir>/reconfigure/reconfigure.log` for appending, through descriptors: the
+/// log directory is opened from `--root` without following a link and must be changeable
+/// by root (or the user toolctl runs as) only, as must `reconfigure/` (created root's,
+/// 0750, beneath it); the log itself is opened with `O_NOFOLLOW` and must be toolctl's own
+/// regular file with a single link. Anything else is refused (exit 2) before a byte is
+/// written: whoever can change those directories could point the log at any file.
+fn open_run_log(ctx: &Context) -> Result<(std::fs::File, std::path::PathBuf)> {
+    let trusted = fsutil::Trusted::root();
+    let located = fsutil::open_beneath(&ctx.paths.root, &ctx.paths.log_dir, &trusted)?;
+    let mut dir = located.handle;
+    let mut missing = located.missing;
+    missing.push("reconfigure".into());
+    let last = missing.len() - 1;
+    for (i, name) in missing.iter().enumerate() {
+        let here = dir.path.join(name);
+        let mode = if i == last { 0o750 } else { 0o755 };
+        let next = match dir
+            .lstat(name)
+            .map_err(|e| Error::io("inspect", &here, e))?
+        {
+            None => dir
+                .create_dir_owned(name, mode, None)
+                .map_err(|e| Error::io("create directory", &here, e))?,
+            Some(st) if st.kind == fsutil::Kind::Symlink => {
+                return Err(fsutil::symlinked_dir(&here))
+            }
+            Some(_) => dir.open_dir(name).map_err(|e| {
+                if e.raw_os_error() == Some(crate::sys::errno::ELOOP) {
+                    fsutil::symlinked_dir(&here)
+                } else {
+                    Error::io("open directory", &here, e)
+                }
+            })?,
+        };
+        let st = next
+            .stat_self()
+            .map_err(|e| Error::io("inspect", &here, e))?;
+        trusted.check(&here, &st)?;
+        dir = next;
+    }
+    let path = dir.path.join("reconfigure.log");
+    let file = dir
+        .open_append_own(std::ffi::OsStr::new("reconfigure.log"), 0o640)
+        .map_err(|e| {
+            let refused = e.raw_os_error() == Some(crate::sys::errno::ELOOP)
+                || matches!(
+                    e.kind(),
+                    std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::InvalidInput
+                );
+            if refused {
+                Error::new(format!(
+                    "`{}` is not toolctl's own log file: {}",
+                    path.display(),
+                    if e.raw_os_error() == Some(crate::sys::errno::ELOOP) {
+                        "it is a symbolic link".to_string()
+                    } else {
+                        e.to_string()
+                    }
+                ))
+                .cause("toolctl appends its run log only to a regular file of its own with a single link: another name for the file could be any file on the system")
+                .hint(format!(
+                    "check what `{p}` is and remove it (`rm {p}`; toolctl creates a fresh one), then run this again; nothing was changed",
+                    p = path.display()
+                ))
+            } else {
+                Error::io("open the log", &path, e)
+            }
+        })?;
+    Ok((file, path))
 }

@@ -33,18 +33,28 @@ pub struct Found {
     pub not_imported: Vec<(String, String)>,
 }
 
-/// Reads and checks every file of `dir` (real paths; `shown` maps one for messages).
-pub fn read_all(bases: &KeyBases, dir: &Path, shown: &dyn Fn(&Path) -> String) -> Result<Found> {
+/// Reads and checks every file of the opened directory `dir` (its `path` is the real one;
+/// `shown` maps it for messages). The directory belongs to GitLab's user: every name is
+/// looked at with `lstat` and opened beneath the descriptor with `O_NOFOLLOW |
+/// O_NONBLOCK`, so a link, a FIFO or a device there is refused before it is opened, and a
+/// file with other hard links that the directory's owner could not read itself (a second
+/// name for a root-only file) is refused before a byte is read.
+pub fn read_all(
+    bases: &KeyBases,
+    dir: &fsutil::DirHandle,
+    shown: &dyn Fn(&Path) -> String,
+) -> Result<Found> {
     let mut out = Found {
         files: Vec::new(),
         not_imported: Vec::new(),
     };
+    let owner = dir
+        .stat_self()
+        .map_err(|e| Error::io("inspect", &dir.path, e))?;
     for (scope, name, _) in ENCRYPTED_FILES {
-        let path = dir.join(name);
-        let bytes = match fsutil::read_capped(&path, fsutil::SECRET_CAP) {
-            Ok(Some(b)) => Zeroizing::new(b),
-            Ok(None) => continue,
-            Err(f) => return Err(f.into_error("read GitLab's encrypted settings", &path)),
+        let path = dir.path.join(name);
+        let Some(bytes) = read_one(dir, name.as_ref(), &owner, &path, shown)? else {
+            continue;
         };
         let (text, index) = bases.open(&bytes).map_err(|why| {
             Error::new(format!("`{}` cannot be decrypted: {why}", shown(&path)))
@@ -69,27 +79,85 @@ pub fn read_all(bases: &KeyBases, dir: &Path, shown: &dyn Fn(&Path) -> String) -
             rotated: index > 0,
         });
     }
-    if let Ok(list) = std::fs::read_dir(dir) {
-        let mut others: Vec<String> = list
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| !ENCRYPTED_FILES.iter().any(|(_, f, _)| f == n))
-            .filter(|n| !fsutil::is_temp_name(std::ffi::OsStr::new(n)))
-            .collect();
-        others.sort();
+    if let Ok(list) = dir.names() {
+        let others = list
+            .into_iter()
+            .filter(|n| {
+                !ENCRYPTED_FILES
+                    .iter()
+                    .any(|(_, f, _)| std::ffi::OsStr::new(f) == n)
+            })
+            .filter(|n| !fsutil::is_temp_name(n));
         for n in others {
-            let what = match n.as_str() {
-                "ldap.yaml.enc" => "LDAP credentials: toolctl does not manage LDAP",
-                n if n.starts_with("redis") => {
+            let kind = dir.lstat(&n).ok().flatten().map(|st| st.kind);
+            let n = n.to_string_lossy().into_owned();
+            let what = match (kind, n.as_str()) {
+                (Some(fsutil::Kind::Symlink), _) => "a symbolic link: not followed",
+                (Some(fsutil::Kind::Other), _) => "not a regular file: not opened",
+                (_, "ldap.yaml.enc") => "LDAP credentials: toolctl does not manage LDAP",
+                (_, n) if n.starts_with("redis") => {
                     "Redis credentials of GitLab itself: toolctl's `redis` secret is the mail_room/Sidekiq one; set it with `toolctl redis secret edit` if needed"
                 }
-                n if n.ends_with(".yaml.enc") => "toolctl does not manage these settings",
+                (_, n) if n.ends_with(".yaml.enc") => "toolctl does not manage these settings",
                 _ => "not an encrypted settings file",
             };
             out.not_imported.push((n, what.to_string()));
         }
     }
     Ok(out)
+}
+
+/// One encrypted file of `dir` (whose metadata is `owner`), `None` when it is missing.
+fn read_one(
+    dir: &fsutil::DirHandle,
+    name: &std::ffi::OsStr,
+    owner: &fsutil::Stat,
+    path: &Path,
+    shown: &dyn Fn(&Path) -> String,
+) -> Result<Option<Zeroizing<Vec<u8>>>> {
+    let refuse = |what: String| {
+        Error::new(format!("`{}` {what}", shown(path)))
+            .cause("the directory belongs to GitLab's user, who could point a name there at any file or device; toolctl reads only regular files of its own")
+            .hint(format!(
+                "check `{p}` and replace it with the file GitLab wrote (`gitlab-rake gitlab:{}:secret:write`); nothing was written",
+                name.to_string_lossy().trim_end_matches(".yaml.enc"),
+                p = shown(path)
+            ))
+    };
+    match dir.lstat(name) {
+        Ok(None) => return Ok(None),
+        Ok(Some(st)) if st.kind == fsutil::Kind::Symlink => {
+            return Err(refuse("is a symbolic link: toolctl never follows one there".into()))
+        }
+        Ok(Some(st)) if st.kind != fsutil::Kind::File => {
+            return Err(refuse("is not a regular file (a device, a FIFO, a socket or a directory): toolctl never opens one there".into()))
+        }
+        Ok(Some(_)) => {}
+        Err(e) => return Err(Error::io("inspect", path, e)),
+    }
+    let file = match dir.open_file(name) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e)
+            if e.raw_os_error() == Some(crate::sys::errno::ELOOP)
+                || e.kind() == std::io::ErrorKind::InvalidInput =>
+        {
+            return Err(refuse(
+                "was replaced by a link or a special file while toolctl opened it".into(),
+            ))
+        }
+        Err(e) => return Err(Error::io("open", path, e)),
+    };
+    let (st, links) = fsutil::file_stat(&file).map_err(|e| Error::io("inspect", path, e))?;
+    if links > 1 && !fsutil::readable_by(&st, owner.uid, owner.gid) {
+        return Err(refuse(format!(
+            "has {links} names and its directory's owner ({}) cannot read it: a second name for another file",
+            crate::sys::users::describe_uid(owner.uid)
+        )));
+    }
+    fsutil::read_open_capped(&file, fsutil::SECRET_CAP)
+        .map(|b| Some(Zeroizing::new(b)))
+        .map_err(|f| f.into_error("read GitLab's encrypted settings", path))
 }
 
 /// The new content of a scope: what it holds, with GitLab's keys overlaid.

@@ -178,14 +178,39 @@ fn remove_staging(j: &Journal, parent: &DirHandle) -> Result<()> {
             s.remove_tree(&n)
                 .map_err(|e| Error::io("remove", &path.join(&n), e))?;
         }
-        match parent.rmdir(&j.staging) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(Error::io("remove", &path, e))
-            }
-            _ => {}
-        }
+        let id = s.ident_self().map_err(|e| Error::io("inspect", &path, e))?;
+        rmdir_staging_name(parent, &j.staging, id)?;
     }
     Ok(())
+}
+
+/// Removes the name `name` of the emptied staging directory `id`, only while it still
+/// names that directory. The Mattermost user owns `parent` and may exchange the name at
+/// any moment, even between the check and the `rmdir`: when the name then holds its
+/// directory (not empty), the `rmdir` fails and toolctl leaves both where they are (an
+/// empty root-only directory under another name, and the other user's directory), never
+/// removing what another user put there. Deterministic: never an error for that race.
+fn rmdir_staging_name(parent: &DirHandle, name: &OsStr, id: crate::fsutil::Ident) -> Result<()> {
+    let path = parent.path.join(name);
+    if parent
+        .ident_at(name)
+        .map_err(|e| Error::io("inspect", &path, e))?
+        != Some(id)
+    {
+        return Ok(());
+    }
+    hit("mattermost-restore-staging-rmdir");
+    match parent.rmdir(name) {
+        Ok(()) => Ok(()),
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                || e.raw_os_error() == Some(crate::sys::errno::ENOTEMPTY)
+                || e.kind() == std::io::ErrorKind::AlreadyExists =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(Error::io("remove", &path, e)),
+    }
 }
 
 fn db_exists(t: &Target, name: &str) -> Result<bool> {
@@ -372,15 +397,7 @@ fn finish_files(t: &Target, j: &Journal, held: Option<DirHandle>) -> Result<()> 
     let id = staging
         .ident_self()
         .map_err(sio("inspect", staging_path.clone()))?;
-    if parent
-        .ident_at(&j.staging)
-        .map_err(sio("inspect", staging_path.clone()))?
-        == Some(id)
-    {
-        parent
-            .rmdir(&j.staging)
-            .map_err(sio("remove", staging_path.clone()))?;
-    }
+    rmdir_staging_name(&parent, &j.staging, id)?;
     parent
         .sync()
         .map_err(sio("sync directory", j.data_parent.clone()))?;

@@ -77,8 +77,17 @@ pub fn log_dirs(cx: &Context) -> Vec<PathBuf> {
             continue;
         };
         let path = cx.paths.rooted(log);
+        // Never the log directory or an ancestor of it (toolctl writes its own log there),
+        // nor toolctl's own trees: the settings refuse these, and this is the backstop.
+        let own = |d: &std::path::Path| {
+            cx.paths.log_dir.starts_with(d)
+                || d.starts_with(cx.paths.log_dir.join("reconfigure"))
+                || [&cx.paths.rendered_dir, &cx.paths.secrets_dir]
+                    .iter()
+                    .any(|o| o.starts_with(d) || d.starts_with(o))
+        };
         let managed = |d: &std::path::Path| {
-            !d.exists() || (d.starts_with(&cx.paths.log_dir) && d != cx.paths.log_dir)
+            !own(d) && (!d.exists() || (d.starts_with(&cx.paths.log_dir) && d != cx.paths.log_dir))
         };
         if let Some(dir) = path.parent().filter(|d| *d != cx.paths.root && managed(d)) {
             if !out.iter().any(|d| d == dir) {

@@ -417,7 +417,28 @@ pub mod rules {
         mattermost(r, s, &mut out);
         graph_endpoints(r, s, &mut out);
         services(r, s, &mut out);
+        path_controls(r, s, &mut out);
         out
+    }
+
+    /// No control character (newline, escape…) in a path setting: rendered into YAML,
+    /// Ruby or a unit file, a newline would start a line of the attacker's choosing.
+    fn path_controls(r: Values, s: &Settings, out: &mut Vec<Diag>) {
+        for (key, (value, _)) in r.0 {
+            let Value::Str(v) = value else { continue };
+            if super::schema::is_path_key(key) && super::schema::has_control(v) {
+                out.push(diag(
+                    Severity::Error,
+                    s,
+                    key,
+                    format!(
+                        "`{key}` is `{}`: a control character in a path",
+                        crate::sys::term::one_line(v)
+                    ),
+                    format!("write `{key}` without newlines, tabs or other control characters (`toolctl config set {key} <path>`)"),
+                ));
+            }
+        }
     }
 
     /// Where a mailbox is read: (table, Graph, server or tenant, user, mailbox), lowercased.
@@ -581,14 +602,37 @@ pub mod rules {
                 .str("logging.log_directory")
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("/{}", crate::paths::LOG_DIR));
-            if let Err(dir) = log_file_allowed(log, &log_dir) {
-                out.push(diag(
+            let own = |key: &str, default: &str| {
+                r.str(key)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("/{default}"))
+            };
+            let own = [
+                format!("{}/reconfigure", log_dir.trim_end_matches('/')),
+                own("reconfigure.output_directory", crate::paths::RENDERED_DIR),
+                own("secrets.directory", crate::paths::SECRETS_DIR),
+            ];
+            let own: Vec<&str> = own.iter().map(String::as_str).collect();
+            let example = format!(
+                "e.g. `log_file = \"{}/mailroom/mail_room_json.log\"`",
+                log_dir.trim_end_matches('/')
+            );
+            match log_file_allowed(log, &log_dir, &own) {
+                Ok(()) => {}
+                Err(LogDirRefusal::Outside(dir)) => out.push(diag(
                     e,
                     s,
                     &k("log_file"),
                     format!("`{t}.log_file` is `{log}`: reconfigure would create `{dir}` for mail_room's user, outside the log directories"),
-                    format!("put mail_room's log under `/var/log/`, `/var/opt/` or `[logging] log_directory` (`{log_dir}`), e.g. `log_file = \"{}/mailroom/mail_room_json.log\"`", log_dir.trim_end_matches('/')),
-                ));
+                    format!("put mail_room's log in a directory of its own below `/var/log/`, `/var/opt/` or `[logging] log_directory` (`{log_dir}`), {example}"),
+                )),
+                Err(LogDirRefusal::Toolctls(dir)) => out.push(diag(
+                    e,
+                    s,
+                    &k("log_file"),
+                    format!("`{t}.log_file` is `{log}`: its directory `{dir}` is, or holds, one of toolctl's own directories (the log directory `{log_dir}`, its `reconfigure/`, the rendered tree or the secrets directory), which reconfigure would hand to mail_room's user"),
+                    format!("put mail_room's log in a directory of its own below the log directory, {example}"),
+                )),
             }
         }
         let cli = scope.cli_name();
@@ -984,22 +1028,50 @@ pub mod rules {
 
     pub use crate::model::paths::normalized;
 
+    /// Why mail_room's log directory is refused (the directory, as it would be created).
+    #[derive(Debug, PartialEq, Eq)]
+    pub enum LogDirRefusal {
+        /// Not strictly below `/var/log`, `/var/opt` or the log directory.
+        Outside(String),
+        /// The log directory, one of its ancestors, or one of toolctl's own directories
+        /// (`own`), or an ancestor or a directory below one of them.
+        Toolctls(String),
+    }
+
     /// Whether mail_room's log file `log` lies in a directory reconfigure may create for
-    /// mail_room's user: under `/var/log/`, `/var/opt/` or the log directory `log_dir`. The
-    /// error is the directory as it would be created.
-    pub fn log_file_allowed(log: &str, log_dir: &str) -> std::result::Result<(), String> {
+    /// mail_room's user: strictly below `/var/log/`, `/var/opt/` or the log directory
+    /// `log_dir`, and neither `log_dir` nor an ancestor of it, nor one of toolctl's own
+    /// directories `own` (`<log_dir>/reconfigure`, the rendered tree, the secrets
+    /// directory), a directory below one, or an ancestor of one: mail_room's user owns its
+    /// log directory, and could swap what toolctl writes there.
+    pub fn log_file_allowed(
+        log: &str,
+        log_dir: &str,
+        own: &[&str],
+    ) -> std::result::Result<(), LogDirRefusal> {
         let file = normalized(log);
         let dir = file.parent().unwrap_or(std::path::Path::new("/"));
+        let log_dir = normalized(log_dir);
         let allowed = [
             normalized("/var/log"),
             normalized("/var/opt"),
-            normalized(log_dir),
+            log_dir.clone(),
         ];
-        if file.parent().is_some() && allowed.iter().any(|a| dir.starts_with(a)) {
-            Ok(())
-        } else {
-            Err(dir.display().to_string())
+        if file.parent().is_none() || !allowed.iter().any(|a| dir.starts_with(a)) {
+            return Err(LogDirRefusal::Outside(dir.display().to_string()));
         }
+        let clash = log_dir.starts_with(dir)
+            || own
+                .iter()
+                .map(|o| normalized(o))
+                .any(|o| o.starts_with(dir) || dir.starts_with(&o));
+        if clash {
+            return Err(LogDirRefusal::Toolctls(dir.display().to_string()));
+        }
+        if !allowed.iter().any(|a| dir.starts_with(a) && dir != a) {
+            return Err(LogDirRefusal::Outside(dir.display().to_string()));
+        }
+        Ok(())
     }
 
     pub fn placeholder(addr: &str) -> std::result::Result<bool, String> {
@@ -1049,11 +1121,37 @@ pub mod rules {
 
         #[test]
         fn mail_room_logs_stay_in_the_log_directories() {
-            let ok = |l: &str| log_file_allowed(l, "/srv/logs/").is_ok();
+            let own = [
+                "/srv/logs/reconfigure",
+                "/var/opt/toolctl/rendered",
+                "/var/opt/toolctl/secrets",
+            ];
+            let ok = |l: &str| log_file_allowed(l, "/srv/logs/", &own).is_ok();
+            let toolctls = |l: &str| {
+                matches!(
+                    log_file_allowed(l, "/srv/logs/", &own),
+                    Err(LogDirRefusal::Toolctls(_))
+                )
+            };
             assert!(ok("/var/log/toolctl/mailroom/mail_room_json.log"));
-            assert!(ok("/var/log/mail_room_json.log"));
+            assert!(ok("/var/log/gitlab/mailroom/mail_room_json.log"));
             assert!(ok("/var/opt/gitlab/mail_room/x.log"));
             assert!(ok("/srv/logs/a/b.log"));
+            // Directly in a shared directory: that directory is not mail_room's.
+            assert!(!ok("/var/log/mail_room_json.log"));
+            assert!(!ok("/var/opt/x.log"));
+            // The log directory, its ancestors, toolctl's own directories.
+            assert!(toolctls("/srv/logs/x.log"));
+            assert!(toolctls("/srv/logs/reconfigure/x.log"));
+            assert!(toolctls("/srv/logs/reconfigure/deeper/x.log"));
+            assert!(toolctls("/var/opt/toolctl/x.log"));
+            assert!(toolctls("/var/opt/toolctl/rendered/mailroom/x.log"));
+            assert!(toolctls("/var/opt/toolctl/secrets/x.log"));
+            let default_own = ["/var/log/toolctl/reconfigure"];
+            assert!(matches!(
+                log_file_allowed("/var/log/toolctl/x.log", "/var/log/toolctl", &default_own),
+                Err(LogDirRefusal::Toolctls(_))
+            ));
             assert!(!ok("/etc/systemd/system/ssh.service.d/mail_room.log"));
             assert!(!ok("/var/log/../../etc/cron.d/x.log"));
             assert!(!ok("/var/logs/x.log"));

@@ -281,3 +281,19 @@ pub fn closest(path: &str) -> Option<String> {
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c.to_string())
 }
+
+/// Whether `key` names a file or a directory (`…_file`, `…_dir`, `…_directory`,
+/// `secrets.directory`): such a value may hold no control character (a newline in a log
+/// path would start a new line in every file it is rendered into).
+pub fn is_path_key(key: &str) -> bool {
+    let leaf = key.rsplit('.').next().unwrap_or(key);
+    leaf.ends_with("_file")
+        || leaf.ends_with("_dir")
+        || leaf.ends_with("_directory")
+        || leaf == "directory"
+}
+
+/// Whether `value` holds a control character (C0, DEL or C1).
+pub fn has_control(value: &str) -> bool {
+    value.chars().any(char::is_control)
+}

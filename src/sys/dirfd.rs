@@ -208,6 +208,12 @@ pub fn raise_open_file_limit() -> Option<u64> {
     Some(cur)
 }
 
+impl AsFd for DirFd {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

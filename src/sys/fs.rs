@@ -1454,3 +1454,59 @@ mod outside_tests {
         assert_eq!(d.stat_self().unwrap().mode, 0o750);
     }
 }
+
+impl DirHandle {
+    /// Opens the log file `name` beneath this directory for appending, creating it (`mode`)
+    /// when missing: `O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC`,
+    /// so a link there is never followed and a FIFO never blocks. The opened descriptor
+    /// must be a regular file owned by the user toolctl runs as (or root) with a single
+    /// link: a hard link to another file is refused (`PermissionDenied`) before a byte is
+    /// written.
+    pub fn open_append_own(&self, name: &std::ffi::OsStr, mode: u32) -> io::Result<File> {
+        let fd = rustix::fs::openat(
+            &self.fd,
+            name,
+            OFlags::WRONLY
+                | OFlags::APPEND
+                | OFlags::CREATE
+                | OFlags::NOFOLLOW
+                | OFlags::NONBLOCK
+                | OFlags::CLOEXEC,
+            Mode::from_raw_mode(mode as _),
+        )?;
+        let st = rustix::fs::fstat(&fd)?;
+        let me = crate::sys::users::euid();
+        let regular = rustix::fs::FileType::from_raw_mode(st.st_mode as _)
+            == rustix::fs::FileType::RegularFile;
+        if !regular {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        if (st.st_uid != 0 && st.st_uid != me) || st.st_nlink != 1 {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "owned by {} with {} links; toolctl appends only to its own file with a single link",
+                    crate::sys::users::describe_uid(st.st_uid),
+                    st.st_nlink
+                ),
+            ));
+        }
+        Ok(File::from(fd))
+    }
+}
+
+/// The metadata and link count of an open file or directory (checked on the descriptor).
+pub fn file_stat(f: &impl std::os::fd::AsFd) -> io::Result<(Stat, u64)> {
+    let st = rustix::fs::fstat(f)?;
+    Ok((stat_of(&st), st.st_nlink as u64))
+}
+
+/// Reads an opened regular file whole, refusing more than `cap` bytes (it may grow while
+/// being read: at most `cap + 1` bytes are read).
+pub fn read_open_capped(file: &File, cap: u64) -> std::result::Result<Vec<u8>, ReadFailure> {
+    let len = file.metadata().map_err(ReadFailure::Io)?.len();
+    read_to_cap(file, len, cap)
+}

@@ -1115,6 +1115,10 @@ impl<'w> Follower<'w> {
                 return;
             }
         };
+        if let Some(why) = self.foreign_file(dir, &file) {
+            self.note_once(&path, &why);
+            return;
+        }
         let is_link = entry.kind == EntryKind::Symlink;
         let meta = match file.metadata() {
             Ok(m) if m.is_file() => m,
@@ -1425,6 +1429,37 @@ impl<'w> Follower<'w> {
                 "is a link to `{shown}`, which cannot be opened ({e})"
             ))),
         }
+    }
+
+    /// Why the opened regular `file` in `dir` is not printed, when its directory belongs to
+    /// a user other than root (or the user toolctl runs as): that user may have made it a
+    /// second name (hard link) of a file it cannot read itself, such as a root-only key
+    /// (`fs.protected_hardlinks=0`). Refused: a file the directory's owner cannot read by
+    /// its permission bits, or one with other names and another owner than the directory's.
+    fn foreign_file(&self, dir: DirId, file: &File) -> Option<String> {
+        use crate::sys::fs::{file_stat, readable_by};
+        let (d, _) = file_stat(&self.dir(dir).fd).ok()?;
+        if d.uid == 0 || d.uid == crate::sys::users::euid() {
+            return None;
+        }
+        let Ok((f, links)) = file_stat(file) else {
+            return Some("cannot be inspected: not followed".into());
+        };
+        let owner = crate::sys::users::describe_uid(d.uid);
+        if !readable_by(&f, d.uid, d.gid) {
+            return Some(format!(
+                "cannot be read by {owner}, who owns its directory (it is {}'s, mode {:04o}): not followed",
+                crate::sys::users::describe_uid(f.uid),
+                f.mode
+            ));
+        }
+        if links > 1 && f.uid != d.uid {
+            return Some(format!(
+                "is one of {links} names of a file owned by {}, in a directory owned by {owner}: not followed",
+                crate::sys::users::describe_uid(f.uid)
+            ));
+        }
+        None
     }
 
     /// A warning about one path, once.

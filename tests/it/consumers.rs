@@ -525,10 +525,13 @@ fn an_existing_directory_outside_the_log_directory_is_not_handed_to_mail_room() 
     fs::write(t.config_file(), toml).unwrap();
     fs::create_dir_all(t.path("var/log")).unwrap();
     crate::harness::chmod(&t.path("var/log"), 0o755);
-    t.toolctl(["reconfigure"]).run().assert_code(0);
+    // A log file directly in a shared directory is a settings error now (the audit after
+    // issue 19): mail_room's log directory must be one of its own.
+    let before = t.snapshot();
+    t.toolctl(["reconfigure"])
+        .run()
+        .assert_error("incoming_email.log_file", &["below", "/var/log/"]);
+    before.assert_unchanged(&t.snapshot(), &"log_file in /var/log");
     let m = fs::metadata(t.path("var/log")).unwrap();
     assert_eq!((m.uid(), m.gid(), mode(&t.path("var/log"))), (0, 0, 0o755));
-    // The other mailbox's directory, below the log directory, is still the poller's.
-    let m = fs::metadata(t.path("var/log/toolctl/mailroom")).unwrap();
-    assert_eq!((m.uid(), m.gid()), (65534, 65534));
 }

@@ -1,6 +1,7 @@
 //! The one integration test binary: every test drives the real `toolctl` binary.
 
 mod attacker;
+mod audit_attacks;
 mod broken_pipe;
 mod cli;
 mod config;

@@ -335,6 +335,90 @@ while True:
     assert_eq!(v.prints(), before);
 }
 
+/// The window between toolctl's check that the staging name still holds its (emptied)
+/// staging directory and the `rmdir` of that name, held open by a failpoint: the
+/// Mattermost user exchanges the name with a directory of its own. The restore completes
+/// (exit 0), the attacker's directory and what it holds stay, and an empty root-only
+/// directory is left under the other name; nothing outside is touched.
+#[test]
+fn an_exchange_between_the_staging_check_and_its_removal_removes_nothing_of_the_attacker() {
+    let m = setup(1);
+    let v = Victims::plant(&m);
+    let a = Attacker::new();
+    let archive = m.backup();
+    hand_over(&m, &a, true);
+    let dir = m.t.path(MM_DIR);
+    let evil = dir.join("evil");
+    a.sh_ok(&format!(
+        "mkdir {e} && ln -s {shadow} {e}/config.json && echo mine > {e}/kept",
+        e = evil.display(),
+        shadow = v.shadow.display()
+    ));
+    let before = v.prints();
+    let resume = m.t.aux().join("resume");
+    let log = m.t.aux().join("failpoints");
+    let swapper = {
+        let (dir, resume, log, a) = (dir.clone(), resume.clone(), log.clone(), a);
+        std::thread::spawn(move || {
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(50);
+            while std::time::Instant::now() < until {
+                let reached = fs::read_to_string(&log)
+                    .unwrap_or_default()
+                    .lines()
+                    .any(|l| l == "mattermost-restore-staging-rmdir");
+                if reached {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            a.sh_ok(&format!(
+                "cd {d} && /usr/bin/python3 -c 'import ctypes, os; l = ctypes.CDLL(None, use_errno=True); s = [n for n in os.listdir(\".\") if n.startswith(\".toolctl-restore-\")][0]; assert l.renameat2(-100, s.encode(), -100, b\"evil\", 2) == 0'",
+                d = dir.display()
+            ));
+            fs::write(&resume, "").unwrap();
+        })
+    };
+    let out =
+        m.t.toolctl(["mattermost", "restore", archive.to_str().unwrap(), "--yes"])
+            .env("TOOLCTL_FAILPOINT_LOG", &log)
+            .env(
+                "TOOLCTL_FAILPOINT_PAUSE",
+                "mattermost-restore-staging-rmdir",
+            )
+            .env("TOOLCTL_FAILPOINT_RESUME", &resume)
+            .run();
+    swapper.join().unwrap();
+    out.assert_code(0);
+    assert_eq!(v.prints(), before, "{out}");
+    // The attacker's directory (now under the staging name) is intact.
+    let staged: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".toolctl-restore-")
+        })
+        .collect();
+    assert_eq!(staged.len(), 1, "{staged:?}");
+    assert_eq!(
+        fs::read_to_string(staged[0].join("kept")).unwrap(),
+        "mine\n"
+    );
+    assert!(fs::symlink_metadata(staged[0].join("config.json"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    // toolctl's emptied staging directory is left as `evil`, root's and empty.
+    let left = fs::symlink_metadata(&evil).unwrap();
+    assert_eq!(std::os::unix::fs::MetadataExt::uid(&left), 0);
+    assert!(fs::read_dir(&evil).unwrap().next().is_none());
+    // The next command is not stopped by it.
+    m.t.toolctl(["mattermost", "backup"]).run().assert_code(0);
+    assert_eq!(v.prints(), before);
+}
+
 /// Finding 5: what the Mattermost user links never reaches the archive.
 #[test]
 fn backup_reads_nothing_through_links_the_mattermost_user_plants() {
