@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use super::Context;
 use crate::model::{EnvValue, MASK};
 
+/// The default of `[mattermost] listen_address` (the schema's).
 pub const LISTEN: &str = "127.0.0.1:8065";
 
 /// One managed setting: its variable, its place in config.json, and whether it is secret.
@@ -46,7 +47,7 @@ pub fn env(cx: &Context) -> Vec<Var> {
     );
     push(
         "MM_SERVICESETTINGS_LISTENADDRESS",
-        Some(LISTEN.into()),
+        Some(mm.listen_address.clone()),
         Some(("ServiceSettings", "ListenAddress")),
         false,
     );

@@ -13,6 +13,7 @@ pub mod gitlab_enc;
 pub mod gitlab_yml;
 pub mod mail_room;
 pub mod mattermost;
+pub mod mattermost_env;
 pub mod nginx;
 pub mod smtp_settings;
 pub mod yaml;
@@ -177,6 +178,12 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
                 secrecy,
             );
         }
+        add(
+            mattermost_env::REL,
+            mattermost_env::render(cx, &vars),
+            0o600,
+            Secrecy::Whole,
+        );
         if let Some(text) = nginx::render(cx) {
             add("nginx/mattermost.conf", text, 0o644, Secrecy::Public);
         }
@@ -233,6 +240,7 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         MAILROOM_SECRET,
         "nginx/mattermost.conf",
         SMTP_SETTINGS,
+        mattermost_env::REL,
     ]
     .iter()
     .map(|s| s.to_string())
@@ -556,7 +564,7 @@ fn guess_secrecy(rel: &str) -> Secrecy {
         .strip_prefix(ENV_DIR)
         .and_then(|n| n.strip_prefix('/'))
         .is_some_and(|n| n != "MM_SQLSETTINGS_DATASOURCE" && env_name_is_secret(n));
-    if rel == MAILROOM_SECRET || env_secret {
+    if rel == MAILROOM_SECRET || rel == mattermost_env::REL || env_secret {
         Secrecy::Whole
     } else {
         Secrecy::Masked

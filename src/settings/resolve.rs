@@ -694,6 +694,22 @@ pub mod rules {
             }
         }
 
+        if r.mattermost_enabled() && r.str("mattermost.sql_data_source").is_none() {
+            out.push(diag(e, s, "mattermost.sql_data_source",
+                "`[mattermost]` is set but `mattermost.sql_data_source` is not (it has no default: GitLab 19.0 removed the bundled Mattermost and its database)".into(),
+                "name Mattermost's own database, e.g. `sql_data_source = \"user=mattermost host=db.example.com port=5432 sslmode=require dbname=mattermost\"`, and store its password with `toolctl mattermost secret edit` (`sql_password`)"));
+        }
+        if let Some(addr) = r.str("mattermost.listen_address") {
+            let port = addr
+                .rsplit_once(':')
+                .and_then(|(_, p)| p.parse::<u16>().ok())
+                .filter(|p| *p > 0);
+            if port.is_none() || addr.chars().any(char::is_whitespace) {
+                out.push(diag(e, s, "mattermost.listen_address",
+                    format!("`mattermost.listen_address` is `{addr}`, not HOST:PORT"),
+                    "write an address and a port, e.g. `listen_address = \"127.0.0.1:8065\"`"));
+            }
+        }
         if r.mattermost_enabled() && r.bool("mattermost.gitlab_enable") {
             for (leaf, hint) in [
                 (

@@ -131,6 +131,7 @@ client_id = "mailer-client"
 
 [mattermost]
 external_url = "https://mattermost.example.com"
+sql_data_source = "user=mattermost host=db.example.com dbname=mattermost"
 
 [gitlab]
 secrets_file = "/etc/gitlab/gitlab-secrets.json"
