@@ -14,6 +14,13 @@ use super::{ys, ysecret, Context};
 use crate::model::{Delivery, MailboxKind};
 
 pub fn render(cx: &Context) -> String {
+    let doc = MapBuilder::new().put("production", production(cx)).build();
+    format!("{}{}", cx.header("#"), super::yaml::to_string(&doc))
+}
+
+/// toolctl's sections, the mapping under `production:` (also merged into a source
+/// install's whole gitlab.yml, [`super::gitlab_source`]).
+pub fn production(cx: &Context) -> Y {
     let m = cx.model;
     let mut gitlab = MapBuilder::new()
         .opt("email_from", ys(&m.email.from))
@@ -32,8 +39,7 @@ pub fn render(cx: &Context) -> String {
                 .build(),
         )
         .build();
-    let doc = MapBuilder::new().put("production", production).build();
-    format!("{}{}", cx.header("#"), super::yaml::to_string(&doc))
+    production
 }
 
 /// The logical path of one of GitLab's encrypted settings files, when `reconfigure`

@@ -10,6 +10,7 @@
 //! is written), a managed file that is a link is replaced, never read or written through.
 
 pub mod gitlab_enc;
+pub mod gitlab_source;
 pub mod gitlab_yml;
 pub mod mail_room;
 pub mod mattermost;
@@ -34,6 +35,8 @@ pub const MAILROOM_SECRET: &str = "mailroom/.gitlab_mailroom_secret";
 /// GitLab's SMTP initializer, relative to the rendered directory.
 pub const SMTP_SETTINGS: &str = "gitlab/smtp_settings.rb";
 const ENV_DIR: &str = "mattermost/env";
+/// The partial gitlab.yml (every kind but a source install).
+const GITLAB_YML: &str = "gitlab.yml";
 const CONFIG_JSON: &str = "mattermost/config.json";
 
 /// What a renderer reads.
@@ -124,8 +127,10 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         });
     };
     // gitlab.yml may hold the Graph `client_secret`s in plaintext (GitLab has no encrypted
-    // file for them): always 0600.
-    add("gitlab.yml", gitlab_yml::render(cx), 0o600, Secrecy::Masked);
+    // file for them): always 0600. A source install gets its whole file instead.
+    if !gitlab_source::wanted(m) {
+        add("gitlab.yml", gitlab_yml::render(cx), 0o600, Secrecy::Masked);
+    }
     if let Some(text) = smtp_settings::render(cx) {
         add(SMTP_SETTINGS, text, 0o644, Secrecy::Public);
     }
@@ -215,13 +220,27 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
     let gitlab_owner = m.gitlab.account.ids().map_err(|e| {
         Error::new(e).hint("create the user and group first, or fix `[gitlab] user`/`group`")
     })?;
+    if gitlab_source::wanted(m) {
+        files.push(Desired {
+            rel: gitlab_source::REL.to_string(),
+            bytes: Zeroizing::new(gitlab_source::render(cx, gitlab_owner)?.into_bytes()),
+            mode: 0o600,
+            secrecy: Secrecy::Masked,
+            create_only: false,
+            owner: None,
+            view: None,
+        });
+    }
     for f in files
         .iter_mut()
-        .filter(|f| f.rel == "gitlab.yml" || f.rel == SMTP_SETTINGS)
+        .filter(|f| [GITLAB_YML, gitlab_source::REL, SMTP_SETTINGS].contains(&f.rel.as_str()))
     {
         f.owner = gitlab_owner;
     }
-    if files.iter().any(|f| f.rel == SMTP_SETTINGS) {
+    if files
+        .iter()
+        .any(|f| f.rel == SMTP_SETTINGS || f.rel == gitlab_source::REL)
+    {
         dirs.push(DesiredDir {
             path: cx.paths.rendered_dir.join("gitlab"),
             mode: 0o755,
@@ -241,6 +260,8 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         "nginx/mattermost.conf",
         SMTP_SETTINGS,
         mattermost_env::REL,
+        GITLAB_YML,
+        gitlab_source::REL,
     ]
     .iter()
     .map(|s| s.to_string())

@@ -894,7 +894,29 @@ pub mod rules {
                 "set both: `secrets_file = \"/etc/gitlab/gitlab-secrets.json\"` (omnibus) or a source install's `config/secrets.yml`")),
             _ => {}
         }
-        for key in ["gitlab.secrets_file", "gitlab.encrypted_settings_dir"] {
+        if r.str("gitlab.install") == Some("source") && r.str("gitlab.base_config").is_none() {
+            out.push(diag(e, s, "gitlab.base_config",
+                "`gitlab.install` is \"source\" but `gitlab.base_config` is not set".into(),
+                "rename your config/gitlab.yml (e.g. to config/gitlab.base.yml) and set `base_config` to it: toolctl renders the whole file from it"));
+        }
+        if r.str("gitlab.install") == Some("helm") && r.str("gitlab.helm_release").is_none() {
+            out.push(diag(e, s, "gitlab.helm_release",
+                "`gitlab.install` is \"helm\" but `gitlab.helm_release` is not set".into(),
+                "set `helm_release` to the release name given to `helm install` (the chart's Secret names start with it), e.g. `helm_release = \"gitlab\"`"));
+        }
+        if let Some(rel) = r.str("gitlab.helm_release") {
+            let ok = !rel.is_empty()
+                && rel.len() <= 53
+                && rel.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !rel.starts_with('-')
+                && !rel.ends_with('-');
+            if !ok {
+                out.push(diag(e, s, "gitlab.helm_release",
+                    format!("`gitlab.helm_release` is `{rel}`, not a Helm release name"),
+                    "use lowercase letters, digits and `-` (at most 53), as `helm install` does, e.g. `gitlab`"));
+            }
+        }
+        for key in ["gitlab.secrets_file", "gitlab.encrypted_settings_dir", "gitlab.base_config"] {
             if let Some(v) = r.str(key) {
                 if !v.starts_with('/') {
                     out.push(diag(
