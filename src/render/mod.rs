@@ -12,6 +12,7 @@
 pub mod gitlab_enc;
 pub mod gitlab_source;
 pub mod gitlab_yml;
+pub mod helm;
 pub mod mail_room;
 pub mod mattermost;
 pub mod mattermost_env;
@@ -252,6 +253,10 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
     notes.extend(enc.notes);
     files.extend(enc.files);
 
+    if helm::wanted(m) {
+        helm_plan(cx, webhook_secret, &mut files, &mut dirs);
+    }
+
     // `app.yml` is what toolctl rendered before `gitlab.yml` replaced it.
     let mut managed: Vec<String> = [
         "app.yml",
@@ -271,6 +276,7 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
             managed.push(format!("{ENV_DIR}/{}", e.file_name().to_string_lossy()));
         }
     }
+    managed.extend(helm::on_disk(&cx.paths.rendered_dir));
     managed.sort();
     let stale = managed
         .into_iter()
@@ -285,6 +291,49 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         stale,
         notes,
     })
+}
+
+/// The Helm chart's values.yaml and Secret files, and their private directories.
+fn helm_plan(
+    cx: &Context,
+    webhook_secret: Option<&str>,
+    files: &mut Vec<Desired>,
+    dirs: &mut Vec<DesiredDir>,
+) {
+    let secrets = helm::secrets(cx.model, webhook_secret);
+    let file = |rel: String, text: &str, secrecy: Secrecy| Desired {
+        rel,
+        bytes: Zeroizing::new(text.as_bytes().to_vec()),
+        mode: 0o600,
+        secrecy,
+        create_only: false,
+        owner: None,
+        view: None,
+    };
+    files.push(file(
+        helm::VALUES.into(),
+        &helm::values(cx, &secrets),
+        Secrecy::Masked,
+    ));
+    let rendered = &cx.paths.rendered_dir;
+    for rel in ["helm", helm::SECRETS] {
+        dirs.push(DesiredDir {
+            path: rendered.join(rel),
+            mode: 0o700,
+            owner: None,
+        });
+    }
+    for s in &secrets {
+        let dir = rendered.join(helm::SECRETS).join(&s.name);
+        if !dirs.iter().any(|d| d.path == dir) {
+            dirs.push(DesiredDir {
+                path: dir,
+                mode: 0o700,
+                owner: None,
+            });
+        }
+        files.push(file(s.rel(), &s.value, Secrecy::Whole));
+    }
 }
 
 /// What happens to one file.
@@ -337,7 +386,15 @@ pub struct Change {
 
 /// The directories inside the rendered tree that toolctl manages; each must be a real
 /// directory (or missing), never a symlink.
-pub const MANAGED_DIRS: &[&str] = &["mailroom", "mattermost", ENV_DIR, "nginx", "gitlab"];
+pub const MANAGED_DIRS: &[&str] = &[
+    "mailroom",
+    "mattermost",
+    ENV_DIR,
+    "nginx",
+    "gitlab",
+    "helm",
+    helm::SECRETS,
+];
 
 /// Refuses a managed directory inside `rendered` that is a symlink (or not a directory),
 /// before anything is written or even listed through it.
@@ -585,7 +642,8 @@ fn guess_secrecy(rel: &str) -> Secrecy {
         .strip_prefix(ENV_DIR)
         .and_then(|n| n.strip_prefix('/'))
         .is_some_and(|n| n != "MM_SQLSETTINGS_DATASOURCE" && env_name_is_secret(n));
-    if rel == MAILROOM_SECRET || rel == mattermost_env::REL || env_secret {
+    let helm_secret = rel.starts_with(helm::SECRETS);
+    if rel == MAILROOM_SECRET || rel == mattermost_env::REL || env_secret || helm_secret {
         Secrecy::Whole
     } else {
         Secrecy::Masked
@@ -863,5 +921,10 @@ mod tests {
             Secrecy::Masked
         );
         assert_eq!(guess_secrecy("mattermost/env/HTTP_PROXY"), Secrecy::Masked);
+        assert_eq!(
+            guess_secrecy("helm/secrets/gitlab-smtp-password/password"),
+            Secrecy::Whole
+        );
+        assert_eq!(guess_secrecy("mattermost/mattermost.env"), Secrecy::Whole);
     }
 }
