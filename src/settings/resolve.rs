@@ -913,7 +913,7 @@ pub mod rules {
             if !ok {
                 out.push(diag(e, s, "gitlab.helm_release",
                     format!("`gitlab.helm_release` is `{rel}`, not a Helm release name"),
-                    "use lowercase letters, digits and `-` (at most 53), as `helm install` does, e.g. `gitlab`"));
+                    "write `helm_release` as `helm install` requires: lowercase letters, digits and `-` (at most 53), e.g. `gitlab`"));
             }
         }
         for key in ["gitlab.secrets_file", "gitlab.encrypted_settings_dir", "gitlab.base_config"] {
