@@ -18,6 +18,7 @@ pub mod mattermost;
 pub mod mattermost_env;
 pub mod nginx;
 pub mod smtp_settings;
+pub mod source_links;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
