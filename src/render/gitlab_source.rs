@@ -357,7 +357,11 @@ fn check_aliases(n: &Node, seen: &mut Vec<usize>) -> std::result::Result<(), usi
 
 /// The merge of the parsed base `doc` with toolctl's sections (`production`, with
 /// `gitlab_url` per enabled mailbox): the document to write, or why not.
-pub fn merge_doc(mut doc: Node, production: Y, urls: &[(&str, String)]) -> std::result::Result<Node, String> {
+pub fn merge_doc(
+    mut doc: Node,
+    production: Y,
+    urls: &[(&str, String)],
+) -> std::result::Result<Node, String> {
     let mut all = HashMap::new();
     anchors(&doc, &mut all);
     let Node::Map { entries, .. } = &mut doc else {
@@ -370,7 +374,10 @@ pub fn merge_doc(mut doc: Node, production: Y, urls: &[(&str, String)]) -> std::
         return Err("its `production:` is not a mapping".into());
     }
     let mut ours = from_y(&production);
-    if let Node::Map { entries: sections, .. } = &mut ours {
+    if let Node::Map {
+        entries: sections, ..
+    } = &mut ours
+    {
         for (section, url) in urls {
             if let Some((_, Node::Map { entries: mb, .. })) =
                 sections.iter_mut().find(|(k, _)| k.is_key(section))
@@ -381,8 +388,9 @@ pub fn merge_doc(mut doc: Node, production: Y, urls: &[(&str, String)]) -> std::
     }
     merge(entries, vec![(Node::key("production"), ours)], &all);
     strip_credentials(&mut doc);
-    check_aliases(&doc, &mut Vec::new())
-        .map_err(|a| format!("merging toolctl's sections would leave the alias `*a{a}` without its anchor"))?;
+    check_aliases(&doc, &mut Vec::new()).map_err(|a| {
+        format!("merging toolctl's sections would leave the alias `*a{a}` without its anchor")
+    })?;
     Ok(doc)
 }
 
@@ -463,7 +471,7 @@ fn emit(n: &Node, indent: usize, out: &mut String) -> std::result::Result<(), St
                     Some(s) => out.push_str(&format!("{pad}{key}: {s}\n")),
                     None => {
                         let (anchor, tag) = block_props(v);
-                        out.push_str(&format!("{pad}{key}: {}", props(anchor, tag)).trim_end().to_string());
+                        out.push_str(format!("{pad}{key}: {}", props(anchor, tag)).trim_end());
                         out.push('\n');
                         emit(v, indent + 2, out)?;
                     }
@@ -531,7 +539,10 @@ fn read_base(cx: &Context, owner: Option<(u32, u32)>) -> Result<String> {
     let path = cx.paths.rooted(written);
     let rendered = cx.paths.rendered_dir.join(REL);
     if path == rendered {
-        return Err(bad_base(written, "it is toolctl's own rendered file (a loop)"));
+        return Err(bad_base(
+            written,
+            "it is toolctl's own rendered file (a loop)",
+        ));
     }
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return Err(bad_base(written, "it names no file"));
@@ -554,7 +565,10 @@ fn read_base(cx: &Context, owner: Option<(u32, u32)>) -> Result<String> {
     if let (Ok(Some(ours)), Ok(meta)) = (h.ident_at(name), std::fs::symlink_metadata(&rendered)) {
         use std::os::unix::fs::MetadataExt;
         if (ours.dev, ours.ino) == (meta.dev(), meta.ino()) {
-            return Err(bad_base(written, "it is toolctl's own rendered file (a loop)"));
+            return Err(bad_base(
+                written,
+                "it is toolctl's own rendered file (a loop)",
+            ));
         }
     }
     let bytes = match h.read_capped(name, fsutil::FILE_CAP) {
@@ -577,7 +591,8 @@ fn read_base(cx: &Context, owner: Option<(u32, u32)>) -> Result<String> {
 pub fn render(cx: &Context, owner: Option<(u32, u32)>) -> Result<String> {
     let written = cx.model.gitlab.base_config.clone().unwrap_or_default();
     let text = read_base(cx, owner)?;
-    let doc = parse(&text).map_err(|e| bad_base(&written, format!("it does not parse as YAML: {e}")))?;
+    let doc =
+        parse(&text).map_err(|e| bad_base(&written, format!("it does not parse as YAML: {e}")))?;
     let urls: Vec<(&str, String)> = cx
         .model
         .mailboxes()
@@ -653,8 +668,14 @@ mod tests {
 
     #[test]
     fn quoted_strings_stay_strings_and_bad_input_is_refused() {
-        let out = merged("production:\n  a: 'yes'\n  b: \"x\\ty\"\n  c: |\n    l1\n    l2\n", Y::Map(vec![]));
-        assert!(out.contains("a: \"yes\"\n") && out.contains("b: \"x\\ty\"\n"), "{out}");
+        let out = merged(
+            "production:\n  a: 'yes'\n  b: \"x\\ty\"\n  c: |\n    l1\n    l2\n",
+            Y::Map(vec![]),
+        );
+        assert!(
+            out.contains("a: \"yes\"\n") && out.contains("b: \"x\\ty\"\n"),
+            "{out}"
+        );
         assert!(out.contains("c: \"l1\\nl2\\n\"\n"), "{out}");
         assert!(parse("a: [").is_err());
         assert!(merge_doc(parse("- a").unwrap(), Y::Map(vec![]), &[]).is_err());

@@ -26,7 +26,7 @@ pub fn production(cx: &Context) -> Y {
         .opt("email_from", ys(&m.email.from))
         .opt("email_reply_to", ys(&m.email.reply_to));
     gitlab = gitlab.opt("email_smtp_secret_file", enc_file(cx, EncFile::Smtp));
-    let production = MapBuilder::new()
+    MapBuilder::new()
         .put("gitlab", gitlab.build())
         .put("incoming_email", mailbox(cx, MailboxKind::Incoming))
         .put("service_desk_email", mailbox(cx, MailboxKind::ServiceDesk))
@@ -38,8 +38,7 @@ pub fn production(cx: &Context) -> Y {
                 .opt("host", ys(&m.mattermost.external_url))
                 .build(),
         )
-        .build();
-    production
+        .build()
 }
 
 /// The logical path of one of GitLab's encrypted settings files, when `reconfigure`

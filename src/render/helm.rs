@@ -89,7 +89,11 @@ pub fn secrets(m: &Model, token: Option<&str>) -> Vec<SecretFile> {
     let g = &m.graph_mailer;
     if g.enabled {
         let cs = g.client_secret.as_ref().map(|s| s.expose().as_str());
-        put(format!("{rel}-microsoft-graph-mailer-client-secret"), "secret", cs);
+        put(
+            format!("{rel}-microsoft-graph-mailer-client-secret"),
+            "secret",
+            cs,
+        );
     }
     out
 }

@@ -26,11 +26,11 @@ impl LinkFinding {
     /// One line for a report.
     pub fn message(&self) -> String {
         match &self.found {
-            None => format!("`{}` is missing: it must link to `{}`", self.link, self.want),
-            Some(f) => format!(
-                "`{}` is {f}, not a link to `{}`",
+            None => format!(
+                "`{}` is missing: it must link to `{}`",
                 self.link, self.want
             ),
+            Some(f) => format!("`{}` is {f}, not a link to `{}`", self.link, self.want),
         }
     }
 }
@@ -163,10 +163,17 @@ mod tests {
         let f = check_links(r, &wants, &fsutil::Trusted::root()).unwrap();
         assert_eq!(f.len(), 2);
         assert_eq!(f[0].found, None);
-        assert_eq!(f[0].hint, format!("ln -sfn {yml} /srv/gitlab/config/gitlab.yml"));
+        assert_eq!(
+            f[0].hint,
+            format!("ln -sfn {yml} /srv/gitlab/config/gitlab.yml")
+        );
         // A regular file, and a link elsewhere.
         std::fs::write(r.join("srv/gitlab/config/gitlab.yml"), "x").unwrap();
-        std::os::unix::fs::symlink("/etc/passwd", r.join("srv/gitlab/config/initializers/smtp_settings.rb")).unwrap();
+        std::os::unix::fs::symlink(
+            "/etc/passwd",
+            r.join("srv/gitlab/config/initializers/smtp_settings.rb"),
+        )
+        .unwrap();
         let f = check_links(r, &wants, &fsutil::Trusted::root()).unwrap();
         assert_eq!(f[0].found.as_deref(), Some("a regular file"));
         assert_eq!(f[1].found.as_deref(), Some("a link to `/etc/passwd`"));
@@ -179,6 +186,9 @@ mod tests {
             r.join("srv/gitlab/config/initializers/smtp_settings.rb"),
         )
         .unwrap();
-        assert_eq!(check_links(r, &wants, &fsutil::Trusted::root()).unwrap(), Vec::new());
+        assert_eq!(
+            check_links(r, &wants, &fsutil::Trusted::root()).unwrap(),
+            Vec::new()
+        );
     }
 }

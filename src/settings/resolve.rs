@@ -705,9 +705,13 @@ pub mod rules {
                 .and_then(|(_, p)| p.parse::<u16>().ok())
                 .filter(|p| *p > 0);
             if port.is_none() || addr.chars().any(char::is_whitespace) {
-                out.push(diag(e, s, "mattermost.listen_address",
+                out.push(diag(
+                    e,
+                    s,
+                    "mattermost.listen_address",
                     format!("`mattermost.listen_address` is `{addr}`, not HOST:PORT"),
-                    "write an address and a port, e.g. `listen_address = \"127.0.0.1:8065\"`"));
+                    "write an address and a port, e.g. `listen_address = \"127.0.0.1:8065\"`",
+                ));
             }
         }
         if r.mattermost_enabled() && r.bool("mattermost.gitlab_enable") {
@@ -907,7 +911,9 @@ pub mod rules {
         if let Some(rel) = r.str("gitlab.helm_release") {
             let ok = !rel.is_empty()
                 && rel.len() <= 53
-                && rel.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && rel
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                 && !rel.starts_with('-')
                 && !rel.ends_with('-');
             if !ok {
@@ -916,7 +922,11 @@ pub mod rules {
                     "write `helm_release` as `helm install` requires: lowercase letters, digits and `-` (at most 53), e.g. `gitlab`"));
             }
         }
-        for key in ["gitlab.secrets_file", "gitlab.encrypted_settings_dir", "gitlab.base_config"] {
+        for key in [
+            "gitlab.secrets_file",
+            "gitlab.encrypted_settings_dir",
+            "gitlab.base_config",
+        ] {
             if let Some(v) = r.str(key) {
                 if !v.starts_with('/') {
                     out.push(diag(

@@ -81,7 +81,10 @@ fn the_merged_gitlab_yml_keeps_every_base_key_and_adds_toolctls_sections_without
     // For this kind the partial gitlab.yml is not written.
     assert!(!t.path("var/opt/toolctl/rendered/gitlab.yml").exists());
     let text = fs::read_to_string(&merged).unwrap();
-    assert!(text.starts_with("# Rendered by `toolctl reconfigure`"), "{text}");
+    assert!(
+        text.starts_with("# Rendered by `toolctl reconfigure`"),
+        "{text}"
+    );
 
     let base_text = String::from_utf8(full_base()).unwrap();
     let base = &yaml_rust2::YamlLoader::load_from_str(&base_text).unwrap()[0];
@@ -109,7 +112,10 @@ fn the_merged_gitlab_yml_keeps_every_base_key_and_adds_toolctls_sections_without
         p["ldap"]["servers"]["main"]["attributes"]["email"],
         serde_json::json!(["mail", "email", "userPrincipalName"])
     );
-    assert_eq!(p["cron_jobs"]["pipeline_schedule_worker"]["cron"], "3-59/10 * * * *");
+    assert_eq!(
+        p["cron_jobs"]["pipeline_schedule_worker"]["cron"],
+        "3-59/10 * * * *"
+    );
     assert_eq!(p["extra"]["matomo_url"], serde_json::Value::Null);
     assert_eq!(p["pages"]["external_http"], serde_json::json!([]));
     assert_eq!(doc["development"]["gitlab"]["port"], 3000);
@@ -128,11 +134,20 @@ fn the_merged_gitlab_yml_keeps_every_base_key_and_adds_toolctls_sections_without
     let ie = &p["incoming_email"];
     assert_eq!(ie["host"], "imap.example.com");
     assert_eq!(ie["address"], "incoming+%{key}@incoming.example.com");
-    assert_eq!(ie["log_path"], "/var/log/toolctl/mailroom/mail_room_json.log");
-    assert_eq!(ie["encrypted_secret_file"], format!("{dir}/incoming_email.yaml.enc"));
+    assert_eq!(
+        ie["log_path"],
+        "/var/log/toolctl/mailroom/mail_room_json.log"
+    );
+    assert_eq!(
+        ie["encrypted_secret_file"],
+        format!("{dir}/incoming_email.yaml.enc")
+    );
     assert_eq!(ie["gitlab_url"], "https://gitlab.example.com");
     assert_eq!(p["service_desk_email"]["enabled"], true);
-    assert_eq!(p["service_desk_email"]["gitlab_url"], "https://gitlab.example.com");
+    assert_eq!(
+        p["service_desk_email"]["gitlab_url"],
+        "https://gitlab.example.com"
+    );
     assert_eq!(p["mattermost"]["enabled"], true);
     assert_eq!(p["mattermost"]["host"], "https://mattermost.example.com");
     // Credentials out, in every environment (development and test inherit production's).
@@ -158,7 +173,10 @@ fn the_merged_gitlab_yml_keeps_every_base_key_and_adds_toolctls_sections_without
     let plain = ruby_decrypt(&t, BASE, &t.path(smtp.trim_start_matches('/')));
     assert!(plain.contains("relay@example.com"), "{plain}");
     let imap = ie["encrypted_secret_file"].as_str().unwrap();
-    assert_eq!(t.path(imap.trim_start_matches('/')), enc(&t, "incoming_email.yaml.enc"));
+    assert_eq!(
+        t.path(imap.trim_start_matches('/')),
+        enc(&t, "incoming_email.yaml.enc")
+    );
     let plain = ruby_decrypt(&t, BASE, &enc(&t, "incoming_email.yaml.enc"));
     assert!(plain.contains("imap-pass"), "{plain}");
     // And GitLab's smtp initializer still loads (the step links it as it is).
@@ -168,7 +186,11 @@ fn the_merged_gitlab_yml_keeps_every_base_key_and_adds_toolctls_sections_without
         .arg(&rb)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // A second run changes nothing.
     let out = t.toolctl(["reconfigure", "--dry-run", "--exit-code"]).run();
@@ -193,9 +215,17 @@ fn a_partial_gitlab_yml_left_by_another_kind_is_removed() {
 fn a_bad_base_is_refused_with_a_hint_and_nothing_written() {
     // Does not parse; not GitLab's shape; missing.
     for (what, base, error) in [
-        ("unparsable", &b"production:\n  gitlab: [unclosed\n"[..], "does not parse"),
+        (
+            "unparsable",
+            &b"production:\n  gitlab: [unclosed\n"[..],
+            "does not parse",
+        ),
         ("a list", &b"- production\n"[..], "not a mapping"),
-        ("no production", &b"development:\n  gitlab: {}\n"[..], "no `production:`"),
+        (
+            "no production",
+            &b"development:\n  gitlab: {}\n"[..],
+            "no `production:`",
+        ),
     ] {
         let t = source_root(base);
         let before = t.snapshot();
@@ -208,11 +238,13 @@ fn a_bad_base_is_refused_with_a_hint_and_nothing_written() {
     let t = source_root(&full_base());
     t.toolctl(["reconfigure"]).run().assert_code(0);
     let rendered = fs::read(t.path(MERGED)).unwrap();
-    let loops: [(&str, Box<dyn Fn(&TestRoot)>); 3] = [
+    type Plant = Box<dyn Fn(&TestRoot)>;
+    let loops: [(&str, Plant); 3] = [
         (
             "the rendered path",
             Box::new(|t: &TestRoot| {
-                let s = format!("{GITLAB_SETTINGS}install = \"source\"\nbase_config = \"/{MERGED}\"\n");
+                let s =
+                    format!("{GITLAB_SETTINGS}install = \"source\"\nbase_config = \"/{MERGED}\"\n");
                 t.write_settings(&s);
             }),
         ),

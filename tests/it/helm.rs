@@ -144,13 +144,21 @@ fn values_yaml_holds_only_chart_keys_and_every_secret_directory_is_a_valid_secre
     for (p, _) in &paths {
         assert!(chart_key(p), "values.yaml holds `{p}`, not a chart key");
     }
-    for secret in ["imap pass", "sm\u{f8}tp pass", "sd-graph-secret", "mailer-graph-secret"] {
+    for secret in [
+        "imap pass",
+        "sm\u{f8}tp pass",
+        "sd-graph-secret",
+        "mailer-graph-secret",
+    ] {
         assert!(!text.contains(secret), "values.yaml holds {secret}");
     }
     let g = &doc["global"];
     assert_eq!(g["email"]["from"].as_str(), Some("gitlab@example.com"));
     assert_eq!(g["smtp"]["address"].as_str(), Some("smtp.example.com"));
-    assert_eq!(g["appConfig"]["incomingEmail"]["host"].as_str(), Some("imap.example.com"));
+    assert_eq!(
+        g["appConfig"]["incomingEmail"]["host"].as_str(),
+        Some("imap.example.com")
+    );
 
     // Every reference names a Secret directory holding that key, and every directory is
     // referenced.
@@ -181,15 +189,20 @@ fn values_yaml_holds_only_chart_keys_and_every_secret_directory_is_a_valid_secre
             "prod-gitlab-smtp-password",
         ]
     );
-    let token = fs::read_to_string(t.path(
-        "var/opt/toolctl/rendered/mailroom/.gitlab_mailroom_secret",
-    ))
-    .unwrap();
+    let token =
+        fs::read_to_string(t.path("var/opt/toolctl/rendered/mailroom/.gitlab_mailroom_secret"))
+            .unwrap();
     let want: BTreeMap<&str, &str> = [
         ("prod-gitlab-smtp-password", "sm\u{f8}tp pass"),
         ("prod-gitlab-incoming-email-password", "imap pass \"q\" $x"),
-        ("prod-gitlab-service-desk-email-client-secret", "sd-graph-secret"),
-        ("prod-gitlab-microsoft-graph-mailer-client-secret", "mailer-graph-secret"),
+        (
+            "prod-gitlab-service-desk-email-client-secret",
+            "sd-graph-secret",
+        ),
+        (
+            "prod-gitlab-microsoft-graph-mailer-client-secret",
+            "mailer-graph-secret",
+        ),
         ("prod-gitlab-incoming-email-auth-token", token.as_str()),
         ("prod-gitlab-service-desk-email-auth-token", token.as_str()),
     ]
@@ -207,7 +220,11 @@ fn values_yaml_holds_only_chart_keys_and_every_secret_directory_is_a_valid_secre
         let got = base64::engine::general_purpose::STANDARD
             .decode(secret["data"][key.as_str()].as_str().unwrap())
             .unwrap();
-        assert_eq!(String::from_utf8(got).unwrap(), want[name.as_str()], "{name}");
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            want[name.as_str()],
+            "{name}"
+        );
     }
 }
 

@@ -201,7 +201,10 @@ fn mattermost_env_equals_the_envdir_value_for_value() {
         "external_url = \"https://gitlab.example.com\"\n\n[mattermost]\nexternal_url = \"https://mattermost.example.com\"\nsql_data_source = \"user=mm host=db.example.com dbname=mattermost\"\nlisten_address = \"127.0.0.1:9065\"\nenv = {{ {} }}\n",
         env.join(", ")
     );
-    let t = TestRoot::builder().settings(&settings).secrets_init().build();
+    let t = TestRoot::builder()
+        .settings(&settings)
+        .secrets_init()
+        .build();
     t.write_secret("mattermost", b"sql_password: 'p \"a\" $s\\\\w'\n");
     t.toolctl(["reconfigure"]).run().assert_code(0);
     let rendered = t.path("var/opt/toolctl/rendered/mattermost");
@@ -216,7 +219,8 @@ fn mattermost_env_equals_the_envdir_value_for_value() {
     assert_eq!(got["MM_SERVICESETTINGS_LISTENADDRESS"], "127.0.0.1:9065");
     assert!(got["MM_SQLSETTINGS_DATASOURCE"].contains("dbname=mattermost"));
     // nginx reaches Mattermost where it listens.
-    let conf = fs::read_to_string(t.path("var/opt/toolctl/rendered/nginx/mattermost.conf")).unwrap();
+    let conf =
+        fs::read_to_string(t.path("var/opt/toolctl/rendered/nginx/mattermost.conf")).unwrap();
     assert!(conf.contains("server 127.0.0.1:9065;"), "{conf}");
 
     // Where systemd is PID 1, systemd itself reads the file back.
@@ -227,7 +231,11 @@ fn mattermost_env_equals_the_envdir_value_for_value() {
             .args(["/usr/bin/env", "-0"])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let seen = String::from_utf8(out.stdout).unwrap();
         for (k, v) in &want {
             assert!(seen.split('\0').any(|l| l == format!("{k}={v}")), "{k}");
@@ -242,9 +250,10 @@ fn mattermost_without_a_data_source_is_refused_with_an_example() {
         .secrets_init()
         .build();
     let before = t.snapshot();
-    t.toolctl(["reconfigure"])
-        .run()
-        .assert_error("mattermost.sql_data_source", &["sql_data_source = ", "dbname="]);
+    t.toolctl(["reconfigure"]).run().assert_error(
+        "mattermost.sql_data_source",
+        &["sql_data_source = ", "dbname="],
+    );
     before.assert_unchanged(&t.snapshot(), &"no sql_data_source");
     t.write_settings("[mattermost]\nexternal_url = \"https://mattermost.example.com\"\nsql_data_source = \"user=mm dbname=mm\"\nlisten_address = \"8065\"\n");
     t.toolctl(["reconfigure"])
