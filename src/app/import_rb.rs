@@ -75,11 +75,17 @@ pub fn run(ctx: &Context, file: &Path, dry: bool) -> Result<Report> {
     let (before, after) = edited_settings(&ctx.paths.config, &m)?;
     // The result must load: a type error here would be a bug of the mapping, not the input.
     let parsed = settings::parse(&ctx.paths.config, &after)?;
-    let findings: Vec<String> = parsed
+    let mut findings: Vec<String> = parsed
         .diags
         .iter()
         .map(|d| format!("toolctl.toml: `{}`: {}", d.key, d.message))
         .collect();
+    // `sql_data_source` has no default any more (the bundled database went with 19.0).
+    if parsed.values.contains_key("mattermost.external_url")
+        && !parsed.values.contains_key("mattermost.sql_data_source")
+    {
+        findings.push("toolctl.toml: `mattermost.sql_data_source` is not set and has no default: set Mattermost's own database before `toolctl reconfigure`, e.g. `toolctl config set mattermost.sql_data_source \"user=mattermost host=db.example.com port=5432 sslmode=require dbname=mattermost\"`".into());
+    }
     // Opened (and swept of what a killed `secret edit` left) even for a dry run, as every
     // command that works with the store does.
     let store = ctx.store();

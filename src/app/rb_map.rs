@@ -117,6 +117,7 @@ pub fn map(text: &str) -> Mapped {
             }),
         }
     }
+    removed_in_19(&mut m, &statements);
     // One value per key: the last assignment wins, as Ruby would have it.
     dedupe(&mut m);
     // A path with a control character (a newline in a log path starts a line in every file
@@ -403,4 +404,24 @@ pub fn by_scope(creds: &[Credential]) -> BTreeMap<Scope, Vec<&Credential>> {
         out.entry(c.scope).or_default().push(c);
     }
     out
+}
+
+/// The objects of the bundled Mattermost, which GitLab 19.0 removed: omnibus' reconfigure
+/// aborts ("Removed configurations found in gitlab.rb") while any of them is in gitlab.rb.
+const BUNDLED_MATTERMOST: &[&str] = &["mattermost", "mattermost_external_url", "mattermost_nginx"];
+
+/// A note for every line that sets the bundled Mattermost (`mattermost['enable']` first
+/// among them): imported where toolctl has the setting, but to be removed from gitlab.rb
+/// before GitLab 19.0's `gitlab-ctl reconfigure`.
+fn removed_in_19(m: &mut Mapped, statements: &[Statement]) {
+    for st in statements
+        .iter()
+        .filter(|st| BUNDLED_MATTERMOST.contains(&st.object.as_str()))
+    {
+        m.notes.push(format!(
+            "line {}: `{}` configures the bundled Mattermost, removed in GitLab 19.0: its `gitlab-ctl reconfigure` aborts (\"Removed configurations found in gitlab.rb\") while the line is there; remove it and run Mattermost on its own (README: \"Wire toolctl into GitLab\")",
+            st.line,
+            st.name()
+        ));
+    }
 }

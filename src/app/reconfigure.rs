@@ -100,6 +100,12 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<Report> {
         resolved.diags.iter(),
         "nothing was written",
     )?;
+    // A source install's base gitlab.yml is read and merged before anything is locked or
+    // written: a bad base is an exit 2 that leaves every file as it was.
+    render::gitlab_source::preflight(&render::Context {
+        model: &resolved.model,
+        paths: &ctx.paths,
+    })?;
 
     // Locks: the rendered tree, then the store (its key may be created, and the webhook
     // token written into it), both held until the end of the run.

@@ -391,6 +391,12 @@ pub struct Redis {
 /// `[gitlab]`.
 #[derive(Clone, Debug, Default)]
 pub struct Gitlab {
+    /// `install`: how GitLab is deployed (`omnibus`, `docker`, `source`, `helm`).
+    pub install: Option<String>,
+    /// `base_config`: a source install's own full gitlab.yml, merged into the rendered one.
+    pub base_config: Option<String>,
+    /// `helm_release`: the Helm release name the chart's Secret names start with.
+    pub helm_release: Option<String>,
     pub secrets_file: Option<String>,
     pub encrypted_settings_dir: Option<String>,
     pub account: Account,
@@ -468,6 +474,8 @@ pub struct Mattermost {
     pub gitlab_user_api_endpoint: Option<String>,
     pub sql_driver_name: Option<String>,
     pub sql_data_source: Option<String>,
+    /// `listen_address`: where Mattermost listens (`MM_SERVICESETTINGS_LISTENADDRESS`).
+    pub listen_address: String,
     pub sql_password: Option<Secret>,
     pub admin_data_source: Option<String>,
     pub admin_sql_password: Option<Secret>,

@@ -14,12 +14,19 @@ use super::{ys, ysecret, Context};
 use crate::model::{Delivery, MailboxKind};
 
 pub fn render(cx: &Context) -> String {
+    let doc = MapBuilder::new().put("production", production(cx)).build();
+    format!("{}{}", cx.header("#"), super::yaml::to_string(&doc))
+}
+
+/// toolctl's sections, the mapping under `production:` (also merged into a source
+/// install's whole gitlab.yml, [`super::gitlab_source`]).
+pub fn production(cx: &Context) -> Y {
     let m = cx.model;
     let mut gitlab = MapBuilder::new()
         .opt("email_from", ys(&m.email.from))
         .opt("email_reply_to", ys(&m.email.reply_to));
     gitlab = gitlab.opt("email_smtp_secret_file", enc_file(cx, EncFile::Smtp));
-    let production = MapBuilder::new()
+    MapBuilder::new()
         .put("gitlab", gitlab.build())
         .put("incoming_email", mailbox(cx, MailboxKind::Incoming))
         .put("service_desk_email", mailbox(cx, MailboxKind::ServiceDesk))
@@ -31,9 +38,7 @@ pub fn render(cx: &Context) -> String {
                 .opt("host", ys(&m.mattermost.external_url))
                 .build(),
         )
-        .build();
-    let doc = MapBuilder::new().put("production", production).build();
-    format!("{}{}", cx.header("#"), super::yaml::to_string(&doc))
+        .build()
 }
 
 /// The logical path of one of GitLab's encrypted settings files, when `reconfigure`

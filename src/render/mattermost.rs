@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use super::Context;
 use crate::model::{EnvValue, Mattermost, MASK};
 
+/// The default of `[mattermost] listen_address` (the schema's).
 pub const LISTEN: &str = "127.0.0.1:8065";
 
 /// One managed setting: its variable, its place in config.json, and whether it is secret.
@@ -72,7 +73,7 @@ fn managed(mm: &Mattermost) -> Vec<Managed> {
     let gitlab = "GitLabSettings";
     vec![
         ("MM_SERVICESETTINGS_SITEURL", site, "ServiceSettings", "SiteURL", false),
-        ("MM_SERVICESETTINGS_LISTENADDRESS", Some(LISTEN.into()), "ServiceSettings", "ListenAddress", false),
+        ("MM_SERVICESETTINGS_LISTENADDRESS", Some(mm.listen_address.clone()), "ServiceSettings", "ListenAddress", false),
         ("MM_GITLABSETTINGS_ENABLE", enable, gitlab, "Enable", false),
         ("MM_GITLABSETTINGS_ID", mm.gitlab_id.clone(), gitlab, "Id", false),
         ("MM_GITLABSETTINGS_SECRET", gitlab_secret, gitlab, "Secret", true),

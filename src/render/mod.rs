@@ -11,11 +11,15 @@
 
 mod error;
 pub mod gitlab_enc;
+pub mod gitlab_source;
 pub mod gitlab_yml;
+pub mod helm;
 pub mod mail_room;
 pub mod mattermost;
+pub mod mattermost_env;
 pub mod nginx;
 pub mod smtp_settings;
+pub mod source_links;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -35,6 +39,8 @@ pub const MAILROOM_SECRET: &str = "mailroom/.gitlab_mailroom_secret";
 /// GitLab's SMTP initializer, relative to the rendered directory.
 pub const SMTP_SETTINGS: &str = "gitlab/smtp_settings.rb";
 const ENV_DIR: &str = "mattermost/env";
+/// The partial gitlab.yml (every kind but a source install).
+const GITLAB_YML: &str = "gitlab.yml";
 const CONFIG_JSON: &str = "mattermost/config.json";
 
 /// What a renderer reads.
@@ -127,13 +133,15 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan, RenderEr
     let m = cx.model;
     let mut files = Vec::new();
     // gitlab.yml may hold the Graph `client_secret`s in plaintext (GitLab has no encrypted
-    // file for them): always 0600.
-    files.push(desired(
-        "gitlab.yml",
-        gitlab_yml::render(cx),
-        0o600,
-        Secrecy::Masked,
-    ));
+    // file for them): always 0600. A source install gets its whole file instead.
+    if !gitlab_source::wanted(m) {
+        files.push(desired(
+            "gitlab.yml",
+            gitlab_yml::render(cx),
+            0o600,
+            Secrecy::Masked,
+        ));
+    }
     if let Some(text) = smtp_settings::render(cx) {
         files.push(desired(SMTP_SETTINGS, text, 0o644, Secrecy::Public));
     }
@@ -168,13 +176,27 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan, RenderEr
         table: "gitlab",
         why,
     })?;
+    if gitlab_source::wanted(m) {
+        files.push(Desired {
+            rel: gitlab_source::REL.to_string(),
+            bytes: Zeroizing::new(gitlab_source::render(cx, gitlab_owner)?.into_bytes()),
+            mode: 0o600,
+            secrecy: Secrecy::Masked,
+            create_only: false,
+            owner: None,
+            view: None,
+        });
+    }
     for f in files
         .iter_mut()
-        .filter(|f| f.rel == "gitlab.yml" || f.rel == SMTP_SETTINGS)
+        .filter(|f| [GITLAB_YML, gitlab_source::REL, SMTP_SETTINGS].contains(&f.rel.as_str()))
     {
         f.owner = gitlab_owner;
     }
-    if files.iter().any(|f| f.rel == SMTP_SETTINGS) {
+    if files
+        .iter()
+        .any(|f| f.rel == SMTP_SETTINGS || f.rel == gitlab_source::REL)
+    {
         dirs.push(DesiredDir {
             path: cx.paths.rendered_dir.join("gitlab"),
             mode: 0o755,
@@ -185,6 +207,9 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan, RenderEr
     dirs.extend(enc.dirs);
     notes.extend(enc.notes);
     files.extend(enc.files);
+    if helm::wanted(m) {
+        helm_plan(cx, webhook_secret, &mut files, &mut dirs);
+    }
     let stale = stale(cx, &files);
     Ok(Plan {
         root: cx.paths.root.clone(),
@@ -255,6 +280,12 @@ fn mattermost_files(cx: &Context, files: &mut Vec<Desired>) -> Result<Vec<String
             secrecy,
         ));
     }
+    files.push(desired(
+        mattermost_env::REL,
+        mattermost_env::render(cx, &vars),
+        0o600,
+        Secrecy::Whole,
+    ));
     if let Some(text) = nginx::render(cx) {
         files.push(desired(
             "nginx/mattermost.conf",
@@ -288,6 +319,9 @@ fn stale(cx: &Context, files: &[Desired]) -> Vec<String> {
         MAILROOM_SECRET,
         "nginx/mattermost.conf",
         SMTP_SETTINGS,
+        mattermost_env::REL,
+        GITLAB_YML,
+        gitlab_source::REL,
     ]
     .iter()
     .map(|s| s.to_string())
@@ -297,6 +331,7 @@ fn stale(cx: &Context, files: &[Desired]) -> Vec<String> {
             managed.push(format!("{ENV_DIR}/{}", e.file_name().to_string_lossy()));
         }
     }
+    managed.extend(helm::on_disk(&cx.paths.rendered_dir));
     managed.sort();
     managed
         .into_iter()
@@ -304,6 +339,49 @@ fn stale(cx: &Context, files: &[Desired]) -> Vec<String> {
             cx.paths.rendered_dir.join(rel).exists() && !files.iter().any(|f| &f.rel == rel)
         })
         .collect()
+}
+
+/// The Helm chart's values.yaml and Secret files, and their private directories.
+fn helm_plan(
+    cx: &Context,
+    webhook_secret: Option<&str>,
+    files: &mut Vec<Desired>,
+    dirs: &mut Vec<DesiredDir>,
+) {
+    let secrets = helm::secrets(cx.model, webhook_secret);
+    let file = |rel: String, text: &str, secrecy: Secrecy| Desired {
+        rel,
+        bytes: Zeroizing::new(text.as_bytes().to_vec()),
+        mode: 0o600,
+        secrecy,
+        create_only: false,
+        owner: None,
+        view: None,
+    };
+    files.push(file(
+        helm::VALUES.into(),
+        &helm::values(cx, &secrets),
+        Secrecy::Masked,
+    ));
+    let rendered = &cx.paths.rendered_dir;
+    for rel in ["helm", helm::SECRETS] {
+        dirs.push(DesiredDir {
+            path: rendered.join(rel),
+            mode: 0o700,
+            owner: None,
+        });
+    }
+    for s in &secrets {
+        let dir = rendered.join(helm::SECRETS).join(&s.name);
+        if !dirs.iter().any(|d| d.path == dir) {
+            dirs.push(DesiredDir {
+                path: dir,
+                mode: 0o700,
+                owner: None,
+            });
+        }
+        files.push(file(s.rel(), &s.value, Secrecy::Whole));
+    }
 }
 
 /// What happens to one file.
@@ -356,7 +434,15 @@ pub struct Change {
 
 /// The directories inside the rendered tree that toolctl manages; each must be a real
 /// directory (or missing), never a symlink.
-pub const MANAGED_DIRS: &[&str] = &["mailroom", "mattermost", ENV_DIR, "nginx", "gitlab"];
+pub const MANAGED_DIRS: &[&str] = &[
+    "mailroom",
+    "mattermost",
+    ENV_DIR,
+    "nginx",
+    "gitlab",
+    "helm",
+    helm::SECRETS,
+];
 
 /// Refuses a managed directory inside `rendered` that is a symlink (or not a directory),
 /// before anything is written or even listed through it.
@@ -632,7 +718,8 @@ fn guess_secrecy(rel: &str) -> Secrecy {
         .strip_prefix(ENV_DIR)
         .and_then(|n| n.strip_prefix('/'))
         .is_some_and(|n| n != "MM_SQLSETTINGS_DATASOURCE" && env_name_is_secret(n));
-    if rel == MAILROOM_SECRET || env_secret {
+    let helm_secret = rel.starts_with(helm::SECRETS);
+    if rel == MAILROOM_SECRET || rel == mattermost_env::REL || env_secret || helm_secret {
         Secrecy::Whole
     } else {
         Secrecy::Masked
@@ -910,5 +997,10 @@ mod tests {
             Secrecy::Masked
         );
         assert_eq!(guess_secrecy("mattermost/env/HTTP_PROXY"), Secrecy::Masked);
+        assert_eq!(
+            guess_secrecy("helm/secrets/gitlab-smtp-password/password"),
+            Secrecy::Whole
+        );
+        assert_eq!(guess_secrecy("mattermost/mattermost.env"), Secrecy::Whole);
     }
 }

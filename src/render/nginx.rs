@@ -7,7 +7,6 @@
 //! with `listen 443 ssl http2;` (every nginx since 1.9.5; 1.25.1+ warns and loads), not
 //! `http2 on;` (1.25.1+ only). The test suite runs the real `nginx -t` on every fixture.
 
-use super::mattermost::LISTEN;
 use super::Context;
 
 const UPSTREAM: &str = "toolctl_mattermost";
@@ -56,8 +55,9 @@ pub fn render(cx: &Context) -> Option<String> {
 "
     );
     let mut out = cx.header("#");
+    let listen = upstream(&mm.listen_address);
     out.push_str(&format!(
-        "upstream {UPSTREAM} {{\n    server {LISTEN};\n    keepalive 32;\n}}\n\n"
+        "upstream {UPSTREAM} {{\n    server {listen};\n    keepalive 32;\n}}\n\n"
     ));
     let http_port = if https { 80 } else { port.unwrap_or(80) };
     out.push_str(&format!(
@@ -95,4 +95,14 @@ pub fn render(cx: &Context) -> Option<String> {
         ));
     }
     Some(out)
+}
+
+/// Where nginx reaches Mattermost: `listen_address`, with a wildcard or empty host
+/// (`:8065`, `0.0.0.0:8065`, `[::]:8065`) reached on the loopback address.
+fn upstream(listen: &str) -> String {
+    match listen.rsplit_once(':') {
+        Some(("" | "0.0.0.0" | "*", port)) => format!("127.0.0.1:{port}"),
+        Some(("[::]", port)) => format!("[::1]:{port}"),
+        _ => listen.to_string(),
+    }
 }

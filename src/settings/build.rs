@@ -142,6 +142,7 @@ impl Reader<'_> {
             gitlab_user_api_endpoint: self.str("mattermost.gitlab_user_api_endpoint"),
             sql_driver_name: self.str("mattermost.sql_driver_name"),
             sql_data_source: self.str("mattermost.sql_data_source"),
+            listen_address: self.string("mattermost.listen_address"),
             sql_password: self.secret("mattermost.sql_password"),
             admin_data_source: self.str("mattermost.admin_data_source"),
             admin_sql_password: self.secret("mattermost.admin_sql_password"),
@@ -208,6 +209,9 @@ pub fn model(r: Values, paths: &Paths) -> Model {
             password: rd.secret("redis.password"),
         },
         gitlab: Gitlab {
+            install: rd.str("gitlab.install"),
+            base_config: rd.str("gitlab.base_config"),
+            helm_release: rd.str("gitlab.helm_release"),
             secrets_file: rd.str("gitlab.secrets_file"),
             encrypted_settings_dir: rd.str("gitlab.encrypted_settings_dir"),
             account: rd.account("gitlab"),

@@ -753,6 +753,26 @@ pub mod rules {
             }
         }
 
+        if r.mattermost_enabled() && r.str("mattermost.sql_data_source").is_none() {
+            out.push(diag(e, s, "mattermost.sql_data_source",
+                "`[mattermost]` is set but `mattermost.sql_data_source` is not (it has no default: GitLab 19.0 removed the bundled Mattermost and its database)".into(),
+                "name Mattermost's own database, e.g. `sql_data_source = \"user=mattermost host=db.example.com port=5432 sslmode=require dbname=mattermost\"`, and store its password with `toolctl mattermost secret edit` (`sql_password`)"));
+        }
+        if let Some(addr) = r.str("mattermost.listen_address") {
+            let port = addr
+                .rsplit_once(':')
+                .and_then(|(_, p)| p.parse::<u16>().ok())
+                .filter(|p| *p > 0);
+            if port.is_none() || addr.chars().any(char::is_whitespace) {
+                out.push(diag(
+                    e,
+                    s,
+                    "mattermost.listen_address",
+                    format!("`mattermost.listen_address` is `{addr}`, not HOST:PORT"),
+                    "write an address and a port, e.g. `listen_address = \"127.0.0.1:8065\"`",
+                ));
+            }
+        }
         if r.mattermost_enabled() && r.bool("mattermost.gitlab_enable") {
             for (leaf, hint) in [
                 (
@@ -937,7 +957,35 @@ pub mod rules {
                 "set both: `secrets_file = \"/etc/gitlab/gitlab-secrets.json\"` (omnibus) or a source install's `config/secrets.yml`")),
             _ => {}
         }
-        for key in ["gitlab.secrets_file", "gitlab.encrypted_settings_dir"] {
+        if r.str("gitlab.install") == Some("source") && r.str("gitlab.base_config").is_none() {
+            out.push(diag(e, s, "gitlab.base_config",
+                "`gitlab.install` is \"source\" but `gitlab.base_config` is not set".into(),
+                "rename your config/gitlab.yml (e.g. to config/gitlab.base.yml) and set `base_config` to it: toolctl renders the whole file from it"));
+        }
+        if r.str("gitlab.install") == Some("helm") && r.str("gitlab.helm_release").is_none() {
+            out.push(diag(e, s, "gitlab.helm_release",
+                "`gitlab.install` is \"helm\" but `gitlab.helm_release` is not set".into(),
+                "set `helm_release` to the release name given to `helm install` (the chart's Secret names start with it), e.g. `helm_release = \"gitlab\"`"));
+        }
+        if let Some(rel) = r.str("gitlab.helm_release") {
+            let ok = !rel.is_empty()
+                && rel.len() <= 53
+                && rel
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !rel.starts_with('-')
+                && !rel.ends_with('-');
+            if !ok {
+                out.push(diag(e, s, "gitlab.helm_release",
+                    format!("`gitlab.helm_release` is `{rel}`, not a Helm release name"),
+                    "write `helm_release` as `helm install` requires: lowercase letters, digits and `-` (at most 53), e.g. `gitlab`"));
+            }
+        }
+        for key in [
+            "gitlab.secrets_file",
+            "gitlab.encrypted_settings_dir",
+            "gitlab.base_config",
+        ] {
             if let Some(v) = r.str(key) {
                 if !v.starts_with('/') {
                     out.push(diag(

@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 
 use crate::harness::{mode, parallel_steps, TestRoot};
 
-const BASE: &str = "4f1a2b3c4d5e6f708192a3b4c5d6e7f80112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff0";
+pub(crate) const BASE: &str = "4f1a2b3c4d5e6f708192a3b4c5d6e7f80112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff0";
 const OLD_BASE: &str = "0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld";
 const SECRETS_JSON: &str = "etc/gitlab/gitlab-secrets.json";
 const ENC_DIR: &str = "var/opt/gitlab/gitlab-rails/shared/encrypted_settings";
 
-fn helper(name: &str) -> PathBuf {
+pub(crate) fn helper(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/it/gitlab")
         .join(name)
@@ -50,7 +50,7 @@ fn ruby_encrypt(t: &TestRoot, base: &str, yaml: &str, to: &Path) {
     ruby(t, "encrypt", base, &input, to);
 }
 
-fn ruby_decrypt(t: &TestRoot, base: &str, file: &Path) -> String {
+pub(crate) fn ruby_decrypt(t: &TestRoot, base: &str, file: &Path) -> String {
     let output = t.aux().join("decrypted.yaml");
     ruby(t, "decrypt", base, file, &output);
     fs::read_to_string(&output).unwrap()
@@ -69,7 +69,7 @@ fn write_key_bases(t: &TestRoot, current: &str, rotated: &[&str]) {
     fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
 }
 
-fn enc(t: &TestRoot, name: &str) -> PathBuf {
+pub(crate) fn enc(t: &TestRoot, name: &str) -> PathBuf {
     t.path(ENC_DIR).join(name)
 }
 
@@ -94,7 +94,7 @@ fn sorted(mut v: Vec<(String, String)>) -> Vec<(String, String)> {
     v
 }
 
-const GITLAB_SETTINGS: &str = r#"external_url = "https://gitlab.example.com"
+pub(crate) const GITLAB_SETTINGS: &str = r#"external_url = "https://gitlab.example.com"
 
 [email]
 from = "gitlab@example.com"
@@ -131,13 +131,14 @@ client_id = "mailer-client"
 
 [mattermost]
 external_url = "https://mattermost.example.com"
+sql_data_source = "user=mattermost host=db.example.com dbname=mattermost"
 
 [gitlab]
 secrets_file = "/etc/gitlab/gitlab-secrets.json"
 encrypted_settings_dir = "/var/opt/gitlab/gitlab-rails/shared/encrypted_settings"
 "#;
 
-fn gitlab_root() -> TestRoot {
+pub(crate) fn gitlab_root() -> TestRoot {
     let t = TestRoot::builder()
         .settings(GITLAB_SETTINGS)
         .secrets_init()
