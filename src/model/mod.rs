@@ -645,6 +645,17 @@ impl Model {
             .any(|m| m.enabled && m.delivery == Delivery::Webhook)
     }
 
+    /// The enabled integrations no rendered file carries to GitLab (`[smtp]` without
+    /// `[gitlab]`: smtp_settings.rb needs GitLab's encrypted settings). The mailboxes always
+    /// reach gitlab.yml (or the kind's own file).
+    pub fn uncarried(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.smtp.enabled && self.gitlab.install.is_none() {
+            out.push("smtp");
+        }
+        out
+    }
+
     /// Every secret of these settings.
     pub fn secrets(&self) -> Vec<&Secret> {
         let mut all: Vec<&Option<Secret>> = vec![&self.smtp.user_name, &self.smtp.password];

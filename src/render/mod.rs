@@ -10,6 +10,7 @@
 //! is written), a managed file that is a link is replaced, never read or written through.
 
 pub mod gitlab_enc;
+pub mod gitlab_rb;
 pub mod gitlab_yml;
 pub mod mail_room;
 pub mod mattermost;
@@ -198,6 +199,12 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         );
     }
 
+    // The gitlab.rb fragment (omnibus, Docker): after the token and the proxy file it names.
+    let rb = gitlab_rb::plan(cx, &files, webhook_secret)?;
+    files.extend(rb.files);
+    dirs.extend(rb.dirs);
+    notes.extend(rb.notes);
+
     for f in files
         .iter_mut()
         .filter(|f| f.rel == "mail_room.yml" || f.rel == MAILROOM_SECRET)
@@ -214,7 +221,10 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
     {
         f.owner = gitlab_owner;
     }
-    if files.iter().any(|f| f.rel == SMTP_SETTINGS) {
+    if files
+        .iter()
+        .any(|f| f.rel == SMTP_SETTINGS || f.rel == gitlab_rb::FRAGMENT)
+    {
         dirs.push(DesiredDir {
             path: cx.paths.rendered_dir.join("gitlab"),
             mode: 0o755,
@@ -233,6 +243,7 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan> {
         MAILROOM_SECRET,
         "nginx/mattermost.conf",
         SMTP_SETTINGS,
+        gitlab_rb::FRAGMENT,
     ]
     .iter()
     .map(|s| s.to_string())
