@@ -485,7 +485,9 @@ pub mod rules {
                 "omnibus accepts only `login`, `plain` or `cram_md5` for `smtp_authentication` (its reconfigure fails on any other); use one of them, or `none`",
             ));
         }
-        if r.bool("smtp.enabled") && r.str("gitlab.install").is_none() {
+        let gitlab_written = s.values.keys().any(|k| k.starts_with("gitlab."))
+            || s.diags.iter().any(|d| d.key.starts_with("gitlab."));
+        if r.bool("smtp.enabled") && !gitlab_written {
             out.push(diag(
                 Severity::Warning,
                 s,
@@ -917,6 +919,10 @@ pub mod rules {
             return;
         }
         let Some(install) = r.str("gitlab.install") else {
+            if s.diags.iter().any(|d| d.key == "gitlab.install") {
+                // Written, but not a kind: the type error says so.
+                return;
+            }
             out.push(diag(e, s, "gitlab.install",
                 "`[gitlab]` is set but `gitlab.install` is not: toolctl cannot tell which files GitLab reads".into(),
                 "name how GitLab is deployed: `install = \"omnibus\"` (the Linux package), `\"docker\"`, `\"source\"` or `\"helm\"`"));

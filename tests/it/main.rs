@@ -9,6 +9,7 @@ mod docs;
 mod edit;
 mod edit_attacks;
 mod gitlab;
+mod gitlab_rb;
 mod graph;
 mod harness;
 mod hostile;

@@ -47,7 +47,7 @@ module HarnessConfig
 end
 
 if MODE == 'docker'
-  HarnessConfig.instance_eval(File.read(ARGV.fetch(2)), 'GITLAB_OMNIBUS_CONFIG', 1)
+  HarnessConfig.instance_eval(File.open(ARGV.fetch(2), &:read), 'GITLAB_OMNIBUS_CONFIG', 1)
 elsif MODE != 'omnibus'
   abort "unknown mode #{MODE}"
 end
