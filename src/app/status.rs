@@ -403,7 +403,8 @@ fn wiring_rows(ctx: &Context, r: &resolve::Resolved, rows: &mut Rows) {
             "wiring",
             w.item,
             w.state,
-            if w.ok { "ok" } else { "attention" },
+            // A warning (an integration no file carries) does not change the exit status.
+            if w.ok || w.warning { "ok" } else { "attention" },
             w.hint,
         );
     }

@@ -160,6 +160,8 @@ pub fn apply(step: Step) -> Vec<Ran> {
 pub struct Wiring {
     pub item: String,
     pub ok: bool,
+    /// Shown, but not a reason for exit 1 (as a settings warning is not).
+    pub warning: bool,
     pub state: String,
     pub hint: Option<String>,
 }
@@ -187,7 +189,8 @@ pub fn check(m: &Model, paths: &Paths) -> Vec<Wiring> {
         out.push(Wiring {
             item: table.into(),
             ok: false,
-            state: format!("`[{table}]` is enabled but no file toolctl renders carries it to GitLab"),
+            warning: true,
+            state: format!("warning: `[{table}]` is enabled but no file toolctl renders carries it to GitLab"),
             hint: Some("add `[gitlab]` with `install = \"omnibus\"` (or docker, source, helm) and its keys (README: \"Wire toolctl into GitLab\")".into()),
         });
     }
@@ -224,6 +227,7 @@ fn gitlab_rb_loaded(m: &Model, paths: &Paths) -> Option<Wiring> {
     let fail = |state: String, hint: String| Wiring {
         item: item.clone(),
         ok: false,
+        warning: false,
         state,
         hint: Some(hint),
     };
@@ -281,6 +285,7 @@ fn gitlab_rb_loaded(m: &Model, paths: &Paths) -> Option<Wiring> {
     Some(Wiring {
         item,
         ok: true,
+        warning: false,
         state: format!("loaded by its last statement (line {at})"),
         hint: None,
     })

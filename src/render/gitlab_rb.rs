@@ -319,6 +319,26 @@ pub fn plan(cx: &Context, planned: &[Desired], token: Option<&str>) -> Result<Pl
     Ok(out)
 }
 
+/// A credential line of the fragment (a Graph `client_secret`, as an assignment or a hash
+/// entry) with its value masked, whatever it holds (an old file's value is no longer
+/// known); `None` for any other line.
+pub fn mask_line(line: &str) -> Option<String> {
+    if !line.contains("client_secret") {
+        return None;
+    }
+    let at = line
+        .find("'] = ")
+        .map(|i| i + 5)
+        .or_else(|| line.find("' => ").map(|i| i + 5))?;
+    let rest = &line[at..];
+    if !rest.starts_with('"') {
+        return None;
+    }
+    let comma = if rest.trim_end().ends_with(',') { "," } else { "" };
+    let nl = if line.ends_with('\n') { "\n" } else { "" };
+    Some(format!("{}\"{}\"{comma}{nl}", &line[..at], crate::model::MASK))
+}
+
 /// A root-owned 0600 file.
 fn desired(rel: String, bytes: Vec<u8>, secrecy: Secrecy) -> Desired {
     Desired {
@@ -329,5 +349,24 @@ fn desired(rel: String, bytes: Vec<u8>, secrecy: Secrecy) -> Desired {
         create_only: false,
         owner: None,
         view: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_line;
+
+    #[test]
+    fn graph_secret_lines_are_masked_whatever_they_hold() {
+        assert_eq!(
+            mask_line("gitlab_rails['microsoft_graph_mailer_client_secret'] = \"a\\\"b\"\n").as_deref(),
+            Some("gitlab_rails['microsoft_graph_mailer_client_secret'] = \"********\"\n")
+        );
+        assert_eq!(
+            mask_line("  'client_secret' => \"old one\",\n").as_deref(),
+            Some("  'client_secret' => \"********\",\n")
+        );
+        assert_eq!(mask_line("  'client_id' => \"x\",\n"), None);
+        assert_eq!(mask_line("gitlab_rails['microsoft_graph_mailer_client_secret'] = nil\n"), None);
     }
 }

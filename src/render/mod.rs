@@ -651,7 +651,7 @@ pub fn mask(text: &str, secrets: &[&str]) -> String {
             let nl = if line.ends_with('\n') { "\n" } else { "" };
             format!("{indent}{k} \"{MASK}\"{nl}")
         });
-        match masked {
+        match masked.or_else(|| gitlab_rb::mask_line(line)) {
             Some(m) => out.push_str(&m),
             None => out.push_str(&mask_url_password(&mask_password_param(line))),
         }

@@ -444,6 +444,7 @@ pub mod rules {
         mattermost(r, s, &mut out);
         graph_endpoints(r, s, &mut out);
         services(r, s, &mut out);
+        uncarried(r, s, &mut out);
         out
     }
 
@@ -485,17 +486,6 @@ pub mod rules {
                 "omnibus accepts only `login`, `plain` or `cram_md5` for `smtp_authentication` (its reconfigure fails on any other); use one of them, or `none`",
             ));
         }
-        let gitlab_written = s.values.keys().any(|k| k.starts_with("gitlab."))
-            || s.diags.iter().any(|d| d.key.starts_with("gitlab."));
-        if r.bool("smtp.enabled") && !gitlab_written {
-            out.push(diag(
-                Severity::Warning,
-                s,
-                "smtp.enabled",
-                "`[smtp]` is enabled but no file toolctl renders carries it to GitLab: without `[gitlab]`, it is written nowhere".into(),
-                "add `[gitlab]` with `install = \"omnibus\"` (or docker, source, helm) and its keys (README: \"Wire toolctl into GitLab\")",
-            ));
-        }
         if r.bool("smtp.enabled") && r.str("smtp.address").is_none() {
             out.push(diag(
                 e,
@@ -503,6 +493,24 @@ pub mod rules {
                 "smtp.address",
                 "`smtp.enabled` is true but `smtp.address` is not set".into(),
                 "set the relay's host name: `toolctl config set smtp.address smtp.example.com`",
+            ));
+        }
+    }
+
+    /// `[smtp]` enabled with no `[gitlab]`: written nowhere. Moot while anything is an
+    /// error (the error comes first).
+    fn uncarried(r: Values, s: &Settings, out: &mut Vec<Diag>) {
+        let gitlab_written = s.values.keys().any(|k| k.starts_with("gitlab."))
+            || s.diags.iter().any(|d| d.key.starts_with("gitlab."));
+        let errors = out.iter().any(|d| d.severity == Severity::Error)
+            || s.diags.iter().any(|d| d.severity == Severity::Error);
+        if r.bool("smtp.enabled") && !gitlab_written && !errors {
+            out.push(diag(
+                Severity::Warning,
+                s,
+                "smtp.enabled",
+                "`[smtp]` is enabled but no file toolctl renders carries it to GitLab: without `[gitlab]`, it is written nowhere".into(),
+                "add `[gitlab]` with `install = \"omnibus\"` (or docker, source, helm) and its keys (README: \"Wire toolctl into GitLab\")",
             ));
         }
     }
