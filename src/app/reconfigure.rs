@@ -192,8 +192,11 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<Report> {
 fn apply_step(resolved: &Resolved, step: super::wiring::Step, report: &mut Report) {
     if step.commands().is_empty() {
         report.info(match step {
-            super::wiring::Step::Nothing => "--apply: nothing GitLab reads changed; nothing run".to_string(),
-            _ => "--apply: toolctl runs no command for this kind; take the step above yourself".to_string(),
+            super::wiring::Step::Nothing => {
+                "--apply: nothing GitLab reads changed; nothing run".to_string()
+            }
+            _ => "--apply: toolctl runs no command for this kind; take the step above yourself"
+                .to_string(),
         });
         return;
     }
@@ -209,8 +212,11 @@ fn apply_step(resolved: &Resolved, step: super::wiring::Step, report: &mut Repor
             }
             Some(code) => {
                 if !ran.tail.is_empty() {
-                    report.text(format!("{}
-", render::mask(&ran.tail, &secrets)));
+                    report.text(format!(
+                        "{}
+",
+                        render::mask(&ran.tail, &secrets)
+                    ));
                 }
                 if code == 0 {
                     report.info(format!("--apply: ran `{}`: exit status 0", ran.command));

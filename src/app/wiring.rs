@@ -215,7 +215,10 @@ fn gitlab_rb_loaded(m: &Model, paths: &Paths) -> Option<Wiring> {
         let p = format!("{}/etc/gitlab/gitlab.rb", root.trim_end_matches('/'));
         (paths.rooted(&p), p)
     } else {
-        (paths.rooted("/etc/gitlab/gitlab.rb"), "/etc/gitlab/gitlab.rb".into())
+        (
+            paths.rooted("/etc/gitlab/gitlab.rb"),
+            "/etc/gitlab/gitlab.rb".into(),
+        )
     };
     let then = if docker {
         "then restart the container"
@@ -248,7 +251,9 @@ fn gitlab_rb_loaded(m: &Model, paths: &Paths) -> Option<Wiring> {
     let after_credential = statements.iter().find(|s| {
         s.line > at
             && s.object == "gitlab_rails"
-            && s.key.as_deref().is_some_and(|k| CREDENTIAL_KEYS.contains(&k))
+            && s.key
+                .as_deref()
+                .is_some_and(|k| CREDENTIAL_KEYS.contains(&k))
     });
     if let Some(c) = after_credential {
         return Some(fail(

@@ -96,7 +96,10 @@ pub fn render(cx: &Context, refs: &Refs, load_line: &str) -> String {
         // "none" is no authentication: nil, never false.
         let auth = r.authentication.clone().filter(|a| a != "none");
         set("smtp_authentication", Rb::opt(&auth));
-        set("smtp_enable_starttls_auto", Rb::Bool(r.enable_starttls_auto));
+        set(
+            "smtp_enable_starttls_auto",
+            Rb::Bool(r.enable_starttls_auto),
+        );
         set("smtp_tls", Rb::Bool(r.tls));
         set("smtp_openssl_verify_mode", Rb::opt(&r.openssl_verify_mode));
         set(
@@ -284,7 +287,10 @@ pub fn plan(cx: &Context, planned: &[Desired], token: Option<&str>) -> Result<Pl
     for mb in m.mailboxes() {
         if mb.enabled
             && !mb.graph()
-            && matches!(mb.security, crate::model::Security::Implicit { ca: Some(_) })
+            && matches!(
+                mb.security,
+                crate::model::Security::Implicit { ca: Some(_) }
+            )
         {
             out.notes.push(format!(
                 "gitlab.rb has no setting for `{}.ca_file`: put the CA in `/etc/gitlab/trusted-certs/` and run `gitlab-ctl reconfigure`",
@@ -310,8 +316,11 @@ pub fn plan(cx: &Context, planned: &[Desired], token: Option<&str>) -> Result<Pl
             ))
             .hint("create the container with its `/etc/gitlab` volume first, or fix `[gitlab] container_root` / `fragment_path`; nothing was written"));
         }
-        out.files
-            .push(desired(path.display().to_string(), text.into_bytes(), Secrecy::Masked));
+        out.files.push(desired(
+            path.display().to_string(),
+            text.into_bytes(),
+            Secrecy::Masked,
+        ));
     } else {
         out.files
             .push(desired(FRAGMENT.into(), text.into_bytes(), Secrecy::Masked));
@@ -334,9 +343,17 @@ pub fn mask_line(line: &str) -> Option<String> {
     if !rest.starts_with('"') {
         return None;
     }
-    let comma = if rest.trim_end().ends_with(',') { "," } else { "" };
+    let comma = if rest.trim_end().ends_with(',') {
+        ","
+    } else {
+        ""
+    };
     let nl = if line.ends_with('\n') { "\n" } else { "" };
-    Some(format!("{}\"{}\"{comma}{nl}", &line[..at], crate::model::MASK))
+    Some(format!(
+        "{}\"{}\"{comma}{nl}",
+        &line[..at],
+        crate::model::MASK
+    ))
 }
 
 /// A root-owned 0600 file.
@@ -359,7 +376,8 @@ mod tests {
     #[test]
     fn graph_secret_lines_are_masked_whatever_they_hold() {
         assert_eq!(
-            mask_line("gitlab_rails['microsoft_graph_mailer_client_secret'] = \"a\\\"b\"\n").as_deref(),
+            mask_line("gitlab_rails['microsoft_graph_mailer_client_secret'] = \"a\\\"b\"\n")
+                .as_deref(),
             Some("gitlab_rails['microsoft_graph_mailer_client_secret'] = \"********\"\n")
         );
         assert_eq!(
@@ -367,6 +385,9 @@ mod tests {
             Some("  'client_secret' => \"********\",\n")
         );
         assert_eq!(mask_line("  'client_id' => \"x\",\n"), None);
-        assert_eq!(mask_line("gitlab_rails['microsoft_graph_mailer_client_secret'] = nil\n"), None);
+        assert_eq!(
+            mask_line("gitlab_rails['microsoft_graph_mailer_client_secret'] = nil\n"),
+            None
+        );
     }
 }

@@ -4,8 +4,9 @@
 
 use super::resolve::{Source, Value, Values};
 use crate::model::{
-    Account, CaFile, Delivery, Email, EnvValue, Gitlab, GraphMailer, InboxMethod, InboxOptions, Install,
-    Mailbox, MailboxKind, Mailroom, Mattermost, Model, Nginx, Redis, Relay, Secret, Security,
+    Account, CaFile, Delivery, Email, EnvValue, Gitlab, GraphMailer, InboxMethod, InboxOptions,
+    Install, Mailbox, MailboxKind, Mailroom, Mattermost, Model, Nginx, Redis, Relay, Secret,
+    Security,
 };
 use crate::paths::Paths;
 

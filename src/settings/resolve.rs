@@ -337,7 +337,10 @@ fn derive(values: &mut BTreeMap<String, (Value, Source)>, paths: &Paths) {
         if let Some(root) = r.str("gitlab.container_root") {
             set(
                 "gitlab.fragment_path",
-                Value::Str(format!("{}/etc/gitlab/toolctl.rb", root.trim_end_matches('/'))),
+                Value::Str(format!(
+                    "{}/etc/gitlab/toolctl.rb",
+                    root.trim_end_matches('/')
+                )),
                 "gitlab.container_root",
             );
         }
@@ -950,16 +953,25 @@ pub mod rules {
                     (_, "source") => "`encrypted_settings_dir = \"/home/git/gitlab/shared/encrypted_settings\"`",
                     _ => "`encrypted_settings_dir = \"/var/opt/gitlab/gitlab-rails/shared/encrypted_settings\"`",
                 };
-                out.push(diag(e, s, key,
+                out.push(diag(
+                    e,
+                    s,
+                    key,
                     format!("`gitlab.install = \"{install}\"` needs `{key}`, but it is not set"),
-                    format!("set it: {example}")));
+                    format!("set it: {example}"),
+                ));
             }
         }
         if install == "helm" {
             if r.str("gitlab.helm_release").is_none() {
-                out.push(diag(e, s, "gitlab.helm_release",
-                    "`gitlab.install = \"helm\"` needs `gitlab.helm_release`, but it is not set".into(),
-                    "name the release the Secrets are named after: `helm_release = \"gitlab\"`"));
+                out.push(diag(
+                    e,
+                    s,
+                    "gitlab.helm_release",
+                    "`gitlab.install = \"helm\"` needs `gitlab.helm_release`, but it is not set"
+                        .into(),
+                    "name the release the Secrets are named after: `helm_release = \"gitlab\"`",
+                ));
             }
             for key in ["gitlab.secrets_file", "gitlab.encrypted_settings_dir"] {
                 if s.line(key).is_some() {
@@ -969,7 +981,11 @@ pub mod rules {
                 }
             }
         }
-        let mut absolute = vec!["gitlab.secrets_file", "gitlab.encrypted_settings_dir", "gitlab.base_config"];
+        let mut absolute = vec![
+            "gitlab.secrets_file",
+            "gitlab.encrypted_settings_dir",
+            "gitlab.base_config",
+        ];
         if install == "docker" {
             absolute.extend(["gitlab.container_root", "gitlab.fragment_path"]);
         }

@@ -252,19 +252,38 @@ fn omnibus_fragment_passes_ruby_c_and_beats_leftover_credentials_under_mixlib_co
         out.stderr.contains("sudo gitlab-ctl reconfigure"),
         "the next step is named\n{out}"
     );
-    assert!(out.stderr.contains("Microsoft Graph client secret in plaintext"), "{out}");
+    assert!(
+        out.stderr
+            .contains("Microsoft Graph client secret in plaintext"),
+        "{out}"
+    );
     let fragment = t.path(FRAGMENT);
     assert_eq!(mode(&fragment), 0o600);
     ruby_c(&fragment);
     let text = read(&t, FRAGMENT);
-    for credential in ["relay@example.com", "smtp \"pass\"", "imap-pass", "incoming@example.com"] {
-        assert!(!text.contains(credential), "the fragment holds {credential:?}");
+    for credential in [
+        "relay@example.com",
+        "smtp \"pass\"",
+        "imap-pass",
+        "incoming@example.com",
+    ] {
+        assert!(
+            !text.contains(credential),
+            "the fragment holds {credential:?}"
+        );
     }
     let token = read(&t, TOKEN);
-    assert!(!text.contains(token.trim()), "the token is read, never copied");
+    assert!(
+        !text.contains(token.trim()),
+        "the token is read, never copied"
+    );
 
     fs::create_dir_all(t.path("etc/gitlab")).unwrap();
-    fs::write(t.path("etc/gitlab/gitlab.rb"), format!("{LEFTOVERS}{LOAD}\n")).unwrap();
+    fs::write(
+        t.path("etc/gitlab/gitlab.rb"),
+        format!("{LEFTOVERS}{LOAD}\n"),
+    )
+    .unwrap();
     let got = evaluate(t.root(), None).unwrap();
     assert_eq!(got["gitlab_rails"], expected_rails(token.trim()));
     assert_eq!(got["external_url"], "https://gitlab.example.com");
@@ -331,8 +350,13 @@ fn docker_fragment_lives_in_the_volume_and_wins_over_the_omnibus_config_variable
     assert!(!text.contains("custom_nginx_config"), "{text}");
     let token = read(&t, TOKEN);
     assert_eq!(read(&t, token_file), token);
-    let enc = t.path("srv/gitlab/var/opt/gitlab/gitlab-rails/shared/encrypted_settings/smtp.yaml.enc");
-    assert_eq!(fs::metadata(&enc).unwrap().uid(), 998, "a bare uid, no passwd entry needed");
+    let enc =
+        t.path("srv/gitlab/var/opt/gitlab/gitlab-rails/shared/encrypted_settings/smtp.yaml.enc");
+    assert_eq!(
+        fs::metadata(&enc).unwrap().uid(),
+        998,
+        "a bare uid, no passwd entry needed"
+    );
 
     let volume = t.path("srv/gitlab");
     fs::write(
@@ -346,7 +370,8 @@ fn docker_fragment_lives_in_the_volume_and_wins_over_the_omnibus_config_variable
                gitlab_rails['time_zone'] = 'UTC'\n";
     let got = evaluate(&volume, Some(env)).unwrap();
     let mut want = expected_rails(token.trim());
-    want["encrypted_settings_path"] = json!("/var/opt/gitlab/gitlab-rails/shared/encrypted_settings");
+    want["encrypted_settings_path"] =
+        json!("/var/opt/gitlab/gitlab-rails/shared/encrypted_settings");
     assert_eq!(got["gitlab_rails"], want);
     assert_eq!(got["nginx"], json!({}));
 }
@@ -396,9 +421,15 @@ fn import_of_the_fragment_reproduces_the_settings() {
             .iter()
             .filter(|(k, v)| {
                 v["secret"] == false
-                    && ["email.", "smtp.", "incoming_email.", "service_desk_email.", "microsoft_graph_mailer."]
-                        .iter()
-                        .any(|p| k.starts_with(p))
+                    && [
+                        "email.",
+                        "smtp.",
+                        "incoming_email.",
+                        "service_desk_email.",
+                        "microsoft_graph_mailer.",
+                    ]
+                    .iter()
+                    .any(|p| k.starts_with(p))
                     || k.as_str() == "mattermost.external_url"
             })
             .map(|(k, v)| (k.clone(), v["value"].clone()))
@@ -410,11 +441,20 @@ fn import_of_the_fragment_reproduces_the_settings() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| format!("{} {}", s["scope"].as_str().unwrap(), s["key"].as_str().unwrap()))
+        .map(|s| {
+            format!(
+                "{} {}",
+                s["scope"].as_str().unwrap(),
+                s["key"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(
         secrets,
-        ["service-desk-email client_secret", "microsoft-graph-mailer client_secret"]
+        [
+            "service-desk-email client_secret",
+            "microsoft-graph-mailer client_secret"
+        ]
     );
 }
 
@@ -467,7 +507,10 @@ fn xoauth2_is_refused_by_reconfigure_and_smtp_check_and_tls_alone_is_not() {
         .assert_error("xoauth2", &["omnibus"]);
     before.assert_unchanged(&t.snapshot(), &"xoauth2");
 
-    let tls = format!("{}{OMNIBUS}", MAIL.replace("port = 587\n", "port = 465\ntls = true\n"));
+    let tls = format!(
+        "{}{OMNIBUS}",
+        MAIL.replace("port = 587\n", "port = 465\ntls = true\n")
+    );
     t.write_settings(&tls);
     t.toolctl(["reconfigure", "--dry-run"]).run().assert_code(0);
 }
@@ -483,14 +526,23 @@ fn smtp_without_gitlab_is_warned_about_by_reconfigure_and_status() {
         .build();
     let out = t.toolctl(["reconfigure"]).run();
     out.assert_code(0);
-    assert!(out.stderr.contains("no file toolctl renders carries it"), "{out}");
+    assert!(
+        out.stderr.contains("no file toolctl renders carries it"),
+        "{out}"
+    );
     // A warning, as in reconfigure: it does not make status exit 1.
     let out = t.toolctl(["status", "--output-format", "json"]).run();
     out.assert_code(0);
     let wiring = &out.json()["wiring"];
-    assert!(wiring[0]["state"].as_str().unwrap().starts_with("warning:"), "{out}");
+    assert!(
+        wiring[0]["state"].as_str().unwrap().starts_with("warning:"),
+        "{out}"
+    );
     assert_eq!(wiring[0]["name"], "smtp", "{out}");
-    assert!(wiring[0]["hint"].as_str().unwrap().contains("Wire toolctl into GitLab"));
+    assert!(wiring[0]["hint"]
+        .as_str()
+        .unwrap()
+        .contains("Wire toolctl into GitLab"));
 }
 
 /// `status` checks the one step: the `from_file` line last, no credential after it.
@@ -505,7 +557,10 @@ fn status_checks_that_gitlab_rb_loads_the_fragment_last() {
     };
     let (code, row) = wiring(&t);
     assert_eq!(code, Some(1));
-    assert!(row["state"].as_str().unwrap().contains("does not exist"), "{row}");
+    assert!(
+        row["state"].as_str().unwrap().contains("does not exist"),
+        "{row}"
+    );
     assert!(row["hint"].as_str().unwrap().contains(LOAD), "{row}");
 
     let rb = t.path("etc/gitlab/gitlab.rb");
@@ -529,7 +584,10 @@ fn status_checks_that_gitlab_rb_loads_the_fragment_last() {
         fs::write(&rb, &text).unwrap();
         let (code, row) = wiring(&t);
         assert_eq!(code, Some(1), "{row}");
-        assert!(row["state"].as_str().unwrap().contains(state), "{state}: {row}");
+        assert!(
+            row["state"].as_str().unwrap().contains(state),
+            "{state}: {row}"
+        );
         assert!(!row.to_string().contains("after'"), "no value shown: {row}");
         assert!(row["hint"].as_str().unwrap().contains(LOAD), "{row}");
     }
@@ -559,21 +617,40 @@ fn apply_runs_gitlab_ctl_and_reports_its_exit_status() {
     let path = format!("{}:/usr/bin:/bin", bin.display());
     let calls = || fs::read_to_string(&log).unwrap_or_default();
 
-    let out = t.toolctl(["reconfigure", "--apply"]).env("PATH", &path).run();
+    let out = t
+        .toolctl(["reconfigure", "--apply"])
+        .env("PATH", &path)
+        .run();
     out.assert_code(0);
     assert_eq!(calls(), "reconfigure\n");
-    assert!(out.stderr.contains("ran `gitlab-ctl reconfigure`: exit status 0"), "{out}");
+    assert!(
+        out.stderr
+            .contains("ran `gitlab-ctl reconfigure`: exit status 0"),
+        "{out}"
+    );
 
     // Only a credential: GitLab's encrypted settings change, the fragment does not.
-    t.write_secret("smtp", b"user_name: 'relay@example.com'\npassword: 'new one'\n");
+    t.write_secret(
+        "smtp",
+        b"user_name: 'relay@example.com'\npassword: 'new one'\n",
+    );
     fs::write(&log, "").unwrap();
-    let out = t.toolctl(["reconfigure", "--apply"]).env("PATH", &path).run();
+    let out = t
+        .toolctl(["reconfigure", "--apply"])
+        .env("PATH", &path)
+        .run();
     out.assert_code(0);
-    assert!(out.stderr.contains("restart puma sidekiq mailroom"), "{out}");
+    assert!(
+        out.stderr.contains("restart puma sidekiq mailroom"),
+        "{out}"
+    );
     assert_eq!(calls(), "restart puma\nrestart sidekiq\nrestart mailroom\n");
 
     // A settings change, and gitlab-ctl fails: exit 1, its status reported, files written.
-    t.write_settings(&format!("{}{OMNIBUS}", MAIL.replace("example.com\"\nport = 587", "example.org\"\nport = 587")));
+    t.write_settings(&format!(
+        "{}{OMNIBUS}",
+        MAIL.replace("example.com\"\nport = 587", "example.org\"\nport = 587")
+    ));
     fs::write(&log, "").unwrap();
     let out = t
         .toolctl(["reconfigure", "--apply"])
@@ -587,7 +664,10 @@ fn apply_runs_gitlab_ctl_and_reports_its_exit_status() {
 
     // Nothing changed: nothing is run.
     fs::write(&log, "").unwrap();
-    let out = t.toolctl(["reconfigure", "--apply"]).env("PATH", &path).run();
+    let out = t
+        .toolctl(["reconfigure", "--apply"])
+        .env("PATH", &path)
+        .run();
     out.assert_code(0);
     assert_eq!(calls(), "");
 
@@ -599,5 +679,7 @@ fn apply_runs_gitlab_ctl_and_reports_its_exit_status() {
         .run();
     out.assert_code(1);
     assert!(out.stderr.contains("`gitlab-ctl` is not on PATH"), "{out}");
-    t.toolctl(["reconfigure", "--apply", "--dry-run"]).run().assert_code(2);
+    t.toolctl(["reconfigure", "--apply", "--dry-run"])
+        .run()
+        .assert_code(2);
 }
