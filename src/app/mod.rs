@@ -22,6 +22,7 @@ pub mod servicedesk;
 pub mod show_config;
 pub mod status;
 pub mod tail;
+pub mod wiring;
 
 use crate::cli::{
     CheckArgs, CheckFormat, Cli, Command, ConfigCommand, ImportCommand, IntegrationCommand,

@@ -300,6 +300,16 @@ fn value(m: &mut Mapped, st: &Statement, path: &str, v: &RbValue, from: String) 
             reason,
         })
     };
+    if *v == RbValue::Nil && path == "smtp.authentication" {
+        // No authentication: how toolctl's own fragment writes `authentication = "none"`.
+        m.settings.push(Setting {
+            path: path.into(),
+            value: toml_edit::Value::from("none"),
+            line: st.line,
+            from,
+        });
+        return;
+    }
     if *v == RbValue::Nil {
         return not(m, "nil: GitLab's default applies (and toolctl's)".into());
     }

@@ -148,7 +148,19 @@ pub fn run(ctx: &Context, args: &ReconfigureArgs) -> Result<Report> {
         render::apply(&plan, &changes, &ctx.paths.rendered_dir)?;
     }
 
-    let report = report(ctx, args, done, &changes, &diffs);
+    let mut report = report(ctx, args, done, &changes, &diffs);
+    let changed_files: Vec<&str> = changes
+        .iter()
+        .filter(|c| c.action.changes() && !c.dir)
+        .map(|c| c.rel.as_str())
+        .collect();
+    let step = super::wiring::next_step(&resolved.model, &ctx.paths, &changed_files);
+    if let Some(text) = step.text() {
+        report.info(text);
+    }
+    if args.apply {
+        apply_step(&resolved, step, &mut report);
+    }
     if let Some(log) = run_log {
         if let Err(e) = log_run(log, &changes) {
             return Ok(report.fail(e));
@@ -196,6 +208,51 @@ fn report(
         report.status = ExitStatus::Failure;
     }
     report
+}
+
+/// `--apply`: runs the step's commands and reports each exit status; a command that
+/// fails, or is not on `PATH`, makes the run exit 1 (the files are written either way).
+fn apply_step(resolved: &Resolved, step: super::wiring::Step, report: &mut Report) {
+    if step.commands().is_empty() {
+        report.info(match step {
+            super::wiring::Step::Nothing => {
+                "--apply: nothing GitLab reads changed; nothing run".to_string()
+            }
+            _ => "--apply: toolctl runs no command for this kind; take the step above yourself"
+                .to_string(),
+        });
+        return;
+    }
+    let secrets = resolved.model.secret_values();
+    for ran in super::wiring::apply(step) {
+        match ran.status {
+            None => {
+                report.warn(format!(
+                    "--apply: `{}` is not on PATH; nothing was run: take the step above yourself",
+                    ran.command.split(' ').next().unwrap_or_default()
+                ));
+                report.status = ExitStatus::Failure;
+            }
+            Some(code) => {
+                if !ran.tail.is_empty() {
+                    report.text(format!(
+                        "{}
+",
+                        render::mask(&ran.tail, &secrets)
+                    ));
+                }
+                if code == 0 {
+                    report.info(format!("--apply: ran `{}`: exit status 0", ran.command));
+                } else {
+                    report.warn(format!(
+                        "--apply: `{}` failed with exit status {code}; its last lines are above",
+                        ran.command
+                    ));
+                    report.status = ExitStatus::Failure;
+                }
+            }
+        }
+    }
 }
 
 /// Locks the rendered tree (a dry run only when a journal says an apply was interrupted,

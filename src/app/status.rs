@@ -83,6 +83,7 @@ struct Document<'a> {
     key_mode: Option<String>,
     secrets: Vec<&'a Row>,
     rendered: Option<&'a Row>,
+    wiring: Vec<&'a Row>,
     interrupted: Vec<&'a Row>,
     integrations: std::collections::BTreeMap<&'a str, bool>,
     needs_attention: bool,
@@ -106,6 +107,9 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<Report> {
     if errors == 0 {
         rendered_row(ctx, &r, &mut rows);
     }
+    if errors == 0 {
+        wiring_rows(ctx, &r, &mut rows);
+    }
     integration_rows(&r, &mut rows);
 
     let status = rows.status();
@@ -118,6 +122,7 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<Report> {
         key_mode: key_mode.map(|m| format!("{m:04o}")),
         secrets: rows.area("secret"),
         rendered: first("rendered"),
+        wiring: rows.area("wiring"),
         interrupted: ["reconfigure", "rotation", "import", "restore"]
             .iter()
             .flat_map(|a| rows.area(a))
@@ -388,6 +393,21 @@ fn rendered_row(ctx: &Context, r: &resolve::Resolved, rows: &mut Rows) {
             "error",
             e.hint_text().map(str::to_string),
         ),
+    }
+}
+
+/// Whether what toolctl renders reaches GitLab: the one wiring step of the chosen
+/// `[gitlab] install` (see `wiring::check`), and integrations no file carries.
+fn wiring_rows(ctx: &Context, r: &resolve::Resolved, rows: &mut Rows) {
+    for w in super::wiring::check(&r.model, &ctx.paths) {
+        rows.push(
+            "wiring",
+            w.item,
+            w.state,
+            // A warning (an integration no file carries) does not change the exit status.
+            if w.ok || w.warning { "ok" } else { "attention" },
+            w.hint,
+        );
     }
 }
 

@@ -633,6 +633,10 @@ pub struct ReconfigureArgs {
     /// With --dry-run: exit 1 when something would change.
     #[arg(long, requires = "dry_run")]
     pub exit_code: bool,
+    /// Then run the step that makes GitLab read the changes (gitlab-ctl reconfigure, or the
+    /// restarts), where the command exists; report its exit status.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub apply: bool,
     #[command(flatten)]
     pub report: ReportArgs,
 }

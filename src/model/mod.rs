@@ -344,6 +344,9 @@ pub struct Account {
     pub table: &'static str,
     pub user: Option<String>,
     pub group: Option<String>,
+    /// Ids, not names: the owner inside a container (`[gitlab] install = "docker"`), which
+    /// need not be a user of the host.
+    pub numeric: bool,
 }
 
 impl Account {
@@ -355,6 +358,22 @@ impl Account {
         let table = self.table;
         if self.user.is_none() && self.group.is_none() {
             return Ok(None);
+        }
+        if self.numeric {
+            let id = |key: &str, v: &str| {
+                v.parse::<u32>().ok().filter(|n| *n != u32::MAX).ok_or_else(|| {
+                    format!("`{table}.{key}` is `{v}`, not a number: inside a container the owner is given by its id")
+                })
+            };
+            let uid = match &self.user {
+                Some(u) => id("user", u)?,
+                None => 0,
+            };
+            let gid = match &self.group {
+                Some(g) => id("group", g)?,
+                None => uid,
+            };
+            return Ok(Some((uid, gid)));
         }
         let (uid, primary) = match &self.user {
             Some(name) => lookup_user(name).ok_or_else(|| {
@@ -388,18 +407,81 @@ pub struct Redis {
     pub password: Option<Secret>,
 }
 
+/// `[gitlab] install`: how GitLab is deployed, which decides what `reconfigure` writes
+/// for it and the one step that wires it in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Install {
+    /// The Linux package: a gitlab.rb fragment loaded by `from_file`.
+    Omnibus,
+    /// GitLab's Docker image: the same fragment, in the `/etc/gitlab` volume.
+    Docker,
+    /// A source install: a complete gitlab.yml (issue 21, item 3).
+    Source,
+    /// The Helm chart: values and Secrets (issue 21, item 4).
+    Helm,
+}
+
+impl Install {
+    pub fn parse(s: &str) -> Option<Install> {
+        Some(match s {
+            "omnibus" => Install::Omnibus,
+            "docker" => Install::Docker,
+            "source" => Install::Source,
+            "helm" => Install::Helm,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Install::Omnibus => "omnibus",
+            Install::Docker => "docker",
+            Install::Source => "source",
+            Install::Helm => "helm",
+        }
+    }
+
+    /// Whether GitLab evaluates a gitlab.rb (the Linux package, in or out of a container).
+    pub fn gitlab_rb(self) -> bool {
+        matches!(self, Install::Omnibus | Install::Docker)
+    }
+}
+
 /// `[gitlab]`.
 #[derive(Clone, Debug, Default)]
 pub struct Gitlab {
-    /// `install`: how GitLab is deployed (`omnibus`, `docker`, `source`, `helm`).
-    pub install: Option<String>,
-    /// `base_config`: a source install's own full gitlab.yml, merged into the rendered one.
-    pub base_config: Option<String>,
-    /// `helm_release`: the Helm release name the chart's Secret names start with.
-    pub helm_release: Option<String>,
+    /// `None` when `[gitlab]` is not set (the settings refuse `[gitlab]` without it).
+    pub install: Option<Install>,
     pub secrets_file: Option<String>,
     pub encrypted_settings_dir: Option<String>,
     pub account: Account,
+    /// Docker: the host directory that stands for the container's `/`.
+    pub container_root: Option<String>,
+    /// Docker: where the gitlab.rb fragment is written (a host path inside the volume).
+    pub fragment_path: Option<String>,
+    /// Source: the administrator's own full gitlab.yml.
+    pub base_config: Option<String>,
+    /// Helm: the release the Secrets are named after.
+    pub helm_release: Option<String>,
+}
+
+impl Gitlab {
+    /// `path` (a host path, as written in the settings) as the container sees it: with
+    /// `container_root` taken off; `None` when it lies outside. Other kinds: unchanged.
+    pub fn container_path(&self, path: &str) -> Option<String> {
+        if self.install != Some(Install::Docker) {
+            return Some(path.to_string());
+        }
+        let root = self.container_root.as_deref()?.trim_end_matches('/');
+        let rest = path.strip_prefix(root)?;
+        if rest.is_empty() {
+            Some("/".into())
+        } else if rest.starts_with('/') {
+            Some(rest.to_string())
+        } else {
+            None
+        }
+    }
 }
 
 impl Gitlab {
@@ -566,6 +648,17 @@ impl Model {
         self.mailboxes()
             .iter()
             .any(|m| m.enabled && m.delivery == Delivery::Webhook)
+    }
+
+    /// The enabled integrations no rendered file carries to GitLab (`[smtp]` without
+    /// `[gitlab]`: smtp_settings.rb needs GitLab's encrypted settings). The mailboxes always
+    /// reach gitlab.yml (or the kind's own file).
+    pub fn uncarried(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.smtp.enabled && self.gitlab.install.is_none() {
+            out.push("smtp");
+        }
+        out
     }
 
     /// Every secret of these settings.

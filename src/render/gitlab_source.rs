@@ -36,7 +36,7 @@ const RENDERED_MARK: &str = "# Rendered by `toolctl reconfigure`";
 
 /// Whether `[gitlab] install = "source"`: the merged file replaces the partial gitlab.yml.
 pub fn wanted(m: &Model) -> bool {
-    m.gitlab.install.as_deref() == Some("source")
+    m.gitlab.install == Some(crate::model::Install::Source)
 }
 
 /// A YAML node of the base, as written: scalars keep their text and whether they were

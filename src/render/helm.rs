@@ -24,7 +24,7 @@ pub const SECRETS: &str = "helm/secrets";
 
 /// Whether `[gitlab] install = "helm"`.
 pub fn wanted(m: &Model) -> bool {
-    m.gitlab.install.as_deref() == Some("helm")
+    m.gitlab.install == Some(crate::model::Install::Helm)
 }
 
 /// One key of one Secret.

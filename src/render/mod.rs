@@ -12,6 +12,7 @@
 mod error;
 pub mod gitlab_enc;
 pub mod gitlab_source;
+pub mod gitlab_rb;
 pub mod gitlab_yml;
 pub mod helm;
 pub mod mail_room;
@@ -165,6 +166,12 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan, RenderEr
         );
     }
 
+    // The gitlab.rb fragment (omnibus, Docker): after the token and the proxy file it names.
+    let rb = gitlab_rb::plan(cx, &files, webhook_secret)?;
+    files.extend(rb.files);
+    dirs.extend(rb.dirs);
+    notes.extend(rb.notes);
+
     for f in files
         .iter_mut()
         .filter(|f| f.rel == "mail_room.yml" || f.rel == MAILROOM_SECRET)
@@ -195,7 +202,7 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan, RenderEr
     }
     if files
         .iter()
-        .any(|f| f.rel == SMTP_SETTINGS || f.rel == gitlab_source::REL)
+        .any(|f| f.rel == SMTP_SETTINGS || f.rel == gitlab_source::REL || f.rel == gitlab_rb::FRAGMENT)
     {
         dirs.push(DesiredDir {
             path: cx.paths.rendered_dir.join("gitlab"),
@@ -322,6 +329,7 @@ fn stale(cx: &Context, files: &[Desired]) -> Vec<String> {
         mattermost_env::REL,
         GITLAB_YML,
         gitlab_source::REL,
+        gitlab_rb::FRAGMENT,
     ]
     .iter()
     .map(|s| s.to_string())
@@ -803,7 +811,7 @@ pub fn mask(text: &str, secrets: &[&str]) -> String {
             let nl = if line.ends_with('\n') { "\n" } else { "" };
             format!("{indent}{k} \"{MASK}\"{nl}")
         });
-        match masked {
+        match masked.or_else(|| gitlab_rb::mask_line(line)) {
             Some(m) => out.push_str(&m),
             None => out.push_str(&mask_url_password(&mask_password_param(line))),
         }

@@ -5,7 +5,8 @@
 use super::resolve::{Source, Value, Values};
 use crate::model::{
     Account, CaFile, Delivery, Email, EnvValue, Gitlab, GraphMailer, InboxMethod, InboxOptions,
-    Mailbox, MailboxKind, Mailroom, Mattermost, Model, Nginx, Redis, Relay, Secret, Security,
+    Install, Mailbox, MailboxKind, Mailroom, Mattermost, Model, Nginx, Redis, Relay, Secret,
+    Security,
 };
 use crate::paths::Paths;
 
@@ -67,11 +68,7 @@ impl Reader<'_> {
     }
 
     fn account(&self, table: &'static str) -> Account {
-        Account {
-            table,
-            user: self.str(&format!("{table}.user")),
-            group: self.str(&format!("{table}.group")),
-        }
+        self.r.account(table)
     }
 
     fn mailbox(&self, kind: MailboxKind) -> Mailbox {
@@ -209,12 +206,14 @@ pub fn model(r: Values, paths: &Paths) -> Model {
             password: rd.secret("redis.password"),
         },
         gitlab: Gitlab {
-            install: rd.str("gitlab.install"),
-            base_config: rd.str("gitlab.base_config"),
-            helm_release: rd.str("gitlab.helm_release"),
+            install: rd.str("gitlab.install").as_deref().and_then(Install::parse),
             secrets_file: rd.str("gitlab.secrets_file"),
             encrypted_settings_dir: rd.str("gitlab.encrypted_settings_dir"),
             account: rd.account("gitlab"),
+            container_root: rd.str("gitlab.container_root"),
+            fragment_path: rd.str("gitlab.fragment_path"),
+            base_config: rd.str("gitlab.base_config"),
+            helm_release: rd.str("gitlab.helm_release"),
         },
         mattermost: rd.mattermost(),
         log_directory: rd.str("logging.log_directory"),

@@ -161,6 +161,8 @@ impl<'a> Values<'a> {
             table,
             user: self.str(&format!("{table}.user")).map(str::to_string),
             group: self.str(&format!("{table}.group")).map(str::to_string),
+            // GitLab's image: git is a uid inside the container, not a user of the host.
+            numeric: table == "gitlab" && self.str("gitlab.install") == Some("docker"),
         }
     }
 }
@@ -315,6 +317,34 @@ fn derive(values: &mut BTreeMap<String, (Value, Source)>, paths: &Paths) {
             "mattermost.external_url",
         );
     }
+    // The Linux package runs GitLab as `git`; its image as uid 998, whatever the host has.
+    let owner = match r.str("gitlab.install") {
+        Some("omnibus") => Some("git"),
+        Some("docker") => Some("998"),
+        _ => None,
+    };
+    if let Some(owner) = owner {
+        // A group alone keeps the user unset (root), as before; a user alone gets its own
+        // primary group.
+        if r.get("gitlab.group").is_none() {
+            set("gitlab.user", Value::Str(owner.into()), "gitlab.install");
+            if r.get("gitlab.user").is_none() {
+                set("gitlab.group", Value::Str(owner.into()), "gitlab.install");
+            }
+        }
+    }
+    if r.str("gitlab.install") == Some("docker") {
+        if let Some(root) = r.str("gitlab.container_root") {
+            set(
+                "gitlab.fragment_path",
+                Value::Str(format!(
+                    "{}/etc/gitlab/toolctl.rb",
+                    root.trim_end_matches('/')
+                )),
+                "gitlab.container_root",
+            );
+        }
+    }
     for (key, v, from) in derived {
         values.entry(key).or_insert((v, Source::Derived(from)));
     }
@@ -418,6 +448,7 @@ pub mod rules {
         graph_endpoints(r, s, &mut out);
         services(r, s, &mut out);
         path_controls(r, s, &mut out);
+        uncarried(r, s, &mut out);
         out
     }
 
@@ -470,6 +501,15 @@ pub mod rules {
     /// `[smtp]`.
     fn smtp(r: Values, s: &Settings, out: &mut Vec<Diag>) {
         let e = Severity::Error;
+        if r.str("smtp.authentication") == Some("xoauth2") {
+            out.push(diag(
+                e,
+                s,
+                "smtp.authentication",
+                "`smtp.authentication = \"xoauth2\"` is refused by GitLab's Linux package".into(),
+                "omnibus accepts only `login`, `plain` or `cram_md5` for `smtp_authentication` (its reconfigure fails on any other); use one of them, or `none`",
+            ));
+        }
         if r.bool("smtp.enabled") && r.str("smtp.address").is_none() {
             out.push(diag(
                 e,
@@ -477,6 +517,24 @@ pub mod rules {
                 "smtp.address",
                 "`smtp.enabled` is true but `smtp.address` is not set".into(),
                 "set the relay's host name: `toolctl config set smtp.address smtp.example.com`",
+            ));
+        }
+    }
+
+    /// `[smtp]` enabled with no `[gitlab]`: written nowhere. Moot while anything is an
+    /// error (the error comes first).
+    fn uncarried(r: Values, s: &Settings, out: &mut Vec<Diag>) {
+        let gitlab_written = s.values.keys().any(|k| k.starts_with("gitlab."))
+            || s.diags.iter().any(|d| d.key.starts_with("gitlab."));
+        let errors = out.iter().any(|d| d.severity == Severity::Error)
+            || s.diags.iter().any(|d| d.severity == Severity::Error);
+        if r.bool("smtp.enabled") && !gitlab_written && !errors {
+            out.push(diag(
+                Severity::Warning,
+                s,
+                "smtp.enabled",
+                "`[smtp]` is enabled but no file toolctl renders carries it to GitLab: without `[gitlab]`, it is written nowhere".into(),
+                "add `[gitlab]` with `install = \"omnibus\"` (or docker, source, helm) and its keys (README: \"Wire toolctl into GitLab\")",
             ));
         }
     }
@@ -941,31 +999,71 @@ pub mod rules {
         }
     }
 
-    /// `[gitlab]`: both paths or neither, absolute, and an owner that exists.
+    /// `[gitlab]`: `install` names the kind, which decides the keys it needs; paths
+    /// absolute (and, for Docker, inside `container_root`); an owner that exists (Docker:
+    /// a number).
     fn gitlab(r: Values, s: &Settings, out: &mut Vec<Diag>) {
         let e = Severity::Error;
-        let (file, dir) = (
-            r.str("gitlab.secrets_file"),
-            r.str("gitlab.encrypted_settings_dir"),
-        );
-        match (file, dir) {
-            (Some(_), None) => out.push(diag(e, s, "gitlab.encrypted_settings_dir",
-                "`gitlab.secrets_file` is set but `gitlab.encrypted_settings_dir` is not".into(),
-                "set both: `encrypted_settings_dir = \"/var/opt/gitlab/gitlab-rails/shared/encrypted_settings\"` (omnibus)")),
-            (None, Some(_)) => out.push(diag(e, s, "gitlab.secrets_file",
-                "`gitlab.encrypted_settings_dir` is set but `gitlab.secrets_file` is not".into(),
-                "set both: `secrets_file = \"/etc/gitlab/gitlab-secrets.json\"` (omnibus) or a source install's `config/secrets.yml`")),
-            _ => {}
+        let set = s.values.keys().any(|k| k.starts_with("gitlab."));
+        if !set {
+            return;
         }
-        if r.str("gitlab.install") == Some("source") && r.str("gitlab.base_config").is_none() {
+        let Some(install) = r.str("gitlab.install") else {
+            if s.diags.iter().any(|d| d.key == "gitlab.install") {
+                // Written, but not a kind: the type error says so.
+                return;
+            }
+            out.push(diag(e, s, "gitlab.install",
+                "`[gitlab]` is set but `gitlab.install` is not: toolctl cannot tell which files GitLab reads".into(),
+                "name how GitLab is deployed: `install = \"omnibus\"` (the Linux package), `\"docker\"`, `\"source\"` or `\"helm\"`"));
+            return;
+        };
+        let paths: &[&str] = match install {
+            "helm" => &[],
+            _ => &["gitlab.secrets_file", "gitlab.encrypted_settings_dir"],
+        };
+        for key in paths {
+            if r.str(key).is_none() {
+                let example = match (*key, install) {
+                    ("gitlab.secrets_file", "docker") => "`secrets_file = \"/srv/gitlab/etc/gitlab/gitlab-secrets.json\"` (the host side of the volume)",
+                    ("gitlab.secrets_file", "source") => "`secrets_file = \"/home/git/gitlab/config/secrets.yml\"`",
+                    ("gitlab.secrets_file", _) => "`secrets_file = \"/etc/gitlab/gitlab-secrets.json\"`",
+                    (_, "docker") => "`encrypted_settings_dir = \"/srv/gitlab/var/opt/gitlab/gitlab-rails/shared/encrypted_settings\"`",
+                    (_, "source") => "`encrypted_settings_dir = \"/home/git/gitlab/shared/encrypted_settings\"`",
+                    _ => "`encrypted_settings_dir = \"/var/opt/gitlab/gitlab-rails/shared/encrypted_settings\"`",
+                };
+                out.push(diag(
+                    e,
+                    s,
+                    key,
+                    format!("`gitlab.install = \"{install}\"` needs `{key}`, but it is not set"),
+                    format!("set it: {example}"),
+                ));
+            }
+        }
+        if install == "helm" {
+            if r.str("gitlab.helm_release").is_none() {
+                out.push(diag(
+                    e,
+                    s,
+                    "gitlab.helm_release",
+                    "`gitlab.install = \"helm\"` needs `gitlab.helm_release`, but it is not set"
+                        .into(),
+                    "name the release the Secrets are named after: `helm_release = \"gitlab\"`",
+                ));
+            }
+            for key in ["gitlab.secrets_file", "gitlab.encrypted_settings_dir"] {
+                if s.line(key).is_some() {
+                    out.push(diag(Severity::Warning, s, key,
+                        format!("`{key}` is not used with `install = \"helm\"`: the chart reads mounted Secrets"),
+                        "remove the line"));
+                }
+            }
+        }
+        if install == "source" && r.str("gitlab.base_config").is_none() {
             out.push(diag(e, s, "gitlab.base_config",
                 "`gitlab.install` is \"source\" but `gitlab.base_config` is not set".into(),
                 "rename your config/gitlab.yml (e.g. to config/gitlab.base.yml) and set `base_config` to it: toolctl renders the whole file from it"));
-        }
-        if r.str("gitlab.install") == Some("helm") && r.str("gitlab.helm_release").is_none() {
-            out.push(diag(e, s, "gitlab.helm_release",
-                "`gitlab.install` is \"helm\" but `gitlab.helm_release` is not set".into(),
-                "set `helm_release` to the release name given to `helm install` (the chart's Secret names start with it), e.g. `helm_release = \"gitlab\"`"));
         }
         if let Some(rel) = r.str("gitlab.helm_release") {
             let ok = !rel.is_empty()
@@ -981,11 +1079,15 @@ pub mod rules {
                     "write `helm_release` as `helm install` requires: lowercase letters, digits and `-` (at most 53), e.g. `gitlab`"));
             }
         }
-        for key in [
+        let mut absolute = vec![
             "gitlab.secrets_file",
             "gitlab.encrypted_settings_dir",
             "gitlab.base_config",
-        ] {
+        ];
+        if install == "docker" {
+            absolute.extend(["gitlab.container_root", "gitlab.fragment_path"]);
+        }
+        for key in absolute {
             if let Some(v) = r.str(key) {
                 if !v.starts_with('/') {
                     out.push(diag(
@@ -998,19 +1100,41 @@ pub mod rules {
                 }
             }
         }
+        if install == "docker" {
+            match r.str("gitlab.container_root") {
+                None => out.push(diag(e, s, "gitlab.container_root",
+                    "`gitlab.install = \"docker\"` needs `gitlab.container_root`, but it is not set".into(),
+                    "name the host directory that stands for the container's `/`, its volumes under it: `container_root = \"/srv/gitlab\"` (volumes `/srv/gitlab/etc/gitlab:/etc/gitlab`, `/srv/gitlab/var/opt/gitlab:/var/opt/gitlab`, `/srv/gitlab/var/log/gitlab:/var/log/gitlab`)")),
+                Some(root) if root.starts_with('/') => {
+                    let root = normalized(root);
+                    for (key, inside) in [
+                        ("gitlab.fragment_path", "etc/gitlab"),
+                        ("gitlab.secrets_file", "etc/gitlab"),
+                        ("gitlab.encrypted_settings_dir", "var/opt/gitlab"),
+                    ] {
+                        let Some(v) = r.str(key).filter(|v| v.starts_with('/')) else { continue };
+                        if !normalized(v).starts_with(root.join(inside)) {
+                            out.push(diag(e, s, key,
+                                format!("`{key}` (`{v}`) is not inside the container's `/{inside}` volume (`{}/{inside}`)", root.display()),
+                                format!("write the host path under `{}/{inside}`, or fix `container_root`", root.display())));
+                        }
+                    }
+                }
+                Some(_) => {}
+            }
+        }
         if let Err(why) = r.account("gitlab").ids() {
             let key = if why.starts_with("`gitlab.user`") {
                 "gitlab.user"
             } else {
                 "gitlab.group"
             };
-            out.push(diag(
-                e,
-                s,
-                key,
-                why,
-                "create it first, or name the user GitLab runs as (omnibus: `git`)",
-            ));
+            let hint = match install {
+                "docker" => "write the ids git has inside the container: `user = \"998\"`, `group = \"998\"` (GitLab's image)",
+                "omnibus" if s.line(key).is_none() => "the Linux package runs GitLab as `git`, which this system lacks: install GitLab first, or set `[gitlab] user` and `group`",
+                _ => "create it first, or name the user GitLab runs as (omnibus: `git`)",
+            };
+            out.push(diag(e, s, key, why, hint));
         }
     }
 

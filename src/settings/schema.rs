@@ -54,6 +54,9 @@ pub const TABLES: &[&str] = &[
     "reconfigure",
 ];
 
+/// `[gitlab] install`: how GitLab is deployed.
+pub const INSTALL_KINDS: &[&str] = &["omnibus", "docker", "source", "helm"];
+
 pub const AZURE_AD: &str = "https://login.microsoftonline.com";
 pub const GRAPH: &str = "https://graph.microsoft.com";
 const PORT: Kind = Kind::Int(1, 65535);
@@ -214,13 +217,15 @@ pub fn keys() -> &'static [Key] {
             key("mailroom.group", Kind::Str, D::None),
             key("redis.url", Kind::Str, D::None),
             secret("redis.password", Scope::Redis, "password"),
-            key("gitlab.install", Kind::Enum(&["omnibus", "docker", "source", "helm"]), D::None),
-            key("gitlab.base_config", Kind::Str, D::None),
-            key("gitlab.helm_release", Kind::Str, D::None),
+            key("gitlab.install", Kind::Enum(INSTALL_KINDS), D::None),
             key("gitlab.secrets_file", Kind::Str, D::None),
             key("gitlab.encrypted_settings_dir", Kind::Str, D::None),
-            key("gitlab.user", Kind::Str, D::None),
-            key("gitlab.group", Kind::Str, D::None),
+            key("gitlab.user", Kind::Str, D::Derived("install = omnibus: git; docker: 998")),
+            key("gitlab.group", Kind::Str, D::Derived("install = omnibus: git; docker: 998")),
+            key("gitlab.container_root", Kind::Str, D::None),
+            key("gitlab.fragment_path", Kind::Str, D::Derived("docker: <container_root>/etc/gitlab/toolctl.rb")),
+            key("gitlab.base_config", Kind::Str, D::None),
+            key("gitlab.helm_release", Kind::Str, D::None),
         ]);
         mattermost(&mut k);
         k.extend([

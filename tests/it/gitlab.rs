@@ -134,8 +134,11 @@ external_url = "https://mattermost.example.com"
 sql_data_source = "user=mattermost host=db.example.com dbname=mattermost"
 
 [gitlab]
+install = "omnibus"
 secrets_file = "/etc/gitlab/gitlab-secrets.json"
 encrypted_settings_dir = "/var/opt/gitlab/gitlab-rails/shared/encrypted_settings"
+user = "root"
+group = "root"
 "#;
 
 pub(crate) fn gitlab_root() -> TestRoot {
@@ -574,7 +577,9 @@ fn smtp_settings_rb_passes_ruby_c_and_loads_under_a_stub() {
 #[test]
 fn gitlab_user_and_group_own_gitlabs_files() {
     let t = gitlab_root();
-    let settings = format!("{GITLAB_SETTINGS}user = \"nobody\"\ngroup = \"nogroup\"\n");
+    let settings = GITLAB_SETTINGS
+        .replace("user = \"root\"", "user = \"nobody\"")
+        .replace("group = \"root\"", "group = \"nogroup\"");
     t.write_settings(&settings);
     t.toolctl(["reconfigure"]).run().assert_code(0);
     let uid = |name: &str| {

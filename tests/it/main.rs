@@ -11,6 +11,7 @@ mod edit;
 mod edit_attacks;
 mod gitlab;
 mod gitlab_source;
+mod gitlab_rb;
 mod graph;
 mod harness;
 mod helm;

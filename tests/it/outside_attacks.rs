@@ -37,6 +37,7 @@ domain = "example.com"
 authentication = "login"
 
 [gitlab]
+install = "omnibus"
 secrets_file = "/etc/gitlab/gitlab-secrets.json"
 encrypted_settings_dir = "/var/opt/gitlab/gitlab-rails/shared/encrypted_settings"
 user = "nobody"
