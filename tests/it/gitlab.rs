@@ -94,7 +94,11 @@ fn sorted(mut v: Vec<(String, String)>) -> Vec<(String, String)> {
     v
 }
 
-pub(crate) const GITLAB_SETTINGS: &str = r#"external_url = "https://gitlab.example.com"
+/// The GitLab settings of these tests, without `[gitlab] install` (the last table is
+/// `[gitlab]`, so a test appends the kind it wants).
+macro_rules! gitlab_settings_base {
+    () => {
+        r#"external_url = "https://gitlab.example.com"
 
 [email]
 from = "gitlab@example.com"
@@ -134,12 +138,17 @@ external_url = "https://mattermost.example.com"
 sql_data_source = "user=mattermost host=db.example.com dbname=mattermost"
 
 [gitlab]
-install = "omnibus"
 secrets_file = "/etc/gitlab/gitlab-secrets.json"
 encrypted_settings_dir = "/var/opt/gitlab/gitlab-rails/shared/encrypted_settings"
 user = "root"
 group = "root"
-"#;
+"#
+    };
+}
+/// [`GITLAB_SETTINGS`] without `install`: append `install = "…"` to it.
+pub(crate) const GITLAB_SETTINGS_ANY_INSTALL: &str = gitlab_settings_base!();
+/// The GitLab settings of these tests, for the Linux package.
+pub(crate) const GITLAB_SETTINGS: &str = concat!(gitlab_settings_base!(), "install = \"omnibus\"\n");
 
 pub(crate) fn gitlab_root() -> TestRoot {
     let t = TestRoot::builder()

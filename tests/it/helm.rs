@@ -10,7 +10,7 @@ use std::path::Path;
 
 use base64::Engine as _;
 
-use crate::gitlab::{gitlab_root, GITLAB_SETTINGS};
+use crate::gitlab::{gitlab_root, GITLAB_SETTINGS_ANY_INSTALL as GITLAB_SETTINGS};
 use crate::harness::mode;
 
 /// Every key path values.yaml may hold: the GitLab chart's own (global.email,
@@ -232,7 +232,7 @@ fn values_yaml_holds_only_chart_keys_and_every_secret_directory_is_a_valid_secre
 fn helm_needs_a_release_name_that_helm_accepts() {
     let t = gitlab_root();
     for (extra, error) in [
-        ("install = \"helm\"\n", "`gitlab.helm_release` is not set"),
+        ("install = \"helm\"\n", "needs `gitlab.helm_release`, but it is not set"),
         (
             "install = \"helm\"\nhelm_release = \"Prod_GitLab\"\n",
             "not a Helm release name",
