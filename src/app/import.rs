@@ -7,9 +7,9 @@ use serde_json::json;
 
 use crate::cli::OutputFormat;
 use crate::error::{Error, Result};
-use crate::gitlab::{import, KeyBases};
+use crate::gitlab::{import, EncryptedFile, KeyBases};
 use crate::report::{self, Report};
-use crate::secrets::schema as secret_schema;
+use crate::secrets::{schema as secret_schema, Scope};
 use crate::sys::journal;
 use crate::Context;
 
@@ -32,7 +32,7 @@ pub fn secrets(
         .hint("give it with `--dir` (omnibus: /var/opt/gitlab/gitlab-rails/shared/encrypted_settings; a source install: shared/encrypted_settings)"));
     }
     let shown = |p: &std::path::Path| paths.logical(p);
-    let found = import::read_all(&bases, &dir_real, &shown)?;
+    let found = import::read_all(&bases, &dir_real, &shown, parse_gitlab_file)?;
     if found.files.is_empty() {
         return Err(Error::new(format!(
             "`{dir}` holds none of smtp.yaml.enc, incoming_email.yaml.enc, service_desk_email.yaml.enc"
@@ -116,4 +116,31 @@ pub fn secrets(
         paths.secrets_dir.display()
     ));
     Ok(out)
+}
+
+/// The secret scope each of GitLab's encrypted settings files fills, and its schema check.
+fn parse_gitlab_file(
+    file: EncryptedFile,
+    text: &[u8],
+) -> std::result::Result<(Scope, Vec<secret_schema::Entry>), import::Unfit> {
+    let scope = match file {
+        EncryptedFile::Smtp => Scope::Smtp,
+        EncryptedFile::IncomingEmail => Scope::IncomingEmail,
+        EncryptedFile::ServiceDeskEmail => Scope::ServiceDeskEmail,
+    };
+    let entries = secret_schema::parse(scope, text).map_err(|e| import::Unfit {
+        what: format!("the {scope} secret"),
+        why: e.to_string(),
+        hint: e.hint(scope),
+    })?;
+    Ok((scope, entries))
+}
+
+impl import::Pair for secret_schema::Entry {
+    fn key(&self) -> &str {
+        &self.key
+    }
+    fn value(&self) -> &str {
+        &self.value
+    }
 }
