@@ -25,10 +25,9 @@
 
 use std::ffi::{OsStr, OsString};
 use std::io::Write as _;
-use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::archive::{self, Damage};
 use super::pg::{ident, literal};
@@ -46,8 +45,10 @@ const OLD_DATA: &str = "old-data";
 
 /// The journal's record of a restore in progress. Paths are only where to start the
 /// walk (from the root, never following a link); everything is then done by name relative
-/// to an opened directory.
-#[derive(Clone, Debug)]
+/// to an opened directory. On disk: a JSON object (serde), `"format": 2` beside the fields,
+/// as earlier versions wrote it by hand; a name that is empty, `.`, `..` or holds a `/`
+/// makes the journal damaged.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Journal {
     phase: String,
     live: String,
@@ -55,56 +56,60 @@ struct Journal {
     old_db: String,
     /// data/'s parent directory.
     data_parent: PathBuf,
+    #[serde(with = "name")]
     data_name: OsString,
     /// The root-owned 0700 staging directory, by name in `data_parent`.
+    #[serde(with = "name")]
     staging: OsString,
     /// config.json's directory and name, and the name of its staged copy there.
     config_dir: PathBuf,
+    #[serde(with = "name")]
     config_name: OsString,
+    #[serde(with = "name")]
     staged_config: OsString,
 }
 
-fn os(v: &Value) -> Option<OsString> {
-    v.as_str().map(OsString::from)
+/// The journal's file: its format number, then its fields.
+#[derive(serde::Serialize)]
+struct JournalFile<'a> {
+    format: u32,
+    #[serde(flatten)]
+    journal: &'a Journal,
+}
+
+/// One name in a directory, as a JSON string.
+mod name {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStrExt as _;
+
+    use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(n: &OsString, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&n.to_string_lossy())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OsString, D::Error> {
+        let n = OsString::from(String::deserialize(d)?);
+        if n.is_empty() || n.as_bytes().contains(&b'/') || n == ".." || n == "." {
+            return Err(D::Error::custom(format!("`{}` is not a name", n.display())));
+        }
+        Ok(n)
+    }
 }
 
 impl Journal {
-    fn to_json(&self) -> Value {
-        let s = |o: &OsStr| o.to_string_lossy().into_owned();
-        json!({
-            "format": 2,
-            "phase": self.phase,
-            "live": self.live,
-            "new_db": self.new_db,
-            "old_db": self.old_db,
-            "data_parent": self.data_parent,
-            "data_name": s(&self.data_name),
-            "staging": s(&self.staging),
-            "config_dir": self.config_dir,
-            "config_name": s(&self.config_name),
-            "staged_config": s(&self.staged_config),
-        })
+    fn to_json(&self) -> Vec<u8> {
+        let file = JournalFile {
+            format: 2,
+            journal: self,
+        };
+        let mut text = serde_json::to_vec_pretty(&file).expect("JSON serializes");
+        text.push(b'\n');
+        text
     }
 
-    fn from_json(v: &Value) -> Option<Journal> {
-        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-        let name = |k: &str| {
-            v.get(k)
-                .and_then(os)
-                .filter(|n| !n.is_empty() && !n.as_bytes().contains(&b'/') && n != ".." && n != ".")
-        };
-        Some(Journal {
-            phase: s("phase")?,
-            live: s("live")?,
-            new_db: s("new_db")?,
-            old_db: s("old_db")?,
-            data_parent: s("data_parent")?.into(),
-            data_name: name("data_name")?,
-            staging: name("staging")?.to_os_string(),
-            config_dir: s("config_dir")?.into(),
-            config_name: name("config_name")?,
-            staged_config: name("staged_config")?,
-        })
+    fn from_json(bytes: &[u8]) -> Option<Journal> {
+        serde_json::from_slice(bytes).ok()
     }
 }
 
@@ -114,9 +119,7 @@ fn journal_path(t: &Target) -> PathBuf {
 
 fn write_journal(t: &Target, j: &Journal) -> Result<()> {
     crate::fsutil::ensure_dir(&t.state_dir, 0o755)?;
-    let mut text = serde_json::to_vec_pretty(&j.to_json()).expect("JSON serializes");
-    text.push(b'\n');
-    crate::fsutil::write_atomic(&journal_path(t), &text, 0o600)
+    crate::fsutil::write_atomic(&journal_path(t), &j.to_json(), 0o600)
 }
 
 /// Opens `dir` from the root without following a link, creating what is missing (0755,
@@ -207,16 +210,13 @@ pub fn recover(t: &Target) -> Result<Option<String>> {
     else {
         return Ok(None);
     };
-    let j = serde_json::from_slice::<Value>(&bytes)
-        .ok()
-        .and_then(|v| Journal::from_json(&v))
-        .ok_or_else(|| {
-            Error::new(format!(
-                "the restore journal `{}` is damaged",
-                path.display()
-            ))
-            .hint("inspect the databases and Mattermost's files by hand, then remove the journal")
-        })?;
+    let j = Journal::from_json(&bytes).ok_or_else(|| {
+        Error::new(format!(
+            "the restore journal `{}` is damaged",
+            path.display()
+        ))
+        .hint("inspect the databases and Mattermost's files by hand, then remove the journal")
+    })?;
     let new_exists = db_exists(t, &j.new_db).map_err(|e| {
         e.hint("an interrupted restore must be finished or rolled back first, and that needs the database: start PostgreSQL and run the command again")
     })?;
@@ -704,4 +704,52 @@ fn chown_tree(dir: &DirHandle, name: &OsStr, uid: u32, gid: u32) -> std::io::Res
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The journal as the hand-written serialiser of earlier versions wrote it (keys in
+    /// `json!`'s sorted order).
+    const EARLIER: &str = r#"{
+  "config_dir": "/opt/mattermost/config",
+  "config_name": "config.json",
+  "data_name": "data",
+  "data_parent": "/opt/mattermost",
+  "format": 2,
+  "live": "mattermost",
+  "new_db": "mattermost_restore_1",
+  "old_db": "mattermost_before_restore_1",
+  "phase": "staged",
+  "staged_config": ".toolctl-restore-config.json",
+  "staging": ".toolctl-restore-0123456789abcdef"
+}
+"#;
+
+    #[test]
+    fn a_journal_of_an_earlier_version_is_read_and_round_trips() {
+        let j = Journal::from_json(EARLIER.as_bytes()).expect("the earlier journal parses");
+        assert_eq!(j.phase, "staged");
+        assert_eq!(j.data_parent, Path::new("/opt/mattermost"));
+        assert_eq!(
+            j.staging,
+            OsString::from(".toolctl-restore-0123456789abcdef")
+        );
+        let text = j.to_json();
+        let v: Value = serde_json::from_slice(&text).unwrap();
+        assert_eq!(v["format"], 2);
+        assert_eq!(v["staged_config"], ".toolctl-restore-config.json");
+        assert_eq!(Journal::from_json(&text), Some(j));
+    }
+
+    #[test]
+    fn a_journal_naming_a_path_instead_of_a_name_is_damaged() {
+        for bad in ["../etc", "a/b", "..", ".", ""] {
+            let text = EARLIER.replace("\"data\"", &format!("{bad:?}"));
+            assert_eq!(Journal::from_json(text.as_bytes()), None, "{bad}");
+        }
+        let missing = EARLIER.replace("\"live\": \"mattermost\",", "");
+        assert_eq!(Journal::from_json(missing.as_bytes()), None);
+    }
 }
