@@ -478,59 +478,19 @@ pub struct Done {
 pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Result<Done> {
     check_target(t)?;
     let live = t.dbname().to_string();
-    let stamp = super::stamp();
-    let cut = |s: String| -> String { s.chars().take(63).collect() };
-    let data_parent = t
-        .data_dir
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_else(|| t.root.clone());
-    let data_name = t
-        .data_dir
-        .file_name()
-        .map(OsStr::to_os_string)
-        .unwrap_or_else(|| "data".into());
-    let config_dir = t
-        .config_file
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_else(|| t.root.clone());
-    let rnd = |p: &str| {
-        crate::sys::fs::random_name(p).map_err(|e| Error::new("cannot read random bytes").cause(e))
-    };
-    let j = Journal {
-        phase: "preparing".into(),
-        live: live.clone(),
-        new_db: cut(format!("{live}_toolctl_restore_{stamp}")),
-        old_db: cut(format!("{live}_before_restore_{stamp}")),
-        data_parent: data_parent.clone(),
-        data_name,
-        staging: rnd(STAGING_PREFIX)?,
-        config_dir: config_dir.clone(),
-        config_name: t
-            .config_file
-            .file_name()
-            .map(OsStr::to_os_string)
-            .unwrap_or_else(|| "config.json".into()),
-        staged_config: rnd(".config.json.toolctl-restore-")?,
-    };
+    let j = new_journal(t)?;
     let (server_major, _) = t.conn.server_version()?;
     t.conn.check_client("pg_restore", server_major)?;
     // Both directories are opened (and checked) before anything is written.
-    let parent = open_trusted(t, &data_parent)?;
-    open_trusted(t, &config_dir)?;
+    let parent = open_trusted(t, &j.data_parent)?;
+    open_trusted(t, &j.config_dir)?;
     // The journal goes first, so a kill from here on is cleaned up.
     write_journal(t, &j)?;
     hit("mattermost-restore-journal");
-    let fail = |e: Error| -> Error {
-        match roll_back(t, &j) {
-            Ok(()) => e,
-            Err(r) => e.cause(format!("and rolling back failed: {r}")),
-        }
-    };
+    let fail = |e: Error| rolled_back(t, &j, e);
     // The staging directory: root's, 0700, on data/'s filesystem, used only through its
     // descriptor (its name is in a directory the Mattermost user may change).
-    let staging_path = data_parent.join(&j.staging);
+    let staging_path = j.data_parent.join(&j.staging);
     let staging = parent
         .mkdir(&j.staging, 0o700)
         .map_err(|e| Error::io("create", &staging_path, e))
@@ -540,46 +500,7 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
         })
         .map_err(fail)?;
     hit("mattermost-restore-staging");
-    // The archive is checked in full (sizes first, then every checksum) while it is
-    // extracted beneath the staging directory: a damaged one is refused and the staging
-    // removed before the live database or files are looked at.
-    let contents = match archive::read_into(path, Some(&staging)) {
-        Ok(c) => c,
-        Err(Damage::Io(e)) if e.kind() == std::io::ErrorKind::StorageFull => {
-            return Err(fail(Error::new(format!("`{}` does not fit", path.display()))
-                .cause(e)
-                .hint("nothing was changed; free space beside Mattermost's data directory, then run the restore again")))
-        }
-        Err(Damage::Io(e)) => return Err(fail(Error::io("read", path, e).hint(
-            "nothing was changed; give the path of an archive `toolctl mattermost backup` wrote",
-        ))),
-        Err(Damage::Bad(why)) => return Err(fail(Error::new(format!("`{}` cannot be restored", path.display()))
-            .cause(why)
-            .hint("nothing was changed; restore another archive (`toolctl mattermost backup --verify ARCHIVE` checks one)"))),
-    };
-    hit("mattermost-restore-extracted");
-    progress("checksums match the manifest");
-    let staged_config = staging
-        .read_capped(OsStr::new("config.json"), crate::fsutil::SETTINGS_CAP)
-        .map_err(|f| {
-            f.into_error(
-                "the archive's config.json",
-                &staging_path.join("config.json"),
-            )
-        })
-        .map_err(fail)?;
-    if let Some(why) = other_directory(t, &contents.manifest, staged_config.as_deref()) {
-        return Err(fail(
-            Error::new(format!(
-                "`{}` names another data directory than the settings (`{}`, from {})",
-                path.display(),
-                t.data_logical,
-                t.data_dir_source_text()
-            ))
-            .cause(why)
-            .hint("nothing was changed; a path in an archive is never used to pick the directory: if the archive is right, set `mattermost.data_dir` (`toolctl config set mattermost.data_dir PATH`), else restore another archive"),
-        ));
-    }
+    let contents = extract(t, path, &staging, &staging_path, progress).map_err(fail)?;
     let live_exists = db_exists(t, &live).map_err(fail)?;
     if live_exists {
         let connected = sessions(t, &live).map_err(fail)?;
@@ -595,58 +516,7 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
             return Err(e.hint("stop Mattermost (`systemctl stop mattermost` or `gitlab-ctl stop mattermost`) and run the restore again, or pass `--force-disconnect` to terminate these sessions"));
         }
     }
-    let staged = (|| -> Result<()> {
-        let data = OsStr::new("data");
-        if let Some((uid, gid)) = t.owner {
-            chown_tree(&staging, data, uid, gid)
-                .map_err(|e| Error::io("chown", &staging_path.join("data"), e))?;
-        }
-        if !t.local_files()
-            || !contents.manifest["data"]["saved"]
-                .as_bool()
-                .unwrap_or(false)
-        {
-            // No local files in the archive: the live data/ (if any) stays as it is.
-            staging
-                .remove_tree(data)
-                .map_err(|e| Error::io("remove", &staging_path.join("data"), e))?;
-        }
-        progress(&format!("restoring the dump into `{}`", j.new_db));
-        t.conn.query(
-            Some("postgres"),
-            &format!("CREATE DATABASE {} TEMPLATE template0", ident(&j.new_db)),
-        )?;
-        hit("mattermost-restore-created");
-        // The dump reaches pg_restore as its stdin, an open descriptor: no path to it is
-        // ever used.
-        let dump = staging
-            .open_file(OsStr::new("db.dump"))
-            .map_err(|e| Error::io("open", &staging_path.join("db.dump"), e))?;
-        let mut cmd = t.conn.command("pg_restore");
-        cmd.args([
-            "-w",
-            "--exit-on-error",
-            "--single-transaction",
-            "--no-owner",
-            "--no-acl",
-            "-d",
-        ])
-        .arg(t.conn.conninfo(Some(&j.new_db)))
-        .stdin(dump);
-        t.conn.run(cmd, "`pg_restore`")?;
-        hit("mattermost-restore-restored");
-        // The staged files are durable before the journal says so (written back while
-        // pg_restore ran, so this is cheap now).
-        staging
-            .sync_fs()
-            .map_err(|e| Error::io("sync", &staging_path, e))?;
-        let mut staged = j.clone();
-        staged.phase = "staged".into();
-        write_journal(t, &staged)?;
-        hit("mattermost-restore-staged");
-        Ok(())
-    })();
-    if let Err(e) = staged {
+    if let Err(e) = stage(t, &j, &staging, &staging_path, &contents.manifest, progress) {
         return Err(match roll_back(t, &j) {
             Ok(()) => e.hint("nothing was changed: the live database and files are as they were"),
             Err(r) => e.cause(format!("and rolling back failed: {r}")),
@@ -655,29 +525,7 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
     if live_exists && force {
         terminate(t, &live)?;
     }
-    let swap = if live_exists {
-        format!(
-            "ALTER DATABASE {} RENAME TO {}; ALTER DATABASE {} RENAME TO {};",
-            ident(&live),
-            ident(&j.old_db),
-            ident(&j.new_db),
-            ident(&live)
-        )
-    } else {
-        format!(
-            "ALTER DATABASE {} RENAME TO {};",
-            ident(&j.new_db),
-            ident(&live)
-        )
-    };
-    // One query string is one implicit transaction: both renames commit or neither does.
-    if let Err(e) = t.conn.query(Some("postgres"), &swap) {
-        let e = e.cause("switching the databases failed");
-        return Err(match roll_back(t, &j) {
-            Ok(()) => e.hint("nothing was changed: stop Mattermost (it may have reconnected) and run the restore again"),
-            Err(r) => e.cause(format!("and rolling back failed: {r}")),
-        });
-    }
+    switch(t, &j, live_exists)?;
     hit("mattermost-restore-switched");
     finish_files(t, &j, Some(staging))?;
     let jp = journal_path(t);
@@ -688,6 +536,183 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
         old_database: live_exists.then(|| j.old_db.clone()),
         manifest: contents.manifest,
     })
+}
+
+/// `e`, after the restore was rolled back (or with why that failed too).
+fn rolled_back(t: &Target, j: &Journal, e: Error) -> Error {
+    match roll_back(t, j) {
+        Ok(()) => e,
+        Err(r) => e.cause(format!("and rolling back failed: {r}")),
+    }
+}
+
+/// The journal of a new restore: the databases' names (the live one's, with a time stamp,
+/// cut to PostgreSQL's 63 bytes), where data/ and config.json are, and random names for
+/// the staging directory and the staged config.json.
+fn new_journal(t: &Target) -> Result<Journal> {
+    let live = t.dbname().to_string();
+    let stamp = super::stamp();
+    let cut = |s: String| -> String { s.chars().take(63).collect() };
+    let parent_or_root = |p: &Path| {
+        p.parent()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| t.root.clone())
+    };
+    let name_or = |p: &Path, default: &str| {
+        p.file_name()
+            .map(OsStr::to_os_string)
+            .unwrap_or_else(|| default.into())
+    };
+    let rnd = |p: &str| {
+        crate::sys::fs::random_name(p).map_err(|e| Error::new("cannot read random bytes").cause(e))
+    };
+    Ok(Journal {
+        phase: "preparing".into(),
+        live: live.clone(),
+        new_db: cut(format!("{live}_toolctl_restore_{stamp}")),
+        old_db: cut(format!("{live}_before_restore_{stamp}")),
+        data_parent: parent_or_root(&t.data_dir),
+        data_name: name_or(&t.data_dir, "data"),
+        staging: rnd(STAGING_PREFIX)?,
+        config_dir: parent_or_root(&t.config_file),
+        config_name: name_or(&t.config_file, "config.json"),
+        staged_config: rnd(".config.json.toolctl-restore-")?,
+    })
+}
+
+/// Extracts the archive beneath the staging directory, checked in full (sizes first, then
+/// every checksum): a damaged one is refused before the live database or files are looked
+/// at. An archive whose data directory is not the settings' one is refused too.
+fn extract(
+    t: &Target,
+    path: &Path,
+    staging: &DirHandle,
+    staging_path: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<archive::Contents> {
+    let contents = match archive::read_into(path, Some(staging)) {
+        Ok(c) => c,
+        Err(Damage::Io(e)) if e.kind() == std::io::ErrorKind::StorageFull => {
+            return Err(Error::new(format!("`{}` does not fit", path.display()))
+                .cause(e)
+                .hint("nothing was changed; free space beside Mattermost's data directory, then run the restore again"))
+        }
+        Err(Damage::Io(e)) => return Err(Error::io("read", path, e).hint(
+            "nothing was changed; give the path of an archive `toolctl mattermost backup` wrote",
+        )),
+        Err(Damage::Bad(why)) => return Err(Error::new(format!("`{}` cannot be restored", path.display()))
+            .cause(why)
+            .hint("nothing was changed; restore another archive (`toolctl mattermost backup --verify ARCHIVE` checks one)")),
+    };
+    hit("mattermost-restore-extracted");
+    progress("checksums match the manifest");
+    let staged_config = staging
+        .read_capped(OsStr::new("config.json"), crate::fsutil::SETTINGS_CAP)
+        .map_err(|f| {
+            f.into_error(
+                "the archive's config.json",
+                &staging_path.join("config.json"),
+            )
+        })?;
+    if let Some(why) = other_directory(t, &contents.manifest, staged_config.as_deref()) {
+        return Err(Error::new(format!(
+                "`{}` names another data directory than the settings (`{}`, from {})",
+                path.display(),
+                t.data_logical,
+                t.data_dir_source_text()
+            ))
+            .cause(why)
+            .hint("nothing was changed; a path in an archive is never used to pick the directory: if the archive is right, set `mattermost.data_dir` (`toolctl config set mattermost.data_dir PATH`), else restore another archive"));
+    }
+    Ok(contents)
+}
+
+/// Stages everything the switch needs: data/ given to Mattermost's user (or dropped when
+/// the archive holds no local files), the dump restored into the new database, the staged
+/// files synced, and the journal's phase `staged`.
+fn stage(
+    t: &Target,
+    j: &Journal,
+    staging: &DirHandle,
+    staging_path: &Path,
+    manifest: &Value,
+    progress: &dyn Fn(&str),
+) -> Result<()> {
+    let data = OsStr::new("data");
+    if let Some((uid, gid)) = t.owner {
+        chown_tree(staging, data, uid, gid)
+            .map_err(|e| Error::io("chown", &staging_path.join("data"), e))?;
+    }
+    if !t.local_files() || !manifest["data"]["saved"].as_bool().unwrap_or(false) {
+        // No local files in the archive: the live data/ (if any) stays as it is.
+        staging
+            .remove_tree(data)
+            .map_err(|e| Error::io("remove", &staging_path.join("data"), e))?;
+    }
+    progress(&format!("restoring the dump into `{}`", j.new_db));
+    t.conn.query(
+        Some("postgres"),
+        &format!("CREATE DATABASE {} TEMPLATE template0", ident(&j.new_db)),
+    )?;
+    hit("mattermost-restore-created");
+    // The dump reaches pg_restore as its stdin, an open descriptor: no path to it is
+    // ever used.
+    let dump = staging
+        .open_file(OsStr::new("db.dump"))
+        .map_err(|e| Error::io("open", &staging_path.join("db.dump"), e))?;
+    let mut cmd = t.conn.command("pg_restore");
+    cmd.args([
+        "-w",
+        "--exit-on-error",
+        "--single-transaction",
+        "--no-owner",
+        "--no-acl",
+        "-d",
+    ])
+    .arg(t.conn.conninfo(Some(&j.new_db)))
+    .stdin(dump);
+    t.conn.run(cmd, "`pg_restore`")?;
+    hit("mattermost-restore-restored");
+    // The staged files are durable before the journal says so (written back while
+    // pg_restore ran, so this is cheap now).
+    staging
+        .sync_fs()
+        .map_err(|e| Error::io("sync", staging_path, e))?;
+    let mut staged = j.clone();
+    staged.phase = "staged".into();
+    write_journal(t, &staged)?;
+    hit("mattermost-restore-staged");
+    Ok(())
+}
+
+/// The commit point: the live database becomes the old one and the new one the live one,
+/// in one transaction (one query string is one implicit transaction: both renames commit
+/// or neither does). A failure rolls the restore back.
+fn switch(t: &Target, j: &Journal, live_exists: bool) -> Result<()> {
+    let live = &j.live;
+    let swap = if live_exists {
+        format!(
+            "ALTER DATABASE {} RENAME TO {}; ALTER DATABASE {} RENAME TO {};",
+            ident(live),
+            ident(&j.old_db),
+            ident(&j.new_db),
+            ident(live)
+        )
+    } else {
+        format!(
+            "ALTER DATABASE {} RENAME TO {};",
+            ident(&j.new_db),
+            ident(live)
+        )
+    };
+    if let Err(e) = t.conn.query(Some("postgres"), &swap) {
+        let e = e.cause("switching the databases failed");
+        return Err(match roll_back(t, j) {
+            Ok(()) => e.hint("nothing was changed: stop Mattermost (it may have reconnected) and run the restore again"),
+            Err(r) => e.cause(format!("and rolling back failed: {r}")),
+        });
+    }
+    Ok(())
 }
 
 /// Gives `name` in `dir` and everything below it to `uid`/`gid`, through descriptors

@@ -233,39 +233,7 @@ pub fn rekey(store: &Store, new_key: bool, notify: &dyn Notify) -> Result<Report
         report = Some(roll_forward(store, &key, journal.as_ref())?);
         finished_interrupted = true;
     } else if let Some(j) = &journal {
-        if j.new_public.as_deref() == Some(key.recipient().to_string().as_str()) {
-            // Crashed between installing the new key and removing the journal.
-            remove_journal(&key_file)?;
-            hit("rekey-journal-removed");
-            notify.info(format!(
-                "Finished the interrupted key rotation: `{}` was already installed.",
-                key_file.display()
-            ));
-        } else {
-            // The staged key the journal names is gone without being installed. If every
-            // secret opens with the current key, nothing needs it: drop the journal.
-            // Otherwise keep everything and say what is missing.
-            decrypt_all(store, &key).map_err(|e| {
-                e.cause(format!(
-                    "the rotation journal `{}` names the staged key {}, which neither `{}` \
-                     nor `{}` holds",
-                    journal_path(&key_file).display(),
-                    j.new_public.as_deref().unwrap_or("(unreadable)"),
-                    key_file.display(),
-                    key::staged_path(&key_file).display()
-                ))
-                .hint(format!(
-                    "restore `{}` from a backup, then run `toolctl secrets rekey` again",
-                    key::staged_path(&key_file).display()
-                ))
-            })?;
-            remove_journal(&key_file)?;
-            hit("rekey-journal-removed");
-            notify.info(format!(
-                "Removed the stale rotation journal `{}`: every secret opens with the current key.",
-                journal_path(&key_file).display()
-            ));
-        }
+        settle_journal(store, &key, j, notify)?;
         finished_interrupted = true;
     }
 
@@ -300,6 +268,45 @@ pub fn rekey(store: &Store, new_key: bool, notify: &dyn Notify) -> Result<Report
     let mut report = report.expect("every branch above reports");
     report.finished_interrupted = finished_interrupted;
     Ok(report)
+}
+
+/// A journal with no staged key: a rotation that crashed after installing its key (the
+/// journal names the current one), or whose staged key is gone. Removes the journal when
+/// every secret opens with the current key; otherwise keeps everything and says what is
+/// missing.
+fn settle_journal(store: &Store, key: &Key, j: &Journal, notify: &dyn Notify) -> Result<()> {
+    let key_file = &store.paths.key_file;
+    if j.new_public.as_deref() == Some(key.recipient().to_string().as_str()) {
+        // Crashed between installing the new key and removing the journal.
+        remove_journal(key_file)?;
+        hit("rekey-journal-removed");
+        notify.info(format!(
+            "Finished the interrupted key rotation: `{}` was already installed.",
+            key_file.display()
+        ));
+        return Ok(());
+    }
+    decrypt_all(store, key).map_err(|e| {
+        e.cause(format!(
+            "the rotation journal `{}` names the staged key {}, which neither `{}` \
+             nor `{}` holds",
+            journal_path(key_file).display(),
+            j.new_public.as_deref().unwrap_or("(unreadable)"),
+            key_file.display(),
+            key::staged_path(key_file).display()
+        ))
+        .hint(format!(
+            "restore `{}` from a backup, then run `toolctl secrets rekey` again",
+            key::staged_path(key_file).display()
+        ))
+    })?;
+    remove_journal(key_file)?;
+    hit("rekey-journal-removed");
+    notify.info(format!(
+        "Removed the stale rotation journal `{}`: every secret opens with the current key.",
+        journal_path(key_file).display()
+    ));
+    Ok(())
 }
 
 /// Moves every secret to the staged key, then installs it. Each step is safe to repeat; a
