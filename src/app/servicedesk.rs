@@ -17,9 +17,9 @@ use crate::cli::OutputFormat;
 use crate::cli::{SdAddressArgs, SdPreviewArgs, SdVerifyArgs};
 use crate::error::{Error, ExitStatus, Result};
 use crate::model::MailboxKind;
+use crate::report::{self, Report};
 use crate::probe::tls::Trust;
 use crate::probe::{fail, imap, smtp, Probe, Status};
-use crate::report::{self, Report};
 use crate::secrets::Scope;
 use crate::servicedesk::address::{self, Configured, ProjectAddress};
 use crate::servicedesk::templates::{self, Finding, Severity};
@@ -374,8 +374,7 @@ pub fn verify_custom_email(ctx: &Context, a: &SdVerifyArgs) -> Result<Report> {
         p.target = format!("{}:{} \"{}\"", m.host, m.port, m.mailbox);
         mailboxes.push(m);
     }
-    let token = verify::token()
-        .map_err(|e| Error::new("cannot read random bytes from the kernel").cause(e))?;
+    let token = verify::token().map_err(|e| Error::new("cannot read random bytes from the kernel").cause(e))?;
     let helo = r.model.smtp.helo().to_string();
     let mail = verify::message(&a.address, &a.project.project, &token, &helo).map_err(|e| {
         Error::new(e.to_string()).hint("give a plain address such as support@example.com")

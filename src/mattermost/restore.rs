@@ -293,6 +293,43 @@ fn put_config(t: &Target, j: &Journal, dir: &DirHandle, bytes: &[u8], mode: u32)
     Ok(())
 }
 
+/// Moves the staged data/ in (the live one aside into the staging directory, as
+/// `old-data`), when the archive held one.
+fn swap_data(j: &Journal, parent: &DirHandle, staging: &DirHandle) -> Result<()> {
+    let staging_path = parent.path.join(&j.staging);
+    let sio = |what: &'static str, p: PathBuf| move |e: std::io::Error| Error::io(what, &p, e);
+    let data_path = parent.path.join(&j.data_name);
+    if staging
+        .lstat(OsStr::new("data"))
+        .map_err(sio("inspect", staging_path.clone()))?
+        .is_some()
+    {
+        // A leftover of a run killed between the two renames is the old data/.
+        staging
+            .remove_tree(OsStr::new(OLD_DATA))
+            .map_err(sio("remove", staging_path.join(OLD_DATA)))?;
+        if parent
+            .lstat(&j.data_name)
+            .map_err(sio("inspect", data_path.clone()))?
+            .is_some()
+        {
+            parent
+                .rename_into(&j.data_name, staging, OsStr::new(OLD_DATA), true)
+                .map_err(sio("move aside", data_path.clone()))?;
+        }
+        hit("mattermost-restore-data-aside");
+        staging
+            .rename_into(OsStr::new("data"), parent, &j.data_name, true)
+            .map_err(|e| {
+                Error::io("move the restored data into", &data_path, e).hint(format!(
+                    "something recreated `{}` during the restore; move it away, then run any `toolctl mattermost` command to finish the restore",
+                    data_path.display()
+                ))
+            })?;
+    }
+    Ok(())
+}
+
 /// The file steps after the commit point; each checks what is there, so it can re-run.
 /// Everything happens by name relative to opened directories: the old data/ moves into
 /// the root-only staging directory, the staged data/ out of it (never over an existing
@@ -310,36 +347,8 @@ fn finish_files(t: &Target, j: &Journal, held: Option<DirHandle>) -> Result<()> 
             None => return Ok(()),
         },
     };
-    let data_path = parent.path.join(&j.data_name);
     let sio = |what: &'static str, p: PathBuf| move |e: std::io::Error| Error::io(what, &p, e);
-    if staging
-        .lstat(OsStr::new("data"))
-        .map_err(sio("inspect", staging_path.clone()))?
-        .is_some()
-    {
-        // A leftover of a run killed between the two renames is the old data/.
-        staging
-            .remove_tree(OsStr::new(OLD_DATA))
-            .map_err(sio("remove", staging_path.join(OLD_DATA)))?;
-        if parent
-            .lstat(&j.data_name)
-            .map_err(sio("inspect", data_path.clone()))?
-            .is_some()
-        {
-            parent
-                .rename_into(&j.data_name, &staging, OsStr::new(OLD_DATA), true)
-                .map_err(sio("move aside", data_path.clone()))?;
-        }
-        hit("mattermost-restore-data-aside");
-        staging
-            .rename_into(OsStr::new("data"), &parent, &j.data_name, true)
-            .map_err(|e| {
-                Error::io("move the restored data into", &data_path, e).hint(format!(
-                    "something recreated `{}` during the restore; move it away, then run any `toolctl mattermost` command to finish the restore",
-                    data_path.display()
-                ))
-            })?;
-    }
+    swap_data(j, &parent, &staging)?;
     hit("mattermost-restore-data-in");
     let config = OsStr::new("config.json");
     if let Some(bytes) = staging

@@ -158,10 +158,7 @@ pub fn parse(scope: Scope, bytes: &[u8]) -> Result<Vec<Entry>, SchemaError> {
     }
     let allowed: Vec<&'static str> = scope.keys().iter().map(|k| k.name).collect();
     let mut entries: Vec<Entry> = Vec::new();
-    loop {
-        let Some(key) = mapping_key(next()?)? else {
-            break;
-        };
+    while let Some(key) = mapping_key(next()?)? {
         if !allowed.contains(&key.as_str()) {
             return Err(SchemaError::UnknownKey {
                 closest: closest(&key, &allowed),
