@@ -386,9 +386,18 @@ fn finish_files(t: &Target, j: &Journal, held: Option<DirHandle>) -> Result<()> 
         .map_err(sio("inspect", staging_path.clone()))?
         == Some(id)
     {
-        parent
-            .rmdir(&j.staging)
-            .map_err(sio("remove", staging_path.clone()))?;
+        match parent.rmdir(&j.staging) {
+            Ok(()) => {}
+            // The name was exchanged after the check (the Mattermost user may rename
+            // entries in data/'s parent): what it names now is not ours and stays; the
+            // emptied staging directory is wherever that user moved it.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::DirectoryNotEmpty | std::io::ErrorKind::NotADirectory
+                ) => {}
+            Err(e) => return Err(Error::io("remove", &staging_path, e)),
+        }
     }
     parent
         .sync()
