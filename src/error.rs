@@ -1,18 +1,18 @@
 //! User-facing errors: what failed, why, and the fix to try, plus the exit code.
 //!
 //! Every error that reaches the terminal is an [`Error`]: a message, a chain of causes and a
-//! hint, printed by [`Error::print`] as `error:` / `Caused by:` / `hint:` (the shape uv
-//! uses), and the `"error"` object of the JSON document. It is the edge type: `app`
+//! hint, printed by `report::PrintError::print` as `error:` / `Caused by:` / `hint:` (the
+//! shape uv uses), and the `"error"` object of the JSON document. It is the edge type: `app`
 //! returns it, `main` renders it. Library modules define their own `thiserror` enums and
 //! convert into this type at the command level, where the hint can name the right
-//! command. Nothing here calls libc (rustix answers `geteuid` and `EPERM`). This module must never
-//! receive secret values: messages name keys, paths and scopes, not contents.
+//! command. This module uses nothing of the crate (the terminal styles and the escaping of
+//! control bytes are the report's, where the error is printed), so that `sys`, which
+//! returns it, is not in a cycle with it. Nothing here calls libc (rustix answers `geteuid`
+//! and `EPERM`). This module must never receive secret values: messages name keys, paths
+//! and scopes, not contents.
 
 use std::fmt;
-use std::io::Write;
 use std::path::Path;
-
-use crate::sys::term::Style;
 
 /// Exit codes of DESIGN.md, decided here and nowhere else.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -122,19 +122,14 @@ impl Error {
         })
     }
 
-    /// Prints the error on stderr in the `error:` / `Caused by:` / `hint:` shape. A cause
-    /// may quote a server or a client program (PostgreSQL's error text): control bytes are
-    /// shown escaped (`\x1b`), so that none reaches the terminal; newlines stay.
-    pub fn print(&self, style: Style) {
-        let shown = |t: &str| crate::sys::term::escape_controls(t.as_bytes(), true).into_owned();
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{} {}", style.error("error:"), shown(&self.message));
-        for cause in &self.causes {
-            let _ = writeln!(err, "  {} {}", style.bold("Caused by:"), shown(cause));
-        }
-        if let Some(hint) = &self.hint {
-            let _ = writeln!(err, "\n{} {}", style.hint("hint:"), shown(hint));
-        }
+    /// What failed (the `error:` line).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Why, outermost first (the `Caused by:` lines).
+    pub fn causes(&self) -> &[String] {
+        &self.causes
     }
 }
 

@@ -6,13 +6,16 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::gitlab::import::{self, Found};
-use crate::gitlab::KeyBases;
+use crate::gitlab::import;
+use crate::gitlab::{EncryptedFile, KeyBases};
 use crate::model::paths::Paths;
 use crate::report::{self, Report};
-use crate::secrets::schema as secret_schema;
+use crate::secrets::{schema as secret_schema, Scope};
 use crate::sys::journal;
 use crate::Context;
+
+/// What `import gitlab-secrets` found: GitLab's files, as the store's scopes.
+type Found = import::Found<Scope, secret_schema::Entry>;
 
 /// The JSON document of `import gitlab-secrets`.
 #[derive(Serialize)]
@@ -63,7 +66,7 @@ fn read(ctx: &Context, secrets_file: &str, dir: &str) -> Result<Found> {
         Err(e) => return Err(e),
     };
     let shown = |p: &std::path::Path| paths.logical(p);
-    let found = import::read_all(&bases, &handle, &shown)?;
+    let found = import::read_all(&bases, &handle, &shown, parse_gitlab_file)?;
     if found.files.is_empty() {
         return Err(Error::new(format!(
             "`{dir}` holds none of smtp.yaml.enc, incoming_email.yaml.enc, service_desk_email.yaml.enc"
@@ -159,4 +162,31 @@ fn report(out: &mut Report, paths: &Paths, found: &Found) {
         found.files.len(),
         paths.secrets_dir.display()
     ));
+}
+
+/// The secret scope each of GitLab's encrypted settings files fills, and its schema check.
+fn parse_gitlab_file(
+    file: EncryptedFile,
+    text: &[u8],
+) -> std::result::Result<(Scope, Vec<secret_schema::Entry>), import::Unfit> {
+    let scope = match file {
+        EncryptedFile::Smtp => Scope::Smtp,
+        EncryptedFile::IncomingEmail => Scope::IncomingEmail,
+        EncryptedFile::ServiceDeskEmail => Scope::ServiceDeskEmail,
+    };
+    let entries = secret_schema::parse(scope, text).map_err(|e| import::Unfit {
+        what: format!("the {scope} secret"),
+        why: e.to_string(),
+        hint: e.hint(scope),
+    })?;
+    Ok((scope, entries))
+}
+
+impl import::Pair for secret_schema::Entry {
+    fn key(&self) -> &str {
+        &self.key
+    }
+    fn value(&self) -> &str {
+        &self.value
+    }
 }

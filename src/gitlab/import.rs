@@ -1,7 +1,8 @@
 //! `import gitlab-secrets`: GitLab's encrypted settings → the age store, all or nothing.
 //!
 //! Every file is read, decrypted with the current or a rotated key base and checked against
-//! its scope's schema before anything is written; the store's files are then replaced
+//! its scope's schema (by the caller's `parse`: which scope a file fills, and its schema,
+//! belong to the secrets store, not to this module) before anything is written; the store's files are then replaced
 //! through the same journal as `reconfigure` (one journal beside the store, recovered by the
 //! next import), so either every scope is imported or none is. Keys a scope already holds
 //! that GitLab's file lacks (a `client_secret`) are kept.
@@ -10,40 +11,55 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use super::{settings_yaml, KeyBases, ENCRYPTED_FILES};
+use super::{settings_yaml, EncryptedFile, KeyBases, ENCRYPTED_FILES};
 use crate::error::{Error, Result};
 use crate::fsutil;
-use crate::secrets::{schema as secret_schema, Scope};
 
-/// One decrypted file, checked against its scope.
-pub struct Decrypted {
-    pub scope: Scope,
+/// A key and its value, as the caller's schema parsed them.
+pub trait Pair {
+    fn key(&self) -> &str;
+    fn value(&self) -> &str;
+}
+
+/// Why a decrypted file does not fit the scope it fills: `what` names the scope ("the smtp
+/// secret"), `why` the problem, `hint` the fix (GitLab's rake task is added here).
+pub struct Unfit {
+    pub what: String,
+    pub why: String,
+    pub hint: String,
+}
+
+/// One decrypted file, checked against its scope `S` (the caller's), as entries `E`.
+pub struct Decrypted<S, E> {
+    pub scope: S,
     pub file: PathBuf,
     /// The key names it holds (never the values).
     pub keys: Vec<String>,
-    pub entries: Vec<secret_schema::Entry>,
+    pub entries: Vec<E>,
     /// Opened with a rotated key base.
     pub rotated: bool,
 }
 
 /// What `import gitlab-secrets` found.
-pub struct Found {
-    pub files: Vec<Decrypted>,
+pub struct Found<S, E> {
+    pub files: Vec<Decrypted<S, E>>,
     /// (file name, reason) of everything else in the directory.
     pub not_imported: Vec<(String, String)>,
 }
 
 /// Reads and checks every file of the opened directory `dir` (its `path` is the real one;
-/// `shown` maps it for messages). The directory belongs to GitLab's user: every name is
-/// looked at with `lstat` and opened beneath the descriptor with `O_NOFOLLOW |
-/// O_NONBLOCK`, so a link, a FIFO or a device there is refused before it is opened, and a
-/// file with other hard links that the directory's owner could not read itself (a second
-/// name for a root-only file) is refused before a byte is read.
-pub fn read_all(
+/// `shown` maps it for messages); `parse` gives each decrypted file's scope and entries, or
+/// why it does not fit. The directory belongs to GitLab's user: every name is looked at
+/// with `lstat` and opened beneath the descriptor with `O_NOFOLLOW | O_NONBLOCK`, so a
+/// link, a FIFO or a device there is refused before it is opened, and a file with other
+/// hard links that the directory's owner could not read itself (a second name for a
+/// root-only file) is refused before a byte is read.
+pub fn read_all<S, E: Pair>(
     bases: &KeyBases,
     dir: &fsutil::DirHandle,
     shown: &dyn Fn(&Path) -> String,
-) -> Result<Found> {
+    parse: impl Fn(EncryptedFile, &[u8]) -> std::result::Result<(S, Vec<E>), Unfit>,
+) -> Result<Found<S, E>> {
     let mut out = Found {
         files: Vec::new(),
         not_imported: Vec::new(),
@@ -51,7 +67,7 @@ pub fn read_all(
     let owner = dir
         .stat_self()
         .map_err(|e| Error::io("inspect", &dir.path, e))?;
-    for (scope, name, _) in ENCRYPTED_FILES {
+    for (file, name, _) in ENCRYPTED_FILES {
         let path = dir.path.join(name);
         let Some(bytes) = read_one(dir, name.as_ref(), &owner, &path, shown)? else {
             continue;
@@ -60,21 +76,23 @@ pub fn read_all(
             Error::new(format!("`{}` cannot be decrypted: {why}", shown(&path)))
                 .hint("give the gitlab-secrets.json (or secrets.yml) of the GitLab that wrote it with `--secrets-file`; nothing was written")
         })?;
-        let entries = secret_schema::parse(*scope, text.as_bytes()).map_err(|e| {
+        let (scope, entries) = parse(*file, text.as_bytes()).map_err(|u| {
             Error::new(format!(
-                "`{}` does not fit the {scope} secret: {e}",
-                shown(&path)
+                "`{}` does not fit {}: {}",
+                shown(&path),
+                u.what,
+                u.why
             ))
             .hint(format!(
                 "{}; fix it with `gitlab-rake gitlab:{}:secret:edit`; nothing was written",
-                e.hint(*scope),
+                u.hint,
                 name.trim_end_matches(".yaml.enc")
             ))
         })?;
         out.files.push(Decrypted {
-            scope: *scope,
+            scope,
             file: path,
-            keys: entries.iter().map(|e| e.key.clone()).collect(),
+            keys: entries.iter().map(|e| e.key().to_string()).collect(),
             entries,
             rotated: index > 0,
         });
@@ -161,15 +179,12 @@ fn read_one(
 }
 
 /// The new content of a scope: what it holds, with GitLab's keys overlaid.
-pub fn merged(
-    existing: &[secret_schema::Entry],
-    imported: &[secret_schema::Entry],
-) -> Zeroizing<String> {
+pub fn merged<E: Pair>(existing: &[E], imported: &[E]) -> Zeroizing<String> {
     let mut pairs: Vec<(&str, &str)> = existing
         .iter()
-        .filter(|e| !imported.iter().any(|i| i.key == e.key))
-        .map(|e| (e.key.as_str(), e.value.as_str()))
+        .filter(|e| !imported.iter().any(|i| i.key() == e.key()))
+        .map(|e| (e.key(), e.value()))
         .collect();
-    pairs.extend(imported.iter().map(|e| (e.key.as_str(), e.value.as_str())));
+    pairs.extend(imported.iter().map(|e| (e.key(), e.value())));
     settings_yaml(&pairs)
 }

@@ -15,18 +15,41 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::fsutil;
-use crate::secrets::Scope;
 
-/// The scopes GitLab keeps in encrypted settings: (scope, file name, the keys GitLab reads).
-pub const ENCRYPTED_FILES: &[(Scope, &str, &[&str])] = &[
-    (Scope::Smtp, "smtp.yaml.enc", &["user_name", "password"]),
+/// One of GitLab's encrypted settings files that toolctl reads and writes. Which secret
+/// scope each one fills is the command's decision (`app`), not this module's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EncryptedFile {
+    Smtp,
+    IncomingEmail,
+    ServiceDeskEmail,
+}
+
+impl EncryptedFile {
+    /// The `toolctl.toml` table (and GitLab's settings section) whose credentials it holds.
+    pub fn table(self) -> &'static str {
+        match self {
+            EncryptedFile::Smtp => "smtp",
+            EncryptedFile::IncomingEmail => "incoming_email",
+            EncryptedFile::ServiceDeskEmail => "service_desk_email",
+        }
+    }
+}
+
+/// GitLab's encrypted settings files: (file, file name, the keys GitLab reads).
+pub const ENCRYPTED_FILES: &[(EncryptedFile, &str, &[&str])] = &[
     (
-        Scope::IncomingEmail,
+        EncryptedFile::Smtp,
+        "smtp.yaml.enc",
+        &["user_name", "password"],
+    ),
+    (
+        EncryptedFile::IncomingEmail,
         "incoming_email.yaml.enc",
         &["user", "password"],
     ),
     (
-        Scope::ServiceDeskEmail,
+        EncryptedFile::ServiceDeskEmail,
         "service_desk_email.yaml.enc",
         &["user", "password"],
     ),

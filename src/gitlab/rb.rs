@@ -103,7 +103,7 @@ pub const NESTED_TOO_DEEP: Why =
 /// Splits `text` into statements: a newline ends one unless a bracket or brace is open.
 /// Returns (first line, tokens, why it cannot be read) per statement; the tokens are kept
 /// when it cannot, to name the statement.
-fn tokenize(text: &str) -> Vec<(usize, Vec<Tok>, Option<Why>)> {
+fn tokenize(text: &str) -> Vec<Tokens> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
     let mut line = 1;
@@ -114,24 +114,6 @@ fn tokenize(text: &str) -> Vec<(usize, Vec<Tok>, Option<Why>)> {
     let mut depth: i64 = 0;
     // The deepest nesting of the statement being read.
     let mut deepest: i64 = 0;
-    let flush = |out: &mut Vec<_>,
-                 toks: &mut Vec<Tok>,
-                 err: &mut Option<Why>,
-                 deepest: &mut i64,
-                 start: usize| {
-        if !toks.is_empty() || err.is_some() {
-            let t = std::mem::take(toks);
-            // Too deep wins over any other reason: the statement is not read at all.
-            let why = if *deepest > MAX_NESTING as i64 {
-                Some(NESTED_TOO_DEEP)
-            } else {
-                err.take()
-            };
-            *err = None;
-            out.push((start, t, why));
-        }
-        *deepest = 0;
-    };
     while i < chars.len() {
         let c = chars[i];
         if toks.is_empty() && err.is_none() {
@@ -167,56 +149,6 @@ fn tokenize(text: &str) -> Vec<(usize, Vec<Tok>, Option<Why>)> {
                     toks.push(Tok::Str(s));
                 }
             }
-            '[' | '{' | '(' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-                toks.push(match c {
-                    '[' => Tok::LBracket,
-                    '{' => Tok::LBrace,
-                    _ => Tok::LParen,
-                });
-                i += 1;
-            }
-            ']' | '}' | ')' => {
-                depth -= 1;
-                toks.push(match c {
-                    ']' => Tok::RBracket,
-                    '}' => Tok::RBrace,
-                    _ => Tok::RParen,
-                });
-                i += 1;
-            }
-            ',' => {
-                toks.push(Tok::Comma);
-                i += 1;
-            }
-            '=' if chars.get(i + 1) == Some(&'>') => {
-                toks.push(Tok::Arrow);
-                i += 2;
-            }
-            '=' if chars.get(i + 1) == Some(&'=') => {
-                err = err.or(Some(NOT_EVALUATED));
-                i += 2;
-            }
-            '=' => {
-                toks.push(Tok::Eq);
-                i += 1;
-            }
-            ':' if chars
-                .get(i + 1)
-                .is_some_and(|c| c.is_alphabetic() || *c == '_') =>
-            {
-                let mut j = i + 1;
-                while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
-                    j += 1;
-                }
-                toks.push(Tok::Sym(chars[i + 1..j].iter().collect()));
-                i = j;
-            }
-            ':' => {
-                toks.push(Tok::Colon);
-                i += 1;
-            }
             c if c.is_ascii_digit()
                 || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) =>
             {
@@ -225,14 +157,110 @@ fn tokenize(text: &str) -> Vec<(usize, Vec<Tok>, Option<Why>)> {
             c if c.is_alphabetic() || c == '_' => {
                 i = read_word(&chars, i, depth, &mut toks, &mut err);
             }
-            _ => {
-                err = err.or(Some(NOT_EVALUATED));
-                i += 1;
-            }
+            _ => match read_punct(&chars, i, &mut depth, &mut toks, &mut err) {
+                Some(next) => {
+                    deepest = deepest.max(depth);
+                    i = next;
+                }
+                None => {
+                    err = err.or(Some(NOT_EVALUATED));
+                    i += 1;
+                }
+            },
         }
     }
     flush(&mut out, &mut toks, &mut err, &mut deepest, start);
     out
+}
+
+/// A statement as [`tokenize`] reads it: its first line, its tokens, why it cannot be read.
+type Tokens = (usize, Vec<Tok>, Option<Why>);
+
+/// Ends the statement being read (if it holds anything): its tokens and why it cannot be
+/// read go to `out`, and the per-statement state is reset.
+fn flush(
+    out: &mut Vec<Tokens>,
+    toks: &mut Vec<Tok>,
+    err: &mut Option<Why>,
+    deepest: &mut i64,
+    start: usize,
+) {
+    if !toks.is_empty() || err.is_some() {
+        let t = std::mem::take(toks);
+        // Too deep wins over any other reason: the statement is not read at all.
+        let why = if *deepest > MAX_NESTING as i64 {
+            Some(NESTED_TOO_DEEP)
+        } else {
+            err.take()
+        };
+        *err = None;
+        out.push((start, t, why));
+    }
+    *deepest = 0;
+}
+
+/// A bracket, comma, `=`, `=>`, `:` or `:symbol` at `chars[i]`, pushed onto `toks` (a
+/// bracket changes `depth`); returns the index after it, or `None` for any other character.
+fn read_punct(
+    chars: &[char],
+    i: usize,
+    depth: &mut i64,
+    toks: &mut Vec<Tok>,
+    err: &mut Option<Why>,
+) -> Option<usize> {
+    let c = chars[i];
+    match c {
+        '[' | '{' | '(' => {
+            *depth += 1;
+            toks.push(match c {
+                '[' => Tok::LBracket,
+                '{' => Tok::LBrace,
+                _ => Tok::LParen,
+            });
+            Some(i + 1)
+        }
+        ']' | '}' | ')' => {
+            *depth -= 1;
+            toks.push(match c {
+                ']' => Tok::RBracket,
+                '}' => Tok::RBrace,
+                _ => Tok::RParen,
+            });
+            Some(i + 1)
+        }
+        ',' => {
+            toks.push(Tok::Comma);
+            Some(i + 1)
+        }
+        '=' if chars.get(i + 1) == Some(&'>') => {
+            toks.push(Tok::Arrow);
+            Some(i + 2)
+        }
+        '=' if chars.get(i + 1) == Some(&'=') => {
+            *err = err.or(Some(NOT_EVALUATED));
+            Some(i + 2)
+        }
+        '=' => {
+            toks.push(Tok::Eq);
+            Some(i + 1)
+        }
+        ':' if chars
+            .get(i + 1)
+            .is_some_and(|c| c.is_alphabetic() || *c == '_') =>
+        {
+            let mut j = i + 1;
+            while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
+                j += 1;
+            }
+            toks.push(Tok::Sym(chars[i + 1..j].iter().collect()));
+            Some(j)
+        }
+        ':' => {
+            toks.push(Tok::Colon);
+            Some(i + 1)
+        }
+        _ => None,
+    }
 }
 
 /// An integer starting at `chars[i]`, pushed onto `toks`; returns the index after it.

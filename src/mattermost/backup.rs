@@ -86,32 +86,8 @@ pub fn run(t: &Target, root: &Path, out_dir: &Path, progress: &dyn Fn(&str)) -> 
         crate::sys::fs::open_output_dir(root, out_dir, 0o700, &crate::sys::fs::Trusted::root())?;
     let out_dir = dir.path.clone();
     let out_dir = out_dir.as_path();
-    // Temps of an earlier killed run: never complete, safe to remove (the entry itself,
-    // never a link's target).
-    for n in dir.names().map_err(io_err("list", out_dir))? {
-        let s = n.to_string_lossy();
-        if s.starts_with(".mattermost-") && s.contains(".tmp") {
-            if let Ok(Some(st)) = dir.lstat(&n) {
-                if st.kind != crate::sys::fs::Kind::Dir {
-                    let _ = dir.unlink(&n);
-                }
-            }
-        }
-    }
-    // Two backups in one second get `-2`, `-3`…: an archive is never replaced.
-    let stem = format!("mattermost-{}-{}", hostname(), super::stamp());
-    let name = (1..1000)
-        .map(|i| {
-            if i == 1 {
-                format!("{stem}.tar.gz")
-            } else {
-                format!("{stem}-{i}.tar.gz")
-            }
-        })
-        .find(|n| matches!(dir.lstat(std::ffi::OsStr::new(n)), Ok(None)))
-        .ok_or_else(|| {
-            Error::new("too many backups in this second").hint("run the backup again")
-        })?;
+    sweep_killed_temps(&dir, out_dir)?;
+    let name = free_name(&dir)?;
     let final_path = out_dir.join(&name);
     let tmp_dump_name = format!(".{name}.dump.tmp");
     let tmp_archive_name = format!(".{name}.tmp");
@@ -127,68 +103,7 @@ pub fn run(t: &Target, root: &Path, out_dir: &Path, progress: &dyn Fn(&str)) -> 
         .map_err(io_err("create", &tmp_dump))?;
     cleanup.names.push(tmp_dump_name.clone());
 
-    // The snapshot: counts and dump see the same state.
-    let mut session = Session::open(conn)?;
-    let snap = session
-        .ask(
-            conn,
-            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\nSELECT pg_export_snapshot();",
-            1,
-        )?
-        .remove(0);
-    let n: usize = session
-        .ask(conn, &format!("SELECT count(*) FROM ({COUNT_SQL}) t;"), 1)?
-        .remove(0)
-        .trim()
-        .parse()
-        .unwrap_or(0);
-    let rows: Vec<Vec<String>> = session
-        .ask(conn, &format!("{COUNT_SQL};"), n)?
-        .into_iter()
-        .map(|l| l.split('\x1f').map(str::to_string).collect())
-        .collect();
-    let tables = counts(&rows);
-    // Asked in two steps: naming a missing table fails the statement (and the session).
-    let has_systems = session
-        .ask(conn, "SELECT to_regclass('Systems') IS NOT NULL;", 1)?
-        .remove(0)
-        == "t";
-    let schema_version = if has_systems {
-        session
-            .ask(
-                conn,
-                "SELECT coalesce((SELECT Value FROM Systems WHERE Name = 'Version'), '');",
-                1,
-            )?
-            .remove(0)
-    } else {
-        String::new()
-    };
-    progress(&format!("dumping `{}` with {pg_dump}", t.dbname()));
-    let mut cmd = conn.command("pg_dump");
-    // -Z0: the archive is gzipped as a whole; compressing the dump inside as well costs
-    // time on both sides (pg_dump and pg_restore) for no smaller file.
-    // No `-f`: pg_dump writes to its stdout, the file created above (a regular file, so
-    // the custom format still records its data offsets).
-    cmd.args(["-w", "-Fc", "-Z0", "--snapshot", snap.trim()])
-        .arg("-d")
-        .arg(conn.conninfo(None));
-    conn.run_watched(cmd, Some(&dump), "`pg_dump`")?;
-    hit("mattermost-backup-dump");
-    session.close(conn)?;
-    // pg_dump -Fc starts every archive with `PGDMP`; anything else (empty, cut) is no dump.
-    let mut head = [0u8; 16];
-    let whole = {
-        use std::io::{Read as _, Seek as _};
-        let mut d = &dump;
-        d.seek(std::io::SeekFrom::Start(0))
-            .and_then(|_| d.read_exact(&mut head))
-            .is_ok()
-    };
-    if !whole || &head[..5] != b"PGDMP" {
-        return Err(Error::new("`pg_dump` exited 0 but wrote no usable dump")
-            .hint("check the PostgreSQL server log; no archive was written"));
-    }
+    let snap = dump_database(t, &dump, &pg_dump, progress)?;
 
     let file = dir
         .create_new(tmp_archive_name.as_ref(), 0o600)
@@ -202,7 +117,200 @@ pub fn run(t: &Target, root: &Path, out_dir: &Path, progress: &dyn Fn(&str)) -> 
     // user's rights.
     w.member_bytes("config.json", &t.config_bytes, t.config_mode)
         .map_err(|e| Error::io("archive", &t.config_file, e))?;
-    let data = if !t.local_files() {
+    let data = archive_data(t, &mut w, progress)?;
+    hit("mattermost-backup-data");
+    let manifest = manifest(t, &server_version, &pg_dump, snap, data, &w.members);
+    let text = serde_json::to_vec_pretty(&manifest).expect("JSON serializes");
+    w.bytes("manifest.json", &text).map_err(aerr)?;
+    let buf = w.finish().map_err(aerr)?;
+    let file = buf.into_inner().map_err(|e| aerr(e.into_error()))?;
+    hit("mattermost-backup-written");
+    file.sync_all().map_err(aerr)?;
+    drop(file);
+    hit("mattermost-backup-fsynced");
+    // A hard link publishes the complete file atomically and never replaces another
+    // archive; the temp name goes after.
+    dir.link(tmp_archive_name.as_ref(), name.as_ref())
+        .map_err(io_err("publish", &final_path))?;
+    hit("mattermost-backup-renamed");
+    dir.unlink(tmp_archive_name.as_ref())
+        .map_err(io_err("remove", &tmp_archive))?;
+    cleanup.names.retain(|n| n != &tmp_archive_name);
+    dir.sync().map_err(io_err("sync directory", out_dir))?;
+    Ok(Done {
+        path: final_path,
+        manifest,
+        pg_dump,
+    })
+}
+
+/// Dumps the database into `dump` (pg_dump's stdout) from an exported snapshot, the one
+/// whose row counts the manifest records.
+fn dump_database(
+    t: &Target,
+    dump: &std::fs::File,
+    pg_dump: &str,
+    progress: &dyn Fn(&str),
+) -> Result<Snapshot> {
+    let conn = &t.conn;
+    // The snapshot: counts and dump see the same state.
+    let mut session = Session::open(conn)?;
+    let snap = Snapshot::take(&mut session, conn)?;
+    progress(&format!("dumping `{}` with {pg_dump}", t.dbname()));
+    let mut cmd = conn.command("pg_dump");
+    // -Z0: the archive is gzipped as a whole; compressing the dump inside as well costs
+    // time on both sides (pg_dump and pg_restore) for no smaller file.
+    // No `-f`: pg_dump writes to its stdout, the file created above (a regular file, so
+    // the custom format still records its data offsets).
+    cmd.args(["-w", "-Fc", "-Z0", "--snapshot", snap.id.trim()])
+        .arg("-d")
+        .arg(conn.conninfo(None));
+    conn.run_watched(cmd, Some(dump), "`pg_dump`")?;
+    hit("mattermost-backup-dump");
+    session.close(conn)?;
+    check_dump(dump)?;
+    Ok(snap)
+}
+
+/// The archive's manifest.json.
+fn manifest(
+    t: &Target,
+    server_version: &str,
+    pg_dump: &str,
+    snap: Snapshot,
+    data: Value,
+    members: &std::collections::BTreeMap<String, archive::Member>,
+) -> Value {
+    let members: Map<String, Value> = members
+        .iter()
+        .map(|(k, m)| (k.clone(), json!({ "size": m.size, "sha256": m.sha256 })))
+        .collect();
+    json!({
+        "format": 1,
+        "toolctl_version": env!("CARGO_PKG_VERSION"),
+        "created": humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        "database": t.dbname(),
+        "server_version": server_version,
+        "pg_dump": pg_dump,
+        "mattermost_schema_version": snap.schema_version,
+        "file_driver": t.driver,
+        "local_files": t.local_files(),
+        "data": data,
+        "tables": snap.tables,
+        "members": members,
+    })
+}
+
+/// Removes the temporary files of an earlier killed run: never complete, safe to remove
+/// (the entry itself, never a link's target).
+fn sweep_killed_temps(dir: &crate::sys::fs::DirHandle, out_dir: &Path) -> Result<()> {
+    for n in dir.names().map_err(io_err("list", out_dir))? {
+        let s = n.to_string_lossy();
+        if s.starts_with(".mattermost-") && s.contains(".tmp") {
+            if let Ok(Some(st)) = dir.lstat(&n) {
+                if st.kind != crate::sys::fs::Kind::Dir {
+                    let _ = dir.unlink(&n);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The archive's name: two backups in one second get `-2`, `-3`…, so that an archive is
+/// never replaced.
+fn free_name(dir: &crate::sys::fs::DirHandle) -> Result<String> {
+    let stem = format!("mattermost-{}-{}", hostname(), super::stamp());
+    (1..1000)
+        .map(|i| {
+            if i == 1 {
+                format!("{stem}.tar.gz")
+            } else {
+                format!("{stem}-{i}.tar.gz")
+            }
+        })
+        .find(|n| matches!(dir.lstat(std::ffi::OsStr::new(n)), Ok(None)))
+        .ok_or_else(|| Error::new("too many backups in this second").hint("run the backup again"))
+}
+
+/// The exported snapshot the dump reads, and what the manifest records of the same state.
+struct Snapshot {
+    id: String,
+    tables: Map<String, Value>,
+    schema_version: String,
+}
+
+impl Snapshot {
+    /// Opens a repeatable-read transaction in `session`, exports its snapshot and counts
+    /// the rows of Mattermost's tables in it.
+    fn take(session: &mut Session, conn: &Conn) -> Result<Snapshot> {
+        let id = session
+            .ask(
+                conn,
+                "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\nSELECT pg_export_snapshot();",
+                1,
+            )?
+            .remove(0);
+        let n: usize = session
+            .ask(conn, &format!("SELECT count(*) FROM ({COUNT_SQL}) t;"), 1)?
+            .remove(0)
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        let rows: Vec<Vec<String>> = session
+            .ask(conn, &format!("{COUNT_SQL};"), n)?
+            .into_iter()
+            .map(|l| l.split('\x1f').map(str::to_string).collect())
+            .collect();
+        // Asked in two steps: naming a missing table fails the statement (and the session).
+        let has_systems = session
+            .ask(conn, "SELECT to_regclass('Systems') IS NOT NULL;", 1)?
+            .remove(0)
+            == "t";
+        let schema_version = if has_systems {
+            session
+                .ask(
+                    conn,
+                    "SELECT coalesce((SELECT Value FROM Systems WHERE Name = 'Version'), '');",
+                    1,
+                )?
+                .remove(0)
+        } else {
+            String::new()
+        };
+        Ok(Snapshot {
+            id,
+            tables: counts(&rows),
+            schema_version,
+        })
+    }
+}
+
+/// pg_dump -Fc starts every archive with `PGDMP`; anything else (empty, cut) is no dump.
+fn check_dump(dump: &std::fs::File) -> Result<()> {
+    let mut head = [0u8; 16];
+    let whole = {
+        use std::io::{Read as _, Seek as _};
+        let mut d = dump;
+        d.seek(std::io::SeekFrom::Start(0))
+            .and_then(|_| d.read_exact(&mut head))
+            .is_ok()
+    };
+    if !whole || &head[..5] != b"PGDMP" {
+        return Err(Error::new("`pg_dump` exited 0 but wrote no usable dump")
+            .hint("check the PostgreSQL server log; no archive was written"));
+    }
+    Ok(())
+}
+
+/// Archives data/ (when the files are local and it exists) and returns the manifest's
+/// `data` object.
+fn archive_data<W: std::io::Write>(
+    t: &Target,
+    w: &mut archive::Writer<W>,
+    progress: &dyn Fn(&str),
+) -> Result<Value> {
+    Ok(if !t.local_files() {
         json!({ "saved": false, "reason": format!("FileSettings.DriverName is `{}`", t.driver) })
     } else if std::fs::symlink_metadata(&t.data_dir).is_ok() {
         progress(&format!(
@@ -232,48 +340,6 @@ pub fn run(t: &Target, root: &Path, out_dir: &Path, progress: &dyn Fn(&str)) -> 
             t.data_dir.display()
         ));
         json!({ "saved": false, "reason": "the directory does not exist" })
-    };
-    hit("mattermost-backup-data");
-    let members: Map<String, Value> = w
-        .members
-        .iter()
-        .map(|(k, m)| (k.clone(), json!({ "size": m.size, "sha256": m.sha256 })))
-        .collect();
-    let manifest = json!({
-        "format": 1,
-        "toolctl_version": env!("CARGO_PKG_VERSION"),
-        "created": humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-        "database": t.dbname(),
-        "server_version": server_version,
-        "pg_dump": pg_dump,
-        "mattermost_schema_version": schema_version,
-        "file_driver": t.driver,
-        "local_files": t.local_files(),
-        "data": data,
-        "tables": tables,
-        "members": members,
-    });
-    let text = serde_json::to_vec_pretty(&manifest).expect("JSON serializes");
-    w.bytes("manifest.json", &text).map_err(aerr)?;
-    let buf = w.finish().map_err(aerr)?;
-    let file = buf.into_inner().map_err(|e| aerr(e.into_error()))?;
-    hit("mattermost-backup-written");
-    file.sync_all().map_err(aerr)?;
-    drop(file);
-    hit("mattermost-backup-fsynced");
-    // A hard link publishes the complete file atomically and never replaces another
-    // archive; the temp name goes after.
-    dir.link(tmp_archive_name.as_ref(), name.as_ref())
-        .map_err(io_err("publish", &final_path))?;
-    hit("mattermost-backup-renamed");
-    dir.unlink(tmp_archive_name.as_ref())
-        .map_err(io_err("remove", &tmp_archive))?;
-    cleanup.names.retain(|n| n != &tmp_archive_name);
-    dir.sync().map_err(io_err("sync directory", out_dir))?;
-    Ok(Done {
-        path: final_path,
-        manifest,
-        pg_dump,
     })
 }
 

@@ -25,10 +25,9 @@
 
 use std::ffi::{OsStr, OsString};
 use std::io::Write as _;
-use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::archive::{self, Damage};
 use super::pg::{ident, literal};
@@ -46,8 +45,10 @@ const OLD_DATA: &str = "old-data";
 
 /// The journal's record of a restore in progress. Paths are only where to start the
 /// walk (from the root, never following a link); everything is then done by name relative
-/// to an opened directory.
-#[derive(Clone, Debug)]
+/// to an opened directory. On disk: a JSON object (serde), `"format": 2` beside the fields,
+/// as earlier versions wrote it by hand; a name that is empty, `.`, `..` or holds a `/`
+/// makes the journal damaged.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Journal {
     phase: String,
     live: String,
@@ -55,56 +56,60 @@ struct Journal {
     old_db: String,
     /// data/'s parent directory.
     data_parent: PathBuf,
+    #[serde(with = "name")]
     data_name: OsString,
     /// The root-owned 0700 staging directory, by name in `data_parent`.
+    #[serde(with = "name")]
     staging: OsString,
     /// config.json's directory and name, and the name of its staged copy there.
     config_dir: PathBuf,
+    #[serde(with = "name")]
     config_name: OsString,
+    #[serde(with = "name")]
     staged_config: OsString,
 }
 
-fn os(v: &Value) -> Option<OsString> {
-    v.as_str().map(OsString::from)
+/// The journal's file: its format number, then its fields.
+#[derive(serde::Serialize)]
+struct JournalFile<'a> {
+    format: u32,
+    #[serde(flatten)]
+    journal: &'a Journal,
+}
+
+/// One name in a directory, as a JSON string.
+mod name {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStrExt as _;
+
+    use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(n: &OsString, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&n.to_string_lossy())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OsString, D::Error> {
+        let n = OsString::from(String::deserialize(d)?);
+        if n.is_empty() || n.as_bytes().contains(&b'/') || n == ".." || n == "." {
+            return Err(D::Error::custom(format!("`{}` is not a name", n.display())));
+        }
+        Ok(n)
+    }
 }
 
 impl Journal {
-    fn to_json(&self) -> Value {
-        let s = |o: &OsStr| o.to_string_lossy().into_owned();
-        json!({
-            "format": 2,
-            "phase": self.phase,
-            "live": self.live,
-            "new_db": self.new_db,
-            "old_db": self.old_db,
-            "data_parent": self.data_parent,
-            "data_name": s(&self.data_name),
-            "staging": s(&self.staging),
-            "config_dir": self.config_dir,
-            "config_name": s(&self.config_name),
-            "staged_config": s(&self.staged_config),
-        })
+    fn to_json(&self) -> Vec<u8> {
+        let file = JournalFile {
+            format: 2,
+            journal: self,
+        };
+        let mut text = serde_json::to_vec_pretty(&file).expect("JSON serializes");
+        text.push(b'\n');
+        text
     }
 
-    fn from_json(v: &Value) -> Option<Journal> {
-        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-        let name = |k: &str| {
-            v.get(k)
-                .and_then(os)
-                .filter(|n| !n.is_empty() && !n.as_bytes().contains(&b'/') && n != ".." && n != ".")
-        };
-        Some(Journal {
-            phase: s("phase")?,
-            live: s("live")?,
-            new_db: s("new_db")?,
-            old_db: s("old_db")?,
-            data_parent: s("data_parent")?.into(),
-            data_name: name("data_name")?,
-            staging: name("staging")?.to_os_string(),
-            config_dir: s("config_dir")?.into(),
-            config_name: name("config_name")?,
-            staged_config: name("staged_config")?,
-        })
+    fn from_json(bytes: &[u8]) -> Option<Journal> {
+        serde_json::from_slice(bytes).ok()
     }
 }
 
@@ -114,9 +119,7 @@ fn journal_path(t: &Target) -> PathBuf {
 
 fn write_journal(t: &Target, j: &Journal) -> Result<()> {
     crate::fsutil::ensure_dir(&t.state_dir, 0o755)?;
-    let mut text = serde_json::to_vec_pretty(&j.to_json()).expect("JSON serializes");
-    text.push(b'\n');
-    crate::fsutil::write_atomic(&journal_path(t), &text, 0o600)
+    crate::fsutil::write_atomic(&journal_path(t), &j.to_json(), 0o600)
 }
 
 /// Opens `dir` from the root without following a link, creating what is missing (0755,
@@ -232,16 +235,13 @@ pub fn recover(t: &Target) -> Result<Option<String>> {
     else {
         return Ok(None);
     };
-    let j = serde_json::from_slice::<Value>(&bytes)
-        .ok()
-        .and_then(|v| Journal::from_json(&v))
-        .ok_or_else(|| {
-            Error::new(format!(
-                "the restore journal `{}` is damaged",
-                path.display()
-            ))
-            .hint("inspect the databases and Mattermost's files by hand, then remove the journal")
-        })?;
+    let j = Journal::from_json(&bytes).ok_or_else(|| {
+        Error::new(format!(
+            "the restore journal `{}` is damaged",
+            path.display()
+        ))
+        .hint("inspect the databases and Mattermost's files by hand, then remove the journal")
+    })?;
     let new_exists = db_exists(t, &j.new_db).map_err(|e| {
         e.hint("an interrupted restore must be finished or rolled back first, and that needs the database: start PostgreSQL and run the command again")
     })?;
@@ -318,6 +318,43 @@ fn put_config(t: &Target, j: &Journal, dir: &DirHandle, bytes: &[u8], mode: u32)
     Ok(())
 }
 
+/// Moves the staged data/ in (the live one aside into the staging directory, as
+/// `old-data`), when the archive held one.
+fn swap_data(j: &Journal, parent: &DirHandle, staging: &DirHandle) -> Result<()> {
+    let staging_path = parent.path.join(&j.staging);
+    let sio = |what: &'static str, p: PathBuf| move |e: std::io::Error| Error::io(what, &p, e);
+    let data_path = parent.path.join(&j.data_name);
+    if staging
+        .lstat(OsStr::new("data"))
+        .map_err(sio("inspect", staging_path.clone()))?
+        .is_some()
+    {
+        // A leftover of a run killed between the two renames is the old data/.
+        staging
+            .remove_tree(OsStr::new(OLD_DATA))
+            .map_err(sio("remove", staging_path.join(OLD_DATA)))?;
+        if parent
+            .lstat(&j.data_name)
+            .map_err(sio("inspect", data_path.clone()))?
+            .is_some()
+        {
+            parent
+                .rename_into(&j.data_name, staging, OsStr::new(OLD_DATA), true)
+                .map_err(sio("move aside", data_path.clone()))?;
+        }
+        hit("mattermost-restore-data-aside");
+        staging
+            .rename_into(OsStr::new("data"), parent, &j.data_name, true)
+            .map_err(|e| {
+                Error::io("move the restored data into", &data_path, e).hint(format!(
+                    "something recreated `{}` during the restore; move it away, then run any `toolctl mattermost` command to finish the restore",
+                    data_path.display()
+                ))
+            })?;
+    }
+    Ok(())
+}
+
 /// The file steps after the commit point; each checks what is there, so it can re-run.
 /// Everything happens by name relative to opened directories: the old data/ moves into
 /// the root-only staging directory, the staged data/ out of it (never over an existing
@@ -335,36 +372,8 @@ fn finish_files(t: &Target, j: &Journal, held: Option<DirHandle>) -> Result<()> 
             None => return Ok(()),
         },
     };
-    let data_path = parent.path.join(&j.data_name);
     let sio = |what: &'static str, p: PathBuf| move |e: std::io::Error| Error::io(what, &p, e);
-    if staging
-        .lstat(OsStr::new("data"))
-        .map_err(sio("inspect", staging_path.clone()))?
-        .is_some()
-    {
-        // A leftover of a run killed between the two renames is the old data/.
-        staging
-            .remove_tree(OsStr::new(OLD_DATA))
-            .map_err(sio("remove", staging_path.join(OLD_DATA)))?;
-        if parent
-            .lstat(&j.data_name)
-            .map_err(sio("inspect", data_path.clone()))?
-            .is_some()
-        {
-            parent
-                .rename_into(&j.data_name, &staging, OsStr::new(OLD_DATA), true)
-                .map_err(sio("move aside", data_path.clone()))?;
-        }
-        hit("mattermost-restore-data-aside");
-        staging
-            .rename_into(OsStr::new("data"), &parent, &j.data_name, true)
-            .map_err(|e| {
-                Error::io("move the restored data into", &data_path, e).hint(format!(
-                    "something recreated `{}` during the restore; move it away, then run any `toolctl mattermost` command to finish the restore",
-                    data_path.display()
-                ))
-            })?;
-    }
+    swap_data(j, &parent, &staging)?;
     hit("mattermost-restore-data-in");
     let config = OsStr::new("config.json");
     if let Some(bytes) = staging
@@ -495,59 +504,19 @@ pub struct Done {
 pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Result<Done> {
     check_target(t)?;
     let live = t.dbname().to_string();
-    let stamp = super::stamp();
-    let cut = |s: String| -> String { s.chars().take(63).collect() };
-    let data_parent = t
-        .data_dir
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_else(|| t.root.clone());
-    let data_name = t
-        .data_dir
-        .file_name()
-        .map(OsStr::to_os_string)
-        .unwrap_or_else(|| "data".into());
-    let config_dir = t
-        .config_file
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_else(|| t.root.clone());
-    let rnd = |p: &str| {
-        crate::sys::fs::random_name(p).map_err(|e| Error::new("cannot read random bytes").cause(e))
-    };
-    let j = Journal {
-        phase: "preparing".into(),
-        live: live.clone(),
-        new_db: cut(format!("{live}_toolctl_restore_{stamp}")),
-        old_db: cut(format!("{live}_before_restore_{stamp}")),
-        data_parent: data_parent.clone(),
-        data_name,
-        staging: rnd(STAGING_PREFIX)?,
-        config_dir: config_dir.clone(),
-        config_name: t
-            .config_file
-            .file_name()
-            .map(OsStr::to_os_string)
-            .unwrap_or_else(|| "config.json".into()),
-        staged_config: rnd(".config.json.toolctl-restore-")?,
-    };
+    let j = new_journal(t)?;
     let (server_major, _) = t.conn.server_version()?;
     t.conn.check_client("pg_restore", server_major)?;
     // Both directories are opened (and checked) before anything is written.
-    let parent = open_trusted(t, &data_parent)?;
-    open_trusted(t, &config_dir)?;
+    let parent = open_trusted(t, &j.data_parent)?;
+    open_trusted(t, &j.config_dir)?;
     // The journal goes first, so a kill from here on is cleaned up.
     write_journal(t, &j)?;
     hit("mattermost-restore-journal");
-    let fail = |e: Error| -> Error {
-        match roll_back(t, &j) {
-            Ok(()) => e,
-            Err(r) => e.cause(format!("and rolling back failed: {r}")),
-        }
-    };
+    let fail = |e: Error| rolled_back(t, &j, e);
     // The staging directory: root's, 0700, on data/'s filesystem, used only through its
     // descriptor (its name is in a directory the Mattermost user may change).
-    let staging_path = data_parent.join(&j.staging);
+    let staging_path = j.data_parent.join(&j.staging);
     let staging = parent
         .mkdir(&j.staging, 0o700)
         .map_err(|e| Error::io("create", &staging_path, e))
@@ -557,46 +526,7 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
         })
         .map_err(fail)?;
     hit("mattermost-restore-staging");
-    // The archive is checked in full (sizes first, then every checksum) while it is
-    // extracted beneath the staging directory: a damaged one is refused and the staging
-    // removed before the live database or files are looked at.
-    let contents = match archive::read_into(path, Some(&staging)) {
-        Ok(c) => c,
-        Err(Damage::Io(e)) if e.kind() == std::io::ErrorKind::StorageFull => {
-            return Err(fail(Error::new(format!("`{}` does not fit", path.display()))
-                .cause(e)
-                .hint("nothing was changed; free space beside Mattermost's data directory, then run the restore again")))
-        }
-        Err(Damage::Io(e)) => return Err(fail(Error::io("read", path, e).hint(
-            "nothing was changed; give the path of an archive `toolctl mattermost backup` wrote",
-        ))),
-        Err(Damage::Bad(why)) => return Err(fail(Error::new(format!("`{}` cannot be restored", path.display()))
-            .cause(why)
-            .hint("nothing was changed; restore another archive (`toolctl mattermost backup --verify ARCHIVE` checks one)"))),
-    };
-    hit("mattermost-restore-extracted");
-    progress("checksums match the manifest");
-    let staged_config = staging
-        .read_capped(OsStr::new("config.json"), crate::fsutil::SETTINGS_CAP)
-        .map_err(|f| {
-            f.into_error(
-                "the archive's config.json",
-                &staging_path.join("config.json"),
-            )
-        })
-        .map_err(fail)?;
-    if let Some(why) = other_directory(t, &contents.manifest, staged_config.as_deref()) {
-        return Err(fail(
-            Error::new(format!(
-                "`{}` names another data directory than the settings (`{}`, from {})",
-                path.display(),
-                t.data_logical,
-                t.data_dir_source_text()
-            ))
-            .cause(why)
-            .hint("nothing was changed; a path in an archive is never used to pick the directory: if the archive is right, set `mattermost.data_dir` (`toolctl config set mattermost.data_dir PATH`), else restore another archive"),
-        ));
-    }
+    let contents = extract(t, path, &staging, &staging_path, progress).map_err(fail)?;
     let live_exists = db_exists(t, &live).map_err(fail)?;
     if live_exists {
         let connected = sessions(t, &live).map_err(fail)?;
@@ -612,58 +542,7 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
             return Err(e.hint("stop Mattermost (`systemctl stop mattermost` or `gitlab-ctl stop mattermost`) and run the restore again, or pass `--force-disconnect` to terminate these sessions"));
         }
     }
-    let staged = (|| -> Result<()> {
-        let data = OsStr::new("data");
-        if let Some((uid, gid)) = t.owner {
-            chown_tree(&staging, data, uid, gid)
-                .map_err(|e| Error::io("chown", &staging_path.join("data"), e))?;
-        }
-        if !t.local_files()
-            || !contents.manifest["data"]["saved"]
-                .as_bool()
-                .unwrap_or(false)
-        {
-            // No local files in the archive: the live data/ (if any) stays as it is.
-            staging
-                .remove_tree(data)
-                .map_err(|e| Error::io("remove", &staging_path.join("data"), e))?;
-        }
-        progress(&format!("restoring the dump into `{}`", j.new_db));
-        t.conn.query(
-            Some("postgres"),
-            &format!("CREATE DATABASE {} TEMPLATE template0", ident(&j.new_db)),
-        )?;
-        hit("mattermost-restore-created");
-        // The dump reaches pg_restore as its stdin, an open descriptor: no path to it is
-        // ever used.
-        let dump = staging
-            .open_file(OsStr::new("db.dump"))
-            .map_err(|e| Error::io("open", &staging_path.join("db.dump"), e))?;
-        let mut cmd = t.conn.command("pg_restore");
-        cmd.args([
-            "-w",
-            "--exit-on-error",
-            "--single-transaction",
-            "--no-owner",
-            "--no-acl",
-            "-d",
-        ])
-        .arg(t.conn.conninfo(Some(&j.new_db)))
-        .stdin(dump);
-        t.conn.run(cmd, "`pg_restore`")?;
-        hit("mattermost-restore-restored");
-        // The staged files are durable before the journal says so (written back while
-        // pg_restore ran, so this is cheap now).
-        staging
-            .sync_fs()
-            .map_err(|e| Error::io("sync", &staging_path, e))?;
-        let mut staged = j.clone();
-        staged.phase = "staged".into();
-        write_journal(t, &staged)?;
-        hit("mattermost-restore-staged");
-        Ok(())
-    })();
-    if let Err(e) = staged {
+    if let Err(e) = stage(t, &j, &staging, &staging_path, &contents.manifest, progress) {
         return Err(match roll_back(t, &j) {
             Ok(()) => e.hint("nothing was changed: the live database and files are as they were"),
             Err(r) => e.cause(format!("and rolling back failed: {r}")),
@@ -672,29 +551,7 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
     if live_exists && force {
         terminate(t, &live)?;
     }
-    let swap = if live_exists {
-        format!(
-            "ALTER DATABASE {} RENAME TO {}; ALTER DATABASE {} RENAME TO {};",
-            ident(&live),
-            ident(&j.old_db),
-            ident(&j.new_db),
-            ident(&live)
-        )
-    } else {
-        format!(
-            "ALTER DATABASE {} RENAME TO {};",
-            ident(&j.new_db),
-            ident(&live)
-        )
-    };
-    // One query string is one implicit transaction: both renames commit or neither does.
-    if let Err(e) = t.conn.query(Some("postgres"), &swap) {
-        let e = e.cause("switching the databases failed");
-        return Err(match roll_back(t, &j) {
-            Ok(()) => e.hint("nothing was changed: stop Mattermost (it may have reconnected) and run the restore again"),
-            Err(r) => e.cause(format!("and rolling back failed: {r}")),
-        });
-    }
+    switch(t, &j, live_exists)?;
     hit("mattermost-restore-switched");
     finish_files(t, &j, Some(staging))?;
     let jp = journal_path(t);
@@ -705,6 +562,183 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
         old_database: live_exists.then(|| j.old_db.clone()),
         manifest: contents.manifest,
     })
+}
+
+/// `e`, after the restore was rolled back (or with why that failed too).
+fn rolled_back(t: &Target, j: &Journal, e: Error) -> Error {
+    match roll_back(t, j) {
+        Ok(()) => e,
+        Err(r) => e.cause(format!("and rolling back failed: {r}")),
+    }
+}
+
+/// The journal of a new restore: the databases' names (the live one's, with a time stamp,
+/// cut to PostgreSQL's 63 bytes), where data/ and config.json are, and random names for
+/// the staging directory and the staged config.json.
+fn new_journal(t: &Target) -> Result<Journal> {
+    let live = t.dbname().to_string();
+    let stamp = super::stamp();
+    let cut = |s: String| -> String { s.chars().take(63).collect() };
+    let parent_or_root = |p: &Path| {
+        p.parent()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| t.root.clone())
+    };
+    let name_or = |p: &Path, default: &str| {
+        p.file_name()
+            .map(OsStr::to_os_string)
+            .unwrap_or_else(|| default.into())
+    };
+    let rnd = |p: &str| {
+        crate::sys::fs::random_name(p).map_err(|e| Error::new("cannot read random bytes").cause(e))
+    };
+    Ok(Journal {
+        phase: "preparing".into(),
+        live: live.clone(),
+        new_db: cut(format!("{live}_toolctl_restore_{stamp}")),
+        old_db: cut(format!("{live}_before_restore_{stamp}")),
+        data_parent: parent_or_root(&t.data_dir),
+        data_name: name_or(&t.data_dir, "data"),
+        staging: rnd(STAGING_PREFIX)?,
+        config_dir: parent_or_root(&t.config_file),
+        config_name: name_or(&t.config_file, "config.json"),
+        staged_config: rnd(".config.json.toolctl-restore-")?,
+    })
+}
+
+/// Extracts the archive beneath the staging directory, checked in full (sizes first, then
+/// every checksum): a damaged one is refused before the live database or files are looked
+/// at. An archive whose data directory is not the settings' one is refused too.
+fn extract(
+    t: &Target,
+    path: &Path,
+    staging: &DirHandle,
+    staging_path: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<archive::Contents> {
+    let contents = match archive::read_into(path, Some(staging)) {
+        Ok(c) => c,
+        Err(Damage::Io(e)) if e.kind() == std::io::ErrorKind::StorageFull => {
+            return Err(Error::new(format!("`{}` does not fit", path.display()))
+                .cause(e)
+                .hint("nothing was changed; free space beside Mattermost's data directory, then run the restore again"))
+        }
+        Err(Damage::Io(e)) => return Err(Error::io("read", path, e).hint(
+            "nothing was changed; give the path of an archive `toolctl mattermost backup` wrote",
+        )),
+        Err(Damage::Bad(why)) => return Err(Error::new(format!("`{}` cannot be restored", path.display()))
+            .cause(why)
+            .hint("nothing was changed; restore another archive (`toolctl mattermost backup --verify ARCHIVE` checks one)")),
+    };
+    hit("mattermost-restore-extracted");
+    progress("checksums match the manifest");
+    let staged_config = staging
+        .read_capped(OsStr::new("config.json"), crate::fsutil::SETTINGS_CAP)
+        .map_err(|f| {
+            f.into_error(
+                "the archive's config.json",
+                &staging_path.join("config.json"),
+            )
+        })?;
+    if let Some(why) = other_directory(t, &contents.manifest, staged_config.as_deref()) {
+        return Err(Error::new(format!(
+                "`{}` names another data directory than the settings (`{}`, from {})",
+                path.display(),
+                t.data_logical,
+                t.data_dir_source_text()
+            ))
+            .cause(why)
+            .hint("nothing was changed; a path in an archive is never used to pick the directory: if the archive is right, set `mattermost.data_dir` (`toolctl config set mattermost.data_dir PATH`), else restore another archive"));
+    }
+    Ok(contents)
+}
+
+/// Stages everything the switch needs: data/ given to Mattermost's user (or dropped when
+/// the archive holds no local files), the dump restored into the new database, the staged
+/// files synced, and the journal's phase `staged`.
+fn stage(
+    t: &Target,
+    j: &Journal,
+    staging: &DirHandle,
+    staging_path: &Path,
+    manifest: &Value,
+    progress: &dyn Fn(&str),
+) -> Result<()> {
+    let data = OsStr::new("data");
+    if let Some((uid, gid)) = t.owner {
+        chown_tree(staging, data, uid, gid)
+            .map_err(|e| Error::io("chown", &staging_path.join("data"), e))?;
+    }
+    if !t.local_files() || !manifest["data"]["saved"].as_bool().unwrap_or(false) {
+        // No local files in the archive: the live data/ (if any) stays as it is.
+        staging
+            .remove_tree(data)
+            .map_err(|e| Error::io("remove", &staging_path.join("data"), e))?;
+    }
+    progress(&format!("restoring the dump into `{}`", j.new_db));
+    t.conn.query(
+        Some("postgres"),
+        &format!("CREATE DATABASE {} TEMPLATE template0", ident(&j.new_db)),
+    )?;
+    hit("mattermost-restore-created");
+    // The dump reaches pg_restore as its stdin, an open descriptor: no path to it is
+    // ever used.
+    let dump = staging
+        .open_file(OsStr::new("db.dump"))
+        .map_err(|e| Error::io("open", &staging_path.join("db.dump"), e))?;
+    let mut cmd = t.conn.command("pg_restore");
+    cmd.args([
+        "-w",
+        "--exit-on-error",
+        "--single-transaction",
+        "--no-owner",
+        "--no-acl",
+        "-d",
+    ])
+    .arg(t.conn.conninfo(Some(&j.new_db)))
+    .stdin(dump);
+    t.conn.run(cmd, "`pg_restore`")?;
+    hit("mattermost-restore-restored");
+    // The staged files are durable before the journal says so (written back while
+    // pg_restore ran, so this is cheap now).
+    staging
+        .sync_fs()
+        .map_err(|e| Error::io("sync", staging_path, e))?;
+    let mut staged = j.clone();
+    staged.phase = "staged".into();
+    write_journal(t, &staged)?;
+    hit("mattermost-restore-staged");
+    Ok(())
+}
+
+/// The commit point: the live database becomes the old one and the new one the live one,
+/// in one transaction (one query string is one implicit transaction: both renames commit
+/// or neither does). A failure rolls the restore back.
+fn switch(t: &Target, j: &Journal, live_exists: bool) -> Result<()> {
+    let live = &j.live;
+    let swap = if live_exists {
+        format!(
+            "ALTER DATABASE {} RENAME TO {}; ALTER DATABASE {} RENAME TO {};",
+            ident(live),
+            ident(&j.old_db),
+            ident(&j.new_db),
+            ident(live)
+        )
+    } else {
+        format!(
+            "ALTER DATABASE {} RENAME TO {};",
+            ident(&j.new_db),
+            ident(live)
+        )
+    };
+    if let Err(e) = t.conn.query(Some("postgres"), &swap) {
+        let e = e.cause("switching the databases failed");
+        return Err(match roll_back(t, j) {
+            Ok(()) => e.hint("nothing was changed: stop Mattermost (it may have reconnected) and run the restore again"),
+            Err(r) => e.cause(format!("and rolling back failed: {r}")),
+        });
+    }
+    Ok(())
 }
 
 /// Gives `name` in `dir` and everything below it to `uid`/`gid`, through descriptors
@@ -721,4 +755,52 @@ fn chown_tree(dir: &DirHandle, name: &OsStr, uid: u32, gid: u32) -> std::io::Res
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The journal as the hand-written serialiser of earlier versions wrote it (keys in
+    /// `json!`'s sorted order).
+    const EARLIER: &str = r#"{
+  "config_dir": "/opt/mattermost/config",
+  "config_name": "config.json",
+  "data_name": "data",
+  "data_parent": "/opt/mattermost",
+  "format": 2,
+  "live": "mattermost",
+  "new_db": "mattermost_restore_1",
+  "old_db": "mattermost_before_restore_1",
+  "phase": "staged",
+  "staged_config": ".toolctl-restore-config.json",
+  "staging": ".toolctl-restore-0123456789abcdef"
+}
+"#;
+
+    #[test]
+    fn a_journal_of_an_earlier_version_is_read_and_round_trips() {
+        let j = Journal::from_json(EARLIER.as_bytes()).expect("the earlier journal parses");
+        assert_eq!(j.phase, "staged");
+        assert_eq!(j.data_parent, Path::new("/opt/mattermost"));
+        assert_eq!(
+            j.staging,
+            OsString::from(".toolctl-restore-0123456789abcdef")
+        );
+        let text = j.to_json();
+        let v: Value = serde_json::from_slice(&text).unwrap();
+        assert_eq!(v["format"], 2);
+        assert_eq!(v["staged_config"], ".toolctl-restore-config.json");
+        assert_eq!(Journal::from_json(&text), Some(j));
+    }
+
+    #[test]
+    fn a_journal_naming_a_path_instead_of_a_name_is_damaged() {
+        for bad in ["../etc", "a/b", "..", ".", ""] {
+            let text = EARLIER.replace("\"data\"", &format!("{bad:?}"));
+            assert_eq!(Journal::from_json(text.as_bytes()), None, "{bad}");
+        }
+        let missing = EARLIER.replace("\"live\": \"mattermost\",", "");
+        assert_eq!(Journal::from_json(missing.as_bytes()), None);
+    }
 }

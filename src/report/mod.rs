@@ -37,6 +37,9 @@
 //! format a secret.
 
 pub mod checks;
+mod error_print;
+
+pub use error_print::PrintError;
 
 use std::io::Write;
 

@@ -74,6 +74,100 @@ pub fn journal_path(key_file: &Path) -> PathBuf {
     key::sibling(key_file, ".rotation")
 }
 
+/// The journal as it is on disk: a JSON object (serde). Earlier versions wrote `key = value`
+/// lines (`state = staged`, `new_public_key = age1…`, `old_key = secrets.key.old-…`),
+/// which [`read_journal`] still reads, so that a rotation left by one is finished.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Doc {
+    /// For whoever opens the file: what it is and what finishes it.
+    #[serde(default, skip_deserializing)]
+    about: &'static str,
+    state: DocState,
+    #[serde(default)]
+    new_public_key: String,
+    /// The retired key's copy, by file name beside the key.
+    #[serde(default)]
+    old_key: String,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum DocState {
+    Staged,
+    Committed,
+    #[serde(other)]
+    Unknown,
+}
+
+const ABOUT: &str = "toolctl key rotation, unfinished: `toolctl secrets rekey` finishes it. \
+                     Do not remove this file or the key files it names by hand.";
+
+impl Doc {
+    fn parse(bytes: &[u8]) -> Doc {
+        if let Ok(doc) = serde_json::from_slice::<Doc>(bytes) {
+            return doc;
+        }
+        // The `key = value` lines of earlier versions; anything unreadable leaves the
+        // state unknown (the files on disk decide).
+        let mut doc = Doc {
+            about: ABOUT,
+            state: DocState::Unknown,
+            new_public_key: String::new(),
+            old_key: String::new(),
+        };
+        for line in String::from_utf8_lossy(bytes).lines() {
+            let Some((k, v)) = line.split_once('=') else {
+                continue;
+            };
+            let v = v.trim().to_string();
+            match k.trim() {
+                "state" => {
+                    doc.state = match v.as_str() {
+                        "staged" => DocState::Staged,
+                        "committed" => DocState::Committed,
+                        _ => DocState::Unknown,
+                    }
+                }
+                "new_public_key" => doc.new_public_key = v,
+                "old_key" => doc.old_key = v,
+                _ => {}
+            }
+        }
+        doc
+    }
+
+    fn journal(self, key_file: &Path) -> Journal {
+        Journal {
+            state: match self.state {
+                DocState::Staged => State::Staged,
+                DocState::Committed => State::Committed,
+                DocState::Unknown => State::Unknown,
+            },
+            new_public: Some(self.new_public_key).filter(|v| v.starts_with("age1")),
+            old_copy: Some(self.old_key)
+                .filter(|v| !v.is_empty())
+                .map(|v| key_file.with_file_name(v)),
+        }
+    }
+
+    fn of(j: &Journal) -> Doc {
+        Doc {
+            about: ABOUT,
+            state: match j.state {
+                State::Staged => DocState::Staged,
+                State::Committed => DocState::Committed,
+                State::Unknown => DocState::Unknown,
+            },
+            new_public_key: j.new_public.clone().unwrap_or_default(),
+            old_key: j
+                .old_copy
+                .as_deref()
+                .map(key::file_name)
+                .unwrap_or_default(),
+        }
+    }
+}
+
 /// The journal, if a rotation is unfinished.
 pub fn read_journal(key_file: &Path) -> Result<Option<Journal>> {
     let path = journal_path(key_file);
@@ -82,48 +176,13 @@ pub fn read_journal(key_file: &Path) -> Result<Option<Journal>> {
     else {
         return Ok(None);
     };
-    let text = String::from_utf8_lossy(&bytes);
-    let mut state = State::Unknown;
-    let mut new_public = None;
-    let mut old_copy = None;
-    for line in text.lines() {
-        let Some((k, v)) = line.split_once('=') else {
-            continue;
-        };
-        let v = v.trim();
-        match k.trim() {
-            "state" => {
-                state = match v {
-                    "staged" => State::Staged,
-                    "committed" => State::Committed,
-                    _ => State::Unknown,
-                }
-            }
-            "new_public_key" if v.starts_with("age1") => new_public = Some(v.to_string()),
-            "old_key" if !v.is_empty() => old_copy = Some(key_file.with_file_name(v)),
-            _ => {}
-        }
-    }
-    Ok(Some(Journal {
-        state,
-        new_public,
-        old_copy,
-    }))
+    Ok(Some(Doc::parse(&bytes).journal(key_file)))
 }
 
 fn write_journal(key_file: &Path, j: &Journal) -> Result<()> {
-    let text = format!(
-        "# toolctl key rotation, unfinished: `toolctl secrets rekey` finishes it.\n\
-         # Do not remove this file or the key files it names by hand.\n\
-         state = {}\nnew_public_key = {}\nold_key = {}\n",
-        j.state.as_str(),
-        j.new_public.as_deref().unwrap_or(""),
-        j.old_copy
-            .as_deref()
-            .map(key::file_name)
-            .unwrap_or_default()
-    );
-    fsutil::write_atomic(&journal_path(key_file), text.as_bytes(), 0o600)
+    let mut text = serde_json::to_vec_pretty(&Doc::of(j)).expect("a journal of strings serialises");
+    text.push(b'\n');
+    fsutil::write_atomic(&journal_path(key_file), &text, 0o600)
 }
 
 fn remove_journal(key_file: &Path) -> Result<()> {
@@ -174,39 +233,7 @@ pub fn rekey(store: &Store, new_key: bool, notify: &dyn Notify) -> Result<Report
         report = Some(roll_forward(store, &key, journal.as_ref())?);
         finished_interrupted = true;
     } else if let Some(j) = &journal {
-        if j.new_public.as_deref() == Some(key.recipient().to_string().as_str()) {
-            // Crashed between installing the new key and removing the journal.
-            remove_journal(&key_file)?;
-            hit("rekey-journal-removed");
-            notify.info(format!(
-                "Finished the interrupted key rotation: `{}` was already installed.",
-                key_file.display()
-            ));
-        } else {
-            // The staged key the journal names is gone without being installed. If every
-            // secret opens with the current key, nothing needs it: drop the journal.
-            // Otherwise keep everything and say what is missing.
-            decrypt_all(store, &key).map_err(|e| {
-                e.cause(format!(
-                    "the rotation journal `{}` names the staged key {}, which neither `{}` \
-                     nor `{}` holds",
-                    journal_path(&key_file).display(),
-                    j.new_public.as_deref().unwrap_or("(unreadable)"),
-                    key_file.display(),
-                    key::staged_path(&key_file).display()
-                ))
-                .hint(format!(
-                    "restore `{}` from a backup, then run `toolctl secrets rekey` again",
-                    key::staged_path(&key_file).display()
-                ))
-            })?;
-            remove_journal(&key_file)?;
-            hit("rekey-journal-removed");
-            notify.info(format!(
-                "Removed the stale rotation journal `{}`: every secret opens with the current key.",
-                journal_path(&key_file).display()
-            ));
-        }
+        settle_journal(store, &key, j, notify)?;
         finished_interrupted = true;
     }
 
@@ -241,6 +268,45 @@ pub fn rekey(store: &Store, new_key: bool, notify: &dyn Notify) -> Result<Report
     let mut report = report.expect("every branch above reports");
     report.finished_interrupted = finished_interrupted;
     Ok(report)
+}
+
+/// A journal with no staged key: a rotation that crashed after installing its key (the
+/// journal names the current one), or whose staged key is gone. Removes the journal when
+/// every secret opens with the current key; otherwise keeps everything and says what is
+/// missing.
+fn settle_journal(store: &Store, key: &Key, j: &Journal, notify: &dyn Notify) -> Result<()> {
+    let key_file = &store.paths.key_file;
+    if j.new_public.as_deref() == Some(key.recipient().to_string().as_str()) {
+        // Crashed between installing the new key and removing the journal.
+        remove_journal(key_file)?;
+        hit("rekey-journal-removed");
+        notify.info(format!(
+            "Finished the interrupted key rotation: `{}` was already installed.",
+            key_file.display()
+        ));
+        return Ok(());
+    }
+    decrypt_all(store, key).map_err(|e| {
+        e.cause(format!(
+            "the rotation journal `{}` names the staged key {}, which neither `{}` \
+             nor `{}` holds",
+            journal_path(key_file).display(),
+            j.new_public.as_deref().unwrap_or("(unreadable)"),
+            key_file.display(),
+            key::staged_path(key_file).display()
+        ))
+        .hint(format!(
+            "restore `{}` from a backup, then run `toolctl secrets rekey` again",
+            key::staged_path(key_file).display()
+        ))
+    })?;
+    remove_journal(key_file)?;
+    hit("rekey-journal-removed");
+    notify.info(format!(
+        "Removed the stale rotation journal `{}`: every secret opens with the current key.",
+        journal_path(key_file).display()
+    ));
+    Ok(())
 }
 
 /// Moves every secret to the staged key, then installs it. Each step is safe to repeat; a
@@ -427,5 +493,64 @@ pub fn inventory(key_file: &Path) -> Inventory {
         files,
         journal,
         journal_error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(key_file: &Path, bytes: &[u8]) -> Journal {
+        Doc::parse(bytes).journal(key_file)
+    }
+
+    #[test]
+    fn a_journal_of_an_earlier_version_is_read() {
+        let key_file = Path::new("/etc/toolctl/secrets.key");
+        let old = b"# toolctl key rotation, unfinished: `toolctl secrets rekey` finishes it.\n\
+                    # Do not remove this file or the key files it names by hand.\n\
+                    state = committed\nnew_public_key = age1abc\nold_key = secrets.key.old-1\n";
+        let j = read(key_file, old);
+        assert_eq!(j.state, State::Committed);
+        assert_eq!(j.new_public.as_deref(), Some("age1abc"));
+        assert_eq!(
+            j.old_copy.as_deref(),
+            Some(Path::new("/etc/toolctl/secrets.key.old-1"))
+        );
+        let staged = read(key_file, b"state = staged\nnew_public_key = \nold_key = \n");
+        assert_eq!(
+            staged,
+            Journal {
+                state: State::Staged,
+                new_public: None,
+                old_copy: None
+            }
+        );
+        assert_eq!(read(key_file, b"garbage").state, State::Unknown);
+    }
+
+    #[test]
+    fn the_journal_round_trips_through_json() {
+        let key_file = Path::new("/etc/toolctl/secrets.key");
+        for j in [
+            Journal {
+                state: State::Staged,
+                new_public: Some("age1xyz".into()),
+                old_copy: Some(key_file.with_file_name("secrets.key.old-2")),
+            },
+            Journal {
+                state: State::Committed,
+                new_public: None,
+                old_copy: None,
+            },
+        ] {
+            let text = serde_json::to_vec_pretty(&Doc::of(&j)).unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&text).unwrap();
+            assert_eq!(v["about"], ABOUT);
+            assert_eq!(read(key_file, &text), j);
+        }
+        let odd = br#"{"state": "rolling", "new_public_key": "x"}"#;
+        let j = read(key_file, odd);
+        assert_eq!((j.state, j.new_public), (State::Unknown, None));
     }
 }

@@ -158,21 +158,7 @@ pub fn parse(scope: Scope, bytes: &[u8]) -> Result<Vec<Entry>, SchemaError> {
     }
     let allowed: Vec<&'static str> = scope.keys().iter().map(|k| k.name).collect();
     let mut entries: Vec<Entry> = Vec::new();
-    loop {
-        let key = match next()? {
-            Event::MappingEnd => break,
-            Event::Scalar(k, style, _, tag) => {
-                if style == TScalarStyle::Plain && tag.is_none() && plain_type(&k).is_some() {
-                    return Err(SchemaError::KeyNotString(
-                        plain_type(&k).unwrap_or("a value"),
-                    ));
-                }
-                k
-            }
-            Event::SequenceStart(..) => return Err(SchemaError::KeyNotString("a list")),
-            Event::MappingStart(..) => return Err(SchemaError::KeyNotString("a mapping")),
-            _ => return Err(SchemaError::KeyNotString("an alias")),
-        };
+    while let Some(key) = mapping_key(next()?)? {
         if !allowed.contains(&key.as_str()) {
             return Err(SchemaError::UnknownKey {
                 closest: closest(&key, &allowed),
@@ -183,30 +169,7 @@ pub fn parse(scope: Scope, bytes: &[u8]) -> Result<Vec<Entry>, SchemaError> {
         if entries.iter().any(|e| e.key == key) {
             return Err(SchemaError::Duplicate(key));
         }
-        let not_string = |kind| SchemaError::NotString {
-            key: key.clone(),
-            kind,
-        };
-        let value = match next()? {
-            Event::Scalar(v, style, _, tag) => {
-                let v = zeroize::Zeroizing::new(v);
-                match (&tag, style) {
-                    (Some(t), _) if !(t.handle == "tag:yaml.org,2002:" && t.suffix == "str") => {
-                        return Err(not_string("a tagged value"))
-                    }
-                    (None, TScalarStyle::Plain) => {
-                        if let Some(kind) = plain_type(&v) {
-                            return Err(not_string(kind));
-                        }
-                    }
-                    _ => {}
-                }
-                v
-            }
-            Event::SequenceStart(..) => return Err(not_string("a list")),
-            Event::MappingStart(..) => return Err(not_string("a mapping")),
-            _ => return Err(not_string("an alias")),
-        };
+        let value = mapping_value(next()?, &key)?;
         entries.push(Entry { key, value });
     }
     match next()? {
@@ -225,22 +188,81 @@ pub fn parse(scope: Scope, bytes: &[u8]) -> Result<Vec<Entry>, SchemaError> {
     if entries.is_empty() {
         return Err(SchemaError::NoKeys);
     }
-    if scope == Scope::CustomEmail {
-        // GitLab's `ServiceDesk::CustomEmailCredential` validates `length: { minimum: 8,
-        // maximum: 128 }`: a password it would refuse is refused here, before it is stored.
-        if let Some(e) = entries.iter().find(|e| e.key == "password") {
-            let n = e.value.chars().count();
-            if !(8..=128).contains(&n) {
-                return Err(SchemaError::Length {
-                    key: "password".into(),
-                    chars: n,
-                    min: 8,
-                    max: 128,
-                });
+    check_lengths(scope, &entries)?;
+    Ok(entries)
+}
+
+/// A key of the secret's mapping (`None` at the mapping's end): a string, never a plain
+/// scalar that YAML would type otherwise, a list, a mapping or an alias.
+fn mapping_key(event: yaml_rust2::parser::Event) -> Result<Option<String>, SchemaError> {
+    use yaml_rust2::parser::Event;
+    use yaml_rust2::scanner::TScalarStyle;
+    match event {
+        Event::MappingEnd => Ok(None),
+        Event::Scalar(k, style, _, tag) => {
+            if style == TScalarStyle::Plain && tag.is_none() {
+                if let Some(kind) = plain_type(&k) {
+                    return Err(SchemaError::KeyNotString(kind));
+                }
+            }
+            Ok(Some(k))
+        }
+        Event::SequenceStart(..) => Err(SchemaError::KeyNotString("a list")),
+        Event::MappingStart(..) => Err(SchemaError::KeyNotString("a mapping")),
+        _ => Err(SchemaError::KeyNotString("an alias")),
+    }
+}
+
+/// The value of `key`: a string (quoted, `!!str`, or a plain scalar YAML reads as one).
+fn mapping_value(
+    event: yaml_rust2::parser::Event,
+    key: &str,
+) -> Result<zeroize::Zeroizing<String>, SchemaError> {
+    use yaml_rust2::parser::Event;
+    use yaml_rust2::scanner::TScalarStyle;
+    let not_string = |kind| SchemaError::NotString {
+        key: key.to_string(),
+        kind,
+    };
+    match event {
+        Event::Scalar(v, style, _, tag) => {
+            let v = zeroize::Zeroizing::new(v);
+            match (&tag, style) {
+                (Some(t), _) if !(t.handle == "tag:yaml.org,2002:" && t.suffix == "str") => {
+                    Err(not_string("a tagged value"))
+                }
+                (None, TScalarStyle::Plain) => match plain_type(&v) {
+                    Some(kind) => Err(not_string(kind)),
+                    None => Ok(v),
+                },
+                _ => Ok(v),
             }
         }
+        Event::SequenceStart(..) => Err(not_string("a list")),
+        Event::MappingStart(..) => Err(not_string("a mapping")),
+        _ => Err(not_string("an alias")),
     }
-    Ok(entries)
+}
+
+/// The lengths GitLab validates: `ServiceDesk::CustomEmailCredential` checks `length: {
+/// minimum: 8, maximum: 128 }`, so a password it would refuse is refused here, before it
+/// is stored.
+fn check_lengths(scope: Scope, entries: &[Entry]) -> Result<(), SchemaError> {
+    if scope != Scope::CustomEmail {
+        return Ok(());
+    }
+    if let Some(e) = entries.iter().find(|e| e.key == "password") {
+        let n = e.value.chars().count();
+        if !(8..=128).contains(&n) {
+            return Err(SchemaError::Length {
+                key: "password".into(),
+                chars: n,
+                min: 8,
+                max: 128,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The content without a leading UTF-8 byte order mark (Psych's `YAML.load` silently
@@ -269,6 +291,12 @@ fn refuse_tab_indentation(text: &str) -> Result<(), SchemaError> {
     Ok(())
 }
 
+/// The plain scalars YAML 1.1 (Psych) reads as booleans.
+const BOOLEANS: &[&str] = &[
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
+    "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
+];
+
 /// What an unquoted scalar means to YAML 1.1 or 1.2 when it is not a string.
 fn plain_type(s: &str) -> Option<&'static str> {
     let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
@@ -279,30 +307,7 @@ fn plain_type(s: &str) -> Option<&'static str> {
     if matches!(s, "" | "~" | "null" | "Null" | "NULL") {
         return Some("empty (null)");
     }
-    if matches!(
-        s,
-        "y" | "Y"
-            | "yes"
-            | "Yes"
-            | "YES"
-            | "n"
-            | "N"
-            | "no"
-            | "No"
-            | "NO"
-            | "true"
-            | "True"
-            | "TRUE"
-            | "false"
-            | "False"
-            | "FALSE"
-            | "on"
-            | "On"
-            | "ON"
-            | "off"
-            | "Off"
-            | "OFF"
-    ) {
+    if BOOLEANS.contains(&s) {
         return Some("a boolean");
     }
     let is_int = unsigned.starts_with(|c: char| c.is_ascii_digit())

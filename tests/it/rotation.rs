@@ -557,3 +557,34 @@ fn status_names_every_key_file_with_its_role() {
     assert_eq!(doc["rotation"], serde_json::Value::Null);
     assert_eq!(doc["key_files"].as_array().unwrap().len(), 2);
 }
+
+/// A rotation left unfinished by an earlier version, whose journal is `key = value` lines
+/// (the journal is JSON since issue 20), is read by `secrets status` and finished by
+/// `secrets rekey`.
+#[test]
+fn a_rotation_journal_of_an_earlier_version_is_finished() {
+    let r = seeded();
+    let original = fs::read(r.key_file()).unwrap();
+    let out = r
+        .toolctl(["secrets", "rekey", "--new-key"])
+        .env("TOOLCTL_FAILPOINT", "rekey-journal-committed")
+        .run();
+    assert_eq!(out.code, None, "{out}");
+    let journal = r.path("etc/toolctl/secrets.key.rotation");
+    let doc: serde_json::Value = serde_json::from_slice(&fs::read(&journal).unwrap()).unwrap();
+    assert_eq!(doc["state"], "committed", "{doc}");
+    let old_key = doc["old_key"].as_str().unwrap();
+    assert!(old_key.starts_with("secrets.key.old-"), "{doc}");
+    let earlier = format!(
+        "# toolctl key rotation, unfinished: `toolctl secrets rekey` finishes it.\n\
+         # Do not remove this file or the key files it names by hand.\n\
+         state = committed\nnew_public_key = {}\nold_key = {old_key}\n",
+        doc["new_public_key"].as_str().unwrap()
+    );
+    fs::write(&journal, earlier).unwrap();
+    let (out, status_doc) = status(&r);
+    out.assert_code(1);
+    assert_eq!(status_doc["rotation"]["state"], "committed", "{status_doc}");
+    r.toolctl(["secrets", "rekey"]).run().assert_code(0);
+    assert_finished(&r, &expected(), &original, "after the earlier journal");
+}

@@ -1,7 +1,7 @@
 use std::io::IsTerminal;
 
 use crate::error::Result;
-use crate::report::Report;
+use crate::report::{PrintError, Report};
 use crate::secrets::edit::Session;
 use crate::secrets::store::invalid;
 use crate::secrets::{schema, Plaintext, Scope};
