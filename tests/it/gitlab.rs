@@ -148,7 +148,8 @@ group = "root"
 /// [`GITLAB_SETTINGS`] without `install`: append `install = "…"` to it.
 pub(crate) const GITLAB_SETTINGS_ANY_INSTALL: &str = gitlab_settings_base!();
 /// The GitLab settings of these tests, for the Linux package.
-pub(crate) const GITLAB_SETTINGS: &str = concat!(gitlab_settings_base!(), "install = \"omnibus\"\n");
+pub(crate) const GITLAB_SETTINGS: &str =
+    concat!(gitlab_settings_base!(), "install = \"omnibus\"\n");
 
 pub(crate) fn gitlab_root() -> TestRoot {
     let t = TestRoot::builder()

@@ -9,7 +9,9 @@
 use std::fs;
 use std::path::Path;
 
-use crate::gitlab::{enc, gitlab_root, helper, ruby_decrypt, BASE, GITLAB_SETTINGS_ANY_INSTALL as GITLAB_SETTINGS};
+use crate::gitlab::{
+    enc, gitlab_root, helper, ruby_decrypt, BASE, GITLAB_SETTINGS_ANY_INSTALL as GITLAB_SETTINGS,
+};
 use crate::harness::{mode, TestRoot};
 
 const BASE_CONFIG: &str = "home/git/gitlab/config/gitlab.base.yml";

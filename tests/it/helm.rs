@@ -232,7 +232,10 @@ fn values_yaml_holds_only_chart_keys_and_every_secret_directory_is_a_valid_secre
 fn helm_needs_a_release_name_that_helm_accepts() {
     let t = gitlab_root();
     for (extra, error) in [
-        ("install = \"helm\"\n", "needs `gitlab.helm_release`, but it is not set"),
+        (
+            "install = \"helm\"\n",
+            "needs `gitlab.helm_release`, but it is not set",
+        ),
         (
             "install = \"helm\"\nhelm_release = \"Prod_GitLab\"\n",
             "not a Helm release name",
