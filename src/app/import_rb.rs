@@ -81,9 +81,7 @@ pub fn run(ctx: &Context, file: &Path, dry: bool) -> Result<Report> {
         .map(|d| format!("toolctl.toml: `{}`: {}", d.key, d.message))
         .collect();
     // `sql_data_source` has no default any more (the bundled database went with 19.0).
-    if parsed.values.contains_key("mattermost.external_url")
-        && !parsed.values.contains_key("mattermost.sql_data_source")
-    {
+    if parsed.mattermost_without_data_source() {
         findings.push("toolctl.toml: `mattermost.sql_data_source` is not set and has no default: set Mattermost's own database before `toolctl reconfigure`, e.g. `toolctl config set mattermost.sql_data_source \"user=mattermost host=db.example.com port=5432 sslmode=require dbname=mattermost\"`".into());
     }
     // Opened (and swept of what a killed `secret edit` left) even for a dry run, as every

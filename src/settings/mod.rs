@@ -91,6 +91,14 @@ pub struct Recipient {
 }
 
 impl Settings {
+    /// Mattermost is set up (`mattermost.external_url`) without a database
+    /// (`mattermost.sql_data_source`, which has no default since GitLab 19.0 removed the
+    /// bundled one): what `import gitlab-rb` warns about.
+    pub fn mattermost_without_data_source(&self) -> bool {
+        self.values.contains_key("mattermost.external_url")
+            && !self.values.contains_key("mattermost.sql_data_source")
+    }
+
     pub fn str(&self, key: &str) -> Option<&str> {
         match self.values.get(key) {
             Some((Val::Str(s), _)) => Some(s),
