@@ -698,3 +698,31 @@ fn a_kill_at_every_step_of_import_gitlab_secrets_leaves_all_old_or_all_new() {
         without_journal
     );
 }
+
+/// Issue 22: `--root` given relative to the working directory renders the same tree, the
+/// `.yaml.enc` files in GitLab's directory under the root (not under `<rendered>/<root>`).
+#[test]
+fn a_relative_root_renders_the_same_tree_as_the_absolute_one() {
+    let t = gitlab_root();
+    let abs = copy_root(&t);
+    abs.toolctl(["reconfigure"]).run().assert_code(0);
+    let parent = t.root().parent().unwrap();
+    let name = t.root().file_name().unwrap();
+    let mut cmd = crate::harness::Toolctl::bare([std::ffi::OsStr::new("--root"), name]).command();
+    cmd.arg("reconfigure").current_dir(parent);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in ["smtp.yaml.enc", "incoming_email.yaml.enc"] {
+        assert!(enc(&t, f).is_file(), "{f} is where GitLab reads it");
+    }
+    let stray = t
+        .path("var/opt/toolctl/rendered")
+        .join(t.root().strip_prefix("/").unwrap());
+    assert!(!stray.exists(), "{}", stray.display());
+    let tree = |r: &TestRoot| crate::harness::Snapshot::of(r.root()).paths();
+    assert_eq!(tree(&t), tree(&abs));
+}
