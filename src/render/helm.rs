@@ -140,7 +140,6 @@ fn mailbox(m: &Model, mb: &Mailbox, secrets: &[SecretFile]) -> Y {
             .put("idleTimeout", Y::Int(mb.idle_timeout));
     }
     b = b
-        .put("deleteAfterDelivery", Y::Bool(mb.delete_after_delivery))
         .put("expungeDeleted", Y::Bool(mb.expunge_deleted))
         .put("deliveryMethod", Y::s(mb.delivery.as_str()));
     if mb.delivery == Delivery::Webhook {

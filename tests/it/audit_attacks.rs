@@ -274,6 +274,7 @@ domain = "example.com"
 authentication = "login"
 
 [gitlab]
+install = "omnibus"
 secrets_file = "/etc/gitlab/gitlab-secrets.json"
 encrypted_settings_dir = "/var/opt/gitlab/gitlab-rails/shared/encrypted_settings"
 user = "nobody"

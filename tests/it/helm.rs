@@ -121,11 +121,17 @@ fn kubectl_secret(name: &str, dir: &Path) -> yaml_rust2::Yaml {
     yaml_rust2::YamlLoader::load_from_str(&text).unwrap()[0].clone()
 }
 
+/// The shared GitLab settings without their `install = "omnibus"` (each test names its own).
+fn without_install() -> String {
+    GITLAB_SETTINGS.replace("install = \"omnibus\"\n", "")
+}
+
 #[test]
 fn values_yaml_holds_only_chart_keys_and_every_secret_directory_is_a_valid_secret() {
     let t = gitlab_root();
     t.write_settings(&format!(
-        "{GITLAB_SETTINGS}install = \"helm\"\nhelm_release = \"prod-gitlab\"\n"
+        "{}install = \"helm\"\nhelm_release = \"prod-gitlab\"\n",
+        without_install()
     ));
     t.write_secret(
         "incoming-email",
@@ -232,13 +238,13 @@ fn values_yaml_holds_only_chart_keys_and_every_secret_directory_is_a_valid_secre
 fn helm_needs_a_release_name_that_helm_accepts() {
     let t = gitlab_root();
     for (extra, error) in [
-        ("install = \"helm\"\n", "`gitlab.helm_release` is not set"),
+        ("install = \"helm\"\n", "needs `gitlab.helm_release`"),
         (
             "install = \"helm\"\nhelm_release = \"Prod_GitLab\"\n",
             "not a Helm release name",
         ),
     ] {
-        t.write_settings(&format!("{GITLAB_SETTINGS}{extra}"));
+        t.write_settings(&format!("{}{extra}", without_install()));
         let before = t.snapshot();
         t.toolctl(["reconfigure"])
             .run()
