@@ -886,7 +886,9 @@ end
     }
 
     /// Values and names of what was read, and (line, name, reason) of what was not.
-    fn read(text: &str) -> (Vec<(String, RbValue)>, Vec<(usize, String, String)>) {
+    type Read = (Vec<(String, RbValue)>, Vec<(usize, String, String)>);
+
+    fn read(text: &str) -> Read {
         let (s, k) = parse(text);
         (
             s.into_iter().map(|s| (s.name(), s.value)).collect(),
