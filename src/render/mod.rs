@@ -11,8 +11,8 @@
 
 mod error;
 pub mod gitlab_enc;
-pub mod gitlab_rb;
 pub mod gitlab_source;
+pub mod gitlab_rb;
 pub mod gitlab_yml;
 pub mod helm;
 pub mod mail_room;
@@ -31,8 +31,8 @@ use crate::error::Result;
 use crate::fsutil;
 use crate::model::{env_name_is_secret, Model, MASK};
 use crate::paths::Paths;
-use crate::sys::journal;
 pub use error::RenderError;
+use crate::sys::journal;
 use yaml::Y;
 
 /// The shared webhook token, relative to the rendered directory.
@@ -200,9 +200,10 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan, RenderEr
     {
         f.owner = gitlab_owner;
     }
-    if files.iter().any(|f| {
-        f.rel == SMTP_SETTINGS || f.rel == gitlab_source::REL || f.rel == gitlab_rb::FRAGMENT
-    }) {
+    if files
+        .iter()
+        .any(|f| f.rel == SMTP_SETTINGS || f.rel == gitlab_source::REL || f.rel == gitlab_rb::FRAGMENT)
+    {
         dirs.push(DesiredDir {
             path: cx.paths.rendered_dir.join("gitlab"),
             mode: 0o755,
