@@ -154,11 +154,27 @@ pub fn change(ctx: &Context, path: &str, value: Option<&String>) -> Result<Repor
     // A set: with thousands of errors on both sides, comparing lists was quadratic.
     let old_errors: std::collections::HashSet<&str> =
         old.errors().map(|d| d.message.as_str()).collect();
-    let new = resolve::resolve_with(&settings::parse(file, &after)?, &ctx.paths, &decrypted);
-    let added: Vec<_> = new
+    let parsed = settings::parse(file, &after)?;
+    let new = resolve::resolve_with(&parsed, &ctx.paths, &decrypted);
+    // A table is built one key at a time: an error that only says another key of the same
+    // table is still missing (`[gitlab]`'s `secrets_file` and `encrypted_settings_dir`
+    // need each other) is a warning here; reconfigure refuses the settings until it is set.
+    let table = |k: &str| k.split('.').next().unwrap_or_default().to_string();
+    let (pending, added): (Vec<_>, Vec<_>) = new
         .errors()
         .filter(|d| !old_errors.contains(&d.message.as_str()))
-        .collect();
+        .partition(|d| {
+            d.key != path
+                && table(&d.key) == table(path)
+                && !parsed.values.contains_key(&d.key)
+                && !parsed.diags.iter().any(|p| p.key == d.key)
+        });
+    for d in &pending {
+        out.warn(format!(
+            "{}: set it too; `toolctl reconfigure` refuses the settings until then (hint: {})",
+            d.message, d.hint
+        ));
+    }
     if !added.is_empty() {
         super::report_diags(&ctx.printer, file, added.into_iter(), "nothing was written")?;
     }

@@ -272,6 +272,15 @@ pub fn run(cli: &Cli, printer: Printer) -> (Format, Result<Report>) {
     (format, execute(cli, job, printer))
 }
 
+/// `--root` made absolute: canonical when it exists (`--root` and what is above it are
+/// trusted as given), else joined to the working directory.
+fn absolute(path: &std::path::Path) -> Result<std::path::PathBuf> {
+    match std::fs::canonicalize(path) {
+        Ok(p) => Ok(p),
+        Err(_) => std::path::absolute(path).map_err(|e| Error::io("resolve", path, e)),
+    }
+}
+
 /// Checks what the command needs (its `--timeout`, the settings file, `[secrets]`), builds
 /// the [`Context`] and runs the command.
 fn execute(cli: &Cli, job: Job<'_>, printer: Printer) -> Result<Report> {
@@ -282,7 +291,15 @@ fn execute(cli: &Cli, job: Job<'_>, printer: Printer) -> Result<Report> {
     if let Some(t) = job.timeout {
         check_seconds(t)?;
     }
-    let mut paths = Paths::new(&cli.root, cli.config.as_deref());
+    // Once, at start: a relative `--root` (or `--config`) names the same tree as its
+    // absolute form, wherever a path is later joined to another.
+    let root = absolute(&cli.root)?;
+    // The settings file is not resolved: whether it is a link is checked when it is read.
+    let config = match cli.config.as_deref() {
+        Some(c) => Some(std::path::absolute(c).map_err(|e| Error::io("resolve", c, e))?),
+        None => None,
+    };
+    let mut paths = Paths::new(&root, config.as_deref());
     if let Some(named) = &cli.config {
         // A typo in --config must not become "every integration disabled".
         if !matches!(cli.command, Command::Init)

@@ -46,6 +46,9 @@ pub struct Mapped {
     /// someone else's gitlab.rb decides where toolctl's services read and write.
     pub outside_paths: Vec<(usize, String, String)>,
     pub notes: Vec<String>,
+    /// (line, gitlab.rb name, why) of every later assignment that replaces a value with one
+    /// this import does not take (nil, Ruby it does not evaluate, a condition).
+    resets: Vec<(usize, String, String)>,
 }
 
 const GITLAB_DIRS: &[&str] = &[
@@ -63,6 +66,12 @@ pub fn map(text: &str) -> Mapped {
     let (statements, skipped) = rb::parse(text);
     let mut m = Mapped::default();
     for s in skipped {
+        if s.reason == rb::UNCLOSED_BLOCK {
+            m.notes.push(format!("line {}: {}: GitLab's reconfigure fails on this gitlab.rb as it is; fix the file, then import it again", s.line, rb::UNCLOSED_BLOCK));
+        }
+        if !s.name.is_empty() {
+            m.resets.push((s.line, s.name.clone(), s.reason.clone()));
+        }
         m.not_imported.push(NotImported {
             line: s.line,
             name: s.name,
@@ -118,8 +127,12 @@ pub fn map(text: &str) -> Mapped {
         }
     }
     removed_in_19(&mut m, &statements);
+    smtp_ssl(&mut m);
     // One value per key: the last assignment wins, as Ruby would have it.
     dedupe(&mut m);
+    // …and a later assignment this import cannot take wins over an earlier one it took.
+    superseded(&mut m);
+    as_gitlab_reads(&mut m, &statements);
     // A path with a control character (a newline in a log path starts a line in every file
     // it is rendered into) is not imported.
     let (bad, good): (Vec<Setting>, Vec<Setting>) = m.settings.drain(..).partition(|s| {
@@ -168,6 +181,163 @@ pub fn map(text: &str) -> Mapped {
     m
 }
 
+/// `smtp_ssl` and `smtp_tls` both mean implicit TLS: the `mail` gem uses TLS when either
+/// is true, so the two become one `smtp.tls`, true when either's last value is.
+fn smtp_ssl(m: &mut Mapped) {
+    let last = |m: &Mapped, name: &str| {
+        m.settings
+            .iter()
+            .rposition(|s| s.path == "smtp.tls" && s.from == name)
+    };
+    let (Some(tls), Some(ssl)) = (
+        last(m, "gitlab_rails['smtp_tls']"),
+        last(m, "gitlab_rails['smtp_ssl']"),
+    ) else {
+        return;
+    };
+    let either = [tls, ssl]
+        .iter()
+        .any(|i| m.settings[*i].value.as_bool() == Some(true));
+    let (keep, other) = if tls > ssl { (tls, ssl) } else { (ssl, tls) };
+    m.settings[keep].value = toml_edit::Value::from(either);
+    let line = m.settings[keep].line;
+    let gone = m.settings.remove(other);
+    m.not_imported.push(NotImported {
+        line: gone.line,
+        name: gone.from,
+        reason: format!(
+            "combined with line {line} into `smtp.tls` = {either}: GitLab uses implicit TLS when `smtp_tls` or `smtp_ssl` is true"
+        ),
+    });
+}
+
+/// Drops every value taken from a statement that a later line assigns again with a value
+/// this import does not take (nil, Ruby it does not evaluate, a statement inside a
+/// condition): GitLab would not use the earlier value, so toolctl does not either.
+fn superseded(m: &mut Mapped) {
+    let resets = std::mem::take(&mut m.resets);
+    let later = |from: &str, line: usize| {
+        resets
+            .iter()
+            .filter(|(l, name, _)| {
+                *l > line
+                    && (from == name
+                        || from.starts_with(&format!("{name}["))
+                        || from.starts_with(&format!("{name} ")))
+            })
+            .max_by_key(|(l, _, _)| *l)
+            .cloned()
+    };
+    let mut gone = Vec::new();
+    m.settings.retain(|s| match later(&s.from, s.line) {
+        Some(r) => {
+            gone.push((
+                s.line,
+                s.from.clone(),
+                format!("toolctl config set {} …", s.path),
+                r,
+            ));
+            false
+        }
+        None => true,
+    });
+    m.credentials.retain(|c| match later(&c.from, c.line) {
+        Some(r) => {
+            gone.push((
+                c.line,
+                c.from.clone(),
+                format!("toolctl {} secret set {}", c.scope.cli_name(), c.key),
+                r,
+            ));
+            false
+        }
+        None => true,
+    });
+    for (line, from, fix, (at, _, why)) in gone {
+        let reason = if why == "nil" {
+            format!("superseded by line {at}, which sets it to nil: GitLab's default applies (and toolctl's)")
+        } else {
+            m.notes.push(format!(
+                "line {line}: `{from}` is assigned again on line {at}, which this import cannot read ({why}); the earlier value is not imported either: if GitLab ends up with a value, set it with `{fix}`"
+            ));
+            format!("superseded by line {at}, which this reader cannot read; the value GitLab uses is unknown")
+        };
+        m.not_imported.push(NotImported {
+            line,
+            name: from,
+            reason,
+        });
+    }
+}
+
+/// What GitLab reads where gitlab.rb leaves a value to it, or cannot use what it holds:
+/// `smtp_enable` with no `smtp_address` or `smtp_port` sends through the `mail` gem's
+/// localhost:25; an `external_url` that is no URL (the package's `GENERATED_EXTERNAL_URL`
+/// placeholder) is refused by GitLab's reconfigure, so it is not imported and a note says
+/// how to set it.
+fn as_gitlab_reads(m: &mut Mapped, statements: &[Statement]) {
+    if let Some(i) = m.settings.iter().position(|s| s.path == "external_url") {
+        let url = m.settings[i].value.as_str().unwrap_or_default().to_string();
+        let valid = ["http://", "https://"].iter().any(|p| {
+            url.strip_prefix(p)
+                .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
+        });
+        if !valid {
+            let s = m.settings.remove(i);
+            let what = if url == "GENERATED_EXTERNAL_URL" {
+                "is the package's placeholder `GENERATED_EXTERNAL_URL`"
+            } else {
+                "is not an http:// or https:// URL"
+            };
+            m.notes.push(format!(
+                "line {}: `external_url` {what}: GitLab's reconfigure refuses it too. Set GitLab's address: `toolctl config set external_url https://gitlab.example.com` (and in gitlab.rb)",
+                s.line
+            ));
+            m.not_imported.push(NotImported {
+                line: s.line,
+                name: s.from,
+                reason: format!("{what}, which GitLab refuses"),
+            });
+        }
+    }
+    let enabled = m
+        .settings
+        .iter()
+        .find(|s| s.path == "smtp.enabled" && s.value.as_bool() == Some(true))
+        .map(|s| s.line);
+    let Some(line) = enabled else { return };
+    // A key any line names (even one not imported) is not GitLab's default.
+    let named = |key: &str| {
+        statements
+            .iter()
+            .any(|st| st.object == "gitlab_rails" && st.key.as_deref() == Some(key))
+            || m.not_imported
+                .iter()
+                .any(|n| n.name == format!("gitlab_rails['{key}']"))
+    };
+    for (key, path, value) in [
+        (
+            "smtp_address",
+            "smtp.address",
+            toml_edit::Value::from("localhost"),
+        ),
+        ("smtp_port", "smtp.port", toml_edit::Value::from(25)),
+    ] {
+        if named(key) || m.settings.iter().any(|s| s.path == path) {
+            continue;
+        }
+        m.notes.push(format!(
+            "line {line}: `smtp_enable` is true and gitlab.rb sets no `{key}`: GitLab then uses {value} (the `mail` gem's default), so `{path}` is imported as {value}; change it with `toolctl config set {path} …` if that is not meant"
+        ));
+        m.settings.push(Setting {
+            path: path.into(),
+            value,
+            line,
+            from: format!("gitlab_rails['{key}'] (not set: GitLab's default)"),
+        });
+    }
+}
+
 fn dedupe(m: &mut Mapped) {
     let mut seen = std::collections::HashSet::new();
     let mut keep = Vec::new();
@@ -214,7 +384,10 @@ fn rails_path(key: &str) -> Result<String, String> {
     match key {
         "gitlab_email_from" => return Ok("email.from".into()),
         "gitlab_email_reply_to" => return Ok("email.reply_to".into()),
+        "gitlab_email_enabled" => return Ok("email.enabled".into()),
         "smtp_enable" => return Ok("smtp.enabled".into()),
+        // The `mail` gem and GitLab read `ssl` as `tls` (implicit TLS, port 465).
+        "smtp_ssl" => return Ok("smtp.tls".into()),
         _ => {}
     }
     for t in ["incoming_email", "service_desk_email"] {
@@ -224,9 +397,6 @@ fn rails_path(key: &str) -> Result<String, String> {
                 "mailbox_name" => "mailbox",
                 "secret_file" => {
                     return Err("toolctl renders the webhook token itself, from the `mailroom` secret (`mailroom/.gitlab_mailroom_secret`)".into())
-                }
-                "delete_after_delivery" => {
-                    return Err("toolctl always has mail_room delete delivered messages, as GitLab's default does".into())
                 }
                 // A hash: its entries are checked one by one.
                 "inbox_options" => return Ok(format!("{t}.inbox_options")),
@@ -272,7 +442,14 @@ fn statement(m: &mut Mapped, st: &Statement) {
     };
     if path.ends_with(".inbox_options") {
         let RbValue::Hash(entries) = &st.value else {
-            return skip(m, st, format!("expected a hash, found {}", st.value.kind()));
+            let why = format!("expected a hash, found {}", st.value.kind());
+            let reset = if st.value == RbValue::Nil {
+                "nil".to_string()
+            } else {
+                why.clone()
+            };
+            m.resets.push((st.line, st.name(), reset));
+            return skip(m, st, why);
         };
         for (k, v) in entries {
             let sub = format!("{path}.{k}");
@@ -294,6 +471,13 @@ fn statement(m: &mut Mapped, st: &Statement) {
 fn value(m: &mut Mapped, st: &Statement, path: &str, v: &RbValue, from: String) {
     let key = schema::find(path).expect("checked by the caller");
     let not = |m: &mut Mapped, reason: String| {
+        // A later value not taken makes an earlier one stale (see `superseded`).
+        let why = if *v == RbValue::Nil {
+            "nil".to_string()
+        } else {
+            reason.clone()
+        };
+        m.resets.push((st.line, from.clone(), why));
         m.not_imported.push(NotImported {
             line: st.line,
             name: from.clone(),

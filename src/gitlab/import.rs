@@ -67,7 +67,7 @@ pub fn read_all<S, E: Pair>(
     let owner = dir
         .stat_self()
         .map_err(|e| Error::io("inspect", &dir.path, e))?;
-    for (file, name, _) in ENCRYPTED_FILES {
+    for (file, name, reads) in ENCRYPTED_FILES {
         let path = dir.path.join(name);
         let Some(bytes) = read_one(dir, name.as_ref(), &owner, &path, shown)? else {
             continue;
@@ -76,6 +76,16 @@ pub fn read_all<S, E: Pair>(
             Error::new(format!("`{}` cannot be decrypted: {why}", shown(&path)))
                 .hint("give the gitlab-secrets.json (or secrets.yml) of the GitLab that wrote it with `--secrets-file`; nothing was written")
         })?;
+        let (text, ignored) = as_gitlab_reads(&text, reads);
+        for key in ignored {
+            out.not_imported.push((
+                format!("{name} (key `{key}`)"),
+                format!(
+                    "GitLab reads only {} from this file, and ignores the rest",
+                    reads.join(" and ")
+                ),
+            ));
+        }
         let (scope, entries) = parse(*file, text.as_bytes()).map_err(|u| {
             Error::new(format!(
                 "`{}` does not fit {}: {}",
@@ -123,6 +133,100 @@ pub fn read_all<S, E: Pair>(
         }
     }
     Ok(out)
+}
+
+/// The decrypted YAML as GitLab reads it, rewritten to what the store's strict schema takes:
+/// GitLab loads it with Psych (libyaml, YAML 1.1), then `deep_symbolize_keys`, then reads
+/// only the keys `reads`. So a `:user` key (a symbol) is `user`, every other key is ignored
+/// (returned, to be listed), and a U+2028 or U+2029 is a line break in a quoted scalar:
+/// the blanks Psych writes after it are indentation, not content. The rewritten text keeps
+/// each value's own YAML (its style decides its type); when the structure is not a flat
+/// mapping the text is returned as it was, for the strict parser to say why.
+fn as_gitlab_reads(text: &str, reads: &[&str]) -> (Zeroizing<String>, Vec<String>) {
+    use yaml_rust2::parser::{Event, Parser};
+    use yaml_rust2::scanner::TScalarStyle;
+    // Psych's reading of a line separator: the blanks after it are the next line's indent.
+    let mut folded = Zeroizing::new(String::with_capacity(text.len()));
+    let mut after_break = false;
+    for c in text.chars() {
+        if after_break && (c == ' ' || c == '\t') {
+            continue;
+        }
+        after_break = matches!(c, '\u{2028}' | '\u{2029}');
+        folded.push(c);
+    }
+    let unchanged = |t: &Zeroizing<String>| (t.clone(), Vec::new());
+    let mut parser = Parser::new_from_str(&folded);
+    let mut events = Vec::new();
+    loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) => break,
+            Ok((e, _)) => events.push(e),
+            Err(_) => return unchanged(&folded),
+        }
+    }
+    // StreamStart, DocumentStart, MappingStart, (key, value)*, MappingEnd, DocumentEnd.
+    let body = match events.as_slice() {
+        [Event::StreamStart, Event::DocumentStart, Event::MappingStart(..), body @ .., Event::MappingEnd, Event::DocumentEnd] => {
+            body
+        }
+        _ => return unchanged(&folded),
+    };
+    let mut out = Zeroizing::new(String::new());
+    let mut ignored = Vec::new();
+    let mut i = 0;
+    while i < body.len() {
+        let Event::Scalar(key, style, _, tag) = &body[i] else {
+            return unchanged(&folded);
+        };
+        let name = match key.strip_prefix(':') {
+            Some(sym) if *style == TScalarStyle::Plain && tag.is_none() => sym,
+            _ => key.as_str(),
+        };
+        let Some(Event::Scalar(value, vstyle, _, vtag)) = body.get(i + 1) else {
+            if reads.contains(&name) {
+                return unchanged(&folded);
+            }
+            // A list or mapping under an ignored key: skipped whole.
+            let mut depth = 0usize;
+            i += 1;
+            loop {
+                match body.get(i) {
+                    Some(Event::MappingStart(..) | Event::SequenceStart(..)) => depth += 1,
+                    Some(Event::MappingEnd | Event::SequenceEnd) => depth = depth.saturating_sub(1),
+                    Some(_) => {}
+                    None => return unchanged(&folded),
+                }
+                i += 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            ignored.push(name.to_string());
+            continue;
+        };
+        i += 2;
+        if !reads.contains(&name) {
+            ignored.push(name.to_string());
+            continue;
+        }
+        if vtag.is_some() {
+            return unchanged(&folded);
+        }
+        out.push_str(name);
+        out.push_str(": ");
+        if *vstyle == TScalarStyle::Plain {
+            // Its type (a number, `true`, `~`) is the strict parser's to judge.
+            out.push_str(value);
+        } else {
+            out.push_str(&serde_json::to_string(value).expect("strings serialize"));
+        }
+        out.push('\n');
+    }
+    if out.is_empty() {
+        return unchanged(&folded);
+    }
+    (out, ignored)
 }
 
 /// One encrypted file of `dir` (whose metadata is `owner`), `None` when it is missing.

@@ -64,6 +64,9 @@ pub const DEFAULT_ENCRYPTED_DIR: &str = "/var/opt/gitlab/gitlab-rails/shared/enc
 /// `reconfigure` take minutes.
 pub const MAX_ROTATED: usize = 16;
 
+/// The shortest key base GitLab derives a key from (a shorter one: "Base key too small").
+pub const MIN_KEY_BASE: usize = 16;
+
 /// `encrypted_settings_key_base`, derived, and its rotated predecessors, derived only when
 /// the current one fails to open a file (once each).
 pub struct KeyBases {
@@ -93,10 +96,14 @@ impl KeyBases {
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| Error::new(format!("`{shown}` is not UTF-8 text")).hint(hint))?;
         let (current, rotated) = parse_key_bases(text).map_err(|why| {
-            Error::new(format!(
+            let e = Error::new(format!(
                 "cannot read `encrypted_settings_key_base` from `{shown}`: {why}"
-            ))
-            .hint(hint)
+            ));
+            if why.contains("Base key too small") {
+                e.hint(format!("GitLab's rule: a key base has at least {MIN_KEY_BASE} characters (GitLab writes 128 hexadecimal digits); give the file of the GitLab that wrote the encrypted settings; nothing was written"))
+            } else {
+                e.hint(hint)
+            }
         })?;
         if rotated.len() > MAX_ROTATED {
             return Err(Error::new(format!(
@@ -154,17 +161,33 @@ fn parse_key_bases(
     let docs = YamlLoader::load_from_str(text)
         .map_err(|e| format!("it is not JSON or YAML ({})", e.info()))?;
     let doc = docs.into_iter().next().ok_or("the file is empty")?;
-    let section = ["gitlab_rails", "production"]
-        .iter()
-        .map(|s| &doc[*s])
-        .find(|y| !y.is_badvalue())
-        .ok_or("it has neither a `gitlab_rails` (gitlab-secrets.json) nor a `production` (secrets.yml) section")?;
-    let current = match &section["encrypted_settings_key_base"] {
+    // gitlab-secrets.json: `gitlab_rails`; secrets.yml: Rails merges `shared` into
+    // `production`, the production value winning.
+    let sections: Vec<&Yaml> = if !doc["gitlab_rails"].is_badvalue() {
+        vec![&doc["gitlab_rails"]]
+    } else {
+        ["production", "shared"]
+            .iter()
+            .map(|s| &doc[*s])
+            .filter(|y| !y.is_badvalue())
+            .collect()
+    };
+    if sections.is_empty() {
+        return Err("it has neither a `gitlab_rails` (gitlab-secrets.json) nor a `production` or `shared` (secrets.yml) section".into());
+    }
+    let lookup = |key: &str| {
+        sections
+            .iter()
+            .map(|s| &s[key])
+            .find(|y| !y.is_badvalue())
+            .unwrap_or(&Yaml::BadValue)
+    };
+    let current = match lookup("encrypted_settings_key_base") {
         Yaml::String(s) if !s.is_empty() => Zeroizing::new(s.clone()),
         Yaml::BadValue => return Err("the key `encrypted_settings_key_base` is missing".into()),
         _ => return Err("`encrypted_settings_key_base` is not a non-empty string".into()),
     };
-    let rotated = match &section["rotated_encrypted_settings_key_base"] {
+    let rotated = match lookup("rotated_encrypted_settings_key_base") {
         Yaml::BadValue | Yaml::Null => Vec::new(),
         Yaml::String(s) => vec![Zeroizing::new(s.clone())],
         Yaml::Array(items) => items
@@ -179,6 +202,17 @@ fn parse_key_bases(
             .collect::<std::result::Result<_, _>>()?,
         _ => return Err("`rotated_encrypted_settings_key_base` is not a list of strings".into()),
     };
+    // GitLab refuses to derive a key from a short base ("Base key too small"), for the
+    // current one and every rotated one alike.
+    if current.chars().count() < MIN_KEY_BASE {
+        return Err(format!("`encrypted_settings_key_base` has fewer than {MIN_KEY_BASE} characters: GitLab raises \"Base key too small\" for it and reads no encrypted settings"));
+    }
+    if let Some(n) = rotated
+        .iter()
+        .position(|k| k.chars().count() < MIN_KEY_BASE)
+    {
+        return Err(format!("entry {} of `rotated_encrypted_settings_key_base` has fewer than {MIN_KEY_BASE} characters: GitLab raises \"Base key too small\" for it", n + 1));
+    }
     Ok((current, rotated))
 }
 
@@ -201,12 +235,35 @@ mod tests {
     #[test]
     fn key_bases_come_from_either_file() {
         let (c, r) = parse_key_bases(
-            r#"{"gitlab_rails": {"encrypted_settings_key_base": "aa", "rotated_encrypted_settings_key_base": ["bb"]}}"#,
+            r#"{"gitlab_rails": {"encrypted_settings_key_base": "aaaaaaaaaaaaaaaa", "rotated_encrypted_settings_key_base": ["bbbbbbbbbbbbbbbb"]}}"#,
         )
         .unwrap();
-        assert_eq!((c.as_str(), r.len()), ("aa", 1));
-        let (c, r) = parse_key_bases("production:\n  encrypted_settings_key_base: cc\n").unwrap();
-        assert_eq!((c.as_str(), r.len()), ("cc", 0));
+        assert_eq!((c.as_str(), r.len()), ("aaaaaaaaaaaaaaaa", 1));
+        let (c, r) =
+            parse_key_bases("production:\n  encrypted_settings_key_base: cccccccccccccccc\n")
+                .unwrap();
+        assert_eq!((c.as_str(), r.len()), ("cccccccccccccccc", 0));
         assert!(parse_key_bases("production: {}\n").is_err());
+    }
+
+    #[test]
+    fn shared_is_merged_into_production_and_short_bases_are_refused() {
+        let (c, r) = parse_key_bases(
+            "shared:\n  encrypted_settings_key_base: ssssssssssssssss\n  rotated_encrypted_settings_key_base: [rrrrrrrrrrrrrrrr]\nproduction:\n  db_key_base: x\n",
+        )
+        .unwrap();
+        assert_eq!((c.as_str(), r.len()), ("ssssssssssssssss", 1));
+        let (c, _) = parse_key_bases(
+            "shared:\n  encrypted_settings_key_base: ssssssssssssssss\nproduction:\n  encrypted_settings_key_base: pppppppppppppppp\n",
+        )
+        .unwrap();
+        assert_eq!(c.as_str(), "pppppppppppppppp");
+        let short =
+            parse_key_bases("production:\n  encrypted_settings_key_base: '123456789012345'\n");
+        assert!(short.is_err_and(|e| e.contains("Base key too small")));
+        let rotated = parse_key_bases(
+            "production:\n  encrypted_settings_key_base: '1234567890123456'\n  rotated_encrypted_settings_key_base: [short]\n",
+        );
+        assert!(rotated.is_err_and(|e| e.contains("entry 1")));
     }
 }

@@ -184,6 +184,8 @@ impl Security {
 /// `[email]`.
 #[derive(Clone, Debug, Default)]
 pub struct Email {
+    /// `false`: GitLab sends no mail at all (gitlab.yml's `gitlab.email_enabled`).
+    pub enabled: bool,
     pub from: Option<String>,
     pub reply_to: Option<String>,
 }
@@ -305,6 +307,8 @@ pub struct Mailbox {
     pub security: Security,
     pub mailbox: String,
     pub idle_timeout: i64,
+    /// mail_room deletes (flags `\Deleted`) each message it delivered.
+    pub delete_after_delivery: bool,
     pub expunge_deleted: bool,
     pub delivery: Delivery,
     pub gitlab_url: Option<String>,

@@ -184,6 +184,10 @@ fn mailbox(set: &mut impl FnMut(&str, Rb), mb: &Mailbox, token: Option<&str>) {
         }
         set(&k("mailbox_name"), Rb::Str(mb.mailbox.clone()));
         set(&k("idle_timeout"), Rb::Int(mb.idle_timeout));
+        set(
+            &k("delete_after_delivery"),
+            Rb::Bool(mb.delete_after_delivery),
+        );
         set(&k("expunge_deleted"), Rb::Bool(mb.expunge_deleted));
         set(&k("delivery_method"), Rb::Str(mb.delivery.as_str().into()));
         if let Some(path) = token {

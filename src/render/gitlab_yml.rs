@@ -70,8 +70,8 @@ fn mailbox(cx: &Context, kind: MailboxKind) -> Y {
     }
     m = m
         .opt("log_path", ys(&mb.log_file))
-        // mail_room deletes every delivered message (mail_room.yml says so too).
-        .put("delete_after_delivery", Y::Bool(true))
+        // What mail_room does with a delivered message (mail_room.yml says the same).
+        .put("delete_after_delivery", Y::Bool(mb.delete_after_delivery))
         .put("expunge_deleted", Y::Bool(mb.expunge_deleted))
         .opt(
             "encrypted_secret_file",

@@ -117,7 +117,7 @@ fn mailbox(cx: &Context, mb: &Mailbox) -> Y {
     let mut m = inbox(MapBuilder::new(), mb);
     m = m
         .put(":name", Y::s(mb.mailbox.clone()))
-        .put(":delete_after_delivery", Y::Bool(true))
+        .put(":delete_after_delivery", Y::Bool(mb.delete_after_delivery))
         .put(":expunge_deleted", Y::Bool(mb.expunge_deleted));
     m = delivery(m, cx, mb);
     if cx.model.mailroom.redis_arbitration {

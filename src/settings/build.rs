@@ -86,6 +86,7 @@ impl Reader<'_> {
             security: Security::new(ssl, start_tls, self.ca_file(&k("ca_file"))),
             mailbox: self.string(&k("mailbox")),
             idle_timeout: self.int(&k("idle_timeout")).unwrap_or_default(),
+            delete_after_delivery: self.bool(&k("delete_after_delivery")),
             expunge_deleted: self.bool(&k("expunge_deleted")),
             delivery: match self.str(&k("delivery_method")).as_deref() {
                 Some("sidekiq") => Delivery::Sidekiq,
@@ -168,6 +169,7 @@ pub fn model(r: Values, paths: &Paths) -> Model {
     Model {
         external_url: rd.str("external_url"),
         email: Email {
+            enabled: rd.bool("email.enabled"),
             from: rd.str("email.from"),
             reply_to: rd.str("email.reply_to"),
         },

@@ -91,6 +91,11 @@ fn mailbox(keys: &mut Vec<Key>, t: &str, scope: Scope) {
         key(format!("{t}.ca_file"), Kind::Str, D::None),
         // mail_room refuses more than 29 minutes (IdleTimeoutTooLarge, lib/mail_room/mailbox.rb).
         key(format!("{t}.idle_timeout"), Kind::Int(1, 1740), D::Int(60)),
+        key(
+            format!("{t}.delete_after_delivery"),
+            Kind::Bool,
+            D::Bool(true),
+        ),
         key(format!("{t}.expunge_deleted"), Kind::Bool, D::Bool(false)),
         key(
             format!("{t}.delivery_method"),
@@ -182,6 +187,8 @@ pub fn keys() -> &'static [Key] {
         use DefaultValue as D;
         let mut k = vec![
             key("external_url", Kind::Str, D::None),
+            // `false`: GitLab sends no mail at all (`gitlab_email_enabled`).
+            key("email.enabled", Kind::Bool, D::Bool(true)),
             key("email.from", Kind::Str, D::None),
             key("email.reply_to", Kind::Str, D::None),
             key("smtp.enabled", Kind::Bool, D::Bool(false)),

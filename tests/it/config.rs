@@ -340,3 +340,59 @@ fn thousands_of_unknown_keys_list_fifty_errors_then_count_the_rest() {
     assert!(out.stderr.contains("has 5001 errors"), "{out}");
     before.assert_unchanged(&t.snapshot(), &out);
 }
+
+/// Issue 22: `[gitlab]` is created one key at a time, in any order; reconfigure refuses it
+/// until its keys are complete; a wrong value is still refused by `config set`.
+#[test]
+fn gitlab_table_is_built_one_key_at_a_time_and_checked_at_reconfigure() {
+    for order in [
+        [
+            "gitlab.secrets_file",
+            "gitlab.encrypted_settings_dir",
+            "gitlab.install",
+        ],
+        [
+            "gitlab.install",
+            "gitlab.encrypted_settings_dir",
+            "gitlab.secrets_file",
+        ],
+    ] {
+        let t = root();
+        for (i, key) in order.iter().enumerate() {
+            let value = match *key {
+                "gitlab.install" => "omnibus",
+                "gitlab.secrets_file" => "/etc/gitlab/gitlab-secrets.json",
+                _ => "/var/opt/gitlab/gitlab-rails/shared/encrypted_settings",
+            };
+            let out = t.toolctl(["config", "set", key, value]).run();
+            out.assert_code(0);
+            if i == 0 {
+                assert!(out.stderr.contains("set it too"), "{out}");
+            }
+            if i < 2 {
+                let before = t.snapshot();
+                let r = t.toolctl(["reconfigure"]).run();
+                r.assert_code(2);
+                assert!(r.stderr.contains("gitlab."), "{r}");
+                before.assert_unchanged(&t.snapshot(), &"reconfigure with half a [gitlab]");
+            }
+        }
+        let s = settings(&t);
+        assert!(
+            s.contains("install = \"omnibus\"")
+                && s.contains("secrets_file")
+                && s.contains("encrypted_settings_dir"),
+            "{s}"
+        );
+    }
+    // A value that is wrong in itself is refused as before.
+    let t = root();
+    t.toolctl(["config", "set", "gitlab.install", "omnibus"])
+        .run()
+        .assert_code(0);
+    let before = t.snapshot();
+    t.toolctl(["config", "set", "gitlab.secrets_file", "relative/path.json"])
+        .run()
+        .assert_code(2);
+    before.assert_unchanged(&t.snapshot(), &"a relative secrets_file");
+}

@@ -708,3 +708,102 @@ fn a_kill_at_every_step_of_import_gitlab_secrets_leaves_all_old_or_all_new() {
         without_journal
     );
 }
+
+/// Issue 22: `--root` given relative to the working directory renders the same tree, the
+/// `.yaml.enc` files in GitLab's directory under the root (not under `<rendered>/<root>`).
+#[test]
+fn a_relative_root_renders_the_same_tree_as_the_absolute_one() {
+    let t = gitlab_root();
+    let abs = copy_root(&t);
+    abs.toolctl(["reconfigure"]).run().assert_code(0);
+    let parent = t.root().parent().unwrap();
+    let name = t.root().file_name().unwrap();
+    let mut cmd = crate::harness::Toolctl::bare([std::ffi::OsStr::new("--root"), name]).command();
+    cmd.arg("reconfigure").current_dir(parent);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in ["smtp.yaml.enc", "incoming_email.yaml.enc"] {
+        assert!(enc(&t, f).is_file(), "{f} is where GitLab reads it");
+    }
+    let stray = t
+        .path("var/opt/toolctl/rendered")
+        .join(t.root().strip_prefix("/").unwrap());
+    assert!(!stray.exists(), "{}", stray.display());
+    let tree = |r: &TestRoot| crate::harness::Snapshot::of(r.root()).paths();
+    assert_eq!(tree(&t), tree(&abs));
+}
+
+/// Issue 22: `import gitlab-secrets` takes what GitLab takes: `:symbol` keys, extra keys
+/// (listed, ignored), U+2028/U+2029 as Psych writes them, a `shared:` key base in
+/// secrets.yml; and refuses a key base GitLab refuses ("Base key too small").
+#[test]
+fn import_gitlab_secrets_reads_what_gitlab_reads_and_refuses_what_it_refuses() {
+    let t = TestRoot::builder()
+        .default_settings()
+        .secrets_init()
+        .build();
+    // A source install's secrets.yml with the key base under `shared:` only.
+    let secrets_yml = t.path("home/git/gitlab/config/secrets.yml");
+    fs::create_dir_all(secrets_yml.parent().unwrap()).unwrap();
+    fs::write(
+        &secrets_yml,
+        format!(
+            "shared:\n  encrypted_settings_key_base: {BASE}\nproduction:\n  db_key_base: other\n"
+        ),
+    )
+    .unwrap();
+    // As Psych writes a line separator: the blanks after it are indentation.
+    let smtp = "---\n:user_name: relay@example.com\npassword: 'p\u{2028}  q\u{2029}  r'\nextra_setting: unused\n:open_timeout: 30\n";
+    ruby_encrypt(&t, BASE, smtp, &enc(&t, "smtp.yaml.enc"));
+    let out = t
+        .toolctl([
+            "import",
+            "gitlab-secrets",
+            "--secrets-file",
+            "/home/git/gitlab/config/secrets.yml",
+            "--output-format",
+            "json",
+        ])
+        .run();
+    out.assert_code(0);
+    let doc = out.json();
+    assert_eq!(doc["imported"][0]["scope"], "smtp", "{out}");
+    let listed: Vec<&str> = doc["not_imported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "smtp.yaml.enc (key `extra_setting`)",
+            "smtp.yaml.enc (key `open_timeout`)"
+        ],
+        "{out}"
+    );
+    let shown = String::from_utf8(t.show_secret("smtp")).unwrap();
+    assert_eq!(
+        sorted(yaml_values(&shown)),
+        sorted(vec![
+            ("password".into(), "p\u{2028}q\u{2029}r".into()),
+            ("user_name".into(), "relay@example.com".into()),
+        ])
+    );
+
+    // A key base under 16 characters: GitLab raises "Base key too small"; so does toolctl.
+    for (current, rotated) in [("short-base", vec![]), (BASE, vec!["tiny"])] {
+        write_key_bases(&t, current, &rotated);
+        let before = t.snapshot();
+        let out = t.toolctl(["import", "gitlab-secrets"]).run();
+        out.assert_error(
+            "Base key too small",
+            &["at least 16 characters", "nothing was written"],
+        );
+        before.assert_unchanged(&t.snapshot(), &"a short key base");
+    }
+}

@@ -159,6 +159,7 @@ fn unread_lines_are_listed_with_their_line_numbers_and_reasons() {
          gitlab_rails['smtp_address'] = \"#{ENV['SMTP']}\"\n\
          if node['fqdn'] == 'a'\n\
          gitlab_rails['time_zone'] = 'UTC'\n\
+         end\n\
          gitlab_rails['smtp_port'] = 'many'\n\
          gitlab_rails['smtp_domain'] = nil\n\
          nginx['listen_port'] = 80\n\
@@ -184,14 +185,15 @@ fn unread_lines_are_listed_with_their_line_numbers_and_reasons() {
         })
         .collect();
     let lines: Vec<u64> = reasons.iter().map(|(l, _)| *l).collect();
-    assert_eq!(lines, [2, 3, 4, 5, 6, 7, 8, 11], "{reasons:?}");
+    assert_eq!(lines, [2, 3, 4, 5, 6, 7, 8, 9, 12], "{reasons:?}");
     assert!(reasons[0].1.contains("interpolation"), "{reasons:?}");
-    assert!(reasons[2].1.contains("unknown key"), "{reasons:?}");
-    assert!(reasons[3].1.contains("must be an integer"), "{reasons:?}");
-    assert!(reasons[4].1.contains("nil"), "{reasons:?}");
-    assert!(reasons[5].1.contains("`nginx`"), "{reasons:?}");
-    assert!(reasons[7].1.contains("differs"), "{reasons:?}");
-    assert_eq!(doc["gitlab_paths"][0]["line"], 9, "{out}");
+    assert!(reasons[1].1.contains("a condition"), "{reasons:?}");
+    assert!(reasons[2].1.contains("inside a condition"), "{reasons:?}");
+    assert!(reasons[4].1.contains("must be an integer"), "{reasons:?}");
+    assert!(reasons[5].1.contains("nil"), "{reasons:?}");
+    assert!(reasons[6].1.contains("`nginx`"), "{reasons:?}");
+    assert!(reasons[8].1.contains("differs"), "{reasons:?}");
+    assert_eq!(doc["gitlab_paths"][0]["line"], 10, "{out}");
     assert!(
         out.stderr.contains("points into GitLab's own directories"),
         "{out}"
@@ -296,4 +298,217 @@ fn a_kill_at_every_step_leaves_the_old_or_the_new_settings_and_secrets() {
         assert_eq!(state(&t), new, "after a kill at {step}");
     });
     println!("import gitlab-rb: killed at {} steps", steps.len());
+}
+
+/// Issue 22: an import of `text` (a gitlab.rb written for the test) into a fresh root.
+fn import_text(text: &str, secrets: &[(&str, &str)]) -> (TestRoot, crate::harness::Outcome) {
+    let mut b = TestRoot::builder().settings(BASE).secrets_init();
+    for (scope, yaml) in secrets {
+        b = b.secret(scope, *yaml);
+    }
+    let t = b.build();
+    let rb = t.aux().join("gitlab.rb");
+    fs::write(&rb, text).unwrap();
+    let out = import(&t, &rb, &[]);
+    out.assert_code(0);
+    (t, out)
+}
+
+fn settings_of(t: &TestRoot) -> toml_edit::DocumentMut {
+    fs::read_to_string(t.config_file())
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn not_imported(out: &crate::harness::Outcome) -> Vec<(u64, String, String)> {
+    out.json()["not_imported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["line"].as_u64().unwrap(),
+                n["name"].as_str().unwrap().to_string(),
+                n["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn smtp_ssl_is_imported_as_tls_and_either_true_wins() {
+    let (t, out) = import_text(
+        "gitlab_rails['smtp_enable'] = true\ngitlab_rails['smtp_address'] = 'smtp.example.org'\n\
+         gitlab_rails['smtp_port'] = 465\ngitlab_rails['smtp_ssl'] = true\n",
+        &[],
+    );
+    assert_eq!(
+        settings_of(&t)["smtp"]["tls"].as_bool(),
+        Some(true),
+        "{out}"
+    );
+    let (t, out) = import_text(
+        "gitlab_rails['smtp_ssl'] = true\ngitlab_rails['smtp_tls'] = false\n",
+        &[],
+    );
+    assert_eq!(
+        settings_of(&t)["smtp"]["tls"].as_bool(),
+        Some(true),
+        "{out}"
+    );
+    let skipped = not_imported(&out);
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(skipped[0].2.contains("combined with line 2"), "{skipped:?}");
+}
+
+#[test]
+fn gitlab_email_enabled_false_and_delete_after_delivery_false_are_imported_and_rendered() {
+    let (t, out) = import_text(
+        "external_url 'https://gitlab.example.com'\n\
+         gitlab_rails['gitlab_email_enabled'] = false\n\
+         gitlab_rails['incoming_email_enabled'] = true\n\
+         gitlab_rails['incoming_email_address'] = 'in+%{key}@example.com'\n\
+         gitlab_rails['incoming_email_email'] = 'in'\n\
+         gitlab_rails['incoming_email_password'] = 'pw-for-the-test'\n\
+         gitlab_rails['incoming_email_host'] = 'imap.example.com'\n\
+         gitlab_rails['incoming_email_port'] = 993\n\
+         gitlab_rails['incoming_email_ssl'] = true\n\
+         gitlab_rails['incoming_email_delete_after_delivery'] = false\n",
+        &[(
+            "mailroom",
+            "webhook_secret: 'dGVzdC13ZWJob29rLXRva2VuLWZvci1pc3N1ZS0yMg=='\n",
+        )],
+    );
+    assert!(not_imported(&out).is_empty(), "{out}");
+    let s = settings_of(&t);
+    assert_eq!(s["email"]["enabled"].as_bool(), Some(false));
+    assert_eq!(
+        s["incoming_email"]["delete_after_delivery"].as_bool(),
+        Some(false)
+    );
+    let r = t.toolctl(["reconfigure"]).run();
+    r.assert_code(0);
+    let rendered = t.path("var/opt/toolctl/rendered");
+    let yml = fs::read_to_string(rendered.join("gitlab.yml")).unwrap();
+    assert!(yml.contains("delete_after_delivery: false"), "{yml}");
+    let mr = fs::read_to_string(rendered.join("mail_room.yml")).unwrap();
+    assert!(mr.contains(":delete_after_delivery: false"), "{mr}");
+}
+
+#[test]
+fn a_docker_one_liner_imports_every_statement() {
+    let (t, out) = import_text(
+        "external_url 'https://gitlab.example.com'; gitlab_rails['smtp_port'] = 2525; gitlab_rails['gitlab_email_from'] = 'git@example.com'\n",
+        &[],
+    );
+    let s = settings_of(&t);
+    assert_eq!(
+        s["external_url"].as_str(),
+        Some("https://gitlab.example.com")
+    );
+    assert_eq!(s["smtp"]["port"].as_integer(), Some(2525));
+    assert_eq!(s["email"]["from"].as_str(), Some("git@example.com"));
+    assert!(not_imported(&out).is_empty(), "{out}");
+}
+
+#[test]
+fn the_url_placeholder_is_a_note_and_smtp_without_an_address_is_localhost_25() {
+    let (t, out) = import_text(
+        "external_url 'GENERATED_EXTERNAL_URL'\ngitlab_rails['smtp_enable'] = true\n",
+        &[],
+    );
+    let s = settings_of(&t);
+    assert!(s.get("external_url").is_none(), "{s:?}");
+    assert_eq!(s["smtp"]["address"].as_str(), Some("localhost"));
+    assert_eq!(s["smtp"]["port"].as_integer(), Some(25));
+    let doc = out.json();
+    let notes: Vec<&str> = doc["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.contains("GENERATED_EXTERNAL_URL")
+            && n.contains("toolctl config set external_url")),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.contains("`smtp_address`")),
+        "{notes:?}"
+    );
+    assert_eq!(not_imported(&out)[0].0, 1, "{out}");
+    // With the URL set, reconfigure takes what was imported.
+    t.toolctl([
+        "config",
+        "set",
+        "external_url",
+        "https://gitlab.example.com",
+    ])
+    .run()
+    .assert_code(0);
+    let r = t.toolctl(["reconfigure"]).run();
+    r.assert_code(0);
+    let rb = fs::read_to_string(t.path("var/opt/toolctl/rendered/gitlab.yml")).unwrap();
+    assert!(!rb.is_empty());
+}
+
+#[test]
+fn a_later_nil_or_unreadable_assignment_supersedes_the_earlier_value() {
+    let (t, out) = import_text(
+        "gitlab_rails['smtp_address'] = 'smtp.example.org'\n\
+         gitlab_rails['smtp_domain'] = 'example.org'\n\
+         gitlab_rails['smtp_password'] = 'first-password'\n\
+         gitlab_rails['smtp_address'] = nil\n\
+         gitlab_rails['smtp_password'] = ENV['SMTP_PASSWORD']\n\
+         if ENV['X']\n  gitlab_rails['smtp_domain'] = 'other.example.org'\nend\n\
+         gitlab_rails['smtp_port'] = 587\ngitlab_rails['smtp_port'] = nil\ngitlab_rails['smtp_port'] = 2525\n",
+        &[],
+    );
+    let s = settings_of(&t);
+    let smtp = s["smtp"].as_table().unwrap();
+    assert!(smtp.get("address").is_none(), "{smtp:?}");
+    assert!(smtp.get("domain").is_none(), "{smtp:?}");
+    assert_eq!(smtp["port"].as_integer(), Some(2525));
+    assert!(
+        !t.secret_file("smtp").exists(),
+        "the stale password was stored"
+    );
+    let skipped = not_imported(&out);
+    let superseded: Vec<u64> = skipped
+        .iter()
+        .filter(|(_, _, r)| r.starts_with("superseded by line"))
+        .map(|(l, _, _)| *l)
+        .collect();
+    assert_eq!(superseded, [1, 2, 3], "{skipped:?}");
+    assert!(!out.stdout_str().contains("first-password") && !out.stderr.contains("first-password"));
+}
+
+#[test]
+fn comments_heredocs_end_and_conditions_are_not_imported() {
+    let (t, out) = import_text(
+        "=begin\ngitlab_rails['smtp_address'] = 'in-a-comment.example'\n=end\n\
+         gitlab_rails['smtp_domain'] = <<~EOS\ngitlab_rails['smtp_address'] = 'in-a-heredoc.example'\nEOS\n\
+         unless ENV['Y']\ngitlab_rails['smtp_port'] = 26\nend\n\
+         gitlab_rails['gitlab_email_from'] = \"\\x67it@\\145xample.com\"\n\
+         __END__\ngitlab_rails['smtp_address'] = 'after-end.example'\n",
+        &[],
+    );
+    let s = settings_of(&t);
+    assert!(s.get("smtp").is_none(), "{s:?}");
+    assert_eq!(s["email"]["from"].as_str(), Some("git@example.com"));
+    let skipped = not_imported(&out);
+    let lines: Vec<(u64, &str)> = skipped.iter().map(|(l, n, _)| (*l, n.as_str())).collect();
+    assert_eq!(
+        lines,
+        [
+            (4, "gitlab_rails['smtp_domain']"),
+            (7, ""),
+            (8, "gitlab_rails['smtp_port']"),
+            (9, "")
+        ],
+        "{skipped:?}"
+    );
+    assert!(skipped[2].2.contains("inside a condition"), "{skipped:?}");
 }
