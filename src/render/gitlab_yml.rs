@@ -23,6 +23,7 @@ pub fn render(cx: &Context) -> String {
 pub fn production(cx: &Context) -> Y {
     let m = cx.model;
     let mut gitlab = MapBuilder::new()
+        .put("email_enabled", Y::Bool(m.email.enabled))
         .opt("email_from", ys(&m.email.from))
         .opt("email_reply_to", ys(&m.email.reply_to));
     gitlab = gitlab.opt("email_smtp_secret_file", enc_file(cx, EncFile::Smtp));

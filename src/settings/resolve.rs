@@ -259,8 +259,12 @@ fn derive(values: &mut BTreeMap<String, (Value, Source)>, paths: &Paths) {
         derived.push((key.to_string(), v, from));
     };
     let r = Values(values);
-    let port = if r.bool("smtp.tls") { 465 } else { 587 };
+    let tls = r.bool("smtp.tls") || r.bool("smtp.ssl");
+    let port = if tls { 465 } else { 587 };
     set("smtp.port", Value::Int(port), "smtp.tls");
+    // Shown by show-config; the build keeps only a written value (an unset one is left
+    // out of the rendered files, as omnibus leaves it out).
+    set("smtp.enable_starttls_auto", Value::Bool(!tls), "smtp.tls");
     let external = r
         .str("external_url")
         .map(|u| u.trim_end_matches('/').to_string());
@@ -508,6 +512,21 @@ pub mod rules {
                 "smtp.authentication",
                 "`smtp.authentication = \"xoauth2\"` is refused by GitLab's Linux package".into(),
                 "omnibus accepts only `login`, `plain` or `cram_md5` for `smtp_authentication` (its reconfigure fails on any other); use one of them, or `none`",
+            ));
+        }
+        let tls = r.bool("smtp.tls") || r.bool("smtp.ssl");
+        let starttls_written = matches!(
+            r.0.get("smtp.enable_starttls_auto"),
+            Some((Value::Bool(true), Source::File(_)))
+        );
+        if tls && starttls_written {
+            let which = if r.bool("smtp.tls") { "tls" } else { "ssl" };
+            out.push(diag(
+                e,
+                s,
+                "smtp.enable_starttls_auto",
+                format!("`smtp.{which} = true` and `smtp.enable_starttls_auto = true` are both set: implicit TLS and STARTTLS are mutually exclusive"),
+                format!("omnibus' reconfigure refuses both true, and GitLab's STARTTLS patch of the mail gem raises (\":enable_starttls and :tls are mutually exclusive\") on every mail; for port 465 keep `{which} = true` and remove `enable_starttls_auto` (`toolctl config unset smtp.enable_starttls_auto`), for port 587 set `{which} = false`"),
             ));
         }
         if r.bool("smtp.enabled") && r.str("smtp.address").is_none() {

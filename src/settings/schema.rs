@@ -182,6 +182,7 @@ pub fn keys() -> &'static [Key] {
         use DefaultValue as D;
         let mut k = vec![
             key("external_url", Kind::Str, D::None),
+            key("email.enabled", Kind::Bool, D::Bool(true)),
             key("email.from", Kind::Str, D::None),
             key("email.reply_to", Kind::Str, D::None),
             key("smtp.enabled", Kind::Bool, D::Bool(false)),
@@ -193,8 +194,12 @@ pub fn keys() -> &'static [Key] {
                 Kind::Enum(&["plain", "login", "cram_md5", "xoauth2", "none"]),
                 D::None,
             ),
-            key("smtp.enable_starttls_auto", Kind::Bool, D::Bool(true)),
+            // Unset, it is left out of every rendered file, as omnibus does; the session then
+            // upgrades with STARTTLS unless `tls` is set.
+            key("smtp.enable_starttls_auto", Kind::Bool, D::Derived("not written: STARTTLS unless tls")),
             key("smtp.tls", Kind::Bool, D::Bool(false)),
+            // GitLab and the mail gem read `ssl` as `tls`.
+            key("smtp.ssl", Kind::Bool, D::Bool(false)),
             key("smtp.openssl_verify_mode", Kind::Enum(&["peer", "none"]), D::Str("peer")),
             key("smtp.ca_file", Kind::Str, D::None),
             secret("smtp.user_name", Scope::Smtp, "user_name"),
