@@ -84,7 +84,11 @@ pub fn render(cx: &Context, refs: &Refs, load_line: &str) -> String {
     let mut set = |key: &str, v: Rb| {
         out.push_str(&format!("gitlab_rails['{key}'] = {}\n", v.text()));
     };
-    set("gitlab_email_enabled", Rb::Bool(m.email.enabled));
+    // Only `false` (GitLab's default is true): one that gitlab.rb sets stays until it is
+    // imported into `[email] enabled`.
+    if !m.email.enabled {
+        set("gitlab_email_enabled", Rb::Bool(false));
+    }
     set("gitlab_email_from", Rb::opt(&m.email.from));
     set("gitlab_email_reply_to", Rb::opt(&m.email.reply_to));
 
