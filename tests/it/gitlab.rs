@@ -56,7 +56,7 @@ pub(crate) fn ruby_decrypt(t: &TestRoot, base: &str, file: &Path) -> String {
     fs::read_to_string(&output).unwrap()
 }
 
-fn write_key_bases(t: &TestRoot, current: &str, rotated: &[&str]) {
+pub(crate) fn write_key_bases(t: &TestRoot, current: &str, rotated: &[&str]) {
     let path = t.path(SECRETS_JSON);
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     let doc = serde_json::json!({

@@ -33,5 +33,6 @@ mod rotation;
 mod secret_values;
 mod secrets;
 mod servicedesk;
+mod smtp_omnibus;
 mod tail;
 mod tail_attacks;
