@@ -393,7 +393,7 @@ fn relay_hint(h: &str) -> String {
     )
     .replace("`smtp.authentication`", "`--smtp-authentication`")
     .replace(
-        "set `smtp.tls = true` and `smtp.enable_starttls_auto = false` for port 465",
+        "set `smtp.tls = true` (and leave `smtp.enable_starttls_auto` unset) for port 465",
         "port 465 is implicit TLS",
     )
     .replace("(`smtp.tls = true`, port 465)", "(`--smtp-port 465`)")
@@ -494,7 +494,8 @@ fn plan(ctx: &Context, a: &SdVerifyArgs) -> Result<(Plan, smtp::Relay)> {
     let (user, password) = credentials(ctx)?;
     let timeout = Duration::from_secs_f64(a.timeout);
     let watch = watched(&r, timeout)?;
-    let token = verify::token().map_err(|e| Error::new("cannot read random bytes from the kernel").cause(e))?;
+    let token = verify::token()
+        .map_err(|e| Error::new("cannot read random bytes from the kernel").cause(e))?;
     let helo = r.model.smtp.helo().to_string();
     let mail = verify::message(&a.address, &a.project.project, &token, &helo).map_err(|e| {
         Error::new(e.to_string()).hint("give a plain address such as support@example.com")

@@ -21,8 +21,8 @@
 pub mod dirfd;
 pub mod errno;
 pub mod fs;
-pub mod notice;
 pub mod journal;
+pub mod notice;
 pub mod poll;
 pub mod proc;
 pub mod rand;

@@ -94,7 +94,13 @@ impl Combo {
 
 fn all() -> Vec<Combo> {
     let mut out = Vec::new();
-    for authentication in [None, Some("none"), Some("plain"), Some("login"), Some("cram_md5")] {
+    for authentication in [
+        None,
+        Some("none"),
+        Some("plain"),
+        Some("login"),
+        Some("cram_md5"),
+    ] {
         for tls in [None, Some(false), Some(true)] {
             for starttls in [None, Some(false), Some(true)] {
                 for verify in [None, Some("peer"), Some("none")] {
@@ -131,7 +137,10 @@ fn omnibus(c: &Combo) -> Option<BTreeMap<String, String>> {
         m.insert("enable_starttls_auto".into(), v.to_string());
     }
     m.insert("tls".into(), (c.tls == Some(true)).to_string());
-    m.insert("openssl_verify_mode".into(), c.verify.unwrap_or("peer").into());
+    m.insert(
+        "openssl_verify_mode".into(),
+        c.verify.unwrap_or("peer").into(),
+    );
     if c.ca_file {
         m.insert("ca_file".into(), "/ca.pem".into());
     }
@@ -203,7 +212,11 @@ fn tls_with_enable_starttls_auto_is_refused_by_reconfigure_and_smtp_check() {
         let before = t.snapshot();
         t.toolctl(["reconfigure"]).run().assert_error(
             "mutually exclusive",
-            &["omnibus", "STARTTLS patch", "config unset smtp.enable_starttls_auto"],
+            &[
+                "omnibus",
+                "STARTTLS patch",
+                "config unset smtp.enable_starttls_auto",
+            ],
         );
         // The check refuses before connecting (nothing listens on 465 here).
         t.toolctl(["smtp", "check"])
@@ -320,10 +333,22 @@ fn smtp_check_fails_exactly_where_gitlabs_mail_session_fails() {
         // SMTPS.
         (implicit.port, format!("tls = true\n{ca}")),
         (implicit.port, format!("ssl = true\n{ca}")),
-        (implicit.port, format!("tls = true\nenable_starttls_auto = false\n{ca}")),
-        (implicit.port, format!("tls = true\nenable_starttls_auto = true\n{ca}")),
-        (implicit.port, format!("ssl = true\nenable_starttls_auto = true\n{ca}")),
-        (implicit.port, "tls = true\nopenssl_verify_mode = \"none\"\n".into()),
+        (
+            implicit.port,
+            format!("tls = true\nenable_starttls_auto = false\n{ca}"),
+        ),
+        (
+            implicit.port,
+            format!("tls = true\nenable_starttls_auto = true\n{ca}"),
+        ),
+        (
+            implicit.port,
+            format!("ssl = true\nenable_starttls_auto = true\n{ca}"),
+        ),
+        (
+            implicit.port,
+            "tls = true\nopenssl_verify_mode = \"none\"\n".into(),
+        ),
         (implicit.port, "tls = true\n".into()),
         (
             implicit.port,
@@ -363,9 +388,15 @@ fn smtp_check_fails_exactly_where_gitlabs_mail_session_fails() {
                 assert_eq!(ruby_verdict, "delivered", "{extra}\n{check}");
                 delivered += 1;
             }
-            Some(1) => assert!(ruby_verdict.starts_with("failed"), "{extra}: {ruby_verdict}\n{check}"),
+            Some(1) => assert!(
+                ruby_verdict.starts_with("failed"),
+                "{extra}: {ruby_verdict}\n{check}"
+            ),
             Some(2) => {
-                assert!(ruby_verdict.starts_with("raised ArgumentError"), "{extra}: {ruby_verdict}");
+                assert!(
+                    ruby_verdict.starts_with("raised ArgumentError"),
+                    "{extra}: {ruby_verdict}"
+                );
                 assert!(check.stderr.contains("mutually exclusive"), "{check}");
             }
             _ => panic!("{extra}\n{check}"),
@@ -382,7 +413,10 @@ fn render_unchecked(t: &TestRoot, settings: &str) -> std::path::PathBuf {
     t.write_settings(&settings.replace("enable_starttls_auto = true\n", ""));
     t.toolctl(["reconfigure"]).run().assert_code(0);
     let text = fs::read_to_string(t.path(SMTP_RB)).unwrap();
-    let text = text.replace("    tls: true,", "    enable_starttls_auto: true,\n    tls: true,");
+    let text = text.replace(
+        "    tls: true,",
+        "    enable_starttls_auto: true,\n    tls: true,",
+    );
     let out = t.path("unchecked_smtp_settings.rb");
     fs::write(&out, text).unwrap();
     t.write_settings(settings);
