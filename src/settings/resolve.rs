@@ -558,6 +558,32 @@ pub mod rules {
         }
     }
 
+    /// `<%` in a mailbox value: gitlab.yml's mailbox sections are read by Rails through ERB
+    /// and by GitLab's mail_room configuration without it, so no escape reads the same in
+    /// both. The value itself is never quoted (it may be a credential).
+    fn erb_tags(r: Values, s: &Settings, t: &str, out: &mut Vec<Diag>) {
+        let prefix = format!("{t}.");
+        for (key, (value, _)) in r.0.range(prefix.clone()..) {
+            if !key.starts_with(&prefix) {
+                break;
+            }
+            let text = match value {
+                Value::Str(v) => v.as_str(),
+                Value::Secret(v) => v.as_str(),
+                _ => continue,
+            };
+            if text.contains("<%") {
+                out.push(diag(
+                    Severity::Error,
+                    s,
+                    key,
+                    format!("`{key}` contains `<%`, which GitLab and mail_room read differently"),
+                    "GitLab's settings loader runs gitlab.yml through ERB (`<%` starts Ruby code) while mail_room reads the mailbox sections without it, so no escape works for both: remove `<%` from the value",
+                ));
+            }
+        }
+    }
+
     /// One enabled mailbox's rules; its place, for the rules across mailboxes.
     fn mailbox(r: Values, s: &Settings, scope: Scope, out: &mut Vec<Diag>) -> Option<Place> {
         let t = scope.table();
@@ -567,6 +593,7 @@ pub mod rules {
         let e = Severity::Error;
         let k = |leaf: &str| format!("{t}.{leaf}");
         address(r, s, t, out);
+        erb_tags(r, s, t, out);
         if r.bool(&k("ssl")) && r.bool(&k("start_tls")) {
             out.push(diag(e, s, &k("start_tls"), format!("`{t}.ssl` and `{t}.start_tls` are both true"),
                 "choose one: `ssl = true` for implicit TLS (port 993), or `start_tls = true` (port 143)"));

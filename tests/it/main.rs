@@ -9,6 +9,7 @@ mod consumers;
 mod docs;
 mod edit;
 mod edit_attacks;
+mod escaping;
 mod gitlab;
 mod gitlab_rb;
 mod gitlab_source;
