@@ -15,9 +15,11 @@ const WEBHOOK: &str = "a-webhook-token-of-some-length";
 
 /// GitLab as `nobody:nogroup`; mail_room as root, or as `mail` (`mailroom_user`).
 fn settings(mailroom_user: bool) -> String {
-    let mailroom = mailroom_user
-        .then(|| "\n[mailroom]\nuser = \"mail\"\n".to_string())
-        .unwrap_or_default();
+    let mailroom = if mailroom_user {
+        "\n[mailroom]\nuser = \"mail\"\n"
+    } else {
+        ""
+    };
     format!(
         "external_url = \"https://gitlab.test\"\n\n\
          [incoming_email]\nenabled = true\naddress = \"in+%{{key}}@mail.test\"\n\
