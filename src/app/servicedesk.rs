@@ -393,7 +393,7 @@ fn relay_hint(h: &str) -> String {
     )
     .replace("`smtp.authentication`", "`--smtp-authentication`")
     .replace(
-        "set `smtp.tls = true` and `smtp.enable_starttls_auto = false` for port 465",
+        "set `smtp.tls = true` (and leave `smtp.enable_starttls_auto` unset) for port 465",
         "port 465 is implicit TLS",
     )
     .replace("(`smtp.tls = true`, port 465)", "(`--smtp-port 465`)")

@@ -222,15 +222,55 @@ pub fn settings_yaml(pairs: &[(&str, &str)]) -> Zeroizing<String> {
     for (k, v) in pairs {
         out.push_str(k);
         out.push_str(": ");
-        out.push_str(&serde_json::to_string(v).expect("strings serialize"));
+        push_yaml_quoted(&mut out, v);
         out.push('\n');
     }
     out
 }
 
+/// Appends `s` as a YAML double-quoted scalar that Psych (GitLab's and mail_room's YAML)
+/// reads back byte for byte: JSON's escapes (`"`, `\`, C0 controls), plus DEL and the C1
+/// controls, which Psych refuses raw ("control characters are not allowed") or folds
+/// (U+0085, a line break to it), and U+2028/U+2029, line breaks to YAML 1.1, all as `\u`
+/// escapes. Written in place, so a credential leaves no unzeroed copy behind.
+pub fn push_yaml_quoted(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20
+                || (0x7f..=0x9f).contains(&(c as u32))
+                || c == '\u{2028}'
+                || c == '\u{2029}' =>
+            {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yaml_quoting_escapes_what_psych_cannot_read_raw() {
+        let mut out = String::new();
+        push_yaml_quoted(
+            &mut out,
+            "a\"b\\c\n\u{7f}\u{85}\u{9f}\u{2028}\u{2029}\u{a0}\u{1b}é",
+        );
+        assert_eq!(
+            out,
+            "\"a\\\"b\\\\c\\n\\u007f\\u0085\\u009f\\u2028\\u2029\u{a0}\\u001bé\""
+        );
+    }
 
     #[test]
     fn key_bases_come_from_either_file() {

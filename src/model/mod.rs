@@ -198,7 +198,9 @@ pub struct Relay {
     pub port: u16,
     pub domain: Option<String>,
     pub authentication: Option<String>,
-    pub enable_starttls_auto: bool,
+    /// As written: `None` when unset, and then left out of every rendered file.
+    pub enable_starttls_auto: Option<bool>,
+    /// `tls` or its synonym `ssl`: implicit TLS.
     pub tls: bool,
     pub openssl_verify_mode: Option<String>,
     pub ca_file: Option<CaFile>,
@@ -214,6 +216,12 @@ impl Relay {
             self.ca_file.as_ref(),
             self.openssl_verify_mode.as_deref() != Some("none"),
         )
+    }
+
+    /// Whether the session upgrades with STARTTLS when offered: the written value, else
+    /// the mail gem's default, which follows `tls` (an implicit-TLS session has none).
+    pub fn starttls_auto(&self) -> bool {
+        self.enable_starttls_auto.unwrap_or(!self.tls)
     }
 
     /// The HELO name (`smtp.domain`, else `localhost`).

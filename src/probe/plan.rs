@@ -160,7 +160,7 @@ fn smtp_probe(
         host,
         port,
         tls: s.tls,
-        starttls_auto: s.enable_starttls_auto,
+        starttls_auto: s.starttls_auto(),
         allow_plaintext_auth: options.allow_plaintext_auth,
         authentication: s.authentication.clone(),
         user,

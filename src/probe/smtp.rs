@@ -234,7 +234,7 @@ async fn open(p: &mut Probe, r: &Relay, config: &Arc<ClientConfig>) -> Option<(S
     if !r.tls && r.port == 465 {
         p.on_timeout(
             "port 465 is SMTP over implicit TLS, where the server waits for a TLS handshake first",
-            "set `smtp.tls = true` and `smtp.enable_starttls_auto = false` for port 465 (or use port 587 with STARTTLS)",
+            "set `smtp.tls = true` (and leave `smtp.enable_starttls_auto` unset) for port 465 (or use port 587 with STARTTLS)",
         );
     }
     p.step("greeting", async {

@@ -84,6 +84,11 @@ pub fn render(cx: &Context, refs: &Refs, load_line: &str) -> String {
     let mut set = |key: &str, v: Rb| {
         out.push_str(&format!("gitlab_rails['{key}'] = {}\n", v.text()));
     };
+    // Only `false` (GitLab's default is true): one that gitlab.rb sets stays until it is
+    // imported into `[email] enabled`.
+    if !m.email.enabled {
+        set("gitlab_email_enabled", Rb::Bool(false));
+    }
     set("gitlab_email_from", Rb::opt(&m.email.from));
     set("gitlab_email_reply_to", Rb::opt(&m.email.reply_to));
 
@@ -96,9 +101,10 @@ pub fn render(cx: &Context, refs: &Refs, load_line: &str) -> String {
         // "none" is no authentication: nil, never false.
         let auth = r.authentication.clone().filter(|a| a != "none");
         set("smtp_authentication", Rb::opt(&auth));
+        // nil when unset: omnibus then leaves it out of smtp_settings.rb.
         set(
             "smtp_enable_starttls_auto",
-            Rb::Bool(r.enable_starttls_auto),
+            r.enable_starttls_auto.map_or(Rb::Nil, Rb::Bool),
         );
         set("smtp_tls", Rb::Bool(r.tls));
         set("smtp_openssl_verify_mode", Rb::opt(&r.openssl_verify_mode));

@@ -23,8 +23,9 @@ pub fn render(cx: &Context) -> String {
 pub fn production(cx: &Context) -> Y {
     let m = cx.model;
     let mut gitlab = MapBuilder::new()
-        .opt("email_from", ys(&m.email.from))
-        .opt("email_reply_to", ys(&m.email.reply_to));
+        .put("email_enabled", Y::Bool(m.email.enabled))
+        .opt("email_from", erb(&m.email.from))
+        .opt("email_reply_to", erb(&m.email.reply_to));
     gitlab = gitlab.opt("email_smtp_secret_file", enc_file(cx, EncFile::Smtp));
     MapBuilder::new()
         .put("gitlab", gitlab.build())
@@ -113,11 +114,25 @@ fn graph_mailer(cx: &Context) -> Y {
     }
     MapBuilder::new()
         .put("enabled", Y::Bool(true))
-        .opt("user_id", ys(&g.user_id))
-        .opt("tenant", ys(&g.tenant))
-        .opt("client_id", ys(&g.client_id))
-        .opt("client_secret", ysecret(&g.client_secret))
-        .put("azure_ad_endpoint", Y::s(g.azure_ad_endpoint.clone()))
-        .put("graph_endpoint", Y::s(g.graph_endpoint.clone()))
+        .opt("user_id", erb(&g.user_id))
+        .opt("tenant", erb(&g.tenant))
+        .opt("client_id", erb(&g.client_id))
+        .opt(
+            "client_secret",
+            erb(&g.client_secret.as_ref().map(|s| s.expose().clone())),
+        )
+        .put("azure_ad_endpoint", Y::s(erb_text(&g.azure_ad_endpoint)))
+        .put("graph_endpoint", Y::s(erb_text(&g.graph_endpoint)))
         .build()
+}
+
+/// A value only Rails reads: GitLab's settings loader runs gitlab.yml through ERB first,
+/// so a literal `<%` is written `<%%` (ERB's own escape). The mailbox sections are also
+/// read by mail_room without ERB; there the rules refuse `<%` instead.
+fn erb(v: &Option<String>) -> Option<Y> {
+    v.as_deref().map(|s| Y::s(erb_text(s)))
+}
+
+fn erb_text(s: &str) -> String {
+    s.replace("<%", "<%%")
 }

@@ -173,7 +173,7 @@ pub fn values(cx: &Context, secrets: &[SecretFile]) -> String {
                 "password",
                 secret_ref(secrets, &format!("{rel}-smtp-password")),
             )
-            .put("starttls_auto", Y::Bool(s.enable_starttls_auto))
+            .put("starttls_auto", Y::Bool(s.starttls_auto()))
             .put("tls", Y::Bool(s.tls))
             .opt("openssl_verify_mode", ys(&s.openssl_verify_mode))
             .build()

@@ -200,6 +200,7 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan, RenderEr
     {
         f.owner = gitlab_owner;
     }
+    share_token(cx, &mut files, &mut dirs, poller, gitlab_owner);
     if files.iter().any(|f| {
         f.rel == SMTP_SETTINGS || f.rel == gitlab_source::REL || f.rel == gitlab_rb::FRAGMENT
     }) {
@@ -224,6 +225,37 @@ pub fn plan(cx: &Context, webhook_secret: Option<&str>) -> Result<Plan, RenderEr
         stale,
         notes,
     })
+}
+
+/// The webhook token gitlab.yml names (`secret_file`) is read by GitLab as well as by
+/// mail_room: when GitLab runs as another user, the token and its directory stay mail_room's
+/// and are given to GitLab's group, read only (0640, directory 0750). GitLab as root, or as
+/// mail_room's user, reads them as they are.
+fn share_token(
+    cx: &Context,
+    files: &mut [Desired],
+    dirs: &mut [DesiredDir],
+    poller: Option<(u32, u32)>,
+    gitlab: Option<(u32, u32)>,
+) {
+    let Some((gitlab_uid, gitlab_gid)) = gitlab else {
+        return;
+    };
+    // No `[mailroom] user`: whoever runs toolctl owns mail_room's files.
+    let poller_uid = poller.map_or_else(crate::sys::users::euid, |(uid, _)| uid);
+    if gitlab_uid == 0 || gitlab_uid == poller_uid {
+        return;
+    }
+    let owner = Some((poller_uid, gitlab_gid));
+    let token_dir = cx.paths.rendered_dir.join("mailroom");
+    for f in files.iter_mut().filter(|f| f.rel == MAILROOM_SECRET) {
+        f.owner = owner;
+        f.mode = 0o640;
+    }
+    for d in dirs.iter_mut().filter(|d| d.path == token_dir) {
+        d.owner = owner;
+        d.mode = 0o750;
+    }
 }
 
 /// mail_room.yml, its log directories and the webhook token (with its directory).

@@ -28,7 +28,11 @@ pub fn render(cx: &Context) -> Option<String> {
     if let Some(v) = &r.domain {
         lines.push(format!("domain: {},", ruby_str(v)));
     }
-    lines.push(format!("enable_starttls_auto: {},", r.enable_starttls_auto));
+    // As omnibus: only when written (the mail gem's default then follows `tls`; written
+    // next to `tls: true`, GitLab's STARTTLS patch raises, and the rules refuse it).
+    if let Some(v) = r.enable_starttls_auto {
+        lines.push(format!("enable_starttls_auto: {v},"));
+    }
     lines.push(format!("tls: {},", r.tls));
     if let Some(v) = &r.openssl_verify_mode {
         lines.push(format!("openssl_verify_mode: {},", ruby_str(v)));

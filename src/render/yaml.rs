@@ -63,8 +63,12 @@ fn key(k: &str) -> String {
     }
 }
 
+/// Double-quoted, escaped so that Psych reads it back exactly (DEL, C1, U+2028/U+2029
+/// included: see [`crate::gitlab::push_yaml_quoted`]).
 fn scalar_str(s: &str) -> String {
-    serde_json::to_string(s).expect("strings serialize")
+    let mut out = String::with_capacity(s.len() + 2);
+    crate::gitlab::push_yaml_quoted(&mut out, s);
+    out
 }
 
 fn scalar(y: &Y) -> Option<String> {

@@ -48,6 +48,14 @@ impl Reader<'_> {
         matches!(self.r.get(key), Some(Value::Bool(true)))
     }
 
+    /// A boolean written in the file (not a default nor derived): `None` when unset.
+    fn written_bool(&self, key: &str) -> Option<bool> {
+        match self.r.0.get(key) {
+            Some((Value::Bool(b), Source::File(_))) => Some(*b),
+            _ => None,
+        }
+    }
+
     fn secret(&self, key: &str) -> Option<Secret> {
         let (Value::Secret(s), source) = self.r.0.get(key)? else {
             return None;
@@ -179,8 +187,8 @@ pub fn model(r: Values, paths: &Paths) -> Model {
             port: rd.port("smtp.port"),
             domain: rd.str("smtp.domain"),
             authentication: rd.str("smtp.authentication"),
-            enable_starttls_auto: rd.bool("smtp.enable_starttls_auto"),
-            tls: rd.bool("smtp.tls"),
+            enable_starttls_auto: rd.written_bool("smtp.enable_starttls_auto"),
+            tls: rd.bool("smtp.tls") || rd.bool("smtp.ssl"),
             openssl_verify_mode: rd.str("smtp.openssl_verify_mode"),
             ca_file: rd.ca_file("smtp.ca_file"),
             user_name: rd.secret("smtp.user_name"),

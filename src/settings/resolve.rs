@@ -259,8 +259,12 @@ fn derive(values: &mut BTreeMap<String, (Value, Source)>, paths: &Paths) {
         derived.push((key.to_string(), v, from));
     };
     let r = Values(values);
-    let port = if r.bool("smtp.tls") { 465 } else { 587 };
+    let tls = r.bool("smtp.tls") || r.bool("smtp.ssl");
+    let port = if tls { 465 } else { 587 };
     set("smtp.port", Value::Int(port), "smtp.tls");
+    // Shown by show-config; the build keeps only a written value (an unset one is left
+    // out of the rendered files, as omnibus leaves it out).
+    set("smtp.enable_starttls_auto", Value::Bool(!tls), "smtp.tls");
     let external = r
         .str("external_url")
         .map(|u| u.trim_end_matches('/').to_string());
@@ -510,6 +514,21 @@ pub mod rules {
                 "omnibus accepts only `login`, `plain` or `cram_md5` for `smtp_authentication` (its reconfigure fails on any other); use one of them, or `none`",
             ));
         }
+        let tls = r.bool("smtp.tls") || r.bool("smtp.ssl");
+        let starttls_written = matches!(
+            r.0.get("smtp.enable_starttls_auto"),
+            Some((Value::Bool(true), Source::File(_)))
+        );
+        if tls && starttls_written {
+            let which = if r.bool("smtp.tls") { "tls" } else { "ssl" };
+            out.push(diag(
+                e,
+                s,
+                "smtp.enable_starttls_auto",
+                format!("`smtp.{which} = true` and `smtp.enable_starttls_auto = true` are both set: implicit TLS and STARTTLS are mutually exclusive"),
+                format!("omnibus' reconfigure refuses both true, and GitLab's STARTTLS patch of the mail gem raises (\":enable_starttls and :tls are mutually exclusive\") on every mail; for port 465 keep `{which} = true` and remove `enable_starttls_auto` (`toolctl config unset smtp.enable_starttls_auto`), for port 587 set `{which} = false`"),
+            ));
+        }
         if r.bool("smtp.enabled") && r.str("smtp.address").is_none() {
             out.push(diag(
                 e,
@@ -539,6 +558,32 @@ pub mod rules {
         }
     }
 
+    /// `<%` in a mailbox value: gitlab.yml's mailbox sections are read by Rails through ERB
+    /// and by GitLab's mail_room configuration without it, so no escape reads the same in
+    /// both. The value itself is never quoted (it may be a credential).
+    fn erb_tags(r: Values, s: &Settings, t: &str, out: &mut Vec<Diag>) {
+        let prefix = format!("{t}.");
+        for (key, (value, _)) in r.0.range(prefix.clone()..) {
+            if !key.starts_with(&prefix) {
+                break;
+            }
+            let text = match value {
+                Value::Str(v) => v.as_str(),
+                Value::Secret(v) => v.as_str(),
+                _ => continue,
+            };
+            if text.contains("<%") {
+                out.push(diag(
+                    Severity::Error,
+                    s,
+                    key,
+                    format!("`{key}` contains `<%`, which GitLab and mail_room read differently"),
+                    "GitLab's settings loader runs gitlab.yml through ERB (`<%` starts Ruby code) while mail_room reads the mailbox sections without it, so no escape works for both: remove `<%` from the value",
+                ));
+            }
+        }
+    }
+
     /// One enabled mailbox's rules; its place, for the rules across mailboxes.
     fn mailbox(r: Values, s: &Settings, scope: Scope, out: &mut Vec<Diag>) -> Option<Place> {
         let t = scope.table();
@@ -548,6 +593,7 @@ pub mod rules {
         let e = Severity::Error;
         let k = |leaf: &str| format!("{t}.{leaf}");
         address(r, s, t, out);
+        erb_tags(r, s, t, out);
         if r.bool(&k("ssl")) && r.bool(&k("start_tls")) {
             out.push(diag(e, s, &k("start_tls"), format!("`{t}.ssl` and `{t}.start_tls` are both true"),
                 "choose one: `ssl = true` for implicit TLS (port 993), or `start_tls = true` (port 143)"));

@@ -200,8 +200,12 @@ pub fn keys() -> &'static [Key] {
                 Kind::Enum(&["plain", "login", "cram_md5", "xoauth2", "none"]),
                 D::None,
             ),
-            key("smtp.enable_starttls_auto", Kind::Bool, D::Bool(true)),
+            // Unset, it is left out of every rendered file, as omnibus does; the session then
+            // upgrades with STARTTLS unless `tls` is set.
+            key("smtp.enable_starttls_auto", Kind::Bool, D::Derived("not written: STARTTLS unless tls")),
             key("smtp.tls", Kind::Bool, D::Bool(false)),
+            // GitLab and the mail gem read `ssl` as `tls`.
+            key("smtp.ssl", Kind::Bool, D::Bool(false)),
             key("smtp.openssl_verify_mode", Kind::Enum(&["peer", "none"]), D::Str("peer")),
             key("smtp.ca_file", Kind::Str, D::None),
             secret("smtp.user_name", Scope::Smtp, "user_name"),

@@ -56,7 +56,7 @@ pub(crate) fn ruby_decrypt(t: &TestRoot, base: &str, file: &Path) -> String {
     fs::read_to_string(&output).unwrap()
 }
 
-fn write_key_bases(t: &TestRoot, current: &str, rotated: &[&str]) {
+pub(crate) fn write_key_bases(t: &TestRoot, current: &str, rotated: &[&str]) {
     let path = t.path(SECRETS_JSON);
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     let doc = serde_json::json!({
@@ -460,7 +460,12 @@ fn gitlab_yml_uses_gitlabs_key_names_and_points_at_the_encrypted_files() {
     );
     assert_eq!(
         keys(&p["gitlab"]),
-        ["email_from", "email_reply_to", "email_smtp_secret_file"]
+        [
+            "email_enabled",
+            "email_from",
+            "email_reply_to",
+            "email_smtp_secret_file"
+        ]
     );
     let dir = "/var/opt/gitlab/gitlab-rails/shared/encrypted_settings";
     assert_eq!(
@@ -573,7 +578,7 @@ fn smtp_settings_rb_passes_ruby_c_and_loads_under_a_stub() {
                 "address": "smtp.example.com",
                 "port": 587,
                 "domain": "example.com",
-                "enable_starttls_auto": true,
+                // Unset: left out, as omnibus does (the mail gem's default applies).
                 "tls": false,
                 "openssl_verify_mode": "peer",
                 "ca_file": "/etc/ssl/certs/ca-certificates.crt",

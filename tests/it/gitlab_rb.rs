@@ -180,7 +180,7 @@ fn expected_rails(token: &str) -> serde_json::Value {
         "smtp_port": 587,
         "smtp_domain": "example.com",
         "smtp_authentication": "login",
-        "smtp_enable_starttls_auto": true,
+        "smtp_enable_starttls_auto": null,
         "smtp_tls": false,
         "smtp_openssl_verify_mode": "peer",
         "smtp_ca_file": "/etc/ssl/certs/ca-certificates.crt",
