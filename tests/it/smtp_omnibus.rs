@@ -439,3 +439,85 @@ fn ruby(script: &std::path::Path, rb: &std::path::Path, t: &TestRoot) -> String 
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+impl Combo {
+    /// The same combination as a gitlab.rb: `None` is a line not written, `none` is
+    /// `nil` (no authentication key), and `ssl` spells implicit TLS as `smtp_ssl`.
+    fn gitlab_rb(&self, port: u16, ssl: bool) -> String {
+        let mut s = format!(
+            "gitlab_rails['smtp_enable'] = true\ngitlab_rails['smtp_address'] = '127.0.0.1'\n\
+             gitlab_rails['smtp_port'] = {port}\n"
+        );
+        match self.authentication {
+            None => {}
+            Some("none") => s += "gitlab_rails['smtp_authentication'] = nil\n",
+            Some(a) => s += &format!("gitlab_rails['smtp_authentication'] = \"{a}\"\n"),
+        }
+        if let Some(v) = self.tls {
+            let key = if ssl { "smtp_ssl" } else { "smtp_tls" };
+            s += &format!("gitlab_rails['{key}'] = {v}\n");
+        }
+        if let Some(v) = self.starttls {
+            s += &format!("gitlab_rails['smtp_enable_starttls_auto'] = {v}\n");
+        }
+        if let Some(v) = self.verify {
+            s += &format!("gitlab_rails['smtp_openssl_verify_mode'] = '{v}'\n");
+        }
+        if self.ca_file {
+            s += "gitlab_rails['smtp_ca_file'] = '/ca.pem'\n";
+        }
+        s
+    }
+}
+
+/// The matrix's other half: each combination written as a gitlab.rb goes through
+/// `import gitlab-rb` then `reconfigure`, and renders what the toolctl.toml path renders
+/// (and what the omnibus table gives). Import takes the refused pair as it is (it does
+/// not resolve the settings); reconfigure then refuses it and writes nothing.
+#[test]
+fn smtp_matrix_of_270_through_import_gitlab_rb_renders_what_toolctl_toml_renders() {
+    let combos: Vec<(usize, Combo)> = all().into_iter().enumerate().collect();
+    assert_eq!(combos.len(), 270);
+    let chunks: Vec<Vec<(usize, Combo)>> = combos.chunks(45).map(<[_]>::to_vec).collect();
+    let results = parallel_steps(&chunks, |chunk| {
+        let t = root();
+        let rb = t.aux().join("gitlab.rb");
+        let mut refused = 0;
+        for (i, c) in chunk {
+            // Half of the combinations spell implicit TLS `smtp_ssl`.
+            let ssl = i % 2 == 1;
+            let what = format!("{c:?} ssl={ssl}");
+            // By toolctl.toml.
+            t.write_settings(&format!("{}{}", head(2525), c.toml()));
+            let by_toml = t.toolctl(["reconfigure"]).run();
+            let toml_options = (by_toml.code == Some(0)).then(|| rendered_options(&t));
+            // By gitlab.rb, into settings with no transport key.
+            t.write_settings(&head(2525));
+            fs::write(&rb, c.gitlab_rb(2525, ssl)).unwrap();
+            t.toolctl(["import", "gitlab-rb", rb.to_str().unwrap()])
+                .run()
+                .assert_code(0);
+            let before = t.snapshot();
+            let out = t.toolctl(["reconfigure"]).run();
+            match omnibus(c) {
+                None => {
+                    by_toml.assert_error("mutually exclusive", &["omnibus"]);
+                    out.assert_error(
+                        "mutually exclusive",
+                        &["omnibus", "STARTTLS patch", "enable_starttls_auto"],
+                    );
+                    before.assert_unchanged(&t.snapshot(), &what);
+                    refused += 1;
+                }
+                Some(want) => {
+                    out.assert_code(0);
+                    let have = rendered_options(&t);
+                    assert_eq!(Some(&have), toml_options.as_ref(), "{what}");
+                    assert_eq!(normalized(have), want, "{what}");
+                }
+            }
+        }
+        refused
+    });
+    assert_eq!(results.iter().sum::<usize>(), 30);
+}
