@@ -15,7 +15,9 @@ use std::process::Command;
 
 use crate::gitlab::{write_key_bases, BASE};
 use crate::harness::{parallel_steps, TestRoot};
-use crate::mailservers::{certs, Aiosmtpd, SmtpdMode, ALICE, ALICE_PASSWORD};
+use crate::mailservers::{
+    certs, Aiosmtpd, Dovecot, DovecotOptions, Postfix, SmtpdMode, ALICE, ALICE_PASSWORD,
+};
 
 const SMTP_RB: &str = "var/opt/toolctl/rendered/gitlab/smtp_settings.rb";
 
@@ -365,9 +367,17 @@ fn smtp_check_fails_exactly_where_gitlabs_mail_session_fails() {
         (starttls.port, "openssl_verify_mode = \"none\"\n".into()),
         (starttls.port, format!("tls = true\n{ca}")),
     ];
+    let delivered = check_agrees_with_ruby(&script, &cases);
+    assert!(delivered >= 8, "{delivered} delivered");
+}
+
+/// Runs `smtp check` and GitLab's session (in Ruby) on each `(port, [smtp] keys)`, and
+/// asserts they agree: check passes where Ruby delivers, fails where it fails, refuses
+/// (exit 2) where it raises ArgumentError. Returns how many were delivered.
+fn check_agrees_with_ruby(script: &std::path::Path, cases: &[(u16, String)]) -> usize {
     let t = root();
     let mut delivered = 0;
-    for (port, extra) in &cases {
+    for (port, extra) in cases {
         t.write_settings(&format!("{}{extra}", head(*port)));
         let check = t
             .toolctl(["smtp", "check", "--timeout", "5", "--output-format", "json"])
@@ -378,10 +388,10 @@ fn smtp_check_fails_exactly_where_gitlabs_mail_session_fails() {
             let mut options = head(*port);
             options += extra;
             let rb = render_unchecked(&t, &options);
-            ruby(&script, &rb, &t)
+            ruby(script, &rb, &t)
         } else {
             t.toolctl(["reconfigure"]).run().assert_code(0);
-            ruby(&script, &t.path(SMTP_RB), &t)
+            ruby(script, &t.path(SMTP_RB), &t)
         };
         match check.code {
             Some(0) => {
@@ -404,7 +414,7 @@ fn smtp_check_fails_exactly_where_gitlabs_mail_session_fails() {
         assert!(!check.stdout_str().contains(ALICE_PASSWORD));
         assert!(!check.stderr.contains(ALICE_PASSWORD));
     }
-    assert!(delivered >= 8, "{delivered} delivered");
+    delivered
 }
 
 /// The smtp_settings.rb GitLab would get if the refused option were written anyway: the
@@ -438,4 +448,155 @@ fn ruby(script: &std::path::Path, rb: &std::path::Path, t: &TestRoot) -> String 
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+impl Combo {
+    /// The same combination as a gitlab.rb: `None` is a line not written, `none` is
+    /// `nil` (no authentication key), and `ssl` spells implicit TLS as `smtp_ssl`.
+    fn gitlab_rb(&self, port: u16, ssl: bool) -> String {
+        let mut s = format!(
+            "gitlab_rails['smtp_enable'] = true\ngitlab_rails['smtp_address'] = '127.0.0.1'\n\
+             gitlab_rails['smtp_port'] = {port}\n"
+        );
+        match self.authentication {
+            None => {}
+            Some("none") => s += "gitlab_rails['smtp_authentication'] = nil\n",
+            Some(a) => s += &format!("gitlab_rails['smtp_authentication'] = \"{a}\"\n"),
+        }
+        if let Some(v) = self.tls {
+            let key = if ssl { "smtp_ssl" } else { "smtp_tls" };
+            s += &format!("gitlab_rails['{key}'] = {v}\n");
+        }
+        if let Some(v) = self.starttls {
+            s += &format!("gitlab_rails['smtp_enable_starttls_auto'] = {v}\n");
+        }
+        if let Some(v) = self.verify {
+            s += &format!("gitlab_rails['smtp_openssl_verify_mode'] = '{v}'\n");
+        }
+        if self.ca_file {
+            s += "gitlab_rails['smtp_ca_file'] = '/ca.pem'\n";
+        }
+        s
+    }
+}
+
+/// The matrix's other half: each combination written as a gitlab.rb goes through
+/// `import gitlab-rb` then `reconfigure`, and renders what the toolctl.toml path renders
+/// (and what the omnibus table gives). Import takes the refused pair as it is (it does
+/// not resolve the settings); reconfigure then refuses it and writes nothing.
+#[test]
+fn smtp_matrix_of_270_through_import_gitlab_rb_renders_what_toolctl_toml_renders() {
+    let combos: Vec<(usize, Combo)> = all().into_iter().enumerate().collect();
+    assert_eq!(combos.len(), 270);
+    let chunks: Vec<Vec<(usize, Combo)>> = combos.chunks(45).map(<[_]>::to_vec).collect();
+    let results = parallel_steps(&chunks, |chunk| {
+        let t = root();
+        let rb = t.aux().join("gitlab.rb");
+        let mut refused = 0;
+        for (i, c) in chunk {
+            // Half of the combinations spell implicit TLS `smtp_ssl`.
+            let ssl = i % 2 == 1;
+            let what = format!("{c:?} ssl={ssl}");
+            // By gitlab.rb, into settings with no transport key.
+            t.write_settings(&head(2525));
+            fs::write(&rb, c.gitlab_rb(2525, ssl)).unwrap();
+            t.toolctl(["import", "gitlab-rb", rb.to_str().unwrap()])
+                .run()
+                .assert_code(0);
+            // The imported [smtp] is the toolctl.toml path's [smtp], key for key: the
+            // same settings, so the same rendering (checked against the table there).
+            let imported = fs::read_to_string(t.config_file()).unwrap();
+            assert_eq!(
+                smtp_table(&imported),
+                smtp_table(&format!("{}{}", head(2525), c.toml())),
+                "{what}\n{imported}"
+            );
+            let before = t.snapshot();
+            let out = t.toolctl(["reconfigure"]).run();
+            match omnibus(c) {
+                None => {
+                    out.assert_error(
+                        "mutually exclusive",
+                        &["omnibus", "STARTTLS patch", "enable_starttls_auto"],
+                    );
+                    before.assert_unchanged(&t.snapshot(), &what);
+                    refused += 1;
+                }
+                Some(want) => {
+                    out.assert_code(0);
+                    let have = rendered_options(&t);
+                    assert_eq!(normalized(have), want, "{what}");
+                }
+            }
+        }
+        refused
+    });
+    assert_eq!(results.iter().sum::<usize>(), 30);
+}
+
+/// `[smtp]` of a toolctl.toml, key → value as TOML writes it.
+fn smtp_table(toml: &str) -> BTreeMap<String, String> {
+    let doc: toml_edit::DocumentMut = toml.parse().unwrap();
+    doc["smtp"]
+        .as_table()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                v.as_value().unwrap().to_string().trim().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The same session check against Postfix (STARTTLS on `smtp`, implicit TLS on `smtps`,
+/// AUTH through Dovecot, its certificate from the harness CA): a representative subset.
+#[test]
+fn smtp_check_fails_exactly_where_gitlabs_mail_session_fails_against_postfix() {
+    let d = Dovecot::start(DovecotOptions::default());
+    let p = Postfix::start(&d);
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("session.rb");
+    fs::write(&script, RUBY_SESSION).unwrap();
+    let ca = "ca_file = \"/ca.pem\"\n";
+    let cases: Vec<(u16, String)> = vec![
+        // STARTTLS, with and without authentication, verify peer by the CA or none.
+        (p.smtp, ca.into()),
+        (
+            p.smtp,
+            format!("enable_starttls_auto = true\nauthentication = \"plain\"\n{ca}"),
+        ),
+        (
+            p.smtp,
+            format!("enable_starttls_auto = true\nauthentication = \"login\"\n{ca}"),
+        ),
+        (p.smtp, format!("authentication = \"none\"\n{ca}")),
+        (p.smtp, "openssl_verify_mode = \"none\"\n".into()),
+        (
+            p.smtp,
+            "enable_starttls_auto = true\nopenssl_verify_mode = \"peer\"\n".into(),
+        ),
+        // Implicit TLS on the STARTTLS port: both fail.
+        (p.smtp, format!("tls = true\n{ca}")),
+        // SMTPS.
+        (p.smtps, format!("tls = true\n{ca}")),
+        (
+            p.smtps,
+            format!("ssl = true\nauthentication = \"login\"\n{ca}"),
+        ),
+        (
+            p.smtps,
+            "tls = true\nopenssl_verify_mode = \"none\"\n".into(),
+        ),
+        (p.smtps, "tls = true\n".into()),
+        (
+            p.smtps,
+            format!("tls = true\nenable_starttls_auto = true\n{ca}"),
+        ),
+        // STARTTLS asked of the SMTPS port: both fail.
+        (p.smtps, format!("enable_starttls_auto = true\n{ca}")),
+    ];
+    let delivered = check_agrees_with_ruby(&script, &cases);
+    assert!(delivered >= 7, "{delivered} delivered");
 }
