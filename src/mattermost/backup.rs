@@ -400,7 +400,7 @@ impl Scratch<'_> {
                 "the scratch database `{}` of the verification could not be dropped",
                 self.db
             ))
-            .cause(e.to_string())
+            .cause(Error::from(e).to_string())
             .hint("the next `mattermost backup --verify` drops it; or drop it with `DROP DATABASE`")
         })
     }
@@ -541,7 +541,7 @@ pub fn verify(
             );
             admin.execute(None, &sql).map_err(|e| {
                 Error::new("cannot create the throwaway role and scratch database of the verification")
-                    .cause(e.to_string())
+                    .cause(Error::from(e).to_string())
                     .hint("the role of `mattermost.admin_data_source` needs CREATEROLE and CREATEDB (`ALTER ROLE … CREATEROLE CREATEDB`)")
             })?;
             (admin.as_user(&name, &password), true)
@@ -651,8 +651,13 @@ fn trial(
     .arg(dump);
     match conn.run_watched(cmd, None, "the trial `pg_restore`") {
         Ok(()) => {}
-        Err(e) if e.status() == crate::error::ExitStatus::Interrupted => return Err(e),
-        Err(e) => return Ok(Err(format!("the dump does not restore: {e}"))),
+        Err(e @ pg::PgError::Interrupted { .. }) => return Err(e.into()),
+        Err(e) => {
+            return Ok(Err(format!(
+                "the dump does not restore: {}",
+                crate::error::Error::from(e)
+            )))
+        }
     }
     Ok(Ok(counts(&conn.query(Some(db), COUNT_SQL)?)))
 }

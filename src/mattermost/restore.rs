@@ -732,7 +732,7 @@ fn switch(t: &Target, j: &Journal, live_exists: bool) -> Result<()> {
         )
     };
     if let Err(e) = t.conn.query(Some("postgres"), &swap) {
-        let e = e.cause("switching the databases failed");
+        let e = crate::error::Error::from(e).cause("switching the databases failed");
         return Err(match roll_back(t, j) {
             Ok(()) => e.hint("nothing was changed: stop Mattermost (it may have reconnected) and run the restore again"),
             Err(r) => e.cause(format!("and rolling back failed: {r}")),
