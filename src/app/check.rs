@@ -230,6 +230,7 @@ fn probe_for(r: &Resolved, kind: Kind, timeout: Duration, options: Options) -> P
 impl crate::probe::mattermost::Database for crate::mattermost::pg::Conn {
     fn query(&self, sql: &str) -> std::result::Result<Vec<Vec<String>>, crate::probe::Failure> {
         crate::mattermost::pg::Conn::query(self, None, sql).map_err(|e| {
+            let e = crate::error::Error::from(e);
             let hint = e
                 .hint_text()
                 .unwrap_or("check `mattermost.sql_data_source` and the `sql_password` secret")
@@ -256,7 +257,7 @@ fn connect_pg(
         warnings,
     )
     .map(|c| std::sync::Arc::new(c) as std::sync::Arc<dyn crate::probe::mattermost::Database>)
-    .map_err(|e| e.to_string())
+    .map_err(|e| crate::error::Error::from(e).to_string())
 }
 
 /// `toolctl mattermost check` (after finishing or rolling back an interrupted restore).

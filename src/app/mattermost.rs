@@ -200,6 +200,7 @@ fn verify_cmd(
         ctx.printer.warn(&unisolated);
     }
     let v = backup::verify(t, admin.as_ref(), archive, say).map_err(|e| {
+        let e = Error::from(e);
         if admin.is_none() {
             e.cause(&unisolated)
         } else {

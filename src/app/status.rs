@@ -188,6 +188,7 @@ fn key_row(ctx: &Context, store: &Store, key_mode: Option<u32>, rows: &mut Rows)
             None
         }
         Err(e) => {
+            let e = crate::error::Error::from(e);
             rows.push(
                 "key",
                 ctx.paths.key_file.display().to_string(),

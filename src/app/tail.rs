@@ -10,7 +10,7 @@ use std::io::IsTerminal;
 use crate::cli::TailArgs;
 use crate::error::{Error, ExitStatus, Result};
 use crate::report::{Report, Style};
-use crate::tail::{self, FollowError, Format, Options, Stop, TargetError};
+use crate::tail::{self, Format, Options, Stop};
 use crate::Context;
 
 /// Set to a non-empty value, inotify is not used and the tree is polled (tests the
@@ -28,7 +28,7 @@ pub fn run(ctx: &Context, args: &TailArgs) -> Result<Report> {
         })?),
     };
     let log_dir = &ctx.paths.log_dir;
-    let resolved = tail::resolve(log_dir, args.target.as_deref()).map_err(target_error)?;
+    let resolved = tail::resolve(log_dir, args.target.as_deref()).map_err(Error::from)?;
     let target = resolved.target;
     // Labels are relative to the log directory as it really is (so a symlinked log
     // directory reads the same as a plain one); `--prefix` labels are relative to TARGET
@@ -66,46 +66,6 @@ pub fn run(ctx: &Context, args: &TailArgs) -> Result<Report> {
     match tail::follow(opts, &|msg| printer.warn(msg)) {
         Ok(Stop::BrokenPipe) => Ok(out),
         Ok(Stop::Signal(_)) => Ok(out.with_status(ExitStatus::Interrupted)),
-        Err(e) => Err(follow_error(e)),
-    }
-}
-
-fn target_error(e: TargetError) -> Error {
-    let msg = e.to_string();
-    match e {
-        TargetError::NoLogDir(dir) => Error::new(msg).hint(format!(
-            "create `{}`, or point `[logging] log_directory` in toolctl.toml at the logs",
-            dir.display()
-        )),
-        TargetError::Missing { services, .. } if services.is_empty() => Error::new(msg)
-            .hint("the log directory has no service directories yet; `toolctl tail` follows all of it"),
-        TargetError::Missing { services, .. } => Error::new(msg).hint(format!(
-            "services with logs: {}; name one of them, or a file below it (`toolctl tail {}/current`)",
-            services.join(", "),
-            services[0]
-        )),
-        TargetError::NotFollowable(_) => Error::new(msg).hint("name a log directory or a regular file"),
-        TargetError::Link(..) => Error::new(msg).hint(
-            "below the log directory, `toolctl tail` follows a link only to a regular file inside it \
-             owned by the link's owner; name the file or directory itself",
-        ),
-        TargetError::Io(path, io) => Error::io("read", &path, io),
-    }
-}
-
-fn follow_error(e: FollowError) -> Error {
-    match e {
-        FollowError::Root(path, io) => Error::io("follow", &path, io),
-        FollowError::Stdout(io) => Error::new("cannot write to stdout")
-            .cause(io)
-            .hint("check where the output goes (a full disk, a closed terminal)"),
-        other => {
-            let cause = std::error::Error::source(&other).map(|s| s.to_string());
-            let mut err = Error::new(other.to_string());
-            if let Some(c) = cause {
-                err = err.cause(c);
-            }
-            err.hint("this is unexpected; try again, and report it with the command you ran")
-        }
+        Err(e) => Err(e.into()),
     }
 }

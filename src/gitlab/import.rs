@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
+use super::error::{GitlabError, Result};
 use super::{settings_yaml, EncryptedFile, KeyBases, ENCRYPTED_FILES};
-use crate::error::{Error, Result};
 use crate::fsutil;
 
 /// A key and its value, as the caller's schema parsed them.
@@ -23,6 +23,7 @@ pub trait Pair {
 
 /// Why a decrypted file does not fit the scope it fills: `what` names the scope ("the smtp
 /// secret"), `why` the problem, `hint` the fix (GitLab's rake task is added here).
+#[derive(Debug)]
 pub struct Unfit {
     pub what: String,
     pub why: String,
@@ -64,18 +65,22 @@ pub fn read_all<S, E: Pair>(
         files: Vec::new(),
         not_imported: Vec::new(),
     };
-    let owner = dir
-        .stat_self()
-        .map_err(|e| Error::io("inspect", &dir.path, e))?;
+    let owner = dir.stat_self().map_err(|source| GitlabError::Io {
+        action: "inspect",
+        path: dir.path.clone(),
+        source,
+    })?;
     for (file, name, reads) in ENCRYPTED_FILES {
         let path = dir.path.join(name);
         let Some(bytes) = read_one(dir, name.as_ref(), &owner, &path, shown)? else {
             continue;
         };
-        let (text, index) = bases.open(&bytes).map_err(|why| {
-            Error::new(format!("`{}` cannot be decrypted: {why}", shown(&path)))
-                .hint("give the gitlab-secrets.json (or secrets.yml) of the GitLab that wrote it with `--secrets-file`; nothing was written")
-        })?;
+        let (text, index) = bases
+            .open(&bytes)
+            .map_err(|failure| GitlabError::Undecryptable {
+                shown: shown(&path),
+                failure,
+            })?;
         let (text, ignored) = as_gitlab_reads(&text, reads);
         for key in ignored {
             out.not_imported.push((
@@ -86,19 +91,12 @@ pub fn read_all<S, E: Pair>(
                 ),
             ));
         }
-        let (scope, entries) = parse(*file, text.as_bytes()).map_err(|u| {
-            Error::new(format!(
-                "`{}` does not fit {}: {}",
-                shown(&path),
-                u.what,
-                u.why
-            ))
-            .hint(format!(
-                "{}; fix it with `gitlab-rake gitlab:{}:secret:edit`; nothing was written",
-                u.hint,
-                name.trim_end_matches(".yaml.enc")
-            ))
-        })?;
+        let (scope, entries) =
+            parse(*file, text.as_bytes()).map_err(|unfit| GitlabError::DoesNotFit {
+                shown: shown(&path),
+                name: name.to_string(),
+                unfit,
+            })?;
         out.files.push(Decrypted {
             scope,
             file: path,
@@ -237,14 +235,10 @@ fn read_one(
     path: &Path,
     shown: &dyn Fn(&Path) -> String,
 ) -> Result<Option<Zeroizing<Vec<u8>>>> {
-    let refuse = |what: String| {
-        Error::new(format!("`{}` {what}", shown(path)))
-            .cause("the directory belongs to GitLab's user, who could point a name there at any file or device; toolctl reads only regular files of its own")
-            .hint(format!(
-                "check `{p}` and replace it with the file GitLab wrote (`gitlab-rake gitlab:{}:secret:write`); nothing was written",
-                name.to_string_lossy().trim_end_matches(".yaml.enc"),
-                p = shown(path)
-            ))
+    let refuse = |what: String| GitlabError::Refused {
+        shown: shown(path),
+        name: name.to_string_lossy().into_owned(),
+        what,
     };
     match dir.lstat(name) {
         Ok(None) => return Ok(None),
@@ -255,7 +249,13 @@ fn read_one(
             return Err(refuse("is not a regular file (a device, a FIFO, a socket or a directory): toolctl never opens one there".into()))
         }
         Ok(Some(_)) => {}
-        Err(e) => return Err(Error::io("inspect", path, e)),
+        Err(source) => {
+            return Err(GitlabError::Io {
+                action: "inspect",
+                path: path.to_path_buf(),
+                source,
+            })
+        }
     }
     let file = match dir.open_file(name) {
         Ok(f) => f,
@@ -268,9 +268,19 @@ fn read_one(
                 "was replaced by a link or a special file while toolctl opened it".into(),
             ))
         }
-        Err(e) => return Err(Error::io("open", path, e)),
+        Err(source) => {
+            return Err(GitlabError::Io {
+                action: "open",
+                path: path.to_path_buf(),
+                source,
+            })
+        }
     };
-    let (st, links) = fsutil::file_stat(&file).map_err(|e| Error::io("inspect", path, e))?;
+    let (st, links) = fsutil::file_stat(&file).map_err(|source| GitlabError::Io {
+        action: "inspect",
+        path: path.to_path_buf(),
+        source,
+    })?;
     if links > 1 && !fsutil::readable_by(&st, owner.uid, owner.gid) {
         return Err(refuse(format!(
             "has {links} names and its directory's owner ({}) cannot read it: a second name for another file",
@@ -279,7 +289,10 @@ fn read_one(
     }
     fsutil::read_open_capped(&file, fsutil::SECRET_CAP)
         .map(|b| Some(Zeroizing::new(b)))
-        .map_err(|f| f.into_error("read GitLab's encrypted settings", path))
+        .map_err(|failure| GitlabError::Read {
+            path: path.to_path_buf(),
+            failure,
+        })
 }
 
 /// The new content of a scope: what it holds, with GitLab's keys overlaid.

@@ -6,15 +6,18 @@
 //! renders (that is `render::gitlab_enc`) and never prints a decrypted value.
 
 pub mod encrypted;
+pub mod error;
 pub mod import;
 pub mod rb;
+
+pub use error::GitlabError;
 
 use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
 use crate::fsutil;
+use error::Result;
 
 /// One of GitLab's encrypted settings files that toolctl reads and writes. Which secret
 /// scope each one fills is the command's decision (`app`), not this module's.
@@ -81,39 +84,35 @@ impl KeyBases {
     /// Reads the key bases from `gitlab-secrets.json` (`gitlab_rails.*`) or a source
     /// install's `config/secrets.yml` (`production.*`). `shown` is the path for messages.
     pub fn load(path: &Path, shown: &str) -> Result<KeyBases> {
-        let hint = "point `[gitlab] secrets_file` (or `--secrets-file`) at omnibus' \
-                    /etc/gitlab/gitlab-secrets.json or a source install's config/secrets.yml";
         let bytes = match fsutil::read_capped(path, fsutil::KEY_CAP * 16) {
             Ok(Some(b)) => Zeroizing::new(b),
             Ok(None) => {
-                return Err(Error::new(format!(
-                    "cannot read GitLab's key base: `{shown}` does not exist"
-                ))
-                .hint(hint))
+                return Err(GitlabError::KeyBaseMissing {
+                    shown: shown.to_string(),
+                })
             }
-            Err(f) => return Err(f.into_error("read GitLab's key base from", path).hint(hint)),
+            Err(failure) => {
+                return Err(GitlabError::KeyBaseRead {
+                    path: path.to_path_buf(),
+                    failure,
+                })
+            }
         };
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| Error::new(format!("`{shown}` is not UTF-8 text")).hint(hint))?;
-        let (current, rotated) = parse_key_bases(text).map_err(|why| {
-            let e = Error::new(format!(
-                "cannot read `encrypted_settings_key_base` from `{shown}`: {why}"
-            ));
-            if why.contains("Base key too small") {
-                e.hint(format!("GitLab's rule: a key base has at least {MIN_KEY_BASE} characters (GitLab writes 128 hexadecimal digits); give the file of the GitLab that wrote the encrypted settings; nothing was written"))
-            } else {
-                e.hint(hint)
-            }
+        let text = std::str::from_utf8(&bytes).map_err(|_| GitlabError::KeyBaseNotUtf8 {
+            shown: shown.to_string(),
         })?;
+        let (current, rotated) =
+            parse_key_bases(text).map_err(|why| GitlabError::KeyBaseInvalid {
+                shown: shown.to_string(),
+                too_small: why.contains("Base key too small"),
+                why,
+            })?;
         if rotated.len() > MAX_ROTATED {
-            return Err(Error::new(format!(
-                "`{shown}` lists {} rotated key bases in `rotated_encrypted_settings_key_base`; toolctl tries at most {MAX_ROTATED}",
-                rotated.len()
-            ))
-            .cause("each rotated key base costs a slow key derivation on every run that opens a file the current key base does not; GitLab itself sets no limit")
-            .hint(format!(
-                "re-encrypt GitLab's encrypted settings with the current key base (`gitlab-rake gitlab:smtp:secret:edit` and the like), then keep at most {MAX_ROTATED} entries in `rotated_encrypted_settings_key_base`; nothing was changed"
-            )));
+            return Err(GitlabError::TooManyRotated {
+                shown: shown.to_string(),
+                count: rotated.len(),
+                max: MAX_ROTATED,
+            });
         }
         Ok(KeyBases {
             current: encrypted::derive_key(&current),

@@ -14,7 +14,92 @@ use serde_json::{json, Map, Value};
 use super::archive::{self, Damage};
 use super::pg::{self, Conn, Session};
 use super::{Target, COUNT_SQL};
-use crate::error::{Error, Result};
+use crate::error::Error;
+
+pub type Result<T, E = BackupError> = std::result::Result<T, E>;
+
+/// What can stop a backup or its verification, as data; `From<BackupError> for Error`
+/// below writes the messages and hints.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    /// A file or directory that cannot be created, written, listed or read.
+    #[error("cannot {action} `{}`", path.display())]
+    Io {
+        action: String,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Every archive name of this second is taken.
+    #[error("too many backups in this second")]
+    NoFreeName,
+    /// `pg_dump` succeeded without a dump.
+    #[error("`pg_dump` exited 0 but wrote no usable dump")]
+    EmptyDump,
+    /// A file of data/ that the Mattermost user cannot read.
+    #[error("cannot archive `{}`", data_dir.display())]
+    DataUnreadable {
+        data_dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The verification's scratch database `db` is left behind.
+    #[error("the scratch database `{db}` of the verification could not be dropped")]
+    ScratchLeft {
+        db: String,
+        #[source]
+        source: pg::PgError,
+    },
+    /// The throwaway role and scratch database could not be created.
+    #[error("cannot create the throwaway role and scratch database of the verification")]
+    ScratchNotCreated(#[source] pg::PgError),
+    /// The verification's signal handlers.
+    #[error("cannot install signal handlers")]
+    Signals(#[source] std::io::Error),
+    /// The verification's temporary directory.
+    #[error("cannot create a temporary directory")]
+    TempDir(#[source] std::io::Error),
+    /// Ctrl+C or a stop signal during the verification.
+    #[error("interrupted; the verification's scratch database was dropped")]
+    Interrupted,
+    /// The data source.
+    #[error(transparent)]
+    Pg(#[from] pg::PgError),
+    /// A failure of the file primitives (`sys`), already told for a person.
+    #[error(transparent)]
+    Told(#[from] Error),
+}
+
+impl From<BackupError> for Error {
+    fn from(e: BackupError) -> Self {
+        let message = e.to_string();
+        match e {
+            BackupError::Io {
+                action,
+                path,
+                source,
+            } => Error::io(&action, &path, source),
+            BackupError::NoFreeName => Error::new(message).hint("run the backup again"),
+            BackupError::EmptyDump => Error::new(message)
+                .hint("check the PostgreSQL server log; no archive was written"),
+            BackupError::DataUnreadable { source, .. } => Error::new(message)
+                .cause(source)
+                .hint("toolctl reads data/ with the Mattermost user's rights (`mattermost.uid`, else the directory's owner) and never follows a link: give that file to the Mattermost user or remove it; set `mattermost.data_dir` if the directory is not Mattermost's; no archive was written"),
+            BackupError::ScratchLeft { source, .. } => Error::new(message)
+                .cause(Error::from(source).to_string())
+                .hint("the next `mattermost backup --verify` drops it; or drop it with `DROP DATABASE`"),
+            BackupError::ScratchNotCreated(source) => Error::new(message)
+                .cause(Error::from(source).to_string())
+                .hint("the role of `mattermost.admin_data_source` needs CREATEROLE and CREATEDB (`ALTER ROLE … CREATEROLE CREATEDB`)"),
+            BackupError::Signals(source) | BackupError::TempDir(source) => {
+                Error::new(message).cause(source)
+            }
+            BackupError::Interrupted => Error::interrupted(message),
+            BackupError::Pg(e) => e.into(),
+            BackupError::Told(e) => e,
+        }
+    }
+}
 use crate::failpoint::hit;
 
 /// Names removed beneath the output directory on drop: the temps of a failed run.
@@ -57,9 +142,13 @@ fn hostname() -> String {
     }
 }
 
-fn io_err<'a>(what: &str, path: &'a Path) -> impl FnOnce(std::io::Error) -> Error + 'a {
-    let what = what.to_string();
-    move |e| Error::io(&what, path, e)
+fn io_err<'a>(what: &str, path: &'a Path) -> impl FnOnce(std::io::Error) -> BackupError + 'a {
+    let action = what.to_string();
+    move |source| BackupError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Parses the rows of [`COUNT_SQL`].
@@ -110,13 +199,13 @@ pub fn run(t: &Target, root: &Path, out_dir: &Path, progress: &dyn Fn(&str)) -> 
         .map_err(io_err("create", &tmp_archive))?;
     cleanup.names.push(tmp_archive_name.clone());
     let mut w = archive::Writer::new(std::io::BufWriter::with_capacity(1 << 20, file));
-    let aerr = |e: std::io::Error| Error::io("write", &tmp_archive, e);
+    let aerr = |e: std::io::Error| io_err("write", &tmp_archive)(e);
     w.opened_file("db.dump", &dump).map_err(aerr)?;
     drop(dump);
     // config.json as Target read it: without following a link, with the Mattermost
     // user's rights.
     w.member_bytes("config.json", &t.config_bytes, t.config_mode)
-        .map_err(|e| Error::io("archive", &t.config_file, e))?;
+        .map_err(io_err("archive", &t.config_file))?;
     let data = archive_data(t, &mut w, progress)?;
     hit("mattermost-backup-data");
     let manifest = manifest(t, &server_version, &pg_dump, snap, data, &w.members);
@@ -230,7 +319,7 @@ fn free_name(dir: &crate::sys::fs::DirHandle) -> Result<String> {
             }
         })
         .find(|n| matches!(dir.lstat(std::ffi::OsStr::new(n)), Ok(None)))
-        .ok_or_else(|| Error::new("too many backups in this second").hint("run the backup again"))
+        .ok_or(BackupError::NoFreeName)
 }
 
 /// The exported snapshot the dump reads, and what the manifest records of the same state.
@@ -297,8 +386,7 @@ fn check_dump(dump: &std::fs::File) -> Result<()> {
             .is_ok()
     };
     if !whole || &head[..5] != b"PGDMP" {
-        return Err(Error::new("`pg_dump` exited 0 but wrote no usable dump")
-            .hint("check the PostgreSQL server log; no archive was written"));
+        return Err(BackupError::EmptyDump);
     }
     Ok(())
 }
@@ -323,14 +411,15 @@ fn archive_data<W: std::io::Write>(
         let dir = crate::sys::fs::open_dir_nofollow(&t.root, &t.data_dir)?;
         let reader = t
             .data_reader(&dir)
-            .map_err(|e| Error::io("inspect", &t.data_dir, e))?;
+            .map_err(io_err("inspect", &t.data_dir))?;
         let (files, bytes) = w.tree_at("data", &dir, reader).map_err(|e| {
             if e.kind() == std::io::ErrorKind::PermissionDenied {
-                Error::new(format!("cannot archive `{}`", t.data_dir.display()))
-                    .cause(e)
-                    .hint("toolctl reads data/ with the Mattermost user's rights (`mattermost.uid`, else the directory's owner) and never follows a link: give that file to the Mattermost user or remove it; set `mattermost.data_dir` if the directory is not Mattermost's; no archive was written")
+                BackupError::DataUnreadable {
+                    data_dir: t.data_dir.clone(),
+                    source: e,
+                }
             } else {
-                Error::io("archive", &t.data_dir, e)
+                io_err("archive", &t.data_dir)(e)
             }
         })?;
         json!({ "saved": true, "directory": t.data_logical, "source": t.data_source.describe(), "files": files, "bytes": bytes })
@@ -395,14 +484,12 @@ impl Scratch<'_> {
                 return Ok(());
             }
         }
-        self.owner.execute(None, &sql).map_err(|e| {
-            Error::new(format!(
-                "the scratch database `{}` of the verification could not be dropped",
-                self.db
-            ))
-            .cause(e.to_string())
-            .hint("the next `mattermost backup --verify` drops it; or drop it with `DROP DATABASE`")
-        })
+        self.owner
+            .execute(None, &sql)
+            .map_err(|source| BackupError::ScratchLeft {
+                db: self.db.clone(),
+                source,
+            })
     }
 }
 
@@ -479,21 +566,16 @@ pub fn verify(
     path: &Path,
     progress: &dyn Fn(&str),
 ) -> Result<Verification> {
-    crate::sys::signals::defer_terminating()
-        .map_err(|e| Error::new("cannot install signal handlers").cause(e))?;
-    let interrupted = || {
-        crate::sys::signals::interrupted().then(|| {
-            Error::interrupted("interrupted; the verification's scratch database was dropped")
-        })
-    };
+    crate::sys::signals::defer_terminating().map_err(BackupError::Signals)?;
+    let interrupted = || crate::sys::signals::interrupted().then_some(BackupError::Interrupted);
     let scratch = tempfile::Builder::new()
         .prefix("toolctl-verify-")
         .tempdir()
-        .map_err(|e| Error::new("cannot create a temporary directory").cause(e))?;
+        .map_err(BackupError::TempDir)?;
     let staged = scratch.path().join("x");
     let contents = match archive::read(path, Some(&staged)) {
         Ok(c) => c,
-        Err(Damage::Io(e)) => return Err(Error::io("read", path, e)),
+        Err(Damage::Io(e)) => return Err(io_err("read", path)(e)),
         Err(Damage::Bad(why)) => {
             return Ok(Verification {
                 verdict: Verdict::Bad(why),
@@ -539,11 +621,9 @@ pub fn verify(
                 pg::literal(&until.to_string()),
                 pg::literal(&pg::scram_verifier(&password, &salt)),
             );
-            admin.execute(None, &sql).map_err(|e| {
-                Error::new("cannot create the throwaway role and scratch database of the verification")
-                    .cause(e.to_string())
-                    .hint("the role of `mattermost.admin_data_source` needs CREATEROLE and CREATEDB (`ALTER ROLE … CREATEROLE CREATEDB`)")
-            })?;
+            admin
+                .execute(None, &sql)
+                .map_err(BackupError::ScratchNotCreated)?;
             (admin.as_user(&name, &password), true)
         }
         None => {
@@ -651,8 +731,13 @@ fn trial(
     .arg(dump);
     match conn.run_watched(cmd, None, "the trial `pg_restore`") {
         Ok(()) => {}
-        Err(e) if e.status() == crate::error::ExitStatus::Interrupted => return Err(e),
-        Err(e) => return Ok(Err(format!("the dump does not restore: {e}"))),
+        Err(e @ pg::PgError::Interrupted { .. }) => return Err(e.into()),
+        Err(e) => {
+            return Ok(Err(format!(
+                "the dump does not restore: {}",
+                crate::error::Error::from(e)
+            )))
+        }
     }
     Ok(Ok(counts(&conn.query(Some(db), COUNT_SQL)?)))
 }

@@ -14,7 +14,86 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::Error;
+
+pub type Result<T, E = MattermostError> = std::result::Result<T, E>;
+
+/// What can stop reading Mattermost's config.json and data source, as data;
+/// `From<MattermostError> for Error` below writes the messages and hints.
+#[derive(Debug, thiserror::Error)]
+pub enum MattermostError {
+    /// config.json does not exist.
+    #[error("Mattermost's config file `{}` does not exist", config_file.display())]
+    ConfigMissing { config_file: PathBuf },
+    /// config.json is a symbolic link.
+    #[error("`{}` is a symbolic link; toolctl reads Mattermost's config.json without following links", config_file.display())]
+    ConfigLink { config_file: PathBuf },
+    /// A file or directory that cannot be looked at or read; `regular`: the hint says
+    /// config.json must be a regular file.
+    #[error("cannot {action} `{}`", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+        regular: bool,
+    },
+    /// config.json that the Mattermost user (`reader`, uid and gid) could not read.
+    #[error("`{}` is not readable by the Mattermost user ({})", config_file.display(), crate::sys::users::describe_uid(reader.0))]
+    ConfigUnreadable {
+        config_file: PathBuf,
+        reader: (u32, u32),
+    },
+    /// config.json is not JSON.
+    #[error("`{}` is not valid JSON", config_file.display())]
+    NotJson {
+        config_file: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The data source (PostgreSQL).
+    #[error(transparent)]
+    Pg(#[from] pg::PgError),
+    /// A failure of the file primitives (`sys`), already told for a person.
+    #[error(transparent)]
+    Told(#[from] Error),
+}
+
+impl From<MattermostError> for Error {
+    fn from(e: MattermostError) -> Self {
+        let message = e.to_string();
+        match e {
+            MattermostError::ConfigMissing { .. } => Error::new(message).hint("run `toolctl reconfigure` to create it, or set `[mattermost] config_file` to the file Mattermost uses"),
+            MattermostError::ConfigLink { .. } => Error::new(message).hint("replace the link with the file itself (or set `[mattermost] config_file` to the real file); nothing was changed"),
+            MattermostError::Io {
+                action,
+                path,
+                source,
+                regular,
+            } => {
+                let e = Error::io(action, &path, source);
+                if regular {
+                    e.hint("config.json must be a regular file; nothing was changed")
+                } else {
+                    e
+                }
+            }
+            MattermostError::ConfigUnreadable { config_file, reader } => Error::new(message)
+                .cause("toolctl reads config.json with that user's rights: a link to another user's file is refused")
+                .hint(format!(
+                    "give the file to the Mattermost user (`chown {}:{} {}`), or set `mattermost.uid`/`gid` to the user Mattermost runs as; nothing was changed",
+                    reader.0,
+                    reader.1,
+                    config_file.display()
+                )),
+            MattermostError::NotJson { source, .. } => Error::new(message)
+                .cause(source)
+                .hint("fix the file (Mattermost will not start with it either)"),
+            MattermostError::Pg(e) => e.into(),
+            MattermostError::Told(e) => e,
+        }
+    }
+}
 use crate::model::Model;
 use crate::paths::Paths;
 use crate::sys::errno::ELOOP;
@@ -101,38 +180,43 @@ fn read_config(paths: &Paths, config_file: &Path, owner: Option<(u32, u32)>) -> 
     use std::os::unix::fs::MetadataExt;
     let dir = config_file.parent().unwrap_or(Path::new("/"));
     let name = config_file.file_name().unwrap_or_default();
-    let missing = || {
-        Error::new(format!(
-            "Mattermost's config file `{}` does not exist",
-            config_file.display()
-        ))
-        .hint("run `toolctl reconfigure` to create it, or set `[mattermost] config_file` to the file Mattermost uses")
+    let missing = || MattermostError::ConfigMissing {
+        config_file: config_file.to_path_buf(),
     };
     let d = match crate::sys::fs::open_dir_nofollow(&paths.root, dir) {
         Ok(d) => d,
         Err(_) if !dir.exists() && std::fs::symlink_metadata(dir).is_err() => return Err(missing()),
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
-    let dst = d.stat_self().map_err(|e| Error::io("inspect", dir, e))?;
+    let dst = d.stat_self().map_err(|source| MattermostError::Io {
+        action: "inspect",
+        path: dir.to_path_buf(),
+        source,
+        regular: false,
+    })?;
     let f = match d.open_file(name) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing()),
         Err(e) if e.raw_os_error() == Some(ELOOP) => {
-            return Err(Error::new(format!(
-                "`{}` is a symbolic link; toolctl reads Mattermost's config.json without following links",
-                config_file.display()
-            ))
-            .hint("replace the link with the file itself (or set `[mattermost] config_file` to the real file); nothing was changed"))
+            return Err(MattermostError::ConfigLink {
+                config_file: config_file.to_path_buf(),
+            })
         }
-        Err(e) => {
-            return Err(Error::io("read Mattermost's config.json", config_file, e).hint(
-                "config.json must be a regular file; nothing was changed",
-            ))
+        Err(source) => {
+            return Err(MattermostError::Io {
+                action: "read Mattermost's config.json",
+                path: config_file.to_path_buf(),
+                source,
+                regular: true,
+            })
         }
     };
-    let meta = f
-        .metadata()
-        .map_err(|e| Error::io("inspect", config_file, e))?;
+    let meta = f.metadata().map_err(|source| MattermostError::Io {
+        action: "inspect",
+        path: config_file.to_path_buf(),
+        source,
+        regular: false,
+    })?;
     let reader = owner.unwrap_or((dst.uid, dst.gid));
     let st = crate::sys::fs::Stat {
         kind: crate::sys::fs::Kind::File,
@@ -142,18 +226,10 @@ fn read_config(paths: &Paths, config_file: &Path, owner: Option<(u32, u32)>) -> 
     };
     let own_file = meta.uid() == crate::sys::users::euid() && meta.nlink() == 1;
     if !own_file && !crate::sys::fs::readable_by(&st, reader.0, reader.1) {
-        return Err(Error::new(format!(
-            "`{}` is not readable by the Mattermost user ({})",
-            config_file.display(),
-            crate::sys::users::describe_uid(reader.0)
-        ))
-        .cause("toolctl reads config.json with that user's rights: a link to another user's file is refused")
-        .hint(format!(
-            "give the file to the Mattermost user (`chown {}:{} {}`), or set `mattermost.uid`/`gid` to the user Mattermost runs as; nothing was changed",
-            reader.0,
-            reader.1,
-            config_file.display()
-        )));
+        return Err(MattermostError::ConfigUnreadable {
+            config_file: config_file.to_path_buf(),
+            reader,
+        });
     }
     let euid = crate::sys::users::euid();
     let writer = if meta.uid() != 0 && meta.uid() != euid {
@@ -165,11 +241,18 @@ fn read_config(paths: &Paths, config_file: &Path, owner: Option<(u32, u32)>) -> 
     };
     let cap = crate::fsutil::SETTINGS_CAP;
     let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::Read::take(&f, cap + 1), &mut bytes)
-        .map_err(|e| Error::io("read Mattermost's config.json", config_file, e))?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(&f, cap + 1), &mut bytes).map_err(
+        |source| MattermostError::Io {
+            action: "read Mattermost's config.json",
+            path: config_file.to_path_buf(),
+            source,
+            regular: false,
+        },
+    )?;
     if bytes.len() as u64 > cap {
         return Err(crate::fsutil::ReadFailure::TooLarge(cap)
-            .into_error("Mattermost's config.json", config_file));
+            .into_error("Mattermost's config.json", config_file)
+            .into());
     }
     Ok((bytes, writer, meta.mode() & 0o777))
 }
@@ -196,11 +279,11 @@ impl Target {
             _ => None,
         };
         let (config_bytes, config_writer, config_mode) = read_config(paths, &config_file, owner)?;
-        let doc: Value = serde_json::from_slice(&config_bytes).map_err(|e| {
-            Error::new(format!("`{}` is not valid JSON", config_file.display()))
-                .cause(e)
-                .hint("fix the file (Mattermost will not start with it either)")
-        })?;
+        let doc: Value =
+            serde_json::from_slice(&config_bytes).map_err(|source| MattermostError::NotJson {
+                config_file: config_file.clone(),
+                source,
+            })?;
         let fs = &doc["FileSettings"];
         let driver = fs["DriverName"].as_str().unwrap_or("local").to_string();
         let config_directory = fs["Directory"].as_str().map(str::to_string);

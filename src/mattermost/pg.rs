@@ -12,7 +12,120 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::error::Error;
+
+pub type Result<T, E = PgError> = std::result::Result<T, E>;
+
+/// What can stop a PostgreSQL client run, as data; `From<PgError> for Error` below writes
+/// the messages and hints. `setting` names the data source key (`mattermost.sql_data_source`).
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    /// A data source that does not parse (`why`, as the parser says it).
+    #[error("`mattermost.{setting}` cannot be read: {why}")]
+    Source { setting: &'static str, why: String },
+    /// `sql_data_source` without a database.
+    #[error("`mattermost.sql_data_source` names no database")]
+    NoDatabase,
+    /// A client program that cannot be started.
+    #[error("cannot run `{}`", program.display())]
+    Spawn {
+        program: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A client that exited with a failure: `what` ran on `endpoint`; `stderr` is its
+    /// first non-empty lines.
+    #[error("{what} failed on {endpoint} ({status})")]
+    Child {
+        what: String,
+        endpoint: String,
+        status: std::process::ExitStatus,
+        stderr: String,
+        kind: ChildFailure,
+    },
+    /// The server's answer to `SHOW server_version_num` was empty.
+    #[error("PostgreSQL answered no version")]
+    NoVersion,
+    /// A client older than the server.
+    #[error("`{}` is version {major}, older than the server (PostgreSQL {server_major})", program.display())]
+    OldClient {
+        program: PathBuf,
+        major: u32,
+        server_major: u32,
+        text: String,
+    },
+    /// Waiting for a client failed (`what`: "psql", "a PostgreSQL client").
+    #[error("cannot wait for {what}")]
+    Wait {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The psql session ended before its answer.
+    #[error("the PostgreSQL session has ended")]
+    SessionEnded,
+    /// A descriptor for the client's stdout.
+    #[error("cannot duplicate a file descriptor")]
+    Dup(#[source] std::io::Error),
+    /// Ctrl+C or a stop signal while `what` ran; the client was ended.
+    #[error("interrupted while {what} ran")]
+    Interrupted { what: String },
+    /// No random bytes for a password.
+    #[error("cannot read random bytes from the kernel")]
+    Random(#[source] std::io::Error),
+}
+
+/// What a client's stderr says went wrong, for the hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildFailure {
+    /// The password was refused or missing.
+    Auth,
+    /// The server could not be reached.
+    Unreachable,
+    /// Anything else.
+    Other,
+}
+
+impl From<PgError> for Error {
+    fn from(e: PgError) -> Self {
+        let message = e.to_string();
+        match e {
+            PgError::Source { setting, .. } => Error::new(message).hint(if setting == "sql_data_source" {
+                "write it as `user=… host=… port=… dbname=…` or `postgres://user@host:port/db`"
+            } else {
+                "write it as `user=… host=… port=… dbname=postgres` or `postgres://user@host:port/postgres`"
+            }),
+            PgError::NoDatabase => Error::new(message).hint(
+                "add `dbname=mattermost_production` (or the URL's `/mattermost_production`)",
+            ),
+            PgError::Spawn { source, .. } => Error::new(message)
+                .cause(source)
+                .hint("install the PostgreSQL client (`apt install postgresql-client`) or set `[mattermost] pg_bin_dir`"),
+            PgError::Child { stderr, kind, .. } => {
+                let hint = match kind {
+                    ChildFailure::Auth => "check the `sql_password` secret (`toolctl mattermost secret set sql_password`) and the user in `mattermost.sql_data_source`",
+                    ChildFailure::Unreachable => "check that PostgreSQL is running and the host and port in `mattermost.sql_data_source`",
+                    ChildFailure::Other => "see the cause above; the database and files were not changed",
+                };
+                let mut e = Error::new(message);
+                if !stderr.is_empty() {
+                    e = e.cause(stderr);
+                }
+                e.hint(hint)
+            }
+            PgError::NoVersion | PgError::SessionEnded => Error::new(message),
+            PgError::Interrupted { .. } => Error::interrupted(message),
+            PgError::OldClient {
+                text, server_major, ..
+            } => Error::new(message).cause(text).hint(format!(
+                "install the PostgreSQL {server_major} client and set `[mattermost] pg_bin_dir` (e.g. \"/usr/lib/postgresql/{server_major}/bin\")"
+            )),
+            PgError::Wait { source, .. } | PgError::Dup(source) | PgError::Random(source) => {
+                Error::new(message).cause(source)
+            }
+        }
+    }
+}
 use crate::model::datasource::quote;
 pub use crate::model::datasource::{
     conninfo_value, parse, parse_kv, split_password, with_password,
@@ -52,10 +165,9 @@ impl Conn {
         bin_dir: Option<PathBuf>,
         warn: &mut Vec<String>,
     ) -> Result<Conn> {
-        let mut params = parse(source, warn).map_err(|e| {
-            Error::new(format!("`mattermost.sql_data_source` cannot be read: {e}")).hint(
-                "write it as `user=… host=… port=… dbname=…` or `postgres://user@host:port/db`",
-            )
+        let mut params = parse(source, warn).map_err(|e| PgError::Source {
+            setting: "sql_data_source",
+            why: e.to_string(),
         })?;
         let mut password = None;
         params.retain(|(k, v)| {
@@ -75,11 +187,7 @@ impl Conn {
             bin_dir,
         };
         if conn.dbname().is_none() {
-            return Err(
-                Error::new("`mattermost.sql_data_source` names no database").hint(
-                    "add `dbname=mattermost_production` (or the URL's `/mattermost_production`)",
-                ),
-            );
+            return Err(PgError::NoDatabase);
         }
         Ok(conn)
     }
@@ -156,13 +264,11 @@ impl Conn {
         Ok(out.stdout)
     }
 
-    pub fn spawn_error(&self, cmd: &Command, e: std::io::Error) -> Error {
-        Error::new(format!(
-            "cannot run `{}`",
-            Path::new(cmd.get_program()).display()
-        ))
-        .cause(e)
-        .hint("install the PostgreSQL client (`apt install postgresql-client`) or set `[mattermost] pg_bin_dir`")
+    pub fn spawn_error(&self, cmd: &Command, e: std::io::Error) -> PgError {
+        PgError::Spawn {
+            program: Path::new(cmd.get_program()).to_path_buf(),
+            source: e,
+        }
     }
 
     pub fn child_error(
@@ -170,31 +276,32 @@ impl Conn {
         what: &str,
         stderr: &[u8],
         status: std::process::ExitStatus,
-    ) -> Error {
+    ) -> PgError {
         let text = String::from_utf8_lossy(stderr);
-        let cause = text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .take(6)
-            .collect::<Vec<_>>()
-            .join("\n");
-        let hint = if text.contains("password authentication failed")
+        let kind = if text.contains("password authentication failed")
             || text.contains("no password supplied")
         {
-            "check the `sql_password` secret (`toolctl mattermost secret set sql_password`) and the user in `mattermost.sql_data_source`"
+            ChildFailure::Auth
         } else if text.contains("Connection refused")
             || text.contains("could not connect")
             || text.contains("timeout expired")
         {
-            "check that PostgreSQL is running and the host and port in `mattermost.sql_data_source`"
+            ChildFailure::Unreachable
         } else {
-            "see the cause above; the database and files were not changed"
+            ChildFailure::Other
         };
-        let mut e = Error::new(format!("{what} failed on {} ({status})", self.endpoint()));
-        if !cause.is_empty() {
-            e = e.cause(cause);
+        PgError::Child {
+            kind,
+            what: what.to_string(),
+            endpoint: self.endpoint(),
+            status,
+            stderr: text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .take(6)
+                .collect::<Vec<_>>()
+                .join("\n"),
         }
-        e.hint(hint)
     }
 
     /// psql as every query runs it: no psqlrc, never a password prompt, quiet, unaligned
@@ -245,9 +352,7 @@ impl Conn {
                     "SELECT current_setting('server_version_num'), version()",
                 )
             })?;
-        let row = rows
-            .first()
-            .ok_or_else(|| Error::new("PostgreSQL answered no version"))?;
+        let row = rows.first().ok_or(PgError::NoVersion)?;
         let num: u32 = row[0].trim().parse().unwrap_or(0);
         Ok((num / 10000, row.get(1).cloned().unwrap_or_default()))
     }
@@ -269,14 +374,12 @@ impl Conn {
     pub fn check_client(&self, prog: &str, server_major: u32) -> Result<String> {
         let (major, text) = self.client_version(prog)?;
         if major < server_major {
-            return Err(Error::new(format!(
-                "`{}` is version {major}, older than the server (PostgreSQL {server_major})",
-                self.program(prog).display()
-            ))
-            .cause(text)
-            .hint(format!(
-                "install the PostgreSQL {server_major} client and set `[mattermost] pg_bin_dir` (e.g. \"/usr/lib/postgresql/{server_major}/bin\")"
-            )));
+            return Err(PgError::OldClient {
+                program: self.program(prog),
+                major,
+                server_major,
+                text,
+            });
         }
         Ok(text)
     }
@@ -332,11 +435,14 @@ impl Session {
     }
 
     /// Waits for psql after a failure; its stderr is the cause.
-    fn end(&mut self, conn: &Conn) -> Error {
+    fn end(&mut self, conn: &Conn) -> PgError {
         match self.child.take().map(Child::wait_with_output) {
             Some(Ok(out)) => conn.child_error("a PostgreSQL session", &out.stderr, out.status),
-            Some(Err(e)) => Error::new("cannot wait for psql").cause(e),
-            None => Error::new("the PostgreSQL session has ended"),
+            Some(Err(source)) => PgError::Wait {
+                what: "psql",
+                source,
+            },
+            None => PgError::SessionEnded,
         }
     }
 
@@ -348,8 +454,11 @@ impl Session {
         match self.child.take().map(Child::wait_with_output) {
             Some(Ok(out)) if out.status.success() => Ok(()),
             Some(Ok(out)) => Err(conn.child_error("a PostgreSQL session", &out.stderr, out.status)),
-            Some(Err(e)) => Err(Error::new("cannot wait for psql").cause(e)),
-            None => Err(Error::new("the PostgreSQL session has ended")),
+            Some(Err(source)) => Err(PgError::Wait {
+                what: "psql",
+                source,
+            }),
+            None => Err(PgError::SessionEnded),
         }
     }
 }
@@ -456,9 +565,10 @@ impl Conn {
         if let Some(mut stdin) = child.stdin.take() {
             let _ = stdin.write_all(sql.as_bytes());
         }
-        let out = child
-            .wait_with_output()
-            .map_err(|e| Error::new("cannot wait for psql").cause(e))?;
+        let out = child.wait_with_output().map_err(|source| PgError::Wait {
+            what: "psql",
+            source,
+        })?;
         if !out.status.success() {
             return Err(self.child_error("a statement to PostgreSQL", &out.stderr, out.status));
         }
@@ -477,9 +587,7 @@ impl Conn {
     ) -> Result<()> {
         match out {
             Some(f) => {
-                let f = f
-                    .try_clone()
-                    .map_err(|e| Error::new("cannot duplicate a file descriptor").cause(e))?;
+                let f = f.try_clone().map_err(PgError::Dup)?;
                 cmd.stdout(Stdio::from(f));
             }
             None => {
@@ -508,12 +616,19 @@ impl Conn {
                 let _ = child.kill();
                 let _ = child.wait();
                 let _ = reader.join();
-                return Err(Error::interrupted(format!("interrupted while {what} ran")));
+                return Err(PgError::Interrupted {
+                    what: what.to_string(),
+                });
             }
             match child.try_wait() {
                 Ok(Some(status)) => break status,
                 Ok(None) => std::thread::sleep(std::time::Duration::from_millis(50)),
-                Err(e) => return Err(Error::new("cannot wait for a PostgreSQL client").cause(e)),
+                Err(source) => {
+                    return Err(PgError::Wait {
+                        what: "a PostgreSQL client",
+                        source,
+                    })
+                }
             }
         };
         let err = reader.join().unwrap_or_default();
@@ -527,8 +642,7 @@ impl Conn {
 /// A random password for a throwaway role: 32 bytes from the kernel, hex.
 pub fn random_password() -> Result<Zeroizing<String>> {
     let mut bytes = Zeroizing::new([0u8; 32]);
-    crate::sys::rand::fill(&mut bytes[..])
-        .map_err(|e| Error::new("cannot read random bytes from the kernel").cause(e))?;
+    crate::sys::rand::fill(&mut bytes[..]).map_err(PgError::Random)?;
     let mut s = Zeroizing::new(String::with_capacity(64));
     for b in bytes.iter() {
         s.push_str(&format!("{b:02x}"));
@@ -595,10 +709,9 @@ pub fn admin_conn(
     let Some(source) = source.filter(|s| !s.trim().is_empty()) else {
         return Ok(None);
     };
-    let mut params = parse(source, warn).map_err(|e| {
-        Error::new(format!("`mattermost.admin_data_source` cannot be read: {e}")).hint(
-            "write it as `user=… host=… port=… dbname=postgres` or `postgres://user@host:port/postgres`",
-        )
+    let mut params = parse(source, warn).map_err(|e| PgError::Source {
+        setting: "admin_data_source",
+        why: e.to_string(),
     })?;
     let mut password = None;
     params.retain(|(k, v)| {

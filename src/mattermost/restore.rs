@@ -32,7 +32,195 @@ use serde_json::Value;
 use super::archive::{self, Damage};
 use super::pg::{ident, literal};
 use super::{DataSource, Target};
-use crate::error::{Error, Result};
+use crate::error::Error;
+
+pub type Result<T, E = RestoreError> = std::result::Result<T, E>;
+
+/// What can stop a restore or its recovery, as data; `From<RestoreError> for Error` below
+/// writes the messages and hints.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    /// A file or directory that cannot be created, looked at, moved or removed.
+    #[error("cannot {action} `{}`", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The staging directory is not the one toolctl made.
+    #[error("`{}` is not the staging directory toolctl created (owner uid {uid}, mode {mode:04o})", path.display())]
+    NotStaging { path: PathBuf, uid: u32, mode: u32 },
+    /// The staging directory vanished right after it was made.
+    #[error("`{}` disappeared", path.display())]
+    StagingGone { path: PathBuf },
+    /// The journal does not parse.
+    #[error("the restore journal `{}` is damaged", path.display())]
+    JournalDamaged { path: PathBuf },
+    /// Recovery needs the database, which failed.
+    #[error("{source}")]
+    NeedsDatabase { source: Box<RestoreError> },
+    /// config.json was replaced while it was written.
+    #[error("`{}` was replaced while toolctl wrote it", staged.display())]
+    ConfigReplaced { staged: PathBuf },
+    /// Something recreated data/ during the restore.
+    #[error("cannot move the restored data into `{}`", data_path.display())]
+    DataRecreated {
+        data_path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The data directory comes from config.json, which never picks what root replaces.
+    #[error("`mattermost restore` replaces Mattermost's data directory, and the settings do not name it")]
+    DataDirUnnamed {
+        config_directory: Option<String>,
+        data_logical: String,
+    },
+    /// Sessions are connected to the live database.
+    #[error("{} session(s) are connected to `{live}`; nothing was changed", sessions.len())]
+    Connected { live: String, sessions: Vec<String> },
+    /// A step failed and the restore was rolled back (`rollback`: why that failed too;
+    /// `said`: the hint says nothing was changed).
+    #[error("{source}")]
+    RolledBack {
+        source: Box<RestoreError>,
+        rollback: Option<Box<RestoreError>>,
+        said: bool,
+    },
+    /// Switching the databases failed.
+    #[error("{source}")]
+    SwitchFailed {
+        source: super::pg::PgError,
+        rollback: Option<Box<RestoreError>>,
+    },
+    /// No random bytes for a name.
+    #[error("cannot read random bytes")]
+    Random(#[source] std::io::Error),
+    /// The archive does not fit beside the data directory.
+    #[error("`{}` does not fit", path.display())]
+    NoSpace {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The archive cannot be read.
+    #[error("cannot read `{}`", path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The archive is damaged or not a backup (`why`).
+    #[error("`{}` cannot be restored", path.display())]
+    Bad { path: PathBuf, why: String },
+    /// The archive names another data directory than the settings.
+    #[error("`{}` names another data directory than the settings (`{data_logical}`, from {source_text})", path.display())]
+    OtherDirectory {
+        path: PathBuf,
+        data_logical: String,
+        source_text: &'static str,
+        why: String,
+    },
+    /// The data source.
+    #[error(transparent)]
+    Pg(#[from] super::pg::PgError),
+    /// A failure of the file primitives (`sys`), already told for a person.
+    #[error(transparent)]
+    Told(#[from] Error),
+}
+
+impl From<RestoreError> for Error {
+    fn from(e: RestoreError) -> Self {
+        let message = e.to_string();
+        match e {
+            RestoreError::Io {
+                action,
+                path,
+                source,
+            } => Error::io(action, &path, source),
+            RestoreError::NotStaging { path, .. } => Error::new(message).hint(format!(
+                "another user replaced it: inspect `{}` and remove it by hand, then run the command again",
+                path.display()
+            )),
+            RestoreError::StagingGone { .. } => Error::new(message),
+            RestoreError::JournalDamaged { .. } => Error::new(message)
+                .hint("inspect the databases and Mattermost's files by hand, then remove the journal"),
+            RestoreError::NeedsDatabase { source } => Error::from(*source).hint("an interrupted restore must be finished or rolled back first, and that needs the database: start PostgreSQL and run the command again"),
+            RestoreError::ConfigReplaced { .. } => Error::new(message).hint("another user changes Mattermost's config directory: find out who, then run any `toolctl mattermost` command to finish the restore"),
+            RestoreError::DataRecreated { data_path, source } => {
+                Error::io("move the restored data into", &data_path, source).hint(format!(
+                    "something recreated `{}` during the restore; move it away, then run any `toolctl mattermost` command to finish the restore",
+                    data_path.display()
+                ))
+            }
+            RestoreError::DataDirUnnamed {
+                config_directory,
+                data_logical,
+            } => Error::new(message)
+                .cause(format!(
+                    "config.json says `{}`, but toolctl never lets config.json (which the Mattermost user can write, and which an archive brings) decide which directory root replaces",
+                    config_directory.as_deref().unwrap_or("./data/")
+                ))
+                .hint(format!(
+                    "if that is the directory, run `toolctl config set mattermost.data_dir {data_logical}` (it is then also rendered as MM_FILESETTINGS_DIRECTORY); nothing was changed"
+                )),
+            RestoreError::Connected { sessions, .. } => {
+                let mut e = Error::new(message);
+                for s in &sessions {
+                    e = e.cause(s);
+                }
+                e.hint("stop Mattermost (`systemctl stop mattermost` or `gitlab-ctl stop mattermost`) and run the restore again, or pass `--force-disconnect` to terminate these sessions")
+            }
+            RestoreError::RolledBack {
+                source,
+                rollback,
+                said,
+            } => {
+                let e = Error::from(*source);
+                match rollback {
+                    Some(r) => e.cause(format!("and rolling back failed: {}", Error::from(*r))),
+                    None if said => e.hint(
+                        "nothing was changed: the live database and files are as they were",
+                    ),
+                    None => e,
+                }
+            }
+            RestoreError::SwitchFailed { source, rollback } => {
+                let e = Error::from(source).cause("switching the databases failed");
+                match rollback {
+                    None => e.hint("nothing was changed: stop Mattermost (it may have reconnected) and run the restore again"),
+                    Some(r) => e.cause(format!("and rolling back failed: {}", Error::from(*r))),
+                }
+            }
+            RestoreError::Random(source) => Error::new(message).cause(source),
+            RestoreError::NoSpace { source, .. } => Error::new(message)
+                .cause(source)
+                .hint("nothing was changed; free space beside Mattermost's data directory, then run the restore again"),
+            RestoreError::Unreadable { path, source } => Error::io("read", &path, source).hint(
+                "nothing was changed; give the path of an archive `toolctl mattermost backup` wrote",
+            ),
+            RestoreError::Bad { why, .. } => Error::new(message)
+                .cause(why)
+                .hint("nothing was changed; restore another archive (`toolctl mattermost backup --verify ARCHIVE` checks one)"),
+            RestoreError::OtherDirectory { why, .. } => Error::new(message)
+                .cause(why)
+                .hint("nothing was changed; a path in an archive is never used to pick the directory: if the archive is right, set `mattermost.data_dir` (`toolctl config set mattermost.data_dir PATH`), else restore another archive"),
+            RestoreError::Pg(e) => e.into(),
+            RestoreError::Told(e) => e,
+        }
+    }
+}
+
+fn io_err<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> RestoreError + 'a {
+    move |source| RestoreError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
 use crate::failpoint::hit;
 use crate::sys::fs::{DirHandle, Kind, Trusted};
 
@@ -119,7 +307,11 @@ fn journal_path(t: &Target) -> PathBuf {
 
 fn write_journal(t: &Target, j: &Journal) -> Result<()> {
     crate::fsutil::ensure_dir(&t.state_dir, 0o755)?;
-    crate::fsutil::write_atomic(&journal_path(t), &j.to_json(), 0o600)
+    Ok(crate::fsutil::write_atomic(
+        &journal_path(t),
+        &j.to_json(),
+        0o600,
+    )?)
 }
 
 /// Opens `dir` from the root without following a link, creating what is missing (0755,
@@ -143,7 +335,7 @@ fn open_trusted(t: &Target, dir: &Path) -> Result<DirHandle> {
         let here = h.path.join(name);
         h = h
             .open_or_mkdir(name, 0o755)
-            .map_err(|e| Error::io("create directory", &here, e))?;
+            .map_err(io_err("create directory", &here))?;
     }
     Ok(h)
 }
@@ -156,20 +348,15 @@ fn open_staging(parent: &DirHandle, name: &OsStr) -> Result<Option<DirHandle>> {
     let h = match parent.open_dir(name) {
         Ok(h) => h,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("open the staging directory", &path, e)),
+        Err(e) => return Err(io_err("open the staging directory", &path)(e)),
     };
-    let st = h.stat_self().map_err(|e| Error::io("inspect", &path, e))?;
+    let st = h.stat_self().map_err(io_err("inspect", &path))?;
     if st.uid != crate::sys::users::euid() || st.mode & 0o7777 != 0o700 {
-        return Err(Error::new(format!(
-            "`{}` is not the staging directory toolctl created (owner uid {}, mode {:04o})",
-            path.display(),
-            st.uid,
-            st.mode
-        ))
-        .hint(format!(
-            "another user replaced it: inspect `{}` and remove it by hand, then run the command again",
-            path.display()
-        )));
+        return Err(RestoreError::NotStaging {
+            path: path.clone(),
+            uid: st.uid,
+            mode: st.mode,
+        });
     }
     Ok(Some(h))
 }
@@ -177,11 +364,11 @@ fn open_staging(parent: &DirHandle, name: &OsStr) -> Result<Option<DirHandle>> {
 fn remove_staging(j: &Journal, parent: &DirHandle) -> Result<()> {
     if let Some(s) = open_staging(parent, &j.staging)? {
         let path = parent.path.join(&j.staging);
-        for n in s.names().map_err(|e| Error::io("list", &path, e))? {
+        for n in s.names().map_err(io_err("list", &path))? {
             s.remove_tree(&n)
-                .map_err(|e| Error::io("remove", &path.join(&n), e))?;
+                .map_err(io_err("remove", &path.join(&n)))?;
         }
-        let id = s.ident_self().map_err(|e| Error::io("inspect", &path, e))?;
+        let id = s.ident_self().map_err(io_err("inspect", &path))?;
         rmdir_staging_name(parent, &j.staging, id)?;
     }
     Ok(())
@@ -195,11 +382,7 @@ fn remove_staging(j: &Journal, parent: &DirHandle) -> Result<()> {
 /// removing what another user put there. Deterministic: never an error for that race.
 fn rmdir_staging_name(parent: &DirHandle, name: &OsStr, id: crate::fsutil::Ident) -> Result<()> {
     let path = parent.path.join(name);
-    if parent
-        .ident_at(name)
-        .map_err(|e| Error::io("inspect", &path, e))?
-        != Some(id)
-    {
+    if parent.ident_at(name).map_err(io_err("inspect", &path))? != Some(id) {
         return Ok(());
     }
     hit("mattermost-restore-staging-rmdir");
@@ -212,7 +395,7 @@ fn rmdir_staging_name(parent: &DirHandle, name: &OsStr, id: crate::fsutil::Ident
         {
             Ok(())
         }
-        Err(e) => Err(Error::io("remove", &path, e)),
+        Err(e) => Err(io_err("remove", &path)(e)),
     }
 }
 
@@ -235,19 +418,14 @@ pub fn recover(t: &Target) -> Result<Option<String>> {
     else {
         return Ok(None);
     };
-    let j = Journal::from_json(&bytes).ok_or_else(|| {
-        Error::new(format!(
-            "the restore journal `{}` is damaged",
-            path.display()
-        ))
-        .hint("inspect the databases and Mattermost's files by hand, then remove the journal")
-    })?;
-    let new_exists = db_exists(t, &j.new_db).map_err(|e| {
-        e.hint("an interrupted restore must be finished or rolled back first, and that needs the database: start PostgreSQL and run the command again")
+    let j = Journal::from_json(&bytes)
+        .ok_or_else(|| RestoreError::JournalDamaged { path: path.clone() })?;
+    let new_exists = db_exists(t, &j.new_db).map_err(|e| RestoreError::NeedsDatabase {
+        source: Box::new(e),
     })?;
     if j.phase == "staged" && !new_exists {
         finish_files(t, &j, None)?;
-        std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+        std::fs::remove_file(&path).map_err(io_err("remove", &path))?;
         return Ok(Some(format!(
             "completed an interrupted restore of `{}` (the database had been switched; the files now match it; the previous database is `{}`)",
             j.live, j.old_db
@@ -271,7 +449,7 @@ fn roll_back(t: &Target, j: &Journal) -> Result<()> {
     }
     let path = journal_path(t);
     match std::fs::remove_file(&path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io("remove", &path, e)),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err("remove", &path)(e)),
         _ => Ok(()),
     }
 }
@@ -282,7 +460,7 @@ fn roll_back(t: &Target, j: &Journal) -> Result<()> {
 fn put_config(t: &Target, j: &Journal, dir: &DirHandle, bytes: &[u8], mode: u32) -> Result<()> {
     let staged = dir.path.join(&j.staged_config);
     let staged = &staged;
-    let io = |what: &'static str| move |e: std::io::Error| Error::io(what, staged, e);
+    let io = |what: &'static str| io_err(what, staged);
     // A leftover of a run killed here, or a name another user planted: only the name
     // goes (a directory entry in a directory that user may change anyway).
     match dir.unlink(&j.staged_config) {
@@ -307,11 +485,9 @@ fn put_config(t: &Target, j: &Journal, dir: &DirHandle, bytes: &[u8], mode: u32)
     let id = crate::sys::fs::ident_of_file(&f).map_err(io("inspect"))?;
     hit("mattermost-restore-config-staged");
     if dir.ident_at(&j.staged_config).map_err(io("inspect"))? != Some(id) {
-        return Err(Error::new(format!(
-            "`{}` was replaced while toolctl wrote it",
-            staged.display()
-        ))
-        .hint("another user changes Mattermost's config directory: find out who, then run any `toolctl mattermost` command to finish the restore"));
+        return Err(RestoreError::ConfigReplaced {
+            staged: staged.to_path_buf(),
+        });
     }
     dir.rename_into(&j.staged_config, dir, &j.config_name, false)
         .map_err(io("rename"))?;
@@ -322,7 +498,13 @@ fn put_config(t: &Target, j: &Journal, dir: &DirHandle, bytes: &[u8], mode: u32)
 /// `old-data`), when the archive held one.
 fn swap_data(j: &Journal, parent: &DirHandle, staging: &DirHandle) -> Result<()> {
     let staging_path = parent.path.join(&j.staging);
-    let sio = |what: &'static str, p: PathBuf| move |e: std::io::Error| Error::io(what, &p, e);
+    let sio = |action: &'static str, path: PathBuf| {
+        move |source: std::io::Error| RestoreError::Io {
+            action,
+            path,
+            source,
+        }
+    };
     let data_path = parent.path.join(&j.data_name);
     if staging
         .lstat(OsStr::new("data"))
@@ -345,11 +527,9 @@ fn swap_data(j: &Journal, parent: &DirHandle, staging: &DirHandle) -> Result<()>
         hit("mattermost-restore-data-aside");
         staging
             .rename_into(OsStr::new("data"), parent, &j.data_name, true)
-            .map_err(|e| {
-                Error::io("move the restored data into", &data_path, e).hint(format!(
-                    "something recreated `{}` during the restore; move it away, then run any `toolctl mattermost` command to finish the restore",
-                    data_path.display()
-                ))
+            .map_err(|source| RestoreError::DataRecreated {
+                data_path: data_path.clone(),
+                source,
             })?;
     }
     Ok(())
@@ -372,7 +552,13 @@ fn finish_files(t: &Target, j: &Journal, held: Option<DirHandle>) -> Result<()> 
             None => return Ok(()),
         },
     };
-    let sio = |what: &'static str, p: PathBuf| move |e: std::io::Error| Error::io(what, &p, e);
+    let sio = |action: &'static str, path: PathBuf| {
+        move |source: std::io::Error| RestoreError::Io {
+            action,
+            path,
+            source,
+        }
+    };
     swap_data(j, &parent, &staging)?;
     hit("mattermost-restore-data-in");
     let config = OsStr::new("config.json");
@@ -419,17 +605,10 @@ fn finish_files(t: &Target, j: &Journal, held: Option<DirHandle>) -> Result<()> 
 /// replaces.
 pub fn check_target(t: &Target) -> Result<()> {
     if t.data_source == DataSource::ConfigJson && t.local_files() {
-        return Err(Error::new(
-            "`mattermost restore` replaces Mattermost's data directory, and the settings do not name it",
-        )
-        .cause(format!(
-            "config.json says `{}`, but toolctl never lets config.json (which the Mattermost user can write, and which an archive brings) decide which directory root replaces",
-            t.config_directory.as_deref().unwrap_or("./data/")
-        ))
-        .hint(format!(
-            "if that is the directory, run `toolctl config set mattermost.data_dir {}` (it is then also rendered as MM_FILESETTINGS_DIRECTORY); nothing was changed",
-            t.data_logical
-        )));
+        return Err(RestoreError::DataDirUnnamed {
+            config_directory: t.config_directory.clone(),
+            data_logical: t.data_logical.to_string(),
+        });
     }
     Ok(())
 }
@@ -513,16 +692,17 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
     // The journal goes first, so a kill from here on is cleaned up.
     write_journal(t, &j)?;
     hit("mattermost-restore-journal");
-    let fail = |e: Error| rolled_back(t, &j, e);
+    let fail = |e: RestoreError| rolled_back(t, &j, e);
     // The staging directory: root's, 0700, on data/'s filesystem, used only through its
     // descriptor (its name is in a directory the Mattermost user may change).
     let staging_path = j.data_parent.join(&j.staging);
     let staging = parent
         .mkdir(&j.staging, 0o700)
-        .map_err(|e| Error::io("create", &staging_path, e))
+        .map_err(io_err("create", &staging_path))
         .and_then(|()| {
-            open_staging(&parent, &j.staging)?
-                .ok_or_else(|| Error::new(format!("`{}` disappeared", staging_path.display())))
+            open_staging(&parent, &j.staging)?.ok_or_else(|| RestoreError::StagingGone {
+                path: staging_path.clone(),
+            })
         })
         .map_err(fail)?;
     hit("mattermost-restore-staging");
@@ -531,21 +711,18 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
     if live_exists {
         let connected = sessions(t, &live).map_err(fail)?;
         if !connected.is_empty() && !force {
-            let mut e = Error::new(format!(
-                "{} session(s) are connected to `{live}`; nothing was changed",
-                connected.len()
-            ));
-            for s in &connected {
-                e = e.cause(s);
-            }
             roll_back(t, &j)?;
-            return Err(e.hint("stop Mattermost (`systemctl stop mattermost` or `gitlab-ctl stop mattermost`) and run the restore again, or pass `--force-disconnect` to terminate these sessions"));
+            return Err(RestoreError::Connected {
+                live: live.clone(),
+                sessions: connected,
+            });
         }
     }
     if let Err(e) = stage(t, &j, &staging, &staging_path, &contents.manifest, progress) {
-        return Err(match roll_back(t, &j) {
-            Ok(()) => e.hint("nothing was changed: the live database and files are as they were"),
-            Err(r) => e.cause(format!("and rolling back failed: {r}")),
+        return Err(RestoreError::RolledBack {
+            source: Box::new(e),
+            rollback: roll_back(t, &j).err().map(Box::new),
+            said: true,
         });
     }
     if live_exists && force {
@@ -555,7 +732,7 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
     hit("mattermost-restore-switched");
     finish_files(t, &j, Some(staging))?;
     let jp = journal_path(t);
-    std::fs::remove_file(&jp).map_err(|e| Error::io("remove", &jp, e))?;
+    std::fs::remove_file(&jp).map_err(io_err("remove", &jp))?;
     crate::fsutil::sync_dir(&t.state_dir)?;
     Ok(Done {
         database: live,
@@ -565,10 +742,11 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
 }
 
 /// `e`, after the restore was rolled back (or with why that failed too).
-fn rolled_back(t: &Target, j: &Journal, e: Error) -> Error {
-    match roll_back(t, j) {
-        Ok(()) => e,
-        Err(r) => e.cause(format!("and rolling back failed: {r}")),
+fn rolled_back(t: &Target, j: &Journal, e: RestoreError) -> RestoreError {
+    RestoreError::RolledBack {
+        source: Box::new(e),
+        rollback: roll_back(t, j).err().map(Box::new),
+        said: false,
     }
 }
 
@@ -589,9 +767,7 @@ fn new_journal(t: &Target) -> Result<Journal> {
             .map(OsStr::to_os_string)
             .unwrap_or_else(|| default.into())
     };
-    let rnd = |p: &str| {
-        crate::sys::fs::random_name(p).map_err(|e| Error::new("cannot read random bytes").cause(e))
-    };
+    let rnd = |p: &str| crate::sys::fs::random_name(p).map_err(RestoreError::Random);
     Ok(Journal {
         phase: "preparing".into(),
         live: live.clone(),
@@ -619,16 +795,23 @@ fn extract(
     let contents = match archive::read_into(path, Some(staging)) {
         Ok(c) => c,
         Err(Damage::Io(e)) if e.kind() == std::io::ErrorKind::StorageFull => {
-            return Err(Error::new(format!("`{}` does not fit", path.display()))
-                .cause(e)
-                .hint("nothing was changed; free space beside Mattermost's data directory, then run the restore again"))
+            return Err(RestoreError::NoSpace {
+                path: path.to_path_buf(),
+                source: e,
+            })
         }
-        Err(Damage::Io(e)) => return Err(Error::io("read", path, e).hint(
-            "nothing was changed; give the path of an archive `toolctl mattermost backup` wrote",
-        )),
-        Err(Damage::Bad(why)) => return Err(Error::new(format!("`{}` cannot be restored", path.display()))
-            .cause(why)
-            .hint("nothing was changed; restore another archive (`toolctl mattermost backup --verify ARCHIVE` checks one)")),
+        Err(Damage::Io(source)) => {
+            return Err(RestoreError::Unreadable {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+        Err(Damage::Bad(why)) => {
+            return Err(RestoreError::Bad {
+                path: path.to_path_buf(),
+                why,
+            })
+        }
     };
     hit("mattermost-restore-extracted");
     progress("checksums match the manifest");
@@ -641,14 +824,12 @@ fn extract(
             )
         })?;
     if let Some(why) = other_directory(t, &contents.manifest, staged_config.as_deref()) {
-        return Err(Error::new(format!(
-                "`{}` names another data directory than the settings (`{}`, from {})",
-                path.display(),
-                t.data_logical,
-                t.data_dir_source_text()
-            ))
-            .cause(why)
-            .hint("nothing was changed; a path in an archive is never used to pick the directory: if the archive is right, set `mattermost.data_dir` (`toolctl config set mattermost.data_dir PATH`), else restore another archive"));
+        return Err(RestoreError::OtherDirectory {
+            path: path.to_path_buf(),
+            data_logical: t.data_logical.to_string(),
+            source_text: t.data_dir_source_text(),
+            why,
+        });
     }
     Ok(contents)
 }
@@ -666,14 +847,13 @@ fn stage(
 ) -> Result<()> {
     let data = OsStr::new("data");
     if let Some((uid, gid)) = t.owner {
-        chown_tree(staging, data, uid, gid)
-            .map_err(|e| Error::io("chown", &staging_path.join("data"), e))?;
+        chown_tree(staging, data, uid, gid).map_err(io_err("chown", &staging_path.join("data")))?;
     }
     if !t.local_files() || !manifest["data"]["saved"].as_bool().unwrap_or(false) {
         // No local files in the archive: the live data/ (if any) stays as it is.
         staging
             .remove_tree(data)
-            .map_err(|e| Error::io("remove", &staging_path.join("data"), e))?;
+            .map_err(io_err("remove", &staging_path.join("data")))?;
     }
     progress(&format!("restoring the dump into `{}`", j.new_db));
     t.conn.query(
@@ -685,7 +865,7 @@ fn stage(
     // ever used.
     let dump = staging
         .open_file(OsStr::new("db.dump"))
-        .map_err(|e| Error::io("open", &staging_path.join("db.dump"), e))?;
+        .map_err(io_err("open", &staging_path.join("db.dump")))?;
     let mut cmd = t.conn.command("pg_restore");
     cmd.args([
         "-w",
@@ -701,9 +881,7 @@ fn stage(
     hit("mattermost-restore-restored");
     // The staged files are durable before the journal says so (written back while
     // pg_restore ran, so this is cheap now).
-    staging
-        .sync_fs()
-        .map_err(|e| Error::io("sync", staging_path, e))?;
+    staging.sync_fs().map_err(io_err("sync", staging_path))?;
     let mut staged = j.clone();
     staged.phase = "staged".into();
     write_journal(t, &staged)?;
@@ -732,10 +910,9 @@ fn switch(t: &Target, j: &Journal, live_exists: bool) -> Result<()> {
         )
     };
     if let Err(e) = t.conn.query(Some("postgres"), &swap) {
-        let e = e.cause("switching the databases failed");
-        return Err(match roll_back(t, j) {
-            Ok(()) => e.hint("nothing was changed: stop Mattermost (it may have reconnected) and run the restore again"),
-            Err(r) => e.cause(format!("and rolling back failed: {r}")),
+        return Err(RestoreError::SwitchFailed {
+            source: e,
+            rollback: roll_back(t, j).err().map(Box::new),
         });
     }
     Ok(())

@@ -129,7 +129,8 @@ pub fn plan(cx: &Context, owner: Option<(u32, u32)>) -> Result<Planned, RenderEr
     if wanted.is_empty() {
         return Ok(out);
     }
-    let bases = KeyBases::load(&cx.paths.rooted(secrets_file), secrets_file)?;
+    let bases = KeyBases::load(&cx.paths.rooted(secrets_file), secrets_file)
+        .map_err(crate::error::Error::from)?;
     let dir: PathBuf = cx.paths.rooted(dir_logical);
     let located = open_dir(cx, &dir, owner)?;
     let handle = located.missing.is_empty().then_some(located.handle);

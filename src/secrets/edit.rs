@@ -42,9 +42,9 @@ use std::time::{Duration, Instant};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use super::crypt::Plaintext;
+use super::error::{Result, SecretsError};
 use super::scope::Scope;
 use super::store;
-use crate::error::{Error, Result};
 use crate::failpoint;
 use crate::sys::notice::Notify;
 use crate::sys::scratch::{Base, BaseKind, Scratch};
@@ -89,12 +89,20 @@ impl Session {
         session
             .scratch
             .create_file(owner, Owner::current().record().as_bytes())
-            .map_err(|e| Error::io("create", &session.scratch.path().join(owner), e))?;
+            .map_err(|source| SecretsError::Io {
+                action: "create",
+                path: session.scratch.path().join(owner),
+                source,
+            })?;
         failpoint::hit("edit-owner-recorded");
         session
             .scratch
             .create_file(&session.name, initial)
-            .map_err(|e| Error::io("create", &session.file, e))?;
+            .map_err(|source| SecretsError::Io {
+                action: "create",
+                path: session.file.clone(),
+                source,
+            })?;
         failpoint::hit("edit-plaintext-written");
         Ok(session)
     }
@@ -113,33 +121,23 @@ impl Session {
             .args(&args)
             .arg(&self.file)
             .spawn()
-            .map_err(|e| {
-                Error::new(format!(
-                    "cannot start the editor `{}`",
-                    program.to_string_lossy()
-                ))
-                .cause(e)
-                .hint(
-                    "set $VISUAL or $EDITOR to an installed editor (e.g. `EDITOR=nano`), \
-                         or pipe the content into `secret write`",
-                )
+            .map_err(|source| SecretsError::EditorStart {
+                program: program.to_string_lossy().into_owned(),
+                source,
             })?;
         CHILD.store(child.id() as i32, Ordering::SeqCst);
         let status = child.wait();
         CHILD.store(0, Ordering::SeqCst);
         failpoint::hit("edit-editor-exited");
         if CAUGHT.load(Ordering::SeqCst) != 0 {
-            return Err(Error::interrupted(
-                "interrupted while editing; nothing was saved",
-            ));
+            return Err(SecretsError::EditInterrupted);
         }
-        let status = status.map_err(|e| Error::new("cannot wait for the editor").cause(e))?;
+        let status = status.map_err(SecretsError::EditorWait)?;
         if !status.success() {
-            return Err(Error::new(format!(
-                "the editor `{}` exited with {status}; nothing was saved",
-                program.to_string_lossy()
-            ))
-            .hint("run the command again and quit the editor normally to save (`:wq` in vi)"));
+            return Err(SecretsError::EditorFailed {
+                program: program.to_string_lossy().into_owned(),
+                status,
+            });
         }
         Ok(())
     }
@@ -147,23 +145,26 @@ impl Session {
     /// The file's current content, read beneath the private directory's descriptor: a
     /// symbolic link or anything but a regular file in its place is an error.
     pub fn read(&self) -> Result<std::result::Result<Plaintext, super::schema::SchemaError>> {
-        let replaced = |e: Error| {
-            e.hint(
-                "the copy was removed or replaced while the editor ran; nothing was saved: \
-                 run the command again and save the file in place",
-            )
-        };
         let f = match self.scratch.open_file(&self.name) {
             Ok(Some(f)) => f,
             Ok(None) => {
-                return Err(replaced(Error::new(format!(
-                    "cannot read `{}`: it is gone",
-                    self.file.display()
-                ))))
+                return Err(SecretsError::Replaced {
+                    path: self.file.clone(),
+                    source: None,
+                })
             }
-            Err(e) => return Err(replaced(Error::io("read", &self.file, e))),
+            Err(e) => {
+                return Err(SecretsError::Replaced {
+                    path: self.file.clone(),
+                    source: Some(e),
+                })
+            }
         };
-        store::read_limited(f).map_err(|e| Error::io("read", &self.file, e))
+        store::read_limited(f).map_err(|source| SecretsError::Io {
+            action: "read",
+            path: self.file.clone(),
+            source,
+        })
     }
 }
 
@@ -434,13 +435,7 @@ fn private_dir(notify: &dyn Notify) -> Result<Scratch> {
             crate::sys::term::one_line(&c.path.to_string_lossy())
         ));
     }
-    let mut err = Error::new("no private tmpfs directory for the plaintext copy");
-    for r in refused {
-        err = err.cause(r);
-    }
-    Err(err
-        .cause("a plaintext secret is never put on a persistent disk, nor where another user can reach it")
-        .hint("make /dev/shm a root-owned sticky tmpfs (mode 1777), or set XDG_RUNTIME_DIR to a tmpfs directory owned by the user running toolctl with mode 0700 (`sudo -i` sets it right), or pipe the content into `toolctl <scope> secret write`"))
+    Err(SecretsError::NoPrivateDir { refused })
 }
 
 fn install_signal_handlers() -> Result<()> {
@@ -449,7 +444,7 @@ fn install_signal_handlers() -> Result<()> {
         let mut signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) {
             Ok(s) => s,
             Err(e) => {
-                result = Err(Error::new("cannot install signal handlers").cause(e));
+                result = Err(SecretsError::Signals(e));
                 return;
             }
         };

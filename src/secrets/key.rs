@@ -23,7 +23,7 @@ use age::secrecy::ExposeSecret;
 use age::x25519;
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use super::error::{Result, SecretsError};
 use crate::fsutil;
 
 /// The role of a key file in the store, as `secrets status` names it.
@@ -67,34 +67,29 @@ impl KeyFile {
             return Ok(None);
         };
         let bytes = Zeroizing::new(bytes);
-        let meta = std::fs::metadata(path).map_err(|e| Error::io("read the key", path, e))?;
+        let meta = std::fs::metadata(path).map_err(|source| SecretsError::Io {
+            action: "read the key",
+            path: path.to_path_buf(),
+            source,
+        })?;
         let mode = meta.permissions().mode() & 0o777;
         if let Some(who) = access_by_others(mode) {
-            return Err(Error::new(format!(
-                "{what} `{}` is open to other users: {who} (mode {mode:04o})",
-                path.display()
-            ))
-            .cause(
-                "a private key must be readable and writable by its owner only; it is \
-                 refused, as ssh refuses such keys",
-            )
-            .hint(format!("run `chmod 600 {}`", path.display())));
+            return Err(SecretsError::KeyOpen {
+                what,
+                path: path.to_path_buf(),
+                who,
+                mode,
+            });
         }
-        let text = std::str::from_utf8(&bytes).map_err(|_| {
-            Error::new(format!(
-                "{what} `{}` is not a valid age identity file",
-                path.display()
-            ))
-            .cause("it is not UTF-8 text")
-            .hint(damaged_key_hint())
+        let text = std::str::from_utf8(&bytes).map_err(|_| SecretsError::KeyInvalid {
+            what,
+            path: path.to_path_buf(),
+            why: "it is not UTF-8 text".into(),
         })?;
-        let identities = parse(text).map_err(|why| {
-            Error::new(format!(
-                "{what} `{}` is not a valid age identity file",
-                path.display()
-            ))
-            .cause(why)
-            .hint(damaged_key_hint())
+        let identities = parse(text).map_err(|why| SecretsError::KeyInvalid {
+            what,
+            path: path.to_path_buf(),
+            why,
         })?;
         Ok(Some(KeyFile {
             path: path.to_path_buf(),
@@ -114,7 +109,7 @@ impl KeyFile {
     }
 }
 
-fn damaged_key_hint() -> &'static str {
+pub(super) fn damaged_key_hint() -> &'static str {
     "the file is damaged or truncated: restore it from your backup \
      (a new key cannot decrypt the existing secrets)"
 }

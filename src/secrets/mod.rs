@@ -9,6 +9,7 @@
 
 pub mod crypt;
 pub mod edit;
+pub mod error;
 pub mod key;
 pub mod rotation;
 pub mod schema;
@@ -16,5 +17,6 @@ pub mod scope;
 pub mod store;
 
 pub use crypt::Plaintext;
+pub use error::SecretsError;
 pub use scope::Scope;
 pub use store::Store;

@@ -30,11 +30,11 @@ use std::path::{Path, PathBuf};
 
 use age::x25519;
 
+use super::error::{Result, SecretsError};
 use super::key::{self, Key, KeyFile, Role};
 use super::scope::Scope;
 use super::store::Store;
 use super::Plaintext;
-use crate::error::{Error, Result};
 use crate::failpoint::hit;
 use crate::fsutil;
 use crate::sys::notice::Notify;
@@ -182,7 +182,7 @@ pub fn read_journal(key_file: &Path) -> Result<Option<Journal>> {
 fn write_journal(key_file: &Path, j: &Journal) -> Result<()> {
     let mut text = serde_json::to_vec_pretty(&Doc::of(j)).expect("a journal of strings serialises");
     text.push(b'\n');
-    fsutil::write_atomic(&journal_path(key_file), &text, 0o600)
+    Ok(fsutil::write_atomic(&journal_path(key_file), &text, 0o600)?)
 }
 
 fn remove_journal(key_file: &Path) -> Result<()> {
@@ -190,9 +190,15 @@ fn remove_journal(key_file: &Path) -> Result<()> {
     match std::fs::remove_file(&path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::io("remove", &path, e)),
+        Err(source) => {
+            return Err(SecretsError::Io {
+                action: "remove",
+                path,
+                source,
+            })
+        }
     }
-    fsutil::sync_dir(parent(key_file))
+    Ok(fsutil::sync_dir(parent(key_file))?)
 }
 
 fn parent(path: &Path) -> &Path {
@@ -252,10 +258,10 @@ pub fn rekey(store: &Store, new_key: bool, notify: &dyn Notify) -> Result<Report
         hit("rekey-decrypted");
         let recipients = store.recipients(vec![key.recipient()])?;
         reencrypt(store, &plaintexts, &recipients).map_err(|e| {
-            e.cause(format!(
-                "every secret still opens with the current key `{}`",
-                key_file.display()
-            ))
+            SecretsError::StillOnCurrentKey {
+                source: Box::new(e),
+                key_file: key_file.clone(),
+            }
         })?;
         report = Some(Report {
             scopes: plaintexts.iter().map(|(s, _)| *s).collect(),
@@ -286,19 +292,12 @@ fn settle_journal(store: &Store, key: &Key, j: &Journal, notify: &dyn Notify) ->
         ));
         return Ok(());
     }
-    decrypt_all(store, key).map_err(|e| {
-        e.cause(format!(
-            "the rotation journal `{}` names the staged key {}, which neither `{}` \
-             nor `{}` holds",
-            journal_path(key_file).display(),
-            j.new_public.as_deref().unwrap_or("(unreadable)"),
-            key_file.display(),
-            key::staged_path(key_file).display()
-        ))
-        .hint(format!(
-            "restore `{}` from a backup, then run `toolctl secrets rekey` again",
-            key::staged_path(key_file).display()
-        ))
+    decrypt_all(store, key).map_err(|e| SecretsError::StagedKeyGone {
+        source: Box::new(e),
+        journal: journal_path(key_file),
+        new_public: j.new_public.clone(),
+        key_file: key_file.clone(),
+        staged: key::staged_path(key_file),
     })?;
     remove_journal(key_file)?;
     hit("rekey-journal-removed");
@@ -317,7 +316,7 @@ fn roll_forward(store: &Store, key: &Key, journal: Option<&Journal>) -> Result<R
     let staged = key.staged().expect("a staged key to roll forward to");
     let plaintexts = decrypt_all(store, key)?;
     hit("rekey-decrypted");
-    let unfinished = |e: Error| unfinished(e, key_file, &staged.path);
+    let unfinished = |e: SecretsError| unfinished(e, key_file, &staged.path);
     let old_copy = keep_old_copy(key.current(), journal.and_then(|j| j.old_copy.as_deref()))
         .map_err(unfinished)?;
     hit("rekey-old-key-kept");
@@ -337,9 +336,14 @@ fn roll_forward(store: &Store, key: &Key, journal: Option<&Journal>) -> Result<R
     hit("rekey-journal-committed");
     // Every secret is on the staged key and the current key has its copy: the one step
     // that replaces a key file.
-    std::fs::rename(&staged.path, key_file)
-        .map_err(|e| unfinished(Error::io("replace", key_file, e)))?;
-    fsutil::sync_dir(parent(key_file)).map_err(unfinished)?;
+    std::fs::rename(&staged.path, key_file).map_err(|source| {
+        unfinished(SecretsError::Io {
+            action: "replace",
+            path: key_file.to_path_buf(),
+            source,
+        })
+    })?;
+    fsutil::sync_dir(parent(key_file)).map_err(|e| unfinished(e.into()))?;
     hit("rekey-key-installed");
     remove_journal(key_file)?;
     hit("rekey-journal-removed");
@@ -353,18 +357,12 @@ fn roll_forward(store: &Store, key: &Key, journal: Option<&Journal>) -> Result<R
 }
 
 /// The hint after a failure mid-rotation: what is safe now, and what finishes it.
-fn unfinished(e: Error, key_file: &Path, staged: &Path) -> Error {
-    e.cause(format!(
-        "the key rotation is unfinished: every secret opens with the current key `{}` or \
-         the staged key `{}`",
-        key_file.display(),
-        staged.display()
-    ))
-    .hint(
-        "fix the cause (free some disk space, make the file system writable), then run \
-         `toolctl secrets rekey` to finish the rotation; until then `toolctl secrets status` \
-         names the key file that opens each secret. Do not remove any key file",
-    )
+fn unfinished(e: SecretsError, key_file: &Path, staged: &Path) -> SecretsError {
+    SecretsError::Unfinished {
+        source: Box::new(e),
+        key_file: key_file.to_path_buf(),
+        staged: staged.to_path_buf(),
+    }
 }
 
 /// Makes sure an exact copy of the current key exists as `secrets.key.old-<time>` and
@@ -410,7 +408,7 @@ fn decrypt_all(store: &Store, key: &Key) -> Result<Vec<(Scope, Plaintext)>> {
         match store.read(scope, key) {
             Ok(Some(p)) => plaintexts.push((scope, p)),
             Ok(None) => {}
-            Err(e) => failures.push(format!("{scope}: {e}")),
+            Err(e) => failures.push(format!("{scope}: {}", crate::error::Error::from(e))),
         }
     }
     if failures.is_empty() {
@@ -424,17 +422,7 @@ fn decrypt_all(store: &Store, key: &Key) -> Result<Vec<(Scope, Plaintext)>> {
         ),
         None => format!("`{}`", key.path.display()),
     };
-    let mut err = Error::new(format!(
-        "{} secret(s) cannot be decrypted with {with}; nothing was changed",
-        failures.len()
-    ));
-    for f in failures {
-        err = err.cause(f);
-    }
-    Err(err.hint(
-        "restore the right key or the damaged files first, or rewrite those secrets with \
-         `toolctl <scope> secret write`, then run `toolctl secrets rekey` again",
-    ))
+    Err(SecretsError::Undecryptable { with, failures })
 }
 
 /// Writes every secret re-encrypted to `recipients`: all temporary files first (a failure
@@ -446,8 +434,11 @@ fn reencrypt(
 ) -> Result<()> {
     let mut prepared = Vec::new();
     for (scope, plaintext) in plaintexts {
-        let ct = super::crypt::encrypt(plaintext, recipients)
-            .map_err(|e| Error::new("cannot encrypt").cause(e))?;
+        let ct =
+            super::crypt::encrypt(plaintext, recipients).map_err(|e| SecretsError::Encrypt {
+                what: "",
+                why: e.to_string(),
+            })?;
         prepared.push(fsutil::prepare(&store.file(*scope), &ct, 0o600)?);
         hit("rekey-secret-prepared");
     }
@@ -461,9 +452,13 @@ fn reencrypt(
 /// Every key file of the store, for `secrets status`: its role, path, and the loaded file
 /// or why it could not be loaded.
 pub struct Inventory {
-    pub files: Vec<(Role, PathBuf, std::result::Result<KeyFile, Error>)>,
+    pub files: Vec<(
+        Role,
+        PathBuf,
+        std::result::Result<KeyFile, crate::error::Error>,
+    )>,
     pub journal: Option<Journal>,
-    pub journal_error: Option<Error>,
+    pub journal_error: Option<crate::error::Error>,
 }
 
 pub fn inventory(key_file: &Path) -> Inventory {
@@ -482,12 +477,12 @@ pub fn inventory(key_file: &Path) -> Inventory {
         match KeyFile::load(&path, role) {
             Ok(Some(k)) => files.push((role, path, Ok(k))),
             Ok(None) => {}
-            Err(e) => files.push((role, path, Err(e))),
+            Err(e) => files.push((role, path, Err(e.into()))),
         }
     }
     let (journal, journal_error) = match read_journal(key_file) {
         Ok(j) => (j, None),
-        Err(e) => (None, Some(e)),
+        Err(e) => (None, Some(e.into())),
     };
     Inventory {
         files,

@@ -15,10 +15,10 @@ use std::str::FromStr;
 use age::x25519;
 
 use super::crypt::{self, DecryptFailure, Plaintext};
+use super::error::{Result, SecretsError};
 use super::key::Key;
 use super::schema::{self, SchemaError};
 use super::scope::Scope;
-use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::paths::Paths;
 use crate::sys::notice::Notify;
@@ -67,24 +67,11 @@ impl Store {
         Key::load(&self.paths.key_file)?.ok_or_else(|| self.missing_key())
     }
 
-    fn missing_key(&self) -> Error {
-        let existing = self.existing();
-        let e = Error::new(format!(
-            "the key `{}` is missing",
-            self.paths.key_file.display()
-        ));
-        if existing.is_empty() {
-            e.hint("create it with `toolctl secrets init`")
-        } else {
-            e.cause(format!(
-                "{} encrypted secret(s) exist in `{}` and only that key decrypts them",
-                existing.len(),
-                self.paths.secrets_dir.display()
-            ))
-            .hint(
-                "restore the key file from your backup (or point `--root` / `[secrets] key_file` \
-                 at it); a new key would not decrypt the existing secrets",
-            )
+    fn missing_key(&self) -> SecretsError {
+        SecretsError::MissingKey {
+            key_file: self.paths.key_file.clone(),
+            existing: self.existing().len(),
+            secrets_dir: self.paths.secrets_dir.clone(),
         }
     }
 
@@ -144,13 +131,11 @@ impl Store {
         }
         for r in &self.extra_recipients {
             let parsed = x25519::Recipient::from_str(&r.value).map_err(|why| {
-                Error::new(format!(
-                    "`secrets.recipients` in `{}:{}` holds an invalid age recipient",
-                    self.paths.config.display(),
-                    r.line
-                ))
-                .cause(why)
-                .hint("each recipient is an X25519 public key `age1…`, as `age-keygen -y KEYFILE` prints it")
+                SecretsError::InvalidRecipient {
+                    config: self.paths.config.clone(),
+                    line: r.line,
+                    why: why.to_string(),
+                }
             })?;
             if !all.iter().any(|a| a.to_string() == parsed.to_string()) {
                 all.push(parsed);
@@ -203,7 +188,7 @@ impl Store {
                     cap / (1024 * 1024)
                 )),
             )),
-            Err(f) => Err(f.into_error("the secret", &path)),
+            Err(f) => Err(f.into_error("the secret", &path).into()),
         }
     }
 
@@ -215,34 +200,26 @@ impl Store {
         let meta = match std::fs::metadata(dir) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(Error::io("read the secrets directory", dir, e)),
+            Err(source) => {
+                return Err(SecretsError::Io {
+                    action: "read the secrets directory",
+                    path: dir.clone(),
+                    source,
+                })
+            }
         };
         if !meta.is_dir() {
-            return Err(Error::new(format!(
-                "the secrets directory `{}` is not a directory",
-                dir.display()
-            ))
-            .hint(format!(
-                "move `{}` away, or point `[secrets] directory` at the real directory",
-                dir.display()
-            )));
+            return Err(SecretsError::NotADirectory { dir: dir.clone() });
         }
         let me = crate::sys::users::euid();
         let owner = meta.uid();
         if owner != me && owner != 0 {
-            return Err(Error::new(format!(
-                "the secrets directory `{}` is owned by {} (uid {owner}), not by you or root",
-                dir.display(),
-                user_name(owner).unwrap_or_else(|| "another user".into())
-            ))
-            .cause(
-                "its owner could replace any secret; it is refused, as ssh refuses such a `~/.ssh`",
-            )
-            .hint(format!(
-                "run `chown {} {}` (and `chmod 700` it), or point `[secrets] directory` elsewhere",
-                user_name(me).unwrap_or_else(|| me.to_string()),
-                dir.display()
-            )));
+            return Err(SecretsError::ForeignOwner {
+                dir: dir.clone(),
+                owner,
+                owner_name: user_name(owner).unwrap_or_else(|| "another user".into()),
+                me: user_name(me).unwrap_or_else(|| me.to_string()),
+            });
         }
         let mode = meta.mode() & 0o7777;
         if mode & 0o022 != 0 {
@@ -251,17 +228,16 @@ impl Store {
                 (true, false) => "group-writable",
                 _ => "world-writable",
             };
-            return Err(Error::new(format!(
-                "the secrets directory `{}` is {who} (mode {mode:04o})",
-                dir.display()
-            ))
-            .cause("anyone who can write there could replace a secret; it is refused, as ssh refuses such a `~/.ssh`")
-            .hint(format!("run `chmod 700 {}`", dir.display())));
+            return Err(SecretsError::Writable {
+                dir: dir.clone(),
+                who,
+                mode,
+            });
         }
         Ok(())
     }
 
-    pub fn decrypt_error(&self, scope: Scope, key: &Key, failure: DecryptFailure) -> Error {
+    pub fn decrypt_error(&self, scope: Scope, key: &Key, failure: DecryptFailure) -> SecretsError {
         self.decrypt_error_at(scope, &self.file(scope), Some(key), failure)
     }
 
@@ -271,38 +247,19 @@ impl Store {
         path: &std::path::Path,
         key: Option<&Key>,
         failure: DecryptFailure,
-    ) -> Error {
+    ) -> SecretsError {
         match failure {
-            DecryptFailure::WrongKey => {
-                let keys = match key.and_then(Key::staged) {
-                    Some(staged) => format!(
-                        "neither the key `{}` nor the staged key `{}` is",
-                        self.paths.key_file.display(),
-                        staged.path.display()
-                    ),
-                    None => format!("the key `{}` is not", self.paths.key_file.display()),
-                };
-                Error::new(format!("cannot decrypt `{}`", path.display()))
-                    .cause(format!("{keys} one of the file's recipients (wrong key)"))
-                    .cause(
-                        "a damaged recipient line looks the same to age: if this key wrote \
-                         the file, restore the file from a backup",
-                    )
-                    .hint(format!(
-                        "use the key the file was encrypted with (`--root`, `[secrets] key_file`; \
-                         `toolctl secrets status` lists the key files and which one opens each \
-                         secret), or write the secret again with `toolctl {scope} secret write`"
-                    ))
-            }
-            DecryptFailure::Damaged(why) => Error::new(format!(
-                "cannot decrypt `{}`: the file is damaged or truncated",
-                path.display()
-            ))
-            .cause(why)
-            .hint(format!(
-                "restore the file from a backup, or write the secret again with \
-                 `toolctl {scope} secret write`"
-            )),
+            DecryptFailure::WrongKey => SecretsError::WrongKey {
+                scope,
+                path: path.to_path_buf(),
+                key_file: self.paths.key_file.clone(),
+                staged: key.and_then(Key::staged).map(|s| s.path.clone()),
+            },
+            DecryptFailure::Damaged(why) => SecretsError::Damaged {
+                scope,
+                path: path.to_path_buf(),
+                why,
+            },
         }
     }
 
@@ -320,7 +277,9 @@ impl Store {
         // An interrupted `import` first: its journal names temporary files in this
         // directory that the sweep below would otherwise remove before they are renamed.
         let journal = self.import_journal();
-        if let Some(done) = crate::sys::journal::recover(&journal)? {
+        if let Some(done) =
+            crate::sys::journal::recover(&journal).map_err(crate::error::Error::from)?
+        {
             notify.warn(done.describe(&journal));
         }
         for path in fsutil::sweep_temps(&self.paths.secrets_dir)? {
@@ -335,8 +294,10 @@ impl Store {
     /// Encrypts `plaintext` to the store's recipients.
     pub fn encrypt(&self, plaintext: &[u8], key: &Key) -> Result<Vec<u8>> {
         let recipients = self.recipients(key.own_recipients())?;
-        crypt::encrypt(plaintext, &recipients)
-            .map_err(|e| Error::new("cannot encrypt the secret").cause(e))
+        crypt::encrypt(plaintext, &recipients).map_err(|e| SecretsError::Encrypt {
+            what: " the secret",
+            why: e.to_string(),
+        })
     }
 
     /// Validates, encrypts and atomically writes `scope`. The caller holds the lock.
@@ -344,16 +305,13 @@ impl Store {
         let plaintext = schema::strip_bom(plaintext);
         schema::validate(scope, plaintext).map_err(|e| invalid(scope, e))?;
         let ciphertext = self.encrypt(plaintext, key)?;
-        fsutil::write_atomic(&self.file(scope), &ciphertext, 0o600)
+        Ok(fsutil::write_atomic(&self.file(scope), &ciphertext, 0o600)?)
     }
 }
 
-/// The user-facing error for content that failed the schema.
-pub fn invalid(scope: Scope, e: SchemaError) -> Error {
-    let hint = e.hint(scope);
-    Error::new(format!("the {scope} secret was not saved"))
-        .cause(e)
-        .hint(hint)
+/// The error for content that failed the schema.
+pub fn invalid(scope: Scope, e: SchemaError) -> SecretsError {
+    SecretsError::Invalid { scope, source: e }
 }
 
 /// Reads all of `input`, at most [`schema::MAX_LEN`] bytes, into a zeroizing buffer.

@@ -392,7 +392,7 @@ impl Decrypted {
                             e.hint(scope)
                         )),
                 },
-                Err(e) => e,
+                Err(e) => e.into(),
             };
             out.diags.push(Diag {
                 severity: Severity::Error,

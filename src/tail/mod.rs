@@ -18,6 +18,7 @@
 //! messages with hints.
 
 pub mod discover;
+mod error;
 pub mod follow;
 pub mod output;
 mod signals;

@@ -34,7 +34,7 @@ pub fn run(ctx: &Context, scope: Scope) -> Result<Report> {
                 return Ok(out);
             }
             Err(e) => {
-                let err = invalid(scope, e);
+                let err = crate::error::Error::from(invalid(scope, e));
                 if !interactive {
                     return Err(err);
                 }
