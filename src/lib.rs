@@ -22,13 +22,18 @@
 //! - [`settings`]: `toolctl.toml` (schema, load, edit, rules, resolve); it uses the store.
 //! - [`secrets`]: the encrypted store (age), key, rotation, the editor session. It prints
 //!   nothing: what it has to say comes back as [`sys::notice::Notice`]s.
-//! - The model ([`paths`] today): where everything lives and the typed resolved settings.
+//! - [`model`]: the typed resolved settings ([`model::Model`], built once by the settings'
+//!   build step; `Secret<T>`; one transport-security decision per mailbox shared by the
+//!   renderer and the probes) and [`model::paths`] (where everything lives).
 //! - [`sys`]: the only home of `unsafe` and libc: atomic writes, locks, capped reads, the
 //!   openat walk (a path another user can change is never followed), users, terminals,
 //!   notices. [`failpoint`] holds the crash tests' hooks.
 //! - [`error`]: the user-facing [`error::Error`] (message, causes, hint, exit status),
 //!   the edge type every command returns; exit codes are decided in
-//!   [`error::ExitStatus`] alone.
+//!   [`error::ExitStatus`] alone. Library modules return their own `thiserror` kinds
+//!   (`RenderError`, `SettingsError`, `SecretsError`, `GitlabError`, `PgError`,
+//!   `JournalError`, …) whose variants carry data; one `From` per module writes the
+//!   message, causes and hint. `error` uses nothing of the crate; `report` prints it.
 
 pub mod app;
 pub mod cli;
