@@ -243,19 +243,7 @@ pub fn open_beneath(root: &Path, path: &Path, trusted: &Trusted) -> Result<Locat
             Ok(Some(_)) => {}
             Err(e) => return Err(Error::io("inspect", &here, e)),
         }
-        let next = handle.open_dir(&name).map_err(|e| {
-            if e.raw_os_error() == Some(libc::ELOOP) {
-                symlinked_dir(&here)
-            } else {
-                Error::io("open directory", &here, e)
-            }
-        })?;
-        // The check is on the opened descriptor: what was checked is what is used.
-        let st = next
-            .stat_self()
-            .map_err(|e| Error::io("inspect", &here, e))?;
-        trusted.check(&here, &st)?;
-        handle = next;
+        handle = enter_checked(&handle, &name, &here, trusted)?;
     }
     Ok(Located {
         handle,
@@ -324,18 +312,7 @@ pub fn open_output_dir(root: &Path, dir: &Path, mode: u32, trusted: &Trusted) ->
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(Error::io("create directory", &here, e)),
         }
-        let next = handle.open_dir(&name).map_err(|e| {
-            if e.raw_os_error() == Some(libc::ELOOP) {
-                symlinked_dir(&here)
-            } else {
-                Error::io("open directory", &here, e)
-            }
-        })?;
-        let st = next
-            .stat_self()
-            .map_err(|e| Error::io("inspect", &here, e))?;
-        trusted.check(&here, &st)?;
-        handle = next;
+        handle = enter_checked(&handle, &name, &here, trusted)?;
     }
     Ok(handle)
 }
@@ -387,6 +364,28 @@ pub fn trusted_for(owner: Option<(u32, u32)>) -> Trusted {
         Some((uid, gid)) => Trusted::root().and(uid, gid),
         None => Trusted::root(),
     }
+}
+
+/// Opens the subdirectory `name` (at `here`) of `handle` with `O_NOFOLLOW`, and checks its
+/// writers on the opened descriptor: what was checked is what is used.
+fn enter_checked(
+    handle: &DirHandle,
+    name: &std::ffi::OsStr,
+    here: &Path,
+    trusted: &Trusted,
+) -> Result<DirHandle> {
+    let next = handle.open_dir(name).map_err(|e| {
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            symlinked_dir(here)
+        } else {
+            Error::io("open directory", here, e)
+        }
+    })?;
+    let st = next
+        .stat_self()
+        .map_err(|e| Error::io("inspect", here, e))?;
+    trusted.check(here, &st)?;
+    Ok(next)
 }
 
 #[cfg(test)]
