@@ -73,6 +73,11 @@ impl<W: Write> Writer<W> {
     /// Adds the opened regular file `f` as `name`.
     pub fn open_file(&mut self, name: &str, f: File) -> io::Result<()> {
         let meta = f.metadata()?;
+        self.regular(name, &meta, f)
+    }
+
+    /// Adds `f` (a regular file with `meta`) as `name`, hashing it as it is written.
+    fn regular(&mut self, name: &str, meta: &std::fs::Metadata, f: impl Read) -> io::Result<()> {
         let mut h = tar::Header::new_gnu();
         h.set_size(meta.len());
         h.set_mode(meta.permissions().mode() & 0o7777);
@@ -551,29 +556,6 @@ impl<W: Write> Writer<W> {
         let mut f = f;
         f.seek(SeekFrom::Start(0))?;
         let meta = f.metadata()?;
-        let mut h = tar::Header::new_gnu();
-        h.set_size(meta.len());
-        h.set_mode(meta.permissions().mode() & 0o7777);
-        h.set_mtime(meta.mtime().max(0) as u64);
-        h.set_entry_type(tar::EntryType::Regular);
-        let mut r = Hashing {
-            inner: f.take(meta.len()),
-            hash: Sha256::new(),
-            len: 0,
-        };
-        self.tar.append_data(&mut h, name, &mut r)?;
-        if r.len != meta.len() {
-            return Err(io::Error::other(format!(
-                "`{name}` changed size while it was archived"
-            )));
-        }
-        self.members.insert(
-            name.to_string(),
-            Member {
-                size: r.len,
-                sha256: hex(r.hash.finalize()),
-            },
-        );
-        Ok(())
+        self.regular(name, &meta, f)
     }
 }
