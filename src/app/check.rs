@@ -176,27 +176,10 @@ fn finish(futures: Vec<ProbeFuture>) -> Result<Report> {
 
 /// A probe as the report shows it.
 fn to_check(p: &Probe) -> checks::Check {
-    use crate::probe::Status as P;
     checks::Check {
         name: p.name.clone(),
         target: p.target.clone(),
-        steps: p
-            .steps
-            .iter()
-            .map(|s| checks::Step {
-                name: s.name.clone(),
-                status: match s.status {
-                    P::Ok => checks::Status::Ok,
-                    P::Warn => checks::Status::Warn,
-                    P::Fail => checks::Status::Fail,
-                    P::Skipped => checks::Status::Skipped,
-                    P::Error => checks::Status::Error,
-                },
-                elapsed: s.elapsed,
-                detail: s.detail.clone(),
-                hint: s.hint.clone(),
-            })
-            .collect(),
+        steps: p.steps.clone(),
     }
 }
 

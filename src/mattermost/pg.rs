@@ -165,8 +165,24 @@ impl Conn {
         bin_dir: Option<PathBuf>,
         warn: &mut Vec<String>,
     ) -> Result<Conn> {
+        let conn = Conn::parsed("sql_data_source", source, secret, bin_dir, warn)?;
+        if conn.dbname().is_none() {
+            return Err(PgError::NoDatabase);
+        }
+        Ok(conn)
+    }
+
+    /// `source` (the data source of `setting`) parsed, its password taken out of the
+    /// parameters; `secret`, when set, takes precedence over it.
+    fn parsed(
+        setting: &'static str,
+        source: &str,
+        secret: Option<&str>,
+        bin_dir: Option<PathBuf>,
+        warn: &mut Vec<String>,
+    ) -> Result<Conn> {
         let mut params = parse(source, warn).map_err(|e| PgError::Source {
-            setting: "sql_data_source",
+            setting,
             why: e.to_string(),
         })?;
         let mut password = None;
@@ -181,15 +197,11 @@ impl Conn {
         if let Some(s) = secret.filter(|s| !s.is_empty()) {
             password = Some(Zeroizing::new(s.to_string()));
         }
-        let conn = Conn {
+        Ok(Conn {
             params,
             password,
             bin_dir,
-        };
-        if conn.dbname().is_none() {
-            return Err(PgError::NoDatabase);
-        }
-        Ok(conn)
+        })
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -709,28 +721,13 @@ pub fn admin_conn(
     let Some(source) = source.filter(|s| !s.trim().is_empty()) else {
         return Ok(None);
     };
-    let mut params = parse(source, warn).map_err(|e| PgError::Source {
-        setting: "admin_data_source",
-        why: e.to_string(),
-    })?;
-    let mut password = None;
-    params.retain(|(k, v)| {
-        if k == "password" {
-            password = Some(Zeroizing::new(v.clone()));
-            false
-        } else {
-            true
-        }
-    });
-    if let Some(s) = secret.filter(|s| !s.is_empty()) {
-        password = Some(Zeroizing::new(s.to_string()));
+    let mut conn = Conn::parsed("admin_data_source", source, secret, bin_dir, warn)?;
+    if !conn
+        .params
+        .iter()
+        .any(|(k, v)| k == "dbname" && !v.is_empty())
+    {
+        conn.params.push(("dbname".into(), "postgres".into()));
     }
-    if !params.iter().any(|(k, v)| k == "dbname" && !v.is_empty()) {
-        params.push(("dbname".into(), "postgres".into()));
-    }
-    Ok(Some(Conn {
-        params,
-        password,
-        bin_dir,
-    }))
+    Ok(Some(conn))
 }

@@ -15,6 +15,7 @@
 
 pub mod datasource;
 pub mod keys;
+pub mod outcome;
 pub mod paths;
 
 use std::fmt;

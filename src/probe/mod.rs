@@ -21,38 +21,7 @@ pub mod tls;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-/// A step's outcome.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    Ok,
-    Warn,
-    Fail,
-    Skipped,
-    /// The probe could not run (invalid settings in its table, a missing secret).
-    Error,
-}
-
-impl Status {
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Ok => "ok",
-            Status::Warn => "warn",
-            Status::Fail => "fail",
-            Status::Skipped => "skipped",
-            Status::Error => "error",
-        }
-    }
-}
-
-/// One row of a probe's report.
-#[derive(Clone, Debug)]
-pub struct Step {
-    pub name: String,
-    pub status: Status,
-    pub elapsed: Duration,
-    pub detail: String,
-    pub hint: Option<String>,
-}
+pub use crate::model::outcome::{Status, Step};
 
 /// Why a step failed: what happened, and the fix.
 pub struct Failure {

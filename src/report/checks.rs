@@ -14,39 +14,7 @@ use super::Format;
 use crate::error::ExitStatus;
 use crate::sys::term::one_line;
 
-/// A step's outcome.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Ok,
-    Warn,
-    Fail,
-    Skipped,
-    /// The check could not run (invalid settings in its table, a missing secret).
-    Error,
-}
-
-impl Status {
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Ok => "ok",
-            Status::Warn => "warn",
-            Status::Fail => "fail",
-            Status::Skipped => "skipped",
-            Status::Error => "error",
-        }
-    }
-}
-
-/// One row of a check.
-#[derive(Clone, Debug)]
-pub struct Step {
-    pub name: String,
-    pub status: Status,
-    pub elapsed: Duration,
-    pub detail: String,
-    pub hint: Option<String>,
-}
+pub use crate::model::outcome::{Status, Step};
 
 /// One check (a probe): its name, what it tested, its rows in order.
 #[derive(Clone, Debug)]
