@@ -219,11 +219,18 @@ pub fn table(header: &[&str]) -> Table {
         Some(width) => {
             t.set_content_arrangement(ContentArrangement::Dynamic)
                 .set_width(width);
+            use comfy_table::{ColumnConstraint, Width};
             for (i, name) in header.iter().enumerate() {
-                if !WRAPPED.contains(name) {
-                    if let Some(c) = t.column_mut(i) {
-                        c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
-                    }
+                let Some(c) = t.column_mut(i) else { continue };
+                if WRAPPED.contains(name) {
+                    // Never squeezed to a letter or two by a wide neighbour.
+                    c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(10)));
+                } else if width < 80 {
+                    // A long path in a short column wraps on a narrow terminal rather
+                    // than leave the wrapped columns no room.
+                    c.set_constraint(ColumnConstraint::UpperBoundary(Width::Percentage(40)));
+                } else {
+                    c.set_constraint(ColumnConstraint::ContentWidth);
                 }
             }
         }
