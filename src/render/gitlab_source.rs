@@ -571,11 +571,30 @@ fn read_base(cx: &Context, owner: Option<(u32, u32)>) -> Result<String> {
             ));
         }
     }
-    let bytes = match h.read_capped(name, fsutil::FILE_CAP) {
-        Ok(Some(b)) => b,
-        Ok(None) => return Err(bad_base(written, "it does not exist")),
-        Err(f) => return Err(f.into_error("the base gitlab.yml", &path)),
-    };
+    // Opened once, checked on the descriptor, read from it. The base is GitLab's own
+    // file: GitLab's user must be able to read it. A name in GitLab's tree for a file that
+    // user cannot read (a hard link to a root-only file where `fs.protected_hardlinks` is
+    // 0) would carry root's bytes into a gitlab.yml that user owns.
+    let file = h.open_file(name).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidInput => bad_base(written, "it is not a regular file"),
+        _ => Error::io("open", &path, e),
+    })?;
+    if let Some((uid, gid)) = owner {
+        let (st, _) = fsutil::file_stat(&file).map_err(|e| Error::io("look at", &path, e))?;
+        if !fsutil::readable_by(&st, uid, gid) {
+            return Err(bad_base(
+                written,
+                format!(
+                    "GitLab's user ({}) cannot read it (owner {}, mode {:04o}): toolctl reads only a base GitLab could read itself",
+                    crate::sys::users::describe_uid(uid),
+                    crate::sys::users::describe_uid(st.uid),
+                    st.mode
+                ),
+            ));
+        }
+    }
+    let bytes = fsutil::read_open_capped(&file, fsutil::FILE_CAP)
+        .map_err(|f| f.into_error("the base gitlab.yml", &path))?;
     let text = String::from_utf8(bytes).map_err(|_| bad_base(written, "it is not UTF-8 text"))?;
     if text.trim_start().starts_with(RENDERED_MARK) {
         return Err(bad_base(

@@ -285,3 +285,42 @@ fn a_bad_base_is_refused_with_a_hint_and_nothing_written() {
         .assert_error("gitlab.base_config", &["base_config"]);
     before.assert_unchanged(&t.snapshot(), &"no base_config");
 }
+
+/// GitLab's user owns its tree, base included. Where `fs.protected_hardlinks` is 0 it can
+/// give the base a second name for a root-only file (planted here by root, standing in for
+/// that; the sysctl is not changed): toolctl refuses to read it, so root's bytes never reach
+/// the gitlab.yml that user owns, and the root-only file is untouched.
+#[test]
+fn a_base_that_gitlabs_user_cannot_read_is_refused_and_nothing_is_written() {
+    use crate::attacker::Fingerprint;
+    use std::os::unix::fs::PermissionsExt;
+    let t = source_root(&full_base());
+    t.write_settings(&source_settings().replace(
+        "user = \"root\"\ngroup = \"root\"\n",
+        "user = \"nobody\"\ngroup = \"nogroup\"\n",
+    ));
+    let victim = t.path("root/secret.yml");
+    fs::create_dir_all(victim.parent().unwrap()).unwrap();
+    fs::write(
+        &victim,
+        "production:\n  secret_key_base: ROOT-ONLY-SECRET\n",
+    )
+    .unwrap();
+    fs::set_permissions(&victim, fs::Permissions::from_mode(0o600)).unwrap();
+    let base = t.path(BASE_CONFIG);
+    fs::remove_file(&base).unwrap();
+    fs::hard_link(&victim, &base).unwrap();
+    // The GitLab tree is GitLab's user's.
+    for dir in ["home/git", "home/git/gitlab", "home/git/gitlab/config"] {
+        std::os::unix::fs::lchown(t.path(dir), Some(65534), Some(65534)).unwrap();
+    }
+    let before_victim = Fingerprint::of(&victim);
+    let before = t.snapshot();
+    let out = t.toolctl(["reconfigure"]).run();
+    out.assert_code(2);
+    out.assert_error("cannot read it", &["base"]);
+    assert!(!out.stderr.contains("ROOT-ONLY-SECRET"), "{out}");
+    before.assert_unchanged(&t.snapshot(), &"the refused base");
+    assert_eq!(Fingerprint::of(&victim), before_victim);
+    assert!(!t.path(MERGED).exists());
+}
