@@ -253,7 +253,7 @@ gitlab_rails['incoming_email_log_file'] = "/var/log/gitlab/mailroom/x\n* * * * *
     }
 }
 
-const BASE: &str = "4f1a2b3c4d5e6f708192a3b4c5d6e7f80112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff0";
+use crate::gitlab::BASE;
 const ENC_DIR: &str = "var/opt/gitlab/gitlab-rails/shared/encrypted_settings";
 
 /// omnibus' layout with git = nobody: `shared/` is git's (0751); a first reconfigure wrote

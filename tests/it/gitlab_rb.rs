@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::harness::{mode, TestRoot};
 
-const BASE: &str = "4f1a2b3c4d5e6f708192a3b4c5d6e7f80112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff0";
+use crate::gitlab::BASE;
 const FRAGMENT: &str = "var/opt/toolctl/rendered/gitlab/gitlab.rb";
 const TOKEN: &str = "var/opt/toolctl/rendered/mailroom/.gitlab_mailroom_secret";
 const LOAD: &str = "from_file \"/var/opt/toolctl/rendered/gitlab/gitlab.rb\"";

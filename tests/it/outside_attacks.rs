@@ -20,7 +20,7 @@ const NOBODY: Attacker = Attacker {
     uid: 65534,
     gid: 65534,
 };
-const BASE: &str = "4f1a2b3c4d5e6f708192a3b4c5d6e7f80112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff0";
+use crate::gitlab::BASE;
 const SHARED: &str = "var/opt/gitlab/gitlab-rails/shared";
 const ENC_DIR: &str = "var/opt/gitlab/gitlab-rails/shared/encrypted_settings";
 
