@@ -203,24 +203,7 @@ pub fn untrusted(path: &Path, st: &Stat, writer: Writer) -> Error {
 /// [`Located::missing`], to be created with [`DirHandle::mkdir`] beneath the handle.
 /// A `path` outside `root` is refused.
 pub fn open_beneath(root: &Path, path: &Path, trusted: &Trusted) -> Result<Located> {
-    let rel = path.strip_prefix(root).map_err(|_| {
-        Error::new(format!(
-            "`{}` is outside the root `{}`",
-            path.display(),
-            root.display()
-        ))
-        .hint("name paths inside the root; nothing was changed")
-    })?;
-    let names: Vec<std::ffi::OsString> = rel
-        .components()
-        .map(|c| match c {
-            std::path::Component::Normal(n) => Ok(n.to_os_string()),
-            _ => Err(
-                Error::new(format!("`{}` has a `..` or `.` component", path.display()))
-                    .hint("write the path without `..`; nothing was changed"),
-            ),
-        })
-        .collect::<Result<_>>()?;
+    let names = names_below(root, path)?;
     let mut handle = DirHandle::open(root).map_err(|e| Error::io("open directory", root, e))?;
     let mut rest = names.into_iter();
     while let Some(name) = rest.next() {
@@ -322,25 +305,10 @@ pub fn open_output_dir(root: &Path, dir: &Path, mode: u32, trusted: &Trusted) ->
 /// [`open_beneath`] it accepts directories other users own (what is read through them is
 /// checked by the caller), and a missing component is `NotFound`.
 pub fn open_dir_nofollow(root: &Path, path: &Path) -> Result<DirHandle> {
-    let rel = path.strip_prefix(root).map_err(|_| {
-        Error::new(format!(
-            "`{}` is outside the root `{}`",
-            path.display(),
-            root.display()
-        ))
-        .hint("name paths inside the root; nothing was changed")
-    })?;
+    let names = names_below(root, path)?;
     let mut handle = DirHandle::open(root).map_err(|e| Error::io("open directory", root, e))?;
-    for c in rel.components() {
-        let name = match c {
-            std::path::Component::Normal(n) => n,
-            _ => {
-                return Err(
-                    Error::new(format!("`{}` has a `..` or `.` component", path.display()))
-                        .hint("write the path without `..`; nothing was changed"),
-                )
-            }
-        };
+    for name in &names {
+        let name = name.as_os_str();
         let here = handle.path.join(name);
         handle = match handle.open_dir(name) {
             Ok(h) => h,
@@ -386,6 +354,28 @@ fn enter_checked(
         .map_err(|e| Error::io("inspect", here, e))?;
     trusted.check(here, &st)?;
     Ok(next)
+}
+
+/// The names of `path` below `root`, one per component; a path outside `root`, or with a
+/// `.` or `..` component, is refused.
+fn names_below(root: &Path, path: &Path) -> Result<Vec<std::ffi::OsString>> {
+    let rel = path.strip_prefix(root).map_err(|_| {
+        Error::new(format!(
+            "`{}` is outside the root `{}`",
+            path.display(),
+            root.display()
+        ))
+        .hint("name paths inside the root; nothing was changed")
+    })?;
+    rel.components()
+        .map(|c| match c {
+            std::path::Component::Normal(n) => Ok(n.to_os_string()),
+            _ => Err(
+                Error::new(format!("`{}` has a `..` or `.` component", path.display()))
+                    .hint("write the path without `..`; nothing was changed"),
+            ),
+        })
+        .collect()
 }
 
 #[cfg(test)]
