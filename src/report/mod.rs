@@ -223,8 +223,7 @@ pub fn table(header: &[&str]) -> Table {
             for (i, name) in header.iter().enumerate() {
                 let Some(c) = t.column_mut(i) else { continue };
                 if WRAPPED.contains(name) {
-                    // Never squeezed to a letter or two by a wide neighbour.
-                    c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(10)));
+                    // Wrapped to whatever room is left.
                 } else if width < 80 {
                     // A long path in a short column wraps on a narrow terminal rather
                     // than leave the wrapped columns no room.
