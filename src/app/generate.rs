@@ -41,7 +41,64 @@ pub fn man(out_dir: &Path) -> Result<Report> {
     let mut cmd = cli::command();
     cmd.build();
     write_pages(&cmd, "toolctl", &[], out_dir)?;
+    fsutil::write_atomic(&out_dir.join("toolctl.toml.5"), &settings_page(), 0o644)?;
     Ok(Report::new())
+}
+
+/// `toolctl.toml(5)`: every key of the settings schema with its type, default and what it is
+/// for, table by table, in the order `show-config` lists them.
+fn settings_page() -> Vec<u8> {
+    use crate::settings::describe::describe;
+    use crate::settings::schema::{keys, DefaultValue};
+    let mut out = String::new();
+    out.push_str(".TH TOOLCTL.TOML 5 \"\" \"toolctl\" \"File Formats\"\n");
+    out.push_str(".SH NAME\ntoolctl.toml \\- toolctl's settings file\n");
+    out.push_str(".SH SYNOPSIS\n/etc/toolctl/toolctl.toml\n");
+    out.push_str(
+        ".SH DESCRIPTION\nOne TOML file holds every setting of \\fBtoolctl\\fR(1). It is \
+         root's, mode 0600. \\fBtoolctl config set\\fR edits it and keeps its comments; \
+         \\fBtoolctl reconfigure\\fR validates it and renders the files the services read; \
+         \\fBtoolctl show\\-config\\fR prints every key with its value and source. \
+         A key marked \\fIsecret\\fR belongs in the encrypted store \
+         (\\fBtoolctl \\fISCOPE\\fB secret set\\fR): in this file it is accepted with a \
+         warning, and the store's value wins.\n",
+    );
+    let mut table: Option<&str> = None;
+    for k in keys() {
+        let (section, name) = match k.path.rsplit_once('.') {
+            Some((t, n)) if crate::settings::schema::TABLES.contains(&t) => (t, n),
+            _ => ("", k.path.as_str()),
+        };
+        if table != Some(section) {
+            table = Some(section);
+            if section.is_empty() {
+                out.push_str(".SH \"TOP LEVEL\"\n");
+            } else {
+                out.push_str(&format!(".SH \"[{}]\"\n", roff(section)));
+            }
+        }
+        let default = match k.default {
+            DefaultValue::None => "none".to_string(),
+            DefaultValue::Str(s) => format!("\"{s}\""),
+            DefaultValue::Int(i) => i.to_string(),
+            DefaultValue::Bool(b) => b.to_string(),
+            DefaultValue::Derived(d) => d.to_string(),
+        };
+        let secret = match k.secret {
+            Some((scope, key)) => format!("; secret: key {key} of scope {}", scope.cli_name()),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            ".TP\n\\fB{}\\fR\n{}\n.br\n\\fIType:\\fR {}; \\fIdefault:\\fR {}{}\n",
+            roff(name),
+            roff(describe(&k.path).unwrap_or("")),
+            roff(&k.kind.describe()),
+            roff(&default),
+            roff(&secret),
+        ));
+    }
+    out.push_str(".SH \"SEE ALSO\"\n\\fBtoolctl\\fR(1), \\fBtoolctl\\-show\\-config\\fR(1), \\fBtoolctl\\-config\\-set\\fR(1)\n");
+    out.into_bytes()
 }
 
 fn write_pages(cmd: &clap::Command, name: &str, path: &[String], out_dir: &Path) -> Result<()> {

@@ -10,6 +10,7 @@
 //! Paths written in settings are read inside `--root` (see [`crate::paths`]).
 
 pub mod build;
+pub mod describe;
 pub mod edit;
 mod error;
 pub mod resolve;

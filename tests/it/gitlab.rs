@@ -203,6 +203,7 @@ fn ruby_encrypts_and_import_gitlab_secrets_reads_it_non_ascii_and_10_kib() {
         .run();
     out.assert_code(0);
     let doc = out.json();
+    crate::cli::assert_documented_json("toolctl import gitlab-secrets", &doc);
     let scopes: Vec<&str> = doc["imported"]
         .as_array()
         .unwrap()

@@ -719,3 +719,36 @@ fn restored_files_get_the_mattermost_owner() {
         assert_eq!((meta.uid(), meta.gid()), (65534, 65534), "{}", p.display());
     }
 }
+
+#[test]
+fn every_mattermost_json_document_has_its_documented_keys() {
+    let m = setup(3);
+    let out = m.run(&["mattermost", "backup", "--output-format", "json"]);
+    out.assert_code(0);
+    let backup = out.json();
+    crate::cli::assert_documented_json("toolctl mattermost backup", &backup);
+    let archive = backup["archive"]
+        .as_str()
+        .expect("the archive's path")
+        .to_string();
+    let out = m.run(&[
+        "mattermost",
+        "backup",
+        "--verify",
+        &archive,
+        "--output-format",
+        "json",
+    ]);
+    out.assert_code(0);
+    crate::cli::assert_documented_json("toolctl mattermost backup --verify", &out.json());
+    let out = m.run(&[
+        "mattermost",
+        "restore",
+        &archive,
+        "--yes",
+        "--output-format",
+        "json",
+    ]);
+    out.assert_code(0);
+    crate::cli::assert_documented_json("toolctl mattermost restore", &out.json());
+}

@@ -374,6 +374,7 @@ fn outcome(out: &Outcome, want: &str, code: i32) -> serde_json::Value {
     }
     let j = out.json();
     assert_eq!(j["outcome"], want, "{out}");
+    crate::cli::assert_documented_json("toolctl service-desk-email verify-custom-email", &j);
     j
 }
 
