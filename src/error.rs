@@ -14,7 +14,7 @@
 use std::fmt;
 use std::path::Path;
 
-/// Exit codes of DESIGN.md, decided here and nowhere else.
+/// The documented exit codes, decided here and nowhere else.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ExitStatus {
     /// Done; every check passed.

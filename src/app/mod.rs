@@ -2,7 +2,7 @@
 //!
 //! Commands turn library results into output and exit statuses. Settings and paths are
 //! resolved once, here, before any command runs (except the generators, which need none).
-//! The settings-file rules of DESIGN.md are enforced here too, once for every command: a
+//! The settings-file rules are enforced here too, once for every command: a
 //! file named by `--config` / `TOOLCTL_CONFIG` must exist, and the commands that work from
 //! the settings refuse a root without one (hint: `toolctl init`), so nothing ever runs on
 //! silent defaults.

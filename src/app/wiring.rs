@@ -197,7 +197,7 @@ pub fn check(m: &Model, paths: &Paths) -> Vec<Wiring> {
     match m.gitlab.install {
         Some(Install::Omnibus | Install::Docker) => out.extend(gitlab_rb_loaded(m, paths)),
         // Source installs: the symlinks of config/gitlab.yml and
-        // config/initializers/smtp_settings.rb to the rendered files (issue 21, item 3).
+        // config/initializers/smtp_settings.rb to the rendered files.
         Some(Install::Source) => out.extend(source_linked(m, paths)),
         Some(Install::Helm) | None => {}
     }

@@ -258,7 +258,7 @@ fn bad(s: impl Into<String>) -> Damage {
 /// 120 bytes, so this is some 250,000 files).
 pub const MANIFEST_CAP: u64 = 32 * 1024 * 1024;
 
-/// Permission bits kept from an archive: never setuid, setgid or sticky (issue 19).
+/// Permission bits kept from an archive: never setuid, setgid or sticky.
 pub const MODE_MASK: u32 = 0o777;
 
 /// Whether `name` is a member toolctl writes; returns its relative path.

@@ -428,9 +428,9 @@ pub enum Install {
     Omnibus,
     /// GitLab's Docker image: the same fragment, in the `/etc/gitlab` volume.
     Docker,
-    /// A source install: a complete gitlab.yml (issue 21, item 3).
+    /// A source install: a complete gitlab.yml.
     Source,
-    /// The Helm chart: values and Secrets (issue 21, item 4).
+    /// The Helm chart: values and Secrets.
     Helm,
 }
 

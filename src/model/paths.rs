@@ -1,6 +1,6 @@
 //! Where every file lives under `--root`.
 //!
-//! DESIGN.md fixes the layout; `--root DIR` (or `TOOLCTL_ROOT`) relocates all of it, and
+//! The layout is fixed: `--root DIR` (or `TOOLCTL_ROOT`) relocates all of it, and
 //! settings may move the secrets directory, the key file, the rendered directory and the
 //! log directory. Paths written in settings are read as paths *inside* the root, the way
 //! `dpkg --root` reads them, so a `toolctl.toml` copied from a server works unchanged in a

@@ -59,7 +59,7 @@ fn mailbox(cx: &Context, kind: MailboxKind) -> Y {
         .put("enabled", Y::Bool(true))
         .opt("address", ys(&mb.address));
     // Connection settings only where they are set: the web nodes of a multi-node install
-    // know just the address (seed 001).
+    // know just the address (GitLab's multi-node incoming email setup).
     if !graph && mb.host.is_some() {
         m = m
             .opt("host", ys(&mb.host))

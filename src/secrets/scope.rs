@@ -1,4 +1,4 @@
-//! The secret scopes of DESIGN.md: their CLI names, files and allowed keys.
+//! The secret scopes: their CLI names, files and allowed keys.
 //!
 //! This table is the single source of truth for what each scope may hold; the schema check,
 //! the editor template, the status report and the settings tables all read it.

@@ -34,7 +34,7 @@ impl Outcome {
         }
     }
 
-    /// The fix, from the seed page's troubleshooting section.
+    /// The fix, from GitLab's troubleshooting documentation.
     pub fn hint(self) -> &'static str {
         match self {
             Outcome::Ok => "",

@@ -4,7 +4,7 @@
 //! - this module: parsing the file into raw values with their line numbers, reporting
 //!   unknown keys (with the closest known one) and wrong types;
 //! - [`resolve`]: raw values + defaults + decrypted secrets → resolved settings, with every
-//!   rule of DESIGN.md checked once, for `show-config`, `reconfigure` and the probes;
+//!   settings rule checked once, for `show-config`, `reconfigure` and the probes;
 //! - [`edit`]: `config set|unset` through toml_edit, so comments and layout survive.
 //!
 //! Paths written in settings are read inside `--root` (see [`crate::paths`]).
@@ -144,7 +144,7 @@ impl Settings {
 }
 
 /// How many unknown keys get a "did you mean" hint, and how many errors a command lists
-/// before it sums up the rest in one line (issue 9): a file of 50,000 mistakes must
+/// before it sums up the rest in one line: a file of 50,000 mistakes must
 /// neither take seconds of fuzzy matching nor bury the terminal.
 pub const MAX_LISTED_ERRORS: usize = 50;
 

@@ -1,7 +1,7 @@
 //! The one resolve step: settings file + defaults + decrypted secrets → resolved settings.
 //!
 //! `show-config`, `reconfigure` and every probe start here, so a rule is written once and a
-//! probe tests exactly what the services will be given. Every rule of DESIGN.md is checked
+//! probe tests exactly what the services will be given. Every settings rule is checked
 //! in [`rules`], each finding naming its key, its line and a fix; errors and warnings are
 //! told apart. Credentials come from the encrypted store and win over plaintext in the
 //! file, which is warned about. Secret values stay in zeroizing buffers and are masked in
@@ -407,7 +407,7 @@ impl Decrypted {
 }
 
 pub mod rules {
-    //! Every rule of DESIGN.md, checked on resolved settings.
+    //! Every settings rule, checked on resolved settings.
 
     use super::*;
 

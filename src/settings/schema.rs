@@ -3,7 +3,7 @@
 //! One table serves loading (unknown keys, types), `config set` (how to parse a value),
 //! `show-config` (every key with its default) and the resolve step (defaults, which
 //! keys are credentials). Keys mirror
-//! the seed documents' `gitlab_rails[...]` names without their prefixes.
+//! GitLab's documented `gitlab_rails[...]` names without their prefixes.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;

@@ -1,7 +1,7 @@
 //! Read-only access to a tree that other users may change: directories held open, entries
 //! examined with `fstatat(AT_SYMLINK_NOFOLLOW)` before anything is opened, files opened
 //! with `O_NOFOLLOW | O_NONBLOCK` and checked again on the descriptor, and links resolved
-//! by hand, beneath an opened base directory, never leaving it (issue 19, `tail`).
+//! by hand, beneath an opened base directory, never leaving it.
 //!
 //! Nothing here decides which links may be followed: [`resolve_beneath`] computes where a
 //! link points, relative to the base, and [`DirFd::open_file_beneath`] opens it without

@@ -3,7 +3,7 @@
 //! - [`errno`]: the error numbers callers match on.
 //! - [`fs`]: atomic writes, capped reads, the writers' lock, and the descriptor-based walk
 //!   ([`fs::DirHandle`], [`fs::open_beneath`]) that never follows a link a non-root user can
-//!   change and refuses a directory such a user can write (issue 19).
+//!   change and refuses a directory such a user can write.
 //! - [`dirfd`]: read-only access to a tree other users may change (`tail`): entries
 //!   examined before they are opened, links resolved beneath an opened base.
 //! - [`journal`]: all-or-nothing writes of many files (prepared, committed, rolled back

@@ -1,5 +1,5 @@
 //! Private scratch directories for plaintext that another program must open by path
-//! (`secret edit`'s copy for the editor; issue 19, finding 7).
+//! (`secret edit`'s copy for the editor).
 //!
 //! - A base directory is opened from `/` component by component without following links
 //!   ([`super::fs::open_beneath`]), every directory on the way may be changed by root or

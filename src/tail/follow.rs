@@ -7,7 +7,7 @@
 //! How it keeps every line (each point answers a measured fault of `tail -F`, see
 //! ../shared/notes/tail-facts.md):
 //!
-//! - **Trusts no name below the log directory** (issue 19): directories are held open and
+//! - **Trusts no name below the log directory**: directories are held open and
 //!   read through their descriptors, every entry is examined with `fstatat(AT_SYMLINK_
 //!   NOFOLLOW)` before it is opened, devices, FIFOs and sockets are never opened, a link is
 //!   followed only to a regular file beneath the log directory owned by the link's owner,

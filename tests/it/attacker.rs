@@ -1,4 +1,4 @@
-//! Real unprivileged users for the privilege tests (issue 19).
+//! Real unprivileged users for the privilege tests.
 //!
 //! The tests run as root. An [`Attacker`] is a uid and gid that no account on the machine
 //! uses, so it needs no passwd entry: it acts through `setpriv --reuid=UID --regid=GID

@@ -1,4 +1,4 @@
-//! The audit after issue 19: reconfigure's own run log, control characters in path
+//! What an audit as a service account found: reconfigure's own run log, control characters in path
 //! settings, `import gitlab-secrets` reading git's directory, file names in `import`'s
 //! output, hard links in `tail`'s log directories.
 //!

@@ -1,4 +1,4 @@
-//! The command-line contract of issue 12, through the real binary: `init`, the settings
+//! The command-line contract, through the real binary: `init`, the settings
 //! file that must exist, one JSON document on every outcome, `status`, `show-config KEY`,
 //! `secret show --key`, `secret set`, JUnit, `-q`, hints, terminal widths, completion.
 //!

@@ -341,7 +341,7 @@ fn thousands_of_unknown_keys_list_fifty_errors_then_count_the_rest() {
     before.assert_unchanged(&t.snapshot(), &out);
 }
 
-/// Issue 22: `[gitlab]` is created one key at a time, in any order; reconfigure refuses it
+/// `[gitlab]` is created one key at a time, in any order; reconfigure refuses it
 /// until its keys are complete; a wrong value is still refused by `config set`.
 #[test]
 fn gitlab_table_is_built_one_key_at_a_time_and_checked_at_reconfigure() {

@@ -526,7 +526,7 @@ fn an_existing_directory_outside_the_log_directory_is_not_handed_to_mail_room() 
     fs::create_dir_all(t.path("var/log")).unwrap();
     crate::harness::chmod(&t.path("var/log"), 0o755);
     // A log file directly in a shared directory is a settings error now (the audit after
-    // issue 19): mail_room's log directory must be one of its own.
+    // a service account): mail_room's log directory must be one of its own.
     let before = t.snapshot();
     t.toolctl(["reconfigure"])
         .run()

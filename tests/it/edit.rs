@@ -106,7 +106,7 @@ impl Drop for KillOnDrop {
 }
 
 // ---------------------------------------------------------------------------------------
-// 1. The editor's own copies (issue 9, item 5)
+// 1. The editor's own copies
 // ---------------------------------------------------------------------------------------
 
 /// A vimrc that makes vim keep every copy it can: swap, undo, backup files and viminfo
@@ -569,7 +569,7 @@ fn each_editor_family_gets_its_own_flags() {
 }
 
 // ---------------------------------------------------------------------------------------
-// 2. Copies a killed toolctl left (issue 9, item 6)
+// 2. Copies a killed toolctl left
 // ---------------------------------------------------------------------------------------
 
 /// Starts `smtp secret edit` with an editor that records its file's path and its own pid,

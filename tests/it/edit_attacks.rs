@@ -1,4 +1,4 @@
-//! `secret edit` against another user (issue 19, findings 7 and 14): the plaintext copy
+//! `secret edit` against another user: the plaintext copy
 //! never goes into a runtime directory that user owns (as `sudo -E` or `su` without `-`
 //! leave `$XDG_RUNTIME_DIR`), a link swapped in for the copy or its directory is neither
 //! read nor zero-filled, and a running edit is not dumpable and has a core limit of 0.

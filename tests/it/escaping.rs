@@ -1,4 +1,4 @@
-//! Issue 22, findings 9 (output side), 10 and 11: every value written for a consumer's
+//! Every value written for a consumer's
 //! parser reads back as it was set.
 //!
 //! - `[email] enabled = false` reaches gitlab.yml and the gitlab.rb fragment;

@@ -42,7 +42,7 @@ fn ruby_encrypt(t: &TestRoot, base: &str, yaml: &str, to: &Path) {
     let input = t.aux().join("plain.yaml");
     fs::write(&input, yaml).unwrap();
     fs::create_dir_all(to.parent().unwrap()).unwrap();
-    // reconfigure never chmods an existing directory outside its tree (issue 19): the
+    // reconfigure never chmods an existing directory outside its tree: the
     // encrypted settings directory is made as it wants it, 0700.
     if to.parent().unwrap().ends_with("encrypted_settings") {
         crate::harness::chmod(to.parent().unwrap(), 0o700);
@@ -715,7 +715,7 @@ fn a_kill_at_every_step_of_import_gitlab_secrets_leaves_all_old_or_all_new() {
     );
 }
 
-/// Issue 22: `--root` given relative to the working directory renders the same tree, the
+/// `--root` given relative to the working directory renders the same tree, the
 /// `.yaml.enc` files in GitLab's directory under the root (not under `<rendered>/<root>`).
 #[test]
 fn a_relative_root_renders_the_same_tree_as_the_absolute_one() {
@@ -743,7 +743,7 @@ fn a_relative_root_renders_the_same_tree_as_the_absolute_one() {
     assert_eq!(tree(&t), tree(&abs));
 }
 
-/// Issue 22: `import gitlab-secrets` takes what GitLab takes: `:symbol` keys, extra keys
+/// `import gitlab-secrets` takes what GitLab takes: `:symbol` keys, extra keys
 /// (listed, ignored), U+2028/U+2029 as Psych writes them, a `shared:` key base in
 /// secrets.yml; and refuses a key base GitLab refuses ("Base key too small").
 #[test]

@@ -491,7 +491,7 @@ fn an_unknown_install_kind_and_a_docker_owner_that_is_no_number_are_refused() {
 
 /// `xoauth2` is refused where GitLab's Linux package refuses it: by reconfigure and by the
 /// probe alike (a probe must not pass what the service refuses); `tls = true` with the
-/// STARTTLS default is not (issue 22 owns that rule).
+/// STARTTLS default is not (tests/it/smtp_omnibus.rs owns that rule).
 #[test]
 fn xoauth2_is_refused_by_reconfigure_and_smtp_check_and_tls_alone_is_not() {
     let settings = format!(

@@ -1,4 +1,4 @@
-//! Issue 22, finding 3: gitlab.yml's `secret_file` names mail_room's webhook token, and
+//! gitlab.yml's `secret_file` names mail_room's webhook token, and
 //! GitLab (`[gitlab] user`) must be able to read it, or its mail_room authenticator
 //! rejects every POST. The reads here are done as that user (setpriv), as mail_room's user,
 //! and as a third user who must not read it.

@@ -472,7 +472,7 @@ async fn check_runs_the_graph_probes_together() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Plain http endpoints (issue 19, finding 14): refused off loopback, warned about on it
+// Plain http endpoints: refused off loopback, warned about on it
 // ---------------------------------------------------------------------------------------
 
 /// A mailer root whose endpoints are `azure` and `graph`, with its secret.

@@ -1,5 +1,5 @@
-//! `toolctl import gitlab-rb` and its fixtures: every gitlab.rb example of the seed pages
-//! 000–003 (fixtures/gitlab-rb/*/gitlab.rb) imports to its expected toolctl.toml, secrets
+//! `toolctl import gitlab-rb` and its fixtures: every gitlab.rb example of GitLab's
+//! SMTP, incoming email, Service Desk and Graph pages (fixtures/gitlab-rb/*/gitlab.rb) imports to its expected toolctl.toml, secrets
 //! and report; nothing is dropped silently, credentials never reach toolctl.toml, and a
 //! dry run or a bad file changes nothing.
 //!
@@ -300,7 +300,7 @@ fn a_kill_at_every_step_leaves_the_old_or_the_new_settings_and_secrets() {
     println!("import gitlab-rb: killed at {} steps", steps.len());
 }
 
-/// Issue 22: an import of `text` (a gitlab.rb written for the test) into a fresh root.
+/// An import of `text` (a gitlab.rb written for the test) into a fresh root.
 fn import_text(text: &str, secrets: &[(&str, &str)]) -> (TestRoot, crate::harness::Outcome) {
     let mut b = TestRoot::builder().settings(BASE).secrets_init();
     for (scope, yaml) in secrets {

@@ -1,4 +1,4 @@
-//! The layering of `src/` (issue 20): dependencies point one way, only `sys` holds `unsafe`
+//! The layering of `src/`: dependencies point one way, only `sys` holds `unsafe`
 //! and libc, and no module below `app` prints.
 //!
 //! Reads every `crate::` path of each file under `src/`, in `use` lines (grouped ones
@@ -7,7 +7,7 @@
 //! names each offending `file:line` and its edge.
 //!
 //! [`KNOWN`] lists the violations that were still in the tree when this test was written,
-//! while the settings model and the report (issue 20's other steps) were being built. It only
+//! while the settings model and the report (the later steps) were being built. It only
 //! shrinks: an entry that is no longer needed fails the test too, so that whoever removes
 //! the last use of an edge also removes its entry. Never add to it.
 
@@ -75,7 +75,7 @@ fn may_use(from: &str, to: &str) -> bool {
 }
 
 /// Violations still in the tree, as (file under src/, used module): see the module comment.
-/// Each names the step of issue 20 that removes it.
+/// Each names the step that removes it.
 const KNOWN: &[(&str, &str)] = &[
     // The report step (branch wip-report): the CLI's value parsers call into gitlab.
     ("cli/mod.rs", "gitlab"),

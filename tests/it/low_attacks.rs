@@ -1,4 +1,4 @@
-//! The low findings of issue 19, as an attacker (or a careless colleague) would bring them:
+//! The low-severity attacks, as an attacker (or a careless colleague) would bring them:
 //! a gitlab.rb nested 200,000 deep, Mattermost and Redis passwords that a diff must hide
 //! however they are written, and Service Desk templates carrying script and escape
 //! sequences.

@@ -1,4 +1,4 @@
-//! Issue 19, Mattermost: the attacks of findings 1, 2, 4, 5 (reading), 13 and 14
+//! Mattermost: the attacks on restore and check (reading, links, races)
 //! (set-id bits), each by a real unprivileged user ([`Attacker`]) who owns Mattermost's
 //! directories, as the `mattermost` account does on a server. Every test asserts that the
 //! target is untouched (content, mode, owner), and that toolctl refused with exit 2 and a

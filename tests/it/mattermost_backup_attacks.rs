@@ -1,4 +1,4 @@
-//! Issue 19, findings 6 and 12, as a real unprivileged user and a hostile archive would
+//! Backup and restore as a real unprivileged user and a hostile archive would
 //! play them: `backup --output` into a directory another user can change (links planted
 //! for every name toolctl would use), and `backup --verify` of an archive whose SQL tries
 //! to change the Mattermost role's password, with and without `admin_data_source`.

@@ -1,5 +1,4 @@
-//! Directories outside the rendered tree (issue 19, findings 3, 11 and the rotated key
-//! bases): GitLab's encrypted settings and mail_room's log directories are opened from
+//! Directories outside the rendered tree: GitLab's encrypted settings and mail_room's log directories are opened from
 //! `--root` without following a link, through directories only root or their future owner
 //! can change; an existing one is never chowned nor chmodded; gitlab.rb cannot pick where
 //! reconfigure creates mail_room's directories.

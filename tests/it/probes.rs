@@ -706,7 +706,7 @@ fn on_a_terminal_rows_appear_as_steps_end_and_v_adds_a_masked_transcript() {
 }
 
 // ---------------------------------------------------------------------------------------
-// A stripped STARTTLS, and server text with escape sequences (issue 19, findings 10 and 14)
+// A stripped STARTTLS, and server text with escape sequences
 // ---------------------------------------------------------------------------------------
 
 /// The steps of the first probe of a JSON report, by name.

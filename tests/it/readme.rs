@@ -150,6 +150,26 @@ fn no_page_cites_an_internal_reference_and_the_readme_is_short() {
             }
         }
     }
+    // The code and the scripts cite nothing a reader of the repository cannot open either.
+    for file in source_files(&[
+        repo().join("src"),
+        repo().join("tests"),
+        repo().join("scripts"),
+    ]) {
+        if file.ends_with("tests/it/readme.rs") {
+            continue;
+        }
+        let text = fs::read_to_string(&file).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            let lower = line.to_lowercase();
+            let cites_issue = lower
+                .match_indices("issue ")
+                .any(|(i, w)| lower[i + w.len()..].starts_with(|c: char| c.is_ascii_digit()));
+            if cites_issue || lower.contains("design.md") || lower.contains("seed page") {
+                found.push(format!("{}:{}: {line}", file.display(), n + 1));
+            }
+        }
+    }
     assert!(
         found.is_empty(),
         "internal references:\n{}",
@@ -161,6 +181,23 @@ fn no_page_cites_an_internal_reference_and_the_readme_is_short() {
         lines <= 250,
         "README.md has {lines} lines; the guides under docs/ take the rest"
     );
+}
+
+/// Every file below `dirs`, recursively.
+fn source_files(dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo: Vec<PathBuf> = dirs.to_vec();
+    while let Some(dir) = todo.pop() {
+        for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
 }
 
 /// The shell blocks that follow a `<!-- runnable` marker.

@@ -416,7 +416,7 @@ fn warnings_do_not_fail_reconfigure() {
     let out = postfix.toolctl(["reconfigure"]).run();
     assert!(
         out.stderr.contains("the instance's own domain"),
-        "seed 002's domain warning\n{out}"
+        "the own-domain warning\n{out}"
     );
 }
 

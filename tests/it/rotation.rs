@@ -1,4 +1,4 @@
-//! Key rotation under crashes, full disks and races (issue 9, items 1 and 2).
+//! Key rotation under crashes, full disks and races.
 //!
 //! The rule every test here checks: at any moment, every secret opens with toolctl
 //! (`secret show`) and with Debian's `age -d -i KEYFILE`, where KEYFILE is the key file that
@@ -559,7 +559,7 @@ fn status_names_every_key_file_with_its_role() {
 }
 
 /// A rotation left unfinished by an earlier version, whose journal is `key = value` lines
-/// (the journal is JSON since issue 20), is read by `secrets status` and finished by
+/// (the journal is JSON), is read by `secrets status` and finished by
 /// `secrets rekey`.
 #[test]
 fn a_rotation_journal_of_an_earlier_version_is_finished() {

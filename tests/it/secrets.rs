@@ -16,7 +16,7 @@ use crate::harness::{
     Outcome, Snapshot, TestRoot,
 };
 
-/// Every scope of DESIGN.md with a valid secret for it; the smtp one is the issue's own.
+/// Every scope with a valid secret for it.
 const SCOPES: [(&str, &str); 8] = [
     ("smtp", "user_name: 'gitlab-inst'\npassword: '123'\n"),
     (
@@ -1044,7 +1044,7 @@ fn the_plaintext_copy_goes_to_xdg_runtime_dir_on_a_tmpfs() {
         .prefix("toolctl-it-run-")
         .tempdir_in("/dev/shm")
         .unwrap();
-    // As pam_systemd makes it: the user's own, 0700 (issue 19: anything else is passed over).
+    // As pam_systemd makes it: the user's own, 0700 (anything else is passed over).
     chmod(runtime.path(), 0o700);
     let ed = recording_editor(&r, "ed.sh", "sed -i \"s/'123'/'321'/\" \"$f\"");
     let out = r

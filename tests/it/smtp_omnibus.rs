@@ -1,9 +1,9 @@
-//! Issue 22, findings 1 and 2: SMTP rendered as omnibus renders it, and `smtp check`
+//! SMTP rendered as omnibus renders it, and `smtp check`
 //! failing where GitLab's session raises.
 //!
 //! - the 270-combination matrix (authentication × tls × enable_starttls_auto × verify mode
 //!   × ca_file), each set through toolctl.toml, against a table of omnibus' rules written
-//!   here from the issue's facts;
+//!   here from omnibus' documented behaviour;
 //! - a representative subset loaded in Ruby with Debian's `mail` gem and GitLab's rule
 //!   (implicit TLS and STARTTLS are mutually exclusive) restated here, delivering to a
 //!   loopback aiosmtpd (SMTPS or STARTTLS): `smtp check` passes exactly where that session
@@ -122,7 +122,7 @@ fn all() -> Vec<Combo> {
     out
 }
 
-/// What omnibus does with the combination, from the issue's facts: both `tls` and
+/// What omnibus does with the combination, from omnibus' documented behaviour: both `tls` and
 /// `enable_starttls_auto` true is refused at its reconfigure; an unset
 /// `enable_starttls_auto` is left out; `none` (like unset) writes no authentication key.
 /// The other options are compared by their effect on the session: an absent `tls` is
@@ -280,7 +280,7 @@ module Gitlab
   end
 end
 
-# GitLab's rule, as the issue states it: asking for implicit TLS (`tls`, or its synonym
+# GitLab's rule: asking for implicit TLS (`tls`, or its synonym
 # `ssl`) and for STARTTLS (`enable_starttls`, `enable_starttls_auto`) at once raises
 # ArgumentError; the gem's own default for enable_starttls_auto does not count.
 module ExclusiveTransports

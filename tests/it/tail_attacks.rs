@@ -1,4 +1,4 @@
-//! Issue 19, findings 8 and 9: `tail` in a log directory whose owner is hostile, and the
+//! `tail` in a log directory whose owner is hostile, and the
 //! bash completion of its targets. Every attack is planted by a real unprivileged user
 //! ([`Attacker`]) in a non-sticky directory it owns; toolctl runs as root.
 

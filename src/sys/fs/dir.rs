@@ -213,7 +213,7 @@ impl std::os::fd::AsFd for DirHandle {
     }
 }
 
-// --- Descriptor-only work in directories another user may own (issue 19: Mattermost's
+// --- Descriptor-only work in directories another user may own (Mattermost's
 // `data/` and `config.json`, restore staging). ---
 
 /// The identity of a file: device and inode, to check that a name still holds what was

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-/// Read caps (issue 9): a character device or a runaway file must not be read until memory
+/// Read caps: a character device or a runaway file must not be read until memory
 /// runs out.
 pub const KEY_CAP: u64 = 64 * 1024;
 pub const SETTINGS_CAP: u64 = 4 * 1024 * 1024;

@@ -1,4 +1,4 @@
-//! `reconfigure` all or nothing (issue 9, items 3, 7 and 10): SIGKILL at every step of an
+//! `reconfigure` all or nothing: SIGKILL at every step of an
 //! apply that adds, changes, re-modes and removes files and creates a directory, then
 //! recovery by the next `reconfigure` and by the next `reconfigure --dry-run`; an immutable
 //! file that stops a run with everything put back; symlinks inside the rendered tree
