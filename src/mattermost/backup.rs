@@ -447,13 +447,6 @@ fn archive_data<W: std::io::Write>(
             }
         })?;
         let skipped = w.manifest_skipped();
-        for s in &skipped {
-            progress(&format!(
-                "skipped {} `{}`: the archive holds no FIFOs or sockets",
-                s["kind"].as_str().unwrap_or("entry"),
-                s["name"].as_str().unwrap_or("")
-            ));
-        }
         json!({
             "saved": true,
             "directory": t.data_logical,
