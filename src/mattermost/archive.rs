@@ -746,8 +746,8 @@ fn set_meta(
 }
 
 /// How the archive's owners become this host's: the archive's Mattermost owner (the
-/// manifest's `data.owner`) becomes `target`, root stays root, any other owner becomes
-/// `target` and is listed. An archive without `data.owner` (written before owners were
+/// manifest's `data.owner`) becomes `target`, root (when it is not that owner) stays root,
+/// any other owner becomes `target` and is listed. An archive without `data.owner` (written before owners were
 /// recorded: every header said 0/0) gives everything in `data/` to `target`.
 struct OwnerMap {
     archive: Option<(u32, u32)>,
@@ -760,9 +760,11 @@ impl OwnerMap {
         let Some((au, ag)) = self.archive else {
             return self.target;
         };
+        // The archive's Mattermost owner first: when that was root (no Mattermost user
+        // was known at backup time), root's entries are the Mattermost user's.
         let one = |id: u32, mm: u32, to: u32| match id {
-            0 => (0, false),
             i if i == mm => (to, false),
+            0 => (0, false),
             _ => (to, true),
         };
         let (u, ou) = one(uid, au, self.target.0);

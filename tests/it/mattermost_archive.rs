@@ -421,3 +421,33 @@ fn verify_checks_files_larger_than_tmpdir_without_writing_them_and_says_when_tmp
     assert!(!out.stderr.contains("damaged"), "{out}");
     fs::remove_file(&filler).unwrap();
 }
+
+/// A device node or a time before 1970 in data/ cannot be archived faithfully: the backup
+/// stops with exit 2, names the file in the error and the hint, and writes no archive.
+#[test]
+fn a_tree_that_cannot_be_archived_faithfully_is_refused_naming_the_file() {
+    let m = setup(1);
+    let data = m.t.path(DATA);
+    let backups = m.t.path("var/opt/toolctl/backups");
+    let count = || fs::read_dir(&backups).map_or(0, |d| d.count());
+    let node = data.join(name(b"dev-\xff"));
+    assert!(Command::new("mknod")
+        .arg(&node)
+        .args(["c", "1", "3"])
+        .status()
+        .unwrap()
+        .success());
+    let out = m.run(&["mattermost", "backup"]);
+    out.assert_error("cannot archive", &["dev-", "no archive was written"]);
+    assert!(out.stderr.contains("device node"), "{out}");
+    assert_eq!(count(), 0, "{out}");
+    fs::remove_file(&node).unwrap();
+    let old = data.join("users/u1/profile.png");
+    touch(&old, -86_400);
+    let out = m.run(&["mattermost", "backup"]);
+    out.assert_error("cannot archive", &["profile.png", "no archive was written"]);
+    assert!(out.stderr.contains("before 1970"), "{out}");
+    assert_eq!(count(), 0, "{out}");
+    touch(&old, 1_600_000_000);
+    m.backup();
+}
