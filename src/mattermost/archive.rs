@@ -366,7 +366,12 @@ impl<W: Write> Writer<W> {
         self.walk(prefix.as_bytes().to_vec(), dir, reader)
     }
 
-    fn walk(&mut self, name: Vec<u8>, dir: &DirHandle, reader: (u32, u32)) -> io::Result<(u64, u64)> {
+    fn walk(
+        &mut self,
+        name: Vec<u8>,
+        dir: &DirHandle,
+        reader: (u32, u32),
+    ) -> io::Result<(u64, u64)> {
         use rustix::fs::{AtFlags, FileType};
         let mut counts = (0, 0);
         let meta = dir.stat_self()?;
@@ -571,8 +576,8 @@ fn entry_name<R: Read>(entry: &tar::Entry<R>) -> Result<(Vec<u8>, PathBuf), Dama
     while name.last() == Some(&b'/') {
         name.pop();
     }
-    let rel = member_path(&name)
-        .ok_or_else(|| bad(format!("unexpected member `{}`", shown(&name))))?;
+    let rel =
+        member_path(&name).ok_or_else(|| bad(format!("unexpected member `{}`", shown(&name))))?;
     Ok((name, rel))
 }
 
@@ -583,7 +588,10 @@ fn hard_link_target<R: Read>(
     name: &[u8],
     regular: &BTreeSet<Vec<u8>>,
 ) -> Result<Vec<u8>, Damage> {
-    let mut target = entry.link_name_bytes().map(|t| t.into_owned()).unwrap_or_default();
+    let mut target = entry
+        .link_name_bytes()
+        .map(|t| t.into_owned())
+        .unwrap_or_default();
     while target.last() == Some(&b'/') {
         target.pop();
     }
@@ -673,10 +681,7 @@ fn scan(file: &File) -> Result<Scan, Damage> {
         .get("members")
         .and_then(Value::as_object)
         .ok_or_else(|| bad("manifest.json lists no members"))?;
-    let by_key: BTreeMap<String, u64> = sizes
-        .iter()
-        .map(|(k, v)| (manifest_key(k), *v))
-        .collect();
+    let by_key: BTreeMap<String, u64> = sizes.iter().map(|(k, v)| (manifest_key(k), *v)).collect();
     if by_key.len() != sizes.len() {
         return Err(bad("two members have the same name in the manifest"));
     }
@@ -856,8 +861,9 @@ fn read_sparse_map(
                     return Err(damaged());
                 }
                 block = vec![0u8; 512];
-                r.read_exact(&mut block)
-                    .map_err(|e| bad(format!("the archive is damaged in `{}`: {e}", shown(name))))?;
+                r.read_exact(&mut block).map_err(|e| {
+                    bad(format!("the archive is damaged in `{}`: {e}", shown(name)))
+                })?;
                 *used += 512;
                 pos = 0;
             }
@@ -1025,10 +1031,7 @@ pub fn read_into(archive: &Path, extract: Option<&Extract>) -> Result<Contents, 
         let kind = hdr.entry_type();
         let mode = hdr.mode().unwrap_or(0o600) & MODE_MASK;
         let mtime = hdr.mtime().unwrap_or(0);
-        let (uid, gid) = (
-            hdr.uid().unwrap_or(0) as u32,
-            hdr.gid().unwrap_or(0) as u32,
-        );
+        let (uid, gid) = (hdr.uid().unwrap_or(0) as u32, hdr.gid().unwrap_or(0) as u32);
         let in_data = name.starts_with(b"data/") || name == b"data";
         let owner = (map_owner && in_data).then(|| owners.map(&name, uid, gid));
         let write = writes(&name);

@@ -227,7 +227,14 @@ pub fn run(t: &Target, root: &Path, out_dir: &Path, progress: &dyn Fn(&str)) -> 
         .map_err(io_err("archive", &t.config_file))?;
     let data = archive_data(t, &mut w, progress)?;
     hit("mattermost-backup-data");
-    let manifest = manifest(t, &server_version, &pg_dump, snap, data, w.manifest_members());
+    let manifest = manifest(
+        t,
+        &server_version,
+        &pg_dump,
+        snap,
+        data,
+        w.manifest_members(),
+    );
     let text = serde_json::to_vec_pretty(&manifest).expect("JSON serializes");
     w.bytes("manifest.json", &text).map_err(aerr)?;
     let buf = w.finish().map_err(aerr)?;

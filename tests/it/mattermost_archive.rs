@@ -39,10 +39,18 @@ struct Entry {
 
 /// Every entry below `dir` (and `dir` itself as the empty name), names as bytes.
 fn tree(dir: &Path) -> BTreeMap<Vec<u8>, Entry> {
-    fn walk(dir: &Path, rel: &[u8], out: &mut BTreeMap<Vec<u8>, Entry>, inodes: &mut BTreeMap<u64, Vec<Vec<u8>>>) {
+    fn walk(
+        dir: &Path,
+        rel: &[u8],
+        out: &mut BTreeMap<Vec<u8>, Entry>,
+        inodes: &mut BTreeMap<u64, Vec<Vec<u8>>>,
+    ) {
         let meta = fs::symlink_metadata(dir).unwrap();
         out.insert(rel.to_vec(), entry(dir, &meta));
-        let mut names: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let mut names: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         names.sort();
         for n in names {
             let mut r = rel.to_vec();
@@ -69,7 +77,12 @@ fn tree(dir: &Path) -> BTreeMap<Vec<u8>, Entry> {
             let sha = sha2::Sha256::digest(fs::read(p).unwrap()).to_vec();
             ("file", m.len(), m.blocks(), sha)
         } else if ft.is_symlink() {
-            ("symlink", 0, 0, fs::read_link(p).unwrap().into_os_string().into_vec())
+            (
+                "symlink",
+                0,
+                0,
+                fs::read_link(p).unwrap().into_os_string().into_vec(),
+            )
         } else if ft.is_dir() {
             ("dir", 0, 0, Vec::new())
         } else {
@@ -195,9 +208,15 @@ fn hard_tree(data: &Path, mm: (u32, u32), other: (u32, u32)) {
     // Times in the past, directories after their contents (deepest first).
     let t = tree(data);
     let mut names: Vec<&Vec<u8>> = t.keys().collect();
-    names.sort_by_key(|n| std::cmp::Reverse(n.iter().filter(|&&b| b == b'/').count() + usize::from(!n.is_empty())));
+    names.sort_by_key(|n| {
+        std::cmp::Reverse(n.iter().filter(|&&b| b == b'/').count() + usize::from(!n.is_empty()))
+    });
     for (i, n) in names.into_iter().enumerate() {
-        let p = if n.is_empty() { data.to_path_buf() } else { data.join(name(n)) };
+        let p = if n.is_empty() {
+            data.to_path_buf()
+        } else {
+            data.join(name(n))
+        };
         if t[n].kind != "other" {
             touch(&p, 1_500_000_000 + i as i64 * 3600);
         }
@@ -222,15 +241,24 @@ fn the_data_tree_comes_back_byte_for_byte_with_owners_modes_times_holes_and_link
     hard_tree(&data, (mm.uid, mm.gid), (third.uid, third.gid));
     let before = tree(&data);
     let sparse = &before[&b"sparse.bin"[..]];
-    assert!(sparse.blocks * 512 < sparse.size / 4, "not sparse: {sparse:?}");
+    assert!(
+        sparse.blocks * 512 < sparse.size / 4,
+        "not sparse: {sparse:?}"
+    );
 
     let out = m.run(&["mattermost", "backup"]);
     out.assert_code(0);
-    assert!(out.stderr.contains("skipped the FIFO `data/queue.fifo`"), "{out}");
+    assert!(
+        out.stderr.contains("skipped the FIFO `data/queue.fifo`"),
+        "{out}"
+    );
     let archive = PathBuf::from(out.stdout_str().trim());
     let manifest = crate::mattermost::manifest_of(&archive);
     let keys: Vec<&String> = manifest["members"].as_object().unwrap().keys().collect();
-    assert!(keys.iter().filter(|k| k.starts_with("bytes:")).count() >= 3, "{keys:?}");
+    assert!(
+        keys.iter().filter(|k| k.starts_with("bytes:")).count() >= 3,
+        "{keys:?}"
+    );
     assert_eq!(manifest["data"]["skipped"][0]["kind"], "FIFO", "{manifest}");
     assert_eq!(manifest["data"]["hard_links"], 2, "{manifest}");
     assert_eq!(manifest["data"]["sparse_files"], 2, "{manifest}");
@@ -252,12 +280,17 @@ fn the_data_tree_comes_back_byte_for_byte_with_owners_modes_times_holes_and_link
     let out = m.run(&["mattermost", "restore", archive.to_str().unwrap(), "--yes"]);
     out.assert_code(0);
     assert!(
-        out.stderr.contains(&format!("uid {} gid {}", third.uid, third.gid))
+        out.stderr
+            .contains(&format!("uid {} gid {}", third.uid, third.gid))
             && out.stderr.contains("third.txt"),
         "the mapped owner is not listed\n{out}"
     );
     let d = diff(&want, &tree(&data));
-    assert!(d.is_empty(), "the restored tree differs:\n{}\n{out}", d.join("\n"));
+    assert!(
+        d.is_empty(),
+        "the restored tree differs:\n{}\n{out}",
+        d.join("\n")
+    );
 
     // Restored on a host whose Mattermost user is another uid: the archive's Mattermost
     // user's entries become the new one's, root's stay root's.
@@ -274,7 +307,11 @@ fn the_data_tree_comes_back_byte_for_byte_with_owners_modes_times_holes_and_link
     }
     assert_eq!(want2[&b"root.txt"[..]].uid, 0);
     let d = diff(&want2, &tree(&data));
-    assert!(d.is_empty(), "the restored tree differs:\n{}\n{out}", d.join("\n"));
+    assert!(
+        d.is_empty(),
+        "the restored tree differs:\n{}\n{out}",
+        d.join("\n")
+    );
     fs::set_permissions(data.join("readonly"), fs::Permissions::from_mode(0o755)).unwrap();
 }
 
@@ -310,7 +347,10 @@ fn with_links(archive: &Path, to: &Path, links: &[(&str, &str)], extra: Option<(
         h.set_size(bytes.len() as u64);
         h.set_mode(0o644);
         b.append_data(&mut h, n, bytes).unwrap();
-        let sha: String = sha2::Sha256::digest(bytes).iter().map(|x| format!("{x:02x}")).collect();
+        let sha: String = sha2::Sha256::digest(bytes)
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect();
         manifest["members"][n] = serde_json::json!({ "size": bytes.len(), "sha256": sha });
     }
     let text = serde_json::to_vec(&manifest).unwrap();
@@ -322,19 +362,42 @@ fn with_links(archive: &Path, to: &Path, links: &[(&str, &str)], extra: Option<(
     b.into_inner().unwrap().finish().unwrap();
 }
 
+/// What a case is, the hard links it adds, and a regular member appended after them.
+type Case<'a> = (
+    &'a str,
+    Vec<(&'a str, &'a str)>,
+    Option<(&'a str, &'a [u8])>,
+);
+
 #[test]
 fn a_hard_link_member_is_accepted_only_to_an_earlier_regular_file_of_data() {
     let m = setup(1);
     let archive = m.backup();
-    let cases: Vec<(&str, Vec<(&str, &str)>, Option<(&str, &[u8])>)> = vec![
-        ("to a later member", vec![("data/l", "data/later")], Some(("data/later", b"later"))),
+    let cases: Vec<Case> = vec![
+        (
+            "to a later member",
+            vec![("data/l", "data/later")],
+            Some(("data/later", b"later")),
+        ),
         ("to db.dump", vec![("data/l", "db.dump")], None),
         ("to config.json", vec![("data/l", "config.json")], None),
         ("outside the archive", vec![("data/l", "/etc/passwd")], None),
-        ("climbing out", vec![("data/l", "data/../../etc/passwd")], None),
+        (
+            "climbing out",
+            vec![("data/l", "data/../../etc/passwd")],
+            None,
+        ),
         ("to a directory", vec![("data/l", "data/users")], None),
-        ("to a symlink-free missing name", vec![("data/l", "data/nothing")], None),
-        ("named outside data/", vec![("config2", "data/users/u1/profile.png")], None),
+        (
+            "to a symlink-free missing name",
+            vec![("data/l", "data/nothing")],
+            None,
+        ),
+        (
+            "named outside data/",
+            vec![("config2", "data/users/u1/profile.png")],
+            None,
+        ),
     ];
     let evil = m.t.aux().join("links.tar.gz");
     for (what, links, extra) in &cases {
@@ -353,16 +416,26 @@ fn a_hard_link_member_is_accepted_only_to_an_earlier_regular_file_of_data() {
             .assert_code(1);
     }
     // To an earlier regular file of data/: accepted, and one inode.
-    with_links(&archive, &evil, &[("data/l", "data/users/u1/profile.png")], None);
+    with_links(
+        &archive,
+        &evil,
+        &[("data/l", "data/users/u1/profile.png")],
+        None,
+    );
     let out = m.run(&["mattermost", "restore", evil.to_str().unwrap(), "--yes"]);
     out.assert_code(0);
     let data = m.t.path(DATA);
     assert_eq!(
         fs::metadata(data.join("l")).unwrap().ino(),
-        fs::metadata(data.join("users/u1/profile.png")).unwrap().ino(),
+        fs::metadata(data.join("users/u1/profile.png"))
+            .unwrap()
+            .ino(),
         "{out}"
     );
-    assert!(Snapshot::of(&data).paths().iter().any(|p| p.ends_with("/l") || p == "l"));
+    assert!(Snapshot::of(&data)
+        .paths()
+        .iter()
+        .any(|p| p.ends_with("/l") || p == "l"));
 }
 
 /// Unmounts the tmpfs on drop.
@@ -399,9 +472,13 @@ fn verify_checks_files_larger_than_tmpdir_without_writing_them_and_says_when_tmp
         .success();
     assert!(ok, "mount a tmpfs");
     let _mount = Mount(tmp.clone());
-    let out = m
-        .t
-        .toolctl(["mattermost", "backup", "--verify", archive.to_str().unwrap()])
+    let out =
+        m.t.toolctl([
+            "mattermost",
+            "backup",
+            "--verify",
+            archive.to_str().unwrap(),
+        ])
         .env("TMPDIR", &tmp)
         .run();
     out.assert_code(0);
@@ -412,9 +489,13 @@ fn verify_checks_files_larger_than_tmpdir_without_writing_them_and_says_when_tmp
         .args(["if=/dev/zero", "bs=4k"])
         .arg(format!("of={}", filler.display()))
         .output();
-    let out = m
-        .t
-        .toolctl(["mattermost", "backup", "--verify", archive.to_str().unwrap()])
+    let out =
+        m.t.toolctl([
+            "mattermost",
+            "backup",
+            "--verify",
+            archive.to_str().unwrap(),
+        ])
         .env("TMPDIR", &tmp)
         .run();
     out.assert_error("no room for the archive's db.dump", &["TMPDIR"]);
