@@ -130,6 +130,9 @@ struct RestoreDocument<'a> {
     archive: String,
     /// The manifest's `created`.
     created: &'a Value,
+    /// Owners of the archive that were neither root nor its Mattermost user, made the
+    /// Mattermost user's.
+    owners_mapped: &'a [String],
 }
 
 pub fn backup_cmd(ctx: &Context, a: &MattermostBackupArgs) -> Result<Report> {
@@ -160,6 +163,15 @@ pub fn backup_cmd(ctx: &Context, a: &MattermostBackupArgs) -> Result<Report> {
             pg_dump: &done.pg_dump,
             manifest: &done.manifest,
         });
+        if let Some(skipped) = done.manifest["data"]["skipped"].as_array() {
+            for s in skipped {
+                out.info(format!(
+                    "skipped the {} `{}`: the archive holds no FIFOs or sockets (listed in the manifest)",
+                    s["kind"].as_str().unwrap_or("entry"),
+                    s["name"].as_str().unwrap_or("")
+                ));
+            }
+        }
         out.text(format!("{}\n", done.path.display()));
         Ok(())
     }))
@@ -303,7 +315,11 @@ pub fn restore_cmd(ctx: &Context, a: &MattermostRestoreArgs) -> Result<Report> {
         previous_database: done.old_database.as_deref(),
         archive: a.archive.display().to_string(),
         created: &done.manifest["created"],
+        owners_mapped: &done.owners_mapped,
     });
+    for line in &done.owners_mapped {
+        out.info(format!("owner mapped: {line}"));
+    }
     if format == OutputFormat::Human {
         // The result, unlike the progress lines, is printed off a terminal too (cron, logs).
         out.info(format!(

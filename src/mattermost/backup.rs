@@ -43,6 +43,16 @@ pub enum BackupError {
         #[source]
         source: std::io::Error,
     },
+    /// A file of data/ that the archive cannot hold faithfully.
+    #[error("cannot archive `{}` faithfully", path.display())]
+    Unarchivable { path: PathBuf, why: String },
+    /// `--verify` ran out of room for `db.dump` in the temporary directory.
+    #[error("no room for the archive's db.dump in `{}`", dir.display())]
+    NoSpace {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// The verification's scratch database `db` is left behind.
     #[error("the scratch database `{db}` of the verification could not be dropped")]
     ScratchLeft {
@@ -85,6 +95,15 @@ impl From<BackupError> for Error {
             BackupError::DataUnreadable { source, .. } => Error::new(message)
                 .cause(source)
                 .hint("toolctl reads data/ with the Mattermost user's rights (`mattermost.uid`, else the directory's owner) and never follows a link: give that file to the Mattermost user or remove it; set `mattermost.data_dir` if the directory is not Mattermost's; no archive was written"),
+            BackupError::Unarchivable { path, why } => Error::new(message)
+                .cause(format!("`{}` {why}", path.display()))
+                .hint(format!(
+                    "move `{}` out of Mattermost's data directory (or give it a time after 1970: `touch` it), then run the backup again; no archive was written",
+                    path.display()
+                )),
+            BackupError::NoSpace { source, .. } => Error::new(message).cause(source).hint(
+                "`--verify` writes only db.dump (the files are checked without being written): free space there, or point TMPDIR at a directory with room, then run it again",
+            ),
             BackupError::ScratchLeft { source, .. } => Error::new(message)
                 .cause(Error::from(source).to_string())
                 .hint("the next `mattermost backup --verify` drops it; or drop it with `DROP DATABASE`"),
@@ -208,7 +227,14 @@ pub fn run(t: &Target, root: &Path, out_dir: &Path, progress: &dyn Fn(&str)) -> 
         .map_err(io_err("archive", &t.config_file))?;
     let data = archive_data(t, &mut w, progress)?;
     hit("mattermost-backup-data");
-    let manifest = manifest(t, &server_version, &pg_dump, snap, data, &w.members);
+    let manifest = manifest(
+        t,
+        &server_version,
+        &pg_dump,
+        snap,
+        data,
+        w.manifest_members(),
+    );
     let text = serde_json::to_vec_pretty(&manifest).expect("JSON serializes");
     w.bytes("manifest.json", &text).map_err(aerr)?;
     let buf = w.finish().map_err(aerr)?;
@@ -268,12 +294,8 @@ fn manifest(
     pg_dump: &str,
     snap: Snapshot,
     data: Value,
-    members: &std::collections::BTreeMap<String, archive::Member>,
+    members: Map<String, Value>,
 ) -> Value {
-    let members: Map<String, Value> = members
-        .iter()
-        .map(|(k, m)| (k.clone(), json!({ "size": m.size, "sha256": m.sha256 })))
-        .collect();
     json!({
         "format": 1,
         "toolctl_version": env!("CARGO_PKG_VERSION"),
@@ -413,7 +435,16 @@ fn archive_data<W: std::io::Write>(
             .data_reader(&dir)
             .map_err(io_err("inspect", &t.data_dir))?;
         let (files, bytes) = w.tree_at("data", &dir, reader).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::PermissionDenied {
+            if e.get_ref().is_some_and(|i| i.is::<archive::Unarchivable>()) {
+                let u = e
+                    .into_inner()
+                    .and_then(|i| i.downcast::<archive::Unarchivable>().ok())
+                    .expect("checked above");
+                BackupError::Unarchivable {
+                    path: u.path,
+                    why: u.why,
+                }
+            } else if e.kind() == std::io::ErrorKind::PermissionDenied {
                 BackupError::DataUnreadable {
                     data_dir: t.data_dir.clone(),
                     source: e,
@@ -422,7 +453,19 @@ fn archive_data<W: std::io::Write>(
                 io_err("archive", &t.data_dir)(e)
             }
         })?;
-        json!({ "saved": true, "directory": t.data_logical, "source": t.data_source.describe(), "files": files, "bytes": bytes })
+        let skipped = w.manifest_skipped();
+        json!({
+            "saved": true,
+            "directory": t.data_logical,
+            "source": t.data_source.describe(),
+            "files": files,
+            "bytes": bytes,
+            // Whose entries are the Mattermost user's: a restore gives them to its own.
+            "owner": { "uid": reader.0, "gid": reader.1 },
+            "hard_links": w.hard_links,
+            "sparse_files": w.sparse_files,
+            "skipped": skipped,
+        })
     } else {
         progress(&format!(
             "`{}` does not exist: no data/ to save",
@@ -573,9 +616,17 @@ pub fn verify(
         .tempdir()
         .map_err(BackupError::TempDir)?;
     let staged = scratch.path().join("x");
-    let contents = match archive::read(path, Some(&staged)) {
+    // Only db.dump is written: every other member streams through its checksum.
+    let contents = match archive::read(path, Some(&staged), |n| n == b"db.dump") {
         Ok(c) => c,
         Err(Damage::Io(e)) => return Err(io_err("read", path)(e)),
+        Err(Damage::Write(e)) if e.kind() == std::io::ErrorKind::StorageFull => {
+            return Err(BackupError::NoSpace {
+                dir: scratch.path().to_path_buf(),
+                source: e,
+            })
+        }
+        Err(Damage::Write(e)) => return Err(io_err("write into", scratch.path())(e)),
         Err(Damage::Bad(why)) => {
             return Ok(Verification {
                 verdict: Verdict::Bad(why),

@@ -222,7 +222,7 @@ fn io_err<'a>(
     }
 }
 use crate::failpoint::hit;
-use crate::sys::fs::{DirHandle, Kind, Trusted};
+use crate::sys::fs::{DirHandle, Trusted};
 
 pub const JOURNAL: &str = "mattermost-restore.json";
 
@@ -674,6 +674,8 @@ fn terminate(t: &Target, db: &str) -> Result<()> {
 
 /// What a restore did.
 pub struct Done {
+    /// Owners of the archive that became the Mattermost user's (see `archive::Contents`).
+    pub owners_mapped: Vec<String>,
     pub database: String,
     pub old_database: Option<String>,
     pub manifest: Value,
@@ -735,6 +737,7 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
     std::fs::remove_file(&jp).map_err(io_err("remove", &jp))?;
     crate::fsutil::sync_dir(&t.state_dir)?;
     Ok(Done {
+        owners_mapped: contents.owners_mapped,
         database: live,
         old_database: live_exists.then(|| j.old_db.clone()),
         manifest: contents.manifest,
@@ -792,12 +795,28 @@ fn extract(
     staging_path: &Path,
     progress: &dyn Fn(&str),
 ) -> Result<archive::Contents> {
-    let contents = match archive::read_into(path, Some(staging)) {
+    // The archive's Mattermost user's entries become `mattermost.uid`/`gid`'s (root's
+    // when unset), root's stay root's.
+    let x = archive::Extract {
+        root: staging,
+        write: |_| true,
+        owner: Some(t.owner.unwrap_or((0, 0))),
+        // Never the file system's last 64 MiB.
+        reserve: 64 << 20,
+    };
+    let contents = match archive::read_into(path, Some(&x)) {
         Ok(c) => c,
-        Err(Damage::Io(e)) if e.kind() == std::io::ErrorKind::StorageFull => {
+        Err(Damage::Write(e)) if e.kind() == std::io::ErrorKind::StorageFull => {
             return Err(RestoreError::NoSpace {
                 path: path.to_path_buf(),
                 source: e,
+            })
+        }
+        Err(Damage::Write(source)) => {
+            return Err(RestoreError::Io {
+                action: "write into",
+                path: staging_path.to_path_buf(),
+                source,
             })
         }
         Err(Damage::Io(source)) => {
@@ -845,10 +864,8 @@ fn stage(
     manifest: &Value,
     progress: &dyn Fn(&str),
 ) -> Result<()> {
+    // Owners were mapped as the members were written (`archive::Extract::owner`).
     let data = OsStr::new("data");
-    if let Some((uid, gid)) = t.owner {
-        chown_tree(staging, data, uid, gid).map_err(io_err("chown", &staging_path.join("data")))?;
-    }
     if !t.local_files() || !manifest["data"]["saved"].as_bool().unwrap_or(false) {
         // No local files in the archive: the live data/ (if any) stays as it is.
         staging
@@ -914,22 +931,6 @@ fn switch(t: &Target, j: &Journal, live_exists: bool) -> Result<()> {
             source: e,
             rollback: roll_back(t, j).err().map(Box::new),
         });
-    }
-    Ok(())
-}
-
-/// Gives `name` in `dir` and everything below it to `uid`/`gid`, through descriptors
-/// (inside the root-only staging directory; links themselves, never their targets).
-fn chown_tree(dir: &DirHandle, name: &OsStr, uid: u32, gid: u32) -> std::io::Result<()> {
-    let Some(st) = dir.lstat(name)? else {
-        return Ok(());
-    };
-    dir.chown_at(name, uid, gid)?;
-    if st.kind == Kind::Dir {
-        let sub = dir.open_dir(name)?;
-        for n in sub.names()? {
-            chown_tree(&sub, &n, uid, gid)?;
-        }
     }
     Ok(())
 }

@@ -23,6 +23,7 @@ mod layers;
 mod low_attacks;
 mod mailservers;
 mod mattermost;
+mod mattermost_archive;
 mod mattermost_attacks;
 mod mattermost_backup_attacks;
 mod mattermost_env;
