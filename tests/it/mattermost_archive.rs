@@ -1,4 +1,4 @@
-//! Issue 23, archive fidelity: a `data/` tree with what real servers hold (names that are
+//! Archive fidelity: a `data/` tree with what real servers hold (names that are
 //! not UTF-8, two of them the same once made lossy, a long one; sparse files; hard links;
 //! symlinks; a FIFO; 0555 and 0400 entries; mtimes in the past; entries owned by a
 //! Mattermost user, by root and by a third user) is backed up, the tree changed, restored,
