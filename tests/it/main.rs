@@ -32,6 +32,7 @@ mod probes;
 mod reconfigure;
 mod redis;
 mod rotation;
+mod roundtrip;
 mod secret_values;
 mod secrets;
 mod servicedesk;
