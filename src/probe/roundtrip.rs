@@ -125,8 +125,19 @@ pub struct Trip {
 
 /// How often the log and the flags are looked at while mail_room works.
 const POLL: Duration = Duration::from_millis(200);
-/// The longest single IDLE wait (a safety net for a server that reports news late).
-const IDLE_SLICE: Duration = Duration::from_secs(10);
+/// How long one wait for the canary lasts before toolctl searches again: IDLE returns at once
+/// when the server reports new mail, but servers batch their reports (Dovecot holds them
+/// about half a second), so the session leaves IDLE and searches this often while mail is
+/// due, and less often as the wait grows long.
+fn slice(waited: Duration) -> Duration {
+    if waited < Duration::from_secs(30) {
+        Duration::from_millis(200)
+    } else if waited < Duration::from_secs(120) {
+        Duration::from_secs(2)
+    } else {
+        Duration::from_secs(10)
+    }
+}
 /// How long mail_room gets to flag a delivered message `\Deleted` before toolctl deletes it.
 const DELETE_GRACE: Duration = Duration::from_secs(5);
 
@@ -414,7 +425,7 @@ fn empty_relay() -> smtp::Relay {
 }
 
 /// Searches for the canary until it is there or the trip's time is up, waiting in IDLE
-/// between searches where offered (else polling every second). The session comes back
+/// between searches where offered (else polling), at most a [`slice`] at a time. The session comes back
 /// unless a command failed (IDLE consumes it).
 async fn arrival(
     mut s: Session,
@@ -423,6 +434,7 @@ async fn arrival(
     timeout: Duration,
     deadline: Instant,
 ) -> (Result<u32, Failure>, Option<Session>) {
+    let started = Instant::now();
     loop {
         match bounded(timeout, "SEARCH", watch::find(&mut s, &t.canary.message_id)).await {
             Ok(Some(uid)) => return (Ok(uid), Some(s)),
@@ -446,7 +458,7 @@ async fn arrival(
                 Some(s),
             );
         }
-        let wait = (deadline - now).min(IDLE_SLICE);
+        let wait = (deadline - now).min(slice(now - started));
         if idle {
             match tokio::time::timeout(wait + timeout, watch::idle(s, wait)).await {
                 Ok(Ok(back)) => s = back,
@@ -470,7 +482,7 @@ async fn arrival(
                 }
             }
         } else {
-            tokio::time::sleep(wait.min(Duration::from_secs(1))).await;
+            tokio::time::sleep(wait).await;
         }
     }
 }
