@@ -138,7 +138,14 @@ fn main() {
     )
     .unwrap();
     let mut c = Command::new(toolctl)
-        .args(["--root", r.to_str().unwrap(), "-q", "incoming-email", "secret", "write"])
+        .args([
+            "--root",
+            r.to_str().unwrap(),
+            "-q",
+            "incoming-email",
+            "secret",
+            "write",
+        ])
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
@@ -171,10 +178,16 @@ fn main() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let relayed = rx.recv_timeout(Duration::from_secs(30)).expect("the canary");
+        let relayed = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the canary");
         let wait = delay();
         std::thread::sleep(wait);
-        let delivered = deliver(&maildir, &format!("{}.bench{i}.host", 1_700_000_000 + i), &relayed.message);
+        let delivered = deliver(
+            &maildir,
+            &format!("{}.bench{i}.host", 1_700_000_000 + i),
+            &relayed.message,
+        );
         own_delivery.push((delivered - relayed.quit).as_secs_f64());
         let out = child.wait_with_output().unwrap();
         let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -221,8 +234,14 @@ fn main() {
         let msg = format!(
             "From: canary@elsewhere.test\r\nTo: {ALICE}\r\nSubject: bench loop\r\nMessage-ID: {id}\r\n\r\nbody\r\n"
         );
-        let delivered = deliver(&maildir, &format!("{}.loop{i}.host", 1_700_000_000 + i), msg.as_bytes());
-        let found = frx.recv_timeout(Duration::from_secs(30)).expect("the loop found it");
+        let delivered = deliver(
+            &maildir,
+            &format!("{}.loop{i}.host", 1_700_000_000 + i),
+            msg.as_bytes(),
+        );
+        let found = frx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the loop found it");
         let _ = sh.wait();
         loops.push(found.saturating_duration_since(delivered).as_secs_f64());
         eprintln!(

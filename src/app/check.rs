@@ -10,8 +10,8 @@
 
 use std::time::Duration;
 
-use crate::cli::{CheckAllArgs, CheckArgs};
 use crate::cli::CheckFormat;
+use crate::cli::{CheckAllArgs, CheckArgs};
 use crate::error::{Error, Result};
 use crate::model::MailboxKind;
 pub use crate::probe::plan::Options;

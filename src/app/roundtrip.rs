@@ -91,17 +91,21 @@ fn settle(r: &Resolved, a: &CheckAllArgs) -> Result<Plan> {
         .hint("set a dedicated address that is not a mailbox's own, e.g. `toolctl config set check.canary_from toolctl-canary@example.com` (an older GitLab answered auto-generated mail: the answer goes there)"));
     };
     if from.parse::<lettre::message::Mailbox>().is_err() {
-        return Err(
-            Error::new(format!("`check.canary_from` (`{from}`) is not a mail address"))
-                .hint("give a plain address such as toolctl-canary@example.com"),
-        );
+        return Err(Error::new(format!(
+            "`check.canary_from` (`{from}`) is not a mail address"
+        ))
+        .hint("give a plain address such as toolctl-canary@example.com"));
     }
     for k in &mailboxes {
         let mb = m.mailbox(*k);
         let t = k.table();
         let Some(address) = mb.address.as_deref().filter(|a| !a.is_empty()) else {
-            return Err(Error::new(format!("`{t}.address` is not set: {flag} sends the canary to a sub-address of it"))
-                .hint(format!("set it: `toolctl config set {t}.address 'incoming+%{{key}}@example.com'`")));
+            return Err(Error::new(format!(
+                "`{t}.address` is not set: {flag} sends the canary to a sub-address of it"
+            ))
+            .hint(format!(
+                "set it: `toolctl config set {t}.address 'incoming+%{{key}}@example.com'`"
+            )));
         };
         if !address.contains("%{key}") {
             return Err(Error::new(format!(
@@ -238,8 +242,14 @@ fn round_trip(
             p.fail_now(
                 "settings",
                 fail(
-                    format!("the {} mailbox has no `host`, `user` or `password`", kind.cli_name()),
-                    format!("set `{t}.host` and the secret (`toolctl {} secret edit`)", kind.cli_name()),
+                    format!(
+                        "the {} mailbox has no `host`, `user` or `password`",
+                        kind.cli_name()
+                    ),
+                    format!(
+                        "set `{t}.host` and the secret (`toolctl {} secret edit`)",
+                        kind.cli_name()
+                    ),
                 ),
             );
             return Ok(ready(p));
@@ -361,7 +371,12 @@ fn postback_probe(
         "{}/api/v4/internal/mail_room/{t}",
         base.trim_end_matches('/')
     );
-    let mut p = start(m, format!("{} postback", kind.cli_name()), url.clone(), timeout);
+    let mut p = start(
+        m,
+        format!("{} postback", kind.cli_name()),
+        url.clone(),
+        timeout,
+    );
     if broken(r, &mut p, &[t, "mailroom", "check"]) {
         return Ok(ready(p));
     }

@@ -509,14 +509,14 @@ pub struct CheckAllArgs {
     #[command(flatten)]
     pub plaintext: PlaintextAuthArgs,
     /// Also follow a canary through every hop of each enabled mailbox: sent through the
-    /// [smtp] relay to a `toolctl-canary-…` sub-address, arrived, picked up by mail_room,
+    /// [smtp] relay to a toolctl-canary-… sub-address, arrived, picked up by mail_room,
     /// pushed to GitLab, deleted. One row per hop with its latency; stops at the first
-    /// failing hop. Needs `[check] canary_from`.
+    /// failing hop. Needs [check] canary_from.
     #[arg(long)]
     pub round_trip: bool,
     /// Also post the canary to GitLab's internal mail_room endpoint of each enabled
-    /// webhook mailbox, signed with the `mailroom` webhook secret (200 passes; 401: the
-    /// secret differs from GitLab's). Needs `[check] canary_from`.
+    /// webhook mailbox, signed with the mailroom webhook secret (200 passes; 401: the
+    /// secret differs from GitLab's). Needs [check] canary_from.
     #[arg(long)]
     pub postback: bool,
     /// How long the whole round trip may take, e.g. 90s, 5m (default: the largest

@@ -220,7 +220,10 @@ mod tests {
             }
         );
         assert_eq!(
-            parse(&pushed("https://g/api/v4/internal/mail_room/incoming_email", 401)),
+            parse(&pushed(
+                "https://g/api/v4/internal/mail_room/incoming_email",
+                401
+            )),
             Line::Pushed {
                 method: "Postback".into(),
                 url: "https://g/api/v4/internal/mail_room/incoming_email".into(),
@@ -241,7 +244,10 @@ mod tests {
             other_box,
             pushed("https://g/api/v4/internal/mail_room/incoming_email", 502),
             SENDING.to_string(),
-            pushed("https://g/api/v4/internal/mail_room/service_desk_email", 500),
+            pushed(
+                "https://g/api/v4/internal/mail_room/service_desk_email",
+                500,
+            ),
             pushed("https://g/api/v4/internal/mail_room/incoming_email", 200),
             pushed("https://g/api/v4/internal/mail_room/incoming_email", 401),
         ];
@@ -277,7 +283,10 @@ mod tests {
         )
         .unwrap();
         assert!(t.lines().unwrap().is_empty());
-        let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
         f.write_all(b"one\ntw").unwrap();
         assert_eq!(t.lines().unwrap(), ["one"]);
         f.write_all(b"o\n").unwrap();

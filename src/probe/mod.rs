@@ -10,10 +10,10 @@
 pub mod graph;
 pub mod imap;
 pub mod live;
+pub mod mailroom_log;
 pub mod mask;
 pub mod mattermost;
 pub mod net;
-pub mod mailroom_log;
 pub mod plan;
 pub mod postback;
 pub mod redis;

@@ -270,7 +270,13 @@ pub async fn run(p: &mut Probe, mut t: Trip) {
     let (caps, exists) = match opened {
         Ok(v) => v,
         Err(f) => {
-            p.record("watch", Status::Fail, began.elapsed(), f.detail, Some(f.hint));
+            p.record(
+                "watch",
+                Status::Fail,
+                began.elapsed(),
+                f.detail,
+                Some(f.hint),
+            );
             return;
         }
     };
@@ -284,7 +290,11 @@ pub async fn run(p: &mut Probe, mut t: Trip) {
         format!(
             "watching \"{}\" read-only ({exists} messages){}",
             m.mailbox,
-            if idle { " with IDLE" } else { ", polling: no IDLE" }
+            if idle {
+                " with IDLE"
+            } else {
+                ", polling: no IDLE"
+            }
         ),
     );
 
@@ -658,11 +668,21 @@ mod tests {
     #[test]
     fn the_canary_goes_to_a_sub_address_and_is_marked_auto_generated() {
         let c = super::canary("incoming+%{key}@example.com", "canary@example.org").unwrap();
-        assert!(c.key.starts_with("toolctl-canary-") && c.key.len() == 31, "{}", c.key);
+        assert!(
+            c.key.starts_with("toolctl-canary-") && c.key.len() == 31,
+            "{}",
+            c.key
+        );
         assert_eq!(c.to, format!("incoming+{}@example.com", c.key));
         let text = String::from_utf8(c.raw.clone()).unwrap();
-        assert!(text.contains("Auto-Submitted: auto-generated\r\n"), "{text}");
-        assert!(text.contains(&format!("Message-ID: {}\r\n", c.message_id)), "{text}");
+        assert!(
+            text.contains("Auto-Submitted: auto-generated\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("Message-ID: {}\r\n", c.message_id)),
+            "{text}"
+        );
         assert!(text.contains("From: canary@example.org\r\n"), "{text}");
         assert!(c.message_id.ends_with("@example.org>"));
         let other = super::canary("incoming+%{key}@example.com", "canary@example.org").unwrap();

@@ -136,7 +136,10 @@ pub async fn delete(
     s.select(mailbox).await?;
     drain(s);
     let still = s
-        .uid_search(format!("UID {uid} HEADER Message-ID {}", quoted(message_id)))
+        .uid_search(format!(
+            "UID {uid} HEADER Message-ID {}",
+            quoted(message_id)
+        ))
         .await?;
     drain(s);
     if !still.contains(&uid) {

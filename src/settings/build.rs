@@ -4,9 +4,9 @@
 
 use super::resolve::{Source, Value, Values};
 use crate::model::{
-    Account, CaFile, Delivery, Email, EnvValue, Gitlab, GraphMailer, InboxMethod, InboxOptions,
-    CheckSettings, Install, Mailbox, MailboxKind, Mailroom, Mattermost, Model, Nginx, Redis, Relay, Secret,
-    Security,
+    Account, CaFile, CheckSettings, Delivery, Email, EnvValue, Gitlab, GraphMailer, InboxMethod,
+    InboxOptions, Install, Mailbox, MailboxKind, Mailroom, Mattermost, Model, Nginx, Redis, Relay,
+    Secret, Security,
 };
 use crate::paths::Paths;
 

@@ -42,7 +42,10 @@ fn root_from(settings: &str, webhook_secret: &str, canary_from: Option<&str>) ->
         ))
         .copy_file("ca.pem", &certs().ca)
         .secret("incoming-email", &creds)
-        .secret("smtp", format!("user_name: '{ALICE}'\npassword: '{ALICE_PW}'\n"))
+        .secret(
+            "smtp",
+            format!("user_name: '{ALICE}'\npassword: '{ALICE_PW}'\n"),
+        )
         .secret("mailroom", format!("webhook_secret: '{webhook_secret}'\n"))
         .build()
 }
@@ -151,9 +154,24 @@ fn others(d: &Dovecot) -> Vec<String> {
 fn without_mail_room_the_trip_sends_finds_and_deletes_only_its_own_canary() {
     let (d, p) = servers();
     // Other mail, one of it already flagged \Deleted: a plain EXPUNGE would remove it.
-    put(&d, "1000.a.host", None, "From: x@example.test\r\nSubject: keep one\r\n\r\nbody\r\n");
-    put(&d, "1001.b.host", Some("S"), "From: x@example.test\r\nSubject: keep two\r\n\r\nbody\r\n");
-    put(&d, "1002.c.host", Some("ST"), "From: x@example.test\r\nSubject: keep three (flagged deleted)\r\n\r\nbody\r\n");
+    put(
+        &d,
+        "1000.a.host",
+        None,
+        "From: x@example.test\r\nSubject: keep one\r\n\r\nbody\r\n",
+    );
+    put(
+        &d,
+        "1001.b.host",
+        Some("S"),
+        "From: x@example.test\r\nSubject: keep two\r\n\r\nbody\r\n",
+    );
+    put(
+        &d,
+        "1002.c.host",
+        Some("ST"),
+        "From: x@example.test\r\nSubject: keep three (flagged deleted)\r\n\r\nbody\r\n",
+    );
     // One that looks like a canary, but is not this run's.
     put(&d, "1003.d.host", None, "From: x@example.test\r\nSubject: keep four\r\nMessage-ID: <toolctl-canary-older.1@elsewhere.test>\r\n\r\nbody\r\n");
     let before = d.inbox(ALICE).len();
@@ -182,7 +200,11 @@ fn without_mail_room_the_trip_sends_finds_and_deletes_only_its_own_canary() {
     let log = p.log_text();
     assert!(log.contains("to=<alice+toolctl-canary-"), "{log}");
     let after = d.inbox(ALICE);
-    assert_eq!(after.len(), before, "the canary is not gone, or more went\n{out}");
+    assert_eq!(
+        after.len(),
+        before,
+        "the canary is not gone, or more went\n{out}"
+    );
     assert_eq!(
         others(&d),
         [
@@ -280,7 +302,10 @@ fn with_mail_room_the_pick_up_the_push_and_mail_rooms_deletion_are_reported() {
     );
     let pushed = row(&probe, "pushed");
     assert_eq!(pushed["status"], "ok", "{out}");
-    assert!(pushed["detail"].as_str().unwrap().ends_with(": 200"), "{out}");
+    assert!(
+        pushed["detail"].as_str().unwrap().ends_with(": 200"),
+        "{out}"
+    );
     assert!(
         row(&probe, "cleanup")["detail"]
             .as_str()
@@ -505,7 +530,10 @@ impl Respond for Gitlab {
         }
         let header: Value = serde_json::from_slice(&b64.decode(parts[0]).unwrap()).unwrap();
         let claims: Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
             + self.skew;
         let fresh = claims["iat"]
             .as_i64()
@@ -599,5 +627,11 @@ async fn toolctls_own_secret_that_is_not_32_bytes_is_refused_before_any_request(
     out.assert_code(1);
     let token = row(&trip(&out, "incoming-email postback"), "token");
     assert_eq!(token["status"], "fail", "{out}");
-    assert!(token["detail"].as_str().unwrap().contains("decodes to 5 bytes"), "{out}");
+    assert!(
+        token["detail"]
+            .as_str()
+            .unwrap()
+            .contains("decodes to 5 bytes"),
+        "{out}"
+    );
 }
