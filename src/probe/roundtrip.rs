@@ -453,6 +453,15 @@ async fn arrival(
         }
         let now = Instant::now();
         if now >= deadline {
+            let expunging = t
+                .mailroom
+                .as_ref()
+                .is_some_and(|m| m.delete_after_delivery && m.expunge_deleted);
+            let race = if expunging {
+                "; mail_room expunges what it delivers (`expunge_deleted`), so it may have taken the canary before toolctl saw it: its log then shows `sending to deliverer`"
+            } else {
+                ""
+            };
             return (
                 Err(fail(
                     format!(
@@ -461,7 +470,7 @@ async fn arrival(
                         shown(t.within)
                     ),
                     format!(
-                        "look for Message-ID {} in the relay's and the mail server's logs; check that the server delivers sub-addresses (`{}.address` with `%{{key}}`) into this mailbox, and its spam filter; `--within` waits longer",
+                        "look for Message-ID {} in the relay's and the mail server's logs; check that the server delivers sub-addresses (`{}.address` with `%{{key}}`) into this mailbox, and its spam filter; `--within` waits longer{race}",
                         t.canary.message_id, t.kind
                     ),
                 )),

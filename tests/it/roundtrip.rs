@@ -175,10 +175,18 @@ fn without_mail_room_the_trip_sends_finds_and_deletes_only_its_own_canary() {
     // One that looks like a canary, but is not this run's.
     put(&d, "1003.d.host", None, "From: x@example.test\r\nSubject: keep four\r\nMessage-ID: <toolctl-canary-older.1@elsewhere.test>\r\n\r\nbody\r\n");
     let before = d.inbox(ALICE).len();
-    let t = root(&mail_settings(&d, &p, false, ""), SECRET);
-    let out = run(&t, &["--round-trip", "--within", "30s"]);
+    let t = root(&mail_settings(&d, &p, false, "idle_timeout = 5"), SECRET);
+    let out = run(&t, &["--round-trip"]);
     out.assert_code(0);
     let probe = trip(&out, "incoming-email round-trip");
+    // --within defaults to the largest idle_timeout plus 60 s.
+    assert!(
+        row(&probe, "settings")["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("within 1m 5s"),
+        "{out}"
+    );
     for name in ["watch", "send", "arrived", "cleanup"] {
         assert_eq!(row(&probe, name)["status"], "ok", "{name}\n{out}");
     }
