@@ -224,6 +224,66 @@ fn without_mail_room_the_trip_sends_finds_and_deletes_only_its_own_canary() {
     );
 }
 
+#[test]
+fn without_uidplus_the_canary_is_flagged_and_left_and_without_idle_the_mailbox_is_polled() {
+    let d = Dovecot::start(DovecotOptions {
+        imap_capability: Some("IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE"),
+        ..DovecotOptions::default()
+    });
+    let p = Postfix::start_with(&d, "recipient_delimiter = +");
+    put(
+        &d,
+        "1000.a.host",
+        None,
+        "From: x@example.test\r\nSubject: keep one\r\n\r\nbody\r\n",
+    );
+    put(
+        &d,
+        "1002.c.host",
+        Some("ST"),
+        "From: x@example.test\r\nSubject: keep three (flagged deleted)\r\n\r\nbody\r\n",
+    );
+    let t = root(&mail_settings(&d, &p, false, ""), SECRET);
+    let out = run(&t, &["--round-trip", "--within", "30s"]);
+    out.assert_code(0);
+    let probe = trip(&out, "incoming-email round-trip");
+    assert!(
+        row(&probe, "watch")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("polling: no IDLE"),
+        "{out}"
+    );
+    assert_eq!(row(&probe, "arrived")["status"], "ok", "{out}");
+    let cleanup = row(&probe, "cleanup");
+    assert_eq!(cleanup["status"], "warn", "{out}");
+    assert!(
+        cleanup["detail"].as_str().unwrap().contains("no UIDPLUS"),
+        "{out}"
+    );
+    // Nothing was expunged: the canary is there, flagged \Seen \Deleted, and so is the
+    // message that was flagged \Deleted before.
+    let names: Vec<String> = fs::read_dir(d.maildir(ALICE).join("cur"))
+        .unwrap()
+        .chain(fs::read_dir(d.maildir(ALICE).join("new")).unwrap())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(
+        others(&d),
+        ["Subject: keep one", "Subject: keep three (flagged deleted)"]
+    );
+    let canary = d
+        .inbox(ALICE)
+        .into_iter()
+        .any(|m| m.contains("Subject: toolctl round-trip canary"));
+    assert!(canary, "the canary was removed without UIDPLUS");
+    assert!(
+        names.iter().filter(|n| n.ends_with(",ST")).count() == 2,
+        "the canary is not flagged \\Seen \\Deleted: {names:?}"
+    );
+}
+
 /// mail_room, played: waits for the canary with its own IMAP session, marks it as mail_room
 /// does (\Seen, then \Deleted), and writes mail_room's log lines for it.
 const MAIL_ROOM: &str = r#"
