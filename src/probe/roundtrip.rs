@@ -12,7 +12,8 @@
 //! - **pushed**: the next `message pushed` line of the mailbox's delivery method: the
 //!   postback's `status_code` (200 passes, 401 names the webhook secret), or Sidekiq's.
 //! - **cleanup**: mail_room's own deletion, or toolctl deletes its canary and only it
-//!   ([`super::watch::delete`]).
+//!   ([`super::watch::delete`]); also after a failed pick-up in which mail_room never
+//!   touched the canary (the failed row stays the trip's verdict).
 //!
 //! `within` bounds the whole trip; every network command is bounded by the probe's timeout.
 
@@ -365,8 +366,15 @@ pub async fn run(p: &mut Probe, mut t: Trip) {
             let took = began.elapsed();
             let (mut log, flags) = match picked {
                 Ok(v) => v,
-                Err(f) => {
+                Err((f, untouched)) => {
                     hop(p, t.kind, "picked up", took, Err(f));
+                    // mail_room never read it (not running, or not watching): the canary
+                    // would wait for it, and every later run would add one. Deleted now.
+                    if untouched {
+                        let began = Instant::now();
+                        let result = cleanup(&mut s, &t, uid, uidplus, false, timeout).await;
+                        hop(p, t.kind, "cleanup", began.elapsed(), result);
+                    }
                     watch::logout(&mut s).await;
                     return;
                 }
@@ -508,7 +516,8 @@ async fn arrival(
 
 /// Waits until mail_room has read the canary (`\Seen` or gone) and logged `sending to
 /// deliverer` for its UID in this mailbox: the log watch (to be read on for the push) and
-/// the flags last seen (`None`: gone).
+/// the flags last seen (`None`: gone). A failure says whether the canary is untouched
+/// (unread and still there: mail_room never took it, so toolctl may delete it).
 async fn pick_up(
     s: &mut Session,
     m: &imap::Mailbox,
@@ -517,27 +526,30 @@ async fn pick_up(
     mr: &mut Mailroom,
     timeout: Duration,
     deadline: Instant,
-) -> Result<(Watch, Option<watch::Flags>), Failure> {
+) -> Result<(Watch, Option<watch::Flags>), (Failure, bool)> {
     let log = match &mut mr.log {
         Ok(l) => l,
-        Err(f) => return Err(fail(f.detail.clone(), f.hint.clone())),
+        Err(f) => return Err((fail(f.detail.clone(), f.hint.clone()), false)),
     };
     let mut w = Watch::new(u64::from(uid), &m.user, &m.mailbox, kind, mr.sidekiq);
     loop {
-        let flags = bounded(timeout, "FETCH FLAGS", watch::flags(s, uid)).await?;
+        let flags = bounded(timeout, "FETCH FLAGS", watch::flags(s, uid))
+            .await
+            .map_err(|f| (f, false))?;
         let read = flags.is_none_or(|f| f.seen);
         let lines = log.lines().map_err(|e| {
-            fail(
+            let f = fail(
                 format!("cannot read mail_room's log {}: {e}", log.shown),
                 format!("check `{kind}.log_file`: it must name mail_room's JSON log"),
-            )
+            );
+            (f, false)
         })?;
         w.feed(&lines);
         if read && w.sending {
             return Ok((w, flags));
         }
         if Instant::now() >= deadline {
-            return Err(if read {
+            let f = if read {
                 fail(
                     format!(
                         "mail_room read UID {uid}, but its log {} shows no `sending to deliverer` for it",
@@ -552,7 +564,8 @@ async fn pick_up(
                     format!("mail_room did not pick the canary (UID {uid}) up"),
                     "check that mail_room runs and is connected (`toolctl status`; `gitlab-ctl status mailroom` or `systemctl status gitlab-mailroom`), and its log for `Disconnected`; `--within` waits longer",
                 )
-            });
+            };
+            return Err((f, !read));
         }
         tokio::time::sleep(POLL).await;
     }

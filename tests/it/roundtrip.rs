@@ -484,6 +484,19 @@ fn a_mail_room_that_never_picks_up_fails_at_that_hop_within_the_bound() {
         picked["hint"].as_str().unwrap().contains("mail_room runs"),
         "{out}"
     );
+    // mail_room never touched the canary: toolctl deletes it rather than leave one per run.
+    assert_eq!(row(&probe, "cleanup")["status"], "ok", "{out}");
+    assert_eq!(
+        hops(&probe),
+        ["send", "arrived", "picked_up", "cleanup"],
+        "{out}"
+    );
+    assert!(
+        !d.inbox(ALICE)
+            .iter()
+            .any(|m| m.contains("Subject: toolctl round-trip canary")),
+        "the canary is still there"
+    );
 }
 
 // --- bad input: exit 2, a hint, nothing changed -------------------------------------------
