@@ -305,18 +305,17 @@ pub async fn run(p: &mut Probe, mut t: Trip) {
     let relay = format!("{}:{}", t.relay.host, t.relay.port);
     smtp::probe(&mut q, std::mem::replace(&mut t.relay, empty_relay())).await;
     let took = began.elapsed();
-    let sent = q.passed();
     let detail = format!(
         "through {relay} to the {} sub-address, Message-ID {}",
         t.canary.key, t.canary.message_id
     );
+    // The relay's warnings (no encryption, …) stay visible on the row.
+    let sent = fold(p, "send", &q, took, detail);
+    record_last_hop(p, t.kind, "send", took, sent);
     if !sent {
-        fold(p, "send", &q, took, detail);
-        record_last_hop(p, t.kind, "send", took, false);
         watch::logout(&mut s).await;
         return;
     }
-    hop(p, t.kind, "send", took, Ok((Status::Ok, detail, None)));
 
     // arrived
     let began = Instant::now();
