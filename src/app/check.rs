@@ -10,8 +10,8 @@
 
 use std::time::Duration;
 
-use crate::cli::CheckArgs;
 use crate::cli::CheckFormat;
+use crate::cli::{CheckAllArgs, CheckArgs};
 use crate::error::{Error, Result};
 use crate::model::MailboxKind;
 pub use crate::probe::plan::Options;
@@ -53,9 +53,12 @@ pub fn one(ctx: &Context, scope: Scope, args: &CheckArgs, options: Options) -> R
     finish(vec![fut])
 }
 
-pub fn all(ctx: &Context, args: &CheckArgs, allow_plaintext_auth: bool) -> Result<Report> {
+pub fn all(ctx: &Context, a: &CheckAllArgs) -> Result<Report> {
+    let (args, allow_plaintext_auth) = (&a.check, a.plaintext.allow_plaintext_auth);
     let r = ctx.resolve()?;
     let timeout = Duration::from_secs_f64(args.timeout);
+    // `--round-trip`, `--postback`: refused (exit 2) before anything runs.
+    let trips = super::roundtrip::probes(ctx, &r, a, timeout)?;
     // Mailboxes are polled only where mail_room runs; elsewhere they hold no credentials.
     let scopes: Vec<Scope> = [
         Scope::Smtp,
@@ -71,7 +74,7 @@ pub fn all(ctx: &Context, args: &CheckArgs, allow_plaintext_auth: bool) -> Resul
     .collect();
     let redis = Kind::Redis.enabled(&r.model);
     let mattermost = Kind::Mattermost.enabled(&r.model);
-    if scopes.is_empty() && !redis && !mattermost {
+    if scopes.is_empty() && !redis && !mattermost && trips.is_empty() {
         return Err(Error::new("no integration with a probe is enabled; there is nothing to check").hint(
             "enable one in toolctl.toml (`smtp.enabled`, `incoming_email.enabled`, …); mailboxes are checked where `mailroom.enable` is true",
         ));
@@ -119,6 +122,7 @@ pub fn all(ctx: &Context, args: &CheckArgs, allow_plaintext_auth: bool) -> Resul
             });
         }
     }
+    futures.extend(trips);
     finish(futures)
 }
 
@@ -180,6 +184,7 @@ fn to_check(p: &Probe) -> checks::Check {
         name: p.name.clone(),
         target: p.target.clone(),
         steps: p.steps.clone(),
+        hops: p.hops.clone(),
     }
 }
 

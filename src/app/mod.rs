@@ -16,6 +16,7 @@ pub mod init;
 pub mod mattermost;
 pub mod rb_map;
 pub mod reconfigure;
+pub mod roundtrip;
 pub mod secret;
 pub mod secrets;
 pub mod servicedesk;
@@ -221,7 +222,7 @@ fn job(command: &Command) -> Job<'_> {
         Command::Check(a) => Job::new(
             check_format(a.check.report.output_format),
             Settings,
-            move |ctx| check::all(ctx, &a.check, a.plaintext.allow_plaintext_auth),
+            move |ctx| check::all(ctx, a),
         )
         .timeout(a.check.timeout),
         Command::Tail(a) => Job::new(Format::Table, Nothing, move |ctx| tail::run(ctx, a)),

@@ -508,6 +508,21 @@ pub struct CheckAllArgs {
     pub check: CheckArgs,
     #[command(flatten)]
     pub plaintext: PlaintextAuthArgs,
+    /// Also follow a canary through every hop of each enabled mailbox: sent through the
+    /// [smtp] relay to a toolctl-canary-… sub-address, arrived, picked up by mail_room,
+    /// pushed to GitLab, deleted. One row per hop with its latency; stops at the first
+    /// failing hop. Needs [check] canary_from.
+    #[arg(long)]
+    pub round_trip: bool,
+    /// Also post the canary to GitLab's internal mail_room endpoint of each enabled
+    /// webhook mailbox, signed with the mailroom webhook secret (200 passes; 401: the
+    /// secret differs from GitLab's). Needs [check] canary_from.
+    #[arg(long)]
+    pub postback: bool,
+    /// How long the whole round trip may take, e.g. 90s, 5m (default: the largest
+    /// idle_timeout plus 60 s).
+    #[arg(long, value_name = "DURATION", requires = "round_trip")]
+    pub within: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Copy, Default)]
@@ -712,7 +727,7 @@ pub fn examples(path: &str) -> Option<&'static str> {
         "mattermost backup" => "  sudo toolctl mattermost backup\n  sudo toolctl mattermost backup --verify /var/opt/toolctl/backups/mattermost-HOST-TIME.tar.gz",
         "mattermost restore" => "  sudo toolctl mattermost restore /var/opt/toolctl/backups/mattermost-HOST-TIME.tar.gz\n  sudo toolctl mattermost restore ARCHIVE --yes --force-disconnect",
         "mattermost check" => "  sudo toolctl mattermost check\n  sudo toolctl mattermost check --output-format json | jq .ok",
-        "check" => "  sudo toolctl check\n  sudo toolctl check --output-format junit > toolctl-check.xml",
+        "check" => "  sudo toolctl check\n  sudo toolctl check --output-format junit > toolctl-check.xml\n  sudo toolctl check --round-trip --within 5m\n  sudo toolctl check --postback",
         "smtp check" => "  sudo toolctl smtp check\n  sudo toolctl smtp check --send-to ops@example.com --timeout 2.5",
         "microsoft-graph-mailer check" => "  sudo toolctl microsoft-graph-mailer check\n  sudo toolctl microsoft-graph-mailer check --send-to ops@example.com",
         "incoming-email check" | "service-desk-email check" => "  sudo toolctl {scope} check\n  sudo toolctl {scope} check --output-format json | jq .ok",

@@ -618,6 +618,13 @@ impl Mattermost {
     }
 }
 
+/// `[check]`.
+#[derive(Clone, Debug, Default)]
+pub struct CheckSettings {
+    /// The From of the round trip's canary (`check --round-trip`, `--postback`).
+    pub canary_from: Option<String>,
+}
+
 /// The resolved settings, typed.
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -631,6 +638,7 @@ pub struct Model {
     pub redis: Redis,
     pub gitlab: Gitlab,
     pub mattermost: Mattermost,
+    pub check: CheckSettings,
     /// `[logging] log_directory` as written (or its default).
     pub log_directory: Option<String>,
 }

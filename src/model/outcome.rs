@@ -38,3 +38,17 @@ pub struct Step {
     pub detail: String,
     pub hint: Option<String>,
 }
+
+/// One hop of a round trip (`check --round-trip`, `check --postback`): the mailbox it went
+/// through, the hop and its latency, in a form a metrics renderer reads as it is
+/// (`toolctl_round_trip_seconds{mailbox,hop}`). No field holds an address or a secret.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hop {
+    /// The mailbox's settings table: `incoming_email` or `service_desk_email`.
+    pub mailbox: String,
+    /// `send`, `arrived`, `picked_up`, `pushed`, `cleanup` or `postback`.
+    pub hop: String,
+    /// The hop's latency (for a failed hop: how long it ran before it failed).
+    pub seconds: f64,
+    pub passed: bool,
+}

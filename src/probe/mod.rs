@@ -10,18 +10,22 @@
 pub mod graph;
 pub mod imap;
 pub mod live;
+pub mod mailroom_log;
 pub mod mask;
 pub mod mattermost;
 pub mod net;
 pub mod plan;
+pub mod postback;
 pub mod redis;
+pub mod roundtrip;
 pub mod smtp;
 pub mod tls;
+pub mod watch;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-pub use crate::model::outcome::{Status, Step};
+pub use crate::model::outcome::{Hop, Status, Step};
 
 /// Why a step failed: what happened, and the fix.
 pub struct Failure {
@@ -68,6 +72,8 @@ pub struct Probe {
     pub masker: mask::Masker,
     /// Rows and transcript on stderr while the probe runs.
     pub live: live::Live,
+    /// The round trip's hops, in order (empty for every other probe).
+    pub hops: Vec<Hop>,
     /// What a timeout of the next step means, when it is not "the server is silent".
     timeout_reading: Option<Failure>,
 }
@@ -82,6 +88,7 @@ impl Probe {
             timeout,
             live: live::Live::new(name, masker.clone()),
             masker,
+            hops: Vec::new(),
             timeout_reading: None,
         }
     }
@@ -116,6 +123,18 @@ impl Probe {
         };
         self.live.row(&step);
         self.steps.push(step);
+    }
+
+    /// A row that the caller timed itself (a round trip's hop).
+    pub fn record(
+        &mut self,
+        name: &str,
+        status: Status,
+        elapsed: Duration,
+        detail: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        self.push(name, status, elapsed, detail.into(), hint);
     }
 
     pub fn ok(&mut self, name: &str, detail: impl Into<String>) {

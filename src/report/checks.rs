@@ -14,7 +14,7 @@ use super::Format;
 use crate::error::ExitStatus;
 use crate::sys::term::one_line;
 
-pub use crate::model::outcome::{Status, Step};
+pub use crate::model::outcome::{Hop, Status, Step};
 
 /// One check (a probe): its name, what it tested, its rows in order.
 #[derive(Clone, Debug)]
@@ -24,6 +24,9 @@ pub struct Check {
     /// `host:port` or the endpoint probed.
     pub target: String,
     pub steps: Vec<Step>,
+    /// The round trip's hops with their latencies (`check --round-trip`, `--postback`),
+    /// for the metrics; empty for every other check.
+    pub hops: Vec<Hop>,
 }
 
 impl Check {
@@ -49,6 +52,17 @@ struct CheckDoc<'a> {
     target: &'a str,
     passed: bool,
     steps: Vec<StepDoc<'a>>,
+    /// The round trip's hops (only with `--round-trip` or `--postback`).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    hops: Vec<HopDoc<'a>>,
+}
+
+#[derive(Serialize)]
+struct HopDoc<'a> {
+    mailbox: &'a str,
+    hop: &'a str,
+    seconds: f64,
+    passed: bool,
 }
 
 #[derive(Serialize)]
@@ -79,6 +93,16 @@ impl<'a> Document<'a> {
                             ms: s.elapsed.as_millis() as u64,
                             detail: &s.detail,
                             hint: s.hint.as_deref(),
+                        })
+                        .collect(),
+                    hops: c
+                        .hops
+                        .iter()
+                        .map(|h| HopDoc {
+                            mailbox: &h.mailbox,
+                            hop: &h.hop,
+                            seconds: h.seconds,
+                            passed: h.passed,
                         })
                         .collect(),
                 })
@@ -301,6 +325,7 @@ mod tests {
             name: "smtp".into(),
             target: "h:1".into(),
             steps,
+            hops: Vec::new(),
         }
     }
 

@@ -4,9 +4,9 @@
 
 use super::resolve::{Source, Value, Values};
 use crate::model::{
-    Account, CaFile, Delivery, Email, EnvValue, Gitlab, GraphMailer, InboxMethod, InboxOptions,
-    Install, Mailbox, MailboxKind, Mailroom, Mattermost, Model, Nginx, Redis, Relay, Secret,
-    Security,
+    Account, CaFile, CheckSettings, Delivery, Email, EnvValue, Gitlab, GraphMailer, InboxMethod,
+    InboxOptions, Install, Mailbox, MailboxKind, Mailroom, Mattermost, Model, Nginx, Redis, Relay,
+    Secret, Security,
 };
 use crate::paths::Paths;
 
@@ -226,6 +226,9 @@ pub fn model(r: Values, paths: &Paths) -> Model {
             helm_release: rd.str("gitlab.helm_release"),
         },
         mattermost: rd.mattermost(),
+        check: CheckSettings {
+            canary_from: rd.str("check.canary_from"),
+        },
         log_directory: rd.str("logging.log_directory"),
     }
 }

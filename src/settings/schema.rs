@@ -49,6 +49,7 @@ pub const TABLES: &[&str] = &[
     "gitlab",
     "mattermost",
     "mattermost.nginx",
+    "check",
     "secrets",
     "logging",
     "reconfigure",
@@ -240,6 +241,9 @@ pub fn keys() -> &'static [Key] {
         ]);
         mattermost(&mut k);
         k.extend([
+            // The From of `check --round-trip`'s canary: a dedicated address (older GitLabs
+            // answered auto-generated mail), never a mailbox's own.
+            key("check.canary_from", Kind::Str, D::None),
             key("secrets.recipients", Kind::List, D::None),
             key("secrets.directory", Kind::Str, D::Str("/var/opt/toolctl/secrets")),
             key("secrets.key_file", Kind::Str, D::Str("/etc/toolctl/secrets.key")),

@@ -34,6 +34,7 @@ mod readme;
 mod reconfigure;
 mod redis;
 mod rotation;
+mod roundtrip;
 mod secret_values;
 mod secrets;
 mod servicedesk;

@@ -37,6 +37,9 @@ pub struct DovecotOptions {
     pub login_disabled: bool,
     /// `auth_failure_delay` in seconds (0: failed logins answer at once).
     pub auth_failure_delay: u32,
+    /// `imap_capability`: the CAPABILITY list after login, instead of Dovecot's (to play a
+    /// server without IDLE or UIDPLUS; Dovecot still runs the commands it leaves out).
+    pub imap_capability: Option<&'static str>,
 }
 
 impl Default for DovecotOptions {
@@ -46,6 +49,7 @@ impl Default for DovecotOptions {
             starttls: true,
             login_disabled: false,
             auth_failure_delay: 0,
+            imap_capability: None,
         }
     }
 }
@@ -291,7 +295,7 @@ namespace inbox {{
   separator = /
 }}
 mail_max_userip_connections = 100
-
+{capability}
 submission_relay_host = 127.0.0.1
 submission_relay_port = {relay_port}
 
@@ -308,6 +312,10 @@ service auth {{
 {listeners}",
             plaintext = if opts.login_disabled { "yes" } else { "no" },
             delay = opts.auth_failure_delay,
+            capability = opts
+                .imap_capability
+                .map(|c| format!("imap_capability = {c}\n"))
+                .unwrap_or_default(),
             run = run.display(),
             state = state.display(),
             log = log.display(),

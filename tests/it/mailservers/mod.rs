@@ -60,6 +60,7 @@ pub use certs::{certs, CertPair};
 pub use dovecot::{Dovecot, DovecotOptions, Tls};
 #[allow(unused_imports)]
 pub use fake::{closed_port, FakeSmtp, Silent};
+#[allow(unused_imports)]
 pub use postfix::Postfix;
 
 /// The users every [`Dovecot`] knows (Postfix knows them through Dovecot).
