@@ -114,6 +114,7 @@ fn other(path: &str) -> Option<&'static str> {
         "mattermost.nginx.client_max_body_size" => "The largest upload nginx accepts.",
         "mattermost.nginx.proxy_read_timeout" => "How long nginx waits for Mattermost's answer.",
         "mattermost.nginx.websocket_proxy_read_timeout" => "How long an idle WebSocket stays open (not an omnibus key).",
+        "check.canary_from" => "The From address of check --round-trip's canary: a dedicated address, not a mailbox's own.",
         "secrets.recipients" => "Extra age recipients every secret is also encrypted to.",
         "secrets.directory" => "The secrets store's directory.",
         "secrets.key_file" => "The age identity file that decrypts the store.",
