@@ -21,7 +21,7 @@ pub mod tls;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-pub use crate::model::outcome::{Status, Step};
+pub use crate::model::outcome::{Measure, Status, Step};
 
 /// Why a step failed: what happened, and the fix.
 pub struct Failure {
@@ -68,6 +68,8 @@ pub struct Probe {
     pub masker: mask::Masker,
     /// Rows and transcript on stderr while the probe runs.
     pub live: live::Live,
+    /// Gauges beyond the rows (certificate expiry, unseen mail), for Prometheus.
+    pub measures: Vec<Measure>,
     /// What a timeout of the next step means, when it is not "the server is silent".
     timeout_reading: Option<Failure>,
 }
@@ -82,8 +84,14 @@ impl Probe {
             timeout,
             live: live::Live::new(name, masker.clone()),
             masker,
+            measures: Vec::new(),
             timeout_reading: None,
         }
+    }
+
+    /// Records a gauge (`name` without the `toolctl_` prefix).
+    pub fn measure(&mut self, name: &'static str, labels: &[(&'static str, &str)], value: f64) {
+        self.measures.push(Measure::new(name, labels, value));
     }
 
     /// What a timeout of the next [`Probe::step`] means (a login that a server delays,

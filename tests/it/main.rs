@@ -29,6 +29,7 @@ mod mattermost_env;
 mod outside_attacks;
 mod postgres;
 mod probes;
+mod prometheus;
 mod reconfigure;
 mod redis;
 mod rotation;
