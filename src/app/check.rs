@@ -71,7 +71,8 @@ pub fn all(ctx: &Context, args: &CheckArgs, allow_plaintext_auth: bool) -> Resul
     .collect();
     let redis = Kind::Redis.enabled(&r.model);
     let mattermost = Kind::Mattermost.enabled(&r.model);
-    if scopes.is_empty() && !redis && !mattermost {
+    let mailroom = crate::probe::mailroom::wanted(&r.model);
+    if scopes.is_empty() && !redis && !mattermost && !mailroom {
         return Err(Error::new("no integration with a probe is enabled; there is nothing to check").hint(
             "enable one in toolctl.toml (`smtp.enabled`, `incoming_email.enabled`, …); mailboxes are checked where `mailroom.enable` is true",
         ));
@@ -118,6 +119,13 @@ pub fn all(ctx: &Context, args: &CheckArgs, allow_plaintext_auth: bool) -> Resul
                 broken(name, name, &errors)
             });
         }
+    }
+    if mailroom {
+        // Reads the log and /proc, no network: it runs beside the probes.
+        let (model, root) = (r.model.clone(), ctx.paths.root.clone());
+        futures.push(Box::pin(async move {
+            crate::probe::mailroom::liveness(&model, &root, crate::report::unix_now())
+        }));
     }
     finish(futures)
 }

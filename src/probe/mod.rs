@@ -10,6 +10,7 @@
 pub mod graph;
 pub mod imap;
 pub mod live;
+pub mod mailroom;
 pub mod mask;
 pub mod mattermost;
 pub mod net;
