@@ -21,6 +21,7 @@ mod hostile;
 mod import;
 mod layers;
 mod low_attacks;
+mod mailroom_liveness;
 mod mailservers;
 mod mattermost;
 mod mattermost_attacks;
