@@ -67,9 +67,12 @@ impl Manager {
     }
 }
 
-/// Whether `check` has a liveness check to run: mail_room polls an IMAP mailbox here.
+/// Whether `check` has a liveness check to run: mail_room polls an IMAP mailbox here, and
+/// its service manager is known (`[gitlab] install`, else `mailroom.pid_file`). Without
+/// either there is nothing to ask, and no row is shown.
 pub fn wanted(m: &Model) -> bool {
     m.polled().iter().any(|b| !b.graph())
+        && (m.gitlab.install.is_some() || m.mailroom.pid_file.is_some())
 }
 
 /// The liveness check of mail_room on this host, at `now` (Unix seconds); `root` is
