@@ -10,6 +10,7 @@ mod docs;
 mod edit;
 mod edit_attacks;
 mod escaping;
+mod exchange;
 mod gitlab;
 mod gitlab_rb;
 mod gitlab_source;
