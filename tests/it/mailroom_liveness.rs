@@ -148,6 +148,7 @@ fn a_live_mail_room_passes_and_a_stale_or_disconnected_watcher_fails() {
     // Prometheus: the heartbeat and its limit.
     let prom = t.toolctl(["check", "--output-format", "prometheus"]).run();
     let text = prom.stdout_str();
+    crate::prometheus::promtool_accepts(&text);
     assert!(text.contains("toolctl_mailroom_idle_timeout_seconds{mailbox=\"incoming_email\"} 60\n"), "{text}");
     assert!(text.contains("toolctl_mailroom_last_heartbeat_timestamp_seconds{mailbox=\"incoming_email\"} "), "{text}");
     assert!(text.contains("toolctl_mailroom_up{mailbox=\"incoming_email\"} 1\n"), "{text}");

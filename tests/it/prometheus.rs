@@ -26,7 +26,7 @@ fn root(port: u16) -> TestRoot {
 
 /// `promtool check metrics` on `text`: its verdict, or a panic with what it said.
 #[track_caller]
-fn promtool_accepts(text: &str) {
+pub fn promtool_accepts(text: &str) {
     let out = run_tool(
         "promtool",
         &["check".as_ref(), "metrics".as_ref()],
