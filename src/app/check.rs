@@ -258,8 +258,7 @@ impl Textfile {
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default();
         let carried = crate::report::prometheus::carried_successes(&previous);
-        let text =
-            crate::report::prometheus::render(report, crate::report::unix_now(), &carried);
+        let text = crate::report::prometheus::render(report, crate::report::unix_now(), &carried);
         let tmp = crate::sys::fs::random_name(&crate::sys::fs::temp_prefix(name))
             .map(|mut n| {
                 n.push(crate::sys::fs::TEMP_SUFFIX);

@@ -449,12 +449,18 @@ fn liveness_row(ctx: &Context, r: &resolve::Resolved, rows: &mut Rows) {
     let (state, level, hint) = match failed {
         Some(s) => (s.detail.clone(), "attention", s.hint.clone()),
         None if p.steps.iter().all(|s| s.status == Status::Skipped) => (
-            p.steps.first().map(|s| s.detail.clone()).unwrap_or_default(),
+            p.steps
+                .first()
+                .map(|s| s.detail.clone())
+                .unwrap_or_default(),
             "ok",
             None,
         ),
         None => (
-            format!("alive: {}", p.steps.first().map(|s| s.detail.as_str()).unwrap_or("")),
+            format!(
+                "alive: {}",
+                p.steps.first().map(|s| s.detail.as_str()).unwrap_or("")
+            ),
             "ok",
             None,
         ),

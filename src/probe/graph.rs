@@ -334,7 +334,12 @@ pub fn token_roles(token: &str) -> Option<Vec<String>> {
     Some(
         json["roles"]
             .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default(),
     )
 }

@@ -94,7 +94,11 @@ pub fn liveness(m: &Model, root: &Path, now: f64) -> Probe {
                 format!(
                     "mail_room runs inside GitLab's {} (install = \"{}\"), not on this host: \
                      run the check where it runs",
-                    if kind == Install::Docker { "container" } else { "pods" },
+                    if kind == Install::Docker {
+                        "container"
+                    } else {
+                        "pods"
+                    },
                     kind.as_str()
                 ),
             );
@@ -114,7 +118,12 @@ pub fn liveness(m: &Model, root: &Path, now: f64) -> Probe {
     for s in m.secret_values() {
         p.masker.add(s);
     }
-    let pid = process(&mut p, &manager, root);
+    let pid = match process(&mut p, &manager, root) {
+        Process::Running(pid) => pid,
+        Process::Down => None,
+        // The service manager is not on this host: neither is mail_room.
+        Process::Elsewhere => return p,
+    };
     for b in boxes {
         let table = b.table();
         p.measure(
@@ -136,8 +145,65 @@ pub fn liveness(m: &Model, root: &Path, now: f64) -> Probe {
     p
 }
 
-/// The `process` row: the pid when mail_room runs.
-fn process(p: &mut Probe, manager: &Manager, root: &Path) -> Option<u32> {
+/// What the `process` row found.
+enum Process {
+    /// Running, with its pid when the manager says it.
+    Running(Option<u32>),
+    Down,
+    /// The service manager's command is not on this host (toolctl runs on another node).
+    Elsewhere,
+}
+
+/// The `process` row.
+fn process(p: &mut Probe, manager: &Manager, root: &Path) -> Process {
+    let program = match manager {
+        Manager::Omnibus => Some("gitlab-ctl"),
+        Manager::Systemd(_) => Some("systemctl"),
+        Manager::PidFile(_) => None,
+    };
+    if let Some(program) = program.filter(|p| !on_path(p)) {
+        p.skip(
+            "process",
+            format!("`{program}` is not on PATH: mail_room does not run on this host"),
+        );
+        return Process::Elsewhere;
+    }
+    // sd_booted(3): without this directory systemd is not the init system here, and
+    // `systemctl` can say nothing about units.
+    if matches!(manager, Manager::Systemd(_)) && !Path::new("/run/systemd/system").is_dir() {
+        p.skip(
+            "process",
+            "systemd does not run on this host: mail_room's unit cannot be asked about \
+             (set `mailroom.pid_file` and leave `[gitlab] install` unset to check by pid file)",
+        );
+        return Process::Elsewhere;
+    }
+    match process_pid(p, manager, root) {
+        Some(pid) => Process::Running(Some(pid)),
+        None if p
+            .steps
+            .last()
+            .is_some_and(|s| s.status == super::Status::Ok) =>
+        {
+            Process::Running(None)
+        }
+        None => Process::Down,
+    }
+}
+
+/// Whether `program` is an executable file in a directory of `PATH`.
+fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            std::fs::metadata(dir.join(program))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
+}
+
+/// The `process` row: the pid when mail_room runs (and the manager tells it).
+fn process_pid(p: &mut Probe, manager: &Manager, root: &Path) -> Option<u32> {
     let restart = manager.restart();
     match manager {
         Manager::Omnibus => {
@@ -165,7 +231,10 @@ fn process(p: &mut Probe, manager: &Manager, root: &Path) -> Option<u32> {
                     let said = out.1.lines().next().unwrap_or("").trim().to_string();
                     p.fail_now(
                         "process",
-                        fail(format!("mail_room is not running: gitlab-ctl says `{said}`"), restart),
+                        fail(
+                            format!("mail_room is not running: gitlab-ctl says `{said}`"),
+                            restart,
+                        ),
                     );
                     None
                 }
@@ -188,7 +257,10 @@ fn process(p: &mut Probe, manager: &Manager, root: &Path) -> Option<u32> {
                 Ok((false, said)) => {
                     p.fail_now(
                         "process",
-                        fail(format!("mail_room is not running: {unit} is {}", said.trim()), restart),
+                        fail(
+                            format!("mail_room is not running: {unit} is {}", said.trim()),
+                            restart,
+                        ),
                     );
                     None
                 }
@@ -205,7 +277,12 @@ fn process(p: &mut Probe, manager: &Manager, root: &Path) -> Option<u32> {
                 Ok(None) => {
                     p.fail_now(
                         "process",
-                        fail(format!("mail_room is not running: its pid file `{file}` does not exist"), restart),
+                        fail(
+                            format!(
+                                "mail_room is not running: its pid file `{file}` does not exist"
+                            ),
+                            restart,
+                        ),
                     );
                     return None;
                 }
@@ -218,17 +295,26 @@ fn process(p: &mut Probe, manager: &Manager, root: &Path) -> Option<u32> {
             let Some(pid) = text.trim().parse::<u32>().ok().filter(|n| *n > 0) else {
                 p.fail_now(
                     "process",
-                    fail(format!("the pid file `{file}` holds no process id"), restart),
+                    fail(
+                        format!("the pid file `{file}` holds no process id"),
+                        restart,
+                    ),
                 );
                 return None;
             };
             if crate::sys::procnet::alive(pid) {
-                p.ok("process", format!("mail_room runs (pid {pid}, from {file})"));
+                p.ok(
+                    "process",
+                    format!("mail_room runs (pid {pid}, from {file})"),
+                );
                 Some(pid)
             } else {
                 p.fail_now(
                     "process",
-                    fail(format!("mail_room is not running: pid {pid} from `{file}` is gone"), restart),
+                    fail(
+                        format!("mail_room is not running: pid {pid} from `{file}` is gone"),
+                        restart,
+                    ),
                 );
                 None
             }
@@ -262,8 +348,15 @@ fn heartbeat(
     let text = match read_tail(root, &log) {
         Ok(Some(t)) => t,
         Ok(None) => {
-            p.fail_now(&step, fail(format!("mail_room's log `{log}` does not exist"), format!(
-                "mail_room has not started with this log_file since it was set; {restart}")));
+            p.fail_now(
+                &step,
+                fail(
+                    format!("mail_room's log `{log}` does not exist"),
+                    format!(
+                        "mail_room has not started with this log_file since it was set; {restart}"
+                    ),
+                ),
+            );
             return false;
         }
         Err(e) => {
@@ -291,7 +384,10 @@ fn heartbeat(
         last,
     );
     let age = (now - last).max(0.0);
-    if let Some((at, error)) = seen.disconnected.filter(|(at, _)| *at > seen.idling.unwrap_or(f64::MIN)) {
+    if let Some((at, error)) = seen
+        .disconnected
+        .filter(|(at, _)| *at > seen.idling.unwrap_or(f64::MIN))
+    {
         p.fail_now(
             &step,
             fail(
@@ -335,20 +431,34 @@ fn connection(p: &mut Probe, manager: &Manager, b: &Mailbox, pid: u32) -> bool {
     let wanted: Vec<SocketAddr> = match (host.as_str(), b.port).to_socket_addrs() {
         Ok(a) => a.collect(),
         Err(e) => {
-            p.fail_now(&step, fail(format!("cannot resolve `{host}`: {e}"), format!("check `{table}.host`")));
+            p.fail_now(
+                &step,
+                fail(
+                    format!("cannot resolve `{host}`: {e}"),
+                    format!("check `{table}.host`"),
+                ),
+            );
             return false;
         }
     };
     let peers = match crate::sys::procnet::tcp_peers(pid) {
         Ok(p) => p,
         Err(e) => {
-            p.fail_now(&step, fail(format!("cannot read mail_room's connections (/proc/{pid}): {e}"),
-                "run the check as root, in mail_room's network namespace"));
+            p.fail_now(
+                &step,
+                fail(
+                    format!("cannot read mail_room's connections (/proc/{pid}): {e}"),
+                    "run the check as root, in mail_room's network namespace",
+                ),
+            );
             return false;
         }
     };
     if peers.iter().any(|peer| wanted.contains(peer)) {
-        p.ok(&step, format!("pid {pid} is connected to {host}:{}", b.port));
+        p.ok(
+            &step,
+            format!("pid {pid} is connected to {host}:{}", b.port),
+        );
         true
     } else {
         p.fail_now(
@@ -503,7 +613,9 @@ fn open_log(root: &Path, configured: &str) -> std::io::Result<Option<std::fs::Fi
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) if e.raw_os_error() == Some(crate::sys::errno::ELOOP) => {
-            return Err(std::io::Error::other("it is a symbolic link, which is not followed"))
+            return Err(std::io::Error::other(
+                "it is a symbolic link, which is not followed",
+            ))
         }
         Err(e) => return Err(e),
     };
@@ -533,7 +645,10 @@ fn read_tail(root: &Path, configured: &str) -> std::io::Result<Option<String>> {
     let mut bytes = Vec::new();
     file.take(LOG_TAIL).read_to_end(&mut bytes)?;
     if start > 0 {
-        let cut = bytes.iter().position(|b| *b == b'\n').map_or(bytes.len(), |i| i + 1);
+        let cut = bytes
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(bytes.len(), |i| i + 1);
         bytes.drain(..cut);
     }
     Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
@@ -556,8 +671,14 @@ mod tests {
     #[test]
     fn mail_room_times() {
         assert_eq!(parse_time("1970-01-01T00:00:00Z"), Some(0.0));
-        assert_eq!(parse_time("2026-12-06T05:20:13.500+00:00"), Some(1_796_534_413.5));
-        assert_eq!(parse_time("2026-12-06T06:20:13.500+01:00"), Some(1_796_534_413.5));
+        assert_eq!(
+            parse_time("2026-12-06T05:20:13.500+00:00"),
+            Some(1_796_534_413.5)
+        );
+        assert_eq!(
+            parse_time("2026-12-06T06:20:13.500+01:00"),
+            Some(1_796_534_413.5)
+        );
         assert_eq!(parse_time("yesterday"), None);
     }
 

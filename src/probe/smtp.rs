@@ -635,12 +635,17 @@ mod exchange_tests {
             "BN9PR03CA0123.outlook.office365.com Microsoft ESMTP MAIL Service ready at Sun, 6 Dec 2026 05:20:13 +0000"
         ));
         assert!(!exchange_greeting("mail.example.com ESMTP Postfix"));
-        assert!(!exchange_greeting("evil.test Microsoft ESMTP MAIL Service ready .outlook.office365.com"));
+        assert!(!exchange_greeting(
+            "evil.test Microsoft ESMTP MAIL Service ready .outlook.office365.com"
+        ));
     }
 
     #[test]
     fn each_5_7_139_refusal_has_its_own_hint() {
-        let basic = exchange_refusal("5.7.139 Authentication unsuccessful, basic authentication is disabled. [X]").unwrap();
+        let basic = exchange_refusal(
+            "5.7.139 Authentication unsuccessful, basic authentication is disabled. [X]",
+        )
+        .unwrap();
         let tenant = exchange_refusal("5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. [X]").unwrap();
         assert_ne!(basic, tenant);
         assert!(tenant.contains("Set-CASMailbox") && basic.contains("Security defaults"));

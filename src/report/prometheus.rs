@@ -22,15 +22,39 @@ use crate::model::outcome::Status;
 
 /// The families toolctl writes, in order, with their help text.
 const FAMILIES: &[(&str, &str)] = &[
-    ("check_last_run_timestamp_seconds", "When this toolctl check ran (Unix time)."),
-    ("probe_success", "1 when the probe passed, 0 when it failed or could not run."),
-    ("probe_step_seconds", "How long the probe's step took, in seconds."),
-    ("round_trip_seconds", "How long each hop of the round trip took, in seconds."),
-    ("tls_cert_expiry_seconds", "Seconds until the server's certificate expires (negative: expired)."),
+    (
+        "check_last_run_timestamp_seconds",
+        "When this toolctl check ran (Unix time).",
+    ),
+    (
+        "probe_success",
+        "1 when the probe passed, 0 when it failed or could not run.",
+    ),
+    (
+        "probe_step_seconds",
+        "How long the probe's step took, in seconds.",
+    ),
+    (
+        "round_trip_seconds",
+        "How long each hop of the round trip took, in seconds.",
+    ),
+    (
+        "tls_cert_expiry_seconds",
+        "Seconds until the server's certificate expires (negative: expired).",
+    ),
     ("mailbox_unseen", "Messages not yet seen in the mailbox."),
-    ("mailroom_up", "1 when mail_room's process and its watcher for the mailbox are alive."),
-    ("mailroom_last_heartbeat_timestamp_seconds", "When mail_room last logged Idling or Processing started for the mailbox (Unix time)."),
-    ("mailroom_idle_timeout_seconds", "The mailbox's idle_timeout: mail_room logs a heartbeat at least this often."),
+    (
+        "mailroom_up",
+        "1 when mail_room's process and its watcher for the mailbox are alive.",
+    ),
+    (
+        "mailroom_last_heartbeat_timestamp_seconds",
+        "When mail_room last logged Idling or Processing started for the mailbox (Unix time).",
+    ),
+    (
+        "mailroom_idle_timeout_seconds",
+        "The mailbox's idle_timeout: mail_room logs a heartbeat at least this often.",
+    ),
 ];
 
 /// A label set: names and values, in order.
@@ -298,12 +322,30 @@ mod tests {
             3.0,
         ));
         let text = render(&r, 1_700_000_000.5, &[]);
-        assert!(text.contains("# TYPE toolctl_probe_success gauge\n"), "{text}");
-        assert!(text.contains("toolctl_probe_success{probe=\"smtp\",target=\"h:25\"} 1\n"), "{text}");
-        assert!(text.contains("toolctl_probe_success{probe=\"graph\",target=\"@example.com\"} 0\n"), "{text}");
-        assert!(text.contains("toolctl_probe_step_seconds{probe=\"smtp\",step=\"tcp\"} 0.012\n"), "{text}");
-        assert!(text.contains("toolctl_mailbox_unseen{mailbox=\"incoming_email\"} 3\n"), "{text}");
-        assert!(text.contains("toolctl_check_last_run_timestamp_seconds 1700000000.5\n"), "{text}");
+        assert!(
+            text.contains("# TYPE toolctl_probe_success gauge\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("toolctl_probe_success{probe=\"smtp\",target=\"h:25\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("toolctl_probe_success{probe=\"graph\",target=\"@example.com\"} 0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("toolctl_probe_step_seconds{probe=\"smtp\",step=\"tcp\"} 0.012\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("toolctl_mailbox_unseen{mailbox=\"incoming_email\"} 3\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("toolctl_check_last_run_timestamp_seconds 1700000000.5\n"),
+            "{text}"
+        );
         assert!(!text.contains("ops"), "{text}");
     }
 
@@ -315,9 +357,18 @@ mod tests {
         let carried = carried_successes(previous);
         assert_eq!(carried.len(), 2);
         let text = render(&Report::new(), 5.0, &carried);
-        assert!(text.contains("toolctl_probe_success{probe=\"check\",target=\"start\"} 0\n"), "{text}");
-        assert!(text.contains("toolctl_probe_success{probe=\"smtp\",target=\"h:25\"} 0\n"), "{text}");
-        assert!(text.contains("toolctl_probe_success{probe=\"a\\\"b\",target=\"t\"} 0\n"), "{text}");
+        assert!(
+            text.contains("toolctl_probe_success{probe=\"check\",target=\"start\"} 0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("toolctl_probe_success{probe=\"smtp\",target=\"h:25\"} 0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("toolctl_probe_success{probe=\"a\\\"b\",target=\"t\"} 0\n"),
+            "{text}"
+        );
         assert!(!text.contains("evil") && !text.contains("} 1"), "{text}");
     }
 }

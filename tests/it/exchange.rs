@@ -132,15 +132,30 @@ fn each_5_7_139_refusal_gets_its_own_hint() {
     let out = smtp_check(&basic);
     out.assert_code(1);
     let a = out.step("auth");
-    assert!(a["detail"].as_str().unwrap().contains("basic authentication is disabled"), "{out}");
+    assert!(
+        a["detail"]
+            .as_str()
+            .unwrap()
+            .contains("basic authentication is disabled"),
+        "{out}"
+    );
     let basic_hint = a["hint"].as_str().unwrap().to_string();
-    assert!(basic_hint.contains("Security defaults") && basic_hint.contains("[microsoft_graph_mailer]"), "{out}");
+    assert!(
+        basic_hint.contains("Security defaults") && basic_hint.contains("[microsoft_graph_mailer]"),
+        "{out}"
+    );
 
     let tenant = exchange("tenant");
     let out = smtp_check(&tenant);
     out.assert_code(1);
     let a = out.step("auth");
-    assert!(a["detail"].as_str().unwrap().contains("SmtpClientAuthentication is disabled"), "{out}");
+    assert!(
+        a["detail"]
+            .as_str()
+            .unwrap()
+            .contains("SmtpClientAuthentication is disabled"),
+        "{out}"
+    );
     let tenant_hint = a["hint"].as_str().unwrap();
     assert!(tenant_hint.contains("Set-CASMailbox"), "{out}");
     assert_ne!(basic_hint, tenant_hint);
@@ -150,7 +165,9 @@ fn each_5_7_139_refusal_gets_its_own_hint() {
 fn jwt(roles: &[&str]) -> String {
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let header = b64.encode(r#"{"typ":"JWT","alg":"RS256"}"#);
-    let claims = b64.encode(serde_json::json!({"aud": "https://graph.microsoft.com", "roles": roles}).to_string());
+    let claims = b64.encode(
+        serde_json::json!({"aud": "https://graph.microsoft.com", "roles": roles}).to_string(),
+    );
     format!("{header}.{claims}.c2lnbmF0dXJl")
 }
 
@@ -190,8 +207,13 @@ async fn graph_check(token: &str, send: u16) -> Outcome {
         "--output-format",
         "json",
     ]);
-    let out = tokio::task::spawn_blocking(move || cmd.run()).await.unwrap();
-    assert!(!out.stdout_str().contains(token) && !out.stderr.contains(token), "{out}");
+    let out = tokio::task::spawn_blocking(move || cmd.run())
+        .await
+        .unwrap();
+    assert!(
+        !out.stdout_str().contains(token) && !out.stderr.contains(token),
+        "{out}"
+    );
     out
 }
 
@@ -208,7 +230,10 @@ async fn the_token_roles_decide_a_warning_and_only_a_403_fails() {
     let r = out.step("roles");
     assert_eq!(r["status"], "warn", "{out}");
     let hint = r["hint"].as_str().unwrap();
-    assert!(hint.contains("admin consent") && hint.contains("RBAC for Applications"), "{out}");
+    assert!(
+        hint.contains("admin consent") && hint.contains("RBAC for Applications"),
+        "{out}"
+    );
     assert_eq!(out.step("send")["status"], "ok", "{out}");
     // No Mail.Send and sendMail answers 403: the check fails.
     let out = graph_check(&jwt(&[]), 403).await;
@@ -216,5 +241,11 @@ async fn the_token_roles_decide_a_warning_and_only_a_403_fails() {
     assert_eq!(out.step("roles")["status"], "warn", "{out}");
     let s = out.step("send");
     assert_eq!(s["status"], "fail", "{out}");
-    assert!(s["hint"].as_str().unwrap().contains("RBAC for Applications"), "{out}");
+    assert!(
+        s["hint"]
+            .as_str()
+            .unwrap()
+            .contains("RBAC for Applications"),
+        "{out}"
+    );
 }

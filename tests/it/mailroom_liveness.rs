@@ -135,13 +135,30 @@ fn a_live_mail_room_passes_and_a_stale_or_disconnected_watcher_fails() {
     let user = Attacker::new();
 
     // Fresh: an Idling line 5 s ago, the connection held.
-    let m = start(&t, &d, user, r#"[["Processing started", 70], ["Idling", 5]]"#);
+    let m = start(
+        &t,
+        &d,
+        user,
+        r#"[["Processing started", 70], ["Idling", 5]]"#,
+    );
     let out = check(&t);
     out.assert_code(0);
     has(&step(&out, "process"), "detail", &format!("pid {}", m.pid));
-    assert_eq!(step(&out, "incoming_email heartbeat")["status"], "ok", "{out}");
-    has(&step(&out, "incoming_email heartbeat"), "detail", "limit 150 s");
-    assert_eq!(step(&out, "incoming_email connection")["status"], "ok", "{out}");
+    assert_eq!(
+        step(&out, "incoming_email heartbeat")["status"],
+        "ok",
+        "{out}"
+    );
+    has(
+        &step(&out, "incoming_email heartbeat"),
+        "detail",
+        "limit 150 s",
+    );
+    assert_eq!(
+        step(&out, "incoming_email connection")["status"],
+        "ok",
+        "{out}"
+    );
     // `status`: one row, alive.
     let st = t.toolctl(["status", "--output-format", "json"]).run();
     has(&st.json()["mailroom"], "state", "alive");
@@ -149,9 +166,20 @@ fn a_live_mail_room_passes_and_a_stale_or_disconnected_watcher_fails() {
     let prom = t.toolctl(["check", "--output-format", "prometheus"]).run();
     let text = prom.stdout_str();
     crate::prometheus::promtool_accepts(&text);
-    assert!(text.contains("toolctl_mailroom_idle_timeout_seconds{mailbox=\"incoming_email\"} 60\n"), "{text}");
-    assert!(text.contains("toolctl_mailroom_last_heartbeat_timestamp_seconds{mailbox=\"incoming_email\"} "), "{text}");
-    assert!(text.contains("toolctl_mailroom_up{mailbox=\"incoming_email\"} 1\n"), "{text}");
+    assert!(
+        text.contains("toolctl_mailroom_idle_timeout_seconds{mailbox=\"incoming_email\"} 60\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "toolctl_mailroom_last_heartbeat_timestamp_seconds{mailbox=\"incoming_email\"} "
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("toolctl_mailroom_up{mailbox=\"incoming_email\"} 1\n"),
+        "{text}"
+    );
     assert!(!text.contains("alice"), "{text}");
     drop(m);
 
@@ -167,7 +195,10 @@ fn a_live_mail_room_passes_and_a_stale_or_disconnected_watcher_fails() {
     has(&s, "hint", "restart mail_room");
     let st = t.toolctl(["status"]).run();
     st.assert_code(1);
-    assert!(st.stdout_str().contains("mail_room") && st.stdout_str().contains("it died"), "{st}");
+    assert!(
+        st.stdout_str().contains("mail_room") && st.stdout_str().contains("it died"),
+        "{st}"
+    );
     drop(m);
 
     // Disconnected last: idled 20 s ago, then lost the connection 10 s ago.
@@ -181,7 +212,11 @@ fn a_live_mail_room_passes_and_a_stale_or_disconnected_watcher_fails() {
     let out = check(&t);
     out.assert_code(1);
     let s = step(&out, "incoming_email heartbeat");
-    has(&s, "detail", "disconnected 10 s ago (Connection reset by peer)");
+    has(
+        &s,
+        "detail",
+        "disconnected 10 s ago (Connection reset by peer)",
+    );
     let pid = m.pid;
 
     // The process gone: its pid file names a dead process.
@@ -189,7 +224,11 @@ fn a_live_mail_room_passes_and_a_stale_or_disconnected_watcher_fails() {
     let out = check(&t);
     out.assert_code(1);
     let s = step(&out, "process");
-    has(&s, "detail", &format!("pid {pid} from `/run/mailroom/mail_room.pid` is gone"));
+    has(
+        &s,
+        "detail",
+        &format!("pid {pid} from `/run/mailroom/mail_room.pid` is gone"),
+    );
     has(&s, "hint", "restart mail_room");
 }
 
@@ -223,13 +262,28 @@ fn omnibus_asks_gitlab_ctl_and_names_its_restart() {
             .env("GITLAB_CTL_EXIT", exit)
             .run()
     };
-    fs::write(&answer, format!("run: mailroom: (pid {}) 42s; run: log: (pid 7) 42s\n", m.pid)).unwrap();
+    fs::write(
+        &answer,
+        format!(
+            "run: mailroom: (pid {}) 42s; run: log: (pid 7) 42s\n",
+            m.pid
+        ),
+    )
+    .unwrap();
     let out = run("0");
     has(&step(&out, "process"), "detail", &format!("pid {}", m.pid));
-    assert_eq!(step(&out, "incoming_email connection")["status"], "ok", "{out}");
+    assert_eq!(
+        step(&out, "incoming_email connection")["status"],
+        "ok",
+        "{out}"
+    );
     assert_eq!(fs::read_to_string(&calls).unwrap(), "status mailroom\n");
 
-    fs::write(&answer, "down: mailroom: 3s, normally up; run: log: (pid 7) 42s\n").unwrap();
+    fs::write(
+        &answer,
+        "down: mailroom: 3s, normally up; run: log: (pid 7) 42s\n",
+    )
+    .unwrap();
     let out = run("3");
     out.assert_code(1);
     let s = step(&out, "process");

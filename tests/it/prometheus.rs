@@ -65,7 +65,12 @@ fn the_exposition_is_promtool_clean_and_says_what_passed() {
         "{text}"
     );
     assert!(
-        sample(&text, "toolctl_probe_step_seconds{probe=\"smtp\",step=\"tls\"}").unwrap() > 0.0,
+        sample(
+            &text,
+            "toolctl_probe_step_seconds{probe=\"smtp\",step=\"tls\"}"
+        )
+        .unwrap()
+            > 0.0,
         "{text}"
     );
     let expiry = sample(
@@ -76,10 +81,20 @@ fn the_exposition_is_promtool_clean_and_says_what_passed() {
     assert!(expiry > 86_400.0, "{text}");
     assert!(text.contains("# TYPE toolctl_check_last_run_timestamp_seconds gauge\n"));
     // No OpenMetrics-only syntax, no sample timestamps, no local part of an address.
-    assert!(!text.contains("# EOF") && !text.contains("# UNIT"), "{text}");
-    assert!(!text.contains("alice") && !text.contains(ALICE_PASSWORD), "{text}");
+    assert!(
+        !text.contains("# EOF") && !text.contains("# UNIT"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("alice") && !text.contains(ALICE_PASSWORD),
+        "{text}"
+    );
     for line in text.lines().filter(|l| !l.starts_with('#')) {
-        assert_eq!(line.rsplit('}').next().unwrap().split(' ').count(), 2, "{line}");
+        assert_eq!(
+            line.rsplit('}').next().unwrap().split(' ').count(),
+            2,
+            "{line}"
+        );
     }
 
     // A failing probe is a 0, and the output is still clean.
@@ -102,7 +117,9 @@ fn the_textfile_is_replaced_atomically_and_a_run_that_cannot_start_writes_zeros(
     exporter.own(&dir);
     let file = dir.join("toolctl.prom");
     let dir_arg = dir.to_str().unwrap();
-    t.toolctl(["check", "--textfile", dir_arg]).run().assert_code(0);
+    t.toolctl(["check", "--textfile", dir_arg])
+        .run()
+        .assert_code(0);
     let first = fs::read_to_string(&file).unwrap();
     promtool_accepts(&first);
     let smtp = format!(
@@ -125,7 +142,10 @@ fn the_textfile_is_replaced_atomically_and_a_run_that_cannot_start_writes_zeros(
     promtool_accepts(&second);
     assert_eq!(sample(&second, &smtp), Some(0.0), "{second}");
     assert_eq!(
-        sample(&second, "toolctl_probe_success{probe=\"check\",target=\"start\"}"),
+        sample(
+            &second,
+            "toolctl_probe_success{probe=\"check\",target=\"start\"}"
+        ),
         Some(0.0),
         "{second}"
     );
@@ -134,7 +154,9 @@ fn the_textfile_is_replaced_atomically_and_a_run_that_cannot_start_writes_zeros(
 
     // No settings file at all: still written, still zeros.
     fs::remove_file(t.config_file()).unwrap();
-    t.toolctl(["check", "--textfile", dir_arg]).run().assert_code(2);
+    t.toolctl(["check", "--textfile", dir_arg])
+        .run()
+        .assert_code(2);
     let third = fs::read_to_string(&file).unwrap();
     assert_eq!(sample(&third, &smtp), Some(0.0), "{third}");
 
@@ -145,7 +167,9 @@ fn the_textfile_is_replaced_atomically_and_a_run_that_cannot_start_writes_zeros(
     fs::remove_file(&file).unwrap();
     std::os::unix::fs::symlink(&victim, &file).unwrap();
     std::os::unix::fs::lchown(&file, Some(exporter.uid), Some(exporter.gid)).unwrap();
-    t.toolctl(["check", "--textfile", dir_arg]).run().assert_code(2);
+    t.toolctl(["check", "--textfile", dir_arg])
+        .run()
+        .assert_code(2);
     assert_eq!(fs::read_to_string(&victim).unwrap(), "root's file\n");
     assert!(!fs::symlink_metadata(&file).unwrap().is_symlink());
 }
@@ -164,7 +188,9 @@ fn a_textfile_directory_that_is_missing_or_a_link_is_refused() {
     let link = t.path("var/lib/exporter-link");
     fs::create_dir_all(link.parent().unwrap()).unwrap();
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    let out = t.toolctl(["check", "--textfile", link.to_str().unwrap()]).run();
+    let out = t
+        .toolctl(["check", "--textfile", link.to_str().unwrap()])
+        .run();
     out.assert_error("symbolic link", &["replace the link"]);
     assert_eq!(names(&real), Vec::<String>::new());
 }
