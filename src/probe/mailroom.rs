@@ -517,16 +517,12 @@ pub fn scan(text: &str, user: Option<&str>, mailbox: &str) -> Seen {
                     seen.heartbeat = Some(t);
                 }
             }
-            "Processing started" => {
-                if newer(seen.heartbeat) {
-                    seen.heartbeat = Some(t);
-                }
-            }
-            a if a.starts_with("Disconnected") => {
-                if newer(seen.disconnected.as_ref().map(|d| d.0)) {
-                    let error = v["error"].as_str().unwrap_or("no error given");
-                    seen.disconnected = Some((t, super::mask::cut(error, 200)));
-                }
+            "Processing started" if newer(seen.heartbeat) => seen.heartbeat = Some(t),
+            a if a.starts_with("Disconnected")
+                && newer(seen.disconnected.as_ref().map(|d| d.0)) =>
+            {
+                let error = v["error"].as_str().unwrap_or("no error given");
+                seen.disconnected = Some((t, super::mask::cut(error, 200)));
             }
             _ => {}
         }
