@@ -179,19 +179,24 @@ fn a_textfile_directory_that_is_missing_or_a_link_is_refused() {
     let a = Aiosmtpd::start(SmtpdMode::Implicit);
     let t = root(a.port);
     let missing = t.path("var/lib/prometheus/none");
+    let before = t.snapshot();
     let out = t
         .toolctl(["check", "--textfile", missing.to_str().unwrap()])
         .run();
+    // Refused before any probe ran: no table on stdout, nothing created.
     out.assert_error("none", &["--collector.textfile.directory"]);
+    before.assert_unchanged(&t.snapshot(), &out);
     let real = t.aux().join("elsewhere");
     fs::create_dir_all(&real).unwrap();
     let link = t.path("var/lib/exporter-link");
     fs::create_dir_all(link.parent().unwrap()).unwrap();
     std::os::unix::fs::symlink(&real, &link).unwrap();
+    let before = t.snapshot();
     let out = t
         .toolctl(["check", "--textfile", link.to_str().unwrap()])
         .run();
     out.assert_error("symbolic link", &["replace the link"]);
+    before.assert_unchanged(&t.snapshot(), &out);
     assert_eq!(names(&real), Vec::<String>::new());
 }
 
