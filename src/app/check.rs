@@ -74,7 +74,8 @@ pub fn all(ctx: &Context, a: &CheckAllArgs) -> Result<Report> {
     .collect();
     let redis = Kind::Redis.enabled(&r.model);
     let mattermost = Kind::Mattermost.enabled(&r.model);
-    if scopes.is_empty() && !redis && !mattermost && trips.is_empty() {
+    let mailroom = crate::probe::mailroom::wanted(&r.model);
+    if scopes.is_empty() && !redis && !mattermost && trips.is_empty() && !mailroom {
         return Err(Error::new("no integration with a probe is enabled; there is nothing to check").hint(
             "enable one in toolctl.toml (`smtp.enabled`, `incoming_email.enabled`, …); mailboxes are checked where `mailroom.enable` is true",
         ));
@@ -123,6 +124,13 @@ pub fn all(ctx: &Context, a: &CheckAllArgs) -> Result<Report> {
         }
     }
     futures.extend(trips);
+    if mailroom {
+        // Reads the log and /proc, no network: it runs beside the probes.
+        let (model, root) = (r.model.clone(), ctx.paths.root.clone());
+        futures.push(Box::pin(async move {
+            crate::probe::mailroom::liveness(&model, &root, crate::report::unix_now())
+        }));
+    }
     finish(futures)
 }
 
@@ -175,7 +183,107 @@ fn finish(futures: Vec<ProbeFuture>) -> Result<Report> {
     let checks: Vec<checks::Check> = probes.iter().map(to_check).collect();
     let mut report = Report::new().with_status(checks::exit_status(&checks));
     report.checks(checks);
+    report.measures = probes.into_iter().flat_map(|p| p.measures).collect();
     Ok(report)
+}
+
+/// The textfile node_exporter reads in `--textfile DIR`.
+const TEXTFILE: &str = "toolctl.prom";
+
+/// `check --textfile DIR`, opened before the run: a directory that cannot be written is
+/// refused before any probe runs (exit 2, nothing written, nothing on stdout).
+pub struct Textfile {
+    handle: crate::sys::fs::DirHandle,
+    target: std::path::PathBuf,
+}
+
+/// Opens `--textfile DIR`. The file holds no secret, so the directory may belong to
+/// node_exporter's user: it is opened without following a link at any component below
+/// `root` (or `/`), and every write happens through that one descriptor.
+pub fn open_textfile(root: &std::path::Path, dir: &std::path::Path) -> Result<Textfile> {
+    let root = super::absolute(root)?;
+    let abs = std::path::absolute(dir).map_err(|e| Error::io("resolve", dir, e))?;
+    let anchor = if abs.starts_with(&root) {
+        root.as_path()
+    } else {
+        std::path::Path::new("/")
+    };
+    let handle = crate::sys::fs::open_dir_nofollow(anchor, &abs).map_err(|e| {
+        if e.hint_text().is_some() {
+            return e;
+        }
+        Error::new(format!(
+            "cannot open the --textfile directory `{}`",
+            abs.display()
+        ))
+        .cause(e)
+        .hint(
+            "give --textfile the directory node_exporter's textfile collector reads \
+             (its --collector.textfile.directory, e.g. /var/lib/prometheus/node-exporter); \
+             it must exist",
+        )
+    })?;
+    Ok(Textfile {
+        handle,
+        target: abs.join(TEXTFILE),
+    })
+}
+
+impl Textfile {
+    /// Writes the outcome's gauges to `DIR/toolctl.prom`, whether the run started or not
+    /// (then every success the previous file had is 0, with a fresh timestamp). The new
+    /// file is created beside the old one (`O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0644), fsynced
+    /// and renamed over it (`renameat` in the one descriptor), so node_exporter reads the
+    /// old file or the new, and a link planted under either name is replaced, never written
+    /// through. A failure to write is an error of the run (exit 2), after its report.
+    pub fn write(&self, outcome: Result<Report>) -> Report {
+        let mut report = match outcome {
+            Ok(r) => r,
+            Err(e) => Report::new().fail(e),
+        };
+        if let Err(e) = self.replace(&report) {
+            match report.error {
+                // The run's own error stays the error; this one is said too.
+                Some(_) => report.warn(format!("{e}")),
+                None => report = report.fail(e),
+            }
+        }
+        report
+    }
+
+    fn replace(&self, report: &Report) -> Result<()> {
+        use std::io::Write;
+        let name = std::ffi::OsStr::new(TEXTFILE);
+        let handle = &self.handle;
+        let previous = handle
+            .read_capped(name, 1 << 20)
+            .ok()
+            .flatten()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        let carried = crate::report::prometheus::carried_successes(&previous);
+        let text = crate::report::prometheus::render(report, crate::report::unix_now(), &carried);
+        let tmp = crate::sys::fs::random_name(&crate::sys::fs::temp_prefix(name))
+            .map(|mut n| {
+                n.push(crate::sys::fs::TEMP_SUFFIX);
+                n
+            })
+            .map_err(|e| Error::io("create", &self.target, e))?;
+        let written = (|| {
+            let mut f = handle.create_new(&tmp, 0o644)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            handle.rename(&tmp, name)?;
+            handle.sync()
+        })();
+        if let Err(e) = written {
+            let _ = handle.unlink(&tmp);
+            return Err(Error::io("write", &self.target, e).hint(
+                "check that the directory is writable by root and has room; the previous file, if any, was left as it was",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// A probe as the report shows it.

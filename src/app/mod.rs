@@ -102,6 +102,7 @@ fn check_format(c: CheckFormat) -> Format {
         CheckFormat::Human => Format::Table,
         CheckFormat::Json => Format::Json,
         CheckFormat::Junit => Format::Junit,
+        CheckFormat::Prometheus => Format::Prometheus,
     }
 }
 
@@ -270,6 +271,18 @@ pub fn run(cli: &Cli, printer: Printer) -> (Format, Result<Report>) {
         Format::Table if printer.quiet => Format::Quiet,
         f => f,
     };
+    // `check --textfile`: the directory is opened first (a bad one is refused before any
+    // probe runs); then the file is written whatever the run's outcome.
+    if let Command::Check(crate::cli::CheckAllArgs {
+        textfile: Some(dir),
+        ..
+    }) = &cli.command
+    {
+        return match check::open_textfile(&cli.root, dir) {
+            Ok(t) => (format, Ok(t.write(execute(cli, job, printer)))),
+            Err(e) => (format, Err(e)),
+        };
+    }
     (format, execute(cli, job, printer))
 }
 

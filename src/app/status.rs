@@ -86,6 +86,8 @@ struct Document<'a> {
     wiring: Vec<&'a Row>,
     interrupted: Vec<&'a Row>,
     integrations: std::collections::BTreeMap<&'a str, bool>,
+    /// mail_room's liveness, when it polls an IMAP mailbox on this host.
+    mailroom: Option<&'a Row>,
     needs_attention: bool,
 }
 
@@ -111,6 +113,9 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<Report> {
         wiring_rows(ctx, &r, &mut rows);
     }
     integration_rows(&r, &mut rows);
+    if errors == 0 {
+        liveness_row(ctx, &r, &mut rows);
+    }
 
     let status = rows.status();
     let mut out = Report::new().with_status(status);
@@ -132,6 +137,7 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<Report> {
             .into_iter()
             .map(|r| (r.item.as_str(), r.state == "enabled"))
             .collect(),
+        mailroom: first("liveness"),
         needs_attention: status != ExitStatus::Success,
     });
     if format == OutputFormat::Human {
@@ -430,4 +436,34 @@ fn integration_rows(r: &resolve::Resolved, rows: &mut Rows) {
             None,
         );
     }
+}
+
+/// mail_room's liveness as one row: its first failure, or that it and its watchers live.
+fn liveness_row(ctx: &Context, r: &resolve::Resolved, rows: &mut Rows) {
+    use crate::probe::Status;
+    if !crate::probe::mailroom::wanted(&r.model) {
+        return;
+    }
+    let p = crate::probe::mailroom::liveness(&r.model, &ctx.paths.root, report::unix_now());
+    let failed = p.steps.iter().find(|s| s.status == Status::Fail);
+    let (state, level, hint) = match failed {
+        Some(s) => (s.detail.clone(), "attention", s.hint.clone()),
+        None if p.steps.iter().all(|s| s.status == Status::Skipped) => (
+            p.steps
+                .first()
+                .map(|s| s.detail.clone())
+                .unwrap_or_default(),
+            "ok",
+            None,
+        ),
+        None => (
+            format!(
+                "alive: {}",
+                p.steps.first().map(|s| s.detail.as_str()).unwrap_or("")
+            ),
+            "ok",
+            None,
+        ),
+    };
+    rows.push("liveness", "mail_room".into(), state, level, hint);
 }

@@ -49,6 +49,8 @@ pub enum CheckFormat {
     Json,
     /// JUnit XML, one testcase per step (for GitLab CI's artifacts:reports:junit).
     Junit,
+    /// Prometheus text exposition format 0.0.4: gauges, no timestamps.
+    Prometheus,
 }
 
 impl CheckFormat {
@@ -56,7 +58,9 @@ impl CheckFormat {
     pub fn base(self) -> OutputFormat {
         match self {
             CheckFormat::Json => OutputFormat::Json,
-            CheckFormat::Human | CheckFormat::Junit => OutputFormat::Human,
+            CheckFormat::Human | CheckFormat::Junit | CheckFormat::Prometheus => {
+                OutputFormat::Human
+            }
         }
     }
 }
@@ -506,6 +510,11 @@ pub struct SmtpCheckArgs {
 pub struct CheckAllArgs {
     #[command(flatten)]
     pub check: CheckArgs,
+    /// Also write the checks as Prometheus gauges to DIR/toolctl.prom, atomically (for
+    /// node_exporter's textfile collector); written even when the run cannot start, with
+    /// every success 0.
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub textfile: Option<PathBuf>,
     #[command(flatten)]
     pub plaintext: PlaintextAuthArgs,
     /// Also follow a canary through every hop of each enabled mailbox: sent through the
@@ -545,7 +554,8 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckReportArgs {
-    /// human (a table), json (one document with stable keys) or junit (XML for CI reports).
+    /// human (a table), json (one document with stable keys), junit (XML for CI reports) or
+    /// prometheus (gauges for node_exporter's textfile collector).
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = CheckFormat::Human)]
     pub output_format: CheckFormat,
 }

@@ -411,6 +411,10 @@ pub struct Mailroom {
     pub webhook_secret: Option<Secret>,
     pub redis_arbitration: bool,
     pub account: Account,
+    /// The systemd unit of a source install's mail_room (default `gitlab-mailroom.service`).
+    pub service: Option<String>,
+    /// mail_room's pid file, where no service manager is known (no `[gitlab] install`).
+    pub pid_file: Option<String>,
 }
 
 /// `[redis]`.

@@ -52,3 +52,23 @@ pub struct Hop {
     pub seconds: f64,
     pub passed: bool,
 }
+
+/// One gauge a check measured, for `check --output-format prometheus` and `--textfile`:
+/// its name without the `toolctl_` prefix, its labels (never a secret, never an address's
+/// local part: the renderer strips those), its value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measure {
+    pub name: &'static str,
+    pub labels: Vec<(&'static str, String)>,
+    pub value: f64,
+}
+
+impl Measure {
+    pub fn new(name: &'static str, labels: &[(&'static str, &str)], value: f64) -> Measure {
+        Measure {
+            name,
+            labels: labels.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+            value,
+        }
+    }
+}

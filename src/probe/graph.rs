@@ -231,7 +231,7 @@ pub async fn send(
         } else if code == "ErrorSendAsDenied" {
             "set `email.from` and `email.reply_to` to the authenticated mailbox's address (`user_id`), and check that Mail.Send is an application permission, not a delegated one".into()
         } else if status == StatusCode::FORBIDDEN {
-            "the application lacks the Mail.Send application permission (with admin consent) for this mailbox".into()
+            "the application may not send as this mailbox: grant it the Mail.Send application permission with admin consent, or through Exchange Online's RBAC for Applications (a management role assignment of \"Application Mail.Send\" scoped to this mailbox); an application access policy may also exclude it".into()
         } else if status == StatusCode::NOT_FOUND || code == "ErrorInvalidUser" {
             format!(
                 "check `{}.user_id`: no such mailbox in this tenant",
@@ -314,8 +314,57 @@ pub async fn mailer(p: &mut Probe, app: App, send_mail: Option<Send>) {
     let Some(token) = p.step("token", token(&app, &http)).await else {
         return;
     };
+    roles_row(p, &token);
     if let Some(s) = send_mail {
         p.step("send", send(&app, &token, &s, &http, timeout)).await;
+    }
+}
+
+/// The application roles an access token grants (its `roles` claim; none when it has no
+/// such claim), or `None` when the token is not a JWT whose payload can be read.
+pub fn token_roles(token: &str) -> Option<Vec<String>> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let json: Value = serde_json::from_slice(&bytes).ok()?;
+    if !json.is_object() {
+        return None;
+    }
+    Some(
+        json["roles"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
+}
+
+/// The `roles` row: whether the token carries Mail.Send. Its absence is a warning, not a
+/// failure: Exchange Online's RBAC for Applications grants the right outside the token,
+/// so only sendMail's own 403 proves it missing.
+fn roles_row(p: &mut Probe, token: &str) {
+    match token_roles(token) {
+        None => p.skip("roles", "the access token is not a readable JWT: its roles are not known"),
+        Some(roles) if roles.iter().any(|r| r == "Mail.Send") => {
+            p.ok("roles", format!("the token grants {}", roles.join(", ")))
+        }
+        Some(roles) => p.warn(
+            "roles",
+            if roles.is_empty() {
+                "the token grants no application role, so no Mail.Send".to_string()
+            } else {
+                format!("the token grants {}, not Mail.Send", roles.join(", "))
+            },
+            "grant the app registration the Microsoft Graph application permission Mail.Send and \
+             give it admin consent (API permissions → Grant admin consent); unless Exchange Online's \
+             RBAC for Applications grants it outside the token (a management role assignment of \
+             \"Application Mail.Send\"), sending will fail: check with --send-to",
+        ),
     }
 }
 

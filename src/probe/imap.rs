@@ -43,7 +43,7 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
         return;
     };
     let masker = p.masker.clone();
-    let Some(()) = p
+    let Some(unseen) = p
         .step("mailbox", async {
             let status = session
                 .status(&m.mailbox, "(UNSEEN)")
@@ -55,7 +55,7 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
                 .await
                 .map_err(|e| mailbox_failure(e, &m, &masker))?;
             Ok((
-                (),
+                unseen,
                 format!(
                     "\"{}\" (read-only): {} messages, {} unseen",
                     m.mailbox, mb.exists, unseen
@@ -66,6 +66,8 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
     else {
         return;
     };
+    let mailbox = p.name.replace('-', "_");
+    p.measure("mailbox_unseen", &[("mailbox", &mailbox)], unseen as f64);
     p.step("logout", async {
         session
             .logout()

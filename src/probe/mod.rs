@@ -11,6 +11,7 @@ pub mod graph;
 pub mod imap;
 pub mod live;
 pub mod mailroom_log;
+pub mod mailroom;
 pub mod mask;
 pub mod mattermost;
 pub mod net;
@@ -25,7 +26,7 @@ pub mod watch;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-pub use crate::model::outcome::{Hop, Status, Step};
+pub use crate::model::outcome::{Hop, Measure, Status, Step};
 
 /// Why a step failed: what happened, and the fix.
 pub struct Failure {
@@ -74,6 +75,8 @@ pub struct Probe {
     pub live: live::Live,
     /// The round trip's hops, in order (empty for every other probe).
     pub hops: Vec<Hop>,
+    /// Gauges beyond the rows (certificate expiry, unseen mail), for Prometheus.
+    pub measures: Vec<Measure>,
     /// What a timeout of the next step means, when it is not "the server is silent".
     timeout_reading: Option<Failure>,
 }
@@ -89,8 +92,14 @@ impl Probe {
             live: live::Live::new(name, masker.clone()),
             masker,
             hops: Vec::new(),
+            measures: Vec::new(),
             timeout_reading: None,
         }
+    }
+
+    /// Records a gauge (`name` without the `toolctl_` prefix).
+    pub fn measure(&mut self, name: &'static str, labels: &[(&'static str, &str)], value: f64) {
+        self.measures.push(Measure::new(name, labels, value));
     }
 
     /// What a timeout of the next [`Probe::step`] means (a login that a server delays,

@@ -173,7 +173,7 @@ pub async fn probe(p: &mut Probe, mut r: Relay) {
         Ok(c) => c,
         Err(f) => return p.fail_now("tls", f),
     };
-    let Some((mut s, mut encrypted)) = open(p, &r, &config).await else {
+    let Some((mut s, mut encrypted, exchange)) = open(p, &r, &config).await else {
         return;
     };
     let ehlo = format!("EHLO {}", r.helo);
@@ -188,7 +188,7 @@ pub async fn probe(p: &mut Probe, mut r: Relay) {
         (s, ext) = (again, extensions);
         encrypted |= upgraded;
     }
-    let Some(()) = auth(p, &r, &mut s, &ext, encrypted).await else {
+    let Some(()) = auth(p, &r, &mut s, &ext, encrypted, exchange).await else {
         return;
     };
     if let Some(to) = &r.send_to {
@@ -214,9 +214,13 @@ pub async fn probe(p: &mut Probe, mut r: Relay) {
     .await;
 }
 
-/// DNS, TCP, implicit TLS when set, and the greeting: the session, and whether it is
-/// encrypted. `None` when a step failed (recorded).
-async fn open(p: &mut Probe, r: &Relay, config: &Arc<ClientConfig>) -> Option<(Session, bool)> {
+/// DNS, TCP, implicit TLS when set, and the greeting: the session, whether it is
+/// encrypted, and whether the relay is Exchange Online (by its host or its greeting). `None` when a step failed (recorded).
+async fn open(
+    p: &mut Probe,
+    r: &Relay,
+    config: &Arc<ClientConfig>,
+) -> Option<(Session, bool, bool)> {
     let addrs = p.step("dns", net::resolve(&r.host, r.port)).await?;
     let tcp = p.step("tcp", net::connect(&addrs, "SMTP")).await?;
     let mut encrypted = false;
@@ -237,18 +241,57 @@ async fn open(p: &mut Probe, r: &Relay, config: &Arc<ClientConfig>) -> Option<(S
             "set `smtp.tls = true` (and leave `smtp.enable_starttls_auto` unset) for port 465 (or use port 587 with STARTTLS)",
         );
     }
-    p.step("greeting", async {
-        let g = s.reply().await?;
-        if g.code != 220 {
-            return Err(fail(
-                format!("the server refused the session: {}", g.quoted(&s.masker)),
-                "check the server's log; it may block this host",
-            ));
-        }
-        Ok(((), g.first(&s.masker)))
-    })
-    .await?;
-    Some((s, encrypted))
+    let exchange = p
+        .step("greeting", async {
+            let g = s.reply().await?;
+            if g.code != 220 {
+                return Err(fail(
+                    format!("the server refused the session: {}", g.quoted(&s.masker)),
+                    "check the server's log; it may block this host",
+                ));
+            }
+            Ok((exchange_greeting(&g.text()), g.first(&s.masker)))
+        })
+        .await?;
+    Some((s, encrypted, exchange || exchange_host(&r.host)))
+}
+
+/// The date Exchange Online turns SMTP AUTH with passwords off by default (Microsoft's
+/// Exchange Team, 27 January 2026); new tenants cannot have it at all.
+pub const EXCHANGE_CUTOFF: &str = "the end of December 2026";
+
+/// Exchange Online's SMTP AUTH host names.
+pub fn exchange_host(host: &str) -> bool {
+    let h = host.trim_end_matches('.');
+    ["smtp.office365.com", "smtp-mail.outlook.com"]
+        .iter()
+        .any(|x| h.eq_ignore_ascii_case(x))
+}
+
+/// Exchange Online's greeting: `220 <server>.outlook.office365.com Microsoft ESMTP MAIL
+/// Service ready at …`.
+pub fn exchange_greeting(text: &str) -> bool {
+    let first = text.lines().next().unwrap_or("").to_ascii_lowercase();
+    first
+        .split_whitespace()
+        .next()
+        .is_some_and(|h| h.ends_with(".outlook.office365.com"))
+        && first.contains("microsoft esmtp mail service ready")
+}
+
+/// The hint for Exchange Online's two `535 5.7.139` refusals, which need different fixes.
+pub fn exchange_refusal(text: &str) -> Option<&'static str> {
+    let t = text.to_ascii_lowercase();
+    if !t.contains("5.7.139") {
+        return None;
+    }
+    if t.contains("smtpclientauthentication is disabled for the tenant") {
+        Some("SMTP AUTH is turned off for the whole tenant: an Exchange administrator can turn it on for this mailbox only (`Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled $false`) until Exchange Online's cut-off at the end of December 2026; the lasting fix is GitLab's Microsoft Graph mailer (`[microsoft_graph_mailer]`)")
+    } else if t.contains("basic authentication is disabled") {
+        Some("the tenant blocks basic authentication altogether (Security defaults, or an authentication policy that blocks basic SMTP AUTH): turning SMTP AUTH on for the mailbox does not help; use GitLab's Microsoft Graph mailer (`[microsoft_graph_mailer]`: user_id, tenant, client_id, client_secret) instead of `[smtp]`")
+    } else {
+        None
+    }
 }
 
 /// GitLab's opportunistic STARTTLS (`enable_starttls_auto`): the upgrade and a second
@@ -351,6 +394,7 @@ async fn auth(
     s: &mut Session,
     ext: &[String],
     encrypted: bool,
+    exchange: bool,
 ) -> Option<()> {
     let offered = offered_auth(ext);
     let wanted = r.authentication.as_deref();
@@ -416,6 +460,19 @@ async fn auth(
         );
         return None;
     };
+    if exchange && method != "XOAUTH2" {
+        p.warn(
+            "exchange online",
+            format!(
+                "Exchange Online turns off SMTP AUTH with passwords by default at {EXCHANGE_CUTOFF} \
+                 (new tenants cannot have it): this relay's {method} login will stop working"
+            ),
+            "move GitLab to its Microsoft Graph mailer: set `[microsoft_graph_mailer]` enabled = true, \
+             user_id (the sending mailbox), tenant and client_id, store the client_secret with \
+             `toolctl microsoft-graph-mailer secret edit`, check it with `toolctl microsoft-graph-mailer \
+             check`, then set `smtp.enabled = false`",
+        );
+    }
     p.on_timeout(
         "servers delay the answer to a failed login, so the user name or password may be wrong",
         "check `user_name` and `password` with `toolctl smtp secret edit`, or allow the server more time (`--timeout 30`)",
@@ -449,7 +506,9 @@ async fn authenticate(
     let refused = |rep: &Reply| {
         fail(
             format!("{method} authentication failed: {}", rep.quoted(&masker)),
-            "check `user_name` and `password` with `toolctl smtp secret edit`; if they are right, try another method (`smtp.authentication` = plain, login or cram_md5)",
+            exchange_refusal(&rep.text()).unwrap_or(
+                "check `user_name` and `password` with `toolctl smtp secret edit`; if they are right, try another method (`smtp.authentication` = plain, login or cram_md5)",
+            ),
         )
     };
     let done = match method {
@@ -562,4 +621,34 @@ async fn send(
         ));
     }
     Ok(((), format!("sent to {to}: {}", rep.first(&s.masker))))
+}
+
+#[cfg(test)]
+mod exchange_tests {
+    use super::*;
+
+    #[test]
+    fn exchange_online_is_known_by_host_and_greeting() {
+        assert!(exchange_host("smtp.office365.com") && exchange_host("SMTP-Mail.Outlook.com."));
+        assert!(!exchange_host("smtp.example.com") && !exchange_host("office365.com.evil.test"));
+        assert!(exchange_greeting(
+            "BN9PR03CA0123.outlook.office365.com Microsoft ESMTP MAIL Service ready at Sun, 6 Dec 2026 05:20:13 +0000"
+        ));
+        assert!(!exchange_greeting("mail.example.com ESMTP Postfix"));
+        assert!(!exchange_greeting(
+            "evil.test Microsoft ESMTP MAIL Service ready .outlook.office365.com"
+        ));
+    }
+
+    #[test]
+    fn each_5_7_139_refusal_has_its_own_hint() {
+        let basic = exchange_refusal(
+            "5.7.139 Authentication unsuccessful, basic authentication is disabled. [X]",
+        )
+        .unwrap();
+        let tenant = exchange_refusal("5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. [X]").unwrap();
+        assert_ne!(basic, tenant);
+        assert!(tenant.contains("Set-CASMailbox") && basic.contains("Security defaults"));
+        assert_eq!(exchange_refusal("5.7.8 Error: authentication failed"), None);
+    }
 }

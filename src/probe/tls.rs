@@ -503,6 +503,15 @@ pub fn inspect(stream: &TlsStream<TcpStream>, trust: &Trust) -> (String, Option<
     (detail, warn)
 }
 
+/// Seconds until the server's certificate expires (negative once it has).
+pub fn expiry_seconds(stream: &TlsStream<TcpStream>) -> Option<i64> {
+    let (_, conn) = stream.get_ref();
+    let cert = conn.peer_certificates()?.first()?;
+    let (_, x509) = x509_parser::parse_x509_certificate(cert.as_ref()).ok()?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs() as i64;
+    Some(x509.validity().not_after.timestamp() - now)
+}
+
 /// The `tls` step over `tcp`, then the certificate row: `None` when the handshake failed
 /// (the probe already has its failed row).
 pub async fn upgrade(
@@ -520,6 +529,14 @@ pub async fn upgrade(
 /// Records the certificate row of a probe: ok, or a warning when expiry is near or
 /// verification is off.
 pub fn certificate_row(p: &mut super::Probe, stream: &TlsStream<TcpStream>, trust: &Trust) {
+    if let Some(left) = expiry_seconds(stream) {
+        let (name, target) = (p.name.clone(), p.target.clone());
+        p.measure(
+            "tls_cert_expiry_seconds",
+            &[("probe", &name), ("target", &target)],
+            left as f64,
+        );
+    }
     let (detail, warn) = inspect(stream, trust);
     match warn {
         Some(w) => p.warn("certificate", detail, w),

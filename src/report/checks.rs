@@ -148,7 +148,7 @@ pub fn render(checks: &[Check], format: Format) -> String {
                 tables(&failing)
             }
         }
-        Format::Table | Format::Json => tables(checks),
+        Format::Table | Format::Json | Format::Prometheus => tables(checks),
     }
 }
 

@@ -38,6 +38,7 @@
 
 pub mod checks;
 mod error_print;
+pub mod prometheus;
 
 pub use error_print::PrintError;
 
@@ -67,6 +68,8 @@ pub enum Format {
     Json,
     /// JUnit XML of the checks, one testcase per step.
     Junit,
+    /// The checks as Prometheus gauges (text exposition format 0.0.4).
+    Prometheus,
 }
 
 /// One part of the human output, in order.
@@ -90,6 +93,9 @@ pub struct Report {
     /// The error the command ended with after it had something to report (the document
     /// keeps its keys and gains `"error"`).
     pub error: Option<Error>,
+    /// Gauges the checks measured beyond their rows (certificate expiry, unseen mail,
+    /// mail_room's heartbeat), for [`Format::Prometheus`].
+    pub measures: Vec<crate::model::outcome::Measure>,
 }
 
 impl Report {
@@ -311,6 +317,7 @@ pub fn render_to<W: Write>(
 ) {
     match format {
         Format::Json => out.write(&document(report.payload.clone(), status, error)),
+        Format::Prometheus => out.write(&prometheus::render(report, unix_now(), &[])),
         Format::Table | Format::Quiet | Format::Junit => {
             for section in &report.sections {
                 match section {
@@ -320,6 +327,14 @@ pub fn render_to<W: Write>(
             }
         }
     }
+}
+
+/// Now, in Unix seconds (to the millisecond).
+pub fn unix_now() -> f64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (d.as_millis() as f64) / 1000.0
 }
 
 /// The one JSON document: the payload's keys, `"schema"`, `"ok"` and, on an error,

@@ -210,6 +210,8 @@ pub fn model(r: Values, paths: &Paths) -> Model {
             webhook_secret: rd.secret("mailroom.webhook_secret"),
             redis_arbitration: rd.str("mailroom.arbitration").as_deref() == Some("redis"),
             account: rd.account("mailroom"),
+            service: rd.str("mailroom.service"),
+            pid_file: rd.str("mailroom.pid_file"),
         },
         redis: Redis {
             url: rd.str("redis.url"),

@@ -74,6 +74,8 @@ fn other(path: &str) -> Option<&'static str> {
         "mailroom.enable" => "Render mail_room's settings and run its checks.",
         "mailroom.webhook_secret" => "The shared secret of mail_room's postbacks: base64 of 32 bytes (kept in the secrets store).",
         "mailroom.arbitration" => "Several mail_room processes share one mailbox through Redis (redis), or not (none).",
+        "mailroom.service" => "Source install: the systemd unit that runs mail_room (liveness checks and the restart hint).",
+        "mailroom.pid_file" => "mail_room's pid file, where no service manager is known (liveness checks).",
         "mailroom.user" => "The user mail_room runs as (owner of its log directory).",
         "mailroom.group" => "The group mail_room runs as.",
         "redis.url" => "The Redis URL of Sidekiq delivery and arbitration.",

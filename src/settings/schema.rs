@@ -227,6 +227,8 @@ pub fn keys() -> &'static [Key] {
             key("mailroom.arbitration", Kind::Enum(&["none", "redis"]), D::Str("none")),
             key("mailroom.user", Kind::Str, D::None),
             key("mailroom.group", Kind::Str, D::None),
+            key("mailroom.service", Kind::Str, D::Derived("install = source: gitlab-mailroom.service")),
+            key("mailroom.pid_file", Kind::Str, D::None),
             key("redis.url", Kind::Str, D::None),
             secret("redis.password", Scope::Redis, "password"),
             key("gitlab.install", Kind::Enum(INSTALL_KINDS), D::None),

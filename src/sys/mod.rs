@@ -25,6 +25,7 @@ pub mod journal;
 pub mod notice;
 pub mod poll;
 pub mod proc;
+pub mod procnet;
 pub mod rand;
 pub mod scratch;
 pub mod signals;
