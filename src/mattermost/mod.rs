@@ -7,6 +7,7 @@
 
 pub mod archive;
 pub mod backup;
+pub mod dbprops;
 pub mod pg;
 pub mod restore;
 
