@@ -595,7 +595,7 @@ pub fn verify(
     let conn = &t.conn;
     let (server_major, _) = conn.server_version()?;
     conn.check_client("pg_restore", server_major)?;
-    pg::database_creator(conn, admin, true, "backup --verify").map_err(|e| match e {
+    pg::database_creator(conn, admin, true, false, "backup --verify").map_err(|e| match e {
         Ok(g) => BackupError::Grant(g),
         Err(e) => BackupError::Pg(e),
     })?;

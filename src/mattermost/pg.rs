@@ -847,12 +847,13 @@ impl From<Grant> for Error {
 
 /// The connection that creates, renames and drops databases: `admin` (the
 /// `admin_data_source` role, checked: CREATEDB, CREATEROLE when `createrole`, and a member
-/// of the Mattermost role, unless a superuser) when set, else the Mattermost role itself
+/// of the Mattermost role when `member`, unless a superuser) when set, else the Mattermost role itself
 /// (checked: CREATEDB). `Err(Ok(grant))` names the missing grant.
 pub fn database_creator<'a>(
     conn: &'a Conn,
     admin: Option<&'a Conn>,
     createrole: bool,
+    member: bool,
     command: &'static str,
 ) -> std::result::Result<&'a Conn, std::result::Result<Grant, PgError>> {
     match admin {
@@ -876,6 +877,9 @@ pub fn database_creator<'a>(
             }
             if createrole && !r.createrole {
                 return Err(Ok(Grant::AdminCreaterole { role: r.role }));
+            }
+            if !member {
+                return Ok(admin);
             }
             let mattermost = conn.rights().map_err(Err)?.role;
             if !admin.has_privs_of(&mattermost).map_err(Err)? {

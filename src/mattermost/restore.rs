@@ -689,12 +689,15 @@ const TERMINABLE: &str = "(coalesce(NOT r.rolsuper, true) OR me.rolsuper) \
 
 /// The client sessions (`backend_type = 'client backend'`: never autovacuum or another
 /// background worker, which PostgreSQL itself stops before DROP or RENAME DATABASE)
-/// connected to `db`, other than ours.
+/// connected to `db`, other than ours. A role without `pg_read_all_stats` sees no
+/// `backend_type` of another role's backends: such a backend counts when it has a user
+/// (an autovacuum worker has none).
 fn client_sessions_sql(db: &str, columns: &str, only_terminable: bool) -> String {
     format!(
         "SELECT {columns} FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid \
          CROSS JOIN (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) me \
-         WHERE a.datname = {} AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'{} ORDER BY a.pid",
+         WHERE a.datname = {} AND a.pid <> pg_backend_pid() \
+         AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usesysid IS NOT NULL)){} ORDER BY a.pid",
         literal(db),
         if only_terminable { format!(" AND {TERMINABLE}") } else { String::new() }
     )
@@ -715,7 +718,7 @@ pub fn sessions(t: &Target, db: &str) -> Result<Vec<Session>> {
         &client_sessions_sql(
             db,
             &format!(
-                "a.pid, coalesce(a.usename, ''), coalesce(a.application_name, ''), coalesce(a.client_addr::text, 'local socket'), coalesce(a.state, ''), {TERMINABLE}"
+                "a.pid, coalesce(a.usename, ''), coalesce(a.application_name, ''), coalesce(a.client_addr::text, CASE WHEN a.backend_type IS NULL THEN 'an address this role may not see' ELSE 'local socket' END), coalesce(a.state, 'state hidden'), {TERMINABLE}"
             ),
             false,
         ),
@@ -793,7 +796,7 @@ pub fn run(
     let (server_major, _) = t.conn.server_version()?;
     t.conn.check_client("pg_restore", server_major)?;
     // Every grant is checked before anything is written.
-    let creator = super::pg::database_creator(&t.conn, admin, false, "restore").map_err(
+    let creator = super::pg::database_creator(&t.conn, admin, false, true, "restore").map_err(
         |e| match e {
             Ok(g) => RestoreError::Grant(g),
             Err(e) => RestoreError::Pg(e),
@@ -999,12 +1002,14 @@ fn stage(
     creator.query(Some("postgres"), &props.create_sql(&j.new_db, &owner))?;
     hit("mattermost-restore-created");
     // Not one transaction (parallel jobs cannot share one): a failure drops the whole
-    // new database instead.
+    // new database instead. Objects all become the restoring role's (`--no-owner`); the
+    // grants inside the database (to other roles too) and default privileges are kept,
+    // so a role they name must exist.
     t.conn.restore_dump(
         &dump,
         &j.new_db,
         super::pg::restore_jobs(),
-        &["--no-owner", "--no-acl"],
+        &["--no-owner"],
         "`pg_restore`",
     )?;
     if let Some(sql) = props.properties_sql(&j.new_db) {

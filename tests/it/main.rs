@@ -25,6 +25,7 @@ mod mailservers;
 mod mattermost;
 mod mattermost_attacks;
 mod mattermost_backup_attacks;
+mod mattermost_db;
 mod mattermost_env;
 mod outside_attacks;
 mod postgres;
