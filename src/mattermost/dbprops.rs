@@ -151,10 +151,10 @@ impl DbProps {
     pub fn parse(sql: &str) -> DbProps {
         let stmts = statements(sql);
         let mut props = DbProps::default();
-        let Some(create) = stmts
-            .iter()
-            .find(|s| word(s.first()).as_deref() == Some("CREATE") && word(s.get(1)).as_deref() == Some("DATABASE"))
-        else {
+        let Some(create) = stmts.iter().find(|s| {
+            word(s.first()).as_deref() == Some("CREATE")
+                && word(s.get(1)).as_deref() == Some("DATABASE")
+        }) else {
             return props;
         };
         let Some(name) = name_of(create.get(2)) else {
@@ -163,13 +163,18 @@ impl DbProps {
         props.name = name;
         let mut i = 3;
         while i < create.len() {
-            if let (Some(key), Some((Tok::Punct('='), _))) = (word(create.get(i)), create.get(i + 1)) {
+            if let (Some(key), Some((Tok::Punct('='), _))) =
+                (word(create.get(i)), create.get(i + 1))
+            {
                 if OPTIONS.contains(&key.as_str()) {
                     let value = match create.get(i + 2) {
                         Some((Tok::Str(v), _)) => Some(literal(v)),
                         Some((Tok::Word(w), _))
                             if key == "LOCALE_PROVIDER"
-                                && matches!(w.to_ascii_lowercase().as_str(), "libc" | "icu" | "builtin") =>
+                                && matches!(
+                                    w.to_ascii_lowercase().as_str(),
+                                    "libc" | "icu" | "builtin"
+                                ) =>
                         {
                             Some(w.to_ascii_lowercase())
                         }
@@ -206,9 +211,13 @@ impl DbProps {
                     && matches!(w(3).as_str(), "SET" | "RESET" | "CONNECTION")
                     && w(4) != "TABLESPACE"
             }
-            ("ALTER", "ROLE") => w(3) == "IN" && names_db(4) && matches!(w(6).as_str(), "SET" | "RESET"),
+            ("ALTER", "ROLE") => {
+                w(3) == "IN" && names_db(4) && matches!(w(6).as_str(), "SET" | "RESET")
+            }
             ("GRANT", _) | ("REVOKE", _) => {
-                let on = s.iter().position(|(t, _)| matches!(t, Tok::Word(x) if x.eq_ignore_ascii_case("ON")));
+                let on = s
+                    .iter()
+                    .position(|(t, _)| matches!(t, Tok::Word(x) if x.eq_ignore_ascii_case("ON")));
                 on.is_some_and(|p| names_db(p + 1))
             }
             _ => false,
@@ -248,7 +257,10 @@ impl DbProps {
         }
         let mut sql = String::from("BEGIN;\n");
         for s in &self.statements {
-            let parts: Vec<String> = s.iter().map(|t| t.clone().unwrap_or_else(|| ident(new))).collect();
+            let parts: Vec<String> = s
+                .iter()
+                .map(|t| t.clone().unwrap_or_else(|| ident(new)))
+                .collect();
             sql.push_str(&parts.join(" "));
             sql.push_str(";\n");
         }

@@ -806,7 +806,9 @@ impl Conn {
 #[derive(Debug, thiserror::Error)]
 pub enum Grant {
     /// The Mattermost role may not create databases, and no `admin_data_source` is set.
-    #[error("the Mattermost role `{role}` may not create databases, which `mattermost {command}` needs")]
+    #[error(
+        "the Mattermost role `{role}` may not create databases, which `mattermost {command}` needs"
+    )]
     MattermostCreatedb { role: String, command: &'static str },
     /// The role of `admin_data_source` may not create databases.
     #[error("the role `{role}` of `mattermost.admin_data_source` may not create databases")]

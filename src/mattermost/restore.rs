@@ -843,8 +843,17 @@ pub fn run(
     } else {
         None
     };
-    stage(t, creator, owner, &j, &staging, &staging_path, &contents.manifest, progress)
-        .map_err(said)?;
+    stage(
+        t,
+        creator,
+        owner,
+        &j,
+        &staging,
+        &staging_path,
+        &contents.manifest,
+        progress,
+    )
+    .map_err(said)?;
     if live_exists {
         refuse_sessions(t, &live, force)
             .and_then(|()| if force { terminate(t, &live) } else { Ok(()) })

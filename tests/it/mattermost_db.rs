@@ -196,10 +196,18 @@ fn a_rich_database_comes_back_identical_over_a_changed_one() {
     let m = setup();
     let before = fingerprint(&m.pg);
     println!("{before}");
-    assert!(before.contains("Pacific/Chatham") && before.contains("=c/"), "{before}");
+    assert!(
+        before.contains("Pacific/Chatham") && before.contains("=c/"),
+        "{before}"
+    );
     let archive = m.backup();
-    m.run(&["mattermost", "backup", "--verify", archive.to_str().unwrap()])
-        .assert_code(0);
+    m.run(&[
+        "mattermost",
+        "backup",
+        "--verify",
+        archive.to_str().unwrap(),
+    ])
+    .assert_code(0);
     m.change();
     assert_ne!(fingerprint(&m.pg), before);
     let out = m.restore(&archive, &[]);
@@ -218,12 +226,20 @@ fn a_rich_database_comes_back_identical_over_a_changed_one() {
 /// superuser `postgres` when `password` is `None`), named `app`.
 fn sleeper(pg: &Pg, user: &str, password: Option<&str>, app: &str) -> Child {
     let mut cmd = Command::new(format!("{BIN}/psql"));
-    cmd.args(["-X", "-h", "127.0.0.1", "-p", &pg.port.to_string(), "-U", user])
-        .args(["-d", &pg.db, "-c", "SELECT pg_sleep(60)"])
-        .env("PGAPPNAME", app)
-        .env_remove("PGPASSWORD")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    cmd.args([
+        "-X",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &pg.port.to_string(),
+        "-U",
+        user,
+    ])
+    .args(["-d", &pg.db, "-c", "SELECT pg_sleep(60)"])
+    .env("PGAPPNAME", app)
+    .env_remove("PGPASSWORD")
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
     if let Some(p) = password {
         cmd.env("PGPASSWORD", p);
     }
@@ -268,12 +284,20 @@ fn force_disconnect_refuses_a_superuser_session_and_leaves_nothing_behind() {
     let archive = m.backup();
     m.change();
     let changed = fingerprint(&m.pg);
-    let mut own = sleeper(&m.pg, &m.pg.user, Some(&m.pg.password), "mattermost-stand-in");
+    let mut own = sleeper(
+        &m.pg,
+        &m.pg.user,
+        Some(&m.pg.password),
+        "mattermost-stand-in",
+    );
     let su = sleeper(&m.pg, "postgres", None, "superuser-stand-in");
     // Found before anything is written.
     let snap = m.t.snapshot();
     let out = m.restore(&archive, &["--force-disconnect"]);
-    out.assert_error("cannot be terminated", &["superuser", "pg_terminate_backend"]);
+    out.assert_error(
+        "cannot be terminated",
+        &["superuser", "pg_terminate_backend"],
+    );
     assert!(
         out.stderr.contains("superuser-stand-in") && out.stderr.contains("user `postgres`"),
         "the session is not named\n{out}"
@@ -283,7 +307,10 @@ fn force_disconnect_refuses_a_superuser_session_and_leaves_nothing_behind() {
     snap.assert_unchanged(&m.t.snapshot(), &out);
     assert_eq!(m.pg.databases(), vec![m.pg.db.clone()], "{out}");
     assert!(!m.t.path(JOURNAL).exists());
-    assert!(connected(&m.pg, "mattermost-stand-in"), "a session was terminated\n{out}");
+    assert!(
+        connected(&m.pg, "mattermost-stand-in"),
+        "a session was terminated\n{out}"
+    );
     assert_eq!(fingerprint(&m.pg), changed);
     end(&m.pg, su, "superuser-stand-in");
 
@@ -291,9 +318,14 @@ fn force_disconnect_refuses_a_superuser_session_and_leaves_nothing_behind() {
     // switch, and everything staged (journal, new database, staged files) rolled back.
     let resume = m.t.aux().join("resume");
     let log = m.t.aux().join("points");
-    let run = m
-        .t
-        .toolctl(["mattermost", "restore", archive.to_str().unwrap(), "--yes", "--force-disconnect"])
+    let run =
+        m.t.toolctl([
+            "mattermost",
+            "restore",
+            archive.to_str().unwrap(),
+            "--yes",
+            "--force-disconnect",
+        ])
         .env("TOOLCTL_FAILPOINT_PAUSE", "mattermost-restore-staged")
         .env("TOOLCTL_FAILPOINT_RESUME", &resume)
         .env("TOOLCTL_FAILPOINT_LOG", &log);
@@ -333,12 +365,23 @@ fn a_role_without_createdb_is_told_the_grant_and_admin_data_source_stands_in() {
     let out = m.restore(&archive, &[]);
     out.assert_error(
         "may not create databases",
-        &[&format!("ALTER ROLE \"{}\" CREATEDB", m.pg.user), "admin_data_source"],
+        &[
+            &format!("ALTER ROLE \"{}\" CREATEDB", m.pg.user),
+            "admin_data_source",
+        ],
     );
     snap.assert_unchanged(&m.t.snapshot(), &out);
     assert_eq!(m.pg.databases(), vec![m.pg.db.clone()]);
-    let out = m.run(&["mattermost", "backup", "--verify", archive.to_str().unwrap()]);
-    out.assert_error("may not create databases", &["CREATEDB", "admin_data_source"]);
+    let out = m.run(&[
+        "mattermost",
+        "backup",
+        "--verify",
+        archive.to_str().unwrap(),
+    ]);
+    out.assert_error(
+        "may not create databases",
+        &["CREATEDB", "admin_data_source"],
+    );
     assert_eq!(m.pg.databases(), vec![m.pg.db.clone()]);
 
     // An administrative role with CREATEDB, not yet a member of the Mattermost role.
@@ -356,7 +399,11 @@ fn a_role_without_createdb_is_told_the_grant_and_admin_data_source_stands_in() {
         ),
         "admin_sql_password: 'dba-Pw ''x'\n",
     );
-    let m = Db { t, pg: m.pg, reader: m.reader };
+    let m = Db {
+        t,
+        pg: m.pg,
+        reader: m.reader,
+    };
     let snap = m.t.snapshot();
     let out = m.restore(&archive, &[]);
     out.assert_error("is not a member", &[&format!("TO \"{admin}\"")]);
@@ -367,8 +414,13 @@ fn a_role_without_createdb_is_told_the_grant_and_admin_data_source_stands_in() {
     out.assert_code(0);
     assert_eq!(fingerprint(&m.pg), before, "{out}");
     assert!(!out.stderr.contains(pw), "{out}");
-    m.run(&["mattermost", "backup", "--verify", archive.to_str().unwrap()])
-        .assert_code(0);
+    m.run(&[
+        "mattermost",
+        "backup",
+        "--verify",
+        archive.to_str().unwrap(),
+    ])
+    .assert_code(0);
     let kept: Vec<String> = m.pg.databases();
     assert_eq!(kept.len(), 2, "{kept:?}");
 }
@@ -388,7 +440,13 @@ fn peer_authentication_runs_the_clients_as_the_mattermost_user() {
     const USER: &str = "toolctl_peer";
     let _ = Command::new("userdel").arg(USER).status();
     let st = Command::new("useradd")
-        .args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER])
+        .args([
+            "--system",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            USER,
+        ])
         .status()
         .unwrap();
     assert!(st.success());
@@ -404,9 +462,16 @@ fn peer_authentication_runs_the_clients_as_the_mattermost_user() {
         "postgres",
         &format!("DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{USER}') THEN CREATE ROLE {USER} LOGIN CREATEDB; END IF; END$$"),
     );
-    pg.admin("postgres", &format!("CREATE DATABASE {db} OWNER {USER} TEMPLATE template0"));
+    pg.admin(
+        "postgres",
+        &format!("CREATE DATABASE {db} OWNER {USER} TEMPLATE template0"),
+    );
     pg.admin(&db, &format!("SET ROLE {USER}; CREATE TABLE Posts (Id int PRIMARY KEY, Message text); INSERT INTO Posts SELECT g, 'peer ' || g FROM generate_series(1, 50) g;"));
-    let source = format!("user={USER} host={} port={} dbname={db}", pg.socket_dir.display(), pg.port);
+    let source = format!(
+        "user={USER} host={} port={} dbname={db}",
+        pg.socket_dir.display(),
+        pg.port
+    );
     let t = TestRoot::builder()
         .settings(format!(
             "{}uid = {uid}\ngid = {gid}\n",
@@ -417,11 +482,19 @@ fn peer_authentication_runs_the_clients_as_the_mattermost_user() {
     let out = t.toolctl(["mattermost", "backup"]).run();
     out.assert_code(0);
     let archive = out.stdout_str().trim().to_string();
-    t.toolctl(["mattermost", "backup", "--verify", &archive]).run().assert_code(0);
+    t.toolctl(["mattermost", "backup", "--verify", &archive])
+        .run()
+        .assert_code(0);
     pg.admin(&db, "DELETE FROM Posts WHERE Id > 10");
-    let out = t.toolctl(["mattermost", "restore", &archive, "--yes"]).run();
+    let out = t
+        .toolctl(["mattermost", "restore", &archive, "--yes"])
+        .run();
     out.assert_code(0);
-    assert_eq!(pg.admin(&db, "SELECT count(*) FROM Posts").trim(), "50", "{out}");
+    assert_eq!(
+        pg.admin(&db, "SELECT count(*) FROM Posts").trim(),
+        "50",
+        "{out}"
+    );
     // As root, without the peer user, the same data source is refused.
     let plain = TestRoot::builder()
         .settings(settings(&pg, "http://127.0.0.1:9", &source))
