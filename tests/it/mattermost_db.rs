@@ -510,3 +510,38 @@ fn peer_authentication_runs_the_clients_as_the_mattermost_user() {
         pg.admin("postgres", &format!("DROP DATABASE \"{d}\""));
     }
 }
+
+#[test]
+fn an_autovacuum_worker_is_not_a_connected_client() {
+    let m = setup();
+    let archive = m.backup();
+    // A worker held on the test's database: dead rows, and a vacuum throttled to a crawl.
+    m.pg.sql(
+        "CREATE TABLE Churn (Id int, Pad text) WITH (autovacuum_vacuum_threshold = 0, \
+         autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_cost_delay = 100, \
+         autovacuum_vacuum_cost_limit = 1);
+         INSERT INTO Churn SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g;
+         DELETE FROM Churn;",
+    );
+    m.pg.admin("postgres", "ALTER SYSTEM SET autovacuum_naptime = 1");
+    m.pg.admin("postgres", "SELECT pg_reload_conf()");
+    let working = || {
+        m.pg.admin(
+            "postgres",
+            &format!(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker' AND datname = '{}'",
+                m.pg.db
+            ),
+        )
+        .trim()
+            != "0"
+    };
+    let worker = wait_for(Duration::from_secs(40), working);
+    m.pg.admin("postgres", "ALTER SYSTEM RESET autovacuum_naptime");
+    m.pg.admin("postgres", "SELECT pg_reload_conf()");
+    assert!(worker, "no autovacuum worker came");
+    assert!(working(), "the autovacuum worker is gone already");
+    let out = m.restore(&archive, &[]);
+    out.assert_code(0);
+    assert!(!out.stderr.contains("connected"), "{out}");
+}
