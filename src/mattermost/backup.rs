@@ -742,6 +742,9 @@ fn trial(
     match restored {
         Ok(()) => {}
         Err(e @ pg::PgError::Interrupted { .. }) => return Err(e.into()),
+        // A full disk, a refused password, a server gone: the archive is not to blame
+        // (exit 2, not the verdict "damaged").
+        Err(e) if e.not_the_dump() => return Err(e.into()),
         Err(e) => {
             return Ok(Err(format!(
                 "the dump does not restore: {}",

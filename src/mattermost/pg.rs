@@ -82,6 +82,8 @@ pub enum ChildFailure {
     Auth,
     /// The server could not be reached.
     Unreachable,
+    /// The server's disk (or a client's output) is full.
+    NoSpace,
     /// Anything else.
     Other,
 }
@@ -105,6 +107,7 @@ impl From<PgError> for Error {
                 let hint = match kind {
                     ChildFailure::Auth => "check the `sql_password` secret (`toolctl mattermost secret set sql_password`) and the user in `mattermost.sql_data_source`",
                     ChildFailure::Unreachable => "check that PostgreSQL is running and the host and port in `mattermost.sql_data_source`",
+                    ChildFailure::NoSpace => "no space is left on the PostgreSQL server's disk (a new database needs about the size of the live one): free space there, then run the command again; nothing was changed",
                     ChildFailure::Other => "see the cause above; the database and files were not changed",
                 };
                 let mut e = Error::new(message);
@@ -324,6 +327,11 @@ impl Conn {
             || text.contains("no password supplied")
         {
             ChildFailure::Auth
+        } else if text.contains("No space left on device")
+            || text.contains("could not extend file")
+            || text.contains("Disk quota exceeded")
+        {
+            ChildFailure::NoSpace
         } else if text.contains("Connection refused")
             || text.contains("could not connect")
             || text.contains("timeout expired")
@@ -940,5 +948,55 @@ impl Conn {
             .arg("/dev/stdin")
             .stdin(input);
         self.run_watched(cmd, None, what)
+    }
+}
+
+impl PgError {
+    /// A failure of the server or the connection, not of the dump it was given: the
+    /// password, an unreachable server, a full disk.
+    pub fn not_the_dump(&self) -> bool {
+        matches!(
+            self,
+            PgError::Child {
+                kind: ChildFailure::Auth | ChildFailure::Unreachable | ChildFailure::NoSpace,
+                ..
+            } | PgError::Spawn { .. }
+                | PgError::Wait { .. }
+                | PgError::Dup(_)
+        )
+    }
+}
+
+#[cfg(test)]
+mod failure_tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt as _;
+
+    #[test]
+    fn a_full_server_disk_is_told_apart_from_a_bad_dump() {
+        let mut w = Vec::new();
+        let c = Conn::new("user=u host=h dbname=d", None, None, &mut w).unwrap();
+        let status = std::process::ExitStatus::from_raw(256);
+        let full = c.child_error(
+            "`pg_restore`",
+            b"pg_restore: error: could not execute query: ERROR:  could not extend file \"base/1/2\": No space left on device",
+            status,
+        );
+        assert!(matches!(
+            full,
+            PgError::Child {
+                kind: ChildFailure::NoSpace,
+                ..
+            }
+        ));
+        assert!(full.not_the_dump());
+        let e = Error::from(full);
+        assert!(e.hint_text().unwrap().contains("no space is left"), "{e:?}");
+        let bad = c.child_error(
+            "`pg_restore`",
+            b"pg_restore: error: could not execute query: ERROR:  syntax error",
+            status,
+        );
+        assert!(!bad.not_the_dump());
     }
 }

@@ -190,9 +190,18 @@ impl From<RestoreError> for Error {
                 rollback,
                 said,
             } => {
+                // A full server disk keeps its own hint (which says nothing was changed).
+                let own_hint = matches!(
+                    &*source,
+                    RestoreError::Pg(super::pg::PgError::Child {
+                        kind: super::pg::ChildFailure::NoSpace,
+                        ..
+                    })
+                );
                 let e = Error::from(*source);
                 match rollback {
                     Some(r) => e.cause(format!("and rolling back failed: {}", Error::from(*r))),
+                    None if said && own_hint => e,
                     None if said => e.hint(
                         "nothing was changed: the live database and files are as they were",
                     ),
