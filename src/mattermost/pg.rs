@@ -84,6 +84,8 @@ pub enum ChildFailure {
     Unreachable,
     /// The server's disk (or a client's output) is full.
     NoSpace,
+    /// Peer (or ident) authentication refused the operating-system user.
+    Peer,
     /// Anything else.
     Other,
 }
@@ -107,6 +109,7 @@ impl From<PgError> for Error {
                 let hint = match kind {
                     ChildFailure::Auth => "check the `sql_password` secret (`toolctl mattermost secret set sql_password`) and the user in `mattermost.sql_data_source`",
                     ChildFailure::Unreachable => "check that PostgreSQL is running and the host and port in `mattermost.sql_data_source`",
+                    ChildFailure::Peer => "PostgreSQL authenticates this role by its operating-system user (peer): set `mattermost.uid` to the user of the role's name (toolctl then runs the PostgreSQL clients as that user), or give the role a password (`toolctl mattermost secret set sql_password`)",
                     ChildFailure::NoSpace => "no space is left on the PostgreSQL server's disk (a new database needs about the size of the live one): free space there, then run the command again; nothing was changed",
                     ChildFailure::Other => "see the cause above; the database and files were not changed",
                 };
@@ -327,6 +330,10 @@ impl Conn {
             || text.contains("no password supplied")
         {
             ChildFailure::Auth
+        } else if text.contains("Peer authentication failed")
+            || text.contains("Ident authentication failed")
+        {
+            ChildFailure::Peer
         } else if text.contains("No space left on device")
             || text.contains("could not extend file")
             || text.contains("Disk quota exceeded")
@@ -958,7 +965,10 @@ impl PgError {
         matches!(
             self,
             PgError::Child {
-                kind: ChildFailure::Auth | ChildFailure::Unreachable | ChildFailure::NoSpace,
+                kind: ChildFailure::Auth
+                    | ChildFailure::Peer
+                    | ChildFailure::Unreachable
+                    | ChildFailure::NoSpace,
                 ..
             } | PgError::Spawn { .. }
                 | PgError::Wait { .. }

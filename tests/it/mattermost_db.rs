@@ -501,7 +501,7 @@ fn peer_authentication_runs_the_clients_as_the_mattermost_user() {
         .build();
     files(&plain);
     let out = plain.toolctl(["mattermost", "backup"]).run();
-    out.assert_code(2);
+    out.assert_error("Peer authentication failed", &["mattermost.uid", "peer"]);
     let kept = pg.admin(
         "postgres",
         &format!("SELECT datname FROM pg_database WHERE starts_with(datname, '{db}')"),
