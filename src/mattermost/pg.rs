@@ -653,6 +653,14 @@ impl Conn {
             }
         }
         cmd.stderr(Stdio::piped());
+        // While toolctl defers the terminating signals it stops the client itself: in a
+        // process group of its own, so that what the client forked (`pg_restore --jobs`'
+        // workers, the program `runuser` starts) stops with it, and none of them keeps
+        // the stderr pipe (and this wait) open.
+        let group = crate::sys::signals::deferring();
+        if group {
+            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        }
         let mut child = cmd.spawn().map_err(|e| self.spawn_error(&cmd, e))?;
         let mut stderr = child.stderr.take().expect("piped");
         let reader = std::thread::spawn(move || {
@@ -671,6 +679,9 @@ impl Conn {
         });
         let status = loop {
             if crate::sys::signals::interrupted() {
+                if group {
+                    crate::sys::proc::kill_group(child.id());
+                }
                 let _ = child.kill();
                 let _ = child.wait();
                 let _ = reader.join();
