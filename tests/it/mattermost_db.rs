@@ -545,3 +545,26 @@ fn an_autovacuum_worker_is_not_a_connected_client() {
     out.assert_code(0);
     assert!(!out.stderr.contains("connected"), "{out}");
 }
+
+#[test]
+fn a_grant_to_a_role_the_server_lacks_refuses_the_restore_and_changes_nothing() {
+    let m = setup();
+    let archive = m.backup();
+    m.change();
+    let r = &m.reader;
+    m.pg.admin(&m.pg.db, &format!("DROP OWNED BY {r}"));
+    m.pg.admin("postgres", &format!("DROP ROLE {r}"));
+    let changed = fingerprint(&m.pg);
+    let snap = m.t.snapshot();
+    let out = m.restore(&archive, &[]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains(&format!("role \"{r}\" does not exist")),
+        "{out}"
+    );
+    assert!(out.stderr.contains("nothing was changed"), "{out}");
+    snap.assert_unchanged(&m.t.snapshot(), &out);
+    assert_eq!(m.pg.databases(), vec![m.pg.db.clone()], "{out}");
+    assert!(!m.t.path(JOURNAL).exists());
+    assert_eq!(fingerprint(&m.pg), changed);
+}
