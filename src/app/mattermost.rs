@@ -309,7 +309,8 @@ pub fn restore_cmd(ctx: &Context, a: &MattermostRestoreArgs) -> Result<Report> {
     confirm(ctx, a, t.dbname())?;
     let progress = Progress::new(ctx, format);
     let say = |m: &str| progress.step(m);
-    let done = restore::run(&t, &a.archive, a.force_disconnect, &say)?;
+    let admin = admin_conn(ctx, &mut out)?;
+    let done = restore::run(&t, admin.as_ref(), &a.archive, a.force_disconnect, &say)?;
     out.set_payload(&RestoreDocument {
         restored: &done.database,
         previous_database: done.old_database.as_deref(),

@@ -7,6 +7,7 @@
 
 pub mod archive;
 pub mod backup;
+pub mod dbprops;
 pub mod pg;
 pub mod restore;
 
@@ -278,6 +279,9 @@ impl Target {
             (Some(u), None) => Some((u as u32, u as u32)),
             _ => None,
         };
+        let mut conn = conn;
+        // Peer authentication: no password, a socket: the clients run as that user.
+        conn.peer_as(owner.map(|o| o.0));
         let (config_bytes, config_writer, config_mode) = read_config(paths, &config_file, owner)?;
         let doc: Value =
             serde_json::from_slice(&config_bytes).map_err(|source| MattermostError::NotJson {

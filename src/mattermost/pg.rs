@@ -82,6 +82,10 @@ pub enum ChildFailure {
     Auth,
     /// The server could not be reached.
     Unreachable,
+    /// The server's disk (or a client's output) is full.
+    NoSpace,
+    /// Peer (or ident) authentication refused the operating-system user.
+    Peer,
     /// Anything else.
     Other,
 }
@@ -105,6 +109,8 @@ impl From<PgError> for Error {
                 let hint = match kind {
                     ChildFailure::Auth => "check the `sql_password` secret (`toolctl mattermost secret set sql_password`) and the user in `mattermost.sql_data_source`",
                     ChildFailure::Unreachable => "check that PostgreSQL is running and the host and port in `mattermost.sql_data_source`",
+                    ChildFailure::Peer => "PostgreSQL authenticates this role by its operating-system user (peer): set `mattermost.uid` to the user of the role's name (toolctl then runs the PostgreSQL clients as that user), or give the role a password (`toolctl mattermost secret set sql_password`)",
+                    ChildFailure::NoSpace => "no space is left on the PostgreSQL server's disk (a new database needs about the size of the live one): free space there, then run the command again; nothing was changed",
                     ChildFailure::Other => "see the cause above; the database and files were not changed",
                 };
                 let mut e = Error::new(message);
@@ -138,6 +144,9 @@ pub struct Conn {
     pub params: Vec<(String, String)>,
     pub password: Option<Zeroizing<String>>,
     pub bin_dir: Option<PathBuf>,
+    /// Peer authentication: the clients run as this operating-system user
+    /// (`runuser -u USER --`), see [`Conn::peer_as`].
+    pub os_user: Option<String>,
 }
 
 impl std::fmt::Debug for Conn {
@@ -201,6 +210,7 @@ impl Conn {
             params,
             password,
             bin_dir,
+            os_user: None,
         })
     }
 
@@ -250,9 +260,35 @@ impl Conn {
         }
     }
 
-    /// A client command, environment cleaned and the password in it.
+    /// Peer authentication (omnibus' default): when the data source has no password and
+    /// connects through a socket (no host, or a host that is a socket directory, such as
+    /// omnibus' `host=/var/opt/gitlab/postgresql`), the clients run as the operating-system
+    /// user `uid` (the Mattermost user), whose name PostgreSQL then checks. Returns that
+    /// user's name when it applies.
+    pub fn peer_as(&mut self, uid: Option<u32>) -> Option<&str> {
+        let socket = match self.get("host") {
+            None => self.get("hostaddr").is_none(),
+            Some(h) => h.is_empty() || h.starts_with('/'),
+        };
+        if self.password.is_some() || !socket {
+            return None;
+        }
+        let uid = uid.filter(|u| *u != crate::sys::users::euid())?;
+        self.os_user = crate::sys::users::user_name(uid);
+        self.os_user.as_deref()
+    }
+
+    /// A client command, environment cleaned and the password in it; run as the peer
+    /// user (`runuser -u USER --`) when [`Conn::peer_as`] set one.
     pub fn command(&self, name: &str) -> Command {
-        let mut cmd = Command::new(self.program(name));
+        let mut cmd = match &self.os_user {
+            Some(u) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", u, "--"]).arg(self.program(name));
+                c
+            }
+            None => Command::new(self.program(name)),
+        };
         for (k, _) in std::env::vars_os() {
             if k.to_string_lossy().starts_with("PG") {
                 cmd.env_remove(&k);
@@ -294,6 +330,15 @@ impl Conn {
             || text.contains("no password supplied")
         {
             ChildFailure::Auth
+        } else if text.contains("Peer authentication failed")
+            || text.contains("Ident authentication failed")
+        {
+            ChildFailure::Peer
+        } else if text.contains("No space left on device")
+            || text.contains("could not extend file")
+            || text.contains("Disk quota exceeded")
+        {
+            ChildFailure::NoSpace
         } else if text.contains("Connection refused")
             || text.contains("could not connect")
             || text.contains("timeout expired")
@@ -555,6 +600,7 @@ impl Conn {
             params,
             password: Some(Zeroizing::new(password.to_string())),
             bin_dir: self.bin_dir.clone(),
+            os_user: None,
         }
     }
 
@@ -607,6 +653,14 @@ impl Conn {
             }
         }
         cmd.stderr(Stdio::piped());
+        // While toolctl defers the terminating signals it stops the client itself: in a
+        // process group of its own, so that what the client forked (`pg_restore --jobs`'
+        // workers, the program `runuser` starts) stops with it, and none of them keeps
+        // the stderr pipe (and this wait) open.
+        let group = crate::sys::signals::deferring();
+        if group {
+            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        }
         let mut child = cmd.spawn().map_err(|e| self.spawn_error(&cmd, e))?;
         let mut stderr = child.stderr.take().expect("piped");
         let reader = std::thread::spawn(move || {
@@ -625,6 +679,9 @@ impl Conn {
         });
         let status = loop {
             if crate::sys::signals::interrupted() {
+                if group {
+                    crate::sys::proc::kill_group(child.id());
+                }
                 let _ = child.kill();
                 let _ = child.wait();
                 let _ = reader.join();
@@ -730,4 +787,237 @@ pub fn admin_conn(
         conn.params.push(("dbname".into(), "postgres".into()));
     }
     Ok(Some(conn))
+}
+
+/// What the login role of a connection may do, from `pg_roles`.
+#[derive(Debug, Clone)]
+pub struct Rights {
+    pub role: String,
+    pub superuser: bool,
+    pub createdb: bool,
+    pub createrole: bool,
+}
+
+impl Conn {
+    /// The login role's attributes.
+    pub fn rights(&self) -> Result<Rights> {
+        let rows = self.query(
+            Some("postgres"),
+            "SELECT current_user, rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = current_user",
+        )?;
+        let row = rows.first().ok_or(PgError::NoVersion)?;
+        let t = |i: usize| row.get(i).is_some_and(|v| v == "t");
+        Ok(Rights {
+            role: row[0].clone(),
+            superuser: t(1),
+            createdb: t(2),
+            createrole: t(3),
+        })
+    }
+
+    /// Whether the login role has the privileges of `role` (a member that inherits them).
+    pub fn has_privs_of(&self, role: &str) -> Result<bool> {
+        let rows = self.query(
+            Some("postgres"),
+            &format!(
+                "SELECT pg_has_role(current_user, r.oid, 'USAGE') FROM pg_roles r WHERE r.rolname = {}",
+                literal(role)
+            ),
+        )?;
+        Ok(rows.first().is_some_and(|r| r[0] == "t"))
+    }
+}
+
+/// A role that lacks what a restore or a verification needs, as data for the hint.
+#[derive(Debug, thiserror::Error)]
+pub enum Grant {
+    /// The Mattermost role may not create databases, and no `admin_data_source` is set.
+    #[error(
+        "the Mattermost role `{role}` may not create databases, which `mattermost {command}` needs"
+    )]
+    MattermostCreatedb { role: String, command: &'static str },
+    /// The role of `admin_data_source` may not create databases.
+    #[error("the role `{role}` of `mattermost.admin_data_source` may not create databases")]
+    AdminCreatedb { role: String },
+    /// The role of `admin_data_source` may not create roles (`--verify`'s throwaway one).
+    #[error("the role `{role}` of `mattermost.admin_data_source` may not create roles, which `mattermost backup --verify` needs")]
+    AdminCreaterole { role: String },
+    /// The role of `admin_data_source` is not a member of the Mattermost role.
+    #[error("the role `{role}` of `mattermost.admin_data_source` is not a member of the Mattermost role `{mattermost}`")]
+    AdminMember { role: String, mattermost: String },
+}
+
+impl From<Grant> for Error {
+    fn from(g: Grant) -> Self {
+        let message = g.to_string();
+        let hint = match &g {
+            Grant::MattermostCreatedb { role, .. } => format!(
+                "as a PostgreSQL superuser, run `ALTER ROLE {} CREATEDB`; or set `mattermost.admin_data_source` to a role that has CREATEDB and is a member of `{role}` (its password is the `admin_sql_password` secret: `toolctl mattermost secret set admin_sql_password`); nothing was changed",
+                ident(role)
+            ),
+            Grant::AdminCreatedb { role } => format!(
+                "as a PostgreSQL superuser, run `ALTER ROLE {} CREATEDB`; nothing was changed",
+                ident(role)
+            ),
+            Grant::AdminCreaterole { role } => format!(
+                "as a PostgreSQL superuser, run `ALTER ROLE {} CREATEROLE`; nothing was changed",
+                ident(role)
+            ),
+            Grant::AdminMember { role, mattermost } => format!(
+                "as a PostgreSQL superuser, run `GRANT {} TO {}` (it renames and drops the Mattermost role's databases); nothing was changed",
+                ident(mattermost),
+                ident(role)
+            ),
+        };
+        Error::new(message).hint(hint)
+    }
+}
+
+/// The connection that creates, renames and drops databases: `admin` (the
+/// `admin_data_source` role, checked: CREATEDB, CREATEROLE when `createrole`, and a member
+/// of the Mattermost role when `member`, unless a superuser) when set, else the Mattermost role itself
+/// (checked: CREATEDB). `Err(Ok(grant))` names the missing grant.
+pub fn database_creator<'a>(
+    conn: &'a Conn,
+    admin: Option<&'a Conn>,
+    createrole: bool,
+    member: bool,
+    command: &'static str,
+) -> std::result::Result<&'a Conn, std::result::Result<Grant, PgError>> {
+    match admin {
+        None => {
+            let r = conn.rights().map_err(Err)?;
+            if !(r.superuser || r.createdb) {
+                return Err(Ok(Grant::MattermostCreatedb {
+                    role: r.role,
+                    command,
+                }));
+            }
+            Ok(conn)
+        }
+        Some(admin) => {
+            let r = admin.rights().map_err(Err)?;
+            if r.superuser {
+                return Ok(admin);
+            }
+            if !r.createdb {
+                return Err(Ok(Grant::AdminCreatedb { role: r.role }));
+            }
+            if createrole && !r.createrole {
+                return Err(Ok(Grant::AdminCreaterole { role: r.role }));
+            }
+            if !member {
+                return Ok(admin);
+            }
+            let mattermost = conn.rights().map_err(Err)?.role;
+            if !admin.has_privs_of(&mattermost).map_err(Err)? {
+                return Err(Ok(Grant::AdminMember {
+                    role: r.role,
+                    mattermost,
+                }));
+            }
+            Ok(admin)
+        }
+    }
+}
+
+/// How many `pg_restore` jobs: the machine's cores (at most 8).
+pub fn restore_jobs() -> usize {
+    std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .clamp(1, 8)
+}
+
+impl Conn {
+    /// `pg_restore` of the custom-format dump `dump` (an open regular file) into `db`,
+    /// with `jobs` parallel jobs. The dump reaches it as its stdin and is named
+    /// `/dev/stdin`, so that each job re-opens that same file at its own offset (parallel
+    /// restore reads by data offsets; it refuses a pipe): no path toolctl does not hold is
+    /// ever opened. With peer authentication the file is first given to the peer user, who
+    /// re-opens it (it stays in a directory only root can enter). `extra` are further
+    /// options (`--no-owner`…).
+    pub fn restore_dump(
+        &self,
+        dump: &std::fs::File,
+        db: &str,
+        jobs: usize,
+        extra: &[&str],
+        what: &str,
+    ) -> Result<()> {
+        if let Some(u) = &self.os_user {
+            if let Some((uid, gid)) = crate::sys::users::lookup_user(u) {
+                rustix::fs::fchown(
+                    dump,
+                    Some(rustix::fs::Uid::from_raw(uid)),
+                    Some(rustix::fs::Gid::from_raw(gid)),
+                )
+                .map_err(|e| PgError::Dup(e.into()))?;
+            }
+        }
+        let input = dump.try_clone().map_err(PgError::Dup)?;
+        let mut cmd = self.command("pg_restore");
+        cmd.args(["-w", "--exit-on-error"]).args(extra);
+        if jobs > 1 {
+            cmd.arg(format!("--jobs={jobs}"));
+        }
+        cmd.arg("-d")
+            .arg(self.conninfo(Some(db)))
+            .arg("/dev/stdin")
+            .stdin(input);
+        self.run_watched(cmd, None, what)
+    }
+}
+
+impl PgError {
+    /// A failure of the server or the connection, not of the dump it was given: the
+    /// password, an unreachable server, a full disk.
+    pub fn not_the_dump(&self) -> bool {
+        matches!(
+            self,
+            PgError::Child {
+                kind: ChildFailure::Auth
+                    | ChildFailure::Peer
+                    | ChildFailure::Unreachable
+                    | ChildFailure::NoSpace,
+                ..
+            } | PgError::Spawn { .. }
+                | PgError::Wait { .. }
+                | PgError::Dup(_)
+        )
+    }
+}
+
+#[cfg(test)]
+mod failure_tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt as _;
+
+    #[test]
+    fn a_full_server_disk_is_told_apart_from_a_bad_dump() {
+        let mut w = Vec::new();
+        let c = Conn::new("user=u host=h dbname=d", None, None, &mut w).unwrap();
+        let status = std::process::ExitStatus::from_raw(256);
+        let full = c.child_error(
+            "`pg_restore`",
+            b"pg_restore: error: could not execute query: ERROR:  could not extend file \"base/1/2\": No space left on device",
+            status,
+        );
+        assert!(matches!(
+            full,
+            PgError::Child {
+                kind: ChildFailure::NoSpace,
+                ..
+            }
+        ));
+        assert!(full.not_the_dump());
+        let e = Error::from(full);
+        assert!(e.hint_text().unwrap().contains("no space is left"), "{e:?}");
+        let bad = c.child_error(
+            "`pg_restore`",
+            b"pg_restore: error: could not execute query: ERROR:  syntax error",
+            status,
+        );
+        assert!(!bad.not_the_dump());
+    }
 }

@@ -79,6 +79,20 @@ pub enum RestoreError {
     /// Sessions are connected to the live database.
     #[error("{} session(s) are connected to `{live}`; nothing was changed", sessions.len())]
     Connected { live: String, sessions: Vec<String> },
+    /// `--force-disconnect`, but some sessions belong to roles the Mattermost role may not
+    /// signal (a superuser's, another role's).
+    #[error("{} session(s) connected to `{live}` cannot be terminated by the role `{role}`; nothing was changed", sessions.len())]
+    Unterminable {
+        live: String,
+        role: String,
+        sessions: Vec<String>,
+    },
+    /// A role lacks a grant the restore needs.
+    #[error(transparent)]
+    Grant(#[from] super::pg::Grant),
+    /// The database-level properties of the dump could not be applied to the new database.
+    #[error("cannot give the restored database the settings, comment and privileges of the archived one")]
+    Properties(#[source] super::pg::PgError),
     /// A step failed and the restore was rolled back (`rollback`: why that failed too;
     /// `said`: the hint says nothing was changed).
     #[error("{source}")]
@@ -176,9 +190,18 @@ impl From<RestoreError> for Error {
                 rollback,
                 said,
             } => {
+                // A full server disk keeps its own hint (which says nothing was changed).
+                let own_hint = matches!(
+                    &*source,
+                    RestoreError::Pg(super::pg::PgError::Child {
+                        kind: super::pg::ChildFailure::NoSpace,
+                        ..
+                    })
+                );
                 let e = Error::from(*source);
                 match rollback {
                     Some(r) => e.cause(format!("and rolling back failed: {}", Error::from(*r))),
+                    None if said && own_hint => e,
                     None if said => e.hint(
                         "nothing was changed: the live database and files are as they were",
                     ),
@@ -191,6 +214,25 @@ impl From<RestoreError> for Error {
                     None => e.hint("nothing was changed: stop Mattermost (it may have reconnected) and run the restore again"),
                     Some(r) => e.cause(format!("and rolling back failed: {}", Error::from(*r))),
                 }
+            }
+            RestoreError::Unterminable { sessions, role, .. } => {
+                let mut e = Error::new(message);
+                for s in &sessions {
+                    e = e.cause(s);
+                }
+                e.hint(format!(
+                    "they belong to a superuser or to a role `{role}` has no rights over (`--force-disconnect` terminates only the sessions that role may terminate): stop those clients, or end them as a superuser (`SELECT pg_terminate_backend(PID)`), then run the restore again"
+                ))
+            }
+            RestoreError::Grant(g) => g.into(),
+            RestoreError::Properties(source) => {
+                let e = Error::from(source);
+                let mut out = Error::new(message);
+                out = out.cause(e.message());
+                for c in e.causes() {
+                    out = out.cause(c);
+                }
+                out.hint("the Mattermost role runs them (`ALTER DATABASE … SET`, `ALTER ROLE … IN DATABASE … SET`, `GRANT … ON DATABASE`, `COMMENT ON DATABASE`): give it what the cause says is missing (a role named in a grant must exist; another role's per-database settings need CREATEROLE), then run the restore again; nothing was changed")
             }
             RestoreError::Random(source) => Error::new(message).cause(source),
             RestoreError::NoSpace { source, .. } => Error::new(message)
@@ -397,6 +439,18 @@ fn rmdir_staging_name(parent: &DirHandle, name: &OsStr, id: crate::fsutil::Ident
         }
         Err(e) => Err(io_err("remove", &path)(e)),
     }
+}
+
+/// The owner of database `name`, when it exists.
+fn db_owner(t: &Target, name: &str) -> Result<Option<String>> {
+    let rows = t.conn.query(
+        Some("postgres"),
+        &format!(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = {}",
+            literal(name)
+        ),
+    )?;
+    Ok(rows.into_iter().next().and_then(|r| r.into_iter().next()))
 }
 
 fn db_exists(t: &Target, name: &str) -> Result<bool> {
@@ -636,38 +690,95 @@ fn other_directory(t: &Target, manifest: &Value, config: Option<&[u8]>) -> Optio
         .then(|| format!("the archive's config.json sets FileSettings.Directory to `{d}`"))
 }
 
-/// Sessions connected to `db` other than ours: `pid user application address state`.
-pub fn sessions(t: &Target, db: &str) -> Result<Vec<String>> {
+/// Whether the login role may terminate the backend of `a` (a `pg_stat_activity` row),
+/// as `pg_terminate_backend` decides: never a superuser's unless a superuser; else a role
+/// whose privileges it has, or any with `pg_signal_backend`.
+const TERMINABLE: &str = "(coalesce(NOT r.rolsuper, true) OR me.rolsuper) \
+ AND (me.rolsuper OR pg_has_role(current_user, a.usesysid, 'USAGE') OR pg_has_role(current_user, 'pg_signal_backend', 'USAGE'))";
+
+/// The client sessions (`backend_type = 'client backend'`: never autovacuum or another
+/// background worker, which PostgreSQL itself stops before DROP or RENAME DATABASE)
+/// connected to `db`, other than ours. A role without `pg_read_all_stats` sees no
+/// `backend_type` of another role's backends: such a backend counts when it has a user
+/// (an autovacuum worker has none).
+fn client_sessions_sql(db: &str, columns: &str, only_terminable: bool) -> String {
+    format!(
+        "SELECT {columns} FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid \
+         CROSS JOIN (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) me \
+         WHERE a.datname = {} AND a.pid <> pg_backend_pid() \
+         AND (a.backend_type = 'client backend' OR (a.backend_type IS NULL AND a.usesysid IS NOT NULL)){} ORDER BY a.pid",
+        literal(db),
+        if only_terminable { format!(" AND {TERMINABLE}") } else { String::new() }
+    )
+}
+
+/// A client session connected to the live database.
+pub struct Session {
+    /// `pid N user `u` application `a` from ADDRESS (state)`.
+    pub text: String,
+    /// Whether the Mattermost role may terminate it.
+    pub terminable: bool,
+}
+
+/// Client sessions connected to `db` other than ours.
+pub fn sessions(t: &Target, db: &str) -> Result<Vec<Session>> {
     let rows = t.conn.query(
         Some("postgres"),
-        &format!(
-            "SELECT pid, coalesce(usename, ''), coalesce(application_name, ''), coalesce(client_addr::text, 'local socket'), coalesce(state, '') \
-             FROM pg_stat_activity WHERE datname = {} AND pid <> pg_backend_pid() ORDER BY pid",
-            literal(db)
+        &client_sessions_sql(
+            db,
+            &format!(
+                "a.pid, coalesce(a.usename, ''), coalesce(a.application_name, ''), coalesce(a.client_addr::text, CASE WHEN a.backend_type IS NULL THEN 'an address this role may not see' ELSE 'local socket' END), coalesce(a.state, 'state hidden'), {TERMINABLE}"
+            ),
+            false,
         ),
     )?;
     Ok(rows
         .iter()
-        .map(|r| {
-            format!(
+        .map(|r| Session {
+            text: format!(
                 "pid {} user `{}` application `{}` from {} ({})",
                 r[0],
                 r.get(1).map_or("", |s| s),
                 r.get(2).map_or("", |s| s),
                 r.get(3).map_or("", |s| s),
                 r.get(4).map_or("", |s| s)
-            )
+            ),
+            terminable: r.get(5).is_some_and(|v| v == "t"),
         })
         .collect())
 }
 
+/// Refuses connected sessions: any without `force`; with it, those the Mattermost role may
+/// not terminate.
+fn refuse_sessions(t: &Target, live: &str, force: bool) -> Result<()> {
+    let connected = sessions(t, live)?;
+    if !force && !connected.is_empty() {
+        return Err(RestoreError::Connected {
+            live: live.to_string(),
+            sessions: connected.into_iter().map(|s| s.text).collect(),
+        });
+    }
+    let stuck: Vec<String> = connected
+        .into_iter()
+        .filter(|s| !s.terminable)
+        .map(|s| s.text)
+        .collect();
+    if !stuck.is_empty() {
+        return Err(RestoreError::Unterminable {
+            live: live.to_string(),
+            role: t.conn.user().to_string(),
+            sessions: stuck,
+        });
+    }
+    Ok(())
+}
+
+/// Terminates the client sessions of `db` the Mattermost role may terminate (after
+/// [`refuse_sessions`] found no other).
 fn terminate(t: &Target, db: &str) -> Result<()> {
     t.conn.query(
         Some("postgres"),
-        &format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = {} AND pid <> pg_backend_pid()",
-            literal(db)
-        ),
+        &client_sessions_sql(db, "pg_terminate_backend(a.pid)", true),
     )?;
     Ok(())
 }
@@ -681,16 +792,35 @@ pub struct Done {
     pub manifest: Value,
 }
 
-/// Restores `archive`; `force` terminates connected sessions.
-pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Result<Done> {
+/// Restores `archive`; `force` terminates connected sessions; `admin` (the
+/// `admin_data_source` connection) creates, renames and drops the databases when set.
+pub fn run(
+    t: &Target,
+    admin: Option<&super::pg::Conn>,
+    path: &Path,
+    force: bool,
+    progress: &dyn Fn(&str),
+) -> Result<Done> {
     check_target(t)?;
     let live = t.dbname().to_string();
     let j = new_journal(t)?;
     let (server_major, _) = t.conn.server_version()?;
     t.conn.check_client("pg_restore", server_major)?;
+    // Every grant is checked before anything is written.
+    let creator = super::pg::database_creator(&t.conn, admin, false, true, "restore").map_err(
+        |e| match e {
+            Ok(g) => RestoreError::Grant(g),
+            Err(e) => RestoreError::Pg(e),
+        },
+    )?;
     // Both directories are opened (and checked) before anything is written.
     let parent = open_trusted(t, &j.data_parent)?;
     open_trusted(t, &j.config_dir)?;
+    // Sessions that would stop the switch are refused before anything is written too
+    // (and again before the switch, for those that came meanwhile).
+    if db_exists(t, &live)? {
+        refuse_sessions(t, &live, force)?;
+    }
     // The journal goes first, so a kill from here on is cleaned up.
     write_journal(t, &j)?;
     hit("mattermost-restore-journal");
@@ -711,26 +841,41 @@ pub fn run(t: &Target, path: &Path, force: bool, progress: &dyn Fn(&str)) -> Res
     let contents = extract(t, path, &staging, &staging_path, progress).map_err(fail)?;
     let live_exists = db_exists(t, &live).map_err(fail)?;
     if live_exists {
-        let connected = sessions(t, &live).map_err(fail)?;
-        if !connected.is_empty() && !force {
-            roll_back(t, &j)?;
-            return Err(RestoreError::Connected {
-                live: live.clone(),
-                sessions: connected,
-            });
-        }
+        refuse_sessions(t, &live, force).map_err(fail)?;
     }
-    if let Err(e) = stage(t, &j, &staging, &staging_path, &contents.manifest, progress) {
-        return Err(RestoreError::RolledBack {
-            source: Box::new(e),
-            rollback: roll_back(t, &j).err().map(Box::new),
-            said: true,
-        });
+    // Every failure from here to the switch rolls back before it is reported.
+    let said = |e: RestoreError| RestoreError::RolledBack {
+        source: Box::new(e),
+        rollback: roll_back(t, &j).err().map(Box::new),
+        said: true,
+    };
+    let owner = if live_exists {
+        db_owner(t, &live).map_err(said)?
+    } else {
+        None
+    };
+    stage(
+        t,
+        creator,
+        owner,
+        &j,
+        &staging,
+        &staging_path,
+        &contents.manifest,
+        progress,
+    )
+    .map_err(said)?;
+    if live_exists {
+        refuse_sessions(t, &live, force)
+            .and_then(|()| if force { terminate(t, &live) } else { Ok(()) })
+            .map_err(|e| match e {
+                e @ (RestoreError::Connected { .. } | RestoreError::Unterminable { .. }) => {
+                    rolled_back(t, &j, e)
+                }
+                e => said(e),
+            })?;
     }
-    if live_exists && force {
-        terminate(t, &live)?;
-    }
-    switch(t, &j, live_exists)?;
+    switch(t, creator, &j, live_exists)?;
     hit("mattermost-restore-switched");
     finish_files(t, &j, Some(staging))?;
     let jp = journal_path(t);
@@ -856,8 +1001,11 @@ fn extract(
 /// Stages everything the switch needs: data/ given to Mattermost's user (or dropped when
 /// the archive holds no local files), the dump restored into the new database, the staged
 /// files synced, and the journal's phase `staged`.
+#[allow(clippy::too_many_arguments)]
 fn stage(
     t: &Target,
+    creator: &super::pg::Conn,
+    owner: Option<String>,
     j: &Journal,
     staging: &DirHandle,
     staging_path: &Path,
@@ -873,28 +1021,37 @@ fn stage(
             .map_err(io_err("remove", &staging_path.join("data")))?;
     }
     progress(&format!("restoring the dump into `{}`", j.new_db));
-    t.conn.query(
-        Some("postgres"),
-        &format!("CREATE DATABASE {} TEMPLATE template0", ident(&j.new_db)),
-    )?;
-    hit("mattermost-restore-created");
     // The dump reaches pg_restore as its stdin, an open descriptor: no path to it is
     // ever used.
     let dump = staging
         .open_file(OsStr::new("db.dump"))
         .map_err(io_err("open", &staging_path.join("db.dump")))?;
-    let mut cmd = t.conn.command("pg_restore");
-    cmd.args([
-        "-w",
-        "--exit-on-error",
-        "--single-transaction",
-        "--no-owner",
-        "--no-acl",
-        "-d",
-    ])
-    .arg(t.conn.conninfo(Some(&j.new_db)))
-    .stdin(dump);
-    t.conn.run(cmd, "`pg_restore`")?;
+    // The archived database's encoding, locale provider and locales, its settings,
+    // comment and privileges (what `pg_restore --create` would give it), under the new
+    // name; owned by the live database's owner (else the Mattermost role).
+    let props = super::dbprops::DbProps::read(&t.conn, &dump)?;
+    let owner = match owner {
+        Some(o) => o,
+        None => t.conn.rights()?.role,
+    };
+    creator.query(Some("postgres"), &props.create_sql(&j.new_db, &owner))?;
+    hit("mattermost-restore-created");
+    // Not one transaction (parallel jobs cannot share one): a failure drops the whole
+    // new database instead. Objects all become the restoring role's (`--no-owner`); the
+    // grants inside the database (to other roles too) and default privileges are kept,
+    // so a role they name must exist.
+    t.conn.restore_dump(
+        &dump,
+        &j.new_db,
+        super::pg::restore_jobs(),
+        &["--no-owner"],
+        "`pg_restore`",
+    )?;
+    if let Some(sql) = props.properties_sql(&j.new_db) {
+        t.conn
+            .execute(Some("postgres"), &sql)
+            .map_err(RestoreError::Properties)?;
+    }
     hit("mattermost-restore-restored");
     // The staged files are durable before the journal says so (written back while
     // pg_restore ran, so this is cheap now).
@@ -909,7 +1066,7 @@ fn stage(
 /// The commit point: the live database becomes the old one and the new one the live one,
 /// in one transaction (one query string is one implicit transaction: both renames commit
 /// or neither does). A failure rolls the restore back.
-fn switch(t: &Target, j: &Journal, live_exists: bool) -> Result<()> {
+fn switch(t: &Target, creator: &super::pg::Conn, j: &Journal, live_exists: bool) -> Result<()> {
     let live = &j.live;
     let swap = if live_exists {
         format!(
@@ -926,7 +1083,7 @@ fn switch(t: &Target, j: &Journal, live_exists: bool) -> Result<()> {
             ident(live)
         )
     };
-    if let Err(e) = t.conn.query(Some("postgres"), &swap) {
+    if let Err(e) = creator.query(Some("postgres"), &swap) {
         return Err(RestoreError::SwitchFailed {
             source: e,
             rollback: roll_back(t, j).err().map(Box::new),

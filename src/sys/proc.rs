@@ -29,3 +29,11 @@ pub fn send_signal(pid: i32, sig: i32) {
 pub fn hostname() -> String {
     String::from_utf8_lossy(rustix::system::uname().nodename().to_bytes()).into_owned()
 }
+
+/// Sends SIGKILL to every process of the process group `pgid` (a child toolctl started in
+/// a group of its own, with whatever it forked), best effort.
+pub fn kill_group(pgid: u32) {
+    if let Some(pid) = rustix::process::Pid::from_raw(pgid as i32) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+}

@@ -30,3 +30,8 @@ pub fn defer_terminating() -> std::io::Result<()> {
 pub fn interrupted() -> bool {
     CAUGHT.get().is_some_and(|f| f.load(Ordering::SeqCst))
 }
+
+/// Whether [`defer_terminating`] is in force: the command stops its children itself.
+pub fn deferring() -> bool {
+    CAUGHT.get().is_some()
+}

@@ -28,6 +28,7 @@ mod mattermost;
 mod mattermost_archive;
 mod mattermost_attacks;
 mod mattermost_backup_attacks;
+mod mattermost_db;
 mod mattermost_env;
 mod outside_attacks;
 mod postgres;

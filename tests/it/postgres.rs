@@ -4,7 +4,8 @@
 //! random 127.0.0.1 port and a socket in that dir. Started from a thread that lives as long
 //! as the process, with a parent-death signal so a killed test binary leaves no server
 //! behind; stopped with SIGINT (fast shutdown) and reaped at exit. `pg_hba.conf` requires
-//! scram-sha-256 for every role but `postgres`, so a wrong password really fails. Each test
+//! scram-sha-256 for every role but `postgres` (and `toolctl_peer`, which the socket
+//! authenticates by its operating-system user: peer), so a wrong password really fails. Each test
 //! gets its own role and database ([`Pg::fresh`]), so tests run in parallel.
 
 use std::os::unix::process::CommandExt;
@@ -92,7 +93,7 @@ pub fn server() -> &'static Server {
         append(&data.join("postgresql.conf"), &conf);
         std::fs::write(
             data.join("pg_hba.conf"),
-            "local all postgres trust\nhost all postgres 127.0.0.1/32 trust\nlocal all all scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n",
+            "local all postgres trust\nhost all postgres 127.0.0.1/32 trust\nlocal all toolctl_peer peer\nlocal all all scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n",
         )
         .expect("pg_hba");
         let (tx, rx) = std::sync::mpsc::channel();
