@@ -655,7 +655,7 @@ fn mail_room_with_a_ca_file_reconnects_after_its_session_is_kicked() {
             "incoming-email",
             format!("user: '{ALICE}'\npassword: '{ALICE_PASSWORD}'\n"),
         )
-        .secret("mailroom", "webhook_secret: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY='\n")
+        .secret("mailroom", "webhook_secret: 'dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s='\n")
         .build();
     t.toolctl(["reconfigure"]).run().assert_code(0);
     let yml = rendered(&t, "mail_room.yml");
