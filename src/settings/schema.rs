@@ -153,7 +153,7 @@ fn mattermost(keys: &mut Vec<Key>) {
         key("mattermost.gitlab_enable", Kind::Bool, D::Bool(false)),
         key("mattermost.gitlab_id", Kind::Str, D::None),
         secret("mattermost.gitlab_secret", Scope::Mattermost, "gitlab_secret"),
-        key("mattermost.gitlab_scope", Kind::Str, D::Str("read_user")),
+        key("mattermost.gitlab_scope", Kind::Str, D::Str("")),
         key("mattermost.gitlab_auth_endpoint", Kind::Str, D::Derived("external_url + /oauth/authorize")),
         key("mattermost.gitlab_token_endpoint", Kind::Str, D::Derived("external_url + /oauth/token")),
         key("mattermost.gitlab_user_api_endpoint", Kind::Str, D::Derived("external_url + /api/v4/user")),
