@@ -26,6 +26,7 @@ mod mattermost;
 mod mattermost_attacks;
 mod mattermost_backup_attacks;
 mod mattermost_env;
+mod mattermost_settings;
 mod outside_attacks;
 mod postgres;
 mod probes;
