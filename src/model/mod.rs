@@ -554,6 +554,8 @@ pub struct Nginx {
     pub client_max_body_size: String,
     pub proxy_read_timeout: String,
     pub websocket_proxy_read_timeout: String,
+    /// `listen [::]:…` beside every `listen …` (omnibus listens on IPv4 only by default).
+    pub listen_ipv6: bool,
 }
 
 /// `[mattermost]`.

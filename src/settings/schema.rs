@@ -176,6 +176,7 @@ fn mattermost(keys: &mut Vec<Key>) {
         key("mattermost.nginx.client_max_body_size", Kind::Str, D::Str("100M")),
         key("mattermost.nginx.proxy_read_timeout", Kind::Str, D::Str("600s")),
         key("mattermost.nginx.websocket_proxy_read_timeout", Kind::Str, D::Str("90s")),
+        key("mattermost.nginx.listen_ipv6", Kind::Bool, D::Bool(false)),
     ]);
 }
 

@@ -11,6 +11,7 @@
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -204,6 +205,181 @@ fn mattermost_nginx_settings_reach_their_locations() {
         "{text}"
     );
     assert!(text.contains("keepalive 32;"), "{text}");
+    // The Boards plugin's WebSocket: upgraded, with the WebSocket timeout.
+    let boards = text
+        .split_once("location /plugins/focalboard/ws/ {")
+        .expect("the Boards WebSocket location")
+        .1
+        .split_once('}')
+        .unwrap()
+        .0;
+    assert!(boards.contains("proxy_set_header Upgrade $http_upgrade;"), "{text}");
+    assert!(
+        boards.contains("proxy_set_header Connection \"upgrade\";"),
+        "{text}"
+    );
+    assert!(boards.contains("proxy_read_timeout 120s;"), "{text}");
+    // Both servers: no version; over TLS no compression; IPv6 as asked (`listen_ipv6`).
+    assert_eq!(text.matches("server_tokens off;").count(), 2, "{text}");
+    assert_eq!(text.matches("gzip off;").count(), 1, "{text}");
+    assert!(text.contains("listen [::]:80;\n"), "{text}");
+    assert!(text.contains("listen [::]:443 ssl http2;\n"), "{text}");
+    // Off by default, as omnibus.
+    let t = root_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/full"));
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    let text = fs::read_to_string(rendered(&t, "nginx/mattermost.conf")).unwrap();
+    assert!(!text.contains("[::]"), "{text}");
+    assert!(text.contains("server_tokens off;"), "{text}");
+}
+
+/// A stand-in for Mattermost behind nginx: `101 Switching Protocols` to a request that
+/// still carries `Upgrade: websocket` and `Connection: upgrade` when it arrives, else
+/// `200`; the request path is echoed in `X-Path`.
+fn upgrade_backend() -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut head = Vec::new();
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push(line.trim_end().to_ascii_lowercase());
+            }
+            let path = head
+                .first()
+                .and_then(|l| l.split(' ').nth(1))
+                .unwrap_or("")
+                .to_string();
+            let upgrade = head.iter().any(|h| h == "upgrade: websocket")
+                && head.iter().any(|h| h == "connection: upgrade");
+            let answer = if upgrade {
+                format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Path: {path}\r\n\r\n")
+            } else {
+                format!("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Path: {path}\r\n\r\n")
+            };
+            let _ = s.write_all(answer.as_bytes());
+        }
+    });
+    port
+}
+
+/// A free port on 127.0.0.1 (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The status line nginx answers to a WebSocket handshake for `path`.
+fn handshake(port: u16, path: &str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: chat.example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    .unwrap();
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).unwrap();
+    line.trim_end().to_string()
+}
+
+#[test]
+fn nginx_upgrades_the_api_and_boards_websockets_and_nothing_else() {
+    let backend = upgrade_backend();
+    let port = free_port();
+    let t = TestRoot::builder()
+        .settings(format!(
+            "[mattermost]\nexternal_url = \"http://chat.example.test:{port}\"\n\
+             listen_address = \"127.0.0.1:{backend}\"\n\
+             sql_data_source = \"user=mm host=db dbname=mm\"\n"
+        ))
+        .build();
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    let conf = rendered(&t, "nginx/mattermost.conf");
+    let (ok, out) = nginx_t(&t, &conf);
+    assert!(ok, "{out}");
+    let work = tempfile::Builder::new()
+        .prefix("toolctl-nginx-")
+        .tempdir()
+        .unwrap();
+    let w = work.path();
+    let main = w.join("nginx.conf");
+    fs::write(
+        &main,
+        format!(
+            "events {{}}\nhttp {{\n    access_log off;\n    client_body_temp_path {0}/body;\n    proxy_temp_path {0}/proxy;\n    fastcgi_temp_path {0}/fastcgi;\n    uwsgi_temp_path {0}/uwsgi;\n    scgi_temp_path {0}/scgi;\n    include {1};\n}}\n",
+            w.display(),
+            conf.display()
+        ),
+    )
+    .unwrap();
+    let nginx = Command::new("nginx")
+        .arg("-p")
+        .arg(format!("{}/", w.display()))
+        .arg("-c")
+        .arg(&main)
+        .arg("-e")
+        .arg(w.join("error.log"))
+        .args(["-g", &format!("daemon off; pid {}/nginx.pid;", w.display())])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("run nginx: {e}"));
+    // Stopped with SIGTERM (the master stops its workers), then the whole group killed:
+    // a killed master would leave its workers behind.
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let pid = self.0.id() as libc::pid_t;
+            // SAFETY: signals to the process and the group this test started.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+            let _ = self.0.wait();
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        }
+    }
+    let nginx = Stop(nginx);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "nginx did not listen");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let results = [
+        "/api/v4/websocket",
+        "/plugins/focalboard/ws/",
+        "/plugins/focalboard/ws/onchange?token=x",
+        "/api/v4/users/me",
+    ]
+    .map(|p| (p, handshake(port, p)));
+    drop(nginx);
+    let status = |p: &str| {
+        results
+            .iter()
+            .find(|(q, _)| *q == p)
+            .map(|(_, s)| s.clone())
+            .unwrap()
+    };
+    assert_eq!(status("/api/v4/websocket"), "HTTP/1.1 101 Switching Protocols", "{results:?}");
+    assert_eq!(status("/plugins/focalboard/ws/"), "HTTP/1.1 101 Switching Protocols", "{results:?}");
+    assert_eq!(
+        status("/plugins/focalboard/ws/onchange?token=x"),
+        "HTTP/1.1 101 Switching Protocols",
+        "{results:?}"
+    );
+    // `location /` drops the upgrade (`Connection ""`).
+    assert_eq!(status("/api/v4/users/me"), "HTTP/1.1 200 OK", "{results:?}");
 }
 
 /// What Ruby sees in a mail_room.yml: per mailbox, its keys (each must be a Symbol), the
