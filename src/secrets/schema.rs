@@ -124,29 +124,33 @@ pub fn validate(scope: Scope, bytes: &[u8]) -> Result<(), SchemaError> {
 const WEBHOOK_SECRET_BYTES: usize = 32;
 
 fn check_formats(scope: Scope, entries: &[Entry]) -> Result<(), SchemaError> {
-    use base64::Engine;
     if scope != Scope::Mailroom {
         return Ok(());
     }
     let Some(e) = entries.iter().find(|e| e.key == "webhook_secret") else {
         return Ok(());
     };
+    match webhook_secret_problem(&e.value) {
+        None => Ok(()),
+        Some(why) => Err(SchemaError::NotBase64Key {
+            key: "webhook_secret",
+            why,
+        }),
+    }
+}
+
+/// Why `value` is not a webhook token GitLab can read (`None` when it is): never the value.
+pub fn webhook_secret_problem(value: &str) -> Option<String> {
+    use base64::Engine;
     // STANDARD: the `+/` alphabet with `=` padding required, and no whitespace or line
     // breaks, as Ruby's strict_decode64. Non-canonical trailing bits are refused there too.
-    let why = match base64::engine::general_purpose::STANDARD.decode(e.value.as_bytes()) {
-        Err(_) => "not strict base64".to_string(),
+    match base64::engine::general_purpose::STANDARD.decode(value.as_bytes()) {
+        Err(_) => Some("not strict base64".to_string()),
         Ok(bytes) => {
             let n = zeroize::Zeroizing::new(bytes).len();
-            if n == WEBHOOK_SECRET_BYTES {
-                return Ok(());
-            }
-            format!("it decodes to {n} bytes")
+            (n != WEBHOOK_SECRET_BYTES).then(|| format!("it decodes to {n} bytes"))
         }
-    };
-    Err(SchemaError::NotBase64Key {
-        key: "webhook_secret",
-        why,
-    })
+    }
 }
 
 /// Parses a secret of `scope` into its entries, refusing anything but a flat mapping of

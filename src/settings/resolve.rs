@@ -449,6 +449,7 @@ pub mod rules {
         same_mailbox(s, &mailboxes, &mut out);
         graph_mailer(r, s, &mailboxes, &mut out);
         mattermost(r, s, &mut out);
+        webhook_secret(r, s, &mut out);
         graph_endpoints(r, s, &mut out);
         services(r, s, &mut out);
         path_controls(r, s, &mut out);
@@ -905,6 +906,18 @@ pub mod rules {
                 "set `external_url = \"https://gitlab.example.com\"` or the three `mattermost.gitlab_*_endpoint` keys"));
             }
         }
+    }
+
+    /// A webhook token stored before its format was checked on write: GitLab's
+    /// `read_secret` and mail_room would refuse it, so every postback would fail.
+    fn webhook_secret(r: Values, s: &Settings, out: &mut Vec<Diag>) {
+        let key = "mailroom.webhook_secret";
+        let Some(why) = r.str(key).and_then(secret_schema::webhook_secret_problem) else {
+            return;
+        };
+        out.push(diag(Severity::Error, s, key,
+            format!("the stored `webhook_secret` of the mailroom secret is not strict base64 of exactly 32 bytes ({why}); GitLab and mail_room decode it with `strict_decode64`, so every postback would fail"),
+            "replace it: `openssl rand -base64 32 | toolctl mailroom secret set webhook_secret`, then run `toolctl reconfigure` on every node and restart GitLab and mail_room"));
     }
 
     /// `[mattermost]`'s database as toolctl's PostgreSQL clients (check, backup, restore)

@@ -1880,3 +1880,43 @@ fn a_webhook_secret_that_is_not_base64_of_32_bytes_is_refused_by_set_write_and_e
         .run();
     assert_eq!(shown.stdout_str().as_bytes(), &good[..good.len() - 1]);
 }
+
+#[test]
+fn a_stored_webhook_secret_of_another_format_stops_reconfigure_until_replaced() {
+    let t = TestRoot::builder()
+        .settings(
+            "external_url = \"https://gitlab.example.com\"\n\n[incoming_email]\nenabled = true\n\
+             address = \"incoming+%{key}@example.com\"\nhost = \"imap.example.com\"\nport = 993\nssl = true\n",
+        )
+        .secret("incoming-email", "user: 'in'\npassword: 'pw'\n")
+        .build();
+    // Written before toolctl checked the format (the CLI refuses it now): age itself.
+    let out = std::process::Command::new("age")
+        .args(["-e", "-i"])
+        .arg(t.key_file())
+        .arg("-o")
+        .arg(t.secret_file("mailroom"))
+        .stdin(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(b"webhook_secret: 'token'\n")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success(), "age failed");
+    let before = t.snapshot();
+    let out = t.toolctl(["reconfigure"]).run();
+    out.assert_error(
+        "is not strict base64 of exactly 32 bytes",
+        &["openssl rand -base64 32", "secret set webhook_secret"],
+    );
+    before.assert_unchanged(&t.snapshot(), &out);
+    assert!(!out.stderr.contains("token'"), "{out}");
+    // `secret set` does not need valid settings: the fix works, then reconfigure does.
+    t.toolctl(["mailroom", "secret", "set", "webhook_secret"])
+        .stdin("dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s=\n")
+        .run()
+        .assert_code(0);
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+}
