@@ -360,10 +360,17 @@ mod go_keyword_tests {
     #[test]
     fn keywords_without_a_libpq_form_are_refused_with_a_hint() {
         let mut w = Vec::new();
-        let e = parse("user=mm dbname=mm sslinline=true sslcert='-----BEGIN'", &mut w).unwrap_err();
+        let e = parse(
+            "user=mm dbname=mm sslinline=true sslcert='-----BEGIN'",
+            &mut w,
+        )
+        .unwrap_err();
         assert!(e.contains("`sslinline`"), "{e}");
         let (why, hint) = go_only_in("postgres://mm@db/mm?krbspn=postgres/db").unwrap();
-        assert!(why.contains("`krbspn`") && hint.contains("krbsrvname"), "{why} {hint}");
+        assert!(
+            why.contains("`krbspn`") && hint.contains("krbsrvname"),
+            "{why} {hint}"
+        );
         assert!(go_only_in("user=mm search_path=x").is_none());
     }
 }

@@ -576,7 +576,10 @@ fn secret_set_merges_one_value_from_stdin() {
         .stdin("dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s=")
         .run()
         .assert_code(0);
-    assert_eq!(t.show_secret("mailroom"), b"webhook_secret: \"dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s=\"\n");
+    assert_eq!(
+        t.show_secret("mailroom"),
+        b"webhook_secret: \"dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s=\"\n"
+    );
     // Refusals change nothing.
     let before = t.snapshot();
     t.toolctl(["smtp", "secret", "set", "pasword"])

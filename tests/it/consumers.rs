@@ -213,7 +213,10 @@ fn mattermost_nginx_settings_reach_their_locations() {
         .split_once('}')
         .unwrap()
         .0;
-    assert!(boards.contains("proxy_set_header Upgrade $http_upgrade;"), "{text}");
+    assert!(
+        boards.contains("proxy_set_header Upgrade $http_upgrade;"),
+        "{text}"
+    );
     assert!(
         boards.contains("proxy_set_header Connection \"upgrade\";"),
         "{text}"
@@ -371,8 +374,16 @@ fn nginx_upgrades_the_api_and_boards_websockets_and_nothing_else() {
             .map(|(_, s)| s.clone())
             .unwrap()
     };
-    assert_eq!(status("/api/v4/websocket"), "HTTP/1.1 101 Switching Protocols", "{results:?}");
-    assert_eq!(status("/plugins/focalboard/ws/"), "HTTP/1.1 101 Switching Protocols", "{results:?}");
+    assert_eq!(
+        status("/api/v4/websocket"),
+        "HTTP/1.1 101 Switching Protocols",
+        "{results:?}"
+    );
+    assert_eq!(
+        status("/plugins/focalboard/ws/"),
+        "HTTP/1.1 101 Switching Protocols",
+        "{results:?}"
+    );
     assert_eq!(
         status("/plugins/focalboard/ws/onchange?token=x"),
         "HTTP/1.1 101 Switching Protocols",
@@ -831,7 +842,10 @@ fn mail_room_with_a_ca_file_reconnects_after_its_session_is_kicked() {
             "incoming-email",
             format!("user: '{ALICE}'\npassword: '{ALICE_PASSWORD}'\n"),
         )
-        .secret("mailroom", "webhook_secret: 'dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s='\n")
+        .secret(
+            "mailroom",
+            "webhook_secret: 'dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s='\n",
+        )
         .build();
     t.toolctl(["reconfigure"]).run().assert_code(0);
     let yml = rendered(&t, "mail_room.yml");
@@ -862,7 +876,10 @@ fn mail_room_with_a_ca_file_reconnects_after_its_session_is_kicked() {
     assert_eq!(view["first"], "ok", "{view}");
     assert_eq!(view["kicked"], true, "{view}");
     assert!(
-        view["second"].as_str().unwrap().starts_with("NoMethodError"),
+        view["second"]
+            .as_str()
+            .unwrap()
+            .starts_with("NoMethodError"),
         "{view}"
     );
 
@@ -870,7 +887,10 @@ fn mail_room_with_a_ca_file_reconnects_after_its_session_is_kicked() {
     fs::copy(&certs().self_signed.cert, t.path("ca.pem")).unwrap();
     let view = mail_room_reconnect(&t, &yml, &dovecot);
     assert!(
-        view["first"].as_str().unwrap().contains("certificate verify failed"),
+        view["first"]
+            .as_str()
+            .unwrap()
+            .contains("certificate verify failed"),
         "{view}"
     );
 }

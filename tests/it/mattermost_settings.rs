@@ -71,7 +71,10 @@ fn data_source_keywords_without_a_libpq_form_are_refused_with_their_fix() {
         "user=mm host=127.0.0.1 port=9 dbname=mm sslmode=verify-full sslinline=true",
     );
     refused_everywhere(&t, "`sslinline`", &["sslrootcert", "remove `sslinline`"]);
-    let t = root("", "postgres://mm@127.0.0.1:9/mm?krbspn=postgres/db.example.com");
+    let t = root(
+        "",
+        "postgres://mm@127.0.0.1:9/mm?krbspn=postgres/db.example.com",
+    );
     refused_everywhere(&t, "`krbspn`", &["krbsrvname"]);
 }
 
@@ -102,20 +105,28 @@ fn search_path_reaches_check_and_backup_as_a_server_option() {
     let out = m.run(&["mattermost", "check", "--output-format", "json"]);
     assert_eq!(out.step("schema")["status"], "ok", "{out}");
     let archive = m.backup();
-    m.run(&["mattermost", "backup", "--verify", archive.to_str().unwrap()])
-        .assert_code(0);
+    m.run(&[
+        "mattermost",
+        "backup",
+        "--verify",
+        archive.to_str().unwrap(),
+    ])
+    .assert_code(0);
 }
 
 #[test]
 fn gitlab_scope_defaults_to_empty_as_mattermost_does() {
-    let t = root("gitlab_enable = true\ngitlab_id = \"app-id\"\n", "user=mm host=db dbname=mm");
+    let t = root(
+        "gitlab_enable = true\ngitlab_id = \"app-id\"\n",
+        "user=mm host=db dbname=mm",
+    );
     t.write_secret(
         "mattermost",
         b"sql_password: 'pw-not-shown'\ngitlab_secret: 'oauth-secret'\n",
     );
     t.toolctl(["reconfigure"]).run().assert_code(0);
-    let env = fs::read_to_string(t.path("var/opt/toolctl/rendered/mattermost/mattermost.env"))
-        .unwrap();
+    let env =
+        fs::read_to_string(t.path("var/opt/toolctl/rendered/mattermost/mattermost.env")).unwrap();
     assert!(env.contains("MM_GITLABSETTINGS_SCOPE=\"\"\n"), "{env}");
     let config: serde_json::Value =
         serde_json::from_slice(&fs::read(t.path(CONFIG)).unwrap()).unwrap();

@@ -20,7 +20,10 @@ const SECRETS: [(&str, &str); 3] = [
         "mattermost",
         "gitlab_secret: 'oauth-secret'\nsql_password: '0123'\n",
     ),
-    ("mailroom", "webhook_secret: 'dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s='\n"),
+    (
+        "mailroom",
+        "webhook_secret: 'dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s='\n",
+    ),
 ];
 
 /// A root with a settings file, a key and three secrets.

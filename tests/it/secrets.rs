@@ -35,7 +35,10 @@ const SCOPES: [(&str, &str); 8] = [
         "mattermost",
         "gitlab_secret: 'oauth-secret'\nsql_password: '0123'\n",
     ),
-    ("mailroom", "webhook_secret: 'dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s='\n"),
+    (
+        "mailroom",
+        "webhook_secret: 'dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s='\n",
+    ),
     ("redis", "password: 'redis+pass'\n"),
     (
         "custom-email",
@@ -833,7 +836,10 @@ fn edit_creates_the_key_on_a_fresh_root() {
     out.assert_code(0);
     assert!(out.stderr.contains("Created the key"), "{out}");
     assert_eq!(mode(&r.key_file()), 0o600);
-    assert_eq!(r.show_secret("mailroom"), b"webhook_secret: 'dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s='\n");
+    assert_eq!(
+        r.show_secret("mailroom"),
+        b"webhook_secret: 'dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s='\n"
+    );
 }
 
 #[test]
@@ -1900,7 +1906,10 @@ fn a_stored_webhook_secret_of_another_format_stops_reconfigure_until_replaced() 
         .spawn()
         .and_then(|mut c| {
             use std::io::Write;
-            c.stdin.take().unwrap().write_all(b"webhook_secret: 'token'\n")?;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(b"webhook_secret: 'token'\n")?;
             c.wait_with_output()
         })
         .unwrap();
