@@ -132,3 +132,56 @@ fn gitlab_scope_defaults_to_empty_as_mattermost_does() {
         serde_json::from_slice(&fs::read(t.path(CONFIG)).unwrap()).unwrap();
     assert_eq!(config["GitLabSettings"]["Scope"], "", "{config}");
 }
+
+#[test]
+fn import_gitlab_rb_leaves_out_what_the_commands_would_refuse() {
+    let t = TestRoot::builder()
+        .settings("external_url = \"https://gitlab.example.com\"\n")
+        .secrets_init()
+        .build();
+    let rb = t.aux().join("gitlab.rb");
+    fs::write(
+        &rb,
+        "mattermost['sql_driver_name'] = 'mysql'\n\
+         mattermost['sql_data_source'] = 'user=mm host=db dbname=mm sslinline=true'\n",
+    )
+    .unwrap();
+    let out = t
+        .toolctl([
+            "import",
+            "gitlab-rb",
+            rb.to_str().unwrap(),
+            "--output-format",
+            "json",
+        ])
+        .run();
+    let doc = out.json();
+    let reasons: Vec<(u64, String)> = doc["not_imported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["line"].as_u64().unwrap(),
+                n["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|(l, r)| *l == 1 && r.contains("PostgreSQL's clients only")),
+        "{out}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|(l, r)| *l == 2 && r.contains("`sslinline`") && r.contains("sslrootcert")),
+        "{out}"
+    );
+    let settings = fs::read_to_string(t.config_file()).unwrap();
+    assert!(
+        !settings.contains("mysql") && !settings.contains("sslinline"),
+        "{settings}"
+    );
+}
