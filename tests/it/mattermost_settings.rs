@@ -62,6 +62,14 @@ fn mysql_is_refused_by_check_backup_and_reconfigure() {
         "`mattermost.sql_driver_name` is `mysql`",
         &["PostgreSQL", "sql_driver_name = \"postgres\""],
     );
+    // `config set` refuses to write it.
+    let t = root("", "user=mm host=127.0.0.1 port=9 dbname=mm");
+    let before = t.snapshot();
+    let out = t
+        .toolctl(["config", "set", "mattermost.sql_driver_name", "mysql"])
+        .run();
+    out.assert_error("`mattermost.sql_driver_name` is `mysql`", &["PostgreSQL"]);
+    before.assert_unchanged(&t.snapshot(), &out);
 }
 
 #[test]
