@@ -51,7 +51,10 @@ fn main() {
             "smtp",
             format!("user_name: '{ALICE}'\npassword: '{ALICE_PASSWORD}'\n"),
         ),
-        ("mailroom", "webhook_secret: 'token'\n".to_string()),
+        (
+            "mailroom",
+            "webhook_secret: 'dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s='\n".to_string(),
+        ),
     ] {
         let mut c = Command::new(toolctl)
             .args([

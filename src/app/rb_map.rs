@@ -554,6 +554,24 @@ fn value(m: &mut Mapped, st: &Statement, path: &str, v: &RbValue, from: String) 
             )
         }
     };
+    // What every command reading `[mattermost]` refuses is not imported, with the reason.
+    if path == "mattermost.sql_driver_name" && value.as_str() == Some("mysql") {
+        return not(
+            m,
+            "toolctl checks, backs up and restores Mattermost's database with PostgreSQL's clients only: move Mattermost to PostgreSQL first (`migration-assist`, pgloader)".into(),
+        );
+    }
+    if matches!(
+        path,
+        "mattermost.sql_data_source" | "mattermost.admin_data_source"
+    ) {
+        if let Some((why, hint)) = value
+            .as_str()
+            .and_then(crate::model::datasource::go_only_in)
+        {
+            return not(m, format!("{why}; {hint}"));
+        }
+    }
     // A password inside Mattermost's data source belongs in the `sql_password` secret.
     if path == "mattermost.sql_data_source" {
         if let Some(s) = value.as_str() {

@@ -14,10 +14,13 @@ pub fn parse(
     } else {
         parse_kv(s)?
     };
+    if let Some((why, _)) = go_only(&params) {
+        return Err(why);
+    }
     params.retain(|(k, v)| {
-        if k == "binary_parameters" {
+        if CLIENT_SIDE.contains(&k.as_str()) {
             warn.push(format!(
-                "`binary_parameters={v}` in `mattermost.sql_data_source` is Mattermost's own option, not libpq's: left out for the PostgreSQL clients"
+                "`{k}={v}` in `mattermost.sql_data_source` is an option of Mattermost's Go driver (lib/pq), not libpq's: left out for the PostgreSQL clients"
             ));
             false
         } else {
@@ -30,7 +33,126 @@ pub fn parse(
             *v = "require".into();
         }
     }
-    Ok(params)
+    Ok(runtime_parameters_as_options(params))
+}
+
+/// libpq's connection keywords (PostgreSQL 17, "Parameter Key Words"): all that `psql`,
+/// `pg_dump` and `pg_restore` accept; any other makes them fail with `invalid connection
+/// option`.
+const LIBPQ_KEYWORDS: &[&str] = &[
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "passfile",
+    "require_auth",
+    "channel_binding",
+    "connect_timeout",
+    "client_encoding",
+    "options",
+    "application_name",
+    "fallback_application_name",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_count",
+    "tcp_user_timeout",
+    "replication",
+    "gssencmode",
+    "sslmode",
+    "sslnegotiation",
+    "requiressl",
+    "sslcompression",
+    "sslcert",
+    "sslkey",
+    "sslpassword",
+    "sslcertmode",
+    "sslrootcert",
+    "sslcrl",
+    "sslcrldir",
+    "sslsni",
+    "requirepeer",
+    "ssl_min_protocol_version",
+    "ssl_max_protocol_version",
+    "krbsrvname",
+    "gsslib",
+    "gssdelegation",
+    "service",
+    "target_session_attrs",
+    "load_balance_hosts",
+];
+
+/// Options of Go's lib/pq that only change how the driver itself talks (binary formats,
+/// prepared statements): they mean nothing to libpq's clients and are left out.
+const CLIENT_SIDE: &[&str] = &["binary_parameters", "disable_prepared_binary_result"];
+
+/// lib/pq's own keywords that libpq has no form for: the clients cannot be given the same
+/// connection, so the data source is refused, with what to write instead.
+const NO_LIBPQ_FORM: &[(&str, &str)] = &[
+    (
+        "sslinline",
+        "write the PEM of `sslcert`, `sslkey` and `sslrootcert` to root-owned files and give their paths instead (both Mattermost's driver and libpq read files); then remove `sslinline`",
+    ),
+    (
+        "krbspn",
+        "libpq names the Kerberos service with `krbsrvname` (the service part of the principal) and takes the host from `host`: write `krbsrvname=…` instead of `krbspn`",
+    ),
+];
+
+/// The first keyword of `params` that Mattermost's driver reads and libpq has no form for:
+/// the reason and the hint.
+pub fn go_only(params: &[(String, String)]) -> Option<(String, &'static str)> {
+    params.iter().find_map(|(k, _)| {
+        NO_LIBPQ_FORM.iter().find(|(n, _)| n == k).map(|(n, hint)| {
+            (
+                format!("`{n}` is an option of Mattermost's Go driver (lib/pq) that libpq, and so psql and pg_dump, has no form for"),
+                *hint,
+            )
+        })
+    })
+}
+
+/// `source`'s keywords that have no libpq form ([`go_only`]), for the settings check
+/// (`None` also when the source does not parse: that is reported where it is used).
+pub fn go_only_in(source: &str) -> Option<(String, &'static str)> {
+    let s = source.trim();
+    let params = if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+        parse_url(s).ok()?
+    } else {
+        parse_kv(s).ok()?
+    };
+    go_only(&params)
+}
+
+/// Keywords libpq does not know are run-time parameters to lib/pq, which sends them to the
+/// server in the startup packet (`search_path=mm`, `statement_timeout=5000`…); libpq's
+/// form of the same is `options=-c name=value`, appended to any `options` written.
+fn runtime_parameters_as_options(params: Vec<(String, String)>) -> Vec<(String, String)> {
+    let (known, runtime): (Vec<_>, Vec<_>) = params
+        .into_iter()
+        .partition(|(k, _)| LIBPQ_KEYWORDS.contains(&k.as_str()));
+    if runtime.is_empty() {
+        return known;
+    }
+    let mut out = known;
+    // In `options`, a space separates arguments and a backslash escapes the next byte.
+    let escape = |v: &str| v.replace('\\', "\\\\").replace(' ', "\\ ");
+    let added: Vec<String> = runtime
+        .iter()
+        .map(|(k, v)| format!("-c{}={}", escape(k), escape(v)))
+        .collect();
+    match out.iter_mut().find(|(k, _)| k == "options") {
+        Some((_, o)) => {
+            for a in &added {
+                o.push(' ');
+                o.push_str(a);
+            }
+        }
+        None => out.push(("options".into(), added.join(" "))),
+    }
+    out
 }
 
 pub fn parse_kv(s: &str) -> std::result::Result<Vec<(String, String)>, String> {
@@ -197,4 +319,58 @@ pub fn split_password(source: &str) -> (String, Option<String>) {
 /// Quotes a conninfo value.
 pub fn quote(v: &str) -> String {
     format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+#[cfg(test)]
+mod go_keyword_tests {
+    use super::*;
+
+    #[test]
+    fn run_time_parameters_become_options_and_client_side_ones_are_left_out() {
+        let mut w = Vec::new();
+        let p = parse(
+            "user=mm dbname=mm search_path='mm, public' statement_timeout=5000 disable_prepared_binary_result=yes",
+            &mut w,
+        )
+        .unwrap();
+        assert_eq!(
+            p,
+            [
+                ("user".to_string(), "mm".to_string()),
+                ("dbname".into(), "mm".into()),
+                (
+                    "options".into(),
+                    "-csearch_path=mm,\\ public -cstatement_timeout=5000".into()
+                ),
+            ]
+        );
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("disable_prepared_binary_result"), "{w:?}");
+        // Written options are kept, and the URL form is read the same way.
+        let p = parse(
+            "postgres://mm@db/mm?options=-cwork_mem%3D8MB&search_path=mm",
+            &mut w,
+        )
+        .unwrap();
+        assert!(p.contains(&("options".into(), "-cwork_mem=8MB -csearch_path=mm".into())));
+        // Nothing libpq does not know survives.
+        assert!(p.iter().all(|(k, _)| LIBPQ_KEYWORDS.contains(&k.as_str())));
+    }
+
+    #[test]
+    fn keywords_without_a_libpq_form_are_refused_with_a_hint() {
+        let mut w = Vec::new();
+        let e = parse(
+            "user=mm dbname=mm sslinline=true sslcert='-----BEGIN'",
+            &mut w,
+        )
+        .unwrap_err();
+        assert!(e.contains("`sslinline`"), "{e}");
+        let (why, hint) = go_only_in("postgres://mm@db/mm?krbspn=postgres/db").unwrap();
+        assert!(
+            why.contains("`krbspn`") && hint.contains("krbsrvname"),
+            "{why} {hint}"
+        );
+        assert!(go_only_in("user=mm search_path=x").is_none());
+    }
 }

@@ -126,7 +126,8 @@ pub enum MailRoomSsl {
     Off,
     /// `true`: implicit TLS with the system store.
     System,
-    /// `{ca_file:, verify_mode: peer}`: implicit TLS with this CA.
+    /// `{ca_file:}`: implicit TLS with this CA (verified: Net::IMAP's default is
+    /// `VERIFY_PEER`; no `verify_mode`, which mail_room 0.11.1 breaks on reconnect).
     CaFile(String),
 }
 
@@ -557,6 +558,8 @@ pub struct Nginx {
     pub client_max_body_size: String,
     pub proxy_read_timeout: String,
     pub websocket_proxy_read_timeout: String,
+    /// `listen [::]:…` beside every `listen …` (omnibus listens on IPv4 only by default).
+    pub listen_ipv6: bool,
 }
 
 /// `[mattermost]`.

@@ -1,7 +1,7 @@
 //! The Mattermost probe: the database with the rendered data source and the
 //! `sql_password` secret (`SELECT version()`, the schema version in `Systems`), the
 //! SiteURL's `/api/v4/system/ping`, and whether the GitLab OAuth endpoints sit under the
-//! top-level `external_url` they are derived from.
+//! top-level `external_url` they are derived from (skipped when the ping failed).
 //!
 //! The database steps run through a [`Database`] the caller opens (`app::check`: the same
 //! `psql` plumbing as backup and restore, password in the child's environment only), so
@@ -122,11 +122,21 @@ pub async fn probe(p: &mut Probe, t: Target) {
         ),
         None => {}
     }
-    ping(p, &t.site_url).await;
-    oauth(p, t.gitlab_url.as_deref(), &t.endpoints);
+    let answered = ping(p, &t.site_url).await;
+    if answered {
+        oauth(p, t.gitlab_url.as_deref(), &t.endpoints);
+    } else {
+        // The endpoints are only settings until a running Mattermost uses them: an `ok`
+        // here would vouch for SSO on a server that did not answer.
+        p.skip(
+            "oauth",
+            "not checked: Mattermost did not answer the ping, so its GitLab SSO cannot work yet",
+        );
+    }
 }
 
-async fn ping(p: &mut Probe, site: &str) {
+/// Whether Mattermost answered `{"status":"OK"}`.
+async fn ping(p: &mut Probe, site: &str) -> bool {
     let url = format!("{site}/api/v4/system/ping");
     let timeout = p.timeout;
     p.step("ping", async move {
@@ -158,7 +168,8 @@ async fn ping(p: &mut Probe, site: &str) {
             ))
         }
     })
-    .await;
+    .await
+    .is_some()
 }
 
 fn oauth(p: &mut Probe, gitlab: Option<&str>, endpoints: &[(String, String)]) {

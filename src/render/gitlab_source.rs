@@ -143,7 +143,6 @@ fn from_y(y: &Y) -> Node {
         Y::Str(s) => scalar(s.clone(), false),
         Y::Int(i) => scalar(i.to_string(), true),
         Y::Bool(b) => scalar(b.to_string(), true),
-        Y::Sym(s) => scalar(format!(":{s}"), true),
         Y::Map(m) => Node::Map {
             entries: m.iter().map(|(k, v)| (Node::key(k), from_y(v))).collect(),
             anchor: 0,

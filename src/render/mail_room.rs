@@ -7,7 +7,7 @@
 //! - gitlabhq/gitlabhq `config/mail_room.yml` (which keys, delivery and arbitration blocks)
 //!   and `lib/gitlab/mail_room.rb` (queue `default`, the two workers, `redis_url`/`redis_db`);
 //! - tpitale/mail_room `lib/mail_room/mailbox.rb` (`MAILBOX_FIELDS`, `:ssl` passed to
-//!   `Net::IMAP.new` as `true`/`false`/options hash, `:verify_mode` looked up by name),
+//!   `Net::IMAP.new` as `true`/`false`/options hash),
 //!   `lib/mail_room/delivery/sidekiq.rb` and `lib/mail_room/arbitration/redis.rb` (the
 //!   option names each reads).
 //!
@@ -100,15 +100,18 @@ pub fn log_dirs(cx: &Context) -> Vec<PathBuf> {
 
 /// `:ssl:` as mail_room hands it to `Net::IMAP.new` (decided once, in
 /// [`crate::model::Security`], with the probe's trust): `false` for STARTTLS or no TLS,
-/// the options hash for implicit TLS with a `ca_file`, else a bare `true`.
+/// `{:ca_file: …}` for implicit TLS with a `ca_file`, else a bare `true`.
+///
+/// Never `:verify_mode:`: mail_room 0.11.1 turns a `:verify_mode` symbol into OpenSSL's
+/// integer in the options hash itself, so at the first reconnect it looks the integer up
+/// as a name, raises `NoMethodError` and the mailbox's watcher thread dies while the
+/// process stays up (issue 23). Without it, Net::IMAP's default (`VERIFY_PEER`) applies,
+/// so the certificate is still verified against the CA.
 fn ssl(mb: &Mailbox) -> Y {
     match mb.security.mail_room_ssl() {
         MailRoomSsl::Off => Y::Bool(false),
         MailRoomSsl::System => Y::Bool(true),
-        MailRoomSsl::CaFile(ca) => MapBuilder::new()
-            .put(":ca_file", Y::s(ca))
-            .put(":verify_mode", Y::Sym("peer"))
-            .build(),
+        MailRoomSsl::CaFile(ca) => MapBuilder::new().put(":ca_file", Y::s(ca)).build(),
     }
 }
 

@@ -1,7 +1,11 @@
 //! `nginx/mattermost.conf`: the server blocks for Mattermost's host, shaped like
 //! Mattermost's reference proxy config (deployment-guide/server/setup-nginx-proxy): a
-//! keepalive upstream, a WebSocket location and a `location /`, the HTTP→HTTPS redirect
-//! when asked, and the certificate paths.
+//! keepalive upstream, the WebSocket locations (the API's and the Boards plugin's) and a
+//! `location /`, the HTTP→HTTPS redirect when asked, and the certificate paths. No version
+//! in headers or error pages (`server_tokens off`), no compression over TLS (`gzip off`:
+//! Debian's nginx.conf turns it on, and compressed secrets over TLS are BREACH's target),
+//! and IPv4 only unless `listen_ipv6` (omnibus' default; nginx does not start where IPv6
+//! is off and a `[::]` listener is asked for).
 //!
 //! It must load on Debian 12's nginx 1.22.1 as well as newer ones, so HTTP/2 is turned on
 //! with `listen 443 ssl http2;` (every nginx since 1.9.5; 1.25.1+ warns and loads), not
@@ -32,8 +36,11 @@ pub fn render(cx: &Context) -> Option<String> {
     let body_size = &n.client_max_body_size;
     let read_timeout = &n.proxy_read_timeout;
     let ws_read_timeout = &n.websocket_proxy_read_timeout;
-    let locations = format!(
-        "    location ~ /api/v[0-9]+/(users/)?websocket$ {{
+    // The Boards plugin keeps its own WebSocket; without Upgrade/Connection it would get
+    // a plain 200 from Mattermost instead of 101.
+    let websocket = |location: &str| {
+        format!(
+            "    location {location} {{
         proxy_set_header Upgrade $http_upgrade;
         proxy_set_header Connection \"upgrade\";
         client_max_body_size 50M;
@@ -45,23 +52,38 @@ pub fn render(cx: &Context) -> Option<String> {
         proxy_read_timeout {ws_read_timeout};
         proxy_pass http://{UPSTREAM};
     }}
-
+"
+        )
+    };
+    let locations = format!(
+        "{}
+{}
     location / {{
         proxy_set_header Connection \"\";
         client_max_body_size {body_size};
 {COMMON}        proxy_read_timeout {read_timeout};
         proxy_pass http://{UPSTREAM};
     }}
-"
+",
+        websocket("~ /api/v[0-9]+/(users/)?websocket$"),
+        websocket("/plugins/focalboard/ws/"),
     );
+    let listen = |port: u16, params: &str| {
+        let mut l = format!("    listen {port}{params};\n");
+        if n.listen_ipv6 {
+            l.push_str(&format!("    listen [::]:{port}{params};\n"));
+        }
+        l
+    };
     let mut out = cx.header("#");
-    let listen = upstream(&mm.listen_address);
+    let backend = upstream(&mm.listen_address);
     out.push_str(&format!(
-        "upstream {UPSTREAM} {{\n    server {listen};\n    keepalive 32;\n}}\n\n"
+        "upstream {UPSTREAM} {{\n    server {backend};\n    keepalive 32;\n}}\n\n"
     ));
     let http_port = if https { 80 } else { port.unwrap_or(80) };
     out.push_str(&format!(
-        "server {{\n    listen {http_port};\n    server_name {host};\n"
+        "server {{\n{}    server_name {host};\n    server_tokens off;\n",
+        listen(http_port, "")
     ));
     if https && n.redirect_http_to_https {
         let target = match port {
@@ -77,8 +99,9 @@ pub fn render(cx: &Context) -> Option<String> {
     if https {
         out.push_str(&format!(
             "\nserver {{
-    listen {} ssl http2;
-    server_name {host};
+{}    server_name {host};
+    server_tokens off;
+    gzip off;
     ssl_certificate {};
     ssl_certificate_key {};
     ssl_protocols TLSv1.2 TLSv1.3;
@@ -89,7 +112,7 @@ pub fn render(cx: &Context) -> Option<String> {
 
 {locations}}}
 ",
-            port.unwrap_or(443),
+            listen(port.unwrap_or(443), " ssl http2"),
             n.ssl_certificate.as_deref().unwrap_or_default(),
             n.ssl_certificate_key.as_deref().unwrap_or_default(),
         ));

@@ -2,15 +2,12 @@
 //!
 //! Strings are always double-quoted with JSON escapes (valid YAML, and no value can change
 //! type the way an unquoted `0123` or `yes` would); keys are plain when they are safe.
-//! Symbols ([`Y::Sym`]) are the one plain value: mail_room reads `:verify_mode: :peer`.
 
 /// A YAML node.
 pub enum Y {
     Str(String),
     Int(i64),
     Bool(bool),
-    /// A Ruby symbol, written plain (`:peer`), which Psych loads as a Symbol.
-    Sym(&'static str),
     Map(Vec<(String, Y)>),
     Seq(Vec<Y>),
 }
@@ -76,7 +73,6 @@ fn scalar(y: &Y) -> Option<String> {
         Y::Str(s) => Some(scalar_str(s)),
         Y::Int(i) => Some(i.to_string()),
         Y::Bool(b) => Some(b.to_string()),
-        Y::Sym(s) => Some(format!(":{s}")),
         Y::Map(m) if m.is_empty() => Some("{}".into()),
         Y::Seq(s) if s.is_empty() => Some("[]".into()),
         _ => None,

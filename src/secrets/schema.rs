@@ -38,6 +38,11 @@ pub enum SchemaError {
     Duplicate(String),
     #[error("the value of `{key}` is {kind}, not a string")]
     NotString { key: String, kind: &'static str },
+    #[error(
+        "the value of `{key}` is not strict base64 of exactly 32 bytes ({why}); GitLab and \
+         mail_room decode it with `strict_decode64`, so every postback would fail"
+    )]
+    NotBase64Key { key: &'static str, why: String },
     #[error("the value of `{key}` is {chars} characters long; it must be {min} to {max}")]
     Length {
         key: String,
@@ -85,6 +90,10 @@ impl SchemaError {
                 Some(c) => format!("did you mean `{c}`? allowed keys: {allowed}"),
                 None => format!("allowed keys: {allowed}"),
             },
+            SchemaError::NotBase64Key { key, .. } => format!(
+                "generate one: `openssl rand -base64 32 | toolctl {scope} secret set {key}` \
+                 (44 characters ending in `=`; the other nodes get it through the shared store)"
+            ),
             SchemaError::Length { key, min, max, .. } => format!(
                 "give `{key}` a value of {min} to {max} characters (GitLab refuses any other length)"
             ),
@@ -102,9 +111,46 @@ pub struct Entry {
     pub value: zeroize::Zeroizing<String>,
 }
 
-/// Checks that `bytes` is a valid secret for `scope`.
+/// Checks that `bytes` is a valid secret for `scope`: [`parse`], and the values' own
+/// formats, which only writes check (a store written before a format was enforced still
+/// loads, so that it can be fixed with `secret set`).
 pub fn validate(scope: Scope, bytes: &[u8]) -> Result<(), SchemaError> {
-    parse(scope, bytes).map(|_| ())
+    check_formats(scope, &parse(scope, bytes)?)
+}
+
+/// The bytes of the mailroom webhook token: GitLab's `read_secret` (`Base64.strict_decode64`
+/// of the file, then a length check against 32) and mail_room's JWT signing decode the
+/// same way, so any other value makes every postback fail.
+const WEBHOOK_SECRET_BYTES: usize = 32;
+
+fn check_formats(scope: Scope, entries: &[Entry]) -> Result<(), SchemaError> {
+    if scope != Scope::Mailroom {
+        return Ok(());
+    }
+    let Some(e) = entries.iter().find(|e| e.key == "webhook_secret") else {
+        return Ok(());
+    };
+    match webhook_secret_problem(&e.value) {
+        None => Ok(()),
+        Some(why) => Err(SchemaError::NotBase64Key {
+            key: "webhook_secret",
+            why,
+        }),
+    }
+}
+
+/// Why `value` is not a webhook token GitLab can read (`None` when it is): never the value.
+pub fn webhook_secret_problem(value: &str) -> Option<String> {
+    use base64::Engine;
+    // STANDARD: the `+/` alphabet with `=` padding required, and no whitespace or line
+    // breaks, as Ruby's strict_decode64. Non-canonical trailing bits are refused there too.
+    match base64::engine::general_purpose::STANDARD.decode(value.as_bytes()) {
+        Err(_) => Some("not strict base64".to_string()),
+        Ok(bytes) => {
+            let n = zeroize::Zeroizing::new(bytes).len();
+            (n != WEBHOOK_SECRET_BYTES).then(|| format!("it decodes to {n} bytes"))
+        }
+    }
 }
 
 /// Parses a secret of `scope` into its entries, refusing anything but a flat mapping of

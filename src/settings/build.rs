@@ -165,6 +165,7 @@ impl Reader<'_> {
                 client_max_body_size: self.string(&n("client_max_body_size")),
                 proxy_read_timeout: self.string(&n("proxy_read_timeout")),
                 websocket_proxy_read_timeout: self.string(&n("websocket_proxy_read_timeout")),
+                listen_ipv6: self.bool(&n("listen_ipv6")),
             },
         }
     }

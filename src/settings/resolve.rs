@@ -449,6 +449,7 @@ pub mod rules {
         same_mailbox(s, &mailboxes, &mut out);
         graph_mailer(r, s, &mailboxes, &mut out);
         mattermost(r, s, &mut out);
+        webhook_secret(r, s, &mut out);
         graph_endpoints(r, s, &mut out);
         services(r, s, &mut out);
         path_controls(r, s, &mut out);
@@ -831,6 +832,7 @@ pub mod rules {
     /// `[mattermost]`: its environment, data directory and GitLab SSO.
     fn mattermost(r: Values, s: &Settings, out: &mut Vec<Diag>) {
         let e = Severity::Error;
+        mattermost_database(r, s, out);
         for (name, _) in r.map("mattermost.env") {
             let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -902,6 +904,35 @@ pub mod rules {
             if r.str("mattermost.gitlab_auth_endpoint").is_none() {
                 out.push(diag(e, s, "external_url", "GitLab SSO for Mattermost needs GitLab's URL for its endpoints".into(),
                 "set `external_url = \"https://gitlab.example.com\"` or the three `mattermost.gitlab_*_endpoint` keys"));
+            }
+        }
+    }
+
+    /// A webhook token stored before its format was checked on write: GitLab's
+    /// `read_secret` and mail_room would refuse it, so every postback would fail.
+    fn webhook_secret(r: Values, s: &Settings, out: &mut Vec<Diag>) {
+        let key = "mailroom.webhook_secret";
+        let Some(why) = r.str(key).and_then(secret_schema::webhook_secret_problem) else {
+            return;
+        };
+        out.push(diag(Severity::Error, s, key,
+            format!("the stored `webhook_secret` of the mailroom secret is not strict base64 of exactly 32 bytes ({why}); GitLab and mail_room decode it with `strict_decode64`, so every postback would fail"),
+            "replace it: `openssl rand -base64 32 | toolctl mailroom secret set webhook_secret`, then run `toolctl reconfigure` on every node and restart GitLab and mail_room"));
+    }
+
+    /// `[mattermost]`'s database as toolctl's PostgreSQL clients (check, backup, restore)
+    /// must reach it: PostgreSQL only, and a data source libpq can be given.
+    fn mattermost_database(r: Values, s: &Settings, out: &mut Vec<Diag>) {
+        let e = Severity::Error;
+        if r.str("mattermost.sql_driver_name") == Some("mysql") {
+            out.push(diag(e, s, "mattermost.sql_driver_name",
+                "`mattermost.sql_driver_name` is `mysql`: toolctl checks, backs up and restores Mattermost's database with PostgreSQL's clients (psql, pg_dump, pg_restore) only".into(),
+                "move Mattermost to PostgreSQL first (Mattermost's migration guide: `migration-assist` and pgloader), then set `sql_driver_name = \"postgres\"` and a PostgreSQL `sql_data_source`"));
+        }
+        for key in ["mattermost.sql_data_source", "mattermost.admin_data_source"] {
+            let Some(source) = r.str(key) else { continue };
+            if let Some((why, hint)) = crate::model::datasource::go_only_in(source) {
+                out.push(diag(e, s, key, format!("`{key}`: {why}"), hint));
             }
         }
     }

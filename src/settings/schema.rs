@@ -154,7 +154,7 @@ fn mattermost(keys: &mut Vec<Key>) {
         key("mattermost.gitlab_enable", Kind::Bool, D::Bool(false)),
         key("mattermost.gitlab_id", Kind::Str, D::None),
         secret("mattermost.gitlab_secret", Scope::Mattermost, "gitlab_secret"),
-        key("mattermost.gitlab_scope", Kind::Str, D::Str("read_user")),
+        key("mattermost.gitlab_scope", Kind::Str, D::Str("")),
         key("mattermost.gitlab_auth_endpoint", Kind::Str, D::Derived("external_url + /oauth/authorize")),
         key("mattermost.gitlab_token_endpoint", Kind::Str, D::Derived("external_url + /oauth/token")),
         key("mattermost.gitlab_user_api_endpoint", Kind::Str, D::Derived("external_url + /api/v4/user")),
@@ -177,6 +177,7 @@ fn mattermost(keys: &mut Vec<Key>) {
         key("mattermost.nginx.client_max_body_size", Kind::Str, D::Str("100M")),
         key("mattermost.nginx.proxy_read_timeout", Kind::Str, D::Str("600s")),
         key("mattermost.nginx.websocket_proxy_read_timeout", Kind::Str, D::Str("90s")),
+        key("mattermost.nginx.listen_ipv6", Kind::Bool, D::Bool(false)),
     ]);
 }
 

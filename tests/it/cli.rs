@@ -573,10 +573,13 @@ fn secret_set_merges_one_value_from_stdin() {
     assert_eq!(user.stdout_str(), "two\n");
     // A new scope starts from nothing.
     t.toolctl(["mailroom", "secret", "set", "webhook_secret"])
-        .stdin("tok")
+        .stdin("dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s=")
         .run()
         .assert_code(0);
-    assert_eq!(t.show_secret("mailroom"), b"webhook_secret: \"tok\"\n");
+    assert_eq!(
+        t.show_secret("mailroom"),
+        b"webhook_secret: \"dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s=\"\n"
+    );
     // Refusals change nothing.
     let before = t.snapshot();
     t.toolctl(["smtp", "secret", "set", "pasword"])

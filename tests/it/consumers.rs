@@ -11,11 +11,12 @@
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::harness::{mode, TestRoot};
-use crate::mailservers::certs;
+use crate::mailservers::{certs, Dovecot, DovecotOptions, ALICE, ALICE_PASSWORD};
 use crate::reconfigure::root_from;
 
 /// `MailRoom::MAILBOX_FIELDS` of mail_room 0.11 (lib/mail_room/mailbox.rb).
@@ -204,6 +205,192 @@ fn mattermost_nginx_settings_reach_their_locations() {
         "{text}"
     );
     assert!(text.contains("keepalive 32;"), "{text}");
+    // The Boards plugin's WebSocket: upgraded, with the WebSocket timeout.
+    let boards = text
+        .split_once("location /plugins/focalboard/ws/ {")
+        .expect("the Boards WebSocket location")
+        .1
+        .split_once('}')
+        .unwrap()
+        .0;
+    assert!(
+        boards.contains("proxy_set_header Upgrade $http_upgrade;"),
+        "{text}"
+    );
+    assert!(
+        boards.contains("proxy_set_header Connection \"upgrade\";"),
+        "{text}"
+    );
+    assert!(boards.contains("proxy_read_timeout 120s;"), "{text}");
+    // Both servers: no version; over TLS no compression; IPv6 as asked (`listen_ipv6`).
+    assert_eq!(text.matches("server_tokens off;").count(), 2, "{text}");
+    assert_eq!(text.matches("gzip off;").count(), 1, "{text}");
+    assert!(text.contains("listen [::]:80;\n"), "{text}");
+    assert!(text.contains("listen [::]:443 ssl http2;\n"), "{text}");
+    // Off by default, as omnibus.
+    let t = root_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/full"));
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    let text = fs::read_to_string(rendered(&t, "nginx/mattermost.conf")).unwrap();
+    assert!(!text.contains("[::]"), "{text}");
+    assert!(text.contains("server_tokens off;"), "{text}");
+}
+
+/// A stand-in for Mattermost behind nginx: `101 Switching Protocols` to a request that
+/// still carries `Upgrade: websocket` and `Connection: upgrade` when it arrives, else
+/// `200`; the request path is echoed in `X-Path`.
+fn upgrade_backend() -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut head = Vec::new();
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push(line.trim_end().to_ascii_lowercase());
+            }
+            let path = head
+                .first()
+                .and_then(|l| l.split(' ').nth(1))
+                .unwrap_or("")
+                .to_string();
+            let upgrade = head.iter().any(|h| h == "upgrade: websocket")
+                && head.iter().any(|h| h == "connection: upgrade");
+            let answer = if upgrade {
+                format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Path: {path}\r\n\r\n")
+            } else {
+                format!("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Path: {path}\r\n\r\n")
+            };
+            let _ = s.write_all(answer.as_bytes());
+        }
+    });
+    port
+}
+
+/// A free port on 127.0.0.1 (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The status line nginx answers to a WebSocket handshake for `path`.
+fn handshake(port: u16, path: &str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: chat.example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    .unwrap();
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).unwrap();
+    line.trim_end().to_string()
+}
+
+#[test]
+fn nginx_upgrades_the_api_and_boards_websockets_and_nothing_else() {
+    let backend = upgrade_backend();
+    let port = free_port();
+    let t = TestRoot::builder()
+        .settings(format!(
+            "[mattermost]\nexternal_url = \"http://chat.example.test:{port}\"\n\
+             listen_address = \"127.0.0.1:{backend}\"\n\
+             sql_data_source = \"user=mm host=db dbname=mm\"\n"
+        ))
+        .build();
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    let conf = rendered(&t, "nginx/mattermost.conf");
+    let (ok, out) = nginx_t(&t, &conf);
+    assert!(ok, "{out}");
+    let work = tempfile::Builder::new()
+        .prefix("toolctl-nginx-")
+        .tempdir()
+        .unwrap();
+    let w = work.path();
+    let main = w.join("nginx.conf");
+    fs::write(
+        &main,
+        format!(
+            "events {{}}\nhttp {{\n    access_log off;\n    client_body_temp_path {0}/body;\n    proxy_temp_path {0}/proxy;\n    fastcgi_temp_path {0}/fastcgi;\n    uwsgi_temp_path {0}/uwsgi;\n    scgi_temp_path {0}/scgi;\n    include {1};\n}}\n",
+            w.display(),
+            conf.display()
+        ),
+    )
+    .unwrap();
+    let nginx = Command::new("nginx")
+        .arg("-p")
+        .arg(format!("{}/", w.display()))
+        .arg("-c")
+        .arg(&main)
+        .arg("-e")
+        .arg(w.join("error.log"))
+        .args(["-g", &format!("daemon off; pid {}/nginx.pid;", w.display())])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("run nginx: {e}"));
+    // Stopped with SIGTERM (the master stops its workers), then the whole group killed:
+    // a killed master would leave its workers behind.
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let pid = self.0.id() as libc::pid_t;
+            // SAFETY: signals to the process and the group this test started.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+            let _ = self.0.wait();
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        }
+    }
+    let nginx = Stop(nginx);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "nginx did not listen");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let results = [
+        "/api/v4/websocket",
+        "/plugins/focalboard/ws/",
+        "/plugins/focalboard/ws/onchange?token=x",
+        "/api/v4/users/me",
+    ]
+    .map(|p| (p, handshake(port, p)));
+    drop(nginx);
+    let status = |p: &str| {
+        results
+            .iter()
+            .find(|(q, _)| *q == p)
+            .map(|(_, s)| s.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        status("/api/v4/websocket"),
+        "HTTP/1.1 101 Switching Protocols",
+        "{results:?}"
+    );
+    assert_eq!(
+        status("/plugins/focalboard/ws/"),
+        "HTTP/1.1 101 Switching Protocols",
+        "{results:?}"
+    );
+    assert_eq!(
+        status("/plugins/focalboard/ws/onchange?token=x"),
+        "HTTP/1.1 101 Switching Protocols",
+        "{results:?}"
+    );
+    // `location /` drops the upgrade (`Connection ""`).
+    assert_eq!(status("/api/v4/users/me"), "HTTP/1.1 200 OK", "{results:?}");
 }
 
 /// What Ruby sees in a mail_room.yml: per mailbox, its keys (each must be a Symbol), the
@@ -291,8 +478,9 @@ fn mail_room_yml_loads_in_ruby_with_only_mail_rooms_keys_and_tls_inside_ssl() {
                         .unwrap()
                         .contains(&"inbox_method".into()) => {}
                 (serde_json::Value::Object(h), Some(false)) => {
+                    // Only the CA: a `:verify_mode` breaks mail_room at its first reconnect.
                     let h = &h["hash"];
-                    if h["verify_mode"] != "sym:peer" || !h["ca_file"].is_string() {
+                    if h.as_object().map(|o| o.len()) != Some(1) || !h["ca_file"].is_string() {
                         failures.push(format!("{name}: :ssl hash is {h}"));
                     }
                 }
@@ -337,7 +525,7 @@ fn mail_room_yml_renders_sidekiq_and_arbitration_as_gitlab_does() {
     // Implicit TLS with a ca_file: the hash; STARTTLS with one: false (mail_room ignores it).
     assert_eq!(
         incoming["ssl"]["hash"],
-        serde_json::json!({"ca_file": "/etc/toolctl/ssl/mail-ca.pem", "verify_mode": "sym:peer"})
+        serde_json::json!({"ca_file": "/etc/toolctl/ssl/mail-ca.pem"})
     );
     assert_eq!(desk["ssl"], false);
     assert_eq!(desk["start_tls"], true);
@@ -534,4 +722,180 @@ fn an_existing_directory_outside_the_log_directory_is_not_handed_to_mail_room() 
     before.assert_unchanged(&t.snapshot(), &"log_file in /var/log");
     let m = fs::metadata(t.path("var/log")).unwrap();
     assert_eq!((m.uid(), m.gid(), mode(&t.path("var/log"))), (0, 0, 0o755));
+}
+
+/// mail_room's IMAP connection, as mail_room 0.11.1 makes it, written from its documented
+/// behaviour (issue 23), not from its source: the config is read through ERB and Psych
+/// (Symbols permitted); on every (re)connect, `ssl_options` replaces a `:verify_mode` name
+/// in the mailbox's own `:ssl` hash by OpenSSL's integer, and looks the stored value up
+/// again on the next connect (an Integer has no name: `NoMethodError`); the hash is then
+/// `Net::IMAP.new`'s `ssl:`. The first mailbox connects, logs in and selects its folder;
+/// it prints `connected` (or `not connected`) and waits for a line on stdin (the test kicks the session
+/// meanwhile), waits until the session is gone (up to 5 s), and connects again the same way.
+/// `ARGV[1]` is the test root: the rendered `ca_file` is a path below it.
+const MAIL_ROOM_RECONNECT: &str = r##"
+require 'erb'
+require 'yaml'
+require 'json'
+require 'openssl'
+require 'net/imap'
+
+# A name (:peer) becomes OpenSSL's constant; the integer stored by the previous connect
+# has no #upcase.
+def lookup_verify_mode(mode)
+  OpenSSL::SSL.const_get("VERIFY_#{mode.upcase}")
+end
+
+def ssl_options(mailbox)
+  ssl = mailbox[:ssl]
+  return ssl unless ssl.is_a?(Hash)
+  ssl[:verify_mode] = lookup_verify_mode(ssl[:verify_mode]) if ssl.key?(:verify_mode)
+  ssl
+end
+
+def connect(mailbox)
+  imap = Net::IMAP.new(mailbox[:host], port: mailbox[:port], ssl: ssl_options(mailbox))
+  imap.login(mailbox[:email], mailbox[:password])
+  imap.select(mailbox[:name])
+  imap
+end
+
+doc = YAML.safe_load(ERB.new(File.read(ARGV[0])).result, permitted_classes: [Symbol])
+mailbox = doc[:mailboxes].first
+ssl = mailbox[:ssl]
+ssl[:ca_file] = File.join(ARGV[1], ssl[:ca_file]) if ssl.is_a?(Hash) && ssl[:ca_file]
+result = {}
+begin
+  first = connect(mailbox)
+  result["first"] = "ok"
+  result["verify_mode"] = first.instance_variable_get(:@sock).context.verify_mode rescue nil
+rescue Exception => e
+  result["first"] = "#{e.class}: #{e.message}"
+end
+puts(first ? "connected" : "not connected")
+$stdout.flush
+$stdin.gets
+if first
+  # doveadm signals the session's process and returns: the BYE may follow a moment later.
+  result["kicked"] = false
+  100.times do
+    begin
+      first.noop
+    rescue Exception
+      result["kicked"] = true
+      break
+    end
+    sleep 0.05
+  end
+end
+begin
+  second = connect(mailbox)
+  second.logout
+  result["second"] = "ok"
+rescue Exception => e
+  result["second"] = "#{e.class}: #{e.message}"
+end
+puts JSON.generate(result)
+"##;
+
+/// Runs [`MAIL_ROOM_RECONNECT`] on `yml` against `dovecot`, kicking alice in between.
+fn mail_room_reconnect(t: &TestRoot, yml: &Path, dovecot: &Dovecot) -> serde_json::Value {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = Command::new("ruby")
+        .args(["-e", MAIL_ROOM_RECONNECT])
+        .arg(yml)
+        .arg(t.path(""))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("run ruby: {e}"));
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    match line.as_str() {
+        "connected\n" => {
+            dovecot.kick(ALICE);
+        }
+        "not connected\n" => {}
+        _ => panic!("the reader did not get to the kick: {line:?}"),
+    }
+    child.stdin.take().unwrap().write_all(b"\n").unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the reader failed:\n{rest}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(rest.trim()).unwrap_or_else(|e| panic!("{e}: {rest}"))
+}
+
+#[test]
+fn mail_room_with_a_ca_file_reconnects_after_its_session_is_kicked() {
+    let dovecot = Dovecot::start(DovecotOptions::default());
+    let t = TestRoot::builder()
+        .settings(format!(
+            "external_url = \"https://gitlab.example.com\"\n\n[incoming_email]\nenabled = true\n\
+             address = \"incoming+%{{key}}@incoming.example.test\"\nhost = \"127.0.0.1\"\n\
+             port = {}\nssl = true\nca_file = \"/ca.pem\"\n",
+            dovecot.imaps
+        ))
+        .copy_file("ca.pem", &certs().ca)
+        .secret(
+            "incoming-email",
+            format!("user: '{ALICE}'\npassword: '{ALICE_PASSWORD}'\n"),
+        )
+        .secret(
+            "mailroom",
+            "webhook_secret: 'dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s='\n",
+        )
+        .build();
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    let yml = rendered(&t, "mail_room.yml");
+    let text = fs::read_to_string(&yml).unwrap();
+    assert!(
+        text.contains(":ssl:\n      :ca_file: \"/ca.pem\"\n    :start_tls: false"),
+        "{text}"
+    );
+
+    let view = mail_room_reconnect(&t, &yml, &dovecot);
+    assert_eq!(view["first"], "ok", "{view}");
+    // Verified without :verify_mode: Net::IMAP's default is VERIFY_PEER.
+    assert_eq!(view["verify_mode"], 1, "{view}");
+    assert_eq!(view["kicked"], true, "{view}");
+    assert_eq!(view["second"], "ok", "{view}");
+
+    // The former rendering, read the same way: the reconnect dies as mail_room's did.
+    let old = t.path("old-mail_room.yml");
+    fs::write(
+        &old,
+        text.replace(
+            ":ca_file: \"/ca.pem\"\n",
+            ":ca_file: \"/ca.pem\"\n      :verify_mode: :peer\n",
+        ),
+    )
+    .unwrap();
+    let view = mail_room_reconnect(&t, &old, &dovecot);
+    assert_eq!(view["first"], "ok", "{view}");
+    assert_eq!(view["kicked"], true, "{view}");
+    assert!(
+        view["second"]
+            .as_str()
+            .unwrap()
+            .starts_with("NoMethodError"),
+        "{view}"
+    );
+
+    // A CA that did not sign the server's certificate is refused: still verified.
+    fs::copy(&certs().self_signed.cert, t.path("ca.pem")).unwrap();
+    let view = mail_room_reconnect(&t, &yml, &dovecot);
+    assert!(
+        view["first"]
+            .as_str()
+            .unwrap()
+            .contains("certificate verify failed"),
+        "{view}"
+    );
 }

@@ -34,7 +34,10 @@ fn root(settings: &str, smtp_secret: &str) -> TestRoot {
             "incoming-email",
             "user: 'in@mail.test'\npassword: 'imap-secret'\n",
         )
-        .secret("mailroom", "webhook_secret: 'webhook-token-value'\n")
+        .secret(
+            "mailroom",
+            "webhook_secret: 'd2ViaG9vay10b2tlbi12YWx1ZS1mb3ItZXNjYXBpbmc='\n",
+        )
         .build();
     write_key_bases(&t, BASE, &[]);
     t

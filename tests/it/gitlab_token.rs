@@ -11,7 +11,7 @@ use crate::gitlab::{write_key_bases, BASE};
 use crate::harness::TestRoot;
 
 const TOKEN: &str = "var/opt/toolctl/rendered/mailroom/.gitlab_mailroom_secret";
-const WEBHOOK: &str = "a-webhook-token-of-some-length";
+const WEBHOOK: &str = "dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s=";
 
 /// GitLab as `nobody:nogroup`; mail_room as root, or as `mail` (`mailroom_user`).
 fn settings(mailroom_user: bool) -> String {

@@ -341,7 +341,7 @@ fn graph_inbox_root(server: &MockServer, table: &str, scope: &str, user: &str) -
             server.uri()
         ))
         .secret(scope, format!("user: '{user}'\nclient_secret: '{SECRET}'\n"))
-        .secret("mailroom", "webhook_secret: 'x'\n")
+        .secret("mailroom", "webhook_secret: 'dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s='\n")
         .build()
 }
 

@@ -182,7 +182,7 @@ fn root(settings: &str) -> TestRoot {
         .settings(format!("external_url = \"https://gitlab.example.com\"\n\n[email]\nfrom = \"gitlab@example.test\"\n\n{settings}"))
         .secret("smtp", format!("user_name: '{USER}'\npassword: '{yaml_pw}'\n"))
         .secret("incoming-email", format!("user: '{USER}'\npassword: '{yaml_pw}'\n"))
-        .secret("mailroom", "webhook_secret: 'token'\n")
+        .secret("mailroom", "webhook_secret: 'dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s='\n")
         .build()
 }
 

@@ -377,7 +377,7 @@ fn gitlab_email_enabled_false_and_delete_after_delivery_false_are_imported_and_r
          gitlab_rails['incoming_email_delete_after_delivery'] = false\n",
         &[(
             "mailroom",
-            "webhook_secret: 'dGVzdC13ZWJob29rLXRva2VuLWZvci1pc3N1ZS0yMg=='\n",
+            "webhook_secret: 'dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s='\n",
         )],
     );
     assert!(not_imported(&out).is_empty(), "{out}");

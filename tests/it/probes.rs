@@ -28,7 +28,7 @@ fn root_with(settings: &str, password: &str) -> TestRoot {
         .secret("incoming-email", &creds)
         .secret("service-desk-email", &creds)
         .secret("smtp", format!("user_name: '{ALICE}'\npassword: '{password}'\n"))
-        .secret("mailroom", "webhook_secret: 'token'\n")
+        .secret("mailroom", "webhook_secret: 'dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s='\n")
         .build()
 }
 

@@ -20,7 +20,10 @@ const SECRETS: [(&str, &str); 3] = [
         "mattermost",
         "gitlab_secret: 'oauth-secret'\nsql_password: '0123'\n",
     ),
-    ("mailroom", "webhook_secret: 'd2ViaG9vaw=='\n"),
+    (
+        "mailroom",
+        "webhook_secret: 'dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s='\n",
+    ),
 ];
 
 /// A root with a settings file, a key and three secrets.
@@ -366,7 +369,7 @@ fn writers_racing_rotations_encrypt_to_the_current_key() {
                 let c = match *s {
                     "smtp" => format!("user_name: 'u{round}'\npassword: 'p{round}'\n"),
                     "mattermost" => format!("gitlab_secret: 'g{round}'\n"),
-                    _ => format!("webhook_secret: 'w{round}'\n"),
+                    _ => format!("webhook_secret: 'w{round:041}A='\n"),
                 };
                 (*s, c)
             })

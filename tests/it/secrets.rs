@@ -35,7 +35,10 @@ const SCOPES: [(&str, &str); 8] = [
         "mattermost",
         "gitlab_secret: 'oauth-secret'\nsql_password: '0123'\n",
     ),
-    ("mailroom", "webhook_secret: 'd2ViaG9vaw=='\n"),
+    (
+        "mailroom",
+        "webhook_secret: 'dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s='\n",
+    ),
     ("redis", "password: 'redis+pass'\n"),
     (
         "custom-email",
@@ -824,7 +827,7 @@ fn edit_creates_the_key_on_a_fresh_root() {
     let r = TestRoot::new();
     let ed = r.script(
         "ed.sh",
-        &format!("{LAST_ARG}\nprintf \"webhook_secret: 'w'\\n\" > \"$f\""),
+        &format!("{LAST_ARG}\nprintf \"webhook_secret: 'dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s='\\n\" > \"$f\""),
     );
     let out = r
         .toolctl(["mailroom", "secret", "edit"])
@@ -833,7 +836,10 @@ fn edit_creates_the_key_on_a_fresh_root() {
     out.assert_code(0);
     assert!(out.stderr.contains("Created the key"), "{out}");
     assert_eq!(mode(&r.key_file()), 0o600);
-    assert_eq!(r.show_secret("mailroom"), b"webhook_secret: 'w'\n");
+    assert_eq!(
+        r.show_secret("mailroom"),
+        b"webhook_secret: 'dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s='\n"
+    );
 }
 
 #[test]
@@ -1813,4 +1819,113 @@ fn a_bit_flip_in_the_header_is_damaged_not_a_wrong_key() {
         &["write the secret again"],
     );
     assert!(out.stderr.contains("damaged recipient line"), "{out}");
+}
+
+/// Values GitLab's `read_secret` (strict base64, 32 bytes) refuses: too short, too long,
+/// not base64 at all, a line break inside, padding left off, non-zero trailing bits.
+const BAD_WEBHOOK_SECRETS: &[&str] = &[
+    "token",
+    "d2ViaG9vaw==",
+    "c2hhcmVkLXdlYmhvb2stdG9rZW4tZm9yLWZpeHR1cmVz",
+    "dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s",
+    "dGhpcnR5LXR3by1ieXRlcy1v\nZi10ZXN0LXdlYmhvb2s=",
+    "dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2t=",
+    "dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s=dGhp",
+];
+
+#[track_caller]
+fn assert_webhook_refused(r: &TestRoot, run: impl FnOnce() -> Outcome) {
+    let out = assert_refused(
+        r,
+        run,
+        "is not strict base64 of exactly 32 bytes",
+        &["openssl rand -base64 32", "secret set webhook_secret"],
+    );
+    for bad in BAD_WEBHOOK_SECRETS {
+        assert!(!out.stderr.contains(bad), "the value leaked\n{out}");
+    }
+}
+
+#[test]
+fn a_webhook_secret_that_is_not_base64_of_32_bytes_is_refused_by_set_write_and_edit() {
+    let r = populated();
+    for bad in BAD_WEBHOOK_SECRETS {
+        assert_webhook_refused(&r, || {
+            r.toolctl(["mailroom", "secret", "set", "webhook_secret"])
+                .stdin(*bad)
+                .run()
+        });
+        let yaml = format!("webhook_secret: {}\n", serde_json::to_string(bad).unwrap());
+        assert_webhook_refused(&r, || {
+            r.toolctl(["mailroom", "secret", "write"])
+                .stdin(yaml.as_str())
+                .run()
+        });
+    }
+    let ed = r.script(
+        "ed.sh",
+        &format!("{LAST_ARG}\nprintf \"webhook_secret: 'token'\\n\" > \"$f\""),
+    );
+    assert_webhook_refused(&r, || {
+        r.toolctl(["mailroom", "secret", "edit"])
+            .env("EDITOR", &ed)
+            .run()
+    });
+    // What `openssl rand -base64 32` prints is taken (one trailing newline stripped).
+    let good = std::process::Command::new("openssl")
+        .args(["rand", "-base64", "32"])
+        .output()
+        .unwrap()
+        .stdout;
+    r.toolctl(["mailroom", "secret", "set", "webhook_secret"])
+        .stdin(good.as_slice())
+        .run()
+        .assert_code(0);
+    let shown = r
+        .toolctl(["mailroom", "secret", "show", "--key", "webhook_secret"])
+        .run();
+    assert_eq!(shown.stdout_str().as_bytes(), &good[..good.len() - 1]);
+}
+
+#[test]
+fn a_stored_webhook_secret_of_another_format_stops_reconfigure_until_replaced() {
+    let t = TestRoot::builder()
+        .settings(
+            "external_url = \"https://gitlab.example.com\"\n\n[incoming_email]\nenabled = true\n\
+             address = \"incoming+%{key}@example.com\"\nhost = \"imap.example.com\"\nport = 993\nssl = true\n",
+        )
+        .secret("incoming-email", "user: 'in'\npassword: 'pw'\n")
+        .build();
+    // Written before toolctl checked the format (the CLI refuses it now): age itself.
+    let out = std::process::Command::new("age")
+        .args(["-e", "-i"])
+        .arg(t.key_file())
+        .arg("-o")
+        .arg(t.secret_file("mailroom"))
+        .stdin(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(b"webhook_secret: 'token'\n")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success(), "age failed");
+    let before = t.snapshot();
+    let out = t.toolctl(["reconfigure"]).run();
+    out.assert_error(
+        "is not strict base64 of exactly 32 bytes",
+        &["openssl rand -base64 32", "secret set webhook_secret"],
+    );
+    before.assert_unchanged(&t.snapshot(), &out);
+    assert!(!out.stderr.contains("token'"), "{out}");
+    // `secret set` does not need valid settings: the fix works, then reconfigure does.
+    t.toolctl(["mailroom", "secret", "set", "webhook_secret"])
+        .stdin("dGhpcnR5LXR3by1ieXRlcy1vZi10ZXN0LXdlYmhvb2s=\n")
+        .run()
+        .assert_code(0);
+    t.toolctl(["reconfigure"]).run().assert_code(0);
 }

@@ -456,6 +456,34 @@ service auth {{
             std::thread::sleep(Duration::from_millis(25));
         }
     }
+
+    /// `doveadm kick <user>`: drops every session of `user` (the client reads `* BYE` and
+    /// then EOF), as an administrator or a restart would. Returns how many were kicked.
+    pub fn kick(&self, user: &str) -> String {
+        let out = Command::new(bin("doveadm"))
+            .arg("-c")
+            .arg(self.tmp.path().join("dovecot.conf"))
+            .args(["kick", user])
+            .output()
+            .unwrap_or_else(|e| panic!("run doveadm (dovecot-core): {e}"));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "doveadm kick {user} failed:\n{text}");
+        text
+    }
+}
+
+/// `/usr/bin/<name>` when it is there, else `name` from `PATH`.
+fn bin(name: &str) -> PathBuf {
+    let p = Path::new("/usr/bin").join(name);
+    if p.exists() {
+        p
+    } else {
+        PathBuf::from(name)
+    }
 }
 
 impl Drop for Dovecot {
