@@ -10,8 +10,8 @@
 pub mod graph;
 pub mod imap;
 pub mod live;
-pub mod mailroom_log;
 pub mod mailroom;
+pub mod mailroom_log;
 pub mod mask;
 pub mod mattermost;
 pub mod net;

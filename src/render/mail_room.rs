@@ -105,7 +105,7 @@ pub fn log_dirs(cx: &Context) -> Vec<PathBuf> {
 /// Never `:verify_mode:`: mail_room 0.11.1 turns a `:verify_mode` symbol into OpenSSL's
 /// integer in the options hash itself, so at the first reconnect it looks the integer up
 /// as a name, raises `NoMethodError` and the mailbox's watcher thread dies while the
-/// process stays up (issue 23). Without it, Net::IMAP's default (`VERIFY_PEER`) applies,
+/// process stays up. Without it, Net::IMAP's default (`VERIFY_PEER`) applies,
 /// so the certificate is still verified against the CA.
 fn ssl(mb: &Mailbox) -> Y {
     match mb.security.mail_room_ssl() {

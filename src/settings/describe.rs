@@ -113,6 +113,7 @@ fn other(path: &str) -> Option<&'static str> {
         "mattermost.nginx.redirect_http_to_https" => "Add a port 80 server that redirects to HTTPS.",
         "mattermost.nginx.ssl_certificate" => "The certificate nginx serves.",
         "mattermost.nginx.ssl_certificate_key" => "The certificate's key.",
+        "mattermost.nginx.listen_ipv6" => "Also listen on IPv6 (toolctl's own key; omnibus listens on IPv4 only).",
         "mattermost.nginx.client_max_body_size" => "The largest upload nginx accepts.",
         "mattermost.nginx.proxy_read_timeout" => "How long nginx waits for Mattermost's answer.",
         "mattermost.nginx.websocket_proxy_read_timeout" => "How long an idle WebSocket stays open (not an omnibus key).",

@@ -725,7 +725,7 @@ fn an_existing_directory_outside_the_log_directory_is_not_handed_to_mail_room() 
 }
 
 /// mail_room's IMAP connection, as mail_room 0.11.1 makes it, written from its documented
-/// behaviour (issue 23), not from its source: the config is read through ERB and Psych
+/// behaviour, not from its source: the config is read through ERB and Psych
 /// (Symbols permitted); on every (re)connect, `ssl_options` replaces a `:verify_mode` name
 /// in the mailbox's own `:ssl` hash by OpenSSL's integer, and looks the stored value up
 /// again on the next connect (an Integer has no name: `NoMethodError`); the hash is then

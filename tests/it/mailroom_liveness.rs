@@ -60,7 +60,7 @@ fn root(d: &Dovecot, extra: &str) -> TestRoot {
         ))
         .copy_file("ca.pem", &certs().ca)
         .secret("incoming-email", &creds)
-        .secret("mailroom", "webhook_secret: 'token'\n")
+        .secret("mailroom", "webhook_secret: 'c2hhcmVkLXdlYmhvb2stdG9rZW4tZm9yLWZpeHR1cmU='\n")
         .build()
 }
 

@@ -1,4 +1,4 @@
-//! The database side of `mattermost restore` and `backup --verify` (issue 23): a rich
+//! The database side of `mattermost restore` and `backup --verify`: a rich
 //! database (bytea, jsonb, large objects, sequences ahead of their data, matviews, a
 //! non-C collation, ICU when the cluster has it, database ACLs and settings, a second role
 //! with grants) comes back identical over a changed one; a role without CREATEDB is told

@@ -704,15 +704,39 @@ async fn a_gitlab_secret_file_that_is_not_32_bytes_is_a_500_naming_secret_file()
 
 #[tokio::test]
 async fn toolctls_own_secret_that_is_not_32_bytes_is_refused_before_any_request() {
-    let out = postback(SECRET, 0, "dG9rZW4=").await;
-    out.assert_code(1);
-    let token = row(&trip(&out, "incoming-email postback"), "token");
-    assert_eq!(token["status"], "fail", "{out}");
+    // `secret write` refuses such a token now; one stored by an older toolctl (written here
+    // with age directly) stops the run as a settings error, before any request.
+    let server = MockServer::start().await;
+    let settings = format!(
+        "[incoming_email]\nenabled = true\naddress = \"alice+%{{key}}@example.test\"\n\
+         host = \"127.0.0.1\"\ngitlab_url = \"{}\"\n\n[mailroom]\nenable = false\n",
+        server.uri()
+    );
+    let t = root(&settings, SECRET);
+    let public = crate::harness::age_public_key(&t.key_file());
+    crate::harness::age_encrypt_armored(
+        &public,
+        b"webhook_secret: 'dG9rZW4='\n",
+        &t.secret_file("mailroom"),
+    );
+    let t = std::sync::Arc::new(t);
+    let t2 = t.clone();
+    let out = tokio::task::spawn_blocking(move || run(&t2, &["--postback"]))
+        .await
+        .unwrap();
+    out.assert_code(2);
+    let doc = out.json().to_string();
     assert!(
-        token["detail"]
-            .as_str()
-            .unwrap()
-            .contains("decodes to 5 bytes"),
+        doc.contains("strict base64 of exactly 32 bytes")
+            && doc.contains("openssl rand -base64 32"),
         "{out}"
+    );
+    assert!(
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty(),
+        "a request went out\n{out}"
     );
 }
