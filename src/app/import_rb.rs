@@ -275,7 +275,7 @@ fn path_rows(list: &[(usize, String, String)]) -> Vec<PathRow<'_>> {
 }
 
 /// One row per gitlab.rb line, in line order.
-fn table(m: &Mapped) -> comfy_table::Table {
+fn table(m: &Mapped) -> report::Table {
     let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
     for s in &m.settings {
         let row = vec![

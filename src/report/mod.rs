@@ -38,12 +38,13 @@
 
 pub mod checks;
 mod error_print;
+pub mod table;
 
 pub use error_print::PrintError;
+pub use table::Table;
 
 use std::io::Write;
 
-use comfy_table::{presets, ContentArrangement, Table};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
@@ -209,42 +210,11 @@ impl Notify for Printer {
 }
 
 /// A table with toolctl's look: header row, no colour. On a terminal it fits the width
-/// (`COLUMNS`, else the terminal's), wrapping the long columns (`detail`, `hint`, `value`,
-/// `file`, `problem`); off a terminal every row stays one whole line, for grep.
+/// (`COLUMNS`, else the terminal's) and turns vertical rather than squeeze a column below
+/// [`table::MIN_COLUMN`]; off a terminal every row stays one whole line, for grep.
 pub fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_header(header.iter().copied());
-    match crate::sys::term::stdout_width() {
-        Some(width) => {
-            t.set_content_arrangement(ContentArrangement::Dynamic)
-                .set_width(width);
-            use comfy_table::{ColumnConstraint, Width};
-            for (i, name) in header.iter().enumerate() {
-                let Some(c) = t.column_mut(i) else { continue };
-                if WRAPPED.contains(name) {
-                    // Wrapped to whatever room is left.
-                } else if width < 80 {
-                    // A long path in a short column wraps on a narrow terminal rather
-                    // than leave the wrapped columns no room.
-                    c.set_constraint(ColumnConstraint::UpperBoundary(Width::Percentage(40)));
-                } else {
-                    c.set_constraint(ColumnConstraint::ContentWidth);
-                }
-            }
-        }
-        None => {
-            t.load_preset(presets::ASCII_MARKDOWN)
-                .set_content_arrangement(ContentArrangement::Disabled);
-        }
-    }
-    t
+    Table::new(header)
 }
-
-/// The columns that wrap on a narrow terminal; the others keep their content's width.
-const WRAPPED: &[&str] = &[
-    "detail", "hint", "value", "file", "problem", "source", "state",
-];
 
 /// stdout for a report: once a write meets a closed pipe, the rest is dropped.
 pub struct Out<W: Write> {
