@@ -185,18 +185,14 @@ impl Printer {
     /// A progress or result note on stderr, unless `-q`.
     pub fn info(&self, msg: impl AsRef<str>) {
         if !self.quiet {
-            let _ = writeln!(std::io::stderr(), "{}", msg.as_ref());
+            let _ = writeln!(std::io::stderr(), "{}", table::fit_stderr(msg.as_ref()));
         }
     }
 
     /// A warning on stderr; shown even with `-q`, which silences only chatter.
     pub fn warn(&self, msg: impl AsRef<str>) {
-        let _ = writeln!(
-            std::io::stderr(),
-            "{} {}",
-            self.style.warning("warning:"),
-            msg.as_ref()
-        );
+        let text = format!("{} {}", self.style.warning("warning:"), msg.as_ref());
+        let _ = writeln!(std::io::stderr(), "{}", table::fit_stderr(&text));
     }
 }
 

@@ -13,6 +13,8 @@ use std::fmt;
 
 use comfy_table::{presets, ContentArrangement};
 
+pub use crate::sys::wrap::{fit, len, wrap};
+
 /// The narrowest a wrapped column may get on a terminal.
 pub const MIN_COLUMN: usize = 12;
 
@@ -204,64 +206,14 @@ impl fmt::Display for Table {
     }
 }
 
-/// Characters shown (cells are escaped text: one column each).
-fn len(s: &str) -> usize {
-    s.chars().count()
-}
-
-/// `text` in lines of at most `width` characters: at spaces first, then after `/`, `.`,
-/// `,`, `-`, `_`, `:` or `=`; a piece without any of them is cut at `width`. Existing
-/// newlines are kept.
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut lines = Vec::new();
-    for para in text.split('\n') {
-        let mut line = String::new();
-        for word in para.split(' ') {
-            let sep = usize::from(!line.is_empty());
-            if len(&line) + sep + len(word) <= width {
-                if sep == 1 {
-                    line.push(' ');
-                }
-                line.push_str(word);
-                continue;
-            }
-            // The word does not fit on this line: it starts the next one, cut into
-            // pieces when it is longer than a line.
-            if !line.is_empty() {
-                lines.push(std::mem::take(&mut line));
-            }
-            let mut rest: &str = word;
-            while len(rest) > width {
-                let cut = break_at(rest, width);
-                lines.push(rest[..cut].to_string());
-                rest = &rest[cut..];
-            }
-            line.push_str(rest);
-        }
-        lines.push(line);
+/// `text` for stderr: on a terminal each line is wrapped to its width at word
+/// boundaries, the continuation lines indented two more than the line they continue;
+/// off a terminal, as it is.
+pub fn fit_stderr(text: &str) -> String {
+    match crate::sys::term::stderr_width() {
+        Some(w) => fit(text, usize::from(w)),
+        None => text.to_string(),
     }
-    lines
-}
-
-/// The byte offset at which to cut `word` (longer than `width` characters): after the
-/// last break character within the first `width` characters, if it leaves at least
-/// half a line, else at `width` characters.
-fn break_at(word: &str, width: usize) -> usize {
-    let hard = word
-        .char_indices()
-        .nth(width)
-        .map_or(word.len(), |(i, _)| i);
-    let head = &word[..hard];
-    // Paths and keys at `/` and `.` first, then at the other separators.
-    for seps in [&['/', '.'][..], &[',', '-', '_', ':', '=']] {
-        if let Some(i) = head.rfind(seps) {
-            if len(&head[..=i]) * 2 >= width {
-                return i + 1;
-            }
-        }
-    }
-    hard
 }
 
 #[cfg(test)]
@@ -322,19 +274,5 @@ mod tests {
         let s = status_like(Some(200)).to_string();
         assert!(s.starts_with('┌'), "{s}");
         assert!(s.contains("/var/opt/toolctl/secrets/service_desk_email.yaml.age"), "{s}");
-    }
-
-    #[test]
-    fn wrapping_prefers_spaces_then_slashes_and_dots() {
-        assert_eq!(wrap("one two three", 8), ["one two", "three"]);
-        assert_eq!(
-            wrap("/var/opt/toolctl/secrets/smtp.yaml.age", 20),
-            ["/var/opt/toolctl/", "secrets/smtp.yaml.", "age"]
-        );
-        let key = "age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs";
-        let lines = wrap(key, 20);
-        assert!(lines.iter().all(|l| len(l) <= 20));
-        assert_eq!(lines.concat(), key);
-        assert!(lines[..lines.len() - 1].iter().all(|l| len(l) == 20));
     }
 }

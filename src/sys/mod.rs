@@ -30,3 +30,4 @@ pub mod scratch;
 pub mod signals;
 pub mod term;
 pub mod users;
+pub mod wrap;

@@ -953,3 +953,87 @@ fn status_names_an_interrupted_apply_and_rotation_until_they_are_finished() {
     out.assert_code(0);
     assert_eq!(out.json()["interrupted"], serde_json::json!([]), "{out}");
 }
+
+/// The tables of a screen: for each top border (`┌`), the inner widths of its columns and
+/// the first line of its header cells.
+fn screen_tables(screen: &str) -> Vec<Vec<(usize, String)>> {
+    let lines: Vec<&str> = screen.lines().collect();
+    let mut tables = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if !l.starts_with('┌') {
+            continue;
+        }
+        let widths = l
+            .trim_end()
+            .trim_matches(['┌', '┐'])
+            .split('┬')
+            .map(|c| c.chars().count().saturating_sub(2));
+        let header = lines.get(i + 1).copied().unwrap_or_default();
+        let names = header
+            .trim_end()
+            .trim_matches('│')
+            .split('┆')
+            .map(|c| c.trim().to_string());
+        tables.push(widths.zip(names).collect());
+    }
+    tables
+}
+
+#[test]
+fn every_command_s_tables_fit_80_and_60_columns_and_no_column_is_squeezed() {
+    let key_file = "[secrets]\nrecipients = []\n";
+    let t = TestRoot::builder()
+        .settings(format!(
+            "{}\n{}\n{key_file}",
+            incoming_without_secret(),
+            smtp_closed()
+        ))
+        .secrets_init()
+        .secret("smtp", "user_name: relay@example.com\npassword: Relay-Pa55word-long\n")
+        .build();
+    let templates = t.aux().join("service_desk_templates");
+    fs::create_dir_all(&templates).unwrap();
+    fs::write(
+        templates.join("thank_you.md"),
+        "Thanks! Ticket %{ISSUE_PATH}.\n%{ISSUE_IDD}\n<script>x()</script>\n",
+    )
+    .unwrap();
+    let rb = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/gitlab-rb/001-service-desk-gmail/gitlab.rb");
+    let templates = templates.to_str().unwrap().to_string();
+    let rb = rb.to_str().unwrap().to_string();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["status"],
+        vec!["secrets", "status"],
+        vec!["show-config"],
+        vec!["check"],
+        vec!["smtp", "check"],
+        vec!["reconfigure", "--dry-run"],
+        vec!["service-desk-email", "templates", "check", &templates],
+        vec!["import", "gitlab-rb", &rb, "--dry-run"],
+    ];
+    for cols in [80usize, 60] {
+        for args in &commands {
+            let screen = on_terminal(&t, cols as u16, &[("TERM", "dumb")], args);
+            let name = args[..args.len().min(3)].join(" ");
+            if let Some(dir) = std::env::var_os("TOOLCTL_TEST_SCREENS") {
+                let file = format!("{}-{cols}.txt", name.replace(' ', "_"));
+                fs::write(std::path::Path::new(&dir).join(file), &screen).unwrap();
+            }
+            let widest = screen.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+            println!(
+                "{name}: {} lines, widest {widest} on {cols} columns",
+                screen.lines().count()
+            );
+            assert!(widest <= cols, "{name} at {cols}: {widest} wide\n{screen}");
+            for table in screen_tables(&screen) {
+                for (w, header) in table {
+                    assert!(
+                        w >= 12 || w >= header.chars().count(),
+                        "{name} at {cols}: column {header:?} is {w} wide\n{screen}"
+                    );
+                }
+            }
+        }
+    }
+}
