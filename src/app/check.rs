@@ -89,6 +89,10 @@ pub fn all(ctx: &Context, args: &CheckArgs, allow_plaintext_auth: bool) -> Resul
     let broken = |name: &str, table: &str, errors: &[(String, String)]| -> ProbeFuture {
         let mut p = broken(name, format!("[{table}]"), errors);
         p.timeout = timeout;
+        // Its rows are shown live like the others'.
+        for s in &p.steps {
+            p.live.row(s);
+        }
         Box::pin(async move { p })
     };
     for s in scopes {
@@ -170,7 +174,12 @@ fn finish(futures: Vec<ProbeFuture>) -> Result<Report> {
     }
     let checks: Vec<checks::Check> = probes.iter().map(to_check).collect();
     let mut report = Report::new().with_status(checks::exit_status(&checks));
-    report.checks(checks);
+    // On one screen the live rows were the table: only the verdicts follow them.
+    if crate::probe::live::progress() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        report.checks_shown_live(checks);
+    } else {
+        report.checks(checks);
+    }
     Ok(report)
 }
 

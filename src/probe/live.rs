@@ -27,6 +27,11 @@ pub struct Mode {
 
 static MODE: OnceLock<Mode> = OnceLock::new();
 
+/// Whether the steps' rows are shown as they end (on a terminal: they are the table).
+pub fn progress() -> bool {
+    MODE.get().is_some_and(|m| m.progress)
+}
+
 /// Sets the mode for the probes this command builds (the first call wins).
 pub fn init(mode: Mode) {
     let _ = MODE.set(mode);
@@ -70,24 +75,42 @@ impl Live {
         }
     }
 
-    /// A step's row, once it has ended.
+    /// A step's row, once it has ended: one line cut to the terminal's width when the
+    /// step passed, the whole detail and its hint wrapped to it when it needs attention
+    /// (on a terminal these rows are the table: the final report then prints only the
+    /// verdicts).
     pub fn row(&self, s: &Step) {
         if !self.mode.progress {
             return;
         }
+        let width = crate::sys::term::stderr_width().map_or(80, usize::from);
         let time = if s.elapsed.is_zero() {
             String::new()
         } else {
             format!(" {} ms", s.elapsed.as_millis())
         };
         let clear = if self.mode.concurrent { "" } else { "\r\x1b[K" };
-        let detail = mask::cut(&one_line(&self.masker.apply(&s.detail)), 120);
-        self.write(&format!(
-            "{clear}{}{:<8} {:<7}{time}  {detail}\n",
+        let detail = one_line(&self.masker.apply(&s.detail)).into_owned();
+        let line = format!(
+            "{}{:<8} {:<7}{time}  {detail}",
             self.prefix(),
             one_line(&s.name),
             s.status.label(),
-        ));
+        );
+        let text = match s.status {
+            super::Status::Ok | super::Status::Skipped => {
+                mask::cut(&line, width.saturating_sub(1).max(20))
+            }
+            _ => {
+                let mut text = line;
+                if let Some(h) = &s.hint {
+                    let hint = one_line(&self.masker.apply(h)).into_owned();
+                    text.push_str(&format!("\n  hint: {hint}"));
+                }
+                crate::sys::wrap::fit(&text, width)
+            }
+        };
+        self.write(&format!("{clear}{text}\n"));
     }
 
     /// Whether the transcript is on.

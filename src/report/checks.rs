@@ -159,6 +159,25 @@ fn tables(checks: &[Check]) -> String {
     text
 }
 
+/// One `name target — verdict` line per check, and a last line for them all (after the
+/// live rows, which were the table).
+pub fn verdicts(checks: &[Check]) -> String {
+    let shown = |v: &str| one_line(v).into_owned();
+    let mut text = String::new();
+    for c in checks {
+        let verdict = if c.passed() { "passed" } else { "FAILED" };
+        let _ = writeln!(text, "{} {} — {verdict}", shown(&c.name), shown(&c.target));
+    }
+    let failed = checks.iter().filter(|c| !c.passed()).count();
+    if checks.len() > 1 {
+        let _ = match failed {
+            0 => writeln!(text, "all {} checks passed", checks.len()),
+            n => writeln!(text, "{n} of {} checks FAILED", checks.len()),
+        };
+    }
+    text
+}
+
 /// JUnit XML: one `<testsuite>` per probe, one `<testcase>` per step; a failed step is a
 /// `<failure>`, a check that could not run an `<error>`, each with the detail and the hint.
 pub fn junit(checks: &[Check]) -> String {

@@ -124,6 +124,13 @@ impl Report {
         self.text(format!("{table}\n"));
     }
 
+    /// The checks whose rows were shown live on the terminal stdout shares: only their
+    /// verdict lines (the JSON payload is the same).
+    pub fn checks_shown_live(&mut self, checks: Vec<checks::Check>) {
+        self.set_payload(&checks::Document::of(&checks));
+        self.text(checks::verdicts(&checks));
+    }
+
     /// The checks' reports (their exit rule is [`checks::exit_status`]).
     pub fn checks(&mut self, checks: Vec<checks::Check>) {
         self.set_payload(&checks::Document::of(&checks));

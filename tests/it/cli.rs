@@ -660,6 +660,37 @@ fn on_terminal(t: &TestRoot, cols: u16, env: &[(&str, &str)], args: &[&str]) -> 
     String::from_utf8_lossy(&out.stdout).replace('\r', "")
 }
 
+/// What a terminal of `cols` columns shows at the end of `toolctl ARGS`: each line as
+/// left after its carriage returns and `ESC [ K` (the text after the last `\r`), escape
+/// sequences removed.
+fn final_screen(t: &TestRoot, cols: u16, args: &[&str]) -> String {
+    let bin = crate::harness::toolctl_bin();
+    let mut line = format!("stty cols {cols} rows 50; exec {}", bin.display());
+    line.push_str(&format!(" --root {}", t.root().display()));
+    for a in args {
+        line.push_str(&format!(" '{a}'"));
+    }
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"]);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("TOOLCTL_") {
+            cmd.env_remove(&k);
+        }
+    }
+    cmd.env_remove("COLUMNS").env("TERM", "dumb").env("NO_COLOR", "1");
+    let out = cmd.output().expect("run script(1)");
+    let raw = String::from_utf8_lossy(&out.stdout).into_owned();
+    let esc = regex::Regex::new("\x1b\\[[0-9;?]*[A-Za-z]").unwrap();
+    raw.split('\n')
+        .map(|l| {
+            let l = l.trim_end_matches('\r');
+            let l = l.rsplit('\r').next().unwrap_or_default();
+            esc.replace_all(l, "").into_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[test]
 fn tables_fit_the_terminal_and_stay_whole_lines_off_it() {
     let t = TestRoot::with_settings(&format!("{}\n{}", incoming_without_secret(), smtp_closed()));
@@ -1014,8 +1045,10 @@ fn every_command_s_tables_fit_80_and_60_columns_and_no_column_is_squeezed() {
     ];
     for cols in [80usize, 60] {
         for args in &commands {
-            let screen = on_terminal(&t, cols as u16, &[("TERM", "dumb")], args);
-            let name = args[..args.len().min(3)].join(" ");
+            let screen = final_screen(&t, cols as u16, args);
+            let name = (args.iter().filter(|a| !a.starts_with('/')).copied())
+                .collect::<Vec<_>>()
+                .join(" ");
             if let Some(dir) = std::env::var_os("TOOLCTL_TEST_SCREENS") {
                 let file = format!("{}-{cols}.txt", name.replace(' ', "_"));
                 fs::write(std::path::Path::new(&dir).join(file), &screen).unwrap();
