@@ -606,13 +606,24 @@ fn status_is_one_screen_writes_nothing_and_says_what_needs_attention() {
         "secret",
         "rendered",
         "out of date",
-        "integration",
+        "needs attention",
+        "mailroom",
         "smtp",
         "enabled",
     ] {
         assert!(text.contains(word), "status lacks {word:?}\n{out}");
     }
     t.toolctl(["reconfigure"]).run().assert_code(0);
+    // One screen of 24 rows, on a terminal of 80 or 60 columns, with room to spare (a
+    // line per integration, details only for what needs attention).
+    for cols in [80, 60] {
+        let screen = final_screen(&t, cols, &["status"]);
+        let rows = screen.trim_end().lines().count();
+        println!("status: {rows} rows on {cols} columns");
+        assert!(rows <= 20, "{rows} rows:\n{screen}");
+        assert!(screen.starts_with("all well"), "{screen}");
+        assert!(screen.lines().all(|l| l.chars().count() <= cols.into()), "{screen}");
+    }
     let out = t.toolctl(["status", "--output-format", "json"]).run();
     out.assert_code(0);
     let doc = out.json();
