@@ -33,6 +33,7 @@ mod reconfigure;
 mod redis;
 mod rotation;
 mod secret_values;
+mod screen;
 mod secrets;
 mod servicedesk;
 mod smtp_omnibus;
