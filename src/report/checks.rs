@@ -226,6 +226,31 @@ pub fn junit(checks: &[Check]) -> String {
     x
 }
 
+/// The JUnit document of a check that produced no report: one `<testcase>` named `start`
+/// with the `<error>` that stopped it (its message, causes and hint), or none when there
+/// was no error.
+pub fn junit_error(error: Option<&crate::error::Error>) -> String {
+    let Some(e) = error else {
+        return junit(&[]);
+    };
+    let mut detail = e.message().to_string();
+    for c in e.causes() {
+        detail.push_str(&format!(": {c}"));
+    }
+    let check = Check {
+        name: "check".into(),
+        target: "toolctl".into(),
+        steps: vec![Step {
+            name: "start".into(),
+            status: Status::Error,
+            elapsed: Duration::ZERO,
+            detail,
+            hint: e.hint_text().map(str::to_string),
+        }],
+    };
+    junit(&[check])
+}
+
 /// One step as a `<testcase>`: its detail as output, or its `<skipped>`, `<failure>` or
 /// `<error>`.
 fn testcase(x: &mut String, probe: &str, s: &Step) {

@@ -284,6 +284,16 @@ pub fn render_to<W: Write>(
 ) {
     match format {
         Format::Json => out.write(&document(report.payload.clone(), status, error)),
+        // JUnit is always a document: a check that could not start is one `<testcase>`
+        // with its `<error>`.
+        Format::Junit
+            if !report
+                .sections
+                .iter()
+                .any(|s| matches!(s, Section::Checks(_))) =>
+        {
+            out.write(&checks::junit_error(error));
+        }
         Format::Table | Format::Quiet | Format::Junit => {
             for section in &report.sections {
                 match section {
@@ -358,6 +368,19 @@ mod tests {
         );
         assert_eq!(r.status, ExitStatus::Error);
         assert!(r.error.is_some() && r.payload.is_none());
+    }
+
+    #[test]
+    fn junit_is_a_document_when_the_check_could_not_start() {
+        let e = Error::new("cannot read <the> settings").hint("run it as root");
+        let mut out = Out::new(Vec::new());
+        render_to(&mut out, &Report::new(), Format::Junit, ExitStatus::Error, Some(&e));
+        let x = String::from_utf8(out.w).unwrap();
+        assert!(x.starts_with("<?xml"), "{x}");
+        assert_eq!(x.matches("<testcase ").count(), 1, "{x}");
+        assert!(x.contains("<error message=\"cannot read &lt;the&gt; settings\""), "{x}");
+        assert!(x.contains("hint: run it as root"), "{x}");
+        assert!(x.contains("errors=\"1\""), "{x}");
     }
 
     #[test]

@@ -385,6 +385,53 @@ fn junit_has_one_valid_testcase_per_step() {
     );
 }
 
+/// Parses JUnit XML with Debian's python (a malformed document raises); returns the
+/// counts of testcase, failure and error elements.
+fn junit_counts(t: &TestRoot, xml: &str) -> (usize, usize, usize) {
+    let path = t.aux().join("start.xml");
+    fs::write(&path, xml).unwrap();
+    let py = Command::new("/usr/bin/python3")
+        .arg("-c")
+        .arg(
+            "import sys, xml.dom.minidom as m\n\
+             d = m.parse(sys.argv[1])\n\
+             print(len(d.getElementsByTagName('testcase')), len(d.getElementsByTagName('failure')), len(d.getElementsByTagName('error')))",
+        )
+        .arg(&path)
+        .output()
+        .expect("run /usr/bin/python3");
+    assert!(py.status.success(), "invalid XML: {xml:?}");
+    let n: Vec<usize> = String::from_utf8(py.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    (n[0], n[1], n[2])
+}
+
+#[test]
+fn junit_is_a_document_when_check_cannot_start_as_root_or_not() {
+    // Nothing enabled: the check cannot start (exit 2).
+    let t = TestRoot::with_default_settings();
+    let out = t.toolctl(["check", "--output-format", "junit"]).run();
+    out.assert_code(2);
+    assert_eq!(junit_counts(&t, &out.stdout_str()), (1, 0, 1), "{out}");
+    assert!(out.stdout_str().contains("nothing to check"), "{out}");
+    assert!(out.stdout_str().contains("hint: "), "{out}");
+    // A runner that is not root: the settings file is root's.
+    let t = TestRoot::with_settings(&smtp_closed());
+    t.toolctl(["init"]).run().assert_code(0);
+    fs::set_permissions(t.config_file(), std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .unwrap();
+    let out = t
+        .toolctl(["check", "--output-format", "junit"])
+        .run_as_nobody()
+        .run();
+    out.assert_code(2);
+    assert_eq!(junit_counts(&t, &out.stdout_str()), (1, 0, 1), "{out}");
+    assert!(out.stderr.contains("error:"), "{out}");
+}
+
 #[test]
 fn quiet_shrinks_report_tables_but_never_json_or_data() {
     // A healthy store: `-q secrets status` prints nothing.
