@@ -178,6 +178,32 @@ fn imap_starttls_ignores_ca_file_as_mail_room_does() {
 }
 
 #[test]
+fn imap_starttls_with_an_untrusted_ca_gets_both_fixes_on_the_first_run() {
+    let d = Dovecot::start(DovecotOptions::default());
+    let empty = certs().ca.with_file_name("no-such-bundle.pem");
+    for settings in [
+        imap(d.imap, "start_tls = true"),
+        imap(d.imap, "start_tls = true").replace("ca_file = \"/ca.pem\"\n", ""),
+    ] {
+        let t = root(&settings);
+        let out = check_env(&t, "incoming-email", &[], &[("SSL_CERT_FILE", &empty)]);
+        let failed = out.json()["probes"][0]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["status"] == "fail" || s["status"] == "error")
+            .cloned()
+            .unwrap_or_else(|| panic!("nothing failed\n{out}"));
+        let hint = failed["hint"].as_str().unwrap();
+        assert!(
+            hint.contains("update-ca-certificates") && hint.contains("incoming_email.ssl = true"),
+            "{settings}\n{out}"
+        );
+        assert!(!hint.contains("set `ca_file`"), "{settings}\n{out}");
+    }
+}
+
+#[test]
 fn logindisabled_stops_before_the_password_is_sent() {
     let d = Dovecot::start(DovecotOptions {
         starttls: false,
