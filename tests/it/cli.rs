@@ -1128,3 +1128,50 @@ fn every_command_s_tables_fit_80_and_60_columns_and_no_column_is_squeezed() {
         }
     }
 }
+
+#[test]
+fn a_group_writable_secrets_folder_is_reported_once_first_without_its_follow_ons() {
+    let mailbox = |table: &str, local: &str| {
+        format!(
+            "[{table}]\nenabled = true\naddress = \"{local}+%{{key}}@example.com\"\nhost = \"127.0.0.1\"\nport = {}\nssl = true\n",
+            closed_port()
+        )
+    };
+    let t = TestRoot::builder()
+        .settings(format!(
+            "external_url = \"https://gitlab.example.com\"\n{}\n{}\n[mailroom]\nenable = true\n",
+            mailbox("incoming_email", "incoming"),
+            mailbox("service_desk_email", "desk")
+        ))
+        .secrets_init()
+        .secret("incoming-email", "user: in@example.com\npassword: 'Incoming-Pa55word'\n")
+        .secret("service-desk-email", "user: sd@example.com\npassword: 'Desk-Pa55word-9'\n")
+        .build();
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    crate::harness::chmod(&t.secrets_dir(), 0o770);
+    let before = t.snapshot();
+    for args in [
+        &["reconfigure"][..],
+        &["reconfigure", "--dry-run"],
+        &["service-desk-email", "check"],
+    ] {
+        let out = t.toolctl(args).run();
+        out.assert_error("group-writable", &["chmod 700"]);
+        let err = &out.stderr;
+        assert_eq!(err.matches("group-writable").count(), 1, "{out}");
+        assert!(err.contains("follow from it are not shown"), "{out}");
+        for follow_on in ["is not set", "same mailbox", "secret edit"] {
+            assert!(!err.contains(follow_on), "{follow_on:?} shown\n{out}");
+        }
+    }
+    // `check`: every probe that needs the store says why it cannot run, and only that.
+    let out = t.toolctl(["check", "--output-format", "json"]).run();
+    out.assert_code(2);
+    for p in out.json()["probes"].as_array().unwrap() {
+        let steps = p["steps"].as_array().unwrap();
+        assert_eq!(steps.len(), 1, "{out}");
+        assert!(steps[0]["detail"].as_str().unwrap().contains("group-writable"), "{out}");
+        assert!(steps[0]["hint"].as_str().unwrap().contains("chmod 700"), "{out}");
+    }
+    before.assert_unchanged(&t.snapshot(), &"a refused run");
+}
