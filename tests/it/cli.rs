@@ -844,6 +844,42 @@ fn completion_offers_subcommands_first_and_the_dynamic_values() {
     assert!(names.contains(&"password".to_string()), "{names:?}");
 }
 
+#[test]
+fn completion_offers_the_scope_s_own_keys_and_honours_root_on_the_line() {
+    let t = TestRoot::new();
+    // Each scope's own keys, and only those.
+    for (scope, own, other) in [
+        ("smtp", "user_name", "webhook_secret"),
+        ("mailroom", "webhook_secret", "user_name"),
+        ("incoming-email", "password", "sql_password"),
+    ] {
+        for line in [
+            vec![scope, "secret", "set", ""],
+            vec![scope, "secret", "show", "--key", ""],
+        ] {
+            let names = complete(&t, &line);
+            assert!(names.contains(&own.to_string()), "{line:?}: {names:?}");
+            assert!(!names.contains(&other.to_string()), "{line:?}: {names:?}");
+        }
+    }
+    // `--root X tail <Tab>` lists X's logs, not TOOLCTL_ROOT's.
+    let other = TestRoot::new();
+    fs::create_dir_all(other.path("var/log/toolctl/nginx")).unwrap();
+    fs::write(other.path("var/log/toolctl/nginx/access.log"), "").unwrap();
+    let root = other.root().to_str().unwrap().to_string();
+    for line in [
+        vec!["--root", root.as_str(), "tail", ""],
+        vec!["--root", root.as_str(), "--config", "/dev/null", "tail", ""],
+    ] {
+        let targets = complete(&t, &line);
+        assert!(targets.contains(&"nginx/access.log".to_string()), "{line:?}: {targets:?}");
+    }
+    let with_eq = format!("--root={root}");
+    let targets = complete(&t, &[&with_eq, "tail", ""]);
+    assert!(targets.contains(&"nginx".to_string()), "{targets:?}");
+    assert!(!complete(&t, &["tail", ""]).contains(&"nginx".to_string()));
+}
+
 /// The documented JSON keys: `(section, [key paths])` from the README (or, before the lead
 /// moves it there, docs-wip/cli.md): every `#### JSON: …` heading and the first column of
 /// its table.
