@@ -145,6 +145,11 @@ fn write(
         let (lock, key) = out.noting(|n| store.lock_for_writing(n))?;
         store.check_dir()?;
         contents = encrypted_scopes(store, &key, &grouped)?;
+        for (scope, creds) in &grouped {
+            for c in creds {
+                crate::app::secret::warn_short_password(*scope, c.key, &c.value, out);
+            }
+        }
         key_holder = Some(lock);
     }
     if let Some(dir) = config.parent() {

@@ -1208,3 +1208,45 @@ fn a_group_writable_secrets_folder_is_reported_once_first_without_its_follow_ons
     }
     before.assert_unchanged(&t.snapshot(), &"a refused run");
 }
+
+#[test]
+fn a_short_password_is_warned_about_whenever_it_is_stored() {
+    let t = TestRoot::with_default_settings();
+    t.init();
+    let warned = |out: &crate::harness::Outcome| {
+        out.assert_code(0);
+        assert!(!out.stderr.contains("ab1"), "the value is shown\n{out}");
+        out.stderr.contains("shorter than 8 characters")
+    };
+    let out = t
+        .toolctl(["smtp", "secret", "write"])
+        .stdin("user_name: relay\npassword: ab1\n")
+        .run();
+    assert!(warned(&out), "{out}");
+    assert!(out.stderr.contains("`password` of the smtp secret"), "{out}");
+    let out = t
+        .toolctl(["smtp", "secret", "set", "password"])
+        .stdin("ab1\n")
+        .run();
+    assert!(warned(&out), "{out}");
+    // A user name is no password; a long password is not warned about.
+    let out = t
+        .toolctl(["smtp", "secret", "set", "user_name"])
+        .stdin("u\n")
+        .run();
+    assert!(!warned(&out), "{out}");
+    let out = t
+        .toolctl(["smtp", "secret", "set", "password"])
+        .stdin("Long-Pa55word\n")
+        .run();
+    assert!(!warned(&out), "{out}");
+    // An import of GitLab's encrypted secrets warns too.
+    let rb = t.aux().join("gitlab.rb");
+    fs::write(
+        &rb,
+        "gitlab_rails['smtp_enable'] = true\ngitlab_rails['smtp_address'] = 'smtp.example.com'\ngitlab_rails['smtp_password'] = 'ab1'\n",
+    )
+    .unwrap();
+    let out = t.toolctl(["import", "gitlab-rb", rb.to_str().unwrap()]).run();
+    assert!(warned(&out), "{out}");
+}

@@ -34,6 +34,7 @@ pub fn run(ctx: &Context, scope: Scope) -> Result<Report> {
             Ok(edited) => {
                 store.write(scope, &key, &edited)?;
                 out.info("File encrypted and saved.");
+                super::warn_short_passwords(scope, &edited, &mut out);
                 return Ok(out);
             }
             Err(e) => {
