@@ -190,6 +190,10 @@ fn finish(futures: Vec<ProbeFuture>) -> Result<Report> {
     for p in &probes {
         p.live.done();
     }
+    // The probes' redrawn lines give way to the verdicts.
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        crate::probe::live::clear();
+    }
     let checks: Vec<checks::Check> = probes.iter().map(to_check).collect();
     let mut report = Report::new().with_status(checks::exit_status(&checks));
     // On one screen the live rows were the table: only the verdicts follow them.

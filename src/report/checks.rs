@@ -166,7 +166,18 @@ pub fn verdicts(checks: &[Check]) -> String {
     let mut text = String::new();
     for c in checks {
         let verdict = if c.passed() { "passed" } else { "FAILED" };
-        let _ = writeln!(text, "{} {} — {verdict}", shown(&c.name), shown(&c.target));
+        let time: Duration = c.steps.iter().map(|s| s.elapsed).sum();
+        let _ = writeln!(
+            text,
+            "{} {} — {verdict} ({} steps, {} ms)",
+            shown(&c.name),
+            shown(&c.target),
+            c.steps.len(),
+            time.as_millis()
+        );
+    }
+    if let Some(w) = crate::sys::term::stdout_width() {
+        text = format!("{}\n", crate::sys::wrap::fit(text.trim_end(), usize::from(w)));
     }
     let failed = checks.iter().filter(|c| !c.passed()).count();
     if checks.len() > 1 {

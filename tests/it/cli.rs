@@ -718,35 +718,10 @@ fn on_terminal(t: &TestRoot, cols: u16, env: &[(&str, &str)], args: &[&str]) -> 
     String::from_utf8_lossy(&out.stdout).replace('\r', "")
 }
 
-/// What a terminal of `cols` columns shows at the end of `toolctl ARGS`: each line as
-/// left after its carriage returns and `ESC [ K` (the text after the last `\r`), escape
-/// sequences removed.
+/// What a terminal of `cols` columns shows at the end of `toolctl ARGS` (see
+/// `screen.rs`), a line too wide for it kept whole.
 fn final_screen(t: &TestRoot, cols: u16, args: &[&str]) -> String {
-    let bin = crate::harness::toolctl_bin();
-    let mut line = format!("stty cols {cols} rows 50; exec {}", bin.display());
-    line.push_str(&format!(" --root {}", t.root().display()));
-    for a in args {
-        line.push_str(&format!(" '{a}'"));
-    }
-    let mut cmd = Command::new("script");
-    cmd.args(["-qec", &line, "/dev/null"]);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("TOOLCTL_") {
-            cmd.env_remove(&k);
-        }
-    }
-    cmd.env_remove("COLUMNS").env("TERM", "dumb").env("NO_COLOR", "1");
-    let out = cmd.output().expect("run script(1)");
-    let raw = String::from_utf8_lossy(&out.stdout).into_owned();
-    let esc = regex::Regex::new("\x1b\\[[0-9;?]*[A-Za-z]").unwrap();
-    raw.split('\n')
-        .map(|l| {
-            let l = l.trim_end_matches('\r');
-            let l = l.rsplit('\r').next().unwrap_or_default();
-            esc.replace_all(l, "").into_owned()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    crate::screen::unwrapped(t, cols, &[], args).join("\n")
 }
 
 #[test]

@@ -11,6 +11,17 @@ use crate::harness::TestRoot;
 /// Runs `toolctl --root ROOT ARGS` on a terminal of `cols` columns (and `env`); returns
 /// the screen's lines at the end, trailing blanks removed.
 pub fn on_terminal(t: &TestRoot, cols: u16, env: &[(&str, &str)], args: &[&str]) -> Vec<String> {
+    play(&raw(t, cols, env, args), usize::from(cols))
+}
+
+/// [`on_terminal`] without the terminal's wrapping: a line wider than `cols` stays one
+/// line, so that a test can see that it was too wide.
+pub fn unwrapped(t: &TestRoot, cols: u16, env: &[(&str, &str)], args: &[&str]) -> Vec<String> {
+    play(&raw(t, cols, env, args), usize::MAX)
+}
+
+/// The bytes `toolctl ARGS` wrote to a terminal of `cols` columns.
+pub fn raw(t: &TestRoot, cols: u16, env: &[(&str, &str)], args: &[&str]) -> String {
     let bin = crate::harness::toolctl_bin();
     let mut line = format!(
         "stty cols {cols} rows 50; exec {} --root '{}'",
@@ -33,7 +44,7 @@ pub fn on_terminal(t: &TestRoot, cols: u16, env: &[(&str, &str)], args: &[&str])
     }
     cmd.stdin(std::process::Stdio::null());
     let out = cmd.output().expect("run script(1)");
-    play(&String::from_utf8_lossy(&out.stdout), usize::from(cols))
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The lines a terminal of `cols` columns shows after `bytes`.
