@@ -170,7 +170,9 @@ fn screen(rows: &Rows, quiet: bool, width: Option<usize>) -> String {
     };
     let secret_of = |name: &str| {
         let cli = name.replace('_', "-");
-        rows.0.iter().find(move |r| r.area == "secret" && r.item == cli)
+        rows.0
+            .iter()
+            .find(move |r| r.area == "secret" && r.item == cli)
     };
     let mut lines = Vec::new();
     let mut shown_secrets = Vec::new();

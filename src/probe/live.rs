@@ -73,7 +73,12 @@ impl Board {
     /// cut to the width so that none wraps.
     fn redraw(&mut self, above: &str) -> String {
         let width = crate::sys::term::stderr_width().map_or(80, usize::from);
-        let label_width = self.lines.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0);
+        let label_width = self
+            .lines
+            .iter()
+            .map(|(l, _)| l.chars().count())
+            .max()
+            .unwrap_or(0);
         let mut s = self.erase();
         s.push_str(above);
         for (label, line) in &self.lines {

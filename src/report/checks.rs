@@ -177,7 +177,10 @@ pub fn verdicts(checks: &[Check]) -> String {
         );
     }
     if let Some(w) = crate::sys::term::stdout_width() {
-        text = format!("{}\n", crate::sys::wrap::fit(text.trim_end(), usize::from(w)));
+        text = format!(
+            "{}\n",
+            crate::sys::wrap::fit(text.trim_end(), usize::from(w))
+        );
     }
     let failed = checks.iter().filter(|c| !c.passed()).count();
     if checks.len() > 1 {

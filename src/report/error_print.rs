@@ -25,7 +25,11 @@ impl PrintError for Error {
         let _ = writeln!(
             err,
             "{}",
-            fit(&format!("{} {}", style.error("error:"), shown(self.message())))
+            fit(&format!(
+                "{} {}",
+                style.error("error:"),
+                shown(self.message())
+            ))
         );
         for cause in self.causes() {
             let _ = writeln!(

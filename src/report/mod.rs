@@ -374,11 +374,20 @@ mod tests {
     fn junit_is_a_document_when_the_check_could_not_start() {
         let e = Error::new("cannot read <the> settings").hint("run it as root");
         let mut out = Out::new(Vec::new());
-        render_to(&mut out, &Report::new(), Format::Junit, ExitStatus::Error, Some(&e));
+        render_to(
+            &mut out,
+            &Report::new(),
+            Format::Junit,
+            ExitStatus::Error,
+            Some(&e),
+        );
         let x = String::from_utf8(out.w).unwrap();
         assert!(x.starts_with("<?xml"), "{x}");
         assert_eq!(x.matches("<testcase ").count(), 1, "{x}");
-        assert!(x.contains("<error message=\"cannot read &lt;the&gt; settings\""), "{x}");
+        assert!(
+            x.contains("<error message=\"cannot read &lt;the&gt; settings\""),
+            "{x}"
+        );
         assert!(x.contains("hint: run it as root"), "{x}");
         assert!(x.contains("errors=\"1\""), "{x}");
     }

@@ -30,10 +30,7 @@ pub struct Table {
 impl Table {
     /// A table laid out for stdout (fitted to it when it is a terminal).
     pub fn new(header: &[&str]) -> Table {
-        Table::for_width(
-            header,
-            crate::sys::term::stdout_width().map(usize::from),
-        )
+        Table::for_width(header, crate::sys::term::stdout_width().map(usize::from))
     }
 
     /// A table for a terminal of `width` columns, or for a pipe (`None`).
@@ -226,7 +223,14 @@ mod tests {
 
     fn status_like(width: Option<usize>) -> Table {
         let mut t = Table::for_width(
-            &["scope", "file", "state", "recipients", "modified", "problem"],
+            &[
+                "scope",
+                "file",
+                "state",
+                "recipients",
+                "modified",
+                "problem",
+            ],
             width,
         );
         for s in ["smtp", "incoming_email", "service_desk_email", "mattermost"] {
@@ -273,6 +277,9 @@ mod tests {
         assert!(s.contains("file:") && !s.contains('│'), "{s}");
         let s = status_like(Some(200)).to_string();
         assert!(s.starts_with('┌'), "{s}");
-        assert!(s.contains("/var/opt/toolctl/secrets/service_desk_email.yaml.age"), "{s}");
+        assert!(
+            s.contains("/var/opt/toolctl/secrets/service_desk_email.yaml.age"),
+            "{s}"
+        );
     }
 }

@@ -113,9 +113,11 @@ impl Resolved {
         if !self.unread.contains(&table) {
             return None;
         }
-        self.diags
-            .iter()
-            .find(|d| d.severity == Severity::Error && d.line.is_none() && self.unread.contains(&d.key.as_str()))
+        self.diags.iter().find(|d| {
+            d.severity == Severity::Error
+                && d.line.is_none()
+                && self.unread.contains(&d.key.as_str())
+        })
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
@@ -288,7 +290,10 @@ fn follows_from_unread(d: &Diag, unread: &[&str]) -> bool {
         .any(|k| k.path == d.key && k.secret.is_some());
     let same_mailbox = d.message.contains("read the same mailbox");
     (unread.contains(&table) && secret_key)
-        || (same_mailbox && ["incoming_email", "service_desk_email"].iter().any(|t| unread.contains(t)))
+        || (same_mailbox
+            && ["incoming_email", "service_desk_email"]
+                .iter()
+                .any(|t| unread.contains(t)))
 }
 
 fn from_raw(v: &Val) -> Value {

@@ -15,7 +15,10 @@ pub fn fit(text: &str, width: usize) -> String {
         let body = line.trim_start();
         let first = wrap(body, width - lead).swap_remove(0);
         let head = &line[..line.len() - body.len()];
-        let rest = body.get(first.len()..).unwrap_or_default().trim_start_matches(' ');
+        let rest = body
+            .get(first.len()..)
+            .unwrap_or_default()
+            .trim_start_matches(' ');
         out.push(format!("{head}{first}"));
         for l in wrap(rest, width - indent) {
             if !l.is_empty() {

@@ -421,8 +421,11 @@ fn junit_is_a_document_when_check_cannot_start_as_root_or_not() {
     // A runner that is not root: the settings file is root's.
     let t = TestRoot::with_settings(&smtp_closed());
     t.toolctl(["init"]).run().assert_code(0);
-    fs::set_permissions(t.config_file(), std::os::unix::fs::PermissionsExt::from_mode(0o600))
-        .unwrap();
+    fs::set_permissions(
+        t.config_file(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let out = t
         .toolctl(["check", "--output-format", "junit"])
         .run_as_nobody()
@@ -669,7 +672,10 @@ fn status_is_one_screen_writes_nothing_and_says_what_needs_attention() {
         println!("status: {rows} rows on {cols} columns");
         assert!(rows <= 20, "{rows} rows:\n{screen}");
         assert!(screen.starts_with("all well"), "{screen}");
-        assert!(screen.lines().all(|l| l.chars().count() <= cols.into()), "{screen}");
+        assert!(
+            screen.lines().all(|l| l.chars().count() <= cols.into()),
+            "{screen}"
+        );
     }
     let out = t.toolctl(["status", "--output-format", "json"]).run();
     out.assert_code(0);
@@ -847,7 +853,10 @@ fn completion_offers_the_scope_s_own_keys_and_honours_root_on_the_line() {
         vec!["--root", root.as_str(), "--config", "/dev/null", "tail", ""],
     ] {
         let targets = complete(&t, &line);
-        assert!(targets.contains(&"nginx/access.log".to_string()), "{line:?}: {targets:?}");
+        assert!(
+            targets.contains(&"nginx/access.log".to_string()),
+            "{line:?}: {targets:?}"
+        );
     }
     let with_eq = format!("--root={root}");
     let targets = complete(&t, &[&with_eq, "tail", ""]);
@@ -1086,7 +1095,10 @@ fn every_command_s_tables_fit_80_and_60_columns_and_no_column_is_squeezed() {
             smtp_closed()
         ))
         .secrets_init()
-        .secret("smtp", "user_name: relay@example.com\npassword: Relay-Pa55word-long\n")
+        .secret(
+            "smtp",
+            "user_name: relay@example.com\npassword: Relay-Pa55word-long\n",
+        )
         .build();
     let templates = t.aux().join("service_desk_templates");
     fs::create_dir_all(&templates).unwrap();
@@ -1152,8 +1164,14 @@ fn a_group_writable_secrets_folder_is_reported_once_first_without_its_follow_ons
             mailbox("service_desk_email", "desk")
         ))
         .secrets_init()
-        .secret("incoming-email", "user: in@example.com\npassword: 'Incoming-Pa55word'\n")
-        .secret("service-desk-email", "user: sd@example.com\npassword: 'Desk-Pa55word-9'\n")
+        .secret(
+            "incoming-email",
+            "user: in@example.com\npassword: 'Incoming-Pa55word'\n",
+        )
+        .secret(
+            "service-desk-email",
+            "user: sd@example.com\npassword: 'Desk-Pa55word-9'\n",
+        )
         .build();
     t.toolctl(["reconfigure"]).run().assert_code(0);
     crate::harness::chmod(&t.secrets_dir(), 0o770);
@@ -1178,8 +1196,17 @@ fn a_group_writable_secrets_folder_is_reported_once_first_without_its_follow_ons
     for p in out.json()["probes"].as_array().unwrap() {
         let steps = p["steps"].as_array().unwrap();
         assert_eq!(steps.len(), 1, "{out}");
-        assert!(steps[0]["detail"].as_str().unwrap().contains("group-writable"), "{out}");
-        assert!(steps[0]["hint"].as_str().unwrap().contains("chmod 700"), "{out}");
+        assert!(
+            steps[0]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("group-writable"),
+            "{out}"
+        );
+        assert!(
+            steps[0]["hint"].as_str().unwrap().contains("chmod 700"),
+            "{out}"
+        );
     }
     before.assert_unchanged(&t.snapshot(), &"a refused run");
 }
@@ -1198,7 +1225,10 @@ fn a_short_password_is_warned_about_whenever_it_is_stored() {
         .stdin("user_name: relay\npassword: ab1\n")
         .run();
     assert!(warned(&out), "{out}");
-    assert!(out.stderr.contains("`password` of the smtp secret"), "{out}");
+    assert!(
+        out.stderr.contains("`password` of the smtp secret"),
+        "{out}"
+    );
     let out = t
         .toolctl(["smtp", "secret", "set", "password"])
         .stdin("ab1\n")
@@ -1222,6 +1252,8 @@ fn a_short_password_is_warned_about_whenever_it_is_stored() {
         "gitlab_rails['smtp_enable'] = true\ngitlab_rails['smtp_address'] = 'smtp.example.com'\ngitlab_rails['smtp_password'] = 'ab1'\n",
     )
     .unwrap();
-    let out = t.toolctl(["import", "gitlab-rb", rb.to_str().unwrap()]).run();
+    let out = t
+        .toolctl(["import", "gitlab-rb", rb.to_str().unwrap()])
+        .run();
     assert!(warned(&out), "{out}");
 }

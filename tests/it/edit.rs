@@ -1036,9 +1036,15 @@ fn under_sudo_without_an_editor_one_line_says_sudo_dropped_it() {
     out.assert_code(0);
     let err = out.stderr.clone();
     assert_eq!(err.matches(line).count(), 1, "{out}");
-    assert!(r.aux().join("argv-editor").is_file(), "the fallback did not open\n{out}");
+    assert!(
+        r.aux().join("argv-editor").is_file(),
+        "the fallback did not open\n{out}"
+    );
     // With an editor chosen, or not under sudo: no such line.
-    for (k, v) in [("EDITOR", bin.join("editor")), ("VISUAL", bin.join("editor"))] {
+    for (k, v) in [
+        ("EDITOR", bin.join("editor")),
+        ("VISUAL", bin.join("editor")),
+    ] {
         let out = run_in(&r, &base, ["smtp", "secret", "edit"])
             .env("PATH", &path)
             .env("SUDO_USER", "alice")

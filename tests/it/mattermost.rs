@@ -136,7 +136,8 @@ fn backup_then_restore_brings_back_every_row_and_file() {
 fn on_a_narrow_terminal_the_archive_path_is_left_on_the_screen() {
     let m = setup(5);
     for cols in [80u16, 40] {
-        let screen = crate::screen::on_terminal(&m.t, cols, &[("TERM", "xterm")], &["mattermost", "backup"]);
+        let screen =
+            crate::screen::on_terminal(&m.t, cols, &[("TERM", "xterm")], &["mattermost", "backup"]);
         let text = screen.join("\n");
         println!("{cols} columns:\n{text}");
         // The path, wrapped by the terminal if it is longer than a line, is the last thing

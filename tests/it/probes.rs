@@ -937,7 +937,10 @@ fn on_a_terminal_three_healthy_probes_are_their_live_rows_once_and_fit_one_scree
         let text = screen.join("\n");
         println!("{cols} columns, {} rows:\n{text}", screen.len());
         assert!(screen.len() <= 24, "{} rows\n{text}", screen.len());
-        assert!(screen.iter().all(|l| l.chars().count() <= cols.into()), "{text}");
+        assert!(
+            screen.iter().all(|l| l.chars().count() <= cols.into()),
+            "{text}"
+        );
         // The probes' lines were redrawn in place and gave way to the verdicts: no final
         // table after them, no probe line left.
         assert!(!text.contains('┌') && !text.contains("| step"), "{text}");

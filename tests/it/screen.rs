@@ -38,7 +38,9 @@ pub fn raw(t: &TestRoot, cols: u16, env: &[(&str, &str)], args: &[&str]) -> Stri
             cmd.env_remove(&k);
         }
     }
-    cmd.env_remove("COLUMNS").env("TERM", "dumb").env("NO_COLOR", "1");
+    cmd.env_remove("COLUMNS")
+        .env("TERM", "dumb")
+        .env("NO_COLOR", "1");
     for (k, v) in env {
         cmd.env(k, v);
     }
