@@ -1059,3 +1059,18 @@ fn under_sudo_without_an_editor_one_line_says_sudo_dropped_it() {
     out.assert_code(0);
     assert!(!out.stderr.contains("drops"), "{out}");
 }
+
+#[test]
+fn an_edit_that_stores_a_short_password_is_warned_about() {
+    let (r, base) = setup();
+    let ed = r.script(
+        "short-editor.sh",
+        "f=''; for a in \"$@\"; do f=\"$a\"; done\nprintf 'user_name: u\\npassword: zq9\\n' > \"$f\"",
+    );
+    let out = run_in(&r, &base, ["smtp", "secret", "edit"])
+        .env("EDITOR", &ed)
+        .run();
+    out.assert_code(0);
+    assert!(out.stderr.contains("shorter than 8 characters"), "{out}");
+    assert!(!out.stderr.contains("zq9"), "{out}");
+}
