@@ -372,7 +372,11 @@ fn settings_row(ctx: &Context, r: &resolve::Resolved, rows: &mut Rows) -> usize 
                 first.map(|d| d.message.as_str()).unwrap_or("")
             ),
             "error",
-            Some("`toolctl show-config` lists them with their fixes".into()),
+            // One error (a root cause, its follow-ons left out): its own fix.
+            Some(match first {
+                Some(d) if n == 1 && !d.hint.is_empty() => d.hint.clone(),
+                _ => "`toolctl show-config` lists them with their fixes".into(),
+            }),
         ),
     }
     errors

@@ -1190,6 +1190,12 @@ fn a_group_writable_secrets_folder_is_reported_once_first_without_its_follow_ons
             assert!(!err.contains(follow_on), "{follow_on:?} shown\n{out}");
         }
     }
+    // `status`: the one error, with its own fix.
+    let out = t.toolctl(["status"]).run();
+    out.assert_code(2);
+    let text = out.stdout_str();
+    assert_eq!(text.matches("group-writable").count(), 1, "{out}");
+    assert!(text.contains("hint: run `chmod 700"), "{out}");
     // `check`: every probe that needs the store says why it cannot run, and only that.
     let out = t.toolctl(["check", "--output-format", "json"]).run();
     out.assert_code(2);
