@@ -85,14 +85,27 @@ pub fn all(ctx: &Context, a: &CheckAllArgs) -> Result<Report> {
     // One broken integration is error rows of its own (one per finding); the others
     // still run.
     let errors_of = |table: &str| -> Vec<(String, String)> {
-        r.errors()
+        let mut errors: Vec<(String, String)> = r
+            .errors()
             .filter(|d| d.key == table || d.key.starts_with(&format!("{table}.")))
             .map(|d| (d.message.clone(), d.hint.clone()))
-            .collect()
+            .collect();
+        // A secret that could not be read (the folder's problem, reported once): this
+        // table cannot be probed either.
+        if errors.is_empty() {
+            if let Some(d) = r.root_cause(table) {
+                errors.push((d.message.clone(), d.hint.clone()));
+            }
+        }
+        errors
     };
     let broken = |name: &str, table: &str, errors: &[(String, String)]| -> ProbeFuture {
         let mut p = broken(name, format!("[{table}]"), errors);
         p.timeout = timeout;
+        // Its rows are shown live like the others'.
+        for s in &p.steps {
+            p.live.row(s);
+        }
         Box::pin(async move { p })
     };
     for s in scopes {
@@ -153,11 +166,20 @@ fn enabled(r: &Resolved, scope: Scope) -> bool {
 
 /// Settings errors in these tables: the check cannot run.
 fn gate(ctx: &Context, r: &Resolved, tables: &[&str]) -> Result<()> {
-    let relevant = r.errors().filter(|d| {
-        tables
-            .iter()
-            .any(|t| d.key == *t || d.key.starts_with(&format!("{t}.")))
-    });
+    let mut relevant: Vec<&crate::settings::Diag> = r
+        .errors()
+        .filter(|d| {
+            tables
+                .iter()
+                .any(|t| d.key == *t || d.key.starts_with(&format!("{t}.")))
+        })
+        .collect();
+    // A secret that could not be read (the folder's problem, reported once on the first
+    // table it stopped).
+    if relevant.is_empty() {
+        relevant.extend(tables.iter().find_map(|t| r.root_cause(t)));
+    }
+    let relevant = relevant.into_iter();
     super::report_diags(
         &ctx.printer,
         &ctx.paths.config,
@@ -180,9 +202,18 @@ fn finish(futures: Vec<ProbeFuture>) -> Result<Report> {
     for p in &probes {
         p.live.done();
     }
+    // The probes' redrawn lines give way to the verdicts.
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        crate::probe::live::clear();
+    }
     let checks: Vec<checks::Check> = probes.iter().map(to_check).collect();
     let mut report = Report::new().with_status(checks::exit_status(&checks));
-    report.checks(checks);
+    // On one screen the live rows were the table: only the verdicts follow them.
+    if crate::probe::live::progress() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        report.checks_shown_live(checks);
+    } else {
+        report.checks(checks);
+    }
     report.measures = probes.into_iter().flat_map(|p| p.measures).collect();
     Ok(report)
 }

@@ -95,6 +95,9 @@ fn write(ctx: &Context, found: &Found, out: &mut Report) -> Result<()> {
             None => Vec::new(),
         };
         let content = import::merged(&existing, &f.entries);
+        for e in &f.entries {
+            crate::app::secret::warn_short_password(f.scope, &e.key, &e.value, out);
+        }
         secret_schema::validate(f.scope, content.as_bytes())
             .map_err(|e| crate::secrets::store::invalid(f.scope, e))?;
         ciphertexts.push((

@@ -145,6 +145,11 @@ fn write(
         let (lock, key) = out.noting(|n| store.lock_for_writing(n))?;
         store.check_dir()?;
         contents = encrypted_scopes(store, &key, &grouped)?;
+        for (scope, creds) in &grouped {
+            for c in creds {
+                crate::app::secret::warn_short_password(*scope, c.key, &c.value, out);
+            }
+        }
         key_holder = Some(lock);
     }
     if let Some(dir) = config.parent() {
@@ -275,7 +280,7 @@ fn path_rows(list: &[(usize, String, String)]) -> Vec<PathRow<'_>> {
 }
 
 /// One row per gitlab.rb line, in line order.
-fn table(m: &Mapped) -> comfy_table::Table {
+fn table(m: &Mapped) -> report::Table {
     let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
     for s in &m.settings {
         let row = vec![

@@ -75,10 +75,14 @@ impl Progress {
         }))
     }
 
+    /// A step's line, wrapped at words to the terminal, and the spinner's message cut to
+    /// one line: a spinner that wrapped would erase the line above it when cleared.
     fn step(&self, msg: &str) {
         if let Some(bar) = &self.0 {
-            bar.println(msg);
-            bar.set_message(format!("{msg} …"));
+            let width = crate::sys::term::stderr_width().map_or(80, usize::from);
+            bar.println(crate::sys::wrap::fit(msg, width));
+            let room = width.saturating_sub(6).max(10);
+            bar.set_message(crate::probe::mask::cut(msg, room));
         }
     }
 }
@@ -157,7 +161,10 @@ pub fn backup_cmd(ctx: &Context, a: &MattermostBackupArgs) -> Result<Report> {
                 t.driver
             ));
         }
-        let done = backup::run(&t, &ctx.paths.root, &dir, &say)?;
+        let done = backup::run(&t, &ctx.paths.root, &dir, &say);
+        // The spinner is gone before anything else is printed.
+        drop(progress);
+        let done = done?;
         out.set_payload(&BackupDocument {
             archive: done.path.display().to_string(),
             pg_dump: &done.pg_dump,

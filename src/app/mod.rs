@@ -422,12 +422,14 @@ pub fn report_diags<'a>(
             let listed = settings::MAX_LISTED_ERRORS;
             for d in many.iter().take(listed) {
                 eprintln!(
-                    "{} {}
-  {} {}",
-                    printer.style.error("error:"),
-                    describe(file, d),
-                    printer.style.hint("hint:"),
-                    d.hint
+                    "{}",
+                    crate::report::table::fit_stderr(&format!(
+                        "{} {}\n  {} {}",
+                        printer.style.error("error:"),
+                        describe(file, d),
+                        printer.style.hint("hint:"),
+                        d.hint
+                    ))
                 );
             }
             if many.len() > listed {

@@ -369,7 +369,7 @@ fn diffs<'a>(
 }
 
 /// The human table: one row per file.
-fn table(changes: &[render::Change], dry: bool) -> comfy_table::Table {
+fn table(changes: &[render::Change], dry: bool) -> report::Table {
     let mut t = report::table(&["file", "action", "mode"]);
     for c in changes {
         t.add_row(vec![

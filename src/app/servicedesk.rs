@@ -202,7 +202,7 @@ fn read_template(path: &Path) -> Result<String> {
     })
 }
 
-fn findings_table(findings: &[Finding]) -> comfy_table::Table {
+fn findings_table(findings: &[Finding]) -> report::Table {
     let mut t = report::table(&["file", "at", "severity", "finding", "hint"]);
     for f in findings {
         // A file name (and a message naming it) is anyone's text: no escape sequence

@@ -154,7 +154,7 @@ fn diag_row(d: &Diag) -> DiagRow<'_> {
     }
 }
 
-fn table(selected: &[&schema::Key], r: &Resolved) -> comfy_table::Table {
+fn table(selected: &[&schema::Key], r: &Resolved) -> report::Table {
     let mut t = report::table(&["key", "value", "source"]);
     for k in selected {
         let (value, source) = match r.values.get(&k.path) {

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::cli::OutputFormat;
 use crate::error::{ExitStatus, Result};
 use crate::render;
-use crate::report::{self, Report};
+use crate::report::Report;
 use crate::secrets::crypt::{self, DecryptFailure};
 use crate::secrets::key::Key;
 use crate::secrets::{Scope, Store};
@@ -141,25 +141,119 @@ pub fn run(ctx: &Context, format: OutputFormat) -> Result<Report> {
         needs_attention: status != ExitStatus::Success,
     });
     if format == OutputFormat::Human {
-        let shown: Vec<&Row> = if ctx.printer.quiet {
-            rows.0.iter().filter(|r| r.level != "ok").collect()
-        } else {
-            rows.0.iter().collect()
-        };
-        if !shown.is_empty() {
-            let mut t = report::table(&["area", "item", "state", "hint"]);
-            for r in shown {
-                t.add_row(vec![
-                    r.area.to_string(),
-                    r.item.clone(),
-                    r.state.clone(),
-                    r.hint.clone().unwrap_or_default(),
-                ]);
-            }
-            out.table(&t);
+        let width = crate::sys::term::stdout_width().map(usize::from);
+        let text = screen(&rows, ctx.printer.quiet, width);
+        if !text.is_empty() {
+            out.text(text);
         }
     }
     Ok(out)
+}
+
+/// The human screen: a verdict line, then one line per row, an integration and its
+/// secret on one line; a row that needs attention gets its hint on the next line. On a
+/// terminal, lines that are well are cut to its width and the others wrapped, so that a
+/// fully configured root fits 24 rows; off a terminal every line is whole. `-q`: only
+/// what needs attention.
+fn screen(rows: &Rows, quiet: bool, width: Option<usize>) -> String {
+    struct Line {
+        label: String,
+        text: String,
+        level: &'static str,
+        hint: Option<String>,
+    }
+    let worst = |a: &'static str, b: &'static str| {
+        let rank = |l: &str| match l {
+            "error" => 2,
+            "attention" => 1,
+            _ => 0,
+        };
+        if rank(b) > rank(a) {
+            b
+        } else {
+            a
+        }
+    };
+    let secret_of = |name: &str| {
+        let cli = name.replace('_', "-");
+        rows.0
+            .iter()
+            .find(move |r| r.area == "secret" && r.item == cli)
+    };
+    let mut lines = Vec::new();
+    let mut shown_secrets = Vec::new();
+    for r in &rows.0 {
+        match r.area {
+            "secret" => {}
+            "integration" => {
+                let mut line = Line {
+                    label: r.item.replace('_', "-"),
+                    text: r.state.clone(),
+                    level: r.level,
+                    hint: r.hint.clone(),
+                };
+                if let Some(s) = secret_of(&r.item) {
+                    shown_secrets.push(s.item.as_str());
+                    if s.state != "absent" {
+                        line.text.push_str(&format!(", secret {}", s.state));
+                    }
+                    line.level = worst(line.level, s.level);
+                    line.hint = line.hint.or_else(|| s.hint.clone());
+                }
+                lines.push(line);
+            }
+            _ => lines.push(Line {
+                label: r.area.to_string(),
+                text: format!("{}: {}", r.state, r.item),
+                level: r.level,
+                hint: r.hint.clone(),
+            }),
+        }
+    }
+    // The secrets of no integration of their own (redis, custom-email), when present.
+    for r in rows.area("secret") {
+        if !shown_secrets.contains(&r.item.as_str()) && (r.state != "absent" || r.level != "ok") {
+            lines.push(Line {
+                label: r.item.clone(),
+                text: format!("secret {}", r.state),
+                level: r.level,
+                hint: r.hint.clone(),
+            });
+        }
+    }
+    let attention = lines.iter().filter(|l| l.level != "ok").count();
+    let label_width = lines.iter().map(|l| l.label.len()).max().unwrap_or(0) + 2;
+    let mut text = String::new();
+    if !quiet {
+        text.push_str(&match attention {
+            0 => "all well\n".to_string(),
+            1 => "1 item needs attention (marked !)\n".to_string(),
+            n => format!("{n} items need attention (marked !)\n"),
+        });
+    }
+    for l in lines.iter().filter(|l| !quiet || l.level != "ok") {
+        let mark = if l.level == "ok" { ' ' } else { '!' };
+        let line = format!("{mark} {:<label_width$}{}", l.label, l.text);
+        let line = match (l.level, &l.hint) {
+            ("ok", _) => match width {
+                Some(w) => crate::probe::mask::cut(&line, w.saturating_sub(1).max(20)),
+                None => line,
+            },
+            (_, hint) => {
+                let mut line = line;
+                if let Some(h) = hint {
+                    line.push_str(&format!("\n    hint: {h}"));
+                }
+                match width {
+                    Some(w) => crate::sys::wrap::fit(&line, w),
+                    None => line,
+                }
+            }
+        };
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text
 }
 
 /// The key: present, its mode, and whether it loads.
@@ -284,7 +378,11 @@ fn settings_row(ctx: &Context, r: &resolve::Resolved, rows: &mut Rows) -> usize 
                 first.map(|d| d.message.as_str()).unwrap_or("")
             ),
             "error",
-            Some("`toolctl show-config` lists them with their fixes".into()),
+            // One error (a root cause, its follow-ons left out): its own fix.
+            Some(match first {
+                Some(d) if n == 1 && !d.hint.is_empty() => d.hint.clone(),
+                _ => "`toolctl show-config` lists them with their fixes".into(),
+            }),
         ),
     }
     errors
@@ -444,7 +542,7 @@ fn liveness_row(ctx: &Context, r: &resolve::Resolved, rows: &mut Rows) {
     if !crate::probe::mailroom::wanted(&r.model) {
         return;
     }
-    let p = crate::probe::mailroom::liveness(&r.model, &ctx.paths.root, report::unix_now());
+    let p = crate::probe::mailroom::liveness(&r.model, &ctx.paths.root, crate::report::unix_now());
     let failed = p.steps.iter().find(|s| s.status == Status::Fail);
     let (state, level, hint) = match failed {
         Some(s) => (s.detail.clone(), "attention", s.hint.clone()),

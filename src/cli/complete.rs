@@ -34,12 +34,21 @@ pub fn config_keys_and_tables() -> Vec<CompletionCandidate> {
     out
 }
 
-/// The keys a secret may hold (every scope's: the scope is not known to the completer).
+/// The keys a secret may hold: the scope's own when the line names it (`smtp secret set
+/// <Tab>`), else every scope's.
 pub fn secret_keys() -> Vec<CompletionCandidate> {
-    let mut names: Vec<&str> = Scope::ALL
-        .iter()
-        .flat_map(|s| s.keys().iter().map(|k| k.name))
-        .collect();
+    let line = line();
+    let scope = Scope::ALL.into_iter().find(|s| {
+        line.windows(2)
+            .any(|w| w[0] == s.cli_name() && w[1] == "secret")
+    });
+    let mut names: Vec<&str> = match scope {
+        Some(s) => s.keys().iter().map(|k| k.name).collect(),
+        None => Scope::ALL
+            .iter()
+            .flat_map(|s| s.keys().iter().map(|k| k.name))
+            .collect(),
+    };
     names.sort_unstable();
     names.dedup();
     names.into_iter().map(CompletionCandidate::new).collect()
@@ -49,22 +58,60 @@ pub fn secret_keys() -> Vec<CompletionCandidate> {
 /// removes the variable.
 static SHELL: std::sync::OnceLock<std::ffi::OsString> = std::sync::OnceLock::new();
 
-/// Notes `COMPLETE` for [`tail_targets`]; call before the completion engine runs.
+/// The words of the line being completed (after the `--` of the completion protocol).
+static LINE: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Notes `COMPLETE` and the line being completed; call before the completion engine
+/// runs.
 pub fn note_shell() {
     if let Some(shell) = std::env::var_os("COMPLETE") {
         let _ = SHELL.set(shell);
+        let words: Vec<String> = std::env::args_os()
+            .skip_while(|a| a != "--")
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let _ = LINE.set(words);
     }
 }
 
-/// The service directories and files under the log directory (of `TOOLCTL_ROOT`, as the
-/// completer cannot see `--root`), two levels deep, relative to it. Directories are opened
+fn line() -> &'static [String] {
+    LINE.get().map_or(&[], Vec::as_slice)
+}
+
+/// The value of `--NAME VALUE` or `--NAME=VALUE` on the line being completed (the last
+/// given, as clap takes it).
+fn option_on_line(name: &str) -> Option<String> {
+    let line = line();
+    let flag = format!("--{name}");
+    let mut found = None;
+    for (i, w) in line.iter().enumerate() {
+        if let Some(v) = w.strip_prefix(&format!("{flag}=")) {
+            found = Some(v.to_string());
+        } else if *w == flag {
+            // The word being completed is the last: a flag there has no value yet.
+            if let Some(v) = line.get(i + 1).filter(|_| i + 2 < line.len()) {
+                found = Some(v.clone());
+            }
+        }
+    }
+    found
+}
+
+/// The root the line names (`--root`), else `TOOLCTL_ROOT`, else `/`.
+fn root() -> PathBuf {
+    option_on_line("root")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("TOOLCTL_ROOT").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("/"))
+}
+
+/// The service directories and files under the log directory (of the line's `--root`,
+/// else `TOOLCTL_ROOT`), two levels deep, relative to it. Directories are opened
 /// without following links. A name with a control character (or not UTF-8) is left out;
 /// every other is quoted for the shell (see [`shell_word`]).
 pub fn tail_targets() -> Vec<CompletionCandidate> {
-    let root = std::env::var_os("TOOLCTL_ROOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/"));
-    let log_dir = root.join(crate::paths::LOG_DIR);
+    let log_dir = root().join(crate::paths::LOG_DIR);
     let mut out = Vec::new();
     if let Ok(dir) = DirFd::open_path(&log_dir) {
         list(&dir, Path::new(""), 2, &mut out);

@@ -164,15 +164,17 @@ impl Security {
             Security::Implicit { ca } | Security::Plain { ca } => {
                 (Trust::with_ca(ca.as_ref(), true), None)
             }
-            Security::StartTls { ignored_ca: None } => (Trust::system(), None),
-            Security::StartTls {
-                ignored_ca: Some(ca),
-            } => {
-                let written = &ca.written;
+            Security::StartTls { ignored_ca } => {
+                // With or without a `ca_file`, the two fixes that work: never "set
+                // `ca_file`", which mail_room ignores with STARTTLS.
                 let mut t = Trust::system();
                 t.unknown_issuer_hint = Some(format!(
-                    "mail_room trusts only the system CA store with STARTTLS: install the CA there (copy it to /usr/local/share/ca-certificates/ and run `update-ca-certificates`), or use implicit TLS (`{table}.ssl = true`, `{table}.start_tls = false`, port 993) with `ca_file`"
+                    "mail_room trusts only the system CA store with STARTTLS: install the CA there (copy it to /usr/local/share/ca-certificates/ and run `update-ca-certificates`), or use implicit TLS (`{table}.ssl = true`, `{table}.start_tls = false`, port 993) with `{table}.ca_file`"
                 ));
+                let Some(ca) = ignored_ca else {
+                    return (t, None);
+                };
+                let written = &ca.written;
                 let warning = (
                     format!("mail_room ignores `{table}.ca_file` ({written}) with STARTTLS: verifying against the system CA store only, as it will"),
                     format!("install the CA in the system store (`update-ca-certificates`), or use implicit TLS (`{table}.ssl = true`, port 993) with `ca_file`"),
@@ -752,6 +754,12 @@ mod tests {
         assert_eq!(t.ca_file.unwrap().0, "/etc/ca.pem");
         assert!(warning.is_none());
 
+        for ca in [ca(), None] {
+            let (t, _) = Security::new(false, true, ca).trust("incoming_email");
+            let hint = t.unknown_issuer_hint.unwrap();
+            assert!(hint.contains("update-ca-certificates") && hint.contains("ssl = true"));
+            assert!(!hint.contains("set `ca_file`"), "{hint}");
+        }
         for (ssl, start_tls) in [(false, true), (true, true)] {
             let s = Security::new(ssl, start_tls, ca());
             assert_eq!(s.mail_room_ssl(), MailRoomSsl::Off);

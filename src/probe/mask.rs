@@ -111,9 +111,23 @@ fn form_encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
+/// A value shorter than this is masked only as a whole token: where neither neighbour
+/// is a letter or a digit (a 3-letter password must not garble every word holding its
+/// letters). Longer values are masked wherever they sit.
+pub const SHORT: usize = 8;
+
+/// Whether `text[i..j]` stands alone: bounded by non-alphanumeric characters or the ends.
+fn whole_token(text: &str, i: usize, j: usize) -> bool {
+    let before = text.get(..i).and_then(|t| t.chars().next_back());
+    let after = text.get(j..).and_then(|t| t.chars().next());
+    !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+}
+
 /// Replaces every case-insensitive occurrence of `needle` (ASCII case folding: the forms
-/// sent are ASCII or exact bytes).
+/// sent are ASCII or exact bytes); a needle shorter than [`SHORT`] characters only where
+/// it is a whole token.
 fn replace_ignore_case(text: &str, needle: &str) -> String {
+    let short = needle.chars().count() < SHORT;
     let hay = text.as_bytes();
     let pat = needle.as_bytes();
     if pat.is_empty() || hay.len() < pat.len() {
@@ -122,7 +136,10 @@ fn replace_ignore_case(text: &str, needle: &str) -> String {
     let mut out = Vec::with_capacity(hay.len());
     let mut i = 0;
     while i < hay.len() {
-        if hay.len() - i >= pat.len() && hay[i..i + pat.len()].eq_ignore_ascii_case(pat) {
+        if hay.len() - i >= pat.len()
+            && hay[i..i + pat.len()].eq_ignore_ascii_case(pat)
+            && (!short || whole_token(text, i, i + pat.len()))
+        {
             out.extend_from_slice(MASK.as_bytes());
             i += pat.len();
         } else {
@@ -191,6 +208,22 @@ pub fn cut(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_value_is_masked_only_as_a_whole_token() {
+        let m = Masker::new();
+        m.add_login("alice", "ok1");
+        let text = "250 ok1 welcome: looking ok1. book1 OK1x (ok1)";
+        assert_eq!(
+            m.apply(text),
+            "250 ******** welcome: looking ********. book1 OK1x (********)"
+        );
+        assert_eq!(m.apply("ok1"), "********");
+        // A long value is masked wherever it sits, inside words too.
+        let m = Masker::new();
+        m.add_login("alice", "Long-Pa55word");
+        assert_eq!(m.apply("xLong-Pa55wordy"), "x********y");
+    }
 
     #[test]
     fn every_form_of_a_login_is_masked() {

@@ -9,7 +9,6 @@ use zeroize::Zeroizing;
 use super::net::{self, Conn};
 use super::tls::{self, Trust};
 use super::{fail, Failure, Probe};
-use crate::model::MASK;
 
 /// Longest reply line read (Redis' own errors are a few dozen bytes).
 const LINE_CAP: u64 = 4096;
@@ -72,11 +71,12 @@ pub async fn probe(p: &mut Probe, t: Target) {
         Conn::plain(tcp, LINE_CAP as usize, &p.live)
     };
     let mut conn = BufReader::new(conn);
-    let secret = t.password.as_ref().map(|p| p.as_str().to_string());
-    let mask = |s: String| match &secret {
-        Some(pw) if !pw.is_empty() => s.replace(pw.as_str(), MASK),
-        _ => s,
-    };
+    // The probe's masker: a short password only as a whole token, a long one anywhere.
+    if let Some(pw) = &t.password {
+        p.masker.add(pw.as_str());
+    }
+    let masker = p.masker.clone();
+    let mask = |s: String| masker.apply(&s);
 
     if let Some(password) = &t.password {
         let mut args: Vec<&[u8]> = vec![b"AUTH"];

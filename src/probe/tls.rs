@@ -71,7 +71,9 @@ pub fn config(trust: &Trust) -> Result<Arc<ClientConfig>, Failure> {
             if roots.is_empty() {
                 return Err(fail(
                     "no trusted CA certificates found on this system",
-                    "install `ca-certificates`, or set `ca_file` to the CA that signed the server's certificate",
+                    trust.unknown_issuer_hint.clone().unwrap_or_else(|| {
+                        "install `ca-certificates`, or set `ca_file` to the CA that signed the server's certificate".into()
+                    }),
                 ));
             }
         }

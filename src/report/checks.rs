@@ -183,6 +183,39 @@ fn tables(checks: &[Check]) -> String {
     text
 }
 
+/// One `name target — verdict` line per check, and a last line for them all (after the
+/// live rows, which were the table).
+pub fn verdicts(checks: &[Check]) -> String {
+    let shown = |v: &str| one_line(v).into_owned();
+    let mut text = String::new();
+    for c in checks {
+        let verdict = if c.passed() { "passed" } else { "FAILED" };
+        let time: Duration = c.steps.iter().map(|s| s.elapsed).sum();
+        let _ = writeln!(
+            text,
+            "{} {} — {verdict} ({} steps, {} ms)",
+            shown(&c.name),
+            shown(&c.target),
+            c.steps.len(),
+            time.as_millis()
+        );
+    }
+    if let Some(w) = crate::sys::term::stdout_width() {
+        text = format!(
+            "{}\n",
+            crate::sys::wrap::fit(text.trim_end(), usize::from(w))
+        );
+    }
+    let failed = checks.iter().filter(|c| !c.passed()).count();
+    if checks.len() > 1 {
+        let _ = match failed {
+            0 => writeln!(text, "all {} checks passed", checks.len()),
+            n => writeln!(text, "{n} of {} checks FAILED", checks.len()),
+        };
+    }
+    text
+}
+
 /// JUnit XML: one `<testsuite>` per probe, one `<testcase>` per step; a failed step is a
 /// `<failure>`, a check that could not run an `<error>`, each with the detail and the hint.
 pub fn junit(checks: &[Check]) -> String {
@@ -229,6 +262,32 @@ pub fn junit(checks: &[Check]) -> String {
     }
     x.push_str("</testsuites>\n");
     x
+}
+
+/// The JUnit document of a check that produced no report: one `<testcase>` named `start`
+/// with the `<error>` that stopped it (its message, causes and hint), or none when there
+/// was no error.
+pub fn junit_error(error: Option<&crate::error::Error>) -> String {
+    let Some(e) = error else {
+        return junit(&[]);
+    };
+    let mut detail = e.message().to_string();
+    for c in e.causes() {
+        detail.push_str(&format!(": {c}"));
+    }
+    let check = Check {
+        name: "check".into(),
+        target: "toolctl".into(),
+        steps: vec![Step {
+            name: "start".into(),
+            status: Status::Error,
+            elapsed: Duration::ZERO,
+            detail,
+            hint: e.hint_text().map(str::to_string),
+        }],
+        hops: Vec::new(),
+    };
+    junit(&[check])
 }
 
 /// One step as a `<testcase>`: its detail as output, or its `<skipped>`, `<failure>` or

@@ -20,13 +20,30 @@ pub trait PrintError {
 impl PrintError for Error {
     fn print(&self, style: Style) {
         let shown = |t: &str| escape_controls(t.as_bytes(), true).into_owned();
+        let fit = super::table::fit_stderr;
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{} {}", style.error("error:"), shown(self.message()));
+        let _ = writeln!(
+            err,
+            "{}",
+            fit(&format!(
+                "{} {}",
+                style.error("error:"),
+                shown(self.message())
+            ))
+        );
         for cause in self.causes() {
-            let _ = writeln!(err, "  {} {}", style.bold("Caused by:"), shown(cause));
+            let _ = writeln!(
+                err,
+                "{}",
+                fit(&format!("  {} {}", style.bold("Caused by:"), shown(cause)))
+            );
         }
         if let Some(hint) = self.hint_text() {
-            let _ = writeln!(err, "\n{} {}", style.hint("hint:"), shown(hint));
+            let _ = writeln!(
+                err,
+                "\n{}",
+                fit(&format!("{} {}", style.hint("hint:"), shown(hint)))
+            );
         }
     }
 }

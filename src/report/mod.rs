@@ -39,12 +39,13 @@
 pub mod checks;
 mod error_print;
 pub mod prometheus;
+pub mod table;
 
 pub use error_print::PrintError;
+pub use table::Table;
 
 use std::io::Write;
 
-use comfy_table::{presets, ContentArrangement, Table};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
@@ -129,6 +130,13 @@ impl Report {
         self.text(format!("{table}\n"));
     }
 
+    /// The checks whose rows were shown live on the terminal stdout shares: only their
+    /// verdict lines (the JSON payload is the same).
+    pub fn checks_shown_live(&mut self, checks: Vec<checks::Check>) {
+        self.set_payload(&checks::Document::of(&checks));
+        self.text(checks::verdicts(&checks));
+    }
+
     /// The checks' reports (their exit rule is [`checks::exit_status`]).
     pub fn checks(&mut self, checks: Vec<checks::Check>) {
         self.set_payload(&checks::Document::of(&checks));
@@ -190,18 +198,14 @@ impl Printer {
     /// A progress or result note on stderr, unless `-q`.
     pub fn info(&self, msg: impl AsRef<str>) {
         if !self.quiet {
-            let _ = writeln!(std::io::stderr(), "{}", msg.as_ref());
+            let _ = writeln!(std::io::stderr(), "{}", table::fit_stderr(msg.as_ref()));
         }
     }
 
     /// A warning on stderr; shown even with `-q`, which silences only chatter.
     pub fn warn(&self, msg: impl AsRef<str>) {
-        let _ = writeln!(
-            std::io::stderr(),
-            "{} {}",
-            self.style.warning("warning:"),
-            msg.as_ref()
-        );
+        let text = format!("{} {}", self.style.warning("warning:"), msg.as_ref());
+        let _ = writeln!(std::io::stderr(), "{}", table::fit_stderr(&text));
     }
 }
 
@@ -215,42 +219,11 @@ impl Notify for Printer {
 }
 
 /// A table with toolctl's look: header row, no colour. On a terminal it fits the width
-/// (`COLUMNS`, else the terminal's), wrapping the long columns (`detail`, `hint`, `value`,
-/// `file`, `problem`); off a terminal every row stays one whole line, for grep.
+/// (`COLUMNS`, else the terminal's) and turns vertical rather than squeeze a column below
+/// [`table::MIN_COLUMN`]; off a terminal every row stays one whole line, for grep.
 pub fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_header(header.iter().copied());
-    match crate::sys::term::stdout_width() {
-        Some(width) => {
-            t.set_content_arrangement(ContentArrangement::Dynamic)
-                .set_width(width);
-            use comfy_table::{ColumnConstraint, Width};
-            for (i, name) in header.iter().enumerate() {
-                let Some(c) = t.column_mut(i) else { continue };
-                if WRAPPED.contains(name) {
-                    // Wrapped to whatever room is left.
-                } else if width < 80 {
-                    // A long path in a short column wraps on a narrow terminal rather
-                    // than leave the wrapped columns no room.
-                    c.set_constraint(ColumnConstraint::UpperBoundary(Width::Percentage(40)));
-                } else {
-                    c.set_constraint(ColumnConstraint::ContentWidth);
-                }
-            }
-        }
-        None => {
-            t.load_preset(presets::ASCII_MARKDOWN)
-                .set_content_arrangement(ContentArrangement::Disabled);
-        }
-    }
-    t
+    Table::new(header)
 }
-
-/// The columns that wrap on a narrow terminal; the others keep their content's width.
-const WRAPPED: &[&str] = &[
-    "detail", "hint", "value", "file", "problem", "source", "state",
-];
 
 /// stdout for a report: once a write meets a closed pipe, the rest is dropped.
 pub struct Out<W: Write> {
@@ -318,6 +291,16 @@ pub fn render_to<W: Write>(
     match format {
         Format::Json => out.write(&document(report.payload.clone(), status, error)),
         Format::Prometheus => out.write(&prometheus::render(report, unix_now(), &[])),
+        // JUnit is always a document: a check that could not start is one `<testcase>`
+        // with its `<error>`.
+        Format::Junit
+            if !report
+                .sections
+                .iter()
+                .any(|s| matches!(s, Section::Checks(_))) =>
+        {
+            out.write(&checks::junit_error(error));
+        }
         Format::Table | Format::Quiet | Format::Junit => {
             for section in &report.sections {
                 match section {
@@ -400,6 +383,28 @@ mod tests {
         );
         assert_eq!(r.status, ExitStatus::Error);
         assert!(r.error.is_some() && r.payload.is_none());
+    }
+
+    #[test]
+    fn junit_is_a_document_when_the_check_could_not_start() {
+        let e = Error::new("cannot read <the> settings").hint("run it as root");
+        let mut out = Out::new(Vec::new());
+        render_to(
+            &mut out,
+            &Report::new(),
+            Format::Junit,
+            ExitStatus::Error,
+            Some(&e),
+        );
+        let x = String::from_utf8(out.w).unwrap();
+        assert!(x.starts_with("<?xml"), "{x}");
+        assert_eq!(x.matches("<testcase ").count(), 1, "{x}");
+        assert!(
+            x.contains("<error message=\"cannot read &lt;the&gt; settings\""),
+            "{x}"
+        );
+        assert!(x.contains("hint: run it as root"), "{x}");
+        assert!(x.contains("errors=\"1\""), "{x}");
     }
 
     #[test]

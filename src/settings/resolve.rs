@@ -102,9 +102,24 @@ pub struct Resolved {
     pub values: BTreeMap<String, (Value, Source)>,
     pub diags: Vec<Diag>,
     pub model: Model,
+    /// The tables whose secret exists but could not be read; the problem is reported once,
+    /// on the first of them (see [`Resolved::root_cause`]).
+    pub unread: Vec<&'static str>,
 }
 
 impl Resolved {
+    /// The one finding that stopped `table`'s secret from being read, when it could not be.
+    pub fn root_cause(&self, table: &str) -> Option<&Diag> {
+        if !self.unread.contains(&table) {
+            return None;
+        }
+        self.diags.iter().find(|d| {
+            d.severity == Severity::Error
+                && d.line.is_none()
+                && self.unread.contains(&d.key.as_str())
+        })
+    }
+
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.values.get(key).map(|(v, _)| v)
     }
@@ -232,14 +247,53 @@ pub fn resolve_with(settings: &Settings, paths: &Paths, decrypted: &Decrypted) -
         }
     }
     derive(&mut values, paths);
-    diags.extend(rules::check(Values(&values), settings));
-    diags.sort_by_key(|d| (d.severity, d.line.unwrap_or(usize::MAX)));
+    let mut ruled = rules::check(Values(&values), settings);
+    // The root cause first: a table whose secret could not be read has "not set" and
+    // "same mailbox" findings that follow from it alone; they are left out, and the root
+    // cause says how many.
+    let unread: Vec<&str> = decrypted.unread.iter().map(|s| s.table()).collect();
+    let before = ruled.len();
+    ruled.retain(|d| !follows_from_unread(d, &unread));
+    let suppressed = before - ruled.len();
+    diags.extend(ruled);
+    diags.sort_by_key(|d| {
+        let root = d.line.is_none() && decrypted.diags.iter().any(|r| r.message == d.message);
+        (d.severity, !root, d.line.unwrap_or(usize::MAX))
+    });
+    if suppressed > 0 {
+        if let Some(root) = diags.iter_mut().find(|d| {
+            d.severity == Severity::Error && decrypted.diags.iter().any(|r| r.message == d.message)
+        }) {
+            root.message.push_str(&format!(
+                " ({suppressed} error(s) that follow from it are not shown)"
+            ));
+        }
+    }
     let model = super::build::model(Values(&values), paths);
     Resolved {
         values,
         diags,
         model,
+        unread: decrypted.unread.iter().map(|s| s.table()).collect(),
     }
+}
+
+/// Whether a rule's finding follows from a secret that could not be read: a secret key
+/// of that table "not set", or the two mailboxes compared without their users.
+fn follows_from_unread(d: &Diag, unread: &[&str]) -> bool {
+    if d.severity != Severity::Error {
+        return false;
+    }
+    let table = d.key.split('.').next().unwrap_or_default();
+    let secret_key = schema::keys()
+        .iter()
+        .any(|k| k.path == d.key && k.secret.is_some());
+    let same_mailbox = d.message.contains("read the same mailbox");
+    (unread.contains(&table) && secret_key)
+        || (same_mailbox
+            && ["incoming_email", "service_desk_email"]
+                .iter()
+                .any(|t| unread.contains(t)))
 }
 
 fn from_raw(v: &Val) -> Value {
@@ -361,6 +415,8 @@ pub struct Decrypted {
     /// A scope that does not decrypt or holds invalid content is an error of its table, so
     /// a damaged Mattermost secret does not stop `smtp check`.
     diags: Vec<Diag>,
+    /// The scopes whose secret exists but could not be read or used.
+    unread: Vec<Scope>,
 }
 
 impl Decrypted {
@@ -394,6 +450,11 @@ impl Decrypted {
                 },
                 Err(e) => e.into(),
             };
+            out.unread.push(scope);
+            // One problem shared by every scope (the folder's) is reported once.
+            if out.diags.iter().any(|d| d.message == problem.to_string()) {
+                continue;
+            }
             out.diags.push(Diag {
                 severity: Severity::Error,
                 key: scope.table().to_string(),

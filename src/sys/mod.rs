@@ -31,3 +31,4 @@ pub mod scratch;
 pub mod signals;
 pub mod term;
 pub mod users;
+pub mod wrap;

@@ -135,3 +135,24 @@ pub fn stdout_width() -> Option<u16> {
         .unwrap_or(0);
     Some(if cols > 0 { cols } else { 80 })
 }
+
+/// The width of the terminal on stderr (`COLUMNS` first, else the terminal's, else 80),
+/// or `None` when stderr is not a terminal.
+pub fn stderr_width() -> Option<u16> {
+    use std::io::IsTerminal;
+    let err = std::io::stderr();
+    if !err.is_terminal() {
+        return None;
+    }
+    if let Some(cols) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|c| *c > 0)
+    {
+        return Some(cols);
+    }
+    let cols = rustix::termios::tcgetwinsize(&err)
+        .map(|ws| ws.ws_col)
+        .unwrap_or(0);
+    Some(if cols > 0 { cols } else { 80 })
+}

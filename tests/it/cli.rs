@@ -385,6 +385,56 @@ fn junit_has_one_valid_testcase_per_step() {
     );
 }
 
+/// Parses JUnit XML with Debian's python (a malformed document raises); returns the
+/// counts of testcase, failure and error elements.
+fn junit_counts(t: &TestRoot, xml: &str) -> (usize, usize, usize) {
+    let path = t.aux().join("start.xml");
+    fs::write(&path, xml).unwrap();
+    let py = Command::new("/usr/bin/python3")
+        .arg("-c")
+        .arg(
+            "import sys, xml.dom.minidom as m\n\
+             d = m.parse(sys.argv[1])\n\
+             print(len(d.getElementsByTagName('testcase')), len(d.getElementsByTagName('failure')), len(d.getElementsByTagName('error')))",
+        )
+        .arg(&path)
+        .output()
+        .expect("run /usr/bin/python3");
+    assert!(py.status.success(), "invalid XML: {xml:?}");
+    let n: Vec<usize> = String::from_utf8(py.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    (n[0], n[1], n[2])
+}
+
+#[test]
+fn junit_is_a_document_when_check_cannot_start_as_root_or_not() {
+    // Nothing enabled: the check cannot start (exit 2).
+    let t = TestRoot::with_default_settings();
+    let out = t.toolctl(["check", "--output-format", "junit"]).run();
+    out.assert_code(2);
+    assert_eq!(junit_counts(&t, &out.stdout_str()), (1, 0, 1), "{out}");
+    assert!(out.stdout_str().contains("nothing to check"), "{out}");
+    assert!(out.stdout_str().contains("hint: "), "{out}");
+    // A runner that is not root: the settings file is root's.
+    let t = TestRoot::with_settings(&smtp_closed());
+    t.toolctl(["init"]).run().assert_code(0);
+    fs::set_permissions(
+        t.config_file(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let out = t
+        .toolctl(["check", "--output-format", "junit"])
+        .run_as_nobody()
+        .run();
+    out.assert_code(2);
+    assert_eq!(junit_counts(&t, &out.stdout_str()), (1, 0, 1), "{out}");
+    assert!(out.stderr.contains("error:"), "{out}");
+}
+
 #[test]
 fn quiet_shrinks_report_tables_but_never_json_or_data() {
     // A healthy store: `-q secrets status` prints nothing.
@@ -609,13 +659,27 @@ fn status_is_one_screen_writes_nothing_and_says_what_needs_attention() {
         "secret",
         "rendered",
         "out of date",
-        "integration",
+        "needs attention",
+        "mailroom",
         "smtp",
         "enabled",
     ] {
         assert!(text.contains(word), "status lacks {word:?}\n{out}");
     }
     t.toolctl(["reconfigure"]).run().assert_code(0);
+    // One screen of 24 rows, on a terminal of 80 or 60 columns, with room to spare (a
+    // line per integration, details only for what needs attention).
+    for cols in [80, 60] {
+        let screen = final_screen(&t, cols, &["status"]);
+        let rows = screen.trim_end().lines().count();
+        println!("status: {rows} rows on {cols} columns");
+        assert!(rows <= 20, "{rows} rows:\n{screen}");
+        assert!(screen.starts_with("all well"), "{screen}");
+        assert!(
+            screen.lines().all(|l| l.chars().count() <= cols.into()),
+            "{screen}"
+        );
+    }
     let out = t.toolctl(["status", "--output-format", "json"]).run();
     out.assert_code(0);
     let doc = out.json();
@@ -663,15 +727,18 @@ fn on_terminal(t: &TestRoot, cols: u16, env: &[(&str, &str)], args: &[&str]) -> 
     String::from_utf8_lossy(&out.stdout).replace('\r', "")
 }
 
+/// What a terminal of `cols` columns shows at the end of `toolctl ARGS` (see
+/// `screen.rs`), a line too wide for it kept whole.
+fn final_screen(t: &TestRoot, cols: u16, args: &[&str]) -> String {
+    crate::screen::unwrapped(t, cols, &[], args).join("\n")
+}
+
 #[test]
 fn tables_fit_the_terminal_and_stay_whole_lines_off_it() {
     let t = TestRoot::with_settings(&format!("{}\n{}", incoming_without_secret(), smtp_closed()));
-    for args in [
-        &["show-config"][..],
-        &["smtp", "check"],
-        &["check"],
-        &["secrets", "status"],
-    ] {
+    // (`check`'s rows on a terminal are its live rows: see
+    // every_command_s_tables_fit_80_and_60_columns_and_no_column_is_squeezed.)
+    for args in [&["show-config"][..], &["secrets", "status"]] {
         let screen = on_terminal(&t, 80, &[("TERM", "xterm")], args);
         // The table lines (stderr's messages are prose, wrapped by the terminal).
         let widest = screen
@@ -759,6 +826,45 @@ fn completion_offers_subcommands_first_and_the_dynamic_values() {
     );
     let names = complete(&t, &["smtp", "secret", "set", ""]);
     assert!(names.contains(&"password".to_string()), "{names:?}");
+}
+
+#[test]
+fn completion_offers_the_scope_s_own_keys_and_honours_root_on_the_line() {
+    let t = TestRoot::new();
+    // Each scope's own keys, and only those.
+    for (scope, own, other) in [
+        ("smtp", "user_name", "webhook_secret"),
+        ("mailroom", "webhook_secret", "user_name"),
+        ("incoming-email", "password", "sql_password"),
+    ] {
+        for line in [
+            vec![scope, "secret", "set", ""],
+            vec![scope, "secret", "show", "--key", ""],
+        ] {
+            let names = complete(&t, &line);
+            assert!(names.contains(&own.to_string()), "{line:?}: {names:?}");
+            assert!(!names.contains(&other.to_string()), "{line:?}: {names:?}");
+        }
+    }
+    // `--root X tail <Tab>` lists X's logs, not TOOLCTL_ROOT's.
+    let other = TestRoot::new();
+    fs::create_dir_all(other.path("var/log/toolctl/nginx")).unwrap();
+    fs::write(other.path("var/log/toolctl/nginx/access.log"), "").unwrap();
+    let root = other.root().to_str().unwrap().to_string();
+    for line in [
+        vec!["--root", root.as_str(), "tail", ""],
+        vec!["--root", root.as_str(), "--config", "/dev/null", "tail", ""],
+    ] {
+        let targets = complete(&t, &line);
+        assert!(
+            targets.contains(&"nginx/access.log".to_string()),
+            "{line:?}: {targets:?}"
+        );
+    }
+    let with_eq = format!("--root={root}");
+    let targets = complete(&t, &[&with_eq, "tail", ""]);
+    assert!(targets.contains(&"nginx".to_string()), "{targets:?}");
+    assert!(!complete(&t, &["tail", ""]).contains(&"nginx".to_string()));
 }
 
 /// The documented JSON keys: `(section, [key paths])` from docs/json.md: every `### JSON: …`
@@ -1068,4 +1174,208 @@ fn status_names_an_interrupted_apply_and_rotation_until_they_are_finished() {
     let out = t.toolctl(["status", "--output-format", "json"]).run();
     out.assert_code(0);
     assert_eq!(out.json()["interrupted"], serde_json::json!([]), "{out}");
+}
+
+/// The tables of a screen: for each top border (`┌`), the inner widths of its columns and
+/// the first line of its header cells.
+fn screen_tables(screen: &str) -> Vec<Vec<(usize, String)>> {
+    let lines: Vec<&str> = screen.lines().collect();
+    let mut tables = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if !l.starts_with('┌') {
+            continue;
+        }
+        let widths = l
+            .trim_end()
+            .trim_matches(['┌', '┐'])
+            .split('┬')
+            .map(|c| c.chars().count().saturating_sub(2));
+        let header = lines.get(i + 1).copied().unwrap_or_default();
+        let names = header
+            .trim_end()
+            .trim_matches('│')
+            .split('┆')
+            .map(|c| c.trim().to_string());
+        tables.push(widths.zip(names).collect());
+    }
+    tables
+}
+
+#[test]
+fn every_command_s_tables_fit_80_and_60_columns_and_no_column_is_squeezed() {
+    let key_file = "[secrets]\nrecipients = []\n";
+    let t = TestRoot::builder()
+        .settings(format!(
+            "{}\n{}\n{key_file}",
+            incoming_without_secret(),
+            smtp_closed()
+        ))
+        .secrets_init()
+        .secret(
+            "smtp",
+            "user_name: relay@example.com\npassword: Relay-Pa55word-long\n",
+        )
+        .build();
+    let templates = t.aux().join("service_desk_templates");
+    fs::create_dir_all(&templates).unwrap();
+    fs::write(
+        templates.join("thank_you.md"),
+        "Thanks! Ticket %{ISSUE_PATH}.\n%{ISSUE_IDD}\n<script>x()</script>\n",
+    )
+    .unwrap();
+    let rb = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/gitlab-rb/001-service-desk-gmail/gitlab.rb");
+    let templates = templates.to_str().unwrap().to_string();
+    let rb = rb.to_str().unwrap().to_string();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["status"],
+        vec!["secrets", "status"],
+        vec!["show-config"],
+        vec!["check"],
+        vec!["smtp", "check"],
+        vec!["reconfigure", "--dry-run"],
+        vec!["service-desk-email", "templates", "check", &templates],
+        vec!["import", "gitlab-rb", &rb, "--dry-run"],
+    ];
+    for cols in [80usize, 60] {
+        for args in &commands {
+            let screen = final_screen(&t, cols as u16, args);
+            let name = (args.iter().filter(|a| !a.starts_with('/')).copied())
+                .collect::<Vec<_>>()
+                .join(" ");
+            if let Some(dir) = std::env::var_os("TOOLCTL_TEST_SCREENS") {
+                let file = format!("{}-{cols}.txt", name.replace(' ', "_"));
+                fs::write(std::path::Path::new(&dir).join(file), &screen).unwrap();
+            }
+            let widest = screen.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+            println!(
+                "{name}: {} lines, widest {widest} on {cols} columns",
+                screen.lines().count()
+            );
+            assert!(widest <= cols, "{name} at {cols}: {widest} wide\n{screen}");
+            for table in screen_tables(&screen) {
+                for (w, header) in table {
+                    assert!(
+                        w >= 12 || w >= header.chars().count(),
+                        "{name} at {cols}: column {header:?} is {w} wide\n{screen}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_group_writable_secrets_folder_is_reported_once_first_without_its_follow_ons() {
+    let mailbox = |table: &str, local: &str| {
+        format!(
+            "[{table}]\nenabled = true\naddress = \"{local}+%{{key}}@example.com\"\nhost = \"127.0.0.1\"\nport = {}\nssl = true\n",
+            closed_port()
+        )
+    };
+    let t = TestRoot::builder()
+        .settings(format!(
+            "external_url = \"https://gitlab.example.com\"\n{}\n{}\n[mailroom]\nenable = true\n",
+            mailbox("incoming_email", "incoming"),
+            mailbox("service_desk_email", "desk")
+        ))
+        .secrets_init()
+        .secret(
+            "incoming-email",
+            "user: in@example.com\npassword: 'Incoming-Pa55word'\n",
+        )
+        .secret(
+            "service-desk-email",
+            "user: sd@example.com\npassword: 'Desk-Pa55word-9'\n",
+        )
+        .build();
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    crate::harness::chmod(&t.secrets_dir(), 0o770);
+    let before = t.snapshot();
+    for args in [
+        &["reconfigure"][..],
+        &["reconfigure", "--dry-run"],
+        &["service-desk-email", "check"],
+    ] {
+        let out = t.toolctl(args).run();
+        out.assert_error("group-writable", &["chmod 700"]);
+        let err = &out.stderr;
+        assert_eq!(err.matches("group-writable").count(), 1, "{out}");
+        assert!(err.contains("follow from it are not shown"), "{out}");
+        for follow_on in ["is not set", "same mailbox", "secret edit"] {
+            assert!(!err.contains(follow_on), "{follow_on:?} shown\n{out}");
+        }
+    }
+    // `status`: the one error, with its own fix.
+    let out = t.toolctl(["status"]).run();
+    out.assert_code(2);
+    let text = out.stdout_str();
+    assert_eq!(text.matches("group-writable").count(), 1, "{out}");
+    assert!(text.contains("hint: run `chmod 700"), "{out}");
+    // `check`: every probe that needs the store says why it cannot run, and only that.
+    let out = t.toolctl(["check", "--output-format", "json"]).run();
+    out.assert_code(2);
+    for p in out.json()["probes"].as_array().unwrap() {
+        let steps = p["steps"].as_array().unwrap();
+        assert_eq!(steps.len(), 1, "{out}");
+        assert!(
+            steps[0]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("group-writable"),
+            "{out}"
+        );
+        assert!(
+            steps[0]["hint"].as_str().unwrap().contains("chmod 700"),
+            "{out}"
+        );
+    }
+    before.assert_unchanged(&t.snapshot(), &"a refused run");
+}
+
+#[test]
+fn a_short_password_is_warned_about_whenever_it_is_stored() {
+    let t = TestRoot::with_default_settings();
+    t.init();
+    let warned = |out: &crate::harness::Outcome| {
+        out.assert_code(0);
+        assert!(!out.stderr.contains("ab1"), "the value is shown\n{out}");
+        out.stderr.contains("shorter than 8 characters")
+    };
+    let out = t
+        .toolctl(["smtp", "secret", "write"])
+        .stdin("user_name: relay\npassword: ab1\n")
+        .run();
+    assert!(warned(&out), "{out}");
+    assert!(
+        out.stderr.contains("`password` of the smtp secret"),
+        "{out}"
+    );
+    let out = t
+        .toolctl(["smtp", "secret", "set", "password"])
+        .stdin("ab1\n")
+        .run();
+    assert!(warned(&out), "{out}");
+    // A user name is no password; a long password is not warned about.
+    let out = t
+        .toolctl(["smtp", "secret", "set", "user_name"])
+        .stdin("u\n")
+        .run();
+    assert!(!warned(&out), "{out}");
+    let out = t
+        .toolctl(["smtp", "secret", "set", "password"])
+        .stdin("Long-Pa55word\n")
+        .run();
+    assert!(!warned(&out), "{out}");
+    // An import of GitLab's encrypted secrets warns too.
+    let rb = t.aux().join("gitlab.rb");
+    fs::write(
+        &rb,
+        "gitlab_rails['smtp_enable'] = true\ngitlab_rails['smtp_address'] = 'smtp.example.com'\ngitlab_rails['smtp_password'] = 'ab1'\n",
+    )
+    .unwrap();
+    let out = t
+        .toolctl(["import", "gitlab-rb", rb.to_str().unwrap()])
+        .run();
+    assert!(warned(&out), "{out}");
 }

@@ -1021,3 +1021,56 @@ fn sigkill_at_every_step_of_an_edit_leaves_no_copy_after_the_next_command() {
     });
     println!("killed `secret edit` at {} steps: {steps:?}", steps.len());
 }
+
+#[test]
+fn under_sudo_without_an_editor_one_line_says_sudo_dropped_it() {
+    let (r, base) = setup();
+    fake_editor(&r, "editor", "");
+    let bin = r.aux().join("bin");
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let line = "`sudo` drops `EDITOR`: use `sudo EDITOR=vim toolctl smtp secret edit`";
+    let out = run_in(&r, &base, ["smtp", "secret", "edit"])
+        .env("PATH", &path)
+        .env("SUDO_USER", "alice")
+        .run();
+    out.assert_code(0);
+    let err = out.stderr.clone();
+    assert_eq!(err.matches(line).count(), 1, "{out}");
+    assert!(
+        r.aux().join("argv-editor").is_file(),
+        "the fallback did not open\n{out}"
+    );
+    // With an editor chosen, or not under sudo: no such line.
+    for (k, v) in [
+        ("EDITOR", bin.join("editor")),
+        ("VISUAL", bin.join("editor")),
+    ] {
+        let out = run_in(&r, &base, ["smtp", "secret", "edit"])
+            .env("PATH", &path)
+            .env("SUDO_USER", "alice")
+            .env(k, &v)
+            .run();
+        out.assert_code(0);
+        assert!(!out.stderr.contains("drops"), "{out}");
+    }
+    let out = run_in(&r, &base, ["smtp", "secret", "edit"])
+        .env("PATH", &path)
+        .run();
+    out.assert_code(0);
+    assert!(!out.stderr.contains("drops"), "{out}");
+}
+
+#[test]
+fn an_edit_that_stores_a_short_password_is_warned_about() {
+    let (r, base) = setup();
+    let ed = r.script(
+        "short-editor.sh",
+        "f=''; for a in \"$@\"; do f=\"$a\"; done\nprintf 'user_name: u\\npassword: zq9\\n' > \"$f\"",
+    );
+    let out = run_in(&r, &base, ["smtp", "secret", "edit"])
+        .env("EDITOR", &ed)
+        .run();
+    out.assert_code(0);
+    assert!(out.stderr.contains("shorter than 8 characters"), "{out}");
+    assert!(!out.stderr.contains("zq9"), "{out}");
+}

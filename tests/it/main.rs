@@ -40,6 +40,7 @@ mod reconfigure;
 mod redis;
 mod rotation;
 mod roundtrip;
+mod screen;
 mod secret_values;
 mod secrets;
 mod servicedesk;

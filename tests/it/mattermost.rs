@@ -133,6 +133,27 @@ fn backup_then_restore_brings_back_every_row_and_file() {
 }
 
 #[test]
+fn on_a_narrow_terminal_the_archive_path_is_left_on_the_screen() {
+    let m = setup(5);
+    for cols in [80u16, 40] {
+        let screen =
+            crate::screen::on_terminal(&m.t, cols, &[("TERM", "xterm")], &["mattermost", "backup"]);
+        let text = screen.join("\n");
+        println!("{cols} columns:\n{text}");
+        // The path, wrapped by the terminal if it is longer than a line, is the last thing
+        // on the screen.
+        let start = screen.iter().rposition(|l| l.starts_with('/')).unwrap_or(0);
+        let tail: String = screen[start..].concat();
+        let path = PathBuf::from(tail.trim());
+        assert!(
+            path.is_file() && path.starts_with(m.t.root()),
+            "no archive path at the end of the screen ({cols} columns):\n{text}"
+        );
+        assert!(!text.contains(" …"), "a spinner is left:\n{text}");
+    }
+}
+
+#[test]
 fn backup_manifest_counts_rows_and_verify_passes() {
     let m = setup(10);
     let archive = m.backup();

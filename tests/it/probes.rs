@@ -178,6 +178,32 @@ fn imap_starttls_ignores_ca_file_as_mail_room_does() {
 }
 
 #[test]
+fn imap_starttls_with_an_untrusted_ca_gets_both_fixes_on_the_first_run() {
+    let d = Dovecot::start(DovecotOptions::default());
+    let empty = certs().ca.with_file_name("no-such-bundle.pem");
+    for settings in [
+        imap(d.imap, "start_tls = true"),
+        imap(d.imap, "start_tls = true").replace("ca_file = \"/ca.pem\"\n", ""),
+    ] {
+        let t = root(&settings);
+        let out = check_env(&t, "incoming-email", &[], &[("SSL_CERT_FILE", &empty)]);
+        let failed = out.json()["probes"][0]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["status"] == "fail" || s["status"] == "error")
+            .cloned()
+            .unwrap_or_else(|| panic!("nothing failed\n{out}"));
+        let hint = failed["hint"].as_str().unwrap();
+        assert!(
+            hint.contains("update-ca-certificates") && hint.contains("incoming_email.ssl = true"),
+            "{settings}\n{out}"
+        );
+        assert!(!hint.contains("set `ca_file`"), "{settings}\n{out}");
+    }
+}
+
+#[test]
 fn logindisabled_stops_before_the_password_is_sent() {
     let d = Dovecot::start(DovecotOptions {
         starttls: false,
@@ -891,4 +917,44 @@ fn escape_sequences_in_a_redis_reply_never_reach_the_terminal() {
     let screen = on_terminal(&t, &["-v", "check"]);
     assert!(screen.contains("\\x1b]0;PWNED"), "{screen}");
     assert!(!screen.contains("\x1b]0;PWNED"), "{screen:?}");
+}
+
+#[test]
+fn on_a_terminal_three_healthy_probes_are_their_live_rows_once_and_fit_one_screen() {
+    let d = Dovecot::start(DovecotOptions::default());
+    let desk = format!(
+        "[service_desk_email]\nenabled = true\naddress = \"desk+%{{key}}@incoming.example.test\"\n\
+         host = \"127.0.0.1\"\nport = {}\nssl = true\nca_file = \"/ca.pem\"\nmailbox = \"Service Desk\"\n",
+        d.imaps
+    );
+    let t = root(&format!(
+        "{}{}{desk}\n[mailroom]\nenable = true\n",
+        imap(d.imaps, "ssl = true"),
+        smtp(d.submission, "authentication = \"plain\"")
+    ));
+    for cols in [80u16, 60] {
+        let screen = crate::screen::unwrapped(&t, cols, &[], &["check"]);
+        let text = screen.join("\n");
+        println!("{cols} columns, {} rows:\n{text}", screen.len());
+        assert!(screen.len() <= 24, "{} rows\n{text}", screen.len());
+        assert!(
+            screen.iter().all(|l| l.chars().count() <= cols.into()),
+            "{text}"
+        );
+        // The probes' lines were redrawn in place and gave way to the verdicts: no final
+        // table after them, no probe line left.
+        assert!(!text.contains('┌') && !text.contains("| step"), "{text}");
+        assert_eq!(text.matches("— passed").count(), 3, "{text}");
+        assert!(!text.contains("logout ok"), "{text}");
+        assert_eq!(screen.last().unwrap(), "all 3 checks passed", "{text}");
+        // What needs attention stays, whole (the smtp warning about `[gitlab]`).
+        assert!(text.contains("smtp: settings warn"), "{text}");
+        assert!(!text.contains(ALICE_PW), "{text}");
+    }
+    // stdout not a terminal: only the final tables there.
+    let out = t.toolctl(["check"]).run();
+    out.assert_code(0);
+    assert_eq!(out.stdout_str().matches("— passed").count(), 3, "{out}");
+    assert!(out.stdout_str().contains("| step"), "{out}");
+    assert!(out.stderr.is_empty(), "{out}");
 }

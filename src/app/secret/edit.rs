@@ -19,6 +19,9 @@ pub fn run(ctx: &Context, scope: Scope) -> Result<Report> {
     };
     let session = Session::new(scope, &initial, &ctx.printer)?;
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if let Some(line) = sudo_dropped_editor(scope) {
+        ctx.printer.info(line);
+    }
     loop {
         session.edit()?;
         let edited = session.read()?;
@@ -31,6 +34,7 @@ pub fn run(ctx: &Context, scope: Scope) -> Result<Report> {
             Ok(edited) => {
                 store.write(scope, &key, &edited)?;
                 out.info("File encrypted and saved.");
+                super::warn_short_passwords(scope, &edited, &mut out);
                 return Ok(out);
             }
             Err(e) => {
@@ -52,4 +56,13 @@ pub fn run(ctx: &Context, scope: Scope) -> Result<Report> {
             }
         }
     }
+}
+
+/// Under `sudo` with neither `VISUAL` nor `EDITOR` set (sudo drops them), the one line
+/// that says why the fallback editor opens and how to choose one.
+fn sudo_dropped_editor(scope: Scope) -> Option<String> {
+    let set = |v: &str| std::env::var_os(v).is_some_and(|v| !v.is_empty());
+    (set("SUDO_USER") && !set("VISUAL") && !set("EDITOR")).then(|| {
+        format!("`sudo` drops `EDITOR`: use `sudo EDITOR=vim toolctl {scope} secret edit` for another editor")
+    })
 }

@@ -8,6 +8,28 @@ pub mod write;
 use crate::error::{Error, Result};
 use crate::secrets::{schema, Plaintext, Scope};
 
+/// Warns about a password shorter than [`crate::probe::mask::SHORT`] characters in a
+/// secret being stored (`secret write`, `set`, `edit`, the imports): probe output masks
+/// such a value only where it stands alone, so it may show inside a longer word. The
+/// warning names the key, never the value.
+pub fn warn_short_password(scope: Scope, key: &str, value: &str, out: &mut crate::report::Report) {
+    let short = crate::probe::mask::SHORT;
+    if key.contains("password") && !value.is_empty() && value.chars().count() < short {
+        out.warn(format!(
+            "`{key}` of the {scope} secret is shorter than {short} characters: probe output masks it only where it stands alone as a word, so a short password can show inside other words; use a longer one"
+        ));
+    }
+}
+
+/// [`warn_short_password`] for every key of a secret's content.
+pub fn warn_short_passwords(scope: Scope, plaintext: &[u8], out: &mut crate::report::Report) {
+    if let Ok(entries) = schema::parse(scope, plaintext) {
+        for e in &entries {
+            warn_short_password(scope, &e.key, &e.value, out);
+        }
+    }
+}
+
 /// Refuses a NAME that is not one of the scope's keys (`secret show --key`, `secret set`).
 pub fn check_key_name(scope: Scope, name: &str) -> Result<()> {
     let allowed: Vec<&str> = scope.keys().iter().map(|k| k.name).collect();

@@ -63,6 +63,9 @@ pub fn run(ctx: &Context, scope: Scope, name: &str) -> Result<Report> {
         "{} `{name}` in the {scope} secret; the other keys were kept. File encrypted and saved.",
         if replaced { "Replaced" } else { "Added" }
     ));
+    if let Some(e) = entries.iter().find(|e| e.key == name) {
+        super::warn_short_password(scope, name, &e.value, &mut out);
+    }
     Ok(out)
 }
 

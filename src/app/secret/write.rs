@@ -25,6 +25,7 @@ pub fn run(ctx: &Context, scope: Scope) -> Result<Report> {
         let (_lock, key) = out.noting(|n| store.lock_for_writing(n))?;
         store.write(scope, &key, &plaintext)?;
         out.info("File encrypted and saved.");
+        super::warn_short_passwords(scope, &plaintext, out);
         Ok(())
     }))
 }
