@@ -150,6 +150,10 @@ impl<W: Write> Writer<W> {
             let path = dir.path.join(&n);
             let name = format!("{prefix}/{}", n.to_string_lossy());
             let Some(st) = dir.lstat(&n)? else { continue };
+            // A restore's staging directory inside a mounted data/ is not Mattermost's.
+            if prefix == "data" && crate::mattermost::restore::is_staging(&n, &st) {
+                continue;
+            }
             match st.kind {
                 crate::sys::fs::Kind::Dir => {
                     let sub = dir.open_dir(&n)?;

@@ -325,6 +325,18 @@ impl Target {
         self.driver == "local"
     }
 
+    /// Who restored files belong to: `mattermost.uid`/`gid`, else the owner of the
+    /// existing data directory (followed when it is a link), else nobody in particular.
+    pub fn restore_owner(&self) -> Option<(u32, u32)> {
+        use std::os::unix::fs::MetadataExt;
+        self.owner.or_else(|| {
+            std::fs::metadata(&self.data_dir)
+                .ok()
+                .filter(|m| m.is_dir())
+                .map(|m| (m.uid(), m.gid()))
+        })
+    }
+
     /// Where the data directory's path came from, for messages.
     pub fn data_dir_source_text(&self) -> &'static str {
         self.data_source.describe()
