@@ -12,8 +12,8 @@
 //! - `TOOLCTL_FAILPOINT_PAUSE=name` sleeps 300 ms at `name`, to make a rare race certain;
 //!   with `TOOLCTL_FAILPOINT_RESUME=FILE` it waits instead until FILE exists (at most 60 s),
 //!   so a test can hold the window open until its attacker has acted.
-//! - `TOOLCTL_FAILPOINT_ERRNO=name:ERRNO` (`EBUSY`, `ENOSPC`, `EPERM`, `EXDEV`, `EIO` or a
-//!   number) makes the filesystem call marked with [`fail`]`("name")` fail with that errno
+//! - `TOOLCTL_FAILPOINT_ERRNO=name:ERRNO[,name:ERRNO…]` (`EBUSY`, `ENOSPC`, `EPERM`,
+//!   `EXDEV`, `EIO` or a number) makes the filesystem call marked with [`fail`]`("name")` fail with that errno
 //!   instead of running, every time it is reached, as a kernel would refuse it.
 //!
 //! A release build compiles every hook to nothing and never reads these variables.
@@ -44,10 +44,11 @@ mod debug {
     /// The errno `TOOLCTL_FAILPOINT_ERRNO` injects at `name`.
     pub fn errno(name: &str) -> Option<i32> {
         let want = std::env::var("TOOLCTL_FAILPOINT_ERRNO").ok()?;
-        let (n, e) = want.rsplit_once(':')?;
-        if n != name {
-            return None;
-        }
+        let e = want.split(',').find_map(|w| {
+            w.rsplit_once(':')
+                .filter(|(n, _)| *n == name)
+                .map(|(_, e)| e)
+        })?;
         Some(match e {
             "EPERM" => 1,
             "EIO" => 5,

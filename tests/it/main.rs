@@ -26,6 +26,7 @@ mod mattermost;
 mod mattermost_attacks;
 mod mattermost_backup_attacks;
 mod mattermost_env;
+mod mattermost_files;
 mod outside_attacks;
 mod postgres;
 mod probes;

@@ -267,6 +267,14 @@ pub(super) fn check(t: &Target, j: &Journal, home: &DirHandle, staging: &DirHand
 fn move_aside(j: &Journal, home: &DirHandle, staging: &DirHandle) -> Result<()> {
     let old = OsStr::new(OLD_DATA);
     let old_path = j.staging_path().join(OLD_DATA);
+    // An archive without data/ leaves the live one as it is.
+    if staging
+        .lstat(OsStr::new(NEW_DATA))
+        .map_err(io_err("inspect", &j.staging_path()))?
+        .is_none()
+    {
+        return Ok(());
+    }
     if j.contents() {
         let dest = match staging.open_dir(old) {
             Ok(d) => d,
