@@ -148,7 +148,13 @@ pub fn backup_cmd(ctx: &Context, a: &MattermostBackupArgs) -> Result<Report> {
             Some(d) => d.clone(),
             None => ctx.paths.root.join(crate::mattermost::BACKUPS_DIR),
         };
-        if !t.local_files() {
+        if t.local_files() {
+            out.info(format!(
+                "data directory `{}`, from {}",
+                t.data_logical,
+                t.data_dir_source_text()
+            ));
+        } else {
             out.info(format!(
                 "FileSettings.DriverName is `{}`: the files are not local, so the archive holds no data/ (the manifest says so too)",
                 t.driver

@@ -325,16 +325,11 @@ impl Target {
         self.driver == "local"
     }
 
-    /// Who restored files belong to: `mattermost.uid`/`gid`, else the owner of the
-    /// existing data directory (followed when it is a link), else nobody in particular.
-    pub fn restore_owner(&self) -> Option<(u32, u32)> {
-        use std::os::unix::fs::MetadataExt;
-        self.owner.or_else(|| {
-            std::fs::metadata(&self.data_dir)
-                .ok()
-                .filter(|m| m.is_dir())
-                .map(|m| (m.uid(), m.gid()))
-        })
+    /// Who restored files belong to: `mattermost.uid`/`gid`, else `found`, the owner of
+    /// the existing data directory (the directory a link data/ points to), as read from
+    /// its opened descriptor.
+    pub fn restore_owner(&self, found: Option<(u32, u32)>) -> Option<(u32, u32)> {
+        self.owner.or(found)
     }
 
     /// Where the data directory's path came from, for messages.

@@ -179,7 +179,11 @@ pub enum RestoreError {
 /// The hint after an undone restore: the state, then what to do about the cause.
 fn undone_hint(cause: &Error) -> String {
     let what = match cause.hint_text() {
-        Some(h) => format!("{h}; then run the restore again"),
+        Some(h) => format!(
+            "{}, then run the restore again",
+            h.trim_end_matches(" and run it again")
+                .trim_end_matches(", then run this again")
+        ),
         None => "fix the cause above (`EBUSY`: something holds the entry, such as a mount point or a process's working directory), then run the restore again".into(),
     };
     format!("the restore was undone: the database and Mattermost's files are the ones before the restore; {what}")
@@ -403,6 +407,10 @@ struct Journal {
     /// The phase the undo started from (`staged` or `aside`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     undo_from: Option<String>,
+    /// The owner of the existing data/ (read on its descriptor): restored files are given
+    /// to it when `mattermost.uid` is not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    data_owner: Option<(u32, u32)>,
 }
 
 fn whole() -> String {
@@ -733,6 +741,18 @@ fn put_config(
     Ok(())
 }
 
+/// The directory holding Mattermost's files: data/ itself, or the directory it links to
+/// when it is a symbolic link toolctl may follow (the rules of a restore: root made the
+/// link, or its maker owns the target).
+pub fn real_data_dir(t: &Target) -> Result<PathBuf> {
+    let link = std::fs::symlink_metadata(&t.data_dir).is_ok_and(|m| m.file_type().is_symlink());
+    if !link {
+        return Ok(t.data_dir.clone());
+    }
+    let l = files::locate(t)?;
+    Ok(l.parent.join(l.name))
+}
+
 /// Refuses a restore whose data directory the settings do not name: config.json (which
 /// the Mattermost user writes, or an archive brings) never picks the directory root
 /// replaces.
@@ -946,6 +966,7 @@ fn new_journal(t: &Target, layout: &files::Layout) -> Result<Journal> {
         data_existed: layout.existed,
         live_existed: None,
         undo_from: None,
+        data_owner: layout.owner,
     })
 }
 
@@ -1043,7 +1064,7 @@ fn stage(
     progress: &dyn Fn(&str),
 ) -> Result<()> {
     let data = OsStr::new("data");
-    if let Some((uid, gid)) = t.restore_owner() {
+    if let Some((uid, gid)) = t.restore_owner(j.data_owner) {
         chown_tree(staging, data, uid, gid).map_err(io_err("chown", &staging_path.join("data")))?;
     }
     if !t.local_files() || !manifest["data"]["saved"].as_bool().unwrap_or(false) {

@@ -102,7 +102,7 @@ struct State {
 
 impl Case {
     fn new(layout: Layout) -> Case {
-        Case::sized(layout, "64m")
+        Case::sized(layout, "256m")
     }
 
     fn sized(layout: Layout, size: &str) -> Case {
@@ -283,9 +283,6 @@ fn restore_into_a_mount_point_or_through_a_link_keeps_the_layout_and_brings_back
         out.assert_code(0);
         assert_eq!(c.state(), c.restored, "{layout:?}\n{out}");
         c.assert_clean(&format!("{layout:?}\n{out}"));
-        if matches!(layout, Layout::Mount | Layout::LinkToMount) {
-            assert!(out.stderr.contains("is a mount point"), "{out}");
-        }
         // A second restore over the restored state, and the next command has nothing to do.
         c.restore(&[]).assert_code(0);
         assert_eq!(c.state(), c.restored, "{layout:?}");

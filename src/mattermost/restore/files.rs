@@ -54,6 +54,8 @@ pub(super) struct Layout {
     /// The link the settings name, when data/ is one.
     pub link: Option<PathBuf>,
     pub existed: bool,
+    /// Its owner, read on its descriptor.
+    pub owner: Option<(u32, u32)>,
 }
 
 /// Decides how data/ is replaced: an ordinary directory, a mount point, a link (followed
@@ -75,6 +77,7 @@ pub(super) fn locate(t: &Target) -> Result<Layout> {
             contents: false,
             link: None,
             existed: false,
+            owner: None,
         });
     };
     match st.kind {
@@ -85,12 +88,14 @@ pub(super) fn locate(t: &Target) -> Result<Layout> {
             let contents = parent
                 .is_mount_below(&dir)
                 .map_err(io_err("inspect", &t.data_dir))?;
+            let st = dir.stat_self().map_err(io_err("inspect", &t.data_dir))?;
             Ok(Layout {
                 parent: parent_path,
                 name,
                 contents,
                 link: None,
                 existed: true,
+                owner: Some((st.uid, st.gid)),
             })
         }
         Kind::Symlink => follow(t, &parent, &parent_path, &name),
@@ -166,6 +171,7 @@ fn follow(t: &Target, parent: &DirHandle, parent_path: &Path, name: &OsStr) -> R
         contents,
         link: Some(link),
         existed: true,
+        owner: Some((ds.uid, ds.gid)),
     })
 }
 
@@ -409,7 +415,7 @@ fn config_in(t: &Target, j: &Journal, staging: &DirHandle) -> Result<()> {
                 .lstat(config)
                 .map_err(io_err("inspect", &staged_path))?
                 .map_or(0o600, |st| st.mode & 0o777),
-            t.restore_owner(),
+            t.restore_owner(j.data_owner),
         ),
     };
     super::put_config(j, &dir, &bytes, mode, owner)?;
@@ -468,6 +474,14 @@ pub(super) fn undo(t: &Target) -> Result<()> {
             hit("mattermost-restore-undo-new");
         }
         old_back(&j, &home, staging)?;
+        // A staged config.json that never replaced the live one.
+        let cdir = open_trusted(t, &j.config_dir)?;
+        match cdir.unlink(&j.staged_config) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(io_err("remove", &j.config_dir.join(&j.staged_config))(e))
+            }
+            _ => {}
+        }
         j.phase = "undo-db".into();
         write_journal(t, &j)?;
         hit("mattermost-restore-undo-old");
