@@ -442,3 +442,87 @@ fn a_link_to_another_users_directory_is_refused_and_a_root_made_one_is_followed(
     assert_eq!(fs::metadata(png).unwrap().uid(), 65534, "{out}");
     assert_eq!(mode(&c.real_data()) & 0o777, 0o755);
 }
+
+/// [`setup`]'s settings without `data_dir`, plus `extra` in `[mattermost]`.
+fn settings_without_data_dir(m: &Mm, extra: &str) -> String {
+    crate::mattermost::settings(&m.pg, "http://127.0.0.1:9", &m.pg.data_source())
+        .replace(&format!("data_dir = \"/{DATA}\"\n"), "")
+        + extra
+}
+
+#[test]
+fn a_relative_directory_is_read_against_working_dir_and_the_source_is_named() {
+    let m = setup(1);
+    // MM_FILESETTINGS_DIRECTORY as rendered wins over config.json's Directory (`./data/`,
+    // which would be the rendered tree's data/).
+    let wd = m.t.path("srv/mattermost");
+    fill(&{
+        fs::create_dir_all(wd.join("files")).unwrap();
+        wd.join("files")
+    }, "W");
+    m.t.write_settings(&settings_without_data_dir(
+        &m,
+        "working_dir = \"/srv/mattermost\"\nenv = { MM_FILESETTINGS_DIRECTORY = \"./files/\" }\n",
+    ));
+    let out = m.run(&["mattermost", "backup"]);
+    out.assert_code(0);
+    assert!(
+        out.stderr.contains("data directory `/srv/mattermost/files`, from MM_FILESETTINGS_DIRECTORY"),
+        "{out}"
+    );
+    let archive = PathBuf::from(out.stdout_str().trim());
+    let manifest = crate::mattermost::manifest_of(&archive);
+    assert_eq!(manifest["data"]["directory"], "/srv/mattermost/files", "{manifest}");
+    assert_eq!(manifest["data"]["source"], "MM_FILESETTINGS_DIRECTORY in [mattermost] env");
+    assert!(members(&archive).iter().any(|(n, ..)| n == "data/top-W.txt"));
+}
+
+#[test]
+fn local_files_without_their_directory_are_an_error_not_an_archive_without_data() {
+    let m = setup(1);
+    // Nothing names the directory: config.json's `./data/` is read against the default
+    // working directory, /opt/mattermost, which does not exist below this root.
+    m.t.write_settings(&settings_without_data_dir(&m, ""));
+    let snap = m.t.snapshot();
+    let out = m.run(&["mattermost", "backup"]);
+    out.assert_error(
+        "Mattermost's data directory `/opt/mattermost/data` (from FileSettings.Directory in config.json) does not exist",
+        &["mattermost.data_dir", "mattermost.working_dir", "no archive was written"],
+    );
+    snap.assert_unchanged(&m.t.snapshot(), &out);
+    assert!(!m.t.path("var/opt/toolctl/backups").exists()
+        || fs::read_dir(m.t.path("var/opt/toolctl/backups")).unwrap().next().is_none());
+}
+
+#[test]
+fn a_relative_working_dir_is_refused() {
+    let m = setup(1);
+    m.t.write_settings(&settings_without_data_dir(&m, "working_dir = \"opt/mattermost\"\n"));
+    m.run(&["mattermost", "backup"])
+        .assert_error("`mattermost.working_dir` is `opt/mattermost`, a relative path", &["/opt/mattermost"]);
+}
+
+#[test]
+fn reconfigure_creates_config_json_owned_by_the_mattermost_user() {
+    use std::os::unix::fs::MetadataExt;
+    let base = "external_url = \"https://gitlab.example.com\"\n\n[mattermost]\nexternal_url = \"https://chat.example.com\"\nsql_data_source = \"host=127.0.0.1 dbname=mm user=mm\"\ndata_dir = \"/srv/mm-data\"\n";
+    let config = "var/opt/toolctl/rendered/mattermost/config.json";
+    // uid/gid set.
+    let t = crate::harness::TestRoot::builder()
+        .settings(format!("{base}uid = 65534\ngid = 65533\n"))
+        .build();
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    let meta = fs::metadata(t.path(config)).unwrap();
+    assert_eq!((meta.uid(), meta.gid(), meta.mode() & 0o777), (65534, 65533, 0o600));
+    // Derived from the data directory's owner.
+    let t = crate::harness::TestRoot::builder().settings(base).build();
+    fs::create_dir_all(t.path(TARGET)).unwrap();
+    std::os::unix::fs::chown(t.path(TARGET), Some(65534), Some(65534)).unwrap();
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    let meta = fs::metadata(t.path(config)).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (65534, 65534));
+    // Unknown: root's, as before.
+    let t = crate::harness::TestRoot::builder().settings(base).build();
+    t.toolctl(["reconfigure"]).run().assert_code(0);
+    assert_eq!(fs::metadata(t.path(config)).unwrap().uid(), 0);
+}
