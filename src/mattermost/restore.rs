@@ -411,6 +411,9 @@ struct Journal {
     /// to it when `mattermost.uid` is not set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     data_owner: Option<(u32, u32)>,
+    /// The mode of the existing data/ (a mount point's is put back by an undo).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    data_mode: Option<u32>,
 }
 
 fn whole() -> String {
@@ -967,6 +970,7 @@ fn new_journal(t: &Target, layout: &files::Layout) -> Result<Journal> {
         live_existed: None,
         undo_from: None,
         data_owner: layout.owner,
+        data_mode: layout.mode,
     })
 }
 

@@ -54,8 +54,9 @@ pub(super) struct Layout {
     /// The link the settings name, when data/ is one.
     pub link: Option<PathBuf>,
     pub existed: bool,
-    /// Its owner, read on its descriptor.
+    /// Its owner and mode, read on its descriptor.
     pub owner: Option<(u32, u32)>,
+    pub mode: Option<u32>,
 }
 
 /// Decides how data/ is replaced: an ordinary directory, a mount point, a link (followed
@@ -78,6 +79,7 @@ pub(super) fn locate(t: &Target) -> Result<Layout> {
             link: None,
             existed: false,
             owner: None,
+            mode: None,
         });
     };
     match st.kind {
@@ -96,6 +98,7 @@ pub(super) fn locate(t: &Target) -> Result<Layout> {
                 link: None,
                 existed: true,
                 owner: Some((st.uid, st.gid)),
+                mode: Some(st.mode),
             })
         }
         Kind::Symlink => follow(t, &parent, &parent_path, &name),
@@ -172,6 +175,7 @@ fn follow(t: &Target, parent: &DirHandle, parent_path: &Path, name: &OsStr) -> R
         link: Some(link),
         existed: true,
         owner: Some((ds.uid, ds.gid)),
+        mode: Some(ds.mode),
     })
 }
 
@@ -556,6 +560,11 @@ fn old_back(j: &Journal, home: &DirHandle, staging: &DirHandle) -> Result<()> {
                 src.rename_into(&n, home, &n, true)
             })
             .map_err(io_err("move back", &j.home().join(&n)))?;
+        }
+        // data/'s own mode and owner as they were.
+        if let (Some(mode), Some(owner)) = (j.data_mode, j.data_owner) {
+            home.set_self(mode, Some(owner))
+                .map_err(io_err("set the mode of", &j.home()))?;
         }
         return Ok(());
     }

@@ -64,10 +64,4 @@ impl DirHandle {
         let (me, it) = (self.placement_self()?, sub.placement_self()?);
         Ok(me.mount != it.mount || me.dev != it.dev || it.mount_root == Some(true))
     }
-
-    /// Bytes available to root on this directory's filesystem, and its free inodes.
-    pub fn free_space(&self) -> io::Result<(u64, u64)> {
-        let st = rustix::fs::fstatvfs(&self.fd)?;
-        Ok((st.f_bfree.saturating_mul(st.f_frsize), st.f_ffree))
-    }
 }
