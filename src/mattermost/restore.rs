@@ -993,9 +993,7 @@ fn layout_text(j: &Journal) -> String {
 
 /// The size of `db.dump` the manifest gives.
 fn dump_size(manifest: &Value) -> u64 {
-    manifest["members"]["db.dump"]["size"]
-        .as_u64()
-        .unwrap_or(0)
+    manifest["members"]["db.dump"]["size"].as_u64().unwrap_or(0)
 }
 
 /// Room for the new database, from the dump's size: the hook for the database side's

@@ -709,8 +709,11 @@ fn restored_files_get_the_mattermost_owner() {
     m.t.write_settings(&s);
     // config.json comes back with the owner and mode of the live file it replaces.
     std::os::unix::fs::chown(m.t.path(CONFIG), Some(65534), Some(65533)).unwrap();
-    fs::set_permissions(m.t.path(CONFIG), std::os::unix::fs::PermissionsExt::from_mode(0o640))
-        .unwrap();
+    fs::set_permissions(
+        m.t.path(CONFIG),
+        std::os::unix::fs::PermissionsExt::from_mode(0o640),
+    )
+    .unwrap();
     m.run(&["mattermost", "restore", archive.to_str().unwrap(), "--yes"])
         .assert_code(0);
     use std::os::unix::fs::MetadataExt;
@@ -719,5 +722,8 @@ fn restored_files_get_the_mattermost_owner() {
         assert_eq!((meta.uid(), meta.gid()), (65534, 65534), "{}", p.display());
     }
     let meta = fs::metadata(m.t.path(CONFIG)).unwrap();
-    assert_eq!((meta.uid(), meta.gid(), mode(&m.t.path(CONFIG))), (65534, 65533, 0o640));
+    assert_eq!(
+        (meta.uid(), meta.gid(), mode(&m.t.path(CONFIG))),
+        (65534, 65533, 0o640)
+    );
 }

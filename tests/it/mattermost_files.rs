@@ -36,7 +36,13 @@ impl Mount {
     fn new(dir: &Path, size: &str) -> Mount {
         fs::create_dir_all(dir).unwrap();
         let st = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0755"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0755"),
+                "tmpfs",
+            ])
             .arg(dir)
             .status()
             .unwrap();
@@ -144,7 +150,11 @@ impl Case {
         c.restored = c.state();
         c.archive = c.m.backup();
         c.m.pg.sql("INSERT INTO Posts (ChannelId, UserId, Message, CreateAt) VALUES ('c2', 'u2', 'after the backup', 9); UPDATE Users SET Email = 'new@example.com'; SELECT nextval('post_seq');");
-        fs::write(c.m.t.path(CONFIG), "{\"FileSettings\": {\"DriverName\": \"local\"}, \"Tag\": \"B\"}\n").unwrap();
+        fs::write(
+            c.m.t.path(CONFIG),
+            "{\"FileSettings\": {\"DriverName\": \"local\"}, \"Tag\": \"B\"}\n",
+        )
+        .unwrap();
         fill(&c.real_data(), "B");
         c.old = c.state();
         c
@@ -219,11 +229,20 @@ impl Case {
     fn old_or_restored(&self, what: &dyn std::fmt::Display) -> bool {
         let now = self.state();
         if now.rows == self.old.rows {
-            assert_eq!(now.files, self.old.files, "{what}: old rows with other files");
+            assert_eq!(
+                now.files, self.old.files,
+                "{what}: old rows with other files"
+            );
             true
         } else {
-            assert_eq!(now.rows, self.restored.rows, "{what}: rows neither old nor restored");
-            assert_eq!(now.files, self.restored.files, "{what}: restored rows with other files");
+            assert_eq!(
+                now.rows, self.restored.rows,
+                "{what}: rows neither old nor restored"
+            );
+            assert_eq!(
+                now.files, self.restored.files,
+                "{what}: restored rows with other files"
+            );
             false
         }
     }
@@ -250,7 +269,9 @@ impl Case {
             "{what}: {dbs:?}"
         );
         for d in dbs.iter().filter(|d| d.contains("_before_restore_")) {
-            self.m.pg.admin("postgres", &format!("DROP DATABASE \"{d}\""));
+            self.m
+                .pg
+                .admin("postgres", &format!("DROP DATABASE \"{d}\""));
         }
         self.assert_layout(what);
     }
@@ -259,7 +280,10 @@ impl Case {
         let data = self.m.t.path(DATA);
         match self.layout {
             Layout::Plain => assert!(data.is_dir() && !data.is_symlink(), "{what}"),
-            Layout::Mount => assert!(is_mount_point(&data), "{what}: data/ no longer a mount point"),
+            Layout::Mount => assert!(
+                is_mount_point(&data),
+                "{what}: data/ no longer a mount point"
+            ),
             Layout::Link | Layout::LinkToMount => {
                 assert_eq!(
                     fs::read_link(&data).ok(),
@@ -267,7 +291,10 @@ impl Case {
                     "{what}: the link was not kept"
                 );
                 if self.layout == Layout::LinkToMount {
-                    assert!(is_mount_point(&self.real_data()), "{what}: target no longer a mount point");
+                    assert!(
+                        is_mount_point(&self.real_data()),
+                        "{what}: target no longer a mount point"
+                    );
                 }
             }
         }
@@ -276,7 +303,12 @@ impl Case {
 
 #[test]
 fn restore_into_a_mount_point_or_through_a_link_keeps_the_layout_and_brings_back_every_file() {
-    let layouts = [Layout::Mount, Layout::Link, Layout::LinkToMount, Layout::Plain];
+    let layouts = [
+        Layout::Mount,
+        Layout::Link,
+        Layout::LinkToMount,
+        Layout::Plain,
+    ];
     parallel_steps(&layouts, |&layout| {
         let c = Case::new(layout);
         let out = c.restore(&[]);
@@ -307,7 +339,8 @@ fn points(c: &Case, prefix: &str) -> Vec<String> {
 }
 
 #[test]
-fn a_kill_at_every_step_with_a_mounted_or_linked_data_dir_leaves_the_old_state_or_the_restored_one() {
+fn a_kill_at_every_step_with_a_mounted_or_linked_data_dir_leaves_the_old_state_or_the_restored_one()
+{
     for layout in [Layout::Mount, Layout::LinkToMount] {
         let steps = points(&Case::new(layout), "mattermost-restore-");
         assert!(steps.len() >= 10, "{steps:?}");
@@ -361,7 +394,10 @@ fn each_file_step_failing_with_ebusy_enospc_or_eperm_leaves_the_old_state_or_the
         } else if p.ends_with("-cleanup") {
             assert!(!old && out.stderr.contains("restore is complete"), "{what}");
         } else {
-            assert!(old && out.stderr.contains("the restore was undone"), "{what}");
+            assert!(
+                old && out.stderr.contains("the restore was undone"),
+                "{what}"
+            );
         }
         // The next command has nothing left to finish: the state stays as it is.
         let before = c.state();
@@ -372,7 +408,10 @@ fn each_file_step_failing_with_ebusy_enospc_or_eperm_leaves_the_old_state_or_the
             for d in [c.real_data(), c.real_data().parent().unwrap().to_path_buf()] {
                 for e in fs::read_dir(&d).unwrap() {
                     let e = e.unwrap();
-                    if e.file_name().to_string_lossy().starts_with(".toolctl-restore-") {
+                    if e.file_name()
+                        .to_string_lossy()
+                        .starts_with(".toolctl-restore-")
+                    {
                         fs::remove_dir_all(e.path()).unwrap();
                     }
                 }
@@ -430,7 +469,10 @@ fn a_link_to_another_users_directory_is_refused_and_a_root_made_one_is_followed(
     std::os::unix::fs::chown(&parent, Some(65534), Some(65534)).unwrap();
     let snap = c.state();
     let out = c.restore(&[]);
-    out.assert_error("symbolic link", &["mattermost.data_dir", "nothing was changed"]);
+    out.assert_error(
+        "symbolic link",
+        &["mattermost.data_dir", "nothing was changed"],
+    );
     assert_eq!(c.state(), snap, "{out}");
     // The target given to that user: followed (that user could replace its contents).
     std::os::unix::fs::chown(c.real_data(), Some(65534), Some(65534)).unwrap();
@@ -456,10 +498,13 @@ fn a_relative_directory_is_read_against_working_dir_and_the_source_is_named() {
     // MM_FILESETTINGS_DIRECTORY as rendered wins over config.json's Directory (`./data/`,
     // which would be the rendered tree's data/).
     let wd = m.t.path("srv/mattermost");
-    fill(&{
-        fs::create_dir_all(wd.join("files")).unwrap();
-        wd.join("files")
-    }, "W");
+    fill(
+        &{
+            fs::create_dir_all(wd.join("files")).unwrap();
+            wd.join("files")
+        },
+        "W",
+    );
     m.t.write_settings(&settings_without_data_dir(
         &m,
         "working_dir = \"/srv/mattermost\"\nenv = { MM_FILESETTINGS_DIRECTORY = \"./files/\" }\n",
@@ -467,14 +512,23 @@ fn a_relative_directory_is_read_against_working_dir_and_the_source_is_named() {
     let out = m.run(&["mattermost", "backup"]);
     out.assert_code(0);
     assert!(
-        out.stderr.contains("data directory `/srv/mattermost/files`, from MM_FILESETTINGS_DIRECTORY"),
+        out.stderr
+            .contains("data directory `/srv/mattermost/files`, from MM_FILESETTINGS_DIRECTORY"),
         "{out}"
     );
     let archive = PathBuf::from(out.stdout_str().trim());
     let manifest = crate::mattermost::manifest_of(&archive);
-    assert_eq!(manifest["data"]["directory"], "/srv/mattermost/files", "{manifest}");
-    assert_eq!(manifest["data"]["source"], "MM_FILESETTINGS_DIRECTORY in [mattermost] env");
-    assert!(members(&archive).iter().any(|(n, ..)| n == "data/top-W.txt"));
+    assert_eq!(
+        manifest["data"]["directory"], "/srv/mattermost/files",
+        "{manifest}"
+    );
+    assert_eq!(
+        manifest["data"]["source"],
+        "MM_FILESETTINGS_DIRECTORY in [mattermost] env"
+    );
+    assert!(members(&archive)
+        .iter()
+        .any(|(n, ..)| n == "data/top-W.txt"));
 }
 
 #[test]
@@ -490,16 +544,26 @@ fn local_files_without_their_directory_are_an_error_not_an_archive_without_data(
         &["mattermost.data_dir", "mattermost.working_dir", "no archive was written"],
     );
     snap.assert_unchanged(&m.t.snapshot(), &out);
-    assert!(!m.t.path("var/opt/toolctl/backups").exists()
-        || fs::read_dir(m.t.path("var/opt/toolctl/backups")).unwrap().next().is_none());
+    assert!(
+        !m.t.path("var/opt/toolctl/backups").exists()
+            || fs::read_dir(m.t.path("var/opt/toolctl/backups"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
 }
 
 #[test]
 fn a_relative_working_dir_is_refused() {
     let m = setup(1);
-    m.t.write_settings(&settings_without_data_dir(&m, "working_dir = \"opt/mattermost\"\n"));
-    m.run(&["mattermost", "backup"])
-        .assert_error("`mattermost.working_dir` is `opt/mattermost`, a relative path", &["/opt/mattermost"]);
+    m.t.write_settings(&settings_without_data_dir(
+        &m,
+        "working_dir = \"opt/mattermost\"\n",
+    ));
+    m.run(&["mattermost", "backup"]).assert_error(
+        "`mattermost.working_dir` is `opt/mattermost`, a relative path",
+        &["/opt/mattermost"],
+    );
 }
 
 #[test]
@@ -513,7 +577,10 @@ fn reconfigure_creates_config_json_owned_by_the_mattermost_user() {
         .build();
     t.toolctl(["reconfigure"]).run().assert_code(0);
     let meta = fs::metadata(t.path(config)).unwrap();
-    assert_eq!((meta.uid(), meta.gid(), meta.mode() & 0o777), (65534, 65533, 0o600));
+    assert_eq!(
+        (meta.uid(), meta.gid(), meta.mode() & 0o777),
+        (65534, 65533, 0o600)
+    );
     // Derived from the data directory's owner.
     let t = crate::harness::TestRoot::builder().settings(base).build();
     fs::create_dir_all(t.path(TARGET)).unwrap();

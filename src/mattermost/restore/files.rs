@@ -62,7 +62,10 @@ pub(super) struct Layout {
 /// Decides how data/ is replaced: an ordinary directory, a mount point, a link (followed
 /// once, to a directory).
 pub(super) fn locate(t: &Target) -> Result<Layout> {
-    let parent_path = t.data_dir.parent().map_or(t.root.clone(), Path::to_path_buf);
+    let parent_path = t
+        .data_dir
+        .parent()
+        .map_or(t.root.clone(), Path::to_path_buf);
     let name = t
         .data_dir
         .file_name()
@@ -124,10 +127,8 @@ fn follow(t: &Target, parent: &DirHandle, parent_path: &Path, name: &OsStr) -> R
     for c in text.components() {
         match c {
             std::path::Component::Normal(p) => target.push(p),
-            std::path::Component::ParentDir => {
-                if target != t.root {
-                    target.pop();
-                }
+            std::path::Component::ParentDir if target != t.root => {
+                target.pop();
             }
             _ => {}
         }
@@ -228,7 +229,9 @@ pub(super) fn check(t: &Target, j: &Journal, home: &DirHandle, staging: &DirHand
     if !staged_data {
         return Ok(());
     }
-    let hself = home.placement_self().map_err(io_err("inspect", &j.home()))?;
+    let hself = home
+        .placement_self()
+        .map_err(io_err("inspect", &j.home()))?;
     if hself.immutable || hself.append_only {
         return Err(RestoreError::Immovable {
             path: j.home(),
@@ -251,7 +254,8 @@ pub(super) fn check(t: &Target, j: &Journal, home: &DirHandle, staging: &DirHand
     // A directory renamed where the live entries go and back: what the kernel (a security
     // module, a read-only bind) would refuse shows here, before the database.
     let probe = OsStr::new(PROBE);
-    let there = crate::sys::fs::random_name(".toolctl-restore-probe-").map_err(RestoreError::Random)?;
+    let there =
+        crate::sys::fs::random_name(".toolctl-restore-probe-").map_err(RestoreError::Random)?;
     let at = j.home().join(&there);
     staging
         .mkdir(probe, 0o700)
@@ -289,8 +293,10 @@ fn move_aside(j: &Journal, home: &DirHandle, staging: &DirHandle) -> Result<()> 
         let dest = match staging.open_dir(old) {
             Ok(d) => d,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                op("mattermost-restore-fs-aside-mkdir", || staging.mkdir(old, 0o700))
-                    .map_err(io_err("create", &old_path))?;
+                op("mattermost-restore-fs-aside-mkdir", || {
+                    staging.mkdir(old, 0o700)
+                })
+                .map_err(io_err("create", &old_path))?;
                 staging.open_dir(old).map_err(io_err("open", &old_path))?
             }
             Err(e) => return Err(io_err("open", &old_path)(e)),
@@ -323,8 +329,10 @@ fn move_aside(j: &Journal, home: &DirHandle, staging: &DirHandle) -> Result<()> 
         })
         .map_err(io_err("move aside", &j.data_path()))?;
     } else {
-        op("mattermost-restore-fs-aside-mkdir", || staging.mkdir(old, 0o700))
-            .map_err(io_err("create", &old_path))?;
+        op("mattermost-restore-fs-aside-mkdir", || {
+            staging.mkdir(old, 0o700)
+        })
+        .map_err(io_err("create", &old_path))?;
     }
     Ok(())
 }
@@ -347,8 +355,10 @@ fn move_in(j: &Journal, home: &DirHandle, staging: &DirHandle) -> Result<()> {
     if j.contents() {
         let src = staging.open_dir(new).map_err(io_err("open", &new_path))?;
         for n in src.names().map_err(io_err("list", &new_path))? {
-            op("mattermost-restore-fs-in", || src.rename_into(&n, home, &n, true))
-                .map_err(recreated)?;
+            op("mattermost-restore-fs-in", || {
+                src.rename_into(&n, home, &n, true)
+            })
+            .map_err(recreated)?;
         }
         // The staged data/'s own mode and owner become data/'s.
         let st = src.stat_self().map_err(io_err("inspect", &new_path))?;
@@ -453,8 +463,9 @@ fn cleanup(j: &Journal, home: &DirHandle, staging: DirHandle) -> Result<()> {
 /// a rerun continues where it stopped.
 pub(super) fn undo(t: &Target) -> Result<()> {
     let path = journal_path(t);
-    let bytes = crate::fsutil::read_optional_capped(&path, crate::fsutil::KEY_CAP, "the restore journal")?
-        .ok_or_else(|| RestoreError::JournalDamaged { path: path.clone() })?;
+    let bytes =
+        crate::fsutil::read_optional_capped(&path, crate::fsutil::KEY_CAP, "the restore journal")?
+            .ok_or_else(|| RestoreError::JournalDamaged { path: path.clone() })?;
     let mut j = Journal::from_json(&bytes)
         .ok_or_else(|| RestoreError::JournalDamaged { path: path.clone() })?;
     if !j.phase.starts_with("undo") {

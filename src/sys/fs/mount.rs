@@ -21,7 +21,11 @@ pub struct Placement {
     pub append_only: bool,
 }
 
-fn placement(fd: impl std::os::fd::AsFd, name: &std::ffi::OsStr, flags: AtFlags) -> io::Result<Placement> {
+fn placement(
+    fd: impl std::os::fd::AsFd,
+    name: &std::ffi::OsStr,
+    flags: AtFlags,
+) -> io::Result<Placement> {
     let st = rustix::fs::statx(
         fd,
         name,
