@@ -132,6 +132,9 @@ pub enum RestoreError {
         #[source]
         source: std::io::Error,
     },
+    /// Another user exchanged entries in `dir` while toolctl checked it.
+    #[error("another user exchanged entries in `{}` during the restore", dir.display())]
+    Exchanged { dir: PathBuf },
     /// data/ is a symbolic link whose target cannot be used.
     #[error("Mattermost's data directory `{}` is a symbolic link to `{}`, which {why}", link.display(), target.display())]
     LinkTarget {
@@ -273,6 +276,10 @@ impl From<RestoreError> for Error {
                 .cause(source)
                 .cause(format!("toolctl tried to rename a directory of its own to `{}` and back", path.display()))
                 .hint("nothing was changed; the file steps after the database switch rename entries there, so fix what refuses it (a read-only mount, an immutable directory, a security module), then run the restore again"),
+            RestoreError::Exchanged { dir } => Error::new(message).hint(format!(
+                "nothing was changed; find out who changes `{}` (Mattermost must be stopped during a restore), then run the restore again",
+                dir.display()
+            )),
             RestoreError::LinkTarget { .. } => Error::new(message).hint(
                 "nothing was changed; point the link at the directory that holds Mattermost's files (or set `mattermost.data_dir` to that directory), then run the restore again",
             ),
@@ -299,7 +306,6 @@ impl From<RestoreError> for Error {
                     e = e.cause(format!("it was needed because: {}", Error::from(*s)));
                 }
                 let then = u.hint_text().map(str::to_string);
-                let e = e.cause(u.message().to_string());
                 let mut e = u.causes().iter().fold(e, |e, c| e.cause(c));
                 e = e.hint(format!(
                     "{}the journal `{}` keeps the state: run any `toolctl mattermost` command to continue undoing",
@@ -552,8 +558,22 @@ fn open_staging(parent: &DirHandle, name: &OsStr) -> Result<Option<DirHandle>> {
     Ok(Some(h))
 }
 
-/// Removes the staging directory from `parent` (the journal's home).
+/// The renameability probe's name in the home while it is there: the staging directory's
+/// name and `.probe` (so a rollback finds one a kill left).
+fn probe_name(j: &Journal) -> OsString {
+    let mut n = j.staging.clone();
+    n.push(".probe");
+    n
+}
+
+/// Removes the staging directory from `parent` (the journal's home), and a probe a kill
+/// left there (an empty directory of toolctl's, 0700).
 fn remove_staging(j: &Journal, parent: &DirHandle) -> Result<()> {
+    let probe = probe_name(j);
+    if let Some(p) = open_staging(parent, &probe)? {
+        let id = p.ident_self().map_err(io_err("inspect", &parent.path.join(&probe)))?;
+        rmdir_staging_name(parent, &probe, id)?;
+    }
     if let Some(s) = open_staging(parent, &j.staging)? {
         let path = parent.path.join(&j.staging);
         for n in s.names().map_err(io_err("list", &path))? {

@@ -254,12 +254,15 @@ pub(super) fn check(t: &Target, j: &Journal, home: &DirHandle, staging: &DirHand
     // A directory renamed where the live entries go and back: what the kernel (a security
     // module, a read-only bind) would refuse shows here, before the database.
     let probe = OsStr::new(PROBE);
-    let there =
-        crate::sys::fs::random_name(".toolctl-restore-probe-").map_err(RestoreError::Random)?;
+    let there = super::probe_name(j);
     let at = j.home().join(&there);
+    let probe_path = j.staging_path().join(PROBE);
     staging
         .mkdir(probe, 0o700)
-        .map_err(io_err("create", &j.staging_path().join(PROBE)))?;
+        .map_err(io_err("create", &probe_path))?;
+    let id = staging
+        .ident_at(probe)
+        .map_err(io_err("inspect", &probe_path))?;
     op("mattermost-restore-fs-probe", || {
         staging.rename_into(probe, home, &there, true)
     })
@@ -267,11 +270,25 @@ pub(super) fn check(t: &Target, j: &Journal, home: &DirHandle, staging: &DirHand
         path: at.clone(),
         source,
     })?;
+    hit("mattermost-restore-probe-out");
     home.rename_into(&there, staging, probe, true)
-        .map_err(io_err("move back", &at))?;
+        .map_err(|source| RestoreError::NotRenameable {
+            path: at.clone(),
+            source,
+        })?;
+    // The name is in a directory another user may change: what came back must be the
+    // probe, else theirs goes back where it was and ours stays wherever they put it.
+    if staging
+        .ident_at(probe)
+        .map_err(io_err("inspect", &probe_path))?
+        != id
+    {
+        let _ = staging.rename_into(probe, home, &there, true);
+        return Err(RestoreError::Exchanged { dir: j.home() });
+    }
     staging
         .rmdir(probe)
-        .map_err(io_err("remove", &j.staging_path().join(PROBE)))?;
+        .map_err(io_err("remove", &probe_path))?;
     Ok(())
 }
 
