@@ -593,3 +593,49 @@ fn reconfigure_creates_config_json_owned_by_the_mattermost_user() {
     t.toolctl(["reconfigure"]).run().assert_code(0);
     assert_eq!(fs::metadata(t.path(config)).unwrap().uid(), 0);
 }
+
+#[test]
+fn an_immutable_entry_or_a_nested_mount_in_data_is_refused_before_the_database_is_touched() {
+    let c = Case::new(Layout::Mount);
+    // An immutable top-level entry of the mounted data/ (`chattr +i`).
+    let top = c.real_data().join("top-B.txt");
+    let chattr = |flag: &str| {
+        assert!(Command::new("chattr").arg(flag).arg(&top).status().unwrap().success());
+    };
+    chattr("+i");
+    let out = c.restore(&[]);
+    chattr("-i");
+    out.assert_error("cannot be replaced: it is immutable or append-only", &["chattr -i -a", "nothing was changed"]);
+    assert!(c.old_or_restored(&out), "{out}");
+    c.assert_clean(&out);
+    // A mount point inside it.
+    let inner = Mount::new(&c.real_data().join("users"), "1m");
+    let out = c.restore(&[]);
+    out.assert_error("cannot be replaced: it is a mount point", &["unmount it", "nothing was changed"]);
+    c.assert_clean(&out);
+    drop(inner);
+    // config.json bind-mounted over (as a container would): the same refusal.
+    let cfg = c.m.t.path(CONFIG);
+    let src = c.m.t.aux().join("config.json");
+    fs::copy(&cfg, &src).unwrap();
+    assert!(Command::new("mount").arg("--bind").arg(&src).arg(&cfg).status().unwrap().success());
+    let bind = Mount(cfg.clone());
+    let out = c.restore(&[]);
+    out.assert_error("cannot be replaced: it is a mount point", &["nothing was changed"]);
+    c.assert_clean(&out);
+    drop(bind);
+    c.restore(&[]).assert_code(0);
+    assert_eq!(c.state(), c.restored);
+}
+
+#[test]
+fn a_mount_inside_an_ordinary_data_dir_is_refused_before_the_database_is_touched() {
+    let c = Case::new(Layout::Plain);
+    let inner = Mount::new(&c.real_data().join("users"), "1m");
+    fs::write(c.real_data().join("users/on-the-volume.txt"), "kept").unwrap();
+    let out = c.restore(&[]);
+    out.assert_error("cannot be replaced: it is a mount point", &["unmount it", "nothing was changed"]);
+    assert!(c.m.t.path(DATA).join("users/on-the-volume.txt").is_file(), "{out}");
+    c.assert_clean(&out);
+    drop(inner);
+}

@@ -250,6 +250,24 @@ pub(super) fn check(t: &Target, j: &Journal, home: &DirHandle, staging: &DirHand
         .is_some()
     {
         immovable(home, &j.data_name, &j.data_path())?;
+        // A mount inside data/ would leave with the old data/ (and its files be removed
+        // with it): refused too.
+        let data = home
+            .open_dir(&j.data_name)
+            .map_err(io_err("open", &j.data_path()))?;
+        let here = data
+            .placement_self()
+            .map_err(io_err("inspect", &j.data_path()))?;
+        for n in data.names().map_err(io_err("list", &j.data_path()))? {
+            let path = j.data_path().join(&n);
+            let p = data.placement_at(&n).map_err(io_err("inspect", &path))?;
+            if p.mount != here.mount || p.mount_root == Some(true) {
+                return Err(RestoreError::Immovable {
+                    path,
+                    why: "it is a mount point",
+                });
+            }
+        }
     }
     // A directory renamed where the live entries go and back: what the kernel (a security
     // module, a read-only bind) would refuse shows here, before the database.
