@@ -571,7 +571,9 @@ fn probe_name(j: &Journal) -> OsString {
 fn remove_staging(j: &Journal, parent: &DirHandle) -> Result<()> {
     let probe = probe_name(j);
     if let Some(p) = open_staging(parent, &probe)? {
-        let id = p.ident_self().map_err(io_err("inspect", &parent.path.join(&probe)))?;
+        let id = p
+            .ident_self()
+            .map_err(io_err("inspect", &parent.path.join(&probe)))?;
         rmdir_staging_name(parent, &probe, id)?;
     }
     if let Some(s) = open_staging(parent, &j.staging)? {

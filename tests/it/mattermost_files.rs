@@ -600,28 +600,48 @@ fn an_immutable_entry_or_a_nested_mount_in_data_is_refused_before_the_database_i
     // An immutable top-level entry of the mounted data/ (`chattr +i`).
     let top = c.real_data().join("top-B.txt");
     let chattr = |flag: &str| {
-        assert!(Command::new("chattr").arg(flag).arg(&top).status().unwrap().success());
+        assert!(Command::new("chattr")
+            .arg(flag)
+            .arg(&top)
+            .status()
+            .unwrap()
+            .success());
     };
     chattr("+i");
     let out = c.restore(&[]);
     chattr("-i");
-    out.assert_error("cannot be replaced: it is immutable or append-only", &["chattr -i -a", "nothing was changed"]);
+    out.assert_error(
+        "cannot be replaced: it is immutable or append-only",
+        &["chattr -i -a", "nothing was changed"],
+    );
     assert!(c.old_or_restored(&out), "{out}");
     c.assert_clean(&out);
     // A mount point inside it.
     let inner = Mount::new(&c.real_data().join("users"), "1m");
     let out = c.restore(&[]);
-    out.assert_error("cannot be replaced: it is a mount point", &["unmount it", "nothing was changed"]);
+    out.assert_error(
+        "cannot be replaced: it is a mount point",
+        &["unmount it", "nothing was changed"],
+    );
     c.assert_clean(&out);
     drop(inner);
     // config.json bind-mounted over (as a container would): the same refusal.
     let cfg = c.m.t.path(CONFIG);
     let src = c.m.t.aux().join("config.json");
     fs::copy(&cfg, &src).unwrap();
-    assert!(Command::new("mount").arg("--bind").arg(&src).arg(&cfg).status().unwrap().success());
+    assert!(Command::new("mount")
+        .arg("--bind")
+        .arg(&src)
+        .arg(&cfg)
+        .status()
+        .unwrap()
+        .success());
     let bind = Mount(cfg.clone());
     let out = c.restore(&[]);
-    out.assert_error("cannot be replaced: it is a mount point", &["nothing was changed"]);
+    out.assert_error(
+        "cannot be replaced: it is a mount point",
+        &["nothing was changed"],
+    );
     c.assert_clean(&out);
     drop(bind);
     c.restore(&[]).assert_code(0);
@@ -634,8 +654,14 @@ fn a_mount_inside_an_ordinary_data_dir_is_refused_before_the_database_is_touched
     let inner = Mount::new(&c.real_data().join("users"), "1m");
     fs::write(c.real_data().join("users/on-the-volume.txt"), "kept").unwrap();
     let out = c.restore(&[]);
-    out.assert_error("cannot be replaced: it is a mount point", &["unmount it", "nothing was changed"]);
-    assert!(c.m.t.path(DATA).join("users/on-the-volume.txt").is_file(), "{out}");
+    out.assert_error(
+        "cannot be replaced: it is a mount point",
+        &["unmount it", "nothing was changed"],
+    );
+    assert!(
+        c.m.t.path(DATA).join("users/on-the-volume.txt").is_file(),
+        "{out}"
+    );
     c.assert_clean(&out);
     drop(inner);
 }
