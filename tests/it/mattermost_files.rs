@@ -665,3 +665,77 @@ fn a_mount_inside_an_ordinary_data_dir_is_refused_before_the_database_is_touched
     c.assert_clean(&out);
     drop(inner);
 }
+
+#[test]
+fn an_undo_blocked_by_a_session_on_the_restored_database_says_so_and_the_next_command_finishes_it()
+{
+    let c = Case::new(Layout::Mount);
+    let resume = c.m.t.aux().join("resume");
+    let out = std::thread::scope(|s| {
+        let run = s.spawn(|| {
+            c.restore(&[
+                ("TOOLCTL_FAILPOINT_PAUSE", "mattermost-restore-switched"),
+                ("TOOLCTL_FAILPOINT_RESUME", resume.to_str().unwrap()),
+                ("TOOLCTL_FAILPOINT_ERRNO", "mattermost-restore-fs-in:EBUSY"),
+            ])
+        });
+        // The switch committed: Mattermost (a stand-in) reconnects to the restored database.
+        assert!(crate::harness::wait_for(
+            std::time::Duration::from_secs(60),
+            || {
+                c.m.pg
+                    .databases()
+                    .iter()
+                    .any(|d| d.contains("_before_restore_"))
+            }
+        ));
+        let client = Command::new(format!("{}/psql", crate::postgres::BIN))
+            .args(["-X", "-h", "127.0.0.1", "-p", &c.m.pg.port.to_string()])
+            .args([
+                "-U",
+                &c.m.pg.user,
+                "-d",
+                &c.m.pg.db,
+                "-c",
+                "SELECT pg_sleep(60)",
+            ])
+            .env("PGPASSWORD", &c.m.pg.password)
+            .env("PGAPPNAME", "mattermost-stand-in")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        assert!(crate::harness::wait_for(
+            std::time::Duration::from_secs(10),
+            || {
+                c.m.pg.admin("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'mattermost-stand-in'").trim() == "1"
+            }
+        ));
+        fs::write(&resume, "").unwrap();
+        let out = run.join().unwrap();
+        (out, client)
+    });
+    let (out, mut client) = out;
+    out.assert_error(
+        "cannot undo the restore",
+        &["stop Mattermost", "run any `toolctl mattermost` command"],
+    );
+    assert!(
+        out.stderr.contains("mattermost-stand-in") && out.stderr.contains("busy"),
+        "{out}"
+    );
+    // Mattermost stopped.
+    c.m.pg.admin("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'mattermost-stand-in'");
+    let _ = client.kill();
+    let _ = client.wait();
+    assert!(crate::harness::wait_for(
+        std::time::Duration::from_secs(10),
+        || {
+            c.m.pg.admin("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'mattermost-stand-in'").trim() == "0"
+        }
+    ));
+    let out = c.next();
+    assert!(out.stderr.contains("undid an interrupted restore"), "{out}");
+    assert!(c.old_or_restored(&out));
+    c.assert_clean(&out);
+}
