@@ -12,6 +12,9 @@
 //! - `TOOLCTL_FAILPOINT_PAUSE=name` sleeps 300 ms at `name`, to make a rare race certain;
 //!   with `TOOLCTL_FAILPOINT_RESUME=FILE` it waits instead until FILE exists (at most 60 s),
 //!   so a test can hold the window open until its attacker has acted.
+//! - `TOOLCTL_FAILPOINT_ERRNO=name:ERRNO[,name:ERRNO…]` (`EBUSY`, `ENOSPC`, `EPERM`,
+//!   `EXDEV`, `EIO` or a number) makes the filesystem call marked with [`fail`]`("name")` fail with that errno
+//!   instead of running, every time it is reached, as a kernel would refuse it.
 //!
 //! A release build compiles every hook to nothing and never reads these variables.
 
@@ -24,8 +27,38 @@ pub fn hit(name: &str) {
     let _ = name;
 }
 
+/// Marks the filesystem call `name` (a step too, as [`hit`]): in a debug build,
+/// `TOOLCTL_FAILPOINT_ERRNO=name:ERRNO` makes it fail with that errno before it runs.
+#[inline]
+pub fn fail(name: &str) -> std::io::Result<()> {
+    hit(name);
+    #[cfg(debug_assertions)]
+    if let Some(errno) = debug::errno(name) {
+        return Err(std::io::Error::from_raw_os_error(errno));
+    }
+    Ok(())
+}
+
 #[cfg(debug_assertions)]
 mod debug {
+    /// The errno `TOOLCTL_FAILPOINT_ERRNO` injects at `name`.
+    pub fn errno(name: &str) -> Option<i32> {
+        let want = std::env::var("TOOLCTL_FAILPOINT_ERRNO").ok()?;
+        let e = want.split(',').find_map(|w| {
+            w.rsplit_once(':')
+                .filter(|(n, _)| *n == name)
+                .map(|(_, e)| e)
+        })?;
+        Some(match e {
+            "EPERM" => 1,
+            "EIO" => 5,
+            "EBUSY" => 16,
+            "EXDEV" => 18,
+            "ENOSPC" => 28,
+            other => other.parse().ok()?,
+        })
+    }
+
     use std::collections::HashMap;
     use std::io::Write;
     use std::sync::Mutex;

@@ -77,6 +77,11 @@ impl Progress {
 
     /// A step's line, wrapped at words to the terminal, and the spinner's message cut to
     /// one line: a spinner that wrapped would erase the line above it when cleared.
+    /// Whether progress lines reach a terminal.
+    fn shown(&self) -> bool {
+        self.0.is_some()
+    }
+
     fn step(&self, msg: &str) {
         if let Some(bar) = &self.0 {
             let width = crate::sys::term::stderr_width().map_or(80, usize::from);
@@ -155,7 +160,17 @@ pub fn backup_cmd(ctx: &Context, a: &MattermostBackupArgs) -> Result<Report> {
             Some(d) => d.clone(),
             None => ctx.paths.root.join(crate::mattermost::BACKUPS_DIR),
         };
-        if !t.local_files() {
+        // Where the data directory came from: on a terminal the `archiving …` progress line
+        // says it (an info line would print after the archive's path); elsewhere this line.
+        if t.local_files() {
+            if !progress.shown() {
+                out.info(format!(
+                    "data directory `{}`, from {}",
+                    t.data_logical,
+                    t.data_dir_source_text()
+                ));
+            }
+        } else {
             out.info(format!(
                 "FileSettings.DriverName is `{}`: the files are not local, so the archive holds no data/ (the manifest says so too)",
                 t.driver

@@ -398,6 +398,12 @@ impl<W: Write> Writer<W> {
                 Err(rustix::io::Errno::NOENT) => continue,
                 Err(e) => return Err(e.into()),
             };
+            // A restore's staging directory inside a mounted data/ is not Mattermost's.
+            if name == b"data"
+                && crate::mattermost::restore::is_staging_raw(&n, st.st_mode as u32, st.st_uid)
+            {
+                continue;
+            }
             match FileType::from_raw_mode(st.st_mode as _) {
                 FileType::Directory => {
                     let sub = dir.open_dir(&n)?;

@@ -36,6 +36,13 @@ pub enum BackupError {
     /// `pg_dump` succeeded without a dump.
     #[error("`pg_dump` exited 0 but wrote no usable dump")]
     EmptyDump,
+    /// The files are local, and the data directory Mattermost uses does not exist: an
+    /// archive without them would restore nothing of the uploads.
+    #[error("Mattermost's data directory `{data_logical}` (from {source_text}) does not exist")]
+    DataMissing {
+        data_logical: String,
+        source_text: &'static str,
+    },
     /// A file of data/ that the Mattermost user cannot read.
     #[error("cannot archive `{}`", data_dir.display())]
     DataUnreadable {
@@ -119,6 +126,9 @@ impl From<BackupError> for Error {
             BackupError::Interrupted => Error::interrupted(message),
             BackupError::Grant(g) => g.into(),
             BackupError::Pg(e) => e.into(),
+            BackupError::DataMissing { .. } => Error::new(message)
+                .cause("FileSettings.DriverName is `local`: Mattermost keeps the uploaded files there, so an archive without them could not bring them back")
+                .hint("set `mattermost.data_dir` to the directory Mattermost stores its files in (`toolctl config set mattermost.data_dir PATH`; a relative path is read against `mattermost.working_dir`), or create the directory if this Mattermost has no files yet; no archive was written"),
             BackupError::Told(e) => e,
         }
     }
@@ -192,6 +202,13 @@ pub fn counts(rows: &[Vec<String>]) -> Map<String, Value> {
 /// published with `linkat` beneath the same descriptor.
 pub fn run(t: &Target, root: &Path, out_dir: &Path, progress: &dyn Fn(&str)) -> Result<Done> {
     let conn = &t.conn;
+    // Local files without their directory: refused before anything is written.
+    if t.local_files() && std::fs::symlink_metadata(&t.data_dir).is_err() {
+        return Err(BackupError::DataMissing {
+            data_logical: t.data_logical.clone(),
+            source_text: t.data_source.describe(),
+        });
+    }
     let (server_major, server_version) = conn.server_version()?;
     let pg_dump = conn.check_client("pg_dump", server_major)?;
     let dir =
@@ -427,14 +444,22 @@ fn archive_data<W: std::io::Write>(
     Ok(if !t.local_files() {
         json!({ "saved": false, "reason": format!("FileSettings.DriverName is `{}`", t.driver) })
     } else if std::fs::symlink_metadata(&t.data_dir).is_ok() {
+        // A link data/ is followed as a restore follows it (root made it, or its maker
+        // owns the target); everything else is opened from the root without following
+        // any link, and read with the rights of the Mattermost user
+        // (`Target::data_reader`).
+        let real = super::restore::real_data_dir(t).map_err(Error::from)?;
         progress(&format!(
-            "archiving `{}` ({})",
+            "archiving `{}`{} ({})",
             t.data_dir.display(),
+            if real != t.data_dir {
+                format!(" (a link to `{}`)", real.display())
+            } else {
+                String::new()
+            },
             t.data_source.describe()
         ));
-        // Opened from the root without following any link, and read with the rights of
-        // the Mattermost user (see `Target::data_reader`).
-        let dir = crate::sys::fs::open_dir_nofollow(&t.root, &t.data_dir)?;
+        let dir = crate::sys::fs::open_dir_nofollow(&t.root, &real)?;
         let reader = t
             .data_reader(&dir)
             .map_err(io_err("inspect", &t.data_dir))?;
@@ -471,11 +496,10 @@ fn archive_data<W: std::io::Write>(
             "skipped": skipped,
         })
     } else {
-        progress(&format!(
-            "`{}` does not exist: no data/ to save",
-            t.data_dir.display()
-        ));
-        json!({ "saved": false, "reason": "the directory does not exist" })
+        return Err(BackupError::DataMissing {
+            data_logical: t.data_logical.clone(),
+            source_text: t.data_source.describe(),
+        });
     })
 }
 

@@ -161,12 +161,17 @@ pub struct Target {
 }
 
 /// A path as Mattermost reads it, below the root: absolute as given, relative against
-/// [`WORKING_DIR`].
-pub fn mattermost_path(paths: &Paths, p: &str) -> PathBuf {
+/// its working directory (`[mattermost] working_dir`, [`WORKING_DIR`] by default).
+pub fn mattermost_path(paths: &Paths, working_dir: &str, p: &str) -> PathBuf {
     if p.starts_with('/') {
         paths.rooted(p)
     } else {
-        paths.rooted(&format!("{WORKING_DIR}/{p}"))
+        let w = if working_dir.is_empty() {
+            WORKING_DIR
+        } else {
+            working_dir
+        };
+        paths.rooted(&format!("{}/{p}", w.trim_end_matches('/')))
     }
 }
 
@@ -301,7 +306,7 @@ impl Target {
                 DataSource::ConfigJson,
             ),
         };
-        let data_dir = mattermost_path(paths, dir.trim_end_matches('/'));
+        let data_dir = mattermost_path(paths, &mm.working_dir, dir.trim_end_matches('/'));
         let data_logical = paths.logical(&data_dir);
         Ok(Target {
             conn,
@@ -327,6 +332,13 @@ impl Target {
 
     pub fn local_files(&self) -> bool {
         self.driver == "local"
+    }
+
+    /// Who restored files belong to: `mattermost.uid`/`gid`, else `found`, the owner of
+    /// the existing data directory (the directory a link data/ points to), as read from
+    /// its opened descriptor.
+    pub fn restore_owner(&self, found: Option<(u32, u32)>) -> Option<(u32, u32)> {
+        self.owner.or(found)
     }
 
     /// Where the data directory's path came from, for messages.

@@ -135,12 +135,75 @@ pub enum RestoreError {
         source_text: &'static str,
         why: String,
     },
+    /// Something the file steps must rename cannot be renamed (`why`); found before the
+    /// database is touched.
+    #[error("`{}` cannot be replaced: {why}", path.display())]
+    Immovable { path: PathBuf, why: &'static str },
+    /// The renameability probe failed (before the database is touched).
+    #[error("cannot rename a directory into `{}`", path.parent().unwrap_or(path).display())]
+    NotRenameable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another user exchanged entries in `dir` while toolctl checked it.
+    #[error("another user exchanged entries in `{}` during the restore", dir.display())]
+    Exchanged { dir: PathBuf },
+    /// data/ is a symbolic link whose target cannot be used.
+    #[error("Mattermost's data directory `{}` is a symbolic link to `{}`, which {why}", link.display(), target.display())]
+    LinkTarget {
+        link: PathBuf,
+        target: PathBuf,
+        why: &'static str,
+    },
+    /// data/ is a link another user could have made, to a directory that is not theirs.
+    #[error("Mattermost's data directory `{}` is a symbolic link to `{}`, owned by another user than the link's directory", link.display(), target.display())]
+    LinkUntrusted {
+        link: PathBuf,
+        target: PathBuf,
+        link_owner: u32,
+        target_owner: u32,
+    },
+    /// A file step after the commit point failed, and the restore was undone.
+    #[error("{source}")]
+    Undone { source: Box<RestoreError> },
+    /// Undoing failed too (`source`: what made the undo necessary, if this run saw it).
+    #[error("cannot undo the restore: {undo}")]
+    UndoFailed {
+        source: Option<Box<RestoreError>>,
+        undo: Box<RestoreError>,
+    },
+    /// The restore is complete, but its staging directory could not be removed.
+    #[error("the restore is complete, but its staging directory `{}` could not be removed", staging.display())]
+    CleanupFailed {
+        staging: PathBuf,
+        source: Box<RestoreError>,
+    },
+    /// Sessions reconnected to the restored database before it could be renamed back.
+    #[error("{} session(s) are connected to the restored database `{live}`, which must be renamed back", sessions.len())]
+    UndoBlocked { live: String, sessions: Vec<String> },
+    /// The database kept aside is gone, so the restore cannot be undone.
+    #[error("the database before the restore, `{old}`, no longer exists, so `{live}` cannot be put back")]
+    PreviousGone { live: String, old: String },
     /// The data source.
     #[error(transparent)]
     Pg(#[from] super::pg::PgError),
     /// A failure of the file primitives (`sys`), already told for a person.
     #[error(transparent)]
     Told(#[from] Error),
+}
+
+/// The hint after an undone restore: the state, then what to do about the cause.
+fn undone_hint(cause: &Error) -> String {
+    let what = match cause.hint_text() {
+        Some(h) => format!(
+            "{}, then run the restore again",
+            h.trim_end_matches(" and run it again")
+                .trim_end_matches(", then run this again")
+        ),
+        None => "fix the cause above (`EBUSY`: something holds the entry, such as a mount point or a process's working directory), then run the restore again".into(),
+    };
+    format!("the restore was undone: the database and Mattermost's files are the ones before the restore; {what}")
 }
 
 impl From<RestoreError> for Error {
@@ -247,6 +310,69 @@ impl From<RestoreError> for Error {
             RestoreError::OtherDirectory { why, .. } => Error::new(message)
                 .cause(why)
                 .hint("nothing was changed; a path in an archive is never used to pick the directory: if the archive is right, set `mattermost.data_dir` (`toolctl config set mattermost.data_dir PATH`), else restore another archive"),
+            RestoreError::Immovable { path, .. } => Error::new(message).hint(format!(
+                "nothing was changed; toolctl renames Mattermost's files into place: make `{}` an ordinary entry (unmount it, or `chattr -i -a` it), then run the restore again",
+                path.display()
+            )),
+            RestoreError::NotRenameable { path, source } => Error::new(message)
+                .cause(source)
+                .cause(format!("toolctl tried to rename a directory of its own to `{}` and back", path.display()))
+                .hint("nothing was changed; the file steps after the database switch rename entries there, so fix what refuses it (a read-only mount, an immutable directory, a security module), then run the restore again"),
+            RestoreError::Exchanged { dir } => Error::new(message).hint(format!(
+                "nothing was changed; find out who changes `{}` (Mattermost must be stopped during a restore), then run the restore again",
+                dir.display()
+            )),
+            RestoreError::LinkTarget { .. } => Error::new(message).hint(
+                "nothing was changed; point the link at the directory that holds Mattermost's files (or set `mattermost.data_dir` to that directory), then run the restore again",
+            ),
+            RestoreError::LinkUntrusted {
+                link_owner,
+                target_owner,
+                ..
+            } => Error::new(message)
+                .cause(format!(
+                    "the link's directory is {}'s, the target is {}'s: toolctl replaces the contents of a linked directory only when root made the link or the link's owner owns the target",
+                    crate::sys::users::describe_uid(link_owner),
+                    crate::sys::users::describe_uid(target_owner)
+                ))
+                .hint("nothing was changed; set `mattermost.data_dir` to the real directory (`toolctl config set mattermost.data_dir PATH`), then run the restore again"),
+            RestoreError::Undone { source } => {
+                let e = Error::from(*source);
+                let hint = undone_hint(&e);
+                e.hint(hint)
+            }
+            RestoreError::UndoFailed { source, undo } => {
+                let u = Error::from(*undo);
+                let mut e = Error::new(message);
+                if let Some(s) = source {
+                    e = e.cause(format!("it was needed because: {}", Error::from(*s)));
+                }
+                let then = u.hint_text().map(str::to_string);
+                let mut e = u.causes().iter().fold(e, |e, c| e.cause(c));
+                e = e.hint(format!(
+                    "{}the journal `{}` keeps the state: run any `toolctl mattermost` command to continue undoing",
+                    then.map(|h| format!("{h}; ")).unwrap_or_default(),
+                    Path::new(super::STATE_DIR).join(JOURNAL).display()
+                ));
+                e
+            }
+            RestoreError::CleanupFailed { staging, source } => {
+                let e = Error::from(*source);
+                Error::new(message).cause(e.message().to_string()).hint(format!(
+                    "Mattermost's database and files are the restored ones; `{}` holds the previous data/ (root's, 0700): remove it when you no longer need it (`rm -r`)",
+                    staging.display()
+                ))
+            }
+            RestoreError::UndoBlocked { sessions, .. } => {
+                let mut e = Error::new(message);
+                for s in &sessions {
+                    e = e.cause(s);
+                }
+                e.hint("stop Mattermost (`systemctl stop mattermost` or `gitlab-ctl stop mattermost`), then run any `toolctl mattermost` command to finish undoing the restore")
+            }
+            RestoreError::PreviousGone { .. } => Error::new(message).hint(
+                "the database is the restored one and data/ is the old one: restore the archive again to match them, or the previous database from your own backup",
+            ),
             RestoreError::Pg(e) => e.into(),
             RestoreError::Told(e) => e,
         }
@@ -266,12 +392,34 @@ fn io_err<'a>(
 use crate::failpoint::hit;
 use crate::sys::fs::{DirHandle, Trusted};
 
+mod files;
+
 pub const JOURNAL: &str = "mattermost-restore.json";
 
 /// The staging directory's name in data/'s parent: this and 16 random hex digits.
 const STAGING_PREFIX: &str = ".toolctl-restore-";
 /// The old data/ inside the staging directory, between the swap and the cleanup.
 const OLD_DATA: &str = "old-data";
+
+/// Whether the entry `name` of data/ (`st`) is a staging directory of a restore (the
+/// one inside a mounted data/): a directory of the user toolctl runs as, mode 0700, with
+/// the staging prefix. Backup skips it.
+pub fn is_staging_raw(name: &OsStr, mode: u32, uid: u32) -> bool {
+    use std::os::unix::ffi::OsStrExt as _;
+    name.as_bytes().starts_with(STAGING_PREFIX.as_bytes())
+        && mode & 0o170000 == 0o040000
+        && uid == crate::sys::users::euid()
+        && mode & 0o7777 == 0o700
+}
+
+/// The same test on a `Stat`.
+pub fn is_staging(name: &OsStr, st: &crate::sys::fs::Stat) -> bool {
+    use std::os::unix::ffi::OsStrExt as _;
+    name.as_bytes().starts_with(STAGING_PREFIX.as_bytes())
+        && st.kind == crate::sys::fs::Kind::Dir
+        && st.uid == crate::sys::users::euid()
+        && st.mode & 0o7777 == 0o700
+}
 
 /// The journal's record of a restore in progress. Paths are only where to start the
 /// walk (from the root, never following a link); everything is then done by name relative
@@ -297,6 +445,40 @@ struct Journal {
     config_name: OsString,
     #[serde(with = "name")]
     staged_config: OsString,
+    /// `whole` (data/ renamed as a whole, the staging directory in `data_parent`) or
+    /// `contents` (data/ is the root of a mount: the staging directory is inside it and
+    /// data/'s entries move one by one); see [`files`].
+    #[serde(default = "whole")]
+    layout: String,
+    /// The symbolic link the settings name when data/ is one (kept as it is; `data_parent`
+    /// and `data_name` are then its target's).
+    #[serde(default)]
+    link: Option<PathBuf>,
+    /// Whether data/ existed before the restore.
+    #[serde(default = "yes")]
+    data_existed: bool,
+    /// Whether the live database existed before the restore (`None`: journals of earlier
+    /// versions, read as `true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    live_existed: Option<bool>,
+    /// The phase the undo started from (`staged` or `aside`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    undo_from: Option<String>,
+    /// The owner of the existing data/ (read on its descriptor): restored files are given
+    /// to it when `mattermost.uid` is not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    data_owner: Option<(u32, u32)>,
+    /// The mode of the existing data/ (a mount point's is put back by an undo).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    data_mode: Option<u32>,
+}
+
+fn whole() -> String {
+    "whole".into()
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The journal's file: its format number, then its fields.
@@ -340,6 +522,30 @@ impl Journal {
 
     fn from_json(bytes: &[u8]) -> Option<Journal> {
         serde_json::from_slice(bytes).ok()
+    }
+
+    /// data/ is the root of a mount: its contents are replaced, not data/ itself.
+    fn contents(&self) -> bool {
+        self.layout == "contents"
+    }
+
+    /// data/ (or the directory a link data/ points to).
+    fn data_path(&self) -> PathBuf {
+        self.data_parent.join(&self.data_name)
+    }
+
+    /// The directory holding the staging directory: data/ itself for a mount point, its
+    /// parent otherwise (the same filesystem as what moves).
+    fn home(&self) -> PathBuf {
+        if self.contents() {
+            self.data_path()
+        } else {
+            self.data_parent.clone()
+        }
+    }
+
+    fn staging_path(&self) -> PathBuf {
+        self.home().join(&self.staging)
     }
 }
 
@@ -403,7 +609,24 @@ fn open_staging(parent: &DirHandle, name: &OsStr) -> Result<Option<DirHandle>> {
     Ok(Some(h))
 }
 
+/// The renameability probe's name in the home while it is there: the staging directory's
+/// name and `.probe` (so a rollback finds one a kill left).
+fn probe_name(j: &Journal) -> OsString {
+    let mut n = j.staging.clone();
+    n.push(".probe");
+    n
+}
+
+/// Removes the staging directory from `parent` (the journal's home), and a probe a kill
+/// left there (an empty directory of toolctl's, 0700).
 fn remove_staging(j: &Journal, parent: &DirHandle) -> Result<()> {
+    let probe = probe_name(j);
+    if let Some(p) = open_staging(parent, &probe)? {
+        let id = p
+            .ident_self()
+            .map_err(io_err("inspect", &parent.path.join(&probe)))?;
+        rmdir_staging_name(parent, &probe, id)?;
+    }
     if let Some(s) = open_staging(parent, &j.staging)? {
         let path = parent.path.join(&j.staging);
         for n in s.names().map_err(io_err("list", &path))? {
@@ -474,22 +697,73 @@ pub fn recover(t: &Target) -> Result<Option<String>> {
     };
     let j = Journal::from_json(&bytes)
         .ok_or_else(|| RestoreError::JournalDamaged { path: path.clone() })?;
-    let new_exists = db_exists(t, &j.new_db).map_err(|e| RestoreError::NeedsDatabase {
+    let needs_db = |e: RestoreError| RestoreError::NeedsDatabase {
         source: Box::new(e),
-    })?;
-    if j.phase == "staged" && !new_exists {
-        finish_files(t, &j, None)?;
-        std::fs::remove_file(&path).map_err(io_err("remove", &path))?;
+    };
+    let committed = match j.phase.as_str() {
+        "preparing" => false,
+        "staged" => !db_exists(t, &j.new_db).map_err(needs_db)?,
+        _ => true,
+    };
+    if !committed {
+        roll_back(t, &j)?;
         return Ok(Some(format!(
-            "completed an interrupted restore of `{}` (the database had been switched; the files now match it; the previous database is `{}`)",
-            j.live, j.old_db
+            "rolled back an interrupted restore of `{}` (the live database and files were never switched and are unchanged)",
+            j.live
         )));
     }
-    roll_back(t, &j)?;
+    if j.phase.starts_with("undo") {
+        files::undo(t).map_err(|e| RestoreError::UndoFailed {
+            source: None,
+            undo: Box::new(e),
+        })?;
+        return Ok(Some(format!(
+            "undid an interrupted restore of `{}`: the database and files are the ones before the restore again",
+            j.live
+        )));
+    }
+    match files::finish(t, &j, None) {
+        Ok(()) => {}
+        Err(RestoreError::CleanupFailed { staging, source }) => {
+            remove_journal(t)?;
+            return Err(RestoreError::CleanupFailed { staging, source });
+        }
+        Err(e) => {
+            if let Err(u) = files::undo(t) {
+                return Err(RestoreError::UndoFailed {
+                    source: Some(Box::new(e)),
+                    undo: Box::new(u),
+                });
+            }
+            let e = Error::from(e);
+            let why = std::iter::once(e.message())
+                .chain(e.causes().iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(": ");
+            return Ok(Some(format!(
+                "an interrupted restore of `{}` could not be finished ({why}), so it was undone: the database and Mattermost's files are the ones before the restore",
+                j.live
+            )));
+        }
+    }
+    remove_journal(t)?;
     Ok(Some(format!(
-        "rolled back an interrupted restore of `{}` (the live database and files were never switched and are unchanged)",
-        j.live
+        "completed an interrupted restore of `{}` (the database had been switched; the files now match it; the previous database is `{}`)",
+        j.live, j.old_db
     )))
+}
+
+/// Removes the journal (a missing one is fine) and syncs its directory.
+fn remove_journal(t: &Target) -> Result<()> {
+    let path = journal_path(t);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(io_err("remove", &path)(e))
+        }
+        _ => {}
+    }
+    crate::fsutil::sync_dir(&t.state_dir)?;
+    Ok(())
 }
 
 fn roll_back(t: &Target, j: &Journal) -> Result<()> {
@@ -497,9 +771,9 @@ fn roll_back(t: &Target, j: &Journal) -> Result<()> {
         Some("postgres"),
         &format!("DROP DATABASE IF EXISTS {}", ident(&j.new_db)),
     )?;
-    if std::fs::symlink_metadata(&j.data_parent).is_ok() {
-        let parent = open_trusted(t, &j.data_parent)?;
-        remove_staging(j, &parent)?;
+    if std::fs::symlink_metadata(j.home()).is_ok() {
+        let home = open_trusted(t, &j.home())?;
+        remove_staging(j, &home)?;
     }
     let path = journal_path(t);
     match std::fs::remove_file(&path) {
@@ -511,7 +785,13 @@ fn roll_back(t: &Target, j: &Journal) -> Result<()> {
 /// Writes `bytes` as config.json in `dir`: a new file under the journal's staged name
 /// (`O_CREAT|O_EXCL|O_NOFOLLOW`, owner and mode set on the descriptor before a byte is
 /// written), renamed over config.json once the name is checked to still hold that file.
-fn put_config(t: &Target, j: &Journal, dir: &DirHandle, bytes: &[u8], mode: u32) -> Result<()> {
+fn put_config(
+    j: &Journal,
+    dir: &DirHandle,
+    bytes: &[u8],
+    mode: u32,
+    owner: Option<(u32, u32)>,
+) -> Result<()> {
     let staged = dir.path.join(&j.staged_config);
     let staged = &staged;
     let io = |what: &'static str| io_err(what, staged);
@@ -524,7 +804,7 @@ fn put_config(t: &Target, j: &Journal, dir: &DirHandle, bytes: &[u8], mode: u32)
     let mut f = dir
         .create_new(&j.staged_config, 0o600)
         .map_err(io("create"))?;
-    if let Some((uid, gid)) = t.owner {
+    if let Some((uid, gid)) = owner {
         rustix::fs::fchown(
             &f,
             Some(rustix::fs::Uid::from_raw(uid)),
@@ -543,115 +823,22 @@ fn put_config(t: &Target, j: &Journal, dir: &DirHandle, bytes: &[u8], mode: u32)
             staged: staged.to_path_buf(),
         });
     }
-    dir.rename_into(&j.staged_config, dir, &j.config_name, false)
+    crate::failpoint::fail("mattermost-restore-fs-config")
+        .and_then(|()| dir.rename_into(&j.staged_config, dir, &j.config_name, false))
         .map_err(io("rename"))?;
     Ok(())
 }
 
-/// Moves the staged data/ in (the live one aside into the staging directory, as
-/// `old-data`), when the archive held one.
-fn swap_data(j: &Journal, parent: &DirHandle, staging: &DirHandle) -> Result<()> {
-    let staging_path = parent.path.join(&j.staging);
-    let sio = |action: &'static str, path: PathBuf| {
-        move |source: std::io::Error| RestoreError::Io {
-            action,
-            path,
-            source,
-        }
-    };
-    let data_path = parent.path.join(&j.data_name);
-    if staging
-        .lstat(OsStr::new("data"))
-        .map_err(sio("inspect", staging_path.clone()))?
-        .is_some()
-    {
-        // A leftover of a run killed between the two renames is the old data/.
-        staging
-            .remove_tree(OsStr::new(OLD_DATA))
-            .map_err(sio("remove", staging_path.join(OLD_DATA)))?;
-        if parent
-            .lstat(&j.data_name)
-            .map_err(sio("inspect", data_path.clone()))?
-            .is_some()
-        {
-            parent
-                .rename_into(&j.data_name, staging, OsStr::new(OLD_DATA), true)
-                .map_err(sio("move aside", data_path.clone()))?;
-        }
-        hit("mattermost-restore-data-aside");
-        staging
-            .rename_into(OsStr::new("data"), parent, &j.data_name, true)
-            .map_err(|source| RestoreError::DataRecreated {
-                data_path: data_path.clone(),
-                source,
-            })?;
+/// The directory holding Mattermost's files: data/ itself, or the directory it links to
+/// when it is a symbolic link toolctl may follow (the rules of a restore: root made the
+/// link, or its maker owns the target).
+pub fn real_data_dir(t: &Target) -> Result<PathBuf> {
+    let link = std::fs::symlink_metadata(&t.data_dir).is_ok_and(|m| m.file_type().is_symlink());
+    if !link {
+        return Ok(t.data_dir.clone());
     }
-    Ok(())
-}
-
-/// The file steps after the commit point; each checks what is there, so it can re-run.
-/// Everything happens by name relative to opened directories: the old data/ moves into
-/// the root-only staging directory, the staged data/ out of it (never over an existing
-/// name), config.json is written from the staging directory's copy.
-fn finish_files(t: &Target, j: &Journal, held: Option<DirHandle>) -> Result<()> {
-    let parent = open_trusted(t, &j.data_parent)?;
-    let staging_path = parent.path.join(&j.staging);
-    // The restore itself still holds the directory it created; a recovery finds it by
-    // name, checked.
-    let staging = match held {
-        Some(h) => h,
-        None => match open_staging(&parent, &j.staging)? {
-            Some(h) => h,
-            // Everything was done but the cleanup's last step.
-            None => return Ok(()),
-        },
-    };
-    let sio = |action: &'static str, path: PathBuf| {
-        move |source: std::io::Error| RestoreError::Io {
-            action,
-            path,
-            source,
-        }
-    };
-    swap_data(j, &parent, &staging)?;
-    hit("mattermost-restore-data-in");
-    let config = OsStr::new("config.json");
-    if let Some(bytes) = staging
-        .read_capped(config, crate::fsutil::SETTINGS_CAP)
-        .map_err(|f| f.into_error("the staged config.json", &staging_path.join("config.json")))?
-    {
-        // The archive's permission bits (set-id bits were stripped on extraction).
-        let mode = staging
-            .lstat(config)
-            .map_err(sio("inspect", staging_path.join("config.json")))?
-            .map_or(0o600, |st| st.mode & 0o777);
-        let dir = open_trusted(t, &j.config_dir)?;
-        put_config(t, j, &dir, &bytes, mode)?;
-        dir.sync()
-            .map_err(sio("sync directory", j.config_dir.clone()))?;
-        staging
-            .unlink(config)
-            .map_err(sio("remove", staging_path.join("config.json")))?;
-    }
-    hit("mattermost-restore-config-in");
-    parent
-        .sync_fs()
-        .map_err(sio("sync", j.data_parent.clone()))?;
-    // Emptied through its descriptor; its name goes only while it still names it.
-    for n in staging.names().map_err(sio("list", staging_path.clone()))? {
-        staging
-            .remove_tree(&n)
-            .map_err(sio("remove", staging_path.join(&n)))?;
-    }
-    let id = staging
-        .ident_self()
-        .map_err(sio("inspect", staging_path.clone()))?;
-    rmdir_staging_name(&parent, &j.staging, id)?;
-    parent
-        .sync()
-        .map_err(sio("sync directory", j.data_parent.clone()))?;
-    hit("mattermost-restore-cleaned");
-    Ok(())
+    let l = files::locate(t)?;
+    Ok(l.parent.join(l.name))
 }
 
 /// Refuses a restore whose data directory the settings do not name: config.json (which
@@ -803,7 +990,8 @@ pub fn run(
 ) -> Result<Done> {
     check_target(t)?;
     let live = t.dbname().to_string();
-    let j = new_journal(t)?;
+    let layout = files::locate(t)?;
+    let j = new_journal(t, &layout)?;
     let (server_major, _) = t.conn.server_version()?;
     t.conn.check_client("pg_restore", server_major)?;
     // Every grant is checked before anything is written.
@@ -813,8 +1001,9 @@ pub fn run(
             Err(e) => RestoreError::Pg(e),
         },
     )?;
+    progress(&layout_text(&j));
     // Both directories are opened (and checked) before anything is written.
-    let parent = open_trusted(t, &j.data_parent)?;
+    let parent = open_trusted(t, &j.home())?;
     open_trusted(t, &j.config_dir)?;
     // Sessions that would stop the switch are refused before anything is written too
     // (and again before the switch, for those that came meanwhile).
@@ -827,7 +1016,7 @@ pub fn run(
     let fail = |e: RestoreError| rolled_back(t, &j, e);
     // The staging directory: root's, 0700, on data/'s filesystem, used only through its
     // descriptor (its name is in a directory the Mattermost user may change).
-    let staging_path = j.data_parent.join(&j.staging);
+    let staging_path = j.staging_path();
     let staging = parent
         .mkdir(&j.staging, 0o700)
         .map_err(io_err("create", &staging_path))
@@ -838,8 +1027,24 @@ pub fn run(
         })
         .map_err(fail)?;
     hit("mattermost-restore-staging");
-    let contents = extract(t, path, &staging, &staging_path, progress).map_err(fail)?;
+    let contents = extract(
+        t,
+        t.restore_owner(j.data_owner).unwrap_or((0, 0)),
+        path,
+        &staging,
+        &staging_path,
+        progress,
+    )
+    .map_err(fail)?;
+    // Everything the file steps need is checked before the database is touched.
+    files::check(t, &j, &parent, &staging).map_err(fail)?;
+    check_db_space(t, dump_size(&contents.manifest)).map_err(fail)?;
+    hit("mattermost-restore-checked");
     let live_exists = db_exists(t, &live).map_err(fail)?;
+    let j = Journal {
+        live_existed: Some(live_exists),
+        ..j.clone()
+    };
     if live_exists {
         refuse_sessions(t, &live, force).map_err(fail)?;
     }
@@ -877,10 +1082,29 @@ pub fn run(
     }
     switch(t, creator, &j, live_exists)?;
     hit("mattermost-restore-switched");
-    finish_files(t, &j, Some(staging))?;
-    let jp = journal_path(t);
-    std::fs::remove_file(&jp).map_err(io_err("remove", &jp))?;
-    crate::fsutil::sync_dir(&t.state_dir)?;
+    let mut staged = j.clone();
+    staged.phase = "staged".into();
+    match files::finish(t, &staged, Some(staging)) {
+        Ok(()) => {}
+        Err(RestoreError::CleanupFailed { staging, source }) => {
+            remove_journal(t)?;
+            return Err(RestoreError::CleanupFailed { staging, source });
+        }
+        // After the commit point: the restore is undone, so the database and the files
+        // are the old ones again, and the error says why.
+        Err(e) => {
+            return Err(match files::undo(t) {
+                Ok(()) => RestoreError::Undone {
+                    source: Box::new(e),
+                },
+                Err(u) => RestoreError::UndoFailed {
+                    source: Some(Box::new(e)),
+                    undo: Box::new(u),
+                },
+            })
+        }
+    }
+    remove_journal(t)?;
     Ok(Done {
         owners_mapped: contents.owners_mapped,
         database: live,
@@ -901,7 +1125,7 @@ fn rolled_back(t: &Target, j: &Journal, e: RestoreError) -> RestoreError {
 /// The journal of a new restore: the databases' names (the live one's, with a time stamp,
 /// cut to PostgreSQL's 63 bytes), where data/ and config.json are, and random names for
 /// the staging directory and the staged config.json.
-fn new_journal(t: &Target) -> Result<Journal> {
+fn new_journal(t: &Target, layout: &files::Layout) -> Result<Journal> {
     let live = t.dbname().to_string();
     let stamp = super::stamp();
     let cut = |s: String| -> String { s.chars().take(63).collect() };
@@ -921,13 +1145,48 @@ fn new_journal(t: &Target) -> Result<Journal> {
         live: live.clone(),
         new_db: cut(format!("{live}_toolctl_restore_{stamp}")),
         old_db: cut(format!("{live}_before_restore_{stamp}")),
-        data_parent: parent_or_root(&t.data_dir),
-        data_name: name_or(&t.data_dir, "data"),
+        data_parent: layout.parent.clone(),
+        data_name: layout.name.clone(),
         staging: rnd(STAGING_PREFIX)?,
         config_dir: parent_or_root(&t.config_file),
         config_name: name_or(&t.config_file, "config.json"),
         staged_config: rnd(".config.json.toolctl-restore-")?,
+        layout: if layout.contents { "contents" } else { "whole" }.into(),
+        link: layout.link.clone(),
+        data_existed: layout.existed,
+        live_existed: None,
+        undo_from: None,
+        data_owner: layout.owner,
+        data_mode: layout.mode,
     })
+}
+
+/// How data/ is replaced, for the progress line.
+fn layout_text(j: &Journal) -> String {
+    let dir = j.data_path();
+    let how = if j.contents() {
+        format!(
+            "`{}` is a mount point: its contents are replaced, the old ones kept on its filesystem until the restore is done",
+            dir.display()
+        )
+    } else {
+        format!("`{}` is replaced as a whole", dir.display())
+    };
+    match &j.link {
+        Some(l) => format!("{how} (`{}` is a link to it and is kept)", l.display()),
+        None => how,
+    }
+}
+
+/// The size of `db.dump` the manifest gives.
+fn dump_size(manifest: &Value) -> u64 {
+    manifest["members"]["db.dump"]["size"].as_u64().unwrap_or(0)
+}
+
+/// Room for the new database, from the dump's size: the hook for the database side's
+/// estimate (the server's disk is the server's; nothing is refused here yet).
+fn check_db_space(_t: &Target, _dump_bytes: u64) -> Result<()> {
+    Ok(())
 }
 
 /// Extracts the archive beneath the staging directory, checked in full (sizes first, then
@@ -935,17 +1194,18 @@ fn new_journal(t: &Target) -> Result<Journal> {
 /// at. An archive whose data directory is not the settings' one is refused too.
 fn extract(
     t: &Target,
+    owner: (u32, u32),
     path: &Path,
     staging: &DirHandle,
     staging_path: &Path,
     progress: &dyn Fn(&str),
 ) -> Result<archive::Contents> {
-    // The archive's Mattermost user's entries become `mattermost.uid`/`gid`'s (root's
-    // when unset), root's stay root's.
+    // The archive's Mattermost user's entries become `owner`'s (`mattermost.uid`/`gid`,
+    // else the owner of the live data directory, else root), root's stay root's.
     let x = archive::Extract {
         root: staging,
         write: |_| true,
-        owner: Some(t.owner.unwrap_or((0, 0))),
+        owner: Some(owner),
         // Never the file system's last 64 MiB.
         reserve: 64 << 20,
     };

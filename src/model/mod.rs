@@ -588,6 +588,9 @@ pub struct Mattermost {
     pub env: Vec<(String, EnvValue)>,
     pub config_file: Option<String>,
     pub data_dir: Option<String>,
+    /// `working_dir`: Mattermost's working directory, against which it reads a relative
+    /// `FileSettings.Directory`.
+    pub working_dir: String,
     pub pg_bin_dir: Option<String>,
     pub nginx: Nginx,
 }

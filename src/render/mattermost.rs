@@ -88,6 +88,26 @@ fn managed(mm: &Mattermost) -> Vec<Managed> {
     ]
 }
 
+/// The Mattermost user: `mattermost.uid`/`gid`, else the owner of the data directory the
+/// settings name (`data_dir`, else an absolute MM_FILESETTINGS_DIRECTORY of `env`) when
+/// it exists and is not root's; `None` when unknown.
+pub fn owner(cx: &Context) -> Option<(u32, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    let mm = &cx.model.mattermost;
+    match (mm.uid, mm.gid) {
+        (Some(u), Some(g)) => return Some((u as u32, g as u32)),
+        (Some(u), None) => return Some((u as u32, u as u32)),
+        _ => {}
+    }
+    let dir = mm
+        .data_dir
+        .as_deref()
+        .or_else(|| mm.env_var(crate::model::DIRECTORY_ENV))
+        .filter(|d| d.starts_with('/'))?;
+    let meta = std::fs::metadata(cx.paths.rooted(dir)).ok()?;
+    (meta.is_dir() && meta.uid() != 0).then(|| (meta.uid(), meta.gid()))
+}
+
 /// The `config.json` written when there is none: the managed keys as the environment sets
 /// them (secrets left empty: they come from the environment only).
 pub fn config_template(vars: &[Var]) -> String {

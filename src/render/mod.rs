@@ -335,8 +335,11 @@ fn mattermost_files(cx: &Context, files: &mut Vec<Desired>) -> Result<Vec<String
     let mut notes = Vec::new();
     match fsutil::read_optional(&cx.paths.rendered_dir.join(CONFIG_JSON))? {
         Some(existing) => notes.extend(mattermost::drift(&existing, &vars)),
+        // Mattermost writes its config.json (the System Console): it is created owned by
+        // the Mattermost user when that user is known.
         None => files.push(Desired {
             create_only: true,
+            owner: mattermost::owner(cx),
             ..desired(
                 CONFIG_JSON,
                 mattermost::config_template(&vars),

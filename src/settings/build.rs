@@ -157,6 +157,7 @@ impl Reader<'_> {
             env,
             config_file: self.str("mattermost.config_file"),
             data_dir: self.str("mattermost.data_dir"),
+            working_dir: self.string("mattermost.working_dir"),
             pg_bin_dir: self.str("mattermost.pg_bin_dir"),
             nginx: Nginx {
                 redirect_http_to_https: self.bool(&n("redirect_http_to_https")),

@@ -903,6 +903,12 @@ pub mod rules {
             }
         }
 
+        if let Some(w) = r.str("mattermost.working_dir") {
+            if !w.starts_with('/') {
+                out.push(diag(e, s, "mattermost.working_dir", format!("`mattermost.working_dir` is `{w}`, a relative path"),
+                "write the absolute path Mattermost runs in (the `WorkingDirectory` of its systemd unit), e.g. `/opt/mattermost`"));
+            }
+        }
         if let Some(d) = r.str("mattermost.data_dir") {
             if !d.starts_with('/') {
                 out.push(diag(e, s, "mattermost.data_dir", format!("`mattermost.data_dir` is `{d}`, a relative path"),

@@ -170,6 +170,9 @@ fn mattermost(keys: &mut Vec<Key>) {
         key("mattermost.env", Kind::Map, D::None),
         key("mattermost.config_file", Kind::Str, D::Derived("the rendered mattermost/config.json")),
         key("mattermost.data_dir", Kind::Str, D::None),
+        // The `WorkingDirectory` of Mattermost's documented systemd unit: a relative
+        // FileSettings.Directory (or MM_FILESETTINGS_DIRECTORY) is read against it.
+        key("mattermost.working_dir", Kind::Str, D::Str("/opt/mattermost")),
         key("mattermost.pg_bin_dir", Kind::Str, D::None),
         key("mattermost.nginx.redirect_http_to_https", Kind::Bool, D::Bool(false)),
         key("mattermost.nginx.ssl_certificate", Kind::Str, D::Derived("/etc/toolctl/ssl/<host>.crt")),

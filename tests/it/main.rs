@@ -30,6 +30,7 @@ mod mattermost_attacks;
 mod mattermost_backup_attacks;
 mod mattermost_db;
 mod mattermost_env;
+mod mattermost_files;
 mod mattermost_settings;
 mod outside_attacks;
 mod postgres;

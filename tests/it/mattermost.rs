@@ -728,17 +728,25 @@ fn restored_files_get_the_mattermost_owner() {
     let s =
         settings(&m.pg, "http://127.0.0.1:9", &m.pg.data_source()) + "uid = 65534\ngid = 65534\n";
     m.t.write_settings(&s);
+    // config.json comes back with the owner and mode of the live file it replaces.
+    std::os::unix::fs::chown(m.t.path(CONFIG), Some(65534), Some(65533)).unwrap();
+    fs::set_permissions(
+        m.t.path(CONFIG),
+        std::os::unix::fs::PermissionsExt::from_mode(0o640),
+    )
+    .unwrap();
     m.run(&["mattermost", "restore", archive.to_str().unwrap(), "--yes"])
         .assert_code(0);
     use std::os::unix::fs::MetadataExt;
-    for p in [
-        m.t.path(DATA),
-        m.t.path(DATA).join("users/u1/profile.png"),
-        m.t.path(CONFIG),
-    ] {
+    for p in [m.t.path(DATA), m.t.path(DATA).join("users/u1/profile.png")] {
         let meta = fs::metadata(&p).unwrap();
         assert_eq!((meta.uid(), meta.gid()), (65534, 65534), "{}", p.display());
     }
+    let meta = fs::metadata(m.t.path(CONFIG)).unwrap();
+    assert_eq!(
+        (meta.uid(), meta.gid(), mode(&m.t.path(CONFIG))),
+        (65534, 65533, 0o640)
+    );
 }
 
 #[test]

@@ -23,7 +23,7 @@ struct Mm {
 
 fn settings(pg: &Pg, extra: &str) -> String {
     format!(
-        "external_url = \"https://gitlab.example.com\"\n\n[mattermost]\nexternal_url = \"http://127.0.0.1:9\"\nsql_data_source = \"{}\"\npg_bin_dir = \"{BIN}\"\n{extra}",
+        "external_url = \"https://gitlab.example.com\"\n\n[mattermost]\nexternal_url = \"http://127.0.0.1:9\"\nsql_data_source = \"{}\"\npg_bin_dir = \"{BIN}\"\nworking_dir = \"/var/opt/toolctl/rendered/mattermost\"\n{extra}",
         pg.data_source()
     )
 }

@@ -25,6 +25,7 @@
 pub mod atomic;
 pub mod dir;
 pub mod lock;
+pub mod mount;
 pub mod outside;
 pub mod read;
 pub mod temp;
@@ -33,6 +34,7 @@ pub mod walk;
 pub use self::atomic::*;
 pub use self::dir::*;
 pub use self::lock::*;
+pub use self::mount::*;
 pub use self::outside::*;
 pub use self::read::*;
 pub use self::temp::*;
