@@ -40,16 +40,22 @@ pub struct Mailbox {
     pub trust: Trust,
 }
 
-/// The longest server line read: far above any line the probe's commands get back (the
-/// unseen count comes from STATUS, not a SEARCH listing every message), so an endless
-/// line fails instead of growing a buffer.
+/// The longest server line read before login (greeting, CAPABILITY, STARTTLS, read here
+/// in one pass): far above any such line, so an endless line fails instead of growing a
+/// buffer.
 pub const LINE_CAP: usize = 256 << 10;
+
+/// The longest server line once async-imap reads (LOGIN and after): it parses its whole
+/// buffer again after every 4 KiB read, so the work before the cap grows with the square
+/// of the cap. Far above the lines of the probe's commands (the unseen count comes from
+/// STATUS, not a SEARCH listing every message; message bodies come as literals).
+pub const SESSION_LINE_CAP: usize = 64 << 10;
 
 /// The most the probe reads in answer to one command (the greeting included), and the
 /// largest literal it accepts: an endless stream of responses, or a literal announced as
 /// `{999999999}`, fails the step instead of growing a buffer. A command whose answer is
 /// known to be larger raises it with [`Conn::set_reply_cap`] (`session.get_mut()`).
-pub const REPLY_CAP: usize = 1 << 20;
+pub const REPLY_CAP: usize = 256 << 10;
 
 /// Runs the IMAP steps after the settings and credential steps the caller recorded.
 pub async fn probe(p: &mut Probe, m: Mailbox) {
@@ -219,6 +225,7 @@ pub async fn login(p: &mut Probe, m: &Mailbox) -> Option<async_imap::Session<Con
             m.scope
         ),
     );
+    conn.set_line_cap(SESSION_LINE_CAP);
     let client = Client::new(conn);
     let (session, after) = p
         .step("login", async {

@@ -164,6 +164,11 @@ impl Conn {
         self.reply_cap = Some(cap);
     }
 
+    /// Changes the line cap (a parser that works harder per byte is given less).
+    pub fn set_line_cap(&mut self, cap: usize) {
+        self.line_cap = cap;
+    }
+
     /// Sets `TCP_QUICKACK` again before every read that awaits the server.
     pub fn with_quickack(mut self) -> Conn {
         self.quickack = true;
@@ -217,15 +222,6 @@ impl Conn {
             Io::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
         })?;
         let new = &buf.filled()[before..];
-        self.reply_len += new.len();
-        if let Some(cap) = self.reply_cap {
-            if self.reply_len > cap {
-                return Poll::Ready(Err(io::Error::other(ReplyTooLarge(format!(
-                    "the server sent more than {} in answer to one command without finishing it; the probe stopped reading",
-                    size(cap)
-                )))));
-            }
-        }
         for &b in new {
             if b == b'\n' {
                 self.line_len = 0;
@@ -251,6 +247,16 @@ impl Conn {
                     self.tail.remove(0);
                 }
                 self.tail.push(b);
+            }
+        }
+        // After the lines: an over-long line is named as such.
+        self.reply_len += new.len();
+        if let Some(cap) = self.reply_cap {
+            if self.reply_len > cap {
+                return Poll::Ready(Err(io::Error::other(ReplyTooLarge(format!(
+                    "the server sent more than {} in answer to one command without finishing it; the probe stopped reading",
+                    size(cap)
+                )))));
             }
         }
         let new = new.to_vec();
@@ -426,4 +432,18 @@ pub async fn connect(addrs: &[SocketAddr], what: &str) -> Result<(TcpStream, Str
         _ => format!("check the network path to {a} (firewall, routing)"),
     };
     Err(fail(format!("cannot connect to {a}: {}", words(&e)), hint))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_literal_at_the_end_of_a_line_is_read_with_its_size() {
+        use super::literal_size;
+        assert_eq!(literal_size(b"* OK {999999999}\r"), Some(999_999_999));
+        assert_eq!(literal_size(b"A1 LOGIN {5+}"), Some(5));
+        assert_eq!(literal_size(b"x {99999999999999999999999}\r"), Some(u64::MAX));
+        assert_eq!(literal_size(b"* OK {}\r"), None);
+        assert_eq!(literal_size(b"* OK {12a}\r"), None);
+        assert_eq!(literal_size(b"* OK done\r"), None);
+    }
 }
