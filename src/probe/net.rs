@@ -419,6 +419,9 @@ pub async fn connect(addrs: &[SocketAddr], what: &str) -> Result<(TcpStream, Str
                 // Probe commands are short and each waits for its answer: without
                 // NODELAY a command written in pieces waits on the peer's delayed ACK.
                 let _ = s.set_nodelay(true);
+                // And acknowledge the server's first segments at once (the TLS handshake
+                // reads the socket directly; [`Conn`] sets it again before each read).
+                let _ = s.set_quickack(true);
                 return Ok((s, format!("connected to {a}")));
             }
             Err(e) => last = Some((a, e)),
