@@ -52,7 +52,14 @@ fn make_root(toolctl: &str, settings: &str, user: &str, password: &str) -> tempf
         ("mailroom", "webhook_secret: 'token'\n".to_string()),
     ] {
         let mut c = Command::new(toolctl)
-            .args(["--root", r.to_str().unwrap(), "-q", scope, "secret", "write"])
+            .args([
+                "--root",
+                r.to_str().unwrap(),
+                "-q",
+                scope,
+                "secret",
+                "write",
+            ])
             .stdin(Stdio::piped())
             .spawn()
             .unwrap();
@@ -79,7 +86,8 @@ fn smtp_settings(port: u16) -> String {
 }
 
 fn main() {
-    let toolctl = std::env::var("TOOLCTL").unwrap_or_else(|_| env!("CARGO_BIN_EXE_toolctl").to_string());
+    let toolctl =
+        std::env::var("TOOLCTL").unwrap_or_else(|_| env!("CARGO_BIN_EXE_toolctl").to_string());
     let runs: usize = std::env::var("BENCH_RUNS")
         .ok()
         .and_then(|n| n.parse().ok())
@@ -90,8 +98,20 @@ fn main() {
     let ca = c.ca.to_str().unwrap().to_string();
     let d = Dovecot::start(DovecotOptions::default());
     let postfix = Postfix::start(&d);
-    let cyrus = Cyrus::start(&unpacked, &c.good.cert, &c.good.key, "alice", ALICE_PASSWORD);
-    let exim = Exim::start(&unpacked, &c.good.cert, &c.good.key, "alice", ALICE_PASSWORD);
+    let cyrus = Cyrus::start(
+        &unpacked,
+        &c.good.cert,
+        &c.good.key,
+        "alice",
+        ALICE_PASSWORD,
+    );
+    let exim = Exim::start(
+        &unpacked,
+        &c.good.cert,
+        &c.good.key,
+        "alice",
+        ALICE_PASSWORD,
+    );
 
     let mut roots = Vec::new();
     let mut check = |settings: String, user: &str, what: &str, env_ca: bool| -> Vec<String> {
@@ -101,7 +121,13 @@ fn main() {
             // STARTTLS: mail_room trusts the system store there, so the CA goes there.
             v.extend(s(&["env", &format!("SSL_CERT_FILE={ca}")]));
         }
-        v.extend(s(&[&toolctl, "--root", root.path().to_str().unwrap(), what, "check"]));
+        v.extend(s(&[
+            &toolctl,
+            "--root",
+            root.path().to_str().unwrap(),
+            what,
+            "check",
+        ]));
         roots.push(root);
         v
     };
@@ -110,14 +136,36 @@ fn main() {
         if starttls {
             v.push("--ssl-reqd".into());
         }
-        v.extend(s(&["--cacert", &ca, "-u", &format!("{user}:{ALICE_PASSWORD}"), &url, "-X", "EXAMINE INBOX"]));
+        v.extend(s(&[
+            "--cacert",
+            &ca,
+            "-u",
+            &format!("{user}:{ALICE_PASSWORD}"),
+            &url,
+            "-X",
+            "EXAMINE INBOX",
+        ]));
         v
     };
     let swaks = |port: u16, user: &str| -> Vec<String> {
         s(&[
-            "swaks", "--server", &format!("127.0.0.1:{port}"), "--tls", "--tls-ca-path", &ca,
-            "--tls-verify", "--auth", "PLAIN", "--auth-user", user, "--auth-password",
-            ALICE_PASSWORD, "--quit-after", "AUTH", "--to", "bob@example.test",
+            "swaks",
+            "--server",
+            &format!("127.0.0.1:{port}"),
+            "--tls",
+            "--tls-ca-path",
+            &ca,
+            "--tls-verify",
+            "--auth",
+            "PLAIN",
+            "--auth-user",
+            user,
+            "--auth-password",
+            ALICE_PASSWORD,
+            "--quit-after",
+            "AUTH",
+            "--to",
+            "bob@example.test",
         ])
     };
 
@@ -128,13 +176,23 @@ fn main() {
     ] {
         pairs.push((
             format!("IMAPS probe ({server})"),
-            check(imap_settings(imaps, "ssl = true"), user, "incoming-email", false),
+            check(
+                imap_settings(imaps, "ssl = true"),
+                user,
+                "incoming-email",
+                false,
+            ),
             "curl imaps:// EXAMINE".into(),
             curl(format!("imaps://127.0.0.1:{imaps}/"), user, false),
         ));
         pairs.push((
             format!("STARTTLS probe ({server})"),
-            check(imap_settings(imap, "start_tls = true"), user, "incoming-email", true),
+            check(
+                imap_settings(imap, "start_tls = true"),
+                user,
+                "incoming-email",
+                true,
+            ),
             "curl --ssl-reqd imap://".into(),
             curl(format!("imap://127.0.0.1:{imap}/"), user, true),
         ));
@@ -156,9 +214,22 @@ fn main() {
     let file: PathBuf = secret_root.join("var/opt/toolctl/secrets/smtp.yaml.age");
     pairs.push((
         "smtp secret show".into(),
-        s(&[&toolctl, "--root", secret_root.to_str().unwrap(), "smtp", "secret", "show"]),
+        s(&[
+            &toolctl,
+            "--root",
+            secret_root.to_str().unwrap(),
+            "smtp",
+            "secret",
+            "show",
+        ]),
         "age -d -i KEY FILE".into(),
-        s(&["age", "-d", "-i", key.to_str().unwrap(), file.to_str().unwrap()]),
+        s(&[
+            "age",
+            "-d",
+            "-i",
+            key.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ]),
     ));
 
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
@@ -203,7 +274,10 @@ fn main() {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
         "load average at the end: {}",
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
 }
 

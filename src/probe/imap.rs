@@ -63,10 +63,7 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
         return;
     };
     let masker = p.masker.clone();
-    let Some(()) = p
-        .step("mailbox", mailbox(&mut session, &m, &masker))
-        .await
-    else {
+    let Some(()) = p.step("mailbox", mailbox(&mut session, &m, &masker)).await else {
         return;
     };
     p.step("logout", async {
@@ -78,7 +75,10 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
             io.shutdown().await
         };
         sent.await.map_err(|e| io_failure(e, "LOGOUT"))?;
-        Ok(((), "LOGOUT sent; the connection closed without waiting for the server's BYE".to_string()))
+        Ok((
+            (),
+            "LOGOUT sent; the connection closed without waiting for the server's BYE".to_string(),
+        ))
     })
     .await;
 }
@@ -101,7 +101,8 @@ async fn mailbox(
             .await?;
         io.flush().await
     };
-    sent.await.map_err(|e| io_failure(e, "STATUS and EXAMINE"))?;
+    sent.await
+        .map_err(|e| io_failure(e, "STATUS and EXAMINE"))?;
     let (mut unseen, mut exists, mut refused) = (None, None, None);
     loop {
         let resp = session
@@ -262,17 +263,8 @@ fn has(caps: &[String], name: &str) -> bool {
 }
 
 /// A connection of the probe: lines and answers capped, `TCP_QUICKACK` kept on.
-fn conn_over(io: ConnIo, live: &super::live::Live) -> Conn {
-    let conn = match io {
-        ConnIo::Plain(tcp) => Conn::plain(tcp, LINE_CAP, live),
-        ConnIo::Tls(tls) => Conn::tls(tls, LINE_CAP, live),
-    };
+fn capped(conn: Conn) -> Conn {
     conn.with_reply_cap(REPLY_CAP).with_quickack()
-}
-
-enum ConnIo {
-    Plain(tokio::net::TcpStream),
-    Tls(tokio_rustls::client::TlsStream<tokio::net::TcpStream>),
 }
 
 /// The capabilities a greeting carried (`* OK [CAPABILITY …] …`), if any.
@@ -297,9 +289,9 @@ async fn open(p: &mut Probe, m: &Mailbox) -> Option<(Conn, Option<Arc<ClientConf
     let mut conn = if m.ssl {
         let config = config.clone().expect("ssl has a config");
         let stream = tls::upgrade(p, tcp, &m.host, config, &m.trust).await?;
-        conn_over(ConnIo::Tls(stream), &p.live)
+        capped(Conn::tls(stream, LINE_CAP, &p.live))
     } else {
-        conn_over(ConnIo::Plain(tcp), &p.live)
+        capped(Conn::plain(tcp, LINE_CAP, &p.live))
     };
     let masker = p.masker.clone();
     if !m.ssl && m.port == 993 {
@@ -366,7 +358,7 @@ async fn starttls(
     };
     let config = config.expect("start_tls has a config");
     let stream = tls::upgrade(p, tcp, &m.host, config, &m.trust).await?;
-    Some(conn_over(ConnIo::Tls(stream), &p.live))
+    Some(capped(Conn::tls(stream, LINE_CAP, &p.live)))
 }
 
 fn fail_none<T>(p: &mut Probe, name: &str, f: Failure) -> Option<T> {
@@ -456,7 +448,8 @@ async fn command(
     mut untagged: impl FnMut(&str),
 ) -> Result<(bool, String), Failure> {
     let send = async {
-        conn.write_all(format!("{tag} {cmd}\r\n").as_bytes()).await?;
+        conn.write_all(format!("{tag} {cmd}\r\n").as_bytes())
+            .await?;
         conn.flush().await
     };
     send.await.map_err(|e| io_failure(e, cmd))?;

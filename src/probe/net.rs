@@ -239,9 +239,7 @@ impl Conn {
             } else {
                 self.line_len += 1;
                 if self.line_len > self.line_cap {
-                    return Poll::Ready(Err(io::Error::other(LineTooLong {
-                        cap: self.line_cap,
-                    })));
+                    return Poll::Ready(Err(io::Error::other(LineTooLong { cap: self.line_cap })));
                 }
                 if self.tail.len() == TAIL {
                     self.tail.remove(0);
@@ -386,7 +384,12 @@ fn literal_size(tail: &[u8]) -> Option<u64> {
         return None;
     }
     // More digits than fit: larger than any cap.
-    Some(std::str::from_utf8(digits).ok()?.parse().unwrap_or(u64::MAX))
+    Some(
+        std::str::from_utf8(digits)
+            .ok()?
+            .parse()
+            .unwrap_or(u64::MAX),
+    )
 }
 
 /// Resolves `host:port`.
@@ -444,7 +447,10 @@ mod tests {
         use super::literal_size;
         assert_eq!(literal_size(b"* OK {999999999}\r"), Some(999_999_999));
         assert_eq!(literal_size(b"A1 LOGIN {5+}"), Some(5));
-        assert_eq!(literal_size(b"x {99999999999999999999999}\r"), Some(u64::MAX));
+        assert_eq!(
+            literal_size(b"x {99999999999999999999999}\r"),
+            Some(u64::MAX)
+        );
         assert_eq!(literal_size(b"* OK {}\r"), None);
         assert_eq!(literal_size(b"* OK {12a}\r"), None);
         assert_eq!(literal_size(b"* OK done\r"), None);

@@ -405,7 +405,13 @@ fn imap_then_endless(s: TcpStream, greeting: &[u8], trigger: &str, head: &[u8], 
 
 /// An endless `* CAPABILITY` line (read by toolctl's own line reader).
 fn imap_endless_capability(s: TcpStream) {
-    imap_then_endless(s, b"* OK ready\r\n", "CAPABILITY", b"* CAPABILITY IMAP4rev1 ", b"a");
+    imap_then_endless(
+        s,
+        b"* OK ready\r\n",
+        "CAPABILITY",
+        b"* CAPABILITY IMAP4rev1 ",
+        b"a",
+    );
 }
 
 /// A literal announced as `{999999999}` in the answer to LOGIN (read by async-imap).
@@ -448,10 +454,19 @@ fn imap_endless_status_line(s: TcpStream) {
 /// peak resident memory stays under 32 MiB.
 #[test]
 fn endless_imap_answers_fail_the_step_in_bounded_memory() {
-    let cases: [(fn(TcpStream), &str, &str); 4] = [
-        (imap_endless_capability, "capabilities", "longer than 256 KiB"),
+    type Case = (fn(TcpStream), &'static str, &'static str);
+    let cases: [Case; 4] = [
+        (
+            imap_endless_capability,
+            "capabilities",
+            "longer than 256 KiB",
+        ),
         (imap_endless_literal, "login", "literal of 999999999 bytes"),
-        (imap_endless_untagged, "mailbox", "more than 256 KiB in answer to one command"),
+        (
+            imap_endless_untagged,
+            "mailbox",
+            "more than 256 KiB in answer to one command",
+        ),
         (imap_endless_status_line, "mailbox", "longer than 64 KiB"),
     ];
     for (serve, step, detail) in cases {
@@ -459,7 +474,14 @@ fn endless_imap_answers_fail_the_step_in_bounded_memory() {
         let t = root(&imap("127.0.0.1", imapd.port, ""));
         let (out, took, rss_kib) = run_limited(
             &t,
-            &["incoming-email", "check", "--timeout", "5", "--output-format", "json"],
+            &[
+                "incoming-email",
+                "check",
+                "--timeout",
+                "5",
+                "--output-format",
+                "json",
+            ],
             Some(64 << 20),
         );
         eprintln!("{step}: failed after {took:?}, peak RSS {rss_kib} KiB");
@@ -470,10 +492,7 @@ fn endless_imap_answers_fail_the_step_in_bounded_memory() {
             s["detail"].as_str().unwrap().contains(detail),
             "{step}: detail lacks {detail:?}\n{out}"
         );
-        assert!(
-            s["hint"].as_str().unwrap().contains("IMAP server"),
-            "{out}"
-        );
+        assert!(s["hint"].as_str().unwrap().contains("IMAP server"), "{out}");
         assert!(took < Duration::from_secs(5), "{step} took {took:?}");
         assert!(rss_kib < 32 * 1024, "{step} peaked at {rss_kib} KiB");
     }

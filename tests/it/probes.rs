@@ -102,7 +102,16 @@ fn imap_with_starttls_and_imaps_are_green() {
         // Only real round trips are rows: Dovecot's greeting carries its capabilities,
         // which are asked for again only after STARTTLS (the ones before it are void).
         let expected: &[&str] = if env.is_empty() {
-            &["dns", "tcp", "tls", "certificate", "greeting", "login", "mailbox", "logout"]
+            &[
+                "dns",
+                "tcp",
+                "tls",
+                "certificate",
+                "greeting",
+                "login",
+                "mailbox",
+                "logout",
+            ]
         } else {
             &[
                 "dns",
@@ -127,7 +136,11 @@ fn imap_with_starttls_and_imaps_are_green() {
         for name in expected {
             assert_eq!(out.step(name)["status"], "ok", "{name}\n{out}");
         }
-        let caps_row = if env.is_empty() { "greeting" } else { "capabilities" };
+        let caps_row = if env.is_empty() {
+            "greeting"
+        } else {
+            "capabilities"
+        };
         assert!(
             out.step(caps_row)["detail"]
                 .as_str()
@@ -327,7 +340,10 @@ fn a_certificate_that_is_itself_a_trust_anchor_of_the_system_store_is_accepted()
         &[("SSL_CERT_FILE", &c.self_signed.cert)],
     );
     out.assert_code(0);
-    let cert = out.step("certificate")["detail"].as_str().unwrap().to_string();
+    let cert = out.step("certificate")["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(
         cert.contains("system CA store") && cert.contains("trust anchor"),
         "{out}"
@@ -347,7 +363,12 @@ fn a_certificate_that_is_itself_a_trust_anchor_of_the_system_store_is_accepted()
         &[],
         &[("SSL_CERT_FILE", &c.self_signed_twin.cert)],
     );
-    failed_at(&out, "tls", "the server presents a CA certificate", "system store");
+    failed_at(
+        &out,
+        "tls",
+        "the server presents a CA certificate",
+        "system store",
+    );
     for bad in ["CaUsedAsEndEntity", "Some(", "{ "] {
         assert!(!out.stdout_str().contains(bad), "{bad} in\n{out}");
     }

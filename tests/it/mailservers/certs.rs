@@ -173,7 +173,12 @@ fn make_certs() -> Certs {
     ]);
     openssl(&dir, &self_signed);
     let san = "subjectAltName=DNS:localhost,IP:127.0.0.1";
-    let leaf: &[&str] = &["-addext", san, "-addext", "basicConstraints=critical,CA:FALSE"];
+    let leaf: &[&str] = &[
+        "-addext",
+        san,
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
+    ];
     let twin: &[&str] = &["-addext", san];
     for (name, extra) in [("self_signed_leaf", leaf), ("self_signed_twin", twin)] {
         let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
