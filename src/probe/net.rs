@@ -169,10 +169,20 @@ impl Conn {
         self.line_cap = cap;
     }
 
-    /// Sets `TCP_QUICKACK` again before every read that awaits the server.
+    /// Sets `TCP_QUICKACK` now (which also sends an ACK the kernel was delaying, such as
+    /// the one for the TLS session tickets a server writes after the handshake, before
+    /// its greeting) and again before every read that awaits the server.
     pub fn with_quickack(mut self) -> Conn {
         self.quickack = true;
+        let _ = self.tcp().set_quickack(true);
         self
+    }
+
+    fn tcp(&self) -> &TcpStream {
+        match &self.io {
+            Io::Plain(s) => s,
+            Io::Tls(s) => s.get_ref().0,
+        }
     }
 
     /// The next server line (without CRLF), read through the caps: the bytes after it
@@ -210,11 +220,7 @@ impl Conn {
     /// Reads from the socket into `buf`, through the caps and the transcript.
     fn poll_fill(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         if self.quickack {
-            let tcp = match &self.io {
-                Io::Plain(s) => s,
-                Io::Tls(s) => s.get_ref().0,
-            };
-            let _ = tcp.set_quickack(true);
+            let _ = self.tcp().set_quickack(true);
         }
         let before = buf.filled().len();
         ready!(match &mut self.io {
