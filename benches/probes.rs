@@ -247,6 +247,54 @@ fn main() {
         "{:<30}{:>10}   {:<26}{:>10}   {:>6}",
         "toolctl", "median", "peer", "median", "ratio"
     );
+    if std::env::var_os("BENCH_STEPS").is_some() {
+        // Where the time goes: each probe's rows (median ms of `runs` runs per step).
+        for (name, ours, _, _) in &pairs {
+            if ours.last().map(String::as_str) != Some("check") {
+                continue;
+            }
+            let mut argv = ours.clone();
+            argv.extend(s(&["--output-format", "json"]));
+            let mut per: Vec<(String, Vec<f64>)> = Vec::new();
+            for _ in 0..runs {
+                let out = Command::new(&argv[0])
+                    .args(&argv[1..])
+                    .output()
+                    .expect("spawn");
+                let text = String::from_utf8_lossy(&out.stdout);
+                // `"ms": N, … "step": "name"`: the fields of one row, in this order.
+                for row in text.split('{').skip(1) {
+                    let field = |k: &str| {
+                        let i = row.find(&format!("\"{k}\": "))? + k.len() + 4;
+                        Some(
+                            row[i..]
+                                .split([',', '\n'])
+                                .next()?
+                                .trim()
+                                .trim_matches('"')
+                                .to_string(),
+                        )
+                    };
+                    if let (Some(ms), Some(step)) = (field("ms"), field("step")) {
+                        if let Ok(ms) = ms.parse::<f64>() {
+                            match per.iter_mut().find(|(n, _)| *n == step) {
+                                Some((_, v)) => v.push(ms),
+                                None => per.push((step, vec![ms])),
+                            }
+                        }
+                    }
+                }
+            }
+            let rows: Vec<String> = per
+                .into_iter()
+                .map(|(n, mut v)| {
+                    v.sort_by(f64::total_cmp);
+                    format!("{n} {}", v[v.len() / 2])
+                })
+                .collect();
+            println!("steps of {name} (median ms): {}", rows.join(", "));
+        }
+    }
     for (name, ours, peer_name, peer) in pairs {
         for argv in [&ours, &peer] {
             for _ in 0..WARMUP {
