@@ -633,3 +633,40 @@ fn a_plain_client_on_an_implicit_tls_port_is_told_to_turn_tls_on() {
         "{out}"
     );
 }
+
+/// IMAP that offers STARTTLS and puts a line after its OK in the same write, before any
+/// TLS (what a man in the middle injects to be read as said over TLS).
+fn imap_starttls_injection(s: TcpStream) {
+    let mut w = s.try_clone().unwrap();
+    let mut r = BufReader::new(s);
+    let _ = w.write_all(b"* OK [CAPABILITY IMAP4rev1 STARTTLS IDLE] ready\r\n");
+    while let Some(line) = read_line(&mut r) {
+        let tag = line.split(' ').next().unwrap_or("*").to_string();
+        if line.to_ascii_uppercase().ends_with("STARTTLS") {
+            let _ = w.write_all(
+                format!("{tag} OK begin TLS\r\n* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n").as_bytes(),
+            );
+            std::thread::sleep(Duration::from_secs(2));
+            return;
+        }
+        let _ = w.write_all(format!("{tag} BAD no\r\n").as_bytes());
+    }
+}
+
+#[test]
+fn bytes_injected_after_starttls_ok_stop_the_probe_before_tls() {
+    let imapd = Scripted::start(imap_starttls_injection);
+    let t = root(&imap("127.0.0.1", imapd.port, "start_tls = true"));
+    let out = t
+        .toolctl(["incoming-email", "check", "--output-format", "json"])
+        .run();
+    out.assert_code(1);
+    let s = out.step("starttls");
+    assert_eq!(s["status"], "fail", "{out}");
+    assert!(
+        s["detail"].as_str().unwrap().contains("command injection"),
+        "{out}"
+    );
+    assert!(!out.stdout_str().contains("\"tls\""), "{out}");
+    assert_no_credential(&out);
+}
