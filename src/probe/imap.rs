@@ -1,13 +1,22 @@
-//! The IMAP probe (async-imap on tokio, TLS by tokio-rustls): DNS → TCP → implicit TLS or
-//! STARTTLS (which must be offered: otherwise the password is never sent) → certificate →
-//! capabilities (IDLE) → LOGIN → EXAMINE the mailbox read-only → LOGOUT.
+//! The IMAP probe (TLS by tokio-rustls): DNS → TCP → implicit TLS or STARTTLS (which must
+//! be offered: otherwise the password is never sent) → certificate → capabilities (IDLE) →
+//! LOGIN → STATUS and EXAMINE of the mailbox, read-only → LOGOUT.
+//!
+//! The greeting, CAPABILITY and STARTTLS are read here, line by line through the caps of
+//! [`Conn`]; the connection goes to async-imap for LOGIN and what follows, every answer
+//! still capped (bytes per command, literal sizes). Round trips are saved where the
+//! protocol allows, and only a real round trip is shown as a step: the capabilities that
+//! come with the greeting are not asked for again (but they are after STARTTLS), STATUS
+//! and EXAMINE are sent together, and LOGOUT is sent without waiting for the server's
+//! `BYE` (as curl does not).
 
 use std::sync::Arc;
 
 use async_imap::error::Error as ImapError;
 use async_imap::Client;
-use imap_proto::{Response, Status as ImapStatus};
+use imap_proto::{MailboxDatum, Response, StatusAttribute};
 use rustls::ClientConfig;
+use tokio::io::AsyncWriteExt;
 use zeroize::Zeroizing;
 
 use super::mask::{self, Masker};
@@ -31,11 +40,22 @@ pub struct Mailbox {
     pub trust: Trust,
 }
 
-/// The longest server line read: far above any line the probe's commands get back (the
-/// unseen count comes from STATUS, not a SEARCH listing every message), so an endless
-/// line fails instead of growing the buffer. Not more: async-imap parses its whole buffer
-/// again after every 4 KiB read, so the work before the cap grows with its square.
+/// The longest server line read before login (greeting, CAPABILITY, STARTTLS, read here
+/// in one pass): far above any such line, so an endless line fails instead of growing a
+/// buffer.
 pub const LINE_CAP: usize = 256 << 10;
+
+/// The longest server line once async-imap reads (LOGIN and after): it parses its whole
+/// buffer again after every 4 KiB read, so the work before the cap grows with the square
+/// of the cap. Far above the lines of the probe's commands (the unseen count comes from
+/// STATUS, not a SEARCH listing every message; message bodies come as literals).
+pub const SESSION_LINE_CAP: usize = 64 << 10;
+
+/// The most the probe reads in answer to one command (the greeting included), and the
+/// largest literal it accepts: an endless stream of responses, or a literal announced as
+/// `{999999999}`, fails the step instead of growing a buffer. A command whose answer is
+/// known to be larger raises it with [`Conn::set_reply_cap`] (`session.get_mut()`).
+pub const REPLY_CAP: usize = 256 << 10;
 
 /// Runs the IMAP steps after the settings and credential steps the caller recorded.
 pub async fn probe(p: &mut Probe, m: Mailbox) {
@@ -43,48 +63,131 @@ pub async fn probe(p: &mut Probe, m: Mailbox) {
         return;
     };
     let masker = p.masker.clone();
-    let Some(unseen) = p
-        .step("mailbox", async {
-            let status = session
-                .status(&m.mailbox, "(UNSEEN)")
-                .await
-                .map_err(|e| mailbox_failure(e, &m, &masker))?;
-            let unseen = status.unseen.unwrap_or(0);
-            let mb = session
-                .examine(&m.mailbox)
-                .await
-                .map_err(|e| mailbox_failure(e, &m, &masker))?;
-            Ok((
-                unseen,
-                format!(
-                    "\"{}\" (read-only): {} messages, {} unseen",
-                    m.mailbox, mb.exists, unseen
-                ),
-            ))
-        })
-        .await
-    else {
+    let Some(unseen) = p.step("mailbox", mailbox(&mut session, &m, &masker)).await else {
         return;
     };
     let mailbox = p.name.replace('-', "_");
     p.measure("mailbox_unseen", &[("mailbox", &mailbox)], unseen as f64);
     p.step("logout", async {
-        session
-            .logout()
-            .await
-            .map_err(|e| imap_failure(e, &masker))?;
-        Ok(((), "logged out".to_string()))
+        // Sent, not awaited: the server's `* BYE` and tagged OK tell nothing more.
+        let io = session.get_mut();
+        let sent = async {
+            io.write_all(b"TL1 LOGOUT\r\n").await?;
+            io.flush().await?;
+            io.shutdown().await
+        };
+        sent.await.map_err(|e| io_failure(e, "LOGOUT"))?;
+        Ok((
+            (),
+            "LOGOUT sent; the connection closed without waiting for the server's BYE".to_string(),
+        ))
     })
     .await;
 }
 
+/// STATUS (the unseen count) and EXAMINE (read-only), sent together: one round trip.
+async fn mailbox(
+    session: &mut async_imap::Session<Conn>,
+    m: &Mailbox,
+    masker: &Masker,
+) -> Result<(u32, String), Failure> {
+    let name = quoted(&m.mailbox).ok_or_else(|| {
+        fail(
+            "the mailbox name holds a line break, which IMAP cannot send",
+            format!("fix `{}.mailbox`", m.table),
+        )
+    })?;
+    let io = session.get_mut();
+    let sent = async {
+        io.write_all(format!("TM1 STATUS {name} (UNSEEN)\r\nTM2 EXAMINE {name}\r\n").as_bytes())
+            .await?;
+        io.flush().await
+    };
+    sent.await
+        .map_err(|e| io_failure(e, "STATUS and EXAMINE"))?;
+    let (mut unseen, mut exists, mut refused) = (None, None, None);
+    loop {
+        let resp = session
+            .read_response()
+            .await
+            .map_err(|e| io_failure(e, "EXAMINE"))?
+            .ok_or_else(|| {
+                fail(
+                    "EXAMINE failed: the server closed the connection",
+                    "check the server's log for why it disconnected",
+                )
+            })?;
+        match resp.parsed() {
+            Response::MailboxData(MailboxDatum::Status { status, .. }) => {
+                for a in status {
+                    if let StatusAttribute::Unseen(n) = a {
+                        unseen = Some(*n);
+                    }
+                }
+            }
+            Response::MailboxData(MailboxDatum::Exists(n)) => exists = Some(*n),
+            Response::Done {
+                tag,
+                status,
+                outcome,
+                ..
+            } => {
+                let text = outcome.information.as_deref().unwrap_or("").to_string();
+                let ok = *status == imap_proto::Status::Ok;
+                if !ok && refused.is_none() {
+                    refused = Some(text);
+                }
+                if tag.0 == "TM2" {
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(text) = refused {
+        return Err(fail(
+            format!(
+                "cannot open mailbox \"{}\": {}",
+                m.mailbox,
+                mask::quote(masker, &text)
+            ),
+            format!(
+                "check `{}.mailbox` (usually \"inbox\"); incoming email and Service Desk need separate mailboxes",
+                m.table
+            ),
+        ));
+    }
+    Ok((
+        unseen.unwrap_or(0),
+        format!(
+            "\"{}\" (read-only): {} messages, {} unseen",
+            m.mailbox,
+            exists.unwrap_or(0),
+            unseen.unwrap_or(0)
+        ),
+    ))
+}
+
+/// `text` as an IMAP quoted string, or `None` when it holds a line break.
+fn quoted(text: &str) -> Option<String> {
+    if text.contains(['\r', '\n', '\0']) {
+        return None;
+    }
+    Some(format!(
+        "\"{}\"",
+        text.replace('\\', "\\\\").replace('"', "\\\"")
+    ))
+}
+
 /// DNS → TCP → TLS → greeting → capabilities → LOGIN, each a step of `p`: the logged-in
 /// session, or `None` once the failing step is recorded. The Service Desk verification
-/// watches a mailbox through this same path.
+/// and the round trip work through this same path.
 pub async fn login(p: &mut Probe, m: &Mailbox) -> Option<async_imap::Session<Conn>> {
-    let (client, config) = open(p, m).await?;
-    let mut client = if m.start_tls {
-        starttls(p, m, client, config).await?
+    let (conn, config, greeted) = open(p, m).await?;
+    let masker = p.masker.clone();
+    let (mut conn, greeted) = if m.start_tls {
+        // The capabilities said before TLS are forgotten once it is on (RFC 3501 6.2.1).
+        (starttls(p, m, conn, greeted, config).await?, None)
     } else {
         if !m.ssl {
             p.warn(
@@ -96,13 +199,16 @@ pub async fn login(p: &mut Probe, m: &Mailbox) -> Option<async_imap::Session<Con
                 ),
             );
         }
-        client
+        (conn, greeted)
     };
-    let masker = p.masker.clone();
-    let caps = p
-        .step("capabilities", capabilities(&mut client, &masker))
-        .await?;
-    if caps.iter().any(|c| c.eq_ignore_ascii_case("LOGINDISABLED")) {
+    let caps = match greeted {
+        Some(caps) => caps,
+        None => {
+            p.step("capabilities", capabilities(&mut conn, &masker))
+                .await?
+        }
+    };
+    if has(&caps, "LOGINDISABLED") {
         return fail_none(p,
             "login",
             fail(
@@ -114,12 +220,6 @@ pub async fn login(p: &mut Probe, m: &Mailbox) -> Option<async_imap::Session<Con
             ),
         );
     }
-    if !caps.iter().any(|c| c.eq_ignore_ascii_case("IDLE")) {
-        p.downgrade_last(
-            format!("{} (no IDLE)", caps.join(" ")),
-            "mail_room waits with IDLE; without it new mail is noticed late: enable IDLE on the server".into(),
-        );
-    }
 
     p.on_timeout(
         "servers delay the answer to a failed login, so the user or password may be wrong",
@@ -128,21 +228,53 @@ pub async fn login(p: &mut Probe, m: &Mailbox) -> Option<async_imap::Session<Con
             m.scope
         ),
     );
-    p.step("login", async {
-        match client.login(&m.user, m.password.as_str()).await {
-            Ok(session) => Ok((
-                session,
-                format!("logged in as the `user` of the {} secret", m.scope),
-            )),
-            Err((e, _)) => Err(login_failure(e, m, &masker)),
-        }
-    })
-    .await
+    conn.set_line_cap(SESSION_LINE_CAP);
+    let client = Client::new(conn);
+    let (session, after) = p
+        .step("login", async {
+            match client
+                .login_with_capabilities(&m.user, m.password.as_str())
+                .await
+            {
+                Ok((session, after)) => Ok((
+                    (session, after),
+                    format!("logged in as the `user` of the {} secret", m.scope),
+                )),
+                Err((e, _)) => Err(login_failure(e, m, &masker)),
+            }
+        })
+        .await?;
+    // IDLE as the logged-in session has it: the LOGIN answer's list when it carried one
+    // (servers add commands after login), else the one before.
+    let idle = match &after {
+        Some(after) => after.has_str("IDLE"),
+        None => has(&caps, "IDLE"),
+    };
+    if !idle {
+        p.warn(
+            "idle",
+            "the server does not advertise IDLE",
+            "mail_room waits with IDLE; without it new mail is noticed late: enable IDLE on the server",
+        );
+    }
+    Some(session)
 }
 
-/// DNS → TCP → implicit TLS when set → greeting: the client, and the TLS configuration
-/// STARTTLS will use (`None` without TLS).
-async fn open(p: &mut Probe, m: &Mailbox) -> Option<(Client<Conn>, Option<Arc<ClientConfig>>)> {
+fn has(caps: &[String], name: &str) -> bool {
+    caps.iter().any(|c| c.eq_ignore_ascii_case(name))
+}
+
+/// A connection of the probe: lines and answers capped, `TCP_QUICKACK` kept on.
+fn capped(conn: Conn) -> Conn {
+    conn.with_reply_cap(REPLY_CAP).with_quickack()
+}
+
+/// The capabilities a greeting carried (`* OK [CAPABILITY …] …`), if any.
+type Greeted = Option<Vec<String>>;
+
+/// DNS → TCP → implicit TLS when set → greeting: the connection, the TLS configuration
+/// STARTTLS will use (`None` without TLS), and the capabilities the greeting carried.
+async fn open(p: &mut Probe, m: &Mailbox) -> Option<(Conn, Option<Arc<ClientConfig>>, Greeted)> {
     let trust_config = if m.ssl || m.start_tls {
         Some(tls::config(&m.trust))
     } else {
@@ -156,16 +288,14 @@ async fn open(p: &mut Probe, m: &Mailbox) -> Option<(Client<Conn>, Option<Arc<Cl
         Some(Err(f)) => return fail_none(p, "tls", f),
         None => None,
     };
-    let conn = if m.ssl {
+    let mut conn = if m.ssl {
         let config = config.clone().expect("ssl has a config");
         let stream = tls::upgrade(p, tcp, &m.host, config, &m.trust).await?;
-        Conn::tls(stream, LINE_CAP, &p.live)
+        capped(Conn::tls(stream, LINE_CAP, &p.live))
     } else {
-        Conn::plain(tcp, LINE_CAP, &p.live)
+        capped(Conn::plain(tcp, LINE_CAP, &p.live))
     };
     let masker = p.masker.clone();
-
-    let mut client = Client::new(conn);
     if !m.ssl && m.port == 993 {
         p.on_timeout(
             "port 993 is IMAP over implicit TLS, where the server waits for a TLS handshake first",
@@ -175,23 +305,28 @@ async fn open(p: &mut Probe, m: &Mailbox) -> Option<(Client<Conn>, Option<Arc<Cl
             ),
         );
     }
-    p.step("greeting", greeting(&mut client, &masker)).await?;
-    Some((client, config))
+    let greeted = p.step("greeting", greeting(&mut conn, &masker)).await?;
+    Some((conn, config, greeted))
 }
 
-/// STARTTLS (refused, password unsent, when the server does not offer it): the client on
-/// the encrypted connection.
+/// STARTTLS (refused, password unsent, when the server does not offer it): the
+/// connection, encrypted.
 async fn starttls(
     p: &mut Probe,
     m: &Mailbox,
-    mut client: Client<Conn>,
+    mut conn: Conn,
+    greeted: Greeted,
     config: Option<Arc<ClientConfig>>,
-) -> Option<Client<Conn>> {
+) -> Option<Conn> {
     let masker = p.masker.clone();
-    let caps = p
-        .step("capabilities", capabilities(&mut client, &masker))
-        .await?;
-    if !caps.iter().any(|c| c.eq_ignore_ascii_case("STARTTLS")) {
+    let caps = match greeted {
+        Some(caps) => caps,
+        None => {
+            p.step("capabilities", capabilities(&mut conn, &masker))
+                .await?
+        }
+    };
+    if !has(&caps, "STARTTLS") {
         return fail_none(p,
             "starttls",
             fail(
@@ -204,19 +339,28 @@ async fn starttls(
         );
     }
     p.step("starttls", async {
-        client
-            .run_command_and_check_ok("STARTTLS", None)
-            .await
-            .map_err(|e| imap_failure(e, &masker))?;
+        let (ok, text) = command(&mut conn, "TS1", "STARTTLS", |_| {}).await?;
+        if !ok {
+            return Err(fail(
+                format!("STARTTLS refused: {}", mask::quote(&masker, &text)),
+                "check the IMAP server's TLS settings and its log",
+            ));
+        }
+        if conn.has_unread() {
+            return Err(fail(
+                "the server sent more after accepting STARTTLS, before the TLS handshake (a command injection); the password was not sent",
+                "check the path to the server: something in between adds data to the connection",
+            ));
+        }
         Ok(((), "STARTTLS accepted".to_string()))
     })
     .await?;
-    let Some(tcp) = client.into_inner().into_tcp() else {
+    let Some(tcp) = conn.into_tcp() else {
         unreachable!("STARTTLS runs on plain TCP")
     };
     let config = config.expect("start_tls has a config");
     let stream = tls::upgrade(p, tcp, &m.host, config, &m.trust).await?;
-    Some(Client::new(Conn::tls(stream, LINE_CAP, &p.live)))
+    Some(capped(Conn::tls(stream, LINE_CAP, &p.live)))
 }
 
 fn fail_none<T>(p: &mut Probe, name: &str, f: Failure) -> Option<T> {
@@ -224,50 +368,126 @@ fn fail_none<T>(p: &mut Probe, name: &str, f: Failure) -> Option<T> {
     None
 }
 
-async fn greeting(client: &mut Client<Conn>, masker: &Masker) -> Result<((), String), Failure> {
+/// A server line as text (lossy: a Latin-1 greeting still reads).
+fn text(line: &[u8]) -> String {
+    String::from_utf8_lossy(line).into_owned()
+}
+
+/// `* WORD rest` or `TAG WORD rest`: the tag, the word (upper case) and the rest.
+fn split(line: &str) -> (&str, String, &str) {
+    let mut words = line.splitn(3, ' ');
+    let tag = words.next().unwrap_or("");
+    let word = words.next().unwrap_or("").to_ascii_uppercase();
+    (tag, word, words.next().unwrap_or(""))
+}
+
+/// The capabilities in a `[CAPABILITY …]` response code at the start of `rest`, and the
+/// text after it.
+fn capability_code(rest: &str) -> (Option<Vec<String>>, &str) {
+    let prefix = "[CAPABILITY ";
+    if rest.len() >= prefix.len() && rest[..prefix.len()].eq_ignore_ascii_case(prefix) {
+        if let Some(end) = rest.find(']') {
+            let list = rest[prefix.len()..end]
+                .split_ascii_whitespace()
+                .map(str::to_string)
+                .collect();
+            return (Some(list), rest[end + 1..].trim_start());
+        }
+    }
+    (None, rest)
+}
+
+async fn greeting(conn: &mut Conn, masker: &Masker) -> Result<(Greeted, String), Failure> {
     let bad = || {
         fail(
             "the server did not greet with `* OK`",
             "check that this port is an IMAP server's",
         )
     };
-    let resp = client
-        .read_response()
+    let line = conn
+        .read_line()
         .await
         .map_err(|e| io_failure(e, "reading the greeting"))?
-        .ok_or_else(bad)?;
-    match resp.parsed() {
-        Response::Data {
-            status: ImapStatus::Ok,
-            outcome,
-        } => Ok((
-            (),
-            mask::cut(
-                &masker
-                    .apply(format!("* OK {}", outcome.information.as_deref().unwrap_or("")).trim()),
-                200,
-            ),
-        )),
-        Response::Data {
-            status: ImapStatus::Bye,
-            outcome,
-        } => Err(fail(
-            format!(
-                "the server said BYE: {}",
-                mask::quote(masker, outcome.information.as_deref().unwrap_or(""))
-            ),
+        .ok_or_else(|| {
+            fail(
+                "reading the greeting failed: the server closed the connection",
+                "check the server's log for why it disconnected",
+            )
+        })?;
+    let line = text(&line);
+    let (tag, word, rest) = split(&line);
+    if tag != "*" {
+        return Err(bad());
+    }
+    match word.as_str() {
+        "OK" => {
+            let (caps, rest) = capability_code(rest);
+            let mut detail = mask::cut(&masker.apply(format!("* OK {rest}").trim()), 200);
+            let caps = caps.map(|mut caps| {
+                caps.sort();
+                detail = format!(
+                    "{detail} (capabilities sent with it: {})",
+                    mask::cut(&masker.apply(&caps.join(" ")), 2000)
+                );
+                caps
+            });
+            Ok((caps, detail))
+        }
+        "BYE" => Err(fail(
+            format!("the server said BYE: {}", mask::quote(masker, rest)),
             "the server refuses connections from this host (too many connections, or a block list)",
         )),
         _ => Err(bad()),
     }
 }
 
-/// An I/O error of the connection, in words (an over-long line is the server's fault).
+/// Sends `TAG COMMAND` and reads to its tagged answer, each untagged line to `untagged`:
+/// whether the answer was OK, and its text (after any response code).
+async fn command(
+    conn: &mut Conn,
+    tag: &str,
+    cmd: &str,
+    mut untagged: impl FnMut(&str),
+) -> Result<(bool, String), Failure> {
+    let send = async {
+        conn.write_all(format!("{tag} {cmd}\r\n").as_bytes())
+            .await?;
+        conn.flush().await
+    };
+    send.await.map_err(|e| io_failure(e, cmd))?;
+    loop {
+        let line = conn
+            .read_line()
+            .await
+            .map_err(|e| io_failure(e, cmd))?
+            .ok_or_else(|| {
+                fail(
+                    format!("{cmd} failed: the server closed the connection"),
+                    "check the server's log for why it disconnected",
+                )
+            })?;
+        let line = text(&line);
+        let (t, word, rest) = split(&line);
+        if t == "*" {
+            untagged(&line);
+        } else if t == tag {
+            return Ok((word == "OK", rest.to_string()));
+        } else if t != "+" {
+            return Err(fail(
+                format!("{cmd} failed: the server's answer is not IMAP"),
+                "check that this port is an IMAP server's (143, 993)",
+            ));
+        }
+    }
+}
+
+/// An I/O error of the connection, in words (an over-long line or answer is the
+/// server's fault).
 fn io_failure(e: std::io::Error, what: &str) -> Failure {
-    if let Some(long) = net::line_too_long(&e) {
+    if let Some(long) = net::over_cap(&e) {
         return fail(
-            long.to_string(),
-            "check that this port is an IMAP server's (143, 993): no IMAP server sends such lines to a probe",
+            long,
+            "check that this port is an IMAP server's (143, 993): no IMAP server sends such answers to a probe",
         );
     }
     match e.kind() {
@@ -286,54 +506,30 @@ fn io_failure(e: std::io::Error, what: &str) -> Failure {
     }
 }
 
-/// CAPABILITY before login: async-imap offers it only on a logged-in session, so the
-/// command is written here and the answers read through the client's parser.
-async fn capabilities(
-    client: &mut Client<Conn>,
-    masker: &Masker,
-) -> Result<(Vec<String>, String), Failure> {
-    use tokio::io::AsyncWriteExt;
-    let io = client.get_mut();
-    io.write_all(b"TC1 CAPABILITY\r\n")
-        .await
-        .map_err(|e| io_failure(e, "CAPABILITY"))?;
-    io.flush().await.map_err(|e| io_failure(e, "CAPABILITY"))?;
+/// CAPABILITY, read here (before login async-imap does not offer it): the sorted list.
+async fn capabilities(conn: &mut Conn, masker: &Masker) -> Result<(Vec<String>, String), Failure> {
     let mut list = Vec::new();
-    loop {
-        let resp = client
-            .read_response()
-            .await
-            .map_err(|e| io_failure(e, "CAPABILITY"))?
-            .ok_or_else(|| {
-                fail(
-                    "CAPABILITY failed: the server closed the connection",
-                    "check the server's log for why it disconnected",
-                )
-            })?;
-        match resp.parsed() {
-            Response::Capabilities(caps) => list.extend(caps.iter().map(|c| match c {
-                imap_proto::Capability::Imap4rev1 => "IMAP4rev1".to_string(),
-                imap_proto::Capability::Auth(a) => format!("AUTH={a}"),
-                imap_proto::Capability::Atom(a) => a.to_string(),
-            })),
-            Response::Done {
-                status: ImapStatus::Ok,
-                ..
-            } => break,
-            Response::Done { outcome, .. } => {
-                return Err(fail(
-                    format!(
-                        "CAPABILITY refused: {}",
-                        mask::quote(masker, outcome.information.as_deref().unwrap_or(""))
-                    ),
-                    "check that this port is an IMAP server's",
-                ))
-            }
-            _ => {}
+    let (ok, text) = command(conn, "TC1", "CAPABILITY", |line| {
+        let (_, word, rest) = split(line);
+        if word == "CAPABILITY" {
+            list.extend(rest.split_ascii_whitespace().map(str::to_string));
+        }
+    })
+    .await?;
+    if !ok {
+        return Err(fail(
+            format!("CAPABILITY refused: {}", mask::quote(masker, &text)),
+            "check that this port is an IMAP server's",
+        ));
+    }
+    if list.is_empty() {
+        // Some servers answer with the code of the tagged OK only.
+        if let (Some(caps), _) = capability_code(&text) {
+            list = caps;
         }
     }
     list.sort();
-    let detail = list.join(" ");
+    let detail = mask::cut(&masker.apply(&list.join(" ")), 2000);
     Ok((list, detail))
 }
 
@@ -385,23 +581,6 @@ fn login_failure(e: ImapError, m: &Mailbox, masker: &Masker) -> Failure {
         ImapError::Validate(_) => fail(
             "the user or password holds a line break, which IMAP LOGIN cannot send; nothing was sent",
             format!("fix the secret with `toolctl {} secret edit`", m.scope),
-        ),
-        other => imap_failure(other, masker),
-    }
-}
-
-fn mailbox_failure(e: ImapError, m: &Mailbox, masker: &Masker) -> Failure {
-    match e {
-        ImapError::No(text) => fail(
-            format!(
-                "cannot open mailbox \"{}\": {}",
-                m.mailbox,
-                mask::quote(masker, &server_text(&text))
-            ),
-            format!(
-                "check `{}.mailbox` (usually \"inbox\"); incoming email and Service Desk need separate mailboxes",
-                m.table
-            ),
         ),
         other => imap_failure(other, masker),
     }

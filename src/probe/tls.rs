@@ -67,7 +67,11 @@ pub fn config(trust: &Trust) -> Result<Arc<ClientConfig>, Failure> {
             }
         }
         None => {
-            roots = system_roots().clone();
+            let (store, anchors) = system_roots();
+            roots = store.clone();
+            // OpenSSL (and so Ruby, and mail_room) accepts a server certificate that is
+            // itself a trust anchor of the store, byte for byte: the same rule as `ca_file`.
+            pinned = anchors.clone();
             if roots.is_empty() {
                 return Err(fail(
                     "no trusted CA certificates found on this system",
@@ -95,22 +99,34 @@ pub fn config(trust: &Trust) -> Result<Arc<ClientConfig>, Failure> {
             .with_custom_certificate_verifier(Arc::new(Verifier {
                 inner,
                 pinned,
+                ca_file: trust.ca_file.is_some(),
                 unknown_issuer_hint,
             }))
             .with_no_client_auth(),
     ))
 }
 
-/// The system CA store, read once per process (`check` builds several configurations).
-fn system_roots() -> &'static RootCertStore {
-    static ROOTS: std::sync::OnceLock<RootCertStore> = std::sync::OnceLock::new();
+/// The system CA store (`SSL_CERT_FILE` and `SSL_CERT_DIR`, as OpenSSL reads them), read
+/// once per process (`check` builds several configurations): the trust anchors, and their
+/// certificates as read, for the byte-identical end-entity rule.
+fn system_roots() -> &'static (RootCertStore, Vec<CertificateDer<'static>>) {
+    static ROOTS: std::sync::OnceLock<(RootCertStore, Vec<CertificateDer<'static>>)> =
+        std::sync::OnceLock::new();
     ROOTS.get_or_init(|| {
         let mut roots = RootCertStore::empty();
+        let mut anchors = Vec::new();
         for c in rustls_native_certs::load_native_certs().certs {
-            let _ = roots.add(c);
+            if roots.add(c.clone()).is_ok() {
+                anchors.push(c);
+            }
         }
-        roots
+        (roots, anchors)
     })
+}
+
+/// Whether `cert` is, byte for byte, a certificate of the system store.
+fn in_system_store(cert: &[u8]) -> bool {
+    system_roots().1.iter().any(|c| c.as_ref() == cert)
 }
 
 fn read_pem(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
@@ -191,14 +207,17 @@ fn explained(detail: impl Into<String>, hint: impl Into<String>) -> rustls::Erro
 }
 
 /// The chain check of rustls (webpki), with two additions: a server certificate that is
-/// itself listed in `ca_file` is accepted (pinned: a self-signed certificate, which
-/// `openssl req -x509` makes CA:TRUE, used as its own CA file; its names and dates are
-/// still checked), and every refusal is explained in plain words.
+/// itself a trust anchor, byte for byte, of `ca_file` or of the system store is accepted
+/// (pinned: a self-signed certificate, which `openssl req -x509` makes CA:TRUE, used as its
+/// own CA; its names and dates are still checked), as OpenSSL accepts it; and every refusal
+/// is explained in plain words.
 #[derive(Debug)]
 struct Verifier {
     inner: Arc<WebPkiServerVerifier>,
-    /// The certificates of `ca_file` (none for the system store).
+    /// The certificates of `ca_file`, or of the system store.
     pinned: Vec<CertificateDer<'static>>,
+    /// Whether `pinned` is `ca_file` (false: the system store).
+    ca_file: bool,
     unknown_issuer_hint: String,
 }
 
@@ -353,14 +372,17 @@ impl Verifier {
     /// A failure rustls reports as `Other` (webpki's own errors), by its name.
     fn explain_other(&self, what: &str) -> rustls::Error {
         if what.contains("CaUsedAsEndEntity") {
-            explained(
-                "the server presents a CA certificate (basicConstraints CA:TRUE) as its own, and it is not listed in the trusted CA file",
-                if self.pinned.is_empty() {
-                    "a self-signed certificate is trusted only through `ca_file` holding that certificate itself (where the service uses `ca_file`); or issue the server a certificate with CA:FALSE from a CA"
-                } else {
-                    "add the server's certificate itself to `ca_file` (a self-signed certificate), or issue the server a certificate with CA:FALSE from the CA"
-                },
-            )
+            if self.ca_file {
+                explained(
+                    "the server presents a CA certificate (basicConstraints CA:TRUE) as its own, and it is not listed in the trusted CA file",
+                    "add the server's certificate itself to `ca_file` (a self-signed certificate), or issue the server a certificate with CA:FALSE from the CA",
+                )
+            } else {
+                explained(
+                    "the server presents a CA certificate (basicConstraints CA:TRUE) as its own, and it is not in the system CA store",
+                    "add that very certificate to the system store (`/usr/local/share/ca-certificates/`, then `update-ca-certificates`), or set `ca_file` to it where the service uses `ca_file`; or issue the server a certificate with CA:FALSE from a CA",
+                )
+            }
         } else if what.contains("UnsupportedCertVersion") {
             explained(
                 "the server's certificate is an X.509 version 1 certificate, which is not accepted",
@@ -482,6 +504,10 @@ pub fn inspect(stream: &TlsStream<TcpStream>, trust: &Trust) -> (String, Option<
             } else {
                 format!("trusted via ca_file {written}")
             }
+        }
+        (None, true) if in_system_store(cert.as_ref()) => {
+            "trusted via the system CA store (pinned: the certificate itself is a trust anchor there)"
+                .to_string()
         }
         (None, true) => "trusted via the system CA store".to_string(),
     };

@@ -624,7 +624,9 @@ pub fn stale_left_behind(notify: &dyn Notify) -> &'static [StaleDir] {
 }
 
 fn sweep(notify: &dyn Notify) -> Vec<StaleDir> {
-    let me = Owner::current();
+    // Who this process is (its start time, boot id and PID namespace: three reads under
+    // /proc) is needed only when an edit directory is found: not on every read.
+    let me = std::cell::OnceCell::new();
     let mut left = Vec::new();
     // Only the bases toolctl would use: another user's runtime directory is theirs.
     for base in usable_bases() {
@@ -672,7 +674,7 @@ fn sweep(notify: &dyn Notify) -> Vec<StaleDir> {
                     continue;
                 }
             };
-            if liveness(&owner, &me) != Liveness::Gone {
+            if liveness(&owner, me.get_or_init(Owner::current)) != Liveness::Gone {
                 continue;
             }
             match scratch.remove() {

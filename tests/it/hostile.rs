@@ -275,8 +275,31 @@ fn imap_endless(s: TcpStream) {
 /// Runs toolctl to its end and returns the outcome, the wall time and the peak RSS in
 /// KiB (measured by [`crate::harness::metered`], which sees toolctl's memory alone).
 fn run_measured(t: &TestRoot, args: &[&str]) -> (Outcome, Duration, i64) {
+    run_limited(t, args, None)
+}
+
+/// [`run_measured`], with the address space of toolctl capped at `limit` bytes
+/// (`prlimit --as`) when given.
+fn run_limited(t: &TestRoot, args: &[&str], limit: Option<u64>) -> (Outcome, Duration, i64) {
     let report = t.aux().join(format!("rss-{}", std::process::id()));
-    let mut cmd = crate::harness::metered(&t.toolctl(args).command(), &report);
+    let base = t.toolctl(args).command();
+    let cmd = match limit {
+        None => base,
+        Some(bytes) => {
+            let mut c = std::process::Command::new("prlimit");
+            c.arg(format!("--as={bytes}"))
+                .arg(base.get_program())
+                .args(base.get_args());
+            for (k, v) in base.get_envs() {
+                match v {
+                    Some(v) => c.env(k, v),
+                    None => c.env_remove(k),
+                };
+            }
+            c
+        }
+    };
+    let mut cmd = crate::harness::metered(&cmd, &report);
     cmd.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let start = Instant::now();
@@ -346,6 +369,132 @@ fn an_endless_line_fails_fast_with_bounded_memory() {
         );
         assert!(took < Duration::from_secs(3), "{what} took {took:?}");
         assert!(rss_kib < 64 * 1024, "{what} peaked at {rss_kib} KiB");
+    }
+}
+
+/// An IMAP server that behaves until `trigger` (a command word), and answers it with
+/// `head`, then `body` over and over until the client goes away.
+fn imap_then_endless(s: TcpStream, greeting: &[u8], trigger: &str, head: &[u8], body: &[u8]) {
+    let mut w = s.try_clone().unwrap();
+    let mut r = BufReader::new(s);
+    let _ = w.write_all(greeting);
+    while let Some(line) = read_line(&mut r) {
+        let mut words = line.split(' ');
+        let tag = words.next().unwrap_or("*").to_string();
+        let cmd = words.next().unwrap_or("").to_ascii_uppercase();
+        if cmd == trigger {
+            let _ = w.write_all(head);
+            let chunk = body.repeat(64 * 1024 / body.len());
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(20) {
+                if w.write_all(&chunk).is_err() {
+                    return;
+                }
+            }
+            return;
+        }
+        let reply = match cmd.as_str() {
+            "CAPABILITY" => format!("* CAPABILITY IMAP4rev1 IDLE\r\n{tag} OK done\r\n"),
+            _ => format!("{tag} OK done\r\n"),
+        };
+        if w.write_all(reply.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// An endless `* CAPABILITY` line (read by toolctl's own line reader).
+fn imap_endless_capability(s: TcpStream) {
+    imap_then_endless(
+        s,
+        b"* OK ready\r\n",
+        "CAPABILITY",
+        b"* CAPABILITY IMAP4rev1 ",
+        b"a",
+    );
+}
+
+/// A literal announced as `{999999999}` in the answer to LOGIN (read by async-imap).
+fn imap_endless_literal(s: TcpStream) {
+    imap_then_endless(
+        s,
+        b"* OK [CAPABILITY IMAP4rev1 IDLE] ready\r\n",
+        "LOGIN",
+        b"* OK {999999999}\r\n",
+        b"aaaaaaa\r\n",
+    );
+}
+
+/// An endless stream of untagged responses in answer to STATUS.
+fn imap_endless_untagged(s: TcpStream) {
+    imap_then_endless(
+        s,
+        b"* OK [CAPABILITY IMAP4rev1 IDLE] ready\r\n",
+        "STATUS",
+        b"",
+        b"* 1 EXISTS\r\n",
+    );
+}
+
+/// An endless line in answer to STATUS (read by async-imap, which parses it again after
+/// every read).
+fn imap_endless_status_line(s: TcpStream) {
+    imap_then_endless(
+        s,
+        b"* OK [CAPABILITY IMAP4rev1 IDLE] ready\r\n",
+        "STATUS",
+        b"* STATUS inbox (",
+        b"UNSEEN 1 ",
+    );
+}
+
+/// In 64 MiB of address space (`prlimit --as`), against a server that never ends its
+/// CAPABILITY line, announces a literal of 999999999 bytes, streams untagged responses
+/// or a STATUS line without end: the step fails in words within the timeout, and the
+/// peak resident memory stays under 32 MiB.
+#[test]
+fn endless_imap_answers_fail_the_step_in_bounded_memory() {
+    type Case = (fn(TcpStream), &'static str, &'static str);
+    let cases: [Case; 4] = [
+        (
+            imap_endless_capability,
+            "capabilities",
+            "longer than 256 KiB",
+        ),
+        (imap_endless_literal, "login", "literal of 999999999 bytes"),
+        (
+            imap_endless_untagged,
+            "mailbox",
+            "more than 256 KiB in answer to one command",
+        ),
+        (imap_endless_status_line, "mailbox", "longer than 64 KiB"),
+    ];
+    for (serve, step, detail) in cases {
+        let imapd = Scripted::start(serve);
+        let t = root(&imap("127.0.0.1", imapd.port, ""));
+        let (out, took, rss_kib) = run_limited(
+            &t,
+            &[
+                "incoming-email",
+                "check",
+                "--timeout",
+                "5",
+                "--output-format",
+                "json",
+            ],
+            Some(64 << 20),
+        );
+        eprintln!("{step}: failed after {took:?}, peak RSS {rss_kib} KiB");
+        out.assert_code(1);
+        let s = out.step(step);
+        assert_eq!(s["status"], "fail", "{out}");
+        assert!(
+            s["detail"].as_str().unwrap().contains(detail),
+            "{step}: detail lacks {detail:?}\n{out}"
+        );
+        assert!(s["hint"].as_str().unwrap().contains("IMAP server"), "{out}");
+        assert!(took < Duration::from_secs(5), "{step} took {took:?}");
+        assert!(rss_kib < 32 * 1024, "{step} peaked at {rss_kib} KiB");
     }
 }
 
@@ -483,4 +632,41 @@ fn a_plain_client_on_an_implicit_tls_port_is_told_to_turn_tls_on() {
             .contains("incoming_email.ssl = true"),
         "{out}"
     );
+}
+
+/// IMAP that offers STARTTLS and puts a line after its OK in the same write, before any
+/// TLS (what a man in the middle injects to be read as said over TLS).
+fn imap_starttls_injection(s: TcpStream) {
+    let mut w = s.try_clone().unwrap();
+    let mut r = BufReader::new(s);
+    let _ = w.write_all(b"* OK [CAPABILITY IMAP4rev1 STARTTLS IDLE] ready\r\n");
+    while let Some(line) = read_line(&mut r) {
+        let tag = line.split(' ').next().unwrap_or("*").to_string();
+        if line.to_ascii_uppercase().ends_with("STARTTLS") {
+            let _ = w.write_all(
+                format!("{tag} OK begin TLS\r\n* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n").as_bytes(),
+            );
+            std::thread::sleep(Duration::from_secs(2));
+            return;
+        }
+        let _ = w.write_all(format!("{tag} BAD no\r\n").as_bytes());
+    }
+}
+
+#[test]
+fn bytes_injected_after_starttls_ok_stop_the_probe_before_tls() {
+    let imapd = Scripted::start(imap_starttls_injection);
+    let t = root(&imap("127.0.0.1", imapd.port, "start_tls = true"));
+    let out = t
+        .toolctl(["incoming-email", "check", "--output-format", "json"])
+        .run();
+    out.assert_code(1);
+    let s = out.step("starttls");
+    assert_eq!(s["status"], "fail", "{out}");
+    assert!(
+        s["detail"].as_str().unwrap().contains("command injection"),
+        "{out}"
+    );
+    assert!(!out.stdout_str().contains("\"tls\""), "{out}");
+    assert_no_credential(&out);
 }

@@ -17,6 +17,11 @@ pub struct Certs {
     /// Self-signed by `openssl req -x509` (so CA:TRUE, the default), for `localhost` and
     /// `127.0.0.1`: trusted only by listing the certificate itself as `ca_file`.
     pub self_signed: CertPair,
+    /// Self-signed with `basicConstraints = CA:FALSE`, for `localhost` and `127.0.0.1`.
+    pub self_signed_leaf: CertPair,
+    /// Another self-signed certificate with the subject of [`Certs::self_signed`] (its own
+    /// key, so other bytes): a look-alike anchor.
+    pub self_signed_twin: CertPair,
 }
 
 /// A certificate (PEM) and its private key (PEM, unencrypted, world-readable).
@@ -167,6 +172,23 @@ fn make_certs() -> Certs {
         "subjectAltName=DNS:localhost,IP:127.0.0.1",
     ]);
     openssl(&dir, &self_signed);
+    let san = "subjectAltName=DNS:localhost,IP:127.0.0.1";
+    let leaf: &[&str] = &[
+        "-addext",
+        san,
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
+    ];
+    let twin: &[&str] = &["-addext", san];
+    for (name, extra) in [("self_signed_leaf", leaf), ("self_signed_twin", twin)] {
+        let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
+        let mut req = vec!["req", "-x509"];
+        req.extend(ec);
+        req.extend(["-keyout", &key, "-out", &pem, "-days", "3650"]);
+        req.extend(["-subj", "/O=toolctl tests/CN=localhost"]);
+        req.extend(extra);
+        openssl(&dir, &req);
+    }
     for entry in fs::read_dir(&dir).expect("read the certificates dir") {
         let path = entry.expect("dir entry").path();
         if path.is_file() {
@@ -183,6 +205,8 @@ fn make_certs() -> Certs {
         expired: pair("expired"),
         wrong_name: pair("wrong_name"),
         self_signed: pair("self_signed"),
+        self_signed_leaf: pair("self_signed_leaf"),
+        self_signed_twin: pair("self_signed_twin"),
         dir,
     }
 }

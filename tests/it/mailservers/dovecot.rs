@@ -10,6 +10,8 @@ pub enum Tls {
     WrongName,
     /// [`Certs::self_signed`].
     SelfSigned,
+    /// [`Certs::self_signed_leaf`] (CA:FALSE).
+    SelfSignedLeaf,
 }
 
 impl Tls {
@@ -20,6 +22,7 @@ impl Tls {
             Tls::Expired => &c.expired,
             Tls::WrongName => &c.wrong_name,
             Tls::SelfSigned => &c.self_signed,
+            Tls::SelfSignedLeaf => &c.self_signed_leaf,
         }
     }
 }
