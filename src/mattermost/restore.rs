@@ -1140,11 +1140,27 @@ fn new_journal(t: &Target, layout: &files::Layout) -> Result<Journal> {
             .unwrap_or_else(|| default.into())
     };
     let rnd = |p: &str| crate::sys::fs::random_name(p).map_err(RestoreError::Random);
+    // Two restores within one second (or a name someone made) must not meet: a number is
+    // added until the name is free.
+    let free = |base: String| -> Result<String> {
+        for n in 1..100 {
+            let suffix = if n == 1 {
+                String::new()
+            } else {
+                format!("_{n}")
+            };
+            let name: String = base.chars().take(63 - suffix.len()).collect::<String>() + &suffix;
+            if !db_exists(t, &name)? {
+                return Ok(name);
+            }
+        }
+        Ok(cut(base))
+    };
     Ok(Journal {
         phase: "preparing".into(),
         live: live.clone(),
-        new_db: cut(format!("{live}_toolctl_restore_{stamp}")),
-        old_db: cut(format!("{live}_before_restore_{stamp}")),
+        new_db: free(format!("{live}_toolctl_restore_{stamp}"))?,
+        old_db: free(format!("{live}_before_restore_{stamp}"))?,
         data_parent: layout.parent.clone(),
         data_name: layout.name.clone(),
         staging: rnd(STAGING_PREFIX)?,

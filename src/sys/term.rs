@@ -118,30 +118,17 @@ impl Style {
 /// The width of the terminal on stdout (`COLUMNS` first, else the terminal's, else 80), or
 /// `None` when stdout is not a terminal.
 pub fn stdout_width() -> Option<u16> {
-    use std::io::IsTerminal;
-    let out = std::io::stdout();
-    if !out.is_terminal() {
-        return None;
-    }
-    if let Some(cols) = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.trim().parse::<u16>().ok())
-        .filter(|c| *c > 0)
-    {
-        return Some(cols);
-    }
-    let cols = rustix::termios::tcgetwinsize(&out)
-        .map(|ws| ws.ws_col)
-        .unwrap_or(0);
-    Some(if cols > 0 { cols } else { 80 })
+    width_of(&std::io::stdout())
 }
 
 /// The width of the terminal on stderr (`COLUMNS` first, else the terminal's, else 80),
 /// or `None` when stderr is not a terminal.
 pub fn stderr_width() -> Option<u16> {
-    use std::io::IsTerminal;
-    let err = std::io::stderr();
-    if !err.is_terminal() {
+    width_of(&std::io::stderr())
+}
+
+fn width_of<F: std::io::IsTerminal + std::os::fd::AsFd>(f: &F) -> Option<u16> {
+    if !f.is_terminal() {
         return None;
     }
     if let Some(cols) = std::env::var("COLUMNS")
@@ -151,7 +138,7 @@ pub fn stderr_width() -> Option<u16> {
     {
         return Some(cols);
     }
-    let cols = rustix::termios::tcgetwinsize(&err)
+    let cols = rustix::termios::tcgetwinsize(f)
         .map(|ws| ws.ws_col)
         .unwrap_or(0);
     Some(if cols > 0 { cols } else { 80 })
