@@ -135,6 +135,9 @@ impl DataSource {
 /// What backup and restore work on, from the resolved settings.
 pub struct Target {
     pub conn: pg::Conn,
+    /// `[mattermost] admin_data_source`: the role that creates, renames and drops the
+    /// databases when the Mattermost role may not (see [`Target::db_admin`]).
+    pub admin: Option<pg::Conn>,
     /// The `--root` directory: every path below it is opened from it, link by link.
     pub root: PathBuf,
     /// The path of config.json.
@@ -272,8 +275,15 @@ impl Target {
         let conn = pg::Conn::new(
             source,
             mm.sql_password.as_ref().map(|p| p.expose().as_str()),
-            bin_dir,
+            bin_dir.clone(),
             &mut warnings,
+        )?;
+        // Its warnings are the commands' own to give (they connect with it).
+        let admin = pg::admin_conn(
+            mm.admin_data_source.as_deref(),
+            mm.admin_sql_password.as_ref().map(|p| p.expose().as_str()),
+            bin_dir,
+            &mut Vec::new(),
         )?;
         let config_file = match mm.config_file.as_deref() {
             Some(c) => paths.rooted(c),
@@ -310,6 +320,7 @@ impl Target {
         let data_logical = paths.logical(&data_dir);
         Ok(Target {
             conn,
+            admin,
             root: paths.root.clone(),
             config_file,
             config_bytes,
@@ -324,6 +335,13 @@ impl Target {
             state_dir: paths.root.join(STATE_DIR),
             warnings,
         })
+    }
+
+    /// The connection that renames and drops databases: `admin_data_source` when set (it
+    /// created them), else the Mattermost role. A restore's rollback and undo use it, as
+    /// the restore's switch did.
+    pub fn db_admin(&self) -> &pg::Conn {
+        self.admin.as_ref().unwrap_or(&self.conn)
     }
 
     pub fn dbname(&self) -> &str {

@@ -767,7 +767,7 @@ fn remove_journal(t: &Target) -> Result<()> {
 }
 
 fn roll_back(t: &Target, j: &Journal) -> Result<()> {
-    t.conn.query(
+    t.db_admin().query(
         Some("postgres"),
         &format!("DROP DATABASE IF EXISTS {}", ident(&j.new_db)),
     )?;

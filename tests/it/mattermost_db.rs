@@ -423,6 +423,23 @@ fn a_role_without_createdb_is_told_the_grant_and_admin_data_source_stands_in() {
     .assert_code(0);
     let kept: Vec<String> = m.pg.databases();
     assert_eq!(kept.len(), 2, "{kept:?}");
+
+    // A file step that fails after the switch is undone through the same administrative
+    // role: the Mattermost role (no CREATEDB) could not rename the databases back.
+    m.change();
+    let changed = fingerprint(&m.pg);
+    let out =
+        m.t.toolctl(["mattermost", "restore", archive.to_str().unwrap(), "--yes"])
+            .env("TOOLCTL_FAILPOINT_ERRNO", "mattermost-restore-fs-in:EBUSY")
+            .run();
+    out.assert_code(2);
+    assert!(out.stderr.contains("the restore was undone"), "{out}");
+    assert_eq!(fingerprint(&m.pg), changed, "{out}");
+    assert_eq!(m.pg.databases().len(), 2, "{:?}", m.pg.databases());
+    assert!(
+        !m.t.path("var/opt/toolctl/mattermost-restore.json").exists(),
+        "{out}"
+    );
 }
 
 /// Removes the test's operating-system user at the end, whatever happens.

@@ -661,9 +661,9 @@ fn database_back(t: &Target, j: &Journal) -> Result<()> {
                 ident(&j.new_db)
             )
         };
-        t.conn.query(Some("postgres"), &back)?;
+        t.db_admin().query(Some("postgres"), &back)?;
     }
-    t.conn.query(
+    t.db_admin().query(
         Some("postgres"),
         &format!("DROP DATABASE IF EXISTS {}", ident(&j.new_db)),
     )?;
