@@ -106,12 +106,41 @@ fn root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/"))
 }
 
+/// The log directory `tail` reads: `[logging] log_directory` of the settings file the line
+/// names (`--config`, else `TOOLCTL_CONFIG`, else the root's), below the line's root; the
+/// default when the file cannot be read (it is root's, 0600: a user's shell completes
+/// with the default) or does not set it.
+fn log_dir() -> PathBuf {
+    use std::io::Read as _;
+    let root = root();
+    let config = option_on_line("config")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("TOOLCTL_CONFIG").map(PathBuf::from))
+        .unwrap_or_else(|| root.join("etc/toolctl/toolctl.toml"));
+    let mut text = String::new();
+    let configured = std::fs::File::open(&config)
+        .and_then(|f| f.take(1 << 20).read_to_string(&mut text))
+        .ok()
+        .and_then(|_| text.parse::<toml_edit::DocumentMut>().ok())
+        .and_then(|doc| {
+            doc.get("logging")?
+                .get("log_directory")?
+                .as_str()
+                .map(str::to_string)
+        })
+        .filter(|d| d.starts_with('/'));
+    match configured {
+        Some(d) => root.join(d.trim_start_matches('/')),
+        None => root.join(crate::paths::LOG_DIR),
+    }
+}
+
 /// The service directories and files under the log directory (of the line's `--root`,
 /// else `TOOLCTL_ROOT`), two levels deep, relative to it. Directories are opened
 /// without following links. A name with a control character (or not UTF-8) is left out;
 /// every other is quoted for the shell (see [`shell_word`]).
 pub fn tail_targets() -> Vec<CompletionCandidate> {
-    let log_dir = root().join(crate::paths::LOG_DIR);
+    let log_dir = log_dir();
     let mut out = Vec::new();
     if let Ok(dir) = DirFd::open_path(&log_dir) {
         list(&dir, Path::new(""), 2, &mut out);

@@ -861,6 +861,27 @@ fn completion_offers_the_scope_s_own_keys_and_honours_root_on_the_line() {
             "{line:?}: {targets:?}"
         );
     }
+    // `--config` on the line: its `[logging] log_directory`, below the line's root.
+    fs::create_dir_all(other.path("srv/logs/mailroom")).unwrap();
+    fs::write(other.path("srv/logs/mailroom/mail_room_json.log"), "").unwrap();
+    let config = other.path("elsewhere.toml");
+    fs::write(&config, "[logging]\nlog_directory = \"/srv/logs\"\n").unwrap();
+    let targets = complete(
+        &t,
+        &[
+            "--root",
+            root.as_str(),
+            "--config",
+            config.to_str().unwrap(),
+            "tail",
+            "",
+        ],
+    );
+    assert!(
+        targets.contains(&"mailroom/mail_room_json.log".to_string())
+            && !targets.contains(&"nginx/access.log".to_string()),
+        "{targets:?}"
+    );
     let with_eq = format!("--root={root}");
     let targets = complete(&t, &[&with_eq, "tail", ""]);
     assert!(targets.contains(&"nginx".to_string()), "{targets:?}");
