@@ -757,8 +757,25 @@ pub fn examples(path: &str) -> Option<&'static str> {
     })
 }
 
+/// The clap command without the examples: what parsing needs. Walking every subcommand
+/// to add their examples costs more than a `secret show` decrypts, so a run that shows
+/// no help parses with this and only help is parsed again with [`command`].
+pub fn command_without_examples() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command()
+}
+
+/// Whether clap's answer to the arguments is a help text (which carries the examples).
+pub fn shows_help(e: &clap::Error) -> bool {
+    use clap::error::ErrorKind;
+    matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    )
+}
+
 /// The clap command with each subcommand's examples (and a check's exit codes) at the end
-/// of its help: the one definition that parsing, --help, man pages and completions share.
+/// of its help: the one definition that --help, man pages and completions share.
 pub fn command() -> clap::Command {
     use clap::CommandFactory;
     fn walk(cmd: clap::Command, path: &[&str], scope: Option<&str>) -> clap::Command {
