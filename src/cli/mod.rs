@@ -843,5 +843,43 @@ mod tests {
     #[test]
     fn the_command_tree_is_consistent() {
         super::command().debug_assert();
+        super::command_without_examples().debug_assert();
+    }
+
+    /// Parsing skips the examples; every way clap shows help is parsed again with them.
+    #[test]
+    fn help_is_parsed_again_with_the_examples() {
+        for argv in [
+            &["toolctl", "smtp", "secret", "--help"][..],
+            &["toolctl", "help", "smtp", "secret"],
+            &["toolctl", "smtp", "secret"],
+        ] {
+            let e = super::command_without_examples()
+                .try_get_matches_from(argv)
+                .expect_err("help");
+            assert!(super::shows_help(&e), "{argv:?}");
+            assert!(!e.render().to_string().contains("Examples:"), "{argv:?}");
+            let e = super::command()
+                .try_get_matches_from(argv)
+                .expect_err("help");
+            assert!(e.render().to_string().contains("Examples:"), "{argv:?}");
+        }
+        for argv in [
+            &["toolctl", "--bogus"][..],
+            &["toolctl", "--version"],
+            &["toolctl", "smtp", "secret", "nope"],
+        ] {
+            let e = super::command_without_examples()
+                .try_get_matches_from(argv)
+                .expect_err("not a run");
+            assert!(!super::shows_help(&e), "{argv:?}");
+        }
+        let m = super::command_without_examples()
+            .try_get_matches_from(["toolctl", "smtp", "secret", "show"])
+            .expect("parses");
+        assert!(
+            <super::Cli as clap::FromArgMatches>::from_arg_matches(&m).is_ok(),
+            "the same Cli"
+        );
     }
 }
