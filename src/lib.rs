@@ -84,9 +84,12 @@ pub fn main() -> ExitCode {
     // The engine removes `COMPLETE` before asking for candidates: note the shell first.
     cli::complete::note_shell();
     clap_complete::CompleteEnv::with_factory(cli::command).complete();
-    let parsed = cli::command()
-        .try_get_matches()
-        .and_then(|m| cli::Cli::from_arg_matches(&m));
+    // Help (and only help) is parsed again with the examples added.
+    let parsed = match cli::command_without_examples().try_get_matches() {
+        Err(e) if cli::shows_help(&e) => cli::command().try_get_matches(),
+        other => other,
+    }
+    .and_then(|m| cli::Cli::from_arg_matches(&m));
     let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {

@@ -757,8 +757,25 @@ pub fn examples(path: &str) -> Option<&'static str> {
     })
 }
 
+/// The clap command without the examples: what parsing needs. Walking every subcommand
+/// to add their examples costs more than a `secret show` decrypts, so a run that shows
+/// no help parses with this and only help is parsed again with [`command`].
+pub fn command_without_examples() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command()
+}
+
+/// Whether clap's answer to the arguments is a help text (which carries the examples).
+pub fn shows_help(e: &clap::Error) -> bool {
+    use clap::error::ErrorKind;
+    matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    )
+}
+
 /// The clap command with each subcommand's examples (and a check's exit codes) at the end
-/// of its help: the one definition that parsing, --help, man pages and completions share.
+/// of its help: the one definition that --help, man pages and completions share.
 pub fn command() -> clap::Command {
     use clap::CommandFactory;
     fn walk(cmd: clap::Command, path: &[&str], scope: Option<&str>) -> clap::Command {
@@ -826,5 +843,43 @@ mod tests {
     #[test]
     fn the_command_tree_is_consistent() {
         super::command().debug_assert();
+        super::command_without_examples().debug_assert();
+    }
+
+    /// Parsing skips the examples; every way clap shows help is parsed again with them.
+    #[test]
+    fn help_is_parsed_again_with_the_examples() {
+        for argv in [
+            &["toolctl", "smtp", "secret", "--help"][..],
+            &["toolctl", "help", "smtp", "secret"],
+            &["toolctl", "smtp", "secret"],
+        ] {
+            let e = super::command_without_examples()
+                .try_get_matches_from(argv)
+                .expect_err("help");
+            assert!(super::shows_help(&e), "{argv:?}");
+            assert!(!e.render().to_string().contains("Examples:"), "{argv:?}");
+            let e = super::command()
+                .try_get_matches_from(argv)
+                .expect_err("help");
+            assert!(e.render().to_string().contains("Examples:"), "{argv:?}");
+        }
+        for argv in [
+            &["toolctl", "--bogus"][..],
+            &["toolctl", "--version"],
+            &["toolctl", "smtp", "secret", "nope"],
+        ] {
+            let e = super::command_without_examples()
+                .try_get_matches_from(argv)
+                .expect_err("not a run");
+            assert!(!super::shows_help(&e), "{argv:?}");
+        }
+        let m = super::command_without_examples()
+            .try_get_matches_from(["toolctl", "smtp", "secret", "show"])
+            .expect("parses");
+        assert!(
+            <super::Cli as clap::FromArgMatches>::from_arg_matches(&m).is_ok(),
+            "the same Cli"
+        );
     }
 }

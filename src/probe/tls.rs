@@ -39,7 +39,7 @@ pub fn config(trust: &Trust) -> Result<Arc<ClientConfig>, Failure> {
             )
         })?;
     if !trust.verify {
-        return Ok(Arc::new(
+        return Ok(one_connection(
             builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
@@ -93,7 +93,7 @@ pub fn config(trust: &Trust) -> Result<Arc<ClientConfig>, Failure> {
     let unknown_issuer_hint = trust.unknown_issuer_hint.clone().unwrap_or_else(|| {
         "set `ca_file` to the CA certificate that signed it (a private CA), or install the CA in the system store".to_string()
     });
-    Ok(Arc::new(
+    Ok(one_connection(
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(Verifier {
@@ -104,6 +104,13 @@ pub fn config(trust: &Trust) -> Result<Arc<ClientConfig>, Failure> {
             }))
             .with_no_client_auth(),
     ))
+}
+
+/// A probe makes one connection per configuration: no session cache (rustls allocates
+/// one of 256 entries by default) and no tickets kept from the server.
+fn one_connection(mut config: ClientConfig) -> Arc<ClientConfig> {
+    config.resumption = rustls::client::Resumption::disabled();
+    Arc::new(config)
 }
 
 /// The system CA store (`SSL_CERT_FILE` and `SSL_CERT_DIR`, as OpenSSL reads them), read
