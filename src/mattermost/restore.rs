@@ -1015,11 +1015,20 @@ pub fn sessions(t: &Target, db: &str) -> Result<Vec<Session>> {
 /// Refuses connected sessions: any without `force`; with it, those the Mattermost role may
 /// not terminate.
 fn refuse_sessions(t: &Target, live: &str, force: bool) -> Result<()> {
-    judge_sessions(t, live, force, sessions(t, live)?)
+    refuse_connected(t, live, force, sessions(t, live)?)
 }
 
-/// [`refuse_sessions`] on the sessions already asked for.
-fn judge_sessions(t: &Target, live: &str, force: bool, connected: Vec<Session>) -> Result<()> {
+/// [`refuse_sessions`] on the sessions already asked for: none, or asked again (a client
+/// that just quit may still be listed for a moment; the second answer is the one judged).
+fn judge_sessions(t: &Target, live: &str, force: bool, asked: Vec<Session>) -> Result<()> {
+    if asked.is_empty() {
+        return Ok(());
+    }
+    refuse_sessions(t, live, force)
+}
+
+/// Refuses `connected` (see [`refuse_sessions`]).
+fn refuse_connected(t: &Target, live: &str, force: bool, connected: Vec<Session>) -> Result<()> {
     if !force && !connected.is_empty() {
         return Err(RestoreError::Connected {
             live: live.to_string(),
@@ -1156,8 +1165,21 @@ pub fn run(
     files::check(t, &j, &parent, &staging).map_err(fail)?;
     check_db_space(t, dump_size(&contents.manifest)).map_err(fail)?;
     hit("mattermost-restore-checked");
-    // One psql session again (the same checks one by one when it fails).
-    let known = facts(t, &live).ok();
+    // One psql session again (the same checks one by one when it fails), while
+    // `pg_restore` reads the dump's database properties (their errors are told where
+    // `stage` needs them, as before).
+    let dump = staging
+        .open_file(OsStr::new("db.dump"))
+        .map_err(io_err("open", &staging_path.join("db.dump")));
+    let (known, props) = std::thread::scope(|s| {
+        let props = dump
+            .as_ref()
+            .ok()
+            .map(|d| s.spawn(move || super::dbprops::DbProps::read(&t.conn, d)));
+        let known = facts(t, &live).ok();
+        (known, props.and_then(|h| h.join().ok()))
+    });
+    let role = known.as_ref().map(|f| f.rights.role.clone());
     let live_owner = known.as_ref().map(|f| {
         f.databases
             .iter()
@@ -1192,7 +1214,12 @@ pub fn run(
     stage(
         t,
         creator,
-        owner,
+        Staged {
+            owner,
+            role,
+            dump,
+            props,
+        },
         &j,
         &staging,
         &staging_path,
@@ -1415,11 +1442,25 @@ fn extract(
 /// Stages everything the switch needs: data/ given to Mattermost's user (or dropped when
 /// the archive holds no local files), the dump restored into the new database, the staged
 /// files synced, and the journal's phase `staged`.
+/// What `run` found for [`stage`]: the live database's owner, the login role (when
+/// asked already), the opened dump and its database properties (when read already).
+struct Staged {
+    owner: Option<String>,
+    role: Option<String>,
+    dump: Result<std::fs::File>,
+    props: Option<std::result::Result<super::dbprops::DbProps, super::pg::PgError>>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn stage(
     t: &Target,
     creator: &super::pg::Conn,
-    owner: Option<String>,
+    Staged {
+        owner,
+        role,
+        dump,
+        props,
+    }: Staged,
     j: &Journal,
     staging: &DirHandle,
     staging_path: &Path,
@@ -1437,16 +1478,17 @@ fn stage(
     progress(&format!("restoring the dump into `{}`", j.new_db));
     // The dump reaches pg_restore as its stdin, an open descriptor: no path to it is
     // ever used.
-    let dump = staging
-        .open_file(OsStr::new("db.dump"))
-        .map_err(io_err("open", &staging_path.join("db.dump")))?;
+    let dump = dump?;
     // The archived database's encoding, locale provider and locales, its settings,
     // comment and privileges (what `pg_restore --create` would give it), under the new
     // name; owned by the live database's owner (else the Mattermost role).
-    let props = super::dbprops::DbProps::read(&t.conn, &dump)?;
-    let owner = match owner {
-        Some(o) => o,
-        None => t.conn.rights()?.role,
+    let props = match props {
+        Some(p) => p?,
+        None => super::dbprops::DbProps::read(&t.conn, &dump)?,
+    };
+    let owner = match (owner, role) {
+        (Some(o), _) | (None, Some(o)) => o,
+        (None, None) => t.conn.rights()?.role,
     };
     creator.query(Some("postgres"), &props.create_sql(&j.new_db, &owner))?;
     hit("mattermost-restore-created");
