@@ -429,7 +429,16 @@ impl Conn {
 
     /// Refuses a `prog` older than the server; returns the version line used.
     pub fn check_client(&self, prog: &str, server_major: u32) -> Result<String> {
-        let (major, text) = self.client_version(prog)?;
+        self.check_client_version(prog, self.client_version(prog)?, server_major)
+    }
+
+    /// [`Conn::check_client`] on the version [`Conn::client_version`] already gave.
+    pub fn check_client_version(
+        &self,
+        prog: &str,
+        (major, text): (u32, String),
+        server_major: u32,
+    ) -> Result<String> {
         if major < server_major {
             return Err(PgError::OldClient {
                 program: self.program(prog),

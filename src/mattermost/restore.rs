@@ -907,6 +907,83 @@ pub struct Session {
     pub terminable: bool,
 }
 
+/// What one psql session tells: the server's major version, the login role's
+/// attributes, every database with its owner, and the client sessions connected to the
+/// live database (as [`sessions`] would).
+struct Facts {
+    server_major: u32,
+    rights: super::pg::Rights,
+    databases: Vec<(String, String)>,
+    sessions: Vec<Session>,
+}
+
+/// [`Facts`], asked in one query (one psql process instead of one per question): each
+/// row's first field says which question it answers.
+fn facts(t: &Target, live: &str) -> Result<Facts> {
+    let b = |e: &str| format!("CASE WHEN {e} THEN 't' ELSE 'f' END");
+    let sql = format!(
+        "SELECT '0', current_setting('server_version_num'), NULL, NULL, NULL, NULL, NULL \
+         UNION ALL SELECT '1', rolname::text, {}, {}, {}, NULL, NULL FROM pg_roles WHERE rolname = current_user \
+         UNION ALL SELECT '2', datname::text, pg_get_userbyid(datdba)::text, NULL, NULL, NULL, NULL FROM pg_database \
+         UNION ALL SELECT '3', s.* FROM ({}) s",
+        b("rolsuper"),
+        b("rolcreatedb"),
+        b("rolcreaterole"),
+        client_sessions_sql(
+            live,
+            &format!(
+                "a.pid::text, coalesce(a.usename::text, ''), coalesce(a.application_name, ''), coalesce(a.client_addr::text, CASE WHEN a.backend_type IS NULL THEN 'an address this role may not see' ELSE 'local socket' END), coalesce(a.state, 'state hidden'), {}",
+                b(TERMINABLE)
+            ),
+            false,
+        ),
+    );
+    let rows = t.conn.query(Some("postgres"), &sql)?;
+    let field = |r: &Vec<String>, i: usize| r.get(i).cloned().unwrap_or_default();
+    let mut server_major = None;
+    let mut rights = None;
+    let mut databases = Vec::new();
+    let mut found: Vec<(u64, Session)> = Vec::new();
+    for r in &rows {
+        match r.first().map(String::as_str) {
+            Some("0") => {
+                server_major = Some(field(r, 1).trim().parse::<u32>().unwrap_or(0) / 10000);
+            }
+            Some("1") => {
+                rights = Some(super::pg::Rights {
+                    role: field(r, 1),
+                    superuser: field(r, 2) == "t",
+                    createdb: field(r, 3) == "t",
+                    createrole: field(r, 4) == "t",
+                });
+            }
+            Some("2") => databases.push((field(r, 1), field(r, 2))),
+            Some("3") => found.push((
+                field(r, 1).parse().unwrap_or(0),
+                Session {
+                    text: format!(
+                        "pid {} user `{}` application `{}` from {} ({})",
+                        field(r, 1),
+                        field(r, 2),
+                        field(r, 3),
+                        field(r, 4),
+                        field(r, 5)
+                    ),
+                    terminable: field(r, 6) == "t",
+                },
+            )),
+            _ => return Err(RestoreError::Pg(super::pg::PgError::NoVersion)),
+        }
+    }
+    found.sort_by_key(|(pid, _)| *pid);
+    Ok(Facts {
+        server_major: server_major.ok_or(super::pg::PgError::NoVersion)?,
+        rights: rights.ok_or(super::pg::PgError::NoVersion)?,
+        databases,
+        sessions: found.into_iter().map(|(_, s)| s).collect(),
+    })
+}
+
 /// Client sessions connected to `db` other than ours.
 pub fn sessions(t: &Target, db: &str) -> Result<Vec<Session>> {
     let rows = t.conn.query(
@@ -938,7 +1015,20 @@ pub fn sessions(t: &Target, db: &str) -> Result<Vec<Session>> {
 /// Refuses connected sessions: any without `force`; with it, those the Mattermost role may
 /// not terminate.
 fn refuse_sessions(t: &Target, live: &str, force: bool) -> Result<()> {
-    let connected = sessions(t, live)?;
+    refuse_connected(t, live, force, sessions(t, live)?)
+}
+
+/// [`refuse_sessions`] on the sessions already asked for: none, or asked again (a client
+/// that just quit may still be listed for a moment; the second answer is the one judged).
+fn judge_sessions(t: &Target, live: &str, force: bool, asked: Vec<Session>) -> Result<()> {
+    if asked.is_empty() {
+        return Ok(());
+    }
+    refuse_sessions(t, live, force)
+}
+
+/// Refuses `connected` (see [`refuse_sessions`]).
+fn refuse_connected(t: &Target, live: &str, force: bool, connected: Vec<Session>) -> Result<()> {
     if !force && !connected.is_empty() {
         return Err(RestoreError::Connected {
             live: live.to_string(),
@@ -991,24 +1081,59 @@ pub fn run(
     check_target(t)?;
     let live = t.dbname().to_string();
     let layout = files::locate(t)?;
-    let j = new_journal(t, &layout)?;
-    let (server_major, _) = t.conn.server_version()?;
-    t.conn.check_client("pg_restore", server_major)?;
+    // `pg_restore --version` runs while one psql session asks everything the checks
+    // below need; when that session fails, each check asks on its own (and fails as
+    // it always did).
+    let (known, client) = std::thread::scope(|s| {
+        let client = s.spawn(|| t.conn.client_version("pg_restore"));
+        let known = facts(t, &live).ok();
+        (known, client.join())
+    });
+    let j = new_journal(t, &layout, known.as_ref().map(|f| &f.databases[..]))?;
+    let server_major = match &known {
+        Some(f) => f.server_major,
+        None => t.conn.server_version()?.0,
+    };
+    let client = match client {
+        Ok(c) => c?,
+        Err(_) => t.conn.client_version("pg_restore")?,
+    };
+    t.conn
+        .check_client_version("pg_restore", client, server_major)?;
     // Every grant is checked before anything is written.
-    let creator = super::pg::database_creator(&t.conn, admin, false, true, "restore").map_err(
-        |e| match e {
-            Ok(g) => RestoreError::Grant(g),
-            Err(e) => RestoreError::Pg(e),
-        },
-    )?;
+    let creator =
+        match (admin, &known) {
+            (None, Some(f)) if f.rights.superuser || f.rights.createdb => &t.conn,
+            (None, Some(f)) => {
+                return Err(RestoreError::Grant(super::pg::Grant::MattermostCreatedb {
+                    role: f.rights.role.clone(),
+                    command: "restore",
+                }))
+            }
+            _ => super::pg::database_creator(&t.conn, admin, false, true, "restore").map_err(
+                |e| match e {
+                    Ok(g) => RestoreError::Grant(g),
+                    Err(e) => RestoreError::Pg(e),
+                },
+            )?,
+        };
     progress(&layout_text(&j));
     // Both directories are opened (and checked) before anything is written.
     let parent = open_trusted(t, &j.home())?;
     open_trusted(t, &j.config_dir)?;
     // Sessions that would stop the switch are refused before anything is written too
     // (and again before the switch, for those that came meanwhile).
-    if db_exists(t, &live)? {
-        refuse_sessions(t, &live, force)?;
+    match known {
+        Some(f) => {
+            if f.databases.iter().any(|(d, _)| *d == live) {
+                judge_sessions(t, &live, force, f.sessions)?;
+            }
+        }
+        None => {
+            if db_exists(t, &live)? {
+                refuse_sessions(t, &live, force)?;
+            }
+        }
     }
     // The journal goes first, so a kill from here on is cleaned up.
     write_journal(t, &j)?;
@@ -1040,13 +1165,40 @@ pub fn run(
     files::check(t, &j, &parent, &staging).map_err(fail)?;
     check_db_space(t, dump_size(&contents.manifest)).map_err(fail)?;
     hit("mattermost-restore-checked");
-    let live_exists = db_exists(t, &live).map_err(fail)?;
+    // One psql session again (the same checks one by one when it fails), while
+    // `pg_restore` reads the dump's database properties (their errors are told where
+    // `stage` needs them, as before).
+    let dump = staging
+        .open_file(OsStr::new("db.dump"))
+        .map_err(io_err("open", &staging_path.join("db.dump")));
+    let (known, props) = std::thread::scope(|s| {
+        let props = dump
+            .as_ref()
+            .ok()
+            .map(|d| s.spawn(move || super::dbprops::DbProps::read(&t.conn, d)));
+        let known = facts(t, &live).ok();
+        (known, props.and_then(|h| h.join().ok()))
+    });
+    let role = known.as_ref().map(|f| f.rights.role.clone());
+    let live_owner = known.as_ref().map(|f| {
+        f.databases
+            .iter()
+            .find(|(d, _)| *d == live)
+            .map(|(_, o)| o.clone())
+    });
+    let live_exists = match &live_owner {
+        Some(o) => o.is_some(),
+        None => db_exists(t, &live).map_err(fail)?,
+    };
     let j = Journal {
         live_existed: Some(live_exists),
         ..j.clone()
     };
     if live_exists {
-        refuse_sessions(t, &live, force).map_err(fail)?;
+        match known {
+            Some(f) => judge_sessions(t, &live, force, f.sessions).map_err(fail)?,
+            None => refuse_sessions(t, &live, force).map_err(fail)?,
+        }
     }
     // Every failure from here to the switch rolls back before it is reported.
     let said = |e: RestoreError| RestoreError::RolledBack {
@@ -1054,15 +1206,20 @@ pub fn run(
         rollback: roll_back(t, &j).err().map(Box::new),
         said: true,
     };
-    let owner = if live_exists {
-        db_owner(t, &live).map_err(said)?
-    } else {
-        None
+    let owner = match live_owner {
+        Some(o) => o,
+        None if live_exists => db_owner(t, &live).map_err(said)?,
+        None => None,
     };
     stage(
         t,
         creator,
-        owner,
+        Staged {
+            owner,
+            role,
+            dump,
+            props,
+        },
         &j,
         &staging,
         &staging_path,
@@ -1125,7 +1282,11 @@ fn rolled_back(t: &Target, j: &Journal, e: RestoreError) -> RestoreError {
 /// The journal of a new restore: the databases' names (the live one's, with a time stamp,
 /// cut to PostgreSQL's 63 bytes), where data/ and config.json are, and random names for
 /// the staging directory and the staged config.json.
-fn new_journal(t: &Target, layout: &files::Layout) -> Result<Journal> {
+fn new_journal(
+    t: &Target,
+    layout: &files::Layout,
+    taken: Option<&[(String, String)]>,
+) -> Result<Journal> {
     let live = t.dbname().to_string();
     let stamp = super::stamp();
     let cut = |s: String| -> String { s.chars().take(63).collect() };
@@ -1150,7 +1311,11 @@ fn new_journal(t: &Target, layout: &files::Layout) -> Result<Journal> {
                 format!("_{n}")
             };
             let name: String = base.chars().take(63 - suffix.len()).collect::<String>() + &suffix;
-            if !db_exists(t, &name)? {
+            let exists = match taken {
+                Some(all) => all.iter().any(|(d, _)| *d == name),
+                None => db_exists(t, &name)?,
+            };
+            if !exists {
                 return Ok(name);
             }
         }
@@ -1277,11 +1442,25 @@ fn extract(
 /// Stages everything the switch needs: data/ given to Mattermost's user (or dropped when
 /// the archive holds no local files), the dump restored into the new database, the staged
 /// files synced, and the journal's phase `staged`.
+/// What `run` found for [`stage`]: the live database's owner, the login role (when
+/// asked already), the opened dump and its database properties (when read already).
+struct Staged {
+    owner: Option<String>,
+    role: Option<String>,
+    dump: Result<std::fs::File>,
+    props: Option<std::result::Result<super::dbprops::DbProps, super::pg::PgError>>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn stage(
     t: &Target,
     creator: &super::pg::Conn,
-    owner: Option<String>,
+    Staged {
+        owner,
+        role,
+        dump,
+        props,
+    }: Staged,
     j: &Journal,
     staging: &DirHandle,
     staging_path: &Path,
@@ -1299,16 +1478,17 @@ fn stage(
     progress(&format!("restoring the dump into `{}`", j.new_db));
     // The dump reaches pg_restore as its stdin, an open descriptor: no path to it is
     // ever used.
-    let dump = staging
-        .open_file(OsStr::new("db.dump"))
-        .map_err(io_err("open", &staging_path.join("db.dump")))?;
+    let dump = dump?;
     // The archived database's encoding, locale provider and locales, its settings,
     // comment and privileges (what `pg_restore --create` would give it), under the new
     // name; owned by the live database's owner (else the Mattermost role).
-    let props = super::dbprops::DbProps::read(&t.conn, &dump)?;
-    let owner = match owner {
-        Some(o) => o,
-        None => t.conn.rights()?.role,
+    let props = match props {
+        Some(p) => p?,
+        None => super::dbprops::DbProps::read(&t.conn, &dump)?,
+    };
+    let owner = match (owner, role) {
+        (Some(o), _) | (None, Some(o)) => o,
+        (None, None) => t.conn.rights()?.role,
     };
     creator.query(Some("postgres"), &props.create_sql(&j.new_db, &owner))?;
     hit("mattermost-restore-created");
