@@ -332,27 +332,15 @@ fn log_tail(
         ));
     };
     let root = ctx.paths.root.clone();
-    let names: Vec<std::ffi::OsString> = crate::model::paths::normalized(log)
-        .components()
-        .filter_map(|c| match c {
-            std::path::Component::Normal(n) => Some(n.to_os_string()),
-            _ => None,
-        })
-        .collect();
     let shown = log.to_string();
-    let open = Box::new(move || -> std::io::Result<Option<std::fs::File>> {
-        let dir = crate::sys::dirfd::DirFd::open_path(&root)?;
-        match dir.open_file_beneath(&names) {
-            Ok(Some((f, _))) => Ok(Some(f)),
-            Ok(None) => Err(std::io::Error::other("not a regular file")),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
-    });
+    let configured = log.to_string();
+    // As mail_room's liveness opens it: no link followed below the root, and in a directory
+    // mail_room's user owns, no second name of a file that user could not read.
+    let open = Box::new(move || crate::probe::mailroom::open_log(&root, &configured));
     Tail::new(open, shown.clone()).map_err(|e| {
         fail(
             format!("cannot read mail_room's log {shown}: {e}"),
-            format!("check `{table}.log_file`: it must name mail_room's JSON log, a regular file reached without symbolic links"),
+            format!("check `{table}.log_file`: it must name mail_room's JSON log, a regular file of mail_room's user reached without symbolic links"),
         )
     })
 }

@@ -414,11 +414,7 @@ pub fn is_staging_raw(name: &OsStr, mode: u32, uid: u32) -> bool {
 
 /// The same test on a `Stat`.
 pub fn is_staging(name: &OsStr, st: &crate::sys::fs::Stat) -> bool {
-    use std::os::unix::ffi::OsStrExt as _;
-    name.as_bytes().starts_with(STAGING_PREFIX.as_bytes())
-        && st.kind == crate::sys::fs::Kind::Dir
-        && st.uid == crate::sys::users::euid()
-        && st.mode & 0o7777 == 0o700
+    st.kind == crate::sys::fs::Kind::Dir && is_staging_raw(name, 0o040000 | st.mode, st.uid)
 }
 
 /// The journal's record of a restore in progress. Paths are only where to start the

@@ -593,8 +593,7 @@ fn split(root: &Path, configured: &str) -> std::io::Result<(PathBuf, std::ffi::O
 /// Opens `configured` below `root` as `tail` would: no link followed, and in a directory
 /// another user owns, only a file that user can read and that is not a second name of
 /// another user's file. `Ok(None)` when it does not exist.
-fn open_log(root: &Path, configured: &str) -> std::io::Result<Option<std::fs::File>> {
-    use crate::sys::fs::{file_stat, readable_by};
+pub fn open_log(root: &Path, configured: &str) -> std::io::Result<Option<std::fs::File>> {
     let (dir, name) = split(root, configured)?;
     let handle = match crate::sys::fs::open_dir_nofollow(root, &dir) {
         Ok(h) => h,
@@ -615,17 +614,8 @@ fn open_log(root: &Path, configured: &str) -> std::io::Result<Option<std::fs::Fi
         }
         Err(e) => return Err(e),
     };
-    let (d, _) = file_stat(&handle)?;
-    if d.uid != 0 && d.uid != crate::sys::users::euid() {
-        let (f, links) = file_stat(&file)?;
-        if !readable_by(&f, d.uid, d.gid) || (links > 1 && f.uid != d.uid) {
-            return Err(std::io::Error::other(format!(
-                "its directory belongs to {}, who could not have written it (it is {}'s, mode {:04o}, {links} names): not read",
-                crate::sys::users::describe_uid(d.uid),
-                crate::sys::users::describe_uid(f.uid),
-                f.mode
-            )));
-        }
+    if let Some(why) = crate::sys::fs::foreign_file(&handle, &file) {
+        return Err(std::io::Error::other(format!("it {why}: not read")));
     }
     Ok(Some(file))
 }

@@ -1431,35 +1431,11 @@ impl<'w> Follower<'w> {
         }
     }
 
-    /// Why the opened regular `file` in `dir` is not printed, when its directory belongs to
-    /// a user other than root (or the user toolctl runs as): that user may have made it a
-    /// second name (hard link) of a file it cannot read itself, such as a root-only key
-    /// (`fs.protected_hardlinks=0`). Refused: a file the directory's owner cannot read by
-    /// its permission bits, or one with other names and another owner than the directory's.
+    /// Why the opened regular `file` in `dir` is not printed: the rule of
+    /// [`crate::sys::fs::foreign_file`] for a directory a service account owns.
     fn foreign_file(&self, dir: DirId, file: &File) -> Option<String> {
-        use crate::sys::fs::{file_stat, readable_by};
-        let (d, _) = file_stat(&self.dir(dir).fd).ok()?;
-        if d.uid == 0 || d.uid == crate::sys::users::euid() {
-            return None;
-        }
-        let Ok((f, links)) = file_stat(file) else {
-            return Some("cannot be inspected: not followed".into());
-        };
-        let owner = crate::sys::users::describe_uid(d.uid);
-        if !readable_by(&f, d.uid, d.gid) {
-            return Some(format!(
-                "cannot be read by {owner}, who owns its directory (it is {}'s, mode {:04o}): not followed",
-                crate::sys::users::describe_uid(f.uid),
-                f.mode
-            ));
-        }
-        if links > 1 && f.uid != d.uid {
-            return Some(format!(
-                "is one of {links} names of a file owned by {}, in a directory owned by {owner}: not followed",
-                crate::sys::users::describe_uid(f.uid)
-            ));
-        }
-        None
+        crate::sys::fs::foreign_file(&self.dir(dir).fd, file)
+            .map(|why| format!("{why}: not followed"))
     }
 
     /// A warning about one path, once.

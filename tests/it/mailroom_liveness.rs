@@ -304,3 +304,43 @@ fn docker_is_skipped_with_its_reason() {
     assert_eq!(s["status"], "skipped", "{out}");
     has(&s, "detail", "inside GitLab's container");
 }
+
+/// mail_room's user owns its log directory. Where `fs.protected_hardlinks` is off it can
+/// make the log's name a second name of a root-only file; here root makes that link for it
+/// (the sysctl stays as it is). The root-only file holds a fresh heartbeat, so reading it
+/// would pass: the heartbeat is refused instead, and the file is untouched.
+#[test]
+fn a_log_that_is_a_second_name_of_a_root_only_file_is_not_read() {
+    let d = Dovecot::start(DovecotOptions::default());
+    let t = root(&d, PID_FILE);
+    let user = Attacker::new();
+    let _m = start(&t, &d, user, r#"[["Idling", 5]]"#);
+    let log = t.path("var/log/mailroom/mail_room_json.log");
+    let now = chrono_like_now();
+    let victim = t.aux().join("root-only.json");
+    fs::write(
+        &victim,
+        format!(
+            "{{\"severity\":\"INFO\",\"time\":\"{now}\",\"context\":{{\"email\":\"{ALICE}\",\"name\":\"INBOX\"}},\"action\":\"Idling\"}}\n"
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&victim, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let before = crate::attacker::Fingerprint::of(&victim);
+    fs::remove_file(&log).unwrap();
+    fs::hard_link(&victim, &log).unwrap();
+    let out = check(&t);
+    let heartbeat = step(&out, "incoming_email heartbeat");
+    assert_eq!(heartbeat["status"], "fail", "{out}");
+    has(&heartbeat, "detail", "not read");
+    assert_eq!(crate::attacker::Fingerprint::of(&victim), before);
+}
+
+/// Now as mail_room writes it (UTC, milliseconds).
+fn chrono_like_now() -> String {
+    let out = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%S.000+00:00"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}

@@ -504,3 +504,37 @@ pub fn file_stat(f: &impl std::os::fd::AsFd) -> io::Result<(Stat, u64)> {
     let st = rustix::fs::fstat(f)?;
     Ok((stat_of(&st), st.st_nlink as u64))
 }
+
+/// Why the opened `file` in the opened directory `dir` must not be read, when `dir` belongs
+/// to a user other than root (or the user toolctl runs as): that user may have made it a
+/// second name (hard link) of a file it cannot read itself, such as a root-only key
+/// (`fs.protected_hardlinks=0`). Refused: a file the directory's owner cannot read by its
+/// permission bits, or one with other names and another owner than the directory's. The
+/// one rule of `tail`, mail_room's liveness and the round trip, which all read logs in
+/// directories a service account owns.
+pub fn foreign_file(dir: &impl std::os::fd::AsFd, file: &impl std::os::fd::AsFd) -> Option<String> {
+    let Ok((d, _)) = file_stat(dir) else {
+        return Some("its directory cannot be inspected".into());
+    };
+    if d.uid == 0 || d.uid == crate::sys::users::euid() {
+        return None;
+    }
+    let Ok((f, links)) = file_stat(file) else {
+        return Some("cannot be inspected".into());
+    };
+    let owner = crate::sys::users::describe_uid(d.uid);
+    if !readable_by(&f, d.uid, d.gid) {
+        return Some(format!(
+            "cannot be read by {owner}, who owns its directory (it is {}'s, mode {:04o})",
+            crate::sys::users::describe_uid(f.uid),
+            f.mode
+        ));
+    }
+    if links > 1 && f.uid != d.uid {
+        return Some(format!(
+            "is one of {links} names of a file owned by {}, in a directory owned by {owner}",
+            crate::sys::users::describe_uid(f.uid)
+        ));
+    }
+    None
+}
