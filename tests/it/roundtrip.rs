@@ -191,13 +191,7 @@ fn without_mail_room_the_trip_sends_finds_and_deletes_only_its_own_canary() {
         assert_eq!(row(&probe, name)["status"], "ok", "{name}\n{out}");
     }
     assert_eq!(row(&probe, "picked up")["status"], "skipped", "{out}");
-    assert!(
-        row(&probe, "cleanup")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("toolctl deleted its canary"),
-        "{out}"
-    );
+    detail_has(&probe, "cleanup", "toolctl deleted its canary", &out);
     assert!(
         row(&probe, "arrived")["ms"].as_u64().unwrap() < 10_000,
         "{out}"
@@ -247,13 +241,7 @@ fn without_uidplus_the_canary_is_flagged_and_left_and_without_idle_the_mailbox_i
     let out = run(&t, &["--round-trip", "--within", "30s"]);
     out.assert_code(0);
     let probe = trip(&out, "incoming-email round-trip");
-    assert!(
-        row(&probe, "watch")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("polling: no IDLE"),
-        "{out}"
-    );
+    detail_has(&probe, "watch", "polling: no IDLE", &out);
     assert_eq!(row(&probe, "arrived")["status"], "ok", "{out}");
     let cleanup = row(&probe, "cleanup");
     assert_eq!(cleanup["status"], "warn", "{out}");
@@ -374,13 +362,7 @@ fn with_mail_room_the_pick_up_the_push_and_mail_rooms_deletion_are_reported() {
         pushed["detail"].as_str().unwrap().ends_with(": 200"),
         "{out}"
     );
-    assert!(
-        row(&probe, "cleanup")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("mail_room flagged UID"),
-        "{out}"
-    );
+    detail_has(&probe, "cleanup", "mail_room flagged UID", &out);
     assert_eq!(
         hops(&probe),
         ["send", "arrived", "picked_up", "pushed", "cleanup"],
@@ -439,20 +421,8 @@ fn sidekiq_delivery_ends_at_mail_rooms_sidekiq_push_and_toolctl_cleans_up() {
     let out = run(&t, &["--round-trip", "--within", "30s"]);
     let probe = trip(&out, "incoming-email round-trip");
     assert_eq!(row(&probe, "pushed")["status"], "ok", "{out}");
-    assert!(
-        row(&probe, "pushed")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("Sidekiq"),
-        "{out}"
-    );
-    assert!(
-        row(&probe, "cleanup")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("toolctl deleted its canary"),
-        "{out}"
-    );
+    detail_has(&probe, "pushed", "Sidekiq", &out);
+    detail_has(&probe, "cleanup", "toolctl deleted its canary", &out);
     assert!(
         !d.inbox(ALICE)
             .iter()
@@ -738,5 +708,18 @@ async fn toolctls_own_secret_that_is_not_32_bytes_is_refused_before_any_request(
             .unwrap_or_default()
             .is_empty(),
         "a request went out\n{out}"
+    );
+}
+
+/// Fails unless the row `name` of `probe` says `needle` in its detail.
+#[track_caller]
+fn detail_has(probe: &Value, name: &str, needle: &str, out: &Outcome) {
+    let detail = row(probe, name)["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        detail.contains(needle),
+        "{name}: {detail:?} lacks {needle:?}\n{out}"
     );
 }
