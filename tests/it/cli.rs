@@ -1258,9 +1258,40 @@ fn every_command_s_tables_fit_80_and_60_columns_and_no_column_is_squeezed() {
         vec!["service-desk-email", "templates", "check", &templates],
         vec!["import", "gitlab-rb", &rb, "--dry-run"],
     ];
+    // The round trip's and the postback's rows, with every secret they need, against
+    // closed ports: they fail at their first hop, and their rows must fit too.
+    let trips = TestRoot::builder()
+        .settings(format!(
+            "{}\n{}\n{key_file}\n[check]\ncanary_from = \"canary@example.net\"\n",
+            incoming_without_secret(),
+            smtp_closed()
+        ))
+        .secrets_init()
+        .secret(
+            "smtp",
+            "user_name: relay@example.com\npassword: Relay-Pa55word-long\n",
+        )
+        .secret(
+            "incoming-email",
+            "user: incoming@example.com\npassword: Imap-Pa55word-long\n",
+        )
+        .secret(
+            "mailroom",
+            "webhook_secret: 'c2hhcmVkLXdlYmhvb2stdG9rZW4tZm9yLWZpeHR1cmU='\n",
+        )
+        .build();
+    let trip_commands: Vec<Vec<&str>> = vec![
+        vec!["check", "--round-trip", "--timeout", "2"],
+        vec!["check", "--postback", "--timeout", "2"],
+    ];
+    let runs = commands
+        .iter()
+        .map(|c| (&t, c))
+        .chain(trip_commands.iter().map(|c| (&trips, c)));
+    let runs: Vec<_> = runs.collect();
     for cols in [80usize, 60] {
-        for args in &commands {
-            let screen = final_screen(&t, cols as u16, args);
+        for (t, args) in &runs {
+            let screen = final_screen(t, cols as u16, args);
             let name = (args.iter().filter(|a| !a.starts_with('/')).copied())
                 .collect::<Vec<_>>()
                 .join(" ");
